@@ -1,0 +1,255 @@
+// Package model is warden's access graph: the resources found in AWS, the
+// entitlements each resource offers, and the grants that give a principal an
+// entitlement. No AWS SDK type crosses this package's boundary; collectors
+// translate SDK values into these types and everything downstream (store,
+// queries, findings, provisioning plans) reads only these.
+//
+// Identifiers are stable across syncs: a resource's ID is its ARN where AWS
+// gives it one, otherwise a synthetic ARN-like string built by the ID helpers
+// in this package (for example an access key or an inline policy).
+package model
+
+import (
+	"sort"
+	"time"
+)
+
+// ResourceType names the kind of a Resource.
+type ResourceType string
+
+// The resource types warden knows.
+const (
+	TypeAccount      ResourceType = "account"
+	TypeIAMUser      ResourceType = "iam_user"
+	TypeIAMGroup     ResourceType = "iam_group"
+	TypeIAMRole      ResourceType = "iam_role"
+	TypeIAMPolicy    ResourceType = "iam_policy"        // managed policy, AWS or customer
+	TypeInlinePolicy ResourceType = "iam_inline_policy" // a policy embedded in one user, group or role
+	TypeAccessKey    ResourceType = "access_key"
+	TypeMFADevice    ResourceType = "mfa_device"
+	// TypeExternalPrincipal is a principal named in a trust policy that is not
+	// itself a synced resource: another account, a service, a federated
+	// identity provider, or "*".
+	TypeExternalPrincipal ResourceType = "external_principal"
+)
+
+// Entitlement names used on resources.
+const (
+	EntMember   = "member"   // iam_group: membership
+	EntAttached = "attached" // iam_policy / iam_inline_policy: the policy applies to the holder
+	EntAssume   = "assume"   // iam_role: the holder may call sts:AssumeRole on it (trust policy)
+	EntOwner    = "owner"    // access_key / mfa_device: the holder owns the credential
+)
+
+// Provenance says how a principal came to hold an entitlement.
+type Provenance string
+
+// Provenance values.
+const (
+	ViaDirect Provenance = "direct" // granted to the principal itself
+	ViaGroup  Provenance = "group"  // inherited through membership of the group in Grant.ViaID
+	ViaInline Provenance = "inline" // an inline policy embedded in the principal
+	ViaTrust  Provenance = "trust"  // a trust policy statement names the principal
+)
+
+// Resource is one thing found in AWS. Common fields are flat; attributes
+// specific to a type live in the matching pointer field, which is nil for
+// other types.
+type Resource struct {
+	ID        string            `json:"id"`
+	Type      ResourceType      `json:"type"`
+	AccountID string            `json:"account_id"`
+	Name      string            `json:"name"`
+	ARN       string            `json:"arn,omitempty"`
+	Path      string            `json:"path,omitempty"`
+	ParentID  string            `json:"parent_id,omitempty"` // owner of a key, MFA device or inline policy
+	CreatedAt time.Time         `json:"created_at,omitzero"`
+	Tags      map[string]string `json:"tags,omitempty"`
+
+	User         *UserAttrs         `json:"user,omitempty"`
+	Role         *RoleAttrs         `json:"role,omitempty"`
+	Policy       *PolicyAttrs       `json:"policy,omitempty"`
+	InlinePolicy *InlinePolicyAttrs `json:"inline_policy,omitempty"`
+	AccessKey    *AccessKeyAttrs    `json:"access_key,omitempty"`
+	MFADevice    *MFADeviceAttrs    `json:"mfa_device,omitempty"`
+	Account      *AccountAttrs      `json:"account,omitempty"`
+	Group        *GroupAttrs        `json:"group,omitempty"`
+}
+
+// UserAttrs are the attributes of an IAM user, merged from
+// GetAccountAuthorizationDetails and the credential report.
+type UserAttrs struct {
+	UserID              string     `json:"user_id"`
+	PermissionsBoundary string     `json:"permissions_boundary,omitempty"` // policy ARN
+	ConsoleAccess       bool       `json:"console_access"`                 // has a login profile (password_enabled)
+	PasswordLastUsed    *time.Time `json:"password_last_used,omitempty"`
+	PasswordLastChanged *time.Time `json:"password_last_changed,omitempty"`
+	MFAActive           bool       `json:"mfa_active"`
+	// CredentialReport is false when the credential report was unavailable
+	// for this sync; the console/MFA/last-used fields are then unknown.
+	CredentialReport bool `json:"credential_report"`
+}
+
+// GroupAttrs are the attributes of an IAM group.
+type GroupAttrs struct {
+	GroupID string `json:"group_id"`
+}
+
+// RoleAttrs are the attributes of an IAM role.
+type RoleAttrs struct {
+	RoleID              string          `json:"role_id"`
+	Description         string          `json:"description,omitempty"`
+	MaxSessionDuration  int32           `json:"max_session_duration,omitempty"`
+	PermissionsBoundary string          `json:"permissions_boundary,omitempty"`
+	TrustPolicy         string          `json:"trust_policy"` // decoded JSON
+	TrustedPrincipals   []TrustedEntity `json:"trusted_principals,omitempty"`
+	LastUsed            *time.Time      `json:"last_used,omitempty"`
+	LastUsedRegion      string          `json:"last_used_region,omitempty"`
+}
+
+// TrustedEntity is one principal a role's trust policy allows to assume it.
+type TrustedEntity struct {
+	Kind       string   `json:"kind"`                 // AWS, Service, Federated, CanonicalUser, or * for anyone
+	Value      string   `json:"value"`                // ARN, account id, service name, provider
+	Conditions []string `json:"conditions,omitempty"` // condition keys that restrict it, e.g. sts:ExternalId
+}
+
+// PolicyAttrs are the attributes of a managed policy.
+type PolicyAttrs struct {
+	PolicyID         string `json:"policy_id"`
+	AWSManaged       bool   `json:"aws_managed"`
+	Description      string `json:"description,omitempty"`
+	DefaultVersionID string `json:"default_version_id"`
+	Document         string `json:"document"` // decoded JSON of the default version
+	AttachmentCount  int32  `json:"attachment_count"`
+	BoundaryCount    int32  `json:"boundary_count"`
+	IsAttachable     bool   `json:"is_attachable"`
+	VersionCount     int    `json:"version_count"`
+}
+
+// InlinePolicyAttrs are the attributes of an inline policy.
+type InlinePolicyAttrs struct {
+	Document string `json:"document"` // decoded JSON
+}
+
+// AccessKeyAttrs are the attributes of an access key. The secret is never
+// known to warden.
+type AccessKeyAttrs struct {
+	Status          string     `json:"status"` // Active or Inactive
+	LastRotated     *time.Time `json:"last_rotated,omitempty"`
+	LastUsed        *time.Time `json:"last_used,omitempty"`
+	LastUsedService string     `json:"last_used_service,omitempty"`
+	LastUsedRegion  string     `json:"last_used_region,omitempty"`
+}
+
+// MFADeviceAttrs are the attributes of an MFA device.
+type MFADeviceAttrs struct {
+	Virtual    bool       `json:"virtual"`
+	EnabledAt  *time.Time `json:"enabled_at,omitempty"`
+	SerialName string     `json:"serial"`
+}
+
+// AccountAttrs are the attributes of an AWS account, including its root user
+// as seen in the credential report.
+type AccountAttrs struct {
+	Alias               string     `json:"alias,omitempty"`
+	RootMFAActive       bool       `json:"root_mfa_active"`
+	RootAccessKeys      int        `json:"root_access_keys"`
+	RootPasswordLastUse *time.Time `json:"root_password_last_used,omitempty"`
+	CredentialReport    bool       `json:"credential_report"`
+}
+
+// Entitlement is something a resource offers that a principal can hold.
+type Entitlement struct {
+	ID         string `json:"id"` // ResourceID + "#" + Name
+	ResourceID string `json:"resource_id"`
+	Name       string `json:"name"`
+}
+
+// Grant gives a principal an entitlement, and says how.
+type Grant struct {
+	PrincipalID   string     `json:"principal_id"`
+	EntitlementID string     `json:"entitlement_id"`
+	Provenance    Provenance `json:"provenance"`
+	// ViaID is the resource through which the grant is inherited (the group
+	// for ViaGroup); empty for direct grants.
+	ViaID string `json:"via_id,omitempty"`
+}
+
+// SnapshotStatus is the outcome of the sync that produced a snapshot.
+type SnapshotStatus string
+
+// Snapshot statuses.
+const (
+	StatusComplete SnapshotStatus = "complete" // every account read
+	StatusPartial  SnapshotStatus = "partial"  // some account or source failed; see Snapshot.Errors
+)
+
+// Snapshot describes one sync: when, of what, and how it went.
+type Snapshot struct {
+	ID           int64            `json:"id"`
+	ConnectionID string           `json:"connection_id"`
+	StartedAt    time.Time        `json:"started_at"`
+	FinishedAt   time.Time        `json:"finished_at"`
+	Status       SnapshotStatus   `json:"status"`
+	Errors       []SourceError    `json:"errors,omitempty"`
+	APICalls     map[string]int64 `json:"api_calls,omitempty"` // "iam:GetAccountAuthorizationDetails" → count
+	Counts       map[string]int   `json:"counts,omitempty"`    // resources by type
+}
+
+// SourceError records a part of a sync that failed without failing the whole
+// sync: an account that could not be reached, a credential report AWS would
+// not give, and so on.
+type SourceError struct {
+	AccountID string `json:"account_id,omitempty"`
+	Source    string `json:"source"` // e.g. "iam", "credential_report"
+	Message   string `json:"message"`
+	Fix       string `json:"fix,omitempty"`
+}
+
+// Graph is the full content of a snapshot.
+type Graph struct {
+	Resources    []Resource    `json:"resources"`
+	Entitlements []Entitlement `json:"entitlements"`
+	Grants       []Grant       `json:"grants"`
+}
+
+// EntitlementID returns the ID of the named entitlement of a resource.
+func EntitlementID(resourceID, name string) string { return resourceID + "#" + name }
+
+// AccountResourceID returns the resource ID of an AWS account.
+func AccountResourceID(accountID string) string { return "arn:aws:::account/" + accountID }
+
+// AccessKeyID returns the resource ID of an access key.
+func AccessKeyID(accountID, keyID string) string {
+	return "arn:aws:iam::" + accountID + ":access-key/" + keyID
+}
+
+// InlinePolicyID returns the resource ID of the inline policy name embedded
+// in the principal with ARN ownerARN.
+func InlinePolicyID(ownerARN, name string) string { return ownerARN + "/inline-policy/" + name }
+
+// ExternalPrincipalID returns the resource ID of a principal named in a trust
+// policy but not synced as a resource of its own.
+func ExternalPrincipalID(kind, value string) string { return "principal:" + kind + ":" + value }
+
+// Sort puts the graph in a canonical order (resources by ID, entitlements by
+// ID, grants by principal, entitlement, provenance, via), so two graphs with
+// the same content compare equal.
+func (g *Graph) Sort() {
+	sort.Slice(g.Resources, func(i, j int) bool { return g.Resources[i].ID < g.Resources[j].ID })
+	sort.Slice(g.Entitlements, func(i, j int) bool { return g.Entitlements[i].ID < g.Entitlements[j].ID })
+	sort.Slice(g.Grants, func(i, j int) bool {
+		a, b := g.Grants[i], g.Grants[j]
+		if a.PrincipalID != b.PrincipalID {
+			return a.PrincipalID < b.PrincipalID
+		}
+		if a.EntitlementID != b.EntitlementID {
+			return a.EntitlementID < b.EntitlementID
+		}
+		if a.Provenance != b.Provenance {
+			return a.Provenance < b.Provenance
+		}
+		return a.ViaID < b.ViaID
+	})
+}
