@@ -1,0 +1,292 @@
+// Package setup generates what a customer deploys so warden can read (or
+// provision) their AWS estate: the least-privilege IAM policy, a
+// CloudFormation template for the integration role in one account, a
+// service-managed StackSet for every account of an organization, and random
+// ExternalIds.
+//
+// Everything is generated from one table, Actions, which lists the AWS
+// actions each warden feature calls. A feature that starts calling a new
+// action adds it there; the policy-coverage test (every action recorded
+// against awsfake must be in the policy, and every action in the policy must
+// be called) keeps the table honest.
+package setup
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Feature is a part of warden that calls AWS.
+type Feature string
+
+// The features.
+const (
+	FeatureIdentity                Feature = "identity"
+	FeatureIAMRead                 Feature = "iam-read"
+	FeatureCredentialReport        Feature = "credential-report"
+	FeatureAccessKeys              Feature = "access-keys"
+	FeatureOrganizationsRead       Feature = "organizations-read"
+	FeatureAssumeMemberRole        Feature = "assume-member-role"
+	FeatureIdentityCenterRead      Feature = "identity-center-read"
+	FeatureCloudTrailRead          Feature = "cloudtrail-read"
+	FeatureIAMProvision            Feature = "iam-provision"
+	FeatureIdentityCenterProvision Feature = "identity-center-provision"
+)
+
+// Actions is THE table: every AWS action (IAM action name, "service:Action")
+// each feature calls. Policies, templates and the coverage test derive from
+// it; nothing else lists actions.
+var Actions = map[Feature][]string{
+	FeatureIdentity: {
+		"sts:GetCallerIdentity",
+	},
+	FeatureIAMRead: {
+		"iam:GetAccountAuthorizationDetails",
+	},
+	FeatureCredentialReport: {
+		"iam:GenerateCredentialReport",
+		"iam:GetCredentialReport",
+	},
+	FeatureAccessKeys: {
+		"iam:ListAccessKeys",
+	},
+	FeatureOrganizationsRead: {
+		"organizations:DescribeOrganization",
+		"organizations:ListRoots",
+		"organizations:ListOrganizationalUnitsForParent",
+		"organizations:ListAccountsForParent",
+		"organizations:ListAccounts",
+		"organizations:ListPolicies",
+		"organizations:DescribePolicy",
+		"organizations:ListTargetsForPolicy",
+		"organizations:ListTagsForResource",
+	},
+	FeatureAssumeMemberRole: {
+		"sts:AssumeRole",
+	},
+	FeatureIdentityCenterRead: {
+		"sso:ListInstances",
+		"sso:ListPermissionSets",
+		"sso:DescribePermissionSet",
+		"sso:ListManagedPoliciesInPermissionSet",
+		"sso:ListCustomerManagedPolicyReferencesInPermissionSet",
+		"sso:GetInlinePolicyForPermissionSet",
+		"sso:GetPermissionsBoundaryForPermissionSet",
+		"sso:ListTagsForResource",
+		"sso:ListAccountsForProvisionedPermissionSet",
+		"sso:ListAccountAssignments",
+		"identitystore:ListUsers",
+		"identitystore:ListGroups",
+		"identitystore:ListGroupMemberships",
+	},
+	FeatureCloudTrailRead: {
+		"cloudtrail:LookupEvents",
+	},
+	FeatureIAMProvision: {
+		"iam:GetUser",
+		"iam:CreateUser",
+		"iam:DeleteUser",
+		"iam:TagUser",
+		"iam:PutUserPermissionsBoundary",
+		"iam:ListGroupsForUser",
+		"iam:AddUserToGroup",
+		"iam:RemoveUserFromGroup",
+		"iam:ListAttachedUserPolicies",
+		"iam:AttachUserPolicy",
+		"iam:DetachUserPolicy",
+		"iam:AttachGroupPolicy",
+		"iam:DetachGroupPolicy",
+		"iam:AttachRolePolicy",
+		"iam:DetachRolePolicy",
+		"iam:ListUserPolicies",
+		"iam:PutUserPolicy",
+		"iam:DeleteUserPolicy",
+		"iam:GetLoginProfile",
+		"iam:CreateLoginProfile",
+		"iam:DeleteLoginProfile",
+		"iam:UpdateAccessKey",
+		"iam:DeleteAccessKey",
+		"iam:ListSigningCertificates",
+		"iam:DeleteSigningCertificate",
+		"iam:ListSSHPublicKeys",
+		"iam:DeleteSSHPublicKey",
+		"iam:ListServiceSpecificCredentials",
+		"iam:DeleteServiceSpecificCredential",
+		"iam:ListMFADevices",
+		"iam:DeactivateMFADevice",
+		"iam:DeleteVirtualMFADevice",
+	},
+	FeatureIdentityCenterProvision: {
+		"identitystore:CreateUser",
+		"identitystore:UpdateUser",
+		"identitystore:DeleteUser",
+		"identitystore:CreateGroup",
+		"identitystore:DeleteGroup",
+		"identitystore:CreateGroupMembership",
+		"identitystore:DeleteGroupMembership",
+		"identitystore:GetGroupMembershipId",
+		"sso:CreateAccountAssignment",
+		"sso:DeleteAccountAssignment",
+		"sso:DescribeAccountAssignmentCreationStatus",
+		"sso:DescribeAccountAssignmentDeletionStatus",
+	},
+}
+
+// Mode is what warden is allowed to do: read, or read and provision.
+type Mode string
+
+// The modes.
+const (
+	ModeRead      Mode = "read"
+	ModeProvision Mode = "provision"
+)
+
+// Scope says with whose credentials a feature calls AWS.
+type Scope string
+
+// The scopes.
+const (
+	// ScopeAccount features run in every account read, with that account's
+	// credentials: the member role, or the base credentials in the
+	// management account or a single account.
+	ScopeAccount Scope = "account"
+	// ScopeOrganization features run only with the connection's base
+	// credentials, in the management (or delegated administrator) account.
+	ScopeOrganization Scope = "organization"
+)
+
+// features says, for each feature of Actions, the least mode that uses it
+// and where it runs.
+var features = map[Feature]struct {
+	mode  Mode
+	scope Scope
+}{
+	FeatureIdentity:                {ModeRead, ScopeAccount},
+	FeatureIAMRead:                 {ModeRead, ScopeAccount},
+	FeatureCredentialReport:        {ModeRead, ScopeAccount},
+	FeatureAccessKeys:              {ModeRead, ScopeAccount},
+	FeatureCloudTrailRead:          {ModeRead, ScopeAccount},
+	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization},
+	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization},
+	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization},
+	FeatureIAMProvision:            {ModeProvision, ScopeAccount},
+	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization},
+}
+
+// ParseMode returns the mode named s ("read" or "provision").
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeRead, ModeProvision:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown mode %q: use read or provision", s)
+}
+
+// ParseFeature returns the feature named s.
+func ParseFeature(s string) (Feature, error) {
+	f := Feature(s)
+	if _, ok := Actions[f]; ok {
+		return f, nil
+	}
+	names := make([]string, 0, len(Actions))
+	for _, f := range Features() {
+		names = append(names, string(f))
+	}
+	return "", fmt.Errorf("unknown feature %q: use one of %s", s, strings.Join(names, ", "))
+}
+
+// Features returns every feature, sorted by name.
+func Features() []Feature {
+	out := make([]Feature, 0, len(Actions))
+	for f := range Actions {
+		out = append(out, f)
+	}
+	sortFeatures(out)
+	return out
+}
+
+// FeaturesFor returns the features a mode allows, sorted by name:
+// read features for ModeRead, read and provisioning features for
+// ModeProvision. An unknown mode has none.
+func FeaturesFor(m Mode) []Feature {
+	var out []Feature
+	for _, f := range Features() {
+		if allows(m, features[f].mode) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// AccountFeaturesFor returns the features of a mode that run in every
+// account (ScopeAccount), sorted by name: what a member account's role
+// needs.
+func AccountFeaturesFor(m Mode) []Feature {
+	var out []Feature
+	for _, f := range FeaturesFor(m) {
+		if features[f].scope == ScopeAccount {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// ScopeOf returns where a feature runs, "" for an unknown feature.
+func ScopeOf(f Feature) Scope { return features[f].scope }
+
+// ModeOf returns the least mode that allows a feature, "" for an unknown
+// feature.
+func ModeOf(f Feature) Mode { return features[f].mode }
+
+// ActionsFor returns every action a mode's features call, sorted and
+// without duplicates: exactly the actions Policy(m) allows.
+func ActionsFor(m Mode) []string {
+	return actionsOf(FeaturesFor(m))
+}
+
+// FeaturesCalling returns the features whose table entry lists action,
+// sorted by name.
+func FeaturesCalling(action string) []Feature {
+	var out []Feature
+	for _, f := range Features() {
+		for _, a := range Actions[f] {
+			if a == action {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// allows reports whether mode m includes what mode need requires.
+func allows(m, need Mode) bool {
+	switch m {
+	case ModeProvision:
+		return need == ModeRead || need == ModeProvision
+	case ModeRead:
+		return need == ModeRead
+	}
+	return false
+}
+
+// actionsOf returns the sorted, unique actions of the features.
+func actionsOf(fs []Feature) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, f := range fs {
+		for _, a := range Actions[f] {
+			if !seen[a] {
+				seen[a] = true
+				out = append(out, a)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sortFeatures(fs []Feature) {
+	sort.Slice(fs, func(i, j int) bool { return fs[i] < fs[j] })
+}
