@@ -1,0 +1,218 @@
+package awsapi
+
+import (
+	"errors"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+)
+
+// Explain turns an error from an AWS call made through a Session into a
+// one-line problem and the fix for it, for people rather than logs: missing
+// or expired credentials, a credential AWS does not recognise, a missing
+// permission (naming the IAM action), an endpoint that cannot be reached,
+// and throttling that outlasted every retry. Any other error is returned as
+// its own message with an empty fix. Neither line ever contains a secret:
+// AWS error messages name identities and actions, never keys.
+func Explain(err error) (problem, fix string) {
+	if err == nil {
+		return "", ""
+	}
+	action := actionOf(err)
+	for _, e := range explainers {
+		if p, f, ok := e(err, action); ok {
+			return p, f
+		}
+	}
+	msg := oneLine(err.Error())
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		msg = oneLine(api.ErrorCode() + ": " + api.ErrorMessage())
+	}
+	if action != "" {
+		return action + " failed: " + msg, ""
+	}
+	return msg, ""
+}
+
+// An explainer recognises one kind of failure.
+type explainer func(err error, action string) (problem, fix string, ok bool)
+
+// explainers are tried in order; the first that recognises the error wins.
+var explainers = []explainer{
+	explainProfile,
+	explainExpired,
+	explainNoCredentials,
+	explainUnknownKey,
+	explainAccessDenied,
+	explainThrottled,
+	explainUnreachable,
+}
+
+// credentialHelp is how to give warden credentials.
+const credentialHelp = "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE (or --profile) naming a profile in ~/.aws/config (run `aws sso login` first for an SSO profile), or run where an instance or container role is available"
+
+func explainProfile(err error, _ string) (string, string, bool) {
+	var pe config.SharedConfigProfileNotExistError
+	if !errors.As(err, &pe) {
+		return "", "", false
+	}
+	return "AWS profile " + quote(pe.Profile) + " is not in the shared config files",
+		"name a profile listed by `aws configure list-profiles`, or unset AWS_PROFILE", true
+}
+
+func explainExpired(err error, _ string) (string, string, bool) {
+	code := apiCode(err)
+	msg := err.Error()
+	switch {
+	case code == "ExpiredToken" || code == "ExpiredTokenException" || code == "RequestExpired":
+		return "the AWS credentials have expired (" + code + ")",
+			"get fresh credentials: `aws sso login` for an SSO profile, or new temporary credentials from your identity provider", true
+	case strings.Contains(msg, "SSO session has expired") || strings.Contains(msg, "refresh cached SSO token failed"):
+		return "the AWS SSO session has expired",
+			"run `aws sso login` (with --profile if you use one), then run warden again", true
+	}
+	return "", "", false
+}
+
+func explainNoCredentials(err error, _ string) (string, string, bool) {
+	msg := err.Error()
+	if !strings.Contains(msg, "get identity") && !strings.Contains(msg, "get credentials") &&
+		!strings.Contains(msg, "failed to refresh cached credentials") {
+		return "", "", false
+	}
+	// A provider that reached AWS and was refused (a profile's role_arn
+	// that cannot be assumed, say) carries AWS's error.
+	if code := apiCode(err); code != "" {
+		return "getting AWS credentials failed: " + oneLine(code+": "+apiMessage(err)),
+			"check the profile's role_arn and source credentials, or " + credentialHelp, true
+	}
+	return "no AWS credentials found: the SDK's chain (environment, profiles, SSO, instance role) gave none", credentialHelp, true
+}
+
+func explainUnknownKey(err error, _ string) (string, string, bool) {
+	switch apiCode(err) {
+	case "InvalidClientTokenId", "InvalidAccessKeyId", "UnrecognizedClientException":
+		return "AWS does not recognise the access key ID of these credentials (" + apiCode(err) + ")",
+			"check AWS_ACCESS_KEY_ID or the profile's key: it may have been deleted or deactivated; " + credentialHelp, true
+	case "SignatureDoesNotMatch", "IncompleteSignature":
+		return "AWS rejected the request signature (" + apiCode(err) + "): the secret access key does not match the key ID",
+			"check AWS_SECRET_ACCESS_KEY or the profile's secret, and that the system clock is right", true
+	}
+	return "", "", false
+}
+
+// notAuthorized extracts the caller from AWS's AccessDenied message, "User:
+// arn:… is not authorized to perform: iam:… on resource: …".
+var notAuthorized = regexp.MustCompile(`User: (\S+) is not authorized to perform: (\S+)`)
+
+func explainAccessDenied(err error, action string) (string, string, bool) {
+	switch apiCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+	default:
+		return "", "", false
+	}
+	who := "the identity warden runs as"
+	if m := notAuthorized.FindStringSubmatch(apiMessage(err)); m != nil {
+		who = m[1]
+		if action == "" {
+			action = m[2]
+		}
+	}
+	if action == "" {
+		action = "the AWS action"
+	}
+	return "AWS denied " + action + " to " + who + " (AccessDenied)",
+		"attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it", true
+}
+
+func explainThrottled(err error, action string) (string, string, bool) {
+	var maxErr *retry.MaxAttemptsError
+	if !errors.As(err, &maxErr) || !isThrottle(err) {
+		return "", "", false
+	}
+	if action == "" {
+		action = "AWS"
+	}
+	return "AWS kept throttling " + action + " through every retry",
+		"run warden again later, or lower --iam-rate: other tools may be using the account's IAM request quota", true
+}
+
+func explainUnreachable(err error, action string) (string, string, bool) {
+	var send *smithyhttp.RequestSendError
+	var urlErr *url.Error
+	var opErr *net.OpError
+	var dnsErr *net.DNSError
+	if !errors.As(err, &send) && !errors.As(err, &urlErr) && !errors.As(err, &opErr) && !errors.As(err, &dnsErr) {
+		return "", "", false
+	}
+	what := "the AWS endpoint"
+	if errors.As(err, &urlErr) {
+		if u, perr := url.Parse(urlErr.URL); perr == nil && u.Host != "" {
+			what += " " + u.Host
+		}
+	}
+	cause := err
+	switch {
+	case errors.As(err, &dnsErr):
+		cause = dnsErr
+	case errors.As(err, &opErr):
+		cause = opErr
+	}
+	problem := "cannot reach " + what
+	if action != "" {
+		problem += " for " + action
+	}
+	return problem + ": " + oneLine(lastClause(cause.Error())),
+		"check your network, --endpoint and AWS_ENDPOINT_URL (for `warden fake-aws`, that it is running)", true
+}
+
+// actionOf names the IAM action of the failed call ("iam:ListAccessKeys"),
+// or "" when err did not come from an AWS operation.
+func actionOf(err error) string {
+	var op *smithy.OperationError
+	if !errors.As(err, &op) {
+		return ""
+	}
+	return callKey(op.ServiceID, op.OperationName)
+}
+
+func apiCode(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
+}
+
+func apiMessage(err error) string {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		return api.ErrorMessage()
+	}
+	return ""
+}
+
+// lastClause keeps the end of a chain of wrapped messages ("a, b: c" → "c"),
+// which names the actual cause.
+func lastClause(s string) string {
+	if i := strings.LastIndex(s, ": "); i >= 0 && i+2 < len(s) {
+		return s[i+2:]
+	}
+	return s
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func quote(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return `"` + s + `"`
+}

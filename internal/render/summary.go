@@ -1,0 +1,77 @@
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// Summary is what `warden sync` and `warden demo` report about one sync.
+type Summary struct {
+	Snapshot   *model.Snapshot `json:"snapshot"`
+	DBPath     string          `json:"db"`
+	DurationMS int64           `json:"duration_ms"`
+	APICalls   int64           `json:"api_calls"` // total of Snapshot.APICalls
+}
+
+// NewSummary describes snap, written to the database at dbPath after a sync
+// that took d.
+func NewSummary(snap *model.Snapshot, dbPath string, d time.Duration) *Summary {
+	s := &Summary{Snapshot: snap, DBPath: dbPath, DurationMS: d.Milliseconds()}
+	for _, n := range snap.APICalls {
+		s.APICalls += n
+	}
+	return s
+}
+
+// Tables lays out the summary: the snapshot, counts by kind, API calls by
+// action, and any part of the sync that failed with its fix.
+func (s *Summary) Tables() []*Table {
+	snap := s.Snapshot
+	head := &Table{Title: "Sync"}
+	head.Add("snapshot", strconv.FormatInt(snap.ID, 10))
+	head.Add("connection", snap.ConnectionID)
+	head.Add("status", string(snap.Status))
+	head.Add("duration", (time.Duration(s.DurationMS) * time.Millisecond).String())
+	head.Add("api calls", strconv.FormatInt(s.APICalls, 10))
+	head.Add("database", s.DBPath)
+
+	counts := &Table{Title: "Resources", Header: []string{"KIND", "COUNT"}}
+	for _, k := range sortedKeys(snap.Counts) {
+		counts.Add(k, strconv.Itoa(snap.Counts[k]))
+	}
+	calls := &Table{Title: "API calls", Header: []string{"ACTION", "CALLS"}}
+	for _, k := range sortedKeys(snap.APICalls) {
+		calls.Add(k, strconv.FormatInt(snap.APICalls[k], 10))
+	}
+	out := []*Table{head, counts, calls}
+	if len(snap.Errors) > 0 {
+		errs := &Table{Title: fmt.Sprintf("Parts that failed (%d); everything else was read", len(snap.Errors)),
+			Header: []string{"ACCOUNT", "SOURCE", "PROBLEM", "FIX"}}
+		for _, e := range snap.Errors {
+			errs.Add(dash(e.AccountID), e.Source, e.Message, dash(e.Fix))
+		}
+		out = append(out, errs)
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func dash(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "-"
+	}
+	return s
+}
