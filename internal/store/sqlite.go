@@ -321,7 +321,7 @@ func (s *SQLite) Resource(ctx context.Context, snapshotID int64, id string) (*mo
 // FindPrincipal resolves a query to principals: first an exact resource ID or
 // ARN; then a user, group or role name (case-insensitive); then a user, group
 // or role with a tag whose value equals the query (case-insensitive), such as
-// an email tag.
+// an email tag. No match returns an empty list and no error.
 func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
 	steps := []string{
 		`SELECT data FROM resources WHERE snapshot_id=? AND (id=?1 OR arn=?1) ORDER BY id`,
@@ -336,7 +336,7 @@ func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query stri
 			return rs, err
 		}
 	}
-	return nil, fmt.Errorf("principal %q: %w", query, ErrNotFound)
+	return nil, nil
 }
 
 // GrantsOf returns everything principalID holds, with the resource offering

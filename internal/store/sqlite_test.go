@@ -103,8 +103,8 @@ func TestRoundTripAndQueries(t *testing.T) {
 			t.Errorf("FindPrincipal(%q) = %v, %v", q, rs, err)
 		}
 	}
-	if _, err := st.FindPrincipal(ctx, id, "nobody"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("FindPrincipal(nobody) err = %v", err)
+	if rs, err := st.FindPrincipal(ctx, id, "nobody"); err != nil || len(rs) != 0 {
+		t.Errorf("FindPrincipal(nobody) = %v, %v; want none", rs, err)
 	}
 	held, err := st.GrantsOf(ctx, id, alice)
 	if err != nil || len(held) != 4 {

@@ -1,0 +1,239 @@
+package awsfake
+
+import (
+	"fmt"
+	"math/rand"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Options set the emulator's costs and faults.
+type Options struct {
+	// Latency is added to every call.
+	Latency time.Duration
+	// ThrottleRate is the token-bucket refill per second for each account and
+	// service; 0 means no bucket.
+	ThrottleRate float64
+	// ThrottleBurst is the bucket size; 0 means max(1, ThrottleRate).
+	ThrottleBurst int
+	// ThrottleFraction is the probability that any call answers Throttling.
+	ThrottleFraction float64
+	// ErrorRate is the probability that any call answers 500 InternalFailure.
+	ErrorRate float64
+	// Seed seeds the fault randomness, so a run is repeatable.
+	Seed int64
+	// CredentialReportDelay is how long a credential report takes to
+	// generate; 0 completes it at once.
+	CredentialReportDelay time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Credentials are the static credentials of an emulated caller.
+type Credentials struct {
+	AccessKeyID     string
+	SecretAccessKey string
+	SessionToken    string
+}
+
+// caller is who a set of credentials belongs to.
+type caller struct {
+	account string
+	arn     string
+	userID  string
+}
+
+// request is one decoded call, handed to a service's action handler.
+type request struct {
+	r      *http.Request
+	caller caller
+	action string
+	form   map[string][]string
+	id     string
+}
+
+// Server is the emulator. It implements http.Handler.
+type Server struct {
+	mu         sync.Mutex
+	opts       Options
+	rng        *rand.Rand
+	accounts   map[string]*Account
+	awsManaged map[string]*ManagedPolicy
+	keys       map[string]caller
+	buckets    map[string]*bucket
+	calls      map[string]map[string]int64 // account → "svc:Action" → n
+	nextID     int64
+	ts         *httptest.Server
+}
+
+// NewHandler returns an emulator that is not listening; serve it yourself.
+func NewHandler(o Options) *Server {
+	s := &Server{
+		accounts:   map[string]*Account{},
+		awsManaged: map[string]*ManagedPolicy{},
+		keys:       map[string]caller{},
+		buckets:    map[string]*bucket{},
+		calls:      map[string]map[string]int64{},
+	}
+	for _, p := range AWSManagedPolicies() {
+		s.awsManaged[p.ARN] = p
+	}
+	s.SetOptions(o)
+	return s
+}
+
+// NewServer returns an emulator listening on a loopback port.
+func NewServer(o Options) *Server {
+	s := NewHandler(o)
+	s.ts = httptest.NewServer(s)
+	return s
+}
+
+// URL is the endpoint to give the SDK (BaseEndpoint or AWS_ENDPOINT_URL).
+func (s *Server) URL() string {
+	if s.ts == nil {
+		return ""
+	}
+	return s.ts.URL
+}
+
+// Close stops a server made by NewServer.
+func (s *Server) Close() {
+	if s.ts != nil {
+		s.ts.Close()
+	}
+}
+
+// SetOptions changes costs and faults; it takes effect for the next call.
+func (s *Server) SetOptions(o Options) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s.opts = o
+	s.rng = rand.New(rand.NewSource(o.Seed))
+	s.buckets = map[string]*bucket{}
+}
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
+
+// AddAccount stores a copy of a and returns credentials of an administrator
+// user, arn:aws:iam::<id>:user/warden-admin, that act in that account.
+func (s *Server) AddAccount(a *Account) Credentials {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.accounts[a.ID] = a.Clone()
+	s.nextID++
+	id := fmt.Sprintf("AKIAFAKE%012d", s.nextID)
+	s.keys[id] = caller{account: a.ID, arn: "arn:aws:iam::" + a.ID + ":user/warden-admin", userID: fmt.Sprintf("AIDAFAKE%013d", s.nextID)}
+	return Credentials{AccessKeyID: id, SecretAccessKey: fmt.Sprintf("fake-secret-%032d", s.nextID)}
+}
+
+// Account returns a copy of the current state of an account, or nil.
+func (s *Server) Account(id string) *Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a := s.accounts[id]; a != nil {
+		return a.Clone()
+	}
+	return nil
+}
+
+// Calls returns the calls made to every account, by "service:Action".
+func (s *Server) Calls() map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for _, m := range s.calls {
+		for k, v := range m {
+			out[k] += v
+		}
+	}
+	return out
+}
+
+// CallsFor returns the calls made with the credentials of one account.
+func (s *Server) CallsFor(accountID string) map[string]int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int64{}
+	for k, v := range s.calls[accountID] {
+		out[k] = v
+	}
+	return out
+}
+
+// ResetCalls zeroes the call counters.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = map[string]map[string]int64{}
+}
+
+// TotalCalls is the sum of Calls.
+func (s *Server) TotalCalls() int64 {
+	var n int64
+	for _, v := range s.Calls() {
+		n += v
+	}
+	return n
+}
+
+var scopeRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/aws4_request`)
+
+// ServeHTTP routes a signed request to its service by the credential scope
+// of its SigV4 Authorization header. Signatures are not verified.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	m := scopeRE.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		writeQueryError(w, "", http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token", "")
+		return
+	}
+	keyID, service := m[1], m[2]
+	if err := r.ParseForm(); err != nil {
+		writeQueryError(w, "", http.StatusBadRequest, "MalformedQueryString", err.Error(), "")
+		return
+	}
+	req := &request{r: r, action: r.PostForm.Get("Action"), form: r.PostForm}
+	s.mu.Lock()
+	s.nextID++
+	req.id = fmt.Sprintf("fa4e%04x-0000-4000-8000-%012d", s.nextID%0xffff, s.nextID)
+	c, ok := s.keys[keyID]
+	s.mu.Unlock()
+	if !ok {
+		writeQueryError(w, req.id, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.", "")
+		return
+	}
+	req.caller = c
+	handlers := map[string]func(*request) (any, *apiError){"iam": s.iamAction, "sts": s.stsAction}
+	h, ok := handlers[service]
+	if !ok {
+		writeQueryError(w, req.id, http.StatusBadRequest, "UnknownService", "awsfake does not emulate service "+service, "")
+		return
+	}
+	if fault := s.chargeCall(r, c.account, service, req.action); fault != nil {
+		writeQueryError(w, req.id, fault.status, fault.code, fault.message, service)
+		return
+	}
+	out, apiErr := h(req)
+	if apiErr != nil {
+		writeQueryError(w, req.id, apiErr.status, apiErr.code, apiErr.message, service)
+		return
+	}
+	writeQueryResult(w, service, req.action, req.id, out)
+}
+
+// sortedKeys returns a map's keys in order, for deterministic listings.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
