@@ -1,0 +1,59 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+func newAccessCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "access PRINCIPAL",
+		Short: "Everything a user, group or role holds, and through what",
+		Long: `access resolves PRINCIPAL (a user, group or role name, an ARN, or an e-mail address held in a
+tag) in the latest snapshot and lists its groups, the policies in effect for it with the path
+each comes through (direct, inline, or group G), its access keys and MFA devices, and the roles
+whose trust policy names it. For a group it also lists the members; for a role, who it trusts.
+A name that matches several principals lists them; pass the ARN of the one you mean.`,
+		Args: exactArgs(1, "one PRINCIPAL"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			st, snap, err := a.latest(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			found, err := st.FindPrincipal(ctx, snap.ID, args[0])
+			if err != nil {
+				return storeError(err, fmt.Sprintf("look up %q in snapshot %d: %v", args[0], snap.ID, err), "sync again to write a fresh snapshot")
+			}
+			switch len(found) {
+			case 0:
+				return usageError(fmt.Sprintf("no user, group or role matches %q in snapshot %d", args[0], snap.ID),
+					"list them with `warden show users` (or groups, roles); give a name, an ARN or an e-mail tag")
+			case 1:
+			default:
+				return usageError(fmt.Sprintf("%q matches %d principals:%s", args[0], len(found), principalList(found)),
+					"pass the ARN (the last column) of the one you mean")
+			}
+			p := &found[0]
+			held, err := st.GrantsOf(ctx, snap.ID, p.ID)
+			if err != nil {
+				return storeError(err, fmt.Sprintf("read what %s holds: %v", p.ID, err), "sync again to write a fresh snapshot")
+			}
+			var members []store.Holder
+			if p.Type == model.TypeIAMGroup {
+				if members, err = st.HoldersOf(ctx, snap.ID, model.EntitlementID(p.ID, model.EntMember)); err != nil {
+					return storeError(err, fmt.Sprintf("read the members of %s: %v", p.ID, err), "sync again to write a fresh snapshot")
+				}
+			}
+			acc := render.NewAccess(p, held, members)
+			return a.print(acc, acc.Tables(time.Now())...)
+		},
+	}
+}

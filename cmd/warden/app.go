@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// app is what every command shares: the global flags, the output streams and
+// the logger.
+type app struct {
+	stdout, stderr io.Writer
+
+	dbFlag     string // --db
+	dbSet      bool   // --db given on the command line
+	output     string // -o
+	logLevel   string // --log-level
+	connection string // --connection
+	progress   bool   // --progress
+
+	format render.Format
+	log    *slog.Logger
+}
+
+func newApp(stdout, stderr io.Writer) *app {
+	return &app{stdout: stdout, stderr: stderr, log: slog.New(slog.DiscardHandler)}
+}
+
+// setup validates the global flags and builds the logger; it runs before
+// every command.
+func (a *app) setup() error {
+	f, err := render.ParseFormat(a.output)
+	if err != nil {
+		return usageError(err.Error(), "use -o table (the default) or -o json")
+	}
+	a.format = f
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usageError(fmt.Sprintf("unknown log level %q", a.logLevel), "use --log-level debug, info, warn or error")
+	}
+	a.log = slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	return nil
+}
+
+// dbPath is the database file: --db, else WARDEN_DB, else warden.db.
+func (a *app) dbPath() string {
+	if !a.dbSet {
+		if env := os.Getenv("WARDEN_DB"); env != "" {
+			return env
+		}
+	}
+	return a.dbFlag
+}
+
+// openStore opens (creating if needed) the database at path.
+func (a *app) openStore(ctx context.Context, path string) (*store.SQLite, error) {
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		if errors.Is(err, store.ErrForeignDatabase) {
+			return nil, storeError(err, fmt.Sprintf("%s is not a warden database", path),
+				"point --db (or WARDEN_DB) at a database warden created, or at a new file")
+		}
+		return nil, storeError(err, fmt.Sprintf("cannot open database %s: %v", path, err),
+			"check the path and its permissions, or point --db (or WARDEN_DB) at another file")
+	}
+	return st, nil
+}
+
+// openExisting opens the database for reading; unlike openStore it refuses
+// to create a missing file.
+func (a *app) openExisting(ctx context.Context) (*store.SQLite, string, error) {
+	path := a.dbPath()
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil, path, storeError(err, fmt.Sprintf("no database at %s", path),
+			"run `warden sync` to create it, or point --db (or WARDEN_DB) at an existing one; `warden demo` writes warden-demo.db")
+	}
+	st, err := a.openStore(ctx, path)
+	return st, path, err
+}
+
+// latest opens the database and returns it with the connection's latest
+// snapshot.
+func (a *app) latest(ctx context.Context) (*store.SQLite, *model.Snapshot, error) {
+	st, path, err := a.openExisting(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	snap, err := st.LatestSnapshot(ctx, a.connection)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, store.ErrNoSnapshot) {
+			return nil, nil, storeError(err, fmt.Sprintf("no snapshot yet in %s for connection %q", path, a.connection),
+				"run `warden sync` (or `warden demo`, then use --db warden-demo.db) first")
+		}
+		return nil, nil, storeError(err, fmt.Sprintf("read latest snapshot from %s: %v", path, err),
+			"check the file is not being written by another process, or sync again")
+	}
+	return st, snap, nil
+}
+
+// latestGraph returns the connection's latest snapshot and its whole graph.
+func (a *app) latestGraph(ctx context.Context) (*model.Snapshot, *model.Graph, error) {
+	st, snap, err := a.latest(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer st.Close()
+	g, err := st.Graph(ctx, snap.ID)
+	if err != nil {
+		return nil, nil, storeError(err, fmt.Sprintf("read snapshot %d: %v", snap.ID, err), "sync again to write a fresh snapshot")
+	}
+	return snap, g, nil
+}
+
+// print writes v as JSON, or the tables as text.
+func (a *app) print(v any, tables ...*render.Table) error {
+	if a.format == render.FormatJSON {
+		return render.JSON(a.stdout, v)
+	}
+	return render.Tables(a.stdout, tables...)
+}
+
+// progressReporter returns where long work reports progress: stderr, live
+// when stderr is a terminal, line by line with --progress, or nowhere.
+func (a *app) progressReporter() *render.Progress {
+	live := isTerminal(a.stderr)
+	if !live && !a.progress {
+		return nil
+	}
+	return render.NewProgress(a.stderr, live)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// principalList formats candidate principals, one per line.
+func principalList(rs []model.Resource) string {
+	var b strings.Builder
+	for _, r := range rs {
+		fmt.Fprintf(&b, "\n  %-10s %-30s %s", strings.TrimPrefix(string(r.Type), "iam_"), r.Name, r.ID)
+	}
+	return b.String()
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// assertFailure checks an error report: the exit code, one "warden:" line
+// holding wantProblem, and a "fix:" line.
+func assertFailure(t *testing.T, stdout, stderr string, code, wantCode int, wantProblem string) {
+	t.Helper()
+	if code != wantCode {
+		t.Errorf("exit code %d, want %d\nstderr:\n%s", code, wantCode, stderr)
+	}
+	if !strings.HasPrefix(stderr, "warden: ") || !strings.Contains(stderr, wantProblem) {
+		t.Errorf("stderr = %q, want a \"warden: \" line containing %q", stderr, wantProblem)
+	}
+	if !strings.Contains(stderr, "\nfix: ") {
+		t.Errorf("stderr = %q, want a fix: line", stderr)
+	}
+	if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+		t.Errorf("stderr holds a stack trace:\n%s", stderr)
+	}
+	if stdout != "" && wantCode != exitPartial {
+		t.Errorf("a failing command printed on stdout: %q", stdout)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	db := demoDBPath(t)
+	tests := []struct {
+		args    []string
+		problem string
+	}{
+		{[]string{"access", "no-such-principal-anywhere"}, `no user, group or role matches "no-such-principal-anywhere"`},
+		{[]string{"access"}, "takes one PRINCIPAL"},
+		{[]string{"show", "users", "-o", "yaml"}, `unknown output format "yaml"`},
+		{[]string{"show", "users", "--log-level", "loud"}, `unknown log level "loud"`},
+		{[]string{"show", "users", "--bogus"}, "unknown flag: --bogus"},
+		{[]string{"show"}, "show needs what to list"},
+		{[]string{"show", "userz"}, `unknown command "userz"`},
+		{[]string{"sycn"}, `unknown command "sycn" for "warden" (did you mean sync?)`},
+		{[]string{"export", "--format", "xml"}, `unknown export format "xml"`},
+		{[]string{"demo", "--users", "0"}, "--users must be at least 1"},
+		{[]string{"snapshots", "extra"}, "takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runIn(t, db, tt.args...)
+			assertFailure(t, stdout, stderr, code, exitUsage, tt.problem)
+		})
+	}
+}
+
+func TestAmbiguousPrincipal(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "w.db")
+	writeSnapshot(t, db, &model.Graph{Resources: []model.Resource{
+		{ID: "arn:aws:iam::111111111111:user/ops", Type: model.TypeIAMUser, AccountID: "111111111111", Name: "ops", ARN: "arn:aws:iam::111111111111:user/ops", User: &model.UserAttrs{}},
+		{ID: "arn:aws:iam::111111111111:role/ops", Type: model.TypeIAMRole, AccountID: "111111111111", Name: "ops", ARN: "arn:aws:iam::111111111111:role/ops", Role: &model.RoleAttrs{}},
+	}})
+	stdout, stderr, code := runIn(t, db, "access", "ops")
+	assertFailure(t, stdout, stderr, code, exitUsage, `"ops" matches 2 principals`)
+	for _, arn := range []string{"arn:aws:iam::111111111111:user/ops", "arn:aws:iam::111111111111:role/ops"} {
+		if !strings.Contains(stderr, arn) {
+			t.Errorf("ambiguity report lacks candidate %s:\n%s", arn, stderr)
+		}
+	}
+	if out, errOut, code := runIn(t, db, "access", "arn:aws:iam::111111111111:role/ops"); code != 0 || !strings.Contains(out, "Role ops") {
+		t.Errorf("access by ARN exited %d:\n%s%s", code, out, errOut)
+	}
+}
+
+// writeSnapshot stores g as a complete snapshot of the default connection.
+func writeSnapshot(t *testing.T, path string, g *model.Graph) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	snap := &model.Snapshot{ConnectionID: "default", StartedAt: now, FinishedAt: now, Status: model.StatusComplete}
+	if _, err := st.WriteSnapshot(ctx, snap, g); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoreErrors(t *testing.T) {
+	dir := t.TempDir()
+
+	foreign := filepath.Join(dir, "foreign.db")
+	db, err := sql.Open("sqlite", foreign)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL); INSERT INTO invoices VALUES (1, 9.5)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+
+	garbage := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("not a database\n", 100)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	empty := filepath.Join(dir, "empty.db")
+	st, err := store.OpenSQLite(context.Background(), empty)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name    string
+		db      string
+		args    []string
+		problem string
+	}{
+		{"foreign sqlite file", foreign, []string{"show", "users"}, "is not a warden database"},
+		{"foreign file to demo", foreign, []string{"demo", "--users", "5"}, "is not a warden database"},
+		{"not a database", garbage, []string{"show", "users"}, garbage},
+		{"no snapshot", empty, []string{"show", "users"}, "no snapshot yet"},
+		{"no snapshot for access", empty, []string{"access", "alice"}, "no snapshot yet"},
+		{"no snapshot for export", empty, []string{"export"}, "no snapshot yet"},
+		{"missing file", filepath.Join(dir, "missing.db"), []string{"show", "keys"}, "no database at"},
+		{"missing file for snapshots", filepath.Join(dir, "missing.db"), []string{"snapshots"}, "no database at"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, stderr, code := runIn(t, tt.db, tt.args...)
+			assertFailure(t, stdout, stderr, code, exitStore, tt.problem)
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "missing.db")); err == nil {
+		t.Error("a read command created the missing database file")
+	}
+	if data, err := os.ReadFile(garbage); err != nil || !strings.HasPrefix(string(data), "not a database") {
+		t.Error("a failed command changed the file it could not read")
+	}
+}
+
+func TestDBFromEnvironment(t *testing.T) {
+	t.Setenv("WARDEN_DB", demoDBPath(t))
+	var out, errOut strings.Builder
+	if code := run(context.Background(), []string{"snapshots"}, &out, &errOut); code != 0 {
+		t.Fatalf("snapshots with WARDEN_DB exited %d: %s", code, errOut.String())
+	}
+	// --db wins over the environment.
+	code := run(context.Background(), []string{"--db", filepath.Join(t.TempDir(), "none.db"), "snapshots"}, &out, &errOut)
+	if code != exitStore {
+		t.Errorf("--db of a missing file with WARDEN_DB set exited %d, want %d", code, exitStore)
+	}
+}
+
+func TestHelpListsExitCodes(t *testing.T) {
+	out, _, code := runIn(t, "", "--help")
+	if code != 0 {
+		t.Fatalf("--help exited %d", code)
+	}
+	for _, want := range []string{"Exit codes:", "2  usage", "5  database", "demo", "fake-aws"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("--help lacks %q", want)
+		}
+	}
+}

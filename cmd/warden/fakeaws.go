@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warden-iam/warden/awsfake"
+)
+
+// fakeAWSAccount is the account fake-aws generates.
+const fakeAWSAccount = "123456789012"
+
+func newFakeAWSCmd(a *app) *cobra.Command {
+	var (
+		listen string
+		users  int
+		seed   int64
+		opts   awsfake.Options
+	)
+	cmd := &cobra.Command{
+		Use:   "fake-aws",
+		Short: "Run the built-in AWS emulator (IAM, STS) with a generated account until interrupted",
+		Long: `fake-aws serves the AWS emulator over HTTP with one generated account and prints the
+environment to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are
+the emulator's own and work nowhere else. Stop it with Ctrl-C.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if users < 1 {
+				return usageError(fmt.Sprintf("--users must be at least 1, got %d", users), "pass --users 300 or leave it out")
+			}
+			if opts.ThrottleFraction < 0 || opts.ThrottleFraction > 1 {
+				return usageError(fmt.Sprintf("--throttle-fraction must be between 0 and 1, got %g", opts.ThrottleFraction), "pass for example --throttle-fraction 0.3")
+			}
+			opts.Seed = seed
+			return a.fakeAWS(cmd.Context(), listen, estate(fakeAWSAccount, "warden-fake", users, seed), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free one)")
+	f.IntVar(&users, "users", demoUsers, "users in the generated account (groups, roles and policies scale with it)")
+	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
+	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
+	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")
+	return cmd
+}
+
+func (a *app) fakeAWS(ctx context.Context, listen string, est awsfake.Estate, opts awsfake.Options) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := awsfake.NewHandler(opts)
+	creds := srv.AddAccount(est.Build())
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return usageError(fmt.Sprintf("cannot listen on %s: %v", listen, err), "pass another --listen address, e.g. 127.0.0.1:0 for a free port")
+	}
+	url := "http://" + ln.Addr().String()
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+
+	fmt.Fprintf(a.stdout, `# AWS emulator for account %s (%d users, %d groups, %d roles, %d policies, seed %d) at %s
+# These are the emulator's own credentials: they work only against it.
+export AWS_ACCESS_KEY_ID=%s
+export AWS_SECRET_ACCESS_KEY=%s
+`, est.AccountID, est.Users, est.Groups, est.Roles, est.Policies, est.Seed, url, creds.AccessKeyID, creds.SecretAccessKey)
+	if creds.SessionToken != "" {
+		fmt.Fprintf(a.stdout, "export AWS_SESSION_TOKEN=%s\n", creds.SessionToken)
+	}
+	fmt.Fprintf(a.stdout, `export AWS_REGION=%s
+export AWS_ENDPOINT_URL=%s
+# then, in that shell: warden sync   (stop the emulator with Ctrl-C)
+`, demoRegion, url)
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("emulator stopped: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("stop emulator: %w", err)
+	}
+	a.log.Info("emulator stopped", "calls", srv.Calls())
+	return nil
+}

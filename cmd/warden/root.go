@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// newRootCmd builds the warden command tree around a.
+func newRootCmd(a *app) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "warden",
+		Short: "Sync AWS identities and access into a local store and answer who holds what",
+		Long: `warden reads the IAM users, groups, roles, policies and access keys of an AWS account
+(through GetAccountAuthorizationDetails and the credential report, in a handful of calls),
+stores each sync as a snapshot in a SQLite file, and answers who holds what and through what.
+
+Start with:  warden demo     (runs against the built-in AWS emulator; nothing to configure)
+
+Output is a table by default; -o json prints JSON with the keys documented in README.md.
+Errors print one "warden: <problem>" line and one "fix: <what to do>" line on stderr.
+
+` + exitCodesHelp,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		// Typos within two edits get a "did you mean" hint.
+		SuggestionsMinimumDistance: 2,
+		Args:                       cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0])
+			}
+			return cmd.Help()
+		},
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			a.dbSet = cmd.Flags().Changed("db")
+			return a.setup()
+		},
+	}
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError(err.Error(), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.dbFlag, "db", "warden.db", "database file (env WARDEN_DB)")
+	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
+	pf.StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
+	pf.StringVar(&a.connection, "connection", "default", "connection id: snapshots of different connections never mix")
+	pf.BoolVar(&a.progress, "progress", false, "report progress on stderr even when it is not a terminal")
+
+	root.AddCommand(
+		newDemoCmd(a),
+		newSyncCmd(a),
+		newShowCmd(a),
+		newAccessCmd(a),
+		newFindingsCmd(a),
+		newExportCmd(a),
+		newSnapshotsCmd(a),
+		newFakeAWSCmd(a),
+		newVersionCmd(a),
+	)
+	return root
+}
+
+// unknownCommand is the usage error for a command name that does not exist.
+func unknownCommand(cmd *cobra.Command, name string) error {
+	problem := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		problem += fmt.Sprintf(" (did you mean %s?)", strings.Join(s, ", "))
+	}
+	return usageError(problem, fmt.Sprintf("see `%s --help` for the commands", cmd.CommandPath()))
+}
+
+// exactArgs requires n positional arguments, named in the usage error.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usageError(fmt.Sprintf("%s takes %s, got %d argument(s)", cmd.CommandPath(), names, len(args)),
+				fmt.Sprintf("usage: %s", cmd.UseLine()))
+		}
+		return nil
+	}
+}
+
+// noArgs refuses positional arguments.
+func noArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usageError(fmt.Sprintf("%s takes no arguments, got %q", cmd.CommandPath(), strings.Join(args, " ")),
+			fmt.Sprintf("usage: %s", cmd.UseLine()))
+	}
+	return nil
+}
