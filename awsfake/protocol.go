@@ -3,6 +3,7 @@ package awsfake
 import (
 	"encoding/xml"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -38,10 +39,12 @@ func writeQueryResult(w http.ResponseWriter, service, action, requestID string, 
 		writeQueryError(w, requestID, http.StatusInternalServerError, "InternalFailure", err.Error(), service)
 		return
 	}
-	w.Header().Set("Content-Type", "text/xml")
-	w.Header().Set("X-Amzn-Requestid", requestID)
-	fmt.Fprintf(w, `<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
+	out := fmt.Sprintf(`<%sResponse xmlns="%s"><%sResult>%s</%sResult><ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>`,
 		action, namespaces[service], action, innerXML(body), action, requestID, action)
+	w.Header().Set("Content-Type", "text/xml")
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.Header().Set("X-Amzn-Requestid", requestID)
+	io.WriteString(w, out)
 }
 
 // innerXML strips the outer element xml.Marshal wrote for a result struct.
