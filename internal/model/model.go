@@ -31,6 +31,12 @@ const (
 	// itself a synced resource: another account, a service, a federated
 	// identity provider, or "*".
 	TypeExternalPrincipal ResourceType = "external_principal"
+
+	// AWS Organizations.
+	TypeOrganization ResourceType = "organization"
+	TypeOrgRoot      ResourceType = "org_root" // the root of the OU tree
+	TypeOrgUnit      ResourceType = "org_unit" // an organizational unit
+	TypeSCP          ResourceType = "scp"      // a service control policy
 )
 
 // Entitlement names used on resources.
@@ -39,6 +45,9 @@ const (
 	EntAttached = "attached" // iam_policy / iam_inline_policy: the policy applies to the holder
 	EntAssume   = "assume"   // iam_role: the holder may call sts:AssumeRole on it (trust policy)
 	EntOwner    = "owner"    // access_key / mfa_device: the holder owns the credential
+	// EntContains is offered by an org root or OU; its holders are the
+	// accounts and OUs placed directly in it.
+	EntContains = "contains"
 )
 
 // Provenance says how a principal came to hold an entitlement.
@@ -74,6 +83,9 @@ type Resource struct {
 	MFADevice    *MFADeviceAttrs    `json:"mfa_device,omitempty"`
 	Account      *AccountAttrs      `json:"account,omitempty"`
 	Group        *GroupAttrs        `json:"group,omitempty"`
+	Organization *OrganizationAttrs `json:"organization,omitempty"`
+	OrgUnit      *OrgUnitAttrs      `json:"org_unit,omitempty"`
+	SCP          *SCPAttrs          `json:"scp,omitempty"`
 }
 
 // UserAttrs are the attributes of an IAM user, merged from
@@ -157,6 +169,45 @@ type AccountAttrs struct {
 	RootAccessKeys      int        `json:"root_access_keys"`
 	RootPasswordLastUse *time.Time `json:"root_password_last_used,omitempty"`
 	CredentialReport    bool       `json:"credential_report"`
+	// Membership in an AWS Organization, when the account was found through
+	// one; nil for an account synced on its own.
+	Org *OrgAccountAttrs `json:"org,omitempty"`
+}
+
+// OrgAccountAttrs are what AWS Organizations says of a member account.
+type OrgAccountAttrs struct {
+	OrganizationID string     `json:"organization_id"`
+	Email          string     `json:"email"`
+	Status         string     `json:"status"` // ACTIVE, SUSPENDED, PENDING_CLOSURE
+	JoinedMethod   string     `json:"joined_method"`
+	JoinedAt       *time.Time `json:"joined_at,omitempty"`
+	Management     bool       `json:"management"` // the organization's management account
+	// OUPath is the account's place in the tree, "Root/Prod/Web".
+	OUPath string `json:"ou_path"`
+}
+
+// OrganizationAttrs are the attributes of an AWS Organization.
+type OrganizationAttrs struct {
+	ManagementAccountID    string `json:"management_account_id"`
+	ManagementAccountEmail string `json:"management_account_email,omitempty"`
+	FeatureSet             string `json:"feature_set"` // ALL or CONSOLIDATED_BILLING
+}
+
+// OrgUnitAttrs are the attributes of an organization root or OU.
+type OrgUnitAttrs struct {
+	// Path is the names from the root down, "Root/Prod/Web"; a root's is its
+	// name.
+	Path string `json:"path"`
+	// PolicyTypes are the policy types enabled on a root (SERVICE_CONTROL_POLICY…).
+	PolicyTypes []string `json:"policy_types,omitempty"`
+}
+
+// SCPAttrs are the attributes of a service control policy.
+type SCPAttrs struct {
+	PolicyID    string `json:"policy_id"`
+	AWSManaged  bool   `json:"aws_managed"`
+	Description string `json:"description,omitempty"`
+	Document    string `json:"document"` // JSON
 }
 
 // Entitlement is something a resource offers that a principal can hold.
