@@ -22,12 +22,14 @@ import (
 type app struct {
 	stdout, stderr io.Writer
 
-	dbFlag     string // --db
-	dbSet      bool   // --db given on the command line
-	output     string // -o
-	logLevel   string // --log-level
-	connection string // --connection
-	progress   bool   // --progress
+	dbFlag        string // --db
+	dbSet         bool   // --db given on the command line
+	output        string // -o
+	logLevel      string // --log-level
+	connection    string // --connection
+	connectionSet bool   // --connection given on the command line
+	configFlag    string // --config
+	progress      bool   // --progress
 
 	format render.Format
 	log    *slog.Logger

@@ -16,6 +16,7 @@ import (
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/syncer"
 )
 
 // The demo estate: one account, generated from a fixed seed so every run
@@ -96,7 +97,7 @@ func (a *app) demo(ctx context.Context, path string, users int) error {
 		return err
 	}
 	defer st.Close()
-	snap, took, err := a.sync(ctx, sess, st, collect.IAMOptions{AccessKeys: true})
+	snap, took, err := a.sync(ctx, sess, st, syncer.Options{ConnectionID: a.connection, IAM: collect.IAMOptions{AccessKeys: true}})
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.dbSet = cmd.Flags().Changed("db")
+			a.connectionSet = cmd.Flags().Changed("connection")
 			return a.setup()
 		},
 	}
@@ -47,6 +48,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	pf.StringVar(&a.connection, "connection", "default", "connection id: snapshots of different connections never mix")
 	pf.BoolVar(&a.progress, "progress", false, "report progress on stderr even when it is not a terminal")
+	pf.StringVar(&a.configFlag, "config", "", "connections file (default: WARDEN_CONFIG, else ./warden.yaml when it exists)")
 
 	root.AddCommand(
 		newDemoCmd(a),

@@ -2,73 +2,240 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
 )
 
+// syncTarget is one connection to sync: how to reach AWS and what to read.
+type syncTarget struct {
+	id   string
+	aws  awsapi.Options
+	iam  collect.IAMOptions
+	org  *syncer.OrganizationOptions
+	name string // for messages: "connection prod"
+}
+
+// adHocFlags are the flags that describe a connection on the command line,
+// for a sync without a warden.yaml.
+var adHocFlags = []string{"endpoint", "region", "profile", "role-arn", "external-id", "organization",
+	"member-role", "member-external-id", "concurrency", "iam-rate", "no-access-keys", "no-credential-report"}
+
 func newSyncCmd(a *app) *cobra.Command {
 	var (
-		opts         awsapi.Options
-		noAccessKeys bool
+		t                  syncTarget
+		organization       bool
+		memberRole         string
+		memberExternalID   string
+		concurrency        int
+		noAccessKeys       bool
+		noCredentialReport bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sync",
-		Short: "Sync the IAM of the account of the current AWS credentials into a new snapshot",
-		Long: `sync reads the IAM of the account that the current credentials belong to and stores it as a
-new snapshot. Credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID and
-AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile (including SSO profiles after
-` + "`aws sso login`" + `), or an instance or container role. --endpoint (or AWS_ENDPOINT_URL) points
-it at another endpoint, such as ` + "`warden fake-aws`" + `.
+		Short: "Sync AWS into a new snapshot: one account, or every account of an organization",
+		Long: `sync reads AWS and stores what it read as a new snapshot.
 
-A sync that could not read some part (for example the credential report) still stores the
-rest, lists what failed with its fix, and exits with code 3.`,
+With a connections file (--config, WARDEN_CONFIG, or ./warden.yaml; see docs/config.md) it syncs
+every connection of the file, or only the one named by --connection, each into its own history.
+
+Without one, the flags describe the connection. Credentials come from the AWS SDK's standard chain:
+AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile (including SSO profiles after
+` + "`aws sso login`" + `), web identity, or an instance or container role. --role-arn (with
+--external-id) first assumes a role, for an account reached through a role. --organization reads
+the organization of the credentials (its management or a delegated administrator account) and every
+active member account through --member-role (default OrganizationAccountAccessRole).
+--endpoint (or AWS_ENDPOINT_URL) points warden at another endpoint, such as ` + "`warden fake-aws`" + `.
+
+A sync that could not read some part (an account whose role cannot be assumed, a credential report
+AWS refused) still stores the rest, lists what failed with its fix, and exits with code 3;
+` + "`warden sync status`" + ` shows it again later.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			opts.Logger = a.log
-			sess, err := awsapi.Load(ctx, opts)
+			file, path, err := a.loadConfig()
 			if err != nil {
 				return err
 			}
-			path := a.dbPath()
-			st, err := a.openStore(ctx, path)
+			var targets []syncTarget
+			if file != nil {
+				if set := changedFlags(cmd.Flags(), adHocFlags); len(set) > 0 {
+					return usageError(fmt.Sprintf("--%s describe a connection, but connections come from %s here", set[0], path),
+						"set them in the file (see docs/config.md), or pass --config naming another file")
+				}
+				if targets, err = a.targetsFromConfig(file, path); err != nil {
+					return err
+				}
+			} else {
+				t.id = a.connection
+				t.name = "connection " + t.id
+				t.iam = collect.IAMOptions{AccessKeys: !noAccessKeys, SkipCredentialReport: noCredentialReport}
+				if organization {
+					t.org = &syncer.OrganizationOptions{MemberRoleName: memberRole, ExternalID: memberExternalID, Concurrency: concurrency}
+					if t.org.ExternalID == "" {
+						t.org.ExternalID = t.aws.ExternalID
+					}
+				}
+				targets = []syncTarget{t}
+			}
+			st, err := a.openStore(ctx, a.dbPath())
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			snap, took, err := a.sync(ctx, sess, st, collect.IAMOptions{AccessKeys: !noAccessKeys})
-			if err != nil {
-				return err
-			}
-			sum := render.NewSummary(snap, path, took)
-			if err := a.print(sum, sum.Tables()...); err != nil {
-				return err
-			}
-			return partialError(snap)
+			return a.syncTargets(ctx, st, targets)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.Endpoint, "endpoint", "", "AWS endpoint URL for every service (default: AWS_ENDPOINT_URL, else AWS itself)")
-	f.StringVar(&opts.Region, "region", "", "AWS region (default: AWS_REGION or the profile's; IAM is global)")
-	f.StringVar(&opts.Profile, "profile", "", "named profile from ~/.aws/config (default: AWS_PROFILE)")
-	f.Float64Var(&opts.IAMRate, "iam-rate", 0, "most IAM calls per second for the account (0: warden's default)")
-	f.BoolVar(&noAccessKeys, "no-access-keys", false, "skip ListAccessKeys: keys are not recorded by id")
+	f.StringVar(&t.aws.Endpoint, "endpoint", "", "AWS endpoint URL for every service (default: AWS_ENDPOINT_URL, else AWS itself)")
+	f.StringVar(&t.aws.Region, "region", "", "AWS region (default: AWS_REGION or the profile's; IAM is global)")
+	f.StringVar(&t.aws.Profile, "profile", "", "named profile from ~/.aws/config (default: AWS_PROFILE)")
+	f.StringVar(&t.aws.RoleARN, "role-arn", "", "assume this role first and sync with its credentials")
+	f.StringVar(&t.aws.ExternalID, "external-id", "", "ExternalId for --role-arn (and for member roles unless --member-external-id)")
+	f.BoolVar(&organization, "organization", false, "sync every active account of the organization of the credentials")
+	f.StringVar(&memberRole, "member-role", syncer.DefaultMemberRoleName, "role assumed in each member account (with --organization)")
+	f.StringVar(&memberExternalID, "member-external-id", "", "ExternalId for member roles (with --organization)")
+	f.IntVar(&concurrency, "concurrency", syncer.DefaultConcurrency, "accounts read at once (with --organization)")
+	f.Float64Var(&t.aws.IAMRate, "iam-rate", 0, "most IAM calls per second in one account (0: warden's default)")
+	f.BoolVar(&noAccessKeys, "no-access-keys", false, "skip ListAccessKeys: keys are recorded from the credential report, without ids")
+	f.BoolVar(&noCredentialReport, "no-credential-report", false, "skip the credential report: console, MFA and password use stay unknown")
+	cmd.AddCommand(newSyncStatusCmd(a))
 	return cmd
 }
 
-// sync runs one sync of sess into st with progress on stderr and returns the
-// stored snapshot and how long it took.
-func (a *app) sync(ctx context.Context, sess *awsapi.Session, st store.Store, iam collect.IAMOptions) (*model.Snapshot, time.Duration, error) {
-	opts := syncer.Options{ConnectionID: a.connection, IAM: iam, Logger: a.log}
+// changedFlags returns which of names were set on the command line.
+func changedFlags(fs *pflag.FlagSet, names []string) []string {
+	var set []string
+	for _, n := range names {
+		if fs.Changed(n) {
+			set = append(set, n)
+		}
+	}
+	return set
+}
+
+// targetsFromConfig returns the connections of file to sync: the one named
+// by --connection, or all of them.
+func (a *app) targetsFromConfig(file *config.File, path string) ([]syncTarget, error) {
+	conns := file.Connections
+	if a.connectionSet {
+		c, err := file.Connection(a.connection)
+		if err != nil {
+			return nil, usageError(fmt.Sprintf("no connection %q in %s", a.connection, path),
+				fmt.Sprintf("use one of: %v, or leave out --connection to sync them all", file.IDs()))
+		}
+		conns = []config.Connection{*c}
+	}
+	out := make([]syncTarget, 0, len(conns))
+	for _, c := range conns {
+		t, err := targetFromConnection(c)
+		if err != nil {
+			return nil, usageError(fmt.Sprintf("connection %q in %s: %v", c.ID, path, err), "set the environment variable it names, or correct the file")
+		}
+		out = append(out, t)
+	}
+	return out, nil
+}
+
+// targetFromConnection translates a connection of the file into what the
+// session and the syncer take.
+func targetFromConnection(c config.Connection) (syncTarget, error) {
+	t := syncTarget{id: c.ID, name: "connection " + c.ID}
+	t.aws = awsapi.Options{Region: c.Region, Endpoint: c.Endpoint, IAMRate: float64(c.Sync.IAMRate), SessionName: c.Credentials.SessionName}
+	switch c.Credentials.Source {
+	case config.SourceProfile:
+		t.aws.Profile = c.Credentials.Profile
+	case config.SourceRole:
+		t.aws.Profile = c.Credentials.SourceProfile
+		t.aws.RoleARN = c.Credentials.RoleARN
+		id, err := c.Credentials.ResolveExternalID()
+		if err != nil {
+			return t, err
+		}
+		t.aws.ExternalID = id
+	}
+	t.iam = collect.IAMOptions{AccessKeys: c.Sync.AccessKeys, SkipCredentialReport: !c.Sync.CredentialReport}
+	if o := c.Organization; o.Enabled {
+		id, err := o.ResolveExternalID()
+		if err != nil {
+			return t, err
+		}
+		t.org = &syncer.OrganizationOptions{MemberRoleName: o.MemberRoleName, ExternalID: id, Concurrency: o.Concurrency,
+			AccountTags: len(o.Include.Tags) > 0 || len(o.Exclude.Tags) > 0,
+			Select: func(a collect.OrgAccount) bool {
+				return o.Selects(config.Account{ID: a.ID, OUPath: a.OUPath, OUIDs: a.OUIDs, Tags: a.Tags})
+			}}
+	}
+	return t, nil
+}
+
+// syncTargets syncs each target in turn, printing a summary of each. A
+// connection that fails does not stop the others; the exit code is the
+// worst outcome.
+func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTarget) error {
+	var failed []error
+	var lastSnap *model.Snapshot
+	partial := 0
+	for _, t := range targets {
+		snap, took, err := a.syncOne(ctx, st, t)
+		if err != nil {
+			if len(targets) == 1 {
+				return err
+			}
+			code, problem, fix := explain(err)
+			failed = append(failed, &cliError{code: code, problem: t.name + ": " + problem, fix: fix, err: err})
+			report(a.stderr, failed[len(failed)-1])
+			continue
+		}
+		lastSnap = snap
+		sum := render.NewSummary(snap, a.dbPath(), took)
+		if err := a.print(sum, sum.Tables()...); err != nil {
+			return err
+		}
+		if snap.Status == model.StatusPartial {
+			partial++
+		}
+	}
+	if len(targets) == 1 && partial == 1 {
+		return partialError(lastSnap)
+	}
+	switch {
+	case len(failed) > 0:
+		return &cliError{code: exitError, problem: fmt.Sprintf("%d of %d connections failed to sync (reported above)", len(failed), len(targets)),
+			fix: "correct what each report names, then sync again", err: errors.Join(failed...)}
+	case partial > 0:
+		return &cliError{code: exitPartial,
+			problem: fmt.Sprintf("sync finished partial: %d connection(s) stored partial snapshots", partial),
+			fix:     "see the failed parts and their fixes above (or `warden sync status`), then sync again"}
+	}
+	return nil
+}
+
+// syncOne loads the session of a target and syncs it into st.
+func (a *app) syncOne(ctx context.Context, st store.Store, t syncTarget) (*model.Snapshot, time.Duration, error) {
+	t.aws.Logger = a.log
+	sess, err := awsapi.Load(ctx, t.aws)
+	if err != nil {
+		return nil, 0, err
+	}
+	return a.sync(ctx, sess, st, syncer.Options{ConnectionID: t.id, IAM: t.iam, Organization: t.org})
+}
+
+// sync runs one sync of sess into st with progress on stderr and returns
+// the stored snapshot and how long it took.
+func (a *app) sync(ctx context.Context, sess *awsapi.Session, st store.Store, opts syncer.Options) (*model.Snapshot, time.Duration, error) {
+	opts.Logger = a.log
 	if p := a.progressReporter(); p != nil {
 		opts.Progress = func(e syncer.Event) { p.Update(e.Stage, e.Message, e.Done, e.Total) }
 		defer p.Done()
@@ -86,4 +253,71 @@ func partialError(snap *model.Snapshot) error {
 	return &cliError{code: exitPartial,
 		problem: fmt.Sprintf("sync finished partial: %d part(s) failed; snapshot %d holds everything else", len(snap.Errors), snap.ID),
 		fix:     "see the failed parts and their fixes above, then sync again"}
+}
+
+// newSyncStatusCmd builds `warden sync status`.
+func newSyncStatusCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the latest sync of each connection and what failed in it",
+		Long: `status shows, for each connection (those of the connections file, else those in the database, or
+only --connection), its latest snapshot: complete or partial, when, how many accounts were read,
+and every part that failed with its fix. It exits with code 3 when a latest snapshot is partial.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			st, _, err := a.openExisting(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			ids, err := a.statusConnections(ctx, st)
+			if err != nil {
+				return err
+			}
+			list := make([]render.ConnectionStatus, 0, len(ids))
+			partial := 0
+			for _, id := range ids {
+				snap, err := st.LatestSnapshot(ctx, id)
+				switch {
+				case errors.Is(err, store.ErrNoSnapshot):
+				case err != nil:
+					return storeError(err, err.Error(), "check the database file, or sync again")
+				case snap.Status == model.StatusPartial:
+					partial++
+				}
+				list = append(list, render.ConnectionStatus{Connection: id, Latest: snap})
+			}
+			if err := a.print(list, render.StatusTables(list)...); err != nil {
+				return err
+			}
+			if partial > 0 {
+				return &cliError{code: exitPartial, problem: fmt.Sprintf("%d connection(s) have a partial latest snapshot", partial),
+					fix: "correct the failed parts listed above, then run `warden sync` again"}
+			}
+			return nil
+		},
+	}
+}
+
+// statusConnections returns the connections `sync status` reports on.
+func (a *app) statusConnections(ctx context.Context, st store.Store) ([]string, error) {
+	if a.connectionSet {
+		return []string{a.connection}, nil
+	}
+	file, _, err := a.loadConfig()
+	if err != nil {
+		return nil, err
+	}
+	if file != nil {
+		return file.IDs(), nil
+	}
+	ids, err := st.Connections(ctx)
+	if err != nil {
+		return nil, storeError(err, err.Error(), "check the database file")
+	}
+	if len(ids) == 0 {
+		return []string{a.connection}, nil
+	}
+	return ids, nil
 }

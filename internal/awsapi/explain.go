@@ -50,6 +50,8 @@ var explainers = []explainer{
 	explainExpired,
 	explainNoCredentials,
 	explainUnknownKey,
+	explainAssumeRole,
+	explainOrganizationMode,
 	explainAccessDenied,
 	explainThrottled,
 	explainUnreachable,
@@ -130,6 +132,52 @@ func explainAccessDenied(err error, action string) (string, string, bool) {
 	}
 	return "AWS denied " + action + " to " + who + " (AccessDenied)",
 		"attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it", true
+}
+
+// explainAssumeRole explains a member role AWS would not let warden assume.
+// AWS gives the same AccessDenied whether the role is missing, its trust
+// policy does not name the caller, or the ExternalId differs, so the fix
+// names all three.
+func explainAssumeRole(err error, action string) (string, string, bool) {
+	var ae *AssumeRoleError
+	if !errors.As(err, &ae) {
+		return "", "", false
+	}
+	code := apiCode(err)
+	switch code {
+	case "AccessDenied", "AccessDeniedException":
+	case "RegionDisabledException":
+		return "cannot assume " + ae.RoleARN + ": STS is not activated in this region for account " + ae.AccountID,
+			"activate the region in the account's IAM settings, or set another region", true
+	default:
+		return "", "", false
+	}
+	who := "warden's identity"
+	if m := notAuthorized.FindStringSubmatch(apiMessage(err)); m != nil {
+		who = m[1]
+	}
+	return "cannot assume " + ae.RoleARN + " in account " + ae.AccountID + ": AWS denied sts:AssumeRole to " + who +
+			" (the role does not exist, its trust policy does not trust the caller, or the ExternalId does not match)",
+		"deploy warden's role in the account (`warden setup stackset` for every account), or correct member_role_name " +
+			"and external_id in warden.yaml; the role's trust policy must allow sts:AssumeRole to " + who + " with that ExternalId", true
+}
+
+// explainOrganizationMode explains organization mode asked of an account
+// that cannot read the organization: one outside any organization, or a
+// member account (AWS answers those AccessDeniedException).
+func explainOrganizationMode(err error, action string) (string, string, bool) {
+	if !strings.HasPrefix(action, "organizations:") {
+		return "", "", false
+	}
+	switch apiCode(err) {
+	case "AWSOrganizationsNotInUseException":
+		return "organization mode needs an AWS Organization, but the account of these credentials is not in one",
+			"sync this account alone (organization.enabled: false, or leave out --organization), or use credentials of an organization's management account", true
+	case "AccessDeniedException", "AccessDenied":
+		return "AWS denied " + action + ": organization mode must run in the organization's management account or a delegated administrator account, with " + action + " allowed",
+			"use credentials of the management account (or register this account as a delegated administrator), with the policy of `warden setup policy --for read`", true
+	}
+	return "", "", false
 }
 
 func explainThrottled(err error, action string) (string, string, bool) {

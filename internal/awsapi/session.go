@@ -11,7 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -25,6 +27,26 @@ const DefaultRegion = "us-east-1"
 // while reading an account of thousands of entities in seconds (warden reads
 // whole accounts in a few pages).
 const DefaultIAMRate = 20.0
+
+// DefaultOrganizationsRate is the default limit on AWS Organizations calls
+// per second. Organizations answers TooManyRequestsException well below IAM's
+// rates; a whole organization's tree and SCPs take a few calls per OU.
+const DefaultOrganizationsRate = 10.0
+
+// DefaultSTSRate is the default limit on STS calls per second made with one
+// account's credentials (one sts:AssumeRole per member account).
+const DefaultSTSRate = 50.0
+
+// DefaultSessionName is the role session name warden uses when assuming
+// roles, so CloudTrail shows its calls as warden's.
+const DefaultSessionName = "warden"
+
+// assumedDuration is how long assumed-role credentials are asked for, and
+// refreshWindow how long before they expire they are renewed.
+const (
+	assumedDuration = time.Hour
+	refreshWindow   = 5 * time.Minute
+)
 
 // maxIdleConnsPerHost keeps a connection for every concurrent caller, so the
 // per-user calls of a sync reuse connections instead of opening new ones.
@@ -49,6 +71,15 @@ type Options struct {
 	// included; 0 means DefaultIAMRate. Throttling lowers the actual rate
 	// temporarily.
 	IAMRate float64
+	// RoleARN, when set, is assumed with the credentials of the chain (or
+	// Credentials) and its credentials are the session's: a single account
+	// reached through a role, with no Organization.
+	RoleARN string
+	// ExternalID is passed when assuming RoleARN.
+	ExternalID string
+	// SessionName is the role session name for RoleARN and member roles;
+	// "" means DefaultSessionName.
+	SessionName string
 	// MaxAttempts is how many times an IAM call is tried; 0 means
 	// DefaultMaxAttempts.
 	MaxAttempts int
@@ -68,9 +99,11 @@ type Session struct {
 	rec  *recorder
 
 	mu       sync.Mutex
-	limiters map[string]*limiter    // by account + "/" + service
-	iam      map[string]*iam.Client // by account
+	limiters map[string]*limiter                // by account + "/" + service
+	iam      map[string]*iam.Client             // by account
+	members  map[string]aws.CredentialsProvider // by account: assumed-role credentials
 	sts      *sts.Client
+	org      *organizations.Client
 }
 
 // Load resolves configuration and credentials as the AWS CLI does, applying
@@ -116,15 +149,71 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
-	return &Session{
+	if o.SessionName == "" {
+		o.SessionName = DefaultSessionName
+	}
+	s := &Session{
 		cfg:      cfg,
 		opts:     o,
 		log:      log,
 		rec:      &recorder{},
 		limiters: make(map[string]*limiter),
 		iam:      make(map[string]*iam.Client),
-	}, nil
+		members:  make(map[string]aws.CredentialsProvider),
+	}
+	if o.RoleARN != "" {
+		// This STS client keeps the chain's credentials to assume the role;
+		// every client made afterwards uses the role's.
+		base := s.STS()
+		s.cfg.Credentials = s.roleCredentials(base, o.RoleARN, o.ExternalID)
+		s.sts = nil
+	}
+	return s, nil
 }
+
+// roleCredentials returns cached credentials of roleARN assumed through
+// client, renewed refreshWindow before they expire.
+func (s *Session) roleCredentials(client *sts.Client, roleARN, externalID string) aws.CredentialsProvider {
+	p := stscreds.NewAssumeRoleProvider(client, roleARN, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = s.opts.SessionName
+		o.Duration = assumedDuration
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
+		}
+	})
+	return aws.NewCredentialsCache(p, func(o *aws.CredentialsCacheOptions) { o.ExpiryWindow = refreshWindow })
+}
+
+// AssumeMember assumes roleARN in accountID with the session's
+// credentials (and externalID, when not empty) and makes every later client
+// of that account, such as IAM(accountID), use the role's credentials,
+// renewed before they expire. It fails when AWS refuses the role.
+func (s *Session) AssumeMember(ctx context.Context, accountID, roleARN, externalID string) error {
+	creds := s.roleCredentials(s.STS(), roleARN, externalID)
+	if _, err := creds.Retrieve(ctx); err != nil {
+		return &AssumeRoleError{AccountID: accountID, RoleARN: roleARN, Err: err}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.members[accountID] = creds
+	delete(s.iam, accountID)
+	return nil
+}
+
+// AssumeRoleError is a member account whose role could not be assumed.
+type AssumeRoleError struct {
+	AccountID string
+	RoleARN   string
+	Err       error
+}
+
+// Error implements error.
+func (e *AssumeRoleError) Error() string {
+	return fmt.Sprintf("assume role %s in account %s: %v", e.RoleARN, e.AccountID, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *AssumeRoleError) Unwrap() error { return e.Err }
 
 // Region returns the session's region.
 func (s *Session) Region() string { return s.cfg.Region }
@@ -142,18 +231,23 @@ func (s *Session) IAM(accountID string) *iam.Client {
 	c := iam.NewFromConfig(s.cfg, func(o *iam.Options) {
 		o.Retryer = newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff)
 		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		if creds, ok := s.members[accountID]; ok {
+			o.Credentials = creds
+		}
 	})
 	s.iam[accountID] = c
 	return c
 }
 
-// STS returns the STS client of the session's own credentials. Its calls
-// are counted and retried, but not rate limited: a sync makes one.
+// STS returns the STS client of the session's credentials (the role's when
+// Options.RoleARN is set). Its calls are counted, retried and paced at
+// DefaultSTSRate: one sts:AssumeRole per member account.
 func (s *Session) STS() *sts.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sts == nil {
-		mw := &attemptMiddleware{rec: s.rec, log: s.log}
+		lim := s.limiterLocked("", "sts", DefaultSTSRate)
+		mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
 		s.sts = sts.NewFromConfig(s.cfg, func(o *sts.Options) {
 			o.Retryer = newRetryer(stsMaxAttempts, s.opts.MaxBackoff)
 			o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
@@ -162,7 +256,24 @@ func (s *Session) STS() *sts.Client {
 	return s.sts
 }
 
-// CallerIdentity returns the account and ARN of the session's credentials.
+// Organizations returns the AWS Organizations client of the session's
+// credentials, paced at DefaultOrganizationsRate and retried like IAM.
+func (s *Session) Organizations() *organizations.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.org == nil {
+		lim := s.limiterLocked("", "organizations", DefaultOrganizationsRate)
+		mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
+		s.org = organizations.NewFromConfig(s.cfg, func(o *organizations.Options) {
+			o.Retryer = newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff)
+			o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		})
+	}
+	return s.org
+}
+
+// CallerIdentity returns the account and ARN of the session's credentials
+// (the role's, when Options.RoleARN is set).
 func (s *Session) CallerIdentity(ctx context.Context) (account, arn string, err error) {
 	out, err := s.STS().GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {

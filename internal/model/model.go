@@ -246,6 +246,16 @@ type Snapshot struct {
 	Errors       []SourceError    `json:"errors,omitempty"`
 	APICalls     map[string]int64 `json:"api_calls,omitempty"` // "iam:GetAccountAuthorizationDetails" → count
 	Counts       map[string]int   `json:"counts,omitempty"`    // resources by type
+	Accounts     AccountTally     `json:"accounts"`
+}
+
+// AccountTally counts the accounts of a sync: those it set out to read
+// (every selected active account of an organization, or the one account of
+// the credentials) and those it read. The difference failed; their reasons
+// are in Snapshot.Errors.
+type AccountTally struct {
+	Planned int `json:"planned"`
+	Read    int `json:"read"`
 }
 
 // SourceError records a part of a sync that failed without failing the whole

@@ -36,6 +36,7 @@ func (s *Summary) Tables() []*Table {
 	head.Add("snapshot", strconv.FormatInt(snap.ID, 10))
 	head.Add("connection", snap.ConnectionID)
 	head.Add("status", string(snap.Status))
+	head.Add("accounts", accountsCell(snap.Accounts))
 	head.Add("duration", (time.Duration(s.DurationMS) * time.Millisecond).String())
 	head.Add("api calls", strconv.FormatInt(s.APICalls, 10))
 	head.Add("database", s.DBPath)
@@ -49,15 +50,32 @@ func (s *Summary) Tables() []*Table {
 		calls.Add(k, strconv.FormatInt(snap.APICalls[k], 10))
 	}
 	out := []*Table{head, counts, calls}
-	if len(snap.Errors) > 0 {
-		errs := &Table{Title: fmt.Sprintf("Parts that failed (%d); everything else was read", len(snap.Errors)),
-			Header: []string{"ACCOUNT", "SOURCE", "PROBLEM", "FIX"}}
-		for _, e := range snap.Errors {
-			errs.Add(dash(e.AccountID), e.Source, e.Message, dash(e.Fix))
-		}
-		out = append(out, errs)
+	if t := failuresTable(snap); t != nil {
+		out = append(out, t)
 	}
 	return out
+}
+
+// failuresTable lists the parts of a sync that failed, with their fixes;
+// nil when none did.
+func failuresTable(snap *model.Snapshot) *Table {
+	if len(snap.Errors) == 0 {
+		return nil
+	}
+	t := &Table{Title: fmt.Sprintf("Parts that failed (%d); everything else was read", len(snap.Errors)),
+		Header: []string{"ACCOUNT", "SOURCE", "PROBLEM", "FIX"}}
+	for _, e := range snap.Errors {
+		t.Add(dash(e.AccountID), e.Source, e.Message, dash(e.Fix))
+	}
+	return t
+}
+
+// accountsCell says how many of the accounts a sync set out to read it read.
+func accountsCell(t model.AccountTally) string {
+	if t.Planned == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%d of %d read", t.Read, t.Planned)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

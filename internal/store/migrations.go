@@ -48,4 +48,5 @@ var migrations = []string{
 	);
 	CREATE INDEX grants_by_principal ON grants(snapshot_id, principal_id);
 	CREATE INDEX grants_by_entitlement ON grants(snapshot_id, entitlement_id);`,
+	`ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '{}';`,
 }

@@ -142,9 +142,9 @@ func (s *SQLite) WriteSnapshot(ctx context.Context, snap *model.Snapshot, g *mod
 		return 0, fmt.Errorf("write snapshot to %s: %w", s.path, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (connection_id, started_at, finished_at, status, errors, api_calls, counts) VALUES (?,?,?,?,?,?,?)`,
+	res, err := tx.ExecContext(ctx, `INSERT INTO snapshots (connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts) VALUES (?,?,?,?,?,?,?,?)`,
 		conn(snap.ConnectionID), snap.StartedAt.UTC().Format(timeFormat), snap.FinishedAt.UTC().Format(timeFormat), string(snap.Status),
-		marshal(snap.Errors), marshal(snap.APICalls), marshal(snap.Counts))
+		marshal(snap.Errors), marshal(snap.APICalls), marshal(snap.Counts), marshal(snap.Accounts))
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot to %s: %w", s.path, err)
 	}
@@ -217,8 +217,8 @@ func insertRows(ctx context.Context, tx *sql.Tx, prefix string, cols, n int, row
 
 func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 	var snap model.Snapshot
-	var started, finished, status, errs, calls, counts string
-	if err := sc.Scan(&snap.ID, &snap.ConnectionID, &started, &finished, &status, &errs, &calls, &counts); err != nil {
+	var started, finished, status, errs, calls, counts, accounts string
+	if err := sc.Scan(&snap.ID, &snap.ConnectionID, &started, &finished, &status, &errs, &calls, &counts, &accounts); err != nil {
 		return nil, err
 	}
 	snap.Status = model.SnapshotStatus(status)
@@ -232,7 +232,7 @@ func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 	for _, f := range []struct {
 		s   string
 		dst any
-	}{{errs, &snap.Errors}, {calls, &snap.APICalls}, {counts, &snap.Counts}} {
+	}{{errs, &snap.Errors}, {calls, &snap.APICalls}, {counts, &snap.Counts}, {accounts, &snap.Accounts}} {
 		if err := json.Unmarshal([]byte(f.s), f.dst); err != nil {
 			return nil, err
 		}
@@ -240,7 +240,7 @@ func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 	return &snap, nil
 }
 
-const snapshotCols = `id, connection_id, started_at, finished_at, status, errors, api_calls, counts`
+const snapshotCols = `id, connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts`
 
 // LatestSnapshot returns the newest snapshot of a connection; see Store.
 func (s *SQLite) LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error) {
@@ -252,6 +252,24 @@ func (s *SQLite) LatestSnapshot(ctx context.Context, connectionID string) (*mode
 		return nil, fmt.Errorf("read latest snapshot from %s: %w", s.path, err)
 	}
 	return snap, nil
+}
+
+// Connections lists the connections that have snapshots; see Store.
+func (s *SQLite) Connections(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT connection_id FROM snapshots ORDER BY connection_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list connections in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list connections in %s: %w", s.path, err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // Snapshots lists a connection's snapshots, newest first.

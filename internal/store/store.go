@@ -50,6 +50,8 @@ type Store interface {
 	// LatestSnapshot returns the newest snapshot of a connection ("" means
 	// the default connection), or ErrNoSnapshot.
 	LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error)
+	// Connections lists the connections that have snapshots, sorted.
+	Connections(ctx context.Context) ([]string, error)
 	// Snapshots lists a connection's snapshots, newest first.
 	Snapshots(ctx context.Context, connectionID string) ([]model.Snapshot, error)
 	// Resources lists a snapshot's resources matching f, ordered by type then name.

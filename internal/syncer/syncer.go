@@ -9,6 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/warden-iam/warden/internal/awsapi"
@@ -25,11 +28,42 @@ type Options struct {
 	// IAM tunes the IAM collector (collect.DefaultIAMOptions for a normal
 	// sync).
 	IAM collect.IAMOptions
+	// Organization, when set, syncs every selected account of the
+	// organization of the session's credentials instead of just their own
+	// account.
+	Organization *OrganizationOptions
 	// Progress, when set, is told of every stage, for a progress line.
 	Progress func(Event)
 	// Logger receives a record per stage; nil discards them.
 	Logger *slog.Logger
 }
+
+// OrganizationOptions configure organization mode.
+type OrganizationOptions struct {
+	// MemberRoleName is the role assumed in each member account; "" means
+	// DefaultMemberRoleName. The account of the session's credentials is
+	// read with those credentials.
+	MemberRoleName string
+	// ExternalID is passed when assuming member roles; "" passes none.
+	ExternalID string
+	// Concurrency is how many accounts are read at once; 0 means
+	// DefaultConcurrency.
+	Concurrency int
+	// Select, when set, says which accounts to read; nil reads them all.
+	// Accounts not selected stay in the organization's graph, unread.
+	Select func(collect.OrgAccount) bool
+	// AccountTags reads account tags (needed by filters on tags).
+	AccountTags bool
+}
+
+// DefaultMemberRoleName is the role AWS Organizations creates in every
+// account it creates.
+const DefaultMemberRoleName = "OrganizationAccountAccessRole"
+
+// DefaultConcurrency is how many accounts an organization sync reads at
+// once. IAM and STS limits are charged to each account's own credentials,
+// so accounts in parallel do not slow each other down.
+const DefaultConcurrency = 8
 
 // Event is one step of a sync, for a progress line: "iam", account
 // 111122223333, "access keys", 120 of 300.
@@ -43,14 +77,23 @@ type Event struct {
 
 // Stages of a sync, as Event.Stage.
 const (
-	StageIdentify = "identify"
-	StageIAM      = "iam"
-	StageStore    = "store"
+	StageIdentify     = "identify"
+	StageOrganization = "organization"
+	StageAccounts     = "accounts"
+	StageIAM          = "iam"
+	StageStore        = "store"
 )
+
+// SourceAssumeRole names a member account whose role could not be assumed
+// in Snapshot.Errors.
+const SourceAssumeRole = "assume_role"
 
 // account is one account of a sync's plan.
 type account struct {
 	ID string
+	// RoleARN is the role to assume to read it; "" reads it with the
+	// session's own credentials.
+	RoleARN string
 }
 
 // accountResult is what reading one account gave.
@@ -81,10 +124,7 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	if err != nil {
 		return nil, err
 	}
-	results := make([]accountResult, 0, len(plan))
-	for _, a := range plan {
-		results = append(results, s.syncAccount(ctx, a))
-	}
+	results := s.syncAccounts(ctx, plan)
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sync interrupted, nothing stored: %w", err)
 	}
@@ -111,10 +151,12 @@ type syncRun struct {
 	log         *slog.Logger
 	progress    func(Event)
 	callsBefore map[string]int64 // the session's calls before this sync
+	org         *collect.Organization
 }
 
-// plan returns the accounts to read: for now the account of the
-// credentials, found with sts:GetCallerIdentity.
+// plan returns the accounts to read: the account of the credentials, found
+// with sts:GetCallerIdentity, or in organization mode every selected active
+// account of the organization.
 func (s *syncRun) plan(ctx context.Context) ([]account, error) {
 	s.progress(Event{Stage: StageIdentify, Message: "sts:GetCallerIdentity"})
 	id, arn, err := s.sess.CallerIdentity(ctx)
@@ -122,11 +164,95 @@ func (s *syncRun) plan(ctx context.Context) ([]account, error) {
 		return nil, err
 	}
 	s.log.Info("syncing as", "account", id, "arn", arn)
-	return []account{{ID: id}}, nil
+	o := s.opts.Organization
+	if o == nil {
+		return []account{{ID: id}}, nil
+	}
+	s.progress(Event{Stage: StageOrganization, Message: "reading the organization"})
+	s.org, err = collect.CollectOrganization(ctx, s.sess.Organizations(), collect.OrganizationsOptions{AccountTags: o.AccountTags})
+	if err != nil {
+		return nil, fmt.Errorf("organization mode: %w", err)
+	}
+	role := o.MemberRoleName
+	if role == "" {
+		role = DefaultMemberRoleName
+	}
+	var plan []account
+	for _, a := range s.org.Accounts {
+		switch {
+		case o.Select != nil && !o.Select(a):
+			s.log.Debug("account left out by the filters", "account", a.ID)
+		case !a.Active():
+			s.log.Info("account not read: it is not active", "account", a.ID, "status", a.Status)
+		case a.ID == id:
+			plan = append(plan, account{ID: a.ID})
+		default:
+			plan = append(plan, account{ID: a.ID, RoleARN: memberRoleARN(a.ARN, a.ID, role)})
+		}
+	}
+	s.log.Info("organization read", "organization", s.org.ID, "accounts", len(s.org.Accounts), "to read", len(plan))
+	if len(plan) == 0 {
+		return nil, fmt.Errorf("organization mode: no account of organization %s is selected and active: check the include and exclude filters of the connection", s.org.ID)
+	}
+	return plan, nil
 }
 
-// syncAccount reads one account.
+// memberRoleARN is the ARN of role in an account, in the partition of the
+// account's own ARN (arn:aws-cn:organizations::… gives arn:aws-cn:iam::…).
+func memberRoleARN(accountARN, accountID, role string) string {
+	partition := "aws"
+	if parts := strings.SplitN(accountARN, ":", 3); len(parts) == 3 && parts[0] == "arn" && parts[1] != "" {
+		partition = parts[1]
+	}
+	return "arn:" + partition + ":iam::" + accountID + ":role/" + role
+}
+
+// syncAccounts reads the accounts of the plan, several at once in
+// organization mode, and returns their results in plan order.
+func (s *syncRun) syncAccounts(ctx context.Context, plan []account) []accountResult {
+	results := make([]accountResult, len(plan))
+	workers := DefaultConcurrency
+	if o := s.opts.Organization; o != nil && o.Concurrency > 0 {
+		workers = o.Concurrency
+	}
+	workers = min(workers, len(plan))
+	var done atomic.Int64
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				results[i] = s.syncAccount(ctx, plan[i])
+				n := done.Add(1)
+				if len(plan) > 1 {
+					s.progress(Event{Stage: StageAccounts, AccountID: plan[i].ID,
+						Message: fmt.Sprintf("accounts read: %d of %d", n, len(plan)), Done: int(n), Total: len(plan)})
+				}
+			}
+		}()
+	}
+	for i := range plan {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return results
+}
+
+// syncAccount reads one account, assuming its member role first when the
+// plan says so.
 func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
+	if a.RoleARN != "" {
+		if err := s.sess.AssumeMember(ctx, a.ID, a.RoleARN, s.opts.Organization.ExternalID); err != nil {
+			s.log.Warn("account not read: its role could not be assumed", "account", a.ID, "role", a.RoleARN, "err", err)
+			return accountResult{account: a, err: err}
+		}
+	}
 	iamOpts := s.opts.IAM
 	outer := iamOpts.Progress
 	iamOpts.Progress = func(step string, done, total int) {
@@ -151,23 +277,41 @@ func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.S
 	snap := &model.Snapshot{ConnectionID: s.opts.ConnectionID, StartedAt: started, Status: model.StatusComplete}
 	var graphs []model.Graph
 	var failures []error
+	if s.org != nil {
+		graphs = append(graphs, s.org.Graph)
+	}
+	read := 0
+	snap.Accounts.Planned = len(results)
 	for _, r := range results {
 		if r.err != nil {
 			failures = append(failures, r.err)
 			problem, fix := awsapi.Explain(r.err)
-			snap.Errors = append(snap.Errors, model.SourceError{AccountID: r.account.ID, Source: collect.SourceIAM, Message: problem, Fix: fix})
+			source := collect.SourceIAM
+			var ae *awsapi.AssumeRoleError
+			if errors.As(r.err, &ae) {
+				source = SourceAssumeRole
+			}
+			snap.Errors = append(snap.Errors, model.SourceError{AccountID: r.account.ID, Source: source, Message: problem, Fix: fix})
 			continue
 		}
+		read++
 		graphs = append(graphs, r.graph)
 		snap.Errors = append(snap.Errors, r.errors...)
 	}
-	if len(graphs) == 0 {
-		return nil, nil, errors.Join(failures...)
+	snap.Accounts.Read = read
+	if read == 0 {
+		if len(failures) == 1 {
+			return nil, nil, failures[0]
+		}
+		return nil, nil, fmt.Errorf("none of the %d accounts could be read, nothing stored; the first failure: %w", len(failures), failures[0])
 	}
 	if len(snap.Errors) > 0 {
 		snap.Status = model.StatusPartial
 	}
 	g := merge(graphs)
+	if s.org != nil {
+		resolveCrossAccount(g)
+	}
 	snap.Counts = counts(g)
 	snap.APICalls = s.callsSince()
 	snap.FinishedAt = time.Now().UTC()
@@ -193,12 +337,16 @@ func merge(graphs []model.Graph) *model.Graph {
 		return &graphs[0]
 	}
 	out := &model.Graph{}
-	seenRes, seenEnt, seenGrant := map[string]bool{}, map[string]bool{}, map[model.Grant]bool{}
+	seenRes, seenEnt, seenGrant := map[string]int{}, map[string]bool{}, map[model.Grant]bool{}
 	for _, g := range graphs {
 		for _, r := range g.Resources {
-			if !seenRes[r.ID] {
-				seenRes[r.ID] = true
+			i, seen := seenRes[r.ID]
+			switch {
+			case !seen:
+				seenRes[r.ID] = len(out.Resources)
 				out.Resources = append(out.Resources, r)
+			case r.Type == model.TypeAccount:
+				out.Resources[i] = mergeAccount(out.Resources[i], r)
 			}
 		}
 		for _, e := range g.Entitlements {
@@ -234,4 +382,25 @@ func total(calls map[string]int64) int64 {
 		n += c
 	}
 	return n
+}
+
+// mergeAccount joins two views of one account: the organization's (name,
+// e-mail, OU, tags) and the account's own IAM (root user, alias).
+func mergeAccount(a, b model.Resource) model.Resource {
+	if a.Account == nil || a.Account.Org == nil {
+		a, b = b, a
+	}
+	// a now carries the organization's view, if either does.
+	out := b
+	out.Name, out.ARN, out.ParentID, out.Tags = a.Name, a.ARN, a.ParentID, a.Tags
+	if out.Account == nil {
+		out.Account = &model.AccountAttrs{}
+	} else {
+		acct := *out.Account
+		out.Account = &acct
+	}
+	if a.Account != nil {
+		out.Account.Org = a.Account.Org
+	}
+	return out
 }
