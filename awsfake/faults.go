@@ -20,8 +20,11 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 	}
 	s.calls[account][service+":"+action]++
 	o := s.opts
-	throttled := o.ThrottleFraction > 0 && s.rng.Float64() < o.ThrottleFraction
-	failed := !throttled && o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate
+	f := o.AccountFaults[account]
+	throttled := o.ThrottleFraction > 0 && s.rng.Float64() < o.ThrottleFraction ||
+		f.ThrottleFraction > 0 && s.rng.Float64() < f.ThrottleFraction
+	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
+		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
 	if !throttled && !failed && o.ThrottleRate > 0 {
 		throttled = !s.takeToken(account+"/"+service, o)
 	}
@@ -36,11 +39,33 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 	}
 	switch {
 	case throttled:
-		return &apiError{status: http.StatusBadRequest, code: "Throttling", message: "Rate exceeded"}
+		return throttleError(service)
 	case failed:
-		return &apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: "The request processing has failed because of an unknown error, exception or failure."}
+		return serverError(service)
 	}
 	return nil
+}
+
+// throttleError is the error a service answers when it throttles a caller.
+func throttleError(service string) *apiError {
+	switch service {
+	case "iam", "sts":
+		return &apiError{status: http.StatusBadRequest, code: "Throttling", message: "Rate exceeded"}
+	case "organizations":
+		return &apiError{status: http.StatusBadRequest, code: "TooManyRequestsException", message: "AWS Organizations can't complete your request because another request is already in progress. Try again later."}
+	}
+	return &apiError{status: http.StatusBadRequest, code: "ThrottlingException", message: "Rate exceeded"}
+}
+
+// serverError is the error a service answers for an internal failure.
+func serverError(service string) *apiError {
+	switch service {
+	case "iam", "sts":
+		return &apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: "The request processing has failed because of an unknown error, exception or failure."}
+	case "organizations":
+		return &apiError{status: http.StatusInternalServerError, code: "ServiceException", message: "AWS Organizations can't complete your request because of an internal service error. Try again later."}
+	}
+	return &apiError{status: http.StatusInternalServerError, code: "InternalServerException", message: "The request processing has failed because of an unknown error, exception or failure."}
 }
 
 // takeToken takes one token from a bucket; the caller holds s.mu.

@@ -31,6 +31,23 @@ type Options struct {
 	CredentialReportDelay time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// AccountFaults adds faults to the calls made with one account's
+	// credentials (by account ID), on top of the faults above: one account
+	// that throttles heavily while the others do not.
+	AccountFaults map[string]Faults
+	// OrgEmptyPages makes every first page of an Organizations listing come
+	// back empty with a NextToken, as AWS documents it may: a client must
+	// keep paging until NextToken is absent.
+	OrgEmptyPages bool
+}
+
+// Faults are injected failures for one account.
+type Faults struct {
+	// ThrottleFraction is the probability that a call answers the
+	// service's throttling error.
+	ThrottleFraction float64
+	// ErrorRate is the probability that a call answers a 500.
+	ErrorRate float64
 }
 
 // Credentials are the static credentials of an emulated caller.
@@ -43,8 +60,12 @@ type Credentials struct {
 // caller is who a set of credentials belongs to.
 type caller struct {
 	account string
-	arn     string
+	arn     string // a user's ARN, or arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION
 	userID  string
+	// roleARN is the role of assumed-role credentials; "" for a user.
+	roleARN string
+	// expires ends temporary credentials; zero for a user's keys.
+	expires time.Time
 }
 
 // request is one decoded call, handed to a service's action handler.
@@ -62,6 +83,7 @@ type Server struct {
 	opts       Options
 	rng        *rand.Rand
 	accounts   map[string]*Account
+	org        *Organization
 	awsManaged map[string]*ManagedPolicy
 	keys       map[string]caller
 	buckets    map[string]*bucket
@@ -187,26 +209,28 @@ func (s *Server) TotalCalls() int64 {
 var scopeRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/aws4_request`)
 
 // ServeHTTP routes a signed request to its service by the credential scope
-// of its SigV4 Authorization header. Signatures are not verified.
+// of its SigV4 Authorization header, then by protocol: an X-Amz-Target
+// header means JSON 1.1 (Organizations), otherwise the query protocol (IAM,
+// STS). Signatures are not verified.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	m := scopeRE.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		s.serveJSON(w, r, target)
+		return
+	}
+	keyID, service, ok := credentialScope(r)
+	if !ok {
 		writeQueryError(w, "", http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token", "")
 		return
 	}
-	keyID, service := m[1], m[2]
 	if err := r.ParseForm(); err != nil {
 		writeQueryError(w, "", http.StatusBadRequest, "MalformedQueryString", err.Error(), "")
 		return
 	}
 	req := &request{r: r, action: r.PostForm.Get("Action"), form: r.PostForm}
-	s.mu.Lock()
-	s.nextID++
-	req.id = fmt.Sprintf("fa4e%04x-0000-4000-8000-%012d", s.nextID%0xffff, s.nextID)
-	c, ok := s.keys[keyID]
-	s.mu.Unlock()
-	if !ok {
-		writeQueryError(w, req.id, http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid.", "")
+	c, reqID, apiErr := s.authenticate(keyID)
+	req.id = reqID
+	if apiErr != nil {
+		writeQueryError(w, req.id, apiErr.status, apiErr.code, apiErr.message, service)
 		return
 	}
 	req.caller = c
@@ -226,6 +250,33 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeQueryResult(w, service, req.action, req.id, out)
+}
+
+// credentialScope returns the access key and service a request is signed
+// for.
+func credentialScope(r *http.Request) (keyID, service string, ok bool) {
+	m := scopeRE.FindStringSubmatch(r.Header.Get("Authorization"))
+	if m == nil {
+		return "", "", false
+	}
+	return m[1], m[2], true
+}
+
+// authenticate finds the caller of an access key and gives the request an
+// ID; unknown keys and expired temporary credentials are refused.
+func (s *Server) authenticate(keyID string) (caller, string, *apiError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nextID++
+	reqID := fmt.Sprintf("fa4e%04x-0000-4000-8000-%012d", s.nextID%0xffff, s.nextID)
+	c, ok := s.keys[keyID]
+	if !ok {
+		return c, reqID, &apiError{status: http.StatusForbidden, code: "InvalidClientTokenId", message: "The security token included in the request is invalid."}
+	}
+	if !c.expires.IsZero() && !s.now().Before(c.expires) {
+		return c, reqID, &apiError{status: http.StatusBadRequest, code: "ExpiredToken", message: "The security token included in the request is expired"}
+	}
+	return c, reqID, nil
 }
 
 // sortedKeys returns a map's keys in order, for deterministic listings.

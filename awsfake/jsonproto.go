@@ -1,0 +1,141 @@
+package awsfake
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// This file serves AWS's JSON 1.1 protocol: POST with
+// X-Amz-Target: <Prefix>.<Action>, a JSON object as the body, a JSON object
+// as the answer, and errors as {"__type": code, "message": …} with the
+// code also in the x-amzn-ErrorType header.
+
+// jsonRequest is one decoded JSON-protocol call.
+type jsonRequest struct {
+	caller caller
+	action string
+	body   []byte
+	id     string
+}
+
+// decode reads the request body into v; a body that is not the JSON the
+// action takes is a SerializationException, as AWS answers.
+func (r *jsonRequest) decode(v any) *apiError {
+	if len(r.body) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(r.body, v); err != nil {
+		return &apiError{status: http.StatusBadRequest, code: "SerializationException", message: err.Error()}
+	}
+	return nil
+}
+
+// jsonHandler serves the actions of one JSON-protocol service.
+type jsonHandler func(*jsonRequest) (any, *apiError)
+
+// serveJSON serves one JSON-protocol request.
+func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string) {
+	keyID, service, ok := credentialScope(r)
+	if !ok {
+		writeJSONError(w, "", &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"})
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
+	if err != nil {
+		writeJSONError(w, "", &apiError{status: http.StatusBadRequest, code: "SerializationException", message: err.Error()})
+		return
+	}
+	_, action, _ := strings.Cut(target, ".")
+	req := &jsonRequest{action: action, body: body}
+	c, reqID, apiErr := s.authenticate(keyID)
+	req.id = reqID
+	if apiErr != nil {
+		if apiErr.code == "InvalidClientTokenId" {
+			apiErr.code = "UnrecognizedClientException"
+		}
+		writeJSONError(w, reqID, apiErr)
+		return
+	}
+	req.caller = c
+	handlers := map[string]jsonHandler{"organizations": s.orgAction}
+	h, ok := handlers[service]
+	if !ok {
+		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})
+		return
+	}
+	if fault := s.chargeCall(r, c.account, service, action); fault != nil {
+		writeJSONError(w, reqID, fault)
+		return
+	}
+	out, apiErr := h(req)
+	if apiErr != nil {
+		writeJSONError(w, reqID, apiErr)
+		return
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		writeJSONError(w, reqID, &apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: err.Error()})
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.Header().Set("X-Amzn-Requestid", reqID)
+	w.Write(b)
+}
+
+// writeJSONError writes a JSON-protocol error.
+func writeJSONError(w http.ResponseWriter, requestID string, e *apiError) {
+	b, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.message})
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-Errortype", e.code)
+	w.Header().Set("X-Amzn-Requestid", requestID)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(e.status)
+	w.Write(b)
+}
+
+// epoch is a timestamp as the JSON protocol writes it: seconds since 1970,
+// with fractions.
+type epoch time.Time
+
+// MarshalJSON implements json.Marshaler.
+func (t epoch) MarshalJSON() ([]byte, error) {
+	return []byte(fmt.Sprintf("%.3f", float64(time.Time(t).UnixMilli())/1000)), nil
+}
+
+// jsonPage reads MaxResults (1..limit, default limit) and NextToken,
+// returning the start offset and page size. AWS's own tokens are opaque; the
+// emulator's are "fake-token-N".
+func jsonPage(maxResults *int, nextToken string, limit int, field string) (start, size int, e *apiError) {
+	size = limit
+	if maxResults != nil {
+		if *maxResults < 1 || *maxResults > limit {
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidInputException",
+				message: fmt.Sprintf("You provided a value that does not match the required pattern or is out of range: %s must be between 1 and %d.", field, limit)}
+		}
+		size = *maxResults
+	}
+	if nextToken != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(nextToken, "fake-token-"))
+		if err != nil || n < 0 || !strings.HasPrefix(nextToken, "fake-token-") {
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidInputException", message: "The NextToken value is invalid."}
+		}
+		start = n
+	}
+	return start, size, nil
+}
+
+// jsonPageEnd returns the end of a page and the token for the next one.
+func jsonPageEnd(start, size, total int) (end int, next *string) {
+	end = min(start+size, total)
+	if end < total {
+		t := "fake-token-" + strconv.Itoa(end)
+		return end, &t
+	}
+	return end, nil
+}
