@@ -21,8 +21,10 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 	s.calls[account][service+":"+action]++
 	o := s.opts
 	f := o.AccountFaults[account]
+	s.seq[account]++
 	throttled := o.ThrottleFraction > 0 && s.rng.Float64() < o.ThrottleFraction ||
-		f.ThrottleFraction > 0 && s.rng.Float64() < f.ThrottleFraction
+		f.ThrottleFraction > 0 && s.rng.Float64() < f.ThrottleFraction ||
+		f.ThrottleEvery > 1 && s.seq[account]%int64(f.ThrottleEvery) == 0
 	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
 		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
 	if !throttled && !failed && o.ThrottleRate > 0 {
@@ -36,6 +38,11 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 		case <-r.Context().Done():
 			t.Stop()
 		}
+	}
+	if throttled || failed {
+		s.mu.Lock()
+		s.faults[account]++
+		s.mu.Unlock()
 	}
 	switch {
 	case throttled:

@@ -48,6 +48,10 @@ type Faults struct {
 	ThrottleFraction float64
 	// ErrorRate is the probability that a call answers a 500.
 	ErrorRate float64
+	// ThrottleEvery, when above 1, throttles every ThrottleEvery-th call
+	// made with the account's credentials (2: every other call), a
+	// deterministic storm no retry can lose to.
+	ThrottleEvery int
 }
 
 // Credentials are the static credentials of an emulated caller.
@@ -88,6 +92,8 @@ type Server struct {
 	keys       map[string]caller
 	buckets    map[string]*bucket
 	calls      map[string]map[string]int64 // account → "svc:Action" → n
+	faults     map[string]int64            // account → faults injected
+	seq        map[string]int64            // account → calls charged, for ThrottleEvery
 	nextID     int64
 	ts         *httptest.Server
 }
@@ -100,6 +106,8 @@ func NewHandler(o Options) *Server {
 		keys:       map[string]caller{},
 		buckets:    map[string]*bucket{},
 		calls:      map[string]map[string]int64{},
+		faults:     map[string]int64{},
+		seq:        map[string]int64{},
 	}
 	for _, p := range AWSManagedPolicies() {
 		s.awsManaged[p.ARN] = p
@@ -190,11 +198,20 @@ func (s *Server) CallsFor(accountID string) map[string]int64 {
 	return out
 }
 
-// ResetCalls zeroes the call counters.
+// FaultsFor returns how many calls made with one account's credentials
+// were answered with an injected fault (throttling or a 500).
+func (s *Server) FaultsFor(accountID string) int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.faults[accountID]
+}
+
+// ResetCalls zeroes the call and fault counters.
 func (s *Server) ResetCalls() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls = map[string]map[string]int64{}
+	s.faults = map[string]int64{}
 }
 
 // TotalCalls is the sum of Calls.

@@ -46,11 +46,11 @@ type explainer func(err error, action string) (problem, fix string, ok bool)
 
 // explainers are tried in order; the first that recognises the error wins.
 var explainers = []explainer{
+	explainAssumeRole,
 	explainProfile,
 	explainExpired,
 	explainNoCredentials,
 	explainUnknownKey,
-	explainAssumeRole,
 	explainOrganizationMode,
 	explainAccessDenied,
 	explainThrottled,

@@ -29,9 +29,10 @@ const DefaultRegion = "us-east-1"
 const DefaultIAMRate = 20.0
 
 // DefaultOrganizationsRate is the default limit on AWS Organizations calls
-// per second. Organizations answers TooManyRequestsException well below IAM's
-// rates; a whole organization's tree and SCPs take a few calls per OU.
-const DefaultOrganizationsRate = 10.0
+// per second. AWS publishes no number; Organizations answers
+// TooManyRequestsException under bursts, and then the limiter halves its
+// rate. An organization's tree and SCPs take about two calls per OU.
+const DefaultOrganizationsRate = 20.0
 
 // DefaultSTSRate is the default limit on STS calls per second made with one
 // account's credentials (one sts:AssumeRole per member account).
@@ -80,6 +81,9 @@ type Options struct {
 	// SessionName is the role session name for RoleARN and member roles;
 	// "" means DefaultSessionName.
 	SessionName string
+	// OrganizationsRate is the most AWS Organizations calls a second; 0
+	// means DefaultOrganizationsRate.
+	OrganizationsRate float64
 	// MaxAttempts is how many times an IAM call is tried; 0 means
 	// DefaultMaxAttempts.
 	MaxAttempts int
@@ -115,6 +119,12 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.IAMRate == 0 {
 		o.IAMRate = DefaultIAMRate
+	}
+	if o.OrganizationsRate < 0 {
+		return nil, fmt.Errorf("organizations rate %v calls per second is negative: pass a positive rate, or 0 for the default of %v", o.OrganizationsRate, DefaultOrganizationsRate)
+	}
+	if o.OrganizationsRate == 0 {
+		o.OrganizationsRate = DefaultOrganizationsRate
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
@@ -257,12 +267,12 @@ func (s *Session) STS() *sts.Client {
 }
 
 // Organizations returns the AWS Organizations client of the session's
-// credentials, paced at DefaultOrganizationsRate and retried like IAM.
+// credentials, paced at Options.OrganizationsRate and retried like IAM.
 func (s *Session) Organizations() *organizations.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.org == nil {
-		lim := s.limiterLocked("", "organizations", DefaultOrganizationsRate)
+		lim := s.limiterLocked("", "organizations", s.opts.OrganizationsRate)
 		mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
 		s.org = organizations.NewFromConfig(s.cfg, func(o *organizations.Options) {
 			o.Retryer = newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff)

@@ -347,6 +347,8 @@ func merge(graphs []model.Graph) *model.Graph {
 				out.Resources = append(out.Resources, r)
 			case r.Type == model.TypeAccount:
 				out.Resources[i] = mergeAccount(out.Resources[i], r)
+			case r.Type == model.TypeIAMPolicy && r.Policy != nil && r.Policy.AWSManaged:
+				out.Resources[i] = mergeAWSManaged(out.Resources[i], r)
 			}
 		}
 		for _, e := range g.Entitlements {
@@ -382,6 +384,17 @@ func total(calls map[string]int64) int64 {
 		n += c
 	}
 	return n
+}
+
+// mergeAWSManaged joins two accounts' views of one AWS managed policy: the
+// policy is global, its attachment and boundary counts are summed over the
+// accounts synced.
+func mergeAWSManaged(a, b model.Resource) model.Resource {
+	attrs := *a.Policy
+	attrs.AttachmentCount += b.Policy.AttachmentCount
+	attrs.BoundaryCount += b.Policy.BoundaryCount
+	a.Policy = &attrs
+	return a
 }
 
 // mergeAccount joins two views of one account: the organization's (name,
