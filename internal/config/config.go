@@ -20,7 +20,7 @@ const CurrentVersion = 1
 // section sets a value.
 const (
 	DefaultMemberRoleName = "OrganizationAccountAccessRole"
-	DefaultConcurrency    = 8
+	DefaultConcurrency    = 32
 	DefaultIAMRate        = 20
 	DefaultSessionName    = "warden"
 )

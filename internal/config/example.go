@@ -18,7 +18,7 @@ defaults:
   organization:
     member_role_name: WardenReadRole    # created in every account by ` + "`warden setup stackset`" + `
     external_id_env: WARDEN_EXTERNAL_ID # the ExternalId that role requires
-    concurrency: 8                      # accounts read at once
+    concurrency: 32                     # accounts read at once
   sync:
     access_keys: true
     credential_report: true

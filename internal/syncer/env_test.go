@@ -210,3 +210,8 @@ func entities(g *model.Graph) int {
 	}
 	return n
 }
+
+// staticCredentials are the SDK credentials of emulator credentials.
+func staticCredentials(c awsfake.Credentials) credentials.StaticCredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+}

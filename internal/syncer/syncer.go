@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -63,7 +64,7 @@ const DefaultMemberRoleName = "OrganizationAccountAccessRole"
 // DefaultConcurrency is how many accounts an organization sync reads at
 // once. IAM and STS limits are charged to each account's own credentials,
 // so accounts in parallel do not slow each other down.
-const DefaultConcurrency = 8
+const DefaultConcurrency = 32
 
 // Event is one step of a sync, for a progress line: "iam", account
 // 111122223333, "access keys", 120 of 300.
@@ -99,7 +100,6 @@ type account struct {
 // accountResult is what reading one account gave.
 type accountResult struct {
 	account account
-	graph   model.Graph
 	errors  []model.SourceError
 	err     error // the account could not be read at all
 }
@@ -110,7 +110,7 @@ type accountResult struct {
 // if nothing could be read, or the snapshot cannot be stored, Sync returns
 // an error and the store is left as it was.
 func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) (*model.Snapshot, error) {
-	s := &syncRun{sess: sess, opts: o, log: o.Logger, progress: o.Progress}
+	s := &syncRun{sess: sess, opts: o, log: o.Logger, progress: o.Progress, merged: newMerger()}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -152,6 +152,7 @@ type syncRun struct {
 	progress    func(Event)
 	callsBefore map[string]int64 // the session's calls before this sync
 	org         *collect.Organization
+	merged      *merger // the graphs read so far
 }
 
 // plan returns the accounts to read: the account of the credentials, found
@@ -268,18 +269,15 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 		return accountResult{account: a, err: err}
 	}
 	s.log.Info("account read", "account", a.ID, "resources", len(res.Graph.Resources), "problems", len(res.Errors), "took", time.Since(start))
-	return accountResult{account: a, graph: res.Graph, errors: res.Errors}
+	s.merged.add(res.Graph)
+	return accountResult{account: a, errors: res.Errors}
 }
 
 // snapshot assembles the snapshot and graph of a sync from its accounts'
 // results. It fails when no account could be read.
 func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.Snapshot, *model.Graph, error) {
 	snap := &model.Snapshot{ConnectionID: s.opts.ConnectionID, StartedAt: started, Status: model.StatusComplete}
-	var graphs []model.Graph
 	var failures []error
-	if s.org != nil {
-		graphs = append(graphs, s.org.Graph)
-	}
 	read := 0
 	snap.Accounts.Planned = len(results)
 	for _, r := range results {
@@ -295,7 +293,6 @@ func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.S
 			continue
 		}
 		read++
-		graphs = append(graphs, r.graph)
 		snap.Errors = append(snap.Errors, r.errors...)
 	}
 	snap.Accounts.Read = read
@@ -308,7 +305,10 @@ func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.S
 	if len(snap.Errors) > 0 {
 		snap.Status = model.StatusPartial
 	}
-	g := merge(graphs)
+	if s.org != nil {
+		s.merged.add(s.org.Graph)
+	}
+	g := s.merged.graph()
 	if s.org != nil {
 		resolveCrossAccount(g)
 	}
@@ -329,43 +329,47 @@ func (s *syncRun) callsSince() map[string]int64 {
 	return out
 }
 
-// merge joins the graphs of several accounts: a resource or entitlement
-// seen in more than one (an external principal trusted by roles in two
-// accounts) is kept once.
-func merge(graphs []model.Graph) *model.Graph {
-	if len(graphs) == 1 {
-		return &graphs[0]
-	}
-	out := &model.Graph{}
-	seenRes, seenEnt, seenGrant := map[string]int{}, map[string]bool{}, map[model.Grant]bool{}
-	for _, g := range graphs {
-		for _, r := range g.Resources {
-			i, seen := seenRes[r.ID]
-			switch {
-			case !seen:
-				seenRes[r.ID] = len(out.Resources)
-				out.Resources = append(out.Resources, r)
-			case r.Type == model.TypeAccount:
-				out.Resources[i] = mergeAccount(out.Resources[i], r)
-			case r.Type == model.TypeIAMPolicy && r.Policy != nil && r.Policy.AWSManaged:
-				out.Resources[i] = mergeAWSManaged(out.Resources[i], r)
-			}
-		}
-		for _, e := range g.Entitlements {
-			if !seenEnt[e.ID] {
-				seenEnt[e.ID] = true
-				out.Entitlements = append(out.Entitlements, e)
-			}
-		}
-		for _, gr := range g.Grants {
-			if !seenGrant[gr] {
-				seenGrant[gr] = true
-				out.Grants = append(out.Grants, gr)
-			}
+// merger joins the graphs of several accounts as they arrive, so an
+// account's own graph can be dropped as soon as it is read: a resource seen
+// in more than one (the account itself in the organization's view and its
+// own, an AWS managed policy used in several accounts) is kept once, joined.
+type merger struct {
+	mu    sync.Mutex
+	g     model.Graph
+	index map[string]int // resource ID → position in g.Resources
+}
+
+func newMerger() *merger { return &merger{index: map[string]int{}} }
+
+// add joins g into the merged graph.
+func (m *merger) add(g model.Graph) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range g.Resources {
+		i, seen := m.index[r.ID]
+		switch {
+		case !seen:
+			m.index[r.ID] = len(m.g.Resources)
+			m.g.Resources = append(m.g.Resources, r)
+		case r.Type == model.TypeAccount:
+			m.g.Resources[i] = mergeAccount(m.g.Resources[i], r)
+		case r.Type == model.TypeIAMPolicy && r.Policy != nil && r.Policy.AWSManaged:
+			m.g.Resources[i] = mergeAWSManaged(m.g.Resources[i], r)
 		}
 	}
-	out.Sort()
-	return out
+	m.g.Entitlements = append(m.g.Entitlements, g.Entitlements...)
+	m.g.Grants = append(m.g.Grants, g.Grants...)
+}
+
+// graph returns the merged graph, sorted, each entitlement and grant once.
+func (m *merger) graph() *model.Graph {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g := &m.g
+	g.Sort()
+	g.Entitlements = slices.CompactFunc(g.Entitlements, func(a, b model.Entitlement) bool { return a.ID == b.ID })
+	g.Grants = slices.Compact(g.Grants)
+	return g
 }
 
 // counts returns the number of resources of each type.
@@ -388,8 +392,10 @@ func total(calls map[string]int64) int64 {
 
 // mergeAWSManaged joins two accounts' views of one AWS managed policy: the
 // policy is global, its attachment and boundary counts are summed over the
-// accounts synced.
+// accounts synced, and it is listed under the lowest of their account IDs
+// so the result does not depend on which account was read first.
 func mergeAWSManaged(a, b model.Resource) model.Resource {
+	a.AccountID = min(a.AccountID, b.AccountID)
 	attrs := *a.Policy
 	attrs.AttachmentCount += b.Policy.AttachmentCount
 	attrs.BoundaryCount += b.Policy.BoundaryCount

@@ -1,0 +1,88 @@
+package syncer
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// benchOrgEstate is an organization of accounts members, each with the
+// issue's account shape: 20 users, 10 groups, 60 roles, 30 policies.
+func benchOrgEstate(accounts int) awsfake.OrgEstate {
+	return awsfake.OrgEstate{Accounts: accounts, SCPs: 10, Seed: 42, ExternalID: testExternalID,
+		PerAccount: awsfake.Estate{Users: 20, Groups: 10, Roles: 60, Policies: 30}}
+}
+
+func BenchmarkSyncOrganization100Accounts(b *testing.B)  { benchmarkSyncOrganization(b, 100) }
+func BenchmarkSyncOrganization1000Accounts(b *testing.B) { benchmarkSyncOrganization(b, 1000) }
+
+// benchmarkSyncOrganization syncs a fresh emulated organization per
+// iteration at warden's default rates (20 IAM calls a second in each
+// account, 20 Organizations calls a second) and default concurrency, with
+// 20 ms of latency on every call.
+func benchmarkSyncOrganization(b *testing.B, accounts int) {
+	isolateAWS(b)
+	ctx := context.Background()
+	var calls map[string]int64
+	var snap *model.Snapshot
+	var peak uint64
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		srv := awsfake.NewServer(awsfake.Options{Latency: benchLatency, Seed: 42})
+		creds := benchOrgEstate(accounts).Build().Install(srv)
+		sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
+			Credentials: staticCredentials(creds)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "bench.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		o := syncOptions()
+		o.Organization = &OrganizationOptions{ExternalID: testExternalID}
+		runtime.GC()
+		stop := samplePeakHeap(&peak)
+		b.StartTimer()
+
+		snap, err = Sync(ctx, sess, st, o)
+
+		b.StopTimer()
+		stop()
+		if err != nil {
+			b.Fatalf("Sync: %v", err)
+		}
+		if snap.Status != model.StatusComplete || snap.Accounts.Read != accounts+1 {
+			b.Fatalf("snapshot %s, accounts %+v: %+v", snap.Status, snap.Accounts, snap.Errors)
+		}
+		calls = srv.Calls()
+		st.Close()
+		srv.Close()
+		b.StartTimer()
+	}
+	var org, all int64
+	for k, v := range calls {
+		all += v
+		if len(k) > 14 && k[:14] == "organizations:" {
+			org += v
+		}
+	}
+	resources := 0
+	for _, n := range snap.Counts {
+		resources += n
+	}
+	b.ReportMetric(float64(all), "api-calls/op")
+	b.ReportMetric(float64(org), "org-calls/op")
+	b.ReportMetric(float64(calls["sts:AssumeRole"]), "assumerole-calls/op")
+	b.ReportMetric(float64(iamCalls(calls)), "iam-calls/op")
+	b.ReportMetric(float64(calls["iam:ListAccessKeys"]), "listaccesskeys-calls/op")
+	b.ReportMetric(float64(resources), "resources/op")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+}
