@@ -1,0 +1,133 @@
+package setup_test
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/setup"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
+)
+
+// exercise runs warden features against an emulator and returns the
+// actions they called.
+type exercise func(t *testing.T) map[string]int64
+
+// exercises says which code exercises each built feature. Several features
+// share one run (a sync calls the identity, IAM, credential report and key
+// features together); the test runs each distinct run once.
+var exercises = map[setup.Feature]string{
+	setup.FeatureIdentity:          "account sync",
+	setup.FeatureIAMRead:           "account sync",
+	setup.FeatureCredentialReport:  "account sync",
+	setup.FeatureAccessKeys:        "account sync",
+	setup.FeatureOrganizationsRead: "organization sync",
+	setup.FeatureAssumeMemberRole:  "organization sync",
+}
+
+var runs = map[string]exercise{
+	"account sync":      accountSync,
+	"organization sync": organizationSync,
+}
+
+// isolate keeps the machine's AWS settings out of the test.
+func isolate(t *testing.T) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, "")
+	}
+	dir := t.TempDir()
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+// syncInto syncs with the credentials c against srv and fails the test
+// unless the snapshot is complete.
+func syncInto(t *testing.T, srv *awsfake.Server, c awsfake.Credentials, o syncer.Options) {
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		IAMRate:     10000, OrganizationsRate: 10000, MaxBackoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	o.IAM = collect.IAMOptions{AccessKeys: true, ReportPoll: 5 * time.Millisecond}
+	snap, err := syncer.Sync(ctx, sess, st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.Status != model.StatusComplete {
+		t.Fatalf("snapshot is %s: %+v", snap.Status, snap.Errors)
+	}
+}
+
+func accountSync(t *testing.T) map[string]int64 {
+	srv := awsfake.NewServer(awsfake.Options{CredentialReportDelay: 20 * time.Millisecond})
+	defer srv.Close()
+	c := srv.AddAccount(awsfake.Estate{Users: 30, Groups: 4, Roles: 6, Policies: 4, Seed: 1}.Build())
+	syncInto(t, srv, c, syncer.Options{})
+	return srv.Calls()
+}
+
+func organizationSync(t *testing.T) map[string]int64 {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	const externalID = "coverage-test-external-id-000000000"
+	c := awsfake.OrgEstate{Accounts: 4, SCPs: 2, Seed: 1, ExternalID: externalID,
+		PerAccount: awsfake.Estate{Users: 4, Roles: 2}}.Build().Install(srv)
+	// A filter on tags, so account tags are read too.
+	syncInto(t, srv, c, syncer.Options{Organization: &syncer.OrganizationOptions{ExternalID: externalID, AccountTags: true,
+		Select: func(a collect.OrgAccount) bool { return a.Tags["team"] != "" || a.ID == "111111111111" }}})
+	return srv.Calls()
+}
+
+// TestPolicyCoversEveryCall runs every built feature against awsfake and
+// checks the read policy both ways: every action called is in it, and
+// every action in it was called.
+func TestPolicyCoversEveryCall(t *testing.T) {
+	isolate(t)
+	for _, f := range setup.Features() {
+		_, exercised := exercises[f]
+		if exercised != setup.Built(f) {
+			t.Errorf("feature %s: built = %v but exercised here = %v; a built feature needs a row in exercises, and a row needs the feature built", f, setup.Built(f), exercised)
+		}
+	}
+	called := map[string]int64{}
+	var names []string
+	for name := range runs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		for action, n := range runs[name](t) {
+			called[action] += n
+		}
+	}
+
+	policy := setup.ActionsFor(setup.ModeRead)
+	for action := range called {
+		if !slices.Contains(policy, action) {
+			t.Errorf("%s was called but `warden setup policy --for read` does not allow it: add it to setup.Actions", action)
+		}
+	}
+	for _, action := range policy {
+		if called[action] == 0 {
+			t.Errorf("%s is in the read policy but no feature called it: remove it from setup.Actions, or exercise the code that calls it", action)
+		}
+	}
+}
