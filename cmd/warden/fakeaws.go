@@ -21,17 +21,19 @@ const fakeAWSAccount = "123456789012"
 
 func newFakeAWSCmd(a *app) *cobra.Command {
 	var (
-		listen string
-		users  int
-		seed   int64
-		opts   awsfake.Options
+		listen   string
+		users    int
+		accounts int
+		seed     int64
+		opts     awsfake.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-aws",
-		Short: "Run the built-in AWS emulator (IAM, STS) with a generated account until interrupted",
-		Long: `fake-aws serves the AWS emulator over HTTP with one generated account and prints the
-environment to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are
-the emulator's own and work nowhere else. Stop it with Ctrl-C.`,
+		Short: "Run the built-in AWS emulator (IAM, STS, Organizations) with a generated estate until interrupted",
+		Long: `fake-aws serves the AWS emulator over HTTP with one generated account, or with --accounts N an
+AWS Organization of N member accounts besides the management account, and prints the environment
+to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are the emulator's
+own and work nowhere else. Stop it with Ctrl-C.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if users < 1 {
@@ -40,24 +42,46 @@ the emulator's own and work nowhere else. Stop it with Ctrl-C.`,
 			if opts.ThrottleFraction < 0 || opts.ThrottleFraction > 1 {
 				return usageError(fmt.Sprintf("--throttle-fraction must be between 0 and 1, got %g", opts.ThrottleFraction), "pass for example --throttle-fraction 0.3")
 			}
+			if accounts < 0 {
+				return usageError(fmt.Sprintf("--accounts must not be negative, got %d", accounts), "pass --accounts 20 for an organization, or leave it out for one account")
+			}
 			opts.Seed = seed
-			return a.fakeAWS(cmd.Context(), listen, estate(fakeAWSAccount, "warden-fake", users, seed), opts)
+			est := estate(fakeAWSAccount, "warden-fake", users, seed)
+			if accounts == 0 {
+				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+					return srv.AddAccount(est.Build()), fmt.Sprintf("account %s (%d users, %d groups, %d roles, %d policies, seed %d)",
+						est.AccountID, est.Users, est.Groups, est.Roles, est.Policies, est.Seed)
+				})
+			}
+			org := awsfake.OrgEstate{Accounts: accounts, SCPs: 4, Seed: seed, ExternalID: fakeAWSExternalID, PerAccount: est}
+			return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+				return org.Build().Install(srv), fmt.Sprintf("an organization: management account 111111111111 and %d member accounts "+
+					"(%d users each, seed %d); member role %s requires ExternalId %s\n# sync it with: warden sync --organization --member-external-id %s",
+					accounts, users, seed, awsfake.DefaultMemberRoleName, fakeAWSExternalID, fakeAWSExternalID)
+			})
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free one)")
 	f.IntVar(&users, "users", demoUsers, "users in the generated account (groups, roles and policies scale with it)")
+	f.IntVar(&accounts, "accounts", 0, "serve an organization with this many member accounts (each with --users users)")
 	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
 	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")
 	return cmd
 }
 
-func (a *app) fakeAWS(ctx context.Context, listen string, est awsfake.Estate, opts awsfake.Options) error {
+// fakeAWSExternalID is the ExternalId the member roles of `fake-aws
+// --accounts` require. It guards nothing: the emulator is local.
+const fakeAWSExternalID = "warden-fake-aws-external-id-0000000000"
+
+// fakeAWS serves an emulator filled by install, which returns the
+// credentials to print and a description of what it holds.
+func (a *app) fakeAWS(ctx context.Context, listen string, opts awsfake.Options, install func(*awsfake.Server) (awsfake.Credentials, string)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := awsfake.NewHandler(opts)
-	creds := srv.AddAccount(est.Build())
+	creds, what := install(srv)
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usageError(fmt.Sprintf("cannot listen on %s: %v", listen, err), "pass another --listen address, e.g. 127.0.0.1:0 for a free port")
@@ -67,11 +91,11 @@ func (a *app) fakeAWS(ctx context.Context, listen string, est awsfake.Estate, op
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
 
-	fmt.Fprintf(a.stdout, `# AWS emulator for account %s (%d users, %d groups, %d roles, %d policies, seed %d) at %s
+	fmt.Fprintf(a.stdout, `# AWS emulator at %s for %s
 # These are the emulator's own credentials: they work only against it.
 export AWS_ACCESS_KEY_ID=%s
 export AWS_SECRET_ACCESS_KEY=%s
-`, est.AccountID, est.Users, est.Groups, est.Roles, est.Policies, est.Seed, url, creds.AccessKeyID, creds.SecretAccessKey)
+`, url, what, creds.AccessKeyID, creds.SecretAccessKey)
 	if creds.SessionToken != "" {
 		fmt.Fprintf(a.stdout, "export AWS_SESSION_TOKEN=%s\n", creds.SessionToken)
 	}

@@ -59,6 +59,8 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newExportCmd(a),
 		newSnapshotsCmd(a),
 		newFakeAWSCmd(a),
+		newSetupCmd(a),
+		newConfigCmd(a),
 		newVersionCmd(a),
 	)
 	return root
