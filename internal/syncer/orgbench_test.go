@@ -32,11 +32,20 @@ func benchmarkSyncOrganization(b *testing.B, accounts int) {
 	var calls map[string]int64
 	var snap *model.Snapshot
 	var peak uint64
+	perEntity := 0
 	b.ReportAllocs()
 	for b.Loop() {
 		b.StopTimer()
 		srv := awsfake.NewServer(awsfake.Options{Latency: benchLatency, Seed: 42})
-		creds := benchOrgEstate(accounts).Build().Install(srv)
+		truth := benchOrgEstate(accounts).Build()
+		creds := truth.Install(srv)
+		// A connector reading entity by entity: the per-entity IAM calls of
+		// every account, plus ListParents for each account and OU to place
+		// it in the tree.
+		perEntity = len(truth.Organization.Accounts) + len(truth.Organization.OUs)
+		for _, a := range truth.Accounts() {
+			perEntity += perEntityCalls(a, awsfake.AWSManagedPolicies())
+		}
 		sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
 			Credentials: staticCredentials(creds)})
 		if err != nil {
@@ -83,6 +92,7 @@ func benchmarkSyncOrganization(b *testing.B, accounts int) {
 	b.ReportMetric(float64(calls["sts:AssumeRole"]), "assumerole-calls/op")
 	b.ReportMetric(float64(iamCalls(calls)), "iam-calls/op")
 	b.ReportMetric(float64(calls["iam:ListAccessKeys"]), "listaccesskeys-calls/op")
+	b.ReportMetric(float64(perEntity), "per-entity-calls/op")
 	b.ReportMetric(float64(resources), "resources/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 }
