@@ -262,9 +262,8 @@ func (s *Server) getAccountAuthorizationDetails(a *Account, r *request) (any, *a
 			res.Policies = append(res.Policies, d)
 		})
 	}
-	// Like IAM, a page may hold fewer items than asked for: a page never
-	// crosses more than one entity-kind boundary here, so clients must
-	// follow Marker rather than count items.
+	// Options.IAMPageLimit may have shortened the page (r.page), as IAM
+	// may: clients must follow Marker rather than count items.
 	end, truncated, marker := pageEnd(start, size, len(items))
 	res := &gaadResult{IsTruncated: truncated, Marker: marker}
 	for _, add := range items[min(start, len(items)):end] {

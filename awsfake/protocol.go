@@ -111,6 +111,9 @@ func (r *request) page() (int, int, *apiError) {
 		}
 		size = n
 	}
+	if r.pageLimit > 0 {
+		size = min(size, r.pageLimit)
+	}
 	start := 0
 	if m := r.get("Marker"); m != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(m, "fake-marker-"))

@@ -35,6 +35,11 @@ type Options struct {
 	// credentials (by account ID), on top of the faults above: one account
 	// that throttles heavily while the others do not.
 	AccountFaults map[string]Faults
+	// IAMPageLimit, when above 0, caps every IAM page at that many items
+	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
+	// documents it may return fewer items than MaxItems: a client must
+	// follow Marker, not count items.
+	IAMPageLimit int
 	// OrgEmptyPages makes every first page of an Organizations listing come
 	// back empty with a NextToken, as AWS documents it may: a client must
 	// keep paging until NextToken is absent.
@@ -79,6 +84,8 @@ type request struct {
 	action string
 	form   map[string][]string
 	id     string
+	// pageLimit caps page sizes (Options.IAMPageLimit); 0 means none.
+	pageLimit int
 }
 
 // Server is the emulator. It implements http.Handler.
@@ -251,6 +258,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.caller = c
+	s.mu.Lock()
+	req.pageLimit = s.opts.IAMPageLimit
+	s.mu.Unlock()
 	handlers := map[string]func(*request) (any, *apiError){"iam": s.iamAction, "sts": s.stsAction}
 	h, ok := handlers[service]
 	if !ok {

@@ -20,10 +20,11 @@ import (
 )
 
 // sdkConfig builds an SDK config for the emulator with the SDK's standard
-// retryer, as users have it: under -race, reading a response has
-// intermittently failed with "use of closed network connection" on the
-// client side (an open problem, noted in the closing note of issue 2), which
-// the SDK retries as a transport error. API errors that are not retryable
+// retryer, as users have it. A plain SDK client sometimes fails to read a
+// large response with "use of closed network connection": the SDK closes the
+// request body while net/http still reads it (aws/aws-sdk-go-v2#1825;
+// warden's own sessions avoid it, see internal/awsapi/httpclient.go). The
+// SDK retries that as a transport error; API errors that are not retryable
 // still arrive on the first attempt.
 func sdkConfig(srv *Server, c Credentials) aws.Config {
 	cfg, err := config.LoadDefaultConfig(context.Background(),

@@ -159,6 +159,9 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	if cfg.Region == "" {
 		cfg.Region = DefaultRegion
 	}
+	// Loading needed the buildable client (it applies AWS_CA_BUNDLE to it);
+	// the clients made from cfg send through it with buffered bodies.
+	cfg.HTTPClient = bufferedBodyClient{next: cfg.HTTPClient}
 	if o.SessionName == "" {
 		o.SessionName = DefaultSessionName
 	}

@@ -50,13 +50,21 @@ func TestSyncMatchesGroundTruth(t *testing.T) {
 		name      string
 		estate    awsfake.Estate
 		wantPages int // at least
+		// pageLimit makes IAM return pages shorter than the MaxItems asked
+		// for, with IsTruncated, as IAM documents it may.
+		pageLimit int
 	}{
-		{"small", smallEstate, 1},
-		{"more than 1000 entities", largeEstate, 2},
+		{"small", smallEstate, 1, 0},
+		{"more than 1000 entities", largeEstate, 2, 0},
+		{"IAM returns short pages", largeEstate, 8, 150},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, tc.estate, envOptions{})
+			e := newEnv(t, tc.estate, envOptions{fake: awsfake.Options{IAMPageLimit: tc.pageLimit}})
+			per := 1000
+			if tc.pageLimit > 0 {
+				per = tc.pageLimit
+			}
 			want := expectedGraph(t, e.truth, awsfake.AWSManagedPolicies())
 			var mu sync.Mutex
 			stages := map[string]Event{}
@@ -87,18 +95,20 @@ func TestSyncMatchesGroundTruth(t *testing.T) {
 				t.Errorf("snapshot counts = %v, want %v", latest.Counts, wantCounts)
 			}
 
-			// The call budget: ceil(entities/1000) pages, Generate + Get
-			// (+1 poll), and one ListAccessKeys per user with keys.
+			// The call budget: ceil(entities/page) pages (page = 1000
+			// unless IAM shortens pages), Generate + Get (+1 poll), and one
+			// ListAccessKeys per user with keys.
 			calls := e.srv.Calls()
 			ents := entities(want)
 			pages := calls["iam:GetAccountAuthorizationDetails"]
 			withKeys := usersWithKeys(e.truth)
-			budget := int64((ents+999)/1000 + 3 + withKeys)
+			wantPages := (ents + per - 1) / per
+			budget := int64(wantPages + 3 + withKeys)
 			if got := iamCalls(calls); got > budget {
-				t.Errorf("IAM calls = %d (%v), want at most ceil(%d/1000) + 3 + %d = %d", got, calls, ents, withKeys, budget)
+				t.Errorf("IAM calls = %d (%v), want at most ceil(%d/%d) + 3 + %d = %d", got, calls, ents, per, withKeys, budget)
 			}
-			if pages < int64(tc.wantPages) || pages != int64((ents+999)/1000) {
-				t.Errorf("GetAccountAuthorizationDetails pages = %d for %d entities, want %d (and at least %d)", pages, ents, (ents+999)/1000, tc.wantPages)
+			if pages < int64(tc.wantPages) || pages != int64(wantPages) {
+				t.Errorf("GetAccountAuthorizationDetails pages = %d for %d entities, want %d (and at least %d)", pages, ents, wantPages, tc.wantPages)
 			}
 			if got := calls["iam:ListAccessKeys"]; got != int64(withKeys) {
 				t.Errorf("ListAccessKeys calls = %d, want one per user with keys: %d", got, withKeys)
