@@ -62,7 +62,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		return
 	}
 	req.caller = c
-	handlers := map[string]jsonHandler{"organizations": s.orgAction}
+	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction}
 	h, ok := handlers[service]
 	if !ok {
 		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})
@@ -109,25 +109,45 @@ func (t epoch) MarshalJSON() ([]byte, error) {
 }
 
 // jsonPage reads MaxResults (1..limit, default limit) and NextToken,
-// returning the start offset and page size. AWS's own tokens are opaque; the
+// returning the start offset and page size; invalid values answer the
+// service's validation error, code. AWS's own tokens are opaque; the
 // emulator's are "fake-token-N".
-func jsonPage(maxResults *int, nextToken string, limit int, field string) (start, size int, e *apiError) {
+func jsonPage(maxResults *int, nextToken string, limit int, code string) (start, size int, e *apiError) {
 	size = limit
 	if maxResults != nil {
 		if *maxResults < 1 || *maxResults > limit {
-			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidInputException",
-				message: fmt.Sprintf("You provided a value that does not match the required pattern or is out of range: %s must be between 1 and %d.", field, limit)}
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: code,
+				message: fmt.Sprintf("1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 1 and %d", *maxResults, limit)}
 		}
 		size = *maxResults
 	}
 	if nextToken != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(nextToken, "fake-token-"))
 		if err != nil || n < 0 || !strings.HasPrefix(nextToken, "fake-token-") {
-			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidInputException", message: "The NextToken value is invalid."}
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: code, message: "The NextToken value is invalid."}
 		}
 		start = n
 	}
 	return start, size, nil
+}
+
+// jsonList answers one page of a listing in field, with NextToken when more
+// remain.
+func jsonList[T any](field string, items []T, maxResults *int, nextToken string, limit int, code string) (any, *apiError) {
+	start, size, e := jsonPage(maxResults, nextToken, limit, code)
+	if e != nil {
+		return nil, e
+	}
+	if items == nil {
+		items = []T{}
+	}
+	start = min(start, len(items))
+	end, next := jsonPageEnd(start, size, len(items))
+	out := map[string]any{field: items[start:end]}
+	if next != nil {
+		out["NextToken"] = *next
+	}
+	return out, nil
 }
 
 // jsonPageEnd returns the end of a page and the token for the next one.

@@ -42,15 +42,19 @@ type OrgEstate struct {
 	WrongExternalID []int
 	// Suspended lists member indexes whose account is SUSPENDED.
 	Suspended []int
-	Seed      int64
+	// IdentityCenter, when set, adds an Identity Center instance in the
+	// management account, with assignments across the active members.
+	IdentityCenter *IdentityCenterEstate
+	Seed           int64
 }
 
 // OrgTruth is what an OrgEstate generated: the organization and every
 // account's state, the ground truth of a sync.
 type OrgTruth struct {
-	Organization *Organization
-	Management   *Account
-	Members      []*Account // in index order
+	Organization   *Organization
+	Management     *Account
+	Members        []*Account // in index order
+	IdentityCenter *IdentityCenter
 }
 
 // DefaultMemberRoleName is the role AWS Organizations creates in the
@@ -191,6 +195,16 @@ func (e OrgEstate) Build() *OrgTruth {
 		}
 		o.Policies[id] = p
 	}
+	if e.IdentityCenter != nil {
+		var active []*Account
+		for _, m := range t.Members {
+			if o.Accounts[m.ID].Status == "ACTIVE" {
+				active = append(active, m)
+			}
+		}
+		icRNG := rand.New(rand.NewSource(e.Seed*31 + 7))
+		t.IdentityCenter = e.IdentityCenter.build(icRNG, mgmt, active, now)
+	}
 	return t
 }
 
@@ -221,5 +235,8 @@ func (t *OrgTruth) Install(s *Server) Credentials {
 		s.AddAccount(m)
 	}
 	s.SetOrganization(t.Organization)
+	if t.IdentityCenter != nil {
+		s.SetIdentityCenter(t.IdentityCenter)
+	}
 	return creds
 }

@@ -318,24 +318,13 @@ func (s *Server) orgAction(r *jsonRequest) (any, *apiError) {
 // orgList pages a listing: MaxResults 1..20, NextToken; with emptyFirst the
 // first page comes back empty with a token, as AWS documents it may.
 func orgList[T any](in orgInput, field string, items []T, emptyFirst bool) (any, *apiError) {
-	start, size, e := jsonPage(in.MaxResults, in.NextToken, 20, "MaxResults")
-	if e != nil {
-		return nil, e
-	}
-	if items == nil {
-		items = []T{}
-	}
 	if emptyFirst && in.NextToken == "" {
-		t := "fake-token-0"
-		return map[string]any{field: []T{}, "NextToken": t}, nil
+		if _, _, e := jsonPage(in.MaxResults, "", 20, "InvalidInputException"); e != nil {
+			return nil, e
+		}
+		return map[string]any{field: []T{}, "NextToken": "fake-token-0"}, nil
 	}
-	start = min(start, len(items))
-	end, next := jsonPageEnd(start, size, len(items))
-	out := map[string]any{field: items[start:end]}
-	if next != nil {
-		out["NextToken"] = *next
-	}
-	return out, nil
+	return jsonList(field, items, in.MaxResults, in.NextToken, 20, "InvalidInputException")
 }
 
 func invalidInput(msg string) *apiError {

@@ -95,6 +95,7 @@ type Server struct {
 	rng        *rand.Rand
 	accounts   map[string]*Account
 	org        *Organization
+	ic         *IdentityCenter
 	awsManaged map[string]*ManagedPolicy
 	keys       map[string]caller
 	buckets    map[string]*bucket
