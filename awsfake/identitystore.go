@@ -37,6 +37,7 @@ type (
 		GroupId         string
 		DisplayName     string
 		Description     string `json:",omitempty"`
+		CreatedAt       epoch
 	}
 	isMemberID struct {
 		UserId string
@@ -113,7 +114,7 @@ func (s *Server) identityStoreAction(r *jsonRequest) (any, *apiError) {
 			if !filtersMatch(in, map[string]string{"DisplayName": g.DisplayName}) {
 				continue
 			}
-			out = append(out, isGroup{IdentityStoreId: ic.IdentityStoreID, GroupId: g.ID, DisplayName: g.DisplayName, Description: g.Description})
+			out = append(out, isGroup{IdentityStoreId: ic.IdentityStoreID, GroupId: g.ID, DisplayName: g.DisplayName, Description: g.Description, CreatedAt: epoch(g.CreatedAt)})
 		}
 		return jsonList("Groups", out, in.MaxResults, in.NextToken, page, "ValidationException")
 	case "ListGroupMemberships":

@@ -94,9 +94,18 @@ func isThrottle(err error) bool {
 	return throttleCodes.IsErrorThrottle(err).Bool()
 }
 
-// callKey names a call as the emulator and snapshots do: "iam:ListAccessKeys".
+// iamPrefixes maps SDK service ids, lowercased without spaces, to the
+// service prefix of IAM actions where the two differ.
+var iamPrefixes = map[string]string{"ssoadmin": "sso"}
+
+// callKey names a call as IAM policies, the emulator and snapshots do:
+// "iam:ListAccessKeys", "sso:ListPermissionSets".
 func callKey(serviceID, operation string) string {
-	return strings.ToLower(strings.ReplaceAll(serviceID, " ", "")) + ":" + operation
+	svc := strings.ToLower(strings.ReplaceAll(serviceID, " ", ""))
+	if p, ok := iamPrefixes[svc]; ok {
+		svc = p
+	}
+	return svc + ":" + operation
 }
 
 // addAttemptMiddleware returns the stack option installing m right after

@@ -13,7 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -33,6 +35,11 @@ const DefaultIAMRate = 20.0
 // TooManyRequestsException under bursts, and then the limiter halves its
 // rate. An organization's tree and SCPs take about two calls per OU.
 const DefaultOrganizationsRate = 20.0
+
+// DefaultIdentityCenterRate is the default limit on IAM Identity Center
+// calls per second: AWS allows 20 for an instance, shared by the Identity
+// Store and SSO Admin APIs.
+const DefaultIdentityCenterRate = 20.0
 
 // DefaultSTSRate is the default limit on STS calls per second made with one
 // account's credentials (one sts:AssumeRole per member account).
@@ -84,6 +91,9 @@ type Options struct {
 	// OrganizationsRate is the most AWS Organizations calls a second; 0
 	// means DefaultOrganizationsRate.
 	OrganizationsRate float64
+	// IdentityCenterRate is the most Identity Center calls a second (SSO
+	// Admin and Identity Store together); 0 means DefaultIdentityCenterRate.
+	IdentityCenterRate float64
 	// MaxAttempts is how many times an IAM call is tried; 0 means
 	// DefaultMaxAttempts.
 	MaxAttempts int
@@ -125,6 +135,12 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.OrganizationsRate == 0 {
 		o.OrganizationsRate = DefaultOrganizationsRate
+	}
+	if o.IdentityCenterRate < 0 {
+		return nil, fmt.Errorf("identity center rate %v calls per second is negative: pass a positive rate, or 0 for the default of %v", o.IdentityCenterRate, DefaultIdentityCenterRate)
+	}
+	if o.IdentityCenterRate == 0 {
+		o.IdentityCenterRate = DefaultIdentityCenterRate
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
@@ -283,6 +299,32 @@ func (s *Session) Organizations() *organizations.Client {
 		})
 	}
 	return s.org
+}
+
+// IdentityCenter returns the SSO Admin and Identity Store clients of the
+// session's credentials in region ("" for the session's), sharing one
+// limiter: AWS's quota is for the instance, whichever API is called.
+func (s *Session) IdentityCenter(region string) (*ssoadmin.Client, *identitystore.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lim := s.limiterLocked("", "identitycenter", s.opts.IdentityCenterRate)
+	mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
+	retryer := func() aws.Retryer { return newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff) }
+	sso := ssoadmin.NewFromConfig(s.cfg, func(o *ssoadmin.Options) {
+		o.Retryer = retryer()
+		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		if region != "" {
+			o.Region = region
+		}
+	})
+	ids := identitystore.NewFromConfig(s.cfg, func(o *identitystore.Options) {
+		o.Retryer = retryer()
+		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		if region != "" {
+			o.Region = region
+		}
+	})
+	return sso, ids
 }
 
 // CallerIdentity returns the account and ARN of the session's credentials

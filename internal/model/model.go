@@ -37,6 +37,11 @@ const (
 	TypeOrgRoot      ResourceType = "org_root" // the root of the OU tree
 	TypeOrgUnit      ResourceType = "org_unit" // an organizational unit
 	TypeSCP          ResourceType = "scp"      // a service control policy
+
+	// IAM Identity Center.
+	TypeSSOUser       ResourceType = "sso_user"       // an Identity Store user
+	TypeSSOGroup      ResourceType = "sso_group"      // an Identity Store group
+	TypePermissionSet ResourceType = "permission_set" // an Identity Center permission set
 )
 
 // Entitlement names used on resources.
@@ -50,6 +55,11 @@ const (
 	EntContains = "contains"
 )
 
+// AssignmentEntitlement names the entitlement of a permission set in one
+// account: holding it means an Identity Center assignment of the permission
+// set in that account ("account:111122223333").
+func AssignmentEntitlement(accountID string) string { return "account:" + accountID }
+
 // Provenance says how a principal came to hold an entitlement.
 type Provenance string
 
@@ -59,6 +69,9 @@ const (
 	ViaGroup  Provenance = "group"  // inherited through membership of the group in Grant.ViaID
 	ViaInline Provenance = "inline" // an inline policy embedded in the principal
 	ViaTrust  Provenance = "trust"  // a trust policy statement names the principal
+	// ViaSSO is an Identity Center assignment: the principal may use the
+	// role Identity Center created for the permission set in Grant.ViaID.
+	ViaSSO Provenance = "sso"
 )
 
 // Resource is one thing found in AWS. Common fields are flat; attributes
@@ -75,17 +88,20 @@ type Resource struct {
 	CreatedAt time.Time         `json:"created_at,omitzero"`
 	Tags      map[string]string `json:"tags,omitempty"`
 
-	User         *UserAttrs         `json:"user,omitempty"`
-	Role         *RoleAttrs         `json:"role,omitempty"`
-	Policy       *PolicyAttrs       `json:"policy,omitempty"`
-	InlinePolicy *InlinePolicyAttrs `json:"inline_policy,omitempty"`
-	AccessKey    *AccessKeyAttrs    `json:"access_key,omitempty"`
-	MFADevice    *MFADeviceAttrs    `json:"mfa_device,omitempty"`
-	Account      *AccountAttrs      `json:"account,omitempty"`
-	Group        *GroupAttrs        `json:"group,omitempty"`
-	Organization *OrganizationAttrs `json:"organization,omitempty"`
-	OrgUnit      *OrgUnitAttrs      `json:"org_unit,omitempty"`
-	SCP          *SCPAttrs          `json:"scp,omitempty"`
+	User          *UserAttrs          `json:"user,omitempty"`
+	Role          *RoleAttrs          `json:"role,omitempty"`
+	Policy        *PolicyAttrs        `json:"policy,omitempty"`
+	InlinePolicy  *InlinePolicyAttrs  `json:"inline_policy,omitempty"`
+	AccessKey     *AccessKeyAttrs     `json:"access_key,omitempty"`
+	MFADevice     *MFADeviceAttrs     `json:"mfa_device,omitempty"`
+	Account       *AccountAttrs       `json:"account,omitempty"`
+	Group         *GroupAttrs         `json:"group,omitempty"`
+	Organization  *OrganizationAttrs  `json:"organization,omitempty"`
+	OrgUnit       *OrgUnitAttrs       `json:"org_unit,omitempty"`
+	SCP           *SCPAttrs           `json:"scp,omitempty"`
+	SSOUser       *SSOUserAttrs       `json:"sso_user,omitempty"`
+	SSOGroup      *SSOGroupAttrs      `json:"sso_group,omitempty"`
+	PermissionSet *PermissionSetAttrs `json:"permission_set,omitempty"`
 }
 
 // UserAttrs are the attributes of an IAM user, merged from
@@ -208,6 +224,53 @@ type SCPAttrs struct {
 	AWSManaged  bool   `json:"aws_managed"`
 	Description string `json:"description,omitempty"`
 	Document    string `json:"document"` // JSON
+}
+
+// SSOUserAttrs are the attributes of an Identity Store user.
+type SSOUserAttrs struct {
+	UserID          string   `json:"user_id"`
+	IdentityStoreID string   `json:"identity_store_id"`
+	DisplayName     string   `json:"display_name,omitempty"`
+	GivenName       string   `json:"given_name,omitempty"`
+	FamilyName      string   `json:"family_name,omitempty"`
+	Emails          []string `json:"emails,omitempty"` // primary first
+	// ExternalIDs are the ids identity sources gave the user, "issuer|id".
+	ExternalIDs []string `json:"external_ids,omitempty"`
+	// Status is the Identity Store's UserStatus: ENABLED or DISABLED, ""
+	// when the API did not say.
+	Status string `json:"status,omitempty"`
+	// SCIMActive is the user's "active" as Identity Center's SCIM API
+	// reports it, nil when SCIM was not read; SCIMMismatch is set when it
+	// disagrees with Status.
+	SCIMActive   *bool `json:"scim_active,omitempty"`
+	SCIMMismatch bool  `json:"scim_mismatch,omitempty"`
+}
+
+// SSOGroupAttrs are the attributes of an Identity Store group.
+type SSOGroupAttrs struct {
+	GroupID         string `json:"group_id"`
+	IdentityStoreID string `json:"identity_store_id"`
+	Description     string `json:"description,omitempty"`
+}
+
+// PermissionSetAttrs are the attributes of a permission set.
+type PermissionSetAttrs struct {
+	InstanceARN     string `json:"instance_arn"`
+	Description     string `json:"description,omitempty"`
+	SessionDuration string `json:"session_duration,omitempty"` // ISO 8601, "PT8H"
+	RelayState      string `json:"relay_state,omitempty"`
+	// ManagedPolicies are AWS managed policy ARNs; CustomerManagedPolicies
+	// are references by path and name ("/teams/deploy"), resolved in each
+	// account.
+	ManagedPolicies         []string `json:"managed_policies,omitempty"`
+	CustomerManagedPolicies []string `json:"customer_managed_policies,omitempty"`
+	InlinePolicy            string   `json:"inline_policy,omitempty"` // JSON
+	// PermissionsBoundary is an AWS managed policy ARN or a customer
+	// managed reference ("/path/name"); "" for none.
+	PermissionsBoundary string `json:"permissions_boundary,omitempty"`
+	// ProvisionedAccounts are the accounts the permission set is
+	// provisioned to (its role exists there).
+	ProvisionedAccounts []string `json:"provisioned_accounts,omitempty"`
 }
 
 // Entitlement is something a resource offers that a principal can hold.

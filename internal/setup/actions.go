@@ -75,6 +75,7 @@ var Actions = map[Feature][]string{
 		"sso:ListTagsForResource",
 		"sso:ListAccountsForProvisionedPermissionSet",
 		"sso:ListAccountAssignments",
+		"sso:ListAccountAssignmentsForPrincipal",
 		"identitystore:ListUsers",
 		"identitystore:ListGroups",
 		"identitystore:ListGroupMemberships",
@@ -171,7 +172,7 @@ var features = map[Feature]struct {
 	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, false},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
-	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, false},
+	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
 	FeatureIAMProvision:            {ModeProvision, ScopeAccount, false},
 	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, false},
 }

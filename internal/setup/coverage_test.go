@@ -33,11 +33,20 @@ var exercises = map[setup.Feature]string{
 	setup.FeatureAccessKeys:        "account sync",
 	setup.FeatureOrganizationsRead: "organization sync",
 	setup.FeatureAssumeMemberRole:  "organization sync",
+	// Both assignment strategies, so both listing actions are called.
+	setup.FeatureIdentityCenterRead: "identity center sync",
 }
 
 var runs = map[string]exercise{
 	"account sync":      accountSync,
 	"organization sync": organizationSync,
+	"identity center sync": func(t *testing.T) map[string]int64 {
+		calls := identityCenterSync(t, collect.AssignmentsByPair)
+		for k, v := range identityCenterSync(t, collect.AssignmentsByPrincipal) {
+			calls[k] += v
+		}
+		return calls
+	},
 }
 
 // isolate keeps the machine's AWS settings out of the test.
@@ -57,7 +66,7 @@ func syncInto(t *testing.T, srv *awsfake.Server, c awsfake.Credentials, o syncer
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		IAMRate:     10000, OrganizationsRate: 10000, MaxBackoff: time.Millisecond})
+		IAMRate:     10000, OrganizationsRate: 10000, IdentityCenterRate: 10000, MaxBackoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,6 +102,16 @@ func organizationSync(t *testing.T) map[string]int64 {
 	// A filter on tags, so account tags are read too.
 	syncInto(t, srv, c, syncer.Options{Organization: &syncer.OrganizationOptions{ExternalID: externalID, AccountTags: true,
 		Select: func(a collect.OrgAccount) bool { return a.Tags["team"] != "" || a.ID == "111111111111" }}})
+	return srv.Calls()
+}
+
+func identityCenterSync(t *testing.T, strategy collect.AssignmentStrategy) map[string]int64 {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	c := awsfake.OrgEstate{Accounts: 2, Seed: 1, PerAccount: awsfake.Estate{Users: 2},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 20, Groups: 3, PermissionSets: 5}}.Build().Install(srv)
+	syncInto(t, srv, c, syncer.Options{IdentityCenter: &syncer.IdentityCenterOptions{
+		IdentityCenterOptions: collect.IdentityCenterOptions{Strategy: strategy}}})
 	return srv.Calls()
 }
 

@@ -83,12 +83,13 @@ func newEnv(tb testing.TB, estate awsfake.Estate, o envOptions) *env {
 func newSession(tb testing.TB, endpoint string, c awsfake.Credentials) *awsapi.Session {
 	tb.Helper()
 	sess, err := awsapi.Load(context.Background(), awsapi.Options{
-		Region:            "us-east-1",
-		Endpoint:          endpoint,
-		Credentials:       credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		IAMRate:           100000,
-		OrganizationsRate: 100000,
-		MaxBackoff:        5 * time.Millisecond,
+		Region:             "us-east-1",
+		Endpoint:           endpoint,
+		Credentials:        credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		IAMRate:            100000,
+		OrganizationsRate:  100000,
+		IdentityCenterRate: 100000,
+		MaxBackoff:         5 * time.Millisecond,
 	})
 	if err != nil {
 		tb.Fatalf("load session: %v", err)
@@ -101,14 +102,15 @@ func newSession(tb testing.TB, endpoint string, c awsfake.Credentials) *awsapi.S
 func newRoleSession(tb testing.TB, endpoint string, c awsfake.Credentials, roleARN, externalID string) *awsapi.Session {
 	tb.Helper()
 	sess, err := awsapi.Load(context.Background(), awsapi.Options{
-		Region:            "us-east-1",
-		Endpoint:          endpoint,
-		Credentials:       credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		RoleARN:           roleARN,
-		ExternalID:        externalID,
-		IAMRate:           100000,
-		OrganizationsRate: 100000,
-		MaxBackoff:        5 * time.Millisecond,
+		Region:             "us-east-1",
+		Endpoint:           endpoint,
+		Credentials:        credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		RoleARN:            roleARN,
+		ExternalID:         externalID,
+		IAMRate:            100000,
+		OrganizationsRate:  100000,
+		IdentityCenterRate: 100000,
+		MaxBackoff:         5 * time.Millisecond,
 	})
 	if err != nil {
 		tb.Fatalf("load session: %v", err)

@@ -53,7 +53,7 @@ func orgSyncOptions() Options {
 // organization's tree and SCPs, and the IAM of every account in read, with
 // each account's resource joining both views and trust policies naming a
 // synced account or principal pointing at it.
-func expectedOrgGraph(t testing.TB, truth *awsfake.OrgTruth, read map[string]bool) *model.Graph {
+func expectedOrgGraph(t testing.TB, truth *awsfake.OrgTruth, read map[string]bool, extra ...model.Graph) *model.Graph {
 	t.Helper()
 	o := truth.Organization
 	var graphs []model.Graph
@@ -147,6 +147,7 @@ func expectedOrgGraph(t testing.TB, truth *awsfake.OrgTruth, read map[string]boo
 	for _, r := range orgAccount { // accounts not read: the organization's view alone
 		graphs[0].Resources = append(graphs[0].Resources, r)
 	}
+	graphs = append(graphs, extra...)
 
 	// Join: resources once (AWS managed policies with their counts summed),
 	// then trust naming a synced principal points at it.

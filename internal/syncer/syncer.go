@@ -33,6 +33,10 @@ type Options struct {
 	// organization of the session's credentials instead of just their own
 	// account.
 	Organization *OrganizationOptions
+	// IdentityCenter, when set, also reads the IAM Identity Center instance
+	// of the session's account (its management account or a delegated
+	// administrator).
+	IdentityCenter *IdentityCenterOptions
 	// Progress, when set, is told of every stage, for a progress line.
 	Progress func(Event)
 	// Logger receives a record per stage; nil discards them.
@@ -55,6 +59,13 @@ type OrganizationOptions struct {
 	Select func(collect.OrgAccount) bool
 	// AccountTags reads account tags (needed by filters on tags).
 	AccountTags bool
+}
+
+// IdentityCenterOptions configure the Identity Center part of a sync.
+type IdentityCenterOptions struct {
+	collect.IdentityCenterOptions
+	// Region is the instance's home region; "" means the session's.
+	Region string
 }
 
 // DefaultMemberRoleName is the role AWS Organizations creates in every
@@ -82,6 +93,7 @@ const (
 	StageOrganization = "organization"
 	StageAccounts     = "accounts"
 	StageIAM          = "iam"
+	StageIdentityCtr  = "identity_center"
 	StageStore        = "store"
 )
 
@@ -124,11 +136,13 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	if err != nil {
 		return nil, err
 	}
+	icDone := s.startIdentityCenter(ctx)
 	results := s.syncAccounts(ctx, plan)
+	icErr := <-icDone
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sync interrupted, nothing stored: %w", err)
 	}
-	snap, g, err := s.snapshot(results, started)
+	snap, g, err := s.snapshot(results, icErr, started)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +210,34 @@ func (s *syncRun) plan(ctx context.Context) ([]account, error) {
 		return nil, fmt.Errorf("organization mode: no account of organization %s is selected and active: check the include and exclude filters of the connection", s.org.ID)
 	}
 	return plan, nil
+}
+
+// startIdentityCenter reads Identity Center alongside the accounts (its
+// calls are paced by their own limiter) and merges what it read; the
+// returned channel gives its error, nil when it was read or not asked for.
+func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan error {
+	done := make(chan error, 1)
+	o := s.opts.IdentityCenter
+	if o == nil {
+		done <- nil
+		return done
+	}
+	go func() {
+		s.progress(Event{Stage: StageIdentityCtr, Message: "reading IAM Identity Center"})
+		start := time.Now()
+		sso, ids := s.sess.IdentityCenter(o.Region)
+		res, err := collect.CollectIdentityCenter(ctx, sso, ids, o.IdentityCenterOptions)
+		if err != nil {
+			s.log.Warn("Identity Center not read", "err", err)
+			done <- fmt.Errorf("identity center: %w", err)
+			return
+		}
+		s.merged.add(res.Graph)
+		s.log.Info("Identity Center read", "instance", res.InstanceARN, "resources", len(res.Graph.Resources),
+			"assignments by", res.Strategy, "because", res.StrategyReason, "took", time.Since(start))
+		done <- nil
+	}()
+	return done
 }
 
 // memberRoleARN is the ARN of role in an account, in the partition of the
@@ -275,7 +317,7 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 
 // snapshot assembles the snapshot and graph of a sync from its accounts'
 // results. It fails when no account could be read.
-func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.Snapshot, *model.Graph, error) {
+func (s *syncRun) snapshot(results []accountResult, icErr error, started time.Time) (*model.Snapshot, *model.Graph, error) {
 	snap := &model.Snapshot{ConnectionID: s.opts.ConnectionID, StartedAt: started, Status: model.StatusComplete}
 	var failures []error
 	read := 0
@@ -296,6 +338,10 @@ func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.S
 		snap.Errors = append(snap.Errors, r.errors...)
 	}
 	snap.Accounts.Read = read
+	if icErr != nil {
+		problem, fix := awsapi.Explain(icErr)
+		snap.Errors = append(snap.Errors, model.SourceError{Source: collect.SourceIdentityCenter, Message: problem, Fix: fix})
+	}
 	if read == 0 {
 		if len(failures) == 1 {
 			return nil, nil, failures[0]
@@ -311,6 +357,9 @@ func (s *syncRun) snapshot(results []accountResult, started time.Time) (*model.S
 	g := s.merged.graph()
 	if s.org != nil {
 		resolveCrossAccount(g)
+	}
+	if s.opts.IdentityCenter != nil {
+		linkReservedRoles(g)
 	}
 	snap.Counts = counts(g)
 	snap.APICalls = s.callsSince()
