@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -15,11 +16,18 @@ func newAccessCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "access PRINCIPAL",
 		Short: "Everything a user, group or role holds, and through what",
-		Long: `access resolves PRINCIPAL (a user, group or role name, an ARN, or an e-mail address held in a
-tag) in the latest snapshot and lists its groups, the policies in effect for it with the path
-each comes through (direct, inline, or group G), its access keys and MFA devices, and the roles
-whose trust policy names it. For a group it also lists the members; for a role, who it trusts.
-A name that matches several principals lists them; pass the ARN of the one you mean.`,
+		Long: `access resolves PRINCIPAL (a user, group or role name, an ARN, an Identity Center user name or
+e-mail address, or an e-mail address held in a tag) in the latest snapshot and lists its groups,
+the policies in effect for it with the path each comes through (direct, inline, or group G), its
+access keys and MFA devices, and the roles whose trust policy names it. For a group it also lists
+the members; for a role, who it trusts.
+
+For an IAM Identity Center user it lists, per account, each permission set it holds (directly or
+through which group), the role Identity Center created for it in that account, and the policies
+inside; then the access of IAM users of the same person: an IAM user whose name equals the Identity
+Center user name or one of its e-mail addresses, or that has a tag whose value is one of them
+(case-insensitive). A name that matches several principals lists them; pass the ARN of the one you
+mean.`,
 		Args: exactArgs(1, "one PRINCIPAL"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
@@ -42,6 +50,13 @@ A name that matches several principals lists them; pass the ARN of the one you m
 					"pass the ARN (the last column) of the one you mean")
 			}
 			p := &found[0]
+			if p.Type == model.TypeSSOUser {
+				acc, err := ssoAccess(ctx, st, snap.ID, p)
+				if err != nil {
+					return err
+				}
+				return a.print(acc, acc.Tables(time.Now())...)
+			}
 			held, err := st.GrantsOf(ctx, snap.ID, p.ID)
 			if err != nil {
 				return storeError(err, fmt.Sprintf("read what %s holds: %v", p.ID, err), "sync again to write a fresh snapshot")
@@ -56,4 +71,42 @@ A name that matches several principals lists them; pass the ARN of the one you m
 			return a.print(acc, acc.Tables(time.Now())...)
 		},
 	}
+}
+
+// ssoAccess builds the access view of an Identity Center user, with the
+// IAM users linked to the same person.
+func ssoAccess(ctx context.Context, st store.Store, snapID int64, p *model.Resource) (*render.SSOAccess, error) {
+	fail := func(err error) error {
+		return storeError(err, fmt.Sprintf("read what %s holds: %v", p.Name, err), "sync again to write a fresh snapshot")
+	}
+	held, err := st.GrantsOf(ctx, snapID, p.ID)
+	if err != nil {
+		return nil, fail(err)
+	}
+	accts, err := st.Resources(ctx, snapID, store.ResourceFilter{Type: model.TypeAccount})
+	if err != nil {
+		return nil, fail(err)
+	}
+	accounts := map[string]model.Resource{}
+	for _, r := range accts {
+		accounts[r.ID] = r
+	}
+	acc, err := render.NewSSOAccess(p, held, accounts, func(roleID string) ([]store.HeldGrant, error) {
+		return st.GrantsOf(ctx, snapID, roleID)
+	})
+	if err != nil {
+		return nil, fail(err)
+	}
+	linked, err := st.IAMUsersMatching(ctx, snapID, append([]string{p.Name}, acc.Emails...))
+	if err != nil {
+		return nil, fail(err)
+	}
+	for i := range linked {
+		uh, err := st.GrantsOf(ctx, snapID, linked[i].ID)
+		if err != nil {
+			return nil, fail(err)
+		}
+		acc.LinkedIAMUsers = append(acc.LinkedIAMUsers, render.NewAccess(&linked[i], uh, nil))
+	}
+	return acc, nil
 }

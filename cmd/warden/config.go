@@ -16,8 +16,10 @@ func newConfigCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "config",
 		Short: "Check a connections file (warden.yaml), or print an example",
-		Args:  noArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Args:  cobra.ArbitraryArgs,
+		RunE:  helpOrUnknown,
+		// Typos within two edits get a "did you mean" hint.
+		SuggestionsMinimumDistance: 2,
 	}
 	cmd.AddCommand(newConfigValidateCmd(a), newConfigExampleCmd(a))
 	return cmd
@@ -25,12 +27,12 @@ func newConfigCmd(a *app) *cobra.Command {
 
 // connectionView is one connection as `config validate` reports it.
 type connectionView struct {
-	ID             string `json:"id"`
-	Name           string `json:"name"`
-	Credentials    string `json:"credentials"`
-	Organization   bool   `json:"organization"`
-	MemberRole     string `json:"member_role,omitempty"`
-	IdentityCenter bool   `json:"identity_center"`
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	Credentials    string  `json:"credentials"`
+	Organization   bool    `json:"organization"`
+	MemberRole     *string `json:"member_role"` // null without organization mode
+	IdentityCenter bool    `json:"identity_center"`
 }
 
 func newConfigValidateCmd(a *app) *cobra.Command {
@@ -70,8 +72,9 @@ its connections. The schema is in docs/config.md.`,
 					Organization: c.Organization.Enabled, IdentityCenter: c.IdentityCenter.Enabled}
 				org := "no"
 				if v.Organization {
-					v.MemberRole = c.Organization.MemberRoleName
-					org = "yes, via " + v.MemberRole
+					role := c.Organization.MemberRoleName
+					v.MemberRole = &role
+					org = "yes, via " + role
 				}
 				views = append(views, v)
 				t.Add(v.ID, v.Name, v.Credentials, org, yesNoWord(v.IdentityCenter))

@@ -24,6 +24,7 @@ func newFakeAWSCmd(a *app) *cobra.Command {
 		listen   string
 		users    int
 		accounts int
+		icUsers  int
 		seed     int64
 		opts     awsfake.Options
 	)
@@ -42,6 +43,9 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 			if opts.ThrottleFraction < 0 || opts.ThrottleFraction > 1 {
 				return usageError(fmt.Sprintf("--throttle-fraction must be between 0 and 1, got %g", opts.ThrottleFraction), "pass for example --throttle-fraction 0.3")
 			}
+			if icUsers > 0 && accounts == 0 {
+				return usageError("--identity-center-users needs --accounts", "pass --accounts 3 --identity-center-users 50")
+			}
 			if accounts < 0 {
 				return usageError(fmt.Sprintf("--accounts must not be negative, got %d", accounts), "pass --accounts 20 for an organization, or leave it out for one account")
 			}
@@ -54,10 +58,17 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 				})
 			}
 			org := awsfake.OrgEstate{Accounts: accounts, SCPs: 4, Seed: seed, ExternalID: fakeAWSExternalID, PerAccount: est}
+			if icUsers > 0 {
+				org.IdentityCenter = &awsfake.IdentityCenterEstate{Users: icUsers, Groups: max(1, icUsers/10), PermissionSets: 6}
+			}
 			return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+				hint := "warden sync --organization --member-external-id " + fakeAWSExternalID
+				if icUsers > 0 {
+					hint += " --identity-center"
+				}
 				return org.Build().Install(srv), fmt.Sprintf("an organization: management account 111111111111 and %d member accounts "+
-					"(%d users each, seed %d); member role %s requires ExternalId %s\n# sync it with: warden sync --organization --member-external-id %s",
-					accounts, users, seed, awsfake.DefaultMemberRoleName, fakeAWSExternalID, fakeAWSExternalID)
+					"(%d users each, seed %d, Identity Center users %d); member role %s requires ExternalId %s\n# sync it with: %s",
+					accounts, users, seed, icUsers, awsfake.DefaultMemberRoleName, fakeAWSExternalID, hint)
 			})
 		},
 	}
@@ -65,6 +76,7 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 	f.StringVar(&listen, "listen", "127.0.0.1:4566", "address to listen on (port 0 picks a free one)")
 	f.IntVar(&users, "users", demoUsers, "users in the generated account (groups, roles and policies scale with it)")
 	f.IntVar(&accounts, "accounts", 0, "serve an organization with this many member accounts (each with --users users)")
+	f.IntVar(&icUsers, "identity-center-users", 0, "with --accounts: an Identity Center of this many users (groups and permission sets scale with it)")
 	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
 	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")

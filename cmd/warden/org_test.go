@@ -210,3 +210,76 @@ func TestConfigValidate(t *testing.T) {
 	_, stderr, code = runIn(t, "", "config", "validate", "--config", filepath.Join(dir, "missing.yaml"))
 	assertFailure(t, "", stderr, code, exitUsage, "no connections file")
 }
+
+func TestSyncIdentityCenterAndAccessOfAnSSOUser(t *testing.T) {
+	useFakeAWS(t, "--accounts", "3", "--users", "4", "--identity-center-users", "40")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, errOut, code := runIn(t, db, "sync", "--organization", "--member-external-id", fakeAWSExternalID, "--identity-center", "-o", "json")
+	if code != 0 {
+		t.Fatalf("sync --identity-center exited %d: %s", code, errOut)
+	}
+	s := decodeSummaries(t, out)[0].Snapshot
+	if s.Counts["sso_user"] != 40 || s.Counts["sso_group"] != 4 || s.Counts["permission_set"] != 6 {
+		t.Fatalf("counts = %v, want 40 Identity Center users, 4 groups, 6 permission sets", s.Counts)
+	}
+	// Find a user holding a permission set, from the export.
+	out, _, _ = runIn(t, db, "export", "--format", "json")
+	var export struct {
+		Graph struct {
+			Resources []struct {
+				ID, Type, Name string
+			} `json:"resources"`
+			Grants []struct {
+				PrincipalID   string `json:"principal_id"`
+				EntitlementID string `json:"entitlement_id"`
+			} `json:"grants"`
+		} `json:"graph"`
+	}
+	g := &export.Graph
+	if err := json.Unmarshal([]byte(out), &export); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	names := map[string]string{}
+	for _, r := range g.Resources {
+		if r.Type == "sso_user" {
+			names[r.ID] = r.Name
+		}
+	}
+	user := ""
+	for _, gr := range g.Grants {
+		if names[gr.PrincipalID] != "" && strings.Contains(gr.EntitlementID, "#account:") {
+			user = names[gr.PrincipalID]
+			break
+		}
+	}
+	if user == "" {
+		t.Fatal("no Identity Center user holds a permission set")
+	}
+	out, errOut, code = runIn(t, db, "access", user, "-o", "json")
+	var acc struct {
+		Principal struct {
+			Type string `json:"type"`
+		} `json:"principal"`
+		Assignments []struct {
+			AccountID string `json:"account_id"`
+			Role      *struct {
+				Name string `json:"name"`
+			} `json:"role"`
+			Policies []struct {
+				Name string `json:"name"`
+			} `json:"policies"`
+		} `json:"assignments"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &acc) != nil || acc.Principal.Type != "sso_user" || len(acc.Assignments) == 0 {
+		t.Fatalf("access %s exited %d (%s):\n%s", user, code, errOut, out)
+	}
+	for _, as := range acc.Assignments {
+		if as.Role == nil || !strings.HasPrefix(as.Role.Name, "AWSReservedSSO_") || len(as.Policies) == 0 {
+			t.Errorf("assignment in %s: role %+v, policies %v; want the reserved role and its policies", as.AccountID, as.Role, as.Policies)
+		}
+	}
+	out, _, _ = runIn(t, db, "access", user)
+	if !strings.Contains(out, "Permission sets by account") || !strings.Contains(out, "AWSReservedSSO_") {
+		t.Errorf("access table:\n%s", out)
+	}
+}

@@ -27,8 +27,10 @@ from one table of the AWS actions each warden feature calls, so the policy is ex
                                                  the member-account role for every account (service-managed StackSet)
 
 See docs/setup.md for the deployment steps.`,
-		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		Args: cobra.ArbitraryArgs,
+		RunE: helpOrUnknown,
+		// Typos within two edits get a "did you mean" hint.
+		SuggestionsMinimumDistance: 2,
 	}
 	cmd.AddCommand(newSetupPolicyCmd(a), newSetupTemplateCmd(a, "cloudformation"), newSetupTemplateCmd(a, "stackset"), newSetupExternalIDCmd(a))
 	return cmd
@@ -59,13 +61,9 @@ provision, those and the provisioning actions. --features narrows it to some fea
 			if err != nil {
 				return err
 			}
-			var fs []setup.Feature
-			for _, name := range features {
-				f, err := setup.ParseFeature(strings.TrimSpace(name))
-				if err != nil {
-					return usageError(err.Error(), "see `warden setup policy --help` for the features")
-				}
-				fs = append(fs, f)
+			fs, err := parseFeatures(features)
+			if err != nil {
+				return err
 			}
 			doc, err := setup.Policy(m, fs...)
 			if err != nil {
@@ -139,7 +137,35 @@ func newSetupExternalIDCmd(a *app) *cobra.Command {
 	}
 }
 
-// featureList names every feature, for help texts.
+// parseFeatures reads --features: each name must be a feature warden has
+// built, since a policy never grants what warden does not call.
+func parseFeatures(names []string) ([]setup.Feature, error) {
+	var fs []setup.Feature
+	for _, name := range names {
+		f, err := setup.ParseFeature(strings.TrimSpace(name))
+		if err != nil {
+			return nil, usageError(fmt.Sprintf("--features: unknown feature %q", strings.TrimSpace(name)),
+				"use a comma-separated list of: "+featureList())
+		}
+		if !setup.Built(f) {
+			return nil, usageError(fmt.Sprintf("--features: warden does not call the actions of feature %q yet, so no policy grants them", f),
+				"leave it out; the features warden calls are: "+featureList())
+		}
+		fs = append(fs, f)
+	}
+	return fs, nil
+}
+
+// helpOrUnknown runs a command group: help without arguments, a usage
+// error naming the closest subcommand otherwise.
+func helpOrUnknown(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return unknownCommand(cmd, args[0])
+	}
+	return cmd.Help()
+}
+
+// featureList names every built feature, for help texts and errors.
 func featureList() string {
 	var names []string
 	for _, f := range setup.Features() {

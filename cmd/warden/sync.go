@@ -24,13 +24,15 @@ type syncTarget struct {
 	aws  awsapi.Options
 	iam  collect.IAMOptions
 	org  *syncer.OrganizationOptions
+	ic   *syncer.IdentityCenterOptions
 	name string // for messages: "connection prod"
 }
 
 // adHocFlags are the flags that describe a connection on the command line,
 // for a sync without a warden.yaml.
 var adHocFlags = []string{"endpoint", "region", "profile", "role-arn", "external-id", "organization",
-	"member-role", "member-external-id", "concurrency", "iam-rate", "no-access-keys", "no-credential-report"}
+	"member-role", "member-external-id", "concurrency", "iam-rate", "no-access-keys", "no-credential-report",
+	"identity-center", "identity-center-region", "instance-arn", "identity-store-id"}
 
 func newSyncCmd(a *app) *cobra.Command {
 	var (
@@ -41,6 +43,8 @@ func newSyncCmd(a *app) *cobra.Command {
 		concurrency        int
 		noAccessKeys       bool
 		noCredentialReport bool
+		identityCenter     bool
+		ic                 syncer.IdentityCenterOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "sync",
@@ -56,6 +60,7 @@ AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE or --profile (including
 --external-id) first assumes a role, for an account reached through a role. --organization reads
 the organization of the credentials (its management or a delegated administrator account) and every
 active member account through --member-role (default OrganizationAccountAccessRole).
+--identity-center also reads IAM Identity Center (users, groups, permission sets, assignments).
 --endpoint (or AWS_ENDPOINT_URL) points warden at another endpoint, such as ` + "`warden fake-aws`" + `.
 
 A sync that could not read some part (an account whose role cannot be assumed, a credential report
@@ -87,6 +92,9 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 						t.org.ExternalID = t.aws.ExternalID
 					}
 				}
+				if identityCenter {
+					t.ic = &ic
+				}
 				targets = []syncTarget{t}
 			}
 			st, err := a.openStore(ctx, a.dbPath())
@@ -110,6 +118,10 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 	f.Float64Var(&t.aws.IAMRate, "iam-rate", 0, "most IAM calls per second in one account (0: warden's default)")
 	f.BoolVar(&noAccessKeys, "no-access-keys", false, "skip ListAccessKeys: keys are recorded from the credential report, without ids")
 	f.BoolVar(&noCredentialReport, "no-credential-report", false, "skip the credential report: console, MFA and password use stay unknown")
+	f.BoolVar(&identityCenter, "identity-center", false, "also read IAM Identity Center: users, groups, permission sets, assignments")
+	f.StringVar(&ic.Region, "identity-center-region", "", "Identity Center's home region (default: --region)")
+	f.StringVar(&ic.InstanceARN, "instance-arn", "", "Identity Center instance ARN (default: found with sso:ListInstances)")
+	f.StringVar(&ic.IdentityStoreID, "identity-store-id", "", "identity store id, with --instance-arn")
 	cmd.AddCommand(newSyncStatusCmd(a))
 	return cmd
 }
@@ -177,6 +189,10 @@ func targetFromConnection(c config.Connection) (syncTarget, error) {
 				return o.Selects(config.Account{ID: a.ID, OUPath: a.OUPath, OUIDs: a.OUIDs, Tags: a.Tags})
 			}}
 	}
+	if ic := c.IdentityCenter; ic.Enabled {
+		t.ic = &syncer.IdentityCenterOptions{Region: ic.Region,
+			IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: ic.InstanceARN, IdentityStoreID: ic.IdentityStoreID}}
+	}
 	return t, nil
 }
 
@@ -229,7 +245,7 @@ func (a *app) syncOne(ctx context.Context, st store.Store, t syncTarget) (*model
 	if err != nil {
 		return nil, 0, err
 	}
-	return a.sync(ctx, sess, st, syncer.Options{ConnectionID: t.id, IAM: t.iam, Organization: t.org})
+	return a.sync(ctx, sess, st, syncer.Options{ConnectionID: t.id, IAM: t.iam, Organization: t.org, IdentityCenter: t.ic})
 }
 
 // sync runs one sync of sess into st with progress on stderr and returns

@@ -337,15 +337,18 @@ func (s *SQLite) Resource(ctx context.Context, snapshotID int64, id string) (*mo
 }
 
 // FindPrincipal resolves a query to principals: first an exact resource ID or
-// ARN; then a user, group or role name (case-insensitive); then a user, group
-// or role with a tag whose value equals the query (case-insensitive), such as
-// an email tag. No match returns an empty list and no error.
+// ARN; then an IAM user, group or role or Identity Center user or group by
+// name (case-insensitive); then an Identity Center user by e-mail address,
+// or an IAM user, group or role with a tag whose value equals the query
+// (case-insensitive), such as an email tag. No match returns an empty list
+// and no error.
 func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
 	steps := []string{
 		`SELECT data FROM resources WHERE snapshot_id=? AND (id=?1 OR arn=?1) ORDER BY id`,
-		`SELECT data FROM resources WHERE snapshot_id=? AND type IN ('iam_user','iam_group','iam_role') AND name=?1 COLLATE NOCASE ORDER BY type, id`,
-		`SELECT data FROM resources WHERE snapshot_id=? AND type IN ('iam_user','iam_group','iam_role')
-		   AND EXISTS (SELECT 1 FROM json_each(json_extract(data, '$.tags')) WHERE lower(value)=lower(?1)) ORDER BY type, id`,
+		`SELECT data FROM resources WHERE snapshot_id=? AND type IN ('iam_user','iam_group','iam_role','sso_user','sso_group') AND name=?1 COLLATE NOCASE ORDER BY type, id`,
+		`SELECT data FROM resources WHERE snapshot_id=? AND (type IN ('iam_user','iam_group','iam_role')
+		   AND EXISTS (SELECT 1 FROM json_each(json_extract(data, '$.tags')) WHERE lower(value)=lower(?1))
+		   OR type='sso_user' AND EXISTS (SELECT 1 FROM json_each(json_extract(data, '$.sso_user.emails')) WHERE lower(value)=lower(?1))) ORDER BY type, id`,
 	}
 	for _, q := range steps {
 		q = strings.Replace(q, "snapshot_id=?", "snapshot_id=?2", 1)
@@ -355,6 +358,23 @@ func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query stri
 		}
 	}
 	return nil, nil
+}
+
+// IAMUsersMatching returns IAM users named or tagged with one of values;
+// see Store.
+func (s *SQLite) IAMUsersMatching(ctx context.Context, snapshotID int64, values []string) ([]model.Resource, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	lower := make([]string, len(values))
+	for i, v := range values {
+		lower[i] = strings.ToLower(v)
+	}
+	b, _ := json.Marshal(lower)
+	return s.queryResources(ctx, `SELECT data FROM resources WHERE snapshot_id=?1 AND type='iam_user'
+		AND (lower(name) IN (SELECT value FROM json_each(?2))
+		  OR EXISTS (SELECT 1 FROM json_each(json_extract(data, '$.tags')) t WHERE lower(t.value) IN (SELECT value FROM json_each(?2))))
+		ORDER BY account_id, name`, snapshotID, string(b))
 }
 
 // GrantsOf returns everything principalID holds, with the resource offering

@@ -62,6 +62,10 @@ type Store interface {
 	// group or role name, or an e-mail address held in a tag) to resources; an
 	// ambiguous name returns several.
 	FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error)
+	// IAMUsersMatching returns the IAM users whose name, or the value of one
+	// of whose tags, equals one of values (case-insensitive): the IAM users
+	// of a person known by those names and e-mail addresses.
+	IAMUsersMatching(ctx context.Context, snapshotID int64, values []string) ([]model.Resource, error)
 	// GrantsOf returns everything principalID holds, directly or inherited.
 	GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error)
 	// HoldersOf returns everyone holding the entitlement.
