@@ -41,7 +41,11 @@ type SSOUser struct {
 	ExternalIDIssuer string
 	ExternalID       string
 	Status           string // ENABLED or DISABLED
-	CreatedAt        time.Time
+	// SCIMActive, when set, is what the SCIM API reports as "active"
+	// instead of following Status: the two views disagreeing, as they can
+	// while a change propagates.
+	SCIMActive *bool
+	CreatedAt  time.Time
 }
 
 // SSOGroup is a group of the identity store.
@@ -205,6 +209,10 @@ func (ic *IdentityCenter) Clone() *IdentityCenter {
 	c.Users = make(map[string]*SSOUser, len(ic.Users))
 	for k, v := range ic.Users {
 		u := *v
+		if v.SCIMActive != nil {
+			a := *v.SCIMActive
+			u.SCIMActive = &a
+		}
 		c.Users[k] = &u
 	}
 	c.Groups = make(map[string]*SSOGroup, len(ic.Groups))

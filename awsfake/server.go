@@ -235,9 +235,14 @@ var scopeRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/aws4
 
 // ServeHTTP routes a signed request to its service by the credential scope
 // of its SigV4 Authorization header, then by protocol: an X-Amz-Target
-// header means JSON 1.1 (Organizations), otherwise the query protocol (IAM,
-// STS). Signatures are not verified.
+// header means JSON 1.1 (Organizations, Identity Store, SSO Admin),
+// otherwise the query protocol (IAM, STS). Signatures are not verified.
+// Requests under /<tenant>/scim/v2/ go to the SCIM endpoint.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if isSCIM(r) {
+		s.serveSCIM(w, r)
+		return
+	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
 		s.serveJSON(w, r, target)
 		return

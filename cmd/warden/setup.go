@@ -52,9 +52,8 @@ func newSetupPolicyCmd(a *app) *cobra.Command {
 		Use:   "policy",
 		Short: "Print the least-privilege IAM policy for reading (or provisioning)",
 		Long: `policy prints the IAM policy (JSON) that allows exactly the AWS actions warden calls: for --for read,
-the sync of IAM, the credential report, access keys, Organizations and member roles; for --for
-provision, those and the provisioning actions. --features narrows it to some features:
-` + featureList() + `.`,
+those of every read feature; for --for provision, those and the provisioning actions. --features
+narrows it to some of the features warden calls: ` + featureList() + `.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			m, err := parseMode(mode)

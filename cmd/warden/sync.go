@@ -14,6 +14,7 @@ import (
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
 )
@@ -192,6 +193,17 @@ func targetFromConnection(c config.Connection) (syncTarget, error) {
 	if ic := c.IdentityCenter; ic.Enabled {
 		t.ic = &syncer.IdentityCenterOptions{Region: ic.Region,
 			IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: ic.InstanceARN, IdentityStoreID: ic.IdentityStoreID}}
+		if ic.SCIM.Endpoint != "" {
+			token, err := ic.SCIM.Token()
+			if err != nil {
+				return t, err
+			}
+			client, err := scim.New(ic.SCIM.Endpoint, token, nil)
+			if err != nil {
+				return t, err
+			}
+			t.ic.SCIM = client
+		}
 	}
 	return t, nil
 }

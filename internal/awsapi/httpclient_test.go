@@ -26,7 +26,7 @@ func TestLargeResponsesNeedNoRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	pages := 0
-	const runs = 20
+	const runs = 8
 	for range runs {
 		p := iam.NewGetAccountAuthorizationDetailsPaginator(sess.IAM("123456789012"), &iam.GetAccountAuthorizationDetailsInput{MaxItems: aws.Int32(1000)})
 		for p.HasMorePages() {

@@ -10,12 +10,13 @@ import (
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
+	"github.com/warden-iam/warden/internal/scim"
 )
 
 // expectedIdentityCenter is the graph the Identity Center collector must
 // produce from the ground truth: users, groups, memberships, permission
 // sets and assignments, group assignments expanded to members.
-func expectedIdentityCenter(t testing.TB, ic *awsfake.IdentityCenter) model.Graph {
+func expectedIdentityCenter(t testing.TB, ic *awsfake.IdentityCenter, withSCIM bool) model.Graph {
 	t.Helper()
 	g := model.Graph{}
 	ents := map[string]bool{}
@@ -32,6 +33,14 @@ func expectedIdentityCenter(t testing.TB, ic *awsfake.IdentityCenter) model.Grap
 			GivenName: u.GivenName, FamilyName: u.FamilyName, Emails: []string{u.Email}, Status: u.Status}
 		if u.ExternalID != "" {
 			attrs.ExternalIDs = []string{u.ExternalIDIssuer + "|" + u.ExternalID}
+		}
+		if withSCIM {
+			active := u.Status == "ENABLED"
+			if u.SCIMActive != nil {
+				active = *u.SCIMActive
+			}
+			attrs.SCIMActive = &active
+			attrs.SCIMMismatch = active != (u.Status == "ENABLED")
 		}
 		g.Resources = append(g.Resources, model.Resource{ID: collect.SSOUserID(u.ID), Type: model.TypeSSOUser, Name: u.UserName,
 			CreatedAt: u.CreatedAt, SSOUser: attrs})
@@ -152,7 +161,7 @@ func TestIdentityCenterSyncMatchesGroundTruth(t *testing.T) {
 				t.Errorf("errors = %+v, want only the member without a role", snap.Errors)
 			}
 			ic := e.truth.IdentityCenter
-			want := expectedOrgGraph(t, e.truth, read, expectedIdentityCenter(t, ic))
+			want := expectedOrgGraph(t, e.truth, read, expectedIdentityCenter(t, ic, false))
 			addReservedRoleLinks(want, ic, read)
 			checkGraph(t, e.st, snap.ID, want)
 
@@ -192,5 +201,61 @@ func TestIdentityCenterMissingIsRecorded(t *testing.T) {
 	if snap.Status != model.StatusPartial || len(snap.Errors) != 1 || snap.Errors[0].Source != collect.SourceIdentityCenter ||
 		!strings.Contains(snap.Errors[0].Message, "no IAM Identity Center instance") {
 		t.Errorf("errors = %s, want the missing instance recorded", b)
+	}
+}
+
+// TestIdentityCenterSCIMStatus reads users' active flag from the SCIM
+// endpoint in pages, records it, and flags the user whose SCIM view
+// disagrees with the Identity Store; a wrong token is recorded without
+// being repeated.
+func TestIdentityCenterSCIMStatus(t *testing.T) {
+	estate := awsfake.OrgEstate{Accounts: 2, Seed: 5, ExternalID: testExternalID, PerAccount: awsfake.Estate{Users: 2},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 230, Groups: 5, PermissionSets: 3}}
+	truth := estate.Build()
+	var stale *awsfake.SSOUser
+	for _, u := range truth.IdentityCenter.Users {
+		if u.Status == "ENABLED" && (stale == nil || u.ID < stale.ID) {
+			stale = u
+		}
+	}
+	off := false
+	stale.SCIMActive = &off
+	isolateAWS(t)
+	srv := awsfake.NewServer(awsfake.Options{})
+	t.Cleanup(srv.Close)
+	creds := truth.Install(srv)
+	st := newOrgEnvStore(t)
+
+	client, err := scim.New(srv.SCIMURL(), truth.IdentityCenter.SCIMToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{SCIM: client}
+	snap, err := Sync(context.Background(), newSession(t, srv.URL(), creds), st, o)
+	if err != nil || snap.Status != model.StatusComplete {
+		t.Fatalf("sync: %v %+v", err, snap)
+	}
+	read := map[string]bool{}
+	for _, a := range truth.Accounts() {
+		read[a.ID] = true
+	}
+	want := expectedOrgGraph(t, truth, read, expectedIdentityCenter(t, truth.IdentityCenter, true))
+	addReservedRoleLinks(want, truth.IdentityCenter, read)
+	checkGraph(t, st, snap.ID, want)
+	if n := srv.Calls()["scim:ListUsers"]; n != 3 {
+		t.Errorf("SCIM ListUsers calls = %d, want 3 pages of 100 for 230 users", n)
+	}
+
+	bad, _ := scim.New(srv.SCIMURL(), "not-the-token-0123456789", nil)
+	o.IdentityCenter = &IdentityCenterOptions{SCIM: bad}
+	snap, err = Sync(context.Background(), newSession(t, srv.URL(), creds), st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(snap.Errors)
+	if snap.Status != model.StatusPartial || len(snap.Errors) != 1 || snap.Errors[0].Source != collect.SourceSCIM ||
+		!strings.Contains(string(b), "401") || strings.Contains(string(b), "not-the-token") {
+		t.Errorf("errors with a wrong token = %s", b)
 	}
 }

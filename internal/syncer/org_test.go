@@ -33,13 +33,19 @@ func newOrgEnv(tb testing.TB, estate awsfake.OrgEstate, fake awsfake.Options) *o
 	e := &orgEnv{srv: awsfake.NewServer(fake), truth: estate.Build()}
 	tb.Cleanup(e.srv.Close)
 	e.creds = e.truth.Install(e.srv)
+	e.st = newOrgEnvStore(tb)
+	return e
+}
+
+// newOrgEnvStore opens a store in a temporary directory.
+func newOrgEnvStore(tb testing.TB) *store.SQLite {
+	tb.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "warden.db"))
 	if err != nil {
 		tb.Fatalf("open store: %v", err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	e.st = st
-	return e
+	return st
 }
 
 // orgSyncOptions are the options of an organization sync in the tests.

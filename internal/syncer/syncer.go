@@ -66,6 +66,9 @@ type IdentityCenterOptions struct {
 	collect.IdentityCenterOptions
 	// Region is the instance's home region; "" means the session's.
 	Region string
+	// SCIM, when set, is Identity Center's SCIM endpoint: users' "active"
+	// is read there too and compared with the Identity Store's status.
+	SCIM collect.SCIMUserLister
 }
 
 // DefaultMemberRoleName is the role AWS Organizations creates in every
@@ -138,11 +141,11 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	}
 	icDone := s.startIdentityCenter(ctx)
 	results := s.syncAccounts(ctx, plan)
-	icErr := <-icDone
+	icProblems := <-icDone
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("sync interrupted, nothing stored: %w", err)
 	}
-	snap, g, err := s.snapshot(results, icErr, started)
+	snap, g, err := s.snapshot(results, icProblems, started)
 	if err != nil {
 		return nil, err
 	}
@@ -214,13 +217,18 @@ func (s *syncRun) plan(ctx context.Context) ([]account, error) {
 
 // startIdentityCenter reads Identity Center alongside the accounts (its
 // calls are paced by their own limiter) and merges what it read; the
-// returned channel gives its error, nil when it was read or not asked for.
-func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan error {
-	done := make(chan error, 1)
+// returned channel gives the parts that failed, none when all was read or
+// Identity Center was not asked for.
+func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan []model.SourceError {
+	done := make(chan []model.SourceError, 1)
 	o := s.opts.IdentityCenter
 	if o == nil {
 		done <- nil
 		return done
+	}
+	problem := func(source string, err error) model.SourceError {
+		p, fix := awsapi.Explain(err)
+		return model.SourceError{Source: source, Message: p, Fix: fix}
 	}
 	go func() {
 		s.progress(Event{Stage: StageIdentityCtr, Message: "reading IAM Identity Center"})
@@ -229,13 +237,24 @@ func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan error {
 		res, err := collect.CollectIdentityCenter(ctx, sso, ids, o.IdentityCenterOptions)
 		if err != nil {
 			s.log.Warn("Identity Center not read", "err", err)
-			done <- fmt.Errorf("identity center: %w", err)
+			done <- []model.SourceError{problem(collect.SourceIdentityCenter, fmt.Errorf("identity center: %w", err))}
 			return
+		}
+		var problems []model.SourceError
+		if o.SCIM != nil {
+			s.progress(Event{Stage: StageIdentityCtr, Message: "reading user status from SCIM"})
+			n, err := collect.ApplySCIMStatus(ctx, o.SCIM, &res.Graph)
+			if err != nil {
+				s.log.Warn("SCIM not read", "err", err)
+				problems = append(problems, problem(collect.SourceSCIM, err))
+			} else if n > 0 {
+				s.log.Warn("SCIM and the Identity Store disagree on user status", "users", n)
+			}
 		}
 		s.merged.add(res.Graph)
 		s.log.Info("Identity Center read", "instance", res.InstanceARN, "resources", len(res.Graph.Resources),
 			"assignments by", res.Strategy, "because", res.StrategyReason, "took", time.Since(start))
-		done <- nil
+		done <- problems
 	}()
 	return done
 }
@@ -317,7 +336,7 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 
 // snapshot assembles the snapshot and graph of a sync from its accounts'
 // results. It fails when no account could be read.
-func (s *syncRun) snapshot(results []accountResult, icErr error, started time.Time) (*model.Snapshot, *model.Graph, error) {
+func (s *syncRun) snapshot(results []accountResult, icProblems []model.SourceError, started time.Time) (*model.Snapshot, *model.Graph, error) {
 	snap := &model.Snapshot{ConnectionID: s.opts.ConnectionID, StartedAt: started, Status: model.StatusComplete}
 	var failures []error
 	read := 0
@@ -338,10 +357,7 @@ func (s *syncRun) snapshot(results []accountResult, icErr error, started time.Ti
 		snap.Errors = append(snap.Errors, r.errors...)
 	}
 	snap.Accounts.Read = read
-	if icErr != nil {
-		problem, fix := awsapi.Explain(icErr)
-		snap.Errors = append(snap.Errors, model.SourceError{Source: collect.SourceIdentityCenter, Message: problem, Fix: fix})
-	}
+	snap.Errors = append(snap.Errors, icProblems...)
 	if read == 0 {
 		if len(failures) == 1 {
 			return nil, nil, failures[0]
