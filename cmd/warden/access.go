@@ -40,6 +40,12 @@ mean.`,
 			if err != nil {
 				return storeError(err, fmt.Sprintf("look up %q in snapshot %d: %v", args[0], snap.ID, err), "sync again to write a fresh snapshot")
 			}
+			// An e-mail address naming one Identity Center user and IAM
+			// users tagged with it means that person: the Identity Center
+			// view lists the linked IAM users too.
+			if sso := onlySSOUser(found); sso != nil {
+				found = []model.Resource{*sso}
+			}
 			switch len(found) {
 			case 0:
 				return usageError(fmt.Sprintf("no user, group or role matches %q in snapshot %d", args[0], snap.ID),
@@ -109,4 +115,26 @@ func ssoAccess(ctx context.Context, st store.Store, snapID int64, p *model.Resou
 		acc.LinkedIAMUsers = append(acc.LinkedIAMUsers, render.NewAccess(&linked[i], uh, nil))
 	}
 	return acc, nil
+}
+
+// onlySSOUser returns the one Identity Center user among several matches
+// when the others are all IAM users, else nil.
+func onlySSOUser(found []model.Resource) *model.Resource {
+	var sso *model.Resource
+	for i := range found {
+		switch found[i].Type {
+		case model.TypeSSOUser:
+			if sso != nil {
+				return nil
+			}
+			sso = &found[i]
+		case model.TypeIAMUser:
+		default:
+			return nil
+		}
+	}
+	if len(found) < 2 {
+		return nil
+	}
+	return sso
 }

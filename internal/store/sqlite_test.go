@@ -179,3 +179,38 @@ func TestReopenAndForeignFiles(t *testing.T) {
 		}
 	}
 }
+
+func TestIAMUsersMatchingAndSSOLookup(t *testing.T) {
+	st, _ := openTemp(t)
+	ctx := context.Background()
+	g := sampleGraph()
+	bob := "arn:aws:iam::111122223333:user/bob@example.com"
+	sso := "arn:aws:identitystore:::user/u-1"
+	g.Resources = append(g.Resources,
+		model.Resource{ID: bob, Type: model.TypeIAMUser, AccountID: "111122223333", Name: "BOB@example.com", ARN: bob, User: &model.UserAttrs{}},
+		model.Resource{ID: sso, Type: model.TypeSSOUser, Name: "alice.a", SSOUser: &model.SSOUserAttrs{UserID: "u-1", Emails: []string{"alice@example.com"}}})
+	g.Sort()
+	id, err := st.WriteSnapshot(ctx, &model.Snapshot{StartedAt: time.Now(), FinishedAt: time.Now(), Status: model.StatusComplete}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Linked by a tag value (alice) and by name (bob), case-insensitively.
+	got, err := st.IAMUsersMatching(ctx, id, []string{"ALICE@example.com", "bob@EXAMPLE.com"})
+	if err != nil || len(got) != 2 || got[0].Name != "BOB@example.com" || got[1].Name != "alice" {
+		t.Errorf("IAMUsersMatching = %v, %v; want bob (by name) and alice (by tag)", got, err)
+	}
+	if got, _ := st.IAMUsersMatching(ctx, id, []string{"nobody@example.com"}); len(got) != 0 {
+		t.Errorf("IAMUsersMatching(nobody) = %v", got)
+	}
+	// An Identity Center user is found by user name and by e-mail.
+	for _, q := range []string{"alice.a", "arn:aws:identitystore:::user/u-1"} {
+		if got, err := st.FindPrincipal(ctx, id, q); err != nil || len(got) != 1 || got[0].ID != sso {
+			t.Errorf("FindPrincipal(%q) = %v, %v", q, got, err)
+		}
+	}
+	// By e-mail, the Identity Center user and the IAM user tagged with it.
+	got, err = st.FindPrincipal(ctx, id, "alice@example.com")
+	if err != nil || len(got) != 2 {
+		t.Errorf("FindPrincipal(e-mail) = %v, %v; want the tagged IAM user and the Identity Center user", got, err)
+	}
+}
