@@ -10,10 +10,9 @@ func cloneTime(t *time.Time) *time.Time {
 	return &c
 }
 
+// cloneMap copies a map; a nil map becomes an empty one, so the emulator
+// can always write to inline policy maps.
 func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
 	out := make(map[string]string, len(m))
 	for k, v := range m {
 		out[k] = v
@@ -52,6 +51,7 @@ func (a *Account) Clone() *Account {
 	out.Root.PasswordLastUsed = cloneTime(in.Root.PasswordLastUsed)
 	out.CredentialReport = in.CredentialReport
 	out.CredentialReport.Content = cloneSlice(in.CredentialReport.Content)
+	out.UnassignedVirtualMFA = cloneSlice(in.UnassignedVirtualMFA)
 	for k, u := range in.Users {
 		uc := *u
 		uc.PasswordLastUsed = cloneTime(u.PasswordLastUsed)

@@ -26,6 +26,9 @@ func (s *Server) iamAction(r *request) (any, *apiError) {
 	if res, apiErr, ok := s.iamReadAction(a, r); ok {
 		return res, apiErr
 	}
+	if res, apiErr, ok := s.iamWriteAction(a, r); ok {
+		return res, apiErr
+	}
 	return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2010-05-08"}
 }
 

@@ -35,6 +35,10 @@ type Options struct {
 	// credentials (by account ID), on top of the faults above: one account
 	// that throttles heavily while the others do not.
 	AccountFaults map[string]Faults
+	// DeleteConflictWindow, when above 0, makes DeleteUser answer
+	// ConcurrentModification for this long after one of the user's
+	// dependencies was removed, as AWS may right after a teardown.
+	DeleteConflictWindow time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
 	// documents it may return fewer items than MaxItems: a client must
@@ -102,6 +106,7 @@ type Server struct {
 	calls      map[string]map[string]int64 // account → "svc:Action" → n
 	faults     map[string]int64            // account → faults injected
 	seq        map[string]int64            // account → calls charged, for ThrottleEvery
+	recent     map[string]time.Time        // account/user → when a dependency was last removed
 	nextID     int64
 	ts         *httptest.Server
 }
@@ -117,7 +122,7 @@ func NewHandler(o Options) *Server {
 		faults:     map[string]int64{},
 		seq:        map[string]int64{},
 	}
-	for _, p := range AWSManagedPolicies() {
+	for _, p := range append(AWSManagedPolicies(), denyAllPolicy()) {
 		s.awsManaged[p.ARN] = p
 	}
 	s.SetOptions(o)

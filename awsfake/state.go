@@ -26,6 +26,9 @@ type IAM struct {
 
 	// CredentialReport is the account's credential report lifecycle.
 	CredentialReport CredentialReportState
+	// UnassignedVirtualMFA are the serial numbers of virtual MFA devices
+	// that exist but are enabled for no user (deactivated, not deleted).
+	UnassignedVirtualMFA []string
 }
 
 // RootUser is what the credential report says of the account's root user.

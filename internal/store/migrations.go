@@ -49,4 +49,25 @@ var migrations = []string{
 	CREATE INDEX grants_by_principal ON grants(snapshot_id, principal_id);
 	CREATE INDEX grants_by_entitlement ON grants(snapshot_id, entitlement_id);`,
 	`ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '{}';`,
+	`CREATE TABLE audit_log (
+		id            INTEGER PRIMARY KEY AUTOINCREMENT,
+		at            TEXT NOT NULL,
+		connection_id TEXT NOT NULL,
+		actor         TEXT NOT NULL,
+		action        TEXT NOT NULL,
+		target        TEXT NOT NULL,
+		call          TEXT NOT NULL,
+		result        TEXT NOT NULL,
+		request_id    TEXT NOT NULL,
+		detail        TEXT NOT NULL
+	);
+	CREATE INDEX audit_by_connection ON audit_log(connection_id, id);
+	CREATE TABLE deactivations (
+		connection_id TEXT NOT NULL,
+		account_id    TEXT NOT NULL,
+		principal     TEXT NOT NULL,
+		at            TEXT NOT NULL,
+		state         TEXT NOT NULL,
+		PRIMARY KEY (connection_id, account_id, principal)
+	);`,
 }

@@ -1,0 +1,263 @@
+package provision
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"reflect"
+	"strings"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// AuditLog keeps the record of every call.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, r store.AuditRecord) error
+}
+
+// DeactivationRecords keeps what deactivations removed.
+type DeactivationRecords interface {
+	SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error
+	Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error)
+	DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error
+}
+
+// Provisioner plans and applies actions in one account.
+type Provisioner struct {
+	IAM          *iam.Client
+	AccountID    string
+	ConnectionID string
+	Actor        string // the ARN of the credentials, for the audit log
+	Audit        AuditLog
+	Records      DeactivationRecords
+	// DeleteAttempts and DeleteBackoff bound the retries of DeleteUser
+	// while AWS still answers DeleteConflict or ConcurrentModification right
+	// after the user's last dependency went; defaults 6 and 1s (doubling).
+	DeleteAttempts int
+	DeleteBackoff  time.Duration
+	// Now is the clock of audit records; nil means time.Now.
+	Now func() time.Time
+}
+
+// Secret is a value warden generated (a console password), returned once
+// to be handed to its owner; it is stored and logged nowhere.
+type Secret struct {
+	What  string `json:"what"`
+	Value string `json:"value"`
+}
+
+// StepResult is one executed call.
+type StepResult struct {
+	Step      Step   `json:"step"`
+	RequestID string `json:"request_id,omitempty"`
+}
+
+// Result is what applying a plan did.
+type Result struct {
+	Plan    *Plan        `json:"plan"`
+	Done    []StepResult `json:"done"`
+	Secrets []Secret     `json:"secrets,omitempty"`
+}
+
+// ApplyError is a plan that stopped at a failed step: what failed, what was
+// already done, and how to continue.
+type ApplyError struct {
+	Plan   *Plan
+	Failed Step
+	Done   []StepResult
+	Err    error
+}
+
+// Error implements error.
+func (e *ApplyError) Error() string {
+	done := "nothing was changed"
+	if n := len(e.Done); n > 0 {
+		calls := make([]string, n)
+		for i, d := range e.Done {
+			calls[i] = d.Step.Call
+		}
+		done = fmt.Sprintf("%d call(s) were made before it: %s", n, strings.Join(calls, ", "))
+	}
+	return fmt.Sprintf("%s of %s: %s failed: %v; %s. Run the same action again to continue: the plan is recomputed from AWS and makes only the calls still needed",
+		e.Plan.Action.Kind, e.Plan.Target, e.Failed.String(), e.Err, done)
+}
+
+// Unwrap returns the AWS error.
+func (e *ApplyError) Unwrap() error { return e.Err }
+
+func (p *Provisioner) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
+}
+
+// audit writes one record; a failing audit log stops the apply, as a change
+// warden cannot record must not be made.
+func (p *Provisioner) audit(ctx context.Context, pl *Plan, call, result, requestID, detail string) error {
+	if p.Audit == nil {
+		return nil
+	}
+	return p.Audit.AppendAudit(ctx, store.AuditRecord{At: p.now(), ConnectionID: p.ConnectionID, Actor: p.Actor,
+		Action: string(pl.Action.Kind), Target: pl.Target, Call: call, Result: result, RequestID: requestID, Detail: detail})
+}
+
+// Apply carries out a plan, step by step in order, auditing each call. It
+// stops at the first failure with an *ApplyError; nothing is retried that
+// could repeat a side effect (only DeleteUser, which cannot).
+func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
+	res := &Result{Plan: pl, Done: []StepResult{}}
+	if len(pl.Steps) == 0 {
+		return res, p.audit(ctx, pl, "-", "no-op", "", pl.NoOp)
+	}
+	for _, st := range pl.Steps {
+		out, err := st.run(ctx, p, res)
+		if err != nil {
+			if aerr := p.audit(ctx, pl, st.Call, "failed", errorRequestID(err), oneLine(err)); aerr != nil {
+				return res, errors.Join(err, aerr)
+			}
+			return res, &ApplyError{Plan: pl, Failed: st, Done: res.Done, Err: err}
+		}
+		sr := StepResult{Step: st, RequestID: requestID(out)}
+		res.Done = append(res.Done, sr)
+		if err := p.audit(ctx, pl, st.Call, "ok", sr.RequestID, ""); err != nil {
+			return res, err
+		}
+	}
+	if err := p.record(ctx, pl); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+// record keeps or forgets the deactivation state of a plan once applied.
+func (p *Provisioner) record(ctx context.Context, pl *Plan) error {
+	if p.Records == nil {
+		return nil
+	}
+	principal := "user/" + pl.Action.User
+	switch {
+	case pl.deactivated != nil:
+		b, _ := json.Marshal(pl.deactivated)
+		return p.Records.SaveDeactivation(ctx, p.ConnectionID, p.AccountID, principal, string(b))
+	case pl.reactivated:
+		return p.Records.DeleteDeactivation(ctx, p.ConnectionID, p.AccountID, principal)
+	}
+	return nil
+}
+
+// deleteUserRetrying calls DeleteUser, retrying while AWS still reports
+// the dependencies just removed (DeleteConflict) or concurrent changes.
+// Deleting a user twice cannot duplicate anything: a NoSuchEntity after a
+// retry means an earlier attempt succeeded.
+func (p *Provisioner) deleteUserRetrying(ctx context.Context, user string) (any, error) {
+	attempts, wait := p.DeleteAttempts, p.DeleteBackoff
+	if attempts <= 0 {
+		attempts = 6
+	}
+	if wait <= 0 {
+		wait = time.Second
+	}
+	var err error
+	for i := 1; i <= attempts; i++ {
+		var out *iam.DeleteUserOutput
+		out, err = p.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: &user})
+		if err == nil {
+			return out, nil
+		}
+		if i > 1 && notFound(err) {
+			return &iam.DeleteUserOutput{}, nil
+		}
+		var api smithy.APIError
+		if !errors.As(err, &api) || (api.ErrorCode() != "DeleteConflict" && api.ErrorCode() != "ConcurrentModification") || i == attempts {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		wait *= 2
+	}
+	return nil, err
+}
+
+// requestID reads the AWS request id of an SDK output.
+func requestID(out any) string {
+	v := reflect.ValueOf(out)
+	if v.Kind() != reflect.Pointer || v.IsNil() {
+		return ""
+	}
+	f := v.Elem().FieldByName("ResultMetadata")
+	if !f.IsValid() {
+		return ""
+	}
+	md, ok := f.Interface().(middleware.Metadata)
+	if !ok {
+		return ""
+	}
+	id, _ := awsmiddleware.GetRequestIDMetadata(md)
+	return id
+}
+
+// errorRequestID reads the AWS request id of a failed call.
+func errorRequestID(err error) string {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.ServiceRequestID()
+	}
+	return ""
+}
+
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
+
+// passwordAlphabets are the character classes of a generated password;
+// it takes from each, so any IAM password policy requiring them is met.
+var passwordAlphabets = []string{"ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz", "23456789", "!@#$%^&*()-_=+"}
+
+// NewPassword returns a random 20-character console password with upper-
+// and lowercase letters, digits and symbols, from crypto/rand.
+func NewPassword() (string, error) {
+	const length = 20
+	all := strings.Join(passwordAlphabets, "")
+	out := make([]byte, 0, length)
+	pick := func(set string) error {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(set))))
+		if err != nil {
+			return fmt.Errorf("generate a password: %w", err)
+		}
+		out = append(out, set[n.Int64()])
+		return nil
+	}
+	for _, set := range passwordAlphabets {
+		if err := pick(set); err != nil {
+			return "", err
+		}
+	}
+	for len(out) < length {
+		if err := pick(all); err != nil {
+			return "", err
+		}
+	}
+	// Shuffle so the classes are not in a fixed order.
+	for i := len(out) - 1; i > 0; i-- {
+		j, err := rand.Int(rand.Reader, big.NewInt(int64(i+1)))
+		if err != nil {
+			return "", fmt.Errorf("generate a password: %w", err)
+		}
+		out[i], out[j.Int64()] = out[j.Int64()], out[i]
+	}
+	return string(out), nil
+}

@@ -1,0 +1,471 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+)
+
+// DenyAllPolicyARN is the AWS managed policy denying every action.
+const DenyAllPolicyARN = "arn:aws:iam::aws:policy/AWSDenyAll"
+
+// Step is one AWS call of a plan.
+type Step struct {
+	Call   string            `json:"call"`   // "iam:DeleteLoginProfile"
+	Params map[string]string `json:"params"` // the call's inputs; never a secret
+	run    func(ctx context.Context, p *Provisioner, res *Result) (any, error)
+}
+
+// String shows the call and its inputs, for a plan's listing.
+func (s Step) String() string {
+	keys := make([]string, 0, len(s.Params))
+	for k := range s.Params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, k+"="+s.Params[k])
+	}
+	return s.Call + " " + strings.Join(parts, " ")
+}
+
+// Plan is what applying an action will do, computed from AWS's live state.
+type Plan struct {
+	Action Action `json:"action"`
+	Target string `json:"target"`
+	Steps  []Step `json:"steps"`
+	// NoOp says why nothing needs doing, when Steps is empty.
+	NoOp string `json:"no_op,omitempty"`
+	// deactivated is what deactivation removes, to record once applied;
+	// reactivated marks a reactivation whose record to forget.
+	deactivated *Deactivation
+	reactivated bool
+}
+
+// Deactivation is what deactivating a user removed, kept in the store so
+// reactivation restores exactly that.
+type Deactivation struct {
+	LoginProfile          bool     `json:"login_profile"`
+	PasswordResetRequired bool     `json:"password_reset_required"`
+	AccessKeys            []string `json:"access_keys"` // ids set Inactive
+	DenyAll               bool     `json:"deny_all"`    // AWSDenyAll attached by the deactivation
+}
+
+// Plan reads the live state the action depends on and returns the ordered
+// calls that would carry it out.
+func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	pl := &Plan{Action: a, Target: a.Target() + " in account " + p.AccountID}
+	var err error
+	switch a.Kind {
+	case CreateUser:
+		err = p.planCreateUser(ctx, pl)
+	case DeleteUser:
+		err = p.planDeleteUser(ctx, pl)
+	case DeactivateUser:
+		err = p.planDeactivate(ctx, pl)
+	case ReactivateUser:
+		err = p.planReactivate(ctx, pl)
+	case AddToGroup, RemoveFromGroup:
+		err = p.planMembership(ctx, pl)
+	case AttachPolicy, DetachPolicy:
+		err = p.planAttachment(ctx, pl)
+	case PutInlinePolicy, DeleteInlinePolicy:
+		err = p.planInline(ctx, pl)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("plan %s of %s: %w", a.Kind, a.Target(), err)
+	}
+	return pl, nil
+}
+
+// add appends a step.
+func (pl *Plan) add(call string, params map[string]string, run func(ctx context.Context, p *Provisioner, res *Result) (any, error)) {
+	pl.Steps = append(pl.Steps, Step{Call: call, Params: params, run: run})
+}
+
+// notFound reports whether err is IAM's NoSuchEntity.
+func notFound(err error) bool {
+	var api smithy.APIError
+	return errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity"
+}
+
+// userExists reads whether the user exists.
+func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
+	_, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	switch {
+	case notFound(err):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("read user %s: %w", user, err)
+	}
+	return true, nil
+}
+
+// groupsOf lists the groups a user is in.
+func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, error) {
+	var out []string
+	pg := iam.NewListGroupsForUserPaginator(p.IAM, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
+	for pg.HasMorePages() {
+		page, err := pg.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list the groups of %s: %w", user, err)
+		}
+		for _, g := range page.Groups {
+			out = append(out, aws.ToString(g.GroupName))
+		}
+	}
+	return out, nil
+}
+
+// attachedOf lists the managed policies attached to a user, group or role.
+func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]string, error) {
+	var out []string
+	add := func(list []types.AttachedPolicy) {
+		for _, a := range list {
+			out = append(out, aws.ToString(a.PolicyArn))
+		}
+	}
+	var err error
+	switch kind {
+	case "user":
+		pg := iam.NewListAttachedUserPoliciesPaginator(p.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListAttachedUserPoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				add(page.AttachedPolicies)
+			}
+		}
+	case "group":
+		pg := iam.NewListAttachedGroupPoliciesPaginator(p.IAM, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListAttachedGroupPoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				add(page.AttachedPolicies)
+			}
+		}
+	default:
+		pg := iam.NewListAttachedRolePoliciesPaginator(p.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListAttachedRolePoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				add(page.AttachedPolicies)
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, err)
+	}
+	return out, nil
+}
+
+// inlineOf lists the inline policy names of a user, group or role.
+func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string, error) {
+	var out []string
+	var err error
+	switch kind {
+	case "user":
+		pg := iam.NewListUserPoliciesPaginator(p.IAM, &iam.ListUserPoliciesInput{UserName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListUserPoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				out = append(out, page.PolicyNames...)
+			}
+		}
+	case "group":
+		pg := iam.NewListGroupPoliciesPaginator(p.IAM, &iam.ListGroupPoliciesInput{GroupName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListGroupPoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				out = append(out, page.PolicyNames...)
+			}
+		}
+	default:
+		pg := iam.NewListRolePoliciesPaginator(p.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
+		for pg.HasMorePages() && err == nil {
+			var page *iam.ListRolePoliciesOutput
+			if page, err = pg.NextPage(ctx); err == nil {
+				out = append(out, page.PolicyNames...)
+			}
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, err)
+	}
+	return out, nil
+}
+
+func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
+	a := pl.Action
+	exists, err := p.userExists(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	var groups, attached []string
+	if exists {
+		// Finish what a previous, interrupted run began; never touch the
+		// password of a user that exists.
+		if groups, err = p.groupsOf(ctx, a.User); err != nil {
+			return err
+		}
+		if attached, err = p.attachedOf(ctx, "user", a.User); err != nil {
+			return err
+		}
+	} else {
+		params := map[string]string{"UserName": a.User}
+		in := &iam.CreateUserInput{UserName: aws.String(a.User)}
+		if a.Path != "" {
+			in.Path, params["Path"] = aws.String(a.Path), a.Path
+		}
+		if a.PermissionsBoundary != "" {
+			in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
+		}
+		keys := make([]string, 0, len(a.Tags))
+		for k := range a.Tags {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+			params["Tag."+k] = a.Tags[k]
+		}
+		pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.CreateUser(ctx, in)
+		})
+		if a.ConsolePassword {
+			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
+				createLoginProfile(a.User, true))
+		}
+	}
+	for _, g := range a.Groups {
+		if !slices.Contains(groups, g) {
+			pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
+		}
+	}
+	for _, arn := range a.Policies {
+		if !slices.Contains(attached, arn) {
+			pl.add("iam:AttachUserPolicy", map[string]string{"UserName": a.User, "PolicyArn": arn}, attach("user", a.User, arn))
+		}
+	}
+	if len(pl.Steps) == 0 {
+		pl.NoOp = "user " + a.User + " already exists with the groups and policies asked for"
+	}
+	return nil
+}
+
+// createLoginProfile creates a console password, generated and returned
+// once in the result.
+func createLoginProfile(user string, reset bool) func(ctx context.Context, p *Provisioner, res *Result) (any, error) {
+	return func(ctx context.Context, p *Provisioner, res *Result) (any, error) {
+		pw, err := NewPassword()
+		if err != nil {
+			return nil, err
+		}
+		out, err := p.IAM.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String(user), Password: aws.String(pw), PasswordResetRequired: reset})
+		if err == nil {
+			res.Secrets = append(res.Secrets, Secret{What: "console password of user " + user + " (must be changed at first sign-in)", Value: pw})
+		}
+		return out, err
+	}
+}
+
+func addToGroup(user, group string) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+	return func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		return p.IAM.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(user), GroupName: aws.String(group)})
+	}
+}
+
+func attach(kind, name, arn string) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+	return func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		switch kind {
+		case "user":
+			return p.IAM.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(name), PolicyArn: aws.String(arn)})
+		case "group":
+			return p.IAM.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String(name), PolicyArn: aws.String(arn)})
+		}
+		return p.IAM.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)})
+	}
+}
+
+func detach(kind, name, arn string) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+	return func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		switch kind {
+		case "user":
+			return p.IAM.DetachUserPolicy(ctx, &iam.DetachUserPolicyInput{UserName: aws.String(name), PolicyArn: aws.String(arn)})
+		case "group":
+			return p.IAM.DetachGroupPolicy(ctx, &iam.DetachGroupPolicyInput{GroupName: aws.String(name), PolicyArn: aws.String(arn)})
+		}
+		return p.IAM.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: aws.String(name), PolicyArn: aws.String(arn)})
+	}
+}
+
+func deleteInline(kind, name, policy string) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+	return func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		switch kind {
+		case "user":
+			return p.IAM.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(policy)})
+		case "group":
+			return p.IAM.DeleteGroupPolicy(ctx, &iam.DeleteGroupPolicyInput{GroupName: aws.String(name), PolicyName: aws.String(policy)})
+		}
+		return p.IAM.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)})
+	}
+}
+
+// requireUser fails the plan when the user does not exist.
+func (p *Provisioner) requireUser(ctx context.Context, user string) error {
+	ok, err := p.userExists(ctx, user)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("user %s does not exist in account %s: check the name (`warden show users`)", user, p.AccountID)
+	}
+	return nil
+}
+
+func (p *Provisioner) planMembership(ctx context.Context, pl *Plan) error {
+	a := pl.Action
+	if err := p.requireUser(ctx, a.User); err != nil {
+		return err
+	}
+	groups, err := p.groupsOf(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	in := slices.Contains(groups, a.Group)
+	params := map[string]string{"UserName": a.User, "GroupName": a.Group}
+	switch {
+	case a.Kind == AddToGroup && in:
+		pl.NoOp = "user " + a.User + " is already in group " + a.Group
+	case a.Kind == AddToGroup:
+		pl.add("iam:AddUserToGroup", params, addToGroup(a.User, a.Group))
+	case !in:
+		pl.NoOp = "user " + a.User + " is not in group " + a.Group
+	default:
+		pl.add("iam:RemoveUserFromGroup", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.RemoveUserFromGroup(ctx, &iam.RemoveUserFromGroupInput{UserName: aws.String(a.User), GroupName: aws.String(a.Group)})
+		})
+	}
+	return nil
+}
+
+// callPrefix is the IAM action infix of a principal kind: user → User.
+func callPrefix(kind string) string { return strings.ToUpper(kind[:1]) + kind[1:] }
+
+func (p *Provisioner) planAttachment(ctx context.Context, pl *Plan) error {
+	a := pl.Action
+	kind, name := a.principal()
+	attached, err := p.attachedOf(ctx, kind, name)
+	if err != nil {
+		return err
+	}
+	in := slices.Contains(attached, a.PolicyARN)
+	params := map[string]string{callPrefix(kind) + "Name": name, "PolicyArn": a.PolicyARN}
+	switch {
+	case a.Kind == AttachPolicy && in:
+		pl.NoOp = a.PolicyARN + " is already attached to " + kind + " " + name
+	case a.Kind == AttachPolicy:
+		pl.add("iam:Attach"+callPrefix(kind)+"Policy", params, attach(kind, name, a.PolicyARN))
+	case !in:
+		pl.NoOp = a.PolicyARN + " is not attached to " + kind + " " + name
+	default:
+		pl.add("iam:Detach"+callPrefix(kind)+"Policy", params, detach(kind, name, a.PolicyARN))
+	}
+	return nil
+}
+
+func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
+	a := pl.Action
+	kind, name := a.principal()
+	names, err := p.inlineOf(ctx, kind, name)
+	if err != nil {
+		return err
+	}
+	in := slices.Contains(names, a.PolicyName)
+	params := map[string]string{callPrefix(kind) + "Name": name, "PolicyName": a.PolicyName}
+	if a.Kind == DeleteInlinePolicy {
+		if !in {
+			pl.NoOp = kind + " " + name + " has no inline policy " + a.PolicyName
+			return nil
+		}
+		pl.add("iam:Delete"+callPrefix(kind)+"Policy", params, deleteInline(kind, name, a.PolicyName))
+		return nil
+	}
+	if in {
+		current, err := p.inlineDocument(ctx, kind, name, a.PolicyName)
+		if err != nil {
+			return err
+		}
+		if sameJSON(current, a.Document) {
+			pl.NoOp = kind + " " + name + " already has inline policy " + a.PolicyName + " with this document"
+			return nil
+		}
+	}
+	params["PolicyDocument"] = fmt.Sprintf("(%d characters)", len(a.Document))
+	pl.add("iam:Put"+callPrefix(kind)+"Policy", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		doc := aws.String(a.Document)
+		switch kind {
+		case "user":
+			return p.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(a.PolicyName), PolicyDocument: doc})
+		case "group":
+			return p.IAM.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: aws.String(name), PolicyName: aws.String(a.PolicyName), PolicyDocument: doc})
+		}
+		return p.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(a.PolicyName), PolicyDocument: doc})
+	})
+	return nil
+}
+
+// inlineDocument reads an inline policy's document, decoded.
+func (p *Provisioner) inlineDocument(ctx context.Context, kind, name, policy string) (string, error) {
+	var doc *string
+	var err error
+	switch kind {
+	case "user":
+		var out *iam.GetUserPolicyOutput
+		if out, err = p.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String(policy)}); err == nil {
+			doc = out.PolicyDocument
+		}
+	case "group":
+		var out *iam.GetGroupPolicyOutput
+		if out, err = p.IAM.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: aws.String(name), PolicyName: aws.String(policy)}); err == nil {
+			doc = out.PolicyDocument
+		}
+	default:
+		var out *iam.GetRolePolicyOutput
+		if out, err = p.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String(policy)}); err == nil {
+			doc = out.PolicyDocument
+		}
+	}
+	if err != nil {
+		return "", fmt.Errorf("read inline policy %s of %s %s: %w", policy, kind, name, err)
+	}
+	decoded, err := url.PathUnescape(aws.ToString(doc))
+	if err != nil {
+		return aws.ToString(doc), nil
+	}
+	return decoded, nil
+}
+
+// sameJSON reports whether two JSON documents are equal as values.
+func sameJSON(a, b string) bool {
+	var x, y any
+	if json.Unmarshal([]byte(a), &x) != nil || json.Unmarshal([]byte(b), &y) != nil {
+		return a == b
+	}
+	xa, _ := json.Marshal(x)
+	ya, _ := json.Marshal(y)
+	return string(xa) == string(ya)
+}

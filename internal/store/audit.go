@@ -1,0 +1,97 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// AuditRecord is one AWS call a provisioning action made (or one action
+// found to need none), as the audit log keeps it. It never holds a secret:
+// passwords and keys warden generates are shown once and kept nowhere.
+type AuditRecord struct {
+	ID           int64     `json:"id"`
+	At           time.Time `json:"at"`
+	ConnectionID string    `json:"connection_id"`
+	Actor        string    `json:"actor"`  // the ARN of the credentials (sts:GetCallerIdentity)
+	Action       string    `json:"action"` // e.g. delete-user
+	Target       string    `json:"target"` // e.g. user alice in 111122223333
+	Call         string    `json:"call"`   // e.g. iam:DeleteLoginProfile, or "-" for a no-op
+	Result       string    `json:"result"` // ok, failed, no-op
+	RequestID    string    `json:"request_id,omitempty"`
+	Detail       string    `json:"detail,omitempty"` // the error, or what a no-op found
+}
+
+// AppendAudit adds a record to the audit log.
+func (s *SQLite) AppendAudit(ctx context.Context, r AuditRecord) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
+		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail)
+	if err != nil {
+		return fmt.Errorf("write the audit log in %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Audit returns a connection's audit records, newest first, at most limit
+// (0 for all).
+func (s *SQLite) Audit(ctx context.Context, connectionID string, limit int) ([]AuditRecord, error) {
+	q := `SELECT id, at, connection_id, actor, action, target, call, result, request_id, detail FROM audit_log WHERE connection_id=? ORDER BY id DESC`
+	args := []any{conn(connectionID)}
+	if limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read the audit log in %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	out := []AuditRecord{}
+	for rows.Next() {
+		var r AuditRecord
+		var at string
+		if err := rows.Scan(&r.ID, &at, &r.ConnectionID, &r.Actor, &r.Action, &r.Target, &r.Call, &r.Result, &r.RequestID, &r.Detail); err != nil {
+			return nil, fmt.Errorf("read the audit log in %s: %w", s.path, err)
+		}
+		r.At, _ = time.Parse(timeFormat, at)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SaveDeactivation records what deactivating a principal removed, so
+// reactivation can restore it; state is the caller's JSON.
+func (s *SQLite) SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO deactivations (connection_id, account_id, principal, at, state) VALUES (?,?,?,?,?)`,
+		conn(connectionID), accountID, principal, time.Now().UTC().Format(timeFormat), state)
+	if err != nil {
+		return fmt.Errorf("record the deactivation of %s in %s: %w", principal, s.path, err)
+	}
+	return nil
+}
+
+// Deactivation returns the recorded state of a deactivated principal, or
+// ErrNotFound.
+func (s *SQLite) Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error) {
+	var state string
+	err := s.db.QueryRowContext(ctx, `SELECT state FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`,
+		conn(connectionID), accountID, principal).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("deactivation of %s: %w", principal, ErrNotFound)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the deactivation of %s in %s: %w", principal, s.path, err)
+	}
+	return state, nil
+}
+
+// DeleteDeactivation forgets a principal's deactivation record.
+func (s *SQLite) DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`, conn(connectionID), accountID, principal)
+	if err != nil {
+		return fmt.Errorf("forget the deactivation of %s in %s: %w", principal, s.path, err)
+	}
+	return nil
+}
