@@ -75,6 +75,8 @@ func (s *Server) iamWriteAction(a *Account, r *request) (res any, apiErr *apiErr
 		res, apiErr = s.otherCredentials(a, r)
 	case "DeactivateMFADevice", "DeleteVirtualMFADevice":
 		res, apiErr = s.mfaWrite(a, r)
+	case "ListVirtualMFADevices":
+		res, apiErr = listVirtualMFADevices(a, r)
 	default:
 		return nil, nil, false
 	}
@@ -411,7 +413,7 @@ func (s *Server) otherCredentials(a *Account, r *request) (any, *apiError) {
 	if strings.HasPrefix(r.action, "List") {
 		var items []any
 		for _, id := range *list {
-			items = append(items, fields{field("UserName", u.Name), field(idField, id), field("Status", "Active")})
+			items = append(items, credentialItem(idField, u.Name, id, awsTime(u.CreatedAt)))
 		}
 		return paged(r, items, member)
 	}
@@ -452,4 +454,74 @@ func (s *Server) mfaWrite(a *Account, r *request) (any, *apiError) {
 	u.MFADevices = slices.Delete(u.MFADevices, i, i+1)
 	s.touched(a, u.Name)
 	return fields{}, nil
+}
+
+// Items of the other-credential listings, as IAM writes them.
+type (
+	xmlSigningCertificate struct {
+		UserName        string `xml:"UserName"`
+		CertificateID   string `xml:"CertificateId"`
+		CertificateBody string `xml:"CertificateBody"`
+		Status          string `xml:"Status"`
+		UploadDate      string `xml:"UploadDate"`
+	}
+	xmlSSHPublicKey struct {
+		UserName       string `xml:"UserName"`
+		SSHPublicKeyID string `xml:"SSHPublicKeyId"`
+		Status         string `xml:"Status"`
+		UploadDate     string `xml:"UploadDate"`
+	}
+	xmlServiceCredential struct {
+		UserName                    string `xml:"UserName"`
+		ServiceSpecificCredentialID string `xml:"ServiceSpecificCredentialId"`
+		ServiceUserName             string `xml:"ServiceUserName"`
+		ServiceName                 string `xml:"ServiceName"`
+		Status                      string `xml:"Status"`
+		CreateDate                  string `xml:"CreateDate"`
+	}
+)
+
+// credentialItem is one listed credential of the kind idField names.
+func credentialItem(idField, user, id, date string) any {
+	switch idField {
+	case "CertificateId":
+		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: "Active", UploadDate: date}
+	case "SSHPublicKeyId":
+		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: "Active", UploadDate: date}
+	}
+	return xmlServiceCredential{UserName: user, ServiceSpecificCredentialID: id, ServiceUserName: user + "-at-" + id[len(id)-4:],
+		ServiceName: "codecommit.amazonaws.com", Status: "Active", CreateDate: date}
+}
+
+type xmlVirtualMFADevice struct {
+	SerialNumber string   `xml:"SerialNumber"`
+	User         *xmlUser `xml:"User,omitempty"`
+	EnableDate   string   `xml:"EnableDate,omitempty"`
+}
+
+// listVirtualMFADevices lists virtual MFA devices by AssignmentStatus
+// (Assigned, Unassigned or Any, the default).
+func listVirtualMFADevices(a *Account, r *request) (any, *apiError) {
+	status := r.get("AssignmentStatus")
+	if status == "" {
+		status = "Any"
+	}
+	var items []any
+	if status == "Any" || status == "Assigned" {
+		for _, n := range sortedKeys(a.IAM.Users) {
+			u := a.IAM.Users[n]
+			for _, m := range u.MFADevices {
+				if m.Virtual {
+					items = append(items, xmlVirtualMFADevice{SerialNumber: m.SerialNumber, EnableDate: awsTime(m.EnabledAt),
+						User: &xmlUser{Path: u.Path, UserName: u.Name, UserID: u.ID, Arn: u.ARN, CreateDate: awsTime(u.CreatedAt)}})
+				}
+			}
+		}
+	}
+	if status == "Any" || status == "Unassigned" {
+		for _, serial := range a.IAM.UnassignedVirtualMFA {
+			items = append(items, xmlVirtualMFADevice{SerialNumber: serial})
+		}
+	}
+	return paged(r, items, "VirtualMFADevices")
 }

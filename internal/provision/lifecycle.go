@@ -228,6 +228,24 @@ func (p *Provisioner) planDeleteUser(ctx context.Context, pl *Plan) error {
 			}
 		}
 	}
+	// A virtual device deactivated by an interrupted run is no longer the
+	// user's; the console names a user's device mfa/<user name>, so such an
+	// unassigned device is deleted too.
+	orphans := iam.NewListVirtualMFADevicesPaginator(p.IAM, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeUnassigned})
+	for orphans.HasMorePages() {
+		page, err := orphans.NextPage(ctx)
+		if err != nil {
+			return fmt.Errorf("list unassigned virtual MFA devices: %w", err)
+		}
+		for _, d := range page.VirtualMFADevices {
+			serial := d.SerialNumber
+			if strings.HasSuffix(aws.ToString(serial), ":mfa/"+user) {
+				pl.add("iam:DeleteVirtualMFADevice", map[string]string{"SerialNumber": aws.ToString(serial)}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+					return p.IAM.DeleteVirtualMFADevice(ctx, &iam.DeleteVirtualMFADeviceInput{SerialNumber: serial})
+				})
+			}
+		}
+	}
 	groups, err := p.groupsOf(ctx, user)
 	if err != nil {
 		return err
