@@ -34,6 +34,13 @@ const (
 	FeatureIdentityCenterProvision Feature = "identity-center-provision"
 )
 
+// Implied lists the actions of the table that no code calls by that name
+// but that AWS authorizes as part of another call, with why. The coverage
+// test accepts them uncalled.
+var Implied = map[string]string{
+	"iam:TagUser": "iam:CreateUser with Tags also requires iam:TagUser",
+}
+
 // Actions is THE table: every AWS action (IAM action name, "service:Action")
 // each feature calls. Policies, templates and the coverage test derive from
 // it; nothing else lists actions.
@@ -86,13 +93,14 @@ var Actions = map[Feature][]string{
 	FeatureIAMProvision: {
 		"iam:GetUser",
 		"iam:CreateUser",
+		"iam:TagUser", // implied: CreateUser with tags is authorized as iam:TagUser too
 		"iam:DeleteUser",
-		"iam:TagUser",
-		"iam:PutUserPermissionsBoundary",
 		"iam:ListGroupsForUser",
 		"iam:AddUserToGroup",
 		"iam:RemoveUserFromGroup",
 		"iam:ListAttachedUserPolicies",
+		"iam:ListAttachedGroupPolicies",
+		"iam:ListAttachedRolePolicies",
 		"iam:AttachUserPolicy",
 		"iam:DetachUserPolicy",
 		"iam:AttachGroupPolicy",
@@ -100,11 +108,21 @@ var Actions = map[Feature][]string{
 		"iam:AttachRolePolicy",
 		"iam:DetachRolePolicy",
 		"iam:ListUserPolicies",
+		"iam:ListGroupPolicies",
+		"iam:ListRolePolicies",
+		"iam:GetUserPolicy",
+		"iam:GetGroupPolicy",
+		"iam:GetRolePolicy",
 		"iam:PutUserPolicy",
+		"iam:PutGroupPolicy",
+		"iam:PutRolePolicy",
 		"iam:DeleteUserPolicy",
+		"iam:DeleteGroupPolicy",
+		"iam:DeleteRolePolicy",
 		"iam:GetLoginProfile",
 		"iam:CreateLoginProfile",
 		"iam:DeleteLoginProfile",
+		"iam:ListAccessKeys",
 		"iam:UpdateAccessKey",
 		"iam:DeleteAccessKey",
 		"iam:ListSigningCertificates",
@@ -114,6 +132,7 @@ var Actions = map[Feature][]string{
 		"iam:ListServiceSpecificCredentials",
 		"iam:DeleteServiceSpecificCredential",
 		"iam:ListMFADevices",
+		"iam:ListVirtualMFADevices",
 		"iam:DeactivateMFADevice",
 		"iam:DeleteVirtualMFADevice",
 	},
@@ -173,7 +192,7 @@ var features = map[Feature]struct {
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
-	FeatureIAMProvision:            {ModeProvision, ScopeAccount, false},
+	FeatureIAMProvision:            {ModeProvision, ScopeAccount, true},
 	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, false},
 }
 
