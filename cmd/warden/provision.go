@@ -1,0 +1,328 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/provision"
+	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// actionFlags are the flags that describe one action on the command line.
+type actionFlags struct {
+	file     string
+	action   provision.Action
+	document string // --document-file
+	tags     []string
+	aws      awsapi.Options
+}
+
+func (f *actionFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.file, "file", "f", "", "changes file (YAML) listing actions, instead of one ACTION on the command line")
+	fl.StringVar(&f.action.User, "user", "", "IAM user name")
+	fl.StringVar(&f.action.Group, "group", "", "IAM group name")
+	fl.StringVar(&f.action.Role, "role", "", "IAM role name (policy actions)")
+	fl.StringVar(&f.action.PolicyARN, "policy-arn", "", "managed policy ARN (attach-policy, detach-policy)")
+	fl.StringVar(&f.action.PolicyName, "policy-name", "", "inline policy name (put-inline-policy, delete-inline-policy)")
+	fl.StringVar(&f.document, "document-file", "", "file holding the inline policy document (put-inline-policy)")
+	fl.StringVar(&f.action.Path, "path", "", "path of a new user, e.g. /staff/ (create-user)")
+	fl.StringArrayVar(&f.tags, "tag", nil, "tag KEY=VALUE of a new user, repeatable (create-user)")
+	fl.StringVar(&f.action.PermissionsBoundary, "boundary", "", "permissions boundary policy ARN of a new user (create-user)")
+	fl.BoolVar(&f.action.ConsolePassword, "console-password", false, "give a new user a generated console password, changed at first sign-in (create-user)")
+	fl.StringSliceVar(&f.action.Groups, "groups", nil, "groups of a new user (create-user)")
+	fl.StringSliceVar(&f.action.Policies, "policies", nil, "managed policy ARNs of a new user (create-user)")
+	fl.BoolVar(&f.action.DenyAll, "deny-all", false, "also attach AWSDenyAll (deactivate-user)")
+	fl.StringVar(&f.aws.Endpoint, "endpoint", "", "AWS endpoint URL (default: AWS_ENDPOINT_URL, else AWS itself)")
+	fl.StringVar(&f.aws.Region, "region", "", "AWS region")
+	fl.StringVar(&f.aws.Profile, "profile", "", "named profile from ~/.aws/config")
+	fl.StringVar(&f.aws.RoleARN, "role-arn", "", "assume this role first and act with its credentials")
+	fl.StringVar(&f.aws.ExternalID, "external-id", "", "ExternalId for --role-arn")
+}
+
+// actions returns the actions the command line names: the file's, or one
+// built from ACTION and the flags.
+func (f *actionFlags) actions(args []string) ([]provision.Action, error) {
+	if f.file != "" {
+		if len(args) > 0 {
+			return nil, usageError("give either ACTION with flags or -f FILE, not both", "drop the ACTION argument, or -f")
+		}
+		list, err := provision.LoadBatch(f.file)
+		if err != nil {
+			return nil, usageError(err.Error(), "correct the changes file; the format is in `warden apply --help`")
+		}
+		return list, nil
+	}
+	if len(args) != 1 {
+		return nil, usageError("name one ACTION ("+kindNames()+") or pass -f FILE", "see `warden apply --help`")
+	}
+	a := f.action
+	a.Kind = provision.Kind(args[0])
+	if f.document != "" {
+		b, err := os.ReadFile(f.document)
+		if err != nil {
+			return nil, usageError(fmt.Sprintf("read --document-file: %v", err), "check the path")
+		}
+		a.Document = string(b)
+	}
+	for _, t := range f.tags {
+		k, v, ok := strings.Cut(t, "=")
+		if !ok || k == "" {
+			return nil, usageError(fmt.Sprintf("--tag %q is not KEY=VALUE", t), "write --tag team=data")
+		}
+		if a.Tags == nil {
+			a.Tags = map[string]string{}
+		}
+		a.Tags[k] = v
+	}
+	if err := a.Validate(); err != nil {
+		return nil, usageError(err.Error(), "see `warden apply --help` for each action's flags")
+	}
+	return []provision.Action{a}, nil
+}
+
+func kindNames() string {
+	names := make([]string, len(provision.Kinds))
+	for i, k := range provision.Kinds {
+		names[i] = string(k)
+	}
+	return strings.Join(names, ", ")
+}
+
+const changesHelp = `A changes file lists actions, carried out in order:
+
+  actions:
+    - action: create-user
+      user: alice
+      path: /staff/
+      tags: {email: alice@example.com}
+      console_password: true
+      groups: [engineers]
+      policies: [arn:aws:iam::aws:policy/ReadOnlyAccess]
+    - action: remove-from-group
+      user: bob
+      group: admins
+    - action: delete-user
+      user: mallory
+
+Actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactivate-user, add-to-group, remove-from-group, attach-policy and detach-policy (user, group or role; policy_arn), put-inline-policy (policy_name, document) and delete-inline-policy."
+
+// provisioner connects to AWS and the store for plan and apply.
+func (a *app) provisioner(ctx context.Context, o awsapi.Options, st *store.SQLite) (*provision.Provisioner, error) {
+	o.Logger = a.log
+	sess, err := awsapi.Load(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	account, arn, err := sess.CallerIdentity(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: a.connection, Actor: arn}
+	if st != nil {
+		p.Audit, p.Records = st, st
+	}
+	return p, nil
+}
+
+// planTables lays out plans: one table per action.
+func planTables(plans []*provision.Plan) []*render.Table {
+	var out []*render.Table
+	for i, pl := range plans {
+		t := &render.Table{Title: fmt.Sprintf("%d. %s %s", i+1, pl.Action.Kind, pl.Target), Header: []string{"#", "CALL", "PARAMETERS"}}
+		if len(pl.Steps) == 0 {
+			t.Add("-", "nothing to do", pl.NoOp)
+		}
+		for j, s := range pl.Steps {
+			params := strings.TrimPrefix(s.String(), s.Call+" ")
+			t.Add(strconv.Itoa(j+1), s.Call, params)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func newPlanCmd(a *app) *cobra.Command {
+	f := &actionFlags{}
+	cmd := &cobra.Command{
+		Use:   "plan ACTION [flags] | -f FILE",
+		Short: "Show the exact AWS calls an action would make, computed from AWS's live state",
+		Long: `plan reads, from AWS itself, the state an action depends on (not the last snapshot) and prints
+the ordered calls applying it would make, or why none is needed. Nothing is changed.
+
+` + changesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			actions, err := f.actions(args)
+			if err != nil {
+				return err
+			}
+			p, err := a.provisioner(cmd.Context(), f.aws, nil)
+			if err != nil {
+				return err
+			}
+			var plans []*provision.Plan
+			for _, act := range actions {
+				pl, err := p.Plan(cmd.Context(), act)
+				if err != nil {
+					return err
+				}
+				plans = append(plans, pl)
+			}
+			return a.print(plans, planTables(plans)...)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newApplyCmd(a *app) *cobra.Command {
+	f := &actionFlags{}
+	var yes, dryRun bool
+	cmd := &cobra.Command{
+		Use:   "apply ACTION [flags] | -f FILE",
+		Short: "Carry out joiner, mover and leaver actions: planned from live state, then applied and audited",
+		Long: `apply plans each action from AWS's live state, shows the plan, and carries it out call by call,
+writing every call to the audit log (` + "`warden audit`" + `). Actions already in effect make no call;
+running an interrupted action again finishes it. Destructive actions (delete-user, deactivate-user,
+remove-from-group, detach-policy, delete-inline-policy) ask for confirmation unless --yes; without a
+terminal to ask on, they need --yes. --dry-run prints the plan and stops. A generated console password
+is printed once, here, and kept nowhere.
+
+` + changesHelp,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			actions, err := f.actions(args)
+			if err != nil {
+				return err
+			}
+			st, err := a.openStore(ctx, a.dbPath())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			p, err := a.provisioner(ctx, f.aws, st)
+			if err != nil {
+				return err
+			}
+			var results []*provision.Result
+			for i, act := range actions {
+				pl, err := p.Plan(ctx, act)
+				if err != nil {
+					return fmt.Errorf("action %d of %d: %w", i+1, len(actions), err)
+				}
+				if a.format != render.FormatJSON || dryRun {
+					if err := render.Tables(a.stderr, planTables([]*provision.Plan{pl})...); err != nil {
+						return err
+					}
+				}
+				if dryRun {
+					results = append(results, &provision.Result{Plan: pl, Done: []provision.StepResult{}})
+					continue
+				}
+				if len(pl.Steps) > 0 && act.Kind.Destructive() && !yes {
+					if err := confirm(a, pl); err != nil {
+						return err
+					}
+				}
+				res, err := p.Apply(ctx, pl)
+				if err != nil {
+					return &cliError{code: exitError, problem: fmt.Sprintf("action %d of %d: %v", i+1, len(actions), err),
+						fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
+				}
+				results = append(results, res)
+			}
+			return a.print(results, resultTables(results)...)
+		},
+	}
+	f.register(cmd)
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation of destructive actions")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
+	return cmd
+}
+
+// confirm asks on the terminal whether to apply a destructive plan.
+func confirm(a *app, pl *provision.Plan) error {
+	if !term.IsTerminal(int(os.Stdin.Fd())) {
+		return usageError(fmt.Sprintf("%s of %s is destructive and there is no terminal to confirm it on", pl.Action.Kind, pl.Target),
+			"check the plan (warden plan …), then pass --yes")
+	}
+	fmt.Fprintf(a.stderr, "Apply these %d call(s) to %s? [y/N] ", len(pl.Steps), pl.Target)
+	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+	if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
+		return usageError("not confirmed; nothing was changed", "answer y to apply, or pass --yes")
+	}
+	return nil
+}
+
+// resultTables lays out what apply did, and any generated password.
+func resultTables(results []*provision.Result) []*render.Table {
+	t := &render.Table{Title: "Applied", Header: []string{"ACTION", "TARGET", "CALLS MADE", "NOTE"}}
+	var secrets []provision.Secret
+	for _, r := range results {
+		note := r.Plan.NoOp
+		if note == "" && len(r.Done) == 0 {
+			note = "dry run: nothing changed"
+		}
+		t.Add(string(r.Plan.Action.Kind), r.Plan.Target, strconv.Itoa(len(r.Done)), dashIfEmpty(note))
+		secrets = append(secrets, r.Secrets...)
+	}
+	out := []*render.Table{t}
+	if len(secrets) > 0 {
+		s := &render.Table{Title: "Shown once: hand these over securely; warden keeps no copy", Header: []string{"WHAT", "VALUE"}}
+		for _, sec := range secrets {
+			s.Add(sec.What, sec.Value)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func dashIfEmpty(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newAuditCmd(a *app) *cobra.Command {
+	var limit int
+	cmd := &cobra.Command{
+		Use:   "audit",
+		Short: "List the provisioning calls warden made, newest first",
+		Long: `audit lists every call apply made for the connection: when, as whom (the ARN of the credentials),
+which action on what, the AWS call, its result and AWS's request id; actions found already in effect
+appear once as no-op.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, _, err := a.openExisting(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			recs, err := st.Audit(cmd.Context(), a.connection, limit)
+			if err != nil {
+				return storeError(err, err.Error(), "check the database file")
+			}
+			t := &render.Table{Title: fmt.Sprintf("Audit log of connection %s (%d)", a.connection, len(recs)),
+				Header: []string{"TIME", "ACTION", "TARGET", "CALL", "RESULT", "REQUEST ID", "ACTOR", "DETAIL"}}
+			for _, r := range recs {
+				t.Add(r.At.UTC().Format(time.RFC3339), r.Action, r.Target, r.Call, r.Result, dashIfEmpty(r.RequestID), r.Actor, dashIfEmpty(r.Detail))
+			}
+			return a.print(recs, t)
+		},
+	}
+	cmd.Flags().IntVar(&limit, "limit", 100, "most records to show (0 for all)")
+	return cmd
+}

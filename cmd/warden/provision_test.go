@@ -1,0 +1,71 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPlanApplyAudit(t *testing.T) {
+	useFakeAWS(t, "--users", "5")
+	db := filepath.Join(t.TempDir(), "w.db")
+
+	out, errOut, code := runIn(t, db, "plan", "create-user", "--user", "newbie", "--console-password", "--tag", "email=newbie@example.com", "-o", "json")
+	var plans []struct {
+		Steps []struct {
+			Call string `json:"call"`
+		} `json:"steps"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 1 || len(plans[0].Steps) != 2 ||
+		plans[0].Steps[0].Call != "iam:CreateUser" || plans[0].Steps[1].Call != "iam:CreateLoginProfile" {
+		t.Fatalf("plan exited %d (%s):\n%s", code, errOut, out)
+	}
+
+	out, errOut, code = runIn(t, db, "apply", "create-user", "--user", "newbie", "--console-password", "-o", "json")
+	var results []struct {
+		Done    []json.RawMessage `json:"done"`
+		Secrets []struct {
+			Value string `json:"value"`
+		} `json:"secrets"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results[0].Done) != 2 || len(results[0].Secrets) != 1 {
+		t.Fatalf("apply exited %d (%s):\n%s", code, errOut, out)
+	}
+	password := results[0].Secrets[0].Value
+
+	// Again: nothing to do.
+	out, _, code = runIn(t, db, "apply", "create-user", "--user", "newbie", "--console-password")
+	if code != 0 || !strings.Contains(out, "already exists") {
+		t.Errorf("second apply exited %d:\n%s", code, out)
+	}
+	// Destructive without a terminal needs --yes.
+	_, stderr, code := runIn(t, db, "apply", "delete-user", "--user", "newbie")
+	if code != exitUsage || !strings.Contains(stderr, "warden: delete-user of user newbie") || !strings.Contains(stderr, "--yes") {
+		t.Errorf("destructive apply without --yes exited %d:\n%s", code, stderr)
+	}
+	if _, errOut, code := runIn(t, db, "apply", "delete-user", "--user", "newbie", "--yes"); code != 0 {
+		t.Fatalf("apply delete-user --yes exited %d: %s", code, errOut)
+	}
+	// A changes file; a bad one names the problem and its position.
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: batch1\n  - action: add-to-group\n    user: batch1\n    group: \"no such!\"\n"), 0o600)
+	_, stderr, code = runIn(t, db, "apply", "-f", changes, "--yes")
+	assertFailure(t, "", stderr, code, exitUsage, "actions[1]")
+
+	out, _, code = runIn(t, db, "audit", "-o", "json")
+	var recs []struct {
+		Action, Call, Result, RequestID, Actor string
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil || len(recs) < 5 {
+		t.Fatalf("audit exited %d:\n%s", code, out)
+	}
+	if strings.Contains(out, password) {
+		t.Error("the generated password is in the audit log")
+	}
+	data, _ := os.ReadFile(db)
+	if strings.Contains(string(data), password) {
+		t.Error("the generated password is in the database file")
+	}
+}
