@@ -89,6 +89,9 @@ func (s *Server) identityStoreAction(r *jsonRequest) (any, *apiError) {
 		return nil, &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException",
 			message: "Identity store " + in.IdentityStoreId + " does not exist"}
 	}
+	if res, e, ok := s.identityStoreWrite(ic, r); ok {
+		return res, e
+	}
 	const page = 100
 	switch r.action {
 	case "ListUsers":

@@ -39,6 +39,9 @@ type Options struct {
 	// ConcurrentModification for this long after one of the user's
 	// dependencies was removed, as AWS may right after a teardown.
 	DeleteConflictWindow time.Duration
+	// AssignmentDelay is how long an Identity Center account assignment
+	// operation stays IN_PROGRESS; 0 completes it at once.
+	AssignmentDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
 	// documents it may return fewer items than MaxItems: a client must
@@ -100,6 +103,7 @@ type Server struct {
 	accounts   map[string]*Account
 	org        *Organization
 	ic         *IdentityCenter
+	assignOps  []*assignmentOp // Identity Center account assignment operations
 	awsManaged map[string]*ManagedPolicy
 	keys       map[string]caller
 	buckets    map[string]*bucket

@@ -52,6 +52,10 @@ func (s *Server) ssoAdminAction(r *jsonRequest) (any, *apiError) {
 	if in.InstanceArn != ic.InstanceARN {
 		return nil, &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException", message: "Could not find Identity Center instance " + in.InstanceArn}
 	}
+	if res, e, ok := s.ssoAssignmentWrite(ic, r); ok {
+		return res, e
+	}
+	s.settleAssignments()
 	var ps *PermissionSet
 	if in.PermissionSetArn != "" {
 		if ps = ic.PermissionSets[in.PermissionSetArn]; ps == nil {

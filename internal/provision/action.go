@@ -33,17 +33,30 @@ const (
 	DetachPolicy       Kind = "detach-policy"
 	PutInlinePolicy    Kind = "put-inline-policy"
 	DeleteInlinePolicy Kind = "delete-inline-policy"
+
+	// IAM Identity Center.
+	CreateSSOUser          Kind = "create-sso-user"
+	DeleteSSOUser          Kind = "delete-sso-user"
+	CreateSSOGroup         Kind = "create-sso-group"
+	DeleteSSOGroup         Kind = "delete-sso-group"
+	AddSSOUserToGroup      Kind = "add-sso-user-to-group"
+	RemoveSSOUserFromGroup Kind = "remove-sso-user-from-group"
+	AssignPermissionSet    Kind = "assign-permission-set"
+	UnassignPermissionSet  Kind = "unassign-permission-set"
 )
 
 // Kinds lists every action kind, for help texts.
 var Kinds = []Kind{CreateUser, DeleteUser, DeactivateUser, ReactivateUser, AddToGroup, RemoveFromGroup,
-	AttachPolicy, DetachPolicy, PutInlinePolicy, DeleteInlinePolicy}
+	AttachPolicy, DetachPolicy, PutInlinePolicy, DeleteInlinePolicy,
+	CreateSSOUser, DeleteSSOUser, CreateSSOGroup, DeleteSSOGroup, AddSSOUserToGroup, RemoveSSOUserFromGroup,
+	AssignPermissionSet, UnassignPermissionSet}
 
 // Destructive reports whether an action removes access or data, and so
 // asks for confirmation on a terminal.
 func (k Kind) Destructive() bool {
 	switch k {
-	case DeleteUser, DeactivateUser, RemoveFromGroup, DetachPolicy, DeleteInlinePolicy:
+	case DeleteUser, DeactivateUser, RemoveFromGroup, DetachPolicy, DeleteInlinePolicy,
+		DeleteSSOUser, DeleteSSOGroup, RemoveSSOUserFromGroup, UnassignPermissionSet:
 		return true
 	}
 	return false
@@ -76,6 +89,16 @@ type Action struct {
 	// DenyAll makes deactivate-user also attach AWSDenyAll, so even
 	// credentials not yet found (a role session) get nothing.
 	DenyAll bool `yaml:"deny_all,omitempty" json:"deny_all,omitempty"`
+
+	// Identity Center: a new user's attributes, a new group's description,
+	// and the permission set (name or ARN) and account of an assignment.
+	DisplayName   string `yaml:"display_name,omitempty" json:"display_name,omitempty"`
+	GivenName     string `yaml:"given_name,omitempty" json:"given_name,omitempty"`
+	FamilyName    string `yaml:"family_name,omitempty" json:"family_name,omitempty"`
+	Email         string `yaml:"email,omitempty" json:"email,omitempty"`
+	Description   string `yaml:"description,omitempty" json:"description,omitempty"`
+	PermissionSet string `yaml:"permission_set,omitempty" json:"permission_set,omitempty"`
+	Account       string `yaml:"account,omitempty" json:"account,omitempty"`
 }
 
 var (
@@ -103,6 +126,20 @@ func (a Action) principal() (kind, name string) {
 // Target describes what the action changes, for messages and the audit
 // log: "user alice".
 func (a Action) Target() string {
+	switch a.Kind {
+	case AssignPermissionSet, UnassignPermissionSet:
+		who := "Identity Center user " + a.User
+		if a.Group != "" {
+			who = "Identity Center group " + a.Group
+		}
+		return "permission set " + a.PermissionSet + " for " + who + " in account " + a.Account
+	case CreateSSOUser, DeleteSSOUser:
+		return "Identity Center user " + a.User
+	case CreateSSOGroup, DeleteSSOGroup:
+		return "Identity Center group " + a.Group
+	case AddSSOUserToGroup, RemoveSSOUserFromGroup:
+		return "Identity Center user " + a.User + " in group " + a.Group
+	}
 	if a.Kind == AddToGroup || a.Kind == RemoveFromGroup {
 		return "user " + a.User + " in group " + a.Group
 	}
@@ -150,6 +187,31 @@ func (a Action) Validate() error {
 		kind, name := a.principal()
 		if err := check(kind, name); err != nil {
 			return err
+		}
+	case CreateSSOUser, DeleteSSOUser:
+		if a.User == "" || len(a.User) > 128 {
+			return bad("user: give the Identity Center user name (1 to 128 characters)")
+		}
+		if a.Kind == CreateSSOUser && (a.DisplayName == "" || a.GivenName == "" || a.FamilyName == "") {
+			return bad("display_name, given_name and family_name are required by Identity Center")
+		}
+	case CreateSSOGroup, DeleteSSOGroup:
+		if a.Group == "" || len(a.Group) > 1024 {
+			return bad("group: give the Identity Center group's display name")
+		}
+	case AddSSOUserToGroup, RemoveSSOUserFromGroup:
+		if a.User == "" || a.Group == "" {
+			return bad("give both user and group")
+		}
+	case AssignPermissionSet, UnassignPermissionSet:
+		if (a.User == "") == (a.Group == "") {
+			return bad("name exactly one of user or group (Identity Center principals)")
+		}
+		if a.PermissionSet == "" {
+			return bad("permission_set: give the permission set's name or ARN")
+		}
+		if !regexp.MustCompile(`^\d{12}$`).MatchString(a.Account) {
+			return bad("account %q is not a 12-digit account id", a.Account)
 		}
 	default:
 		return fmt.Errorf("unknown action %q: use one of %s", a.Kind, kindList())

@@ -40,6 +40,9 @@ type Provisioner struct {
 	Actor        string // the ARN of the credentials, for the audit log
 	Audit        AuditLog
 	Records      DeactivationRecords
+	// IC is the Identity Center instance of Identity Center actions; nil
+	// refuses them.
+	IC *IdentityCenter
 	// DeleteAttempts and DeleteBackoff bound the retries of DeleteUser
 	// while AWS still answers DeleteConflict or ConcurrentModification right
 	// after the user's last dependency went; defaults 6 and 1s (doubling).

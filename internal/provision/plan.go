@@ -69,8 +69,14 @@ func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
 		return nil, err
 	}
 	pl := &Plan{Action: a, Target: a.Target() + " in account " + p.AccountID}
+	if a.Kind.identityCenter() {
+		pl.Target = a.Target()
+	}
 	var err error
 	switch a.Kind {
+	case CreateSSOUser, DeleteSSOUser, CreateSSOGroup, DeleteSSOGroup, AddSSOUserToGroup, RemoveSSOUserFromGroup,
+		AssignPermissionSet, UnassignPermissionSet:
+		err = p.planIdentityCenter(ctx, pl)
 	case CreateUser:
 		err = p.planCreateUser(ctx, pl)
 	case DeleteUser:

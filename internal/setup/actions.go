@@ -137,14 +137,20 @@ var Actions = map[Feature][]string{
 		"iam:DeleteVirtualMFADevice",
 	},
 	FeatureIdentityCenterProvision: {
+		"identitystore:GetUserId",
+		"identitystore:GetGroupId",
+		"identitystore:GetGroupMembershipId",
 		"identitystore:CreateUser",
-		"identitystore:UpdateUser",
 		"identitystore:DeleteUser",
 		"identitystore:CreateGroup",
 		"identitystore:DeleteGroup",
 		"identitystore:CreateGroupMembership",
 		"identitystore:DeleteGroupMembership",
-		"identitystore:GetGroupMembershipId",
+		"sso:ListInstances",
+		"sso:ListPermissionSets",
+		"sso:DescribePermissionSet",
+		"sso:ListAccountAssignments",
+		"sso:ListAccountAssignmentsForPrincipal",
 		"sso:CreateAccountAssignment",
 		"sso:DeleteAccountAssignment",
 		"sso:DescribeAccountAssignmentCreationStatus",
@@ -193,7 +199,7 @@ var features = map[Feature]struct {
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
 	FeatureIAMProvision:            {ModeProvision, ScopeAccount, true},
-	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, false},
+	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, true},
 }
 
 // Built reports whether warden calls a feature's actions yet.

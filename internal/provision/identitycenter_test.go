@@ -1,0 +1,151 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// newICEnv serves an organization with Identity Center; assignment
+// operations take 40 ms.
+func newICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth) {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	truth := awsfake.OrgEstate{Accounts: 3, Seed: 6, PerAccount: awsfake.Estate{Users: 1},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 10, Groups: 2, PermissionSets: 3}}.Build()
+	// A permission set referring to a customer managed policy no account has.
+	for _, ps := range truth.IdentityCenter.PermissionSets {
+		if ps.Name == "PowerUserAccess" {
+			ps.CustomerManagedPolicies = []awsfake.PolicyRef{{Name: "team-boundary", Path: "/"}}
+		}
+	}
+	srv := awsfake.NewServer(awsfake.Options{AssignmentDelay: 40 * time.Millisecond})
+	t.Cleanup(srv.Close)
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 100000, IdentityCenterRate: 100000, MaxBackoff: time.Millisecond,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sso, ids := sess.IdentityCenter("")
+	ic, err := FindIdentityCenter(ctx, sso, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic.Poll = 10 * time.Millisecond
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return srv, &Provisioner{AccountID: "111111111111", ConnectionID: "t", Audit: st, Records: st, IC: ic}, truth
+}
+
+func apply(t *testing.T, p *Provisioner, a Action) (*Result, error) {
+	t.Helper()
+	pl, err := p.Plan(context.Background(), a)
+	if err != nil {
+		t.Fatalf("plan %s: %v", a.Kind, err)
+	}
+	return p.Apply(context.Background(), pl)
+}
+
+func replayIsNoOp(t *testing.T, p *Provisioner, a Action) {
+	t.Helper()
+	pl, err := p.Plan(context.Background(), a)
+	if err != nil || len(pl.Steps) != 0 {
+		t.Errorf("replaying %s: %v, %v; want nothing to do", a.Kind, pl, err)
+	}
+}
+
+func TestIdentityCenterJoinerMoverLeaver(t *testing.T) {
+	srv, p, truth := newICEnv(t)
+	account := truth.Members[1].ID
+	steps := []Action{
+		{Kind: CreateSSOUser, User: "dana@example.com", DisplayName: "Dana Scully", GivenName: "Dana", FamilyName: "Scully", Email: "dana@example.com"},
+		{Kind: CreateSSOGroup, Group: "investigators", Description: "X files"},
+		{Kind: AddSSOUserToGroup, User: "dana@example.com", Group: "investigators"},
+		{Kind: AssignPermissionSet, Group: "investigators", PermissionSet: "ReadOnlyAccess", Account: account},
+		{Kind: AssignPermissionSet, User: "dana@example.com", PermissionSet: "AdministratorAccess", Account: account},
+	}
+	for _, a := range steps {
+		if _, err := apply(t, p, a); err != nil {
+			t.Fatalf("%s: %v", a.Kind, err)
+		}
+		replayIsNoOp(t, p, a)
+	}
+	ic := srv.IdentityCenter()
+	var dana string
+	for id, u := range ic.Users {
+		if u.UserName == "dana@example.com" {
+			dana = id
+		}
+	}
+	n := 0
+	for _, as := range ic.Assignments {
+		if as.AccountID == account && (as.PrincipalID == dana || ic.Groups[as.PrincipalID] != nil && ic.Groups[as.PrincipalID].DisplayName == "investigators") {
+			n++
+			ps := ic.PermissionSets[as.PermissionSetARN]
+			if _, ok := srv.Account(account).IAM.Roles[awsfake.ReservedRoleName(ps, account)]; !ok {
+				t.Errorf("no reserved role for %s in %s", ps.Name, account)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d assignments for dana and her group, want 2", n)
+	}
+	// The mover leaves the group; the leaver is deleted with her assignments.
+	for _, a := range []Action{
+		{Kind: RemoveSSOUserFromGroup, User: "dana@example.com", Group: "investigators"},
+		{Kind: UnassignPermissionSet, Group: "investigators", PermissionSet: "ReadOnlyAccess", Account: account},
+		{Kind: DeleteSSOUser, User: "dana@example.com"},
+		{Kind: DeleteSSOGroup, Group: "investigators"},
+	} {
+		res, err := apply(t, p, a)
+		if err != nil {
+			t.Fatalf("%s: %v", a.Kind, err)
+		}
+		if a.Kind == DeleteSSOUser && (len(res.Done) != 2 || res.Done[0].Step.Call != "sso:DeleteAccountAssignment") {
+			t.Errorf("deleting dana made %v, want her assignment removed first", res.Done)
+		}
+		replayIsNoOp(t, p, a)
+	}
+	ic = srv.IdentityCenter()
+	if ic.Users[dana] != nil {
+		t.Error("dana still exists")
+	}
+	for _, as := range ic.Assignments {
+		if as.PrincipalID == dana {
+			t.Errorf("assignment of a deleted user remains: %+v", as)
+		}
+	}
+	if calls := srv.Calls(); calls["sso:DescribeAccountAssignmentCreationStatus"] == 0 || calls["sso:DescribeAccountAssignmentDeletionStatus"] == 0 {
+		t.Errorf("assignment status was never followed: %v", calls)
+	}
+}
+
+func TestFailedAssignmentReportsAWSReason(t *testing.T) {
+	_, p, truth := newICEnv(t)
+	_, err := apply(t, p, Action{Kind: AssignPermissionSet, User: mustUserName(truth), PermissionSet: "PowerUserAccess", Account: truth.Members[0].ID})
+	var ae *ApplyError
+	if !errors.As(err, &ae) || !strings.Contains(err.Error(), "Not supported policy") || !strings.Contains(err.Error(), "team-boundary") {
+		t.Fatalf("assignment needing a missing policy: %v, want AWS's failure reason", err)
+	}
+}
+
+func mustUserName(truth *awsfake.OrgTruth) string {
+	for _, u := range truth.IdentityCenter.Users {
+		return u.UserName
+	}
+	return ""
+}
