@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
@@ -108,5 +109,38 @@ func TestIdentityCenterThroughSDK(t *testing.T) {
 	var ade *ssotypes.AccessDeniedException
 	if !errors.As(err, &ade) {
 		t.Errorf("member account: %v, want AccessDeniedException", err)
+	}
+}
+
+func TestAssignmentOperationsAreAsynchronousAndLimited(t *testing.T) {
+	srv := NewServer(Options{AssignmentDelay: time.Hour})
+	defer srv.Close()
+	truth := OrgEstate{Accounts: 12, Seed: 3, PerAccount: Estate{Users: 1},
+		IdentityCenter: &IdentityCenterEstate{Users: 3, Groups: 1, PermissionSets: 1}}.Build()
+	cfg := sdkConfig(srv, truth.Install(srv))
+	sso := ssoadmin.NewFromConfig(cfg)
+	ic := truth.IdentityCenter
+	var ps, user string
+	for arn := range ic.PermissionSets {
+		ps = arn
+	}
+	for id := range ic.Users {
+		user = id
+	}
+	ctx := context.Background()
+	for i := 0; i < 11; i++ {
+		out, err := sso.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: aws.String(ic.InstanceARN),
+			TargetId: aws.String(truth.Members[i].ID), TargetType: ssotypes.TargetTypeAwsAccount, PermissionSetArn: aws.String(ps),
+			PrincipalType: ssotypes.PrincipalTypeUser, PrincipalId: aws.String(user)})
+		if i < 10 {
+			if err != nil || out.AccountAssignmentCreationStatus.Status != ssotypes.StatusValuesInProgress {
+				t.Fatalf("operation %d: %+v, %v; want IN_PROGRESS", i, out, err)
+			}
+			continue
+		}
+		var ce *ssotypes.ConflictException
+		if !errors.As(err, &ce) {
+			t.Errorf("the 11th outstanding operation: %v, want ConflictException", err)
+		}
 	}
 }

@@ -25,6 +25,7 @@ type actionFlags struct {
 	document string // --document-file
 	tags     []string
 	aws      awsapi.Options
+	icRegion string
 }
 
 func (f *actionFlags) register(cmd *cobra.Command) {
@@ -43,6 +44,14 @@ func (f *actionFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.action.Groups, "groups", nil, "groups of a new user (create-user)")
 	fl.StringSliceVar(&f.action.Policies, "policies", nil, "managed policy ARNs of a new user (create-user)")
 	fl.BoolVar(&f.action.DenyAll, "deny-all", false, "also attach AWSDenyAll (deactivate-user)")
+	fl.StringVar(&f.action.PermissionSet, "permission-set", "", "permission set name or ARN (assign-permission-set, unassign-permission-set)")
+	fl.StringVar(&f.action.Account, "account", "", "account id of an assignment (assign-permission-set, unassign-permission-set)")
+	fl.StringVar(&f.action.DisplayName, "display-name", "", "display name of a new Identity Center user (create-sso-user)")
+	fl.StringVar(&f.action.GivenName, "given-name", "", "given name of a new Identity Center user (create-sso-user)")
+	fl.StringVar(&f.action.FamilyName, "family-name", "", "family name of a new Identity Center user (create-sso-user)")
+	fl.StringVar(&f.action.Email, "email", "", "e-mail of a new Identity Center user (create-sso-user)")
+	fl.StringVar(&f.action.Description, "description", "", "description of a new Identity Center group (create-sso-group)")
+	fl.StringVar(&f.icRegion, "identity-center-region", "", "Identity Center's home region for Identity Center actions (default --region)")
 	fl.StringVar(&f.aws.Endpoint, "endpoint", "", "AWS endpoint URL (default: AWS_ENDPOINT_URL, else AWS itself)")
 	fl.StringVar(&f.aws.Region, "region", "", "AWS region")
 	fl.StringVar(&f.aws.Profile, "profile", "", "named profile from ~/.aws/config")
@@ -115,10 +124,12 @@ const changesHelp = `A changes file lists actions, carried out in order:
     - action: delete-user
       user: mallory
 
-Actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactivate-user, add-to-group, remove-from-group, attach-policy and detach-policy (user, group or role; policy_arn), put-inline-policy (policy_name, document) and delete-inline-policy."
+IAM actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactivate-user, add-to-group, remove-from-group, attach-policy and detach-policy (user, group or role; policy_arn), put-inline-policy (policy_name, document) and delete-inline-policy." + `
+Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account)."
 
-// provisioner connects to AWS and the store for plan and apply.
-func (a *app) provisioner(ctx context.Context, o awsapi.Options, st *store.SQLite) (*provision.Provisioner, error) {
+// provisioner connects to AWS and the store for plan and apply, and to
+// Identity Center when one of the actions needs it.
+func (a *app) provisioner(ctx context.Context, o awsapi.Options, icRegion string, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, error) {
 	o.Logger = a.log
 	sess, err := awsapi.Load(ctx, o)
 	if err != nil {
@@ -131,6 +142,15 @@ func (a *app) provisioner(ctx context.Context, o awsapi.Options, st *store.SQLit
 	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: a.connection, Actor: arn}
 	if st != nil {
 		p.Audit, p.Records = st, st
+	}
+	for _, act := range actions {
+		if act.Kind.IdentityCenter() {
+			sso, ids := sess.IdentityCenter(icRegion)
+			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	return p, nil
 }
@@ -167,7 +187,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			p, err := a.provisioner(cmd.Context(), f.aws, nil)
+			p, err := a.provisioner(cmd.Context(), f.aws, f.icRegion, actions, nil)
 			if err != nil {
 				return err
 			}
@@ -212,7 +232,7 @@ is printed once, here, and kept nowhere.
 				return err
 			}
 			defer st.Close()
-			p, err := a.provisioner(ctx, f.aws, st)
+			p, err := a.provisioner(ctx, f.aws, f.icRegion, actions, st)
 			if err != nil {
 				return err
 			}

@@ -69,3 +69,34 @@ func TestPlanApplyAudit(t *testing.T) {
 		t.Error("the generated password is in the database file")
 	}
 }
+
+func TestApplyIdentityCenterActions(t *testing.T) {
+	useFakeAWS(t, "--accounts", "2", "--users", "2", "--identity-center-users", "10")
+	db := filepath.Join(t.TempDir(), "w.db")
+	changes := filepath.Join(t.TempDir(), "ic.yaml")
+	os.WriteFile(changes, []byte(`actions:
+  - action: create-sso-group
+    group: auditors
+  - action: assign-permission-set
+    group: auditors
+    permission_set: ReadOnlyAccess
+    account: "200000000001"
+`), 0o600)
+	out, errOut, code := runIn(t, db, "apply", "-f", changes, "-o", "json")
+	var results []struct {
+		Done []struct {
+			Step struct {
+				Call string `json:"call"`
+			} `json:"step"`
+		} `json:"done"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 2 ||
+		len(results[1].Done) != 1 || results[1].Done[0].Step.Call != "sso:CreateAccountAssignment" {
+		t.Fatalf("apply exited %d (%s):\n%s", code, errOut, out)
+	}
+	// Unassigning is destructive; the plan shows it.
+	out, _, code = runIn(t, db, "plan", "unassign-permission-set", "--group", "auditors", "--permission-set", "ReadOnlyAccess", "--account", "200000000001")
+	if code != 0 || !strings.Contains(out, "sso:DeleteAccountAssignment") {
+		t.Errorf("plan unassign exited %d:\n%s", code, out)
+	}
+}

@@ -28,8 +28,9 @@ type IdentityCenter struct {
 	Timeout time.Duration
 }
 
-// icKinds are the actions on Identity Center.
-func (k Kind) identityCenter() bool {
+// IdentityCenter reports whether an action changes Identity Center rather
+// than IAM.
+func (k Kind) IdentityCenter() bool {
 	switch k {
 	case CreateSSOUser, DeleteSSOUser, CreateSSOGroup, DeleteSSOGroup, AddSSOUserToGroup, RemoveSSOUserFromGroup,
 		AssignPermissionSet, UnassignPermissionSet:

@@ -69,7 +69,7 @@ func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
 		return nil, err
 	}
 	pl := &Plan{Action: a, Target: a.Target() + " in account " + p.AccountID}
-	if a.Kind.identityCenter() {
+	if a.Kind.IdentityCenter() {
 		pl.Target = a.Target()
 	}
 	var err error
