@@ -73,8 +73,20 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+	if r.Method == http.MethodPatch && resource == "Users" && id != "" {
+		s.mu.Lock()
+		out, status, code, detail := s.scimPatchUser(id, r)
+		s.mu.Unlock()
+		if status != http.StatusOK {
+			scimError(w, status, code, detail)
+			return
+		}
+		w.Header().Set("Content-Type", "application/scim+json")
+		json.NewEncoder(w).Encode(out)
+		return
+	}
 	if r.Method != http.MethodGet {
-		scimError(w, http.StatusBadRequest, "ValidationException", "awsfake serves SCIM reads; "+r.Method+" is not emulated")
+		scimError(w, http.StatusBadRequest, "ValidationException", "awsfake serves SCIM reads and PATCH of a user; "+r.Method+" "+resource+" is not emulated")
 		return
 	}
 	s.mu.Lock()
@@ -269,4 +281,39 @@ func scimUser(u *SSOUser) map[string]any {
 func scimGroup(g *SSOGroup) map[string]any {
 	return map[string]any{"schemas": []string{scimGroupSchema}, "id": g.ID, "displayName": g.DisplayName, "members": []any{},
 		"meta": map[string]string{"resourceType": "Group", "created": g.CreatedAt.UTC().Format(time.RFC3339), "lastModified": g.CreatedAt.UTC().Format(time.RFC3339)}}
+}
+
+// scimPatchUser applies a PatchOp to a user; awsfake models the "active"
+// attribute, which is the user's status. The caller holds s.mu.
+func (s *Server) scimPatchUser(id string, r *http.Request) (any, int, string, string) {
+	u := s.ic.Users[id]
+	if u == nil {
+		return nil, http.StatusNotFound, "ResourceNotFoundException", "User " + id + " not found"
+	}
+	var body struct {
+		Schemas    []string
+		Operations []struct {
+			Op    string
+			Path  string
+			Value json.RawMessage
+		}
+	}
+	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Operations) == 0 {
+		return nil, http.StatusBadRequest, "ValidationException", "The request body is not a SCIM PatchOp with Operations"
+	}
+	if len(body.Operations) > 100 {
+		return nil, http.StatusBadRequest, "ValidationException", "A PATCH request may hold at most 100 operations"
+	}
+	for _, op := range body.Operations {
+		if !strings.EqualFold(op.Op, "replace") || op.Path != "active" {
+			return nil, http.StatusBadRequest, "ValidationException", "awsfake models only replace of active in a user PATCH"
+		}
+		var active bool
+		if err := json.Unmarshal(op.Value, &active); err != nil {
+			return nil, http.StatusBadRequest, "ValidationException", "active must be true or false"
+		}
+		u.Status = map[bool]string{true: "ENABLED", false: "DISABLED"}[active]
+		u.SCIMActive = nil
+	}
+	return scimUser(u), http.StatusOK, "", ""
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -26,6 +27,8 @@ type actionFlags struct {
 	tags     []string
 	aws      awsapi.Options
 	icRegion string
+	scimURL  string
+	scimEnv  string
 }
 
 func (f *actionFlags) register(cmd *cobra.Command) {
@@ -51,6 +54,8 @@ func (f *actionFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.action.FamilyName, "family-name", "", "family name of a new Identity Center user (create-sso-user)")
 	fl.StringVar(&f.action.Email, "email", "", "e-mail of a new Identity Center user (create-sso-user)")
 	fl.StringVar(&f.action.Description, "description", "", "description of a new Identity Center group (create-sso-group)")
+	fl.StringVar(&f.scimURL, "scim-endpoint", "", "Identity Center's SCIM endpoint, for deactivate-sso-user and reactivate-sso-user")
+	fl.StringVar(&f.scimEnv, "scim-token-env", "WARDEN_SCIM_TOKEN", "environment variable holding the SCIM bearer token")
 	fl.StringVar(&f.icRegion, "identity-center-region", "", "Identity Center's home region for Identity Center actions (default --region)")
 	fl.StringVar(&f.aws.Endpoint, "endpoint", "", "AWS endpoint URL (default: AWS_ENDPOINT_URL, else AWS itself)")
 	fl.StringVar(&f.aws.Region, "region", "", "AWS region")
@@ -125,11 +130,12 @@ const changesHelp = `A changes file lists actions, carried out in order:
       user: mallory
 
 IAM actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactivate-user, add-to-group, remove-from-group, attach-policy and detach-policy (user, group or role; policy_arn), put-inline-policy (policy_name, document) and delete-inline-policy." + `
-Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account)."
+Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account), deactivate-sso-user and reactivate-sso-user (user; through Identity Center's SCIM API: --scim-endpoint and the token in --scim-token-env)."
 
 // provisioner connects to AWS and the store for plan and apply, and to
 // Identity Center when one of the actions needs it.
-func (a *app) provisioner(ctx context.Context, o awsapi.Options, icRegion string, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, error) {
+func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, error) {
+	o, icRegion := f.aws, f.icRegion
 	o.Logger = a.log
 	sess, err := awsapi.Load(ctx, o)
 	if err != nil {
@@ -148,6 +154,13 @@ func (a *app) provisioner(ctx context.Context, o awsapi.Options, icRegion string
 			sso, ids := sess.IdentityCenter(icRegion)
 			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
 				return nil, err
+			}
+			if f.scimURL != "" {
+				client, err := scim.New(f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv)), nil)
+				if err != nil {
+					return nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")
+				}
+				p.SCIM = client
 			}
 			break
 		}
@@ -187,7 +200,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			p, err := a.provisioner(cmd.Context(), f.aws, f.icRegion, actions, nil)
+			p, err := a.provisioner(cmd.Context(), f, actions, nil)
 			if err != nil {
 				return err
 			}
@@ -232,7 +245,7 @@ is printed once, here, and kept nowhere.
 				return err
 			}
 			defer st.Close()
-			p, err := a.provisioner(ctx, f.aws, f.icRegion, actions, st)
+			p, err := a.provisioner(ctx, f, actions, st)
 			if err != nil {
 				return err
 			}

@@ -43,20 +43,22 @@ const (
 	RemoveSSOUserFromGroup Kind = "remove-sso-user-from-group"
 	AssignPermissionSet    Kind = "assign-permission-set"
 	UnassignPermissionSet  Kind = "unassign-permission-set"
+	DeactivateSSOUser      Kind = "deactivate-sso-user"
+	ReactivateSSOUser      Kind = "reactivate-sso-user"
 )
 
 // Kinds lists every action kind, for help texts.
 var Kinds = []Kind{CreateUser, DeleteUser, DeactivateUser, ReactivateUser, AddToGroup, RemoveFromGroup,
 	AttachPolicy, DetachPolicy, PutInlinePolicy, DeleteInlinePolicy,
 	CreateSSOUser, DeleteSSOUser, CreateSSOGroup, DeleteSSOGroup, AddSSOUserToGroup, RemoveSSOUserFromGroup,
-	AssignPermissionSet, UnassignPermissionSet}
+	AssignPermissionSet, UnassignPermissionSet, DeactivateSSOUser, ReactivateSSOUser}
 
 // Destructive reports whether an action removes access or data, and so
 // asks for confirmation on a terminal.
 func (k Kind) Destructive() bool {
 	switch k {
 	case DeleteUser, DeactivateUser, RemoveFromGroup, DetachPolicy, DeleteInlinePolicy,
-		DeleteSSOUser, DeleteSSOGroup, RemoveSSOUserFromGroup, UnassignPermissionSet:
+		DeleteSSOUser, DeleteSSOGroup, RemoveSSOUserFromGroup, UnassignPermissionSet, DeactivateSSOUser:
 		return true
 	}
 	return false
@@ -133,7 +135,7 @@ func (a Action) Target() string {
 			who = "Identity Center group " + a.Group
 		}
 		return "permission set " + a.PermissionSet + " for " + who + " in account " + a.Account
-	case CreateSSOUser, DeleteSSOUser:
+	case CreateSSOUser, DeleteSSOUser, DeactivateSSOUser, ReactivateSSOUser:
 		return "Identity Center user " + a.User
 	case CreateSSOGroup, DeleteSSOGroup:
 		return "Identity Center group " + a.Group
@@ -188,7 +190,7 @@ func (a Action) Validate() error {
 		if err := check(kind, name); err != nil {
 			return err
 		}
-	case CreateSSOUser, DeleteSSOUser:
+	case CreateSSOUser, DeleteSSOUser, DeactivateSSOUser, ReactivateSSOUser:
 		if a.User == "" || len(a.User) > 128 {
 			return bad("user: give the Identity Center user name (1 to 128 characters)")
 		}

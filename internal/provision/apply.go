@@ -43,6 +43,9 @@ type Provisioner struct {
 	// IC is the Identity Center instance of Identity Center actions; nil
 	// refuses them.
 	IC *IdentityCenter
+	// SCIM is Identity Center's SCIM endpoint, through which Identity
+	// Center users are deactivated and reactivated; nil refuses those.
+	SCIM SCIMUsers
 	// DeleteAttempts and DeleteBackoff bound the retries of DeleteUser
 	// while AWS still answers DeleteConflict or ConcurrentModification right
 	// after the user's last dependency went; defaults 6 and 1s (doubling).

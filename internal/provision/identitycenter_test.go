@@ -12,6 +12,7 @@ import (
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -148,4 +149,40 @@ func mustUserName(truth *awsfake.OrgTruth) string {
 		return u.UserName
 	}
 	return ""
+}
+
+func TestDeactivateSSOUserThroughSCIM(t *testing.T) {
+	srv, p, truth := newICEnv(t)
+	user := mustUserName(truth)
+	var id string
+	for uid, u := range truth.IdentityCenter.Users {
+		if u.UserName == user {
+			id = uid
+		}
+	}
+	if _, err := p.Plan(context.Background(), Action{Kind: DeactivateSSOUser, User: user}); err == nil || !strings.Contains(err.Error(), "identity_center.scim") {
+		t.Fatalf("without SCIM: %v, want the fix naming identity_center.scim", err)
+	}
+	client, err := scim.New(srv.SCIMURL(), truth.IdentityCenter.SCIMToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.SCIM = client
+	for _, step := range []struct {
+		kind Kind
+		want string
+	}{{DeactivateSSOUser, "DISABLED"}, {ReactivateSSOUser, "ENABLED"}} {
+		a := Action{Kind: step.kind, User: user}
+		pl, err := p.Plan(context.Background(), a)
+		if err != nil || len(pl.Steps) != 1 || pl.Steps[0].Params["via"] != "SCIM" {
+			t.Fatalf("plan %s: %+v, %v", step.kind, pl, err)
+		}
+		if _, err := p.Apply(context.Background(), pl); err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.IdentityCenter().Users[id].Status; got != step.want {
+			t.Errorf("after %s the Identity Store says %s, want %s", step.kind, got, step.want)
+		}
+		replayIsNoOp(t, p, a)
+	}
 }

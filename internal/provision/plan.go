@@ -73,23 +73,22 @@ func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
 		pl.Target = a.Target()
 	}
 	var err error
-	switch a.Kind {
-	case CreateSSOUser, DeleteSSOUser, CreateSSOGroup, DeleteSSOGroup, AddSSOUserToGroup, RemoveSSOUserFromGroup,
-		AssignPermissionSet, UnassignPermissionSet:
+	switch {
+	case a.Kind.IdentityCenter():
 		err = p.planIdentityCenter(ctx, pl)
-	case CreateUser:
+	case a.Kind == CreateUser:
 		err = p.planCreateUser(ctx, pl)
-	case DeleteUser:
+	case a.Kind == DeleteUser:
 		err = p.planDeleteUser(ctx, pl)
-	case DeactivateUser:
+	case a.Kind == DeactivateUser:
 		err = p.planDeactivate(ctx, pl)
-	case ReactivateUser:
+	case a.Kind == ReactivateUser:
 		err = p.planReactivate(ctx, pl)
-	case AddToGroup, RemoveFromGroup:
+	case a.Kind == AddToGroup || a.Kind == RemoveFromGroup:
 		err = p.planMembership(ctx, pl)
-	case AttachPolicy, DetachPolicy:
+	case a.Kind == AttachPolicy || a.Kind == DetachPolicy:
 		err = p.planAttachment(ctx, pl)
-	case PutInlinePolicy, DeleteInlinePolicy:
+	case a.Kind == PutInlinePolicy || a.Kind == DeleteInlinePolicy:
 		err = p.planInline(ctx, pl)
 	}
 	if err != nil {

@@ -130,6 +130,26 @@ func (c *Client) ListUsers(ctx context.Context, filter string, f func(User)) err
 	}
 }
 
+// GetUser reads one user by id.
+func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
+	var u User
+	if err := c.do(ctx, http.MethodGet, "Users/"+url.PathEscape(id), nil, nil, &u); err != nil {
+		return nil, fmt.Errorf("read SCIM user %s: %w", id, err)
+	}
+	return &u, nil
+}
+
+// SetActive sets a user's "active" flag with a PATCH replace: how Identity
+// Center's SCIM API enables and disables a user.
+func (c *Client) SetActive(ctx context.Context, id string, active bool) error {
+	body, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": active}}})
+	if err := c.do(ctx, http.MethodPatch, "Users/"+url.PathEscape(id), nil, body, nil); err != nil {
+		return fmt.Errorf("set SCIM user %s active=%v: %w", id, active, err)
+	}
+	return nil
+}
+
 // do sends one request, retrying throttling and server errors, and decodes
 // the answer into out.
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body []byte, out any) error {
