@@ -163,34 +163,9 @@ type permissionSet struct {
 	accounts []string
 }
 
-// parallel runs f for i in [0, n), at most cap(c.sem) at once, and returns
-// the first error.
+// parallel runs f for every index below n, at most cap(c.sem) at once.
 func (c *icCollector) parallel(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-c.sem }()
-			if err := f(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}(i)
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
+	return bounded(ctx, c.sem, n, f)
 }
 
 // readIdentityStore lists users and groups, then each group's members. One

@@ -168,36 +168,9 @@ type orgCollector struct {
 	methods map[string]string
 }
 
-// parallel runs f for every index below n, at most cap(c.sem) at once, and
-// returns the first error.
+// parallel runs f for every index below n, at most cap(c.sem) at once.
 func (c *orgCollector) parallel(ctx context.Context, n int, f func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	var once sync.Once
-	var first error
-	for i := 0; i < n; i++ {
-		select {
-		case c.sem <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-c.sem }()
-			if err := f(ctx, i); err != nil {
-				once.Do(func() { first = err; cancel() })
-			}
-		}(i)
-	}
-	wg.Wait()
-	if first == nil {
-		first = ctx.Err()
-	}
-	return first
+	return bounded(ctx, c.sem, n, f)
 }
 
 // readLevel reads the children (OUs and accounts) of every node of one

@@ -82,19 +82,7 @@ func newEnv(tb testing.TB, estate awsfake.Estate, o envOptions) *env {
 // the emulator, not the limiter, sets the pace, and short backoffs.
 func newSession(tb testing.TB, endpoint string, c awsfake.Credentials) *awsapi.Session {
 	tb.Helper()
-	sess, err := awsapi.Load(context.Background(), awsapi.Options{
-		Region:             "us-east-1",
-		Endpoint:           endpoint,
-		Credentials:        credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
-		IAMRate:            100000,
-		OrganizationsRate:  100000,
-		IdentityCenterRate: 100000,
-		MaxBackoff:         5 * time.Millisecond,
-	})
-	if err != nil {
-		tb.Fatalf("load session: %v", err)
-	}
-	return sess
+	return newRoleSession(tb, endpoint, c, "", "")
 }
 
 // newRoleSession is newSession whose credentials are those of roleARN,
