@@ -2,14 +2,25 @@
 // aws-sdk-go-v2 client talks to over HTTP, in the manner of Google's pstest.
 //
 // It speaks IAM and STS over the query protocol with XML responses and AWS's
-// error XML, holds several accounts at once (each set of credentials maps to
-// one account), injects latency, throttling and server errors, counts calls
-// per action, and generates deterministic estates whose returned *Account is
-// the ground truth of what it serves:
+// error XML, and AWS Organizations, the Identity Store and SSO Admin over
+// JSON 1.1 (X-Amz-Target, {"__type", "message"} errors). It holds several
+// accounts at once (each set of credentials maps to one account); an
+// organization over them whose listings page 20 at a time and may come
+// back empty with a NextToken (Options.OrgEmptyPages); sts:AssumeRole that
+// evaluates the role's trust policy (principals, Deny, sts:ExternalId) and
+// returns temporary credentials acting in the role's account until they
+// expire. It injects latency, throttling and server errors, globally or for
+// one account (Options.AccountFaults), counts calls per account and action,
+// and generates deterministic estates whose results are the ground truth of
+// what it serves:
 //
 //	srv := awsfake.NewServer(awsfake.Options{Latency: 20 * time.Millisecond})
 //	defer srv.Close()
 //	truth := awsfake.Estate{Users: 500, Groups: 50, Roles: 100, Policies: 80, Seed: 1}.Build()
 //	creds := srv.AddAccount(truth)
 //	// point the SDK at srv.URL() with creds
+//
+// OrgEstate does the same for a whole organization: OUs, SCPs, member
+// accounts with their IAM and the role to assume into them
+// (OrgTruth.Install returns the management account's credentials).
 package awsfake

@@ -55,8 +55,13 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	c, reqID, apiErr := s.authenticate(keyID)
 	req.id = reqID
 	if apiErr != nil {
-		if apiErr.code == "InvalidClientTokenId" {
+		// JSON-protocol services name the two authentication failures
+		// differently from IAM and STS.
+		switch apiErr.code {
+		case "InvalidClientTokenId":
 			apiErr.code = "UnrecognizedClientException"
+		case "ExpiredToken":
+			apiErr.code = "ExpiredTokenException"
 		}
 		writeJSONError(w, reqID, apiErr)
 		return
@@ -88,9 +93,15 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	w.Write(b)
 }
 
-// writeJSONError writes a JSON-protocol error.
+// writeJSONError writes a JSON-protocol error: __type and message (the SDK
+// reads the message under either casing), the error's further fields, and
+// the code in the x-amzn-ErrorType header, which the SDK prefers.
 func writeJSONError(w http.ResponseWriter, requestID string, e *apiError) {
-	b, _ := json.Marshal(map[string]string{"__type": e.code, "message": e.message})
+	body := map[string]string{"__type": e.code, "message": e.message}
+	for k, v := range e.fields {
+		body[k] = v
+	}
+	b, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("X-Amzn-Errortype", e.code)
 	w.Header().Set("X-Amzn-Requestid", requestID)

@@ -184,6 +184,9 @@ func (e OrgEstate) Build() *OrgTruth {
 			Type: "SERVICE_CONTROL_POLICY",
 			Content: fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Guardrail%d","Effect":"Deny","Action":"%s:Delete*","Resource":"*"}]}`,
 				i, services[i%len(services)])}
+		if i%2 == 0 {
+			p.Tags = []Tag{{Key: "owner", Value: "security"}}
+		}
 		for n := 1 + rng.Intn(3); n > 0; n-- {
 			tgt := targets[rng.Intn(len(targets))]
 			if e.Accounts > 0 && rng.Intn(3) == 0 {

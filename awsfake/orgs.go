@@ -1,127 +1,14 @@
 package awsfake
 
 import (
+	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"sort"
-	"time"
+	"strconv"
+	"strings"
 )
-
-// Organization is an AWS Organization held by the emulator. Its management
-// and member accounts are added with AddAccount for their IAM; this holds
-// only what AWS Organizations itself knows.
-type Organization struct {
-	ID                     string // o-…
-	ARN                    string
-	FeatureSet             string // ALL or CONSOLIDATED_BILLING
-	ManagementAccountID    string
-	ManagementAccountEmail string
-	// DelegatedAdmins are member accounts registered as delegated
-	// administrators: they may read the organization like its management
-	// account.
-	DelegatedAdmins []string
-	Root            *OrgRoot
-	OUs             map[string]*OrgUnit    // by ID
-	Accounts        map[string]*OrgAccount // by ID, the management account included
-	Policies        map[string]*OrgPolicy  // by ID, p-FullAWSAccess included
-}
-
-// OrgRoot is the root of an organization's OU tree.
-type OrgRoot struct {
-	ID   string // r-…
-	ARN  string
-	Name string // "Root"
-	// PolicyTypes are the policy types enabled in the root.
-	PolicyTypes []string // e.g. SERVICE_CONTROL_POLICY
-	Tags        []Tag
-}
-
-// OrgUnit is an organizational unit.
-type OrgUnit struct {
-	ID       string // ou-<root>-<8 or more>
-	ARN      string
-	Name     string
-	ParentID string // the root or another OU
-	Tags     []Tag
-}
-
-// OrgAccount is an account of the organization.
-type OrgAccount struct {
-	ID           string
-	ARN          string
-	Name         string
-	Email        string
-	Status       string // ACTIVE, SUSPENDED or PENDING_CLOSURE
-	JoinedMethod string // CREATED or INVITED
-	JoinedAt     time.Time
-	ParentID     string // the root or an OU
-	Tags         []Tag
-}
-
-// OrgPolicy is an organization policy, such as a service control policy.
-type OrgPolicy struct {
-	ID          string // p-…, or p-FullAWSAccess
-	ARN         string
-	Name        string
-	Description string
-	Type        string // SERVICE_CONTROL_POLICY
-	AWSManaged  bool
-	Content     string   // the policy document, JSON
-	Targets     []string // root, OU and account IDs it is attached to
-}
-
-// FullAWSAccessID is the ID of the AWS managed SCP AWS attaches to the root
-// and to every new OU and account.
-const FullAWSAccessID = "p-FullAWSAccess"
-
-// SetOrganization stores a copy of o as the emulator's organization (one
-// per emulator), replacing any before it.
-func (s *Server) SetOrganization(o *Organization) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.org = o.Clone()
-}
-
-// Organization returns a copy of the emulator's organization, or nil.
-func (s *Server) Organization() *Organization {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.org == nil {
-		return nil
-	}
-	return s.org.Clone()
-}
-
-// Clone returns a deep copy of the organization.
-func (o *Organization) Clone() *Organization {
-	c := *o
-	c.DelegatedAdmins = append([]string(nil), o.DelegatedAdmins...)
-	if o.Root != nil {
-		r := *o.Root
-		r.PolicyTypes = append([]string(nil), r.PolicyTypes...)
-		r.Tags = append([]Tag(nil), r.Tags...)
-		c.Root = &r
-	}
-	c.OUs = make(map[string]*OrgUnit, len(o.OUs))
-	for k, v := range o.OUs {
-		u := *v
-		u.Tags = append([]Tag(nil), v.Tags...)
-		c.OUs[k] = &u
-	}
-	c.Accounts = make(map[string]*OrgAccount, len(o.Accounts))
-	for k, v := range o.Accounts {
-		a := *v
-		a.Tags = append([]Tag(nil), v.Tags...)
-		c.Accounts[k] = &a
-	}
-	c.Policies = make(map[string]*OrgPolicy, len(o.Policies))
-	for k, v := range o.Policies {
-		p := *v
-		p.Targets = append([]string(nil), v.Targets...)
-		c.Policies[k] = &p
-	}
-	return &c
-}
 
 // Wire shapes of the Organizations API.
 type (
@@ -190,6 +77,9 @@ func (s *Server) orgAction(r *jsonRequest) (any, *apiError) {
 		return nil, &apiError{status: http.StatusBadRequest, code: "AccessDeniedException",
 			message: "You don't have permissions to access this resource."}
 	}
+	if e := in.validate(r.action); e != nil {
+		return nil, e
+	}
 	switch r.action {
 	case "ListRoots":
 		return orgList(in, "Roots", []orgRootOut{{Id: o.Root.ID, Arn: o.Root.ARN, Name: o.Root.Name, PolicyTypes: policyTypes(o.Root)}}, false)
@@ -254,7 +144,7 @@ func (s *Server) orgAction(r *jsonRequest) (any, *apiError) {
 				}
 			}
 		default:
-			return nil, invalidInput("ChildType must be ACCOUNT or ORGANIZATIONAL_UNIT.")
+			return nil, invalidInput("INVALID_ENUM", "You specified an invalid value for ChildType: "+in.ChildType+"; it must be ACCOUNT or ORGANIZATIONAL_UNIT.")
 		}
 		return orgList(in, "Children", out, s.opts.OrgEmptyPages)
 	case "ListPolicies":
@@ -315,20 +205,110 @@ func (s *Server) orgAction(r *jsonRequest) (any, *apiError) {
 		message: "awsfake does not emulate Organizations action " + r.action}
 }
 
+// orgMaxResults is the most items an Organizations page holds.
+const orgMaxResults = 20
+
 // orgList pages a listing: MaxResults 1..20, NextToken; with emptyFirst the
 // first page comes back empty with a token, as AWS documents it may.
+// MaxResults and NextToken were checked by orgInput.validate.
 func orgList[T any](in orgInput, field string, items []T, emptyFirst bool) (any, *apiError) {
 	if emptyFirst && in.NextToken == "" {
-		if _, _, e := jsonPage(in.MaxResults, "", 20, "InvalidInputException"); e != nil {
-			return nil, e
-		}
 		return map[string]any{field: []T{}, "NextToken": "fake-token-0"}, nil
 	}
-	return jsonList(field, items, in.MaxResults, in.NextToken, 20, "InvalidInputException")
+	return jsonList(field, items, in.MaxResults, in.NextToken, orgMaxResults, "InvalidInputException")
 }
 
-func invalidInput(msg string) *apiError {
-	return &apiError{status: http.StatusBadRequest, code: "InvalidInputException", message: msg}
+// Patterns of Organizations IDs, from the service model (anchored as AWS
+// means them; the model's own patterns anchor only their first and last
+// alternative).
+const (
+	orgRootRE   = `r-[0-9a-z]{4,32}`
+	orgOURE     = `ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}`
+	orgPolicyRE = `p-[0-9a-zA-Z_]{8,128}`
+)
+
+var (
+	orgIDPatterns = map[string]*regexp.Regexp{
+		"ParentId":   regexp.MustCompile(`^(` + orgRootRE + `|` + orgOURE + `)$`),
+		"ChildId":    regexp.MustCompile(`^(\d{12}|` + orgOURE + `)$`),
+		"PolicyId":   regexp.MustCompile(`^` + orgPolicyRE + `$`),
+		"TargetId":   regexp.MustCompile(`^(` + orgRootRE + `|\d{12}|` + orgOURE + `)$`),
+		"AccountId":  regexp.MustCompile(`^\d{12}$`),
+		"ResourceId": regexp.MustCompile(`^(` + orgRootRE + `|\d{12}|` + orgOURE + `|` + orgPolicyRE + `|rp-[0-9a-zA-Z_]{4,128})$`),
+	}
+	// orgRequired lists the ID fields each action requires.
+	orgRequired = map[string][]string{
+		"ListOrganizationalUnitsForParent": {"ParentId"},
+		"ListAccountsForParent":            {"ParentId"},
+		"ListChildren":                     {"ParentId"},
+		"ListParents":                      {"ChildId"},
+		"DescribeAccount":                  {"AccountId"},
+		"DescribePolicy":                   {"PolicyId"},
+		"ListTargetsForPolicy":             {"PolicyId"},
+		"ListPoliciesForTarget":            {"TargetId"},
+		"ListTagsForResource":              {"ResourceId"},
+	}
+)
+
+// validate checks an action's input as AWS does before looking anything
+// up: required IDs present and well formed, MaxResults within 1..20, a
+// NextToken the emulator issued. Failures are InvalidInputException with
+// the model's Reason.
+func (in orgInput) validate(action string) *apiError {
+	for _, field := range orgRequired[action] {
+		v := in.id(field)
+		switch {
+		case v == "":
+			return invalidInput("INPUT_REQUIRED", "You must specify a value for "+field+".")
+		case orgIDPatterns[field].MatchString(v):
+		case field == "PolicyId":
+			return invalidInput("INVALID_SYNTAX_POLICY_ID", "You specified an invalid policy ID: "+v+".")
+		case field == "TargetId":
+			return invalidInput("INVALID_PATTERN_TARGET_ID", "You specified a target ID that is not a root, OU or account ID: "+v+".")
+		default:
+			return invalidInput("INVALID_PATTERN", fmt.Sprintf("The %s %q does not match the required pattern.", field, v))
+		}
+	}
+	if in.MaxResults != nil {
+		switch n := *in.MaxResults; {
+		case n < 1:
+			return invalidInput("MIN_VALUE_EXCEEDED", fmt.Sprintf("MaxResults %d is below the minimum of 1.", n))
+		case n > orgMaxResults:
+			return invalidInput("MAX_VALUE_EXCEEDED", fmt.Sprintf("MaxResults %d is above the maximum of %d.", n, orgMaxResults))
+		}
+	}
+	if t := in.NextToken; t != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(t, "fake-token-"))
+		if err != nil || n < 0 || !strings.HasPrefix(t, "fake-token-") {
+			return invalidInput("INVALID_NEXT_TOKEN", "The NextToken value is invalid: start again without it.")
+		}
+	}
+	return nil
+}
+
+// id returns the ID field of the input named field.
+func (in orgInput) id(field string) string {
+	switch field {
+	case "ParentId":
+		return in.ParentId
+	case "ChildId":
+		return in.ChildId
+	case "PolicyId":
+		return in.PolicyId
+	case "TargetId":
+		return in.TargetId
+	case "AccountId":
+		return in.AccountId
+	case "ResourceId":
+		return in.ResourceId
+	}
+	return ""
+}
+
+// invalidInput is Organizations' InvalidInputException with its Reason.
+func invalidInput(reason, msg string) *apiError {
+	return &apiError{status: http.StatusBadRequest, code: "InvalidInputException", message: msg,
+		fields: map[string]string{"Reason": reason}}
 }
 
 func policyNotFound() *apiError {
@@ -345,9 +325,9 @@ func checkPolicyFilter(f string) *apiError {
 	case "SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY", "TAG_POLICY", "BACKUP_POLICY", "AISERVICES_OPT_OUT_POLICY", "CHATBOT_POLICY", "DECLARATIVE_POLICY_EC2":
 		return nil
 	case "":
-		return invalidInput("You must specify a value for Filter.")
+		return invalidInput("INPUT_REQUIRED", "You must specify a value for Filter.")
 	}
-	return invalidInput("You specified an invalid value for Filter: " + f + ".")
+	return invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid value for Filter: "+f+".")
 }
 
 func (o *Organization) checkParent(id string) *apiError {
@@ -388,6 +368,8 @@ func (o *Organization) tagsOf(id string) ([]Tag, bool) {
 		return o.OUs[id].Tags, true
 	case o.Accounts[id] != nil:
 		return o.Accounts[id].Tags, true
+	case o.Policies[id] != nil:
+		return o.Policies[id].Tags, true
 	}
 	return nil, false
 }

@@ -16,6 +16,9 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	// fields are further members of a JSON-protocol error body, such as
+	// Organizations' Reason; the query protocol has no place for them.
+	fields map[string]string
 }
 
 func errValidation(msg string) *apiError {

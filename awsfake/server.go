@@ -316,7 +316,9 @@ func (s *Server) authenticate(keyID string) (caller, string, *apiError) {
 		return c, reqID, &apiError{status: http.StatusForbidden, code: "InvalidClientTokenId", message: "The security token included in the request is invalid."}
 	}
 	if !c.expires.IsZero() && !s.now().Before(c.expires) {
-		return c, reqID, &apiError{status: http.StatusBadRequest, code: "ExpiredToken", message: "The security token included in the request is expired"}
+		// AWS answers 403 (IAM and STS: ExpiredToken; JSON services:
+		// ExpiredTokenException, renamed in serveJSON).
+		return c, reqID, &apiError{status: http.StatusForbidden, code: "ExpiredToken", message: "The security token included in the request is expired"}
 	}
 	return c, reqID, nil
 }

@@ -98,6 +98,11 @@ func (s *Server) assumeRole(r *request) (any, *apiError) {
 	if duration > maxDuration {
 		return nil, errValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
+	if r.caller.roleARN != "" && duration > time.Hour {
+		// Role chaining: a role session assuming a role gets at most an
+		// hour, whatever the role's MaxSessionDuration.
+		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
 	s.nextID++
 	keyID := fmt.Sprintf("ASIAFAKE%012d", s.nextID)
 	assumed := "arn:aws:sts::" + acct.ID + ":assumed-role/" + role.Name + "/" + session
