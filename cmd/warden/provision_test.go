@@ -100,3 +100,61 @@ func TestApplyIdentityCenterActions(t *testing.T) {
 		t.Errorf("plan unassign exited %d:\n%s", code, out)
 	}
 }
+
+// TestBatchInterruptedAndRerunConverges stops a batch at a failing action,
+// fixes the cause, and runs the same file again: what was done is skipped,
+// the rest is done.
+func TestBatchInterruptedAndRerunConverges(t *testing.T) {
+	useFakeAWS(t, "--users", "3")
+	db := filepath.Join(t.TempDir(), "w.db")
+	changes := filepath.Join(t.TempDir(), "batch.yaml")
+	write := func(group string) {
+		os.WriteFile(changes, []byte(`actions:
+  - action: create-user
+    user: batchy
+    console_password: true
+  - action: add-to-group
+    user: batchy
+    group: `+group+`
+  - action: attach-policy
+    user: batchy
+    policy_arn: arn:aws:iam::aws:policy/ReadOnlyAccess
+`), 0o600)
+	}
+	write("no-such-group")
+	_, stderr, code := runIn(t, db, "apply", "-f", changes, "--yes")
+	if code == 0 || !strings.Contains(stderr, "action 2 of 3") {
+		t.Fatalf("the batch with a missing group exited %d:\n%s", code, stderr)
+	}
+	// The operator corrects the file to an existing group and runs it again.
+	write(firstGroup(t, db))
+	out, stderr, code := runIn(t, db, "apply", "-f", changes, "--yes", "-o", "json")
+	var results []struct {
+		Plan struct {
+			NoOp string `json:"no_op"`
+		} `json:"plan"`
+		Done []json.RawMessage `json:"done"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 3 {
+		t.Fatalf("re-run exited %d (%s):\n%s", code, stderr, out)
+	}
+	if results[0].Plan.NoOp == "" || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
+		t.Errorf("re-run: create-user should be a no-op and the rest done: %s", out)
+	}
+}
+
+// firstGroup syncs and returns the name of a group of the emulated account.
+func firstGroup(t *testing.T, db string) string {
+	t.Helper()
+	if _, errOut, code := runIn(t, db, "sync"); code != 0 {
+		t.Fatalf("sync exited %d: %s", code, errOut)
+	}
+	out, _, _ := runIn(t, db, "show", "groups", "-o", "json")
+	var groups []struct {
+		Name string `json:"name"`
+	}
+	if err := json.Unmarshal([]byte(out), &groups); err != nil || len(groups) == 0 {
+		t.Fatalf("show groups: %v\n%s", err, out)
+	}
+	return groups[0].Name
+}
