@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -13,10 +14,12 @@ import (
 	"golang.org/x/term"
 
 	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
 )
 
 // actionFlags are the flags that describe one action on the command line.
@@ -134,16 +137,16 @@ Identity Center actions: ` + "create-sso-user (user, display_name, given_name, f
 
 // provisioner connects to AWS and the store for plan and apply, and to
 // Identity Center when one of the actions needs it.
-func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, error) {
+func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, *awsapi.Session, error) {
 	o, icRegion := f.aws, f.icRegion
 	o.Logger = a.log
 	sess, err := awsapi.Load(ctx, o)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	account, arn, err := sess.CallerIdentity(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: a.connection, Actor: arn}
 	if st != nil {
@@ -153,19 +156,19 @@ func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provisi
 		if act.Kind.IdentityCenter() {
 			sso, ids := sess.IdentityCenter(icRegion)
 			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			if f.scimURL != "" {
 				client, err := scim.New(f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv)), nil)
 				if err != nil {
-					return nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")
+					return nil, nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")
 				}
 				p.SCIM = client
 			}
 			break
 		}
 	}
-	return p, nil
+	return p, sess, nil
 }
 
 // planTables lays out plans: one table per action.
@@ -200,7 +203,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			p, err := a.provisioner(cmd.Context(), f, actions, nil)
+			p, _, err := a.provisioner(cmd.Context(), f, actions, nil)
 			if err != nil {
 				return err
 			}
@@ -245,11 +248,13 @@ is printed once, here, and kept nowhere.
 				return err
 			}
 			defer st.Close()
-			p, err := a.provisioner(ctx, f, actions, st)
+			p, sess, err := a.provisioner(ctx, f, actions, st)
 			if err != nil {
 				return err
 			}
 			var results []*provision.Result
+			var changedUsers []string
+			changedIAM := false
 			for i, act := range actions {
 				pl, err := p.Plan(ctx, act)
 				if err != nil {
@@ -270,12 +275,20 @@ is printed once, here, and kept nowhere.
 					}
 				}
 				res, err := p.Apply(ctx, pl)
+				if len(res.Done) > 0 && !act.Kind.IdentityCenter() {
+					changedIAM = true
+					if act.User != "" {
+						changedUsers = append(changedUsers, act.User)
+					}
+				}
 				if err != nil {
+					a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
 					return &cliError{code: exitError, problem: fmt.Sprintf("action %d of %d: %v", i+1, len(actions), err),
 						fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
 				}
 				results = append(results, res)
 			}
+			a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
 			return a.print(results, resultTables(results)...)
 		},
 	}
@@ -283,6 +296,25 @@ is printed once, here, and kept nowhere.
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation of destructive actions")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
 	return cmd
+}
+
+// refreshSnapshot brings the connection's latest snapshot up to date with
+// the IAM changes just made (see syncer.Refresh), so `warden access` shows
+// them without a sync. It reports on stderr and never fails the command:
+// the changes are made; a later sync catches up.
+func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *store.SQLite, account string, changed bool, users []string) {
+	if !changed {
+		return
+	}
+	snap, err := syncer.Refresh(ctx, sess, st, a.connection, account, users, collect.IAMOptions{})
+	switch {
+	case errors.Is(err, store.ErrNoSnapshot):
+		fmt.Fprintf(a.stderr, "note: no snapshot of connection %q to update; run `warden sync` to record the changes\n", a.connection)
+	case err != nil:
+		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run `warden sync` to record the changes\n", err)
+	default:
+		fmt.Fprintf(a.stderr, "snapshot %d records the changes to account %s\n", snap.ID, account)
+	}
 }
 
 // confirm asks on the terminal whether to apply a destructive plan.

@@ -141,6 +141,14 @@ func TestBatchInterruptedAndRerunConverges(t *testing.T) {
 	if results[0].Plan.NoOp == "" || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
 		t.Errorf("re-run: create-user should be a no-op and the rest done: %s", out)
 	}
+	// The snapshot was brought up to date: access shows the change without a sync.
+	if !strings.Contains(stderr, "records the changes") {
+		t.Errorf("apply did not update the snapshot:\n%s", stderr)
+	}
+	out, _, code = runIn(t, db, "access", "batchy")
+	if code != 0 || !strings.Contains(out, "ReadOnlyAccess") {
+		t.Errorf("access batchy after apply exited %d:\n%s", code, out)
+	}
 }
 
 // firstGroup syncs and returns the name of a group of the emulated account.

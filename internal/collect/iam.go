@@ -44,6 +44,10 @@ type IAMOptions struct {
 	// are recorded from the report alone, as the user's "access_key_1" and
 	// "access_key_2".
 	AccessKeys bool
+	// KeepKeysOf, when set, names users whose access keys are not read:
+	// the caller keeps them from an earlier snapshot (a refresh after a
+	// change reads only the changed users' keys).
+	KeepKeysOf func(user string) bool
 	// SkipCredentialReport leaves the credential report out: users' console,
 	// MFA and password-use state stay unknown, and with AccessKeys every user's
 	// keys are listed (the report is what says who has keys).
