@@ -254,7 +254,7 @@ is printed once, here, and kept nowhere.
 			}
 			var results []*provision.Result
 			var changedUsers []string
-			changedIAM := false
+			changedIAM, changedIC := false, false
 			for i, act := range actions {
 				pl, err := p.Plan(ctx, act)
 				if err != nil {
@@ -275,7 +275,11 @@ is printed once, here, and kept nowhere.
 					}
 				}
 				res, err := p.Apply(ctx, pl)
-				if len(res.Done) > 0 && !act.Kind.IdentityCenter() {
+				switch {
+				case len(res.Done) == 0:
+				case act.Kind.IdentityCenter():
+					changedIC = true
+				default:
 					changedIAM = true
 					if act.User != "" {
 						changedUsers = append(changedUsers, act.User)
@@ -283,12 +287,14 @@ is printed once, here, and kept nowhere.
 				}
 				if err != nil {
 					a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
+					a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
 					return &cliError{code: exitError, problem: fmt.Sprintf("action %d of %d: %v", i+1, len(actions), err),
 						fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
 				}
 				results = append(results, res)
 			}
 			a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
+			a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
 			return a.print(results, resultTables(results)...)
 		},
 	}
@@ -314,6 +320,29 @@ func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *sto
 		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run `warden sync` to record the changes\n", err)
 	default:
 		fmt.Fprintf(a.stderr, "snapshot %d records the changes to account %s\n", snap.ID, account)
+	}
+}
+
+// refreshIdentityCenter brings the snapshot up to date with Identity Center
+// changes just made (see syncer.RefreshIdentityCenter); like
+// refreshSnapshot it only reports.
+func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st *store.SQLite, p *provision.Provisioner, region string, changed bool) {
+	if !changed || p.IC == nil {
+		return
+	}
+	o := syncer.IdentityCenterOptions{Region: region,
+		IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: p.IC.InstanceARN, IdentityStoreID: p.IC.IdentityStoreID}}
+	if lister, ok := p.SCIM.(collect.SCIMUserLister); ok {
+		o.SCIM = lister
+	}
+	snap, err := syncer.RefreshIdentityCenter(ctx, sess, st, a.connection, o)
+	switch {
+	case errors.Is(err, store.ErrNoSnapshot):
+		fmt.Fprintf(a.stderr, "note: no snapshot of connection %q to update; run `warden sync --identity-center` to record the changes\n", a.connection)
+	case err != nil:
+		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run `warden sync --identity-center` to record the changes\n", err)
+	default:
+		fmt.Fprintf(a.stderr, "snapshot %d records the Identity Center changes (a role Identity Center newly created in an account appears at its next sync)\n", snap.ID)
 	}
 }
 

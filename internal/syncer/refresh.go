@@ -231,3 +231,103 @@ func recountAWSManaged(g *model.Graph) {
 	}
 	g.Grants = grants
 }
+
+// RefreshIdentityCenter brings a connection's latest snapshot up to date
+// after changes in IAM Identity Center: it rereads the instance (users,
+// groups, permission sets, assignments; at Identity Center's 20 calls a
+// second, about a minute for 2,000 users) and stores the latest snapshot
+// with Identity Center replaced and its links to the accounts' reserved
+// roles made again. Users' SCIM status is read again when o.SCIM is set,
+// else kept from the snapshot.
+func RefreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st store.Store, connectionID string, o IdentityCenterOptions) (*model.Snapshot, error) {
+	prev, err := st.LatestSnapshot(ctx, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	old, err := st.Graph(ctx, prev.ID)
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %d: %w", prev.ID, err)
+	}
+	before := sess.Calls()
+	start := time.Now().UTC()
+	sso, ids := sess.IdentityCenter(o.Region)
+	res, err := collect.CollectIdentityCenter(ctx, sso, ids, o.IdentityCenterOptions)
+	if err != nil {
+		return nil, fmt.Errorf("refresh Identity Center: %w", err)
+	}
+	if o.SCIM != nil {
+		if _, err := collect.ApplySCIMStatus(ctx, o.SCIM, &res.Graph); err != nil {
+			return nil, err
+		}
+	} else {
+		keepSCIMStatus(old, &res.Graph)
+	}
+	g := spliceIdentityCenter(old, &res.Graph)
+	snap := &model.Snapshot{ConnectionID: prev.ConnectionID, StartedAt: start, FinishedAt: time.Now().UTC(), Status: prev.Status,
+		Errors: prev.Errors, Accounts: prev.Accounts, Counts: counts(g), APICalls: map[string]int64{}}
+	for k, v := range sess.Calls() {
+		if d := v - before[k]; d > 0 {
+			snap.APICalls[k] = d
+		}
+	}
+	id, err := st.WriteSnapshot(ctx, snap, g)
+	if err != nil {
+		return nil, fmt.Errorf("store the refreshed snapshot: %w", err)
+	}
+	snap.ID = id
+	return snap, nil
+}
+
+// isIdentityCenter reports whether a resource belongs to Identity Center.
+func isIdentityCenter(t model.ResourceType) bool {
+	return t == model.TypeSSOUser || t == model.TypeSSOGroup || t == model.TypePermissionSet
+}
+
+// spliceIdentityCenter returns old with Identity Center replaced by fresh.
+func spliceIdentityCenter(old, fresh *model.Graph) *model.Graph {
+	replaced := map[string]bool{}
+	var kept model.Graph
+	for _, r := range old.Resources {
+		if isIdentityCenter(r.Type) {
+			replaced[r.ID] = true
+			continue
+		}
+		kept.Resources = append(kept.Resources, r)
+	}
+	for _, e := range old.Entitlements {
+		if !replaced[e.ResourceID] {
+			kept.Entitlements = append(kept.Entitlements, e)
+		}
+	}
+	for _, gr := range old.Grants {
+		if !replaced[gr.PrincipalID] && !replaced[entitlementResource(gr.EntitlementID)] {
+			kept.Grants = append(kept.Grants, gr)
+		}
+	}
+	m := newMerger()
+	m.add(kept)
+	m.add(*fresh)
+	g := m.graph()
+	linkReservedRoles(g)
+	return g
+}
+
+// keepSCIMStatus copies the SCIM status recorded in old onto the same
+// users of fresh, when SCIM is not read again.
+func keepSCIMStatus(old, fresh *model.Graph) {
+	prev := map[string]*model.SSOUserAttrs{}
+	for _, r := range old.Resources {
+		if r.SSOUser != nil && r.SSOUser.SCIMActive != nil {
+			prev[r.ID] = r.SSOUser
+		}
+	}
+	for i := range fresh.Resources {
+		r := &fresh.Resources[i]
+		if p := prev[r.ID]; p != nil && r.SSOUser != nil {
+			attrs := *r.SSOUser
+			attrs.SCIMActive = p.SCIMActive
+			attrs.SCIMMismatch = r.SSOUser.Status != "" && *p.SCIMActive != (r.SSOUser.Status == "ENABLED")
+			r.SSOUser = &attrs
+		}
+	}
+}

@@ -114,3 +114,46 @@ func TestRefreshInAnOrganizationWithIdentityCenter(t *testing.T) {
 		return g
 	})
 }
+
+func TestRefreshIdentityCenterEqualsFullSync(t *testing.T) {
+	e := newOrgEnv(t, awsfake.OrgEstate{Accounts: 3, Seed: 9, ExternalID: testExternalID, PerAccount: awsfake.Estate{Users: 2, Roles: 2},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 15, Groups: 3, PermissionSets: 3}}, awsfake.Options{})
+	sess := newSession(t, e.srv.URL(), e.creds)
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{}
+	if _, err := Sync(context.Background(), sess, e.st, o); err != nil {
+		t.Fatal(err)
+	}
+	sso, ids := sess.IdentityCenter("")
+	ic, err := provision.FindIdentityCenter(context.Background(), sso, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &provision.Provisioner{AccountID: "111111111111", IC: ic}
+	for _, a := range []provision.Action{
+		{Kind: provision.CreateSSOGroup, Group: "refreshers"},
+		{Kind: provision.AssignPermissionSet, Group: "refreshers", PermissionSet: "ReadOnlyAccess", Account: e.truth.Members[2].ID},
+	} {
+		pl, err := p.Plan(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := p.Apply(context.Background(), pl); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snap, err := RefreshIdentityCenter(context.Background(), sess, e.st, "", *o.IdentityCenter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := e.st.Graph(context.Background(), snap.ID)
+	full := newOrgEnvStore(t)
+	fsnap, err := Sync(context.Background(), sess, full, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := full.Graph(context.Background(), fsnap.ID)
+	if diff := graphDiff(canonical(got), canonical(want), 20); diff != "" {
+		t.Fatalf("the refreshed snapshot differs from a full sync:\n%s", diff)
+	}
+}
