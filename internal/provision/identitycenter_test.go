@@ -144,11 +144,15 @@ func TestFailedAssignmentReportsAWSReason(t *testing.T) {
 	}
 }
 
+// mustUserName returns the first enabled Identity Center user by name.
 func mustUserName(truth *awsfake.OrgTruth) string {
+	name := ""
 	for _, u := range truth.IdentityCenter.Users {
-		return u.UserName
+		if u.Status == "ENABLED" && (name == "" || u.UserName < name) {
+			name = u.UserName
+		}
 	}
-	return ""
+	return name
 }
 
 func TestDeactivateSSOUserThroughSCIM(t *testing.T) {
