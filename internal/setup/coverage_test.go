@@ -135,9 +135,12 @@ func iamProvisioning(t *testing.T) map[string]int64 {
 	for r := range truth.IAM.Roles {
 		role = r
 	}
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, u := range truth.IAM.Users {
 		u.SigningCertificates, u.SSHPublicKeys, u.ServiceCredentials = []string{"CERT1"}, []string{"APKA1"}, []string{"ACCA1"}
 		u.MFADevices = []*awsfake.MFADevice{{SerialNumber: "arn:aws:iam::123456789012:mfa/" + u.Name, Virtual: true}}
+		u.AccessKeys = []*awsfake.AccessKey{{ID: "AKIACOVERAGE" + strings.ToUpper(u.ID[len(u.ID)-8:]), Secret: "s", Status: "Active", CreatedAt: now}}
+		u.LoginProfile = &awsfake.LoginProfile{CreatedAt: now, PasswordLastChanged: now, Password: "Old-password-1!"}
 	}
 	c := srv.AddAccount(truth)
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 10000, MaxBackoff: time.Millisecond,
@@ -155,7 +158,9 @@ func iamProvisioning(t *testing.T) map[string]int64 {
 	ro := "arn:aws:iam::aws:policy/ReadOnlyAccess"
 	var victim string
 	for u := range truth.IAM.Users {
-		victim = u
+		if victim == "" || u < victim {
+			victim = u
+		}
 	}
 	var actions []provision.Action
 	actions = append(actions,
