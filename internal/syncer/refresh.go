@@ -42,11 +42,14 @@ func Refresh(ctx context.Context, sess *awsapi.Session, st store.Store, connecti
 	if err != nil {
 		return nil, fmt.Errorf("refresh account %s: %w", accountID, err)
 	}
-	g := spliceAccount(old, &res.Graph, accountID, isChanged)
+	return storeRefreshed(ctx, sess, st, prev, spliceAccount(old, &res.Graph, accountID, isChanged), start, before)
+}
 
+// storeRefreshed writes a refreshed graph as a new snapshot carrying the
+// previous one's status and problems, with the calls the refresh made.
+func storeRefreshed(ctx context.Context, sess *awsapi.Session, st store.Store, prev *model.Snapshot, g *model.Graph, start time.Time, before map[string]int64) (*model.Snapshot, error) {
 	snap := &model.Snapshot{ConnectionID: prev.ConnectionID, StartedAt: start, FinishedAt: time.Now().UTC(), Status: prev.Status,
-		Errors: prev.Errors, Accounts: prev.Accounts, Counts: counts(g)}
-	snap.APICalls = map[string]int64{}
+		Errors: prev.Errors, Accounts: prev.Accounts, Counts: counts(g), APICalls: map[string]int64{}}
 	for k, v := range sess.Calls() {
 		if d := v - before[k]; d > 0 {
 			snap.APICalls[k] = d
@@ -262,20 +265,7 @@ func RefreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st store.S
 	} else {
 		keepSCIMStatus(old, &res.Graph)
 	}
-	g := spliceIdentityCenter(old, &res.Graph)
-	snap := &model.Snapshot{ConnectionID: prev.ConnectionID, StartedAt: start, FinishedAt: time.Now().UTC(), Status: prev.Status,
-		Errors: prev.Errors, Accounts: prev.Accounts, Counts: counts(g), APICalls: map[string]int64{}}
-	for k, v := range sess.Calls() {
-		if d := v - before[k]; d > 0 {
-			snap.APICalls[k] = d
-		}
-	}
-	id, err := st.WriteSnapshot(ctx, snap, g)
-	if err != nil {
-		return nil, fmt.Errorf("store the refreshed snapshot: %w", err)
-	}
-	snap.ID = id
-	return snap, nil
+	return storeRefreshed(ctx, sess, st, prev, spliceIdentityCenter(old, &res.Graph), start, before)
 }
 
 // isIdentityCenter reports whether a resource belongs to Identity Center.
