@@ -41,6 +41,9 @@ type SSOUser struct {
 	ExternalIDIssuer string
 	ExternalID       string
 	Status           string // ENABLED or DISABLED
+	// Title and Department are the SCIM title and enterprise department.
+	Title      string
+	Department string
 	// SCIMActive, when set, is what the SCIM API reports as "active"
 	// instead of following Status: the two views disagreeing, as they can
 	// while a change propagates.

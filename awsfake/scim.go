@@ -3,8 +3,10 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,20 +75,25 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	if r.Method == http.MethodPatch && resource == "Users" && id != "" {
+	if r.Method != http.MethodGet {
+		var body []byte
+		if r.Body != nil {
+			body, _ = io.ReadAll(io.LimitReader(r.Body, 4<<20))
+		}
 		s.mu.Lock()
-		out, status, code, detail := s.scimPatchUser(id, r)
+		out, status, code, detail := s.scimWrite(r.Method, resource, id, body)
 		s.mu.Unlock()
-		if status != http.StatusOK {
+		if status >= 300 {
 			scimError(w, status, code, detail)
 			return
 		}
+		if out == nil {
+			w.WriteHeader(status)
+			return
+		}
 		w.Header().Set("Content-Type", "application/scim+json")
+		w.WriteHeader(status)
 		json.NewEncoder(w).Encode(out)
-		return
-	}
-	if r.Method != http.MethodGet {
-		scimError(w, http.StatusBadRequest, "ValidationException", "awsfake serves SCIM reads and PATCH of a user; "+r.Method+" "+resource+" is not emulated")
 		return
 	}
 	s.mu.Lock()
@@ -271,6 +278,12 @@ func scimUser(u *SSOUser) map[string]any {
 	if u.ExternalID != "" {
 		out["externalId"] = u.ExternalID
 	}
+	if u.Title != "" {
+		out["title"] = u.Title
+	}
+	if u.Department != "" {
+		out["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = map[string]string{"department": u.Department}
+	}
 	if u.Email != "" {
 		out["emails"] = []map[string]any{{"value": u.Email, "type": "work", "primary": true}}
 	}
@@ -283,37 +296,299 @@ func scimGroup(g *SSOGroup) map[string]any {
 		"meta": map[string]string{"resourceType": "Group", "created": g.CreatedAt.UTC().Format(time.RFC3339), "lastModified": g.CreatedAt.UTC().Format(time.RFC3339)}}
 }
 
-// scimPatchUser applies a PatchOp to a user; awsfake models the "active"
-// attribute, which is the user's status. The caller holds s.mu.
-func (s *Server) scimPatchUser(id string, r *http.Request) (any, int, string, string) {
-	u := s.ic.Users[id]
-	if u == nil {
-		return nil, http.StatusNotFound, "ResourceNotFoundException", "User " + id + " not found"
+// scimUserIn is a user as a SCIM request writes it.
+type scimUserIn struct {
+	UserName    string `json:"userName"`
+	ExternalID  string `json:"externalId"`
+	DisplayName string `json:"displayName"`
+	Title       string `json:"title"`
+	Active      *bool  `json:"active"`
+	Name        *struct {
+		GivenName  string `json:"givenName"`
+		FamilyName string `json:"familyName"`
+	} `json:"name"`
+	Emails []struct {
+		Value   string `json:"value"`
+		Type    string `json:"type"`
+		Primary bool   `json:"primary"`
+	} `json:"emails"`
+	Addresses    []json.RawMessage `json:"addresses"`
+	PhoneNumbers []json.RawMessage `json:"phoneNumbers"`
+	Password     string            `json:"password"`
+	Enterprise   *struct {
+		Department string `json:"department"`
+	} `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"`
+}
+
+// scimPatch is a SCIM PatchOp request.
+type scimPatch struct {
+	Operations []struct {
+		Op    string          `json:"op"`
+		Path  string          `json:"path"`
+		Value json.RawMessage `json:"value"`
+	} `json:"Operations"`
+}
+
+const maxSCIMPatchOperations = 100
+
+// scimWrite serves POST, PUT, PATCH and DELETE of users and groups with
+// Identity Center's constraints. The caller holds s.mu.
+func (s *Server) scimWrite(method, resource, id string, body []byte) (any, int, string, string) {
+	ic := s.ic
+	bad := func(detail string) (any, int, string, string) {
+		return nil, http.StatusBadRequest, "ValidationException", detail
 	}
-	var body struct {
-		Schemas    []string
-		Operations []struct {
-			Op    string
-			Path  string
-			Value json.RawMessage
+	if resource == "Users" {
+		switch method {
+		case http.MethodPost, http.MethodPut:
+			var in scimUserIn
+			if err := json.Unmarshal(body, &in); err != nil {
+				return bad("The request body is not a SCIM User: " + err.Error())
+			}
+			if msg := checkSCIMUser(in); msg != "" {
+				return bad(msg)
+			}
+			for _, u := range ic.Users {
+				if strings.EqualFold(u.UserName, in.UserName) && u.ID != id {
+					return nil, http.StatusConflict, "ConflictException", "User already exists"
+				}
+			}
+			u := ic.Users[id]
+			status := http.StatusOK
+			if method == http.MethodPost {
+				u = &SSOUser{ID: uuidFrom("scim-user/" + in.UserName + "/" + s.now().String()), CreatedAt: s.now(), Status: "ENABLED"}
+				ic.Users[u.ID] = u
+				status = http.StatusCreated
+			} else if u == nil {
+				return nil, http.StatusNotFound, "ResourceNotFoundException", "User " + id + " not found"
+			}
+			applySCIMUser(u, in)
+			return scimUser(u), status, "", ""
+		case http.MethodPatch:
+			u := ic.Users[id]
+			if u == nil {
+				return nil, http.StatusNotFound, "ResourceNotFoundException", "User " + id + " not found"
+			}
+			var p scimPatch
+			if err := json.Unmarshal(body, &p); err != nil || len(p.Operations) == 0 {
+				return bad("The request body is not a SCIM PatchOp with Operations")
+			}
+			if len(p.Operations) > maxSCIMPatchOperations {
+				return bad("A PATCH request may hold at most 100 operations")
+			}
+			for _, op := range p.Operations {
+				if !strings.EqualFold(op.Op, "replace") && !strings.EqualFold(op.Op, "add") {
+					return bad("Unsupported operation " + op.Op + " for a user")
+				}
+				if msg := patchSCIMUser(u, op.Path, op.Value); msg != "" {
+					return bad(msg)
+				}
+			}
+			return scimUser(u), http.StatusOK, "", ""
+		case http.MethodDelete:
+			if ic.Users[id] == nil {
+				return nil, http.StatusNotFound, "ResourceNotFoundException", "User " + id + " not found"
+			}
+			delete(ic.Users, id)
+			for _, g := range ic.Groups {
+				g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
+			}
+			return nil, http.StatusNoContent, "", ""
 		}
+		return bad(method + " is not supported on Users")
 	}
-	if err := json.NewDecoder(r.Body).Decode(&body); err != nil || len(body.Operations) == 0 {
-		return nil, http.StatusBadRequest, "ValidationException", "The request body is not a SCIM PatchOp with Operations"
-	}
-	if len(body.Operations) > 100 {
-		return nil, http.StatusBadRequest, "ValidationException", "A PATCH request may hold at most 100 operations"
-	}
-	for _, op := range body.Operations {
-		if !strings.EqualFold(op.Op, "replace") || op.Path != "active" {
-			return nil, http.StatusBadRequest, "ValidationException", "awsfake models only replace of active in a user PATCH"
+	switch method {
+	case http.MethodPost:
+		var in struct {
+			DisplayName string `json:"displayName"`
+			ExternalID  string `json:"externalId"`
+			Members     []struct {
+				Value string `json:"value"`
+			} `json:"members"`
 		}
+		if err := json.Unmarshal(body, &in); err != nil || in.DisplayName == "" {
+			return bad("displayName is required")
+		}
+		if len(in.Members) > 100 {
+			return bad("A maximum of 100 members can be added in a single request")
+		}
+		for _, g := range ic.Groups {
+			if strings.EqualFold(g.DisplayName, in.DisplayName) {
+				return nil, http.StatusConflict, "ConflictException", "Group already exists"
+			}
+		}
+		g := &SSOGroup{ID: uuidFrom("scim-group/" + in.DisplayName + "/" + s.now().String()), DisplayName: in.DisplayName, CreatedAt: s.now()}
+		for _, m := range in.Members {
+			if ic.Users[m.Value] == nil {
+				return bad("Member " + m.Value + " does not exist")
+			}
+			g.Members = append(g.Members, m.Value)
+		}
+		ic.Groups[g.ID] = g
+		return scimGroup(g), http.StatusCreated, "", ""
+	case http.MethodPatch:
+		g := ic.Groups[id]
+		if g == nil {
+			return nil, http.StatusNotFound, "ResourceNotFoundException", "Group " + id + " not found"
+		}
+		var p scimPatch
+		if err := json.Unmarshal(body, &p); err != nil || len(p.Operations) == 0 {
+			return bad("The request body is not a SCIM PatchOp with Operations")
+		}
+		changes := 0
+		for _, op := range p.Operations {
+			switch {
+			case strings.EqualFold(op.Op, "replace") && op.Path == "displayName":
+				var name string
+				if json.Unmarshal(op.Value, &name) != nil || name == "" {
+					return bad("displayName must be a non-empty string")
+				}
+				g.DisplayName = name
+			case op.Path == "members" && strings.EqualFold(op.Op, "replace"):
+				return bad("Replacing all members of a group at once is not supported; add and remove members instead")
+			case op.Path == "members" && strings.EqualFold(op.Op, "add"):
+				var ms []struct {
+					Value string `json:"value"`
+				}
+				if json.Unmarshal(op.Value, &ms) != nil {
+					return bad("members must be a list of {value}")
+				}
+				changes += len(ms)
+				if changes > 100 {
+					return bad("A maximum of 100 member changes is allowed in a single request")
+				}
+				for _, m := range ms {
+					if ic.Users[m.Value] == nil {
+						return bad("Member " + m.Value + " does not exist")
+					}
+					if !slices.Contains(g.Members, m.Value) {
+						g.Members = append(g.Members, m.Value)
+					}
+				}
+			case strings.EqualFold(op.Op, "remove") && strings.HasPrefix(op.Path, "members"):
+				ids := memberFilterIDs(op.Path)
+				var ms []struct {
+					Value string `json:"value"`
+				}
+				json.Unmarshal(op.Value, &ms)
+				for _, m := range ms {
+					ids = append(ids, m.Value)
+				}
+				changes += len(ids)
+				if changes > 100 {
+					return bad("A maximum of 100 member changes is allowed in a single request")
+				}
+				g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return slices.Contains(ids, m) })
+			default:
+				return bad("Unsupported group operation " + op.Op + " " + op.Path)
+			}
+		}
+		return nil, http.StatusNoContent, "", ""
+	case http.MethodDelete:
+		if ic.Groups[id] == nil {
+			return nil, http.StatusNotFound, "ResourceNotFoundException", "Group " + id + " not found"
+		}
+		delete(ic.Groups, id)
+		return nil, http.StatusNoContent, "", ""
+	}
+	return bad(method + " is not supported on Groups")
+}
+
+var memberFilterRE = regexp.MustCompile(`value eq "([^"]+)"`)
+
+// memberFilterIDs reads the ids of a path such as members[value eq "id"].
+func memberFilterIDs(path string) []string {
+	var out []string
+	for _, m := range memberFilterRE.FindAllStringSubmatch(path, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+// checkSCIMUser applies Identity Center's constraints on a written user:
+// userName, displayName, givenName and familyName required, at most one
+// e-mail (primary), address and phone number, no password.
+func checkSCIMUser(in scimUserIn) string {
+	switch {
+	case in.UserName == "" || len(in.UserName) > 128:
+		return "userName is required (1 to 128 characters)"
+	case in.DisplayName == "":
+		return "displayName is required"
+	case in.Name == nil || in.Name.GivenName == "" || in.Name.FamilyName == "":
+		return "name.givenName and name.familyName are required"
+	case len(in.Emails) > 1 || len(in.Addresses) > 1 || len(in.PhoneNumbers) > 1:
+		return "Only one email, address and phone number is supported"
+	case in.Password != "":
+		return "password is not supported"
+	}
+	return ""
+}
+
+// applySCIMUser writes a request's attributes onto a user.
+func applySCIMUser(u *SSOUser, in scimUserIn) {
+	u.UserName, u.ExternalID, u.DisplayName, u.Title = in.UserName, in.ExternalID, in.DisplayName, in.Title
+	u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
+	u.Email, u.Department = "", ""
+	if len(in.Emails) == 1 {
+		u.Email = in.Emails[0].Value
+	}
+	if in.Enterprise != nil {
+		u.Department = in.Enterprise.Department
+	}
+	if in.Active != nil {
+		u.Status = map[bool]string{true: "ENABLED", false: "DISABLED"}[*in.Active]
+		u.SCIMActive = nil
+	}
+}
+
+// patchSCIMUser applies one replace (or add) of a user attribute.
+func patchSCIMUser(u *SSOUser, path string, value json.RawMessage) string {
+	str := func(dst *string) string {
+		if json.Unmarshal(value, dst) != nil {
+			return path + " must be a string"
+		}
+		return ""
+	}
+	switch path {
+	case "active":
 		var active bool
-		if err := json.Unmarshal(op.Value, &active); err != nil {
-			return nil, http.StatusBadRequest, "ValidationException", "active must be true or false"
+		if json.Unmarshal(value, &active) != nil {
+			return "active must be true or false"
 		}
 		u.Status = map[bool]string{true: "ENABLED", false: "DISABLED"}[active]
 		u.SCIMActive = nil
+		return ""
+	case "displayName":
+		return str(&u.DisplayName)
+	case "name.givenName":
+		return str(&u.GivenName)
+	case "name.familyName":
+		return str(&u.FamilyName)
+	case "title":
+		return str(&u.Title)
+	case "externalId":
+		return str(&u.ExternalID)
+	case "userName":
+		return str(&u.UserName)
+	case "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department":
+		return str(&u.Department)
+	case `emails[type eq "work"].value`, "emails":
+		var email string
+		if json.Unmarshal(value, &email) == nil {
+			u.Email = email
+			return ""
+		}
+		var list []struct {
+			Value string `json:"value"`
+		}
+		if json.Unmarshal(value, &list) != nil || len(list) > 1 {
+			return "Only one email is supported"
+		}
+		u.Email = ""
+		if len(list) == 1 {
+			u.Email = list[0].Value
+		}
+		return ""
 	}
-	return scimUser(u), http.StatusOK, "", ""
+	return "Unsupported attribute path " + path
 }
