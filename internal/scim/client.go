@@ -16,7 +16,10 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // PageSize is the most resources Identity Center's SCIM API returns a page.
@@ -31,8 +34,13 @@ type Client struct {
 	// retried); Backoff is the first wait, doubled each retry.
 	MaxAttempts int
 	Backoff     time.Duration
-	calls       int
+	calls       atomic.Int64
+	limiter     *rate.Limiter
 }
+
+// DefaultRate is the default limit on requests a second. AWS publishes no
+// rate for Identity Center's SCIM endpoint; 429s slow the client further.
+const DefaultRate = 20
 
 // New returns a client of the SCIM endpoint (ending in /scim/v2) with a
 // bearer token. httpClient nil means http.DefaultClient.
@@ -47,11 +55,15 @@ func New(endpoint, token string, httpClient *http.Client) (*Client, error) {
 	if httpClient == nil {
 		httpClient = http.DefaultClient
 	}
-	return &Client{base: u, token: token, http: httpClient, MaxAttempts: 6, Backoff: 500 * time.Millisecond}, nil
+	return &Client{base: u, token: token, http: httpClient, MaxAttempts: 6, Backoff: 500 * time.Millisecond,
+		limiter: rate.NewLimiter(DefaultRate, 5)}, nil
 }
 
+// SetRate sets the most requests a second (safe for concurrent use).
+func (c *Client) SetRate(perSecond float64) { c.limiter.SetLimit(rate.Limit(perSecond)) }
+
 // Calls returns how many HTTP requests the client made, retries included.
-func (c *Client) Calls() int { return c.calls }
+func (c *Client) Calls() int { return int(c.calls.Load()) }
 
 // Name is a SCIM user's name.
 type Name struct {
@@ -67,16 +79,46 @@ type Email struct {
 	Primary bool   `json:"primary,omitempty"`
 }
 
-// User is a SCIM user, as far as warden reads it.
-type User struct {
-	ID          string  `json:"id,omitempty"`
-	ExternalID  string  `json:"externalId,omitempty"`
-	UserName    string  `json:"userName"`
-	DisplayName string  `json:"displayName,omitempty"`
-	Name        *Name   `json:"name,omitempty"`
-	Emails      []Email `json:"emails,omitempty"`
-	Active      *bool   `json:"active,omitempty"`
+// EnterpriseURN is the schema of the enterprise user extension.
+const EnterpriseURN = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+// Enterprise holds the enterprise extension attributes warden writes.
+type Enterprise struct {
+	Department string `json:"department,omitempty"`
 }
+
+// User is a SCIM user.
+type User struct {
+	Schemas     []string    `json:"schemas,omitempty"`
+	ID          string      `json:"id,omitempty"`
+	ExternalID  string      `json:"externalId,omitempty"`
+	UserName    string      `json:"userName"`
+	DisplayName string      `json:"displayName,omitempty"`
+	Name        *Name       `json:"name,omitempty"`
+	Emails      []Email     `json:"emails,omitempty"`
+	Title       string      `json:"title,omitempty"`
+	Active      *bool       `json:"active,omitempty"`
+	Enterprise  *Enterprise `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
+}
+
+// Group is a SCIM group. Identity Center returns groups without members.
+type Group struct {
+	Schemas     []string `json:"schemas,omitempty"`
+	ID          string   `json:"id,omitempty"`
+	DisplayName string   `json:"displayName"`
+	ExternalID  string   `json:"externalId,omitempty"`
+}
+
+// Operation is one operation of a SCIM PATCH.
+type Operation struct {
+	Op    string `json:"op"`
+	Path  string `json:"path"`
+	Value any    `json:"value,omitempty"`
+}
+
+// MaxMemberChanges is how many member changes Identity Center accepts in
+// one group PATCH.
+const MaxMemberChanges = 100
 
 // listResponse is a SCIM ListResponse page.
 type listResponse[T any] struct {
@@ -130,6 +172,121 @@ func (c *Client) ListUsers(ctx context.Context, filter string, f func(User)) err
 	}
 }
 
+// ListGroups calls f for every group, in cursor pages of PageSize.
+func (c *Client) ListGroups(ctx context.Context, filter string, f func(Group)) error {
+	cursor := ""
+	for {
+		q := url.Values{"cursor": {cursor}, "count": {strconv.Itoa(PageSize)}}
+		if filter != "" {
+			q.Set("filter", filter)
+		}
+		var page listResponse[Group]
+		if err := c.do(ctx, http.MethodGet, "Groups", q, nil, &page); err != nil {
+			return fmt.Errorf("list SCIM groups: %w", err)
+		}
+		for _, g := range page.Resources {
+			f(g)
+		}
+		if page.NextCursor == "" || page.NextCursor == cursor {
+			return nil
+		}
+		cursor = page.NextCursor
+	}
+}
+
+// CreateUser creates a user and returns it with its id.
+func (c *Client) CreateUser(ctx context.Context, u User) (*User, error) {
+	u.Schemas = []string{"urn:ietf:params:scim:schemas:core:2.0:User"}
+	if u.Enterprise != nil {
+		u.Schemas = append(u.Schemas, EnterpriseURN)
+	}
+	body, _ := json.Marshal(u)
+	var out User
+	if err := c.do(ctx, http.MethodPost, "Users", nil, body, &out); err != nil {
+		return nil, fmt.Errorf("create SCIM user %s: %w", u.UserName, err)
+	}
+	return &out, nil
+}
+
+// PatchUser applies operations (replace of changed attributes) to a user.
+func (c *Client) PatchUser(ctx context.Context, id string, ops []Operation) error {
+	return c.patch(ctx, "Users/"+url.PathEscape(id), ops)
+}
+
+// DeleteUser deletes a user.
+func (c *Client) DeleteUser(ctx context.Context, id string) error {
+	if err := c.do(ctx, http.MethodDelete, "Users/"+url.PathEscape(id), nil, nil, nil); err != nil {
+		return fmt.Errorf("delete SCIM user %s: %w", id, err)
+	}
+	return nil
+}
+
+// CreateGroup creates an empty group and returns it with its id.
+func (c *Client) CreateGroup(ctx context.Context, g Group) (*Group, error) {
+	g.Schemas = []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}
+	body, _ := json.Marshal(g)
+	var out Group
+	if err := c.do(ctx, http.MethodPost, "Groups", nil, body, &out); err != nil {
+		return nil, fmt.Errorf("create SCIM group %s: %w", g.DisplayName, err)
+	}
+	return &out, nil
+}
+
+// ChangeMembers adds and removes group members in PATCHes of at most
+// MaxMemberChanges changes each (Identity Center refuses more, and refuses
+// replacing all members at once).
+func (c *Client) ChangeMembers(ctx context.Context, groupID string, add, remove []string) error {
+	type change struct {
+		op string
+		id string
+	}
+	var all []change
+	for _, id := range add {
+		all = append(all, change{"add", id})
+	}
+	for _, id := range remove {
+		all = append(all, change{"remove", id})
+	}
+	for start := 0; start < len(all); start += MaxMemberChanges {
+		var ops []Operation
+		var addVals, removeVals []map[string]string
+		for _, ch := range all[start:min(start+MaxMemberChanges, len(all))] {
+			if ch.op == "add" {
+				addVals = append(addVals, map[string]string{"value": ch.id})
+			} else {
+				removeVals = append(removeVals, map[string]string{"value": ch.id})
+			}
+		}
+		if len(addVals) > 0 {
+			ops = append(ops, Operation{Op: "add", Path: "members", Value: addVals})
+		}
+		if len(removeVals) > 0 {
+			ops = append(ops, Operation{Op: "remove", Path: "members", Value: removeVals})
+		}
+		if err := c.patch(ctx, "Groups/"+url.PathEscape(groupID), ops); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DeleteGroup deletes a group.
+func (c *Client) DeleteGroup(ctx context.Context, id string) error {
+	if err := c.do(ctx, http.MethodDelete, "Groups/"+url.PathEscape(id), nil, nil, nil); err != nil {
+		return fmt.Errorf("delete SCIM group %s: %w", id, err)
+	}
+	return nil
+}
+
+// patch sends a PatchOp.
+func (c *Client) patch(ctx context.Context, path string, ops []Operation) error {
+	body, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": ops})
+	if err := c.do(ctx, http.MethodPatch, path, nil, body, nil); err != nil {
+		return fmt.Errorf("patch SCIM %s: %w", path, err)
+	}
+	return nil
+}
+
 // GetUser reads one user by id.
 func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 	var u User
@@ -142,12 +299,7 @@ func (c *Client) GetUser(ctx context.Context, id string) (*User, error) {
 // SetActive sets a user's "active" flag with a PATCH replace: how Identity
 // Center's SCIM API enables and disables a user.
 func (c *Client) SetActive(ctx context.Context, id string, active bool) error {
-	body, _ := json.Marshal(map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
-		"Operations": []map[string]any{{"op": "replace", "path": "active", "value": active}}})
-	if err := c.do(ctx, http.MethodPatch, "Users/"+url.PathEscape(id), nil, body, nil); err != nil {
-		return fmt.Errorf("set SCIM user %s active=%v: %w", id, active, err)
-	}
-	return nil
+	return c.PatchUser(ctx, id, []Operation{{Op: "replace", Path: "active", Value: active}})
 }
 
 // do sends one request, retrying throttling and server errors, and decodes
@@ -182,7 +334,10 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 		if body != nil {
 			req.Header.Set("Content-Type", "application/scim+json")
 		}
-		c.calls++
+		if err := c.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		c.calls.Add(1)
 		resp, err := c.http.Do(req)
 		if err != nil {
 			if ctx.Err() != nil {
