@@ -111,6 +111,10 @@ export AWS_SECRET_ACCESS_KEY=%s
 	if creds.SessionToken != "" {
 		fmt.Fprintf(a.stdout, "export AWS_SESSION_TOKEN=%s\n", creds.SessionToken)
 	}
+	if ic := srv.IdentityCenter(); ic != nil {
+		// The emulator's own SCIM endpoint and token, for `warden scim`.
+		fmt.Fprintf(a.stdout, "export WARDEN_SCIM_ENDPOINT=%s/%s/scim/v2\nexport WARDEN_SCIM_TOKEN=%s\n", url, ic.SCIMTenant, ic.SCIMToken)
+	}
 	fmt.Fprintf(a.stdout, `export AWS_REGION=%s
 export AWS_ENDPOINT_URL=%s
 # then, in that shell: warden sync   (stop the emulator with Ctrl-C)

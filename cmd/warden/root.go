@@ -62,6 +62,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newPlanCmd(a),
 		newApplyCmd(a),
 		newAuditCmd(a),
+		newSCIMCmd(a),
 		newSetupCmd(a),
 		newConfigCmd(a),
 		newVersionCmd(a),

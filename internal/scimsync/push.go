@@ -46,6 +46,11 @@ type Options struct {
 	Concurrency int
 	// Record, when set, is told of every write (for the audit log).
 	Record func(call, target, result, detail string)
+	// Managed, when set, says which external ids this push owns: only
+	// those users may be treated as leavers (users another provisioner
+	// created keep theirs). Nil treats every user with an external id as
+	// pushed by this source.
+	Managed func(externalID string) bool
 }
 
 // Failure is one write that failed.
@@ -203,7 +208,8 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 	var leavers []*scim.User
 	for i := range current {
 		u := &current[i]
-		if u.ExternalID != "" && !keep[u.ExternalID] && (o.Leavers == Delete || u.Active == nil || *u.Active) {
+		managed := u.ExternalID != "" && (o.Managed == nil || o.Managed(u.ExternalID))
+		if managed && !keep[u.ExternalID] && (o.Leavers == Delete || u.Active == nil || *u.Active) {
 			leavers = append(leavers, u)
 		}
 	}

@@ -95,3 +95,37 @@ func (s *SQLite) DeleteDeactivation(ctx context.Context, connectionID, accountID
 	}
 	return nil
 }
+
+// PushedIDs returns the external ids warden has pushed to a SCIM endpoint:
+// the users a later push may treat as leavers.
+func (s *SQLite) PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT external_id FROM scim_pushed WHERE endpoint=?`, endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("read pushed ids from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("read pushed ids from %s: %w", s.path, err)
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// AddPushedIDs records external ids pushed to a SCIM endpoint.
+func (s *SQLite) AddPushedIDs(ctx context.Context, endpoint string, ids []string) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record pushed ids in %s: %w", s.path, err)
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO scim_pushed (endpoint, external_id) VALUES (?,?)`, endpoint, id); err != nil {
+			return fmt.Errorf("record pushed ids in %s: %w", s.path, err)
+		}
+	}
+	return tx.Commit()
+}

@@ -70,4 +70,9 @@ var migrations = []string{
 		state         TEXT NOT NULL,
 		PRIMARY KEY (connection_id, account_id, principal)
 	);`,
+	`CREATE TABLE scim_pushed (
+		endpoint    TEXT NOT NULL,
+		external_id TEXT NOT NULL,
+		PRIMARY KEY (endpoint, external_id)
+	) WITHOUT ROWID;`,
 }

@@ -1,0 +1,240 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/scim"
+	"github.com/warden-iam/warden/internal/scimsync"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// scimFlags name the SCIM endpoint and where its token is.
+type scimFlags struct {
+	endpoint  string
+	tokenEnv  string
+	tokenFile string
+}
+
+func (f *scimFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.endpoint, "endpoint", "", "Identity Center's SCIM endpoint, https://scim.<region>.amazonaws.com/<tenant>/scim/v2")
+	fl.StringVar(&f.tokenEnv, "token-env", "WARDEN_SCIM_TOKEN", "environment variable holding the SCIM access token")
+	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the SCIM access token (instead of --token-env)")
+}
+
+// client builds the SCIM client; the token is never printed.
+func (f *scimFlags) client() (*scim.Client, error) {
+	if f.endpoint == "" {
+		return nil, usageError("no --endpoint", "give the SCIM endpoint shown under Settings → Automatic provisioning in the Identity Center console")
+	}
+	token := strings.TrimSpace(os.Getenv(f.tokenEnv))
+	if f.tokenFile != "" {
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return nil, usageError(fmt.Sprintf("read --token-file: %v", err), "check the path and its permissions")
+		}
+		token = strings.TrimSpace(string(b))
+	}
+	c, err := scim.New(f.endpoint, token, nil)
+	if err != nil {
+		return nil, usageError(err.Error(), "export "+f.tokenEnv+" with the access token, or pass --token-file")
+	}
+	return c, nil
+}
+
+func newSCIMCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scim",
+		Short: "Push people and groups into IAM Identity Center through its SCIM endpoint",
+		Args:  noArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+	}
+	cmd.AddCommand(newSCIMTestCmd(a), newSCIMPushCmd(a))
+	return cmd
+}
+
+func newSCIMTestCmd(a *app) *cobra.Command {
+	f := &scimFlags{}
+	cmd := &cobra.Command{
+		Use:   "test",
+		Short: "Make one harmless authenticated SCIM call and report success or the exact problem",
+		Args:  noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			c.MaxAttempts = 1
+			ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+			defer cancel()
+			n := 0
+			start := time.Now()
+			err = c.ListUsers(ctx, `userName eq "warden-connection-test"`, func(scim.User) { n++ })
+			if err != nil {
+				return scimProblem(err)
+			}
+			fmt.Fprintf(a.stdout, "SCIM endpoint %s answered an authenticated request in %s: the token and tenant are right.\n",
+				f.endpoint, time.Since(start).Round(time.Millisecond))
+			return nil
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+// scimProblem names what a failed SCIM call says about the setup.
+func scimProblem(err error) error {
+	var se *scim.Error
+	var dnsErr *net.DNSError
+	var urlErr *url.Error
+	switch {
+	case errors.As(err, &se) && se.Status == 401:
+		return &cliError{code: exitAuth, problem: "the SCIM endpoint refused the token (401): the token is wrong or expired, or the URL's tenant id is not the token's",
+			fix: "generate a new access token under Settings → Automatic provisioning, and copy the endpoint from the same page", err: err}
+	case errors.As(err, &se) && se.Status == 403:
+		return &cliError{code: exitAuth, problem: "the SCIM endpoint denied the request (403): " + se.Detail,
+			fix: "check that automatic provisioning is enabled for this Identity Center instance", err: err}
+	case errors.As(err, &dnsErr):
+		return &cliError{code: exitError, problem: "cannot resolve the SCIM endpoint's host: " + dnsErr.Name, fix: "check the --endpoint URL (scim.<region>.amazonaws.com)", err: err}
+	case errors.As(err, &urlErr) && strings.Contains(err.Error(), "x509"):
+		return &cliError{code: exitError, problem: "TLS failed: " + err.Error(),
+			fix: "check the machine's clock and CA bundle (AWS_CA_BUNDLE, SSL_CERT_FILE) and any intercepting proxy", err: err}
+	}
+	return &cliError{code: exitError, problem: err.Error(), fix: "check --endpoint and the network", err: err}
+}
+
+func newSCIMPushCmd(a *app) *cobra.Command {
+	f := &scimFlags{}
+	var (
+		source, leavers string
+		groups, mapping []string
+		dryRun, yes     bool
+		rate            float64
+	)
+	cmd := &cobra.Command{
+		Use:   "push --source FILE",
+		Short: "Reconcile Identity Center with a source of people and groups (CSV or JSON)",
+		Long: `push reads the source (CSV with a header row, groups separated by ";"; or JSON, a list of people with
+a "groups" list), maps its fields to SCIM attributes, validates every row (duplicate user names or
+external ids, missing required names, malformed e-mails are reported with their rows before any
+write), then reads Identity Center once and writes only the differences: missing users and groups
+created, changed attributes patched, memberships added and removed (at most 100 changes a request),
+and people no longer in scope deactivated (active=false; reactivated if they return) or deleted.
+Only people this database has pushed to the endpoint before can become leavers: users created by
+hand or by another provisioner are never deactivated or deleted. A second run with no source change
+writes nothing.
+The report is printed and every write goes to the audit log.
+
+Default mapping (attribute=field): externalId=external_id, userName=user_name,
+displayName=display_name (else given and family name), name.givenName=given_name,
+name.familyName=family_name, emails=email, active=active, title=title, department=department.
+--map attribute=field changes one.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			if source == "" {
+				return usageError("no --source", "pass --source people.csv (or .json)")
+			}
+			m := scimsync.DefaultMapping()
+			for _, kv := range mapping {
+				k, v, ok := strings.Cut(kv, "=")
+				if !ok {
+					return usageError(fmt.Sprintf("--map %q is not attribute=field", kv), "write --map userName=email")
+				}
+				m[k] = v
+			}
+			src, err := scimsync.LoadSource(source)
+			if err != nil {
+				return usageError(err.Error(), "check the source file's format (see `warden scim push --help`)")
+			}
+			people, err := scimsync.Map(src, m)
+			if err != nil {
+				return usageError(err.Error(), "correct the rows named, or the --map flags")
+			}
+			c, err := f.client()
+			if err != nil {
+				return err
+			}
+			if rate > 0 {
+				c.SetRate(rate)
+			}
+			policy := scimsync.LeaverPolicy(leavers)
+			if policy == scimsync.Delete && !dryRun && !yes {
+				return usageError("--leavers delete deletes users", "check with --dry-run first, then pass --yes")
+			}
+			st, err := a.openStore(ctx, a.dbPath())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			pushed, err := st.PushedIDs(ctx, f.endpoint)
+			if err != nil {
+				return storeError(err, err.Error(), "check the database file")
+			}
+			o := scimsync.Options{Groups: groups, Leavers: policy, DryRun: dryRun, Managed: func(id string) bool { return pushed[id] },
+				Record: func(call, target, result, detail string) {
+					st.AppendAudit(ctx, store.AuditRecord{At: time.Now(), ConnectionID: a.connection, Actor: "scim:" + f.endpoint,
+						Action: "scim-push", Target: target, Call: call, Result: result, Detail: detail})
+				}}
+			rep, err := scimsync.Push(ctx, c, people, o)
+			if err != nil {
+				return scimProblem(err)
+			}
+			if !dryRun {
+				ids := make([]string, len(people))
+				for i, p := range people {
+					ids[i] = p.ExternalID
+				}
+				if err := st.AddPushedIDs(ctx, f.endpoint, ids); err != nil {
+					return storeError(err, err.Error(), "check the database file; push again to record the pushed people")
+				}
+			}
+			t := &render.Table{Title: map[bool]string{true: "SCIM push (dry run: nothing written)", false: "SCIM push"}[dryRun]}
+			for _, row := range []struct {
+				k string
+				v int
+			}{{"users created", rep.Created}, {"users updated", rep.Updated}, {"users deactivated", rep.Deactivated}, {"users deleted", rep.Deleted},
+				{"users unchanged", rep.Unchanged}, {"groups created", rep.GroupsCreated}, {"members added", rep.MembersAdded},
+				{"members removed", rep.MembersRemoved}, {"write calls", rep.Writes}, {"failed", len(rep.Failed)}} {
+				t.Add(row.k, strconv.Itoa(row.v))
+			}
+			tables := []*render.Table{t}
+			if len(rep.Failed) > 0 {
+				ft := &render.Table{Title: "Failed", Header: []string{"WHAT", "REASON"}}
+				for _, fl := range rep.Failed {
+					ft.Add(fl.What, fl.Reason)
+				}
+				tables = append(tables, ft)
+			}
+			if err := a.print(rep, tables...); err != nil {
+				return err
+			}
+			if len(rep.Failed) > 0 {
+				return &cliError{code: exitPartial, problem: fmt.Sprintf("%d write(s) failed (listed above); everything else was pushed", len(rep.Failed)),
+					fix: "correct the causes, then push again: only what is still different is written"}
+			}
+			return nil
+		},
+	}
+	f.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&source, "source", "", "the source file: .csv or .json")
+	fl.StringSliceVar(&groups, "group", nil, "push only members of these source groups (and these groups); default everyone")
+	fl.StringArrayVar(&mapping, "map", nil, "attribute=field, repeatable, over the default mapping")
+	fl.StringVar(&leavers, "leavers", "deactivate", "what happens to people no longer in scope: deactivate or delete")
+	fl.BoolVar(&dryRun, "dry-run", false, "report what would change and write nothing")
+	fl.BoolVarP(&yes, "yes", "y", false, "confirm --leavers delete")
+	fl.Float64Var(&rate, "rate", 0, "most SCIM requests a second (default 20)")
+	return cmd
+}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSCIMTestAndPush(t *testing.T) {
+	env := useFakeAWS(t, "--accounts", "1", "--users", "1", "--identity-center-users", "3")
+	endpoint := env["WARDEN_SCIM_ENDPOINT"]
+	if endpoint == "" || env["WARDEN_SCIM_TOKEN"] == "" {
+		t.Fatalf("fake-aws printed no SCIM endpoint or token: %v", env)
+	}
+	t.Setenv("WARDEN_SCIM_TOKEN", env["WARDEN_SCIM_TOKEN"])
+	db := filepath.Join(t.TempDir(), "w.db")
+
+	out, errOut, code := runIn(t, db, "scim", "test", "--endpoint", endpoint)
+	if code != 0 || !strings.Contains(out, "token and tenant are right") {
+		t.Fatalf("scim test exited %d: %s %s", code, out, errOut)
+	}
+	t.Setenv("WRONG_TOKEN", "not-the-token-123")
+	_, stderr, code := runIn(t, db, "scim", "test", "--endpoint", endpoint, "--token-env", "WRONG_TOKEN")
+	if code != exitAuth || !strings.Contains(stderr, "401") || strings.Contains(stderr, "not-the-token-123") {
+		t.Errorf("scim test with a wrong token exited %d:\n%s", code, stderr)
+	}
+
+	source := filepath.Join(t.TempDir(), "people.csv")
+	os.WriteFile(source, []byte("external_id,user_name,given_name,family_name,email,groups\n"+
+		"e1,ann@example.com,Ann,Lee,ann@example.com,eng;ops\ne2,bob@example.com,Bob,Ray,bob@example.com,eng\n"), 0o600)
+	out, errOut, code = runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source, "-o", "json")
+	var rep struct {
+		Created       int `json:"created"`
+		Deactivated   int `json:"deactivated"`
+		GroupsCreated int `json:"groups_created"`
+		Writes        int `json:"writes"`
+	}
+	// The emulator's own users came from another provisioner: not leavers.
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Created != 2 || rep.GroupsCreated != 2 || rep.Deactivated != 0 {
+		t.Fatalf("scim push exited %d (%s):\n%s", code, errOut, out)
+	}
+	out, _, code = runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source, "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Writes != 0 {
+		t.Errorf("second push exited %d:\n%s", code, out)
+	}
+	// Bob leaves the source: he was pushed from here, so he is deactivated.
+	os.WriteFile(source, []byte("external_id,user_name,given_name,family_name,email,groups\n"+
+		"e1,ann@example.com,Ann,Lee,ann@example.com,eng;ops\n"), 0o600)
+	out, _, code = runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source, "-o", "json")
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Deactivated != 1 {
+		t.Errorf("push without bob exited %d:\n%s", code, out)
+	}
+	// Bad rows are named before anything is written.
+	os.WriteFile(source, []byte("external_id,user_name,given_name,family_name\ne1,ann@example.com,,Lee\n"), 0o600)
+	_, stderr, code = runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source)
+	if code != exitUsage || !strings.Contains(stderr, "row 2") {
+		t.Errorf("a bad source exited %d:\n%s", code, stderr)
+	}
+	out, _, _ = runIn(t, db, "audit", "-o", "json")
+	if !strings.Contains(out, "scim:CreateUser") {
+		t.Errorf("the audit log lacks the SCIM writes:\n%.500s", out)
+	}
+}
