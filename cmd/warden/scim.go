@@ -118,6 +118,7 @@ func newSCIMPushCmd(a *app) *cobra.Command {
 	f := &scimFlags{}
 	var (
 		source, leavers string
+		from            scimFlags
 		groups, mapping []string
 		dryRun, yes     bool
 		rate            float64
@@ -143,9 +144,10 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			if source == "" {
-				return usageError("no --source", "pass --source people.csv (or .json)")
+			if (source == "") == (from.endpoint == "") {
+				return usageError("name one source: --source FILE, or --source-endpoint URL (another SCIM server)", "pass --source people.csv (or .json)")
 			}
+			var err error
 			m := scimsync.DefaultMapping()
 			for _, kv := range mapping {
 				k, v, ok := strings.Cut(kv, "=")
@@ -154,9 +156,19 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 				}
 				m[k] = v
 			}
-			src, err := scimsync.LoadSource(source)
-			if err != nil {
-				return usageError(err.Error(), "check the source file's format (see `warden scim push --help`)")
+			var src *scimsync.Source
+			if source != "" {
+				if src, err = scimsync.LoadSource(source); err != nil {
+					return usageError(err.Error(), "check the source file's format (see `warden scim push --help`)")
+				}
+			} else {
+				sc, err := from.client()
+				if err != nil {
+					return err
+				}
+				if src, err = scimsync.LoadSCIMSource(ctx, sc); err != nil {
+					return scimProblem(err)
+				}
 			}
 			people, err := scimsync.Map(src, m)
 			if err != nil {
@@ -230,6 +242,8 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 	f.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&source, "source", "", "the source file: .csv or .json")
+	fl.StringVar(&from.endpoint, "source-endpoint", "", "read the source from another SCIM 2.0 server instead of a file")
+	fl.StringVar(&from.tokenEnv, "source-token-env", "WARDEN_SOURCE_SCIM_TOKEN", "environment variable holding the source SCIM server's token")
 	fl.StringSliceVar(&groups, "group", nil, "push only members of these source groups (and these groups); default everyone")
 	fl.StringArrayVar(&mapping, "map", nil, "attribute=field, repeatable, over the default mapping")
 	fl.StringVar(&leavers, "leavers", "deactivate", "what happens to people no longer in scope: deactivate or delete")

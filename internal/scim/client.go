@@ -101,12 +101,19 @@ type User struct {
 	Enterprise  *Enterprise `json:"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User,omitempty"`
 }
 
-// Group is a SCIM group. Identity Center returns groups without members.
+// Group is a SCIM group. Identity Center returns groups without members;
+// other SCIM servers list them.
 type Group struct {
 	Schemas     []string `json:"schemas,omitempty"`
 	ID          string   `json:"id,omitempty"`
 	DisplayName string   `json:"displayName"`
 	ExternalID  string   `json:"externalId,omitempty"`
+	Members     []Member `json:"members,omitempty"`
+}
+
+// Member is a group member reference.
+type Member struct {
+	Value string `json:"value"`
 }
 
 // Operation is one operation of a SCIM PATCH.
@@ -206,6 +213,23 @@ func (c *Client) CreateUser(ctx context.Context, u User) (*User, error) {
 		return nil, fmt.Errorf("create SCIM user %s: %w", u.UserName, err)
 	}
 	return &out, nil
+}
+
+// ReplaceUser replaces a user's attributes (PUT).
+func (c *Client) ReplaceUser(ctx context.Context, id string, u User) (*User, error) {
+	u.Schemas = []string{"urn:ietf:params:scim:schemas:core:2.0:User"}
+	u.ID = id
+	body, _ := json.Marshal(u)
+	var out User
+	if err := c.do(ctx, http.MethodPut, "Users/"+url.PathEscape(id), nil, body, &out); err != nil {
+		return nil, fmt.Errorf("replace SCIM user %s: %w", id, err)
+	}
+	return &out, nil
+}
+
+// RenameGroup changes a group's display name.
+func (c *Client) RenameGroup(ctx context.Context, id, name string) error {
+	return c.patch(ctx, "Groups/"+url.PathEscape(id), []Operation{{Op: "replace", Path: "displayName", Value: name}})
 }
 
 // PatchUser applies operations (replace of changed attributes) to a user.

@@ -87,3 +87,54 @@ func TestNewRefusesBadInput(t *testing.T) {
 		t.Error("an empty token was accepted")
 	}
 }
+
+func TestWriteOperations(t *testing.T) {
+	srv, ic := fakeSCIM(t, awsfake.Options{})
+	c, _ := New(srv.SCIMURL(), ic.SCIMToken, nil)
+	ctx := context.Background()
+	on := true
+	u, err := c.CreateUser(ctx, User{UserName: "new@example.com", ExternalID: "x1", DisplayName: "New", Active: &on,
+		Name: &Name{GivenName: "New", FamilyName: "Person"}, Emails: []Email{{Value: "new@example.com", Primary: true}}})
+	if err != nil || u.ID == "" {
+		t.Fatalf("CreateUser: %+v, %v", u, err)
+	}
+	if _, err := c.CreateUser(ctx, User{UserName: "NEW@example.com", DisplayName: "x", Name: &Name{GivenName: "a", FamilyName: "b"}}); err == nil {
+		t.Error("a duplicate userName was accepted")
+	}
+	r, err := c.ReplaceUser(ctx, u.ID, User{UserName: "new@example.com", ExternalID: "x1", DisplayName: "Renamed", Name: &Name{GivenName: "New", FamilyName: "Person"}})
+	if err != nil || r.DisplayName != "Renamed" {
+		t.Fatalf("ReplaceUser: %+v, %v", r, err)
+	}
+	g, err := c.CreateGroup(ctx, Group{DisplayName: "writers"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.RenameGroup(ctx, g.ID, "editors"); err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for id := range ic.Users {
+		ids = append(ids, id)
+	}
+	ids = append(ids, u.ID)
+	if err := c.ChangeMembers(ctx, g.ID, ids, nil); err != nil {
+		t.Fatalf("adding %d members in batches: %v", len(ids), err)
+	}
+	members := 0
+	c.ListUsers(ctx, `groups.value eq "`+g.ID+`"`, func(User) { members++ })
+	if members != len(ids) {
+		t.Errorf("%d members, want %d", members, len(ids))
+	}
+	if got := srv.IdentityCenter().Groups[g.ID]; got.DisplayName != "editors" {
+		t.Errorf("group is %q, want the new name", got.DisplayName)
+	}
+	if err := c.DeleteUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteGroup(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Calls()["scim:PatchGroup"]; n != 1+3 {
+		t.Errorf("PATCH calls on the group = %d, want the rename and 3 batches of at most 100 for %d members", n, len(ids))
+	}
+}

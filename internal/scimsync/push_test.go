@@ -236,3 +236,29 @@ e1,cat@example.com,Cat,Sun,"two@example.com, three@example.com",g2
 		t.Errorf("%d calls were made", srv.TotalCalls())
 	}
 }
+
+// TestPushFromAnotherSCIMServer copies one Identity Center's people and
+// groups into another through their SCIM APIs.
+func TestPushFromAnotherSCIMServer(t *testing.T) {
+	srcSrv, srcClient := newTarget(t)
+	ctx := context.Background()
+	people := generate(120, 6)
+	if _, err := Push(ctx, srcClient, load(t, people), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_ = srcSrv
+	src, err := LoadSCIMSource(ctx, srcClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mapped, err := Map(src, DefaultMapping())
+	if err != nil {
+		t.Fatal(err)
+	}
+	dstSrv, dst := newTarget(t)
+	rep, err := Push(ctx, dst, mapped, Options{})
+	if err != nil || rep.Created != 120 || len(rep.Failed) != 0 {
+		t.Fatalf("push from SCIM: %+v, %v", rep, err)
+	}
+	checkTarget(t, dstSrv, people)
+}
