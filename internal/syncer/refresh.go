@@ -22,13 +22,9 @@ import (
 // accounts) are made again. It returns store.ErrNoSnapshot when there is
 // nothing to update.
 func Refresh(ctx context.Context, sess *awsapi.Session, st store.Store, connectionID, accountID string, changed []string, o collect.IAMOptions) (*model.Snapshot, error) {
-	prev, err := st.LatestSnapshot(ctx, connectionID)
+	prev, old, err := latest(ctx, st, connectionID)
 	if err != nil {
 		return nil, err
-	}
-	old, err := st.Graph(ctx, prev.ID)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %d: %w", prev.ID, err)
 	}
 	before := sess.Calls()
 	start := time.Now().UTC()
@@ -61,6 +57,19 @@ func storeRefreshed(ctx context.Context, sess *awsapi.Session, st store.Store, p
 	}
 	snap.ID = id
 	return snap, nil
+}
+
+// latest returns a connection's latest snapshot and its graph.
+func latest(ctx context.Context, st store.Store, connectionID string) (*model.Snapshot, *model.Graph, error) {
+	prev, err := st.LatestSnapshot(ctx, connectionID)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := st.Graph(ctx, prev.ID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read snapshot %d: %w", prev.ID, err)
+	}
+	return prev, g, nil
 }
 
 // inAccountIAM reports whether a resource is part of an account's own IAM,
@@ -243,13 +252,9 @@ func recountAWSManaged(g *model.Graph) {
 // roles made again. Users' SCIM status is read again when o.SCIM is set,
 // else kept from the snapshot.
 func RefreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st store.Store, connectionID string, o IdentityCenterOptions) (*model.Snapshot, error) {
-	prev, err := st.LatestSnapshot(ctx, connectionID)
+	prev, old, err := latest(ctx, st, connectionID)
 	if err != nil {
 		return nil, err
-	}
-	old, err := st.Graph(ctx, prev.ID)
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %d: %w", prev.ID, err)
 	}
 	before := sess.Calls()
 	start := time.Now().UTC()
