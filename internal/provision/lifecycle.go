@@ -31,13 +31,10 @@ func (p *Provisioner) loginProfile(ctx context.Context, user string) (has, reset
 // accessKeys lists a user's access keys.
 func (p *Provisioner) accessKeys(ctx context.Context, user string) ([]types.AccessKeyMetadata, error) {
 	var out []types.AccessKeyMetadata
-	pg := iam.NewListAccessKeysPaginator(p.IAM, &iam.ListAccessKeysInput{UserName: aws.String(user)})
-	for pg.HasMorePages() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list the access keys of %s: %w", user, err)
-		}
-		out = append(out, page.AccessKeyMetadata...)
+	err := drain(ctx, iam.NewListAccessKeysPaginator(p.IAM, &iam.ListAccessKeysInput{UserName: aws.String(user)}),
+		func(o *iam.ListAccessKeysOutput) { out = append(out, o.AccessKeyMetadata...) })
+	if err != nil {
+		return nil, fmt.Errorf("list the access keys of %s: %w", user, err)
 	}
 	return out, nil
 }

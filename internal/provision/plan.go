@@ -123,17 +123,34 @@ func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error)
 // groupsOf lists the groups a user is in.
 func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, error) {
 	var out []string
-	pg := iam.NewListGroupsForUserPaginator(p.IAM, &iam.ListGroupsForUserInput{UserName: aws.String(user)})
-	for pg.HasMorePages() {
-		page, err := pg.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("list the groups of %s: %w", user, err)
-		}
-		for _, g := range page.Groups {
-			out = append(out, aws.ToString(g.GroupName))
-		}
+	err := drain(ctx, iam.NewListGroupsForUserPaginator(p.IAM, &iam.ListGroupsForUserInput{UserName: aws.String(user)}),
+		func(o *iam.ListGroupsForUserOutput) {
+			for _, g := range o.Groups {
+				out = append(out, aws.ToString(g.GroupName))
+			}
+		})
+	if err != nil {
+		return nil, fmt.Errorf("list the groups of %s: %w", user, err)
 	}
 	return out, nil
+}
+
+// pager is an SDK paginator of IAM listings.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(ctx context.Context, optFns ...func(*iam.Options)) (O, error)
+}
+
+// drain reads every page of a paginator, handing each to add.
+func drain[O any](ctx context.Context, p pager[O], add func(O)) error {
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		add(page)
+	}
+	return nil
 }
 
 // attachedOf lists the managed policies attached to a user, group or role.
@@ -144,32 +161,18 @@ func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]stri
 			out = append(out, aws.ToString(a.PolicyArn))
 		}
 	}
+	n := aws.String(name)
 	var err error
 	switch kind {
 	case "user":
-		pg := iam.NewListAttachedUserPoliciesPaginator(p.IAM, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListAttachedUserPoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				add(page.AttachedPolicies)
-			}
-		}
+		err = drain(ctx, iam.NewListAttachedUserPoliciesPaginator(p.IAM, &iam.ListAttachedUserPoliciesInput{UserName: n}),
+			func(o *iam.ListAttachedUserPoliciesOutput) { add(o.AttachedPolicies) })
 	case "group":
-		pg := iam.NewListAttachedGroupPoliciesPaginator(p.IAM, &iam.ListAttachedGroupPoliciesInput{GroupName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListAttachedGroupPoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				add(page.AttachedPolicies)
-			}
-		}
+		err = drain(ctx, iam.NewListAttachedGroupPoliciesPaginator(p.IAM, &iam.ListAttachedGroupPoliciesInput{GroupName: n}),
+			func(o *iam.ListAttachedGroupPoliciesOutput) { add(o.AttachedPolicies) })
 	default:
-		pg := iam.NewListAttachedRolePoliciesPaginator(p.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListAttachedRolePoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				add(page.AttachedPolicies)
-			}
-		}
+		err = drain(ctx, iam.NewListAttachedRolePoliciesPaginator(p.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: n}),
+			func(o *iam.ListAttachedRolePoliciesOutput) { add(o.AttachedPolicies) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, err)
@@ -180,32 +183,18 @@ func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]stri
 // inlineOf lists the inline policy names of a user, group or role.
 func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string, error) {
 	var out []string
+	n := aws.String(name)
 	var err error
 	switch kind {
 	case "user":
-		pg := iam.NewListUserPoliciesPaginator(p.IAM, &iam.ListUserPoliciesInput{UserName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListUserPoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				out = append(out, page.PolicyNames...)
-			}
-		}
+		err = drain(ctx, iam.NewListUserPoliciesPaginator(p.IAM, &iam.ListUserPoliciesInput{UserName: n}),
+			func(o *iam.ListUserPoliciesOutput) { out = append(out, o.PolicyNames...) })
 	case "group":
-		pg := iam.NewListGroupPoliciesPaginator(p.IAM, &iam.ListGroupPoliciesInput{GroupName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListGroupPoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				out = append(out, page.PolicyNames...)
-			}
-		}
+		err = drain(ctx, iam.NewListGroupPoliciesPaginator(p.IAM, &iam.ListGroupPoliciesInput{GroupName: n}),
+			func(o *iam.ListGroupPoliciesOutput) { out = append(out, o.PolicyNames...) })
 	default:
-		pg := iam.NewListRolePoliciesPaginator(p.IAM, &iam.ListRolePoliciesInput{RoleName: aws.String(name)})
-		for pg.HasMorePages() && err == nil {
-			var page *iam.ListRolePoliciesOutput
-			if page, err = pg.NextPage(ctx); err == nil {
-				out = append(out, page.PolicyNames...)
-			}
-		}
+		err = drain(ctx, iam.NewListRolePoliciesPaginator(p.IAM, &iam.ListRolePoliciesInput{RoleName: n}),
+			func(o *iam.ListRolePoliciesOutput) { out = append(out, o.PolicyNames...) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, err)
