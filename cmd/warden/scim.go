@@ -81,6 +81,9 @@ func newSCIMTestCmd(a *app) *cobra.Command {
 			n := 0
 			start := time.Now()
 			err = c.ListUsers(ctx, `userName eq "warden-connection-test"`, func(scim.User) { n++ })
+			if skew := time.Since(c.ServerTime()); !c.ServerTime().IsZero() && (skew > 5*time.Minute || skew < -5*time.Minute) {
+				fmt.Fprintf(a.stderr, "warning: this machine's clock differs from the endpoint's by %s; fix the clock (NTP), since TLS and tokens depend on it\n", skew.Round(time.Second))
+			}
 			if err != nil {
 				return scimProblem(err)
 			}

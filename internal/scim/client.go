@@ -36,6 +36,16 @@ type Client struct {
 	Backoff     time.Duration
 	calls       atomic.Int64
 	limiter     *rate.Limiter
+	serverTime  atomic.Int64 // Unix seconds of the last answer's Date header
+}
+
+// ServerTime returns the time the endpoint's last answer was sent (its
+// Date header), zero when none was read: a clock check.
+func (c *Client) ServerTime() time.Time {
+	if s := c.serverTime.Load(); s != 0 {
+		return time.Unix(s, 0)
+	}
+	return time.Time{}
 }
 
 // DefaultRate is the default limit on requests a second. AWS publishes no
@@ -369,6 +379,9 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			}
 			last = fmt.Errorf("%s %s: %w", method, u.Path, err)
 			continue
+		}
+		if t, err := http.ParseTime(resp.Header.Get("Date")); err == nil {
+			c.serverTime.Store(t.Unix())
 		}
 		data, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
 		resp.Body.Close()
