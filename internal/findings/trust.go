@@ -81,24 +81,13 @@ func outside(te model.TrustedEntity, own string) (Reason, string) {
 // anything else, such as the unique ID IAM leaves behind when a trusted
 // principal is deleted.
 func accountOf(v string) string {
-	if isAccountID(v) {
+	if model.IsAccountID(v) {
 		return v
 	}
 	parts := strings.SplitN(v, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" && isAccountID(parts[4]) {
+	if len(parts) == 6 && parts[0] == "arn" && model.IsAccountID(parts[4]) {
 		return parts[4]
 	}
 	return ""
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}

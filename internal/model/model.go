@@ -344,6 +344,19 @@ func EntitlementID(resourceID, name string) string { return resourceID + "#" + n
 // AccountResourceID returns the resource ID of an AWS account.
 func AccountResourceID(accountID string) string { return "arn:aws:::account/" + accountID }
 
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // AccessKeyID returns the resource ID of an access key.
 func AccessKeyID(accountID, keyID string) string {
 	return "arn:aws:iam::" + accountID + ":access-key/" + keyID

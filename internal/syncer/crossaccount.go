@@ -60,7 +60,7 @@ func resolveCrossAccount(g *model.Graph) {
 // principal names, or "": an account by ID or root ARN, or a user or role
 // by ARN.
 func syncedPrincipal(value string, synced map[string]bool) string {
-	if isAccountID(value) {
+	if model.IsAccountID(value) {
 		if id := model.AccountResourceID(value); synced[id] {
 			return id
 		}
@@ -79,15 +79,3 @@ func syncedPrincipal(value string, synced map[string]bool) string {
 	return ""
 }
 
-// isAccountID reports whether s is a 12-digit AWS account ID.
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
