@@ -90,4 +90,3 @@ func accountOf(v string) string {
 	}
 	return ""
 }
-

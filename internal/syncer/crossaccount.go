@@ -78,4 +78,3 @@ func syncedPrincipal(value string, synced map[string]bool) string {
 	}
 	return ""
 }
-
