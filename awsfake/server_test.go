@@ -17,15 +17,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+
+	"github.com/warden-iam/warden/internal/awsapi"
 )
 
 // sdkConfig builds an SDK config for the emulator with the SDK's standard
-// retryer, as users have it. A plain SDK client sometimes fails to read a
-// large response with "use of closed network connection": the SDK closes the
-// request body while net/http still reads it (aws/aws-sdk-go-v2#1825;
-// warden's own sessions avoid it, see internal/awsapi/httpclient.go). The
-// SDK retries that as a transport error; API errors that are not retryable
-// still arrive on the first attempt.
+// retryer, as users have it, and request bodies buffered: a plain SDK client
+// sometimes fails to read a large response with "use of closed network
+// connection", because the SDK closes the request body while net/http still
+// reads it (aws/aws-sdk-go-v2#1825; see internal/awsapi/httpclient.go).
 func sdkConfig(srv *Server, c Credentials) aws.Config {
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
@@ -37,6 +37,7 @@ func sdkConfig(srv *Server, c Credentials) aws.Config {
 	if err != nil {
 		panic(err)
 	}
+	cfg.HTTPClient = awsapi.BufferedBodyClient(cfg.HTTPClient)
 	return cfg
 }
 

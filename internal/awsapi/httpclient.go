@@ -27,6 +27,12 @@ type bufferedBodyClient struct {
 	next aws.HTTPClient
 }
 
+// BufferedBodyClient wraps an SDK HTTP client so it sends request bodies
+// buffered (see bufferedBodyClient): what any SDK configuration talking to
+// awsfake or AWS under load should use. Sessions of this package use it
+// already.
+func BufferedBodyClient(next aws.HTTPClient) aws.HTTPClient { return bufferedBodyClient{next: next} }
+
 // Do implements aws.HTTPClient.
 func (c bufferedBodyClient) Do(r *http.Request) (*http.Response, error) {
 	if r.Body != nil && r.Body != http.NoBody {
