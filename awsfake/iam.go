@@ -102,19 +102,11 @@ type xmlPolicyVersion struct {
 	CreateDate       string `xml:"CreateDate"`
 }
 
+// xmlPolicyDetail is a policy as GetAccountAuthorizationDetails lists it:
+// the fields of ListPolicies and its versions.
 type xmlPolicyDetail struct {
-	PolicyName                    string             `xml:"PolicyName"`
-	PolicyID                      string             `xml:"PolicyId"`
-	Arn                           string             `xml:"Arn"`
-	Path                          string             `xml:"Path"`
-	DefaultVersionID              string             `xml:"DefaultVersionId"`
-	AttachmentCount               int                `xml:"AttachmentCount"`
-	PermissionsBoundaryUsageCount int                `xml:"PermissionsBoundaryUsageCount"`
-	IsAttachable                  bool               `xml:"IsAttachable"`
-	Description                   string             `xml:"Description,omitempty"`
-	CreateDate                    string             `xml:"CreateDate"`
-	UpdateDate                    string             `xml:"UpdateDate"`
-	PolicyVersionList             []xmlPolicyVersion `xml:"PolicyVersionList>member"`
+	xmlPolicy
+	PolicyVersionList []xmlPolicyVersion `xml:"PolicyVersionList>member"`
 }
 
 type gaadResult struct {
@@ -255,9 +247,7 @@ func (s *Server) getAccountAuthorizationDetails(a *Account, r *request) (any, *a
 	}
 	for _, p := range policies {
 		items = append(items, func(res *gaadResult) {
-			d := xmlPolicyDetail{PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
-				AttachmentCount: attach[p.ARN], PermissionsBoundaryUsageCount: bound[p.ARN], IsAttachable: p.IsAttachable,
-				Description: p.Description, CreateDate: awsTime(p.CreatedAt), UpdateDate: awsTime(p.UpdatedAt)}
+			d := xmlPolicyDetail{xmlPolicy: policyXML(p, attach, bound)}
 			for _, v := range p.Versions {
 				d.PolicyVersionList = append(d.PolicyVersionList, xmlPolicyVersion{Document: encodeDocument(v.Document), VersionID: v.ID,
 					IsDefaultVersion: v.ID == p.DefaultVersionID, CreateDate: awsTime(v.CreatedAt)})

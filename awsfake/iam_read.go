@@ -101,8 +101,9 @@ func xmlGroupOf(g *Group) xmlGroup {
 	return xmlGroup{Path: g.Path, GroupName: g.Name, GroupID: g.ID, Arn: g.ARN, CreateDate: awsTime(g.CreatedAt)}
 }
 
-func (s *Server) xmlPolicyOf(a *Account, p *ManagedPolicy) xmlPolicy {
-	attach, bound := policyUsage(a)
+// policyXML is a managed policy as IAM lists it, with its attachment and
+// boundary counts from policyUsage.
+func policyXML(p *ManagedPolicy, attach, bound map[string]int) xmlPolicy {
 	return xmlPolicy{PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
 		AttachmentCount: attach[p.ARN], PermissionsBoundaryUsageCount: bound[p.ARN], IsAttachable: p.IsAttachable,
 		Description: p.Description, CreateDate: awsTime(p.CreatedAt), UpdateDate: awsTime(p.UpdatedAt)}
@@ -235,17 +236,17 @@ func (s *Server) iamReadAction(a *Account, r *request) (res any, apiErr *apiErro
 		}
 		res, apiErr = paged(r, toAny(withPrefix(items, prefix, func(x xmlRole) string { return x.Path })), "Roles")
 	case "ListPolicies":
-		attach, _ := policyUsage(a)
+		attach, bound := policyUsage(a)
 		var items []xmlPolicy
 		scope := r.get("Scope")
 		if scope == "" || scope == "All" || scope == "AWS" {
 			for _, arn := range sortedKeys(s.awsManaged) {
-				items = append(items, s.xmlPolicyOf(a, s.awsManaged[arn]))
+				items = append(items, policyXML(s.awsManaged[arn], attach, bound))
 			}
 		}
 		if scope == "" || scope == "All" || scope == "Local" {
 			for _, arn := range sortedKeys(a.IAM.Policies) {
-				items = append(items, s.xmlPolicyOf(a, a.IAM.Policies[arn]))
+				items = append(items, policyXML(a.IAM.Policies[arn], attach, bound))
 			}
 		}
 		if r.get("OnlyAttached") == "true" {
@@ -305,7 +306,8 @@ func (s *Server) iamReadAction(a *Account, r *request) (res any, apiErr *apiErro
 	case "GetPolicy":
 		var p *ManagedPolicy
 		if p, apiErr = s.policyOf(a, r.get("PolicyArn")); apiErr == nil {
-			res = fields{field("Policy", s.xmlPolicyOf(a, p))}
+			attach, bound := policyUsage(a)
+			res = fields{field("Policy", policyXML(p, attach, bound))}
 		}
 	case "GetPolicyVersion":
 		var p *ManagedPolicy

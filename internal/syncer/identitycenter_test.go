@@ -19,15 +19,7 @@ import (
 func expectedIdentityCenter(t testing.TB, ic *awsfake.IdentityCenter, withSCIM bool) model.Graph {
 	t.Helper()
 	g := model.Graph{}
-	ents := map[string]bool{}
-	ent := func(res, name string) string {
-		id := model.EntitlementID(res, name)
-		if !ents[id] {
-			ents[id] = true
-			g.Entitlements = append(g.Entitlements, model.Entitlement{ID: id, ResourceID: res, Name: name})
-		}
-		return id
-	}
+	ent := (&expect{t: t, g: &g, ents: map[string]bool{}}).entitlement
 	for _, u := range ic.Users {
 		attrs := &model.SSOUserAttrs{UserID: u.ID, IdentityStoreID: ic.IdentityStoreID, DisplayName: u.DisplayName,
 			GivenName: u.GivenName, FamilyName: u.FamilyName, Emails: []string{u.Email}, Status: u.Status}

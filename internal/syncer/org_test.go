@@ -64,18 +64,9 @@ func expectedOrgGraph(t testing.TB, truth *awsfake.OrgTruth, read map[string]boo
 	o := truth.Organization
 	var graphs []model.Graph
 	orgG := &model.Graph{}
-	ents := map[string]bool{}
-	entitlement := func(resourceID, name string) string {
-		id := model.EntitlementID(resourceID, name)
-		if !ents[id] {
-			ents[id] = true
-			orgG.Entitlements = append(orgG.Entitlements, model.Entitlement{ID: id, ResourceID: resourceID, Name: name})
-		}
-		return id
-	}
-	grant := func(principal, ent string) {
-		orgG.Grants = append(orgG.Grants, model.Grant{PrincipalID: principal, EntitlementID: ent, Provenance: model.ViaDirect})
-	}
+	ex := &expect{t: t, g: orgG, ents: map[string]bool{}}
+	entitlement := ex.entitlement
+	grant := func(principal, ent string) { ex.grant(principal, ent, model.ViaDirect, "") }
 	mgmt := o.ManagementAccountID
 	orgG.Resources = append(orgG.Resources, model.Resource{ID: o.ARN, Type: model.TypeOrganization, AccountID: mgmt, Name: o.ID, ARN: o.ARN,
 		Organization: &model.OrganizationAttrs{ManagementAccountID: mgmt, ManagementAccountEmail: o.ManagementAccountEmail, FeatureSet: o.FeatureSet}})

@@ -204,12 +204,15 @@ func (e *expect) resourceOnce(r model.Resource) {
 	}
 }
 
-func (e *expect) entitlement(resourceID, name string) {
+// entitlement adds the named entitlement of a resource once and returns
+// its ID.
+func (e *expect) entitlement(resourceID, name string) string {
 	id := model.EntitlementID(resourceID, name)
 	if !e.ents[id] {
 		e.ents[id] = true
 		e.g.Entitlements = append(e.g.Entitlements, model.Entitlement{ID: id, ResourceID: resourceID, Name: name})
 	}
+	return id
 }
 
 func (e *expect) grant(principal, ent string, via model.Provenance, viaID string) {
