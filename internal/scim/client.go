@@ -53,18 +53,39 @@ func (c *Client) ServerTime() time.Time {
 const DefaultRate = 20
 
 // New returns a client of the SCIM endpoint (ending in /scim/v2) with a
-// bearer token. httpClient nil means http.DefaultClient.
+// bearer token. httpClient nil means a default one. The endpoint must pass
+// EndpointProblem: https, or http only to a loopback host.
 func New(endpoint, token string, httpClient *http.Client) (*Client, error) {
+	if msg := EndpointProblem(endpoint); msg != "" {
+		return nil, errors.New("SCIM endpoint " + msg)
+	}
 	u, err := url.Parse(strings.TrimSuffix(endpoint, "/"))
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("SCIM endpoint %q is not a URL: use the endpoint Identity Center shows under Automatic provisioning, https://scim.<region>.amazonaws.com/<tenant>/scim/v2", endpoint)
+	if err != nil {
+		return nil, fmt.Errorf("SCIM endpoint: %w", err)
 	}
 	if token == "" {
 		return nil, errors.New("no SCIM bearer token: set the environment variable or file named by identity_center.scim.token_env or token_file")
 	}
 	if httpClient == nil {
-		httpClient = http.DefaultClient
+		httpClient = &http.Client{}
 	}
+	// A redirect must not carry the token anywhere the endpoint itself
+	// could not be: refuse one to plain http off this machine.
+	hc := *httpClient
+	next := hc.CheckRedirect
+	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if msg := CleartextProblem(req.URL.String()); msg != "" {
+			return errors.New("refused a redirect: " + msg)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 10 {
+			return errors.New("stopped after 10 redirects")
+		}
+		return nil
+	}
+	httpClient = &hc
 	return &Client{base: u, token: token, http: httpClient, MaxAttempts: 6, Backoff: 500 * time.Millisecond,
 		limiter: rate.NewLimiter(DefaultRate, 5)}, nil
 }
