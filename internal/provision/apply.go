@@ -53,6 +53,12 @@ type Provisioner struct {
 	DeleteBackoff  time.Duration
 	// Now is the clock of audit records; nil means time.Now.
 	Now func() time.Time
+	// Org, when set, checks that an assignment's account is in the
+	// organization before anything is written.
+	Org OrgAccounts
+
+	// pend is the state of the planning run under way (see PlanAll).
+	pend *pending
 }
 
 // Secret is a value warden generated (a console password), returned once

@@ -24,6 +24,9 @@ type Step struct {
 	Call   string            `json:"call"`   // "iam:DeleteLoginProfile"
 	Params map[string]string `json:"params"` // the call's inputs; never a secret
 	run    func(ctx context.Context, p *Provisioner, res *Result) (any, error)
+	// document is the policy document a Put*Policy call writes, which
+	// Params only summarises.
+	document string
 }
 
 // String shows the call and its inputs, for a plan's listing.
@@ -63,8 +66,17 @@ type Deactivation struct {
 }
 
 // Plan reads the live state the action depends on and returns the ordered
-// calls that would carry it out.
+// calls that would carry it out (PlanAll of one action).
 func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
+	plans, err := p.PlanAll(ctx, []Action{a})
+	if err != nil {
+		return nil, err
+	}
+	return plans[0], nil
+}
+
+// plan plans one action of a planning run.
+func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,8 +84,9 @@ func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
 	if a.Kind.IdentityCenter() {
 		pl.Target = a.Target()
 	}
-	var err error
+	err := p.checkReferences(ctx, a)
 	switch {
+	case err != nil:
 	case a.Kind.IdentityCenter():
 		err = p.planIdentityCenter(ctx, pl)
 	case a.Kind == CreateUser:
@@ -110,6 +123,9 @@ func notFound(err error) bool {
 
 // userExists reads whether the user exists.
 func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
+	if st := p.pend.lookup("user", user); st != nil && st.exists != nil {
+		return *st.exists, nil
+	}
 	_, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
 	switch {
 	case notFound(err):
@@ -122,6 +138,10 @@ func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error)
 
 // groupsOf lists the groups a user is in.
 func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, error) {
+	st := p.pend.lookup("user", user)
+	if st != nil && st.created {
+		return merge(nil, st.groups), nil
+	}
 	var out []string
 	err := drain(ctx, iam.NewListGroupsForUserPaginator(p.IAM, &iam.ListGroupsForUserInput{UserName: aws.String(user)}),
 		func(o *iam.ListGroupsForUserOutput) {
@@ -130,7 +150,10 @@ func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, erro
 			}
 		})
 	if err != nil {
-		return nil, fmt.Errorf("list the groups of %s: %w", user, err)
+		return nil, fmt.Errorf("list the groups of %s: %w", user, noSuchPrincipal(err, "user", user, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, st.groups)
 	}
 	return out, nil
 }
@@ -155,6 +178,10 @@ func drain[O any](ctx context.Context, p pager[O], add func(O)) error {
 
 // attachedOf lists the managed policies attached to a user, group or role.
 func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]string, error) {
+	st := p.pend.lookup(kind, name)
+	if st != nil && st.created {
+		return merge(nil, st.attached), nil
+	}
 	var out []string
 	add := func(list []types.AttachedPolicy) {
 		for _, a := range list {
@@ -175,14 +202,21 @@ func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]stri
 			func(o *iam.ListAttachedRolePoliciesOutput) { add(o.AttachedPolicies) })
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, noSuchPrincipal(err, kind, name, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, st.attached)
 	}
 	return out, nil
 }
 
 // inlineOf lists the inline policy names of a user, group or role.
 func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string, error) {
+	st := p.pend.lookup(kind, name)
 	var out []string
+	if st != nil && st.created {
+		return merge(nil, inlineDelta(st.inline)), nil
+	}
 	n := aws.String(name)
 	var err error
 	switch kind {
@@ -197,7 +231,10 @@ func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string
 			func(o *iam.ListRolePoliciesOutput) { out = append(out, o.PolicyNames...) })
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, noSuchPrincipal(err, kind, name, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, inlineDelta(st.inline))
 	}
 	return out, nil
 }
@@ -409,6 +446,7 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 		}
 	}
 	params["PolicyDocument"] = fmt.Sprintf("(%d characters)", len(a.Document))
+	defer func() { pl.Steps[len(pl.Steps)-1].document = a.Document }()
 	pl.add("iam:Put"+callPrefix(kind)+"Policy", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 		doc := aws.String(a.Document)
 		switch kind {
@@ -424,6 +462,9 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 
 // inlineDocument reads an inline policy's document, decoded.
 func (p *Provisioner) inlineDocument(ctx context.Context, kind, name, policy string) (string, error) {
+	if st := p.pend.lookup(kind, name); st != nil && st.inline[policy] != "" {
+		return st.inline[policy], nil
+	}
 	var doc *string
 	var err error
 	switch kind {

@@ -92,6 +92,8 @@ var Actions = map[Feature][]string{
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
+		"iam:GetGroup",  // a group an action names must exist before any write
+		"iam:GetPolicy", // so must a managed policy
 		"iam:CreateUser",
 		"iam:TagUser", // implied: CreateUser with tags is authorized as iam:TagUser too
 		"iam:DeleteUser",
@@ -155,6 +157,7 @@ var Actions = map[Feature][]string{
 		"sso:DeleteAccountAssignment",
 		"sso:DescribeAccountAssignmentCreationStatus",
 		"sso:DescribeAccountAssignmentDeletionStatus",
+		"organizations:DescribeAccount", // an assignment's account must be in the organization
 	},
 }
 

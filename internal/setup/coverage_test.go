@@ -210,7 +210,7 @@ func identityCenterProvisioning(t *testing.T) map[string]int64 {
 		t.Fatal(err)
 	}
 	ic.Poll = 2 * time.Millisecond
-	p := &provision.Provisioner{AccountID: "111111111111", IC: ic}
+	p := &provision.Provisioner{AccountID: "111111111111", IC: ic, Org: sess.Organizations()}
 	acct := truth.Members[0].ID
 	for _, a := range []provision.Action{
 		{Kind: provision.CreateSSOUser, User: "u@example.com", DisplayName: "U", GivenName: "U", FamilyName: "V"},
