@@ -3,7 +3,12 @@
 //
 // It speaks IAM and STS over the query protocol with XML responses and AWS's
 // error XML, and AWS Organizations, the Identity Store and SSO Admin over
-// JSON 1.1 (X-Amz-Target, {"__type", "message"} errors). It holds several
+// JSON 1.1 (X-Amz-Target, {"__type", "message"} errors). It authenticates
+// every call as AWS does: the access key must be one it issued, temporary
+// credentials must send their session token, and the SigV4 signature is
+// recomputed with the SDK's own signer, so a wrong secret answers
+// SignatureDoesNotMatch (InvalidSignatureException over JSON) and an unknown
+// key InvalidClientTokenId (UnrecognizedClientException). It holds several
 // accounts at once (each set of credentials maps to one account); an
 // organization over them whose listings page 20 at a time and may come
 // back empty with a NextToken (Options.OrgEmptyPages); sts:AssumeRole that

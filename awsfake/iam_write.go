@@ -365,7 +365,7 @@ func (s *Server) accessKeyWrite(a *Account, r *request) (any, *apiError) {
 		k := &AccessKey{ID: fmt.Sprintf("AKIAFAKEW%011d", s.nextID), Secret: fmt.Sprintf("fake-new-secret-%024d", s.nextID), Status: "Active",
 			CreatedAt: s.now(), LastUsedService: "N/A", LastUsedRegion: "N/A"}
 		u.AccessKeys = append(u.AccessKeys, k)
-		s.keys[k.ID] = caller{account: a.ID, arn: u.ARN, userID: u.ID}
+		s.keys[k.ID] = caller{account: a.ID, arn: u.ARN, userID: u.ID, secret: k.Secret}
 		return fields{field("AccessKey", struct {
 			UserName        string `xml:"UserName"`
 			AccessKeyID     string `xml:"AccessKeyId"`

@@ -107,12 +107,15 @@ func (s *Server) assumeRole(r *request) (any, *apiError) {
 	keyID := fmt.Sprintf("ASIAFAKE%012d", s.nextID)
 	assumed := "arn:aws:sts::" + acct.ID + ":assumed-role/" + role.Name + "/" + session
 	expires := s.now().Add(duration)
-	s.keys[keyID] = caller{account: acct.ID, arn: assumed, userID: role.ID + ":" + session, roleARN: role.ARN, expires: expires}
+	secret := fmt.Sprintf("fake-temporary-secret-%024d", s.nextID)
+	token := "fake-session-token-" + strings.Repeat("x", 16) + strconv.FormatInt(s.nextID, 10)
+	s.keys[keyID] = caller{account: acct.ID, arn: assumed, userID: role.ID + ":" + session, roleARN: role.ARN, expires: expires,
+		secret: secret, sessionToken: token}
 
 	var out assumeRoleResult
 	out.Credentials.AccessKeyID = keyID
-	out.Credentials.SecretAccessKey = fmt.Sprintf("fake-temporary-secret-%024d", s.nextID)
-	out.Credentials.SessionToken = "fake-session-token-" + strings.Repeat("x", 16) + strconv.FormatInt(s.nextID, 10)
+	out.Credentials.SecretAccessKey = secret
+	out.Credentials.SessionToken = token
 	out.Credentials.Expiration = awsTime(expires)
 	out.AssumedRoleUser.AssumedRoleID = role.ID + ":" + session
 	out.AssumedRoleUser.Arn = assumed
