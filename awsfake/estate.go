@@ -83,7 +83,7 @@ func (e Estate) Build() *Account {
 			Description: "Access for " + teams[i%len(teams)] + " workloads", CreatedAt: created, IsAttachable: true}
 		versions := 1 + rng.Intn(4)
 		for v := 1; v <= versions; v++ {
-			doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Rev%dÄccess","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::%s-bucket-%d/*","Condition":{"StringEquals":{"aws:RequestTag/team":"%s team"}}}]}`, v, teams[i%len(teams)], v, teams[i%len(teams)])
+			doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Rev%dAccess","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::%s-bucket-%d/*","Condition":{"StringEquals":{"aws:RequestTag/team":"%s team Ä"}}}]}`, v, teams[i%len(teams)], v, teams[i%len(teams)])
 			p.Versions = append(p.Versions, &PolicyVersion{ID: fmt.Sprintf("v%d", v), Document: doc, CreatedAt: created.Add(time.Duration(v) * time.Hour)})
 		}
 		p.DefaultVersionID = p.Versions[rng.Intn(versions)].ID
@@ -119,7 +119,7 @@ func (e Estate) Build() *Account {
 	inline := func(kind string, i int) map[string]string {
 		m := map[string]string{}
 		if rng.Intn(4) == 0 {
-			m[fmt.Sprintf("%s-inline-%d", kind, i)] = fmt.Sprintf(`{"Version":"2012-10-17","Statement":{"Sid":"Inline %s %d","Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:%s:table/orders & \"returns\""}}`, kind, i, acct)
+			m[fmt.Sprintf("%s-inline-%d", kind, i)] = fmt.Sprintf(`{"Version":"2012-10-17","Statement":{"Sid":"Inline%s%d","Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:%s:table/orders & \"returns\""}}`, kind, i, acct)
 		}
 		return m
 	}

@@ -1,7 +1,6 @@
 package awsfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -283,7 +282,7 @@ func (s *Server) inlinePolicy(a *Account, r *request) (any, *apiError) {
 		return fields{}, nil
 	}
 	doc := r.get("PolicyDocument")
-	if e := checkPolicyDocument(doc); e != nil {
+	if e := checkIAMPolicyDocument(doc, "policyDocument", identityPolicy); e != nil {
 		return nil, e
 	}
 	total := nonSpace(doc)
@@ -297,19 +296,6 @@ func (s *Server) inlinePolicy(a *Account, r *request) (any, *apiError) {
 	}
 	inline[policy] = doc
 	return fields{}, nil
-}
-
-// checkPolicyDocument refuses what IAM calls a MalformedPolicyDocument: not
-// JSON, or without a Statement.
-func checkPolicyDocument(doc string) *apiError {
-	var d map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: "Syntax errors in policy."}
-	}
-	if _, ok := d["Statement"]; !ok {
-		return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: "Policy document should not specify a principal and must contain a Statement."}
-	}
-	return nil
 }
 
 // nonSpace counts the characters IAM's size quotas count.
