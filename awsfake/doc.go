@@ -25,6 +25,14 @@
 //	creds := srv.AddAccount(truth)
 //	// point the SDK at srv.URL() with creds
 //
+// An account can also start empty (NewAccount) and be built through the
+// API with the calls the AWS CLI, boto3 or Terraform make: IAM's users,
+// groups, roles, managed policies and their versions, attachments, inline
+// policies, login profiles, access keys, virtual MFA devices, tags and
+// instance profiles, each action with IAM's validation and errors, served
+// by its own handler in an action table (iamHandlers). Policy documents are
+// checked against IAM's grammar (MalformedPolicyDocument).
+//
 // OrgEstate does the same for a whole organization: OUs, SCPs, member
 // accounts with their IAM and the role to assume into them
 // (OrgTruth.Install returns the management account's credentials).

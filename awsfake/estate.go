@@ -21,6 +21,9 @@ type Estate struct {
 	Now       time.Time // reference clock for every date; default 2026-11-01T00:00:00Z
 }
 
+// defaultEstateNow is an Estate's reference clock when it sets none.
+var defaultEstateNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
 var (
 	firstNames = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "wendy", "zoe"}
 	lastNames  = []string{"smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "moore", "taylor", "thomas", "white", "harris", "martin", "clark", "lewis"}
@@ -50,14 +53,15 @@ func (e Estate) Build() *Account {
 		e.AccountID = "123456789012"
 	}
 	if e.Now.IsZero() {
-		e.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		e.Now = defaultEstateNow
 	}
 	rng := rand.New(rand.NewSource(e.Seed))
 	now := e.Now
 	acct := e.AccountID
 	a := &Account{ID: acct, Alias: e.Alias, CreatedAt: now.AddDate(-5, 0, 0), IAM: &IAM{
 		Users: map[string]*User{}, Groups: map[string]*Group{}, Roles: map[string]*Role{}, Policies: map[string]*ManagedPolicy{},
-		Root: RootUser{MFAActive: rng.Intn(4) != 0, CreatedAt: now.AddDate(-5, 0, 0), AccessKey1Active: rng.Intn(10) == 0},
+		InstanceProfiles: map[string]*InstanceProfile{},
+		Root:             RootUser{MFAActive: rng.Intn(4) != 0, CreatedAt: now.AddDate(-5, 0, 0), AccessKey1Active: rng.Intn(10) == 0},
 	}}
 	if rng.Intn(2) == 0 {
 		t := ago(now, rng, 200)

@@ -177,7 +177,12 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 func (s *Server) AddAccount(a *Account) Credentials {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[a.ID] = a.Clone()
+	c := a.Clone()
+	if c.IAM == nil {
+		c.IAM = &IAM{}
+	}
+	c.IAM.fill()
+	s.accounts[a.ID] = c
 	s.nextID++
 	id := fmt.Sprintf("AKIAFAKE%012d", s.nextID)
 	secret := fmt.Sprintf("fake-secret-%032d", s.nextID)
