@@ -126,11 +126,12 @@ func (s *Server) authenticateRequest(r *http.Request) (authenticated, *apiError)
 
 	s.mu.Lock()
 	c, known := s.keys[auth.keyID]
+	inactive := known && s.keyInactive(c, auth.keyID)
 	now := s.now()
 	s.mu.Unlock()
-	if !known || r.Header.Get("X-Amz-Security-Token") != c.sessionToken {
-		// AWS answers the same for an unknown key and for a session token
-		// that is not the one issued with the key.
+	if !known || inactive || r.Header.Get("X-Amz-Security-Token") != c.sessionToken {
+		// AWS answers the same for an unknown key, an inactive one, and a
+		// session token that is not the one issued with the key.
 		return out, errInvalidClientTokenID()
 	}
 	if e := verifySignature(r, body, auth, c); e != nil {
@@ -143,6 +144,26 @@ func (s *Server) authenticateRequest(r *http.Request) (authenticated, *apiError)
 	}
 	out.caller = c
 	return out, nil
+}
+
+// keyInactive reports whether keyID is an access key of an IAM user of the
+// emulated state whose status is Inactive (UpdateAccessKey). The caller
+// holds s.mu.
+func (s *Server) keyInactive(c caller, keyID string) bool {
+	a := s.accounts[c.account]
+	if a == nil || a.IAM == nil || !strings.Contains(c.arn, ":user/") {
+		return false
+	}
+	u := a.IAM.Users[c.arn[strings.LastIndexByte(c.arn, '/')+1:]]
+	if u == nil {
+		return false
+	}
+	for _, k := range u.AccessKeys {
+		if k.ID == keyID {
+			return k.Status == "Inactive"
+		}
+	}
+	return false
 }
 
 // verifySignature signs a copy of r with the caller's secret, as the SDK

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -150,6 +151,21 @@ func TestSignaturesAreVerifiedThroughSDK(t *testing.T) {
 	own.SecretAccessKey = good.SecretAccessKey
 	if err := cases[1].call(own); apiCode(err) != "SignatureDoesNotMatch" {
 		t.Errorf("a created access key with another secret: err = %v, want SignatureDoesNotMatch", err)
+	}
+	// An inactive key is refused as an unknown one is, and works again
+	// once active.
+	own.SecretAccessKey = *key.AccessKey.SecretAccessKey
+	for _, st := range []types.StatusType{types.StatusTypeInactive, types.StatusTypeActive} {
+		if _, err := admin.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("signer"), AccessKeyId: key.AccessKey.AccessKeyId, Status: st}); err != nil {
+			t.Fatal(err)
+		}
+		want := ""
+		if st == types.StatusTypeInactive {
+			want = "InvalidClientTokenId"
+		}
+		if err := cases[1].call(own); apiCode(err) != want {
+			t.Errorf("a key whose status is %s: err = %v, want %q", st, err, want)
+		}
 	}
 }
 
