@@ -28,15 +28,23 @@ type assumeRoleResult struct {
 	} `xml:"AssumedRoleUser"`
 }
 
+// stsHandlers is STS's action table, one handler per action.
+var stsHandlers = map[string]func(*Server, *request) (any, *apiError){
+	"GetCallerIdentity": (*Server).getCallerIdentity,
+	"AssumeRole":        (*Server).assumeRole,
+}
+
 // stsAction serves one STS query-protocol action.
 func (s *Server) stsAction(r *request) (any, *apiError) {
-	switch r.action {
-	case "GetCallerIdentity":
-		return &getCallerIdentityResult{Arn: r.caller.arn, UserID: r.caller.userID, Account: r.caller.account}, nil
-	case "AssumeRole":
-		return s.assumeRole(r)
+	h, ok := stsHandlers[r.action]
+	if !ok {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2011-06-15"}
 	}
-	return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2011-06-15"}
+	return h(s, r)
+}
+
+func (s *Server) getCallerIdentity(r *request) (any, *apiError) {
+	return &getCallerIdentityResult{Arn: r.caller.arn, UserID: r.caller.userID, Account: r.caller.account}, nil
 }
 
 var (
