@@ -13,7 +13,7 @@ type iamHandler func(s *Server, a *Account, r *request) (any, *apiError)
 // iamHandlers is IAM's action table: one handler per action, as pstest has
 // a method per RPC. Each file adds its own actions' table here.
 var iamHandlers = mergeHandlers(iamReportHandlers, iamReadHandlers, iamWriteHandlers, iamPolicyHandlers, iamRoleHandlers,
-	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers)
+	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers, iamUpdateHandlers)
 
 // iamReportHandlers serve the whole-account reads a sync makes.
 var iamReportHandlers = map[string]iamHandler{

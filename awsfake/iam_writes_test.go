@@ -381,3 +381,48 @@ func TestEveryIAMActionHasAHandler(t *testing.T) {
 		t.Errorf("an action awsfake does not serve: err = %v, want InvalidAction", err)
 	}
 }
+
+// TestUpdateUserAndBoundaries: a user moved and renamed keeps its groups
+// and keys under its new ARN; boundaries are set, changed and removed.
+func TestUpdateUserAndBoundaries(t *testing.T) {
+	defer failOnMust(t)
+	srv, c := emptyAccount(t)
+	ctx := context.Background()
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("k3")}))
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("g"), UserName: aws.String("k3")}))
+	key := must(c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("k3")})).AccessKey
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("other")}))
+	if _, err := c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("k3"), NewUserName: aws.String("OTHER")}); apiCode(err) != "EntityAlreadyExists" {
+		t.Errorf("rename onto another user: err = %v, want EntityAlreadyExists", err)
+	}
+	must(c.UpdateUser(ctx, &iam.UpdateUserInput{UserName: aws.String("k3"), NewPath: aws.String("/other/"), NewUserName: aws.String("k4")}))
+	u := must(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("k4")})).User
+	if *u.Arn != "arn:aws:iam::210987654321:user/other/k4" {
+		t.Errorf("renamed user ARN = %s", *u.Arn)
+	}
+	if g := must(c.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String("g")})); len(g.Users) != 1 || *g.Users[0].UserName != "k4" {
+		t.Errorf("group members after rename = %+v", g.Users)
+	}
+	own := iamClient(srv, Credentials{AccessKeyID: *key.AccessKeyId, SecretAccessKey: *key.SecretAccessKey})
+	if keys := must(own.ListAccessKeys(ctx, &iam.ListAccessKeysInput{})); len(keys.AccessKeyMetadata) != 1 || *keys.AccessKeyMetadata[0].UserName != "k4" {
+		t.Errorf("the renamed user's own key lists %+v", keys.AccessKeyMetadata)
+	}
+
+	if _, err := c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("k4"), PermissionsBoundary: aws.String("arn:aws:iam::210987654321:policy/none")}); apiCode(err) != "NoSuchEntity" {
+		t.Errorf("boundary of an unknown policy: err = %v, want NoSuchEntity", err)
+	}
+	must(c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("k4"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")}))
+	if u := must(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("k4")})).User; u.PermissionsBoundary == nil || *u.PermissionsBoundary.PermissionsBoundaryArn != "arn:aws:iam::aws:policy/PowerUserAccess" {
+		t.Errorf("boundary after Put = %+v", u.PermissionsBoundary)
+	}
+	must(c.DeleteUserPermissionsBoundary(ctx, &iam.DeleteUserPermissionsBoundaryInput{UserName: aws.String("k4")}))
+	if u := must(c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String("k4")})).User; u.PermissionsBoundary != nil {
+		t.Errorf("boundary after Delete = %+v", u.PermissionsBoundary)
+	}
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Only)}))
+	must(c.PutRolePermissionsBoundary(ctx, &iam.PutRolePermissionsBoundaryInput{RoleName: aws.String("r"), PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/PowerUserAccess")}))
+	if r := must(c.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String("r")})).Role; r.PermissionsBoundary == nil {
+		t.Error("role boundary not set")
+	}
+}
