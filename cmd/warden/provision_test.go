@@ -248,3 +248,25 @@ func TestPlanFileOnEarlierActions(t *testing.T) {
 		t.Fatalf("apply -f exited %d: %s", code, stderr)
 	}
 }
+
+// TestPlanCreateUserOnExistingUser: the plan of create-user on a user that
+// exists shows what converging it takes, not "nothing to do".
+func TestPlanCreateUserOnExistingUser(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, stderr, code := runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "iam:UpdateUser") || !strings.Contains(out, "NewPath=/other/") || !strings.Contains(out, "iam:TagUser") ||
+		!strings.Contains(out, "iam:CreateLoginProfile") || strings.Contains(out, "nothing to do") {
+		t.Fatalf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, _, code = runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("converged user: plan exited %d:\n%s", code, out)
+	}
+}

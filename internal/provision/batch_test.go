@@ -9,10 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // writes counts the calls that change something (neither Get, List nor
@@ -249,4 +253,124 @@ func TestIdentityCenterBatchOnEarlierActions(t *testing.T) {
 	for _, a := range batch {
 		replayIsNoOp(t, p, a)
 	}
+}
+
+// TestCreateUserConvergesAnExistingUser: create-user on a user that exists
+// brings it to what the action declares, and plans nothing once it is.
+func TestCreateUserConvergesAnExistingUser(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()[0]
+	if _, err := e.p.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("k3"), Tags: []types.Tag{{Key: aws.String("keep"), Value: aws.String("me")}}}); err != nil {
+		t.Fatal(err)
+	}
+	boundary := "arn:aws:iam::aws:policy/PowerUserAccess"
+	a := Action{Kind: CreateUser, User: "k3", ConsolePassword: true, Path: "/other/", Tags: map[string]string{"team": "x"},
+		PermissionsBoundary: boundary, Groups: []string{g}, Policies: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+	pl, err := e.p.Plan(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, s := range pl.Steps {
+		calls = append(calls, s.String())
+	}
+	want := []string{"iam:UpdateUser NewPath=/other/ UserName=k3", "iam:TagUser Tag.team=x UserName=k3",
+		"iam:PutUserPermissionsBoundary PermissionsBoundary=" + boundary + " UserName=k3",
+		"iam:CreateLoginProfile Password=(generated, shown once) PasswordResetRequired=true UserName=k3",
+		"iam:AddUserToGroup GroupName=" + g + " UserName=k3", "iam:AttachUserPolicy PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess UserName=k3"}
+	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	res, err := e.p.Apply(ctx, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := e.srv.Account(acct).IAM.Users["k3"]
+	tags := map[string]string{}
+	for _, t := range u.Tags {
+		tags[t.Key] = t.Value
+	}
+	if u.Path != "/other/" || u.ARN != "arn:aws:iam::"+acct+":user/other/k3" || u.PermissionsBoundary != boundary || tags["team"] != "x" || tags["keep"] != "me" ||
+		u.LoginProfile == nil || !u.LoginProfile.PasswordResetRequired || len(res.Secrets) != 1 || res.Secrets[0].Value != u.LoginProfile.Password ||
+		strings.Join(u.Groups, ",") != g || strings.Join(u.AttachedPolicies, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+		t.Fatalf("k3 = %+v, tags %v", u, tags)
+	}
+	e.noOp(t, a)
+}
+
+// TestCreateUserKilledHalfwayFinishes: a run that stopped after CreateUser
+// is finished by the next one, and the call in flight when it stopped is
+// in the audit log as started.
+func TestCreateUserKilledHalfwayFinishes(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	a := Action{Kind: CreateUser, User: "k4", ConsolePassword: true}
+	pl, err := e.p.Plan(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The process dies once CreateLoginProfile is made, before its record
+	// is completed: the intent record stays.
+	dying := &dyingAudit{SQLite: e.st, srv: e.srv, call: "iam:CreateLoginProfile"}
+	e.p.Audit = dying
+	half := *pl
+	half.Steps = pl.Steps[:2]
+	if _, err := e.p.Apply(ctx, &half); err == nil {
+		t.Fatal("the dying audit log did not stop the apply")
+	}
+	if dying.callsAtStart != 0 || dying.callsAtFinish != 1 {
+		t.Errorf("CreateLoginProfile calls when its record was started %d, finished %d; want 0 and 1", dying.callsAtStart, dying.callsAtFinish)
+	}
+	recs, err := e.st.Audit(ctx, "test", 0)
+	if err != nil || len(recs) != 2 || recs[0].Call != "iam:CreateLoginProfile" || recs[0].Result != "started" || recs[1].Result != "ok" {
+		t.Fatalf("audit = %+v, %v; want CreateUser ok and CreateLoginProfile started", recs, err)
+	}
+	e.p.Audit = e.st
+	e.noOp(t, a) // the call in flight had taken effect
+
+	// Killed between CreateUser and CreateLoginProfile: the re-run makes
+	// the login profile.
+	b := Action{Kind: CreateUser, User: "k5", ConsolePassword: true}
+	pl, err = e.p.Plan(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half = *pl
+	half.Steps = pl.Steps[:1]
+	if _, err := e.p.Apply(ctx, &half); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, b)
+	if len(res.Done) != 1 || res.Done[0].Step.Call != "iam:CreateLoginProfile" || len(res.Secrets) != 1 ||
+		e.srv.Account(acct).IAM.Users["k5"].LoginProfile == nil {
+		t.Fatalf("re-run did %+v", res.Done)
+	}
+	e.noOp(t, b)
+}
+
+// dyingAudit is an audit log whose process "dies" after making call:
+// completing its record fails.
+type dyingAudit struct {
+	*store.SQLite
+	srv                         *awsfake.Server
+	call                        string
+	started                     int64
+	callsAtStart, callsAtFinish int64
+}
+
+func (d *dyingAudit) StartAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
+	id, err := d.SQLite.StartAudit(ctx, r)
+	if r.Call == d.call {
+		d.started, d.callsAtStart = id, d.srv.Calls()[d.call]
+	}
+	return id, err
+}
+
+func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+	if id == d.started {
+		d.callsAtFinish = d.srv.Calls()[d.call]
+		return errors.New("killed")
+	}
+	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail)
 }

@@ -123,17 +123,39 @@ func notFound(err error) bool {
 
 // userExists reads whether the user exists.
 func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
-	if st := p.pend.lookup("user", user); st != nil && st.exists != nil {
-		return *st.exists, nil
-	}
-	_, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	u, err := p.user(ctx, user)
+	return u != nil, err
+}
+
+// user reads a user (its path and boundary), nil when it does not exist;
+// a user an earlier action of the run creates or changes is as planned.
+func (p *Provisioner) user(ctx context.Context, user string) (*types.User, error) {
+	st := p.pend.lookup("user", user)
+	var u *types.User
 	switch {
-	case notFound(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("read user %s: %w", user, err)
+	case st != nil && st.exists != nil && !*st.exists:
+		return nil, nil
+	case st != nil && st.created:
+		u = &types.User{UserName: aws.String(user), Path: aws.String("/")}
+	default:
+		out, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+		switch {
+		case notFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("read user %s: %w", user, err)
+		}
+		u = out.User
 	}
-	return true, nil
+	if st != nil {
+		if st.path != "" {
+			u.Path = aws.String(st.path)
+		}
+		if st.boundary != nil {
+			u.PermissionsBoundary = &types.AttachedPermissionsBoundary{PermissionsBoundaryArn: st.boundary}
+		}
+	}
+	return u, nil
 }
 
 // groupsOf lists the groups a user is in.
@@ -239,62 +261,150 @@ func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string
 	return out, nil
 }
 
+// planCreateUser converges a user to what the action declares: created
+// when missing; when it exists (made by hand, or by a run that stopped
+// halfway), given the path (UpdateUser), tags (TagUser, other tags left
+// alone), permissions boundary, console password, groups and policies it
+// lacks. Nothing the action does not name is removed, and the password of
+// a user that has one is never touched.
 func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
 	a := pl.Action
-	exists, err := p.userExists(ctx, a.User)
+	u, err := p.user(ctx, a.User)
 	if err != nil {
 		return err
 	}
-	var groups, attached []string
-	if exists {
-		// Finish what a previous, interrupted run began; never touch the
-		// password of a user that exists.
-		if groups, err = p.groupsOf(ctx, a.User); err != nil {
-			return err
-		}
-		if attached, err = p.attachedOf(ctx, "user", a.User); err != nil {
-			return err
-		}
-	} else {
-		params := map[string]string{"UserName": a.User}
-		in := &iam.CreateUserInput{UserName: aws.String(a.User)}
-		if a.Path != "" {
-			in.Path, params["Path"] = aws.String(a.Path), a.Path
-		}
-		if a.PermissionsBoundary != "" {
-			in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
-		}
-		keys := make([]string, 0, len(a.Tags))
-		for k := range a.Tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
-			params["Tag."+k] = a.Tags[k]
-		}
-		pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return p.IAM.CreateUser(ctx, in)
-		})
+	if u == nil {
+		p.addCreateUser(pl)
 		if a.ConsolePassword {
 			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
 				createLoginProfile(a.User, true))
 		}
-	}
-	for _, g := range a.Groups {
-		if !slices.Contains(groups, g) {
+		for _, g := range a.Groups {
 			pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
 		}
-	}
-	for _, arn := range a.Policies {
-		if !slices.Contains(attached, arn) {
+		for _, arn := range a.Policies {
 			pl.add("iam:AttachUserPolicy", map[string]string{"UserName": a.User, "PolicyArn": arn}, attach("user", a.User, arn))
+		}
+		return nil
+	}
+	name := aws.String(a.User)
+	if a.Path != "" && aws.ToString(u.Path) != a.Path {
+		pl.add("iam:UpdateUser", map[string]string{"UserName": a.User, "NewPath": a.Path}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.UpdateUser(ctx, &iam.UpdateUserInput{UserName: name, NewPath: aws.String(a.Path)})
+		})
+	}
+	if len(a.Tags) > 0 {
+		have, err := p.userTags(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		params := map[string]string{"UserName": a.User}
+		var tags []types.Tag
+		for _, k := range sortedKeys(a.Tags) {
+			if v, ok := have[k]; !ok || v != a.Tags[k] {
+				tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+				params["Tag."+k] = a.Tags[k]
+			}
+		}
+		if len(tags) > 0 {
+			pl.add("iam:TagUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+				return p.IAM.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: tags})
+			})
+		}
+	}
+	if b := a.PermissionsBoundary; b != "" && (u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != b) {
+		pl.add("iam:PutUserPermissionsBoundary", map[string]string{"UserName": a.User, "PermissionsBoundary": b}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: name, PermissionsBoundary: aws.String(b)})
+		})
+	}
+	if a.ConsolePassword {
+		has, _, err := p.loginProfile(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		if !has {
+			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
+				createLoginProfile(a.User, true))
+		}
+	}
+	if len(a.Groups) > 0 {
+		groups, err := p.groupsOf(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		for _, g := range a.Groups {
+			if !slices.Contains(groups, g) {
+				pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
+			}
+		}
+	}
+	if len(a.Policies) > 0 {
+		attached, err := p.attachedOf(ctx, "user", a.User)
+		if err != nil {
+			return err
+		}
+		for _, arn := range a.Policies {
+			if !slices.Contains(attached, arn) {
+				pl.add("iam:AttachUserPolicy", map[string]string{"UserName": a.User, "PolicyArn": arn}, attach("user", a.User, arn))
+			}
 		}
 	}
 	if len(pl.Steps) == 0 {
-		pl.NoOp = "user " + a.User + " already exists with the groups and policies asked for"
+		pl.NoOp = "user " + a.User + " already exists as declared (path, tags, boundary, console password, groups and policies asked for)"
 	}
 	return nil
+}
+
+// addCreateUser adds the CreateUser call of a new user.
+func (p *Provisioner) addCreateUser(pl *Plan) {
+	a := pl.Action
+	params := map[string]string{"UserName": a.User}
+	in := &iam.CreateUserInput{UserName: aws.String(a.User)}
+	if a.Path != "" {
+		in.Path, params["Path"] = aws.String(a.Path), a.Path
+	}
+	if a.PermissionsBoundary != "" {
+		in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
+	}
+	for _, k := range sortedKeys(a.Tags) {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+		params["Tag."+k] = a.Tags[k]
+	}
+	pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		return p.IAM.CreateUser(ctx, in)
+	})
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// userTags reads a user's tags, with those planned by earlier actions.
+func (p *Provisioner) userTags(ctx context.Context, user string) (map[string]string, error) {
+	out := map[string]string{}
+	st := p.pend.lookup("user", user)
+	if st == nil || !st.created {
+		err := drain(ctx, iam.NewListUserTagsPaginator(p.IAM, &iam.ListUserTagsInput{UserName: aws.String(user)}),
+			func(o *iam.ListUserTagsOutput) {
+				for _, t := range o.Tags {
+					out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
+			})
+		if err != nil {
+			return nil, fmt.Errorf("list the tags of %s: %w", user, noSuchPrincipal(err, "user", user, p.AccountID))
+		}
+	}
+	if st != nil {
+		for k, v := range st.tags {
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 // createLoginProfile creates a console password, generated and returned

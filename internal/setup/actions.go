@@ -95,7 +95,10 @@ var Actions = map[Feature][]string{
 		"iam:GetGroup",  // a group an action names must exist before any write
 		"iam:GetPolicy", // so must a managed policy
 		"iam:CreateUser",
-		"iam:TagUser", // implied: CreateUser with tags is authorized as iam:TagUser too
+		"iam:TagUser", // also implied: CreateUser with tags is authorized as iam:TagUser too
+		"iam:ListUserTags",
+		"iam:UpdateUser",                 // create-user converging an existing user's path
+		"iam:PutUserPermissionsBoundary", // and its boundary
 		"iam:DeleteUser",
 		"iam:ListGroupsForUser",
 		"iam:AddUserToGroup",

@@ -165,6 +165,8 @@ func iamProvisioning(t *testing.T) map[string]int64 {
 	var actions []provision.Action
 	actions = append(actions,
 		provision.Action{Kind: provision.CreateUser, User: "joiner", Tags: map[string]string{"team": "x"}, ConsolePassword: true, Groups: []string{group}, Policies: []string{ro}},
+		// The same user declared again, elsewhere and with more: converged.
+		provision.Action{Kind: provision.CreateUser, User: "joiner", Path: "/moved/", Tags: map[string]string{"team": "y"}, PermissionsBoundary: ro},
 		provision.Action{Kind: provision.RemoveFromGroup, User: "joiner", Group: group},
 		provision.Action{Kind: provision.AddToGroup, User: "joiner", Group: group},
 		provision.Action{Kind: provision.DeactivateUser, User: victim, DenyAll: true},
