@@ -2,7 +2,7 @@ package awsfake
 
 import "time"
 
-// This file holds the state of the emulated AWS Organization; orgs.go
+// This file holds the state of the emulated AWS Organization; org_read.go and org_write.go
 // serves it.
 
 // Organization is an AWS Organization held by the emulator. Its management
