@@ -42,6 +42,9 @@ type Options struct {
 	// AssignmentDelay is how long an Identity Center account assignment
 	// operation stays IN_PROGRESS; 0 completes it at once.
 	AssignmentDelay time.Duration
+	// AccountCreationDelay is how long an Organizations CreateAccount
+	// request stays IN_PROGRESS; 0 completes it at the next call.
+	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
 	// documents it may return fewer items than MaxItems: a client must
