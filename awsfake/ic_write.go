@@ -1,19 +1,22 @@
 package awsfake
 
 import (
-	"encoding/json"
-	"net/http"
+	"regexp"
 	"slices"
-	"strings"
 	"time"
 )
 
-// This file holds Identity Center's write actions: Identity Store users,
-// groups and memberships, and SSO Admin account assignments, which AWS
-// carries out asynchronously: Create/DeleteAccountAssignment answer
-// IN_PROGRESS with a request id, and Describe…Status reports SUCCEEDED or
-// FAILED (with AWS's reason) once Options.AssignmentDelay has passed. At most
-// maxOutstandingAssignments operations may be in progress at once.
+// This file holds Identity Center's asynchronous operations, which AWS
+// carries out in the background: Create/DeleteAccountAssignment and
+// ProvisionPermissionSet answer IN_PROGRESS with a request id, and
+// Describe…Status reports SUCCEEDED or FAILED (with AWS's reason) once
+// Options.AssignmentDelay has passed. At most maxOutstandingAssignments
+// assignment operations may be in progress at once.
+//
+// Provisioning writes the permission set as it is at that moment into the
+// account's reserved role (AWSReservedSSO_<name>_<suffix>); a permission set
+// changed later reaches the role only when it is provisioned again, as
+// AWS documents for every permission set write.
 
 // maxOutstandingAssignments is how many account assignment operations AWS
 // lets an instance have in progress.
@@ -29,210 +32,96 @@ type assignmentOp struct {
 	Failure    string
 }
 
-// isWriteInput holds the write requests' fields.
-type isWriteInput struct {
-	IdentityStoreId string
-	UserName        string
-	DisplayName     string
-	Description     string
-	Name            *struct{ GivenName, FamilyName, Formatted string }
-	Emails          []struct {
-		Value   string
-		Type    string
-		Primary bool
-	}
-	UserId, GroupId, MembershipId string
-	MemberId                      struct{ UserId string }
-	AlternateIdentifier           struct {
-		UniqueAttribute *struct {
-			AttributePath  string
-			AttributeValue json.RawMessage
-		}
-	}
+// provisionOp is one asynchronous ProvisionPermissionSet.
+type provisionOp struct {
+	RequestID        string
+	PermissionSetARN string
+	AccountID        string // "" for ALL_PROVISIONED_ACCOUNTS
+	CreatedAt        time.Time
+	Status           string // IN_PROGRESS, SUCCEEDED, FAILED
+	Failure          string
 }
 
-// identityStoreWrite serves Identity Store writes and id lookups; ok is
-// false for other actions. The caller holds s.mu and has checked the store.
-func (s *Server) identityStoreWrite(ic *IdentityCenter, r *jsonRequest) (any, *apiError, bool) {
-	var in isWriteInput
-	if e := r.decode(&in); e != nil {
-		return nil, e, true
-	}
-	conflict := func(msg string) *apiError {
-		return &apiError{status: http.StatusBadRequest, code: "ConflictException", message: msg}
-	}
-	switch r.action {
-	case "CreateUser":
-		if in.UserName == "" || len(in.UserName) > 128 {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "UserName is required (1 to 128 characters)"}, true
-		}
-		for _, u := range ic.Users {
-			if strings.EqualFold(u.UserName, in.UserName) {
-				return nil, conflict("Duplicate UserName"), true
-			}
-		}
-		s.nextID++
-		u := &SSOUser{ID: uuidFrom(ic.IdentityStoreID + "/new-user/" + in.UserName + time.Now().String()), UserName: in.UserName,
-			DisplayName: in.DisplayName, Status: "ENABLED", CreatedAt: s.now()}
-		if in.Name != nil {
-			u.GivenName, u.FamilyName = in.Name.GivenName, in.Name.FamilyName
-		}
-		if len(in.Emails) > 0 {
-			u.Email = in.Emails[0].Value
-		}
-		ic.Users[u.ID] = u
-		return map[string]string{"UserId": u.ID, "IdentityStoreId": ic.IdentityStoreID}, nil, true
-	case "DeleteUser":
-		if ic.Users[in.UserId] == nil {
-			return nil, isNotFound("USER", in.UserId), true
-		}
-		delete(ic.Users, in.UserId)
-		for _, g := range ic.Groups {
-			g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == in.UserId })
-		}
-		ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a Assignment) bool { return a.PrincipalType == "USER" && a.PrincipalID == in.UserId })
-		return map[string]any{}, nil, true
-	case "CreateGroup":
-		if in.DisplayName == "" {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "DisplayName is required"}, true
-		}
-		for _, g := range ic.Groups {
-			if strings.EqualFold(g.DisplayName, in.DisplayName) {
-				return nil, conflict("Duplicate GroupDisplayName"), true
-			}
-		}
-		g := &SSOGroup{ID: uuidFrom(ic.IdentityStoreID + "/new-group/" + in.DisplayName + time.Now().String()), DisplayName: in.DisplayName,
-			Description: in.Description, CreatedAt: s.now()}
-		ic.Groups[g.ID] = g
-		return map[string]string{"GroupId": g.ID, "IdentityStoreId": ic.IdentityStoreID}, nil, true
-	case "DeleteGroup":
-		if ic.Groups[in.GroupId] == nil {
-			return nil, isNotFound("GROUP", in.GroupId), true
-		}
-		delete(ic.Groups, in.GroupId)
-		ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a Assignment) bool { return a.PrincipalType == "GROUP" && a.PrincipalID == in.GroupId })
-		return map[string]any{}, nil, true
-	case "CreateGroupMembership":
-		g, u := ic.Groups[in.GroupId], ic.Users[in.MemberId.UserId]
-		if g == nil {
-			return nil, isNotFound("GROUP", in.GroupId), true
-		}
-		if u == nil {
-			return nil, isNotFound("USER", in.MemberId.UserId), true
-		}
-		if slices.Contains(g.Members, u.ID) {
-			return nil, conflict("Member already exists in group"), true
-		}
-		g.Members = append(g.Members, u.ID)
-		return map[string]string{"MembershipId": membershipID(g.ID, u.ID), "IdentityStoreId": ic.IdentityStoreID}, nil, true
-	case "DeleteGroupMembership":
-		for _, g := range ic.Groups {
-			for _, uid := range g.Members {
-				if membershipID(g.ID, uid) == in.MembershipId {
-					g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == uid })
-					return map[string]any{}, nil, true
-				}
-			}
-		}
-		return nil, isNotFound("GROUP_MEMBERSHIP", in.MembershipId), true
-	case "GetGroupMembershipId":
-		g := ic.Groups[in.GroupId]
-		if g == nil || !slices.Contains(g.Members, in.MemberId.UserId) {
-			return nil, isNotFound("GROUP_MEMBERSHIP", in.GroupId+"/"+in.MemberId.UserId), true
-		}
-		return map[string]string{"MembershipId": membershipID(g.ID, in.MemberId.UserId), "IdentityStoreId": ic.IdentityStoreID}, nil, true
-	case "GetUserId", "GetGroupId":
-		ua := in.AlternateIdentifier.UniqueAttribute
-		if ua == nil {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "AlternateIdentifier.UniqueAttribute is required"}, true
-		}
-		var value string
-		json.Unmarshal(ua.AttributeValue, &value)
-		if r.action == "GetUserId" {
-			if !strings.EqualFold(ua.AttributePath, "userName") {
-				return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "Unsupported AttributePath " + ua.AttributePath}, true
-			}
-			for _, u := range ic.Users {
-				if strings.EqualFold(u.UserName, value) {
-					return map[string]string{"UserId": u.ID, "IdentityStoreId": ic.IdentityStoreID}, nil, true
-				}
-			}
-			return nil, isNotFound("USER", value), true
-		}
-		if !strings.EqualFold(ua.AttributePath, "displayName") {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "Unsupported AttributePath " + ua.AttributePath}, true
-		}
-		for _, g := range ic.Groups {
-			if strings.EqualFold(g.DisplayName, value) {
-				return map[string]string{"GroupId": g.ID, "IdentityStoreId": ic.IdentityStoreID}, nil, true
-			}
-		}
-		return nil, isNotFound("GROUP", value), true
-	}
-	return nil, nil, false
-}
+var (
+	ssoPrincipalIDRE = regexp.MustCompile(`^([0-9a-f]{10}-|)[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}$`)
+	ssoRequestIDRE   = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
 
 // ssoAssignmentInput holds the assignment requests' fields.
 type ssoAssignmentInput struct {
-	InstanceArn                        string
 	TargetId, TargetType               string
-	PermissionSetArn                   string
 	PrincipalType, PrincipalId         string
 	AccountAssignmentCreationRequestId string
 	AccountAssignmentDeletionRequestId string
 }
 
-// ssoAssignmentWrite serves the asynchronous assignment actions; ok is
-// false for other actions. The caller holds s.mu and has checked the
-// instance.
-func (s *Server) ssoAssignmentWrite(ic *IdentityCenter, r *jsonRequest) (any, *apiError, bool) {
+func (s *Server) ssoCreateAccountAssignment(c ssoCall) (any, *apiError) {
+	return s.assignmentOperation(c, true)
+}
+
+func (s *Server) ssoDeleteAccountAssignment(c ssoCall) (any, *apiError) {
+	return s.assignmentOperation(c, false)
+}
+
+// assignmentOperation starts an assignment creation or deletion.
+func (s *Server) assignmentOperation(c ssoCall, create bool) (any, *apiError) {
 	var in ssoAssignmentInput
-	if e := r.decode(&in); e != nil {
-		return nil, e, true
+	if e := c.r.decode(&in); e != nil {
+		return nil, e
 	}
-	s.settleAssignments()
-	switch r.action {
-	case "CreateAccountAssignment", "DeleteAccountAssignment":
-		if in.TargetType != "AWS_ACCOUNT" || len(in.TargetId) != 12 {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "TargetType must be AWS_ACCOUNT and TargetId a 12-digit account id"}, true
-		}
-		if ic.PermissionSets[in.PermissionSetArn] == nil {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException", message: "Could not find PermissionSet with ARN " + in.PermissionSetArn}, true
-		}
-		if (in.PrincipalType == "USER" && ic.Users[in.PrincipalId] == nil) || (in.PrincipalType == "GROUP" && ic.Groups[in.PrincipalId] == nil) ||
-			(in.PrincipalType != "USER" && in.PrincipalType != "GROUP") {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "The principal " + in.PrincipalId + " does not exist"}, true
-		}
-		outstanding := 0
-		for _, op := range s.assignOps {
-			if op.Status == "IN_PROGRESS" {
-				outstanding++
-			}
-		}
-		if outstanding >= maxOutstandingAssignments {
-			return nil, &apiError{status: http.StatusBadRequest, code: "ConflictException",
-				message: "Too many account assignment operations are in progress for this instance; wait for them to complete"}, true
-		}
-		s.nextID++
-		op := &assignmentOp{RequestID: uuidFrom("assignment-op/" + time.Now().String() + in.PrincipalId), Create: r.action == "CreateAccountAssignment",
-			Assignment: Assignment{AccountID: in.TargetId, PermissionSetARN: in.PermissionSetArn, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalId},
-			CreatedAt:  s.now(), Status: "IN_PROGRESS"}
-		s.assignOps = append(s.assignOps, op)
-		s.settleAssignments()
-		return map[string]any{statusField(op.Create): opOut(op)}, nil, true
-	case "DescribeAccountAssignmentCreationStatus", "DescribeAccountAssignmentDeletionStatus":
-		id := in.AccountAssignmentCreationRequestId
-		if r.action == "DescribeAccountAssignmentDeletionStatus" {
-			id = in.AccountAssignmentDeletionRequestId
-		}
-		for _, op := range s.assignOps {
-			if op.RequestID == id && op.Create == (r.action == "DescribeAccountAssignmentCreationStatus") {
-				return map[string]any{statusField(op.Create): opOut(op)}, nil, true
-			}
-		}
-		return nil, &apiError{status: http.StatusBadRequest, code: "ResourceNotFoundException", message: "Could not find request " + id}, true
+	ic := c.ic
+	if in.TargetType != "AWS_ACCOUNT" || !orgIDPatterns["AccountId"].MatchString(in.TargetId) {
+		return nil, isValidation("TargetType must be AWS_ACCOUNT and TargetId a 12-digit account id")
 	}
-	return nil, nil, false
+	if in.PrincipalType != "USER" && in.PrincipalType != "GROUP" {
+		return nil, isValidation("1 validation error detected: Value '" + in.PrincipalType + "' at 'principalType' failed to satisfy constraint: Member must satisfy enum value set: [USER, GROUP]")
+	}
+	if !ssoPrincipalIDRE.MatchString(in.PrincipalId) {
+		return nil, isValidation("1 validation error detected: Value '" + in.PrincipalId + "' at 'principalId' failed to satisfy constraint: Member must satisfy regular expression pattern")
+	}
+	if (in.PrincipalType == "USER" && ic.Users[in.PrincipalId] == nil) || (in.PrincipalType == "GROUP" && ic.Groups[in.PrincipalId] == nil) {
+		return nil, isValidation("The principal " + in.PrincipalId + " does not exist")
+	}
+	outstanding := 0
+	for _, op := range s.assignOps {
+		if op.Status == "IN_PROGRESS" {
+			outstanding++
+		}
+	}
+	if outstanding >= maxOutstandingAssignments {
+		return nil, isConflictPlain("Too many account assignment operations are in progress for this instance; wait for them to complete")
+	}
+	op := &assignmentOp{RequestID: s.freshUUID(), Create: create,
+		Assignment: Assignment{AccountID: in.TargetId, PermissionSetARN: c.ps.ARN, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalId},
+		CreatedAt:  s.now(), Status: "IN_PROGRESS"}
+	s.assignOps = append(s.assignOps, op)
+	s.settleIdentityCenter()
+	return map[string]any{statusField(op.Create): opOut(op)}, nil
+}
+
+func (s *Server) ssoDescribeAssignmentCreation(c ssoCall) (any, *apiError) {
+	return s.describeAssignmentOp(c, true)
+}
+
+func (s *Server) ssoDescribeAssignmentDeletion(c ssoCall) (any, *apiError) {
+	return s.describeAssignmentOp(c, false)
+}
+
+func (s *Server) describeAssignmentOp(c ssoCall, create bool) (any, *apiError) {
+	var in ssoAssignmentInput
+	if e := c.r.decode(&in); e != nil {
+		return nil, e
+	}
+	id := in.AccountAssignmentDeletionRequestId
+	if create {
+		id = in.AccountAssignmentCreationRequestId
+	}
+	for _, op := range s.assignOps {
+		if op.RequestID == id && op.Create == create {
+			return map[string]any{statusField(op.Create): opOut(op)}, nil
+		}
+	}
+	return nil, ssoNotFound("Could not find request " + id)
 }
 
 func statusField(create bool) string {
@@ -252,11 +141,85 @@ func opOut(op *assignmentOp) map[string]any {
 	return out
 }
 
-// settleAssignments completes the operations whose delay has passed: a
-// creation provisions the permission set (creating its role) unless a
-// customer managed policy it references is missing from the account, which
-// fails it with AWS's reason; a deletion removes the assignment. The caller
-// holds s.mu.
+func (s *Server) ssoProvisionPermissionSet(c ssoCall) (any, *apiError) {
+	var in struct{ TargetId, TargetType string }
+	if e := c.r.decode(&in); e != nil {
+		return nil, e
+	}
+	switch in.TargetType {
+	case "AWS_ACCOUNT":
+		if !orgIDPatterns["AccountId"].MatchString(in.TargetId) {
+			return nil, isValidation("TargetId must be a 12-digit account id when TargetType is AWS_ACCOUNT")
+		}
+	case "ALL_PROVISIONED_ACCOUNTS":
+		if in.TargetId != "" {
+			return nil, isValidation("TargetId must not be given when TargetType is ALL_PROVISIONED_ACCOUNTS")
+		}
+	default:
+		return nil, isValidation("1 validation error detected: Value '" + in.TargetType + "' at 'targetType' failed to satisfy constraint: Member must satisfy enum value set: [AWS_ACCOUNT, ALL_PROVISIONED_ACCOUNTS]")
+	}
+	for _, op := range c.ic.provisionOps {
+		if op.PermissionSetARN == c.ps.ARN && op.Status == "IN_PROGRESS" {
+			return nil, isConflictPlain("The permission set is being provisioned already (request " + op.RequestID + "); wait for it to complete")
+		}
+	}
+	op := &provisionOp{RequestID: s.freshUUID(), PermissionSetARN: c.ps.ARN, AccountID: in.TargetId, CreatedAt: s.now(), Status: "IN_PROGRESS"}
+	c.ic.provisionOps = append(c.ic.provisionOps, op)
+	return map[string]any{"PermissionSetProvisioningStatus": provisionOut(op)}, nil
+}
+
+func provisionOut(op *provisionOp) map[string]any {
+	out := map[string]any{"Status": op.Status, "RequestId": op.RequestID, "PermissionSetArn": op.PermissionSetARN, "CreatedDate": epoch(op.CreatedAt)}
+	if op.AccountID != "" {
+		out["AccountId"] = op.AccountID
+	}
+	if op.Failure != "" {
+		out["FailureReason"] = op.Failure
+	}
+	return out
+}
+
+func (s *Server) ssoDescribeProvisioningStatus(c ssoCall) (any, *apiError) {
+	var in struct{ ProvisionPermissionSetRequestId string }
+	if e := c.r.decode(&in); e != nil {
+		return nil, e
+	}
+	if !ssoRequestIDRE.MatchString(in.ProvisionPermissionSetRequestId) {
+		return nil, isValidation("1 validation error detected: Value '" + in.ProvisionPermissionSetRequestId + "' at 'provisionPermissionSetRequestId' failed to satisfy constraint: Member must satisfy regular expression pattern")
+	}
+	for _, op := range c.ic.provisionOps {
+		if op.RequestID == in.ProvisionPermissionSetRequestId {
+			return map[string]any{"PermissionSetProvisioningStatus": provisionOut(op)}, nil
+		}
+	}
+	return nil, ssoNotFound("Could not find request " + in.ProvisionPermissionSetRequestId)
+}
+
+func (s *Server) ssoListProvisioningStatus(c ssoCall) (any, *apiError) {
+	var in struct{ Filter struct{ Status string } }
+	if e := c.r.decode(&in); e != nil {
+		return nil, e
+	}
+	var out []map[string]any
+	for _, op := range c.ic.provisionOps {
+		if in.Filter.Status == "" || op.Status == in.Filter.Status {
+			out = append(out, map[string]any{"Status": op.Status, "RequestId": op.RequestID, "CreatedDate": epoch(op.CreatedAt)})
+		}
+	}
+	return jsonList("PermissionSetsProvisioningStatus", out, c.in.MaxResults, c.in.NextToken, ssoPage, "ValidationException")
+}
+
+// settleIdentityCenter completes the assignment and provisioning
+// operations whose delay has passed. The caller holds s.mu.
+func (s *Server) settleIdentityCenter() {
+	s.settleAssignments()
+	s.settleProvisioning()
+}
+
+// settleAssignments completes the assignment operations whose delay has
+// passed: a creation provisions the permission set (its role, as the
+// permission set is now) unless that fails; a deletion removes the
+// assignment. The caller holds s.mu.
 func (s *Server) settleAssignments() {
 	ic := s.ic
 	for _, op := range s.assignOps {
@@ -269,30 +232,106 @@ func (s *Server) settleAssignments() {
 			op.Status = "SUCCEEDED"
 			continue
 		}
-		ps := ic.PermissionSets[a.PermissionSetARN]
-		acct := s.accounts[a.AccountID]
-		if acct == nil || acct.IAM == nil {
-			op.Status, op.Failure = "FAILED", "Received a 404 status error: Account "+a.AccountID+" is not a member of the organization"
-			continue
-		}
-		missing := ""
-		for _, ref := range ps.CustomerManagedPolicies {
-			if acct.IAM.Policies["arn:aws:iam::"+a.AccountID+":policy"+ref.Path+ref.Name] == nil {
-				missing = "arn:aws:iam::" + a.AccountID + ":policy" + ref.Path + ref.Name
-				break
-			}
-		}
-		if missing != "" {
-			op.Status, op.Failure = "FAILED", "Received a 404 status error: Not supported policy "+missing+"."
+		if failure := s.provisionRole(ic.PermissionSets[a.PermissionSetARN], a.AccountID); failure != "" {
+			op.Status, op.Failure = "FAILED", failure
 			continue
 		}
 		if !slices.Contains(ic.Assignments, a) {
 			ic.Assignments = append(ic.Assignments, a)
 		}
-		if _, ok := acct.IAM.Roles[ReservedRoleName(ps, a.AccountID)]; !ok {
-			role := ReservedRole(ps, a.AccountID)
-			acct.IAM.Roles[role.Name] = role
-		}
 		op.Status = "SUCCEEDED"
 	}
+}
+
+// settleProvisioning completes the ProvisionPermissionSet operations whose
+// delay has passed: the permission set is written into the role of the
+// account named, or of every account it is provisioned to. The caller
+// holds s.mu.
+func (s *Server) settleProvisioning() {
+	ic := s.ic
+	for _, op := range ic.provisionOps {
+		if op.Status != "IN_PROGRESS" || s.now().Sub(op.CreatedAt) < s.opts.AssignmentDelay {
+			continue
+		}
+		ps := ic.PermissionSets[op.PermissionSetARN]
+		var accounts []string
+		if op.AccountID != "" {
+			accounts = []string{op.AccountID}
+		} else {
+			for _, pair := range ic.ProvisionedPairs() {
+				if pair[0] == op.PermissionSetARN {
+					accounts = append(accounts, pair[1])
+				}
+			}
+		}
+		op.Status = "SUCCEEDED"
+		for _, acct := range accounts {
+			if ps == nil {
+				op.Status, op.Failure = "FAILED", "Received a 404 status error: PermissionSet "+op.PermissionSetARN+" was deleted"
+				break
+			}
+			if failure := s.provisionRole(ps, acct); failure != "" {
+				op.Status, op.Failure = "FAILED", failure
+				break
+			}
+			pair := [2]string{ps.ARN, acct}
+			if !slices.Contains(ic.ProvisionedPairs(), pair) {
+				ic.provisioned = append(ic.provisioned, pair)
+			}
+		}
+	}
+}
+
+// provisionRole writes the permission set as it is now into its reserved
+// role in the account, creating the role if needed, and returns AWS's
+// failure reason when it cannot: the account is not the emulator's, or a
+// customer managed policy the permission set references is missing there.
+// The caller holds s.mu.
+func (s *Server) provisionRole(ps *PermissionSet, accountID string) string {
+	acct := s.accounts[accountID]
+	if acct == nil || acct.IAM == nil || s.org == nil || s.org.Accounts[accountID] == nil {
+		return "Received a 404 status error: Account " + accountID + " is not a member of the organization"
+	}
+	refs := append([]PolicyRef(nil), ps.CustomerManagedPolicies...)
+	if ps.BoundaryCustomerManaged != nil {
+		refs = append(refs, *ps.BoundaryCustomerManaged)
+	}
+	for _, ref := range refs {
+		arn := "arn:aws:iam::" + accountID + ":policy" + ref.Path + ref.Name
+		if acct.IAM.Policies[arn] == nil {
+			return "Received a 404 status error: Not supported policy " + arn + "."
+		}
+	}
+	role := ReservedRole(ps, accountID)
+	if old := acct.IAM.Roles[role.Name]; old != nil {
+		// The role keeps what AWS keeps across provisionings: its id,
+		// creation, tags and last use.
+		role.ID, role.CreatedAt, role.Tags, role.LastUsed, role.LastUsedRegion = old.ID, old.CreatedAt, old.Tags, old.LastUsed, old.LastUsedRegion
+	}
+	acct.IAM.Roles[role.Name] = role
+	return ""
+}
+
+// provisionedLatest says whether the reserved role of a permission set in
+// an account holds the permission set as it is now.
+func (s *Server) provisionedLatest(ps *PermissionSet, accountID string) bool {
+	acct := s.accounts[accountID]
+	if ps == nil || acct == nil || acct.IAM == nil {
+		return false
+	}
+	want := ReservedRole(ps, accountID)
+	got := acct.IAM.Roles[want.Name]
+	if got == nil {
+		return false
+	}
+	return slices.Equal(got.AttachedPolicies, want.AttachedPolicies) && got.PermissionsBoundary == want.PermissionsBoundary &&
+		got.MaxSessionDuration == want.MaxSessionDuration && got.InlinePolicies["AwsSSOInlinePolicy"] == want.InlinePolicies["AwsSSOInlinePolicy"] &&
+		len(got.InlinePolicies) == len(want.InlinePolicies)
+}
+
+// isConflictPlain is SSO Admin's ConflictException.
+func isConflictPlain(msg string) *apiError {
+	c := isConflict(msg)
+	c.fields = nil
+	return c
 }
