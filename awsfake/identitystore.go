@@ -311,15 +311,6 @@ func isValidation(msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, code: "ValidationException", message: msg}
 }
 
-// lowerFirst lowercases a field name's first letter, as AWS's validation
-// messages name fields.
-func lowerFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToLower(s[:1]) + s[1:]
-}
-
 // filtersMatch applies the (deprecated, still served) equality Filters of
 // ListUsers and ListGroups.
 func filtersMatch(in isInput, attrs map[string]string) bool {

@@ -468,7 +468,7 @@ func checkPolicyContent(policyType, content string) *apiError {
 		if len(content) > maxSCPSize {
 			return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", fmt.Sprintf("The policy is %d characters; the most a %s may have is %d.", len(content), policyType, maxSCPSize))
 		}
-		if msg, ok := validatePolicyDocument(content); !ok {
+		if msg := policyDocProblem(content, serviceControlPolicy); msg != "" {
 			return orgErr("MalformedPolicyDocumentException", "The provided policy document doesn't meet the requirements of the specified policy type: "+msg)
 		}
 		return nil

@@ -265,7 +265,7 @@ func (s *Server) ssoPutInlinePolicy(c ssoCall) (any, *apiError) {
 	if n := utf8.RuneCountInString(in.InlinePolicy); n < 1 || n > maxInlinePolicyCharacters {
 		return nil, isValidation(fmt.Sprintf("1 validation error detected: Value at 'inlinePolicy' failed to satisfy constraint: Member must have length between 1 and %d", maxInlinePolicyCharacters))
 	}
-	if msg, ok := validatePolicyDocument(in.InlinePolicy); !ok {
+	if msg := policyDocProblem(in.InlinePolicy, identityPolicy); msg != "" {
 		return nil, isValidation("The inline policy is not a valid IAM policy document: " + msg)
 	}
 	c.ps.InlinePolicy = in.InlinePolicy
