@@ -277,7 +277,7 @@ func (s *Server) EnableIdentityCenter() (*IdentityCenter, error) {
 	}
 	hexDigits := "0123456789abcdef"
 	s.ic = &IdentityCenter{InstanceARN: "arn:aws:sso:::instance/ssoins-" + s.freshID(hexDigits, 16),
-		IdentityStoreID: "d-" + s.freshID(hexDigits, 10), OwnerAccountID: s.org.ManagementAccountID, CreatedAt: s.now(),
+		IdentityStoreID: "d-" + s.freshID(hexDigits, 10), OwnerAccountID: s.org.ManagementAccountID, CreatedAt: s.stamp(),
 		Users: map[string]*SSOUser{}, Groups: map[string]*SSOGroup{}, PermissionSets: map[string]*PermissionSet{},
 		SCIMTenant: s.freshID(lowerAlnum, 12) + "-" + s.freshID(lowerAlnum, 4), SCIMToken: "fake-scim-token-" + s.freshID(lowerAlnum, 32)}
 	return s.ic.Clone(), nil

@@ -93,7 +93,7 @@ func (s *Server) assignmentOperation(c ssoCall, create bool) (any, *apiError) {
 	}
 	op := &assignmentOp{RequestID: s.freshUUID(), Create: create,
 		Assignment: Assignment{AccountID: in.TargetId, PermissionSetARN: c.ps.ARN, PrincipalType: in.PrincipalType, PrincipalID: in.PrincipalId},
-		CreatedAt:  s.now(), Status: "IN_PROGRESS"}
+		CreatedAt:  s.stamp(), Status: "IN_PROGRESS"}
 	s.assignOps = append(s.assignOps, op)
 	s.settleIdentityCenter()
 	return map[string]any{statusField(op.Create): opOut(op)}, nil
@@ -163,7 +163,7 @@ func (s *Server) ssoProvisionPermissionSet(c ssoCall) (any, *apiError) {
 			return nil, isConflictPlain("The permission set is being provisioned already (request " + op.RequestID + "); wait for it to complete")
 		}
 	}
-	op := &provisionOp{RequestID: s.freshUUID(), PermissionSetARN: c.ps.ARN, AccountID: in.TargetId, CreatedAt: s.now(), Status: "IN_PROGRESS"}
+	op := &provisionOp{RequestID: s.freshUUID(), PermissionSetARN: c.ps.ARN, AccountID: in.TargetId, CreatedAt: s.stamp(), Status: "IN_PROGRESS"}
 	c.ic.provisionOps = append(c.ic.provisionOps, op)
 	return map[string]any{"PermissionSetProvisioningStatus": provisionOut(op)}, nil
 }

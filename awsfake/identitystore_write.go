@@ -92,7 +92,7 @@ func (s *Server) isCreateUser(c isCall) (any, *apiError) {
 		}
 	}
 	u := &SSOUser{ID: s.freshUUID(), UserName: in.UserName, DisplayName: *in.DisplayName, GivenName: in.Name.GivenName,
-		FamilyName: in.Name.FamilyName, Status: "ENABLED", CreatedAt: s.now()}
+		FamilyName: in.Name.FamilyName, Status: "ENABLED", CreatedAt: s.stamp()}
 	if in.Title != nil {
 		u.Title = *in.Title
 	}
@@ -141,7 +141,7 @@ func (s *Server) isCreateGroup(c isCall) (any, *apiError) {
 			return nil, isConflict("Duplicate GroupDisplayName")
 		}
 	}
-	g := &SSOGroup{ID: s.freshUUID(), DisplayName: *in.DisplayName, CreatedAt: s.now()}
+	g := &SSOGroup{ID: s.freshUUID(), DisplayName: *in.DisplayName, CreatedAt: s.stamp()}
 	if in.Description != nil {
 		g.Description = *in.Description
 	}

@@ -98,7 +98,7 @@ func (s *Server) orgCreateOrganization(c orgCall) (any, *apiError) {
 		Root: &OrgRoot{ID: rootID, ARN: "arn:aws:organizations::" + acct + ":root/" + orgID + "/" + rootID, Name: "Root"},
 		OUs:  map[string]*OrgUnit{}, Accounts: map[string]*OrgAccount{}, Policies: map[string]*OrgPolicy{}}
 	o.Accounts[acct] = &OrgAccount{ID: acct, ARN: o.accountARN(acct), Name: name, Email: o.ManagementAccountEmail,
-		Status: "ACTIVE", JoinedMethod: "CREATED", JoinedAt: s.now(), ParentID: rootID}
+		Status: "ACTIVE", JoinedMethod: "CREATED", JoinedAt: s.stamp(), ParentID: rootID}
 	if in.FeatureSet == "ALL" {
 		// All features: service control policies are enabled in the
 		// root, FullAWSAccess attached to it and to the account.
@@ -238,7 +238,7 @@ func (s *Server) orgCreateAccount(c orgCall) (any, *apiError) {
 		return nil, e
 	}
 	req := &createAccountRequest{ID: "car-" + s.freshID(lowerAlnum, 32), AccountName: in.AccountName, Email: in.Email,
-		RoleName: in.RoleName, Tags: tags, RequestedAt: s.now(), State: "IN_PROGRESS"}
+		RoleName: in.RoleName, Tags: tags, RequestedAt: s.stamp(), State: "IN_PROGRESS"}
 	c.o.createRequests = append(c.o.createRequests, req)
 	// The answer is always IN_PROGRESS, as AWS's is: the account exists
 	// once DescribeCreateAccountStatus says SUCCEEDED.
@@ -273,7 +273,7 @@ func (s *Server) settleAccountCreations() {
 		if req.State != "IN_PROGRESS" || s.now().Sub(req.RequestedAt) < s.opts.AccountCreationDelay {
 			continue
 		}
-		req.CompletedAt = s.now()
+		req.CompletedAt = s.stamp()
 		taken := false
 		for _, a := range o.Accounts {
 			taken = taken || strings.EqualFold(a.Email, req.Email)
@@ -283,7 +283,7 @@ func (s *Server) settleAccountCreations() {
 			continue
 		}
 		id := s.freshAccountID()
-		now := s.now()
+		now := s.stamp()
 		acct := &Account{ID: id, CreatedAt: now, IAM: &IAM{Users: map[string]*User{}, Groups: map[string]*Group{}, Roles: map[string]*Role{},
 			Policies: map[string]*ManagedPolicy{}, Root: RootUser{CreatedAt: now}}}
 		acct.IAM.Roles[req.RoleName] = createdMemberRole(id, req.RoleName, o.ManagementAccountID, now)
@@ -739,3 +739,7 @@ func (s *Server) orgUntagResource(c orgCall) (any, *apiError) {
 	*ref = slices.DeleteFunc(*ref, func(t Tag) bool { return slices.Contains(in.TagKeys, t.Key) })
 	return map[string]any{}, nil
 }
+
+// stamp is the time a write records: now, to the millisecond, as the JSON
+// services keep and answer their timestamps. The caller holds s.mu.
+func (s *Server) stamp() time.Time { return s.now().Truncate(time.Millisecond) }

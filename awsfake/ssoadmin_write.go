@@ -115,7 +115,7 @@ func (s *Server) ssoCreatePermissionSet(c ssoCall) (any, *apiError) {
 	}
 	inst := ic.InstanceARN[strings.LastIndexByte(ic.InstanceARN, '/')+1:]
 	ps := &PermissionSet{ARN: "arn:aws:sso:::permissionSet/" + inst + "/ps-" + s.freshID("0123456789abcdef", 16), Name: in.Name,
-		SessionDuration: "PT1H", CreatedAt: s.now(), Tags: tags}
+		SessionDuration: "PT1H", CreatedAt: s.stamp(), Tags: tags}
 	if in.Description != nil {
 		ps.Description = *in.Description
 	}
