@@ -50,6 +50,9 @@ type Options struct {
 	// back empty with a NextToken, as AWS documents it may: a client must
 	// keep paging until NextToken is absent.
 	OrgEmptyPages bool
+	// SCIM changes the SCIM endpoint's paging and injects its failures
+	// (scim.go); the zero value is Identity Center's behaviour.
+	SCIM SCIMOptions
 }
 
 // Faults are injected failures for one account.
@@ -115,6 +118,7 @@ type Server struct {
 	seq        map[string]int64            // account → calls charged, for ThrottleEvery
 	recent     map[string]time.Time        // account/user → when a dependency was last removed
 	nextID     int64
+	scim       scimState // the SCIM endpoint's index and request count (scim.go)
 	ts         *httptest.Server
 }
 
@@ -262,6 +266,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		s.scimIndexStale() // the Identity Store API may change users and groups
 		s.serveJSON(w, r, target)
 		return
 	}
