@@ -283,7 +283,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, auth.id, http.StatusBadRequest, "MalformedQueryString", err.Error(), service)
 		return
 	}
-	req := &request{r: r, action: r.PostForm.Get("Action"), form: r.PostForm, id: auth.id, caller: auth.caller}
+	// The query protocol's parameters come in a POST body or, as AWS also
+	// takes them, in a GET's query string.
+	req := &request{r: r, action: r.Form.Get("Action"), form: r.Form, id: auth.id, caller: auth.caller}
 	s.mu.Lock()
 	req.pageLimit = s.opts.IAMPageLimit
 	s.mu.Unlock()
