@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 )
 
 // scimCaller sends SCIM requests to the emulator with its token.
@@ -169,7 +170,8 @@ func TestSCIMFiltersUseTheIndexAndSeeIdentityStoreWrites(t *testing.T) {
 	// SCIM filter: the index does not go stale.
 	ids := identitystore.NewFromConfig(sdkConfig(srv, c.creds))
 	out, err := ids.CreateUser(context.Background(), &identitystore.CreateUserInput{IdentityStoreId: aws.String(truth.IdentityCenter.IdentityStoreID),
-		UserName: aws.String("fresh@example.com"), DisplayName: aws.String("Fresh")})
+		UserName: aws.String("fresh@example.com"), DisplayName: aws.String("Fresh"),
+		Name: &istypes.Name{GivenName: aws.String("Fresh"), FamilyName: aws.String("User")}})
 	if err != nil {
 		t.Skipf("the Identity Store API cannot create users here: %v", err)
 	}
