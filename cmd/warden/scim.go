@@ -214,6 +214,9 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 				m[k] = v
 			}
 			policy := scimsync.LeaverPolicy(leavers)
+			if policy != scimsync.Deactivate && policy != scimsync.Delete {
+				return usageError(fmt.Sprintf("--leavers %q is not a leaver policy", leavers), "use --leavers deactivate (the default) or --leavers delete")
+			}
 			if policy == scimsync.Delete && !dryRun && !yes {
 				return usageError("--leavers delete deletes users", "check with --dry-run first, then pass --yes")
 			}
@@ -249,11 +252,14 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 			defer st.Close()
 			o := scimsync.Options{Groups: groups, Leavers: policy, MaxLeavers: limit, DryRun: dryRun,
 				Ledger: scimsync.StoreLedger(st, f.endpoint, a.connection)}
-			if pr := a.progressReporter(); pr != nil {
-				defer pr.Done()
+			pr := a.progressReporter()
+			if pr != nil {
 				o.Progress = func(stage string, done, total int) { pr.Update("scim push", stage, done, total) }
 			}
 			rep, err := scimsync.Push(ctx, c, people, o)
+			if pr != nil {
+				pr.Done() // the live line ends before the report
+			}
 			if rep == nil {
 				return scimPushProblem(err)
 			}
@@ -327,7 +333,10 @@ func scimPushProblem(err error) error {
 	var limit *scimsync.LeaverLimitError
 	var incomplete *scim.IncompleteError
 	var ledger *scimsync.LedgerError
+	var input *scimsync.InputError
 	switch {
+	case errors.As(err, &input):
+		return &cliError{code: exitUsage, problem: input.Problem, fix: input.Fix, err: err}
 	case errors.As(err, &limit):
 		return &cliError{code: exitUsage, problem: err.Error(),
 			fix: "check the source (is it cut short?) and --group; if these people did leave, push again with --max-leavers " + strconv.Itoa(limit.Leavers), err: err}

@@ -126,11 +126,18 @@ func TestSCIMPushGuardsFlagsProgressAndJSON(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]string{{"--rate", "0"}, {"--rate", "-1"}, {"--rate", "NaN"}, {"--rate", "Inf"}, {"--rate", "1e9"},
-		{"--max-leavers", "lots"}, {"--max-leavers", "150%"}} {
+		{"--max-leavers", "lots"}, {"--max-leavers", "150%"}, {"--leavers", "fire"}, {"--group", "no-such-group"}} {
 		_, errOut, code := runIn(t, db, append([]string{"scim", "push", "--endpoint", endpoint, "--source", source, "--dry-run"}, bad...)...)
 		if code != exitUsage || !strings.Contains(errOut, bad[0]) || !strings.Contains(errOut, "fix: ") {
 			t.Errorf("%v exited %d:\n%s", bad, code, errOut)
 		}
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	os.WriteFile(empty, []byte("external_id,user_name,given_name,family_name\n"), 0o600)
+	if _, errOut, code := runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", empty); code != exitUsage ||
+		!strings.Contains(errOut, "no people") || strings.Contains(errOut, "network") {
+		t.Errorf("an empty source exited %d:\n%s", code, errOut)
 	}
 
 	out, _, code = runIn(t, db, "scim", "test", "--endpoint", endpoint, "-o", "json")

@@ -114,6 +114,16 @@ func (e *LeaverLimitError) Error() string {
 		verb, e.Leavers, e.Pushed, e.Limit, e.Allowed)
 }
 
+// InputError is a push refused for its input (the source or the options)
+// before anything is read or written: the problem and what to do.
+type InputError struct {
+	Problem string
+	Fix     string
+}
+
+// Error implements error.
+func (e *InputError) Error() string { return e.Problem + ": " + e.Fix }
+
 // LedgerError is a failure of the ledger: what could not be done, and why.
 type LedgerError struct {
 	What string
@@ -150,13 +160,14 @@ type pusher struct {
 // are recorded in the ledger and the report says what was done.
 func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, error) {
 	if len(people) == 0 {
-		return nil, fmt.Errorf("the source has no people: refusing a push that would treat everyone pushed before as a leaver")
+		return nil, &InputError{Problem: "the source has no people: refusing a push that would treat everyone pushed before as a leaver",
+			Fix: "check the source file (or --source-endpoint) holds the people to push"}
 	}
 	if o.Leavers == "" {
 		o.Leavers = Deactivate
 	}
 	if o.Leavers != Deactivate && o.Leavers != Delete {
-		return nil, fmt.Errorf("leaver policy %q: use deactivate or delete", o.Leavers)
+		return nil, &InputError{Problem: fmt.Sprintf("leaver policy %q is not one warden knows", o.Leavers), Fix: "use --leavers deactivate (the default) or --leavers delete"}
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -448,7 +459,7 @@ func scope(people []Person, selected []string) ([]Person, []string, error) {
 	for _, s := range selected {
 		g, ok := all[strings.ToLower(s)]
 		if !ok {
-			return nil, nil, fmt.Errorf("group %q is in no source record: check --group against the source", s)
+			return nil, nil, &InputError{Problem: fmt.Sprintf("group %q is in no source record", s), Fix: "check --group against the source's groups"}
 		}
 		chosen[strings.ToLower(s)] = true
 		groups = append(groups, g)
