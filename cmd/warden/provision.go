@@ -188,6 +188,17 @@ func planTables(plans []*provision.Plan) []*render.Table {
 			params := strings.TrimPrefix(s.String(), s.Call+" ")
 			t.Add(strconv.Itoa(j+1), s.Call, params)
 		}
+		for _, c := range pl.Changes {
+			what, stmt, _ := strings.Cut(c, " ")
+			label := "statement added"
+			if what == "-" {
+				label = "statement removed"
+			}
+			t.Add(what, label, stmt)
+		}
+		if pl.Confirm != "" {
+			t.Add("!", "asks confirmation", pl.Confirm)
+		}
 		out = append(out, t)
 	}
 	return out
@@ -273,7 +284,7 @@ is printed once, here, and kept nowhere.
 			}
 			if !yes {
 				for _, pl := range plans {
-					if len(pl.Steps) > 0 && pl.Action.Kind.Destructive() {
+					if pl.Confirm != "" {
 						if err := confirm(a, pl); err != nil {
 							return err
 						}
@@ -377,10 +388,10 @@ func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, s
 // confirm asks on the terminal whether to apply a destructive plan.
 func confirm(a *app, pl *provision.Plan) error {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
-		return usageError(fmt.Sprintf("%s of %s is destructive and there is no terminal to confirm it on", pl.Action.Kind, pl.Target),
+		return usageError(fmt.Sprintf("%s of %s needs confirmation (%s) and there is no terminal to confirm it on", pl.Action.Kind, pl.Target, pl.Confirm),
 			"check the plan (warden plan …), then pass --yes")
 	}
-	fmt.Fprintf(a.stderr, "Apply these %d call(s) to %s? [y/N] ", len(pl.Steps), pl.Target)
+	fmt.Fprintf(a.stderr, "%s of %s: %s.\nApply these %d call(s)? [y/N] ", pl.Action.Kind, pl.Target, pl.Confirm, len(pl.Steps))
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
 		return usageError("not confirmed; nothing was changed", "answer y to apply, or pass --yes")

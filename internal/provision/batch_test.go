@@ -374,3 +374,81 @@ func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestI
 	}
 	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail)
 }
+
+// TestInlinePolicyChangeAndAdminGrants: replacing an inline document shows
+// the statements removed and added; granting administrator access asks for
+// confirmation as a destructive action does.
+func TestInlinePolicyChangeAndAdminGrants(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	old := `{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`
+	added := `{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::b/*"}`
+	pl, err := e.p.Plan(ctx, Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "s3",
+		Document: `{"Version":"2012-10-17","Statement":` + added + `}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`- {"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}`, "+ " + added}
+	if strings.Join(pl.Changes, "\n") != strings.Join(want, "\n") || pl.Confirm != "" {
+		t.Fatalf("changes %q, confirm %q; want %q and none (old %s)", pl.Changes, pl.Confirm, want, old)
+	}
+	// A customer managed policy allowing everything.
+	_, err = e.p.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("god"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := e.groups()[0]
+	for _, tt := range []struct {
+		a     Action
+		admin bool
+	}{
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: AdministratorAccessARN}, true},
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: "arn:aws:iam::" + acct + ":policy/god"}, true},
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}, false},
+		{Action{Kind: CreateUser, User: "boss", Policies: []string{"arn:aws:iam::" + acct + ":policy/god"}}, true},
+		{Action{Kind: PutInlinePolicy, Role: e.roles()[0], PolicyName: "all", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*:*","Resource":["*"]}]}`}, true},
+		{Action{Kind: PutInlinePolicy, Role: e.roles()[0], PolicyName: "all", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`}, false},
+	} {
+		pl, err := e.p.Plan(ctx, tt.a)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.a, err)
+		}
+		if got := strings.Contains(pl.Confirm, "administrator access"); got != tt.admin {
+			t.Errorf("%s %s: confirm %q, want admin %v", tt.a.Kind, tt.a.Target(), pl.Confirm, tt.admin)
+		}
+	}
+	// Destructive actions ask too.
+	pl, err = e.p.Plan(ctx, Action{Kind: RemoveFromGroup, User: "leaver", Group: e.srv.Account(acct).IAM.Users["leaver"].Groups[0]})
+	if err != nil || pl.Confirm == "" {
+		t.Errorf("remove-from-group: confirm %q, %v", pl.Confirm, err)
+	}
+}
+
+func (e *env) roles() []string {
+	var out []string
+	for r := range e.srv.Account(acct).IAM.Roles {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestAssigningAnAdminPermissionSetAsksConfirmation(t *testing.T) {
+	_, p, truth := newOrgICEnv(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		ps    string
+		admin bool
+	}{{"AdministratorAccess", true}, {"ReadOnlyAccess", false}} {
+		plans, err := p.PlanAll(ctx, []Action{{Kind: CreateSSOGroup, Group: "new"},
+			{Kind: AssignPermissionSet, Group: "new", PermissionSet: tt.ps, Account: truth.Members[0].ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := plans[1]
+		if got := strings.Contains(pl.Confirm, "administrator access"); got != tt.admin || len(pl.Steps) != 1 {
+			t.Errorf("%s: confirm %q, steps %d; want admin %v", tt.ps, pl.Confirm, len(pl.Steps), tt.admin)
+		}
+	}
+}
