@@ -270,6 +270,33 @@ func TestPlanCreateUserOnExistingUser(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "nothing to do") {
 		t.Errorf("converged user: plan exited %d:\n%s", code, out)
 	}
+	// The audit log says what each call acted on.
+	out, _, code = runIn(t, db, "audit", "-o", "json")
+	var recs []struct {
+		Call    string            `json:"call"`
+		Params  map[string]string `json:"params"`
+		Outcome map[string]string `json:"outcome"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil {
+		t.Fatalf("audit exited %d:\n%s", code, out)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[r.Call] = r.Params != nil && r.Outcome != nil
+		if r.Call == "iam:UpdateUser" && r.Params["NewPath"] != "/other/" {
+			t.Errorf("UpdateUser record %+v", r)
+		}
+		if r.Call == "iam:CreateUser" && r.Outcome["UserId"] == "" {
+			t.Errorf("CreateUser record %+v", r)
+		}
+	}
+	if !seen["iam:UpdateUser"] || !seen["iam:CreateUser"] {
+		t.Errorf("audit records: %s", out)
+	}
+	out, _, _ = runIn(t, db, "audit")
+	if !strings.Contains(out, "NewPath=/other/ UserName=k3") {
+		t.Errorf("audit table:\n%s", out)
+	}
 }
 
 // TestAdminGrantNeedsConfirmation: attaching AdministratorAccess needs
