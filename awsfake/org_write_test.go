@@ -212,6 +212,17 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	if _, err := sts.NewFromConfig(sdkConfig(srv, loner)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("test")}); err == nil {
 		t.Error("an account outside the organization assumed the member role")
 	}
+	assumed, err := stsc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("member")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := orgClient(srv, Credentials{AccessKeyID: aws.ToString(assumed.Credentials.AccessKeyId),
+		SecretAccessKey: aws.ToString(assumed.Credentials.SecretAccessKey), SessionToken: aws.ToString(assumed.Credentials.SessionToken)})
+	if _, err := member.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Errorf("a member cannot describe its organization: %v", err)
+	}
+	_, err = member.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(rootID), Name: aws.String("Mine")})
+	wantCode(t, "CreateOrganizationalUnit from a member account", err, "AccessDeniedException", "")
 	tags, err := org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(newID)})
 	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "env" {
 		t.Errorf("tags of the new account = %+v, %v", tags, err)
