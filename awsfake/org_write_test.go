@@ -305,6 +305,26 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	_, err = org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: scpID})
 	wantCode(t, "describing a deleted policy", err, "PolicyNotFoundException", "")
 
+	// Trusted access, as Terraform's aws_organizations_organization reads
+	// and sets it.
+	_, err = org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("not-a-service")})
+	wantCode(t, "trusting a principal that is no service", err, "InvalidInputException", "UNRECOGNIZED_SERVICE_PRINCIPAL")
+	for i := 0; i < 2; i++ {
+		if _, err := org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("sso.amazonaws.com")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	access, err := org.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{})
+	if err != nil || len(access.EnabledServicePrincipals) != 1 || aws.ToString(access.EnabledServicePrincipals[0].ServicePrincipal) != "sso.amazonaws.com" {
+		t.Errorf("trusted services = %+v, %v; want sso.amazonaws.com once", access, err)
+	}
+	if _, err := org.DisableAWSServiceAccess(ctx, &organizations.DisableAWSServiceAccessInput{ServicePrincipal: aws.String("sso.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if access, _ := org.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{}); len(access.EnabledServicePrincipals) != 0 {
+		t.Errorf("after DisableAWSServiceAccess: %+v", access.EnabledServicePrincipals)
+	}
+
 	// A member may not write; the organization cannot be deleted while it
 	// has members.
 	_, err = org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{})
