@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/warden-iam/warden/internal/scim"
 )
@@ -144,8 +145,11 @@ type pusher struct {
 	report *Report
 	total  int // planned writes, for Progress
 	done   int
-	stop   context.CancelFunc
-	cause  error // what stopped the push, if anything
+	// stopped is set by what stops the push (a 401 or 403, a ledger that
+	// cannot record): no write begins after it; those in flight finish
+	// and are counted, so the report and the ledger know every user made.
+	stopped atomic.Bool
+	cause   error // what stopped the push, if anything
 }
 
 // Push reconciles the target with the people. It reads first (one listing
@@ -200,9 +204,7 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 		pl.count(rep)
 		return rep, nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	p := &pusher{t: t, o: o, report: rep, total: pl.writes(), stop: cancel}
+	p := &pusher{t: t, o: o, report: rep, total: pl.writes()}
 	p.run(ctx, pl)
 	var errs []error
 	if p.cause != nil {
@@ -218,6 +220,7 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 				ids = append(ids, person.ExternalID)
 			}
 		}
+		// Recorded even when ctx ended the run (an interrupt): those users exist.
 		if err := o.Ledger.AddPushed(context.WithoutCancel(ctx), ids); err != nil {
 			errs = append(errs, &LedgerError{What: "record the people pushed", Err: err})
 		}
@@ -232,8 +235,11 @@ func (p *pusher) halt(err error) {
 		p.cause = err
 	}
 	p.mu.Unlock()
-	p.stop()
+	p.stopped.Store(true)
 }
+
+// stopping reports whether the push is to begin no more writes.
+func (p *pusher) stopping(ctx context.Context) bool { return p.stopped.Load() || ctx.Err() != nil }
 
 // write makes one write call (of the calls counted in Writes) and records
 // it; false when it failed or was not made (the push is stopping).
@@ -248,13 +254,10 @@ func (p *pusher) write(ctx context.Context, call, what string, calls int, f func
 // failure: the caller resolves it. A 401 or 403, or a ledger that cannot
 // record, stops the push.
 func (p *pusher) try(ctx context.Context, call, what string, calls int, expected func(error) bool, f func() error) (made bool, err error) {
-	if ctx.Err() != nil {
+	if p.stopping(ctx) {
 		return false, nil
 	}
 	err = f()
-	if err != nil && ctx.Err() != nil && !scim.IsAuth(err) {
-		return false, nil // stopped by another write: not this one's failure
-	}
 	tolerated := err != nil && expected != nil && expected(err)
 	p.mu.Lock()
 	p.report.Writes += calls
@@ -275,7 +278,7 @@ func (p *pusher) try(ctx context.Context, call, what string, calls int, expected
 		case err != nil:
 			w.Result, w.Detail = "failed", err.Error()
 		}
-		if rerr := p.o.Ledger.Record(context.WithoutCancel(ctx), w); rerr != nil {
+		if rerr := p.o.Ledger.Record(ctx, w); rerr != nil {
 			p.halt(&LedgerError{What: "write the audit log, so the push stopped", Err: rerr})
 		}
 	}
@@ -290,13 +293,13 @@ func (p *pusher) try(ctx context.Context, call, what string, calls int, expected
 func (p *pusher) parallel(ctx context.Context, n int, f func(i int)) {
 	sem := make(chan struct{}, max(1, p.o.Concurrency))
 	var wg sync.WaitGroup
-	for i := 0; i < n && ctx.Err() == nil; i++ {
+	for i := 0; i < n && !p.stopping(ctx); i++ {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if ctx.Err() == nil {
+			if !p.stopping(ctx) {
 				f(i)
 			}
 		}(i)
@@ -390,10 +393,10 @@ func (p *pusher) create(ctx context.Context, pl *plan, i int) {
 		return
 	}
 	conflict := err
-	found, err := lookUp(ctx, p.t, person)
-	if ctx.Err() != nil {
+	if p.stopping(ctx) {
 		return
 	}
+	found, err := lookUp(ctx, p.t, person)
 	if err != nil || found == nil {
 		if err == nil {
 			err = fmt.Errorf("%w; and no user with that user name or external id could be read", conflict)
