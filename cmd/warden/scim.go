@@ -335,6 +335,8 @@ func scimPushProblem(err error) error {
 	var ledger *scimsync.LedgerError
 	var input *scimsync.InputError
 	switch {
+	case errors.Is(err, context.Canceled):
+		return &cliError{code: exitError, problem: err.Error(), fix: "push again: only what is still different is written", err: err}
 	case errors.As(err, &input):
 		return &cliError{code: exitUsage, problem: input.Problem, fix: input.Fix, err: err}
 	case errors.As(err, &limit):

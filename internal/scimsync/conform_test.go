@@ -321,3 +321,26 @@ func TestSourceServerPagedWhole(t *testing.T) {
 		})
 	}
 }
+
+// TestAnInterruptedPushStillRecordsWhoItPushed: cancelled midway, a push
+// reports what it did, says it was interrupted, and records the people
+// it created.
+func TestAnInterruptedPushStillRecordsWhoItPushed(t *testing.T) {
+	srv, c := newTarget(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ledger := &memLedger{}
+	n := 0
+	rep, err := Push(ctx, c, load(t, generate(300, 5)), Options{Ledger: ledger, Concurrency: 2, Progress: func(stage string, done, total int) {
+		if stage == "writing" {
+			if n++; n == 40 {
+				cancel()
+			}
+		}
+	}})
+	if !errors.Is(err, context.Canceled) || rep == nil || rep.Stopped == nil || !strings.Contains(*rep.Stopped, "interrupted") {
+		t.Fatalf("%v, %+v; want an interrupted push with its report", err, rep)
+	}
+	if got := len(srv.IdentityCenter().Users); len(ledger.pushed) != got || got < 40 || got == 300 {
+		t.Errorf("ledger holds %d pushed of %d users made", len(ledger.pushed), got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/warden-iam/warden/internal/scim"
 )
@@ -95,6 +96,10 @@ type Report struct {
 	Stopped *string `json:"stopped"`
 }
 
+// writeGrace is how long the writes in flight may still take after an
+// interrupt.
+const writeGrace = 10 * time.Second
+
 // LeaverLimitError is a push stopped before any write because it would
 // deactivate or delete more people than its limit allows.
 type LeaverLimitError struct {
@@ -150,6 +155,8 @@ type pusher struct {
 	// and are counted, so the report and the ledger know every user made.
 	stopped atomic.Bool
 	cause   error // what stopped the push, if anything
+	// interrupt is the caller's context: once it ends no write begins.
+	interrupt context.Context
 }
 
 // Push reconciles the target with the people. It reads first (one listing
@@ -204,8 +211,17 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 		pl.count(rep)
 		return rep, nil
 	}
-	p := &pusher{t: t, o: o, report: rep, total: pl.writes()}
-	p.run(ctx, pl)
+	// Writes run on a context an interrupt does not cancel at once: the
+	// push begins no more, and those in flight get writeGrace to finish,
+	// so the endpoint makes no user the report and the ledger miss.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, wcancel) })()
+	p := &pusher{t: t, o: o, report: rep, total: pl.writes(), interrupt: ctx}
+	p.run(wctx, pl)
+	if err := ctx.Err(); err != nil && p.cause == nil {
+		p.cause = fmt.Errorf("the push was interrupted: %w", err)
+	}
 	var errs []error
 	if p.cause != nil {
 		why := p.cause.Error()
@@ -239,7 +255,9 @@ func (p *pusher) halt(err error) {
 }
 
 // stopping reports whether the push is to begin no more writes.
-func (p *pusher) stopping(ctx context.Context) bool { return p.stopped.Load() || ctx.Err() != nil }
+func (p *pusher) stopping(ctx context.Context) bool {
+	return p.stopped.Load() || ctx.Err() != nil || p.interrupt.Err() != nil
+}
 
 // write makes one write call (of the calls counted in Writes) and records
 // it; false when it failed or was not made (the push is stopping).
