@@ -87,11 +87,11 @@ func (f *actionFlags) actions(args []string) ([]provision.Action, error) {
 	a := f.action
 	a.Kind = provision.Kind(args[0])
 	if f.document != "" {
-		b, err := os.ReadFile(f.document)
+		doc, err := provision.ReadDocumentFile(f.document)
 		if err != nil {
 			return nil, usageError(fmt.Sprintf("read --document-file: %v", err), "check the path")
 		}
-		a.Document = string(b)
+		a.Document = doc
 	}
 	for _, t := range f.tags {
 		k, v, ok := strings.Cut(t, "=")

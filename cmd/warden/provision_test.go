@@ -327,3 +327,24 @@ func TestAdminGrantNeedsConfirmation(t *testing.T) {
 		t.Errorf("plan exited %d (%s):\n%s", code, stderr, out)
 	}
 }
+
+// TestPolicyDocumentFileChecks: a malformed document is refused before any
+// call; one with a byte order mark is accepted, and sent without it.
+func TestPolicyDocumentFileChecks(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	group := firstGroup(t, db)
+	dir := t.TempDir()
+	bad, bom := filepath.Join(dir, "bad.json"), filepath.Join(dir, "bom.json")
+	os.WriteFile(bad, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"s3:*","Resource":"*"}]}`), 0o600)
+	os.WriteFile(bom, []byte("\ufeff"+`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), 0o600)
+	out, stderr, code := runIn(t, db, "apply", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bad)
+	assertFailure(t, out, stderr, code, exitUsage, `Effect "Perhaps"; it must be "Allow" or "Deny"`)
+	if _, stderr, code := runIn(t, db, "apply", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bom); code != 0 {
+		t.Fatalf("a document with a BOM: exit %d: %s", code, stderr)
+	}
+	out, _, code = runIn(t, db, "plan", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bom)
+	if code != 0 || !strings.Contains(out, "already has inline policy p with this document") {
+		t.Errorf("replan exited %d:\n%s", code, out)
+	}
+}

@@ -517,3 +517,42 @@ func TestAuditRecordsAssignmentOperations(t *testing.T) {
 		t.Errorf("failed assignment record = %+v", failed)
 	}
 }
+
+// TestMalformedPolicyDocumentsAreRefused: documents IAM would answer
+// MalformedPolicyDocument for are refused before any call, with the reason.
+func TestMalformedPolicyDocumentsAreRefused(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	e.srv.ResetCalls()
+	for _, tt := range []struct{ doc, want string }{
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"s3:*","Resource":"*"}]}`, `Effect "Perhaps"; it must be "Allow" or "Deny"`},
+		{`{"Version":"2012-10-17","Statement":"nope"}`, `statement 1 is "nope", not an object`},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}`, "has no Action (nor NotAction)"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`, "has no Resource (nor NotResource)"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"iam:*","Resource":"*"}]}`, "both Action and NotAction"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Action":"s3:*","Resource":"*"}]}`, "statement 2 has no Effect"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":3,"Resource":"*"}]}`, "Action 3; it must be a string or a list of strings"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, "names no principal"},
+		{`{"Version":"2020-01-01","Statement":[]}`, "Version"},
+		{`{"Version":"2012-10-17","Statement":[]}`, "Statement is empty"},
+		{`{"Version":"2012-10-17","Statment":[]}`, `has "Statment"`},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":"x"}]}`, "Condition"},
+		{`[1]`, "not a JSON object"},
+	} {
+		_, err := e.p.Plan(context.Background(), Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "p", Document: tt.doc})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+	if n := e.srv.TotalCalls(); n != 0 {
+		t.Errorf("%d calls were made for malformed documents", n)
+	}
+	// Well-formed variants pass.
+	for _, doc := range []string{
+		`{"Statement":{"Effect":"Deny","NotAction":["iam:*"],"NotResource":"arn:aws:s3:::b"}}`,
+		"\ufeff" + `{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"a","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"],"Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`,
+	} {
+		if err := (Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "p", Document: doc}).Validate(); err != nil {
+			t.Errorf("%s: %v", doc, err)
+		}
+	}
+}
