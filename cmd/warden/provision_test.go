@@ -348,3 +348,17 @@ func TestPolicyDocumentFileChecks(t *testing.T) {
 		t.Errorf("replan exited %d:\n%s", code, out)
 	}
 }
+
+// TestChangesFileErrorsInWardensWords: a changes file's problems are
+// reported with file:line:col and a fix, in warden's words.
+func TestChangesFileErrorsInWardensWords(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: a\n    groups: {x: y}\n"), 0o600)
+	out, stderr, code := runIn(t, db, "plan", "-f", changes)
+	assertFailure(t, out, stderr, code, exitUsage, changes+":4:13: actions[0].groups must be a list")
+	if strings.Contains(stderr, "provision.Action") || strings.Contains(stderr, "!!") {
+		t.Errorf("yaml.v3's words: %s", stderr)
+	}
+}

@@ -14,8 +14,6 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Kind names what an action does.
@@ -402,37 +400,4 @@ func kindList() string {
 		names[i] = string(k)
 	}
 	return strings.Join(names, ", ")
-}
-
-// Batch is a changes file: actions carried out in order.
-type Batch struct {
-	Actions []Action `yaml:"actions"`
-}
-
-// LoadBatch reads and validates a changes file (YAML): every problem is
-// reported with the action's position.
-func LoadBatch(path string) ([]Action, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read changes file: %w", err)
-	}
-	var b Batch
-	dec := yaml.NewDecoder(strings.NewReader(string(data)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&b); err != nil {
-		return nil, fmt.Errorf("%s: %v (see `warden apply --help` for the format)", path, err)
-	}
-	if len(b.Actions) == 0 {
-		return nil, fmt.Errorf("%s: no actions: list them under actions:", path)
-	}
-	var problems []string
-	for i, a := range b.Actions {
-		if err := a.Validate(); err != nil {
-			problems = append(problems, fmt.Sprintf("%s: actions[%d]: %v", path, i, err))
-		}
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("%s", strings.Join(problems, "\n"))
-	}
-	return b.Actions, nil
 }

@@ -3,6 +3,8 @@ package provision
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -554,5 +556,88 @@ func TestMalformedPolicyDocumentsAreRefused(t *testing.T) {
 		if err := (Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "p", Document: doc}).Validate(); err != nil {
 			t.Errorf("%s: %v", doc, err)
 		}
+	}
+}
+
+// TestChangesFileProblemsInWardensWords: every problem of a changes file is
+// reported with file:line:col and the key's path, in warden's words.
+func TestChangesFileProblemsInWardensWords(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.yaml", `actions:
+  - action: create-user
+    user: alice
+    groups: {a: b}
+    polices: [x]
+    console_password: "yes please"
+  - just a string
+  - action: add-to-group
+    user: bob
+    group: "no such!"
+`)
+	_, err := LoadBatch(bad)
+	var ce *ChangesError
+	if !errors.As(err, &ce) {
+		t.Fatalf("LoadBatch: %v", err)
+	}
+	want := []string{
+		bad + `:4:13: actions[0].groups must be a list (items on lines starting with "- ", or [a, b]), not a mapping`,
+		bad + `:5:5: actions[0].polices is not a known key; did you mean "policies"?`,
+		bad + `:6:23: actions[0].console_password must be true or false, not "yes please"`,
+		bad + `:7:5: actions[1] must be a mapping of keys (action: create-user, user: alice, …), not a single value`,
+		bad + `:8:5: actions[2] add-to-group: group "no such!" is not an IAM name: use 1 to 64 letters, digits and +=,.@_-`,
+	}
+	if strings.Join(ce.Problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(ce.Problems, "\n"), strings.Join(want, "\n"))
+	}
+	for _, yamlWord := range []string{"provision.Action", "!!seq", "!!map", "unmarshal"} {
+		if strings.Contains(err.Error(), yamlWord) {
+			t.Errorf("the message speaks yaml.v3: %s", err)
+		}
+	}
+	// Syntax errors and other shapes.
+	for body, msg := range map[string]string{
+		"actions:\n  - action: create-user\n\tuser: x\n": ".yaml:2: is not valid YAML from this line: found a tab character",
+		"":                       "the file is empty",
+		"actions: []\n":          "actions is empty",
+		"action: create-user\n":  "action is not a known key; a changes file has only actions:",
+		"actions: create-user\n": "actions must be a list of actions",
+	} {
+		_, err := LoadBatch(write("x.yaml", body))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", body, err, msg)
+		}
+	}
+	// The flags' names with underscores: document_file (relative to the
+	// changes file, byte order mark dropped) and boundary.
+	write("doc.json", "\ufeff"+`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+	good := write("good.yaml", `actions:
+  - action: put-inline-policy
+    user: alice
+    policy_name: read
+    document_file: doc.json
+  - action: create-user
+    user: bob
+    boundary: arn:aws:iam::aws:policy/PowerUserAccess
+    groups: engineers
+    tags: {team: data}
+`)
+	list, err := LoadBatch(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || !strings.HasPrefix(list[0].Document, `{"Version"`) || list[1].PermissionsBoundary != "arn:aws:iam::aws:policy/PowerUserAccess" ||
+		strings.Join(list[1].Groups, ",") != "engineers" || list[1].Tags["team"] != "data" {
+		t.Errorf("decoded %+v", list)
+	}
+	_, err = LoadBatch(write("missing.yaml", "actions:\n  - action: put-inline-policy\n    user: a\n    policy_name: p\n    document_file: nope.json\n"))
+	if err == nil || !strings.Contains(err.Error(), ":5:20: actions[0].document_file cannot be read") {
+		t.Errorf("missing document_file: %v", err)
 	}
 }
