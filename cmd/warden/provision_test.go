@@ -362,3 +362,47 @@ func TestChangesFileErrorsInWardensWords(t *testing.T) {
 		t.Errorf("yaml.v3's words: %s", stderr)
 	}
 }
+
+// TestPlanAndApplyJSONKeepEveryKey: plan's steps is [] (never null) and
+// apply's plan.no_op is always present.
+func TestPlanAndApplyJSONKeepEveryKey(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, stderr, code := runIn(t, db, "plan", "delete-user", "--user", "nobody", "-o", "json")
+	var plans []map[string]json.RawMessage
+	if code != 0 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 1 {
+		t.Fatalf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+	for _, k := range []string{"action", "target", "steps", "no_op", "changes", "confirm"} {
+		if _, ok := plans[0][k]; !ok {
+			t.Errorf("plan document lacks %q: %s", k, out)
+		}
+	}
+	if string(plans[0]["steps"]) != "[]" {
+		t.Errorf("steps = %s, want []", plans[0]["steps"])
+	}
+	out, stderr, code = runIn(t, db, "apply", "create-user", "--user", "fresh", "-o", "json")
+	var results []struct {
+		Plan map[string]json.RawMessage `json:"plan"`
+		Done []map[string]json.RawMessage
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 1 {
+		t.Fatalf("apply exited %d (%s):\n%s", code, stderr, out)
+	}
+	if v, ok := results[0].Plan["no_op"]; !ok || string(v) != "null" {
+		t.Errorf("apply's plan.no_op = %s (present %v), want null", v, ok)
+	}
+	if _, ok := results[0].Done[0]["request_id"]; !ok {
+		t.Errorf("done[0] lacks request_id: %s", out)
+	}
+	out, _, _ = runIn(t, db, "audit", "-o", "json")
+	var recs []map[string]json.RawMessage
+	if json.Unmarshal([]byte(out), &recs) != nil || len(recs) == 0 {
+		t.Fatalf("audit:\n%s", out)
+	}
+	for _, k := range []string{"id", "at", "connection_id", "actor", "action", "target", "call", "result", "request_id", "detail", "params", "outcome"} {
+		if _, ok := recs[0][k]; !ok {
+			t.Errorf("audit record lacks %q: %s", k, out)
+		}
+	}
+}
