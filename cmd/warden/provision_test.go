@@ -182,7 +182,7 @@ func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
 		arns = append(arns, p.ARN)
 	}
 	// One action, the 11th policy over IAM's quota.
-	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "-o", "json")
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "--yes", "-o", "json")
 	var results []struct {
 		Done    []json.RawMessage `json:"done"`
 		Secrets []struct {
@@ -205,7 +205,7 @@ func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
 	// A changes file whose second action fails, as a table.
 	changes := filepath.Join(t.TempDir(), "changes.yaml")
 	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: newbie2\n    console_password: true\n  - action: create-user\n    user: newbie3\n    policies: ["+strings.Join(arns, ", ")+"]\n"), 0o600)
-	out, stderr, code = runIn(t, db, "apply", "-f", changes)
+	out, stderr, code = runIn(t, db, "apply", "-f", changes, "--yes")
 	if code != exitError || !strings.Contains(out, "console password of user newbie2") || !strings.Contains(stderr, "action 2 of 2") {
 		t.Fatalf("batch exited %d (%s):\n%s", code, stderr, out)
 	}
