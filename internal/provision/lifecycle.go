@@ -56,7 +56,7 @@ func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 	d := &Deactivation{}
 	if prev, err := p.deactivation(ctx, a.User); err != nil {
 		return err
-	} else if prev != nil {
+	} else if prev != nil && !prev.Reactivated {
 		d = prev
 	}
 	has, reset, err := p.loginProfile(ctx, a.User)
@@ -115,6 +115,10 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 	if d == nil {
 		return fmt.Errorf("no deactivation of user %s is recorded for this connection: warden restores only what it removed; grant access with the other actions instead", a.User)
 	}
+	if d.Reactivated {
+		pl.NoOp = "user " + a.User + " was reactivated already: no deactivation since is recorded"
+		return nil
+	}
 	if d.LoginProfile {
 		has, _, err := p.loginProfile(ctx, a.User)
 		if err != nil {
@@ -147,7 +151,9 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 	if len(pl.Steps) == 0 {
 		pl.NoOp = "user " + a.User + " already has what its deactivation removed"
 	}
-	pl.reactivated = true
+	done := *d
+	done.Reactivated = true
+	pl.deactivated = &done
 	return nil
 }
 

@@ -47,10 +47,10 @@ type Plan struct {
 	Steps  []Step `json:"steps"`
 	// NoOp says why nothing needs doing, when Steps is empty.
 	NoOp string `json:"no_op,omitempty"`
-	// deactivated is what deactivation removes, to record once applied;
-	// reactivated marks a reactivation whose record to forget.
+	// deactivated is the deactivation record to keep once applied: what a
+	// deactivation removes, or, marked Reactivated, what a reactivation
+	// restored.
 	deactivated *Deactivation
-	reactivated bool
 }
 
 // Deactivation is what deactivating a user removed, kept in the store so
@@ -60,6 +60,9 @@ type Deactivation struct {
 	PasswordResetRequired bool     `json:"password_reset_required"`
 	AccessKeys            []string `json:"access_keys"` // ids set Inactive
 	DenyAll               bool     `json:"deny_all"`    // AWSDenyAll attached by the deactivation
+	// Reactivated is set once a reactivation restored all this, so running
+	// it again is a no-op and the next deactivation starts a new record.
+	Reactivated bool `json:"reactivated"`
 }
 
 // Plan reads the live state the action depends on and returns the ordered
