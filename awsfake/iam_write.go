@@ -78,7 +78,7 @@ func (s *Server) iamWriteAction(a *Account, r *request) (res any, apiErr *apiErr
 	case "ListVirtualMFADevices":
 		res, apiErr = listVirtualMFADevices(a, r)
 	default:
-		return nil, nil, false
+		return s.iamCredentialAction(a, r)
 	}
 	return res, apiErr, true
 }
@@ -413,7 +413,7 @@ func (s *Server) otherCredentials(a *Account, r *request) (any, *apiError) {
 	if strings.HasPrefix(r.action, "List") {
 		var items []any
 		for _, id := range *list {
-			items = append(items, credentialItem(idField, u.Name, id, awsTime(u.CreatedAt)))
+			items = append(items, credentialItem(idField, u.Name, id, awsTime(u.CreatedAt), u.credentialStatus(id)))
 		}
 		return paged(r, items, member)
 	}
@@ -482,15 +482,15 @@ type (
 )
 
 // credentialItem is one listed credential of the kind idField names.
-func credentialItem(idField, user, id, date string) any {
+func credentialItem(idField, user, id, date, status string) any {
 	switch idField {
 	case "CertificateId":
-		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: "Active", UploadDate: date}
+		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: status, UploadDate: date}
 	case "SSHPublicKeyId":
-		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: "Active", UploadDate: date}
+		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: status, UploadDate: date}
 	}
 	return xmlServiceCredential{UserName: user, ServiceSpecificCredentialID: id, ServiceUserName: user + "-at-" + id[len(id)-4:],
-		ServiceName: "codecommit.amazonaws.com", Status: "Active", CreateDate: date}
+		ServiceName: "codecommit.amazonaws.com", Status: status, CreateDate: date}
 }
 
 type xmlVirtualMFADevice struct {

@@ -45,9 +45,12 @@ func setKeyStatus(user, id string, status types.StatusType) func(ctx context.Con
 	}
 }
 
-// planDeactivate removes console access, sets every active key Inactive
-// and, when asked, attaches AWSDenyAll; what it removes is recorded when
-// applied, added to any earlier record, so reactivation restores it all.
+// planDeactivate removes console access, sets every active credential
+// Inactive (access keys, SSH public keys, service-specific credentials,
+// signing certificates; MFA devices stay, as they are no credential by
+// themselves) and, when asked, attaches AWSDenyAll; what it removes is
+// recorded when applied, added to any earlier record not yet reactivated,
+// so reactivation restores it all.
 func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 	a := pl.Action
 	if err := p.requireUser(ctx, a.User); err != nil {
@@ -82,6 +85,18 @@ func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 			pl.add("iam:UpdateAccessKey", map[string]string{"UserName": a.User, "AccessKeyId": id, "Status": "Inactive"}, setKeyStatus(a.User, id, types.StatusTypeInactive))
 		}
 	}
+	creds, err := p.otherCredentials(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	for _, c := range creds {
+		if c.active {
+			if ids := d.disabled(c.kind); !slices.Contains(*ids, c.id) {
+				*ids = append(*ids, c.id)
+			}
+			p.addCredentialStatus(pl, a.User, c, types.StatusTypeInactive)
+		}
+	}
 	if a.DenyAll {
 		attached, err := p.attachedOf(ctx, "user", a.User)
 		if err != nil {
@@ -93,7 +108,10 @@ func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 		}
 	}
 	if len(pl.Steps) == 0 {
-		pl.NoOp = "user " + a.User + " has no console password, no active access key" + map[bool]string{true: " and AWSDenyAll attached", false: ""}[a.DenyAll]
+		pl.NoOp = "user " + a.User + " has no console password and no active access key, SSH public key, service-specific credential or signing certificate"
+		if a.DenyAll {
+			pl.NoOp += ", and AWSDenyAll attached"
+		}
 	}
 	pl.deactivated = d
 	return nil
@@ -101,8 +119,8 @@ func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 
 // planReactivate restores what the recorded deactivation removed: a new
 // console password (AWS cannot restore the old one) that must be changed
-// at first sign-in when the old one had to be, the keys it set Inactive
-// that still exist, and the removal of the AWSDenyAll it attached.
+// at first sign-in, the credentials it set Inactive that still exist, and
+// the removal of the AWSDenyAll it attached.
 func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 	a := pl.Action
 	if err := p.requireUser(ctx, a.User); err != nil {
@@ -137,6 +155,15 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 		id := aws.ToString(k.AccessKeyId)
 		if slices.Contains(d.AccessKeys, id) && k.Status == types.StatusTypeInactive {
 			pl.add("iam:UpdateAccessKey", map[string]string{"UserName": a.User, "AccessKeyId": id, "Status": "Active"}, setKeyStatus(a.User, id, types.StatusTypeActive))
+		}
+	}
+	creds, err := p.otherCredentials(ctx, a.User)
+	if err != nil {
+		return err
+	}
+	for _, c := range creds {
+		if !c.active && slices.Contains(*d.disabled(c.kind), c.id) {
+			p.addCredentialStatus(pl, a.User, c, types.StatusTypeActive)
 		}
 	}
 	if d.DenyAll {
@@ -282,36 +309,111 @@ func (p *Provisioner) planDeleteUser(ctx context.Context, pl *Plan) error {
 // planOtherCredentials adds the deletion of signing certificates, SSH
 // public keys and service-specific credentials.
 func (p *Provisioner) planOtherCredentials(ctx context.Context, pl *Plan, user string) error {
+	creds, err := p.otherCredentials(ctx, user)
+	if err != nil {
+		return err
+	}
 	u := aws.String(user)
-	certs, err := p.IAM.ListSigningCertificates(ctx, &iam.ListSigningCertificatesInput{UserName: u})
-	if err != nil {
-		return fmt.Errorf("list the signing certificates of %s: %w", user, err)
-	}
-	for _, c := range certs.Certificates {
-		id := c.CertificateId
-		pl.add("iam:DeleteSigningCertificate", map[string]string{"UserName": user, "CertificateId": aws.ToString(id)}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return p.IAM.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: id})
-		})
-	}
-	ssh, err := p.IAM.ListSSHPublicKeys(ctx, &iam.ListSSHPublicKeysInput{UserName: u})
-	if err != nil {
-		return fmt.Errorf("list the SSH public keys of %s: %w", user, err)
-	}
-	for _, k := range ssh.SSHPublicKeys {
-		id := k.SSHPublicKeyId
-		pl.add("iam:DeleteSSHPublicKey", map[string]string{"UserName": user, "SSHPublicKeyId": aws.ToString(id)}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return p.IAM.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: id})
-		})
-	}
-	svc, err := p.IAM.ListServiceSpecificCredentials(ctx, &iam.ListServiceSpecificCredentialsInput{UserName: u})
-	if err != nil {
-		return fmt.Errorf("list the service-specific credentials of %s: %w", user, err)
-	}
-	for _, c := range svc.ServiceSpecificCredentials {
-		id := c.ServiceSpecificCredentialId
-		pl.add("iam:DeleteServiceSpecificCredential", map[string]string{"UserName": user, "ServiceSpecificCredentialId": aws.ToString(id)}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+	for _, c := range creds {
+		id := aws.String(c.id)
+		pl.add("iam:Delete"+c.kind.name, map[string]string{"UserName": user, c.kind.idParam: c.id}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			switch c.kind {
+			case signingCertificate:
+				return p.IAM.DeleteSigningCertificate(ctx, &iam.DeleteSigningCertificateInput{UserName: u, CertificateId: id})
+			case sshPublicKey:
+				return p.IAM.DeleteSSHPublicKey(ctx, &iam.DeleteSSHPublicKeyInput{UserName: u, SSHPublicKeyId: id})
+			}
 			return p.IAM.DeleteServiceSpecificCredential(ctx, &iam.DeleteServiceSpecificCredentialInput{UserName: u, ServiceSpecificCredentialId: id})
 		})
 	}
 	return nil
+}
+
+// credentialKind is a kind of user credential besides passwords and access
+// keys: name is its IAM action infix (iam:Update<name>, iam:Delete<name>).
+type credentialKind struct {
+	name, idParam string
+}
+
+// The credential kinds, in the order plans treat them.
+var (
+	signingCertificate = &credentialKind{"SigningCertificate", "CertificateId"}
+	sshPublicKey       = &credentialKind{"SSHPublicKey", "SSHPublicKeyId"}
+	serviceCredential  = &credentialKind{"ServiceSpecificCredential", "ServiceSpecificCredentialId"}
+)
+
+// credential is one of a user's signing certificates, SSH public keys or
+// service-specific credentials.
+type credential struct {
+	kind   *credentialKind
+	id     string
+	active bool
+}
+
+// otherCredentials lists a user's signing certificates, SSH public keys
+// and service-specific credentials, every page, with their status.
+func (p *Provisioner) otherCredentials(ctx context.Context, user string) ([]credential, error) {
+	u := aws.String(user)
+	var out []credential
+	add := func(k *credentialKind, id *string, st types.StatusType) {
+		out = append(out, credential{kind: k, id: aws.ToString(id), active: st == types.StatusTypeActive})
+	}
+	err := drain(ctx, iam.NewListSigningCertificatesPaginator(p.IAM, &iam.ListSigningCertificatesInput{UserName: u}), func(o *iam.ListSigningCertificatesOutput) {
+		for _, c := range o.Certificates {
+			add(signingCertificate, c.CertificateId, c.Status)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the signing certificates of %s: %w", user, err)
+	}
+	err = drain(ctx, iam.NewListSSHPublicKeysPaginator(p.IAM, &iam.ListSSHPublicKeysInput{UserName: u}), func(o *iam.ListSSHPublicKeysOutput) {
+		for _, k := range o.SSHPublicKeys {
+			add(sshPublicKey, k.SSHPublicKeyId, k.Status)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the SSH public keys of %s: %w", user, err)
+	}
+	// The SDK has no paginator for this listing: follow Marker.
+	for in := (&iam.ListServiceSpecificCredentialsInput{UserName: u}); ; {
+		o, err := p.IAM.ListServiceSpecificCredentials(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("list the service-specific credentials of %s: %w", user, err)
+		}
+		for _, c := range o.ServiceSpecificCredentials {
+			add(serviceCredential, c.ServiceSpecificCredentialId, c.Status)
+		}
+		if !o.IsTruncated || aws.ToString(o.Marker) == "" {
+			break
+		}
+		in.Marker = o.Marker
+	}
+	return out, nil
+}
+
+// addCredentialStatus adds the call setting a credential's status.
+func (p *Provisioner) addCredentialStatus(pl *Plan, user string, c credential, status types.StatusType) {
+	u, id := aws.String(user), aws.String(c.id)
+	pl.add("iam:Update"+c.kind.name, map[string]string{"UserName": user, c.kind.idParam: c.id, "Status": string(status)},
+		func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			switch c.kind {
+			case signingCertificate:
+				return p.IAM.UpdateSigningCertificate(ctx, &iam.UpdateSigningCertificateInput{UserName: u, CertificateId: id, Status: status})
+			case sshPublicKey:
+				return p.IAM.UpdateSSHPublicKey(ctx, &iam.UpdateSSHPublicKeyInput{UserName: u, SSHPublicKeyId: id, Status: status})
+			}
+			return p.IAM.UpdateServiceSpecificCredential(ctx, &iam.UpdateServiceSpecificCredentialInput{UserName: u, ServiceSpecificCredentialId: id, Status: status})
+		})
+}
+
+// disabled is the record's list of credentials of a kind the deactivation
+// set Inactive.
+func (d *Deactivation) disabled(k *credentialKind) *[]string {
+	switch k {
+	case signingCertificate:
+		return &d.SigningCertificates
+	case sshPublicKey:
+		return &d.SSHPublicKeys
+	}
+	return &d.ServiceSpecificCredentials
 }

@@ -59,7 +59,11 @@ type Deactivation struct {
 	LoginProfile          bool     `json:"login_profile"`
 	PasswordResetRequired bool     `json:"password_reset_required"`
 	AccessKeys            []string `json:"access_keys"` // ids set Inactive
-	DenyAll               bool     `json:"deny_all"`    // AWSDenyAll attached by the deactivation
+	// The ids of the other credentials set Inactive.
+	SSHPublicKeys              []string `json:"ssh_public_keys"`
+	ServiceSpecificCredentials []string `json:"service_specific_credentials"`
+	SigningCertificates        []string `json:"signing_certificates"`
+	DenyAll                    bool     `json:"deny_all"` // AWSDenyAll attached by the deactivation
 	// Reactivated is set once a reactivation restored all this, so running
 	// it again is a no-op and the next deactivation starts a new record.
 	Reactivated bool `json:"reactivated"`
