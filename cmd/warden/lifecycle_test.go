@@ -55,3 +55,24 @@ func TestPlanAndRepeatReactivate(t *testing.T) {
 		t.Errorf("plan after reactivation exited %d: %v %q, want a no-op", code, calls, noOp)
 	}
 }
+
+// TestDeleteMisspeltUser: a name never seen says "no such user", and a
+// user this database deleted says so, in plan and apply alike.
+func TestDeleteMisspeltUser(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, errOut, code := runIn(t, db, "apply", "delete-user", "--user", "nosuchuser", "--yes")
+	if code != 0 || !strings.Contains(out, "no such user nosuchuser") || strings.Contains(out+errOut, "already deleted") {
+		t.Errorf("delete-user of a misspelt name exited %d (%s):\n%s", code, errOut, out)
+	}
+	if _, errOut, code := runIn(t, db, "apply", "create-user", "--user", "temp1"); code != 0 {
+		t.Fatalf("create-user exited %d: %s", code, errOut)
+	}
+	if _, errOut, code := runIn(t, db, "apply", "delete-user", "--user", "temp1", "--yes"); code != 0 {
+		t.Fatalf("delete-user exited %d: %s", code, errOut)
+	}
+	out, errOut, code = runIn(t, db, "plan", "delete-user", "--user", "temp1", "-o", "json")
+	if calls, noOp := planCalls(t, out); code != 0 || len(calls) != 0 || !strings.Contains(noOp, "was deleted by warden") {
+		t.Errorf("plan delete-user of a user warden deleted exited %d (%s): %v %q", code, errOut, calls, noOp)
+	}
+}

@@ -16,6 +16,7 @@ import (
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/scim"
 )
 
@@ -345,8 +346,13 @@ func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) erro
 		return err
 	}
 	if id == "" {
-		pl.NoOp = "the Identity Center " + strings.ToLower(string(typ)) + " does not exist (already deleted)"
-		return nil
+		mtyp, name := model.TypeSSOGroup, a.Group
+		if isUser {
+			mtyp, name = model.TypeSSOUser, a.User
+		}
+		why, _, err := p.gone(ctx, pl.Target, mtyp, name)
+		pl.NoOp = why + "; nothing to do"
+		return err
 	}
 	pg := ssoadmin.NewListAccountAssignmentsForPrincipalPaginator(ic.SSO, &ssoadmin.ListAccountAssignmentsForPrincipalInput{InstanceArn: aws.String(ic.InstanceARN),
 		PrincipalId: aws.String(id), PrincipalType: typ, MaxResults: aws.Int32(100)})

@@ -190,3 +190,31 @@ func TestDeactivateSSOUserThroughSCIM(t *testing.T) {
 		replayIsNoOp(t, p, a)
 	}
 }
+
+// TestGoneSSOPrincipalIsToldFromUnknownName: delete-sso-user and
+// delete-sso-group of a misspelt name say there is no such principal; of one
+// warden deleted, when it did.
+func TestGoneSSOPrincipalIsToldFromUnknownName(t *testing.T) {
+	_, p, _ := newICEnv(t)
+	noOp := func(a Action, want string) {
+		t.Helper()
+		pl, err := p.Plan(context.Background(), a)
+		if err != nil || len(pl.Steps) != 0 || !strings.Contains(pl.NoOp, want) || strings.Contains(pl.NoOp, "already deleted") {
+			t.Errorf("plan %s %s: %v, %v; want a no-op saying %q", a.Kind, a.User+a.Group, pl, err, want)
+		}
+	}
+	noOp(Action{Kind: DeleteSSOUser, User: "nobody@example.com"}, "no such Identity Center user nobody@example.com")
+	noOp(Action{Kind: DeleteSSOGroup, Group: "no-such-group"}, "no such Identity Center group no-such-group")
+	for _, a := range []Action{
+		{Kind: CreateSSOUser, User: "temp@example.com", DisplayName: "T", GivenName: "T", FamilyName: "P"},
+		{Kind: CreateSSOGroup, Group: "temps"},
+		{Kind: DeleteSSOUser, User: "temp@example.com"},
+		{Kind: DeleteSSOGroup, Group: "temps"},
+	} {
+		if _, err := apply(t, p, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noOp(Action{Kind: DeleteSSOUser, User: "temp@example.com"}, "Identity Center user temp@example.com was deleted by warden on ")
+	noOp(Action{Kind: DeleteSSOGroup, Group: "temps"}, "Identity Center group temps was deleted by warden on ")
+}

@@ -6,12 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -53,8 +56,11 @@ func setKeyStatus(user, id string, status types.StatusType) func(ctx context.Con
 // so reactivation restores it all.
 func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 	a := pl.Action
-	if err := p.requireUser(ctx, a.User); err != nil {
+	if why, seen, err := p.missingUser(ctx, pl); err != nil {
 		return err
+	} else if seen {
+		pl.NoOp = why + "; nothing to deactivate"
+		return nil
 	}
 	d := &Deactivation{}
 	if prev, err := p.deactivation(ctx, a.User); err != nil {
@@ -123,8 +129,10 @@ func (p *Provisioner) planDeactivate(ctx context.Context, pl *Plan) error {
 // the removal of the AWSDenyAll it attached.
 func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 	a := pl.Action
-	if err := p.requireUser(ctx, a.User); err != nil {
+	if why, seen, err := p.missingUser(ctx, pl); err != nil {
 		return err
+	} else if seen {
+		return fmt.Errorf("%s: a deleted user cannot be reactivated; create-user makes a new one", why)
 	}
 	d, err := p.deactivation(ctx, a.User)
 	if err != nil {
@@ -184,6 +192,22 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 	return nil
 }
 
+// missingUser reads whether the user of a plan exists. When it does not,
+// a user this database saw deleted is reported (seen), and a name it never
+// saw is an error.
+func (p *Provisioner) missingUser(ctx context.Context, pl *Plan) (why string, seen bool, err error) {
+	user := pl.Action.User
+	exists, err := p.userExists(ctx, user)
+	if err != nil || exists {
+		return "", false, err
+	}
+	why, seen, err = p.gone(ctx, pl.Target, model.TypeIAMUser, user)
+	if err == nil && !seen {
+		err = errors.New(why)
+	}
+	return why, seen, err
+}
+
 // deactivation reads the recorded deactivation of a user, nil when none.
 func (p *Provisioner) deactivation(ctx context.Context, user string) (*Deactivation, error) {
 	if p.Records == nil {
@@ -214,8 +238,9 @@ func (p *Provisioner) planDeleteUser(ctx context.Context, pl *Plan) error {
 		return err
 	}
 	if !exists {
-		pl.NoOp = "user " + user + " does not exist (already deleted)"
-		return nil
+		why, _, err := p.gone(ctx, pl.Target, model.TypeIAMUser, user)
+		pl.NoOp = why + "; nothing to do"
+		return err
 	}
 	u := aws.String(user)
 	param := map[string]string{"UserName": user}
@@ -416,4 +441,80 @@ func (d *Deactivation) disabled(k *credentialKind) *[]string {
 		return &d.SSHPublicKeys
 	}
 	return &d.ServiceSpecificCredentials
+}
+
+// History is what a database saw of principals: its audit log, read back,
+// and its snapshots. When a Provisioner's Records also implement it (the
+// store does), a principal that is gone is told apart from a name this
+// database never saw.
+type History interface {
+	Audit(ctx context.Context, connectionID string, limit int) ([]store.AuditRecord, error)
+	LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error)
+	FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error)
+}
+
+// lifecycleCalls are the calls that create and delete a principal, by type.
+var lifecycleCalls = map[model.ResourceType][2]string{
+	model.TypeIAMUser:  {"iam:CreateUser", "iam:DeleteUser"},
+	model.TypeSSOUser:  {"identitystore:CreateUser", "identitystore:DeleteUser"},
+	model.TypeSSOGroup: {"identitystore:CreateGroup", "identitystore:DeleteGroup"},
+}
+
+// gone says what this database knows of a principal that no longer
+// exists: that warden deleted it (the audit log's last completed creation
+// or deletion of target is a deletion), that it was deleted outside warden
+// (the latest snapshot, or for an IAM user a recorded deactivation, still
+// has it), or, when none of these knows it, that there is no such
+// principal (seen false). target names it as plans do ("user alice in
+// account 111122223333", "Identity Center group auditors").
+func (p *Provisioner) gone(ctx context.Context, target string, typ model.ResourceType, name string) (why string, seen bool, err error) {
+	unknown := "no such " + target + " (check the name)"
+	if typ == model.TypeIAMUser {
+		unknown = "no such " + target + " (check the name: `warden show users`)"
+	}
+	h, ok := p.Records.(History)
+	if !ok {
+		return unknown, false, nil
+	}
+	recs, err := h.Audit(ctx, p.ConnectionID, 0)
+	if err != nil {
+		return "", false, err
+	}
+	calls := lifecycleCalls[typ]
+	for _, r := range recs { // newest first
+		if r.Target != target || r.Result != "ok" {
+			continue
+		}
+		if r.Call == calls[1] {
+			return target + " was deleted by warden on " + r.At.UTC().Format(time.RFC3339) + " (see `warden audit`)", true, nil
+		}
+		if r.Call == calls[0] {
+			break // created since its last deletion by warden
+		}
+	}
+	snap, err := h.LatestSnapshot(ctx, p.ConnectionID)
+	switch {
+	case errors.Is(err, store.ErrNoSnapshot):
+	case err != nil:
+		return "", false, err
+	default:
+		found, err := h.FindPrincipal(ctx, snap.ID, name)
+		if err != nil {
+			return "", false, err
+		}
+		for _, r := range found {
+			if r.Type == typ && strings.EqualFold(r.Name, name) && (typ != model.TypeIAMUser || r.AccountID == p.AccountID) {
+				return target + " no longer exists: snapshot " + strconv.FormatInt(snap.ID, 10) + " of " + snap.StartedAt.UTC().Format(time.RFC3339) +
+					" has it, so it was deleted outside warden since", true, nil
+			}
+		}
+	}
+	if typ == model.TypeIAMUser {
+		if d, err := p.deactivation(ctx, name); err != nil {
+			return "", false, err
+		} else if d != nil {
+			return target + " no longer exists: this database recorded its deactivation, so it was deleted outside warden since", true, nil
+		}
+	}
+	return unknown, false, nil
 }

@@ -4,14 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/model"
 )
 
 // TestReactivationCycles: a reactivation done is a no-op when run again, a
@@ -89,4 +92,67 @@ func TestDeactivateDisablesEveryCredential(t *testing.T) {
 	if !reflect.DeepEqual(on.CredentialStatus, wantStatus) {
 		t.Errorf("after reactivation the inactive credentials are %v, want only the key its owner disabled: %v", on.CredentialStatus, wantStatus)
 	}
+}
+
+// planNoOp plans an action and returns why it is a no-op, failing the test
+// when it plans a call.
+func (e *env) planNoOp(t *testing.T, a Action) string {
+	t.Helper()
+	pl, err := e.p.Plan(context.Background(), a)
+	if err != nil {
+		t.Fatalf("plan %s: %v", a.Kind, err)
+	}
+	if len(pl.Steps) != 0 {
+		t.Fatalf("plan %s = %v, want nothing to do", a.Kind, pl.Steps)
+	}
+	return pl.NoOp
+}
+
+// TestGoneUserIsToldFromUnknownName: a misspelt name is "no such user",
+// not "already deleted"; a user this database saw deleted says how it
+// knows: warden's own deletion (audit log), a snapshot that has it, or a
+// recorded deactivation.
+func TestGoneUserIsToldFromUnknownName(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	want := func(got string, parts ...string) {
+		t.Helper()
+		for _, p := range parts {
+			if !strings.Contains(got, p) {
+				t.Errorf("%q does not say %q", got, p)
+			}
+		}
+		if strings.Contains(got, "already deleted") {
+			t.Errorf("%q still says already deleted", got)
+		}
+	}
+	want(e.planNoOp(t, Action{Kind: DeleteUser, User: "leavr"}), "no such user leavr in account "+acct, "nothing to do")
+	if _, err := e.p.Plan(ctx, Action{Kind: DeactivateUser, User: "leavr"}); err == nil || !strings.Contains(err.Error(), "no such user leavr") {
+		t.Errorf("deactivating a name never seen: %v, want no such user", err)
+	}
+
+	e.run(t, Action{Kind: DeleteUser, User: "leaver"})
+	want(e.planNoOp(t, Action{Kind: DeleteUser, User: "leaver"}), "user leaver in account "+acct+" was deleted by warden on ", "nothing to do")
+	want(e.planNoOp(t, Action{Kind: DeactivateUser, User: "leaver"}), "was deleted by warden", "nothing to deactivate")
+	if _, err := e.p.Plan(ctx, Action{Kind: ReactivateUser, User: "leaver"}); err == nil || !strings.Contains(err.Error(), "cannot be reactivated") {
+		t.Errorf("reactivating a deleted user: %v", err)
+	}
+	// Created again by warden, then deleted outside it: the audit log's
+	// deletion is older than the creation, so it is not the answer.
+	e.run(t, Action{Kind: CreateUser, User: "leaver", ConsolePassword: true})
+	e.run(t, Action{Kind: DeactivateUser, User: "leaver"})
+	if _, err := e.p.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("leaver")}); err != nil {
+		t.Fatal(err)
+	}
+	want(e.planNoOp(t, Action{Kind: DeleteUser, User: "leaver"}), "no longer exists", "recorded its deactivation", "deleted outside warden")
+
+	// A user a snapshot has, deleted outside warden.
+	at := time.Date(2026, 9, 1, 12, 0, 0, 0, time.UTC)
+	g := &model.Graph{Resources: []model.Resource{{ID: "arn:aws:iam::" + acct + ":user/ghost", Type: model.TypeIAMUser, AccountID: acct, Name: "ghost",
+		ARN: "arn:aws:iam::" + acct + ":user/ghost"}}}
+	id, err := e.st.WriteSnapshot(ctx, &model.Snapshot{ConnectionID: "test", StartedAt: at, FinishedAt: at, Status: model.StatusComplete}, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want(e.planNoOp(t, Action{Kind: DeleteUser, User: "ghost"}), "user ghost in account "+acct+" no longer exists: snapshot "+strconv.FormatInt(id, 10)+" of 2026-09-01T12:00:00Z has it")
 }
