@@ -15,65 +15,56 @@ import (
 // UpdateSigningCertificate and UpdateServiceSpecificCredential (the caller's
 // own user is meant) but not of UpdateSSHPublicKey.
 
-// credentialIDRE is the pattern of these credentials' ids.
-var credentialIDRE = regexp.MustCompile(`^\w+$`)
-
-// credentialKinds are the Update actions, each with its id parameter, the
-// id's length bounds, and the words of its NoSuchEntity message.
-var credentialKinds = map[string]struct {
-	idParam  string
-	min, max int
-	what     string
-	needUser bool
-	list     func(u *User) []string
-}{
-	"UpdateSigningCertificate": {"CertificateId", 24, 128, "signing certificate", false, func(u *User) []string { return u.SigningCertificates }},
-	"UpdateSSHPublicKey":       {"SSHPublicKeyId", 20, 128, "SSH public key", true, func(u *User) []string { return u.SSHPublicKeys }},
-	"UpdateServiceSpecificCredential": {"ServiceSpecificCredentialId", 20, 128, "service specific credential", false,
-		func(u *User) []string { return u.ServiceCredentials }},
+// iamCredentialHandlers serve the Update actions of this file.
+var iamCredentialHandlers = map[string]iamHandler{
+	"UpdateSigningCertificate":        updateOtherCredential(signingCertificates, 24, false),
+	"UpdateSSHPublicKey":              updateOtherCredential(sshPublicKeys, 20, true),
+	"UpdateServiceSpecificCredential": updateOtherCredential(serviceCredentials, 20, false),
 }
 
-// iamCredentialAction serves the Update actions of this file; ok is false
-// for other actions. The caller holds s.mu.
-func (s *Server) iamCredentialAction(a *Account, r *request) (res any, apiErr *apiError, ok bool) {
-	kind, ok := credentialKinds[r.action]
-	if !ok {
-		return nil, nil, false
-	}
-	if kind.needUser && r.get("UserName") == "" {
-		return nil, errValidation("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null"), true
-	}
-	id, status := r.get(kind.idParam), r.get("Status")
-	param := strings.ToLower(kind.idParam[:1]) + kind.idParam[1:]
-	switch {
-	case len(id) < kind.min || len(id) > kind.max:
-		return nil, errValidation("1 validation error detected: Value '" + id + "' at '" + param + "' failed to satisfy constraint: Member must have length between " +
-			strconv.Itoa(kind.min) + " and " + strconv.Itoa(kind.max)), true
-	case !credentialIDRE.MatchString(id):
-		return nil, errValidation("1 validation error detected: Value '" + id + "' at '" + param + "' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+"), true
-	case status != "Active" && status != "Inactive":
-		return nil, errValidation("1 validation error detected: Value '" + status + "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]"), true
-	}
-	u, e := userOf(a, r)
-	if e != nil {
-		return nil, e, true
-	}
-	found := false
-	for _, have := range kind.list(u) {
-		found = found || have == id
-	}
-	if !found {
-		return nil, errNoSuchEntity("The " + kind.what + " with id " + id + " cannot be found."), true
-	}
-	if status == "Active" {
-		delete(u.CredentialStatus, id)
-	} else {
-		if u.CredentialStatus == nil {
-			u.CredentialStatus = map[string]string{}
+// credentialIDRE is the pattern of these credentials' ids (at most 128
+// characters).
+var credentialIDRE = regexp.MustCompile(`^\w+$`)
+
+// updateOtherCredential sets the status of one credential of kind c, whose
+// ids are at least minID characters; needUser makes UserName required.
+func updateOtherCredential(c otherCredential, minID int, needUser bool) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		if needUser && r.get("UserName") == "" {
+			return nil, errValidation("1 validation error detected: Value null at 'userName' failed to satisfy constraint: Member must not be null")
 		}
-		u.CredentialStatus[id] = status
+		id, status := r.get(c.idParam), r.get("Status")
+		param := strings.ToLower(c.idParam[:1]) + c.idParam[1:]
+		switch {
+		case len(id) < minID || len(id) > 128:
+			return nil, errValidation("1 validation error detected: Value '" + id + "' at '" + param + "' failed to satisfy constraint: Member must have length between " +
+				strconv.Itoa(minID) + " and 128")
+		case !credentialIDRE.MatchString(id):
+			return nil, errValidation("1 validation error detected: Value '" + id + "' at '" + param + "' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+")
+		case status != "Active" && status != "Inactive":
+			return nil, errValidation("1 validation error detected: Value '" + status + "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")
+		}
+		u, e := userOf(a, r)
+		if e != nil {
+			return nil, e
+		}
+		found := false
+		for _, have := range *c.list(u) {
+			found = found || have == id
+		}
+		if !found {
+			return nil, errNoSuchEntity("The " + c.what + " with id " + id + " cannot be found.")
+		}
+		if status == "Active" {
+			delete(u.CredentialStatus, id)
+		} else {
+			if u.CredentialStatus == nil {
+				u.CredentialStatus = map[string]string{}
+			}
+			u.CredentialStatus[id] = status
+		}
+		return fields{}, nil
 	}
-	return fields{}, nil, true
 }
 
 // credentialStatus is the status of one of a user's signing certificates,

@@ -323,7 +323,7 @@ func serveRaw(srv *Server, keyID, service, target, body string) *httptest.Respon
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20261101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=00")
+	signTestRequest(srv, req, keyID, service, []byte(body))
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, req)
 	return w

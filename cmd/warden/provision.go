@@ -275,7 +275,7 @@ is printed once, here, and kept nowhere.
 					}
 				}
 				if dryRun {
-					results = append(results, &provision.Result{Plan: pl, Done: []provision.StepResult{}})
+					results = append(results, &provision.Result{Plan: pl, Done: []provision.StepResult{}, Secrets: []provision.Secret{}})
 					continue
 				}
 				if len(pl.Steps) > 0 && act.Kind.Destructive() && !yes {
@@ -284,6 +284,7 @@ is printed once, here, and kept nowhere.
 					}
 				}
 				res, err := p.Apply(ctx, pl)
+				results = append(results, res)
 				switch {
 				case len(res.Done) == 0:
 				case act.Kind.IdentityCenter():
@@ -297,10 +298,14 @@ is printed once, here, and kept nowhere.
 				if err != nil {
 					a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
 					a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
+					// What was done, and any password it generated, is shown
+					// even though the run failed: it is shown nowhere else.
+					if perr := a.print(results, resultTables(results)...); perr != nil {
+						return perr
+					}
 					return &cliError{code: exitError, problem: fmt.Sprintf("action %d of %d: %v", i+1, len(actions), err),
 						fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
 				}
-				results = append(results, res)
 			}
 			a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
 			a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
@@ -375,7 +380,9 @@ func resultTables(results []*provision.Result) []*render.Table {
 	var secrets []provision.Secret
 	for _, r := range results {
 		note := r.Plan.NoOp
-		if note == "" && len(r.Done) == 0 {
+		if r.Failed != nil {
+			note = "failed at " + r.Failed.Step.Call + ": " + r.Failed.Error
+		} else if note == "" && len(r.Done) == 0 {
 			note = "dry run: nothing changed"
 		}
 		t.Add(string(r.Plan.Action.Kind), r.Plan.Target, strconv.Itoa(len(r.Done)), dashIfEmpty(note))

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-iam/warden/awsfake"
 )
 
 func TestPlanApplyAudit(t *testing.T) {
@@ -165,4 +167,44 @@ func firstGroup(t *testing.T, db string) string {
 		t.Fatalf("show groups: %v\n%s", err, out)
 	}
 	return groups[0].Name
+}
+
+// TestApplyShowsPasswordWhenALaterCallFails: the password made before a
+// failing call is printed (table and JSON) and the exit code reports the
+// failure.
+func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	var arns []string
+	for _, p := range awsfake.AWSManagedPolicies()[:11] {
+		arns = append(arns, p.ARN)
+	}
+	// One action, the 11th policy over IAM's quota.
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "-o", "json")
+	var results []struct {
+		Done    []json.RawMessage `json:"done"`
+		Secrets []struct {
+			What, Value string
+		} `json:"secrets"`
+		Failed *struct {
+			Step struct {
+				Call string `json:"call"`
+			} `json:"step"`
+			Error string `json:"error"`
+		} `json:"failed"`
+	}
+	if code != exitError || json.Unmarshal([]byte(out), &results) != nil || len(results) != 1 || len(results[0].Secrets) != 1 ||
+		results[0].Secrets[0].Value == "" || results[0].Failed == nil || results[0].Failed.Step.Call != "iam:AttachUserPolicy" {
+		t.Fatalf("apply exited %d (%s):\n%s", code, stderr, out)
+	}
+	if !strings.Contains(stderr, "warden: action 1 of 1") || !strings.Contains(stderr, "\nfix: ") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	// A changes file whose second action fails, as a table.
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: newbie2\n    console_password: true\n  - action: create-user\n    user: newbie3\n    policies: ["+strings.Join(arns, ", ")+"]\n"), 0o600)
+	out, stderr, code = runIn(t, db, "apply", "-f", changes)
+	if code != exitError || !strings.Contains(out, "console password of user newbie2") || !strings.Contains(stderr, "action 2 of 2") {
+		t.Fatalf("batch exited %d (%s):\n%s", code, stderr, out)
+	}
 }

@@ -67,11 +67,20 @@ type StepResult struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// Result is what applying a plan did.
+// Result is what applying a plan did: the calls made, every secret a
+// finished call produced (kept even when a later call fails, so the
+// operator always sees it), and the call that failed, if one did.
 type Result struct {
 	Plan    *Plan        `json:"plan"`
 	Done    []StepResult `json:"done"`
-	Secrets []Secret     `json:"secrets,omitempty"`
+	Secrets []Secret     `json:"secrets"`
+	Failed  *Failure     `json:"failed"`
+}
+
+// Failure is the call a plan stopped at, and why.
+type Failure struct {
+	Step  Step   `json:"step"`
+	Error string `json:"error"`
 }
 
 // ApplyError is a plan that stopped at a failed step: what failed, what was
@@ -121,13 +130,14 @@ func (p *Provisioner) audit(ctx context.Context, pl *Plan, call, result, request
 // stops at the first failure with an *ApplyError; nothing is retried that
 // could repeat a side effect (only DeleteUser, which cannot).
 func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
-	res := &Result{Plan: pl, Done: []StepResult{}}
+	res := &Result{Plan: pl, Done: []StepResult{}, Secrets: []Secret{}}
 	if len(pl.Steps) == 0 {
 		return res, p.audit(ctx, pl, "-", "no-op", "", pl.NoOp)
 	}
 	for _, st := range pl.Steps {
 		out, err := st.run(ctx, p, res)
 		if err != nil {
+			res.Failed = &Failure{Step: st, Error: oneLine(err)}
 			if aerr := p.audit(ctx, pl, st.Call, "failed", errorRequestID(err), oneLine(err)); aerr != nil {
 				return res, errors.Join(err, aerr)
 			}
@@ -144,6 +154,36 @@ func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
 	}
 	return res, nil
 }
+
+// ApplyAll applies plans in order and stops at the first that fails. It
+// returns a result for every plan it began, the failing one's included, so
+// a secret produced by a finished call (a generated console password) is
+// returned whatever fails after it; the error names the action that failed.
+func (p *Provisioner) ApplyAll(ctx context.Context, plans []*Plan) ([]*Result, error) {
+	results := make([]*Result, 0, len(plans))
+	for i, pl := range plans {
+		res, err := p.Apply(ctx, pl)
+		results = append(results, res)
+		if err != nil {
+			return results, &BatchError{Index: i, Total: len(plans), Err: err}
+		}
+	}
+	return results, nil
+}
+
+// BatchError is the failure of one action of a batch.
+type BatchError struct {
+	Index, Total int // the failing action, from 0, of Total
+	Err          error
+}
+
+// Error implements error.
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("action %d of %d: %v", e.Index+1, e.Total, e.Err)
+}
+
+// Unwrap returns the action's error.
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // record keeps the deactivation state of a plan once applied.
 func (p *Provisioner) record(ctx context.Context, pl *Plan) error {
