@@ -55,6 +55,7 @@ type isInput struct {
 	IdentityStoreId string
 	GroupId         string
 	UserId          string
+	MemberId        isMemberID // ListGroupMembershipsForMember
 	MaxResults      *int
 	NextToken       string
 	Filters         []struct {
@@ -134,7 +135,7 @@ func (s *Server) identityStoreAction(r *jsonRequest) (any, *apiError) {
 		var out []isMembership
 		for _, gid := range sortedKeys(ic.Groups) {
 			for _, uid := range ic.Groups[gid].Members {
-				if uid == in.UserId {
+				if uid == in.MemberId.UserId {
 					out = append(out, isMembership{IdentityStoreId: ic.IdentityStoreID, MembershipId: membershipID(gid, uid), GroupId: gid, MemberId: isMemberID{UserId: uid}})
 				}
 			}

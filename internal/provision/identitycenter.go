@@ -327,8 +327,10 @@ func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.Ac
 	}
 }
 
-// planDeleteSSOPrincipal removes every assignment of a user or group, then
-// the principal (the Identity Store removes its memberships with it).
+// planDeleteSSOPrincipal removes every assignment of a user or group, a
+// user's group memberships (AWS's API reference does not promise that
+// DeleteUser removes them, so warden does not count on it), then the
+// principal.
 func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) error {
 	ic := p.IC
 	a := pl.Action
@@ -367,6 +369,21 @@ func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) erro
 	}
 	store := aws.String(ic.IdentityStoreID)
 	if isUser {
+		ms := identitystore.NewListGroupMembershipsForMemberPaginator(ic.IdentityStore, &identitystore.ListGroupMembershipsForMemberInput{IdentityStoreId: store,
+			MemberId: &istypes.MemberIdMemberUserId{Value: id}, MaxResults: aws.Int32(100)})
+		for ms.HasMorePages() {
+			page, err := ms.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list the group memberships of %s: %w", id, err)
+			}
+			for _, m := range page.GroupMemberships {
+				mid := m.MembershipId
+				pl.add("identitystore:DeleteGroupMembership", map[string]string{"MembershipId": aws.ToString(mid), "GroupId": aws.ToString(m.GroupId), "UserId": id},
+					func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+						return ic.IdentityStore.DeleteGroupMembership(ctx, &identitystore.DeleteGroupMembershipInput{IdentityStoreId: store, MembershipId: mid})
+					})
+			}
+		}
 		pl.add("identitystore:DeleteUser", map[string]string{"UserId": id}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 			return ic.IdentityStore.DeleteUser(ctx, &identitystore.DeleteUserInput{IdentityStoreId: store, UserId: aws.String(id)})
 		})

@@ -149,6 +149,7 @@ var Actions = map[Feature][]string{
 		"identitystore:DeleteGroup",
 		"identitystore:CreateGroupMembership",
 		"identitystore:DeleteGroupMembership",
+		"identitystore:ListGroupMembershipsForMember",
 		"sso:ListInstances",
 		"sso:ListPermissionSets",
 		"sso:DescribePermissionSet",
