@@ -103,9 +103,8 @@ func TestApplyIdentityCenterActions(t *testing.T) {
 	}
 }
 
-// TestBatchInterruptedAndRerunConverges stops a batch at a failing action,
-// fixes the cause, and runs the same file again: what was done is skipped,
-// the rest is done.
+// TestBatchInterruptedAndRerunConverges refuses a batch naming a missing
+// group before any write, fixes the cause, and runs the same file again.
 func TestBatchInterruptedAndRerunConverges(t *testing.T) {
 	useFakeAWS(t, "--users", "3")
 	db := filepath.Join(t.TempDir(), "w.db")
@@ -140,8 +139,10 @@ func TestBatchInterruptedAndRerunConverges(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 3 {
 		t.Fatalf("re-run exited %d (%s):\n%s", code, stderr, out)
 	}
-	if results[0].Plan.NoOp == "" || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
-		t.Errorf("re-run: create-user should be a no-op and the rest done: %s", out)
+	// The first run was refused at its plan, before any write: the re-run
+	// does everything.
+	if len(results[0].Done) != 2 || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
+		t.Errorf("re-run: every action should be done: %s", out)
 	}
 	// The snapshot was brought up to date: access shows the change without a sync.
 	if !strings.Contains(stderr, "records the changes") {
@@ -206,5 +207,66 @@ func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
 	out, stderr, code = runIn(t, db, "apply", "-f", changes)
 	if code != exitError || !strings.Contains(out, "console password of user newbie2") || !strings.Contains(stderr, "action 2 of 2") {
 		t.Fatalf("batch exited %d (%s):\n%s", code, stderr, out)
+	}
+}
+
+// TestApplyChecksNamesBeforeAnyWrite: a missing group fails the plan with
+// a fix, exit 2, and no user is half made.
+func TestApplyChecksNamesBeforeAnyWrite(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newguy", "--console-password", "--groups", "no-such-group")
+	assertFailure(t, out, stderr, code, exitUsage, "group no-such-group does not exist")
+	out, _, code = runIn(t, db, "plan", "delete-user", "--user", "newguy")
+	if code != 0 || !strings.Contains(out, "no such user newguy") {
+		t.Errorf("after the refused apply, plan delete-user exited %d:\n%s", code, out)
+	}
+	out, _, _ = runIn(t, db, "audit", "-o", "json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("the refused apply left audit records: %s", out)
+	}
+}
+
+// TestPlanFileOnEarlierActions: plan -f plans an action on the state the
+// earlier ones produce.
+func TestPlanFileOnEarlierActions(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	group := firstGroup(t, db)
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: k9\n  - action: add-to-group\n    user: k9\n    group: "+group+"\n"), 0o600)
+	out, stderr, code := runIn(t, db, "plan", "-f", changes, "-o", "json")
+	var plans []struct {
+		Steps []struct {
+			Call string `json:"call"`
+		} `json:"steps"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 2 || len(plans[1].Steps) != 1 || plans[1].Steps[0].Call != "iam:AddUserToGroup" {
+		t.Fatalf("plan -f exited %d (%s):\n%s", code, stderr, out)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "-f", changes); code != 0 {
+		t.Fatalf("apply -f exited %d: %s", code, stderr)
+	}
+}
+
+// TestPlanCreateUserOnExistingUser: the plan of create-user on a user that
+// exists shows what converging it takes, not "nothing to do".
+func TestPlanCreateUserOnExistingUser(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, stderr, code := runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "iam:UpdateUser") || !strings.Contains(out, "NewPath=/other/") || !strings.Contains(out, "iam:TagUser") ||
+		!strings.Contains(out, "iam:CreateLoginProfile") || strings.Contains(out, "nothing to do") {
+		t.Fatalf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, _, code = runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("converged user: plan exited %d:\n%s", code, out)
 	}
 }

@@ -21,6 +21,12 @@ import (
 // loginProfile reads whether a user has a console password, and whether
 // it must be reset.
 func (p *Provisioner) loginProfile(ctx context.Context, user string) (has, reset bool, err error) {
+	if st := p.pend.lookup("user", user); st != nil && st.loginProfile != nil {
+		return *st.loginProfile, *st.loginProfile, nil // warden's passwords must be reset
+	}
+	if st := p.pend.lookup("user", user); st != nil && st.created {
+		return false, false, nil
+	}
 	out, err := p.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(user)})
 	switch {
 	case notFound(err):
@@ -33,13 +39,17 @@ func (p *Provisioner) loginProfile(ctx context.Context, user string) (has, reset
 
 // accessKeys lists a user's access keys.
 func (p *Provisioner) accessKeys(ctx context.Context, user string) ([]types.AccessKeyMetadata, error) {
+	st := p.pend.lookup("user", user)
+	if st != nil && st.created {
+		return nil, nil
+	}
 	var out []types.AccessKeyMetadata
 	err := drain(ctx, iam.NewListAccessKeysPaginator(p.IAM, &iam.ListAccessKeysInput{UserName: aws.String(user)}),
 		func(o *iam.ListAccessKeysOutput) { out = append(out, o.AccessKeyMetadata...) })
 	if err != nil {
 		return nil, fmt.Errorf("list the access keys of %s: %w", user, err)
 	}
-	return out, nil
+	return st.keysAfter(out), nil
 }
 
 func setKeyStatus(user, id string, status types.StatusType) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
@@ -376,8 +386,13 @@ type credential struct {
 }
 
 // otherCredentials lists a user's signing certificates, SSH public keys
-// and service-specific credentials, every page, with their status.
+// and service-specific credentials, every page, with their status as the
+// calls planned so far will have left it.
 func (p *Provisioner) otherCredentials(ctx context.Context, user string) ([]credential, error) {
+	st := p.pend.lookup("user", user)
+	if st != nil && st.created {
+		return nil, nil
+	}
 	u := aws.String(user)
 	var out []credential
 	add := func(k *credentialKind, id *string, st types.StatusType) {
@@ -413,7 +428,35 @@ func (p *Provisioner) otherCredentials(ctx context.Context, user string) ([]cred
 		}
 		in.Marker = o.Marker
 	}
-	return out, nil
+	if st == nil {
+		return out, nil
+	}
+	planned := out[:0]
+	for _, c := range out {
+		status, changed := st.keys[c.id]
+		if changed && status == "" {
+			continue
+		}
+		if changed {
+			c.active = status == string(types.StatusTypeActive)
+		}
+		planned = append(planned, c)
+	}
+	return planned, nil
+}
+
+// credentialEffect records a planned status change or deletion of one of
+// a user's signing certificates, SSH public keys or service-specific
+// credentials (call without "iam:"); other calls change nothing here.
+func (st *principalState) credentialEffect(call string, params map[string]string) {
+	for _, k := range []*credentialKind{signingCertificate, sshPublicKey, serviceCredential} {
+		switch call {
+		case "Update" + k.name:
+			st.keys[params[k.idParam]] = params["Status"]
+		case "Delete" + k.name:
+			st.keys[params[k.idParam]] = ""
+		}
+	}
 }
 
 // addCredentialStatus adds the call setting a credential's status.

@@ -156,3 +156,27 @@ func TestGoneUserIsToldFromUnknownName(t *testing.T) {
 	}
 	want(e.planNoOp(t, Action{Kind: DeleteUser, User: "ghost"}), "user ghost in account "+acct+" no longer exists: snapshot "+strconv.FormatInt(id, 10)+" of 2026-09-01T12:00:00Z has it")
 }
+
+// TestBatchSeesPlannedCredentialChanges: in one batch, a deactivation
+// planned after another finds every credential already set Inactive, and a
+// user created earlier in the batch has no credentials to list.
+func TestBatchSeesPlannedCredentialChanges(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	plans, err := e.p.PlanAll(context.Background(), []Action{
+		{Kind: DeactivateUser, User: "leaver"},
+		{Kind: DeactivateUser, User: "leaver"},
+		{Kind: CreateUser, User: "brandnew"},
+		{Kind: DeactivateUser, User: "brandnew"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plans[0].Steps) != 5 {
+		t.Errorf("first deactivation plans %v, want the password, one key and three other credentials", plans[0].Steps)
+	}
+	for _, i := range []int{1, 3} {
+		if len(plans[i].Steps) != 0 {
+			t.Errorf("action %d plans %v, want nothing left to deactivate", i+1, plans[i].Steps)
+		}
+	}
+}
