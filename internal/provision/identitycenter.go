@@ -175,7 +175,11 @@ func (p *Provisioner) planIdentityCenter(ctx context.Context, pl *Plan) error {
 			return err
 		}
 		pl.add("identitystore:CreateGroup", map[string]string{"DisplayName": a.Group}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return ic.IdentityStore.CreateGroup(ctx, &identitystore.CreateGroupInput{IdentityStoreId: store, DisplayName: aws.String(a.Group), Description: aws.String(a.Description)})
+			in := &identitystore.CreateGroupInput{IdentityStoreId: store, DisplayName: aws.String(a.Group)}
+			if a.Description != "" { // the Identity Store refuses an empty Description
+				in.Description = aws.String(a.Description)
+			}
+			return ic.IdentityStore.CreateGroup(ctx, in)
 		})
 	case DeleteSSOUser, DeleteSSOGroup:
 		return p.planDeleteSSOPrincipal(ctx, pl)
