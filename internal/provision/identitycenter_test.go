@@ -275,3 +275,22 @@ func TestDeleteSSOUserRemovesMembershipsExplicitly(t *testing.T) {
 		}
 	}
 }
+
+// TestDeleteSSOUserCreatedInTheSameBatchIsRefused: the plan cannot list
+// what a user not yet made holds, so it says so instead of guessing.
+func TestDeleteSSOUserCreatedInTheSameBatchIsRefused(t *testing.T) {
+	srv, p, _ := newICEnv(t)
+	srv.ResetCalls()
+	_, err := p.PlanAll(context.Background(), []Action{
+		{Kind: CreateSSOUser, User: "brief@example.com", DisplayName: "B", GivenName: "B", FamilyName: "C"},
+		{Kind: DeleteSSOUser, User: "brief@example.com"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "created by an earlier action of this batch") {
+		t.Fatalf("create then delete in one batch: %v", err)
+	}
+	for call := range srv.Calls() {
+		if !strings.Contains(call, "Get") && !strings.Contains(call, "List") && !strings.Contains(call, "Describe") {
+			t.Errorf("planning made %s", call)
+		}
+	}
+}
