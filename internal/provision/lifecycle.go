@@ -504,7 +504,8 @@ var lifecycleCalls = map[model.ResourceType][2]string{
 }
 
 // gone says what this database knows of a principal that no longer
-// exists: that warden deleted it (the audit log's last completed creation
+// exists: that an earlier action of the batch deletes it, that warden
+// deleted it (the audit log's last completed creation
 // or deletion of target is a deletion), that it was deleted outside warden
 // (the latest snapshot, or for an IAM user a recorded deactivation, still
 // has it), or, when none of these knows it, that there is no such
@@ -514,6 +515,9 @@ func (p *Provisioner) gone(ctx context.Context, target string, typ model.Resourc
 	unknown := "no such " + target + " (check the name)"
 	if typ == model.TypeIAMUser {
 		unknown = "no such " + target + " (check the name: `warden show users`)"
+	}
+	if st := p.pend.lookup("user", name); typ == model.TypeIAMUser && st != nil && st.exists != nil && !*st.exists {
+		return target + " is deleted by an earlier action of this batch", true, nil
 	}
 	h, ok := p.Records.(History)
 	if !ok {

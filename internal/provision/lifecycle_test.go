@@ -180,3 +180,22 @@ func TestBatchSeesPlannedCredentialChanges(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchDeleteThenLifecycleSaysWhy: actions after a delete-user of the
+// same batch say the batch deletes the user, not that there is no such user.
+func TestBatchDeleteThenLifecycleSaysWhy(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	plans, err := e.p.PlanAll(context.Background(), []Action{
+		{Kind: DeleteUser, User: "leaver"},
+		{Kind: DeleteUser, User: "leaver"},
+		{Kind: DeactivateUser, User: "leaver"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pl := range plans[1:] {
+		if len(pl.Steps) != 0 || !strings.Contains(pl.NoOp, "deleted by an earlier action of this batch") {
+			t.Errorf("%s after delete-user plans %v: %q", pl.Action.Kind, pl.Steps, pl.NoOp)
+		}
+	}
+}
