@@ -2,6 +2,8 @@ package awsfake
 
 import (
 	"context"
+	"encoding/csv"
+	"strings"
 	"testing"
 	"time"
 
@@ -68,6 +70,21 @@ func TestUpdateOtherCredentials(t *testing.T) {
 	state := srv.Account(truth.ID).IAM.Users["cred"]
 	if len(state.CredentialStatus) != 3 || state.credentialStatus(u.SigningCertificates[0]) != "Active" {
 		t.Errorf("state = %v, want the three set Inactive", state.CredentialStatus)
+	}
+	// The credential report sees the disabled certificate.
+	client.GenerateCredentialReport(ctx, &iam.GenerateCredentialReportInput{})
+	report, err := client.GetCredentialReport(ctx, &iam.GetCredentialReportInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(strings.NewReader(string(report.Content))).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range rows {
+		if row[0] == "cred" && (rows[0][18] != "cert_1_active" || row[18] != "true" || rows[0][20] != "cert_2_active" || row[20] != "false") {
+			t.Errorf("credential report row %v, want cert_1_active true and cert_2_active false", row)
+		}
 	}
 	set(act)
 	want(act, act, act, act)
