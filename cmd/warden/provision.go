@@ -221,10 +221,11 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 				return err
 			}
 			// Plan reads what earlier applies recorded (deactivations,
-			// deletions) as apply does, from the database when there is one.
+			// deletions) as apply does, from the database when there is one,
+			// opened read-only: plan writes nothing.
 			var st *store.SQLite
 			if _, err := os.Stat(a.dbPath()); err == nil {
-				if st, err = a.openStore(cmd.Context(), a.dbPath()); err != nil {
+				if st, _, err = a.openExisting(cmd.Context()); err != nil {
 					return err
 				}
 				defer st.Close()
