@@ -38,11 +38,20 @@ type createAccountRequest struct {
 // Limits of Organizations the emulator enforces (AWS's published quotas).
 const (
 	maxOUDepth                = 5 // OUs below the root
-	maxPoliciesPerTarget      = 5 // of one type, attached to one root, OU or account
 	maxSCPSize                = 5120
 	maxOrgTags                = 50
 	orgAdministratorAccessARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 )
+
+// maxPoliciesPerTarget is how many policies of a type one root, OU or
+// account may have attached (AWS's quotas: 10 for tag and backup
+// policies, 5 for the others).
+func maxPoliciesPerTarget(policyType string) int {
+	if policyType == "TAG_POLICY" || policyType == "BACKUP_POLICY" {
+		return 10
+	}
+	return 5
+}
 
 var (
 	orgEmailRE    = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
@@ -603,8 +612,8 @@ func (s *Server) orgAttachPolicy(c orgCall) (any, *apiError) {
 	if slices.Contains(p.Targets, in.TargetId) {
 		return nil, orgErr("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
 	}
-	if o.attachmentsOfType(p.Type, in.TargetId) >= maxPoliciesPerTarget {
-		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", fmt.Sprintf("A target can have at most %d policies of type %s attached.", maxPoliciesPerTarget, p.Type))
+	if max := maxPoliciesPerTarget(p.Type); o.attachmentsOfType(p.Type, in.TargetId) >= max {
+		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", fmt.Sprintf("A target can have at most %d policies of type %s attached.", max, p.Type))
 	}
 	p.Targets = append(p.Targets, in.TargetId)
 	return map[string]any{}, nil

@@ -3,6 +3,7 @@ package awsfake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -304,6 +305,22 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	}
 	_, err = org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: scpID})
 	wantCode(t, "describing a deleted policy", err, "PolicyNotFoundException", "")
+
+	// At most five SCPs on one target, FullAWSAccess included.
+	for i := 1; i <= 5; i++ {
+		p, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String(fmt.Sprintf("limit-%d", i)), Description: aws.String(""),
+			Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(scpDoc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: p.Policy.PolicySummary.Id, TargetId: aws.String(newID)})
+		if i < 5 && err != nil {
+			t.Fatalf("SCP %d of the account: %v", i+1, err)
+		}
+		if i == 5 {
+			wantCode(t, "a sixth SCP on one account", err, "ConstraintViolationException", "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
+		}
+	}
 
 	// Trusted access, as Terraform's aws_organizations_organization reads
 	// and sets it.
