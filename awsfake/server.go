@@ -39,7 +39,8 @@ type Options struct {
 	// dependencies was removed, as AWS may right after a teardown.
 	DeleteConflictWindow time.Duration
 	// AssignmentDelay is how long an Identity Center account assignment
-	// operation stays IN_PROGRESS; 0 completes it at once.
+	// or ProvisionPermissionSet operation stays IN_PROGRESS; 0 completes
+	// it at once (a provisioning at the next call).
 	AssignmentDelay time.Duration
 	// AccountCreationDelay is how long an Organizations CreateAccount
 	// request stays IN_PROGRESS; 0 completes it at the next call.
