@@ -342,6 +342,30 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 		t.Errorf("after DisableAWSServiceAccess: %+v", access.EnabledServicePrincipals)
 	}
 
+	// CloseAccount: asynchronous, never the management account.
+	_, err = org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String("111111111111")})
+	wantCode(t, "closing the management account", err, "ConstraintViolationException", "CANNOT_CLOSE_MANAGEMENT_ACCOUNT")
+	if _, err := org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(newID)}); err != nil {
+		t.Fatal(err)
+	}
+	accountStatus := func() orgtypes.AccountStatus {
+		t.Helper()
+		out, err := org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(newID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Account.Status
+	}
+	if st := accountStatus(); st != orgtypes.AccountStatusPendingClosure {
+		t.Errorf("right after CloseAccount: %s, want PENDING_CLOSURE", st)
+	}
+	clock.Advance(time.Minute)
+	if st := accountStatus(); st != orgtypes.AccountStatusSuspended {
+		t.Errorf("once closed: %s, want SUSPENDED", st)
+	}
+	_, err = org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(newID)})
+	wantCode(t, "closing a closed account", err, "AccountAlreadyClosedException", "")
+
 	// A member may not write; the organization cannot be deleted while it
 	// has members.
 	_, err = org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{})

@@ -43,7 +43,8 @@ type Options struct {
 	// it at once (a provisioning at the next call).
 	AssignmentDelay time.Duration
 	// AccountCreationDelay is how long an Organizations CreateAccount
-	// request stays IN_PROGRESS; 0 completes it at the next call.
+	// request stays IN_PROGRESS, and a closed account PENDING_CLOSURE; 0
+	// completes either at the next call.
 	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
