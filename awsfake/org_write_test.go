@@ -371,3 +371,30 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	_, err = org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{})
 	wantCode(t, "DeleteOrganization with members", err, "OrganizationNotEmptyException", "")
 }
+
+// TestOrganizationConsolidatedBillingHasNoPolicies checks that an
+// organization of consolidated billing alone enables no policy type and
+// refuses policies, as CreateOrganization documents.
+func TestOrganizationConsolidatedBillingHasNoPolicies(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	org := orgClient(srv, srv.AddAccount(NewAccount("111111111111")))
+	ctx := context.Background()
+	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetConsolidatedBilling}); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil || len(roots.Roots[0].PolicyTypes) != 0 {
+		t.Fatalf("ListRoots = %+v, %v; want no policy type enabled", roots, err)
+	}
+	_, err = org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: roots.Roots[0].Id, PolicyType: orgtypes.PolicyTypeServiceControlPolicy})
+	wantCode(t, "EnablePolicyType without all features", err, "PolicyTypeNotAvailableForOrganizationException", "")
+	_, err = org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("p"), Description: aws.String(""), Type: orgtypes.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)})
+	wantCode(t, "CreatePolicy without all features", err, "PolicyTypeNotAvailableForOrganizationException", "")
+	if _, err := org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{}); err != nil {
+		t.Errorf("deleting an organization of the management account alone: %v", err)
+	}
+	_, err = org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	wantCode(t, "DescribeOrganization after DeleteOrganization", err, "AWSOrganizationsNotInUseException", "")
+}
