@@ -11,7 +11,9 @@ import (
 type iamHandler func(s *Server, a *Account, r *request) (any, *apiError)
 
 // iamHandlers is IAM's action table: one handler per action, as pstest has
-// a method per RPC. Each file adds its own actions' table here.
+// a method per RPC. Each file keeps a table of its own actions
+// (iamWriteHandlers in iam_write.go, …); a new file adds its table to this
+// list. An action in two tables panics when the package loads.
 var iamHandlers = mergeHandlers(iamReportHandlers, iamReadHandlers, iamWriteHandlers, iamPolicyHandlers, iamRoleHandlers,
 	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers, iamUpdateHandlers)
 

@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 )
 
@@ -245,6 +246,7 @@ var iamReadHandlers = map[string]iamHandler{
 	"GetPolicy":                 (*Server).getPolicy,
 	"GetPolicyVersion":          (*Server).getPolicyVersion,
 	"ListPolicyVersions":        (*Server).listPolicyVersions,
+	"ListEntitiesForPolicy":     (*Server).listEntitiesForPolicy,
 }
 
 func (s *Server) listUsers(a *Account, r *request) (any, *apiError) {
@@ -454,4 +456,90 @@ func versionOf(p *ManagedPolicy, id string) (*PolicyVersion, *apiError) {
 		}
 	}
 	return nil, errNoSuchEntity("Policy " + p.ARN + " version " + id + " does not exist or is not attachable.")
+}
+
+type (
+	xmlPolicyGroup struct {
+		GroupName string `xml:"GroupName"`
+		GroupID   string `xml:"GroupId"`
+	}
+	xmlPolicyUser struct {
+		UserName string `xml:"UserName"`
+		UserID   string `xml:"UserId"`
+	}
+	xmlPolicyRole struct {
+		RoleName string `xml:"RoleName"`
+		RoleID   string `xml:"RoleId"`
+	}
+	listEntitiesForPolicyResult struct {
+		PolicyGroups []xmlPolicyGroup `xml:"PolicyGroups>member"`
+		PolicyUsers  []xmlPolicyUser  `xml:"PolicyUsers>member"`
+		PolicyRoles  []xmlPolicyRole  `xml:"PolicyRoles>member"`
+		IsTruncated  bool             `xml:"IsTruncated"`
+		Marker       string           `xml:"Marker,omitempty"`
+	}
+)
+
+// listEntitiesForPolicy lists the groups, users and roles a managed policy
+// is attached to (PolicyUsageFilter PermissionsPolicy) or is the
+// permissions boundary of (PermissionsBoundary), paging over the three
+// lists together, groups first.
+func (s *Server) listEntitiesForPolicy(a *Account, r *request) (any, *apiError) {
+	p, e := s.policyOf(a, r.get("PolicyArn"))
+	if e != nil {
+		return nil, e
+	}
+	start, size, e := r.page()
+	if e != nil {
+		return nil, e
+	}
+	filter, usage, prefix := r.get("EntityFilter"), r.get("PolicyUsageFilter"), r.get("PathPrefix")
+	switch filter {
+	case "", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy":
+	default:
+		return nil, errValidation("1 validation error detected: Value '" + filter + "' at 'entityFilter' failed to satisfy constraint: Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]")
+	}
+	switch usage {
+	case "", "PermissionsPolicy", "PermissionsBoundary":
+	default:
+		return nil, errValidation("1 validation error detected: Value '" + usage + "' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]")
+	}
+	uses := func(attached []string, boundaryARN string) bool {
+		return (usage != "PermissionsBoundary" && slices.Contains(attached, p.ARN)) || (usage != "PermissionsPolicy" && boundaryARN == p.ARN)
+	}
+	want := func(kind string) bool { return filter == "" || filter == kind }
+	var items []func(*listEntitiesForPolicyResult)
+	if want("Group") {
+		for _, n := range sortedKeys(a.IAM.Groups) {
+			if g := a.IAM.Groups[n]; uses(g.AttachedPolicies, "") && strings.HasPrefix(g.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyGroups = append(res.PolicyGroups, xmlPolicyGroup{g.Name, g.ID})
+				})
+			}
+		}
+	}
+	if want("User") {
+		for _, n := range sortedKeys(a.IAM.Users) {
+			if u := a.IAM.Users[n]; uses(u.AttachedPolicies, u.PermissionsBoundary) && strings.HasPrefix(u.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyUsers = append(res.PolicyUsers, xmlPolicyUser{u.Name, u.ID})
+				})
+			}
+		}
+	}
+	if want("Role") {
+		for _, n := range sortedKeys(a.IAM.Roles) {
+			if ro := a.IAM.Roles[n]; uses(ro.AttachedPolicies, ro.PermissionsBoundary) && strings.HasPrefix(ro.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyRoles = append(res.PolicyRoles, xmlPolicyRole{ro.Name, ro.ID})
+				})
+			}
+		}
+	}
+	end, truncated, marker := pageEnd(start, size, len(items))
+	res := &listEntitiesForPolicyResult{IsTruncated: truncated, Marker: marker}
+	for _, add := range items[min(start, len(items)):end] {
+		add(res)
+	}
+	return res, nil
 }

@@ -2,8 +2,8 @@ package awsfake
 
 import "time"
 
-// This file holds the state of the emulated AWS Organization; orgs.go
-// serves it.
+// This file holds the state of the emulated AWS Organization; org_read.go and org_write.go
+// serve it.
 
 // Organization is an AWS Organization held by the emulator. Its management
 // and member accounts are added with AddAccount for their IAM; this holds
@@ -22,6 +22,20 @@ type Organization struct {
 	OUs             map[string]*OrgUnit    // by ID
 	Accounts        map[string]*OrgAccount // by ID, the management account included
 	Policies        map[string]*OrgPolicy  // by ID, p-FullAWSAccess included
+	// ServiceAccess are the AWS services trusted to integrate with the
+	// organization (EnableAWSServiceAccess), in the order enabled.
+	ServiceAccess []OrgServiceAccess
+
+	// createRequests are the CreateAccount requests made through the API,
+	// in the order made.
+	createRequests []*createAccountRequest
+}
+
+// OrgServiceAccess is an AWS service enabled to integrate with the
+// organization.
+type OrgServiceAccess struct {
+	ServicePrincipal string // e.g. sso.amazonaws.com
+	EnabledAt        time.Time
 }
 
 // OrgRoot is the root of an organization's OU tree.
@@ -95,6 +109,7 @@ func (s *Server) Organization() *Organization {
 func (o *Organization) Clone() *Organization {
 	c := *o
 	c.DelegatedAdmins = append([]string(nil), o.DelegatedAdmins...)
+	c.ServiceAccess = append([]OrgServiceAccess(nil), o.ServiceAccess...)
 	if o.Root != nil {
 		r := *o.Root
 		r.PolicyTypes = append([]string(nil), r.PolicyTypes...)
@@ -119,6 +134,12 @@ func (o *Organization) Clone() *Organization {
 		p.Targets = append([]string(nil), v.Targets...)
 		p.Tags = append([]Tag(nil), v.Tags...)
 		c.Policies[k] = &p
+	}
+	c.createRequests = nil
+	for _, r := range o.createRequests {
+		req := *r
+		req.Tags = append([]Tag(nil), r.Tags...)
+		c.createRequests = append(c.createRequests, &req)
 	}
 	return &c
 }

@@ -360,8 +360,8 @@ func TestJSONProtocolErrors(t *testing.T) {
 			400, "InvalidInputException", "MaxResults 50", map[string]string{"Reason": "MAX_VALUE_EXCEEDED"}},
 		{"body that is not JSON", mgmt.AccessKeyID, "organizations", prefix + "ListAccounts", `{"MaxResults":`, 0,
 			400, "SerializationException", "", nil},
-		{"unknown action", mgmt.AccessKeyID, "organizations", prefix + "CreateAccount", `{}`, 0,
-			400, "UnknownOperationException", "CreateAccount", nil},
+		{"unknown action", mgmt.AccessKeyID, "organizations", prefix + "InviteAccountToOrganization", `{}`, 0,
+			400, "UnknownOperationException", "InviteAccountToOrganization", nil},
 		{"unknown service", mgmt.AccessKeyID, "cloudsearch", "CloudSearch.DescribeDomains", `{}`, 0,
 			400, "UnknownOperationException", "cloudsearch", nil},
 		{"unknown access key", "AKIAFAKEUNKNOWN00000", "organizations", prefix + "ListRoots", `{}`, 0,
@@ -370,6 +370,10 @@ func TestJSONProtocolErrors(t *testing.T) {
 			200, "", "", nil},
 		{"expired temporary credentials", "ASIAFAKEEXPIRING0001", "organizations", prefix + "ListRoots", `{}`, 2 * time.Minute,
 			403, "ExpiredTokenException", "security token included in the request is expired", nil},
+		{"SSO Admin without InstanceArn", mgmt.AccessKeyID, "sso", "SWBExternalService.ListPermissionSets", `{}`, 0,
+			400, "ValidationException", "InstanceArn", nil},
+		{"Identity Store without IdentityStoreId", mgmt.AccessKeyID, "identitystore", "AWSIdentityStore.ListUsers", `{}`, 0,
+			400, "ValidationException", "IdentityStoreId", nil},
 	}
 	for _, c := range cases {
 		clock = now.Add(c.advance)

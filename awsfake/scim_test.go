@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 )
 
 // scimCaller sends SCIM requests to the emulator with its token.
@@ -152,8 +153,10 @@ func TestSCIMFiltersUseTheIndexAndSeeIdentityStoreWrites(t *testing.T) {
 	srv, truth, c := newSCIM(t, Options{}, 30)
 	var one *SSOUser
 	for _, u := range truth.IdentityCenter.Users {
-		one = u
-		break
+		if u.ExternalID != "" { // the filter below needs one
+			one = u
+			break
+		}
 	}
 	for _, f := range []string{`userName eq "` + one.UserName + `"`, `USERNAME eq "` + one.UserName + `"`, `externalId eq "` + one.ExternalID + `"`, `id eq "` + one.ID + `"`} {
 		if got := c.ids("Users", f, true); len(got) != 1 || got[0] != one.ID {
@@ -164,7 +167,8 @@ func TestSCIMFiltersUseTheIndexAndSeeIdentityStoreWrites(t *testing.T) {
 	// SCIM filter: the index does not go stale.
 	ids := identitystore.NewFromConfig(sdkConfig(srv, c.creds))
 	out, err := ids.CreateUser(context.Background(), &identitystore.CreateUserInput{IdentityStoreId: aws.String(truth.IdentityCenter.IdentityStoreID),
-		UserName: aws.String("fresh@example.com"), DisplayName: aws.String("Fresh")})
+		UserName: aws.String("fresh@example.com"), DisplayName: aws.String("Fresh"),
+		Name: &istypes.Name{GivenName: aws.String("Fresh"), FamilyName: aws.String("User")}})
 	if err != nil {
 		t.Skipf("the Identity Store API cannot create users here: %v", err)
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	// AssignmentDelay is how long an Identity Center account assignment
 	// operation stays IN_PROGRESS; 0 completes it at once.
 	AssignmentDelay time.Duration
+	// AccountCreationDelay is how long an Organizations CreateAccount
+	// request stays IN_PROGRESS; 0 completes it at the next call.
+	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
 	// documents it may return fewer items than MaxItems: a client must
@@ -285,7 +288,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, auth.id, http.StatusBadRequest, "MalformedQueryString", err.Error(), service)
 		return
 	}
-	req := &request{r: r, action: r.PostForm.Get("Action"), form: r.PostForm, id: auth.id, caller: auth.caller}
+	// The query protocol's parameters come in a POST body or, as AWS also
+	// takes them, in a GET's query string.
+	req := &request{r: r, action: r.Form.Get("Action"), form: r.Form, id: auth.id, caller: auth.caller}
 	s.mu.Lock()
 	req.pageLimit = s.opts.IAMPageLimit
 	s.mu.Unlock()

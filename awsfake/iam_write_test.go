@@ -426,3 +426,67 @@ func TestUpdateUserAndBoundaries(t *testing.T) {
 		t.Error("role boundary not set")
 	}
 }
+
+func TestListEntitiesForPolicy(t *testing.T) {
+	defer failOnMust(t)
+	_, c := emptyAccount(t)
+	ctx := context.Background()
+	pol := must(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("p"), PolicyDocument: aws.String(s3Read)})).Policy
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("g")}))
+	must(c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("g"), PolicyArn: pol.Arn}))
+	for _, u := range []string{"a", "b", "c"} {
+		must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u)}))
+	}
+	must(c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String("a"), PolicyArn: pol.Arn}))
+	must(c.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: aws.String("b"), PermissionsBoundary: pol.Arn}))
+	must(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("r"), AssumeRolePolicyDocument: aws.String(ec2Only)}))
+	must(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("r"), PolicyArn: pol.Arn}))
+
+	var groups, users, roles []string
+	p := iam.NewListEntitiesForPolicyPaginator(c, &iam.ListEntitiesForPolicyInput{PolicyArn: pol.Arn, MaxItems: aws.Int32(1)})
+	for p.HasMorePages() {
+		out := must(p.NextPage(ctx))
+		for _, g := range out.PolicyGroups {
+			groups = append(groups, *g.GroupName)
+		}
+		for _, u := range out.PolicyUsers {
+			users = append(users, *u.UserName)
+		}
+		for _, r := range out.PolicyRoles {
+			roles = append(roles, *r.RoleName)
+		}
+	}
+	if !slices.Equal(groups, []string{"g"}) || !slices.Equal(users, []string{"a", "b"}) || !slices.Equal(roles, []string{"r"}) {
+		t.Errorf("entities = %v %v %v, want [g] [a b] [r]", groups, users, roles)
+	}
+	out := must(c.ListEntitiesForPolicy(ctx, &iam.ListEntitiesForPolicyInput{PolicyArn: pol.Arn, EntityFilter: types.EntityTypeUser,
+		PolicyUsageFilter: types.PolicyUsageTypePermissionsBoundary}))
+	if len(out.PolicyUsers) != 1 || *out.PolicyUsers[0].UserName != "b" || len(out.PolicyGroups)+len(out.PolicyRoles) != 0 {
+		t.Errorf("boundary users = %+v", out)
+	}
+}
+
+func TestUpdateGroupAndLoginProfile(t *testing.T) {
+	defer failOnMust(t)
+	srv, c := emptyAccount(t)
+	ctx := context.Background()
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("old")}))
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("old"), UserName: aws.String("u")}))
+	must(c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("old"), NewGroupName: aws.String("new"), NewPath: aws.String("/t/")}))
+	gs := must(c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("u")})).Groups
+	if len(gs) != 1 || *gs[0].Arn != "arn:aws:iam::210987654321:group/t/new" {
+		t.Errorf("groups after rename = %+v", gs)
+	}
+	if _, err := c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("long-enough-1")}); apiCode(err) != "NoSuchEntity" {
+		t.Errorf("UpdateLoginProfile without a profile: err = %v, want NoSuchEntity", err)
+	}
+	must(c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("long-enough-1")}))
+	if _, err := c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("short")}); apiCode(err) != "PasswordPolicyViolation" {
+		t.Errorf("a short password: err = %v, want PasswordPolicyViolation", err)
+	}
+	must(c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("another-one-2"), PasswordResetRequired: aws.Bool(true)}))
+	if lp := srv.Account("210987654321").IAM.Users["u"].LoginProfile; lp.Password != "another-one-2" || !lp.PasswordResetRequired {
+		t.Errorf("login profile after update = %+v", lp)
+	}
+}
