@@ -101,6 +101,10 @@ type Resource struct {
 	ParentID  string            `json:"parent_id,omitempty"` // owner of a key, MFA device or inline policy
 	CreatedAt time.Time         `json:"created_at,omitzero"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// Unread names the parts of the resource the sync could not read (a
+	// permission set's "permissions_boundary", a user's "access_keys"):
+	// their values here are unknown, not empty. Snapshot.Errors says why.
+	Unread []string `json:"unread,omitempty"`
 
 	User          *UserAttrs          `json:"user,omitempty"`
 	Role          *RoleAttrs          `json:"role,omitempty"`
