@@ -8,10 +8,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // IDs of warden's middleware in the SDK's stack.
@@ -69,8 +72,12 @@ func (m *clientMiddleware) apply(s *middleware.Stack) error {
 }
 
 // callMiddleware runs once per call, around all its attempts: it gives the
-// call its retry state and reports a call the retry policy gave up on as a
-// *RetriesExhaustedError.
+// call its retry state, logs the call at debug level when it ends, and
+// reports a call the retry policy gave up on as a *RetriesExhaustedError.
+//
+// The log record has the call's service, action, account, region, duration,
+// attempts (throttled ones too), HTTP status, error code and request ID,
+// and nothing else: never the input, the output or a credential.
 type callMiddleware struct{ *clientMiddleware }
 
 // ID implements middleware.InitializeMiddleware.
@@ -89,7 +96,42 @@ func (m callMiddleware) HandleInitialize(ctx context.Context, in middleware.Init
 	if err != nil && exhausted != "" {
 		err = &RetriesExhaustedError{Attempts: attempts, Throttled: throttles, Waited: waited, Elapsed: elapsed, Bound: exhausted, Err: err}
 	}
+	if m.log.Enabled(ctx, slog.LevelDebug) {
+		service, operation := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+		account := m.account()
+		if id, ok := out.Result.(*sts.GetCallerIdentityOutput); ok && id != nil {
+			account = aws.ToString(id.Account) // the call that finds the account
+		}
+		attrs := []slog.Attr{
+			slog.String("service", service),
+			slog.String("action", callKey(service, operation)),
+			slog.String("account", account),
+			slog.String("region", awsmiddleware.GetRegion(ctx)),
+			slog.Duration("duration", elapsed),
+			slog.Int("attempts", attempts),
+			slog.Int("throttled", throttles),
+			slog.Int("status", httpStatus(md, err)),
+			slog.String("error", apiCode(err)),
+		}
+		if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+		m.log.LogAttrs(ctx, slog.LevelDebug, "aws call", attrs...)
+	}
 	return out, md, err
+}
+
+// httpStatus is the HTTP status of a call's last response; 0 when none
+// came (a network error, a request never sent).
+func httpStatus(md middleware.Metadata, err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	if r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok && r != nil {
+		return r.StatusCode
+	}
+	return 0
 }
 
 // attemptMiddleware runs inside the SDK's retry loop, so once per attempt:

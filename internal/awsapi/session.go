@@ -13,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -108,7 +109,9 @@ type Options struct {
 	// MaxRetryWait caps the waits of one call between its attempts, added
 	// up; 0 means DefaultMaxRetryWait.
 	MaxRetryWait time.Duration
-	// Logger receives debug records of throttling; nil discards them.
+	// Logger receives a debug record of every AWS call (see callMiddleware)
+	// and of throttling, and the SDK's own log messages at debug level;
+	// nil discards them.
 	Logger *slog.Logger
 }
 
@@ -172,7 +175,7 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	})
-	loadOpts := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}
+	loadOpts := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient), config.WithLogger(sdkLogger{log})}
 	if o.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(o.Region))
 	}
@@ -181,6 +184,12 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.Credentials != nil {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(o.Credentials))
+	}
+	if staticCredentials(o) {
+		// The instance metadata service has nothing to give a caller with
+		// credentials of its own; not asking it also keeps its client's
+		// warnings ("falling back to IMDSv1") away.
+		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	if o.Endpoint != "" {
 		loadOpts = append(loadOpts, config.WithBaseEndpoint(o.Endpoint))
