@@ -124,3 +124,33 @@ func TestSyncUnderRandomThrottlingManySeeds(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncMeasuresIAMRateWait: the snapshot a sync returns says how long
+// its IAM calls waited on warden's own IAM rate limit: nothing with the
+// limit lifted, and a share of the sync (never more than all of it) at 50
+// calls a second, where the sync's calls outrun the limit.
+func TestSyncMeasuresIAMRateWait(t *testing.T) {
+	e := newEnv(t, smallEstate, envOptions{})
+	snap, err := Sync(context.Background(), e.sess, e.st, syncOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.IAMRateWait != 0 {
+		t.Errorf("IAM rate wait = %v with the limit lifted, want 0", snap.IAMRateWait)
+	}
+
+	sess, err := awsapi.Load(context.Background(), awsapi.Options{Region: "us-east-1", Endpoint: e.srv.URL(), IAMRate: 50,
+		MaxBackoff: 5 * time.Millisecond, Credentials: staticCredentials(e.creds)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	snap, err = Sync(context.Background(), sess, e.st, syncOptions())
+	took := time.Since(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap.IAMRateWait <= 0 || snap.IAMRateWait > took {
+		t.Errorf("IAM rate wait = %v in a sync of %v at 50 IAM calls a second, want more than 0 and at most the sync", snap.IAMRateWait, took)
+	}
+}
