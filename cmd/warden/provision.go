@@ -220,7 +220,17 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			p, _, err := a.provisioner(cmd.Context(), f, actions, nil)
+			// Plan reads what earlier applies recorded (deactivations,
+			// deletions) as apply does, from the database when there is one,
+			// opened read-only: plan writes nothing.
+			var st *store.SQLite
+			if _, err := os.Stat(a.dbPath()); err == nil {
+				if st, _, err = a.openExisting(cmd.Context()); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
+			p, _, err := a.provisioner(cmd.Context(), f, actions, st)
 			if err != nil {
 				return err
 			}

@@ -219,7 +219,7 @@ func TestApplyChecksNamesBeforeAnyWrite(t *testing.T) {
 	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newguy", "--console-password", "--groups", "no-such-group")
 	assertFailure(t, out, stderr, code, exitUsage, "group no-such-group does not exist")
 	out, _, code = runIn(t, db, "plan", "delete-user", "--user", "newguy")
-	if code != 0 || !strings.Contains(out, "does not exist") {
+	if code != 0 || !strings.Contains(out, "no such user newguy") {
 		t.Errorf("after the refused apply, plan delete-user exited %d:\n%s", code, out)
 	}
 	out, _, _ = runIn(t, db, "audit", "-o", "json")

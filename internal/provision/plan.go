@@ -56,10 +56,10 @@ type Plan struct {
 	// Confirm says why applying the plan asks for confirmation (it is
 	// destructive, or grants administrator access); "" when it does not.
 	Confirm string `json:"confirm"`
-	// deactivated is what deactivation removes, to record once applied;
-	// reactivated marks a reactivation whose record to forget.
+	// deactivated is the deactivation record to keep once applied: what a
+	// deactivation removes, or, marked Reactivated, what a reactivation
+	// restored.
 	deactivated *Deactivation
-	reactivated bool
 }
 
 // Deactivation is what deactivating a user removed, kept in the store so
@@ -68,7 +68,14 @@ type Deactivation struct {
 	LoginProfile          bool     `json:"login_profile"`
 	PasswordResetRequired bool     `json:"password_reset_required"`
 	AccessKeys            []string `json:"access_keys"` // ids set Inactive
-	DenyAll               bool     `json:"deny_all"`    // AWSDenyAll attached by the deactivation
+	// The ids of the other credentials set Inactive.
+	SSHPublicKeys              []string `json:"ssh_public_keys"`
+	ServiceSpecificCredentials []string `json:"service_specific_credentials"`
+	SigningCertificates        []string `json:"signing_certificates"`
+	DenyAll                    bool     `json:"deny_all"` // AWSDenyAll attached by the deactivation
+	// Reactivated is set once a reactivation restored all this, so running
+	// it again is a no-op and the next deactivation starts a new record.
+	Reactivated bool `json:"reactivated"`
 }
 
 // Plan reads the live state the action depends on and returns the ordered
