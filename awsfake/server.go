@@ -58,6 +58,11 @@ type Options struct {
 	// SCIM changes the SCIM endpoint's paging and injects its failures
 	// (scim.go); the zero value is Identity Center's behaviour.
 	SCIM SCIMOptions
+	// ActionFaults makes chosen calls fail, by "service:Action" as Calls
+	// counts them ("sso:GetPermissionsBoundaryForPermissionSet"): every
+	// call of the action or, with ActionFault.Param, only those naming one
+	// entity (faults.go). Such a fault persists: a retry does not pass it.
+	ActionFaults map[string]ActionFault
 }
 
 // Faults are injected failures for one account.
@@ -297,7 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, req.id, http.StatusBadRequest, "UnknownService", "awsfake does not emulate service "+service, "")
 		return
 	}
-	if fault := s.chargeCall(r, req.caller.account, service, req.action); fault != nil {
+	if fault := s.chargeCall(r, req.caller.account, service, req.action, nil); fault != nil {
 		writeQueryError(w, req.id, fault.status, fault.code, fault.message, service)
 		return
 	}
