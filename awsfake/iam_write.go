@@ -515,7 +515,7 @@ func listOtherCredentials(c otherCredential) iamHandler {
 		}
 		var items []any
 		for _, id := range *c.list(u) {
-			items = append(items, credentialItem(c.idParam, u.Name, id, awsTime(u.CreatedAt)))
+			items = append(items, credentialItem(c.idParam, u.Name, id, awsTime(u.CreatedAt), u.credentialStatus(id)))
 		}
 		return paged(r, items, c.member)
 	}
@@ -566,15 +566,15 @@ type (
 )
 
 // credentialItem is one listed credential of the kind idField names.
-func credentialItem(idField, user, id, date string) any {
+func credentialItem(idField, user, id, date, status string) any {
 	switch idField {
 	case "CertificateId":
-		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: "Active", UploadDate: date}
+		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: status, UploadDate: date}
 	case "SSHPublicKeyId":
-		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: "Active", UploadDate: date}
+		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: status, UploadDate: date}
 	}
 	return xmlServiceCredential{UserName: user, ServiceSpecificCredentialID: id, ServiceUserName: user + "-at-" + id[len(id)-4:],
-		ServiceName: "codecommit.amazonaws.com", Status: "Active", CreateDate: date}
+		ServiceName: "codecommit.amazonaws.com", Status: status, CreateDate: date}
 }
 
 type xmlVirtualMFADevice struct {

@@ -39,10 +39,12 @@ type Options struct {
 	// dependencies was removed, as AWS may right after a teardown.
 	DeleteConflictWindow time.Duration
 	// AssignmentDelay is how long an Identity Center account assignment
-	// operation stays IN_PROGRESS; 0 completes it at once.
+	// or ProvisionPermissionSet operation stays IN_PROGRESS; 0 completes
+	// it at once (a provisioning at the next call).
 	AssignmentDelay time.Duration
 	// AccountCreationDelay is how long an Organizations CreateAccount
-	// request stays IN_PROGRESS; 0 completes it at the next call.
+	// request stays IN_PROGRESS, and a closed account PENDING_CLOSURE; 0
+	// completes either at the next call.
 	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM

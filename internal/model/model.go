@@ -328,6 +328,11 @@ type Snapshot struct {
 	APICalls     map[string]int64 `json:"api_calls,omitempty"` // "iam:GetAccountAuthorizationDetails" → count
 	Counts       map[string]int   `json:"counts,omitempty"`    // resources by type
 	Accounts     AccountTally     `json:"accounts"`
+	// IAMRateWait is how long during the sync at least one IAM call waited
+	// on warden's own IAM rate limit (--iam-rate), overlapping waits counted
+	// once: how much of the sync the limit set the pace. Known only to the
+	// sync that made the snapshot (its summary reports it); not stored.
+	IAMRateWait time.Duration `json:"-"`
 }
 
 // AccountTally counts the accounts of a sync: those it set out to read

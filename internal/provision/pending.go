@@ -48,7 +48,7 @@ type principalState struct {
 	// inline maps a policy name to its new document, "" when deleted.
 	inline       map[string]string
 	loginProfile *bool
-	keys         map[string]string // access key id → status set
+	keys         map[string]string // credential id (access key and others) → status set, "" deleted
 	path         string            // "" unchanged
 	boundary     *string           // nil unchanged
 	tags         map[string]string // tags set
@@ -174,6 +174,8 @@ func (o *pending) effect(s Step) {
 		st.keys[s.Params["AccessKeyId"]] = s.Params["Status"]
 	case "DeleteAccessKey":
 		st.keys[s.Params["AccessKeyId"]] = ""
+	default:
+		st.credentialEffect(call, s.Params)
 	case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy":
 		st.attached[s.Params["PolicyArn"]] = strings.HasPrefix(call, "Attach")
 	case "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":

@@ -134,6 +134,7 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	}
 	started := time.Now().UTC()
 	s.callsBefore = sess.Calls()
+	rateWaitBefore := sess.IAMRateWait()
 
 	plan, err := s.plan(ctx)
 	if err != nil {
@@ -149,6 +150,7 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	if err != nil {
 		return nil, err
 	}
+	snap.IAMRateWait = sess.IAMRateWait() - rateWaitBefore
 
 	s.progress(Event{Stage: StageStore, Message: fmt.Sprintf("writing %d resources", len(g.Resources))})
 	id, err := st.WriteSnapshot(ctx, snap, g)
