@@ -385,6 +385,16 @@ func AccessKeyID(accountID, keyID string) string {
 	return "arn:aws:iam::" + accountID + ":access-key/" + keyID
 }
 
+// MFADeviceID returns the resource ID of an MFA device from its serial
+// number: a virtual device's or a FIDO key's serial is its ARN; a hardware
+// token's (GAHT12345678) is scoped by the account.
+func MFADeviceID(accountID, serial string) string {
+	if strings.HasPrefix(serial, "arn:") {
+		return serial
+	}
+	return "arn:aws:iam::" + accountID + ":mfa-device/" + serial
+}
+
 // InlinePolicyID returns the resource ID of the inline policy name embedded
 // in the principal with ARN ownerARN.
 func InlinePolicyID(ownerARN, name string) string { return ownerARN + "/inline-policy/" + name }

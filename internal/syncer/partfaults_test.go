@@ -334,3 +334,33 @@ func sortedIDs[V any](m map[string]V) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestMFAPerEntityFailure fails ListMFADevices of one user with a hardware
+// token: that user's devices are unknown, everything else is exact.
+func TestMFAPerEntityFailure(t *testing.T) {
+	truth := smallEstate.Build()
+	var user *awsfake.User
+	for _, name := range sortedIDs(truth.IAM.Users) {
+		if u := truth.IAM.Users[name]; len(u.MFADevices) == 1 && !u.MFADevices[0].Virtual {
+			user = u
+			break
+		}
+	}
+	if user == nil {
+		t.Fatal("the estate has no user with only a hardware MFA device")
+	}
+	e := newEnv(t, smallEstate, envOptions{fake: awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"iam:ListMFADevices": {Code: "AccessDenied", Status: http.StatusForbidden, Param: "UserName", Value: user.Name}}}})
+	snap, err := Sync(context.Background(), e.sess, e.st, syncOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := expectedGraph(t, e.truth, awsfake.AWSManagedPolicies())
+	device := model.MFADeviceID(testAccount, user.MFADevices[0].SerialNumber)
+	want.Resources = slices.DeleteFunc(want.Resources, func(r model.Resource) bool { return r.ID == device })
+	want.Entitlements = slices.DeleteFunc(want.Entitlements, func(e model.Entitlement) bool { return e.ResourceID == device })
+	dropGrantsOf(want, model.EntitlementID(device, model.EntOwner))
+	resourceOf(t, want, user.ARN).Unread = []string{"mfa_devices"}
+	checkPartErrors(t, snap, collect.SourceMFADevices, 1, user.Name)
+	checkGraph(t, e.st, snap.ID, want)
+}
