@@ -303,7 +303,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		s.writeSCIM(w, scimBad("", r.Method+" is not supported on "+r.URL.Path))
 		return
 	}
-	if fault := s.chargeCall(r, ic.OwnerAccountID, "scim", action); fault != nil {
+	if fault := s.chargeCall(r, ic.OwnerAccountID, "scim", action, nil); fault != nil {
 		if fault.status >= 500 {
 			s.writeSCIM(w, scimAnswer{status: http.StatusInternalServerError, code: "InternalServerException", detail: "The service failed to process the request."})
 		} else {

@@ -156,7 +156,7 @@ func CollectIAM(ctx context.Context, client IAMAPI, accountID string, o IAMOptio
 		errs = append(errs, reportSourceError(accountID, rr.err, o.AccessKeys))
 	}
 
-	keys, keyErrs, err := getAccessKeys(ctx, client, accountID, details.Users, rr.report, o)
+	keys, keyErrs, keysUnread, err := getAccessKeys(ctx, client, accountID, details.Users, rr.report, o)
 	if err != nil {
 		return nil, err
 	}
@@ -171,6 +171,11 @@ func CollectIAM(ctx context.Context, client IAMAPI, accountID string, o IAMOptio
 	transformAccessKeys(b, keys, details.Users)
 	grantGroupMemberships(b, details.Users, details.Groups)
 	errs = append(errs, b.errors()...)
+	for i := range b.g.Resources {
+		if r := &b.g.Resources[i]; r.Type == model.TypeIAMUser && keysUnread[r.Name] != "" {
+			r.Unread = []string{keysUnread[r.Name]}
+		}
+	}
 	b.g.Sort()
 	return &IAMResult{Graph: b.g, Errors: errs}, nil
 }
