@@ -641,3 +641,26 @@ func TestChangesFileProblemsInWardensWords(t *testing.T) {
 		t.Errorf("missing document_file: %v", err)
 	}
 }
+
+// TestSecretShownWhenAddUserToGroupFails is the case: CreateUser and
+// CreateLoginProfile succeed, AddUserToGroup fails (here AWS answers 500
+// every time); the password is still returned, and the audit log holds
+// the failure.
+func TestSecretShownWhenAddUserToGroupFails(t *testing.T) {
+	e := newEnv(t, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"iam:AddUserToGroup": {Status: 500}}})
+	ctx := context.Background()
+	plans, err := e.p.PlanAll(ctx, []Action{{Kind: CreateUser, User: "newbie1", ConsolePassword: true, Groups: e.groups()[:1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := e.p.ApplyAll(ctx, plans)
+	u := e.srv.Account(acct).IAM.Users["newbie1"]
+	if err == nil || len(results) != 1 || len(results[0].Secrets) != 1 || u == nil || u.LoginProfile == nil ||
+		results[0].Secrets[0].Value != u.LoginProfile.Password || results[0].Failed == nil || results[0].Failed.Step.Call != "iam:AddUserToGroup" {
+		t.Fatalf("apply: %v, results %+v", err, results)
+	}
+	recs, _ := e.st.Audit(ctx, "test", 1)
+	if len(recs) != 1 || recs[0].Call != "iam:AddUserToGroup" || recs[0].Result != "failed" || strings.Contains(recs[0].Detail, u.LoginProfile.Password) {
+		t.Errorf("last audit record %+v", recs)
+	}
+}
