@@ -737,6 +737,21 @@ func (s *Server) orgDisablePolicyType(c orgCall) (any, *apiError) {
 	return map[string]any{"Root": rootOut(o.Root)}, nil
 }
 
+// mergeTags returns tags with add applied: a tag whose key is already
+// there replaces it, others are appended. Keys compare exactly, as
+// Organizations and SSO Admin compare them (IAM's compare without case).
+func mergeTags(tags, add []Tag) []Tag {
+	merged := slices.Clone(tags)
+	for _, t := range add {
+		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
+			merged[i] = t
+		} else {
+			merged = append(merged, t)
+		}
+	}
+	return merged
+}
+
 // tagsRef returns a pointer to the tags of a resource, or nil.
 func (o *Organization) tagsRef(id string) *[]Tag {
 	switch {
@@ -765,14 +780,7 @@ func (s *Server) orgTagResource(c orgCall) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	merged := append([]Tag(nil), *ref...)
-	for _, t := range tags {
-		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
-			merged[i] = t
-		} else {
-			merged = append(merged, t)
-		}
-	}
+	merged := mergeTags(*ref, tags)
 	if len(merged) > maxOrgTags {
 		return nil, constraintViolation("MAX_TAG_LIMIT_EXCEEDED", fmt.Sprintf("You can attach at most %d tags to a resource.", maxOrgTags))
 	}

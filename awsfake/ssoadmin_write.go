@@ -329,14 +329,7 @@ func (s *Server) ssoTagResource(c ssoCall) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	merged := append([]Tag(nil), ps.Tags...)
-	for _, t := range tags {
-		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
-			merged[i] = t
-		} else {
-			merged = append(merged, t)
-		}
-	}
+	merged := mergeTags(ps.Tags, tags)
 	if len(merged) > maxPermissionSetTags {
 		return nil, ssoQuota(fmt.Sprintf("A permission set may have at most %d tags", maxPermissionSetTags))
 	}
