@@ -61,10 +61,25 @@ func (o *pending) state(kind, name string) *principalState {
 	k := kind + "/" + name
 	st := o.principals[k]
 	if st == nil {
-		st = &principalState{groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{}, keys: map[string]string{}, tags: map[string]string{}}
+		st = newPrincipalState()
 		o.principals[k] = st
 	}
 	return st
+}
+
+// newPrincipalState is the state of a principal no planned call has
+// touched yet.
+func newPrincipalState() *principalState {
+	return &principalState{groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{}, keys: map[string]string{}, tags: map[string]string{}}
+}
+
+// setTags records the tags a call's parameters set (Tag.<key>: value).
+func (st *principalState) setTags(params map[string]string) {
+	for k, v := range params {
+		if tag, ok := strings.CutPrefix(k, "Tag."); ok {
+			st.tags[tag] = v
+		}
+	}
 }
 
 // lookup returns the planned state of a principal, nil when no planned
@@ -141,26 +156,18 @@ func (o *pending) effect(s Step) {
 	call := strings.TrimPrefix(s.Call, "iam:")
 	switch call {
 	case "CreateUser":
-		*st = principalState{exists: &yes, created: true, groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{},
-			keys: map[string]string{}, tags: map[string]string{}, path: s.Params["Path"]}
+		*st = *newPrincipalState()
+		st.exists, st.created, st.path = &yes, true, s.Params["Path"]
 		if b, ok := s.Params["PermissionsBoundary"]; ok {
 			st.boundary = &b
 		}
-		for k, v := range s.Params {
-			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
-				st.tags[tag] = v
-			}
-		}
+		st.setTags(s.Params)
 	case "DeleteUser":
 		st.exists = &no
 	case "UpdateUser":
 		st.path = s.Params["NewPath"]
 	case "TagUser":
-		for k, v := range s.Params {
-			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
-				st.tags[tag] = v
-			}
-		}
+		st.setTags(s.Params)
 	case "PutUserPermissionsBoundary":
 		b := s.Params["PermissionsBoundary"]
 		st.boundary = &b
@@ -174,14 +181,14 @@ func (o *pending) effect(s Step) {
 		st.keys[s.Params["AccessKeyId"]] = s.Params["Status"]
 	case "DeleteAccessKey":
 		st.keys[s.Params["AccessKeyId"]] = ""
-	default:
-		st.credentialEffect(call, s.Params)
 	case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy":
 		st.attached[s.Params["PolicyArn"]] = strings.HasPrefix(call, "Attach")
 	case "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
 		st.inline[s.Params["PolicyName"]] = s.document
 	case "DeleteUserPolicy", "DeleteGroupPolicy", "DeleteRolePolicy":
 		st.inline[s.Params["PolicyName"]] = ""
+	default:
+		st.credentialEffect(call, s.Params)
 	}
 }
 
