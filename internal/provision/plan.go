@@ -162,11 +162,18 @@ func (pl *Plan) add(call string, params map[string]string, run func(ctx context.
 	pl.Steps = append(pl.Steps, Step{Call: call, Params: params, run: run})
 }
 
-// notFound reports whether err is IAM's NoSuchEntity.
-func notFound(err error) bool {
+// errorCode returns the AWS error code err carries, or "" when it is not
+// an answer of AWS.
+func errorCode(err error) string {
 	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity"
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
 }
+
+// notFound reports whether err is IAM's NoSuchEntity.
+func notFound(err error) bool { return errorCode(err) == "NoSuchEntity" }
 
 // userExists reads whether the user exists.
 func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
