@@ -701,3 +701,40 @@ func TestCreateThenDeleteInOneBatch(t *testing.T) {
 		t.Error("brief still exists")
 	}
 }
+
+// TestBatchReadsEachReferenceOnce: a group and a policy that several
+// actions of a batch name are each read once in the run, and a missing
+// one is remembered as missing.
+func TestBatchReadsEachReferenceOnce(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	gs := e.groups()
+	policy := "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	e.srv.ResetCalls()
+	_, err := e.p.PlanAll(ctx, []Action{
+		{Kind: CreateUser, User: "newguy", Groups: []string{gs[0]}, Policies: []string{policy}},
+		{Kind: AddToGroup, User: "leaver", Group: gs[0]},
+		{Kind: AttachPolicy, Group: gs[1], PolicyARN: policy},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := e.srv.Calls()
+	if n := calls["iam:GetPolicy"]; n != 1 {
+		t.Errorf("GetPolicy called %d times for one policy named twice, want 1", n)
+	}
+	if n := calls["iam:GetGroup"]; n != 1 {
+		t.Errorf("GetGroup called %d times for one group named twice, want 1", n)
+	}
+	e.srv.ResetCalls()
+	_, err = e.p.PlanAll(ctx, []Action{
+		{Kind: AttachPolicy, Group: gs[1], PolicyARN: policy},
+		{Kind: AttachPolicy, Group: gs[2], PolicyARN: policy},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Calls()["iam:GetPolicy"]; n != 1 {
+		t.Errorf("a second batch read the policy %d times, want 1 (the run's memory is the batch's)", n)
+	}
+}
