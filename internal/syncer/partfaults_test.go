@@ -364,3 +364,30 @@ func TestMFAPerEntityFailure(t *testing.T) {
 	checkPartErrors(t, snap, collect.SourceMFADevices, 1, user.Name)
 	checkGraph(t, e.st, snap.ID, want)
 }
+
+// TestRefreshRecordsItsOwnFailures: a refresh that fails a part stores a
+// partial snapshot listing it, and the next refresh that reads the part
+// clears it.
+func TestRefreshRecordsItsOwnFailures(t *testing.T) {
+	e := newOrgEnv(t, icFaultEstate, awsfake.Options{})
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{}
+	sess := newSession(t, e.srv.URL(), e.creds)
+	if snap, err := Sync(context.Background(), sess, e.st, o); err != nil || snap.Status != model.StatusComplete {
+		t.Fatalf("sync: %v %+v", err, snap)
+	}
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"sso:GetPermissionsBoundaryForPermissionSet": {}}})
+	snap, err := RefreshIdentityCenter(context.Background(), sess, e.st, "", IdentityCenterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartErrors(t, snap, collect.SourceIdentityCenter, len(e.truth.IdentityCenter.PermissionSets), "permissions boundary")
+	e.srv.SetOptions(awsfake.Options{})
+	if snap, err = RefreshIdentityCenter(context.Background(), sess, e.st, "", IdentityCenterOptions{}); err != nil || snap.Status != model.StatusComplete || len(snap.Errors) != 0 {
+		t.Fatalf("refresh without faults: %v, %s with errors %+v; want complete", err, snap.Status, snap.Errors)
+	}
+	read := allRead(e.truth)
+	want := expectedOrgGraph(t, e.truth, read, expectedIdentityCenter(t, e.truth.IdentityCenter, false))
+	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
+	checkGraph(t, e.st, snap.ID, want)
+}
