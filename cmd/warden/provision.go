@@ -265,10 +265,12 @@ func newApplyCmd(a *app) *cobra.Command {
 		Short: "Carry out joiner, mover and leaver actions: planned from live state, then applied and audited",
 		Long: `apply plans each action from AWS's live state, shows the plan, and carries it out call by call,
 writing every call to the audit log (` + "`warden audit`" + `). Actions already in effect make no call;
-running an interrupted action again finishes it. Destructive actions (delete-user, deactivate-user,
-remove-from-group, detach-policy, delete-inline-policy) ask for confirmation unless --yes; without a
-terminal to ask on, they need --yes. --dry-run prints the plan and stops. A generated console password
-is printed once, here, and kept nowhere.
+running an interrupted action again finishes it. Every action is planned, and every group, policy,
+permission set and account it names checked, before the first change. Destructive actions
+(delete-user, deactivate-user, remove-from-group, detach-policy, delete-inline-policy, and their
+Identity Center kin) and actions that grant administrator access ask for confirmation unless --yes;
+without a terminal to ask on, they need --yes. --dry-run prints the plan and stops. A generated
+console password is printed once, here, and kept nowhere, even when a later call fails.
 
 ` + changesHelp,
 		Args: cobra.MaximumNArgs(1),

@@ -641,3 +641,63 @@ func TestChangesFileProblemsInWardensWords(t *testing.T) {
 		t.Errorf("missing document_file: %v", err)
 	}
 }
+
+// TestSecretShownWhenAddUserToGroupFails is the case: CreateUser and
+// CreateLoginProfile succeed, AddUserToGroup fails (here AWS answers 500
+// every time); the password is still returned, and the audit log holds
+// the failure.
+func TestSecretShownWhenAddUserToGroupFails(t *testing.T) {
+	e := newEnv(t, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"iam:AddUserToGroup": {Status: 500}}})
+	ctx := context.Background()
+	plans, err := e.p.PlanAll(ctx, []Action{{Kind: CreateUser, User: "newbie1", ConsolePassword: true, Groups: e.groups()[:1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := e.p.ApplyAll(ctx, plans)
+	u := e.srv.Account(acct).IAM.Users["newbie1"]
+	if err == nil || len(results) != 1 || len(results[0].Secrets) != 1 || u == nil || u.LoginProfile == nil ||
+		results[0].Secrets[0].Value != u.LoginProfile.Password || results[0].Failed == nil || results[0].Failed.Step.Call != "iam:AddUserToGroup" {
+		t.Fatalf("apply: %v, results %+v", err, results)
+	}
+	recs, _ := e.st.Audit(ctx, "test", 1)
+	if len(recs) != 1 || recs[0].Call != "iam:AddUserToGroup" || recs[0].Result != "failed" || strings.Contains(recs[0].Detail, u.LoginProfile.Password) {
+		t.Errorf("last audit record %+v", recs)
+	}
+}
+
+func TestIdentityCenterActionOnAPrincipalOfTheSameBatch(t *testing.T) {
+	srv, p, _ := newOrgICEnv(t)
+	srv.ResetCalls()
+	_, err := p.PlanAll(context.Background(), []Action{{Kind: CreateSSOGroup, Group: "brief"}, {Kind: DeleteSSOGroup, Group: "brief"}})
+	if err == nil || !strings.Contains(err.Error(), "action 2 of 2") || !strings.Contains(err.Error(), "created by an earlier action of this batch") {
+		t.Errorf("create then delete in one batch: %v", err)
+	}
+	if w := writes(srv.Calls()); len(w) != 0 {
+		t.Errorf("planning wrote %v", w)
+	}
+}
+
+// TestCreateThenDeleteInOneBatch: a user created by an earlier action is
+// planned for deletion from what that action gives it.
+func TestCreateThenDeleteInOneBatch(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()[0]
+	plans, err := e.p.PlanAll(ctx, []Action{{Kind: CreateUser, User: "brief", ConsolePassword: true, Groups: []string{g}}, {Kind: DeleteUser, User: "brief"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, s := range plans[1].Steps {
+		calls = append(calls, s.Call)
+	}
+	if strings.Join(calls, " ") != "iam:DeleteLoginProfile iam:RemoveUserFromGroup iam:DeleteUser" {
+		t.Fatalf("delete plans %v", calls)
+	}
+	if _, err := e.p.ApplyAll(ctx, plans); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.srv.Account(acct).IAM.Users["brief"]; ok {
+		t.Error("brief still exists")
+	}
+}
