@@ -9,13 +9,15 @@ import (
 // ActionFault makes one action fail, every call of it or only the calls
 // that name one entity (Options.ActionFaults): a ListAccessKeys that fails
 // for one user, a DescribePolicy for one SCP. The answer has the service's
-// own error shape: query XML for IAM and STS, JSON for the others, a SCIM
-// error for SCIM.
+// own error shape: query XML for IAM and STS, JSON for the others. SCIM
+// answers its own two faults: 500 InternalServerException for a Status of
+// 500 or more (the default), else 429 ThrottlingException.
 type ActionFault struct {
 	// Status and Code are the HTTP status and error code answered; a zero
 	// Code answers the service's internal failure (500 InternalFailure for
 	// IAM and STS, ServiceException for Organizations,
-	// InternalServerException for the others), with Status if set.
+	// InternalServerException for the others), with Status if set; a Code
+	// without a Status answers 400.
 	Status  int
 	Code    string
 	Message string
