@@ -28,6 +28,10 @@ type ActionFault struct {
 	// parameter for SCIM ("startIndex").
 	Param string
 	Value string
+	// Skip lets the first Skip calls of the action made with the
+	// account's credentials pass (whatever their parameters): Skip 1 on a
+	// listing fails its second page, and every page after.
+	Skip int
 }
 
 // matches reports whether the fault applies to a call whose parameters
@@ -93,7 +97,7 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string, bo
 	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
 		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
 	var injected *apiError
-	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && af.matches(requestParam(r, body)) {
+	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && s.calls[account][service+":"+action] > int64(af.Skip) && af.matches(requestParam(r, body)) {
 		injected = af.answer(service)
 	}
 	if !throttled && !failed && injected == nil && o.ThrottleRate > 0 {

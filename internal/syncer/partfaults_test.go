@@ -391,3 +391,51 @@ func TestRefreshRecordsItsOwnFailures(t *testing.T) {
 	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
 	checkGraph(t, e.st, snap.ID, want)
 }
+
+// TestSCIMFailureAfterOnePage fails the SCIM listing from its second page
+// on: the users of the first page have their SCIM status, the others'
+// is unknown, and everything else is exact.
+func TestSCIMFailureAfterOnePage(t *testing.T) {
+	estate := icFaultEstate
+	ice := *estate.IdentityCenter
+	ice.Users = 230
+	estate.IdentityCenter = &ice
+	e := newOrgEnv(t, estate, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"scim:ListUsers": {Skip: 1}}})
+	c, err := scim.New(e.srv.SCIMURL(), e.truth.IdentityCenter.SCIMToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Backoff = time.Millisecond
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{SCIM: c}
+	snap, err := Sync(context.Background(), newSession(t, e.srv.URL(), e.creds), e.st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartErrors(t, snap, collect.SourceSCIM, 1, "100 users read")
+	got, err := e.st.Graph(context.Background(), snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := map[string]bool{}
+	for _, r := range got.Resources {
+		if r.Type == model.TypeSSOUser && r.SSOUser.SCIMActive == nil {
+			unknown[r.ID] = true
+		}
+	}
+	if len(unknown) != 130 {
+		t.Errorf("%d users without SCIM status, want the 130 past the first page", len(unknown))
+	}
+	read := allRead(e.truth)
+	ic := expectedIdentityCenter(t, e.truth.IdentityCenter, true)
+	for i := range ic.Resources {
+		if r := &ic.Resources[i]; unknown[r.ID] {
+			attrs := *r.SSOUser
+			attrs.SCIMActive, attrs.SCIMMismatch = nil, false
+			r.SSOUser = &attrs
+		}
+	}
+	want := expectedOrgGraph(t, e.truth, read, ic)
+	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
+	checkGraph(t, e.st, snap.ID, want)
+}
