@@ -439,3 +439,48 @@ func TestSCIMFailureAfterOnePage(t *testing.T) {
 	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
 	checkGraph(t, e.st, snap.ID, want)
 }
+
+// TestIdentityCenterListingFailures fails a whole listing (users, groups
+// or permission sets): what refers to its entities is left out, the rest
+// of Identity Center is exact.
+func TestIdentityCenterListingFailures(t *testing.T) {
+	tests := []struct {
+		fault  string
+		change func(ic *awsfake.IdentityCenter)
+	}{
+		{"identitystore:ListUsers", func(ic *awsfake.IdentityCenter) {
+			ic.Users = map[string]*awsfake.SSOUser{}
+			for _, g := range ic.Groups {
+				g.Members = nil
+			}
+			ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a awsfake.Assignment) bool { return a.PrincipalType == "USER" })
+		}},
+		{"identitystore:ListGroups", func(ic *awsfake.IdentityCenter) {
+			ic.Groups = map[string]*awsfake.SSOGroup{}
+			ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a awsfake.Assignment) bool { return a.PrincipalType == "GROUP" })
+		}},
+		{"sso:ListPermissionSets", func(ic *awsfake.IdentityCenter) {
+			ic.PermissionSets = map[string]*awsfake.PermissionSet{}
+			ic.Assignments = nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fault, func(t *testing.T) {
+			truth, snap, e := syncIC(t, collect.AssignmentsAuto, map[string]awsfake.ActionFault{tc.fault: {}}, nil)
+			read := allRead(truth)
+			seen := truth.IdentityCenter.Clone()
+			tc.change(seen)
+			want := expectedOrgGraph(t, truth, read, expectedIdentityCenter(t, seen, false))
+			addReservedRoleLinks(want, seen, read)
+			// Permission sets keep the accounts they are provisioned to.
+			full := expectedIdentityCenter(t, truth.IdentityCenter, false)
+			for _, r := range full.Resources {
+				if r.Type == model.TypePermissionSet && len(seen.PermissionSets) > 0 {
+					*resourceOf(t, want, r.ID) = r
+				}
+			}
+			checkPartErrors(t, snap, collect.SourceIdentityCenter, 1, "not read")
+			checkGraph(t, e.st, snap.ID, want)
+		})
+	}
+}
