@@ -351,6 +351,18 @@ func (c *icCollector) readPermissionSets(ctx context.Context) error {
 				return err
 			}
 			part := permissionSetParts[i%calls]
+			// A listing that failed after its first page holds only
+			// part of the answer: none of it is kept.
+			switch i % calls {
+			case 1:
+				ps.managed = nil
+			case 2:
+				ps.customer = nil
+			case 5:
+				ps.tags = nil
+			case 6:
+				ps.accounts = nil
+			}
 			c.failed.add(ps.arn, part, partFailure("", SourceIdentityCenter, "the "+strings.ReplaceAll(part, "_", " ")+" of permission set "+ps.arn+" not read", err,
 				"it is unknown in this snapshot; the rest of the permission set and of Identity Center is stored"))
 		}
