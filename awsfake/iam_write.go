@@ -587,8 +587,12 @@ type xmlVirtualMFADevice struct {
 // (Assigned, Unassigned or Any, the default).
 func listVirtualMFADevices(a *Account, r *request) (any, *apiError) {
 	status := r.get("AssignmentStatus")
-	if status == "" {
+	switch status {
+	case "":
 		status = "Any"
+	case "Any", "Assigned", "Unassigned":
+	default:
+		return nil, errValidation(fmt.Sprintf("1 validation error detected: Value '%s' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Unassigned, Any, Assigned]", status))
 	}
 	var items []any
 	if status == "Any" || status == "Assigned" {

@@ -101,6 +101,10 @@ type Resource struct {
 	ParentID  string            `json:"parent_id,omitempty"` // owner of a key, MFA device or inline policy
 	CreatedAt time.Time         `json:"created_at,omitzero"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// Unread names the parts of the resource the sync could not read (a
+	// permission set's "permissions_boundary", a user's "access_keys"):
+	// their values here are unknown, not empty. Snapshot.Errors says why.
+	Unread []string `json:"unread,omitempty"`
 
 	User          *UserAttrs          `json:"user,omitempty"`
 	Role          *RoleAttrs          `json:"role,omitempty"`
@@ -379,6 +383,16 @@ func IsAccountID(s string) bool {
 // AccessKeyID returns the resource ID of an access key.
 func AccessKeyID(accountID, keyID string) string {
 	return "arn:aws:iam::" + accountID + ":access-key/" + keyID
+}
+
+// MFADeviceID returns the resource ID of an MFA device from its serial
+// number: a virtual device's or a FIDO key's serial is its ARN; a hardware
+// token's (GAHT12345678) is scoped by the account.
+func MFADeviceID(accountID, serial string) string {
+	if strings.HasPrefix(serial, "arn:") {
+		return serial
+	}
+	return "arn:aws:iam::" + accountID + ":mfa-device/" + serial
 }
 
 // InlinePolicyID returns the resource ID of the inline policy name embedded

@@ -76,7 +76,7 @@ type Secret struct {
 // StepResult is one executed call.
 type StepResult struct {
 	Step      Step   `json:"step"`
-	RequestID string `json:"request_id,omitempty"`
+	RequestID string `json:"request_id"`
 }
 
 // Result is what applying a plan did: the calls made, every secret a

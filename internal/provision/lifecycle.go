@@ -274,8 +274,9 @@ func (p *Provisioner) planDeleteUser(ctx context.Context, pl *Plan) error {
 	if err := p.planOtherCredentials(ctx, pl, user); err != nil {
 		return err
 	}
+	created := p.pend.lookup("user", user) != nil && p.pend.lookup("user", user).created // by an earlier action: no device yet
 	mfa := iam.NewListMFADevicesPaginator(p.IAM, &iam.ListMFADevicesInput{UserName: u})
-	for mfa.HasMorePages() {
+	for !created && mfa.HasMorePages() {
 		page, err := mfa.NextPage(ctx)
 		if err != nil {
 			return fmt.Errorf("list the MFA devices of %s: %w", user, err)

@@ -49,7 +49,7 @@ type Plan struct {
 	Target string `json:"target"`
 	Steps  []Step `json:"steps"`
 	// NoOp says why nothing needs doing, when Steps is empty.
-	NoOp string `json:"no_op,omitempty"`
+	NoOp string `json:"no_op"`
 	// Changes lists what a put-inline-policy changes in the document:
 	// "- <statement>" removed, "+ <statement>" added.
 	Changes []string `json:"changes"`
@@ -128,6 +128,33 @@ func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 		return nil, fmt.Errorf("plan %s of %s: %w", a.Kind, a.Target(), err)
 	}
 	return pl, nil
+}
+
+// MarshalJSON writes the plan's document with every key present: steps,
+// changes as [] when none, no_op and confirm as null when they do not
+// apply.
+func (pl Plan) MarshalJSON() ([]byte, error) {
+	nullable := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	steps, changes := pl.Steps, pl.Changes
+	if steps == nil {
+		steps = []Step{}
+	}
+	if changes == nil {
+		changes = []string{}
+	}
+	return json.Marshal(struct {
+		Action  Action   `json:"action"`
+		Target  string   `json:"target"`
+		Steps   []Step   `json:"steps"`
+		NoOp    *string  `json:"no_op"`
+		Changes []string `json:"changes"`
+		Confirm *string  `json:"confirm"`
+	}{pl.Action, pl.Target, steps, nullable(pl.NoOp), changes, nullable(pl.Confirm)})
 }
 
 // add appends a step.

@@ -50,6 +50,10 @@ var Actions = map[Feature][]string{
 	},
 	FeatureIAMRead: {
 		"iam:GetAccountAuthorizationDetails",
+		// MFA devices: the assigned virtual ones in one listing, and
+		// per user only for those with MFA but no virtual device.
+		"iam:ListVirtualMFADevices",
+		"iam:ListMFADevices",
 	},
 	FeatureCredentialReport: {
 		"iam:GenerateCredentialReport",

@@ -34,8 +34,8 @@ type AuditRecord struct {
 	// and so for good when the process stopped during it (the call may or
 	// may not have taken effect: planning again reads what it did).
 	Result    string `json:"result"`
-	RequestID string `json:"request_id,omitempty"`
-	Detail    string `json:"detail,omitempty"` // the error, or what a no-op found
+	RequestID string `json:"request_id"`
+	Detail    string `json:"detail"` // the error, or what a no-op found
 	// Params is what the call acted on: its inputs (user, key id, status,
 	// permission set, account…), never a secret.
 	Params map[string]string `json:"params"`
