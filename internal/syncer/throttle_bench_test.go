@@ -17,8 +17,8 @@ import (
 // the throttling benchmarks and tests, as issue 10 measured it.
 const throttleShare = 0.3
 
-// BenchmarkSyncThrottling syncs the account `warden fake-aws` serves by
-// default (300 users) at warden's default rates and retry policy, with 20 ms
+// BenchmarkSyncThrottling syncs an account of 300 users (as many as
+// `warden fake-aws` serves by default; benchEstate's proportions) at warden's default rates and retry policy, with 20 ms
 // of latency on every call, once clean and once with 30% of all calls
 // throttled at random (every service, sts:GetCallerIdentity included). The
 // throttled sync must stay within twice the clean one, exact and complete.
