@@ -20,8 +20,8 @@ type AuditRecord struct {
 	Target       string    `json:"target"` // e.g. user alice in 111122223333
 	Call         string    `json:"call"`   // e.g. iam:DeleteLoginProfile, or "-" for a no-op
 	Result       string    `json:"result"` // ok, failed, no-op
-	RequestID    string    `json:"request_id,omitempty"`
-	Detail       string    `json:"detail,omitempty"` // the error, or what a no-op found
+	RequestID    string    `json:"request_id"`
+	Detail       string    `json:"detail"` // the error, or what a no-op found
 }
 
 // AppendAudit adds a record to the audit log.
