@@ -97,6 +97,15 @@ func (a *Account) Clone() *Account {
 	for k, p := range in.Policies {
 		out.Policies[k] = p.Clone()
 	}
+	if in.InstanceProfiles != nil {
+		out.InstanceProfiles = map[string]*InstanceProfile{}
+	}
+	for k, ip := range in.InstanceProfiles {
+		c := *ip
+		c.Roles = cloneSlice(ip.Roles)
+		c.Tags = cloneSlice(ip.Tags)
+		out.InstanceProfiles[k] = &c
+	}
 	c.IAM = out
 	return &c
 }

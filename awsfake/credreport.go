@@ -43,22 +43,22 @@ func (s *Server) settleReport(a *Account, now time.Time) {
 	}
 }
 
-func (s *Server) generateCredentialReport(a *Account) *generateCredentialReportResult {
+func (s *Server) generateCredentialReport(a *Account, _ *request) (any, *apiError) {
 	now := s.now()
 	st := &a.IAM.CredentialReport
 	s.settleReport(a, now)
 	switch {
 	case !st.GeneratedAt.IsZero() && now.Sub(st.GeneratedAt) < reportMaxAge && !st.RequestedAt.After(st.GeneratedAt):
-		return &generateCredentialReportResult{State: "COMPLETE"}
+		return &generateCredentialReportResult{State: "COMPLETE"}, nil
 	case st.RequestedAt.After(st.GeneratedAt):
-		return &generateCredentialReportResult{State: "INPROGRESS"}
+		return &generateCredentialReportResult{State: "INPROGRESS"}, nil
 	}
 	st.RequestedAt = now
 	s.settleReport(a, now)
-	return &generateCredentialReportResult{State: "STARTED", Description: "No report exists. Starting a new report generation task"}
+	return &generateCredentialReportResult{State: "STARTED", Description: "No report exists. Starting a new report generation task"}, nil
 }
 
-func (s *Server) getCredentialReport(a *Account) (any, *apiError) {
+func (s *Server) getCredentialReport(a *Account, _ *request) (any, *apiError) {
 	now := s.now()
 	st := &a.IAM.CredentialReport
 	s.settleReport(a, now)

@@ -3,7 +3,12 @@
 //
 // It speaks IAM and STS over the query protocol with XML responses and AWS's
 // error XML, and AWS Organizations, the Identity Store and SSO Admin over
-// JSON 1.1 (X-Amz-Target, {"__type", "message"} errors). It holds several
+// JSON 1.1 (X-Amz-Target, {"__type", "message"} errors). It authenticates
+// every call as AWS does: the access key must be one it issued, temporary
+// credentials must send their session token, and the SigV4 signature is
+// recomputed with the SDK's own signer, so a wrong secret answers
+// SignatureDoesNotMatch (InvalidSignatureException over JSON) and an unknown
+// key InvalidClientTokenId (UnrecognizedClientException). It holds several
 // accounts at once (each set of credentials maps to one account); an
 // organization over them whose listings page 20 at a time and may come
 // back empty with a NextToken (Options.OrgEmptyPages); sts:AssumeRole that
@@ -19,6 +24,14 @@
 //	truth := awsfake.Estate{Users: 500, Groups: 50, Roles: 100, Policies: 80, Seed: 1}.Build()
 //	creds := srv.AddAccount(truth)
 //	// point the SDK at srv.URL() with creds
+//
+// An account can also start empty (NewAccount) and be built through the
+// API with the calls the AWS CLI, boto3 or Terraform make: IAM's users,
+// groups, roles, managed policies and their versions, attachments, inline
+// policies, login profiles, access keys, virtual MFA devices, tags and
+// instance profiles, each action with IAM's validation and errors, served
+// by its own handler in an action table (iamHandlers). Policy documents are
+// checked against IAM's grammar (MalformedPolicyDocument).
 //
 // OrgEstate does the same for a whole organization: OUs, SCPs, member
 // accounts with their IAM and the role to assume into them

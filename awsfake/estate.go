@@ -21,6 +21,9 @@ type Estate struct {
 	Now       time.Time // reference clock for every date; default 2026-11-01T00:00:00Z
 }
 
+// defaultEstateNow is an Estate's reference clock when it sets none.
+var defaultEstateNow = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
 var (
 	firstNames = []string{"alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy", "mallory", "niaj", "olivia", "peggy", "rupert", "sybil", "trent", "victor", "wendy", "zoe"}
 	lastNames  = []string{"smith", "jones", "garcia", "miller", "davis", "lopez", "wilson", "moore", "taylor", "thomas", "white", "harris", "martin", "clark", "lewis"}
@@ -50,14 +53,15 @@ func (e Estate) Build() *Account {
 		e.AccountID = "123456789012"
 	}
 	if e.Now.IsZero() {
-		e.Now = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		e.Now = defaultEstateNow
 	}
 	rng := rand.New(rand.NewSource(e.Seed))
 	now := e.Now
 	acct := e.AccountID
 	a := &Account{ID: acct, Alias: e.Alias, CreatedAt: now.AddDate(-5, 0, 0), IAM: &IAM{
 		Users: map[string]*User{}, Groups: map[string]*Group{}, Roles: map[string]*Role{}, Policies: map[string]*ManagedPolicy{},
-		Root: RootUser{MFAActive: rng.Intn(4) != 0, CreatedAt: now.AddDate(-5, 0, 0), AccessKey1Active: rng.Intn(10) == 0},
+		InstanceProfiles: map[string]*InstanceProfile{},
+		Root:             RootUser{MFAActive: rng.Intn(4) != 0, CreatedAt: now.AddDate(-5, 0, 0), AccessKey1Active: rng.Intn(10) == 0},
 	}}
 	if rng.Intn(2) == 0 {
 		t := ago(now, rng, 200)
@@ -83,7 +87,7 @@ func (e Estate) Build() *Account {
 			Description: "Access for " + teams[i%len(teams)] + " workloads", CreatedAt: created, IsAttachable: true}
 		versions := 1 + rng.Intn(4)
 		for v := 1; v <= versions; v++ {
-			doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Rev%dÄccess","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::%s-bucket-%d/*","Condition":{"StringEquals":{"aws:RequestTag/team":"%s team"}}}]}`, v, teams[i%len(teams)], v, teams[i%len(teams)])
+			doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Rev%dAccess","Effect":"Allow","Action":["s3:GetObject","s3:PutObject"],"Resource":"arn:aws:s3:::%s-bucket-%d/*","Condition":{"StringEquals":{"aws:RequestTag/team":"%s team Ä"}}}]}`, v, teams[i%len(teams)], v, teams[i%len(teams)])
 			p.Versions = append(p.Versions, &PolicyVersion{ID: fmt.Sprintf("v%d", v), Document: doc, CreatedAt: created.Add(time.Duration(v) * time.Hour)})
 		}
 		p.DefaultVersionID = p.Versions[rng.Intn(versions)].ID
@@ -119,7 +123,7 @@ func (e Estate) Build() *Account {
 	inline := func(kind string, i int) map[string]string {
 		m := map[string]string{}
 		if rng.Intn(4) == 0 {
-			m[fmt.Sprintf("%s-inline-%d", kind, i)] = fmt.Sprintf(`{"Version":"2012-10-17","Statement":{"Sid":"Inline %s %d","Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:%s:table/orders & \"returns\""}}`, kind, i, acct)
+			m[fmt.Sprintf("%s-inline-%d", kind, i)] = fmt.Sprintf(`{"Version":"2012-10-17","Statement":{"Sid":"Inline%s%d","Effect":"Allow","Action":"dynamodb:Query","Resource":"arn:aws:dynamodb:*:%s:table/orders & \"returns\""}}`, kind, i, acct)
 		}
 		return m
 	}

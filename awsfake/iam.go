@@ -6,30 +6,49 @@ import (
 	"strings"
 )
 
+// iamHandler serves one IAM action in the caller's account, a; the caller
+// holds s.mu. It returns the action's result element or IAM's error.
+type iamHandler func(s *Server, a *Account, r *request) (any, *apiError)
+
+// iamHandlers is IAM's action table: one handler per action, as pstest has
+// a method per RPC. Each file keeps a table of its own actions
+// (iamWriteHandlers in iam_write.go, …); a new file adds its table to this
+// list. An action in two tables panics when the package loads.
+var iamHandlers = mergeHandlers(iamReportHandlers, iamReadHandlers, iamWriteHandlers, iamPolicyHandlers, iamRoleHandlers,
+	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers, iamUpdateHandlers)
+
+// iamReportHandlers serve the whole-account reads a sync makes.
+var iamReportHandlers = map[string]iamHandler{
+	"GetAccountAuthorizationDetails": (*Server).getAccountAuthorizationDetails,
+	"GenerateCredentialReport":       (*Server).generateCredentialReport,
+	"GetCredentialReport":            (*Server).getCredentialReport,
+	"ListAccessKeys":                 (*Server).listAccessKeys,
+	"GetAccessKeyLastUsed":           (*Server).getAccessKeyLastUsed,
+}
+
+// mergeHandlers joins action tables; an action in two tables is a bug.
+func mergeHandlers(tables ...map[string]iamHandler) map[string]iamHandler {
+	out := map[string]iamHandler{}
+	for _, t := range tables {
+		for action, h := range t {
+			if _, dup := out[action]; dup {
+				panic("awsfake: IAM action " + action + " has two handlers")
+			}
+			out[action] = h
+		}
+	}
+	return out
+}
+
 // iamAction serves one IAM query-protocol action for the caller's account.
 func (s *Server) iamAction(r *request) (any, *apiError) {
+	h, ok := iamHandlers[r.action]
+	if !ok {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2010-05-08"}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	a := s.accounts[r.caller.account]
-	switch r.action {
-	case "GetAccountAuthorizationDetails":
-		return s.getAccountAuthorizationDetails(a, r)
-	case "GenerateCredentialReport":
-		return s.generateCredentialReport(a), nil
-	case "GetCredentialReport":
-		return s.getCredentialReport(a)
-	case "ListAccessKeys":
-		return listAccessKeys(a, r)
-	case "GetAccessKeyLastUsed":
-		return getAccessKeyLastUsed(a, r)
-	}
-	if res, apiErr, ok := s.iamReadAction(a, r); ok {
-		return res, apiErr
-	}
-	if res, apiErr, ok := s.iamWriteAction(a, r); ok {
-		return res, apiErr
-	}
-	return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2010-05-08"}
+	return h(s, s.accounts[r.caller.account], r)
 }
 
 type xmlTag struct {
@@ -81,22 +100,22 @@ type xmlRoleLastUsed struct {
 }
 
 type xmlRoleDetail struct {
-	Path                     string          `xml:"Path"`
-	RoleName                 string          `xml:"RoleName"`
-	RoleID                   string          `xml:"RoleId"`
-	Arn                      string          `xml:"Arn"`
-	CreateDate               string          `xml:"CreateDate"`
-	AssumeRolePolicyDocument string          `xml:"AssumeRolePolicyDocument"`
-	InstanceProfileList      struct{}        `xml:"InstanceProfileList"`
-	RolePolicyList           []xmlInline     `xml:"RolePolicyList>member"`
-	AttachedManagedPolicies  []xmlAttached   `xml:"AttachedManagedPolicies>member"`
-	PermissionsBoundary      *xmlBoundary    `xml:"PermissionsBoundary,omitempty"`
-	Tags                     []xmlTag        `xml:"Tags>member"`
-	RoleLastUsed             xmlRoleLastUsed `xml:"RoleLastUsed"`
+	Path                     string               `xml:"Path"`
+	RoleName                 string               `xml:"RoleName"`
+	RoleID                   string               `xml:"RoleId"`
+	Arn                      string               `xml:"Arn"`
+	CreateDate               string               `xml:"CreateDate"`
+	AssumeRolePolicyDocument string               `xml:"AssumeRolePolicyDocument"`
+	InstanceProfileList      []xmlInstanceProfile `xml:"InstanceProfileList>member"`
+	RolePolicyList           []xmlInline          `xml:"RolePolicyList>member"`
+	AttachedManagedPolicies  []xmlAttached        `xml:"AttachedManagedPolicies>member"`
+	PermissionsBoundary      *xmlBoundary         `xml:"PermissionsBoundary,omitempty"`
+	Tags                     []xmlTag             `xml:"Tags>member"`
+	RoleLastUsed             xmlRoleLastUsed      `xml:"RoleLastUsed"`
 }
 
 type xmlPolicyVersion struct {
-	Document         string `xml:"Document"`
+	Document         string `xml:"Document,omitempty"`
 	VersionID        string `xml:"VersionId"`
 	IsDefaultVersion bool   `xml:"IsDefaultVersion"`
 	CreateDate       string `xml:"CreateDate"`
@@ -218,12 +237,21 @@ func (s *Server) getAccountAuthorizationDetails(a *Account, r *request) (any, *a
 		}
 	}
 	if all || want["Role"] {
+		profiles := map[string][]*InstanceProfile{} // by role name
+		for _, n := range sortedKeys(a.IAM.InstanceProfiles) {
+			for _, role := range a.IAM.InstanceProfiles[n].Roles {
+				profiles[role] = append(profiles[role], a.IAM.InstanceProfiles[n])
+			}
+		}
 		for _, name := range sortedKeys(a.IAM.Roles) {
 			ro := a.IAM.Roles[name]
 			items = append(items, func(res *gaadResult) {
 				d := xmlRoleDetail{Path: ro.Path, RoleName: ro.Name, RoleID: ro.ID, Arn: ro.ARN, CreateDate: awsTime(ro.CreatedAt),
 					AssumeRolePolicyDocument: encodeDocument(ro.AssumeRolePolicy), RolePolicyList: inlines(ro.InlinePolicies),
 					AttachedManagedPolicies: s.attached(ro.AttachedPolicies), PermissionsBoundary: boundary(ro.PermissionsBoundary), Tags: tags(ro.Tags)}
+				for _, ip := range profiles[ro.Name] {
+					d.InstanceProfileList = append(d.InstanceProfileList, instanceProfileXML(a, ip))
+				}
 				if ro.LastUsed != nil {
 					d.RoleLastUsed = xmlRoleLastUsed{LastUsedDate: awsTime(*ro.LastUsed), Region: ro.LastUsedRegion}
 				}
@@ -290,7 +318,7 @@ func userOf(a *Account, r *request) (*User, *apiError) {
 	return u, nil
 }
 
-func listAccessKeys(a *Account, r *request) (any, *apiError) {
+func (s *Server) listAccessKeys(a *Account, r *request) (any, *apiError) {
 	start, size, apiErr := r.page()
 	if apiErr != nil {
 		return nil, apiErr
@@ -316,7 +344,7 @@ type getAccessKeyLastUsedResult struct {
 	} `xml:"AccessKeyLastUsed"`
 }
 
-func getAccessKeyLastUsed(a *Account, r *request) (any, *apiError) {
+func (s *Server) getAccessKeyLastUsed(a *Account, r *request) (any, *apiError) {
 	id := r.get("AccessKeyId")
 	for _, name := range sortedKeys(a.IAM.Users) {
 		u := a.IAM.Users[name]

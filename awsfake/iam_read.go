@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"encoding/xml"
+	"slices"
 	"strings"
 )
 
@@ -37,6 +38,10 @@ type xmlRole struct {
 	Description              string       `xml:"Description,omitempty"`
 	MaxSessionDuration       int32        `xml:"MaxSessionDuration"`
 	PermissionsBoundary      *xmlBoundary `xml:"PermissionsBoundary,omitempty"`
+	// Tags and RoleLastUsed are in GetRole's and CreateRole's answers,
+	// not in ListRoles'.
+	Tags         []xmlTag         `xml:"Tags>member,omitempty"`
+	RoleLastUsed *xmlRoleLastUsed `xml:"RoleLastUsed,omitempty"`
 }
 
 type xmlPolicy struct {
@@ -51,6 +56,8 @@ type xmlPolicy struct {
 	Description                   string `xml:"Description,omitempty"`
 	CreateDate                    string `xml:"CreateDate"`
 	UpdateDate                    string `xml:"UpdateDate"`
+	// Tags are in GetPolicy's and CreatePolicy's answers, not in listings.
+	Tags []xmlTag `xml:"Tags>member,omitempty"`
 }
 
 // paged slices items by the request's MaxItems and Marker.
@@ -107,6 +114,13 @@ func policyXML(p *ManagedPolicy, attach, bound map[string]int) xmlPolicy {
 	return xmlPolicy{PolicyName: p.Name, PolicyID: p.ID, Arn: p.ARN, Path: p.Path, DefaultVersionID: p.DefaultVersionID,
 		AttachmentCount: attach[p.ARN], PermissionsBoundaryUsageCount: bound[p.ARN], IsAttachable: p.IsAttachable,
 		Description: p.Description, CreateDate: awsTime(p.CreatedAt), UpdateDate: awsTime(p.UpdatedAt)}
+}
+
+// xmlRoleOf is a role as ListRoles lists it.
+func xmlRoleOf(ro *Role) xmlRole {
+	return xmlRole{Path: ro.Path, RoleName: ro.Name, RoleID: ro.ID, Arn: ro.ARN, CreateDate: awsTime(ro.CreatedAt),
+		AssumeRolePolicyDocument: encodeDocument(ro.AssumeRolePolicy), Description: ro.Description, MaxSessionDuration: ro.MaxSessionDuration,
+		PermissionsBoundary: boundary(ro.PermissionsBoundary)}
 }
 
 func groupOf(a *Account, r *request) (*Group, *apiError) {
@@ -209,140 +223,137 @@ func toAny[T any](items []T) []any {
 	return out
 }
 
-// iamReadAction serves the per-entity read actions; ok is false for an
-// action it does not know. The caller holds s.mu.
-func (s *Server) iamReadAction(a *Account, r *request) (res any, apiErr *apiError, ok bool) {
-	prefix := r.get("PathPrefix")
-	switch r.action {
-	case "ListUsers":
-		var items []xmlUser
-		for _, n := range sortedKeys(a.IAM.Users) {
-			items = append(items, s.xmlUser(a.IAM.Users[n]))
-		}
-		res, apiErr = paged(r, toAny(withPrefix(items, prefix, func(x xmlUser) string { return x.Path })), "Users")
-	case "ListGroups":
-		var items []xmlGroup
-		for _, n := range sortedKeys(a.IAM.Groups) {
-			items = append(items, xmlGroupOf(a.IAM.Groups[n]))
-		}
-		res, apiErr = paged(r, toAny(withPrefix(items, prefix, func(x xmlGroup) string { return x.Path })), "Groups")
-	case "ListRoles":
-		var items []xmlRole
-		for _, n := range sortedKeys(a.IAM.Roles) {
-			ro := a.IAM.Roles[n]
-			items = append(items, xmlRole{Path: ro.Path, RoleName: ro.Name, RoleID: ro.ID, Arn: ro.ARN, CreateDate: awsTime(ro.CreatedAt),
-				AssumeRolePolicyDocument: encodeDocument(ro.AssumeRolePolicy), Description: ro.Description, MaxSessionDuration: ro.MaxSessionDuration,
-				PermissionsBoundary: boundary(ro.PermissionsBoundary)})
-		}
-		res, apiErr = paged(r, toAny(withPrefix(items, prefix, func(x xmlRole) string { return x.Path })), "Roles")
-	case "ListPolicies":
-		attach, bound := policyUsage(a)
-		var items []xmlPolicy
-		scope := r.get("Scope")
-		if scope == "" || scope == "All" || scope == "AWS" {
-			for _, arn := range sortedKeys(s.awsManaged) {
-				items = append(items, policyXML(s.awsManaged[arn], attach, bound))
-			}
-		}
-		if scope == "" || scope == "All" || scope == "Local" {
-			for _, arn := range sortedKeys(a.IAM.Policies) {
-				items = append(items, policyXML(a.IAM.Policies[arn], attach, bound))
-			}
-		}
-		if r.get("OnlyAttached") == "true" {
-			var kept []xmlPolicy
-			for _, p := range items {
-				if attach[p.Arn] > 0 {
-					kept = append(kept, p)
-				}
-			}
-			items = kept
-		}
-		res, apiErr = paged(r, toAny(withPrefix(items, prefix, func(x xmlPolicy) string { return x.Path })), "Policies")
-	case "GetUser":
-		var u *User
-		if u, apiErr = userOf(a, r); apiErr == nil {
-			x := s.xmlUser(u)
-			x.Tags = tags(u.Tags)
-			res = fields{field("User", x)}
-		}
-	case "GetGroup":
-		var g *Group
-		if g, apiErr = groupOf(a, r); apiErr == nil {
-			var members []xmlUser
-			for _, m := range g.Members {
-				members = append(members, s.xmlUser(a.IAM.Users[m]))
-			}
-			var pr *pagedResult
-			if pr, apiErr = paged(r, toAny(members), "Users"); apiErr == nil {
-				pr.Extra = field("Group", xmlGroupOf(g))
-				res = pr
-			}
-		}
-	case "ListGroupsForUser":
-		var u *User
-		if u, apiErr = userOf(a, r); apiErr == nil {
-			var items []xmlGroup
-			for _, g := range u.Groups {
-				items = append(items, xmlGroupOf(a.IAM.Groups[g]))
-			}
-			res, apiErr = paged(r, toAny(items), "Groups")
-		}
-	case "ListAttachedUserPolicies", "ListUserPolicies", "GetUserPolicy", "ListUserTags", "GetLoginProfile", "ListMFADevices":
-		var u *User
-		if u, apiErr = userOf(a, r); apiErr == nil {
-			res, apiErr = s.userDetailAction(u, r)
-		}
-	case "ListAttachedGroupPolicies", "ListGroupPolicies", "GetGroupPolicy":
-		var g *Group
-		if g, apiErr = groupOf(a, r); apiErr == nil {
-			res, apiErr = principalPolicies(r, "Group", "GroupName", g.Name, g.AttachedPolicies, g.InlinePolicies)
-		}
-	case "ListAttachedRolePolicies", "ListRolePolicies", "GetRolePolicy":
-		var ro *Role
-		if ro, apiErr = roleOf(a, r); apiErr == nil {
-			res, apiErr = principalPolicies(r, "Role", "RoleName", ro.Name, ro.AttachedPolicies, ro.InlinePolicies)
-		}
-	case "GetPolicy":
-		var p *ManagedPolicy
-		if p, apiErr = s.policyOf(a, r.get("PolicyArn")); apiErr == nil {
-			attach, bound := policyUsage(a)
-			res = fields{field("Policy", policyXML(p, attach, bound))}
-		}
-	case "GetPolicyVersion":
-		var p *ManagedPolicy
-		if p, apiErr = s.policyOf(a, r.get("PolicyArn")); apiErr == nil {
-			id := r.get("VersionId")
-			apiErr = errNoSuchEntity("Policy " + p.ARN + " version " + id + " does not exist or is not attachable.")
-			for _, v := range p.Versions {
-				if v.ID == id {
-					apiErr = nil
-					res = fields{field("PolicyVersion", xmlPolicyVersion{Document: encodeDocument(v.Document), VersionID: v.ID,
-						IsDefaultVersion: v.ID == p.DefaultVersionID, CreateDate: awsTime(v.CreatedAt)})}
-				}
-			}
-		}
-	default:
-		return nil, nil, false
-	}
-	return res, apiErr, true
+// iamReadHandlers serve the per-entity read actions.
+var iamReadHandlers = map[string]iamHandler{
+	"ListUsers":                 (*Server).listUsers,
+	"ListGroups":                (*Server).listGroups,
+	"ListRoles":                 (*Server).listRoles,
+	"ListPolicies":              (*Server).listPolicies,
+	"GetUser":                   (*Server).getUser,
+	"GetGroup":                  (*Server).getGroup,
+	"ListGroupsForUser":         (*Server).listGroupsForUser,
+	"GetLoginProfile":           (*Server).getLoginProfile,
+	"ListMFADevices":            (*Server).listMFADevices,
+	"ListAttachedUserPolicies":  listAttachedPolicies("User"),
+	"ListAttachedGroupPolicies": listAttachedPolicies("Group"),
+	"ListAttachedRolePolicies":  listAttachedPolicies("Role"),
+	"ListUserPolicies":          listInlinePolicies("User"),
+	"ListGroupPolicies":         listInlinePolicies("Group"),
+	"ListRolePolicies":          listInlinePolicies("Role"),
+	"GetUserPolicy":             getInlinePolicy("User"),
+	"GetGroupPolicy":            getInlinePolicy("Group"),
+	"GetRolePolicy":             getInlinePolicy("Role"),
+	"GetPolicy":                 (*Server).getPolicy,
+	"GetPolicyVersion":          (*Server).getPolicyVersion,
+	"ListPolicyVersions":        (*Server).listPolicyVersions,
+	"ListEntitiesForPolicy":     (*Server).listEntitiesForPolicy,
 }
 
-// principalPolicies serves ListAttached*Policies, List*Policies and
-// Get*Policy for a user, group or role.
-func principalPolicies(r *request, kind, nameKey, name string, attached []string, inline map[string]string) (any, *apiError) {
-	switch {
-	case strings.HasPrefix(r.action, "ListAttached"):
-		return paged(r, toAny(xmlAttachedOf(attached)), "AttachedPolicies")
-	case strings.HasPrefix(r.action, "List"):
-		return paged(r, toAny(sortedKeys(inline)), "PolicyNames")
+func (s *Server) listUsers(a *Account, r *request) (any, *apiError) {
+	var items []xmlUser
+	for _, n := range sortedKeys(a.IAM.Users) {
+		items = append(items, s.xmlUser(a.IAM.Users[n]))
 	}
-	policy := r.get("PolicyName")
-	doc, ok := inline[policy]
-	if !ok {
-		return nil, errNoSuchEntity("The " + strings.ToLower(kind) + " policy with name " + policy + " cannot be found.")
+	return paged(r, toAny(withPrefix(items, r.get("PathPrefix"), func(x xmlUser) string { return x.Path })), "Users")
+}
+
+func (s *Server) listGroups(a *Account, r *request) (any, *apiError) {
+	var items []xmlGroup
+	for _, n := range sortedKeys(a.IAM.Groups) {
+		items = append(items, xmlGroupOf(a.IAM.Groups[n]))
 	}
-	return fields{field(nameKey, name), field("PolicyName", policy), field("PolicyDocument", encodeDocument(doc))}, nil
+	return paged(r, toAny(withPrefix(items, r.get("PathPrefix"), func(x xmlGroup) string { return x.Path })), "Groups")
+}
+
+func (s *Server) listRoles(a *Account, r *request) (any, *apiError) {
+	var items []xmlRole
+	for _, n := range sortedKeys(a.IAM.Roles) {
+		items = append(items, xmlRoleOf(a.IAM.Roles[n]))
+	}
+	return paged(r, toAny(withPrefix(items, r.get("PathPrefix"), func(x xmlRole) string { return x.Path })), "Roles")
+}
+
+func (s *Server) listPolicies(a *Account, r *request) (any, *apiError) {
+	attach, bound := policyUsage(a)
+	var items []xmlPolicy
+	scope := r.get("Scope")
+	if scope == "" || scope == "All" || scope == "AWS" {
+		for _, arn := range sortedKeys(s.awsManaged) {
+			items = append(items, policyXML(s.awsManaged[arn], attach, bound))
+		}
+	}
+	if scope == "" || scope == "All" || scope == "Local" {
+		for _, arn := range sortedKeys(a.IAM.Policies) {
+			items = append(items, policyXML(a.IAM.Policies[arn], attach, bound))
+		}
+	}
+	if r.get("OnlyAttached") == "true" {
+		var kept []xmlPolicy
+		for _, p := range items {
+			if attach[p.Arn] > 0 {
+				kept = append(kept, p)
+			}
+		}
+		items = kept
+	}
+	return paged(r, toAny(withPrefix(items, r.get("PathPrefix"), func(x xmlPolicy) string { return x.Path })), "Policies")
+}
+
+func (s *Server) getUser(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	x := s.xmlUser(u)
+	x.Tags = tags(u.Tags)
+	return fields{field("User", x)}, nil
+}
+
+func (s *Server) getGroup(a *Account, r *request) (any, *apiError) {
+	g, e := groupOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	var members []xmlUser
+	for _, m := range g.Members {
+		members = append(members, s.xmlUser(a.IAM.Users[m]))
+	}
+	pr, e := paged(r, toAny(members), "Users")
+	if e != nil {
+		return nil, e
+	}
+	pr.Extra = field("Group", xmlGroupOf(g))
+	return pr, nil
+}
+
+func (s *Server) listGroupsForUser(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	var items []xmlGroup
+	for _, g := range u.Groups {
+		items = append(items, xmlGroupOf(a.IAM.Groups[g]))
+	}
+	return paged(r, toAny(items), "Groups")
+}
+
+func (s *Server) getLoginProfile(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	if u.LoginProfile == nil {
+		return nil, errNoSuchEntity("Login Profile for User " + u.Name + " cannot be found.")
+	}
+	return fields{field("LoginProfile", xmlLoginProfile{u.Name, awsTime(u.LoginProfile.CreatedAt), u.LoginProfile.PasswordResetRequired})}, nil
+}
+
+// xmlLoginProfile is a login profile as IAM returns it.
+type xmlLoginProfile struct {
+	UserName              string `xml:"UserName"`
+	CreateDate            string `xml:"CreateDate"`
+	PasswordResetRequired bool   `xml:"PasswordResetRequired"`
 }
 
 type xmlMFADevice struct {
@@ -351,26 +362,184 @@ type xmlMFADevice struct {
 	EnableDate   string `xml:"EnableDate"`
 }
 
-// userDetailAction serves the per-user read actions beyond policies.
-func (s *Server) userDetailAction(u *User, r *request) (any, *apiError) {
-	switch r.action {
-	case "ListUserTags":
-		return paged(r, toAny(tags(u.Tags)), "Tags")
-	case "GetLoginProfile":
-		if u.LoginProfile == nil {
-			return nil, errNoSuchEntity("Login Profile for User " + u.Name + " cannot be found.")
-		}
-		return fields{field("LoginProfile", struct {
-			UserName              string `xml:"UserName"`
-			CreateDate            string `xml:"CreateDate"`
-			PasswordResetRequired bool   `xml:"PasswordResetRequired"`
-		}{u.Name, awsTime(u.LoginProfile.CreatedAt), u.LoginProfile.PasswordResetRequired})}, nil
-	case "ListMFADevices":
-		var items []xmlMFADevice
-		for _, m := range u.MFADevices {
-			items = append(items, xmlMFADevice{UserName: u.Name, SerialNumber: m.SerialNumber, EnableDate: awsTime(m.EnabledAt)})
-		}
-		return paged(r, toAny(items), "MFADevices")
+func (s *Server) listMFADevices(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
 	}
-	return principalPolicies(r, "User", "UserName", u.Name, u.AttachedPolicies, u.InlinePolicies)
+	var items []xmlMFADevice
+	for _, m := range u.MFADevices {
+		items = append(items, xmlMFADevice{UserName: u.Name, SerialNumber: m.SerialNumber, EnableDate: awsTime(m.EnabledAt)})
+	}
+	return paged(r, toAny(items), "MFADevices")
+}
+
+// listAttachedPolicies serves ListAttached{User,Group,Role}Policies.
+func listAttachedPolicies(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
+		}
+		return paged(r, toAny(xmlAttachedOf(*p.attached)), "AttachedPolicies")
+	}
+}
+
+// listInlinePolicies serves List{User,Group,Role}Policies.
+func listInlinePolicies(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
+		}
+		return paged(r, toAny(sortedKeys(p.inline)), "PolicyNames")
+	}
+}
+
+// getInlinePolicy serves Get{User,Group,Role}Policy.
+func getInlinePolicy(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
+		}
+		policy := r.get("PolicyName")
+		doc, ok := p.inline[policy]
+		if !ok {
+			return nil, errNoSuchEntity("The " + strings.ToLower(kind) + " policy with name " + policy + " cannot be found.")
+		}
+		return fields{field(kind+"Name", p.name), field("PolicyName", policy), field("PolicyDocument", encodeDocument(doc))}, nil
+	}
+}
+
+func (s *Server) getPolicy(a *Account, r *request) (any, *apiError) {
+	p, e := s.policyOf(a, r.get("PolicyArn"))
+	if e != nil {
+		return nil, e
+	}
+	attach, bound := policyUsage(a)
+	x := policyXML(p, attach, bound)
+	x.Tags = tags(p.Tags)
+	return fields{field("Policy", x)}, nil
+}
+
+func (s *Server) getPolicyVersion(a *Account, r *request) (any, *apiError) {
+	p, e := s.policyOf(a, r.get("PolicyArn"))
+	if e != nil {
+		return nil, e
+	}
+	v, e := versionOf(p, r.get("VersionId"))
+	if e != nil {
+		return nil, e
+	}
+	return fields{field("PolicyVersion", xmlPolicyVersion{Document: encodeDocument(v.Document), VersionID: v.ID,
+		IsDefaultVersion: v.ID == p.DefaultVersionID, CreateDate: awsTime(v.CreatedAt)})}, nil
+}
+
+func (s *Server) listPolicyVersions(a *Account, r *request) (any, *apiError) {
+	p, e := s.policyOf(a, r.get("PolicyArn"))
+	if e != nil {
+		return nil, e
+	}
+	var items []xmlPolicyVersion
+	for _, v := range p.Versions {
+		items = append(items, xmlPolicyVersion{VersionID: v.ID, IsDefaultVersion: v.ID == p.DefaultVersionID, CreateDate: awsTime(v.CreatedAt)})
+	}
+	return paged(r, toAny(items), "Versions")
+}
+
+// versionOf finds one version of a managed policy.
+func versionOf(p *ManagedPolicy, id string) (*PolicyVersion, *apiError) {
+	for _, v := range p.Versions {
+		if v.ID == id {
+			return v, nil
+		}
+	}
+	return nil, errNoSuchEntity("Policy " + p.ARN + " version " + id + " does not exist or is not attachable.")
+}
+
+type (
+	xmlPolicyGroup struct {
+		GroupName string `xml:"GroupName"`
+		GroupID   string `xml:"GroupId"`
+	}
+	xmlPolicyUser struct {
+		UserName string `xml:"UserName"`
+		UserID   string `xml:"UserId"`
+	}
+	xmlPolicyRole struct {
+		RoleName string `xml:"RoleName"`
+		RoleID   string `xml:"RoleId"`
+	}
+	listEntitiesForPolicyResult struct {
+		PolicyGroups []xmlPolicyGroup `xml:"PolicyGroups>member"`
+		PolicyUsers  []xmlPolicyUser  `xml:"PolicyUsers>member"`
+		PolicyRoles  []xmlPolicyRole  `xml:"PolicyRoles>member"`
+		IsTruncated  bool             `xml:"IsTruncated"`
+		Marker       string           `xml:"Marker,omitempty"`
+	}
+)
+
+// listEntitiesForPolicy lists the groups, users and roles a managed policy
+// is attached to (PolicyUsageFilter PermissionsPolicy) or is the
+// permissions boundary of (PermissionsBoundary), paging over the three
+// lists together, groups first.
+func (s *Server) listEntitiesForPolicy(a *Account, r *request) (any, *apiError) {
+	p, e := s.policyOf(a, r.get("PolicyArn"))
+	if e != nil {
+		return nil, e
+	}
+	start, size, e := r.page()
+	if e != nil {
+		return nil, e
+	}
+	filter, usage, prefix := r.get("EntityFilter"), r.get("PolicyUsageFilter"), r.get("PathPrefix")
+	switch filter {
+	case "", "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy":
+	default:
+		return nil, errValidation("1 validation error detected: Value '" + filter + "' at 'entityFilter' failed to satisfy constraint: Member must satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]")
+	}
+	switch usage {
+	case "", "PermissionsPolicy", "PermissionsBoundary":
+	default:
+		return nil, errValidation("1 validation error detected: Value '" + usage + "' at 'policyUsageFilter' failed to satisfy constraint: Member must satisfy enum value set: [PermissionsPolicy, PermissionsBoundary]")
+	}
+	uses := func(attached []string, boundaryARN string) bool {
+		return (usage != "PermissionsBoundary" && slices.Contains(attached, p.ARN)) || (usage != "PermissionsPolicy" && boundaryARN == p.ARN)
+	}
+	want := func(kind string) bool { return filter == "" || filter == kind }
+	var items []func(*listEntitiesForPolicyResult)
+	if want("Group") {
+		for _, n := range sortedKeys(a.IAM.Groups) {
+			if g := a.IAM.Groups[n]; uses(g.AttachedPolicies, "") && strings.HasPrefix(g.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyGroups = append(res.PolicyGroups, xmlPolicyGroup{g.Name, g.ID})
+				})
+			}
+		}
+	}
+	if want("User") {
+		for _, n := range sortedKeys(a.IAM.Users) {
+			if u := a.IAM.Users[n]; uses(u.AttachedPolicies, u.PermissionsBoundary) && strings.HasPrefix(u.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyUsers = append(res.PolicyUsers, xmlPolicyUser{u.Name, u.ID})
+				})
+			}
+		}
+	}
+	if want("Role") {
+		for _, n := range sortedKeys(a.IAM.Roles) {
+			if ro := a.IAM.Roles[n]; uses(ro.AttachedPolicies, ro.PermissionsBoundary) && strings.HasPrefix(ro.Path, prefix) {
+				items = append(items, func(res *listEntitiesForPolicyResult) {
+					res.PolicyRoles = append(res.PolicyRoles, xmlPolicyRole{ro.Name, ro.ID})
+				})
+			}
+		}
+	}
+	end, truncated, marker := pageEnd(start, size, len(items))
+	res := &listEntitiesForPolicyResult{IsTruncated: truncated, Marker: marker}
+	for _, add := range items[min(start, len(items)):end] {
+		add(res)
+	}
+	return res, nil
 }

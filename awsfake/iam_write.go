@@ -1,7 +1,6 @@
 package awsfake
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -11,8 +10,10 @@ import (
 	"unicode"
 )
 
-// This file holds IAM's write actions, with AWS's semantics: names
-// validated, EntityAlreadyExists and NoSuchEntity, DeleteConflict while a
+// This file holds IAM's write actions on users, groups, their credentials
+// and every principal's policies (roles: iam_roles.go; managed policies:
+// iam_policies.go; tags: iam_tags.go; MFA: iam_mfa.go), with AWS's
+// semantics: names validated, EntityAlreadyExists and NoSuchEntity, DeleteConflict while a
 // user still has a dependency (and, with Options.DeleteConflictWindow, for a
 // short while after the last one is removed, as AWS's eventual consistency
 // shows it), LimitExceeded at AWS's default quotas, and
@@ -28,8 +29,6 @@ const (
 // Inline policy size quotas: the aggregate of a principal's inline policy
 // documents, whitespace excluded.
 var inlineQuota = map[string]int{"User": 2048, "Group": 5120, "Role": 10240}
-
-var iamNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
 
 func errEntityExists(msg string) *apiError {
 	return &apiError{status: http.StatusConflict, code: "EntityAlreadyExists", message: msg}
@@ -52,35 +51,38 @@ func denyAllPolicy() *ManagedPolicy {
 		Versions: []*PolicyVersion{{ID: "v1", CreatedAt: t, Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"*","Resource":"*"}]}`}}}
 }
 
-// iamWriteAction serves IAM's write actions; ok is false for other actions.
-// The caller holds s.mu.
-func (s *Server) iamWriteAction(a *Account, r *request) (res any, apiErr *apiError, ok bool) {
-	switch r.action {
-	case "CreateUser":
-		res, apiErr = s.createUser(a, r)
-	case "DeleteUser":
-		res, apiErr = s.deleteUser(a, r)
-	case "AddUserToGroup", "RemoveUserFromGroup":
-		res, apiErr = s.groupMembership(a, r)
-	case "AttachUserPolicy", "DetachUserPolicy", "AttachGroupPolicy", "DetachGroupPolicy", "AttachRolePolicy", "DetachRolePolicy":
-		res, apiErr = s.attachment(a, r)
-	case "PutUserPolicy", "DeleteUserPolicy", "PutGroupPolicy", "DeleteGroupPolicy", "PutRolePolicy", "DeleteRolePolicy":
-		res, apiErr = s.inlinePolicy(a, r)
-	case "CreateLoginProfile", "DeleteLoginProfile":
-		res, apiErr = s.loginProfile(a, r)
-	case "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey":
-		res, apiErr = s.accessKeyWrite(a, r)
-	case "ListSigningCertificates", "DeleteSigningCertificate", "ListSSHPublicKeys", "DeleteSSHPublicKey",
-		"ListServiceSpecificCredentials", "DeleteServiceSpecificCredential":
-		res, apiErr = s.otherCredentials(a, r)
-	case "DeactivateMFADevice", "DeleteVirtualMFADevice":
-		res, apiErr = s.mfaWrite(a, r)
-	case "ListVirtualMFADevices":
-		res, apiErr = listVirtualMFADevices(a, r)
-	default:
-		return nil, nil, false
-	}
-	return res, apiErr, true
+// iamWriteHandlers serve IAM's write actions on users, groups and their
+// credentials, and the attachments and inline policies of every principal.
+var iamWriteHandlers = map[string]iamHandler{
+	"CreateUser":                      (*Server).createUser,
+	"DeleteUser":                      (*Server).deleteUser,
+	"CreateGroup":                     (*Server).createGroup,
+	"DeleteGroup":                     (*Server).deleteGroup,
+	"AddUserToGroup":                  (*Server).addUserToGroup,
+	"RemoveUserFromGroup":             (*Server).removeUserFromGroup,
+	"AttachUserPolicy":                attachPolicy("User"),
+	"AttachGroupPolicy":               attachPolicy("Group"),
+	"AttachRolePolicy":                attachPolicy("Role"),
+	"DetachUserPolicy":                detachPolicy("User"),
+	"DetachGroupPolicy":               detachPolicy("Group"),
+	"DetachRolePolicy":                detachPolicy("Role"),
+	"PutUserPolicy":                   putInlinePolicy("User"),
+	"PutGroupPolicy":                  putInlinePolicy("Group"),
+	"PutRolePolicy":                   putInlinePolicy("Role"),
+	"DeleteUserPolicy":                deleteInlinePolicy("User"),
+	"DeleteGroupPolicy":               deleteInlinePolicy("Group"),
+	"DeleteRolePolicy":                deleteInlinePolicy("Role"),
+	"CreateLoginProfile":              (*Server).createLoginProfile,
+	"DeleteLoginProfile":              (*Server).deleteLoginProfile,
+	"CreateAccessKey":                 (*Server).createAccessKey,
+	"UpdateAccessKey":                 (*Server).updateAccessKey,
+	"DeleteAccessKey":                 (*Server).deleteAccessKey,
+	"ListSigningCertificates":         listOtherCredentials(signingCertificates),
+	"DeleteSigningCertificate":        deleteOtherCredential(signingCertificates),
+	"ListSSHPublicKeys":               listOtherCredentials(sshPublicKeys),
+	"DeleteSSHPublicKey":              deleteOtherCredential(sshPublicKeys),
+	"ListServiceSpecificCredentials":  listOtherCredentials(serviceCredentials),
+	"DeleteServiceSpecificCredential": deleteOtherCredential(serviceCredentials),
 }
 
 // touched records that a user's dependencies changed, for the
@@ -93,20 +95,21 @@ func (s *Server) touched(a *Account, user string) {
 }
 
 func (s *Server) createUser(a *Account, r *request) (any, *apiError) {
-	name, path := r.get("UserName"), r.get("Path")
-	if !iamNameRE.MatchString(name) {
-		return nil, errValidation("1 validation error detected: Value '" + name + "' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+")
+	name := r.get("UserName")
+	if e := checkName(name, "userName", 64); e != nil {
+		return nil, e
 	}
-	if path == "" {
-		path = "/"
-	}
-	if !strings.HasPrefix(path, "/") || !strings.HasSuffix(path, "/") {
-		return nil, errValidation("The specified value for path is invalid. It must begin and end with / and contain only alphanumeric characters and/or / characters.")
+	path, e := checkPath(r.get("Path"))
+	if e != nil {
+		return nil, e
 	}
 	for n := range a.IAM.Users {
 		if strings.EqualFold(n, name) {
 			return nil, errEntityExists("User with name " + name + " already exists.")
 		}
+	}
+	if len(a.IAM.Users) >= maxUsersPerAccount {
+		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for UsersPerAccount: %d", maxUsersPerAccount))
 	}
 	boundaryARN := r.get("PermissionsBoundary")
 	if boundaryARN != "" {
@@ -114,16 +117,13 @@ func (s *Server) createUser(a *Account, r *request) (any, *apiError) {
 			return nil, e
 		}
 	}
+	ts, e := r.tags()
+	if e != nil {
+		return nil, e
+	}
 	s.nextID++
 	u := &User{Name: name, ID: fmt.Sprintf("AIDAFAKEW%012d", s.nextID), Path: path, ARN: "arn:aws:iam::" + a.ID + ":user" + path + name,
-		CreatedAt: s.now(), PermissionsBoundary: boundaryARN, InlinePolicies: map[string]string{}}
-	for i := 1; ; i++ {
-		k := r.get(fmt.Sprintf("Tags.member.%d.Key", i))
-		if k == "" {
-			break
-		}
-		u.Tags = append(u.Tags, Tag{Key: k, Value: r.get(fmt.Sprintf("Tags.member.%d.Value", i))})
-	}
+		CreatedAt: s.now(), PermissionsBoundary: boundaryARN, InlinePolicies: map[string]string{}, Tags: ts}
 	a.IAM.Users[name] = u
 	x := s.xmlUser(u)
 	x.Tags = tags(u.Tags)
@@ -167,7 +167,50 @@ func (s *Server) deleteUser(a *Account, r *request) (any, *apiError) {
 	return fields{}, nil
 }
 
-func (s *Server) groupMembership(a *Account, r *request) (any, *apiError) {
+func (s *Server) createGroup(a *Account, r *request) (any, *apiError) {
+	name := r.get("GroupName")
+	if e := checkName(name, "groupName", 128); e != nil {
+		return nil, e
+	}
+	path, e := checkPath(r.get("Path"))
+	if e != nil {
+		return nil, e
+	}
+	for n := range a.IAM.Groups {
+		if strings.EqualFold(n, name) {
+			return nil, errEntityExists("Group with name " + name + " already exists.")
+		}
+	}
+	if len(a.IAM.Groups) >= maxGroupsPerAccount {
+		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for GroupsPerAccount: %d", maxGroupsPerAccount))
+	}
+	s.nextID++
+	g := &Group{Name: name, ID: fmt.Sprintf("AGPAFAKEW%012d", s.nextID), Path: path, ARN: "arn:aws:iam::" + a.ID + ":group" + path + name,
+		CreatedAt: s.now(), InlinePolicies: map[string]string{}}
+	a.IAM.Groups[name] = g
+	return fields{field("Group", xmlGroupOf(g))}, nil
+}
+
+// deleteGroup refuses while the group has members or policies, as AWS
+// does.
+func (s *Server) deleteGroup(a *Account, r *request) (any, *apiError) {
+	g, e := groupOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	switch {
+	case len(g.Members) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must remove users from group first.")
+	case len(g.AttachedPolicies) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must detach all policies first.")
+	case len(g.InlinePolicies) > 0:
+		return nil, errDeleteConflict("Cannot delete entity, must delete policies first.")
+	}
+	delete(a.IAM.Groups, g.Name)
+	return fields{}, nil
+}
+
+func (s *Server) addUserToGroup(a *Account, r *request) (any, *apiError) {
 	g, e := groupOf(a, r)
 	if e != nil {
 		return nil, e
@@ -176,19 +219,27 @@ func (s *Server) groupMembership(a *Account, r *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	in := slices.Contains(u.Groups, g.Name)
-	if r.action == "AddUserToGroup" {
-		if in {
-			return fields{}, nil // AWS answers success for an existing membership
-		}
-		if len(u.Groups) >= maxGroupsPerUser {
-			return nil, errLimit(fmt.Sprintf("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser))
-		}
-		u.Groups = append(u.Groups, g.Name)
-		g.Members = append(g.Members, u.Name)
-		return fields{}, nil
+	if slices.Contains(u.Groups, g.Name) {
+		return fields{}, nil // AWS answers success for an existing membership
 	}
-	if !in {
+	if len(u.Groups) >= maxGroupsPerUser {
+		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for GroupsPerUser: %d", maxGroupsPerUser))
+	}
+	u.Groups = append(u.Groups, g.Name)
+	g.Members = append(g.Members, u.Name)
+	return fields{}, nil
+}
+
+func (s *Server) removeUserFromGroup(a *Account, r *request) (any, *apiError) {
+	g, e := groupOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	if !slices.Contains(u.Groups, g.Name) {
 		return nil, errNoSuchEntity("The user with name " + u.Name + " cannot be found in group " + g.Name + ".")
 	}
 	u.Groups = slices.DeleteFunc(u.Groups, func(n string) bool { return n == g.Name })
@@ -197,119 +248,145 @@ func (s *Server) groupMembership(a *Account, r *request) (any, *apiError) {
 	return fields{}, nil
 }
 
-// principalOf finds the user, group or role an action names, returning its
-// attached policy list and inline policies to change.
-func principalOf(a *Account, r *request, kind string) (attached *[]string, inline map[string]string, name string, e *apiError) {
+// principal is the user, group or role an action names: its name and the
+// policies an action may change.
+type principal struct {
+	kind     string // User, Group or Role
+	name     string
+	attached *[]string
+	inline   map[string]string
+}
+
+// principalOf finds the principal of the given kind an action names.
+func principalOf(a *Account, r *request, kind string) (principal, *apiError) {
 	switch kind {
 	case "User":
 		u, e := userOf(a, r)
 		if e != nil {
-			return nil, nil, "", e
+			return principal{}, e
 		}
-		return &u.AttachedPolicies, u.InlinePolicies, u.Name, nil
+		return principal{kind, u.Name, &u.AttachedPolicies, u.InlinePolicies}, nil
 	case "Group":
 		g, e := groupOf(a, r)
 		if e != nil {
-			return nil, nil, "", e
+			return principal{}, e
 		}
-		return &g.AttachedPolicies, g.InlinePolicies, g.Name, nil
+		return principal{kind, g.Name, &g.AttachedPolicies, g.InlinePolicies}, nil
 	}
 	ro, e := roleOf(a, r)
 	if e != nil {
-		return nil, nil, "", e
+		return principal{}, e
 	}
-	return &ro.AttachedPolicies, ro.InlinePolicies, ro.Name, nil
+	return principal{kind, ro.Name, &ro.AttachedPolicies, ro.InlinePolicies}, nil
 }
 
-// kindOf is the principal kind in an action name: AttachUserPolicy → User.
-func kindOf(action string) string {
-	for _, k := range []string{"User", "Group", "Role"} {
-		if strings.Contains(action, k) {
-			return k
+// attachPolicy serves Attach{User,Group,Role}Policy.
+func attachPolicy(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
 		}
-	}
-	return ""
-}
-
-func (s *Server) attachment(a *Account, r *request) (any, *apiError) {
-	kind := kindOf(r.action)
-	attached, _, name, e := principalOf(a, r, kind)
-	if e != nil {
-		return nil, e
-	}
-	arn := r.get("PolicyArn")
-	if _, e := s.policyOf(a, arn); e != nil {
-		return nil, e
-	}
-	in := slices.Contains(*attached, arn)
-	if strings.HasPrefix(r.action, "Attach") {
-		if in {
+		arn := r.get("PolicyArn")
+		policy, e := s.policyOf(a, arn)
+		if e != nil {
+			return nil, e
+		}
+		if !policy.IsAttachable {
+			return nil, &apiError{status: http.StatusBadRequest, code: "PolicyNotAttachable", message: "Policy " + arn + " is not attachable."}
+		}
+		if slices.Contains(*p.attached, arn) {
 			return fields{}, nil
 		}
-		if len(*attached) >= maxManagedPoliciesPerPrincipal {
+		if len(*p.attached) >= maxManagedPoliciesPerPrincipal {
 			return nil, errLimit(fmt.Sprintf("Cannot exceed quota for PoliciesPer%s: %d", kind, maxManagedPoliciesPerPrincipal))
 		}
-		*attached = append(*attached, arn)
+		*p.attached = append(*p.attached, arn)
 		return fields{}, nil
 	}
-	if !in {
-		return nil, errNoSuchEntity("Policy " + arn + " was not found.")
-	}
-	*attached = slices.DeleteFunc(*attached, func(p string) bool { return p == arn })
-	if kind == "User" {
-		s.touched(a, name)
-	}
-	return fields{}, nil
 }
 
-func (s *Server) inlinePolicy(a *Account, r *request) (any, *apiError) {
-	kind := kindOf(r.action)
-	_, inline, name, e := principalOf(a, r, kind)
-	if e != nil {
-		return nil, e
-	}
-	policy := r.get("PolicyName")
-	if !regexp.MustCompile(`^[\w+=,.@-]{1,128}$`).MatchString(policy) {
-		return nil, errValidation("1 validation error detected: Value '" + policy + "' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+")
-	}
-	if strings.HasPrefix(r.action, "Delete") {
-		if _, ok := inline[policy]; !ok {
-			return nil, errNoSuchEntity("The " + strings.ToLower(kind) + " policy with name " + policy + " cannot be found.")
+// detachPolicy serves Detach{User,Group,Role}Policy.
+func detachPolicy(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
 		}
-		delete(inline, policy)
+		arn := r.get("PolicyArn")
+		if _, e := s.policyOf(a, arn); e != nil {
+			return nil, e
+		}
+		if !slices.Contains(*p.attached, arn) {
+			return nil, errNoSuchEntity("Policy " + arn + " was not found.")
+		}
+		*p.attached = slices.DeleteFunc(*p.attached, func(x string) bool { return x == arn })
 		if kind == "User" {
-			s.touched(a, name)
+			s.touched(a, p.name)
 		}
 		return fields{}, nil
 	}
-	doc := r.get("PolicyDocument")
-	if e := checkPolicyDocument(doc); e != nil {
-		return nil, e
-	}
-	total := nonSpace(doc)
-	for n, d := range inline {
-		if n != policy {
-			total += nonSpace(d)
-		}
-	}
-	if q := inlineQuota[kind]; total > q {
-		return nil, errLimit(fmt.Sprintf("Maximum policy size of %d bytes exceeded for %s %s", q, strings.ToLower(kind), name))
-	}
-	inline[policy] = doc
-	return fields{}, nil
 }
 
-// checkPolicyDocument refuses what IAM calls a MalformedPolicyDocument: not
-// JSON, or without a Statement.
-func checkPolicyDocument(doc string) *apiError {
-	var d map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(doc), &d); err != nil {
-		return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: "Syntax errors in policy."}
-	}
-	if _, ok := d["Statement"]; !ok {
-		return &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocument", message: "Policy document should not specify a principal and must contain a Statement."}
+var policyNameRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
+func checkPolicyName(name string) *apiError {
+	if !policyNameRE.MatchString(name) {
+		return errValidation("1 validation error detected: Value '" + name + "' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]+")
 	}
 	return nil
+}
+
+// putInlinePolicy serves Put{User,Group,Role}Policy: a document IAM
+// accepts, within the principal's aggregate inline size quota.
+func putInlinePolicy(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
+		}
+		policy := r.get("PolicyName")
+		if e := checkPolicyName(policy); e != nil {
+			return nil, e
+		}
+		doc := r.get("PolicyDocument")
+		if e := checkIAMPolicyDocument(doc, "policyDocument", identityPolicy); e != nil {
+			return nil, e
+		}
+		total := nonSpace(doc)
+		for n, d := range p.inline {
+			if n != policy {
+				total += nonSpace(d)
+			}
+		}
+		if q := inlineQuota[kind]; total > q {
+			return nil, errLimit(fmt.Sprintf("Maximum policy size of %d bytes exceeded for %s %s", q, strings.ToLower(kind), p.name))
+		}
+		p.inline[policy] = doc
+		return fields{}, nil
+	}
+}
+
+// deleteInlinePolicy serves Delete{User,Group,Role}Policy.
+func deleteInlinePolicy(kind string) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		p, e := principalOf(a, r, kind)
+		if e != nil {
+			return nil, e
+		}
+		policy := r.get("PolicyName")
+		if e := checkPolicyName(policy); e != nil {
+			return nil, e
+		}
+		if _, ok := p.inline[policy]; !ok {
+			return nil, errNoSuchEntity("The " + strings.ToLower(kind) + " policy with name " + policy + " cannot be found.")
+		}
+		delete(p.inline, policy)
+		if kind == "User" {
+			s.touched(a, p.name)
+		}
+		return fields{}, nil
+	}
 }
 
 // nonSpace counts the characters IAM's size quotas count.
@@ -323,18 +400,10 @@ func nonSpace(s string) int {
 	return n
 }
 
-func (s *Server) loginProfile(a *Account, r *request) (any, *apiError) {
+func (s *Server) createLoginProfile(a *Account, r *request) (any, *apiError) {
 	u, e := userOf(a, r)
 	if e != nil {
 		return nil, e
-	}
-	if r.action == "DeleteLoginProfile" {
-		if u.LoginProfile == nil {
-			return nil, errNoSuchEntity("Login Profile for User " + u.Name + " cannot be found.")
-		}
-		u.LoginProfile = nil
-		s.touched(a, u.Name)
-		return fields{}, nil
 	}
 	if u.LoginProfile != nil {
 		return nil, errEntityExists("Login Profile for user " + u.Name + " already exists.")
@@ -345,115 +414,130 @@ func (s *Server) loginProfile(a *Account, r *request) (any, *apiError) {
 	}
 	now := s.now()
 	u.LoginProfile = &LoginProfile{CreatedAt: now, PasswordResetRequired: r.get("PasswordResetRequired") == "true", PasswordLastChanged: now, Password: pw}
-	return fields{field("LoginProfile", struct {
-		UserName              string `xml:"UserName"`
-		CreateDate            string `xml:"CreateDate"`
-		PasswordResetRequired bool   `xml:"PasswordResetRequired"`
-	}{u.Name, awsTime(now), u.LoginProfile.PasswordResetRequired})}, nil
+	return fields{field("LoginProfile", xmlLoginProfile{u.Name, awsTime(now), u.LoginProfile.PasswordResetRequired})}, nil
 }
 
-func (s *Server) accessKeyWrite(a *Account, r *request) (any, *apiError) {
+func (s *Server) deleteLoginProfile(a *Account, r *request) (any, *apiError) {
 	u, e := userOf(a, r)
 	if e != nil {
 		return nil, e
 	}
-	if r.action == "CreateAccessKey" {
-		if len(u.AccessKeys) >= maxAccessKeysPerUser {
-			return nil, errLimit(fmt.Sprintf("Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser))
-		}
-		s.nextID++
-		k := &AccessKey{ID: fmt.Sprintf("AKIAFAKEW%011d", s.nextID), Secret: fmt.Sprintf("fake-new-secret-%024d", s.nextID), Status: "Active",
-			CreatedAt: s.now(), LastUsedService: "N/A", LastUsedRegion: "N/A"}
-		u.AccessKeys = append(u.AccessKeys, k)
-		s.keys[k.ID] = caller{account: a.ID, arn: u.ARN, userID: u.ID}
-		return fields{field("AccessKey", struct {
-			UserName        string `xml:"UserName"`
-			AccessKeyID     string `xml:"AccessKeyId"`
-			Status          string `xml:"Status"`
-			SecretAccessKey string `xml:"SecretAccessKey"`
-			CreateDate      string `xml:"CreateDate"`
-		}{u.Name, k.ID, k.Status, k.Secret, awsTime(k.CreatedAt)})}, nil
+	if u.LoginProfile == nil {
+		return nil, errNoSuchEntity("Login Profile for User " + u.Name + " cannot be found.")
+	}
+	u.LoginProfile = nil
+	s.touched(a, u.Name)
+	return fields{}, nil
+}
+
+func (s *Server) createAccessKey(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	if len(u.AccessKeys) >= maxAccessKeysPerUser {
+		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for AccessKeysPerUser: %d", maxAccessKeysPerUser))
+	}
+	s.nextID++
+	k := &AccessKey{ID: fmt.Sprintf("AKIAFAKEW%011d", s.nextID), Secret: fmt.Sprintf("fake-new-secret-%024d", s.nextID), Status: "Active",
+		CreatedAt: s.now(), LastUsedService: "N/A", LastUsedRegion: "N/A"}
+	u.AccessKeys = append(u.AccessKeys, k)
+	s.keys[k.ID] = caller{account: a.ID, arn: u.ARN, userID: u.ID, secret: k.Secret}
+	return fields{field("AccessKey", struct {
+		UserName        string `xml:"UserName"`
+		AccessKeyID     string `xml:"AccessKeyId"`
+		Status          string `xml:"Status"`
+		SecretAccessKey string `xml:"SecretAccessKey"`
+		CreateDate      string `xml:"CreateDate"`
+	}{u.Name, k.ID, k.Status, k.Secret, awsTime(k.CreatedAt)})}, nil
+}
+
+// accessKeyOf finds the key an action names among its user's.
+func accessKeyOf(a *Account, r *request) (*User, int, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, 0, e
 	}
 	id := r.get("AccessKeyId")
 	i := slices.IndexFunc(u.AccessKeys, func(k *AccessKey) bool { return k.ID == id })
 	if i < 0 {
-		return nil, errNoSuchEntity("The Access Key with id " + id + " cannot be found.")
+		return nil, 0, errNoSuchEntity("The Access Key with id " + id + " cannot be found.")
 	}
-	if r.action == "UpdateAccessKey" {
-		st := r.get("Status")
-		if st != "Active" && st != "Inactive" {
-			return nil, errValidation("1 validation error detected: Value '" + st + "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")
-		}
-		u.AccessKeys[i].Status = st
-		return fields{}, nil
+	return u, i, nil
+}
+
+func (s *Server) updateAccessKey(a *Account, r *request) (any, *apiError) {
+	u, i, e := accessKeyOf(a, r)
+	if e != nil {
+		return nil, e
 	}
+	st := r.get("Status")
+	if st != "Active" && st != "Inactive" {
+		return nil, errValidation("1 validation error detected: Value '" + st + "' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive]")
+	}
+	u.AccessKeys[i].Status = st
+	return fields{}, nil
+}
+
+func (s *Server) deleteAccessKey(a *Account, r *request) (any, *apiError) {
+	u, i, e := accessKeyOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	delete(s.keys, u.AccessKeys[i].ID)
 	u.AccessKeys = slices.Delete(u.AccessKeys, i, i+1)
-	delete(s.keys, id)
 	s.touched(a, u.Name)
 	return fields{}, nil
 }
 
-// otherCredentials lists and deletes signing certificates, SSH public keys
-// and service-specific credentials.
-func (s *Server) otherCredentials(a *Account, r *request) (any, *apiError) {
-	u, e := userOf(a, r)
-	if e != nil {
-		return nil, e
-	}
-	var list *[]string
-	var idParam, member, idField, what string
-	switch {
-	case strings.Contains(r.action, "SigningCertificate"):
-		list, idParam, member, idField, what = &u.SigningCertificates, "CertificateId", "Certificates", "CertificateId", "signing certificate"
-	case strings.Contains(r.action, "SSHPublicKey"):
-		list, idParam, member, idField, what = &u.SSHPublicKeys, "SSHPublicKeyId", "SSHPublicKeys", "SSHPublicKeyId", "SSH public key"
-	default:
-		list, idParam, member, idField, what = &u.ServiceCredentials, "ServiceSpecificCredentialId", "ServiceSpecificCredentials", "ServiceSpecificCredentialId", "service specific credential"
-	}
-	if strings.HasPrefix(r.action, "List") {
+// otherCredential is one kind of a user's other credentials: signing
+// certificates, SSH public keys, service-specific credentials.
+type otherCredential struct {
+	list    func(*User) *[]string
+	idParam string // the request parameter and the listed ID field
+	member  string // the listing's element
+	what    string // as IAM's messages name it
+}
+
+var (
+	signingCertificates = otherCredential{func(u *User) *[]string { return &u.SigningCertificates }, "CertificateId", "Certificates", "signing certificate"}
+	sshPublicKeys       = otherCredential{func(u *User) *[]string { return &u.SSHPublicKeys }, "SSHPublicKeyId", "SSHPublicKeys", "SSH public key"}
+	serviceCredentials  = otherCredential{func(u *User) *[]string { return &u.ServiceCredentials }, "ServiceSpecificCredentialId", "ServiceSpecificCredentials", "service specific credential"}
+)
+
+// listOtherCredentials serves ListSigningCertificates, ListSSHPublicKeys
+// and ListServiceSpecificCredentials.
+func listOtherCredentials(c otherCredential) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		u, e := userOf(a, r)
+		if e != nil {
+			return nil, e
+		}
 		var items []any
-		for _, id := range *list {
-			items = append(items, credentialItem(idField, u.Name, id, awsTime(u.CreatedAt)))
+		for _, id := range *c.list(u) {
+			items = append(items, credentialItem(c.idParam, u.Name, id, awsTime(u.CreatedAt)))
 		}
-		return paged(r, items, member)
+		return paged(r, items, c.member)
 	}
-	id := r.get(idParam)
-	if !slices.Contains(*list, id) {
-		return nil, errNoSuchEntity("The " + what + " with id " + id + " cannot be found.")
-	}
-	*list = slices.DeleteFunc(*list, func(x string) bool { return x == id })
-	s.touched(a, u.Name)
-	return fields{}, nil
 }
 
-func (s *Server) mfaWrite(a *Account, r *request) (any, *apiError) {
-	serial := r.get("SerialNumber")
-	if r.action == "DeleteVirtualMFADevice" {
-		for _, u := range a.IAM.Users {
-			if slices.ContainsFunc(u.MFADevices, func(m *MFADevice) bool { return m.SerialNumber == serial }) {
-				return nil, errDeleteConflict("MFA Device is still in use")
-			}
+// deleteOtherCredential serves DeleteSigningCertificate, DeleteSSHPublicKey
+// and DeleteServiceSpecificCredential.
+func deleteOtherCredential(c otherCredential) iamHandler {
+	return func(s *Server, a *Account, r *request) (any, *apiError) {
+		u, e := userOf(a, r)
+		if e != nil {
+			return nil, e
 		}
-		if !slices.Contains(a.IAM.UnassignedVirtualMFA, serial) {
-			return nil, errNoSuchEntity("VirtualMFADevice with serial number " + serial + " doesn't exist.")
+		id := r.get(c.idParam)
+		list := c.list(u)
+		if !slices.Contains(*list, id) {
+			return nil, errNoSuchEntity("The " + c.what + " with id " + id + " cannot be found.")
 		}
-		a.IAM.UnassignedVirtualMFA = slices.DeleteFunc(a.IAM.UnassignedVirtualMFA, func(x string) bool { return x == serial })
+		*list = slices.DeleteFunc(*list, func(x string) bool { return x == id })
+		s.touched(a, u.Name)
 		return fields{}, nil
 	}
-	u, e := userOf(a, r)
-	if e != nil {
-		return nil, e
-	}
-	i := slices.IndexFunc(u.MFADevices, func(m *MFADevice) bool { return m.SerialNumber == serial })
-	if i < 0 {
-		return nil, errNoSuchEntity("MFA Device with serial number " + serial + " does not exist.")
-	}
-	if u.MFADevices[i].Virtual {
-		a.IAM.UnassignedVirtualMFA = append(a.IAM.UnassignedVirtualMFA, serial)
-	}
-	u.MFADevices = slices.Delete(u.MFADevices, i, i+1)
-	s.touched(a, u.Name)
-	return fields{}, nil
 }
 
 // Items of the other-credential listings, as IAM writes them.

@@ -3,7 +3,6 @@ package awsfake
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -40,32 +39,17 @@ type jsonHandler func(*jsonRequest) (any, *apiError)
 
 // serveJSON serves one JSON-protocol request.
 func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string) {
-	keyID, service, ok := credentialScope(r)
-	if !ok {
-		writeJSONError(w, "", &apiError{status: http.StatusForbidden, code: "MissingAuthenticationTokenException", message: "Missing Authentication Token"})
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 16<<20))
-	if err != nil {
-		writeJSONError(w, "", &apiError{status: http.StatusBadRequest, code: "SerializationException", message: err.Error()})
-		return
-	}
 	_, action, _ := strings.Cut(target, ".")
-	req := &jsonRequest{action: action, body: body}
-	c, reqID, apiErr := s.authenticate(keyID)
-	req.id = reqID
+	auth, apiErr := s.authenticateRequest(r)
+	reqID, service := auth.id, auth.service
 	if apiErr != nil {
-		// JSON-protocol services name the two authentication failures
-		// differently from IAM and STS.
-		switch apiErr.code {
-		case "InvalidClientTokenId":
-			apiErr.code = "UnrecognizedClientException"
-		case "ExpiredToken":
-			apiErr.code = "ExpiredTokenException"
-		}
-		writeJSONError(w, reqID, apiErr)
+		// JSON-protocol services name the authentication failures
+		// differently from IAM and STS (jsonAuthError).
+		writeJSONError(w, reqID, jsonAuthError(apiErr))
 		return
 	}
+	req := &jsonRequest{action: action, body: auth.body, id: reqID}
+	c := auth.caller
 	req.caller = c
 	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction}
 	h, ok := handlers[service]
@@ -91,6 +75,22 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.Header().Set("X-Amzn-Requestid", reqID)
 	w.Write(b)
+}
+
+// jsonAuthError renames an authentication failure as JSON-protocol
+// services answer it: InvalidSignatureException (400) where IAM says
+// SignatureDoesNotMatch, UnrecognizedClientException for an unknown key or
+// token, and the Exception suffix on the others.
+func jsonAuthError(e *apiError) *apiError {
+	switch e.code {
+	case "SignatureDoesNotMatch":
+		return &apiError{status: http.StatusBadRequest, code: "InvalidSignatureException", message: e.message}
+	case "InvalidClientTokenId":
+		return &apiError{status: e.status, code: "UnrecognizedClientException", message: e.message}
+	case "ExpiredToken", "IncompleteSignature", "MissingAuthenticationToken":
+		return &apiError{status: e.status, code: e.code + "Exception", message: e.message}
+	}
+	return e
 }
 
 // writeJSONError writes a JSON-protocol error: __type and message (the SDK

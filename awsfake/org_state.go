@@ -2,8 +2,8 @@ package awsfake
 
 import "time"
 
-// This file holds the state of the emulated AWS Organization; orgs.go
-// serves it.
+// This file holds the state of the emulated AWS Organization; org_read.go and org_write.go
+// serve it.
 
 // Organization is an AWS Organization held by the emulator. Its management
 // and member accounts are added with AddAccount for their IAM; this holds
@@ -22,6 +22,10 @@ type Organization struct {
 	OUs             map[string]*OrgUnit    // by ID
 	Accounts        map[string]*OrgAccount // by ID, the management account included
 	Policies        map[string]*OrgPolicy  // by ID, p-FullAWSAccess included
+
+	// createRequests are the CreateAccount requests made through the API,
+	// in the order made.
+	createRequests []*createAccountRequest
 }
 
 // OrgRoot is the root of an organization's OU tree.
@@ -119,6 +123,12 @@ func (o *Organization) Clone() *Organization {
 		p.Targets = append([]string(nil), v.Targets...)
 		p.Tags = append([]Tag(nil), v.Tags...)
 		c.Policies[k] = &p
+	}
+	c.createRequests = nil
+	for _, r := range o.createRequests {
+		req := *r
+		req.Tags = append([]Tag(nil), r.Tags...)
+		c.createRequests = append(c.createRequests, &req)
 	}
 	return &c
 }

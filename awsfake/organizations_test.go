@@ -323,7 +323,7 @@ func serveRaw(srv *Server, keyID, service, target, body string) *httptest.Respon
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 	req.Header.Set("X-Amz-Target", target)
-	req.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential="+keyID+"/20261101/us-east-1/"+service+"/aws4_request, SignedHeaders=host, Signature=00")
+	signTestRequest(srv, req, keyID, service, []byte(body))
 	w := httptest.NewRecorder()
 	srv.ServeHTTP(w, req)
 	return w
@@ -360,8 +360,8 @@ func TestJSONProtocolErrors(t *testing.T) {
 			400, "InvalidInputException", "MaxResults 50", map[string]string{"Reason": "MAX_VALUE_EXCEEDED"}},
 		{"body that is not JSON", mgmt.AccessKeyID, "organizations", prefix + "ListAccounts", `{"MaxResults":`, 0,
 			400, "SerializationException", "", nil},
-		{"unknown action", mgmt.AccessKeyID, "organizations", prefix + "CreateAccount", `{}`, 0,
-			400, "UnknownOperationException", "CreateAccount", nil},
+		{"unknown action", mgmt.AccessKeyID, "organizations", prefix + "InviteAccountToOrganization", `{}`, 0,
+			400, "UnknownOperationException", "InviteAccountToOrganization", nil},
 		{"unknown service", mgmt.AccessKeyID, "cloudsearch", "CloudSearch.DescribeDomains", `{}`, 0,
 			400, "UnknownOperationException", "cloudsearch", nil},
 		{"unknown access key", "AKIAFAKEUNKNOWN00000", "organizations", prefix + "ListRoots", `{}`, 0,

@@ -5,7 +5,6 @@ import (
 	"math/rand"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"sort"
 	"sync"
 	"time"
@@ -42,6 +41,9 @@ type Options struct {
 	// AssignmentDelay is how long an Identity Center account assignment
 	// operation stays IN_PROGRESS; 0 completes it at once.
 	AssignmentDelay time.Duration
+	// AccountCreationDelay is how long an Organizations CreateAccount
+	// request stays IN_PROGRESS; 0 completes it at the next call.
+	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
 	// documents it may return fewer items than MaxItems: a client must
@@ -51,6 +53,9 @@ type Options struct {
 	// back empty with a NextToken, as AWS documents it may: a client must
 	// keep paging until NextToken is absent.
 	OrgEmptyPages bool
+	// SCIM changes the SCIM endpoint's paging and injects its failures
+	// (scim.go); the zero value is Identity Center's behaviour.
+	SCIM SCIMOptions
 }
 
 // Faults are injected failures for one account.
@@ -82,6 +87,10 @@ type caller struct {
 	roleARN string
 	// expires ends temporary credentials; zero for a user's keys.
 	expires time.Time
+	// secret is the secret access key that signs the caller's requests;
+	// sessionToken the token temporary credentials must send ("" for a
+	// user's keys).
+	secret, sessionToken string
 }
 
 // request is one decoded call, handed to a service's action handler.
@@ -112,6 +121,7 @@ type Server struct {
 	seq        map[string]int64            // account → calls charged, for ThrottleEvery
 	recent     map[string]time.Time        // account/user → when a dependency was last removed
 	nextID     int64
+	scim       scimState // the SCIM endpoint's index and request count (scim.go)
 	ts         *httptest.Server
 }
 
@@ -174,11 +184,17 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 func (s *Server) AddAccount(a *Account) Credentials {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.accounts[a.ID] = a.Clone()
+	c := a.Clone()
+	if c.IAM == nil {
+		c.IAM = &IAM{}
+	}
+	c.IAM.fill()
+	s.accounts[a.ID] = c
 	s.nextID++
 	id := fmt.Sprintf("AKIAFAKE%012d", s.nextID)
-	s.keys[id] = caller{account: a.ID, arn: "arn:aws:iam::" + a.ID + ":user/warden-admin", userID: fmt.Sprintf("AIDAFAKE%013d", s.nextID)}
-	return Credentials{AccessKeyID: id, SecretAccessKey: fmt.Sprintf("fake-secret-%032d", s.nextID)}
+	secret := fmt.Sprintf("fake-secret-%032d", s.nextID)
+	s.keys[id] = caller{account: a.ID, arn: "arn:aws:iam::" + a.ID + ":user/warden-admin", userID: fmt.Sprintf("AIDAFAKE%013d", s.nextID), secret: secret}
+	return Credentials{AccessKeyID: id, SecretAccessKey: secret}
 }
 
 // Account returns a copy of the current state of an account, or nil.
@@ -240,39 +256,36 @@ func (s *Server) TotalCalls() int64 {
 	return n
 }
 
-var scopeRE = regexp.MustCompile(`Credential=([^/,\s]+)/[^/]*/[^/]*/([^/]+)/aws4_request`)
-
-// ServeHTTP routes a signed request to its service by the credential scope
-// of its SigV4 Authorization header, then by protocol: an X-Amz-Target
-// header means JSON 1.1 (Organizations, Identity Store, SSO Admin),
-// otherwise the query protocol (IAM, STS). Signatures are not verified.
-// Requests under /<tenant>/scim/v2/ go to the SCIM endpoint.
+// ServeHTTP routes a request to its service by the credential scope of its
+// SigV4 Authorization header, then by protocol: an X-Amz-Target header
+// means JSON 1.1 (Organizations, Identity Store, SSO Admin), otherwise the
+// query protocol (IAM, STS). Every request is authenticated as AWS does
+// (authenticateRequest): its access key, session token and signature.
+// Requests under /<tenant>/scim/v2/ go to the SCIM endpoint, which takes a
+// bearer token instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if isSCIM(r) {
 		s.serveSCIM(w, r)
 		return
 	}
 	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		s.scimIndexStale() // the Identity Store API may change users and groups
 		s.serveJSON(w, r, target)
 		return
 	}
-	keyID, service, ok := credentialScope(r)
-	if !ok {
-		writeQueryError(w, "", http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token", "")
-		return
-	}
-	if err := r.ParseForm(); err != nil {
-		writeQueryError(w, "", http.StatusBadRequest, "MalformedQueryString", err.Error(), "")
-		return
-	}
-	req := &request{r: r, action: r.PostForm.Get("Action"), form: r.PostForm}
-	c, reqID, apiErr := s.authenticate(keyID)
-	req.id = reqID
+	auth, apiErr := s.authenticateRequest(r)
 	if apiErr != nil {
-		writeQueryError(w, req.id, apiErr.status, apiErr.code, apiErr.message, service)
+		writeQueryError(w, auth.id, apiErr.status, apiErr.code, apiErr.message, auth.service)
 		return
 	}
-	req.caller = c
+	service := auth.service
+	if err := r.ParseForm(); err != nil {
+		writeQueryError(w, auth.id, http.StatusBadRequest, "MalformedQueryString", err.Error(), service)
+		return
+	}
+	// The query protocol's parameters come in a POST body or, as AWS also
+	// takes them, in a GET's query string.
+	req := &request{r: r, action: r.Form.Get("Action"), form: r.Form, id: auth.id, caller: auth.caller}
 	s.mu.Lock()
 	req.pageLimit = s.opts.IAMPageLimit
 	s.mu.Unlock()
@@ -282,7 +295,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, req.id, http.StatusBadRequest, "UnknownService", "awsfake does not emulate service "+service, "")
 		return
 	}
-	if fault := s.chargeCall(r, c.account, service, req.action); fault != nil {
+	if fault := s.chargeCall(r, req.caller.account, service, req.action); fault != nil {
 		writeQueryError(w, req.id, fault.status, fault.code, fault.message, service)
 		return
 	}
@@ -292,35 +305,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeQueryResult(w, service, req.action, req.id, out)
-}
-
-// credentialScope returns the access key and service a request is signed
-// for.
-func credentialScope(r *http.Request) (keyID, service string, ok bool) {
-	m := scopeRE.FindStringSubmatch(r.Header.Get("Authorization"))
-	if m == nil {
-		return "", "", false
-	}
-	return m[1], m[2], true
-}
-
-// authenticate finds the caller of an access key and gives the request an
-// ID; unknown keys and expired temporary credentials are refused.
-func (s *Server) authenticate(keyID string) (caller, string, *apiError) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.nextID++
-	reqID := fmt.Sprintf("fa4e%04x-0000-4000-8000-%012d", s.nextID%0xffff, s.nextID)
-	c, ok := s.keys[keyID]
-	if !ok {
-		return c, reqID, &apiError{status: http.StatusForbidden, code: "InvalidClientTokenId", message: "The security token included in the request is invalid."}
-	}
-	if !c.expires.IsZero() && !s.now().Before(c.expires) {
-		// AWS answers 403 (IAM and STS: ExpiredToken; JSON services:
-		// ExpiredTokenException, renamed in serveJSON).
-		return c, reqID, &apiError{status: http.StatusForbidden, code: "ExpiredToken", message: "The security token included in the request is expired"}
-	}
-	return c, reqID, nil
 }
 
 // sortedKeys returns a map's keys in order, for deterministic listings.

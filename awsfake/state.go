@@ -22,7 +22,9 @@ type IAM struct {
 	Groups   map[string]*Group
 	Roles    map[string]*Role
 	Policies map[string]*ManagedPolicy // customer managed, by ARN
-	Root     RootUser
+	// InstanceProfiles are the account's instance profiles, by name.
+	InstanceProfiles map[string]*InstanceProfile
+	Root             RootUser
 
 	// CredentialReport is the account's credential report lifecycle.
 	CredentialReport CredentialReportState
@@ -38,6 +40,37 @@ type RootUser struct {
 	AccessKey1Active bool
 	AccessKey2Active bool
 	CreatedAt        time.Time
+}
+
+// NewAccount returns an account with nothing in it: no users, groups,
+// roles, policies or instance profiles, and a root user without MFA or
+// access keys, for an estate built through the API (CreateUser,
+// CreatePolicy, …) as a user's own tools build one.
+func NewAccount(id string) *Account {
+	created := defaultEstateNow.AddDate(-5, 0, 0)
+	a := &Account{ID: id, CreatedAt: created, IAM: &IAM{Root: RootUser{CreatedAt: created}}}
+	a.IAM.fill()
+	return a
+}
+
+// fill makes every map of the IAM state that is nil an empty one, so an
+// Account written as a literal can be served.
+func (in *IAM) fill() {
+	if in.Users == nil {
+		in.Users = map[string]*User{}
+	}
+	if in.Groups == nil {
+		in.Groups = map[string]*Group{}
+	}
+	if in.Roles == nil {
+		in.Roles = map[string]*Role{}
+	}
+	if in.Policies == nil {
+		in.Policies = map[string]*ManagedPolicy{}
+	}
+	if in.InstanceProfiles == nil {
+		in.InstanceProfiles = map[string]*InstanceProfile{}
+	}
 }
 
 // Tag is an IAM tag.
@@ -123,6 +156,18 @@ type Role struct {
 	InlinePolicies      map[string]string
 	LastUsed            *time.Time
 	LastUsedRegion      string
+}
+
+// InstanceProfile is an IAM instance profile: a container for at most one
+// role that EC2 instances assume.
+type InstanceProfile struct {
+	Name      string
+	ID        string // AIPA…
+	Path      string
+	ARN       string
+	CreatedAt time.Time
+	Roles     []string // role names; IAM allows one
+	Tags      []Tag
 }
 
 // ManagedPolicy is a managed policy: customer managed (in one account) or AWS

@@ -28,15 +28,23 @@ type assumeRoleResult struct {
 	} `xml:"AssumedRoleUser"`
 }
 
+// stsHandlers is STS's action table, one handler per action.
+var stsHandlers = map[string]func(*Server, *request) (any, *apiError){
+	"GetCallerIdentity": (*Server).getCallerIdentity,
+	"AssumeRole":        (*Server).assumeRole,
+}
+
 // stsAction serves one STS query-protocol action.
 func (s *Server) stsAction(r *request) (any, *apiError) {
-	switch r.action {
-	case "GetCallerIdentity":
-		return &getCallerIdentityResult{Arn: r.caller.arn, UserID: r.caller.userID, Account: r.caller.account}, nil
-	case "AssumeRole":
-		return s.assumeRole(r)
+	h, ok := stsHandlers[r.action]
+	if !ok {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2011-06-15"}
 	}
-	return nil, &apiError{status: http.StatusBadRequest, code: "InvalidAction", message: "Could not find operation " + r.action + " for version 2011-06-15"}
+	return h(s, r)
+}
+
+func (s *Server) getCallerIdentity(r *request) (any, *apiError) {
+	return &getCallerIdentityResult{Arn: r.caller.arn, UserID: r.caller.userID, Account: r.caller.account}, nil
 }
 
 var (
@@ -107,12 +115,15 @@ func (s *Server) assumeRole(r *request) (any, *apiError) {
 	keyID := fmt.Sprintf("ASIAFAKE%012d", s.nextID)
 	assumed := "arn:aws:sts::" + acct.ID + ":assumed-role/" + role.Name + "/" + session
 	expires := s.now().Add(duration)
-	s.keys[keyID] = caller{account: acct.ID, arn: assumed, userID: role.ID + ":" + session, roleARN: role.ARN, expires: expires}
+	secret := fmt.Sprintf("fake-temporary-secret-%024d", s.nextID)
+	token := "fake-session-token-" + strings.Repeat("x", 16) + strconv.FormatInt(s.nextID, 10)
+	s.keys[keyID] = caller{account: acct.ID, arn: assumed, userID: role.ID + ":" + session, roleARN: role.ARN, expires: expires,
+		secret: secret, sessionToken: token}
 
 	var out assumeRoleResult
 	out.Credentials.AccessKeyID = keyID
-	out.Credentials.SecretAccessKey = fmt.Sprintf("fake-temporary-secret-%024d", s.nextID)
-	out.Credentials.SessionToken = "fake-session-token-" + strings.Repeat("x", 16) + strconv.FormatInt(s.nextID, 10)
+	out.Credentials.SecretAccessKey = secret
+	out.Credentials.SessionToken = token
 	out.Credentials.Expiration = awsTime(expires)
 	out.AssumedRoleUser.AssumedRoleID = role.ID + ":" + session
 	out.AssumedRoleUser.Arn = assumed

@@ -65,30 +65,55 @@ func (a *app) dbPath() string {
 	return a.dbFlag
 }
 
-// openStore opens (creating if needed) the database at path.
+// openStore opens (creating if needed) the database at path for writing,
+// and checks the file for damage first, so a corrupt database is found
+// before a sync or an apply spends minutes on AWS.
 func (a *app) openStore(ctx context.Context, path string) (*store.SQLite, error) {
 	st, err := store.OpenSQLite(ctx, path)
 	if err != nil {
-		if errors.Is(err, store.ErrForeignDatabase) {
-			return nil, storeError(err, fmt.Sprintf("%s is not a warden database", path),
-				"point --db (or WARDEN_DB) at a database warden created, or at a new file")
-		}
-		return nil, storeError(err, fmt.Sprintf("cannot open database %s: %v", path, err),
-			"check the path and its permissions, or point --db (or WARDEN_DB) at another file")
+		return nil, openError(err, path)
+	}
+	if err := st.Check(ctx); err != nil {
+		st.Close()
+		return nil, openError(err, path)
 	}
 	return st, nil
 }
 
-// openExisting opens the database for reading; unlike openStore it refuses
-// to create a missing file.
+// openError explains why the database at path could not be opened.
+func openError(err error, path string) error {
+	switch {
+	case errors.Is(err, store.ErrNewerSchema):
+		return storeError(err, strings.TrimSuffix(err.Error(), "; upgrade warden"),
+			"upgrade warden to the version that wrote it, or point --db (or WARDEN_DB) at another file")
+	case errors.Is(err, store.ErrOlderSchema):
+		return storeError(err, fmt.Sprintf("%s was made by an older warden and this one cannot upgrade it: the file or its directory is read-only", path),
+			"run `warden sync` once where the file is writable (it upgrades the schema), or copy it somewhere writable")
+	case errors.Is(err, store.ErrCorrupt):
+		return storeError(err, fmt.Sprintf("%s is damaged: %v", path, err),
+			"restore it from a backup, or move it away and run `warden sync` to start a new database")
+	case errors.Is(err, store.ErrForeignDatabase):
+		return storeError(err, fmt.Sprintf("%s is not a warden database: %v", path, err),
+			"point --db (or WARDEN_DB) at a database warden created, or at a new file")
+	}
+	return storeError(err, fmt.Sprintf("cannot open database %s: %v", path, err),
+		"check the path and its permissions, or point --db (or WARDEN_DB) at another file")
+}
+
+// openExisting opens the database for reading only: it refuses a missing
+// or empty file rather than creating one, and works on a file or directory
+// it may not write.
 func (a *app) openExisting(ctx context.Context) (*store.SQLite, string, error) {
 	path := a.dbPath()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, path, storeError(err, fmt.Sprintf("no database at %s", path),
 			"run `warden sync` to create it, or point --db (or WARDEN_DB) at an existing one; `warden demo` writes warden-demo.db")
 	}
-	st, err := a.openStore(ctx, path)
-	return st, path, err
+	st, err := store.OpenSQLiteReadOnly(ctx, path)
+	if err != nil {
+		return nil, path, openError(err, path)
+	}
+	return st, path, nil
 }
 
 // latest opens the database and returns it with the connection's latest

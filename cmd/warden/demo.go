@@ -101,6 +101,9 @@ func (a *app) demo(ctx context.Context, path string, users int) error {
 	if err != nil {
 		return err
 	}
+	if err := st.MarkDemoSnapshot(ctx, snap.ID); err != nil {
+		return storeError(err, fmt.Sprintf("mark snapshot %d of %s as the demo's: %v", snap.ID, path, err), "run `warden demo` again")
+	}
 	g, err := st.Graph(ctx, snap.ID)
 	if err != nil {
 		return storeError(err, fmt.Sprintf("read back snapshot %d from %s: %v", snap.ID, path, err), "run `warden demo` again")
@@ -129,8 +132,9 @@ func firstUser(f *render.Findings) string {
 }
 
 // replaceDB removes the demo database left by an earlier run. It refuses a
-// file that is not a warden database, so a mistyped --db cannot destroy
-// other data.
+// file that is not a warden database, or one that holds anything the demo
+// did not write (a real sync's snapshots, audit records…), so a mistyped
+// --db cannot destroy real data.
 func (a *app) replaceDB(ctx context.Context, path string) error {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -139,8 +143,16 @@ func (a *app) replaceDB(ctx context.Context, path string) error {
 	if err != nil {
 		return err
 	}
-	if err := st.Close(); err != nil {
-		return storeError(err, fmt.Sprintf("close %s: %v", path, err), "remove the file by hand and run `warden demo` again")
+	foreign, err := st.Foreign(ctx)
+	if cerr := st.Close(); err == nil && cerr != nil {
+		return storeError(cerr, fmt.Sprintf("close %s: %v", path, cerr), "remove the file by hand and run `warden demo` again")
+	}
+	if err != nil {
+		return storeError(err, fmt.Sprintf("read %s: %v", path, err), "pass --db with another file")
+	}
+	if foreign != "" {
+		return usageError(fmt.Sprintf("%s holds data the demo did not write (%s); the demo replaces its file, so it will not touch this one", path, foreign),
+			"pass --db with a new file name (the default is "+demoDB+"), or remove "+path+" yourself if you really mean to discard it")
 	}
 	for _, f := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {

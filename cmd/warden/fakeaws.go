@@ -26,13 +26,15 @@ func newFakeAWSCmd(a *app) *cobra.Command {
 		accounts int
 		icUsers  int
 		seed     int64
+		empty    bool
 		opts     awsfake.Options
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-aws",
 		Short: "Run the built-in AWS emulator (IAM, STS, Organizations) with a generated estate until interrupted",
 		Long: `fake-aws serves the AWS emulator over HTTP with one generated account, or with --accounts N an
-AWS Organization of N member accounts besides the management account, and prints the environment
+AWS Organization of N member accounts besides the management account, or with --empty one account
+with nothing in it to build through the API (aws iam create-user, Terraform, …), and prints the environment
 to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are the emulator's
 own and work nowhere else. Stop it with Ctrl-C.`,
 		Args: noArgs,
@@ -50,6 +52,15 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 				return usageError(fmt.Sprintf("--accounts must not be negative, got %d", accounts), "pass --accounts 20 for an organization, or leave it out for one account")
 			}
 			opts.Seed = seed
+			if empty {
+				if accounts > 0 || cmd.Flags().Changed("users") {
+					return usageError("--empty serves one account with nothing in it; it does not go with --accounts or --users",
+						"pass --empty alone, or leave it out for a generated estate")
+				}
+				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+					return srv.AddAccount(awsfake.NewAccount(fakeAWSAccount)), "account " + fakeAWSAccount + " (empty: build it through the API)"
+				})
+			}
 			est := estate(fakeAWSAccount, "warden-fake", users, seed)
 			if accounts == 0 {
 				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
@@ -77,6 +88,7 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 	f.IntVar(&users, "users", demoUsers, "users in the generated account (groups, roles and policies scale with it)")
 	f.IntVar(&accounts, "accounts", 0, "serve an organization with this many member accounts (each with --users users)")
 	f.IntVar(&icUsers, "identity-center-users", 0, "with --accounts: an Identity Center of this many users (groups and permission sets scale with it)")
+	f.BoolVar(&empty, "empty", false, "serve one account with nothing in it, to build through the API")
 	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
 	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")

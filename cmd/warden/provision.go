@@ -149,6 +149,11 @@ func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provisi
 		return nil, nil, err
 	}
 	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: a.connection, Actor: arn}
+	for _, act := range actions {
+		if act.Kind == provision.AssignPermissionSet {
+			p.Org = sess.Organizations() // to check the accounts before any write
+		}
+	}
 	if st != nil {
 		p.Audit, p.Records = st, st
 	}
@@ -207,13 +212,9 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			var plans []*provision.Plan
-			for _, act := range actions {
-				pl, err := p.Plan(cmd.Context(), act)
-				if err != nil {
-					return err
-				}
-				plans = append(plans, pl)
+			plans, err := p.PlanAll(cmd.Context(), actions)
+			if err != nil {
+				return planFailure(err)
 			}
 			return a.print(plans, planTables(plans)...)
 		},
@@ -252,56 +253,83 @@ is printed once, here, and kept nowhere.
 			if err != nil {
 				return err
 			}
-			var results []*provision.Result
-			var changedUsers []string
-			changedIAM, changedIC := false, false
-			for i, act := range actions {
-				pl, err := p.Plan(ctx, act)
-				if err != nil {
-					return fmt.Errorf("action %d of %d: %w", i+1, len(actions), err)
-				}
-				if a.format != render.FormatJSON || dryRun {
-					if err := render.Tables(a.stderr, planTables([]*provision.Plan{pl})...); err != nil {
-						return err
-					}
-				}
-				if dryRun {
-					results = append(results, &provision.Result{Plan: pl, Done: []provision.StepResult{}})
-					continue
-				}
-				if len(pl.Steps) > 0 && act.Kind.Destructive() && !yes {
-					if err := confirm(a, pl); err != nil {
-						return err
-					}
-				}
-				res, err := p.Apply(ctx, pl)
-				switch {
-				case len(res.Done) == 0:
-				case act.Kind.IdentityCenter():
-					changedIC = true
-				default:
-					changedIAM = true
-					if act.User != "" {
-						changedUsers = append(changedUsers, act.User)
-					}
-				}
-				if err != nil {
-					a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
-					a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
-					return &cliError{code: exitError, problem: fmt.Sprintf("action %d of %d: %v", i+1, len(actions), err),
-						fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
-				}
-				results = append(results, res)
+			// Every action is planned, and every name it gives checked,
+			// before the first change.
+			plans, err := p.PlanAll(ctx, actions)
+			if err != nil {
+				return planFailure(err)
 			}
-			a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
-			a.refreshIdentityCenter(ctx, sess, st, p, f.icRegion, changedIC)
-			return a.print(results, resultTables(results)...)
+			if a.format != render.FormatJSON || dryRun {
+				if err := render.Tables(a.stderr, planTables(plans)...); err != nil {
+					return err
+				}
+			}
+			if dryRun {
+				results := make([]*provision.Result, len(plans))
+				for i, pl := range plans {
+					results[i] = &provision.Result{Plan: pl, Done: []provision.StepResult{}, Secrets: []provision.Secret{}}
+				}
+				return a.print(results, resultTables(results)...)
+			}
+			if !yes {
+				for _, pl := range plans {
+					if len(pl.Steps) > 0 && pl.Action.Kind.Destructive() {
+						if err := confirm(a, pl); err != nil {
+							return err
+						}
+					}
+				}
+			}
+			results, err := p.ApplyAll(ctx, plans)
+			a.refresh(ctx, sess, st, p, f.icRegion, results)
+			// What was done, and any password it generated, is shown even
+			// when the run failed: it is shown nowhere else.
+			if perr := a.print(results, resultTables(results)...); perr != nil {
+				return perr
+			}
+			if err != nil {
+				return &cliError{code: exitError, problem: err.Error(),
+					fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
+			}
+			return nil
 		},
 	}
 	f.register(cmd)
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation of destructive actions")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
 	return cmd
+}
+
+// refresh brings the snapshot up to date with what apply changed.
+func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.SQLite, p *provision.Provisioner, icRegion string, results []*provision.Result) {
+	var changedUsers []string
+	changedIAM, changedIC := false, false
+	for _, r := range results {
+		act := r.Plan.Action
+		switch {
+		case len(r.Done) == 0:
+		case act.Kind.IdentityCenter():
+			changedIC = true
+		default:
+			changedIAM = true
+			if act.User != "" {
+				changedUsers = append(changedUsers, act.User)
+			}
+		}
+	}
+	a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
+	a.refreshIdentityCenter(ctx, sess, st, p, icRegion, changedIC)
+}
+
+// planFailure reports an action that cannot be planned: an AWS error as
+// such, anything else (a name that does not exist, a missing option) as a
+// usage error; nothing was changed either way.
+func planFailure(err error) error {
+	if isAWSError(err) {
+		return err
+	}
+	return &cliError{code: exitUsage, problem: err.Error(),
+		fix: "nothing was changed: correct the action as the message says (`warden show users|groups|policies` list what exists), then run it again", err: err}
 }
 
 // refreshSnapshot brings the connection's latest snapshot up to date with
@@ -366,7 +394,9 @@ func resultTables(results []*provision.Result) []*render.Table {
 	var secrets []provision.Secret
 	for _, r := range results {
 		note := r.Plan.NoOp
-		if note == "" && len(r.Done) == 0 {
+		if r.Failed != nil {
+			note = "failed at " + r.Failed.Step.Call + ": " + r.Failed.Error
+		} else if note == "" && len(r.Done) == 0 {
 			note = "dry run: nothing changed"
 		}
 		t.Add(string(r.Plan.Action.Kind), r.Plan.Target, strconv.Itoa(len(r.Done)), dashIfEmpty(note))

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-iam/warden/awsfake"
 )
 
 func TestPlanApplyAudit(t *testing.T) {
@@ -101,9 +103,8 @@ func TestApplyIdentityCenterActions(t *testing.T) {
 	}
 }
 
-// TestBatchInterruptedAndRerunConverges stops a batch at a failing action,
-// fixes the cause, and runs the same file again: what was done is skipped,
-// the rest is done.
+// TestBatchInterruptedAndRerunConverges refuses a batch naming a missing
+// group before any write, fixes the cause, and runs the same file again.
 func TestBatchInterruptedAndRerunConverges(t *testing.T) {
 	useFakeAWS(t, "--users", "3")
 	db := filepath.Join(t.TempDir(), "w.db")
@@ -138,8 +139,10 @@ func TestBatchInterruptedAndRerunConverges(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 3 {
 		t.Fatalf("re-run exited %d (%s):\n%s", code, stderr, out)
 	}
-	if results[0].Plan.NoOp == "" || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
-		t.Errorf("re-run: create-user should be a no-op and the rest done: %s", out)
+	// The first run was refused at its plan, before any write: the re-run
+	// does everything.
+	if len(results[0].Done) != 2 || len(results[1].Done) != 1 || len(results[2].Done) != 1 {
+		t.Errorf("re-run: every action should be done: %s", out)
 	}
 	// The snapshot was brought up to date: access shows the change without a sync.
 	if !strings.Contains(stderr, "records the changes") {
@@ -165,4 +168,105 @@ func firstGroup(t *testing.T, db string) string {
 		t.Fatalf("show groups: %v\n%s", err, out)
 	}
 	return groups[0].Name
+}
+
+// TestApplyShowsPasswordWhenALaterCallFails: the password made before a
+// failing call is printed (table and JSON) and the exit code reports the
+// failure.
+func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	var arns []string
+	for _, p := range awsfake.AWSManagedPolicies()[:11] {
+		arns = append(arns, p.ARN)
+	}
+	// One action, the 11th policy over IAM's quota.
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "-o", "json")
+	var results []struct {
+		Done    []json.RawMessage `json:"done"`
+		Secrets []struct {
+			What, Value string
+		} `json:"secrets"`
+		Failed *struct {
+			Step struct {
+				Call string `json:"call"`
+			} `json:"step"`
+			Error string `json:"error"`
+		} `json:"failed"`
+	}
+	if code != exitError || json.Unmarshal([]byte(out), &results) != nil || len(results) != 1 || len(results[0].Secrets) != 1 ||
+		results[0].Secrets[0].Value == "" || results[0].Failed == nil || results[0].Failed.Step.Call != "iam:AttachUserPolicy" {
+		t.Fatalf("apply exited %d (%s):\n%s", code, stderr, out)
+	}
+	if !strings.Contains(stderr, "warden: action 1 of 1") || !strings.Contains(stderr, "\nfix: ") {
+		t.Errorf("stderr:\n%s", stderr)
+	}
+	// A changes file whose second action fails, as a table.
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: newbie2\n    console_password: true\n  - action: create-user\n    user: newbie3\n    policies: ["+strings.Join(arns, ", ")+"]\n"), 0o600)
+	out, stderr, code = runIn(t, db, "apply", "-f", changes)
+	if code != exitError || !strings.Contains(out, "console password of user newbie2") || !strings.Contains(stderr, "action 2 of 2") {
+		t.Fatalf("batch exited %d (%s):\n%s", code, stderr, out)
+	}
+}
+
+// TestApplyChecksNamesBeforeAnyWrite: a missing group fails the plan with
+// a fix, exit 2, and no user is half made.
+func TestApplyChecksNamesBeforeAnyWrite(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newguy", "--console-password", "--groups", "no-such-group")
+	assertFailure(t, out, stderr, code, exitUsage, "group no-such-group does not exist")
+	out, _, code = runIn(t, db, "plan", "delete-user", "--user", "newguy")
+	if code != 0 || !strings.Contains(out, "does not exist") {
+		t.Errorf("after the refused apply, plan delete-user exited %d:\n%s", code, out)
+	}
+	out, _, _ = runIn(t, db, "audit", "-o", "json")
+	if strings.TrimSpace(out) != "[]" {
+		t.Errorf("the refused apply left audit records: %s", out)
+	}
+}
+
+// TestPlanFileOnEarlierActions: plan -f plans an action on the state the
+// earlier ones produce.
+func TestPlanFileOnEarlierActions(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	group := firstGroup(t, db)
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: k9\n  - action: add-to-group\n    user: k9\n    group: "+group+"\n"), 0o600)
+	out, stderr, code := runIn(t, db, "plan", "-f", changes, "-o", "json")
+	var plans []struct {
+		Steps []struct {
+			Call string `json:"call"`
+		} `json:"steps"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 2 || len(plans[1].Steps) != 1 || plans[1].Steps[0].Call != "iam:AddUserToGroup" {
+		t.Fatalf("plan -f exited %d (%s):\n%s", code, stderr, out)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "-f", changes); code != 0 {
+		t.Fatalf("apply -f exited %d: %s", code, stderr)
+	}
+}
+
+// TestPlanCreateUserOnExistingUser: the plan of create-user on a user that
+// exists shows what converging it takes, not "nothing to do".
+func TestPlanCreateUserOnExistingUser(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, stderr, code := runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "iam:UpdateUser") || !strings.Contains(out, "NewPath=/other/") || !strings.Contains(out, "iam:TagUser") ||
+		!strings.Contains(out, "iam:CreateLoginProfile") || strings.Contains(out, "nothing to do") {
+		t.Fatalf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x"); code != 0 {
+		t.Fatalf("apply exited %d: %s", code, stderr)
+	}
+	out, _, code = runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
+	if code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("converged user: plan exited %d:\n%s", code, out)
+	}
 }

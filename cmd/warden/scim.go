@@ -21,6 +21,7 @@ import (
 
 // scimFlags name the SCIM endpoint and where its token is.
 type scimFlags struct {
+	flag      string // the endpoint's flag name, for messages
 	endpoint  string
 	tokenEnv  string
 	tokenFile string
@@ -28,6 +29,7 @@ type scimFlags struct {
 
 func (f *scimFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
+	f.flag = "--endpoint"
 	fl.StringVar(&f.endpoint, "endpoint", "", "Identity Center's SCIM endpoint, https://scim.<region>.amazonaws.com/<tenant>/scim/v2")
 	fl.StringVar(&f.tokenEnv, "token-env", "WARDEN_SCIM_TOKEN", "environment variable holding the SCIM access token")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the SCIM access token (instead of --token-env)")
@@ -37,6 +39,10 @@ func (f *scimFlags) register(cmd *cobra.Command) {
 func (f *scimFlags) client() (*scim.Client, error) {
 	if f.endpoint == "" {
 		return nil, usageError("no --endpoint", "give the SCIM endpoint shown under Settings → Automatic provisioning in the Identity Center console")
+	}
+	// The rule warden.yaml applies: https, or http only to this machine.
+	if msg := scim.EndpointProblem(f.endpoint); msg != "" {
+		return nil, usageError(f.flag+" "+msg, "give the https:// SCIM endpoint shown under Settings → Automatic provisioning (plain http only to localhost, e.g. warden fake-aws)")
 	}
 	token := strings.TrimSpace(os.Getenv(f.tokenEnv))
 	if f.tokenFile != "" {
@@ -245,6 +251,7 @@ name.familyName=family_name, emails=email, active=active, title=title, departmen
 	f.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&source, "source", "", "the source file: .csv or .json")
+	from.flag = "--source-endpoint"
 	fl.StringVar(&from.endpoint, "source-endpoint", "", "read the source from another SCIM 2.0 server instead of a file")
 	fl.StringVar(&from.tokenEnv, "source-token-env", "WARDEN_SOURCE_SCIM_TOKEN", "environment variable holding the source SCIM server's token")
 	fl.StringSliceVar(&groups, "group", nil, "push only members of these source groups (and these groups); default everyone")

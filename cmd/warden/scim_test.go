@@ -63,3 +63,25 @@ func TestSCIMTestAndPush(t *testing.T) {
 		t.Errorf("the audit log lacks the SCIM writes:\n%.500s", out)
 	}
 }
+
+// TestSCIMRefusesPlainHTTPOffThisMachine: the bearer token is never sent
+// over plain http to another host, from any SCIM command or flag, as
+// warden.yaml's validation refuses it.
+func TestSCIMRefusesPlainHTTPOffThisMachine(t *testing.T) {
+	t.Setenv("WARDEN_SCIM_TOKEN", "secret-token-value-1")
+	t.Setenv("WARDEN_SOURCE_SCIM_TOKEN", "secret-token-value-2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	source := filepath.Join(t.TempDir(), "people.csv")
+	os.WriteFile(source, []byte("external_id,user_name,given_name,family_name\ne1,ann@example.com,Ann,Lee\n"), 0o600)
+	for _, args := range [][]string{
+		{"scim", "test", "--endpoint", "http://192.0.2.2:8080/t/scim/v2"},
+		{"scim", "push", "--dry-run", "--source", source, "--endpoint", "http://192.0.2.2:8080/t/scim/v2"},
+		{"scim", "push", "--dry-run", "--source-endpoint", "http://192.0.2.2:8080/t/scim/v2", "--endpoint", "https://scim.eu-west-1.amazonaws.com/t/scim/v2"},
+	} {
+		_, stderr, code := runIn(t, db, args...)
+		if code != exitUsage || !strings.Contains(stderr, "uses http; the token would travel in clear text") || !strings.Contains(stderr, "fix: ") ||
+			strings.Contains(stderr, "secret-token-value") {
+			t.Errorf("warden %s exited %d:\n%s", strings.Join(args, " "), code, stderr)
+		}
+	}
+}

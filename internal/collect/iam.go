@@ -289,10 +289,38 @@ func transformPolicies(b *graphBuilder, policies []types.ManagedPolicyDetail) {
 				break
 			}
 		}
-		b.resource(model.Resource{ID: arn, Type: model.TypeIAMPolicy, AccountID: b.account, Name: aws.ToString(p.PolicyName),
-			ARN: arn, Path: aws.ToString(p.Path), CreatedAt: timeValue(p.CreateDate), Policy: attrs})
+		// AWS always sends the name and path; an AWS-compatible endpoint
+		// may leave them out, and the ARN holds both. (A missing PolicyId
+		// stays unknown: nothing else carries it.)
+		path, name := aws.ToString(p.Path), aws.ToString(p.PolicyName)
+		if arnPath, arnName, ok := iamARNPathName(arn); ok {
+			if name == "" {
+				name = arnName
+			}
+			if path == "" {
+				path = arnPath
+			}
+		}
+		b.resource(model.Resource{ID: arn, Type: model.TypeIAMPolicy, AccountID: b.account, Name: name,
+			ARN: arn, Path: path, CreatedAt: timeValue(p.CreateDate), Policy: attrs})
 		b.entitlement(arn, model.EntAttached)
 	}
+}
+
+// iamARNPathName splits the resource of an IAM ARN,
+// arn:aws:iam::ACCOUNT:policy/PATH/NAME, into its path ("/PATH/", "/" for
+// none) and name; ok is false for anything else.
+func iamARNPathName(arn string) (path, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" {
+		return "", "", false
+	}
+	_, rest, ok := strings.Cut(parts[5], "/")
+	i := strings.LastIndexByte(rest, '/')
+	if !ok || rest[i+1:] == "" {
+		return "", "", false
+	}
+	return "/" + rest[:i+1], rest[i+1:], true
 }
 
 // isAWSManaged reports whether a policy ARN is AWS's (account field "aws").

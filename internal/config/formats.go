@@ -2,10 +2,11 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/warden-iam/warden/internal/scim"
 )
 
 // The formats AWS (and warden) accept, from the services' API models.
@@ -82,18 +83,11 @@ func endpointProblem(raw string, httpsOnly bool) string {
 	if u.User != nil {
 		return "must not carry a user name or password; credentials are configured elsewhere"
 	}
-	if httpsOnly && u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return fmt.Sprintf("%q uses http; the token would travel in clear text, so use https (http is accepted only for localhost)", raw)
+	if httpsOnly {
+		// The one rule the CLI applies too.
+		return scim.CleartextProblem(raw)
 	}
 	return ""
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // ouPatternProblem returns what is wrong with an OU filter entry, or "".

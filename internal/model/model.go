@@ -12,6 +12,7 @@ package model
 import (
 	"encoding/json"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -60,6 +61,19 @@ const (
 // account: holding it means an Identity Center assignment of the permission
 // set in that account ("account:111122223333").
 func AssignmentEntitlement(accountID string) string { return "account:" + accountID }
+
+// ReservedRolePermissionSet returns the name of the permission set a role
+// IAM Identity Center created is for, read from the role's name,
+// AWSReservedSSO_<permission set>_<suffix> (the suffix has no underscore; a
+// permission set's name may); ok is false for any other name.
+func ReservedRolePermissionSet(roleName string) (permissionSet string, ok bool) {
+	rest, ok := strings.CutPrefix(roleName, "AWSReservedSSO_")
+	i := strings.LastIndexByte(rest, '_')
+	if !ok || i <= 0 || i == len(rest)-1 {
+		return "", false
+	}
+	return rest[:i], true
+}
 
 // Provenance says how a principal came to hold an entitlement.
 type Provenance string

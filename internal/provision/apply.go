@@ -20,9 +20,13 @@ import (
 	"github.com/warden-iam/warden/internal/store"
 )
 
-// AuditLog keeps the record of every call.
+// AuditLog keeps the record of every call: written before the call
+// (StartAudit, result started) and completed after it (FinishAudit), so a
+// call in flight when the process died is visible as such.
 type AuditLog interface {
 	AppendAudit(ctx context.Context, r store.AuditRecord) error
+	StartAudit(ctx context.Context, r store.AuditRecord) (int64, error)
+	FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error
 }
 
 // DeactivationRecords keeps what deactivations removed.
@@ -53,6 +57,12 @@ type Provisioner struct {
 	DeleteBackoff  time.Duration
 	// Now is the clock of audit records; nil means time.Now.
 	Now func() time.Time
+	// Org, when set, checks that an assignment's account is in the
+	// organization before anything is written.
+	Org OrgAccounts
+
+	// pend is the state of the planning run under way (see PlanAll).
+	pend *pending
 }
 
 // Secret is a value warden generated (a console password), returned once
@@ -68,11 +78,20 @@ type StepResult struct {
 	RequestID string `json:"request_id,omitempty"`
 }
 
-// Result is what applying a plan did.
+// Result is what applying a plan did: the calls made, every secret a
+// finished call produced (kept even when a later call fails, so the
+// operator always sees it), and the call that failed, if one did.
 type Result struct {
 	Plan    *Plan        `json:"plan"`
 	Done    []StepResult `json:"done"`
-	Secrets []Secret     `json:"secrets,omitempty"`
+	Secrets []Secret     `json:"secrets"`
+	Failed  *Failure     `json:"failed"`
+}
+
+// Failure is the call a plan stopped at, and why.
+type Failure struct {
+	Step  Step   `json:"step"`
+	Error string `json:"error"`
 }
 
 // ApplyError is a plan that stopped at a failed step: what failed, what was
@@ -108,35 +127,62 @@ func (p *Provisioner) now() time.Time {
 	return time.Now()
 }
 
-// audit writes one record; a failing audit log stops the apply, as a change
-// warden cannot record must not be made.
+// audit writes one complete record (a no-op); a failing audit log stops
+// the apply, as a change warden cannot record must not be made.
 func (p *Provisioner) audit(ctx context.Context, pl *Plan, call, result, requestID, detail string) error {
 	if p.Audit == nil {
 		return nil
 	}
-	return p.Audit.AppendAudit(ctx, store.AuditRecord{At: p.now(), ConnectionID: p.ConnectionID, Actor: p.Actor,
-		Action: string(pl.Action.Kind), Target: pl.Target, Call: call, Result: result, RequestID: requestID, Detail: detail})
+	return p.Audit.AppendAudit(ctx, p.auditRecord(pl, call, result, requestID, detail))
+}
+
+func (p *Provisioner) auditRecord(pl *Plan, call, result, requestID, detail string) store.AuditRecord {
+	return store.AuditRecord{At: p.now(), ConnectionID: p.ConnectionID, Actor: p.Actor,
+		Action: string(pl.Action.Kind), Target: pl.Target, Call: call, Result: result, RequestID: requestID, Detail: detail}
+}
+
+// startAudit writes the intent record of a call about to be made; 0 when
+// there is no audit log.
+func (p *Provisioner) startAudit(ctx context.Context, pl *Plan, st Step) (int64, error) {
+	if p.Audit == nil {
+		return 0, nil
+	}
+	return p.Audit.StartAudit(ctx, p.auditRecord(pl, st.Call, store.AuditStarted, "", ""))
+}
+
+// finishAudit completes an intent record. It uses a context of its own: a
+// call cut short by cancellation is still recorded as failed.
+func (p *Provisioner) finishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+	if p.Audit == nil {
+		return nil
+	}
+	return p.Audit.FinishAudit(context.WithoutCancel(ctx), id, result, requestID, detail)
 }
 
 // Apply carries out a plan, step by step in order, auditing each call. It
 // stops at the first failure with an *ApplyError; nothing is retried that
 // could repeat a side effect (only DeleteUser, which cannot).
 func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
-	res := &Result{Plan: pl, Done: []StepResult{}}
+	res := &Result{Plan: pl, Done: []StepResult{}, Secrets: []Secret{}}
 	if len(pl.Steps) == 0 {
-		return res, p.audit(ctx, pl, "-", "no-op", "", pl.NoOp)
+		return res, p.audit(ctx, pl, "-", store.AuditNoOp, "", pl.NoOp)
 	}
 	for _, st := range pl.Steps {
+		id, err := p.startAudit(ctx, pl, st)
+		if err != nil {
+			return res, err // the call is not made
+		}
 		out, err := st.run(ctx, p, res)
 		if err != nil {
-			if aerr := p.audit(ctx, pl, st.Call, "failed", errorRequestID(err), oneLine(err)); aerr != nil {
+			res.Failed = &Failure{Step: st, Error: oneLine(err)}
+			if aerr := p.finishAudit(ctx, id, store.AuditFailed, errorRequestID(err), oneLine(err)); aerr != nil {
 				return res, errors.Join(err, aerr)
 			}
 			return res, &ApplyError{Plan: pl, Failed: st, Done: res.Done, Err: err}
 		}
 		sr := StepResult{Step: st, RequestID: requestID(out)}
 		res.Done = append(res.Done, sr)
-		if err := p.audit(ctx, pl, st.Call, "ok", sr.RequestID, ""); err != nil {
+		if err := p.finishAudit(ctx, id, store.AuditOK, sr.RequestID, ""); err != nil {
 			return res, err
 		}
 	}
@@ -145,6 +191,36 @@ func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
 	}
 	return res, nil
 }
+
+// ApplyAll applies plans in order and stops at the first that fails. It
+// returns a result for every plan it began, the failing one's included, so
+// a secret produced by a finished call (a generated console password) is
+// returned whatever fails after it; the error names the action that failed.
+func (p *Provisioner) ApplyAll(ctx context.Context, plans []*Plan) ([]*Result, error) {
+	results := make([]*Result, 0, len(plans))
+	for i, pl := range plans {
+		res, err := p.Apply(ctx, pl)
+		results = append(results, res)
+		if err != nil {
+			return results, &BatchError{Index: i, Total: len(plans), Err: err}
+		}
+	}
+	return results, nil
+}
+
+// BatchError is the failure of one action of a batch.
+type BatchError struct {
+	Index, Total int // the failing action, from 0, of Total
+	Err          error
+}
+
+// Error implements error.
+func (e *BatchError) Error() string {
+	return fmt.Sprintf("action %d of %d: %v", e.Index+1, e.Total, e.Err)
+}
+
+// Unwrap returns the action's error.
+func (e *BatchError) Unwrap() error { return e.Err }
 
 // record keeps or forgets the deactivation state of a plan once applied.
 func (p *Provisioner) record(ctx context.Context, pl *Plan) error {

@@ -29,6 +29,9 @@ type IdentityCenter struct {
 	// (default 2s); Timeout bounds the whole wait (default 5 minutes).
 	Poll    time.Duration
 	Timeout time.Duration
+
+	// pend is the planning run under way (see PlanAll).
+	pend *pending
 }
 
 // IdentityCenter reports whether an action changes Identity Center rather
@@ -69,6 +72,9 @@ func isNotFound(err error) bool {
 
 // userID finds an Identity Store user by user name; "" when none.
 func (ic *IdentityCenter) userID(ctx context.Context, name string) (string, error) {
+	if id, ok := ic.pend.identity("user", name); ok {
+		return id, nil
+	}
 	out, err := ic.IdentityStore.GetUserId(ctx, &identitystore.GetUserIdInput{IdentityStoreId: aws.String(ic.IdentityStoreID),
 		AlternateIdentifier: &istypes.AlternateIdentifierMemberUniqueAttribute{Value: istypes.UniqueAttribute{
 			AttributePath: aws.String("userName"), AttributeValue: document.NewLazyDocument(name)}}})
@@ -83,6 +89,9 @@ func (ic *IdentityCenter) userID(ctx context.Context, name string) (string, erro
 
 // groupID finds an Identity Store group by display name; "" when none.
 func (ic *IdentityCenter) groupID(ctx context.Context, name string) (string, error) {
+	if id, ok := ic.pend.identity("group", name); ok {
+		return id, nil
+	}
 	out, err := ic.IdentityStore.GetGroupId(ctx, &identitystore.GetGroupIdInput{IdentityStoreId: aws.String(ic.IdentityStoreID),
 		AlternateIdentifier: &istypes.AlternateIdentifierMemberUniqueAttribute{Value: istypes.UniqueAttribute{
 			AttributePath: aws.String("displayName"), AttributeValue: document.NewLazyDocument(name)}}})
@@ -165,7 +174,11 @@ func (p *Provisioner) planIdentityCenter(ctx context.Context, pl *Plan) error {
 			return err
 		}
 		pl.add("identitystore:CreateGroup", map[string]string{"DisplayName": a.Group}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return ic.IdentityStore.CreateGroup(ctx, &identitystore.CreateGroupInput{IdentityStoreId: store, DisplayName: aws.String(a.Group), Description: aws.String(a.Description)})
+			in := &identitystore.CreateGroupInput{IdentityStoreId: store, DisplayName: aws.String(a.Group)}
+			if a.Description != "" { // the Identity Store refuses an empty Description
+				in.Description = aws.String(a.Description)
+			}
+			return ic.IdentityStore.CreateGroup(ctx, in)
 		})
 	case DeleteSSOUser, DeleteSSOGroup:
 		return p.planDeleteSSOPrincipal(ctx, pl)
@@ -183,17 +196,25 @@ func (p *Provisioner) planIdentityCenter(ctx context.Context, pl *Plan) error {
 		if uid == "" || gid == "" {
 			return fmt.Errorf("Identity Center has no user %q or no group %q", a.User, a.Group)
 		}
-		m, err := ic.IdentityStore.GetGroupMembershipId(ctx, &identitystore.GetGroupMembershipIdInput{IdentityStoreId: store, GroupId: aws.String(gid),
-			MemberId: &istypes.MemberIdMemberUserId{Value: uid}})
-		if err != nil && !isNotFound(err) {
-			return fmt.Errorf("read the membership of %s in %s: %w", a.User, a.Group, err)
+		var m *identitystore.GetGroupMembershipIdOutput
+		member := false
+		if !isPendingID(uid) && !isPendingID(gid) { // a user or group made by this run has no membership yet
+			m, err = ic.IdentityStore.GetGroupMembershipId(ctx, &identitystore.GetGroupMembershipIdInput{IdentityStoreId: store, GroupId: aws.String(gid),
+				MemberId: &istypes.MemberIdMemberUserId{Value: uid}})
+			if err != nil && !isNotFound(err) {
+				return fmt.Errorf("read the membership of %s in %s: %w", a.User, a.Group, err)
+			}
+			member = err == nil
 		}
-		member := err == nil
 		switch {
 		case a.Kind == AddSSOUserToGroup && member:
 			pl.NoOp = a.User + " is already in Identity Center group " + a.Group
 		case a.Kind == AddSSOUserToGroup:
 			pl.add("identitystore:CreateGroupMembership", map[string]string{"GroupId": gid, "UserId": uid}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+				gid, uid, err := ic.resolve(ctx, gid, uid)
+				if err != nil {
+					return nil, err
+				}
 				return ic.IdentityStore.CreateGroupMembership(ctx, &identitystore.CreateGroupMembershipInput{IdentityStoreId: store, GroupId: aws.String(gid),
 					MemberId: &istypes.MemberIdMemberUserId{Value: uid}})
 			})
@@ -232,6 +253,9 @@ func (p *Provisioner) planIdentityCenter(ctx context.Context, pl *Plan) error {
 
 // hasAssignment reads whether an assignment exists.
 func (ic *IdentityCenter) hasAssignment(ctx context.Context, account, psARN, pid string, typ ssotypes.PrincipalType) (bool, error) {
+	if isPendingID(pid) {
+		return false, nil // made by this run: it has no assignment yet
+	}
 	p := ssoadmin.NewListAccountAssignmentsPaginator(ic.SSO, &ssoadmin.ListAccountAssignmentsInput{InstanceArn: aws.String(ic.InstanceARN),
 		AccountId: aws.String(account), PermissionSetArn: aws.String(psARN), MaxResults: aws.Int32(100)})
 	for p.HasMorePages() {
@@ -259,6 +283,10 @@ func (p *Provisioner) addAssignmentStep(pl *Plan, create bool, account, psARN, p
 	params := map[string]string{"TargetId": account, "PermissionSetArn": psARN, "PrincipalType": string(typ), "PrincipalId": pid}
 	pl.add(call, params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 		inst, target := aws.String(ic.InstanceARN), aws.String(account)
+		pid, _, err := ic.resolve(ctx, pid, "")
+		if err != nil {
+			return nil, err
+		}
 		var status *ssotypes.AccountAssignmentOperationStatus
 		var first any
 		if create {

@@ -18,6 +18,12 @@ import (
 // loginProfile reads whether a user has a console password, and whether
 // it must be reset.
 func (p *Provisioner) loginProfile(ctx context.Context, user string) (has, reset bool, err error) {
+	if st := p.pend.lookup("user", user); st != nil && st.loginProfile != nil {
+		return *st.loginProfile, *st.loginProfile, nil // warden's passwords must be reset
+	}
+	if st := p.pend.lookup("user", user); st != nil && st.created {
+		return false, false, nil
+	}
 	out, err := p.IAM.GetLoginProfile(ctx, &iam.GetLoginProfileInput{UserName: aws.String(user)})
 	switch {
 	case notFound(err):
@@ -30,13 +36,17 @@ func (p *Provisioner) loginProfile(ctx context.Context, user string) (has, reset
 
 // accessKeys lists a user's access keys.
 func (p *Provisioner) accessKeys(ctx context.Context, user string) ([]types.AccessKeyMetadata, error) {
+	st := p.pend.lookup("user", user)
+	if st != nil && st.created {
+		return nil, nil
+	}
 	var out []types.AccessKeyMetadata
 	err := drain(ctx, iam.NewListAccessKeysPaginator(p.IAM, &iam.ListAccessKeysInput{UserName: aws.String(user)}),
 		func(o *iam.ListAccessKeysOutput) { out = append(out, o.AccessKeyMetadata...) })
 	if err != nil {
 		return nil, fmt.Errorf("list the access keys of %s: %w", user, err)
 	}
-	return out, nil
+	return st.keysAfter(out), nil
 }
 
 func setKeyStatus(user, id string, status types.StatusType) func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {

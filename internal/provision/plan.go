@@ -24,6 +24,9 @@ type Step struct {
 	Call   string            `json:"call"`   // "iam:DeleteLoginProfile"
 	Params map[string]string `json:"params"` // the call's inputs; never a secret
 	run    func(ctx context.Context, p *Provisioner, res *Result) (any, error)
+	// document is the policy document a Put*Policy call writes, which
+	// Params only summarises.
+	document string
 }
 
 // String shows the call and its inputs, for a plan's listing.
@@ -63,8 +66,17 @@ type Deactivation struct {
 }
 
 // Plan reads the live state the action depends on and returns the ordered
-// calls that would carry it out.
+// calls that would carry it out (PlanAll of one action).
 func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
+	plans, err := p.PlanAll(ctx, []Action{a})
+	if err != nil {
+		return nil, err
+	}
+	return plans[0], nil
+}
+
+// plan plans one action of a planning run.
+func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
@@ -72,8 +84,9 @@ func (p *Provisioner) Plan(ctx context.Context, a Action) (*Plan, error) {
 	if a.Kind.IdentityCenter() {
 		pl.Target = a.Target()
 	}
-	var err error
+	err := p.checkReferences(ctx, a)
 	switch {
+	case err != nil:
 	case a.Kind.IdentityCenter():
 		err = p.planIdentityCenter(ctx, pl)
 	case a.Kind == CreateUser:
@@ -110,18 +123,47 @@ func notFound(err error) bool {
 
 // userExists reads whether the user exists.
 func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
-	_, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	u, err := p.user(ctx, user)
+	return u != nil, err
+}
+
+// user reads a user (its path and boundary), nil when it does not exist;
+// a user an earlier action of the run creates or changes is as planned.
+func (p *Provisioner) user(ctx context.Context, user string) (*types.User, error) {
+	st := p.pend.lookup("user", user)
+	var u *types.User
 	switch {
-	case notFound(err):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("read user %s: %w", user, err)
+	case st != nil && st.exists != nil && !*st.exists:
+		return nil, nil
+	case st != nil && st.created:
+		u = &types.User{UserName: aws.String(user), Path: aws.String("/")}
+	default:
+		out, err := p.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+		switch {
+		case notFound(err):
+			return nil, nil
+		case err != nil:
+			return nil, fmt.Errorf("read user %s: %w", user, err)
+		}
+		u = out.User
 	}
-	return true, nil
+	if st != nil {
+		if st.path != "" {
+			u.Path = aws.String(st.path)
+		}
+		if st.boundary != nil {
+			u.PermissionsBoundary = &types.AttachedPermissionsBoundary{PermissionsBoundaryArn: st.boundary}
+		}
+	}
+	return u, nil
 }
 
 // groupsOf lists the groups a user is in.
 func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, error) {
+	st := p.pend.lookup("user", user)
+	if st != nil && st.created {
+		return merge(nil, st.groups), nil
+	}
 	var out []string
 	err := drain(ctx, iam.NewListGroupsForUserPaginator(p.IAM, &iam.ListGroupsForUserInput{UserName: aws.String(user)}),
 		func(o *iam.ListGroupsForUserOutput) {
@@ -130,7 +172,10 @@ func (p *Provisioner) groupsOf(ctx context.Context, user string) ([]string, erro
 			}
 		})
 	if err != nil {
-		return nil, fmt.Errorf("list the groups of %s: %w", user, err)
+		return nil, fmt.Errorf("list the groups of %s: %w", user, noSuchPrincipal(err, "user", user, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, st.groups)
 	}
 	return out, nil
 }
@@ -155,6 +200,10 @@ func drain[O any](ctx context.Context, p pager[O], add func(O)) error {
 
 // attachedOf lists the managed policies attached to a user, group or role.
 func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]string, error) {
+	st := p.pend.lookup(kind, name)
+	if st != nil && st.created {
+		return merge(nil, st.attached), nil
+	}
 	var out []string
 	add := func(list []types.AttachedPolicy) {
 		for _, a := range list {
@@ -175,14 +224,21 @@ func (p *Provisioner) attachedOf(ctx context.Context, kind, name string) ([]stri
 			func(o *iam.ListAttachedRolePoliciesOutput) { add(o.AttachedPolicies) })
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("list the policies attached to %s %s: %w", kind, name, noSuchPrincipal(err, kind, name, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, st.attached)
 	}
 	return out, nil
 }
 
 // inlineOf lists the inline policy names of a user, group or role.
 func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string, error) {
+	st := p.pend.lookup(kind, name)
 	var out []string
+	if st != nil && st.created {
+		return merge(nil, inlineDelta(st.inline)), nil
+	}
 	n := aws.String(name)
 	var err error
 	switch kind {
@@ -197,67 +253,158 @@ func (p *Provisioner) inlineOf(ctx context.Context, kind, name string) ([]string
 			func(o *iam.ListRolePoliciesOutput) { out = append(out, o.PolicyNames...) })
 	}
 	if err != nil {
-		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, err)
+		return nil, fmt.Errorf("list the inline policies of %s %s: %w", kind, name, noSuchPrincipal(err, kind, name, p.AccountID))
+	}
+	if st != nil {
+		out = merge(out, inlineDelta(st.inline))
 	}
 	return out, nil
 }
 
+// planCreateUser converges a user to what the action declares: created
+// when missing; when it exists (made by hand, or by a run that stopped
+// halfway), given the path (UpdateUser), tags (TagUser, other tags left
+// alone), permissions boundary, console password, groups and policies it
+// lacks. Nothing the action does not name is removed, and the password of
+// a user that has one is never touched.
 func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
 	a := pl.Action
-	exists, err := p.userExists(ctx, a.User)
+	u, err := p.user(ctx, a.User)
 	if err != nil {
 		return err
 	}
-	var groups, attached []string
-	if exists {
-		// Finish what a previous, interrupted run began; never touch the
-		// password of a user that exists.
-		if groups, err = p.groupsOf(ctx, a.User); err != nil {
-			return err
-		}
-		if attached, err = p.attachedOf(ctx, "user", a.User); err != nil {
-			return err
-		}
-	} else {
-		params := map[string]string{"UserName": a.User}
-		in := &iam.CreateUserInput{UserName: aws.String(a.User)}
-		if a.Path != "" {
-			in.Path, params["Path"] = aws.String(a.Path), a.Path
-		}
-		if a.PermissionsBoundary != "" {
-			in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
-		}
-		keys := make([]string, 0, len(a.Tags))
-		for k := range a.Tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
-			params["Tag."+k] = a.Tags[k]
-		}
-		pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
-			return p.IAM.CreateUser(ctx, in)
-		})
+	if u == nil {
+		p.addCreateUser(pl)
 		if a.ConsolePassword {
 			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
 				createLoginProfile(a.User, true))
 		}
-	}
-	for _, g := range a.Groups {
-		if !slices.Contains(groups, g) {
+		for _, g := range a.Groups {
 			pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
 		}
-	}
-	for _, arn := range a.Policies {
-		if !slices.Contains(attached, arn) {
+		for _, arn := range a.Policies {
 			pl.add("iam:AttachUserPolicy", map[string]string{"UserName": a.User, "PolicyArn": arn}, attach("user", a.User, arn))
+		}
+		return nil
+	}
+	name := aws.String(a.User)
+	if a.Path != "" && aws.ToString(u.Path) != a.Path {
+		pl.add("iam:UpdateUser", map[string]string{"UserName": a.User, "NewPath": a.Path}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.UpdateUser(ctx, &iam.UpdateUserInput{UserName: name, NewPath: aws.String(a.Path)})
+		})
+	}
+	if len(a.Tags) > 0 {
+		have, err := p.userTags(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		params := map[string]string{"UserName": a.User}
+		var tags []types.Tag
+		for _, k := range sortedKeys(a.Tags) {
+			if v, ok := have[k]; !ok || v != a.Tags[k] {
+				tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+				params["Tag."+k] = a.Tags[k]
+			}
+		}
+		if len(tags) > 0 {
+			pl.add("iam:TagUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+				return p.IAM.TagUser(ctx, &iam.TagUserInput{UserName: name, Tags: tags})
+			})
+		}
+	}
+	if b := a.PermissionsBoundary; b != "" && (u.PermissionsBoundary == nil || aws.ToString(u.PermissionsBoundary.PermissionsBoundaryArn) != b) {
+		pl.add("iam:PutUserPermissionsBoundary", map[string]string{"UserName": a.User, "PermissionsBoundary": b}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+			return p.IAM.PutUserPermissionsBoundary(ctx, &iam.PutUserPermissionsBoundaryInput{UserName: name, PermissionsBoundary: aws.String(b)})
+		})
+	}
+	if a.ConsolePassword {
+		has, _, err := p.loginProfile(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		if !has {
+			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
+				createLoginProfile(a.User, true))
+		}
+	}
+	if len(a.Groups) > 0 {
+		groups, err := p.groupsOf(ctx, a.User)
+		if err != nil {
+			return err
+		}
+		for _, g := range a.Groups {
+			if !slices.Contains(groups, g) {
+				pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
+			}
+		}
+	}
+	if len(a.Policies) > 0 {
+		attached, err := p.attachedOf(ctx, "user", a.User)
+		if err != nil {
+			return err
+		}
+		for _, arn := range a.Policies {
+			if !slices.Contains(attached, arn) {
+				pl.add("iam:AttachUserPolicy", map[string]string{"UserName": a.User, "PolicyArn": arn}, attach("user", a.User, arn))
+			}
 		}
 	}
 	if len(pl.Steps) == 0 {
-		pl.NoOp = "user " + a.User + " already exists with the groups and policies asked for"
+		pl.NoOp = "user " + a.User + " already exists as declared (path, tags, boundary, console password, groups and policies asked for)"
 	}
 	return nil
+}
+
+// addCreateUser adds the CreateUser call of a new user.
+func (p *Provisioner) addCreateUser(pl *Plan) {
+	a := pl.Action
+	params := map[string]string{"UserName": a.User}
+	in := &iam.CreateUserInput{UserName: aws.String(a.User)}
+	if a.Path != "" {
+		in.Path, params["Path"] = aws.String(a.Path), a.Path
+	}
+	if a.PermissionsBoundary != "" {
+		in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
+	}
+	for _, k := range sortedKeys(a.Tags) {
+		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
+		params["Tag."+k] = a.Tags[k]
+	}
+	pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+		return p.IAM.CreateUser(ctx, in)
+	})
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// userTags reads a user's tags, with those planned by earlier actions.
+func (p *Provisioner) userTags(ctx context.Context, user string) (map[string]string, error) {
+	out := map[string]string{}
+	st := p.pend.lookup("user", user)
+	if st == nil || !st.created {
+		err := drain(ctx, iam.NewListUserTagsPaginator(p.IAM, &iam.ListUserTagsInput{UserName: aws.String(user)}),
+			func(o *iam.ListUserTagsOutput) {
+				for _, t := range o.Tags {
+					out[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				}
+			})
+		if err != nil {
+			return nil, fmt.Errorf("list the tags of %s: %w", user, noSuchPrincipal(err, "user", user, p.AccountID))
+		}
+	}
+	if st != nil {
+		for k, v := range st.tags {
+			out[k] = v
+		}
+	}
+	return out, nil
 }
 
 // createLoginProfile creates a console password, generated and returned
@@ -409,6 +556,7 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 		}
 	}
 	params["PolicyDocument"] = fmt.Sprintf("(%d characters)", len(a.Document))
+	defer func() { pl.Steps[len(pl.Steps)-1].document = a.Document }()
 	pl.add("iam:Put"+callPrefix(kind)+"Policy", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 		doc := aws.String(a.Document)
 		switch kind {
@@ -424,6 +572,9 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 
 // inlineDocument reads an inline policy's document, decoded.
 func (p *Provisioner) inlineDocument(ctx context.Context, kind, name, policy string) (string, error) {
+	if st := p.pend.lookup(kind, name); st != nil && st.inline[policy] != "" {
+		return st.inline[policy], nil
+	}
 	var doc *string
 	var err error
 	switch kind {

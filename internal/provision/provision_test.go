@@ -307,3 +307,51 @@ func TestNewPassword(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretSurvivesALaterFailure fails a batch after a console password
+// was made: the password is still returned, in the failing action's result
+// (one action) and in the earlier action's (a batch).
+func TestSecretSurvivesALaterFailure(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	var arns []string
+	for _, p := range awsfake.AWSManagedPolicies() {
+		arns = append(arns, p.ARN)
+	}
+	// One action: CreateUser and CreateLoginProfile succeed, the 11th
+	// AttachUserPolicy is over IAM's quota.
+	pl, err := e.p.Plan(ctx, Action{Kind: CreateUser, User: "newbie1", ConsolePassword: true, Policies: arns[:11]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := e.p.ApplyAll(ctx, []*Plan{pl})
+	var be *BatchError
+	if !errors.As(err, &be) || be.Index != 0 || errCode(err) != "LimitExceeded" {
+		t.Fatalf("apply: %v, want LimitExceeded at action 1", err)
+	}
+	u := e.srv.Account(acct).IAM.Users["newbie1"]
+	if len(results) != 1 || len(results[0].Secrets) != 1 || u.LoginProfile == nil || results[0].Secrets[0].Value != u.LoginProfile.Password {
+		t.Fatalf("results %+v: want the password AWS holds, returned despite the failure", results)
+	}
+	if f := results[0].Failed; f == nil || f.Step.Call != "iam:AttachUserPolicy" || !strings.Contains(f.Error, "LimitExceeded") {
+		t.Errorf("failed = %+v, want the 11th AttachUserPolicy", results[0].Failed)
+	}
+	// A batch whose second action fails keeps the first action's secret.
+	p1, err := e.p.Plan(ctx, Action{Kind: CreateUser, User: "newbie2", ConsolePassword: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := e.p.Plan(ctx, Action{Kind: CreateUser, User: "newbie3", Policies: arns[:11]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err = e.p.ApplyAll(ctx, []*Plan{p1, p2})
+	if !errors.As(err, &be) || be.Index != 1 || !strings.HasPrefix(err.Error(), "action 2 of 2: ") {
+		t.Fatalf("batch: %v, want a failure of action 2", err)
+	}
+	u = e.srv.Account(acct).IAM.Users["newbie2"]
+	if len(results) != 2 || len(results[0].Secrets) != 1 || u.LoginProfile == nil || results[0].Secrets[0].Value != u.LoginProfile.Password ||
+		results[0].Failed != nil || results[1].Failed == nil {
+		t.Fatalf("batch results %+v", results)
+	}
+}

@@ -57,13 +57,18 @@ func NewSSOAccess(p *model.Resource, held []store.HeldGrant, accounts map[string
 	for _, h := range held {
 		names[h.Resource.ID] = h.Resource.Name
 	}
-	type key struct{ account, via, viaID string }
-	roles := map[key]*Ref{} // (account, provenance, via) → role
+	// A reserved role is keyed by everything that tells it apart: one
+	// group may bring several permission sets into one account, each with
+	// its own role, so the permission set (read from the role's name) is
+	// part of the key.
+	type key struct{ account, via, viaID, permissionSet string }
+	roles := map[key]*Ref{}
 	for _, h := range held {
 		_, ent := splitEntitlement(nil, h.Grant.EntitlementID)
-		if ent == model.EntAssume && h.Resource.Type == model.TypeIAMRole && (h.Grant.Provenance == model.ViaSSO || h.Grant.Provenance == model.ViaGroup) {
+		ps, reserved := model.ReservedRolePermissionSet(h.Resource.Name)
+		if ent == model.EntAssume && reserved && h.Resource.Type == model.TypeIAMRole && (h.Grant.Provenance == model.ViaSSO || h.Grant.Provenance == model.ViaGroup) {
 			r := refOf(&h.Resource)
-			roles[key{h.Resource.AccountID, string(h.Grant.Provenance), h.Grant.ViaID}] = &r
+			roles[key{h.Resource.AccountID, string(h.Grant.Provenance), h.Grant.ViaID, ps}] = &r
 		}
 	}
 	for _, h := range held {
@@ -79,9 +84,9 @@ func NewSSOAccess(p *model.Resource, held []store.HeldGrant, accounts map[string
 			// The role link carries the permission set (direct) or the
 			// group (through a group) as its via.
 			if gr.Provenance == model.ViaGroup {
-				as.Role = roleFor(roles, acct, r.Name, key{acct, string(model.ViaGroup), gr.ViaID})
+				as.Role = roles[key{acct, string(model.ViaGroup), gr.ViaID, r.Name}]
 			} else {
-				as.Role = roles[key{acct, string(model.ViaSSO), r.ID}]
+				as.Role = roles[key{acct, string(model.ViaSSO), r.ID, r.Name}]
 			}
 			policies, err := assignmentPolicies(r, as.Role, roleGrants)
 			if err != nil {
@@ -103,22 +108,6 @@ func NewSSOAccess(p *model.Resource, held []store.HeldGrant, accounts map[string
 		return x.Path.String() < y.Path.String()
 	})
 	return a, nil
-}
-
-// roleFor finds the reserved role of a permission set reached through a
-// group: several permission sets may come through one group in an account,
-// so the role's name must match the permission set's.
-func roleFor[K comparable](roles map[K]*Ref, account, permissionSet string, k K) *Ref {
-	r := roles[k]
-	if r != nil && strings.HasPrefix(r.Name, "AWSReservedSSO_"+permissionSet+"_") {
-		return r
-	}
-	for _, r := range roles {
-		if r.AccountID == account && strings.HasPrefix(r.Name, "AWSReservedSSO_"+permissionSet+"_") {
-			return r
-		}
-	}
-	return nil
 }
 
 // assignmentPolicies are the policies an assignment gives: the role's, as

@@ -3,8 +3,12 @@ package scim
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -136,5 +140,155 @@ func TestWriteOperations(t *testing.T) {
 	}
 	if n := srv.Calls()["scim:PatchGroup"]; n != 1+3 {
 		t.Errorf("PATCH calls on the group = %d, want the rename and 3 batches of at most 100 for %d members", n, len(ids))
+	}
+}
+
+func TestListPagesByStartIndexWhereTheServerOffersNoCursor(t *testing.T) {
+	srv, ic := fakeSCIM(t, awsfake.Options{SCIM: awsfake.SCIMOptions{IndexPaging: true, PageSize: 40}})
+	c, _ := New(srv.SCIMURL(), ic.SCIMToken, nil)
+	seen := map[string]bool{}
+	if err := c.ListUsers(context.Background(), "", func(u User) { seen[u.ID] = true }); err != nil || len(seen) != 250 || c.Calls() != 7 {
+		t.Fatalf("listed %d users in %d calls (%v), want 250 in 7 pages of 40", len(seen), c.Calls(), err)
+	}
+	groups := 0
+	if err := c.ListGroups(context.Background(), "", func(Group) { groups++ }); err != nil || groups != 3 {
+		t.Errorf("listed %d groups (%v), want 3", groups, err)
+	}
+}
+
+// pageServer answers every listing with the pages page(n) gives for the
+// nth request.
+func pageServer(t *testing.T, page func(n int, q map[string][]string) string) *Client {
+	t.Helper()
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n++
+		w.Header().Set("Content-Type", "application/scim+json")
+		io.WriteString(w, page(n, r.URL.Query()))
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(srv.URL+"/t/scim/v2", "token", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestAListingThatMayBeIncompleteIsAnError(t *testing.T) {
+	users := func(from, n int) string {
+		var b strings.Builder
+		for i := from; i < from+n; i++ {
+			if i > from {
+				b.WriteString(",")
+			}
+			fmt.Fprintf(&b, `{"id":"u%d","userName":"u%d"}`, i, i)
+		}
+		return b.String()
+	}
+	for name, page := range map[string]func(int, map[string][]string) string{
+		// A server that ignores startIndex answers the first page again.
+		"ignores startIndex": func(int, map[string][]string) string {
+			return `{"totalResults":250,"startIndex":1,"itemsPerPage":100,"Resources":[` + users(0, 100) + `]}`
+		},
+		"empty page short of the total": func(n int, _ map[string][]string) string {
+			if n == 1 {
+				return `{"totalResults":250,"startIndex":1,"itemsPerPage":100,"Resources":[` + users(0, 100) + `]}`
+			}
+			return `{"totalResults":250,"startIndex":101,"itemsPerPage":0,"Resources":[]}`
+		},
+		"repeats its cursor": func(n int, _ map[string][]string) string {
+			return `{"itemsPerPage":100,"nextCursor":"same","Resources":[` + users(0, 100) + `]}`
+		},
+		"last cursor page short of the total": func(n int, _ map[string][]string) string {
+			if n == 1 {
+				return `{"totalResults":250,"itemsPerPage":100,"nextCursor":"c2","Resources":[` + users(0, 100) + `]}`
+			}
+			return `{"totalResults":250,"itemsPerPage":100,"Resources":[` + users(100, 100) + `]}`
+		},
+	} {
+		c := pageServer(t, page)
+		n := 0
+		err := c.ListUsers(context.Background(), "", func(User) { n++ })
+		var inc *IncompleteError
+		if !errors.As(err, &inc) || !strings.Contains(err.Error(), "incomplete") {
+			t.Errorf("%s: %v after %d users, want an IncompleteError", name, err, n)
+		}
+	}
+	// A server without cursors paged by startIndex to the end is whole.
+	c := pageServer(t, func(_ int, q map[string][]string) string {
+		start := 1
+		if v := q["startIndex"]; len(v) == 1 {
+			fmt.Sscan(v[0], &start)
+		}
+		return fmt.Sprintf(`{"totalResults":250,"startIndex":%d,"itemsPerPage":100,"Resources":[%s]}`, start, users(start-1, min(100, 251-start)))
+	})
+	n := 0
+	if err := c.ListUsers(context.Background(), "", func(User) { n++ }); err != nil || n != 250 {
+		t.Errorf("index paging: %d users, %v", n, err)
+	}
+}
+
+// TestRetryAfterIsAFloorForEveryRequest: after a 429 with Retry-After: 1,
+// no request of the client (the throttled one's retry or another
+// worker's) reaches the server before that second has passed.
+func TestRetryAfterIsAFloorForEveryRequest(t *testing.T) {
+	var mu sync.Mutex
+	var throttledAt time.Time
+	var early []time.Duration
+	answered := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		w.Header().Set("Content-Type", "application/scim+json")
+		if throttledAt.IsZero() {
+			throttledAt = time.Now()
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			close(answered)
+			return
+		}
+		if d := time.Since(throttledAt); d < time.Second {
+			early = append(early, d)
+		}
+		io.WriteString(w, `{"itemsPerPage":0,"Resources":[]}`)
+	}))
+	defer srv.Close()
+	c, _ := New(srv.URL+"/t/scim/v2", "token", nil)
+	c.SetRate(1e6)
+	c.Backoff = time.Millisecond
+	var wg sync.WaitGroup
+	errs := make(chan error, 5)
+	wg.Add(1)
+	go func() { defer wg.Done(); errs <- c.ListUsers(context.Background(), "", func(User) {}) }()
+	<-answered
+	for end := time.Now().Add(500 * time.Millisecond); c.pauseUntil.Load() == 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond) // until the client has read the 429
+	}
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs <- c.ListUsers(context.Background(), "", func(User) {}) }()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if len(early) > 0 {
+		t.Errorf("%d requests came before Retry-After had passed: %v", len(early), early)
+	}
+	if c.Calls() != 6 {
+		t.Errorf("%d calls, want the throttled one, its retry and 4 others", c.Calls())
+	}
+}
+
+func TestRetryAfterForms(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	for v, want := range map[string]time.Duration{"3": 3 * time.Second, "": 0, "x": 0, "-1": 0,
+		now.Add(90 * time.Second).Format(http.TimeFormat): 90 * time.Second, now.Add(-time.Minute).Format(http.TimeFormat): 0} {
+		if got, _ := retryAfter(v, now); got != want {
+			t.Errorf("Retry-After %q = %v, want %v", v, got, want)
+		}
 	}
 }

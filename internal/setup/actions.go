@@ -92,8 +92,13 @@ var Actions = map[Feature][]string{
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
+		"iam:GetGroup",  // a group an action names must exist before any write
+		"iam:GetPolicy", // so must a managed policy
 		"iam:CreateUser",
-		"iam:TagUser", // implied: CreateUser with tags is authorized as iam:TagUser too
+		"iam:TagUser", // also implied: CreateUser with tags is authorized as iam:TagUser too
+		"iam:ListUserTags",
+		"iam:UpdateUser",                 // create-user converging an existing user's path
+		"iam:PutUserPermissionsBoundary", // and its boundary
 		"iam:DeleteUser",
 		"iam:ListGroupsForUser",
 		"iam:AddUserToGroup",
@@ -155,6 +160,7 @@ var Actions = map[Feature][]string{
 		"sso:DeleteAccountAssignment",
 		"sso:DescribeAccountAssignmentCreationStatus",
 		"sso:DescribeAccountAssignmentDeletionStatus",
+		"organizations:DescribeAccount", // an assignment's account must be in the organization
 	},
 }
 

@@ -165,6 +165,8 @@ func iamProvisioning(t *testing.T) map[string]int64 {
 	var actions []provision.Action
 	actions = append(actions,
 		provision.Action{Kind: provision.CreateUser, User: "joiner", Tags: map[string]string{"team": "x"}, ConsolePassword: true, Groups: []string{group}, Policies: []string{ro}},
+		// The same user declared again, elsewhere and with more: converged.
+		provision.Action{Kind: provision.CreateUser, User: "joiner", Path: "/moved/", Tags: map[string]string{"team": "y"}, PermissionsBoundary: ro},
 		provision.Action{Kind: provision.RemoveFromGroup, User: "joiner", Group: group},
 		provision.Action{Kind: provision.AddToGroup, User: "joiner", Group: group},
 		provision.Action{Kind: provision.DeactivateUser, User: victim, DenyAll: true},
@@ -210,7 +212,7 @@ func identityCenterProvisioning(t *testing.T) map[string]int64 {
 		t.Fatal(err)
 	}
 	ic.Poll = 2 * time.Millisecond
-	p := &provision.Provisioner{AccountID: "111111111111", IC: ic}
+	p := &provision.Provisioner{AccountID: "111111111111", IC: ic, Org: sess.Organizations()}
 	acct := truth.Members[0].ID
 	for _, a := range []provision.Action{
 		{Kind: provision.CreateSSOUser, User: "u@example.com", DisplayName: "U", GivenName: "U", FamilyName: "V"},

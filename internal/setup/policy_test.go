@@ -107,7 +107,7 @@ func TestPolicySids(t *testing.T) {
 		got = append(got, st.Sid)
 	}
 	want := []string{"WardenCloudTrailRead", "WardenIAMProvision", "WardenIdentityStoreProvision",
-		"WardenOrganizationsRead", "WardenSSOProvision", "WardenSTSRead"}
+		"WardenOrganizationsProvision", "WardenSSOProvision", "WardenSTSRead"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Sids = %v, want %v", got, want)
 	}

@@ -19,9 +19,50 @@ type AuditRecord struct {
 	Action       string    `json:"action"` // e.g. delete-user
 	Target       string    `json:"target"` // e.g. user alice in 111122223333
 	Call         string    `json:"call"`   // e.g. iam:DeleteLoginProfile, or "-" for a no-op
-	Result       string    `json:"result"` // ok, failed, no-op
-	RequestID    string    `json:"request_id"`
-	Detail       string    `json:"detail"` // the error, or what a no-op found
+	// Result is ok, failed or no-op; started while the call is in flight,
+	// and so for good when the process stopped during it (the call may or
+	// may not have taken effect: planning again reads what it did).
+	Result    string `json:"result"`
+	RequestID string `json:"request_id"`
+	Detail    string `json:"detail"` // the error, or what a no-op found
+}
+
+// Audit results.
+const (
+	AuditStarted = "started"
+	AuditOK      = "ok"
+	AuditFailed  = "failed"
+	AuditNoOp    = "no-op"
+)
+
+// StartAudit records that a call is about to be made (result started) and
+// returns the record's id, for FinishAudit once the call returns: a call in
+// flight when the process died stays visible as started.
+func (s *SQLite) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
+	r.Result = AuditStarted
+	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
+		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail)
+	if err != nil {
+		return 0, fmt.Errorf("write the audit log in %s: %w", s.path, err)
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return 0, fmt.Errorf("write the audit log in %s: %w", s.path, err)
+	}
+	return id, nil
+}
+
+// FinishAudit completes a record StartAudit wrote with the call's result,
+// AWS request id and detail.
+func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE audit_log SET result=?, request_id=?, detail=? WHERE id=? AND result=?`, result, requestID, detail, id, AuditStarted)
+	if err != nil {
+		return fmt.Errorf("complete audit record %d in %s: %w", id, s.path, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n != 1 {
+		return fmt.Errorf("complete audit record %d in %s: no such record in flight", id, s.path)
+	}
+	return nil
 }
 
 // AppendAudit adds a record to the audit log.

@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -16,107 +14,16 @@ import (
 	_ "modernc.org/sqlite" // registers the pure-Go "sqlite" driver
 )
 
-// ErrForeignDatabase is returned (wrapped) by OpenSQLite when the file is not
-// a SQLite database, is one that warden did not create, or has a schema newer
-// than this binary knows.
-var ErrForeignDatabase = errors.New("not a warden database")
-
 const defaultConnection = "default"
 
 // SQLite is the Store kept in one SQLite file.
 type SQLite struct {
-	db   *sql.DB
-	path string
+	db       *sql.DB
+	path     string
+	readOnly bool
 }
 
 var _ Store = (*SQLite)(nil)
-
-// OpenSQLite opens the warden database at path, creating it if it does not
-// exist, and brings its schema up to date.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
-	if info, err := os.Stat(path); err == nil && info.Size() > 0 {
-		if err := checkHeader(path); err != nil {
-			return nil, err
-		}
-	}
-	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	s := &SQLite{db: db, path: path}
-	if err := s.migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return s, nil
-}
-
-// checkHeader rejects a file that is not SQLite before the driver touches it.
-func checkHeader(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	head := make([]byte, 16)
-	n, _ := f.Read(head)
-	if n < 16 || string(head) != "SQLite format 3\x00" {
-		return fmt.Errorf("%s is not a SQLite file: %w; use --db to point at another file or remove it", path, ErrForeignDatabase)
-	}
-	return nil
-}
-
-func (s *SQLite) migrate(ctx context.Context) error {
-	var tables int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table'`).Scan(&tables); err != nil {
-		return fmt.Errorf("read schema of %s: %w", s.path, err)
-	}
-	var hasMeta int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type='table' AND name='warden_meta'`).Scan(&hasMeta); err != nil {
-		return fmt.Errorf("read schema of %s: %w", s.path, err)
-	}
-	version := 0
-	switch {
-	case hasMeta == 0 && tables > 0:
-		return fmt.Errorf("%s holds tables of another program: %w; use --db to point at another file", s.path, ErrForeignDatabase)
-	case hasMeta == 0:
-		if _, err := s.db.ExecContext(ctx, `CREATE TABLE warden_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-			INSERT INTO warden_meta VALUES ('app', '`+appMarker+`'), ('schema_version', '0')`); err != nil {
-			return fmt.Errorf("initialise %s: %w", s.path, err)
-		}
-	default:
-		var app, v string
-		if err := s.db.QueryRowContext(ctx, `SELECT value FROM warden_meta WHERE key='app'`).Scan(&app); err != nil || app != appMarker {
-			return fmt.Errorf("%s has no warden marker: %w; use --db to point at another file", s.path, ErrForeignDatabase)
-		}
-		if err := s.db.QueryRowContext(ctx, `SELECT value FROM warden_meta WHERE key='schema_version'`).Scan(&v); err != nil {
-			return fmt.Errorf("read schema version of %s: %w", s.path, err)
-		}
-		version, _ = strconv.Atoi(v)
-	}
-	if version > len(migrations) {
-		return fmt.Errorf("%s has schema version %d but this warden knows only %d: %w; upgrade warden", s.path, version, len(migrations), ErrForeignDatabase)
-	}
-	for i := version; i < len(migrations); i++ {
-		tx, err := s.db.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("migrate %s: %w", s.path, err)
-		}
-		if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s to schema %d: %w", s.path, i+1, err)
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE warden_meta SET value=? WHERE key='schema_version'`, strconv.Itoa(i+1)); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("migrate %s to schema %d: %w", s.path, i+1, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("migrate %s to schema %d: %w", s.path, i+1, err)
-		}
-	}
-	return nil
-}
 
 // Close releases the database.
 func (s *SQLite) Close() error { return s.db.Close() }

@@ -7,10 +7,9 @@ import (
 	"github.com/warden-iam/warden/internal/model"
 )
 
-// reservedRolePrefix starts the name of every role IAM Identity Center
-// creates for a permission set: AWSReservedSSO_<permission set>_<suffix>,
-// under the path /aws-reserved/sso.amazonaws.com/.
-const reservedRolePrefix = "AWSReservedSSO_"
+// reservedRolePath is the path of every role IAM Identity Center creates
+// for a permission set (named AWSReservedSSO_<permission set>_<suffix>).
+const reservedRolePath = "/aws-reserved/sso.amazonaws.com/"
 
 // linkReservedRoles gives each holder of a permission set assignment the
 // role Identity Center created for that permission set in that account,
@@ -25,12 +24,9 @@ func linkReservedRoles(g *model.Graph) {
 	for _, r := range g.Resources {
 		switch r.Type {
 		case model.TypeIAMRole:
-			rest, ok := strings.CutPrefix(r.Name, reservedRolePrefix)
-			if !ok || !strings.Contains(r.Path, "/aws-reserved/sso.amazonaws.com/") {
-				continue
-			}
-			if i := strings.LastIndexByte(rest, '_'); i > 0 {
-				roles[key{r.AccountID, rest[:i]}] = r.ID
+			ps, ok := model.ReservedRolePermissionSet(r.Name)
+			if ok && strings.Contains(r.Path, reservedRolePath) {
+				roles[key{r.AccountID, ps}] = r.ID
 			}
 		case model.TypePermissionSet:
 			names[r.ID] = r.Name

@@ -26,6 +26,12 @@ type IdentityCenter struct {
 	// returned by any API); SCIMTenant the tenant id in its URL path.
 	SCIMToken  string
 	SCIMTenant string
+
+	// provisionOps are the ProvisionPermissionSet requests made through
+	// the API; provisioned the (permission set, account) pairs they
+	// provisioned where no assignment is.
+	provisionOps []*provisionOp
+	provisioned  [][2]string
 }
 
 // SSOUser is a user of the identity store.
@@ -154,16 +160,24 @@ func sessionSeconds(d string) int32 {
 }
 
 // ProvisionedPairs returns every (permission set, account) pair with at
-// least one assignment, sorted: where Identity Center has provisioned the
-// permission set and created its role.
+// least one assignment, or provisioned by ProvisionPermissionSet, sorted:
+// where Identity Center has provisioned the permission set and created its
+// role.
 func (ic *IdentityCenter) ProvisionedPairs() [][2]string {
 	seen := map[[2]string]bool{}
 	var out [][2]string
-	for _, a := range ic.Assignments {
-		k := [2]string{a.PermissionSetARN, a.AccountID}
+	add := func(k [2]string) {
 		if !seen[k] {
 			seen[k] = true
 			out = append(out, k)
+		}
+	}
+	for _, a := range ic.Assignments {
+		add([2]string{a.PermissionSetARN, a.AccountID})
+	}
+	for _, k := range ic.provisioned {
+		if ic.PermissionSets[k[0]] != nil {
+			add(k)
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -237,5 +251,34 @@ func (ic *IdentityCenter) Clone() *IdentityCenter {
 		c.PermissionSets[k] = &p
 	}
 	c.Assignments = append([]Assignment(nil), ic.Assignments...)
+	c.provisioned = append([][2]string(nil), ic.provisioned...)
+	c.provisionOps = nil
+	for _, op := range ic.provisionOps {
+		o := *op
+		c.provisionOps = append(c.provisionOps, &o)
+	}
 	return &c
+}
+
+// EnableIdentityCenter enables an organization instance of IAM Identity
+// Center in the organization's management account, as the console's
+// Enable button does (AWS has no API for it: sso-admin CreateInstance makes
+// account instances and refuses an organization's management account), and
+// returns a copy. The instance starts with no users, groups, permission
+// sets or assignments; its SCIM endpoint gets a fresh token.
+func (s *Server) EnableIdentityCenter() (*IdentityCenter, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.org == nil {
+		return nil, fmt.Errorf("awsfake: no organization: call organizations:CreateOrganization before enabling Identity Center")
+	}
+	if s.ic != nil {
+		return nil, fmt.Errorf("awsfake: Identity Center is enabled already (%s)", s.ic.InstanceARN)
+	}
+	hexDigits := "0123456789abcdef"
+	s.ic = &IdentityCenter{InstanceARN: "arn:aws:sso:::instance/ssoins-" + s.freshID(hexDigits, 16),
+		IdentityStoreID: "d-" + s.freshID(hexDigits, 10), OwnerAccountID: s.org.ManagementAccountID, CreatedAt: s.stamp(),
+		Users: map[string]*SSOUser{}, Groups: map[string]*SSOGroup{}, PermissionSets: map[string]*PermissionSet{},
+		SCIMTenant: s.freshID(lowerAlnum, 12) + "-" + s.freshID(lowerAlnum, 4), SCIMToken: "fake-scim-token-" + s.freshID(lowerAlnum, 32)}
+	return s.ic.Clone(), nil
 }

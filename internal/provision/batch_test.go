@@ -1,0 +1,376 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// writes counts the calls that change something (neither Get, List nor
+// Describe).
+func writes(calls map[string]int64) []string {
+	var out []string
+	for c, n := range calls {
+		_, action, _ := strings.Cut(c, ":")
+		if n > 0 && !strings.HasPrefix(action, "Get") && !strings.HasPrefix(action, "List") && !strings.HasPrefix(action, "Describe") {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (e *env) groups() []string {
+	var out []string
+	for g := range e.srv.Account(acct).IAM.Groups {
+		out = append(out, g)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestMissingReferenceFailsBeforeAnyWrite: a group or policy an action (or
+// a later action of the batch) names that does not exist fails the plan,
+// naming it, and nothing is written.
+func TestMissingReferenceFailsBeforeAnyWrite(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()[0]
+	for _, tt := range []struct {
+		name    string
+		actions []Action
+		want    string
+	}{
+		{"create-user with a missing group", []Action{{Kind: CreateUser, User: "newguy", ConsolePassword: true, Groups: []string{g, "no-such-group"}}},
+			"group no-such-group does not exist"},
+		{"create-user with a missing policy", []Action{{Kind: CreateUser, User: "newguy", Policies: []string{"arn:aws:iam::aws:policy/NoSuchPolicy"}}},
+			"policy arn:aws:iam::aws:policy/NoSuchPolicy does not exist"},
+		{"create-user with a missing boundary", []Action{{Kind: CreateUser, User: "newguy", PermissionsBoundary: "arn:aws:iam::" + acct + ":policy/nope"}},
+			"policy arn:aws:iam::" + acct + ":policy/nope does not exist"},
+		{"attach a missing policy", []Action{{Kind: AttachPolicy, Group: g, PolicyARN: "arn:aws:iam::aws:policy/NoSuchPolicy"}},
+			"does not exist"},
+		{"a batch whose second action names a missing group", []Action{{Kind: CreateUser, User: "newguy", ConsolePassword: true},
+			{Kind: AddToGroup, User: "newguy", Group: "no-such-group"}}, "action 2 of 2: "},
+		{"a policy on a missing role", []Action{{Kind: AttachPolicy, Role: "no-such-role", PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}},
+			"role no-such-role does not exist"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e.srv.ResetCalls()
+			_, err := e.p.PlanAll(ctx, tt.actions)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("plan: %v, want %q", err, tt.want)
+			}
+			if w := writes(e.srv.Calls()); len(w) != 0 {
+				t.Errorf("planning wrote %v", w)
+			}
+		})
+	}
+	if _, ok := e.srv.Account(acct).IAM.Users["newguy"]; ok {
+		t.Error("a half-made user exists")
+	}
+}
+
+// TestBatchPlansOnEarlierActionsState: each action of a batch is planned on
+// the state the earlier ones will have produced.
+func TestBatchPlansOnEarlierActionsState(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()
+	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`
+	batch := []Action{
+		{Kind: CreateUser, User: "fresh", ConsolePassword: true, Groups: []string{g[0]}},
+		{Kind: AddToGroup, User: "fresh", Group: g[1]},
+		{Kind: AddToGroup, User: "fresh", Group: g[0]}, // done by the first action
+		{Kind: RemoveFromGroup, User: "fresh", Group: g[0]},
+		{Kind: AttachPolicy, User: "fresh", PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"},
+		{Kind: PutInlinePolicy, User: "fresh", PolicyName: "no-iam", Document: doc},
+		{Kind: PutInlinePolicy, User: "fresh", PolicyName: "no-iam", Document: doc}, // the same document again
+		{Kind: DeactivateUser, User: "fresh"},
+		{Kind: AddToGroup, User: "leaver", Group: g[0]}, // already a member in AWS
+		{Kind: RemoveFromGroup, User: "leaver", Group: g[0]},
+		{Kind: RemoveFromGroup, User: "leaver", Group: g[0]}, // removed by the one before
+	}
+	e.srv.ResetCalls()
+	plans, err := e.p.PlanAll(ctx, batch)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if w := writes(e.srv.Calls()); len(w) != 0 {
+		t.Errorf("planning wrote %v", w)
+	}
+	var got []string
+	for _, pl := range plans {
+		var calls []string
+		for _, s := range pl.Steps {
+			calls = append(calls, strings.TrimPrefix(s.Call, "iam:"))
+		}
+		got = append(got, strings.Join(calls, ","))
+	}
+	want := []string{"CreateUser,CreateLoginProfile,AddUserToGroup", "AddUserToGroup", "", "RemoveUserFromGroup", "AttachUserPolicy",
+		"PutUserPolicy", "", "DeleteLoginProfile", "", "RemoveUserFromGroup", ""}
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Fatalf("plans:\n got %q\nwant %q", got, want)
+	}
+	if _, err := e.p.ApplyAll(ctx, plans); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	u := e.srv.Account(acct).IAM.Users["fresh"]
+	if u == nil || strings.Join(u.Groups, ",") != g[1] || u.LoginProfile != nil || len(u.AttachedPolicies) != 1 || u.InlinePolicies["no-iam"] == "" {
+		t.Fatalf("fresh = %+v", u)
+	}
+	if slices.Contains(e.srv.Account(acct).IAM.Users["leaver"].Groups, g[0]) {
+		t.Error("leaver is still in the group")
+	}
+	// Planned again from AWS: the user exists, and only what the state
+	// after the batch lacks is planned.
+	plans, err = e.p.PlanAll(ctx, batch[4:7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pl := range plans {
+		if len(pl.Steps) != 0 {
+			t.Errorf("replanned %s: %v", pl.Action.Kind, pl.Steps)
+		}
+	}
+}
+
+// newOrgICEnv is newICEnv with the organization's accounts checked.
+func newOrgICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth) {
+	t.Helper()
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	truth := awsfake.OrgEstate{Accounts: 2, Seed: 6, PerAccount: awsfake.Estate{Users: 1},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 3, Groups: 1, PermissionSets: 2}}.Build()
+	srv := awsfake.NewServer(awsfake.Options{})
+	t.Cleanup(srv.Close)
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 100000, IdentityCenterRate: 100000, MaxBackoff: time.Millisecond,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sso, ids := sess.IdentityCenter("")
+	ic, err := FindIdentityCenter(ctx, sso, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic.Poll = time.Millisecond
+	return srv, &Provisioner{AccountID: truth.Management.ID, ConnectionID: "t", IC: ic, Org: sess.Organizations()}, truth
+}
+
+func TestMissingAssignmentReferencesFailBeforeAnyWrite(t *testing.T) {
+	srv, p, truth := newOrgICEnv(t)
+	ctx := context.Background()
+	var psARN string
+	for arn := range truth.IdentityCenter.PermissionSets {
+		psARN = arn
+	}
+	group := ""
+	for _, g := range truth.IdentityCenter.Groups {
+		group = g.DisplayName
+	}
+	member := truth.Members[0].ID
+	for _, tt := range []struct {
+		a    Action
+		want string
+	}{
+		{Action{Kind: AssignPermissionSet, Group: group, PermissionSet: psARN, Account: "999999999999"}, "account 999999999999 is not in the organization"},
+		{Action{Kind: AssignPermissionSet, Group: group, PermissionSet: psARN[:len(psARN)-4] + "ffff", Account: member}, "no permission set"},
+		{Action{Kind: AssignPermissionSet, Group: group, PermissionSet: "NoSuchSet", Account: member}, `no permission set named "NoSuchSet"`},
+	} {
+		srv.ResetCalls()
+		_, err := p.PlanAll(ctx, []Action{{Kind: CreateSSOGroup, Group: "fresh"}, tt.a})
+		var be *BatchError
+		if !errors.As(err, &be) || be.Index != 1 || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: %v, want %q at action 2", tt.a, err, tt.want)
+		}
+		if w := writes(srv.Calls()); len(w) != 0 {
+			t.Errorf("planning wrote %v", w)
+		}
+	}
+	// A real account and permission set plan fine.
+	if _, err := p.PlanAll(ctx, []Action{{Kind: AssignPermissionSet, Group: group, PermissionSet: psARN, Account: member}}); err != nil {
+		t.Fatalf("a valid assignment: %v", err)
+	}
+}
+
+// TestIdentityCenterBatchOnEarlierActions: a user and group created by
+// earlier actions are joined and assigned by later ones, planned at once.
+func TestIdentityCenterBatchOnEarlierActions(t *testing.T) {
+	srv, p, truth := newOrgICEnv(t)
+	ctx := context.Background()
+	member := truth.Members[0].ID
+	batch := []Action{
+		{Kind: CreateSSOUser, User: "eve@example.com", DisplayName: "Eve", GivenName: "Eve", FamilyName: "Moneypenny"},
+		{Kind: CreateSSOGroup, Group: "secretaries"},
+		{Kind: AddSSOUserToGroup, User: "eve@example.com", Group: "secretaries"},
+		{Kind: AssignPermissionSet, Group: "secretaries", PermissionSet: "ReadOnlyAccess", Account: member},
+	}
+	plans, err := p.PlanAll(ctx, batch)
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	for _, pl := range plans {
+		if len(pl.Steps) != 1 {
+			t.Fatalf("%s plans %v, want one call", pl.Action.Kind, pl.Steps)
+		}
+	}
+	if _, err := p.ApplyAll(ctx, plans); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	ic := srv.IdentityCenter()
+	var uid, gid string
+	for id, u := range ic.Users {
+		if u.UserName == "eve@example.com" {
+			uid = id
+		}
+	}
+	for id, g := range ic.Groups {
+		if g.DisplayName == "secretaries" {
+			gid = id
+		}
+	}
+	found := false
+	for _, as := range ic.Assignments {
+		found = found || (as.PrincipalID == gid && as.AccountID == member)
+	}
+	if uid == "" || gid == "" || !found {
+		t.Fatalf("user %q, group %q, assignment %v", uid, gid, found)
+	}
+	for _, a := range batch {
+		replayIsNoOp(t, p, a)
+	}
+}
+
+// TestCreateUserConvergesAnExistingUser: create-user on a user that exists
+// brings it to what the action declares, and plans nothing once it is.
+func TestCreateUserConvergesAnExistingUser(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()[0]
+	if _, err := e.p.IAM.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("k3"), Tags: []types.Tag{{Key: aws.String("keep"), Value: aws.String("me")}}}); err != nil {
+		t.Fatal(err)
+	}
+	boundary := "arn:aws:iam::aws:policy/PowerUserAccess"
+	a := Action{Kind: CreateUser, User: "k3", ConsolePassword: true, Path: "/other/", Tags: map[string]string{"team": "x"},
+		PermissionsBoundary: boundary, Groups: []string{g}, Policies: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}
+	pl, err := e.p.Plan(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, s := range pl.Steps {
+		calls = append(calls, s.String())
+	}
+	want := []string{"iam:UpdateUser NewPath=/other/ UserName=k3", "iam:TagUser Tag.team=x UserName=k3",
+		"iam:PutUserPermissionsBoundary PermissionsBoundary=" + boundary + " UserName=k3",
+		"iam:CreateLoginProfile Password=(generated, shown once) PasswordResetRequired=true UserName=k3",
+		"iam:AddUserToGroup GroupName=" + g + " UserName=k3", "iam:AttachUserPolicy PolicyArn=arn:aws:iam::aws:policy/ReadOnlyAccess UserName=k3"}
+	if strings.Join(calls, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+	res, err := e.p.Apply(ctx, pl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := e.srv.Account(acct).IAM.Users["k3"]
+	tags := map[string]string{}
+	for _, t := range u.Tags {
+		tags[t.Key] = t.Value
+	}
+	if u.Path != "/other/" || u.ARN != "arn:aws:iam::"+acct+":user/other/k3" || u.PermissionsBoundary != boundary || tags["team"] != "x" || tags["keep"] != "me" ||
+		u.LoginProfile == nil || !u.LoginProfile.PasswordResetRequired || len(res.Secrets) != 1 || res.Secrets[0].Value != u.LoginProfile.Password ||
+		strings.Join(u.Groups, ",") != g || strings.Join(u.AttachedPolicies, ",") != "arn:aws:iam::aws:policy/ReadOnlyAccess" {
+		t.Fatalf("k3 = %+v, tags %v", u, tags)
+	}
+	e.noOp(t, a)
+}
+
+// TestCreateUserKilledHalfwayFinishes: a run that stopped after CreateUser
+// is finished by the next one, and the call in flight when it stopped is
+// in the audit log as started.
+func TestCreateUserKilledHalfwayFinishes(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	a := Action{Kind: CreateUser, User: "k4", ConsolePassword: true}
+	pl, err := e.p.Plan(ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The process dies once CreateLoginProfile is made, before its record
+	// is completed: the intent record stays.
+	dying := &dyingAudit{SQLite: e.st, srv: e.srv, call: "iam:CreateLoginProfile"}
+	e.p.Audit = dying
+	half := *pl
+	half.Steps = pl.Steps[:2]
+	if _, err := e.p.Apply(ctx, &half); err == nil {
+		t.Fatal("the dying audit log did not stop the apply")
+	}
+	if dying.callsAtStart != 0 || dying.callsAtFinish != 1 {
+		t.Errorf("CreateLoginProfile calls when its record was started %d, finished %d; want 0 and 1", dying.callsAtStart, dying.callsAtFinish)
+	}
+	recs, err := e.st.Audit(ctx, "test", 0)
+	if err != nil || len(recs) != 2 || recs[0].Call != "iam:CreateLoginProfile" || recs[0].Result != "started" || recs[1].Result != "ok" {
+		t.Fatalf("audit = %+v, %v; want CreateUser ok and CreateLoginProfile started", recs, err)
+	}
+	e.p.Audit = e.st
+	e.noOp(t, a) // the call in flight had taken effect
+
+	// Killed between CreateUser and CreateLoginProfile: the re-run makes
+	// the login profile.
+	b := Action{Kind: CreateUser, User: "k5", ConsolePassword: true}
+	pl, err = e.p.Plan(ctx, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	half = *pl
+	half.Steps = pl.Steps[:1]
+	if _, err := e.p.Apply(ctx, &half); err != nil {
+		t.Fatal(err)
+	}
+	res := e.run(t, b)
+	if len(res.Done) != 1 || res.Done[0].Step.Call != "iam:CreateLoginProfile" || len(res.Secrets) != 1 ||
+		e.srv.Account(acct).IAM.Users["k5"].LoginProfile == nil {
+		t.Fatalf("re-run did %+v", res.Done)
+	}
+	e.noOp(t, b)
+}
+
+// dyingAudit is an audit log whose process "dies" after making call:
+// completing its record fails.
+type dyingAudit struct {
+	*store.SQLite
+	srv                         *awsfake.Server
+	call                        string
+	started                     int64
+	callsAtStart, callsAtFinish int64
+}
+
+func (d *dyingAudit) StartAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
+	id, err := d.SQLite.StartAudit(ctx, r)
+	if r.Call == d.call {
+		d.started, d.callsAtStart = id, d.srv.Calls()[d.call]
+	}
+	return id, err
+}
+
+func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+	if id == d.started {
+		d.callsAtFinish = d.srv.Calls()[d.call]
+		return errors.New("killed")
+	}
+	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail)
+}

@@ -1,0 +1,430 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	"github.com/aws/smithy-go"
+)
+
+// pending is what the calls planned so far in one planning run will have
+// changed in AWS, and which references the run has already found. Every
+// read a plan makes consults it first, so each action of a batch is planned
+// on the state the earlier actions will have produced (a user the first
+// action creates has no groups yet, and the second may add it to one), and
+// no reference is looked up twice. It is filled from the planned steps
+// themselves (see effects): the value that prints and runs a call also
+// says what it changes.
+type pending struct {
+	principals map[string]*principalState // "user/alice", "group/admins", "role/ci"
+	// found is what the run knows exists (true) or not (false): "group/x",
+	// "policy/<arn>", "permission-set/<arn>", "account/<id>".
+	found map[string]bool
+	// identities maps an Identity Center "user/<name>" or "group/<name>"
+	// that an earlier action creates to its stand-in id (see pendingID).
+	identities map[string]string
+}
+
+// principalState is what planned calls change of one user, group or role,
+// relative to what AWS holds (or to nothing, when created).
+type principalState struct {
+	exists  *bool // nil: as AWS says
+	created bool  // made in this run: AWS has nothing of it yet
+	// groups and attached map a group name or policy ARN to true (added) or
+	// false (removed).
+	groups, attached map[string]bool
+	// inline maps a policy name to its new document, "" when deleted.
+	inline       map[string]string
+	loginProfile *bool
+	keys         map[string]string // access key id → status set
+	path         string            // "" unchanged
+	boundary     *string           // nil unchanged
+	tags         map[string]string // tags set
+}
+
+func (o *pending) state(kind, name string) *principalState {
+	if o.principals == nil {
+		o.principals = map[string]*principalState{}
+	}
+	k := kind + "/" + name
+	st := o.principals[k]
+	if st == nil {
+		st = &principalState{groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{}, keys: map[string]string{}, tags: map[string]string{}}
+		o.principals[k] = st
+	}
+	return st
+}
+
+// lookup returns the planned state of a principal, nil when no planned
+// call touches it (or outside a planning run).
+func (o *pending) lookup(kind, name string) *principalState {
+	if o == nil {
+		return nil
+	}
+	return o.principals[kind+"/"+name]
+}
+
+// known reports what the run already knows of a reference.
+func (o *pending) known(ref string) (exists, ok bool) {
+	if o == nil {
+		return false, false
+	}
+	exists, ok = o.found[ref]
+	return exists, ok
+}
+
+func (o *pending) remember(ref string, exists bool) {
+	if o == nil {
+		return
+	}
+	if o.found == nil {
+		o.found = map[string]bool{}
+	}
+	o.found[ref] = exists
+}
+
+// merge applies planned additions and removals to a list read from AWS
+// (nil when the principal is new), keeping its order and adding new names
+// in sorted order.
+func merge(list []string, delta map[string]bool) []string {
+	out := slices.DeleteFunc(slices.Clone(list), func(v string) bool { add, ok := delta[v]; return ok && !add })
+	var added []string
+	for v, add := range delta {
+		if add && !slices.Contains(out, v) {
+			added = append(added, v)
+		}
+	}
+	sort.Strings(added)
+	return append(out, added...)
+}
+
+// principalCall returns the kind and name of the user, group or role an
+// IAM call acts on; ok is false for calls on none.
+func principalCall(s Step) (kind, name string, ok bool) {
+	if !strings.HasPrefix(s.Call, "iam:") {
+		return "", "", false
+	}
+	for _, k := range []string{"User", "Group", "Role"} {
+		if n, has := s.Params[k+"Name"]; has {
+			return strings.ToLower(k), n, true
+		}
+	}
+	return "", "", false
+}
+
+// effect records what a planned step will change.
+func (o *pending) effect(s Step) {
+	switch s.Call {
+	case "identitystore:CreateUser":
+		o.created("user", s.Params["UserName"])
+	case "identitystore:CreateGroup":
+		o.created("group", s.Params["DisplayName"])
+	}
+	kind, name, ok := principalCall(s)
+	if !ok {
+		return
+	}
+	st := o.state(kind, name)
+	yes, no := true, false
+	call := strings.TrimPrefix(s.Call, "iam:")
+	switch call {
+	case "CreateUser":
+		*st = principalState{exists: &yes, created: true, groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{},
+			keys: map[string]string{}, tags: map[string]string{}, path: s.Params["Path"]}
+		if b, ok := s.Params["PermissionsBoundary"]; ok {
+			st.boundary = &b
+		}
+		for k, v := range s.Params {
+			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
+				st.tags[tag] = v
+			}
+		}
+	case "DeleteUser":
+		st.exists = &no
+	case "UpdateUser":
+		st.path = s.Params["NewPath"]
+	case "TagUser":
+		for k, v := range s.Params {
+			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
+				st.tags[tag] = v
+			}
+		}
+	case "PutUserPermissionsBoundary":
+		b := s.Params["PermissionsBoundary"]
+		st.boundary = &b
+	case "AddUserToGroup", "RemoveUserFromGroup":
+		st.groups[s.Params["GroupName"]] = call == "AddUserToGroup"
+	case "CreateLoginProfile":
+		st.loginProfile = &yes
+	case "DeleteLoginProfile":
+		st.loginProfile = &no
+	case "UpdateAccessKey":
+		st.keys[s.Params["AccessKeyId"]] = s.Params["Status"]
+	case "DeleteAccessKey":
+		st.keys[s.Params["AccessKeyId"]] = ""
+	case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy":
+		st.attached[s.Params["PolicyArn"]] = strings.HasPrefix(call, "Attach")
+	case "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
+		st.inline[s.Params["PolicyName"]] = s.document
+	case "DeleteUserPolicy", "DeleteGroupPolicy", "DeleteRolePolicy":
+		st.inline[s.Params["PolicyName"]] = ""
+	}
+}
+
+// PlanAll plans actions in order, each on the state the earlier ones will
+// have produced, before anything is changed: when one fails to plan (a
+// group, policy, permission set or account it names does not exist, say)
+// the whole batch fails and nothing is written. A Provisioner plans one
+// batch at a time.
+func (p *Provisioner) PlanAll(ctx context.Context, actions []Action) ([]*Plan, error) {
+	p.pend = &pending{}
+	if p.IC != nil {
+		p.IC.pend = p.pend
+	}
+	defer func() {
+		p.pend = nil
+		if p.IC != nil {
+			p.IC.pend = nil
+		}
+	}()
+	plans := make([]*Plan, 0, len(actions))
+	for i, a := range actions {
+		pl, err := p.plan(ctx, a)
+		if err != nil {
+			if len(actions) > 1 {
+				return nil, &BatchError{Index: i, Total: len(actions), Err: err}
+			}
+			return nil, err
+		}
+		for _, s := range pl.Steps {
+			p.pend.effect(s)
+		}
+		plans = append(plans, pl)
+	}
+	return plans, nil
+}
+
+// requireGroup fails the plan when an IAM group does not exist (and will
+// not be created by an earlier action).
+func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
+	ref := "group/" + group
+	exists, ok := p.pend.known(ref)
+	if !ok {
+		_, err := p.IAM.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group), MaxItems: aws.Int32(1)})
+		if err != nil && !notFound(err) {
+			return fmt.Errorf("read group %s: %w", group, err)
+		}
+		exists = err == nil
+		p.pend.remember(ref, exists)
+	}
+	if !exists {
+		return fmt.Errorf("group %s does not exist in account %s: check the name (`warden show groups`), or create the group first", group, p.AccountID)
+	}
+	return nil
+}
+
+// requirePolicy fails the plan when a managed policy does not exist.
+func (p *Provisioner) requirePolicy(ctx context.Context, arn string) error {
+	ref := "policy/" + arn
+	exists, ok := p.pend.known(ref)
+	if !ok {
+		_, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+		if err != nil && !notFound(err) {
+			return fmt.Errorf("read policy %s: %w", arn, err)
+		}
+		exists = err == nil
+		p.pend.remember(ref, exists)
+	}
+	if !exists {
+		return fmt.Errorf("policy %s does not exist: check the ARN (`warden show policies`); an AWS managed policy is arn:aws:iam::aws:policy/Name", arn)
+	}
+	return nil
+}
+
+// OrgAccounts reads the accounts of the organization, to check an
+// assignment's account before any write (organizations.Client).
+type OrgAccounts interface {
+	DescribeAccount(ctx context.Context, in *organizations.DescribeAccountInput, optFns ...func(*organizations.Options)) (*organizations.DescribeAccountOutput, error)
+}
+
+// requireAccount fails the plan when an account is not in the organization.
+// Without an Organizations client (Provisioner.Org nil) it checks nothing.
+func (p *Provisioner) requireAccount(ctx context.Context, account string) error {
+	if p.Org == nil {
+		return nil
+	}
+	ref := "account/" + account
+	exists, ok := p.pend.known(ref)
+	if !ok {
+		_, err := p.Org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
+		var api smithy.APIError
+		if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "AccountNotFoundException") {
+			return fmt.Errorf("read account %s: %w", account, err)
+		}
+		exists = err == nil
+		p.pend.remember(ref, exists)
+	}
+	if !exists {
+		return fmt.Errorf("account %s is not in the organization: check the id (`warden show accounts` or `aws organizations list-accounts`)", account)
+	}
+	return nil
+}
+
+// requirePermissionSet fails the plan when a permission set given by ARN
+// does not exist in the instance (one given by name is resolved, and
+// refused when unknown, by the plan itself).
+func (p *Provisioner) requirePermissionSet(ctx context.Context, ref string) error {
+	if !strings.HasPrefix(ref, "arn:") || p.IC == nil {
+		return nil
+	}
+	key := "permission-set/" + ref
+	exists, ok := p.pend.known(key)
+	if !ok {
+		_, err := p.IC.SSO.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(p.IC.InstanceARN), PermissionSetArn: aws.String(ref)})
+		if err != nil && !isNotFound(err) {
+			var api smithy.APIError
+			if !(errors.As(err, &api) && api.ErrorCode() == "ValidationException") {
+				return fmt.Errorf("describe permission set %s: %w", ref, err)
+			}
+		}
+		exists = err == nil
+		p.pend.remember(key, exists)
+	}
+	if !exists {
+		return fmt.Errorf("no permission set %s in %s: check the ARN, or give the permission set's name", ref, p.IC.InstanceARN)
+	}
+	return nil
+}
+
+// checkReferences fails the plan of an action naming a group, managed
+// policy, permission set or account that does not exist, before any call
+// of the run changes anything.
+func (p *Provisioner) checkReferences(ctx context.Context, a Action) error {
+	switch a.Kind {
+	case CreateUser:
+		for _, g := range a.Groups {
+			if err := p.requireGroup(ctx, g); err != nil {
+				return err
+			}
+		}
+		for _, arn := range append(slices.Clone(a.Policies), a.PermissionsBoundary) {
+			if arn == "" {
+				continue
+			}
+			if err := p.requirePolicy(ctx, arn); err != nil {
+				return err
+			}
+		}
+	case AddToGroup, RemoveFromGroup:
+		return p.requireGroup(ctx, a.Group)
+	case AttachPolicy:
+		return p.requirePolicy(ctx, a.PolicyARN)
+	case AssignPermissionSet:
+		if err := p.requirePermissionSet(ctx, a.PermissionSet); err != nil {
+			return err
+		}
+		return p.requireAccount(ctx, a.Account)
+	}
+	return nil
+}
+
+// inlineDelta turns planned inline policy changes into additions and
+// removals of names.
+func inlineDelta(m map[string]string) map[string]bool {
+	out := make(map[string]bool, len(m))
+	for name, doc := range m {
+		out[name] = doc != ""
+	}
+	return out
+}
+
+// noSuchPrincipal turns IAM's NoSuchEntity for a principal's listing into
+// an error that names the principal and the fix.
+func noSuchPrincipal(err error, kind, name, account string) error {
+	if notFound(err) {
+		return fmt.Errorf("%s %s does not exist in account %s: check the name (`warden show %ss`)", kind, name, account, kind)
+	}
+	return err
+}
+
+// keysAfter applies planned status changes and deletions to access keys
+// read from AWS.
+func (st *principalState) keysAfter(keys []types.AccessKeyMetadata) []types.AccessKeyMetadata {
+	if st == nil || len(st.keys) == 0 {
+		return keys
+	}
+	var out []types.AccessKeyMetadata
+	for _, k := range keys {
+		status, changed := st.keys[aws.ToString(k.AccessKeyId)]
+		switch {
+		case !changed:
+		case status == "":
+			continue
+		default:
+			k.Status = types.StatusType(status)
+		}
+		out = append(out, k)
+	}
+	return out
+}
+
+// pendingPrefix starts the stand-in id of an Identity Center user or group
+// an earlier action of the run creates: AWS gives its id only then, so the
+// calls naming it look it up when they run.
+const pendingPrefix = "(new "
+
+func pendingID(kind, name string) string { return pendingPrefix + kind + " " + name + ")" }
+
+func isPendingID(id string) bool { return strings.HasPrefix(id, pendingPrefix) }
+
+func (o *pending) created(kind, name string) {
+	if o.identities == nil {
+		o.identities = map[string]string{}
+	}
+	o.identities[kind+"/"+name] = pendingID(kind, name)
+}
+
+// identity returns the stand-in id of an Identity Center user or group an
+// earlier action creates.
+func (o *pending) identity(kind, name string) (string, bool) {
+	if o == nil {
+		return "", false
+	}
+	id, ok := o.identities[kind+"/"+name]
+	return id, ok
+}
+
+// resolve turns stand-in ids into the ids AWS gave the users and groups
+// when an earlier action created them; other ids are returned as they are.
+// An empty id stays empty.
+func (ic *IdentityCenter) resolve(ctx context.Context, a, b string) (string, string, error) {
+	out := [2]string{a, b}
+	for i, id := range out {
+		if !isPendingID(id) {
+			continue
+		}
+		kind, name, _ := strings.Cut(strings.TrimSuffix(strings.TrimPrefix(id, pendingPrefix), ")"), " ")
+		var err error
+		if kind == "user" {
+			out[i], err = ic.userID(ctx, name)
+		} else {
+			out[i], err = ic.groupID(ctx, name)
+		}
+		if err == nil && out[i] == "" {
+			err = fmt.Errorf("Identity Center %s %s, which an earlier action was to create, does not exist: run the batch again", kind, name)
+		}
+		if err != nil {
+			return "", "", err
+		}
+	}
+	return out[0], out[1], nil
+}
