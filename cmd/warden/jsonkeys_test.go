@@ -225,7 +225,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 // yet: the row is skipped, not failed, while its problems remain. Remove an
 // entry once its fix is in.
 var pendingFix = map[string]string{
-	"plan":  "prov-a (issue 10 item 24: plan's no_op, steps [])",
+	"plan": "prov-a (issue 10 item 24: plan's no_op, steps [])",
 	// Not a row of the table: the check is that it prints JSON at all.
 	"scim test": "scim (issue 10 item 24: scim test -o json)",
 }
