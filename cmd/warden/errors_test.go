@@ -11,6 +11,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
@@ -172,5 +173,54 @@ func TestHelpListsExitCodes(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
 		}
+	}
+}
+
+// TestFlagsCheckedAsConfigIs: the flags that describe a connection take the
+// ranges warden.yaml takes (internal/config says them once), a number that
+// does not parse names the flag and what it takes, and nothing is read
+// before the flags are right.
+func TestFlagsCheckedAsConfigIs(t *testing.T) {
+	isolateAWSConfig(t)
+	t.Setenv("WARDEN_CONFIG", "")
+	db := filepath.Join(t.TempDir(), "never-written.db")
+	tests := []struct {
+		args    []string
+		problem string
+	}{
+		{[]string{"sync", "--concurrency", "0"}, "--concurrency " + config.ConcurrencyProblem(0)},
+		{[]string{"sync", "--concurrency", "-1"}, "--concurrency must be between 1 and 256 accounts at a time, not -1"},
+		{[]string{"sync", "--concurrency", "257"}, "--concurrency must be between 1 and 256"},
+		{[]string{"sync", "--iam-rate", "0"}, "--iam-rate " + config.IAMRateProblem(0)},
+		{[]string{"sync", "--iam-rate", "-1"}, "--iam-rate must be between 1 and 1000 calls per second, not -1"},
+		{[]string{"sync", "--iam-rate", "1000000"}, "--iam-rate must be between 1 and 1000 calls per second, not 1e+06"},
+		{[]string{"sync", "--iam-rate", "NaN"}, "--iam-rate must be between 1 and 1000 calls per second, not NaN"},
+		{[]string{"sync", "--iam-rate", "Inf"}, "--iam-rate must be between 1 and 1000 calls per second, not +Inf"},
+		{[]string{"sync", "--iam-rate", "0.001"}, "--iam-rate must be between 1 and 1000 calls per second, not 0.001"},
+		{[]string{"sync", "--concurrency", "abc"}, `--concurrency takes a whole number, not "abc"`},
+		{[]string{"sync", "--iam-rate", "fast"}, `--iam-rate takes a number, not "fast"`},
+		{[]string{"findings", "--top", "1.5"}, `--top takes a whole number, not "1.5"`},
+		{[]string{"fake-aws", "--latency", "-1s"}, "--latency must not be negative, got -1s"},
+		{[]string{"fake-aws", "--latency", "soon"}, `--latency takes a duration such as 500ms, 2s or 1m, not "soon"`},
+		{[]string{"fake-aws", "--throttle-fraction", "NaN"}, "--throttle-fraction must be between 0 and 1, got NaN"},
+		{[]string{"access", ""}, "access takes a PRINCIPAL, got an empty one"},
+		{[]string{"access", "  "}, "access takes a PRINCIPAL, got an empty one"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runIn(t, db, tt.args...)
+			assertFailure(t, stdout, stderr, code, exitUsage, tt.problem)
+			if strings.Contains(stderr, "strconv") || strings.Contains(stderr, "time: ") {
+				t.Errorf("stderr speaks Go's parser's words:\n%s", stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a refused command line created the database %s", db)
+	}
+	// The same value in warden.yaml is refused in the same words.
+	_, err := config.Parse([]byte("version: 1\nconnections:\n  - id: a\n    sync:\n      iam_rate: 0\n"), "w.yaml")
+	if err == nil || !strings.Contains(err.Error(), config.IAMRateProblem(0)) {
+		t.Errorf("warden.yaml with iam_rate 0: %v; want %q", err, config.IAMRateProblem(0))
 	}
 }

@@ -257,15 +257,42 @@ func checkRoleName(r *reporter, p, v string) {
 }
 
 func checkConcurrency(r *reporter, p string, v int) {
-	if v < 1 || v > 256 {
-		r.add(p, "must be between 1 and 256 accounts at a time, not %d", v)
+	if msg := ConcurrencyProblem(v); msg != "" {
+		r.add(p, "%s", msg)
 	}
 }
 
 func checkRate(r *reporter, p string, v int) {
-	if v < 1 || v > 1000 {
-		r.add(p, "must be between 1 and 1000 calls per second, not %d", v)
+	if msg := IAMRateProblem(float64(v)); msg != "" {
+		r.add(p, "%s", msg)
 	}
+}
+
+// The ranges warden.yaml and the command line's flags accept.
+const (
+	MinConcurrency = 1    // accounts read at once
+	MaxConcurrency = 256  // accounts read at once
+	MinIAMRate     = 1    // IAM calls a second in one account
+	MaxIAMRate     = 1000 // IAM calls a second in one account
+)
+
+// ConcurrencyProblem says what is wrong with v as the number of accounts
+// read at once (organization.concurrency, sync --concurrency), or "".
+func ConcurrencyProblem(v int) string {
+	if v < MinConcurrency || v > MaxConcurrency {
+		return fmt.Sprintf("must be between %d and %d accounts at a time, not %d", MinConcurrency, MaxConcurrency, v)
+	}
+	return ""
+}
+
+// IAMRateProblem says what is wrong with v as the most IAM calls a second
+// in one account (sync.iam_rate, sync --iam-rate), or "". NaN and the
+// infinities are refused.
+func IAMRateProblem(v float64) string {
+	if !(v >= MinIAMRate && v <= MaxIAMRate) { // false for NaN too
+		return fmt.Sprintf("must be between %d and %d calls per second, not %g", MinIAMRate, MaxIAMRate, v)
+	}
+	return ""
 }
 
 // lineNote returns " (line N)" for a written path, "" otherwise.
