@@ -12,6 +12,8 @@ import (
 // iamUpdateHandlers serve the update actions.
 var iamUpdateHandlers = map[string]iamHandler{
 	"UpdateUser":                    (*Server).updateUser,
+	"UpdateGroup":                   (*Server).updateGroup,
+	"UpdateLoginProfile":            (*Server).updateLoginProfile,
 	"PutUserPermissionsBoundary":    putPermissionsBoundary("User"),
 	"PutRolePermissionsBoundary":    putPermissionsBoundary("Role"),
 	"DeleteUserPermissionsBoundary": deletePermissionsBoundary("User"),
@@ -60,6 +62,69 @@ func (s *Server) updateUser(a *Account, r *request) (any, *apiError) {
 			c.arn = u.ARN
 			s.keys[id] = c
 		}
+	}
+	return fields{}, nil
+}
+
+// updateGroup moves a group to NewPath and renames it to NewGroupName; its
+// members' group lists follow.
+func (s *Server) updateGroup(a *Account, r *request) (any, *apiError) {
+	g, e := groupOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	path, name := g.Path, g.Name
+	if v := r.get("NewPath"); v != "" {
+		if path, e = checkPath(v); e != nil {
+			return nil, e
+		}
+	}
+	if v := r.get("NewGroupName"); v != "" {
+		if e := checkName(v, "newGroupName", 128); e != nil {
+			return nil, e
+		}
+		for n := range a.IAM.Groups {
+			if n != g.Name && strings.EqualFold(n, v) {
+				return nil, errEntityExists("Group with name " + v + " already exists.")
+			}
+		}
+		name = v
+	}
+	delete(a.IAM.Groups, g.Name)
+	for _, m := range g.Members {
+		if u := a.IAM.Users[m]; u != nil {
+			for i, n := range u.Groups {
+				if n == g.Name {
+					u.Groups[i] = name
+				}
+			}
+		}
+	}
+	g.Name, g.Path, g.ARN = name, path, "arn:aws:iam::"+a.ID+":group"+path+name
+	a.IAM.Groups[name] = g
+	return fields{}, nil
+}
+
+// updateLoginProfile changes a user's console password or whether it must
+// be reset at the next sign-in.
+func (s *Server) updateLoginProfile(a *Account, r *request) (any, *apiError) {
+	u, e := userOf(a, r)
+	if e != nil {
+		return nil, e
+	}
+	if u.LoginProfile == nil {
+		return nil, errNoSuchEntity("Login Profile for User " + u.Name + " cannot be found.")
+	}
+	if _, ok := r.form["Password"]; ok {
+		pw := r.get("Password")
+		if len(pw) < 8 {
+			return nil, &apiError{status: http.StatusBadRequest, code: "PasswordPolicyViolation", message: "Password should have a minimum length of 8"}
+		}
+		u.LoginProfile.Password = pw
+		u.LoginProfile.PasswordLastChanged = s.now()
+	}
+	if v, ok := r.form["PasswordResetRequired"]; ok {
+		u.LoginProfile.PasswordResetRequired = v[0] == "true"
 	}
 	return fields{}, nil
 }

@@ -102,6 +102,10 @@ func TestIdentityCenterWritesFromNothing(t *testing.T) {
 	}
 	_, err = is.DescribeGroup(ctx, &identitystore.DescribeGroupInput{IdentityStoreId: storeID, GroupId: aws.String("not-an-id")})
 	wantCode(t, "DescribeGroup with a malformed id", err, "ValidationException", "")
+	fm, err := is.ListGroupMembershipsForMember(ctx, &identitystore.ListGroupMembershipsForMemberInput{IdentityStoreId: storeID, MemberId: member})
+	if err != nil || len(fm.GroupMemberships) != 1 || aws.ToString(fm.GroupMemberships[0].GroupId) != aws.ToString(group.GroupId) {
+		t.Errorf("ListGroupMembershipsForMember = %+v, %v; want the one membership", fm, err)
+	}
 	dm, err := is.DescribeGroupMembership(ctx, &identitystore.DescribeGroupMembershipInput{IdentityStoreId: storeID, MembershipId: ms.MembershipId})
 	if err != nil || aws.ToString(dm.GroupId) != aws.ToString(group.GroupId) {
 		t.Errorf("DescribeGroupMembership = %+v, %v", dm, err)

@@ -134,6 +134,9 @@ func (s *Server) identityStoreAction(r *jsonRequest) (any, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.settleAccountCreations()
+	if in.IdentityStoreId == "" {
+		return nil, isValidation("1 validation error detected: IdentityStoreId must not be null")
+	}
 	ic, e := s.identityCenterOf(r.caller)
 	if e != nil {
 		return nil, e

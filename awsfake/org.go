@@ -84,6 +84,10 @@ var orgActions = map[string]orgHandler{
 	"DisablePolicyType":        {serve: (*Server).orgDisablePolicyType, access: orgManager, required: []string{"RootId"}},
 	"TagResource":              {serve: (*Server).orgTagResource, access: orgManager, required: []string{"ResourceId"}},
 	"UntagResource":            {serve: (*Server).orgUntagResource, access: orgManager, required: []string{"ResourceId"}},
+	"EnableAWSServiceAccess":   {serve: (*Server).orgEnableServiceAccess, access: orgManager},
+	"DisableAWSServiceAccess":  {serve: (*Server).orgDisableServiceAccess, access: orgManager},
+
+	"ListAWSServiceAccessForOrganization": {serve: (*Server).orgListServiceAccess, access: orgReader},
 }
 
 // orgAction serves one Organizations action through orgActions.

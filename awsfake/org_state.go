@@ -22,10 +22,20 @@ type Organization struct {
 	OUs             map[string]*OrgUnit    // by ID
 	Accounts        map[string]*OrgAccount // by ID, the management account included
 	Policies        map[string]*OrgPolicy  // by ID, p-FullAWSAccess included
+	// ServiceAccess are the AWS services trusted to integrate with the
+	// organization (EnableAWSServiceAccess), in the order enabled.
+	ServiceAccess []OrgServiceAccess
 
 	// createRequests are the CreateAccount requests made through the API,
 	// in the order made.
 	createRequests []*createAccountRequest
+}
+
+// OrgServiceAccess is an AWS service enabled to integrate with the
+// organization.
+type OrgServiceAccess struct {
+	ServicePrincipal string // e.g. sso.amazonaws.com
+	EnabledAt        time.Time
 }
 
 // OrgRoot is the root of an organization's OU tree.
@@ -99,6 +109,7 @@ func (s *Server) Organization() *Organization {
 func (o *Organization) Clone() *Organization {
 	c := *o
 	c.DelegatedAdmins = append([]string(nil), o.DelegatedAdmins...)
+	c.ServiceAccess = append([]OrgServiceAccess(nil), o.ServiceAccess...)
 	if o.Root != nil {
 		r := *o.Root
 		r.PolicyTypes = append([]string(nil), r.PolicyTypes...)

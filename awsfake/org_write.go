@@ -743,3 +743,56 @@ func (s *Server) orgUntagResource(c orgCall) (any, *apiError) {
 // stamp is the time a write records: now, to the millisecond, as the JSON
 // services keep and answer their timestamps. The caller holds s.mu.
 func (s *Server) stamp() time.Time { return s.now().Truncate(time.Millisecond) }
+
+var orgServicePrincipalRE = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+
+// servicePrincipalIn reads and checks the ServicePrincipal of a service
+// access request: a service's principal, name.amazonaws.com.
+func servicePrincipalIn(c orgCall) (string, *apiError) {
+	var in struct{ ServicePrincipal string }
+	if e := c.r.decode(&in); e != nil {
+		return "", e
+	}
+	switch p := in.ServicePrincipal; {
+	case p == "":
+		return "", invalidInput("INPUT_REQUIRED", "You must specify a value for ServicePrincipal.")
+	case !orgServicePrincipalRE.MatchString(p):
+		return "", invalidInput("INVALID_PATTERN", "The ServicePrincipal "+p+" does not match the required pattern.")
+	case !strings.HasSuffix(p, ".amazonaws.com"):
+		return "", invalidInput("UNRECOGNIZED_SERVICE_PRINCIPAL", "You specified a service principal that isn't recognized: "+p+".")
+	}
+	if c.o.FeatureSet != "ALL" {
+		return "", constraintViolation("ORGANIZATION_NOT_IN_ALL_FEATURES_MODE", "Trusted access needs all features enabled in the organization.")
+	}
+	return in.ServicePrincipal, nil
+}
+
+// orgEnableServiceAccess trusts a service; enabling one already trusted
+// changes nothing.
+func (s *Server) orgEnableServiceAccess(c orgCall) (any, *apiError) {
+	p, e := servicePrincipalIn(c)
+	if e != nil {
+		return nil, e
+	}
+	if !slices.ContainsFunc(c.o.ServiceAccess, func(a OrgServiceAccess) bool { return a.ServicePrincipal == p }) {
+		c.o.ServiceAccess = append(c.o.ServiceAccess, OrgServiceAccess{ServicePrincipal: p, EnabledAt: s.stamp()})
+	}
+	return map[string]any{}, nil
+}
+
+func (s *Server) orgDisableServiceAccess(c orgCall) (any, *apiError) {
+	p, e := servicePrincipalIn(c)
+	if e != nil {
+		return nil, e
+	}
+	c.o.ServiceAccess = slices.DeleteFunc(c.o.ServiceAccess, func(a OrgServiceAccess) bool { return a.ServicePrincipal == p })
+	return map[string]any{}, nil
+}
+
+func (s *Server) orgListServiceAccess(c orgCall) (any, *apiError) {
+	var out []map[string]any
+	for _, a := range c.o.ServiceAccess {
+		out = append(out, map[string]any{"ServicePrincipal": a.ServicePrincipal, "DateEnabled": epoch(a.EnabledAt)})
+	}
+	return orgList(c.in, "EnabledServicePrincipals", out, false)
+}

@@ -212,6 +212,17 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	if _, err := sts.NewFromConfig(sdkConfig(srv, loner)).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("test")}); err == nil {
 		t.Error("an account outside the organization assumed the member role")
 	}
+	assumed, err := stsc.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(role.ARN), RoleSessionName: aws.String("member")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	member := orgClient(srv, Credentials{AccessKeyID: aws.ToString(assumed.Credentials.AccessKeyId),
+		SecretAccessKey: aws.ToString(assumed.Credentials.SecretAccessKey), SessionToken: aws.ToString(assumed.Credentials.SessionToken)})
+	if _, err := member.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{}); err != nil {
+		t.Errorf("a member cannot describe its organization: %v", err)
+	}
+	_, err = member.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(rootID), Name: aws.String("Mine")})
+	wantCode(t, "CreateOrganizationalUnit from a member account", err, "AccessDeniedException", "")
 	tags, err := org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: aws.String(newID)})
 	if err != nil || len(tags.Tags) != 1 || aws.ToString(tags.Tags[0].Key) != "env" {
 		t.Errorf("tags of the new account = %+v, %v", tags, err)
@@ -293,6 +304,26 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	}
 	_, err = org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: scpID})
 	wantCode(t, "describing a deleted policy", err, "PolicyNotFoundException", "")
+
+	// Trusted access, as Terraform's aws_organizations_organization reads
+	// and sets it.
+	_, err = org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("not-a-service")})
+	wantCode(t, "trusting a principal that is no service", err, "InvalidInputException", "UNRECOGNIZED_SERVICE_PRINCIPAL")
+	for i := 0; i < 2; i++ {
+		if _, err := org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("sso.amazonaws.com")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	access, err := org.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{})
+	if err != nil || len(access.EnabledServicePrincipals) != 1 || aws.ToString(access.EnabledServicePrincipals[0].ServicePrincipal) != "sso.amazonaws.com" {
+		t.Errorf("trusted services = %+v, %v; want sso.amazonaws.com once", access, err)
+	}
+	if _, err := org.DisableAWSServiceAccess(ctx, &organizations.DisableAWSServiceAccessInput{ServicePrincipal: aws.String("sso.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	if access, _ := org.ListAWSServiceAccessForOrganization(ctx, &organizations.ListAWSServiceAccessForOrganizationInput{}); len(access.EnabledServicePrincipals) != 0 {
+		t.Errorf("after DisableAWSServiceAccess: %+v", access.EnabledServicePrincipals)
+	}
 
 	// A member may not write; the organization cannot be deleted while it
 	// has members.

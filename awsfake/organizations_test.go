@@ -370,6 +370,10 @@ func TestJSONProtocolErrors(t *testing.T) {
 			200, "", "", nil},
 		{"expired temporary credentials", "ASIAFAKEEXPIRING0001", "organizations", prefix + "ListRoots", `{}`, 2 * time.Minute,
 			403, "ExpiredTokenException", "security token included in the request is expired", nil},
+		{"SSO Admin without InstanceArn", mgmt.AccessKeyID, "sso", "SWBExternalService.ListPermissionSets", `{}`, 0,
+			400, "ValidationException", "InstanceArn", nil},
+		{"Identity Store without IdentityStoreId", mgmt.AccessKeyID, "identitystore", "AWSIdentityStore.ListUsers", `{}`, 0,
+			400, "ValidationException", "IdentityStoreId", nil},
 	}
 	for _, c := range cases {
 		clock = now.Add(c.advance)

@@ -108,6 +108,9 @@ func (s *Server) ssoAdminAction(r *jsonRequest) (any, *apiError) {
 	if h.noInstance {
 		return h.serve(s, ssoCall{r: r, in: in})
 	}
+	if in.InstanceArn == "" {
+		return nil, isValidation("1 validation error detected: InstanceArn must not be null")
+	}
 	ic, e := s.identityCenterOf(r.caller)
 	if e != nil {
 		return nil, e

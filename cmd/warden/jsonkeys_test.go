@@ -82,7 +82,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		for _, p := range awsfake.AWSManagedPolicies()[:11] {
 			arns = append(arns, p.ARN)
 		}
-		j("apply", []int{exitError}, "apply", "create-user", "--user", "json-keys-failed", "--console-password", "--policies", strings.Join(arns, ","))
+		j("apply", []int{exitError}, "apply", "create-user", "--user", "json-keys-failed", "--console-password", "--policies", strings.Join(arns, ","), "--yes")
 		j("audit", ok, "audit")
 		j("setup external-id", ok, "setup", "external-id")
 		j("version", ok, "version")

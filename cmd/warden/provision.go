@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -188,6 +189,17 @@ func planTables(plans []*provision.Plan) []*render.Table {
 			params := strings.TrimPrefix(s.String(), s.Call+" ")
 			t.Add(strconv.Itoa(j+1), s.Call, params)
 		}
+		for _, c := range pl.Changes {
+			what, stmt, _ := strings.Cut(c, " ")
+			label := "statement added"
+			if what == "-" {
+				label = "statement removed"
+			}
+			t.Add(what, label, stmt)
+		}
+		if pl.Confirm != "" {
+			t.Add("!", "asks confirmation", pl.Confirm)
+		}
 		out = append(out, t)
 	}
 	return out
@@ -273,7 +285,7 @@ is printed once, here, and kept nowhere.
 			}
 			if !yes {
 				for _, pl := range plans {
-					if len(pl.Steps) > 0 && pl.Action.Kind.Destructive() {
+					if pl.Confirm != "" {
 						if err := confirm(a, pl); err != nil {
 							return err
 						}
@@ -377,10 +389,10 @@ func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, s
 // confirm asks on the terminal whether to apply a destructive plan.
 func confirm(a *app, pl *provision.Plan) error {
 	if !term.IsTerminal(int(os.Stdin.Fd())) {
-		return usageError(fmt.Sprintf("%s of %s is destructive and there is no terminal to confirm it on", pl.Action.Kind, pl.Target),
+		return usageError(fmt.Sprintf("%s of %s needs confirmation (%s) and there is no terminal to confirm it on", pl.Action.Kind, pl.Target, pl.Confirm),
 			"check the plan (warden plan …), then pass --yes")
 	}
-	fmt.Fprintf(a.stderr, "Apply these %d call(s) to %s? [y/N] ", len(pl.Steps), pl.Target)
+	fmt.Fprintf(a.stderr, "%s of %s: %s.\nApply these %d call(s)? [y/N] ", pl.Action.Kind, pl.Target, pl.Confirm, len(pl.Steps))
 	line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
 	if answer := strings.ToLower(strings.TrimSpace(line)); answer != "y" && answer != "yes" {
 		return usageError("not confirmed; nothing was changed", "answer y to apply, or pass --yes")
@@ -413,6 +425,19 @@ func resultTables(results []*provision.Result) []*render.Table {
 	return out
 }
 
+// keyValues lays out a map as k=v pairs in key order.
+func keyValues(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		keys[i] = k + "=" + m[k]
+	}
+	return strings.Join(keys, " ")
+}
+
 func dashIfEmpty(s string) string {
 	if s == "" {
 		return "-"
@@ -426,8 +451,10 @@ func newAuditCmd(a *app) *cobra.Command {
 		Use:   "audit",
 		Short: "List the provisioning calls warden made, newest first",
 		Long: `audit lists every call apply made for the connection: when, as whom (the ARN of the credentials),
-which action on what, the AWS call, its result and AWS's request id; actions found already in effect
-appear once as no-op.`,
+which action on what, the AWS call and what it acted on (user, key, status, permission set,
+account…), its result, AWS's request id and what the call reported (the id of what it created, an
+assignment operation's own request id and final status); actions found already in effect appear
+once as no-op, and a call in flight when warden stopped stays "started".`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, _, err := a.openExisting(cmd.Context())
@@ -440,9 +467,10 @@ appear once as no-op.`,
 				return storeError(err, err.Error(), "check the database file")
 			}
 			t := &render.Table{Title: fmt.Sprintf("Audit log of connection %s (%d)", a.connection, len(recs)),
-				Header: []string{"TIME", "ACTION", "TARGET", "CALL", "RESULT", "REQUEST ID", "ACTOR", "DETAIL"}}
+				Header: []string{"TIME", "ACTION", "TARGET", "CALL", "ON", "RESULT", "REQUEST ID", "OUTCOME", "ACTOR", "DETAIL"}}
 			for _, r := range recs {
-				t.Add(r.At.UTC().Format(time.RFC3339), r.Action, r.Target, r.Call, r.Result, dashIfEmpty(r.RequestID), r.Actor, dashIfEmpty(r.Detail))
+				t.Add(r.At.UTC().Format(time.RFC3339), r.Action, r.Target, r.Call, dashIfEmpty(keyValues(r.Params)), r.Result, dashIfEmpty(r.RequestID),
+					dashIfEmpty(keyValues(r.Outcome)), r.Actor, dashIfEmpty(r.Detail))
 			}
 			return a.print(recs, t)
 		},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -268,5 +269,61 @@ func TestPlanCreateUserOnExistingUser(t *testing.T) {
 	out, _, code = runIn(t, db, "plan", "create-user", "--user", "k3", "--console-password", "--path", "/other/", "--tag", "team=x")
 	if code != 0 || !strings.Contains(out, "nothing to do") {
 		t.Errorf("converged user: plan exited %d:\n%s", code, out)
+	}
+	// The audit log says what each call acted on.
+	out, _, code = runIn(t, db, "audit", "-o", "json")
+	var recs []struct {
+		Call    string            `json:"call"`
+		Params  map[string]string `json:"params"`
+		Outcome map[string]string `json:"outcome"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &recs) != nil {
+		t.Fatalf("audit exited %d:\n%s", code, out)
+	}
+	seen := map[string]bool{}
+	for _, r := range recs {
+		seen[r.Call] = r.Params != nil && r.Outcome != nil
+		if r.Call == "iam:UpdateUser" && r.Params["NewPath"] != "/other/" {
+			t.Errorf("UpdateUser record %+v", r)
+		}
+		if r.Call == "iam:CreateUser" && r.Outcome["UserId"] == "" {
+			t.Errorf("CreateUser record %+v", r)
+		}
+	}
+	if !seen["iam:UpdateUser"] || !seen["iam:CreateUser"] {
+		t.Errorf("audit records: %s", out)
+	}
+	out, _, _ = runIn(t, db, "audit")
+	if !strings.Contains(out, "NewPath=/other/ UserName=k3") {
+		t.Errorf("audit table:\n%s", out)
+	}
+}
+
+// TestAdminGrantNeedsConfirmation: attaching AdministratorAccess needs
+// --yes without a terminal, as a destructive action does; replacing an
+// inline document shows the statements removed and added.
+func TestAdminGrantNeedsConfirmation(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	group := firstGroup(t, db)
+	out, stderr, code := runIn(t, db, "apply", "attach-policy", "--group", group, "--policy-arn", "arn:aws:iam::aws:policy/AdministratorAccess")
+	if code != exitUsage || !strings.Contains(stderr, "\nwarden: attach-policy of group "+group) || !strings.Contains(stderr, "grants administrator access") ||
+		!strings.Contains(stderr, "\nfix: ") || out != "" {
+		t.Errorf("admin attach without --yes exited %d:\n%s", code, stderr)
+	}
+	if _, stderr, code := runIn(t, db, "apply", "attach-policy", "--group", group, "--policy-arn", "arn:aws:iam::aws:policy/AdministratorAccess", "--yes"); code != 0 {
+		t.Fatalf("with --yes: exit %d: %s", code, stderr)
+	}
+	dir := t.TempDir()
+	first, second := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	os.WriteFile(first, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), 0o600)
+	os.WriteFile(second, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:PutObject","Resource":"*"}]}`), 0o600)
+	if _, stderr, code := runIn(t, db, "apply", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", first); code != 0 {
+		t.Fatalf("put: exit %d: %s", code, stderr)
+	}
+	out, stderr, code = runIn(t, db, "plan", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", second)
+	if code != 0 || !regexp.MustCompile(`statement removed +\{"Action":"s3:GetObject"`).MatchString(out) ||
+		!regexp.MustCompile(`statement added +\{"Action":"s3:PutObject"`).MatchString(out) {
+		t.Errorf("plan exited %d (%s):\n%s", code, stderr, out)
 	}
 }

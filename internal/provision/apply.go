@@ -11,9 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
@@ -26,7 +28,7 @@ import (
 type AuditLog interface {
 	AppendAudit(ctx context.Context, r store.AuditRecord) error
 	StartAudit(ctx context.Context, r store.AuditRecord) (int64, error)
-	FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error
+	FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error
 }
 
 // DeactivationRecords keeps what deactivations removed.
@@ -147,16 +149,44 @@ func (p *Provisioner) startAudit(ctx context.Context, pl *Plan, st Step) (int64,
 	if p.Audit == nil {
 		return 0, nil
 	}
-	return p.Audit.StartAudit(ctx, p.auditRecord(pl, st.Call, store.AuditStarted, "", ""))
+	r := p.auditRecord(pl, st.Call, store.AuditStarted, "", "")
+	r.Params = st.Params
+	return p.Audit.StartAudit(ctx, r)
 }
 
 // finishAudit completes an intent record. It uses a context of its own: a
 // call cut short by cancellation is still recorded as failed.
-func (p *Provisioner) finishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+func (p *Provisioner) finishAudit(ctx context.Context, id int64, result, requestID, detail string, out any) error {
 	if p.Audit == nil {
 		return nil
 	}
-	return p.Audit.FinishAudit(context.WithoutCancel(ctx), id, result, requestID, detail)
+	return p.Audit.FinishAudit(context.WithoutCancel(ctx), id, result, requestID, detail, outcome(out))
+}
+
+// outcomer is a step's output that says what the call did beyond its
+// request id (an assignment operation's id and final status).
+type outcomer interface {
+	outcome() map[string]string
+}
+
+// outcome reads what an SDK output says the call made: the id of a user,
+// group or membership created, or an assignment operation's status.
+func outcome(out any) map[string]string {
+	switch o := out.(type) {
+	case outcomer:
+		return o.outcome()
+	case *iam.CreateUserOutput:
+		if o.User != nil {
+			return map[string]string{"UserId": aws.ToString(o.User.UserId), "Arn": aws.ToString(o.User.Arn)}
+		}
+	case *identitystore.CreateUserOutput:
+		return map[string]string{"UserId": aws.ToString(o.UserId)}
+	case *identitystore.CreateGroupOutput:
+		return map[string]string{"GroupId": aws.ToString(o.GroupId)}
+	case *identitystore.CreateGroupMembershipOutput:
+		return map[string]string{"MembershipId": aws.ToString(o.MembershipId)}
+	}
+	return nil
 }
 
 // Apply carries out a plan, step by step in order, auditing each call. It
@@ -175,14 +205,14 @@ func (p *Provisioner) Apply(ctx context.Context, pl *Plan) (*Result, error) {
 		out, err := st.run(ctx, p, res)
 		if err != nil {
 			res.Failed = &Failure{Step: st, Error: oneLine(err)}
-			if aerr := p.finishAudit(ctx, id, store.AuditFailed, errorRequestID(err), oneLine(err)); aerr != nil {
+			if aerr := p.finishAudit(ctx, id, store.AuditFailed, firstNonEmpty(errorRequestID(err), requestID(out)), oneLine(err), out); aerr != nil {
 				return res, errors.Join(err, aerr)
 			}
 			return res, &ApplyError{Plan: pl, Failed: st, Done: res.Done, Err: err}
 		}
 		sr := StepResult{Step: st, RequestID: requestID(out)}
 		res.Done = append(res.Done, sr)
-		if err := p.finishAudit(ctx, id, store.AuditOK, sr.RequestID, ""); err != nil {
+		if err := p.finishAudit(ctx, id, store.AuditOK, sr.RequestID, "", out); err != nil {
 			return res, err
 		}
 	}
@@ -276,8 +306,23 @@ func (p *Provisioner) deleteUserRetrying(ctx context.Context, user string) (any,
 	return nil, err
 }
 
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// wrapped is a step's output that carries the SDK output of its call.
+type wrapped interface {
+	sdkOutput() any
+}
+
 // requestID reads the AWS request id of an SDK output.
 func requestID(out any) string {
+	if w, ok := out.(wrapped); ok {
+		out = w.sdkOutput()
+	}
 	v := reflect.ValueOf(out)
 	if v.Kind() != reflect.Pointer || v.IsNil() {
 		return ""

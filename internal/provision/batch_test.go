@@ -367,10 +367,153 @@ func (d *dyingAudit) StartAudit(ctx context.Context, r store.AuditRecord) (int64
 	return id, err
 }
 
-func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
+func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error {
 	if id == d.started {
 		d.callsAtFinish = d.srv.Calls()[d.call]
 		return errors.New("killed")
 	}
-	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail)
+	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail, outcome)
+}
+
+// TestInlinePolicyChangeAndAdminGrants: replacing an inline document shows
+// the statements removed and added; granting administrator access asks for
+// confirmation as a destructive action does.
+func TestInlinePolicyChangeAndAdminGrants(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	old := `{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`
+	added := `{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::b/*"}`
+	pl, err := e.p.Plan(ctx, Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "s3",
+		Document: `{"Version":"2012-10-17","Statement":` + added + `}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`- {"Action":"s3:GetObject","Effect":"Allow","Resource":"*"}`, "+ " + added}
+	if strings.Join(pl.Changes, "\n") != strings.Join(want, "\n") || pl.Confirm != "" {
+		t.Fatalf("changes %q, confirm %q; want %q and none (old %s)", pl.Changes, pl.Confirm, want, old)
+	}
+	// A customer managed policy allowing everything.
+	_, err = e.p.IAM.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("god"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := e.groups()[0]
+	for _, tt := range []struct {
+		a     Action
+		admin bool
+	}{
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: AdministratorAccessARN}, true},
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: "arn:aws:iam::" + acct + ":policy/god"}, true},
+		{Action{Kind: AttachPolicy, Group: g, PolicyARN: "arn:aws:iam::aws:policy/ReadOnlyAccess"}, false},
+		{Action{Kind: CreateUser, User: "boss", Policies: []string{"arn:aws:iam::" + acct + ":policy/god"}}, true},
+		{Action{Kind: PutInlinePolicy, Role: e.roles()[0], PolicyName: "all", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*:*","Resource":["*"]}]}`}, true},
+		{Action{Kind: PutInlinePolicy, Role: e.roles()[0], PolicyName: "all", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"iam:*","Resource":"*"}]}`}, false},
+	} {
+		pl, err := e.p.Plan(ctx, tt.a)
+		if err != nil {
+			t.Fatalf("%+v: %v", tt.a, err)
+		}
+		if got := strings.Contains(pl.Confirm, "administrator access"); got != tt.admin {
+			t.Errorf("%s %s: confirm %q, want admin %v", tt.a.Kind, tt.a.Target(), pl.Confirm, tt.admin)
+		}
+	}
+	// Destructive actions ask too.
+	pl, err = e.p.Plan(ctx, Action{Kind: RemoveFromGroup, User: "leaver", Group: e.srv.Account(acct).IAM.Users["leaver"].Groups[0]})
+	if err != nil || pl.Confirm == "" {
+		t.Errorf("remove-from-group: confirm %q, %v", pl.Confirm, err)
+	}
+}
+
+func (e *env) roles() []string {
+	var out []string
+	for r := range e.srv.Account(acct).IAM.Roles {
+		out = append(out, r)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestAssigningAnAdminPermissionSetAsksConfirmation(t *testing.T) {
+	_, p, truth := newOrgICEnv(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		ps    string
+		admin bool
+	}{{"AdministratorAccess", true}, {"ReadOnlyAccess", false}} {
+		plans, err := p.PlanAll(ctx, []Action{{Kind: CreateSSOGroup, Group: "new"},
+			{Kind: AssignPermissionSet, Group: "new", PermissionSet: tt.ps, Account: truth.Members[0].ID}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pl := plans[1]
+		if got := strings.Contains(pl.Confirm, "administrator access"); got != tt.admin || len(pl.Steps) != 1 {
+			t.Errorf("%s: confirm %q, steps %d; want admin %v", tt.ps, pl.Confirm, len(pl.Steps), tt.admin)
+		}
+	}
+}
+
+// TestAuditSaysWhatEachCallActedOn: a record holds the call's parameters
+// (which key UpdateAccessKey changed) and what it reported (the user made).
+func TestAuditSaysWhatEachCallActedOn(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	e.run(t, Action{Kind: DeactivateUser, User: "leaver"})
+	e.run(t, Action{Kind: CreateUser, User: "made"})
+	recs, err := e.st.Audit(ctx, "test", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var key, made *store.AuditRecord
+	for i, r := range recs {
+		switch r.Call {
+		case "iam:UpdateAccessKey":
+			key = &recs[i]
+		case "iam:CreateUser":
+			made = &recs[i]
+		}
+	}
+	if key == nil || key.Params["AccessKeyId"] != "AKIALEAVER0000000001" || key.Params["Status"] != "Inactive" || key.Params["UserName"] != "leaver" {
+		t.Errorf("UpdateAccessKey record = %+v", key)
+	}
+	u := e.srv.Account(acct).IAM.Users["made"]
+	if made == nil || made.Outcome["UserId"] != u.ID || made.Outcome["Arn"] != u.ARN {
+		t.Errorf("CreateUser record = %+v, want the new user's id %s", made, u.ID)
+	}
+}
+
+// TestAuditRecordsAssignmentOperations: an assignment's record names it and
+// holds the operation's own request id and final status, failed ones too.
+func TestAuditRecordsAssignmentOperations(t *testing.T) {
+	srv, p, truth := newICEnv(t)
+	st := p.Audit.(*store.SQLite)
+	ctx := context.Background()
+	account := truth.Members[0].ID
+	user := mustUserName(truth)
+	if _, err := apply(t, p, Action{Kind: AssignPermissionSet, User: user, PermissionSet: "ReadOnlyAccess", Account: account}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := apply(t, p, Action{Kind: AssignPermissionSet, User: user, PermissionSet: "PowerUserAccess", Account: account}); err == nil {
+		t.Fatal("the assignment needing a missing policy succeeded")
+	}
+	recs, err := st.Audit(ctx, "t", 0)
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("audit = %+v, %v", recs, err)
+	}
+	failed, ok := recs[0], recs[1]
+	ic := srv.IdentityCenter()
+	var ro string
+	for arn, ps := range ic.PermissionSets {
+		if ps.Name == "ReadOnlyAccess" {
+			ro = arn
+		}
+	}
+	if ok.Result != "ok" || ok.Params["PermissionSetArn"] != ro || ok.Params["TargetId"] != account || ok.Params["PrincipalType"] != "USER" ||
+		ok.Outcome["OperationStatus"] != "SUCCEEDED" || ok.Outcome["OperationRequestId"] == "" || ok.Outcome["OperationRequestId"] == ok.RequestID || ok.RequestID == "" {
+		t.Errorf("successful assignment record = %+v", ok)
+	}
+	if failed.Result != "failed" || failed.Outcome["OperationStatus"] != "FAILED" || !strings.Contains(failed.Outcome["FailureReason"], "team-boundary") ||
+		failed.Outcome["OperationRequestId"] == "" {
+		t.Errorf("failed assignment record = %+v", failed)
+	}
 }

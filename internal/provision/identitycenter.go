@@ -304,13 +304,36 @@ func (p *Provisioner) addAssignmentStep(pl *Plan, create bool, account, psARN, p
 			}
 			first, status = out, out.AccountAssignmentDeletionStatus
 		}
-		return first, ic.wait(ctx, create, status)
+		final, err := ic.wait(ctx, create, status)
+		return &assignmentOutput{first: first, status: final}, err
 	})
 }
 
+// assignmentOutput is what an assignment step did: the SDK output of the
+// call and the operation's last status read (its own request id, final
+// status and any failure reason), for the audit log.
+type assignmentOutput struct {
+	first  any
+	status *ssotypes.AccountAssignmentOperationStatus
+}
+
+func (o *assignmentOutput) sdkOutput() any { return o.first }
+
+func (o *assignmentOutput) outcome() map[string]string {
+	st := o.status
+	if st == nil {
+		return nil
+	}
+	out := map[string]string{"OperationRequestId": aws.ToString(st.RequestId), "OperationStatus": string(st.Status)}
+	if r := aws.ToString(st.FailureReason); r != "" {
+		out["FailureReason"] = r
+	}
+	return out
+}
+
 // wait follows an assignment operation until it succeeds or fails, or the
-// timeout passes.
-func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.AccountAssignmentOperationStatus) error {
+// timeout passes, and returns the last status read.
+func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.AccountAssignmentOperationStatus) (*ssotypes.AccountAssignmentOperationStatus, error) {
 	poll, timeout := ic.Poll, ic.Timeout
 	if poll <= 0 {
 		poll = 2 * time.Second
@@ -323,31 +346,31 @@ func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.Ac
 	for {
 		switch st.Status {
 		case ssotypes.StatusValuesSucceeded:
-			return nil
+			return st, nil
 		case ssotypes.StatusValuesFailed:
-			return fmt.Errorf("AWS failed the assignment operation %s: %s", id, aws.ToString(st.FailureReason))
+			return st, fmt.Errorf("AWS failed the assignment operation %s: %s", id, aws.ToString(st.FailureReason))
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("the assignment operation %s is still in progress after %s; it may yet complete: run the action again later to see", id, timeout)
+			return st, fmt.Errorf("the assignment operation %s is still in progress after %s; it may yet complete: run the action again later to see", id, timeout)
 		}
 		t := time.NewTimer(poll)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return ctx.Err()
+			return st, ctx.Err()
 		case <-t.C:
 		}
 		inst := aws.String(ic.InstanceARN)
 		if create {
 			out, err := ic.SSO.DescribeAccountAssignmentCreationStatus(ctx, &ssoadmin.DescribeAccountAssignmentCreationStatusInput{InstanceArn: inst, AccountAssignmentCreationRequestId: aws.String(id)})
 			if err != nil {
-				return fmt.Errorf("read the status of assignment operation %s: %w", id, err)
+				return st, fmt.Errorf("read the status of assignment operation %s: %w", id, err)
 			}
 			st = out.AccountAssignmentCreationStatus
 		} else {
 			out, err := ic.SSO.DescribeAccountAssignmentDeletionStatus(ctx, &ssoadmin.DescribeAccountAssignmentDeletionStatusInput{InstanceArn: inst, AccountAssignmentDeletionRequestId: aws.String(id)})
 			if err != nil {
-				return fmt.Errorf("read the status of assignment operation %s: %w", id, err)
+				return st, fmt.Errorf("read the status of assignment operation %s: %w", id, err)
 			}
 			st = out.AccountAssignmentDeletionStatus
 		}

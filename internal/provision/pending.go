@@ -32,6 +32,9 @@ type pending struct {
 	// identities maps an Identity Center "user/<name>" or "group/<name>"
 	// that an earlier action creates to its stand-in id (see pendingID).
 	identities map[string]string
+	// versions maps a managed policy's ARN to its default version id, read
+	// when its existence was checked.
+	versions map[string]string
 }
 
 // principalState is what planned calls change of one user, group or role,
@@ -237,12 +240,18 @@ func (p *Provisioner) requirePolicy(ctx context.Context, arn string) error {
 	ref := "policy/" + arn
 	exists, ok := p.pend.known(ref)
 	if !ok {
-		_, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+		out, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		if err != nil && !notFound(err) {
 			return fmt.Errorf("read policy %s: %w", arn, err)
 		}
 		exists = err == nil
 		p.pend.remember(ref, exists)
+		if exists && p.pend != nil {
+			if p.pend.versions == nil {
+				p.pend.versions = map[string]string{}
+			}
+			p.pend.versions[arn] = aws.ToString(out.Policy.DefaultVersionId)
+		}
 	}
 	if !exists {
 		return fmt.Errorf("policy %s does not exist: check the ARN (`warden show policies`); an AWS managed policy is arn:aws:iam::aws:policy/Name", arn)

@@ -50,6 +50,12 @@ type Plan struct {
 	Steps  []Step `json:"steps"`
 	// NoOp says why nothing needs doing, when Steps is empty.
 	NoOp string `json:"no_op,omitempty"`
+	// Changes lists what a put-inline-policy changes in the document:
+	// "- <statement>" removed, "+ <statement>" added.
+	Changes []string `json:"changes"`
+	// Confirm says why applying the plan asks for confirmation (it is
+	// destructive, or grants administrator access); "" when it does not.
+	Confirm string `json:"confirm"`
 	// deactivated is what deactivation removes, to record once applied;
 	// reactivated marks a reactivation whose record to forget.
 	deactivated *Deactivation
@@ -80,7 +86,7 @@ func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	pl := &Plan{Action: a, Target: a.Target() + " in account " + p.AccountID}
+	pl := &Plan{Action: a, Target: a.Target() + " in account " + p.AccountID, Steps: []Step{}, Changes: []string{}}
 	if a.Kind.IdentityCenter() {
 		pl.Target = a.Target()
 	}
@@ -103,6 +109,13 @@ func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 		err = p.planAttachment(ctx, pl)
 	case a.Kind == PutInlinePolicy || a.Kind == DeleteInlinePolicy:
 		err = p.planInline(ctx, pl)
+	}
+	if err == nil && len(pl.Steps) > 0 {
+		if a.Kind.Destructive() {
+			pl.Confirm = "it is destructive: it removes access or data"
+		} else {
+			pl.Confirm, err = p.adminGrant(ctx, pl)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("plan %s of %s: %w", a.Kind, a.Target(), err)
@@ -545,9 +558,9 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 		pl.add("iam:Delete"+callPrefix(kind)+"Policy", params, deleteInline(kind, name, a.PolicyName))
 		return nil
 	}
+	current := ""
 	if in {
-		current, err := p.inlineDocument(ctx, kind, name, a.PolicyName)
-		if err != nil {
+		if current, err = p.inlineDocument(ctx, kind, name, a.PolicyName); err != nil {
 			return err
 		}
 		if sameJSON(current, a.Document) {
@@ -555,6 +568,7 @@ func (p *Provisioner) planInline(ctx context.Context, pl *Plan) error {
 			return nil
 		}
 	}
+	pl.Changes = statementChanges(current, a.Document)
 	params["PolicyDocument"] = fmt.Sprintf("(%d characters)", len(a.Document))
 	defer func() { pl.Steps[len(pl.Steps)-1].document = a.Document }()
 	pl.add("iam:Put"+callPrefix(kind)+"Policy", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {

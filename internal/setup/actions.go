@@ -92,8 +92,9 @@ var Actions = map[Feature][]string{
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
-		"iam:GetGroup",  // a group an action names must exist before any write
-		"iam:GetPolicy", // so must a managed policy
+		"iam:GetGroup",         // a group an action names must exist before any write
+		"iam:GetPolicy",        // so must a managed policy
+		"iam:GetPolicyVersion", // whose document says whether attaching it grants administrator access
 		"iam:CreateUser",
 		"iam:TagUser", // also implied: CreateUser with tags is authorized as iam:TagUser too
 		"iam:ListUserTags",

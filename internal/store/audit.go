@@ -3,10 +3,21 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
 )
+
+// auditMigrations extend the audit log; they run after the migrations of
+// migrations.go, in this order. Each adds columns with defaults, so records
+// written before read as having no parameters and no outcome.
+var auditMigrations = []string{
+	`ALTER TABLE audit_log ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';`,
+}
+
+func init() { migrations = append(migrations, auditMigrations...) }
 
 // AuditRecord is one AWS call a provisioning action made (or one action
 // found to need none), as the audit log keeps it. It never holds a secret:
@@ -25,6 +36,22 @@ type AuditRecord struct {
 	Result    string `json:"result"`
 	RequestID string `json:"request_id"`
 	Detail    string `json:"detail"` // the error, or what a no-op found
+	// Params is what the call acted on: its inputs (user, key id, status,
+	// permission set, account…), never a secret.
+	Params map[string]string `json:"params"`
+	// Outcome is what the call reported beyond its request id: the id of
+	// what it created, or an Identity Center assignment operation's own
+	// request id and final status.
+	Outcome map[string]string `json:"outcome"`
+}
+
+// jsonMap encodes a string map for a TEXT column, {} when empty.
+func jsonMap(m map[string]string) string {
+	if len(m) == 0 {
+		return "{}"
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 // Audit results.
@@ -40,8 +67,8 @@ const (
 // flight when the process died stays visible as started.
 func (s *SQLite) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
 	r.Result = AuditStarted
-	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
-		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail)
+	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
 	if err != nil {
 		return 0, fmt.Errorf("write the audit log in %s: %w", s.path, err)
 	}
@@ -53,9 +80,10 @@ func (s *SQLite) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
 }
 
 // FinishAudit completes a record StartAudit wrote with the call's result,
-// AWS request id and detail.
-func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, detail string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE audit_log SET result=?, request_id=?, detail=? WHERE id=? AND result=?`, result, requestID, detail, id, AuditStarted)
+// AWS request id, detail and outcome.
+func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE audit_log SET result=?, request_id=?, detail=?, outcome=? WHERE id=? AND result=?`,
+		result, requestID, detail, jsonMap(outcome), id, AuditStarted)
 	if err != nil {
 		return fmt.Errorf("complete audit record %d in %s: %w", id, s.path, err)
 	}
@@ -67,8 +95,8 @@ func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, d
 
 // AppendAudit adds a record to the audit log.
 func (s *SQLite) AppendAudit(ctx context.Context, r AuditRecord) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail) VALUES (?,?,?,?,?,?,?,?,?)`,
-		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
+		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
 	if err != nil {
 		return fmt.Errorf("write the audit log in %s: %w", s.path, err)
 	}
@@ -78,7 +106,7 @@ func (s *SQLite) AppendAudit(ctx context.Context, r AuditRecord) error {
 // Audit returns a connection's audit records, newest first, at most limit
 // (0 for all).
 func (s *SQLite) Audit(ctx context.Context, connectionID string, limit int) ([]AuditRecord, error) {
-	q := `SELECT id, at, connection_id, actor, action, target, call, result, request_id, detail FROM audit_log WHERE connection_id=? ORDER BY id DESC`
+	q := `SELECT id, at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome FROM audit_log WHERE connection_id=? ORDER BY id DESC`
 	args := []any{conn(connectionID)}
 	if limit > 0 {
 		q += ` LIMIT ?`
@@ -92,9 +120,13 @@ func (s *SQLite) Audit(ctx context.Context, connectionID string, limit int) ([]A
 	out := []AuditRecord{}
 	for rows.Next() {
 		var r AuditRecord
-		var at string
-		if err := rows.Scan(&r.ID, &at, &r.ConnectionID, &r.Actor, &r.Action, &r.Target, &r.Call, &r.Result, &r.RequestID, &r.Detail); err != nil {
+		var at, params, outcome string
+		if err := rows.Scan(&r.ID, &at, &r.ConnectionID, &r.Actor, &r.Action, &r.Target, &r.Call, &r.Result, &r.RequestID, &r.Detail, &params, &outcome); err != nil {
 			return nil, fmt.Errorf("read the audit log in %s: %w", s.path, err)
+		}
+		r.Params, r.Outcome = map[string]string{}, map[string]string{}
+		if json.Unmarshal([]byte(params), &r.Params) != nil || json.Unmarshal([]byte(outcome), &r.Outcome) != nil {
+			return nil, fmt.Errorf("read the audit log in %s: record %d is corrupt", s.path, r.ID)
 		}
 		r.At, _ = time.Parse(timeFormat, at)
 		out = append(out, r)

@@ -130,8 +130,10 @@ func TestReadOnlyOpenUpgradesAnOlderSchemaWhenWritable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Schema 3 had no scim_pushed table.
-	if _, err := db.Exec(`DROP TABLE scim_pushed; UPDATE warden_meta SET value='3' WHERE key='schema_version'`); err != nil {
+	// Schema 3 had no scim_pushed table, nor the audit log's params and
+	// outcome (schema 5).
+	if _, err := db.Exec(`DROP TABLE scim_pushed; ALTER TABLE audit_log DROP COLUMN params; ALTER TABLE audit_log DROP COLUMN outcome;
+		UPDATE warden_meta SET value='3' WHERE key='schema_version'`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()

@@ -42,9 +42,9 @@ type builtOrg struct {
 	memberPolicies map[string]string   // account name → customer managed policy made there
 }
 
-// sdkConfigFor is an SDK config on the emulator, with the standard
+// callsSDKConfig is an SDK config on the emulator, with the standard
 // retryer, as a user's tool has it.
-func sdkConfigFor(t *testing.T, endpoint string, c awsfake.Credentials) aws.Config {
+func callsSDKConfig(t *testing.T, endpoint string, c awsfake.Credentials) aws.Config {
 	t.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(), config.WithRegion("us-east-1"), config.WithBaseEndpoint(endpoint),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)))
@@ -56,7 +56,7 @@ func sdkConfigFor(t *testing.T, endpoint string, c awsfake.Credentials) aws.Conf
 }
 
 // must fails the test on err, naming the call.
-func must[T any](t *testing.T, what string) func(T, error) T {
+func mustCall[T any](t *testing.T, what string) func(T, error) T {
 	return func(v T, err error) T {
 		t.Helper()
 		if err != nil {
@@ -82,29 +82,29 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	t.Cleanup(srv.Close)
 	const mgmtID = "111111111111"
 	creds := srv.AddAccount(awsfake.NewAccount(mgmtID))
-	cfg := sdkConfigFor(t, srv.URL(), creds)
+	cfg := callsSDKConfig(t, srv.URL(), creds)
 	org := organizations.NewFromConfig(cfg)
 	b := builtOrg{ouParent: map[string]string{}, accountParent: map[string]string{}, accountID: map[string]string{}, scpTargets: map[string][]string{},
 		groupMembers: map[string][]string{}, psPolicies: map[string][]string{}, psInline: map[string]string{}, iamUsers: map[string][]string{},
 		memberPolicies: map[string]string{}}
 
 	// The organization and its tree.
-	must[*organizations.CreateOrganizationOutput](t, "CreateOrganization")(org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}))
-	rootID := aws.ToString(must[*organizations.ListRootsOutput](t, "ListRoots")(org.ListRoots(ctx, &organizations.ListRootsInput{})).Roots[0].Id)
+	mustCall[*organizations.CreateOrganizationOutput](t, "CreateOrganization")(org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetAll}))
+	rootID := aws.ToString(mustCall[*organizations.ListRootsOutput](t, "ListRoots")(org.ListRoots(ctx, &organizations.ListRootsInput{})).Roots[0].Id)
 	idOf := map[string]string{"Root": rootID}
 	for _, ou := range []struct{ name, parent string }{{"Prod", "Root"}, {"Dev", "Root"}, {"Payments", "Prod"}} {
-		out := must[*organizations.CreateOrganizationalUnitOutput](t, "CreateOrganizationalUnit "+ou.name)(org.CreateOrganizationalUnit(ctx,
+		out := mustCall[*organizations.CreateOrganizationalUnitOutput](t, "CreateOrganizationalUnit "+ou.name)(org.CreateOrganizationalUnit(ctx,
 			&organizations.CreateOrganizationalUnitInput{ParentId: aws.String(idOf[ou.parent]), Name: aws.String(ou.name)}))
 		idOf[ou.name] = aws.ToString(out.OrganizationalUnit.Id)
 		b.ouParent[ou.name] = ou.parent
 	}
 	for _, a := range []struct{ name, ou string }{{"payments-prod", "Payments"}, {"web-prod", "Prod"}, {"sandbox", "Dev"}, {"shared", "Root"}} {
-		started := must[*organizations.CreateAccountOutput](t, "CreateAccount "+a.name)(org.CreateAccount(ctx, &organizations.CreateAccountInput{
+		started := mustCall[*organizations.CreateAccountOutput](t, "CreateAccount "+a.name)(org.CreateAccount(ctx, &organizations.CreateAccountInput{
 			AccountName: aws.String(a.name), Email: aws.String("aws+" + a.name + "@example.com"),
 			Tags: []orgtypes.Tag{{Key: aws.String("team"), Value: aws.String(strings.Split(a.name, "-")[0])}}}))
 		var status *orgtypes.CreateAccountStatus
 		for i := 0; i < 10; i++ {
-			status = must[*organizations.DescribeCreateAccountStatusOutput](t, "DescribeCreateAccountStatus")(org.DescribeCreateAccountStatus(ctx,
+			status = mustCall[*organizations.DescribeCreateAccountStatusOutput](t, "DescribeCreateAccountStatus")(org.DescribeCreateAccountStatus(ctx,
 				&organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: started.CreateAccountStatus.Id})).CreateAccountStatus
 			if status.State != orgtypes.CreateAccountStateInProgress {
 				break
@@ -117,7 +117,7 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 		b.accountID[a.name], idOf[a.name] = id, id
 		b.accountParent[a.name] = a.ou
 		if a.ou != "Root" {
-			must[*organizations.MoveAccountOutput](t, "MoveAccount "+a.name)(org.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(id),
+			mustCall[*organizations.MoveAccountOutput](t, "MoveAccount "+a.name)(org.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(id),
 				SourceParentId: aws.String(rootID), DestinationParentId: aws.String(idOf[a.ou])}))
 		}
 	}
@@ -128,17 +128,17 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 		targets      []string
 	}{{"deny-leave-org", "organizations:LeaveOrganization", []string{"Root"}}, {"protect-payments", "s3:DeleteBucket", []string{"Payments", "web-prod"}}} {
 		doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"%s","Resource":"*"}]}`, p.action)
-		out := must[*organizations.CreatePolicyOutput](t, "CreatePolicy "+p.name)(org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String(p.name),
+		out := mustCall[*organizations.CreatePolicyOutput](t, "CreatePolicy "+p.name)(org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String(p.name),
 			Description: aws.String("guardrail " + p.name), Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(doc)}))
 		for _, tgt := range p.targets {
-			must[*organizations.AttachPolicyOutput](t, "AttachPolicy "+p.name)(org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: out.Policy.PolicySummary.Id, TargetId: aws.String(idOf[tgt])}))
+			mustCall[*organizations.AttachPolicyOutput](t, "AttachPolicy "+p.name)(org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: out.Policy.PolicySummary.Id, TargetId: aws.String(idOf[tgt])}))
 		}
 		b.scpTargets[p.name] = p.targets
 	}
-	must[*organizations.EnablePolicyTypeOutput](t, "EnablePolicyType")(org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: orgtypes.PolicyTypeTagPolicy}))
-	tagPolicy := must[*organizations.CreatePolicyOutput](t, "CreatePolicy tags")(org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("team-tag"), Description: aws.String(""),
+	mustCall[*organizations.EnablePolicyTypeOutput](t, "EnablePolicyType")(org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: aws.String(rootID), PolicyType: orgtypes.PolicyTypeTagPolicy}))
+	tagPolicy := mustCall[*organizations.CreatePolicyOutput](t, "CreatePolicy tags")(org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("team-tag"), Description: aws.String(""),
 		Type: orgtypes.PolicyTypeTagPolicy, Content: aws.String(`{"tags":{"team":{"tag_key":{"@@assign":"team"}}}}`)}))
-	must[*organizations.AttachPolicyOutput](t, "AttachPolicy tags")(org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: tagPolicy.Policy.PolicySummary.Id, TargetId: aws.String(rootID)}))
+	mustCall[*organizations.AttachPolicyOutput](t, "AttachPolicy tags")(org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: tagPolicy.Policy.PolicySummary.Id, TargetId: aws.String(rootID)}))
 
 	// IAM: in the management account with its own credentials, in two
 	// members through the role Organizations created.
@@ -152,13 +152,13 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	readS3 := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
 	for _, acct := range []string{"management", "payments-prod", "sandbox"} {
 		c := iamOf[acct]
-		pol := must[*iam.CreatePolicyOutput](t, "iam CreatePolicy in "+acct)(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-s3"), PolicyDocument: aws.String(readS3)}))
+		pol := mustCall[*iam.CreatePolicyOutput](t, "iam CreatePolicy in "+acct)(c.CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("read-s3"), PolicyDocument: aws.String(readS3)}))
 		b.memberPolicies[acct] = aws.ToString(pol.Policy.Arn)
-		must[*iam.CreateGroupOutput](t, "CreateGroup in "+acct)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))
-		must[*iam.AttachGroupPolicyOutput](t, "AttachGroupPolicy in "+acct)(c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: pol.Policy.Arn}))
+		mustCall[*iam.CreateGroupOutput](t, "CreateGroup in "+acct)(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("readers")}))
+		mustCall[*iam.AttachGroupPolicyOutput](t, "AttachGroupPolicy in "+acct)(c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: aws.String("readers"), PolicyArn: pol.Policy.Arn}))
 		for _, u := range []string{"alice", "bob"} {
-			must[*iam.CreateUserOutput](t, "CreateUser in "+acct)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u)}))
-			must[*iam.AddUserToGroupOutput](t, "AddUserToGroup in "+acct)(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String(u)}))
+			mustCall[*iam.CreateUserOutput](t, "CreateUser in "+acct)(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(u)}))
+			mustCall[*iam.AddUserToGroupOutput](t, "AddUserToGroup in "+acct)(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("readers"), UserName: aws.String(u)}))
 			b.iamUsers[acct] = append(b.iamUsers[acct], u)
 		}
 	}
@@ -170,10 +170,10 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	}
 	sso := ssoadmin.NewFromConfig(cfg)
 	is := identitystore.NewFromConfig(cfg)
-	inst := must[*ssoadmin.ListInstancesOutput](t, "ListInstances")(sso.ListInstances(ctx, &ssoadmin.ListInstancesInput{})).Instances[0]
+	inst := mustCall[*ssoadmin.ListInstancesOutput](t, "ListInstances")(sso.ListInstances(ctx, &ssoadmin.ListInstancesInput{})).Instances[0]
 	userID, groupID := map[string]string{}, map[string]string{}
 	for _, u := range []string{"carol", "dave", "erin"} {
-		out := must[*identitystore.CreateUserOutput](t, "identitystore CreateUser "+u)(is.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: inst.IdentityStoreId,
+		out := mustCall[*identitystore.CreateUserOutput](t, "identitystore CreateUser "+u)(is.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: inst.IdentityStoreId,
 			UserName: aws.String(u + "@example.com"), DisplayName: aws.String(strings.ToUpper(u[:1]) + u[1:]),
 			Name:   &istypes.Name{GivenName: aws.String(strings.ToUpper(u[:1]) + u[1:]), FamilyName: aws.String("Example")},
 			Emails: []istypes.Email{{Value: aws.String(u + "@example.com"), Type: aws.String("work"), Primary: true}}}))
@@ -181,11 +181,11 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 		b.users = append(b.users, u+"@example.com")
 	}
 	for g, members := range map[string][]string{"platform-admins": {"carol"}, "developers": {"carol", "dave"}} {
-		out := must[*identitystore.CreateGroupOutput](t, "identitystore CreateGroup "+g)(is.CreateGroup(ctx, &identitystore.CreateGroupInput{IdentityStoreId: inst.IdentityStoreId,
+		out := mustCall[*identitystore.CreateGroupOutput](t, "identitystore CreateGroup "+g)(is.CreateGroup(ctx, &identitystore.CreateGroupInput{IdentityStoreId: inst.IdentityStoreId,
 			DisplayName: aws.String(g), Description: aws.String("the " + g)}))
 		groupID[g] = aws.ToString(out.GroupId)
 		for _, m := range members {
-			must[*identitystore.CreateGroupMembershipOutput](t, "CreateGroupMembership")(is.CreateGroupMembership(ctx, &identitystore.CreateGroupMembershipInput{IdentityStoreId: inst.IdentityStoreId,
+			mustCall[*identitystore.CreateGroupMembershipOutput](t, "CreateGroupMembership")(is.CreateGroupMembership(ctx, &identitystore.CreateGroupMembershipInput{IdentityStoreId: inst.IdentityStoreId,
 				GroupId: out.GroupId, MemberId: &istypes.MemberIdMemberUserId{Value: userID[m]}}))
 			b.groupMembers[g] = append(b.groupMembers[g], m+"@example.com")
 		}
@@ -195,18 +195,18 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 		name, session string
 		managed       []string
 	}{{"AdministratorAccess", "PT1H", []string{"arn:aws:iam::aws:policy/AdministratorAccess"}}, {"Developer", "PT8H", []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}}} {
-		out := must[*ssoadmin.CreatePermissionSetOutput](t, "CreatePermissionSet "+ps.name)(sso.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: inst.InstanceArn,
+		out := mustCall[*ssoadmin.CreatePermissionSetOutput](t, "CreatePermissionSet "+ps.name)(sso.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: inst.InstanceArn,
 			Name: aws.String(ps.name), SessionDuration: aws.String(ps.session), Description: aws.String("access for " + ps.name),
 			Tags: []ssotypes.Tag{{Key: aws.String("owner"), Value: aws.String("platform")}}}))
 		psARN[ps.name] = out.PermissionSet.PermissionSetArn
 		for _, arn := range ps.managed {
-			must[*ssoadmin.AttachManagedPolicyToPermissionSetOutput](t, "AttachManagedPolicyToPermissionSet")(sso.AttachManagedPolicyToPermissionSet(ctx,
+			mustCall[*ssoadmin.AttachManagedPolicyToPermissionSetOutput](t, "AttachManagedPolicyToPermissionSet")(sso.AttachManagedPolicyToPermissionSet(ctx,
 				&ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: inst.InstanceArn, PermissionSetArn: out.PermissionSet.PermissionSetArn, ManagedPolicyArn: aws.String(arn)}))
 		}
 		b.psPolicies[ps.name] = ps.managed
 	}
 	inline := `{"Version":"2012-10-17","Statement":[{"Sid":"NoIAMUsers","Effect":"Deny","Action":"iam:CreateUser","Resource":"*"}]}`
-	must[*ssoadmin.PutInlinePolicyToPermissionSetOutput](t, "PutInlinePolicyToPermissionSet")(sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{
+	mustCall[*ssoadmin.PutInlinePolicyToPermissionSetOutput](t, "PutInlinePolicyToPermissionSet")(sso.PutInlinePolicyToPermissionSet(ctx, &ssoadmin.PutInlinePolicyToPermissionSetInput{
 		InstanceArn: inst.InstanceArn, PermissionSetArn: psARN["Developer"], InlinePolicy: aws.String(inline)}))
 	b.psInline["Developer"] = inline
 	for _, a := range []struct{ ps, account, kind, principal string }{
@@ -217,10 +217,10 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 		if a.kind == "USER" {
 			principal = userID[a.principal]
 		}
-		out := must[*ssoadmin.CreateAccountAssignmentOutput](t, "CreateAccountAssignment")(sso.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{
+		out := mustCall[*ssoadmin.CreateAccountAssignmentOutput](t, "CreateAccountAssignment")(sso.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{
 			InstanceArn: inst.InstanceArn, PermissionSetArn: psARN[a.ps], TargetId: aws.String(b.accountID[a.account]), TargetType: ssotypes.TargetTypeAwsAccount,
 			PrincipalType: ssotypes.PrincipalType(a.kind), PrincipalId: aws.String(principal)}))
-		st := must[*ssoadmin.DescribeAccountAssignmentCreationStatusOutput](t, "DescribeAccountAssignmentCreationStatus")(sso.DescribeAccountAssignmentCreationStatus(ctx,
+		st := mustCall[*ssoadmin.DescribeAccountAssignmentCreationStatusOutput](t, "DescribeAccountAssignmentCreationStatus")(sso.DescribeAccountAssignmentCreationStatus(ctx,
 			&ssoadmin.DescribeAccountAssignmentCreationStatusInput{InstanceArn: inst.InstanceArn, AccountAssignmentCreationRequestId: out.AccountAssignmentCreationStatus.RequestId}))
 		if st.AccountAssignmentCreationStatus.Status != ssotypes.StatusValuesSucceeded {
 			t.Fatalf("assignment %+v: %+v", a, st.AccountAssignmentCreationStatus)
@@ -233,12 +233,12 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	}
 	// A policy attached after the assignments reaches the roles only once
 	// the permission set is provisioned again.
-	must[*ssoadmin.AttachManagedPolicyToPermissionSetOutput](t, "AttachManagedPolicyToPermissionSet later")(sso.AttachManagedPolicyToPermissionSet(ctx,
+	mustCall[*ssoadmin.AttachManagedPolicyToPermissionSetOutput](t, "AttachManagedPolicyToPermissionSet later")(sso.AttachManagedPolicyToPermissionSet(ctx,
 		&ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: inst.InstanceArn, PermissionSetArn: psARN["Developer"], ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/SecurityAudit")}))
 	b.psPolicies["Developer"] = append(b.psPolicies["Developer"], "arn:aws:iam::aws:policy/SecurityAudit")
-	prov := must[*ssoadmin.ProvisionPermissionSetOutput](t, "ProvisionPermissionSet")(sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{
+	prov := mustCall[*ssoadmin.ProvisionPermissionSetOutput](t, "ProvisionPermissionSet")(sso.ProvisionPermissionSet(ctx, &ssoadmin.ProvisionPermissionSetInput{
 		InstanceArn: inst.InstanceArn, PermissionSetArn: psARN["Developer"], TargetType: ssotypes.ProvisionTargetTypeAllProvisionedAccounts}))
-	pst := must[*ssoadmin.DescribePermissionSetProvisioningStatusOutput](t, "DescribePermissionSetProvisioningStatus")(sso.DescribePermissionSetProvisioningStatus(ctx,
+	pst := mustCall[*ssoadmin.DescribePermissionSetProvisioningStatusOutput](t, "DescribePermissionSetProvisioningStatus")(sso.DescribePermissionSetProvisioningStatus(ctx,
 		&ssoadmin.DescribePermissionSetProvisioningStatusInput{InstanceArn: inst.InstanceArn, ProvisionPermissionSetRequestId: prov.PermissionSetProvisioningStatus.RequestId}))
 	if pst.PermissionSetProvisioningStatus.Status != ssotypes.StatusValuesSucceeded {
 		t.Fatalf("provisioning: %+v", pst.PermissionSetProvisioningStatus)
@@ -267,7 +267,7 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	}
 	truth := &awsfake.OrgTruth{Organization: orgState, Management: srv.Account(mgmtID), IdentityCenter: srv.IdentityCenter()}
 	read := map[string]bool{mgmtID: true}
-	for _, id := range sortedValues(b.accountID) {
+	for _, id := range callsSortedValues(b.accountID) {
 		truth.Members = append(truth.Members, srv.Account(id))
 		read[id] = true
 	}
@@ -280,11 +280,11 @@ func TestOrganizationEstateBuiltThroughCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkBuilt(t, got, b, mgmtID)
+	checkBuiltOrg(t, got, b, mgmtID)
 }
 
 // checkBuilt compares the synced graph with what the calls made, by name.
-func checkBuilt(t *testing.T, g *model.Graph, b builtOrg, mgmtID string) {
+func checkBuiltOrg(t *testing.T, g *model.Graph, b builtOrg, mgmtID string) {
 	t.Helper()
 	byID := map[string]model.Resource{}
 	names := map[model.ResourceType][]string{}
@@ -350,11 +350,11 @@ func checkBuilt(t *testing.T, g *model.Graph, b builtOrg, mgmtID string) {
 			}
 		}
 	}
-	sameSet("OUs", ous, keys(b.ouParent))
-	sameSet("member accounts", accounts, keys(b.accountParent))
+	sameSet("OUs", ous, callsKeys(b.ouParent))
+	sameSet("member accounts", accounts, callsKeys(b.accountParent))
 	sameSet("Identity Store users", names[model.TypeSSOUser], b.users)
-	sameSet("Identity Store groups", names[model.TypeSSOGroup], keys(b.groupMembers))
-	sameSet("permission sets", names[model.TypePermissionSet], keys(b.psPolicies))
+	sameSet("Identity Store groups", names[model.TypeSSOGroup], callsKeys(b.groupMembers))
+	sameSet("permission sets", names[model.TypePermissionSet], callsKeys(b.psPolicies))
 	var assignments []string
 	for _, gr := range g.Grants {
 		ps, ent, ok := strings.Cut(gr.EntitlementID, "#")
@@ -392,7 +392,7 @@ func checkBuilt(t *testing.T, g *model.Graph, b builtOrg, mgmtID string) {
 	}
 }
 
-func keys[V any](m map[string]V) []string {
+func callsKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -400,7 +400,7 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-func sortedValues(m map[string]string) []string {
+func callsSortedValues(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for _, v := range m {
 		out = append(out, v)

@@ -465,3 +465,28 @@ func TestListEntitiesForPolicy(t *testing.T) {
 		t.Errorf("boundary users = %+v", out)
 	}
 }
+
+func TestUpdateGroupAndLoginProfile(t *testing.T) {
+	defer failOnMust(t)
+	srv, c := emptyAccount(t)
+	ctx := context.Background()
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("old")}))
+	must(c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}))
+	must(c.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: aws.String("old"), UserName: aws.String("u")}))
+	must(c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("old"), NewGroupName: aws.String("new"), NewPath: aws.String("/t/")}))
+	gs := must(c.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: aws.String("u")})).Groups
+	if len(gs) != 1 || *gs[0].Arn != "arn:aws:iam::210987654321:group/t/new" {
+		t.Errorf("groups after rename = %+v", gs)
+	}
+	if _, err := c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("long-enough-1")}); apiCode(err) != "NoSuchEntity" {
+		t.Errorf("UpdateLoginProfile without a profile: err = %v, want NoSuchEntity", err)
+	}
+	must(c.CreateLoginProfile(ctx, &iam.CreateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("long-enough-1")}))
+	if _, err := c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("short")}); apiCode(err) != "PasswordPolicyViolation" {
+		t.Errorf("a short password: err = %v, want PasswordPolicyViolation", err)
+	}
+	must(c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("another-one-2"), PasswordResetRequired: aws.Bool(true)}))
+	if lp := srv.Account("210987654321").IAM.Users["u"].LoginProfile; lp.Password != "another-one-2" || !lp.PasswordResetRequired {
+		t.Errorf("login profile after update = %+v", lp)
+	}
+}
