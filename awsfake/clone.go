@@ -62,6 +62,7 @@ func (a *Account) Clone() *Account {
 		uc.SigningCertificates = cloneSlice(u.SigningCertificates)
 		uc.SSHPublicKeys = cloneSlice(u.SSHPublicKeys)
 		uc.ServiceCredentials = cloneSlice(u.ServiceCredentials)
+		uc.CredentialStatus = cloneMap(u.CredentialStatus)
 		uc.AccessKeys = make([]*AccessKey, len(u.AccessKeys))
 		for i, k := range u.AccessKeys {
 			kc := *k

@@ -123,7 +123,7 @@ func credentialReportCSV(a *Account, now time.Time) []byte {
 		}
 		for i := 0; i < 2; i++ {
 			if i < len(u.SigningCertificates) {
-				row = append(row, "true", reportTime(u.CreatedAt))
+				row = append(row, strconv.FormatBool(u.credentialStatus(u.SigningCertificates[i]) == "Active"), reportTime(u.CreatedAt))
 			} else {
 				row = append(row, "false", "N/A")
 			}

@@ -177,7 +177,13 @@ func (e Estate) Build() *Account {
 				u.PasswordLastUsed = &t
 			}
 			if rng.Intn(3) != 0 {
-				u.MFADevices = append(u.MFADevices, &MFADevice{SerialNumber: arn("mfa", "/", name), Virtual: true, EnabledAt: ago(now, rng, 300)})
+				// Most users hold a virtual device; every fifth a hardware
+				// TOTP token, which only ListMFADevices shows.
+				m := &MFADevice{SerialNumber: arn("mfa", "/", name), Virtual: true, EnabledAt: ago(now, rng, 300)}
+				if i%5 == 3 {
+					m.SerialNumber, m.Virtual = fmt.Sprintf("GAHT%08d", 10000000+i), false
+				}
+				u.MFADevices = append(u.MFADevices, m)
 			}
 		}
 		for k := 0; k < []int{0, 0, 1, 1, 1, 2}[rng.Intn(6)]; k++ {

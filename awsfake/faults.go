@@ -1,9 +1,71 @@
 package awsfake
 
 import (
+	"encoding/json"
 	"net/http"
 	"time"
 )
+
+// ActionFault makes one action fail, every call of it or only the calls
+// that name one entity (Options.ActionFaults): a ListAccessKeys that fails
+// for one user, a DescribePolicy for one SCP. The answer has the service's
+// own error shape: query XML for IAM and STS, JSON for the others, a SCIM
+// error for SCIM.
+type ActionFault struct {
+	// Status and Code are the HTTP status and error code answered; a zero
+	// Code answers the service's internal failure (500 InternalFailure for
+	// IAM and STS, ServiceException for Organizations,
+	// InternalServerException for the others), with Status if set.
+	Status  int
+	Code    string
+	Message string
+	// Param and Value, when Param is set, limit the fault to the calls
+	// whose request parameter Param equals Value: a query parameter for IAM
+	// and STS ("UserName"), a top-level string field of the JSON body for
+	// the JSON services ("PermissionSetArn", "PolicyId"), a URL query
+	// parameter for SCIM ("startIndex").
+	Param string
+	Value string
+}
+
+// matches reports whether the fault applies to a call whose parameters
+// param gives.
+func (f ActionFault) matches(param func(string) string) bool {
+	return f.Param == "" || param(f.Param) == f.Value
+}
+
+// answer is the error the fault makes a service answer.
+func (f ActionFault) answer(service string) *apiError {
+	e := serverError(service)
+	if f.Code != "" {
+		e = &apiError{status: http.StatusBadRequest, code: f.Code, message: f.Code}
+	}
+	if f.Status != 0 {
+		e.status = f.Status
+	}
+	if f.Message != "" {
+		e.message = f.Message
+	}
+	return e
+}
+
+// requestParam returns a lookup of a call's parameters: the JSON body's
+// top-level string fields when there is a body, else the form (query
+// protocol) or the URL's query (SCIM).
+func requestParam(r *http.Request, body []byte) func(string) string {
+	if len(body) > 0 {
+		var fields map[string]any
+		json.Unmarshal(body, &fields)
+		return func(k string) string {
+			v, _ := fields[k].(string)
+			return v
+		}
+	}
+	if r.PostForm != nil {
+		return r.PostForm.Get
+	}
+	return r.URL.Query().Get
+}
 
 // bucket is a token bucket for one account and service.
 type bucket struct {
@@ -12,8 +74,9 @@ type bucket struct {
 }
 
 // chargeCall counts a call, waits out the injected latency and decides
-// whether the call fails with an injected fault.
-func (s *Server) chargeCall(r *http.Request, account, service, action string) *apiError {
+// whether the call fails with an injected fault. body is the request's JSON
+// body, nil for the query protocol and SCIM (their parameters are in r).
+func (s *Server) chargeCall(r *http.Request, account, service, action string, body []byte) *apiError {
 	s.mu.Lock()
 	if s.calls[account] == nil {
 		s.calls[account] = map[string]int64{}
@@ -27,7 +90,11 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 		f.ThrottleEvery > 1 && s.seq[account]%int64(f.ThrottleEvery) == 0
 	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
 		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
-	if !throttled && !failed && o.ThrottleRate > 0 {
+	var injected *apiError
+	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && af.matches(requestParam(r, body)) {
+		injected = af.answer(service)
+	}
+	if !throttled && !failed && injected == nil && o.ThrottleRate > 0 {
 		throttled = !s.takeToken(account+"/"+service, o)
 	}
 	s.mu.Unlock()
@@ -39,7 +106,7 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 			t.Stop()
 		}
 	}
-	if throttled || failed {
+	if throttled || failed || injected != nil {
 		s.mu.Lock()
 		s.faults[account]++
 		s.mu.Unlock()
@@ -49,6 +116,9 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string) *a
 		return throttleError(service)
 	case failed:
 		return serverError(service)
+	}
+	if injected != nil {
+		return injected
 	}
 	return nil
 }

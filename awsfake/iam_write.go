@@ -515,7 +515,7 @@ func listOtherCredentials(c otherCredential) iamHandler {
 		}
 		var items []any
 		for _, id := range *c.list(u) {
-			items = append(items, credentialItem(c.idParam, u.Name, id, awsTime(u.CreatedAt)))
+			items = append(items, credentialItem(c.idParam, u.Name, id, awsTime(u.CreatedAt), u.credentialStatus(id)))
 		}
 		return paged(r, items, c.member)
 	}
@@ -566,15 +566,15 @@ type (
 )
 
 // credentialItem is one listed credential of the kind idField names.
-func credentialItem(idField, user, id, date string) any {
+func credentialItem(idField, user, id, date, status string) any {
 	switch idField {
 	case "CertificateId":
-		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: "Active", UploadDate: date}
+		return xmlSigningCertificate{UserName: user, CertificateID: id, CertificateBody: "-----BEGIN CERTIFICATE-----\nfake\n-----END CERTIFICATE-----", Status: status, UploadDate: date}
 	case "SSHPublicKeyId":
-		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: "Active", UploadDate: date}
+		return xmlSSHPublicKey{UserName: user, SSHPublicKeyID: id, Status: status, UploadDate: date}
 	}
 	return xmlServiceCredential{UserName: user, ServiceSpecificCredentialID: id, ServiceUserName: user + "-at-" + id[len(id)-4:],
-		ServiceName: "codecommit.amazonaws.com", Status: "Active", CreateDate: date}
+		ServiceName: "codecommit.amazonaws.com", Status: status, CreateDate: date}
 }
 
 type xmlVirtualMFADevice struct {
@@ -587,8 +587,12 @@ type xmlVirtualMFADevice struct {
 // (Assigned, Unassigned or Any, the default).
 func listVirtualMFADevices(a *Account, r *request) (any, *apiError) {
 	status := r.get("AssignmentStatus")
-	if status == "" {
+	switch status {
+	case "":
 		status = "Any"
+	case "Any", "Assigned", "Unassigned":
+	default:
+		return nil, errValidation(fmt.Sprintf("1 validation error detected: Value '%s' at 'assignmentStatus' failed to satisfy constraint: Member must satisfy enum value set: [Unassigned, Any, Assigned]", status))
 	}
 	var items []any
 	if status == "Any" || status == "Assigned" {

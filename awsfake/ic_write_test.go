@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	isdocument "github.com/aws/aws-sdk-go-v2/service/identitystore/document"
 	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
@@ -105,6 +106,43 @@ func TestIdentityCenterWritesFromNothing(t *testing.T) {
 	fm, err := is.ListGroupMembershipsForMember(ctx, &identitystore.ListGroupMembershipsForMemberInput{IdentityStoreId: storeID, MemberId: member})
 	if err != nil || len(fm.GroupMemberships) != 1 || aws.ToString(fm.GroupMemberships[0].GroupId) != aws.ToString(group.GroupId) {
 		t.Errorf("ListGroupMembershipsForMember = %+v, %v; want the one membership", fm, err)
+	}
+	op := func(path string, v any) istypes.AttributeOperation {
+		o := istypes.AttributeOperation{AttributePath: aws.String(path)}
+		if v != nil {
+			o.AttributeValue = isdocument.NewLazyDocument(v)
+		}
+		return o
+	}
+	if _, err := is.UpdateUser(ctx, &identitystore.UpdateUserInput{IdentityStoreId: storeID, UserId: user.UserId,
+		Operations: []istypes.AttributeOperation{op("displayName", "Ada King"), op("name.givenName", "Augusta")}}); err != nil {
+		t.Fatal(err)
+	}
+	if du, err := is.DescribeUser(ctx, &identitystore.DescribeUserInput{IdentityStoreId: storeID, UserId: user.UserId}); err != nil ||
+		aws.ToString(du.DisplayName) != "Ada King" || aws.ToString(du.Name.GivenName) != "Augusta" {
+		t.Errorf("after UpdateUser: %+v, %v", du, err)
+	}
+	other, err := is.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: storeID, UserName: aws.String("bob"), DisplayName: aws.String("Bob"), Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = is.UpdateUser(ctx, &identitystore.UpdateUserInput{IdentityStoreId: storeID, UserId: other.UserId,
+		Operations: []istypes.AttributeOperation{op("displayName", "Bobby"), op("userName", "ADA")}})
+	wantCode(t, "renaming a user to a name taken", err, "ConflictException", "")
+	_, err = is.UpdateUser(ctx, &identitystore.UpdateUserInput{IdentityStoreId: storeID, UserId: other.UserId, Operations: []istypes.AttributeOperation{op("displayName", nil)}})
+	wantCode(t, "removing a user's displayName", err, "ValidationException", "")
+	if du, _ := is.DescribeUser(ctx, &identitystore.DescribeUserInput{IdentityStoreId: storeID, UserId: other.UserId}); aws.ToString(du.DisplayName) != "Bob" {
+		t.Errorf("a refused update changed the user: displayName %q", aws.ToString(du.DisplayName))
+	}
+	if _, err := is.DeleteUser(ctx, &identitystore.DeleteUserInput{IdentityStoreId: storeID, UserId: other.UserId}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := is.UpdateGroup(ctx, &identitystore.UpdateGroupInput{IdentityStoreId: storeID, GroupId: group.GroupId,
+		Operations: []istypes.AttributeOperation{op("description", "the engineers")}}); err != nil {
+		t.Fatal(err)
+	}
+	if dg, err := is.DescribeGroup(ctx, &identitystore.DescribeGroupInput{IdentityStoreId: storeID, GroupId: group.GroupId}); err != nil || aws.ToString(dg.Description) != "the engineers" {
+		t.Errorf("after UpdateGroup: %+v, %v", dg, err)
 	}
 	dm, err := is.DescribeGroupMembership(ctx, &identitystore.DescribeGroupMembershipInput{IdentityStoreId: storeID, MembershipId: ms.MembershipId})
 	if err != nil || aws.ToString(dm.GroupId) != aws.ToString(group.GroupId) {

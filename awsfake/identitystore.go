@@ -105,6 +105,8 @@ var identityStoreActions = map[string]isHandler{
 	"DeleteGroup":                   {serve: (*Server).isDeleteGroup, ids: []string{"GroupId"}},
 	"CreateGroupMembership":         {serve: (*Server).isCreateGroupMembership, ids: []string{"GroupId"}},
 	"DeleteGroupMembership":         {serve: (*Server).isDeleteGroupMembership, ids: []string{"MembershipId"}},
+	"UpdateUser":                    {serve: (*Server).isUpdateUser, ids: []string{"UserId"}},
+	"UpdateGroup":                   {serve: (*Server).isUpdateGroup, ids: []string{"GroupId"}},
 }
 
 // isResourceIDRE is the pattern of user, group and membership IDs.

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"slices"
@@ -185,5 +186,151 @@ func (s *Server) isDeleteGroupMembership(c isCall) (any, *apiError) {
 	}
 	g := c.ic.Groups[gid]
 	g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == uid })
+	return map[string]any{}, nil
+}
+
+// isOperation is one UpdateUser or UpdateGroup operation: the attribute's
+// path and its new value (absent or null removes the attribute).
+type isOperation struct {
+	AttributePath  string
+	AttributeValue json.RawMessage
+}
+
+// isOperationsIn reads and checks the Operations of an update: 1 to 100 of
+// them, each with a path.
+func isOperationsIn(r *jsonRequest) ([]isOperation, *apiError) {
+	var in struct{ Operations []isOperation }
+	if e := r.decode(&in); e != nil {
+		return nil, e
+	}
+	if len(in.Operations) < 1 || len(in.Operations) > 100 {
+		return nil, isValidation("1 validation error detected: Value at 'operations' failed to satisfy constraint: Member must have length between 1 and 100")
+	}
+	return in.Operations, nil
+}
+
+// stringValue reads an operation's value as a string; nil when removed.
+func (op isOperation) stringValue() (*string, *apiError) {
+	if len(op.AttributeValue) == 0 || string(op.AttributeValue) == "null" {
+		return nil, nil
+	}
+	var v string
+	if json.Unmarshal(op.AttributeValue, &v) != nil {
+		return nil, isValidation("The value of " + op.AttributePath + " must be a string")
+	}
+	return &v, nil
+}
+
+// isUpdateUser applies the operations to a copy of the user and stores it
+// only when every one is valid: an update is all or nothing.
+func (s *Server) isUpdateUser(c isCall) (any, *apiError) {
+	ops, e := isOperationsIn(c.r)
+	if e != nil {
+		return nil, e
+	}
+	old := c.ic.Users[c.in.UserId]
+	if old == nil {
+		return nil, isNotFound("USER", c.in.UserId)
+	}
+	u := *old
+	for _, op := range ops {
+		path := strings.ToLower(op.AttributePath)
+		if path == "emails" {
+			var emails []struct{ Value string }
+			if len(op.AttributeValue) > 0 && string(op.AttributeValue) != "null" && json.Unmarshal(op.AttributeValue, &emails) != nil {
+				return nil, isValidation("The value of emails must be a list of e-mail objects")
+			}
+			if len(emails) > 1 {
+				return nil, isValidation("1 validation error detected: Value at 'emails' failed to satisfy constraint: Member must have length less than or equal to 1")
+			}
+			u.Email = ""
+			if len(emails) == 1 {
+				u.Email = emails[0].Value
+			}
+			continue
+		}
+		v, e := op.stringValue()
+		if e != nil {
+			return nil, e
+		}
+		required := map[string]bool{"username": true, "displayname": true, "name.givenname": true, "name.familyname": true}
+		if v == nil && required[path] {
+			return nil, isValidation("The attribute " + op.AttributePath + " is required and cannot be removed")
+		}
+		value := ""
+		if v != nil {
+			value = *v
+			if e := checkText(op.AttributePath, v, 1024); e != nil {
+				return nil, e
+			}
+		}
+		switch path {
+		case "username":
+			if !isNameRE.MatchString(value) || utf8.RuneCountInString(value) > 128 {
+				return nil, isValidation("1 validation error detected: Value at 'userName' failed to satisfy constraint: Member must have length between 1 and 128 and hold no spaces")
+			}
+			for _, other := range c.ic.Users {
+				if other.ID != u.ID && strings.EqualFold(other.UserName, value) {
+					return nil, isConflict("Duplicate UserName")
+				}
+			}
+			u.UserName = value
+		case "displayname":
+			u.DisplayName = value
+		case "name.givenname":
+			u.GivenName = value
+		case "name.familyname":
+			u.FamilyName = value
+		case "title":
+			u.Title = value
+		default:
+			return nil, isValidation("awsfake does not update the attribute " + op.AttributePath + " (it updates userName, displayName, name.givenName, name.familyName, title and emails)")
+		}
+	}
+	c.ic.Users[u.ID] = &u
+	return map[string]any{}, nil
+}
+
+// isUpdateGroup changes a group's displayName (unique) or description.
+func (s *Server) isUpdateGroup(c isCall) (any, *apiError) {
+	ops, e := isOperationsIn(c.r)
+	if e != nil {
+		return nil, e
+	}
+	old := c.ic.Groups[c.in.GroupId]
+	if old == nil {
+		return nil, isNotFound("GROUP", c.in.GroupId)
+	}
+	g := *old
+	for _, op := range ops {
+		v, e := op.stringValue()
+		if e != nil {
+			return nil, e
+		}
+		if e := checkText(op.AttributePath, v, 1024); e != nil {
+			return nil, e
+		}
+		switch strings.ToLower(op.AttributePath) {
+		case "displayname":
+			if v == nil {
+				return nil, isValidation("The attribute displayName is required and cannot be removed")
+			}
+			for _, other := range c.ic.Groups {
+				if other.ID != g.ID && strings.EqualFold(other.DisplayName, *v) {
+					return nil, isConflict("Duplicate GroupDisplayName")
+				}
+			}
+			g.DisplayName = *v
+		case "description":
+			g.Description = ""
+			if v != nil {
+				g.Description = *v
+			}
+		default:
+			return nil, isValidation("awsfake does not update the attribute " + op.AttributePath + " (it updates displayName and description)")
+		}
+	}
+	g.Members = old.Members
+	c.ic.Groups[g.ID] = &g
 	return map[string]any{}, nil
 }

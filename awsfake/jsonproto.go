@@ -57,7 +57,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})
 		return
 	}
-	if fault := s.chargeCall(r, c.account, service, action); fault != nil {
+	if fault := s.chargeCall(r, c.account, service, action, auth.body); fault != nil {
 		writeJSONError(w, reqID, fault)
 		return
 	}

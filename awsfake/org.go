@@ -71,6 +71,7 @@ var orgActions = map[string]orgHandler{
 	"CreateOrganization":       {serve: (*Server).orgCreateOrganization, access: orgAnyone},
 	"DeleteOrganization":       {serve: (*Server).orgDeleteOrganization, access: orgManager},
 	"CreateAccount":            {serve: (*Server).orgCreateAccount, access: orgManager},
+	"CloseAccount":             {serve: (*Server).orgCloseAccount, access: orgManager, required: []string{"AccountId"}},
 	"CreateOrganizationalUnit": {serve: (*Server).orgCreateOU, access: orgManager, required: []string{"ParentId"}},
 	"UpdateOrganizationalUnit": {serve: (*Server).orgUpdateOU, access: orgManager, required: []string{"OrganizationalUnitId"}},
 	"DeleteOrganizationalUnit": {serve: (*Server).orgDeleteOU, access: orgManager, required: []string{"OrganizationalUnitId"}},

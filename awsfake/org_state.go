@@ -29,6 +29,9 @@ type Organization struct {
 	// createRequests are the CreateAccount requests made through the API,
 	// in the order made.
 	createRequests []*createAccountRequest
+	// closedAt says when CloseAccount closed each account, for the
+	// closure's completion and AWS's quota of closures in 30 days.
+	closedAt map[string]time.Time
 }
 
 // OrgServiceAccess is an AWS service enabled to integrate with the
@@ -134,6 +137,13 @@ func (o *Organization) Clone() *Organization {
 		p.Targets = append([]string(nil), v.Targets...)
 		p.Tags = append([]Tag(nil), v.Tags...)
 		c.Policies[k] = &p
+	}
+	c.closedAt = nil
+	for k, v := range o.closedAt {
+		if c.closedAt == nil {
+			c.closedAt = map[string]time.Time{}
+		}
+		c.closedAt[k] = v
 	}
 	c.createRequests = nil
 	for _, r := range o.createRequests {

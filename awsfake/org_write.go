@@ -38,11 +38,20 @@ type createAccountRequest struct {
 // Limits of Organizations the emulator enforces (AWS's published quotas).
 const (
 	maxOUDepth                = 5 // OUs below the root
-	maxPoliciesPerTarget      = 5 // of one type, attached to one root, OU or account
 	maxSCPSize                = 5120
 	maxOrgTags                = 50
 	orgAdministratorAccessARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 )
+
+// maxPoliciesPerTarget is how many policies of a type one root, OU or
+// account may have attached (AWS's quotas: 10 for tag and backup
+// policies, 5 for the others).
+func maxPoliciesPerTarget(policyType string) int {
+	if policyType == "TAG_POLICY" || policyType == "BACKUP_POLICY" {
+		return 10
+	}
+	return 5
+}
 
 var (
 	orgEmailRE    = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
@@ -259,8 +268,8 @@ func createStatusOut(r *createAccountRequest) map[string]any {
 	return out
 }
 
-// settleAccountCreations completes the CreateAccount requests whose delay
-// has passed: one whose e-mail an account of the organization already has
+// settleAccountCreations completes the closures (the account is
+// SUSPENDED) and the CreateAccount requests whose delay has passed: one whose e-mail an account of the organization already has
 // fails with EMAIL_ALREADY_EXISTS; the others create the account (in the
 // root, FullAWSAccess attached when SCPs are enabled) and, in its empty
 // IAM, the member role. The caller holds s.mu.
@@ -268,6 +277,11 @@ func (s *Server) settleAccountCreations() {
 	o := s.org
 	if o == nil {
 		return
+	}
+	for id, at := range o.closedAt {
+		if a := o.Accounts[id]; a != nil && a.Status == "PENDING_CLOSURE" && s.now().Sub(at) >= s.opts.AccountCreationDelay {
+			a.Status = "SUSPENDED"
+		}
 	}
 	for _, req := range o.createRequests {
 		if req.State != "IN_PROGRESS" || s.now().Sub(req.RequestedAt) < s.opts.AccountCreationDelay {
@@ -317,6 +331,45 @@ func createdMemberRole(account, name, mgmt string, now time.Time) *Role {
 	return &Role{Name: name, ID: id, Path: "/", ARN: "arn:aws:iam::" + account + ":role/" + name, CreatedAt: now, MaxSessionDuration: 3600,
 		AssumeRolePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + mgmt + `:root"},"Action":"sts:AssumeRole"}]}`,
 		AttachedPolicies: []string{orgAdministratorAccessARN}, InlinePolicies: map[string]string{}}
+}
+
+// orgCloseAccount closes a member account: PENDING_CLOSURE, then
+// SUSPENDED once Options.AccountCreationDelay has passed (at the next call
+// when it is 0), as AWS closes it in the background. At most 10%
+// of the active members (at least 10, at most 1,000) may be closed in a
+// rolling 30 days.
+func (s *Server) orgCloseAccount(c orgCall) (any, *apiError) {
+	o := c.o
+	a := o.Accounts[c.in.AccountId]
+	switch {
+	case a == nil:
+		return nil, accountNotFound()
+	case a.ID == o.ManagementAccountID:
+		return nil, constraintViolation("CANNOT_CLOSE_MANAGEMENT_ACCOUNT", "You can't close the management account with CloseAccount.")
+	case a.Status != "ACTIVE":
+		return nil, orgErr("AccountAlreadyClosedException", "The account "+a.ID+" is already closed.")
+	}
+	active := 0
+	for _, m := range o.Accounts {
+		if m.ID != o.ManagementAccountID && m.Status == "ACTIVE" {
+			active++
+		}
+	}
+	recent := 0
+	for _, t := range o.closedAt {
+		if s.now().Sub(t) < 30*24*time.Hour {
+			recent++
+		}
+	}
+	if recent >= min(1000, max(10, active/10)) {
+		return nil, constraintViolation("CLOSE_ACCOUNT_QUOTA_EXCEEDED", "You have closed as many accounts as AWS allows in 30 days (10% of the active members, at least 10).")
+	}
+	a.Status = "PENDING_CLOSURE"
+	if o.closedAt == nil {
+		o.closedAt = map[string]time.Time{}
+	}
+	o.closedAt[a.ID] = s.stamp()
+	return map[string]any{}, nil
 }
 
 func (s *Server) orgDescribeCreateAccountStatus(c orgCall) (any, *apiError) {
@@ -603,8 +656,8 @@ func (s *Server) orgAttachPolicy(c orgCall) (any, *apiError) {
 	if slices.Contains(p.Targets, in.TargetId) {
 		return nil, orgErr("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
 	}
-	if o.attachmentsOfType(p.Type, in.TargetId) >= maxPoliciesPerTarget {
-		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", fmt.Sprintf("A target can have at most %d policies of type %s attached.", maxPoliciesPerTarget, p.Type))
+	if max := maxPoliciesPerTarget(p.Type); o.attachmentsOfType(p.Type, in.TargetId) >= max {
+		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", fmt.Sprintf("A target can have at most %d policies of type %s attached.", max, p.Type))
 	}
 	p.Targets = append(p.Targets, in.TargetId)
 	return map[string]any{}, nil

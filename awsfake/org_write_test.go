@@ -3,6 +3,7 @@ package awsfake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -305,6 +306,22 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 	_, err = org.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: scpID})
 	wantCode(t, "describing a deleted policy", err, "PolicyNotFoundException", "")
 
+	// At most five SCPs on one target, FullAWSAccess included.
+	for i := 1; i <= 5; i++ {
+		p, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String(fmt.Sprintf("limit-%d", i)), Description: aws.String(""),
+			Type: orgtypes.PolicyTypeServiceControlPolicy, Content: aws.String(scpDoc)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: p.Policy.PolicySummary.Id, TargetId: aws.String(newID)})
+		if i < 5 && err != nil {
+			t.Fatalf("SCP %d of the account: %v", i+1, err)
+		}
+		if i == 5 {
+			wantCode(t, "a sixth SCP on one account", err, "ConstraintViolationException", "MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED")
+		}
+	}
+
 	// Trusted access, as Terraform's aws_organizations_organization reads
 	// and sets it.
 	_, err = org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("not-a-service")})
@@ -325,8 +342,59 @@ func TestOrganizationsWritesFromNothing(t *testing.T) {
 		t.Errorf("after DisableAWSServiceAccess: %+v", access.EnabledServicePrincipals)
 	}
 
+	// CloseAccount: asynchronous, never the management account.
+	_, err = org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String("111111111111")})
+	wantCode(t, "closing the management account", err, "ConstraintViolationException", "CANNOT_CLOSE_MANAGEMENT_ACCOUNT")
+	if _, err := org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(newID)}); err != nil {
+		t.Fatal(err)
+	}
+	accountStatus := func() orgtypes.AccountStatus {
+		t.Helper()
+		out, err := org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(newID)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.Account.Status
+	}
+	if st := accountStatus(); st != orgtypes.AccountStatusPendingClosure {
+		t.Errorf("right after CloseAccount: %s, want PENDING_CLOSURE", st)
+	}
+	clock.Advance(time.Minute)
+	if st := accountStatus(); st != orgtypes.AccountStatusSuspended {
+		t.Errorf("once closed: %s, want SUSPENDED", st)
+	}
+	_, err = org.CloseAccount(ctx, &organizations.CloseAccountInput{AccountId: aws.String(newID)})
+	wantCode(t, "closing a closed account", err, "AccountAlreadyClosedException", "")
+
 	// A member may not write; the organization cannot be deleted while it
 	// has members.
 	_, err = org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{})
 	wantCode(t, "DeleteOrganization with members", err, "OrganizationNotEmptyException", "")
+}
+
+// TestOrganizationConsolidatedBillingHasNoPolicies checks that an
+// organization of consolidated billing alone enables no policy type and
+// refuses policies, as CreateOrganization documents.
+func TestOrganizationConsolidatedBillingHasNoPolicies(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	org := orgClient(srv, srv.AddAccount(NewAccount("111111111111")))
+	ctx := context.Background()
+	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{FeatureSet: orgtypes.OrganizationFeatureSetConsolidatedBilling}); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil || len(roots.Roots[0].PolicyTypes) != 0 {
+		t.Fatalf("ListRoots = %+v, %v; want no policy type enabled", roots, err)
+	}
+	_, err = org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: roots.Roots[0].Id, PolicyType: orgtypes.PolicyTypeServiceControlPolicy})
+	wantCode(t, "EnablePolicyType without all features", err, "PolicyTypeNotAvailableForOrganizationException", "")
+	_, err = org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("p"), Description: aws.String(""), Type: orgtypes.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*"}]}`)})
+	wantCode(t, "CreatePolicy without all features", err, "PolicyTypeNotAvailableForOrganizationException", "")
+	if _, err := org.DeleteOrganization(ctx, &organizations.DeleteOrganizationInput{}); err != nil {
+		t.Errorf("deleting an organization of the management account alone: %v", err)
+	}
+	_, err = org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	wantCode(t, "DescribeOrganization after DeleteOrganization", err, "AWSOrganizationsNotInUseException", "")
 }

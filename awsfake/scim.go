@@ -303,7 +303,7 @@ func (s *Server) serveSCIM(w http.ResponseWriter, r *http.Request) {
 		s.writeSCIM(w, scimBad("", r.Method+" is not supported on "+r.URL.Path))
 		return
 	}
-	if fault := s.chargeCall(r, ic.OwnerAccountID, "scim", action); fault != nil {
+	if fault := s.chargeCall(r, ic.OwnerAccountID, "scim", action, nil); fault != nil {
 		if fault.status >= 500 {
 			s.writeSCIM(w, scimAnswer{status: http.StatusInternalServerError, code: "InternalServerException", detail: "The service failed to process the request."})
 		} else {
@@ -412,12 +412,12 @@ func (s *Server) scimListUsers(ic *IdentityCenter, r *scimRequest) scimAnswer {
 	if err != nil {
 		return scimBad("invalidFilter", err.Error())
 	}
-	var ids []string
-	for _, id := range userCandidates(ic, s.indexFor(ic), conds) {
-		u := ic.Users[id]
-		if u != nil && !slices.ContainsFunc(conds, func(c scimCondition) bool { return !userHas(ic, u, c) }) {
-			ids = append(ids, id)
-		}
+	ids := userCandidates(ic, s.indexFor(ic), conds)
+	if len(conds) > 0 { // without a filter every user is one: no pass over them per page
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+			u := ic.Users[id]
+			return u == nil || slices.ContainsFunc(conds, func(c scimCondition) bool { return !userHas(ic, u, c) })
+		})
 	}
 	return s.scimPage(ids, r.query, func(id string) any { return scimUser(ic.Users[id]) })
 }
@@ -439,12 +439,12 @@ func (s *Server) scimListGroups(ic *IdentityCenter, r *scimRequest) scimAnswer {
 			break
 		}
 	}
-	var ids []string
-	for _, id := range candidates {
-		g := ic.Groups[id]
-		if g != nil && !slices.ContainsFunc(conds, func(c scimCondition) bool { return !groupHas(g, c) }) {
-			ids = append(ids, id)
-		}
+	ids := candidates
+	if len(conds) > 0 {
+		ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool {
+			g := ic.Groups[id]
+			return g == nil || slices.ContainsFunc(conds, func(c scimCondition) bool { return !groupHas(g, c) })
+		})
 	}
 	members := s.opts.SCIM.GroupMembers
 	return s.scimPage(ids, r.query, func(id string) any { return scimGroup(ic.Groups[id], members) })

@@ -152,11 +152,14 @@ func TestSCIMCursorSurvivesChangesBetweenPages(t *testing.T) {
 func TestSCIMFiltersUseTheIndexAndSeeIdentityStoreWrites(t *testing.T) {
 	srv, truth, c := newSCIM(t, Options{}, 30)
 	var one *SSOUser
-	for _, u := range truth.IdentityCenter.Users {
-		if u.ExternalID != "" { // the filter below needs one
+	for _, id := range sortedKeys(truth.IdentityCenter.Users) {
+		if u := truth.IdentityCenter.Users[id]; u.ExternalID != "" {
 			one = u
 			break
 		}
+	}
+	if one == nil {
+		t.Fatal("the estate has no user with an external id")
 	}
 	for _, f := range []string{`userName eq "` + one.UserName + `"`, `USERNAME eq "` + one.UserName + `"`, `externalId eq "` + one.ExternalID + `"`, `id eq "` + one.ID + `"`} {
 		if got := c.ids("Users", f, true); len(got) != 1 || got[0] != one.ID {

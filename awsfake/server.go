@@ -39,10 +39,12 @@ type Options struct {
 	// dependencies was removed, as AWS may right after a teardown.
 	DeleteConflictWindow time.Duration
 	// AssignmentDelay is how long an Identity Center account assignment
-	// operation stays IN_PROGRESS; 0 completes it at once.
+	// or ProvisionPermissionSet operation stays IN_PROGRESS; 0 completes
+	// it at once (a provisioning at the next call).
 	AssignmentDelay time.Duration
 	// AccountCreationDelay is how long an Organizations CreateAccount
-	// request stays IN_PROGRESS; 0 completes it at the next call.
+	// request stays IN_PROGRESS, and a closed account PENDING_CLOSURE; 0
+	// completes either at the next call.
 	AccountCreationDelay time.Duration
 	// IAMPageLimit, when above 0, caps every IAM page at that many items
 	// whatever MaxItems asked, with IsTruncated and a Marker, as IAM
@@ -56,6 +58,11 @@ type Options struct {
 	// SCIM changes the SCIM endpoint's paging and injects its failures
 	// (scim.go); the zero value is Identity Center's behaviour.
 	SCIM SCIMOptions
+	// ActionFaults makes chosen calls fail, by "service:Action" as Calls
+	// counts them ("sso:GetPermissionsBoundaryForPermissionSet"): every
+	// call of the action or, with ActionFault.Param, only those naming one
+	// entity (faults.go). Such a fault persists: a retry does not pass it.
+	ActionFaults map[string]ActionFault
 }
 
 // Faults are injected failures for one account.
@@ -295,7 +302,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, req.id, http.StatusBadRequest, "UnknownService", "awsfake does not emulate service "+service, "")
 		return
 	}
-	if fault := s.chargeCall(r, req.caller.account, service, req.action); fault != nil {
+	if fault := s.chargeCall(r, req.caller.account, service, req.action, nil); fault != nil {
 		writeQueryError(w, req.id, fault.status, fault.code, fault.message, service)
 		return
 	}

@@ -98,6 +98,8 @@ type User struct {
 	SigningCertificates []string // certificate ids
 	SSHPublicKeys       []string // key ids
 	ServiceCredentials  []string // service-specific credential ids
+	// CredentialStatus is "Inactive" by id of the three above set so; absent means Active.
+	CredentialStatus map[string]string
 }
 
 // AccessKey is an IAM access key. Secret is the emulator's own; warden must

@@ -77,7 +77,11 @@ func (f *actionFlags) actions(args []string) ([]provision.Action, error) {
 		}
 		list, err := provision.LoadBatch(f.file)
 		if err != nil {
-			return nil, usageError(err.Error(), "correct the changes file; the format is in `warden apply --help`")
+			var ce *provision.ChangesError
+			if errors.As(err, &ce) {
+				return nil, usageError(err.Error(), "correct the lines named above; nothing was changed (the format is in `warden apply --help`)")
+			}
+			return nil, usageError(err.Error(), "check the path given to -f")
 		}
 		return list, nil
 	}
@@ -87,11 +91,11 @@ func (f *actionFlags) actions(args []string) ([]provision.Action, error) {
 	a := f.action
 	a.Kind = provision.Kind(args[0])
 	if f.document != "" {
-		b, err := os.ReadFile(f.document)
+		doc, err := provision.ReadDocumentFile(f.document)
 		if err != nil {
 			return nil, usageError(fmt.Sprintf("read --document-file: %v", err), "check the path")
 		}
-		a.Document = string(b)
+		a.Document = doc
 	}
 	for _, t := range f.tags {
 		k, v, ok := strings.Cut(t, "=")
@@ -133,6 +137,10 @@ const changesHelp = `A changes file lists actions, carried out in order:
     - action: delete-user
       user: mallory
 
+Keys are the flags' names with underscores (policy_arn, console_password, boundary, deny_all,
+permission_set…); document_file names a file holding the policy document, relative to the changes
+file (or give the document itself as document). Tags are a mapping: tags: {team: data}.
+
 IAM actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactivate-user, add-to-group, remove-from-group, attach-policy and detach-policy (user, group or role; policy_arn), put-inline-policy (policy_name, document) and delete-inline-policy." + `
 Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account), deactivate-sso-user and reactivate-sso-user (user; through Identity Center's SCIM API: --scim-endpoint and the token in --scim-token-env)."
 
@@ -162,7 +170,11 @@ func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provisi
 		if act.Kind.IdentityCenter() {
 			sso, ids := sess.IdentityCenter(icRegion)
 			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
-				return nil, nil, err
+				if isAWSError(err) {
+					return nil, nil, err
+				}
+				return nil, nil, &cliError{code: exitError, problem: err.Error(),
+					fix: "run Identity Center actions with the credentials of the instance's account, and give its home region with --identity-center-region", err: err}
 			}
 			if f.scimURL != "" {
 				client, err := scim.New(f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv)), nil)
@@ -220,7 +232,17 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			if err != nil {
 				return err
 			}
-			p, _, err := a.provisioner(cmd.Context(), f, actions, nil)
+			// Plan reads what earlier applies recorded (deactivations,
+			// deletions) as apply does, from the database when there is one,
+			// opened read-only: plan writes nothing.
+			var st *store.SQLite
+			if _, err := os.Stat(a.dbPath()); err == nil {
+				if st, _, err = a.openExisting(cmd.Context()); err != nil {
+					return err
+				}
+				defer st.Close()
+			}
+			p, _, err := a.provisioner(cmd.Context(), f, actions, st)
 			if err != nil {
 				return err
 			}
@@ -243,10 +265,12 @@ func newApplyCmd(a *app) *cobra.Command {
 		Short: "Carry out joiner, mover and leaver actions: planned from live state, then applied and audited",
 		Long: `apply plans each action from AWS's live state, shows the plan, and carries it out call by call,
 writing every call to the audit log (` + "`warden audit`" + `). Actions already in effect make no call;
-running an interrupted action again finishes it. Destructive actions (delete-user, deactivate-user,
-remove-from-group, detach-policy, delete-inline-policy) ask for confirmation unless --yes; without a
-terminal to ask on, they need --yes. --dry-run prints the plan and stops. A generated console password
-is printed once, here, and kept nowhere.
+running an interrupted action again finishes it. Every action is planned, and every group, policy,
+permission set and account it names checked, before the first change. Destructive actions
+(delete-user, deactivate-user, remove-from-group, detach-policy, delete-inline-policy, and their
+Identity Center kin) and actions that grant administrator access ask for confirmation unless --yes;
+without a terminal to ask on, they need --yes. --dry-run prints the plan and stops. A generated
+console password is printed once, here, and kept nowhere, even when a later call fails.
 
 ` + changesHelp,
 		Args: cobra.MaximumNArgs(1),

@@ -182,7 +182,7 @@ func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
 		arns = append(arns, p.ARN)
 	}
 	// One action, the 11th policy over IAM's quota.
-	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "-o", "json")
+	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newbie1", "--console-password", "--policies", strings.Join(arns, ","), "--yes", "-o", "json")
 	var results []struct {
 		Done    []json.RawMessage `json:"done"`
 		Secrets []struct {
@@ -205,7 +205,7 @@ func TestApplyShowsPasswordWhenALaterCallFails(t *testing.T) {
 	// A changes file whose second action fails, as a table.
 	changes := filepath.Join(t.TempDir(), "changes.yaml")
 	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: newbie2\n    console_password: true\n  - action: create-user\n    user: newbie3\n    policies: ["+strings.Join(arns, ", ")+"]\n"), 0o600)
-	out, stderr, code = runIn(t, db, "apply", "-f", changes)
+	out, stderr, code = runIn(t, db, "apply", "-f", changes, "--yes")
 	if code != exitError || !strings.Contains(out, "console password of user newbie2") || !strings.Contains(stderr, "action 2 of 2") {
 		t.Fatalf("batch exited %d (%s):\n%s", code, stderr, out)
 	}
@@ -219,7 +219,7 @@ func TestApplyChecksNamesBeforeAnyWrite(t *testing.T) {
 	out, stderr, code := runIn(t, db, "apply", "create-user", "--user", "newguy", "--console-password", "--groups", "no-such-group")
 	assertFailure(t, out, stderr, code, exitUsage, "group no-such-group does not exist")
 	out, _, code = runIn(t, db, "plan", "delete-user", "--user", "newguy")
-	if code != 0 || !strings.Contains(out, "does not exist") {
+	if code != 0 || !strings.Contains(out, "no such user newguy") {
 		t.Errorf("after the refused apply, plan delete-user exited %d:\n%s", code, out)
 	}
 	out, _, _ = runIn(t, db, "audit", "-o", "json")
@@ -325,5 +325,84 @@ func TestAdminGrantNeedsConfirmation(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`statement removed +\{"Action":"s3:GetObject"`).MatchString(out) ||
 		!regexp.MustCompile(`statement added +\{"Action":"s3:PutObject"`).MatchString(out) {
 		t.Errorf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+}
+
+// TestPolicyDocumentFileChecks: a malformed document is refused before any
+// call; one with a byte order mark is accepted, and sent without it.
+func TestPolicyDocumentFileChecks(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	group := firstGroup(t, db)
+	dir := t.TempDir()
+	bad, bom := filepath.Join(dir, "bad.json"), filepath.Join(dir, "bom.json")
+	os.WriteFile(bad, []byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"s3:*","Resource":"*"}]}`), 0o600)
+	os.WriteFile(bom, []byte("\ufeff"+`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`), 0o600)
+	out, stderr, code := runIn(t, db, "apply", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bad)
+	assertFailure(t, out, stderr, code, exitUsage, `Effect "Perhaps"; it must be "Allow" or "Deny"`)
+	if _, stderr, code := runIn(t, db, "apply", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bom); code != 0 {
+		t.Fatalf("a document with a BOM: exit %d: %s", code, stderr)
+	}
+	out, _, code = runIn(t, db, "plan", "put-inline-policy", "--group", group, "--policy-name", "p", "--document-file", bom)
+	if code != 0 || !strings.Contains(out, "already has inline policy p with this document") {
+		t.Errorf("replan exited %d:\n%s", code, out)
+	}
+}
+
+// TestChangesFileErrorsInWardensWords: a changes file's problems are
+// reported with file:line:col and a fix, in warden's words.
+func TestChangesFileErrorsInWardensWords(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	changes := filepath.Join(t.TempDir(), "changes.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-user\n    user: a\n    groups: {x: y}\n"), 0o600)
+	out, stderr, code := runIn(t, db, "plan", "-f", changes)
+	assertFailure(t, out, stderr, code, exitUsage, changes+":4:13: actions[0].groups must be a list")
+	if strings.Contains(stderr, "provision.Action") || strings.Contains(stderr, "!!") {
+		t.Errorf("yaml.v3's words: %s", stderr)
+	}
+}
+
+// TestPlanAndApplyJSONKeepEveryKey: plan's steps is [] (never null) and
+// apply's plan.no_op is always present.
+func TestPlanAndApplyJSONKeepEveryKey(t *testing.T) {
+	useFakeAWS(t, "--users", "2")
+	db := filepath.Join(t.TempDir(), "w.db")
+	out, stderr, code := runIn(t, db, "plan", "delete-user", "--user", "nobody", "-o", "json")
+	var plans []map[string]json.RawMessage
+	if code != 0 || json.Unmarshal([]byte(out), &plans) != nil || len(plans) != 1 {
+		t.Fatalf("plan exited %d (%s):\n%s", code, stderr, out)
+	}
+	for _, k := range []string{"action", "target", "steps", "no_op", "changes", "confirm"} {
+		if _, ok := plans[0][k]; !ok {
+			t.Errorf("plan document lacks %q: %s", k, out)
+		}
+	}
+	if string(plans[0]["steps"]) != "[]" {
+		t.Errorf("steps = %s, want []", plans[0]["steps"])
+	}
+	out, stderr, code = runIn(t, db, "apply", "create-user", "--user", "fresh", "-o", "json")
+	var results []struct {
+		Plan map[string]json.RawMessage `json:"plan"`
+		Done []map[string]json.RawMessage
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &results) != nil || len(results) != 1 {
+		t.Fatalf("apply exited %d (%s):\n%s", code, stderr, out)
+	}
+	if v, ok := results[0].Plan["no_op"]; !ok || string(v) != "null" {
+		t.Errorf("apply's plan.no_op = %s (present %v), want null", v, ok)
+	}
+	if _, ok := results[0].Done[0]["request_id"]; !ok {
+		t.Errorf("done[0] lacks request_id: %s", out)
+	}
+	out, _, _ = runIn(t, db, "audit", "-o", "json")
+	var recs []map[string]json.RawMessage
+	if json.Unmarshal([]byte(out), &recs) != nil || len(recs) == 0 {
+		t.Fatalf("audit:\n%s", out)
+	}
+	for _, k := range []string{"id", "at", "connection_id", "actor", "action", "target", "call", "result", "request_id", "detail", "params", "outcome"} {
+		if _, ok := recs[0][k]; !ok {
+			t.Errorf("audit record lacks %q: %s", k, out)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -83,5 +84,76 @@ func TestSCIMRefusesPlainHTTPOffThisMachine(t *testing.T) {
 			strings.Contains(stderr, "secret-token-value") {
 			t.Errorf("warden %s exited %d:\n%s", strings.Join(args, " "), code, stderr)
 		}
+	}
+}
+
+// TestSCIMPushGuardsFlagsProgressAndJSON: the leaver limit stops a
+// one-row source with the fix; --rate and --max-leavers are checked;
+// --progress reports on stderr; `scim test -o json` is a JSON document.
+func TestSCIMPushGuardsFlagsProgressAndJSON(t *testing.T) {
+	env := useFakeAWS(t, "--accounts", "1", "--users", "1", "--identity-center-users", "2")
+	endpoint := env["WARDEN_SCIM_ENDPOINT"]
+	t.Setenv("WARDEN_SCIM_TOKEN", env["WARDEN_SCIM_TOKEN"])
+	db := filepath.Join(t.TempDir(), "w.db")
+	source := filepath.Join(t.TempDir(), "people.csv")
+	var b strings.Builder
+	b.WriteString("external_id,user_name,given_name,family_name,groups\n")
+	for i := 0; i < 8; i++ {
+		fmt.Fprintf(&b, "e%d,p%d@example.com,P%d,Q,eng\n", i, i, i)
+	}
+	os.WriteFile(source, []byte(b.String()), 0o600)
+	_, errOut, code := runIn(t, db, "--progress", "scim", "push", "--endpoint", endpoint, "--source", source)
+	if code != 0 || !strings.Contains(errOut, "scim push: writing") {
+		t.Fatalf("push with --progress exited %d, stderr:\n%s", code, errOut)
+	}
+	os.WriteFile(source, []byte("external_id,user_name,given_name,family_name,groups\ne0,p0@example.com,P0,Q,eng\n"), 0o600)
+	for _, dry := range []string{"--dry-run=false", "--dry-run"} {
+		_, errOut, code = runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source, dry)
+		if code != exitUsage || !strings.Contains(errOut, "would deactivate 7 of the 8 people") || !strings.Contains(errOut, "fix: ") ||
+			!strings.Contains(errOut, "--max-leavers 7") {
+			t.Errorf("a one-row source (%s) exited %d:\n%s", dry, code, errOut)
+		}
+	}
+	out, _, code := runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", source, "--max-leavers", "7", "-o", "json")
+	var rep map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep["deactivated"] != float64(7) {
+		t.Errorf("--max-leavers 7 exited %d:\n%s", code, out)
+	}
+	for _, key := range []string{"dry_run", "created", "updated", "deactivated", "deleted", "unchanged", "groups_created", "members_added",
+		"members_removed", "writes", "failed", "unmatched_members", "stopped"} {
+		if _, ok := rep[key]; !ok {
+			t.Errorf("scim push -o json lacks %q", key)
+		}
+	}
+	for _, bad := range [][]string{{"--rate", "0"}, {"--rate", "-1"}, {"--rate", "NaN"}, {"--rate", "Inf"}, {"--rate", "1e9"},
+		{"--max-leavers", "lots"}, {"--max-leavers", "150%"}, {"--leavers", "fire"}, {"--group", "no-such-group"}} {
+		_, errOut, code := runIn(t, db, append([]string{"scim", "push", "--endpoint", endpoint, "--source", source, "--dry-run"}, bad...)...)
+		if code != exitUsage || !strings.Contains(errOut, bad[0]) || !strings.Contains(errOut, "fix: ") {
+			t.Errorf("%v exited %d:\n%s", bad, code, errOut)
+		}
+	}
+
+	empty := filepath.Join(t.TempDir(), "empty.csv")
+	os.WriteFile(empty, []byte("external_id,user_name,given_name,family_name\n"), 0o600)
+	if _, errOut, code := runIn(t, db, "scim", "push", "--endpoint", endpoint, "--source", empty); code != exitUsage ||
+		!strings.Contains(errOut, "no people") || strings.Contains(errOut, "network") {
+		t.Errorf("an empty source exited %d:\n%s", code, errOut)
+	}
+
+	out, _, code = runIn(t, db, "scim", "test", "--endpoint", endpoint, "-o", "json")
+	var res map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res["ok"] != true {
+		t.Fatalf("scim test -o json exited %d:\n%s", code, out)
+	}
+	for _, key := range []string{"endpoint", "ok", "status", "elapsed_ms", "clock_skew_seconds", "problem", "fix"} {
+		if _, ok := res[key]; !ok {
+			t.Errorf("scim test -o json lacks %q:\n%s", key, out)
+		}
+	}
+	t.Setenv("WRONG_TOKEN", "not-the-token-456")
+	out, _, code = runIn(t, db, "scim", "test", "--endpoint", endpoint, "--token-env", "WRONG_TOKEN", "-o", "json")
+	res = nil
+	if code != exitAuth || json.Unmarshal([]byte(out), &res) != nil || res["ok"] != false || res["status"] != float64(401) || res["fix"] == nil {
+		t.Errorf("scim test -o json with a wrong token exited %d:\n%s", code, out)
 	}
 }

@@ -3,11 +3,16 @@
 // explicit options), and hands out clients that share three behaviours:
 //
 //   - a rate limiter per account and service (golang.org/x/time/rate), applied
-//     before every attempt, retries included, that halves its rate when AWS
-//     throttles and climbs back as calls succeed;
-//   - the SDK's standard retryer with more attempts than its default, full
-//     jitter backoff, and no retry quota, so a throttling storm slows a sync
-//     down but never ends it with "retry quota exceeded";
+//     before every attempt, retries included, that slows down when AWS
+//     throttles most of its attempts (not at a throttle here and there) and
+//     climbs back when it stops;
+//   - one retry policy for every call of every client, the first
+//     sts:GetCallerIdentity and every sts:AssumeRole included: throttling
+//     retried soon after a short jittered wait, other transient failures
+//     after a longer one, each call bounded in attempts, in server errors and
+//     in the time it waits, then reported as a *RetriesExhaustedError; no
+//     retry quota, so a throttling storm never ends a sync with "retry quota
+//     exceeded";
 //   - a counter of the calls made, per service and operation, attempts
 //     included ("iam:GetAccountAuthorizationDetails" → n).
 //

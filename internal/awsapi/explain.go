@@ -2,12 +2,13 @@ package awsapi
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -54,6 +55,7 @@ var explainers = []explainer{
 	explainOrganizationMode,
 	explainAccessDenied,
 	explainThrottled,
+	explainServerErrors,
 	explainUnreachable,
 }
 
@@ -181,15 +183,36 @@ func explainOrganizationMode(err error, action string) (string, string, bool) {
 }
 
 func explainThrottled(err error, action string) (string, string, bool) {
-	var maxErr *retry.MaxAttemptsError
-	if !errors.As(err, &maxErr) || !isThrottle(err) {
+	var ex *RetriesExhaustedError
+	if !errors.As(err, &ex) || !isThrottle(err) {
 		return "", "", false
 	}
 	if action == "" {
 		action = "AWS"
 	}
-	return "AWS kept throttling " + action + " through every retry",
+	return fmt.Sprintf("AWS kept throttling %s through every retry (%d attempts in %s, %d throttled)",
+			action, ex.Attempts, ex.Elapsed.Round(time.Millisecond), ex.Throttled),
 		"run warden again later, or lower --iam-rate: other tools may be using the account's IAM request quota", true
+}
+
+// explainServerErrors explains a call AWS kept failing (5xx) on every
+// attempt the retry policy allowed.
+func explainServerErrors(err error, action string) (string, string, bool) {
+	var ex *RetriesExhaustedError
+	var re *smithyhttp.ResponseError
+	if !errors.As(err, &ex) || !errors.As(err, &re) || re.HTTPStatusCode() < 500 {
+		return "", "", false
+	}
+	if action == "" {
+		action = "the AWS call"
+	}
+	what := fmt.Sprintf("HTTP %d", re.HTTPStatusCode())
+	if code := apiCode(err); code != "" {
+		what = code + " (" + what + ")"
+	}
+	return fmt.Sprintf("AWS answered %s with %s on each of %d attempts in %s; warden stopped retrying",
+			action, what, ex.Attempts, ex.Elapsed.Round(time.Millisecond)),
+		"AWS (or the endpoint) is failing: check the AWS Health Dashboard or the endpoint, then run warden again", true
 }
 
 func explainUnreachable(err error, action string) (string, string, bool) {

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
@@ -66,8 +66,8 @@ func TestExplain(t *testing.T) {
 		},
 		{
 			name:        "throttled through every retry",
-			err:         &smithy.OperationError{ServiceID: "IAM", OperationName: "GetCredentialReport", Err: &retry.MaxAttemptsError{Attempt: 10, Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}},
-			wantProblem: []string{"throttling iam:GetCredentialReport"},
+			err:         &smithy.OperationError{ServiceID: "IAM", OperationName: "GetCredentialReport", Err: &RetriesExhaustedError{Attempts: 16, Throttled: 16, Elapsed: 9 * time.Second, Bound: "16 attempts", Err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}},
+			wantProblem: []string{"throttling iam:GetCredentialReport", "16 attempts in 9s"},
 			wantFix:     []string{"--iam-rate"},
 		},
 		{

@@ -6,15 +6,22 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// attemptMiddlewareID names warden's middleware in the SDK's stack.
-const attemptMiddlewareID = "warden.Attempt"
+// IDs of warden's middleware in the SDK's stack.
+const (
+	callMiddlewareID    = "warden.Call"
+	attemptMiddlewareID = "warden.Attempt"
+)
 
 // recorder counts the calls a session makes, per "service:Operation".
 type recorder struct {
@@ -46,21 +53,98 @@ func (r *recorder) snapshot() map[string]int64 {
 // retryer does.
 var throttleCodes = retry.ThrottleErrorCode{Codes: retry.DefaultThrottleErrorCodes}
 
-// attemptMiddleware runs inside the SDK's retry loop, so once per attempt:
-// it waits for the limiter (when there is one), counts the attempt, and
-// feeds throttling back into the limiter.
-type attemptMiddleware struct {
-	account string
-	lim     *limiter // nil: not rate limited
+// clientMiddleware is what every client a Session builds carries: a call
+// middleware outside the SDK's retry loop and an attempt middleware inside
+// it, sharing the client's account, limiter, counter and logger.
+type clientMiddleware struct {
+	account func() string // the account the client acts in ("" until known)
+	lim     *limiter      // nil: not rate limited
 	rec     *recorder
 	log     *slog.Logger
 }
 
+// apply installs both middlewares in a client's stack.
+func (m *clientMiddleware) apply(s *middleware.Stack) error {
+	if err := s.Initialize.Add(callMiddleware{m}, middleware.After); err != nil {
+		return err
+	}
+	return s.Finalize.Insert(attemptMiddleware{m}, "Retry", middleware.After)
+}
+
+// callMiddleware runs once per call, around all its attempts: it gives the
+// call its retry state, logs the call at debug level when it ends, and
+// reports a call the retry policy gave up on as a *RetriesExhaustedError.
+//
+// The log record has the call's service, action, account, region, duration,
+// attempts (throttled ones too), HTTP status, error code and request ID,
+// and nothing else: never the input, the output or a credential.
+type callMiddleware struct{ *clientMiddleware }
+
+// ID implements middleware.InitializeMiddleware.
+func (callMiddleware) ID() string { return callMiddlewareID }
+
+// HandleInitialize implements middleware.InitializeMiddleware.
+func (m callMiddleware) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (
+	middleware.InitializeOutput, middleware.Metadata, error,
+) {
+	cs := &callState{started: time.Now()}
+	out, md, err := next.HandleInitialize(withCallState(ctx, cs), in)
+	elapsed := time.Since(cs.started)
+	cs.mu.Lock()
+	attempts, throttles, waited, exhausted := cs.attempts, cs.throttles, cs.waited, cs.exhausted
+	cs.mu.Unlock()
+	if err != nil && exhausted != "" {
+		err = &RetriesExhaustedError{Attempts: attempts, Throttled: throttles, Waited: waited, Elapsed: elapsed, Bound: exhausted, Err: err}
+	}
+	if m.log.Enabled(ctx, slog.LevelDebug) {
+		service, operation := awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx)
+		account := m.account()
+		if id, ok := out.Result.(*sts.GetCallerIdentityOutput); ok && id != nil {
+			account = aws.ToString(id.Account) // the call that finds the account
+		}
+		attrs := []slog.Attr{
+			slog.String("service", service),
+			slog.String("action", callKey(service, operation)),
+			slog.String("account", account),
+			slog.String("region", awsmiddleware.GetRegion(ctx)),
+			slog.Duration("duration", elapsed),
+			slog.Int("attempts", attempts),
+			slog.Int("throttled", throttles),
+			slog.Int("status", httpStatus(md, err)),
+			slog.String("error", apiCode(err)),
+		}
+		if id, ok := awsmiddleware.GetRequestIDMetadata(md); ok {
+			attrs = append(attrs, slog.String("request_id", id))
+		}
+		m.log.LogAttrs(ctx, slog.LevelDebug, "aws call", attrs...)
+	}
+	return out, md, err
+}
+
+// httpStatus is the HTTP status of a call's last response; 0 when none
+// came (a network error, a request never sent).
+func httpStatus(md middleware.Metadata, err error) int {
+	var re *smithyhttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode()
+	}
+	if r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok && r != nil {
+		return r.StatusCode
+	}
+	return 0
+}
+
+// attemptMiddleware runs inside the SDK's retry loop, so once per attempt:
+// it waits for the limiter (when there is one), counts the attempt, feeds
+// its outcome back into the limiter and the call's state, and hands the
+// state to the retryer with the attempt's error.
+type attemptMiddleware struct{ *clientMiddleware }
+
 // ID implements middleware.FinalizeMiddleware.
-func (m *attemptMiddleware) ID() string { return attemptMiddlewareID }
+func (attemptMiddleware) ID() string { return attemptMiddlewareID }
 
 // HandleFinalize implements middleware.FinalizeMiddleware.
-func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
+func (m attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (
 	middleware.FinalizeOutput, middleware.Metadata, error,
 ) {
 	if m.lim != nil {
@@ -71,13 +155,28 @@ func (m *attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fi
 	key := callKey(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
 	m.rec.add(key)
 	out, md, err := next.HandleFinalize(ctx, in)
+	throttled := isThrottle(err)
 	if m.lim != nil {
-		if isThrottle(err) {
-			m.lim.throttled()
-			m.log.Debug("AWS throttled a call; slowing down", "call", key, "account", m.account, "rate", m.lim.rate())
-		} else if err == nil {
-			m.lim.succeeded()
+		m.lim.observe(throttled)
+		if throttled {
+			m.log.Debug("AWS throttled an attempt", "action", key, "account", m.account(), "rate", m.lim.rate())
 		}
+	}
+	cs := callStateOf(ctx)
+	if cs == nil {
+		return out, md, err
+	}
+	cs.mu.Lock()
+	cs.attempts++
+	switch {
+	case throttled:
+		cs.throttles++
+	case err != nil:
+		cs.serverErrors++
+	}
+	cs.mu.Unlock()
+	if err != nil {
+		err = &attemptError{err: err, state: cs}
 	}
 	return out, md, err
 }
@@ -106,12 +205,4 @@ func callKey(serviceID, operation string) string {
 		svc = p
 	}
 	return svc + ":" + operation
-}
-
-// addAttemptMiddleware returns the stack option installing m right after
-// the SDK's retry middleware, that is, inside its loop.
-func addAttemptMiddleware(m *attemptMiddleware) func(*middleware.Stack) error {
-	return func(s *middleware.Stack) error {
-		return s.Finalize.Insert(m, "Retry", middleware.After)
-	}
 }

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -94,23 +96,35 @@ type Options struct {
 	// IdentityCenterRate is the most Identity Center calls a second (SSO
 	// Admin and Identity Store together); 0 means DefaultIdentityCenterRate.
 	IdentityCenterRate float64
-	// MaxAttempts is how many times an IAM call is tried; 0 means
-	// DefaultMaxAttempts.
+	// MaxAttempts is the most attempts of one call, of any client; 0
+	// means DefaultMaxAttempts.
 	MaxAttempts int
-	// MaxBackoff caps the random wait between two attempts; 0 means
+	// MaxServerErrors is how many attempts of one call may fail with a
+	// server or network error before the call fails; 0 means
+	// DefaultMaxServerErrors.
+	MaxServerErrors int
+	// MaxBackoff caps one random wait between two attempts; 0 means
 	// DefaultMaxBackoff.
 	MaxBackoff time.Duration
-	// Logger receives debug records of throttling; nil discards them.
+	// MaxRetryWait caps the waits of one call between its attempts, added
+	// up; 0 means DefaultMaxRetryWait.
+	MaxRetryWait time.Duration
+	// Logger receives a debug record of every AWS call (see callMiddleware)
+	// and of throttling, and the SDK's own log messages at debug level;
+	// nil discards them.
 	Logger *slog.Logger
 }
 
 // Session holds the AWS configuration of a sync and the state its clients
 // share: a rate limiter per account and service, and the call counts.
 type Session struct {
-	cfg  aws.Config
-	opts Options
-	log  *slog.Logger
-	rec  *recorder
+	cfg     aws.Config
+	opts    Options
+	policy  retryPolicy
+	log     *slog.Logger
+	rec     *recorder
+	iamWait *waitClock             // time calls waited on the IAM limiters
+	caller  atomic.Pointer[string] // the account of the credentials, once known
 
 	mu       sync.Mutex
 	limiters map[string]*limiter                // by account + "/" + service
@@ -145,8 +159,14 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
 	}
+	if o.MaxServerErrors <= 0 {
+		o.MaxServerErrors = DefaultMaxServerErrors
+	}
 	if o.MaxBackoff <= 0 {
 		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.MaxRetryWait <= 0 {
+		o.MaxRetryWait = DefaultMaxRetryWait
 	}
 	log := o.Logger
 	if log == nil {
@@ -155,7 +175,7 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
 	})
-	loadOpts := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient)}
+	loadOpts := []func(*config.LoadOptions) error{config.WithHTTPClient(httpClient), config.WithLogger(sdkLogger{log})}
 	if o.Region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(o.Region))
 	}
@@ -164,6 +184,12 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.Credentials != nil {
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(o.Credentials))
+	}
+	if staticCredentials(o) {
+		// The instance metadata service has nothing to give a caller with
+		// credentials of its own; not asking it also keeps its client's
+		// warnings ("falling back to IMDSv1") away.
+		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
 	if o.Endpoint != "" {
 		loadOpts = append(loadOpts, config.WithBaseEndpoint(o.Endpoint))
@@ -182,10 +208,13 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 		o.SessionName = DefaultSessionName
 	}
 	s := &Session{
-		cfg:      cfg,
-		opts:     o,
+		cfg:  cfg,
+		opts: o,
+		policy: retryPolicy{maxAttempts: o.MaxAttempts, maxServerErrors: o.MaxServerErrors,
+			maxBackoff: o.MaxBackoff, maxRetryWait: o.MaxRetryWait},
 		log:      log,
 		rec:      &recorder{},
+		iamWait:  &waitClock{},
 		limiters: make(map[string]*limiter),
 		iam:      make(map[string]*iam.Client),
 		members:  make(map[string]aws.CredentialsProvider),
@@ -255,11 +284,11 @@ func (s *Session) IAM(accountID string) *iam.Client {
 	if c, ok := s.iam[accountID]; ok {
 		return c
 	}
-	lim := s.limiterLocked(accountID, "iam", s.opts.IAMRate)
-	mw := &attemptMiddleware{account: accountID, lim: lim, rec: s.rec, log: s.log}
+	mw := &clientMiddleware{account: func() string { return accountID }, lim: s.limiterLocked(accountID, "iam", s.opts.IAMRate, s.iamWait),
+		rec: s.rec, log: s.log}
 	c := iam.NewFromConfig(s.cfg, func(o *iam.Options) {
-		o.Retryer = newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff)
-		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		o.Retryer = newRetryer(s.policy)
+		o.APIOptions = append(o.APIOptions, mw.apply)
 		if creds, ok := s.members[accountID]; ok {
 			o.Credentials = creds
 		}
@@ -269,17 +298,17 @@ func (s *Session) IAM(accountID string) *iam.Client {
 }
 
 // STS returns the STS client of the session's credentials (the role's when
-// Options.RoleARN is set). Its calls are counted, retried and paced at
-// DefaultSTSRate: one sts:AssumeRole per member account.
+// Options.RoleARN is set). Its calls are counted, retried as every other
+// client's and paced at DefaultSTSRate: one sts:AssumeRole per member
+// account.
 func (s *Session) STS() *sts.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.sts == nil {
-		lim := s.limiterLocked("", "sts", DefaultSTSRate)
-		mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
+		mw := s.sessionMiddlewareLocked("sts", DefaultSTSRate)
 		s.sts = sts.NewFromConfig(s.cfg, func(o *sts.Options) {
-			o.Retryer = newRetryer(stsMaxAttempts, s.opts.MaxBackoff)
-			o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+			o.Retryer = newRetryer(s.policy)
+			o.APIOptions = append(o.APIOptions, mw.apply)
 		})
 	}
 	return s.sts
@@ -291,11 +320,10 @@ func (s *Session) Organizations() *organizations.Client {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.org == nil {
-		lim := s.limiterLocked("", "organizations", s.opts.OrganizationsRate)
-		mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
+		mw := s.sessionMiddlewareLocked("organizations", s.opts.OrganizationsRate)
 		s.org = organizations.NewFromConfig(s.cfg, func(o *organizations.Options) {
-			o.Retryer = newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff)
-			o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+			o.Retryer = newRetryer(s.policy)
+			o.APIOptions = append(o.APIOptions, mw.apply)
 		})
 	}
 	return s.org
@@ -307,19 +335,17 @@ func (s *Session) Organizations() *organizations.Client {
 func (s *Session) IdentityCenter(region string) (*ssoadmin.Client, *identitystore.Client) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	lim := s.limiterLocked("", "identitycenter", s.opts.IdentityCenterRate)
-	mw := &attemptMiddleware{lim: lim, rec: s.rec, log: s.log}
-	retryer := func() aws.Retryer { return newRetryer(s.opts.MaxAttempts, s.opts.MaxBackoff) }
+	mw := s.sessionMiddlewareLocked("identitycenter", s.opts.IdentityCenterRate)
 	sso := ssoadmin.NewFromConfig(s.cfg, func(o *ssoadmin.Options) {
-		o.Retryer = retryer()
-		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		o.Retryer = newRetryer(s.policy)
+		o.APIOptions = append(o.APIOptions, mw.apply)
 		if region != "" {
 			o.Region = region
 		}
 	})
 	ids := identitystore.NewFromConfig(s.cfg, func(o *identitystore.Options) {
-		o.Retryer = retryer()
-		o.APIOptions = append(o.APIOptions, addAttemptMiddleware(mw))
+		o.Retryer = newRetryer(s.policy)
+		o.APIOptions = append(o.APIOptions, mw.apply)
 		if region != "" {
 			o.Region = region
 		}
@@ -334,20 +360,46 @@ func (s *Session) CallerIdentity(ctx context.Context) (account, arn string, err 
 	if err != nil {
 		return "", "", fmt.Errorf("identify the caller with sts:GetCallerIdentity: %w", err)
 	}
-	return aws.ToString(out.Account), aws.ToString(out.Arn), nil
+	account = aws.ToString(out.Account)
+	s.caller.Store(&account)
+	return account, aws.ToString(out.Arn), nil
 }
 
 // Calls returns the calls this session has made so far, attempts included,
 // keyed "service:Operation" (for example "iam:ListAccessKeys").
 func (s *Session) Calls() map[string]int64 { return s.rec.snapshot() }
 
+// IAMRateWait returns how long, so far, calls of this session waited on
+// warden's own IAM rate limit (Options.IAMRate): the wall-clock time during
+// which at least one IAM call of any account was held back by its account's
+// limiter, overlapping waits counted once. Compared with a sync's duration
+// it says how much of the sync the limit set the pace.
+func (s *Session) IAMRateWait() time.Duration { return s.iamWait.elapsed() }
+
+// callerAccount is the account of the session's credentials, "" until
+// CallerIdentity has found it.
+func (s *Session) callerAccount() string {
+	if p := s.caller.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// sessionMiddlewareLocked returns the middleware of a client of the
+// session's own credentials, paced by the session-wide limiter of service.
+// s.mu must be held.
+func (s *Session) sessionMiddlewareLocked(service string, perSecond float64) *clientMiddleware {
+	return &clientMiddleware{account: s.callerAccount, lim: s.limiterLocked("", service, perSecond, nil), rec: s.rec, log: s.log}
+}
+
 // limiterLocked returns the limiter of one account and service, creating it
-// at perSecond. s.mu must be held.
-func (s *Session) limiterLocked(accountID, service string, perSecond float64) *limiter {
+// at perSecond with its waits counted on clock (nil: not counted). s.mu
+// must be held.
+func (s *Session) limiterLocked(accountID, service string, perSecond float64, clock *waitClock) *limiter {
 	key := accountID + "/" + service
 	l, ok := s.limiters[key]
 	if !ok {
-		l = newLimiter(perSecond)
+		l = newLimiter(perSecond, clock)
 		s.limiters[key] = l
 	}
 	return l

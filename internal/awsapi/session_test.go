@@ -229,7 +229,7 @@ func TestAccountsHaveTheirOwnLimiter(t *testing.T) {
 		t.Fatalf("limiters = %d, want one per account", len(s.limiters))
 	}
 	a, b := s.limiters["111122223333/iam"], s.limiters["444455556666/iam"]
-	a.throttled()
+	observeWindows(a, 1, adaptWindow)
 	if a.rate() >= 10 || b.rate() != 10 {
 		t.Errorf("after throttling one account: rates %v and %v, want the other untouched at 10", a.rate(), b.rate())
 	}

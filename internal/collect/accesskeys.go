@@ -36,6 +36,9 @@ type accessKey struct {
 	LastUsed        *time.Time
 	LastUsedRegion  string
 	LastUsedService string
+	// lastUsedErr is why GetAccessKeyLastUsed failed for the key: its last
+	// use is then unknown.
+	lastUsedErr error
 }
 
 // getAccessKeys finds every user's access keys with the fewest calls:
@@ -50,10 +53,10 @@ type accessKey struct {
 //   - with neither: nothing.
 //
 // Calls run o.Concurrency at a time. A user whose keys cannot be listed is
-// recorded in the returned errors and falls back to the report's slots; the
-// returned error is set only when ctx ends.
-func getAccessKeys(ctx context.Context, client IAMAPI, accountID string, users []types.UserDetail, report *credentialReport, o IAMOptions) ([]accessKey, []model.SourceError, error) {
-	var keys []accessKey
+// recorded in the returned errors and in failed (user name → the part not
+// read) and falls back to the report's slots; a key whose last use cannot
+// be read is kept without it. The returned error is set only when ctx ends.
+func getAccessKeys(ctx context.Context, client IAMAPI, accountID string, users []types.UserDetail, report *credentialReport, o IAMOptions) (keys []accessKey, errs []model.SourceError, failed map[string]string, err error) {
 	var todo []string // users to call ListAccessKeys for
 	for _, u := range users {
 		name := aws.ToString(u.UserName)
@@ -68,7 +71,7 @@ func getAccessKeys(ctx context.Context, client IAMAPI, accountID string, users [
 		}
 	}
 	if len(todo) == 0 {
-		return keys, nil, nil
+		return keys, nil, nil, nil
 	}
 	results := make([][]accessKey, len(todo))
 	failures := make([]error, len(todo))
@@ -98,35 +101,54 @@ feed:
 	close(work)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return nil, nil, fmt.Errorf("list the access keys of account %s: %w", accountID, err)
+		return nil, nil, nil, fmt.Errorf("list the access keys of account %s: %w", accountID, err)
 	}
-	var failed []string
-	var firstErr error
+	var failedNames []string
+	var firstErr, lastUsedErr error
+	var lastUsedFailed []string
+	failed = map[string]string{}
 	for i, name := range todo {
 		if failures[i] != nil {
-			failed = append(failed, name)
+			failedNames = append(failedNames, name)
 			if firstErr == nil {
 				firstErr = failures[i]
 			}
+			failed[name] = "access_keys"
 			if row := reportRowOf(report, name); row != nil {
 				keys = append(keys, slotKeys(name, row)...)
+				failed[name] = "access_key_ids"
 			}
 			continue
 		}
+		for _, k := range results[i] {
+			if k.lastUsedErr != nil {
+				lastUsedFailed = append(lastUsedFailed, k.ID)
+				lastUsedErr = k.lastUsedErr
+			}
+		}
 		keys = append(keys, results[i]...)
 	}
-	var errs []model.SourceError
-	if len(failed) > 0 {
+	if len(failedNames) > 0 {
 		problem, fix := awsapi.Explain(firstErr)
 		if fix == "" {
 			fix = "sync again"
 		}
 		errs = append(errs, model.SourceError{AccountID: accountID, Source: SourceAccessKeys,
 			Message: fmt.Sprintf("could not list the access keys of %d user(s) (first: %s): %s; their keys are recorded from the credential report, without key IDs, where it has them",
-				len(failed), failed[0], problem),
+				len(failedNames), failedNames[0], problem),
 			Fix: fix})
 	}
-	return keys, errs, nil
+	if len(lastUsedFailed) > 0 {
+		problem, fix := awsapi.Explain(lastUsedErr)
+		if fix == "" {
+			fix = "sync again"
+		}
+		errs = append(errs, model.SourceError{AccountID: accountID, Source: SourceAccessKeys,
+			Message: fmt.Sprintf("could not read the last use of %d access key(s) (first: %s): %s; the keys are recorded, their last use is unknown",
+				len(lastUsedFailed), lastUsedFailed[0], problem),
+			Fix: fix})
+	}
+	return keys, errs, failed, nil
 }
 
 // userAccessKeys lists one user's keys and fills in their last use: from
@@ -145,7 +167,12 @@ func userAccessKeys(ctx context.Context, client IAMAPI, user string, row *report
 		if keys[i].Slot == 0 {
 			out, err := client.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(keys[i].ID)})
 			if err != nil {
-				return nil, fmt.Errorf("get last use of access key %s of user %s: %w", keys[i].ID, user, err)
+				if ctx.Err() != nil {
+					return nil, err
+				}
+				// One key's last use costs only itself.
+				keys[i].lastUsedErr = fmt.Errorf("get last use of access key %s of user %s: %w", keys[i].ID, user, err)
+				continue
 			}
 			if lu := out.AccessKeyLastUsed; lu != nil {
 				keys[i].LastUsed = timePtr(lu.LastUsedDate)
@@ -272,6 +299,9 @@ func transformAccessKeys(b *graphBuilder, keys []accessKey, users []types.UserDe
 				LastUsedRegion: k.LastUsedRegion, LastUsedService: k.LastUsedService}}
 		if k.CreatedAt != nil {
 			r.CreatedAt = *k.CreatedAt
+		}
+		if k.lastUsedErr != nil {
+			r.Unread = []string{"last_used"}
 		}
 		b.resource(r)
 		b.grant(userARN, b.entitlement(id, model.EntOwner), model.ViaDirect, "")

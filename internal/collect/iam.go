@@ -21,11 +21,15 @@ import (
 //	getAuthorizationDetails   GetAccountAuthorizationDetails, 1000 items a page
 //	getCredentialReport       GenerateCredentialReport + GetCredentialReport (concurrently with the pages)
 //	getAccessKeys             ListAccessKeys for the users the report shows with keys
+//	getMFADevices             ListVirtualMFADevices (assigned, 1000 a page), and ListMFADevices
+//	                          for the users the report shows with MFA but no virtual device
 //	transform…                the access graph
 //
 // That is ceil(entities/1000) + 2 calls (+1 per extra poll of a report being
-// generated) + one per user with access keys. Nothing GetAccountAuthorizationDetails
-// returns is read again per user, group, role or policy.
+// generated) + one per user with access keys + ceil(assigned virtual MFA
+// devices/1000) (at least 1) + one per user with MFA and no virtual device.
+// Nothing GetAccountAuthorizationDetails returns is read again per user,
+// group, role or policy.
 
 // IAMAPI is the part of the IAM client the collector calls.
 type IAMAPI interface {
@@ -34,6 +38,8 @@ type IAMAPI interface {
 	GetCredentialReport(ctx context.Context, in *iam.GetCredentialReportInput, optFns ...func(*iam.Options)) (*iam.GetCredentialReportOutput, error)
 	ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, optFns ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error)
 	GetAccessKeyLastUsed(ctx context.Context, in *iam.GetAccessKeyLastUsedInput, optFns ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error)
+	ListVirtualMFADevices(ctx context.Context, in *iam.ListVirtualMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error)
+	ListMFADevices(ctx context.Context, in *iam.ListMFADevicesInput, optFns ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error)
 }
 
 // IAMOptions tune CollectIAM. Zero durations and counts take the defaults;
@@ -82,6 +88,7 @@ const (
 	StepAuthorizationDetails = "authorization details"
 	StepCredentialReport     = "credential report"
 	StepAccessKeys           = "access keys"
+	StepMFADevices           = "MFA devices"
 )
 
 // Sources named in model.SourceError by this collector.
@@ -89,6 +96,7 @@ const (
 	SourceIAM              = "iam"
 	SourceCredentialReport = "credential_report"
 	SourceAccessKeys       = "access_keys"
+	SourceMFADevices       = "mfa_devices"
 )
 
 // DefaultIAMOptions returns the options of a normal sync: access keys by ID
@@ -156,11 +164,17 @@ func CollectIAM(ctx context.Context, client IAMAPI, accountID string, o IAMOptio
 		errs = append(errs, reportSourceError(accountID, rr.err, o.AccessKeys))
 	}
 
-	keys, keyErrs, err := getAccessKeys(ctx, client, accountID, details.Users, rr.report, o)
+	keys, keyErrs, keysUnread, err := getAccessKeys(ctx, client, accountID, details.Users, rr.report, o)
 	if err != nil {
 		return nil, err
 	}
 	errs = append(errs, keyErrs...)
+
+	mfa, mfaErrs, mfaUnread, err := getMFADevices(ctx, client, accountID, details.Users, rr.report, o)
+	if err != nil {
+		return nil, err
+	}
+	errs = append(errs, mfaErrs...)
 
 	b := newGraphBuilder(accountID)
 	transformAccount(b, rr.report)
@@ -169,8 +183,19 @@ func CollectIAM(ctx context.Context, client IAMAPI, accountID string, o IAMOptio
 	transformGroups(b, details.Groups)
 	transformRoles(b, details.Roles, details.Users)
 	transformAccessKeys(b, keys, details.Users)
+	transformMFADevices(b, mfa, details.Users)
 	grantGroupMemberships(b, details.Users, details.Groups)
 	errs = append(errs, b.errors()...)
+	for i := range b.g.Resources {
+		if r := &b.g.Resources[i]; r.Type == model.TypeIAMUser {
+			if keysUnread[r.Name] != "" {
+				r.Unread = append(r.Unread, keysUnread[r.Name])
+			}
+			if mfaUnread[r.Name] {
+				r.Unread = append(r.Unread, "mfa_devices")
+			}
+		}
+	}
 	b.g.Sort()
 	return &IAMResult{Graph: b.g, Errors: errs}, nil
 }

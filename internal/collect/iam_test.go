@@ -81,6 +81,16 @@ func (f *fakeIAM) ListAccessKeys(_ context.Context, in *iam.ListAccessKeysInput,
 	return &iam.ListAccessKeysOutput{AccessKeyMetadata: f.keys[aws.ToString(in.UserName)]}, nil
 }
 
+func (f *fakeIAM) ListVirtualMFADevices(context.Context, *iam.ListVirtualMFADevicesInput, ...func(*iam.Options)) (*iam.ListVirtualMFADevicesOutput, error) {
+	f.count("ListVirtualMFADevices")
+	return &iam.ListVirtualMFADevicesOutput{}, nil
+}
+
+func (f *fakeIAM) ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...func(*iam.Options)) (*iam.ListMFADevicesOutput, error) {
+	f.count("ListMFADevices")
+	return &iam.ListMFADevicesOutput{}, nil
+}
+
 func (f *fakeIAM) GetAccessKeyLastUsed(_ context.Context, in *iam.GetAccessKeyLastUsedInput, _ ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
 	f.count("GetAccessKeyLastUsed")
 	return &iam.GetAccessKeyLastUsedOutput{AccessKeyLastUsed: f.lastUsed[aws.ToString(in.AccessKeyId)]}, nil
@@ -184,7 +194,10 @@ func TestCollectIAM(t *testing.T) {
 		t.Fatalf("errors: %+v", res.Errors)
 	}
 	g := res.Graph
-	wantCalls := map[string]int{"GetAccountAuthorizationDetails": 2, "GenerateCredentialReport": 1, "GetCredentialReport": 1, "ListAccessKeys": 1}
+	// ListMFADevices for alice alone: the report shows her with MFA and
+	// ListVirtualMFADevices with no virtual device; bob has no MFA.
+	wantCalls := map[string]int{"GetAccountAuthorizationDetails": 2, "GenerateCredentialReport": 1, "GetCredentialReport": 1, "ListAccessKeys": 1,
+		"ListVirtualMFADevices": 1, "ListMFADevices": 1}
 	if !reflect.DeepEqual(f.calls, wantCalls) {
 		t.Errorf("calls = %v, want %v", f.calls, wantCalls)
 	}

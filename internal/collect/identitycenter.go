@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -84,6 +85,10 @@ type IdentityCenterResult struct {
 	Strategy       AssignmentStrategy
 	StrategyReason string
 	Graph          model.Graph
+	// Errors are the parts that could not be read (one permission set's
+	// boundary, one group's members); the graph holds the rest, and the
+	// resources concerned name the part in Unread.
+	Errors []model.SourceError
 }
 
 // CollectIdentityCenter reads an IAM Identity Center instance: the identity
@@ -91,7 +96,10 @@ type IdentityCenterResult struct {
 // policies, boundary and tags, and every account assignment. Group
 // assignments are expanded to each member, with the group as provenance.
 // It must run with the credentials of the instance's account (the
-// management account or a delegated administrator).
+// management account or a delegated administrator). It fails when the
+// instance, its users, groups or permission sets cannot be listed; a call
+// about one group, permission set, account or principal that fails is
+// recorded in Errors and costs only that part.
 func CollectIdentityCenter(ctx context.Context, sso SSOAdminAPI, ids IdentityStoreAPI, o IdentityCenterOptions) (*IdentityCenterResult, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -114,7 +122,9 @@ func CollectIdentityCenter(ctx context.Context, sso SSOAdminAPI, ids IdentitySto
 	}
 	c.transform()
 	res.Graph = c.b.g
+	c.failed.mark(&res.Graph)
 	res.Graph.Sort()
+	res.Errors = c.failed.list()
 	return res, nil
 }
 
@@ -143,6 +153,8 @@ type icCollector struct {
 	res *IdentityCenterResult
 	sem chan struct{}
 	b   *graphBuilder
+	// failed are the parts that could not be read.
+	failed failures
 
 	users       []istypes.User
 	groups      []istypes.Group
@@ -206,7 +218,15 @@ func (c *icCollector) readIdentityStore(ctx context.Context) error {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list the members of Identity Center group %s: %w", aws.ToString(c.groups[i].DisplayName), err)
+				if ctx.Err() != nil {
+					return err
+				}
+				name := aws.ToString(c.groups[i].DisplayName)
+				c.members[i] = nil
+				c.failed.add(SSOGroupID(aws.ToString(c.groups[i].GroupId)), "members", partFailure("", SourceIdentityCenter,
+					"the members of Identity Center group "+name+" ("+aws.ToString(c.groups[i].GroupId)+") not read", err,
+					"the group and its assignments are stored, but none of its members hold them through it in this snapshot"))
+				return nil
 			}
 			for _, m := range page.GroupMemberships {
 				if u, ok := m.MemberId.(*istypes.MemberIdMemberUserId); ok {
@@ -304,11 +324,21 @@ func (c *icCollector) readPermissionSets(ctx context.Context) error {
 			}
 		}
 		if err != nil {
-			return fmt.Errorf("read permission set %s: %w", ps.arn, err)
+			if ctx.Err() != nil {
+				return err
+			}
+			part := permissionSetParts[i%calls]
+			c.failed.add(ps.arn, part, partFailure("", SourceIdentityCenter, "the "+strings.ReplaceAll(part, "_", " ")+" of permission set "+ps.arn+" not read", err,
+				"it is unknown in this snapshot; the rest of the permission set and of Identity Center is stored"))
 		}
 		return nil
 	})
 }
+
+// permissionSetParts name what each of readPermissionSets' calls reads, as
+// a permission set's Unread lists it.
+var permissionSetParts = [...]string{"description", "managed_policies", "customer_managed_policies", "inline_policy",
+	"permissions_boundary", "tags", "provisioned_accounts"}
 
 // policyRef writes a customer managed policy reference as path + name.
 func policyRef(r ssotypes.CustomerManagedPolicyReference) string {
@@ -328,15 +358,23 @@ func policyRef(r ssotypes.CustomerManagedPolicyReference) string {
 // the reverse. Never one call per (every account x every permission set):
 // pairs where a permission set is not provisioned hold no assignment.
 func (c *icCollector) readAssignments(ctx context.Context, forced AssignmentStrategy) error {
-	pairs := 0
+	pairs, unknown := 0, 0
 	for _, ps := range c.sets {
 		pairs += len(ps.accounts)
+		if c.failed.has(ps.arn, "provisioned_accounts") {
+			unknown++
+		}
 	}
 	principals := len(c.users) + len(c.groups)
 	strategy := forced
 	switch {
 	case forced != AssignmentsAuto:
 		c.res.StrategyReason = "forced"
+	case unknown > 0:
+		// Listing by pair would miss the pairs of a permission set whose
+		// accounts are unknown; by principal needs no pairs.
+		strategy = AssignmentsByPrincipal
+		c.res.StrategyReason = fmt.Sprintf("the provisioned accounts of %d permission set(s) could not be read", unknown)
 	case pairs <= principals:
 		strategy = AssignmentsByPair
 		c.res.StrategyReason = fmt.Sprintf("%d provisioned (permission set, account) pairs <= %d users and groups", pairs, principals)
@@ -356,6 +394,11 @@ func (c *icCollector) readAssignments(ctx context.Context, forced AssignmentStra
 		type pair struct{ ps, account string }
 		var todo []pair
 		for _, ps := range c.sets {
+			if c.failed.has(ps.arn, "provisioned_accounts") {
+				c.failed.add(ps.arn, "assignments", model.SourceError{Source: SourceIdentityCenter,
+					Message: "the assignments of permission set " + ps.arn + " not read: its provisioned accounts are unknown",
+					Fix:     "sync again, or leave the assignment strategy to warden: by principal it needs no provisioned accounts"})
+			}
 			for _, a := range ps.accounts {
 				todo = append(todo, pair{ps.arn, a})
 			}
@@ -366,7 +409,13 @@ func (c *icCollector) readAssignments(ctx context.Context, forced AssignmentStra
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return fmt.Errorf("list the assignments of %s in account %s: %w", todo[i].ps, todo[i].account, err)
+					if ctx.Err() != nil {
+						return err
+					}
+					c.failed.add(todo[i].ps, "assignments", partFailure(todo[i].account, SourceIdentityCenter,
+						"the assignments of permission set "+todo[i].ps+" in account "+todo[i].account+" not read", err,
+						"they are missing from this snapshot; every other assignment is stored"))
+					return nil
 				}
 				add(page.AccountAssignments)
 			}
@@ -390,7 +439,17 @@ func (c *icCollector) readAssignments(ctx context.Context, forced AssignmentStra
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list the assignments of %s %s: %w", todo[i].typ, todo[i].id, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				id := SSOUserID(todo[i].id)
+				if todo[i].typ == ssotypes.PrincipalTypeGroup {
+					id = SSOGroupID(todo[i].id)
+				}
+				c.failed.add(id, "assignments", partFailure("", SourceIdentityCenter,
+					"the assignments of Identity Center "+strings.ToLower(string(todo[i].typ))+" "+todo[i].id+" not read", err,
+					"they are missing from this snapshot; every other assignment is stored"))
+				return nil
 			}
 			list := make([]ssotypes.AccountAssignment, 0, len(page.AccountAssignments))
 			for _, a := range page.AccountAssignments {

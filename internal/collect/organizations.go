@@ -73,6 +73,10 @@ type Organization struct {
 	ManagementAccountID string
 	Accounts            []OrgAccount // sorted by ID
 	Graph               model.Graph
+	// Errors are the parts that could not be read (one SCP's document or
+	// targets, one account's tags); the graph holds the rest, and the
+	// resources concerned name the part in Unread.
+	Errors []model.SourceError
 }
 
 // orgNode is a root or OU: its ARN and its place in the tree.
@@ -85,7 +89,10 @@ type orgNode struct {
 // which must be its management account or a delegated administrator: the
 // organization, its root, the OU tree (top-down, one listing of OUs and one
 // of accounts per parent), every account, and the service control policies
-// with their documents and targets.
+// with their documents and targets. It fails when the organization or its
+// tree cannot be read (the accounts to sync depend on it); a failing call
+// about one SCP or one account's tags is recorded in Errors and costs only
+// that part.
 func CollectOrganization(ctx context.Context, client OrganizationsAPI, o OrganizationsOptions) (*Organization, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 4
@@ -150,7 +157,9 @@ func CollectOrganization(ctx context.Context, client OrganizationsAPI, o Organiz
 		c.addAccount(a)
 	}
 	out.Graph = b.g
+	c.failed.mark(&out.Graph)
 	out.Graph.Sort()
+	out.Errors = c.failed.list()
 	return out, nil
 }
 
@@ -161,6 +170,8 @@ type orgCollector struct {
 	out    *Organization
 	orgARN string
 	sem    chan struct{}
+	// failed are the parts that could not be read.
+	failed failures
 
 	mu      sync.Mutex
 	nodes   map[string]*orgNode // roots and OUs by id
@@ -266,7 +277,13 @@ func (c *orgCollector) readAccountTags(ctx context.Context) error {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list the tags of account %s: %w", accounts[i].ID, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				c.failed.add(model.AccountResourceID(accounts[i].ID), "tags", partFailure(accounts[i].ID, SourceOrganizations,
+					"the tags of account "+accounts[i].ID+" not read", err,
+					"they are unknown in this snapshot, and filters on tags take the account as untagged"))
+				return nil
 			}
 			for _, t := range page.Tags {
 				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -297,7 +314,13 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 		if i%2 == 0 {
 			d, err := c.client.DescribePolicy(ctx, &organizations.DescribePolicyInput{PolicyId: aws.String(id)})
 			if err != nil {
-				return fmt.Errorf("describe the service control policy %s: %w", id, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				c.failed.add(aws.ToString(list[i/2].Arn), "document", partFailure("", SourceOrganizations,
+					"the document of service control policy "+id+" not read", err,
+					"the policy and its targets are stored, its document is unknown"))
+				return nil
 			}
 			if d.Policy != nil {
 				docs[i/2] = aws.ToString(d.Policy.Content)
@@ -309,7 +332,14 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 		for tp.HasMorePages() {
 			page, err := tp.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list the targets of the service control policy %s: %w", id, err)
+				if ctx.Err() != nil {
+					return err
+				}
+				targets[i/2] = nil
+				c.failed.add(aws.ToString(list[i/2].Arn), "targets", partFailure("", SourceOrganizations,
+					"the targets of service control policy "+id+" not read", err,
+					"the policy is stored, but where it is attached is unknown in this snapshot"))
+				return nil
 			}
 			targets[i/2] = append(targets[i/2], page.Targets...)
 		}
@@ -320,9 +350,13 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 	}
 	for i, s := range list {
 		arn := aws.ToString(s.Arn)
+		doc := ""
+		if !c.failed.has(arn, "document") {
+			doc = c.b.document("service control policy "+aws.ToString(s.Name), docs[i])
+		}
 		c.b.resource(model.Resource{ID: arn, Type: model.TypeSCP, AccountID: c.out.ManagementAccountID,
 			Name: aws.ToString(s.Name), ARN: arn, SCP: &model.SCPAttrs{PolicyID: aws.ToString(s.Id),
-				AWSManaged: s.AwsManaged, Description: aws.ToString(s.Description), Document: c.b.document("service control policy "+aws.ToString(s.Name), docs[i])}})
+				AWSManaged: s.AwsManaged, Description: aws.ToString(s.Description), Document: doc}})
 		ent := c.b.entitlement(arn, model.EntAttached)
 		for _, t := range targets[i] {
 			c.b.grant(c.targetID(t), ent, model.ViaDirect, "")

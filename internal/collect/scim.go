@@ -20,7 +20,9 @@ type SCIMUserLister interface {
 // API, in pages of 100 rather than one request per user, and records it on
 // the Identity Center users of g, flagging each whose Identity Store status
 // disagrees. It returns how many disagree. Identity Center's SCIM user id is
-// the Identity Store user id.
+// the Identity Store user id. A listing that fails part way still records
+// the users it read (the others' SCIM status stays nil, unknown), and
+// returns the error.
 func ApplySCIMStatus(ctx context.Context, c SCIMUserLister, g *model.Graph) (int, error) {
 	active := map[string]bool{}
 	err := c.ListUsers(ctx, "", func(u scim.User) {
@@ -29,7 +31,7 @@ func ApplySCIMStatus(ctx context.Context, c SCIMUserLister, g *model.Graph) (int
 		}
 	})
 	if err != nil {
-		return 0, fmt.Errorf("read user status from SCIM: %w", err)
+		err = fmt.Errorf("read user status from SCIM (%d users read; the others' SCIM status is unknown in this snapshot): %w", len(active), err)
 	}
 	mismatches := 0
 	for i := range g.Resources {
@@ -49,5 +51,5 @@ func ApplySCIMStatus(ctx context.Context, c SCIMUserLister, g *model.Graph) (int
 		}
 		r.SSOUser = &attrs
 	}
-	return mismatches, nil
+	return mismatches, err
 }

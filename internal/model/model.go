@@ -102,6 +102,10 @@ type Resource struct {
 	ParentID  string            `json:"parent_id,omitempty"` // owner of a key, MFA device or inline policy
 	CreatedAt time.Time         `json:"created_at,omitzero"`
 	Tags      map[string]string `json:"tags,omitempty"`
+	// Unread names the parts of the resource the sync could not read (a
+	// permission set's "permissions_boundary", a user's "access_keys"):
+	// their values here are unknown, not empty. Snapshot.Errors says why.
+	Unread []string `json:"unread,omitempty"`
 
 	User          *UserAttrs          `json:"user,omitempty"`
 	Role          *RoleAttrs          `json:"role,omitempty"`
@@ -325,6 +329,11 @@ type Snapshot struct {
 	APICalls     map[string]int64 `json:"api_calls"` // "iam:GetAccountAuthorizationDetails" → count
 	Counts       map[string]int   `json:"counts"`    // resources by type
 	Accounts     AccountTally     `json:"accounts"`
+	// IAMRateWait is how long during the sync at least one IAM call waited
+	// on warden's own IAM rate limit (--iam-rate), overlapping waits counted
+	// once: how much of the sync the limit set the pace. Known only to the
+	// sync that made the snapshot (its summary reports it); not stored.
+	IAMRateWait time.Duration `json:"-"`
 }
 
 // AccountTally counts the accounts of a sync: those it set out to read
@@ -375,6 +384,16 @@ func IsAccountID(s string) bool {
 // AccessKeyID returns the resource ID of an access key.
 func AccessKeyID(accountID, keyID string) string {
 	return "arn:aws:iam::" + accountID + ":access-key/" + keyID
+}
+
+// MFADeviceID returns the resource ID of an MFA device from its serial
+// number: a virtual device's or a FIDO key's serial is its ARN; a hardware
+// token's (GAHT12345678) is scoped by the account.
+func MFADeviceID(accountID, serial string) string {
+	if strings.HasPrefix(serial, "arn:") {
+		return serial
+	}
+	return "arn:aws:iam::" + accountID + ":mfa-device/" + serial
 }
 
 // InlinePolicyID returns the resource ID of the inline policy name embedded

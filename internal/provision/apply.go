@@ -35,7 +35,6 @@ type AuditLog interface {
 type DeactivationRecords interface {
 	SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error
 	Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error)
-	DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error
 }
 
 // Provisioner plans and applies actions in one account.
@@ -77,7 +76,7 @@ type Secret struct {
 // StepResult is one executed call.
 type StepResult struct {
 	Step      Step   `json:"step"`
-	RequestID string `json:"request_id,omitempty"`
+	RequestID string `json:"request_id"`
 }
 
 // Result is what applying a plan did: the calls made, every secret a
@@ -252,20 +251,13 @@ func (e *BatchError) Error() string {
 // Unwrap returns the action's error.
 func (e *BatchError) Unwrap() error { return e.Err }
 
-// record keeps or forgets the deactivation state of a plan once applied.
+// record keeps the deactivation state of a plan once applied.
 func (p *Provisioner) record(ctx context.Context, pl *Plan) error {
-	if p.Records == nil {
+	if p.Records == nil || pl.deactivated == nil {
 		return nil
 	}
-	principal := "user/" + pl.Action.User
-	switch {
-	case pl.deactivated != nil:
-		b, _ := json.Marshal(pl.deactivated)
-		return p.Records.SaveDeactivation(ctx, p.ConnectionID, p.AccountID, principal, string(b))
-	case pl.reactivated:
-		return p.Records.DeleteDeactivation(ctx, p.ConnectionID, p.AccountID, principal)
-	}
-	return nil
+	b, _ := json.Marshal(pl.deactivated)
+	return p.Records.SaveDeactivation(ctx, p.ConnectionID, p.AccountID, "user/"+pl.Action.User, string(b))
 }
 
 // deleteUserRetrying calls DeleteUser, retrying while AWS still reports

@@ -3,6 +3,8 @@ package provision
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -515,5 +517,187 @@ func TestAuditRecordsAssignmentOperations(t *testing.T) {
 	if failed.Result != "failed" || failed.Outcome["OperationStatus"] != "FAILED" || !strings.Contains(failed.Outcome["FailureReason"], "team-boundary") ||
 		failed.Outcome["OperationRequestId"] == "" {
 		t.Errorf("failed assignment record = %+v", failed)
+	}
+}
+
+// TestMalformedPolicyDocumentsAreRefused: documents IAM would answer
+// MalformedPolicyDocument for are refused before any call, with the reason.
+func TestMalformedPolicyDocumentsAreRefused(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	e.srv.ResetCalls()
+	for _, tt := range []struct{ doc, want string }{
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"s3:*","Resource":"*"}]}`, `Effect "Perhaps"; it must be "Allow" or "Deny"`},
+		{`{"Version":"2012-10-17","Statement":"nope"}`, `statement 1 is "nope", not an object`},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Resource":"*"}]}`, "has no Action (nor NotAction)"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*"}]}`, "has no Resource (nor NotResource)"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","NotAction":"iam:*","Resource":"*"}]}`, "both Action and NotAction"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"},{"Action":"s3:*","Resource":"*"}]}`, "statement 2 has no Effect"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":3,"Resource":"*"}]}`, "Action 3; it must be a string or a list of strings"},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`, "names no principal"},
+		{`{"Version":"2020-01-01","Statement":[]}`, "Version"},
+		{`{"Version":"2012-10-17","Statement":[]}`, "Statement is empty"},
+		{`{"Version":"2012-10-17","Statment":[]}`, `has "Statment"`},
+		{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":"x"}]}`, "Condition"},
+		{`[1]`, "not a JSON object"},
+	} {
+		_, err := e.p.Plan(context.Background(), Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "p", Document: tt.doc})
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want %q", tt.doc, err, tt.want)
+		}
+	}
+	if n := e.srv.TotalCalls(); n != 0 {
+		t.Errorf("%d calls were made for malformed documents", n)
+	}
+	// Well-formed variants pass.
+	for _, doc := range []string{
+		`{"Statement":{"Effect":"Deny","NotAction":["iam:*"],"NotResource":"arn:aws:s3:::b"}}`,
+		"\ufeff" + `{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"a","Effect":"Allow","Action":["s3:GetObject"],"Resource":["*"],"Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`,
+	} {
+		if err := (Action{Kind: PutInlinePolicy, User: "leaver", PolicyName: "p", Document: doc}).Validate(); err != nil {
+			t.Errorf("%s: %v", doc, err)
+		}
+	}
+}
+
+// TestChangesFileProblemsInWardensWords: every problem of a changes file is
+// reported with file:line:col and the key's path, in warden's words.
+func TestChangesFileProblemsInWardensWords(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	bad := write("bad.yaml", `actions:
+  - action: create-user
+    user: alice
+    groups: {a: b}
+    polices: [x]
+    console_password: "yes please"
+  - just a string
+  - action: add-to-group
+    user: bob
+    group: "no such!"
+`)
+	_, err := LoadBatch(bad)
+	var ce *ChangesError
+	if !errors.As(err, &ce) {
+		t.Fatalf("LoadBatch: %v", err)
+	}
+	want := []string{
+		bad + `:4:13: actions[0].groups must be a list (items on lines starting with "- ", or [a, b]), not a mapping`,
+		bad + `:5:5: actions[0].polices is not a known key; did you mean "policies"?`,
+		bad + `:6:23: actions[0].console_password must be true or false, not "yes please"`,
+		bad + `:7:5: actions[1] must be a mapping of keys (action: create-user, user: alice, …), not a single value`,
+		bad + `:8:5: actions[2] add-to-group: group "no such!" is not an IAM name: use 1 to 64 letters, digits and +=,.@_-`,
+	}
+	if strings.Join(ce.Problems, "\n") != strings.Join(want, "\n") {
+		t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(ce.Problems, "\n"), strings.Join(want, "\n"))
+	}
+	for _, yamlWord := range []string{"provision.Action", "!!seq", "!!map", "unmarshal"} {
+		if strings.Contains(err.Error(), yamlWord) {
+			t.Errorf("the message speaks yaml.v3: %s", err)
+		}
+	}
+	// Syntax errors and other shapes.
+	for body, msg := range map[string]string{
+		"actions:\n  - action: create-user\n\tuser: x\n": ".yaml:2: is not valid YAML from this line: found a tab character",
+		"":                       "the file is empty",
+		"actions: []\n":          "actions is empty",
+		"action: create-user\n":  "action is not a known key; a changes file has only actions:",
+		"actions: create-user\n": "actions must be a list of actions",
+	} {
+		_, err := LoadBatch(write("x.yaml", body))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", body, err, msg)
+		}
+	}
+	// The flags' names with underscores: document_file (relative to the
+	// changes file, byte order mark dropped) and boundary.
+	write("doc.json", "\ufeff"+`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`)
+	good := write("good.yaml", `actions:
+  - action: put-inline-policy
+    user: alice
+    policy_name: read
+    document_file: doc.json
+  - action: create-user
+    user: bob
+    boundary: arn:aws:iam::aws:policy/PowerUserAccess
+    groups: engineers
+    tags: {team: data}
+`)
+	list, err := LoadBatch(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || !strings.HasPrefix(list[0].Document, `{"Version"`) || list[1].PermissionsBoundary != "arn:aws:iam::aws:policy/PowerUserAccess" ||
+		strings.Join(list[1].Groups, ",") != "engineers" || list[1].Tags["team"] != "data" {
+		t.Errorf("decoded %+v", list)
+	}
+	_, err = LoadBatch(write("missing.yaml", "actions:\n  - action: put-inline-policy\n    user: a\n    policy_name: p\n    document_file: nope.json\n"))
+	if err == nil || !strings.Contains(err.Error(), ":5:20: actions[0].document_file cannot be read") {
+		t.Errorf("missing document_file: %v", err)
+	}
+}
+
+// TestSecretShownWhenAddUserToGroupFails is the issue's case: CreateUser and
+// CreateLoginProfile succeed, AddUserToGroup fails (here AWS answers 500
+// every time); the password is still returned, and the audit log holds
+// the failure.
+func TestSecretShownWhenAddUserToGroupFails(t *testing.T) {
+	e := newEnv(t, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"iam:AddUserToGroup": {Status: 500}}})
+	ctx := context.Background()
+	plans, err := e.p.PlanAll(ctx, []Action{{Kind: CreateUser, User: "newbie1", ConsolePassword: true, Groups: e.groups()[:1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := e.p.ApplyAll(ctx, plans)
+	u := e.srv.Account(acct).IAM.Users["newbie1"]
+	if err == nil || len(results) != 1 || len(results[0].Secrets) != 1 || u == nil || u.LoginProfile == nil ||
+		results[0].Secrets[0].Value != u.LoginProfile.Password || results[0].Failed == nil || results[0].Failed.Step.Call != "iam:AddUserToGroup" {
+		t.Fatalf("apply: %v, results %+v", err, results)
+	}
+	recs, _ := e.st.Audit(ctx, "test", 1)
+	if len(recs) != 1 || recs[0].Call != "iam:AddUserToGroup" || recs[0].Result != "failed" || strings.Contains(recs[0].Detail, u.LoginProfile.Password) {
+		t.Errorf("last audit record %+v", recs)
+	}
+}
+
+func TestIdentityCenterActionOnAPrincipalOfTheSameBatch(t *testing.T) {
+	srv, p, _ := newOrgICEnv(t)
+	srv.ResetCalls()
+	_, err := p.PlanAll(context.Background(), []Action{{Kind: CreateSSOGroup, Group: "brief"}, {Kind: DeleteSSOGroup, Group: "brief"}})
+	if err == nil || !strings.Contains(err.Error(), "action 2 of 2") || !strings.Contains(err.Error(), "created by an earlier action of this batch") {
+		t.Errorf("create then delete in one batch: %v", err)
+	}
+	if w := writes(srv.Calls()); len(w) != 0 {
+		t.Errorf("planning wrote %v", w)
+	}
+}
+
+// TestCreateThenDeleteInOneBatch: a user created by an earlier action is
+// planned for deletion from what that action gives it.
+func TestCreateThenDeleteInOneBatch(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	g := e.groups()[0]
+	plans, err := e.p.PlanAll(ctx, []Action{{Kind: CreateUser, User: "brief", ConsolePassword: true, Groups: []string{g}}, {Kind: DeleteUser, User: "brief"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, s := range plans[1].Steps {
+		calls = append(calls, s.Call)
+	}
+	if strings.Join(calls, " ") != "iam:DeleteLoginProfile iam:RemoveUserFromGroup iam:DeleteUser" {
+		t.Fatalf("delete plans %v", calls)
+	}
+	if _, err := e.p.ApplyAll(ctx, plans); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := e.srv.Account(acct).IAM.Users["brief"]; ok {
+		t.Error("brief still exists")
 	}
 }

@@ -16,6 +16,7 @@ import (
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/scim"
 )
 
@@ -377,8 +378,10 @@ func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.Ac
 	}
 }
 
-// planDeleteSSOPrincipal removes every assignment of a user or group, then
-// the principal (the Identity Store removes its memberships with it).
+// planDeleteSSOPrincipal removes every assignment of a user or group, a
+// user's group memberships (AWS's API reference does not promise that
+// DeleteUser removes them, so warden does not count on it), then the
+// principal.
 func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) error {
 	ic := p.IC
 	a := pl.Action
@@ -396,8 +399,16 @@ func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) erro
 		return err
 	}
 	if id == "" {
-		pl.NoOp = "the Identity Center " + strings.ToLower(string(typ)) + " does not exist (already deleted)"
-		return nil
+		mtyp, name := model.TypeSSOGroup, a.Group
+		if isUser {
+			mtyp, name = model.TypeSSOUser, a.User
+		}
+		why, _, err := p.gone(ctx, pl.Target, mtyp, name)
+		pl.NoOp = why + "; nothing to do"
+		return err
+	}
+	if isPendingID(id) {
+		return fmt.Errorf("%s is created by an earlier action of this batch, and its assignments and memberships exist only once that has run: drop both actions, or delete it in a later run", pl.Target)
 	}
 	pg := ssoadmin.NewListAccountAssignmentsForPrincipalPaginator(ic.SSO, &ssoadmin.ListAccountAssignmentsForPrincipalInput{InstanceArn: aws.String(ic.InstanceARN),
 		PrincipalId: aws.String(id), PrincipalType: typ, MaxResults: aws.Int32(100)})
@@ -412,6 +423,21 @@ func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) erro
 	}
 	store := aws.String(ic.IdentityStoreID)
 	if isUser {
+		ms := identitystore.NewListGroupMembershipsForMemberPaginator(ic.IdentityStore, &identitystore.ListGroupMembershipsForMemberInput{IdentityStoreId: store,
+			MemberId: &istypes.MemberIdMemberUserId{Value: id}, MaxResults: aws.Int32(100)})
+		for ms.HasMorePages() {
+			page, err := ms.NextPage(ctx)
+			if err != nil {
+				return fmt.Errorf("list the group memberships of %s: %w", id, err)
+			}
+			for _, m := range page.GroupMemberships {
+				mid := m.MembershipId
+				pl.add("identitystore:DeleteGroupMembership", map[string]string{"MembershipId": aws.ToString(mid), "GroupId": aws.ToString(m.GroupId), "UserId": id},
+					func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
+						return ic.IdentityStore.DeleteGroupMembership(ctx, &identitystore.DeleteGroupMembershipInput{IdentityStoreId: store, MembershipId: mid})
+					})
+			}
+		}
 		pl.add("identitystore:DeleteUser", map[string]string{"UserId": id}, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 			return ic.IdentityStore.DeleteUser(ctx, &identitystore.DeleteUserInput{IdentityStoreId: store, UserId: aws.String(id)})
 		})

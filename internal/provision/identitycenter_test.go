@@ -190,3 +190,107 @@ func TestDeactivateSSOUserThroughSCIM(t *testing.T) {
 		replayIsNoOp(t, p, a)
 	}
 }
+
+// TestGoneSSOPrincipalIsToldFromUnknownName: delete-sso-user and
+// delete-sso-group of a misspelt name say there is no such principal; of one
+// warden deleted, when it did.
+func TestGoneSSOPrincipalIsToldFromUnknownName(t *testing.T) {
+	_, p, _ := newICEnv(t)
+	noOp := func(a Action, want string) {
+		t.Helper()
+		pl, err := p.Plan(context.Background(), a)
+		if err != nil || len(pl.Steps) != 0 || !strings.Contains(pl.NoOp, want) || strings.Contains(pl.NoOp, "already deleted") {
+			t.Errorf("plan %s %s: %v, %v; want a no-op saying %q", a.Kind, a.User+a.Group, pl, err, want)
+		}
+	}
+	noOp(Action{Kind: DeleteSSOUser, User: "nobody@example.com"}, "no such Identity Center user nobody@example.com")
+	noOp(Action{Kind: DeleteSSOGroup, Group: "no-such-group"}, "no such Identity Center group no-such-group")
+	for _, a := range []Action{
+		{Kind: CreateSSOUser, User: "temp@example.com", DisplayName: "T", GivenName: "T", FamilyName: "P"},
+		{Kind: CreateSSOGroup, Group: "temps"},
+		{Kind: DeleteSSOUser, User: "temp@example.com"},
+		{Kind: DeleteSSOGroup, Group: "temps"},
+	} {
+		if _, err := apply(t, p, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noOp(Action{Kind: DeleteSSOUser, User: "temp@example.com"}, "Identity Center user temp@example.com was deleted by warden on ")
+	noOp(Action{Kind: DeleteSSOGroup, Group: "temps"}, "Identity Center group temps was deleted by warden on ")
+}
+
+// TestDeleteSSOUserRemovesMembershipsExplicitly: delete-sso-user plans the
+// removal of each assignment and each group membership, then the user; the
+// memberships go by DeleteGroupMembership, not by trusting DeleteUser.
+func TestDeleteSSOUserRemovesMembershipsExplicitly(t *testing.T) {
+	srv, p, truth := newICEnv(t)
+	account := truth.Members[0].ID
+	for _, a := range []Action{
+		{Kind: CreateSSOUser, User: "eve@example.com", DisplayName: "Eve", GivenName: "Eve", FamilyName: "E"},
+		{Kind: CreateSSOGroup, Group: "g1"},
+		{Kind: CreateSSOGroup, Group: "g2"},
+		{Kind: AddSSOUserToGroup, User: "eve@example.com", Group: "g1"},
+		{Kind: AddSSOUserToGroup, User: "eve@example.com", Group: "g2"},
+		{Kind: AssignPermissionSet, User: "eve@example.com", PermissionSet: "ReadOnlyAccess", Account: account},
+	} {
+		if _, err := apply(t, p, a); err != nil {
+			t.Fatalf("%s: %v", a.Kind, err)
+		}
+	}
+	ic := srv.IdentityCenter()
+	groups := map[string]bool{}
+	for id, g := range ic.Groups {
+		if g.DisplayName == "g1" || g.DisplayName == "g2" {
+			groups[id] = true
+		}
+	}
+	pl, err := p.Plan(context.Background(), Action{Kind: DeleteSSOUser, User: "eve@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var calls []string
+	for _, s := range pl.Steps {
+		calls = append(calls, s.Call)
+		if s.Call == "identitystore:DeleteGroupMembership" {
+			if !groups[s.Params["GroupId"]] || s.Params["MembershipId"] == "" {
+				t.Errorf("membership step %v names no group of eve's", s)
+			}
+			delete(groups, s.Params["GroupId"])
+		}
+	}
+	want := "sso:DeleteAccountAssignment identitystore:DeleteGroupMembership identitystore:DeleteGroupMembership identitystore:DeleteUser"
+	if strings.Join(calls, " ") != want || len(groups) != 0 {
+		t.Fatalf("plan = %v, want %s with one membership step per group", calls, want)
+	}
+	srv.ResetCalls()
+	if _, err := p.Apply(context.Background(), pl); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Calls()["identitystore:DeleteGroupMembership"]; n != 2 {
+		t.Errorf("DeleteGroupMembership calls = %d, want 2", n)
+	}
+	for _, g := range srv.IdentityCenter().Groups {
+		if (g.DisplayName == "g1" || g.DisplayName == "g2") && len(g.Members) != 0 {
+			t.Errorf("group %s still has members %v", g.DisplayName, g.Members)
+		}
+	}
+}
+
+// TestDeleteSSOUserCreatedInTheSameBatchIsRefused: the plan cannot list
+// what a user not yet made holds, so it says so instead of guessing.
+func TestDeleteSSOUserCreatedInTheSameBatchIsRefused(t *testing.T) {
+	srv, p, _ := newICEnv(t)
+	srv.ResetCalls()
+	_, err := p.PlanAll(context.Background(), []Action{
+		{Kind: CreateSSOUser, User: "brief@example.com", DisplayName: "B", GivenName: "B", FamilyName: "C"},
+		{Kind: DeleteSSOUser, User: "brief@example.com"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "created by an earlier action of this batch") {
+		t.Fatalf("create then delete in one batch: %v", err)
+	}
+	for call := range srv.Calls() {
+		if !strings.Contains(call, "Get") && !strings.Contains(call, "List") && !strings.Contains(call, "Describe") {
+			t.Errorf("planning made %s", call)
+		}
+	}
+}

@@ -48,7 +48,7 @@ type principalState struct {
 	// inline maps a policy name to its new document, "" when deleted.
 	inline       map[string]string
 	loginProfile *bool
-	keys         map[string]string // access key id → status set
+	keys         map[string]string // credential id (access key and others) → status set, "" deleted
 	path         string            // "" unchanged
 	boundary     *string           // nil unchanged
 	tags         map[string]string // tags set
@@ -174,6 +174,8 @@ func (o *pending) effect(s Step) {
 		st.keys[s.Params["AccessKeyId"]] = s.Params["Status"]
 	case "DeleteAccessKey":
 		st.keys[s.Params["AccessKeyId"]] = ""
+	default:
+		st.credentialEffect(call, s.Params)
 	case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy":
 		st.attached[s.Params["PolicyArn"]] = strings.HasPrefix(call, "Attach")
 	case "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
@@ -342,6 +344,16 @@ func (p *Provisioner) checkReferences(ctx context.Context, a Action) error {
 			return err
 		}
 		return p.requireAccount(ctx, a.Account)
+	case DeleteSSOUser, DeactivateSSOUser, ReactivateSSOUser, DeleteSSOGroup:
+		// Planning these reads what AWS holds of the principal, which a
+		// principal an earlier action creates does not have yet.
+		kind, name := "user", a.User
+		if a.Kind == DeleteSSOGroup {
+			kind, name = "group", a.Group
+		}
+		if _, ok := p.pend.identity(kind, name); ok {
+			return fmt.Errorf("Identity Center %s %s is created by an earlier action of this batch, and %s is planned from what AWS holds of it: move this action to a later run", kind, name, a.Kind)
+		}
 	}
 	return nil
 }

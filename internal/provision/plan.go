@@ -49,17 +49,17 @@ type Plan struct {
 	Target string `json:"target"`
 	Steps  []Step `json:"steps"`
 	// NoOp says why nothing needs doing, when Steps is empty.
-	NoOp string `json:"no_op,omitempty"`
+	NoOp string `json:"no_op"`
 	// Changes lists what a put-inline-policy changes in the document:
 	// "- <statement>" removed, "+ <statement>" added.
 	Changes []string `json:"changes"`
 	// Confirm says why applying the plan asks for confirmation (it is
 	// destructive, or grants administrator access); "" when it does not.
 	Confirm string `json:"confirm"`
-	// deactivated is what deactivation removes, to record once applied;
-	// reactivated marks a reactivation whose record to forget.
+	// deactivated is the deactivation record to keep once applied: what a
+	// deactivation removes, or, marked Reactivated, what a reactivation
+	// restored.
 	deactivated *Deactivation
-	reactivated bool
 }
 
 // Deactivation is what deactivating a user removed, kept in the store so
@@ -68,7 +68,14 @@ type Deactivation struct {
 	LoginProfile          bool     `json:"login_profile"`
 	PasswordResetRequired bool     `json:"password_reset_required"`
 	AccessKeys            []string `json:"access_keys"` // ids set Inactive
-	DenyAll               bool     `json:"deny_all"`    // AWSDenyAll attached by the deactivation
+	// The ids of the other credentials set Inactive.
+	SSHPublicKeys              []string `json:"ssh_public_keys"`
+	ServiceSpecificCredentials []string `json:"service_specific_credentials"`
+	SigningCertificates        []string `json:"signing_certificates"`
+	DenyAll                    bool     `json:"deny_all"` // AWSDenyAll attached by the deactivation
+	// Reactivated is set once a reactivation restored all this, so running
+	// it again is a no-op and the next deactivation starts a new record.
+	Reactivated bool `json:"reactivated"`
 }
 
 // Plan reads the live state the action depends on and returns the ordered
@@ -121,6 +128,33 @@ func (p *Provisioner) plan(ctx context.Context, a Action) (*Plan, error) {
 		return nil, fmt.Errorf("plan %s of %s: %w", a.Kind, a.Target(), err)
 	}
 	return pl, nil
+}
+
+// MarshalJSON writes the plan's document with every key present: steps,
+// changes as [] when none, no_op and confirm as null when they do not
+// apply.
+func (pl Plan) MarshalJSON() ([]byte, error) {
+	nullable := func(s string) *string {
+		if s == "" {
+			return nil
+		}
+		return &s
+	}
+	steps, changes := pl.Steps, pl.Changes
+	if steps == nil {
+		steps = []Step{}
+	}
+	if changes == nil {
+		changes = []string{}
+	}
+	return json.Marshal(struct {
+		Action  Action   `json:"action"`
+		Target  string   `json:"target"`
+		Steps   []Step   `json:"steps"`
+		NoOp    *string  `json:"no_op"`
+		Changes []string `json:"changes"`
+		Confirm *string  `json:"confirm"`
+	}{pl.Action, pl.Target, steps, nullable(pl.NoOp), changes, nullable(pl.Confirm)})
 }
 
 // add appends a step.

@@ -16,14 +16,33 @@ type Summary struct {
 	DBPath     string          `json:"db"`
 	DurationMS int64           `json:"duration_ms"`
 	APICalls   int64           `json:"api_calls"` // total of Snapshot.APICalls
+	// IAMRateWaitMS is Snapshot.IAMRateWait in milliseconds: how long IAM
+	// calls waited on warden's own IAM rate limit during the sync.
+	IAMRateWaitMS int64 `json:"iam_rate_wait_ms"`
+	// Notes are advice about the sync (never null): that the IAM rate
+	// limit set its pace, naming --iam-rate.
+	Notes []string `json:"notes"`
 }
+
+// A sync is reported as held back by warden's IAM rate limit when calls
+// waited on it for at least rateLimitedShare of the sync, and for at least
+// rateLimitedMin: a sync of a few seconds is not slow, whatever paced it.
+const (
+	rateLimitedShare = 0.5
+	rateLimitedMin   = 5 * time.Second
+)
 
 // NewSummary describes snap, written to the database at dbPath after a sync
 // that took d.
 func NewSummary(snap *model.Snapshot, dbPath string, d time.Duration) *Summary {
-	s := &Summary{Snapshot: snap, DBPath: dbPath, DurationMS: d.Milliseconds()}
+	s := &Summary{Snapshot: snap, DBPath: dbPath, DurationMS: d.Milliseconds(), IAMRateWaitMS: snap.IAMRateWait.Milliseconds(), Notes: []string{}}
 	for _, n := range snap.APICalls {
 		s.APICalls += n
+	}
+	if w := snap.IAMRateWait; d > 0 && w >= rateLimitedMin && float64(w) >= rateLimitedShare*float64(d) {
+		s.Notes = append(s.Notes, fmt.Sprintf("IAM calls waited on warden's own IAM rate limit for %s of this %s sync (%.0f%%): "+
+			"raise it with --iam-rate (sync.iam_rate in warden.yaml; default 20 calls a second per account) if the account's IAM quota allows",
+			w.Round(100*time.Millisecond), d.Round(100*time.Millisecond), 100*float64(w)/float64(d)))
 	}
 	return s
 }
@@ -39,6 +58,7 @@ func (s *Summary) Tables() []*Table {
 	head.Add("accounts", accountsCell(snap.Accounts))
 	head.Add("duration", (time.Duration(s.DurationMS) * time.Millisecond).String())
 	head.Add("api calls", strconv.FormatInt(s.APICalls, 10))
+	head.Add("iam rate wait", (time.Duration(s.IAMRateWaitMS) * time.Millisecond).String())
 	head.Add("database", s.DBPath)
 
 	counts := &Table{Title: "Resources", Header: []string{"KIND", "COUNT"}}
@@ -52,6 +72,13 @@ func (s *Summary) Tables() []*Table {
 	out := []*Table{head, counts, calls}
 	if t := failuresTable(snap); t != nil {
 		out = append(out, t)
+	}
+	if len(s.Notes) > 0 {
+		notes := &Table{Title: "Notes"}
+		for _, n := range s.Notes {
+			notes.Add(n)
+		}
+		out = append(out, notes)
 	}
 	return out
 }

@@ -2,11 +2,13 @@ package scimsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/warden-iam/warden/internal/scim"
 )
@@ -39,18 +41,26 @@ type Options struct {
 	Groups []string
 	// Leavers is the policy for people out of scope; default Deactivate.
 	Leavers LeaverPolicy
-	// DryRun computes the report without writing.
+	// MaxLeavers bounds the leavers a push may deactivate or delete; the
+	// zero value is DefaultLeaverLimit.
+	MaxLeavers LeaverLimit
+	// DryRun plans the push exactly as a real one and writes nothing: its
+	// report is the real run's.
 	DryRun bool
 	// Concurrency is how many writes run at once; default 8 (the client's
 	// rate limit sets the pace).
 	Concurrency int
-	// Record, when set, is told of every write (for the audit log).
-	Record func(call, target, result, detail string)
-	// Managed, when set, says which external ids this push owns: only
-	// those users may be treated as leavers (users another provisioner
-	// created keep theirs). Nil treats every user with an external id as
-	// pushed by this source.
-	Managed func(externalID string) bool
+	// Ledger, when set, says which people this database pushed before
+	// (only they may become leavers: users another provisioner created
+	// keep theirs), records every write, and learns who was pushed. Nil
+	// treats every user with an external id as pushed by this source and
+	// records nothing.
+	Ledger Ledger
+	// Progress, when set, is told how the push goes: stage "reading" with
+	// the users and group members read so far (total 0), then "writing"
+	// with the planned writes done of the total. It may be called from
+	// several goroutines at once.
+	Progress func(stage string, done, total int)
 }
 
 // Failure is one write that failed.
@@ -59,20 +69,78 @@ type Failure struct {
 	Reason string `json:"reason"`
 }
 
+// Unmatched is a group member warden could not match to a user it read:
+// reported, never removed.
+type Unmatched struct {
+	Group  string `json:"group"`
+	Member string `json:"member"`
+}
+
 // Report is what a push did (or, dry, would do).
 type Report struct {
-	DryRun         bool      `json:"dry_run"`
-	Created        int       `json:"created"`
-	Updated        int       `json:"updated"`
-	Deactivated    int       `json:"deactivated"`
-	Deleted        int       `json:"deleted"`
-	Unchanged      int       `json:"unchanged"`
-	GroupsCreated  int       `json:"groups_created"`
-	MembersAdded   int       `json:"members_added"`
-	MembersRemoved int       `json:"members_removed"`
-	Writes         int       `json:"writes"` // write calls made (or planned)
-	Failed         []Failure `json:"failed"`
+	DryRun         bool        `json:"dry_run"`
+	Created        int         `json:"created"`
+	Updated        int         `json:"updated"`
+	Deactivated    int         `json:"deactivated"`
+	Deleted        int         `json:"deleted"`
+	Unchanged      int         `json:"unchanged"`
+	GroupsCreated  int         `json:"groups_created"`
+	MembersAdded   int         `json:"members_added"`
+	MembersRemoved int         `json:"members_removed"`
+	Writes         int         `json:"writes"` // write calls made (or planned)
+	Failed         []Failure   `json:"failed"`
+	Unmatched      []Unmatched `json:"unmatched_members"`
+	// Stopped says why the push ended before its last write (the
+	// endpoint refused the token, the audit log could not be written);
+	// nil when it ran to the end.
+	Stopped *string `json:"stopped"`
 }
+
+// writeGrace is how long the writes in flight may still take after an
+// interrupt.
+const writeGrace = 10 * time.Second
+
+// LeaverLimitError is a push stopped before any write because it would
+// deactivate or delete more people than its limit allows.
+type LeaverLimitError struct {
+	Leavers int
+	Pushed  int
+	Allowed int
+	Policy  LeaverPolicy
+	Limit   LeaverLimit
+}
+
+// Error implements error.
+func (e *LeaverLimitError) Error() string {
+	verb := "deactivate"
+	if e.Policy == Delete {
+		verb = "delete"
+	}
+	return fmt.Sprintf("the push would %s %d of the %d people this database pushed, more than %s allows (%d); nothing was written",
+		verb, e.Leavers, e.Pushed, e.Limit, e.Allowed)
+}
+
+// InputError is a push refused for its input (the source or the options)
+// before anything is read or written: the problem and what to do.
+type InputError struct {
+	Problem string
+	Fix     string
+}
+
+// Error implements error.
+func (e *InputError) Error() string { return e.Problem + ": " + e.Fix }
+
+// LedgerError is a failure of the ledger: what could not be done, and why.
+type LedgerError struct {
+	What string
+	Err  error
+}
+
+// Error implements error.
+func (e *LedgerError) Error() string { return "cannot " + e.What + ": " + e.Err.Error() }
+
+// Unwrap returns the ledger's error.
+func (e *LedgerError) Unwrap() error { return e.Err }
 
 // pusher is the state of one push.
 type pusher struct {
@@ -80,257 +148,316 @@ type pusher struct {
 	o      Options
 	mu     sync.Mutex
 	report *Report
+	total  int // planned writes, for Progress
+	done   int
+	// stopped is set by what stops the push (a 401 or 403, a ledger that
+	// cannot record): no write begins after it; those in flight finish
+	// and are counted, so the report and the ledger know every user made.
+	stopped atomic.Bool
+	cause   error // what stopped the push, if anything
+	// interrupt is the caller's context: once it ends no write begins.
+	interrupt context.Context
 }
 
-func (p *pusher) fail(what string, err error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.report.Failed = append(p.report.Failed, Failure{What: what, Reason: err.Error()})
-	if p.o.Record != nil {
-		p.o.Record("-", what, "failed", err.Error())
-	}
-}
-
-// write runs one write unless dry, counting it.
-func (p *pusher) write(call, what string, f func() error) bool {
-	p.mu.Lock()
-	p.report.Writes++
-	p.mu.Unlock()
-	if p.o.DryRun {
-		return true
-	}
-	if err := f(); err != nil {
-		p.fail(what, err)
-		return false
-	}
-	if p.o.Record != nil {
-		p.mu.Lock()
-		p.o.Record(call, what, "ok", "")
-		p.mu.Unlock()
-	}
-	return true
-}
-
-// parallel runs f for each index, at most o.Concurrency at once.
-func (p *pusher) parallel(n int, f func(i int)) {
-	sem := make(chan struct{}, max(1, p.o.Concurrency))
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			f(i)
-		}(i)
-	}
-	wg.Wait()
-}
-
-// Push reconciles the target with the people: the target's users and the
-// managed groups' members are read once (one listing of users, one of
-// groups, one member listing per managed group), then only differences are
-// written. Users are matched by external id, else by user name (and then
-// given the external id); a person out of scope is found by the external
-// id pushed before, so users warden did not push (without an external id)
-// are never touched, and a leaver who returns is reactivated, not
-// recreated.
+// Push reconciles the target with the people. It reads first (one listing
+// of users, one of groups, the members of each managed group that exists),
+// plans every write, checks the plan against the leaver limit, and only
+// then writes the plan (nothing in a dry run, whose report is therefore
+// the real run's). Users are matched by external id, else by user name
+// (and then given the external id); a person out of scope is found by the
+// external id pushed before, so users warden did not push are never
+// touched, and a leaver who returns is reactivated, not recreated. A 401
+// or 403 stops the push at once; whatever ends it, the people it pushed
+// are recorded in the ledger and the report says what was done.
 func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, error) {
 	if len(people) == 0 {
-		return nil, fmt.Errorf("the source has no people: refusing a push that would treat everyone pushed before as a leaver")
+		return nil, &InputError{Problem: "the source has no people: refusing a push that would treat everyone pushed before as a leaver",
+			Fix: "check the source file (or --source-endpoint) holds the people to push"}
 	}
 	if o.Leavers == "" {
 		o.Leavers = Deactivate
 	}
 	if o.Leavers != Deactivate && o.Leavers != Delete {
-		return nil, fmt.Errorf("leaver policy %q: use deactivate or delete", o.Leavers)
+		return nil, &InputError{Problem: fmt.Sprintf("leaver policy %q is not one warden knows", o.Leavers), Fix: "use --leavers deactivate (the default) or --leavers delete"}
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
 	}
-	p := &pusher{t: t, o: o, report: &Report{DryRun: o.DryRun, Failed: []Failure{}}}
-
 	inScope, groups, err := scope(people, o.Groups)
 	if err != nil {
 		return nil, err
 	}
-	var current []scim.User
-	if err := t.ListUsers(ctx, "", func(u scim.User) { current = append(current, u) }); err != nil {
+	var pushed map[string]bool
+	if o.Ledger != nil {
+		if pushed, err = o.Ledger.Pushed(ctx); err != nil {
+			return nil, &LedgerError{What: "read who this database pushed", Err: err}
+		}
+	}
+	pl, err := read(ctx, t, inScope, groups, o, pushed)
+	if err != nil {
 		return nil, err
 	}
-	byExt, byName := map[string]*scim.User{}, map[string]*scim.User{}
-	for i := range current {
-		u := &current[i]
-		if u.ExternalID != "" {
-			byExt[u.ExternalID] = u
+	if n := len(pl.leavers); n > 0 {
+		base := len(pushed)
+		if pushed == nil {
+			base = pl.managed
 		}
-		byName[strings.ToLower(u.UserName)] = u
+		if allowed := o.MaxLeavers.allowed(base); n > allowed {
+			return nil, &LeaverLimitError{Leavers: n, Pushed: base, Allowed: allowed, Policy: o.Leavers, Limit: o.MaxLeavers}
+		}
 	}
-
-	// Users: create or update those in scope.
-	ids := make([]string, len(inScope)) // target id of each person in scope
-	p.parallel(len(inScope), func(i int) {
-		person := inScope[i]
-		u := byExt[person.ExternalID]
-		if u == nil {
-			u = byName[strings.ToLower(person.UserName)]
-		}
-		if u == nil {
-			var created *scim.User
-			if p.write("scim:CreateUser", "user "+person.UserName, func() error {
-				var err error
-				created, err = t.CreateUser(ctx, desired(person))
-				return err
-			}) {
-				p.count(&p.report.Created)
-				if created != nil {
-					ids[i] = created.ID
-				}
+	rep := &Report{DryRun: o.DryRun, Failed: append([]Failure{}, pl.failed...), Unmatched: pl.unmatched, Unchanged: pl.unchanged}
+	if o.DryRun {
+		pl.count(rep)
+		return rep, nil
+	}
+	// Writes run on a context an interrupt does not cancel at once: the
+	// push begins no more, and those in flight get writeGrace to finish,
+	// so the endpoint makes no user the report and the ledger miss.
+	wctx, wcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer wcancel()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(writeGrace, wcancel) })()
+	p := &pusher{t: t, o: o, report: rep, total: pl.writes(), interrupt: ctx}
+	p.run(wctx, pl)
+	if err := ctx.Err(); err != nil && p.cause == nil {
+		p.cause = fmt.Errorf("the push was interrupted: %w", err)
+	}
+	var errs []error
+	if p.cause != nil {
+		why := p.cause.Error()
+		rep.Stopped = &why
+		errs = append(errs, p.cause)
+	}
+	// Recorded whatever ended the run: everyone now in the target.
+	if o.Ledger != nil {
+		var ids []string
+		for i, person := range pl.people {
+			if pl.ids[i] != "" {
+				ids = append(ids, person.ExternalID)
 			}
-			return
 		}
-		ids[i] = u.ID
-		ops := changes(*u, person)
-		if len(ops) == 0 {
-			p.count(&p.report.Unchanged)
-			return
-		}
-		if p.write("scim:PatchUser", "user "+person.UserName, func() error { return t.PatchUser(ctx, u.ID, ops) }) {
-			p.count(&p.report.Updated)
-		}
-	})
-
-	// Leavers: pushed before (an external id) and out of scope now.
-	keep := map[string]bool{}
-	for _, person := range inScope {
-		keep[person.ExternalID] = true
-	}
-	var leavers []*scim.User
-	for i := range current {
-		u := &current[i]
-		managed := u.ExternalID != "" && (o.Managed == nil || o.Managed(u.ExternalID))
-		if managed && !keep[u.ExternalID] && (o.Leavers == Delete || u.Active == nil || *u.Active) {
-			leavers = append(leavers, u)
+		// Recorded even when ctx ended the run (an interrupt): those users exist.
+		if err := o.Ledger.AddPushed(context.WithoutCancel(ctx), ids); err != nil {
+			errs = append(errs, &LedgerError{What: "record the people pushed", Err: err})
 		}
 	}
-	p.parallel(len(leavers), func(i int) {
-		u := leavers[i]
-		if o.Leavers == Delete {
-			if p.write("scim:DeleteUser", "user "+u.UserName, func() error { return t.DeleteUser(ctx, u.ID) }) {
-				p.count(&p.report.Deleted)
-			}
-			return
-		}
-		off := false
-		if p.write("scim:PatchUser", "user "+u.UserName, func() error {
-			return t.PatchUser(ctx, u.ID, []scim.Operation{{Op: "replace", Path: "active", Value: off}})
-		}) {
-			p.count(&p.report.Deactivated)
-		}
-	})
-
-	if err := p.pushGroups(ctx, inScope, ids, groups, leavers); err != nil {
-		return p.report, err
-	}
-	return p.report, nil
+	return rep, errors.Join(errs...)
 }
 
-func (p *pusher) count(n *int) {
+// halt stops the push for good: every write not begun is skipped.
+func (p *pusher) halt(err error) {
 	p.mu.Lock()
-	*n++
+	if p.cause == nil {
+		p.cause = err
+	}
 	p.mu.Unlock()
+	p.stopped.Store(true)
 }
 
-// pushGroups creates the managed groups missing from the target and brings
-// their members in line.
-func (p *pusher) pushGroups(ctx context.Context, inScope []Person, ids []string, groups []string, leavers []*scim.User) error {
-	existing := map[string]scim.Group{}
-	if err := p.t.ListGroups(ctx, "", func(g scim.Group) { existing[strings.ToLower(g.DisplayName)] = g }); err != nil {
-		return err
-	}
-	deleted := map[string]bool{}
-	if p.o.Leavers == Delete {
-		for _, u := range leavers {
-			deleted[u.ID] = true
-		}
-	}
-	want := map[string][]string{} // group → target user ids
-	for i, person := range inScope {
-		if ids[i] == "" {
-			continue // not created (failed, or a dry run)
-		}
-		for _, g := range person.Groups {
-			want[strings.ToLower(g)] = append(want[strings.ToLower(g)], ids[i])
-		}
-	}
-	p.parallel(len(groups), func(i int) {
-		name := groups[i]
-		g, ok := existing[strings.ToLower(name)]
-		var members []string
-		if !ok {
-			var created *scim.Group
-			if !p.write("scim:CreateGroup", "group "+name, func() error {
-				var err error
-				created, err = p.t.CreateGroup(ctx, scim.Group{DisplayName: name})
-				return err
-			}) {
-				return
-			}
-			p.count(&p.report.GroupsCreated)
-			if created == nil {
-				// A dry run: every wanted member would be added.
-				p.countN(&p.report.MembersAdded, len(want[strings.ToLower(name)]))
-				if len(want[strings.ToLower(name)]) > 0 {
-					p.countN(&p.report.Writes, (len(want[strings.ToLower(name)])+scim.MaxMemberChanges-1)/scim.MaxMemberChanges)
-				}
-				return
-			}
-			g = *created
-		} else {
-			// Identity Center lists groups without members: a group's
-			// members are the users filtered by it.
-			if err := p.t.ListUsers(ctx, fmt.Sprintf("groups.value eq %q", g.ID), func(u scim.User) { members = append(members, u.ID) }); err != nil {
-				p.fail("group "+name, err)
-				return
-			}
-		}
-		add, remove := diff(want[strings.ToLower(name)], members, deleted)
-		if len(add)+len(remove) == 0 {
-			return
-		}
-		batches := (len(add) + len(remove) + scim.MaxMemberChanges - 1) / scim.MaxMemberChanges
-		p.countN(&p.report.Writes, batches-1) // write counts one
-		if p.write("scim:PatchGroup", "group "+name, func() error { return p.t.ChangeMembers(ctx, g.ID, add, remove) }) {
-			p.countN(&p.report.MembersAdded, len(add))
-			p.countN(&p.report.MembersRemoved, len(remove))
-		}
-	})
-	return nil
+// stopping reports whether the push is to begin no more writes.
+func (p *pusher) stopping(ctx context.Context) bool {
+	return p.stopped.Load() || ctx.Err() != nil || p.interrupt.Err() != nil
 }
 
-func (p *pusher) countN(n *int, k int) {
+// write makes one write call (of the calls counted in Writes) and records
+// it; false when it failed or was not made (the push is stopping).
+func (p *pusher) write(ctx context.Context, call, what string, calls int, f func() error) bool {
+	made, err := p.try(ctx, call, what, calls, nil, f)
+	return made && err == nil
+}
+
+// try makes one write call and records it in the report, the progress and
+// the ledger; made is false when it was not made because the push is
+// stopping. An error expected accepts is recorded as "conflict" and is no
+// failure: the caller resolves it. A 401 or 403, or a ledger that cannot
+// record, stops the push.
+func (p *pusher) try(ctx context.Context, call, what string, calls int, expected func(error) bool, f func() error) (made bool, err error) {
+	if p.stopping(ctx) {
+		return false, nil
+	}
+	err = f()
+	tolerated := err != nil && expected != nil && expected(err)
+	p.mu.Lock()
+	p.report.Writes += calls
+	p.done += calls
+	done := p.done
+	if err != nil && !tolerated {
+		p.report.Failed = append(p.report.Failed, Failure{What: what, Reason: err.Error()})
+	}
+	p.mu.Unlock()
+	if p.o.Progress != nil {
+		p.o.Progress("writing", done, p.total)
+	}
+	if p.o.Ledger != nil {
+		w := Write{Call: call, Target: what, Result: "ok"}
+		switch {
+		case tolerated:
+			w.Result, w.Detail = "conflict", err.Error()
+		case err != nil:
+			w.Result, w.Detail = "failed", err.Error()
+		}
+		if rerr := p.o.Ledger.Record(ctx, w); rerr != nil {
+			p.halt(&LedgerError{What: "write the audit log, so the push stopped", Err: rerr})
+		}
+	}
+	if err != nil && scim.IsAuth(err) {
+		p.halt(err)
+	}
+	return true, err
+}
+
+// parallel runs f for each index, at most o.Concurrency at once, and
+// starts none once the push is stopping.
+func (p *pusher) parallel(ctx context.Context, n int, f func(i int)) {
+	sem := make(chan struct{}, max(1, p.o.Concurrency))
+	var wg sync.WaitGroup
+	for i := 0; i < n && !p.stopping(ctx); i++ {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if !p.stopping(ctx) {
+				f(i)
+			}
+		}(i)
+	}
+	wg.Wait()
+}
+
+func (p *pusher) add(n *int, k int) {
 	p.mu.Lock()
 	*n += k
 	p.mu.Unlock()
 }
 
-// diff returns the members to add and to remove; deleted users are gone
-// with their memberships.
-func diff(want, have []string, deleted map[string]bool) (add, remove []string) {
-	for _, id := range want {
-		if !slices.Contains(have, id) && !slices.Contains(add, id) {
-			add = append(add, id)
+// run writes a plan: users, then leavers, then groups and their members.
+func (p *pusher) run(ctx context.Context, pl *plan) {
+	p.parallel(ctx, len(pl.users), func(i int) {
+		u := pl.users[i]
+		person := pl.people[u.person]
+		if u.target == nil {
+			p.create(ctx, pl, u.person)
+			return
 		}
-	}
-	for _, id := range have {
-		if !slices.Contains(want, id) && !deleted[id] {
-			remove = append(remove, id)
+		if p.write(ctx, "scim:PatchUser", "user "+person.UserName, 1, func() error { return p.t.PatchUser(ctx, u.target.ID, u.ops) }) {
+			p.add(&p.report.Updated, 1)
 		}
-	}
-	sort.Strings(add)
-	sort.Strings(remove)
-	return add, remove
+	})
+	p.parallel(ctx, len(pl.leavers), func(i int) {
+		u := pl.leavers[i]
+		if p.o.Leavers == Delete {
+			if p.write(ctx, "scim:DeleteUser", "user "+u.UserName, 1, func() error { return p.t.DeleteUser(ctx, u.ID) }) {
+				p.add(&p.report.Deleted, 1)
+			}
+			return
+		}
+		if p.write(ctx, "scim:PatchUser", "user "+u.UserName, 1, func() error {
+			return p.t.PatchUser(ctx, u.ID, []scim.Operation{{Op: "replace", Path: "active", Value: false}})
+		}) {
+			p.add(&p.report.Deactivated, 1)
+		}
+	})
+	p.parallel(ctx, len(pl.groups), func(i int) {
+		g := pl.groups[i]
+		id := ""
+		if g.existing != nil {
+			id = g.existing.ID
+		} else {
+			var created *scim.Group
+			if !p.write(ctx, "scim:CreateGroup", "group "+g.name, 1, func() error {
+				var err error
+				created, err = p.t.CreateGroup(ctx, scim.Group{DisplayName: g.name})
+				return err
+			}) {
+				return
+			}
+			p.add(&p.report.GroupsCreated, 1)
+			id = created.ID
+		}
+		var add []string
+		for _, m := range g.add {
+			if uid := pl.memberID(m); uid != "" {
+				add = append(add, uid) // a person whose create failed is left out
+			}
+		}
+		sort.Strings(add)
+		if n := len(add) + len(g.remove); n > 0 {
+			if p.write(ctx, "scim:PatchGroup", "group "+g.name, batches(n), func() error { return p.t.ChangeMembers(ctx, id, add, g.remove) }) {
+				p.add(&p.report.MembersAdded, len(add))
+				p.add(&p.report.MembersRemoved, len(g.remove))
+			}
+		}
+	})
 }
+
+// create creates a person's user. A 409 (the user exists, though the
+// listing did not show it) is resolved by looking the user up by user
+// name, then by external id, and patching what differs.
+func (p *pusher) create(ctx context.Context, pl *plan, i int) {
+	person := pl.people[i]
+	var created *scim.User
+	made, err := p.try(ctx, "scim:CreateUser", "user "+person.UserName, 1, scim.IsConflict, func() error {
+		var err error
+		created, err = p.t.CreateUser(ctx, desired(person))
+		return err
+	})
+	switch {
+	case !made || (err != nil && !scim.IsConflict(err)):
+		return
+	case err == nil:
+		pl.setID(i, created.ID)
+		p.add(&p.report.Created, 1)
+		return
+	}
+	conflict := err
+	if p.stopping(ctx) {
+		return
+	}
+	found, err := lookUp(ctx, p.t, person)
+	if err != nil || found == nil {
+		if err == nil {
+			err = fmt.Errorf("%w; and no user with that user name or external id could be read", conflict)
+		}
+		p.mu.Lock()
+		p.report.Failed = append(p.report.Failed, Failure{What: "user " + person.UserName, Reason: err.Error()})
+		p.mu.Unlock()
+		if scim.IsAuth(err) {
+			p.halt(err)
+		}
+		return
+	}
+	pl.setID(i, found.ID)
+	ops := changes(*found, person)
+	if len(ops) == 0 {
+		p.add(&p.report.Unchanged, 1)
+		return
+	}
+	if p.write(ctx, "scim:PatchUser", "user "+person.UserName, 1, func() error { return p.t.PatchUser(ctx, found.ID, ops) }) {
+		p.add(&p.report.Updated, 1)
+	}
+}
+
+// lookUp finds a person's user by user name, else by external id.
+func lookUp(ctx context.Context, t Target, person Person) (*scim.User, error) {
+	for _, f := range []string{fmt.Sprintf("userName eq %q", person.UserName), fmt.Sprintf("externalId eq %q", person.ExternalID)} {
+		var found *scim.User
+		if err := t.ListUsers(ctx, f, func(u scim.User) {
+			if found == nil {
+				found = &u
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("look up %s after a 409: %w", person.UserName, err)
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	return nil, nil
+}
+
+// batches is the PATCH calls n member changes take.
+func batches(n int) int { return (n + scim.MaxMemberChanges - 1) / scim.MaxMemberChanges }
 
 // scope returns the people and groups a push manages.
 func scope(people []Person, selected []string) ([]Person, []string, error) {
@@ -353,7 +480,7 @@ func scope(people []Person, selected []string) ([]Person, []string, error) {
 	for _, s := range selected {
 		g, ok := all[strings.ToLower(s)]
 		if !ok {
-			return nil, nil, fmt.Errorf("group %q is in no source record: check --group against the source", s)
+			return nil, nil, &InputError{Problem: fmt.Sprintf("group %q is in no source record", s), Fix: "check --group against the source's groups"}
 		}
 		chosen[strings.ToLower(s)] = true
 		groups = append(groups, g)
@@ -389,12 +516,21 @@ func desired(p Person) scim.User {
 	return u
 }
 
-// changes returns replace operations for the attributes of u that differ
-// from the person, and nothing when all agree.
+// changes returns the PATCH operations that make u the person, nothing
+// when all agree: `add` for an attribute the user lacks, `remove` for one
+// the person no longer has, `replace` for a changed value (RFC 7644
+// §3.5.2; a replace through a filter that matches nothing is noTarget, and
+// an empty value is no value).
 func changes(u scim.User, p Person) []scim.Operation {
 	var ops []scim.Operation
 	set := func(path, have, want string) {
-		if have != want {
+		switch {
+		case have == want:
+		case want == "":
+			ops = append(ops, scim.Operation{Op: "remove", Path: path})
+		case have == "":
+			ops = append(ops, scim.Operation{Op: "add", Path: path, Value: want})
+		default:
 			ops = append(ops, scim.Operation{Op: "replace", Path: path, Value: want})
 		}
 	}
@@ -417,8 +553,15 @@ func changes(u scim.User, p Person) []scim.Operation {
 	if len(u.Emails) > 0 {
 		email = u.Emails[0].Value
 	}
-	if email != p.Email {
-		ops = append(ops, scim.Operation{Op: "replace", Path: `emails[type eq "work"].value`, Value: p.Email})
+	work := []scim.Email{{Value: p.Email, Type: "work", Primary: true}}
+	switch {
+	case email == p.Email:
+	case p.Email == "":
+		ops = append(ops, scim.Operation{Op: "remove", Path: "emails"})
+	case email == "":
+		ops = append(ops, scim.Operation{Op: "add", Path: "emails", Value: work})
+	default:
+		ops = append(ops, scim.Operation{Op: "replace", Path: "emails", Value: work})
 	}
 	if u.Active == nil || *u.Active != p.Active {
 		ops = append(ops, scim.Operation{Op: "replace", Path: "active", Value: p.Active})

@@ -2,6 +2,7 @@ package scimsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -193,6 +194,12 @@ func TestPushScopeAndDeletePolicy(t *testing.T) {
 		t.Fatal("an empty source was accepted")
 	}
 	rep, err = Push(ctx, c, load(t, people[1:2]), Options{Leavers: Delete})
+	var limit *LeaverLimitError
+	if !errors.As(err, &limit) || limit.Leavers != len(inScope)-boolInt(slices.Contains(people[1].Groups, "team-001")) || writes(srv) != int64(len(inScope)+2) {
+		t.Fatalf("deleting nearly everyone was not stopped before any write: %v", err)
+	}
+	all, _ := ParseLeaverLimit("100%")
+	rep, err = Push(ctx, c, load(t, people[1:2]), Options{Leavers: Delete, MaxLeavers: all})
 	if err != nil || rep.Deleted != len(inScope)-boolInt(slices.Contains(people[1].Groups, "team-001")) {
 		t.Fatalf("delete policy: %+v, %v", rep, err)
 	}

@@ -1,9 +1,12 @@
 // Package scimsync pushes people and groups from a source of truth (a CSV
 // or JSON file) into IAM Identity Center through its SCIM API: the source is
-// validated and mapped first, then the target is read once and only the
-// differences are written (users created or changed attribute by attribute,
-// groups created, memberships added and removed in batches, leavers
-// deactivated or deleted by policy). A second run with no source change
+// validated and mapped first, then the target is read once, every write is
+// planned (a dry run reports the plan, so its report is the real run's),
+// the plan is checked against the leaver limit, and only the differences
+// are written (users created or changed attribute by attribute, groups
+// created, memberships added and removed in batches, leavers deactivated
+// or deleted by policy). A Ledger (warden's store) says who was pushed
+// before and records every write. A second run with no source change
 // writes nothing.
 package scimsync
 

@@ -50,6 +50,10 @@ var Actions = map[Feature][]string{
 	},
 	FeatureIAMRead: {
 		"iam:GetAccountAuthorizationDetails",
+		// MFA devices: the assigned virtual ones in one listing, and
+		// per user only for those with MFA but no virtual device.
+		"iam:ListVirtualMFADevices",
+		"iam:ListMFADevices",
 	},
 	FeatureCredentialReport: {
 		"iam:GenerateCredentialReport",
@@ -132,10 +136,13 @@ var Actions = map[Feature][]string{
 		"iam:UpdateAccessKey",
 		"iam:DeleteAccessKey",
 		"iam:ListSigningCertificates",
+		"iam:UpdateSigningCertificate",
 		"iam:DeleteSigningCertificate",
 		"iam:ListSSHPublicKeys",
+		"iam:UpdateSSHPublicKey",
 		"iam:DeleteSSHPublicKey",
 		"iam:ListServiceSpecificCredentials",
+		"iam:UpdateServiceSpecificCredential",
 		"iam:DeleteServiceSpecificCredential",
 		"iam:ListMFADevices",
 		"iam:ListVirtualMFADevices",
@@ -152,6 +159,7 @@ var Actions = map[Feature][]string{
 		"identitystore:DeleteGroup",
 		"identitystore:CreateGroupMembership",
 		"identitystore:DeleteGroupMembership",
+		"identitystore:ListGroupMembershipsForMember",
 		"sso:ListInstances",
 		"sso:ListPermissionSets",
 		"sso:DescribePermissionSet",

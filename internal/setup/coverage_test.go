@@ -137,7 +137,7 @@ func iamProvisioning(t *testing.T) map[string]int64 {
 	}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, u := range truth.IAM.Users {
-		u.SigningCertificates, u.SSHPublicKeys, u.ServiceCredentials = []string{"CERT1"}, []string{"APKA1"}, []string{"ACCA1"}
+		u.SigningCertificates, u.SSHPublicKeys, u.ServiceCredentials = []string{"CERTCOVERAGE000000000001"}, []string{"APKACOVERAGE00000001"}, []string{"ACCACOVERAGE00000001"}
 		u.MFADevices = []*awsfake.MFADevice{{SerialNumber: "arn:aws:iam::123456789012:mfa/" + u.Name, Virtual: true}}
 		u.AccessKeys = []*awsfake.AccessKey{{ID: "AKIACOVERAGE" + strings.ToUpper(u.ID[len(u.ID)-8:]), Secret: "s", Status: "Active", CreatedAt: now}}
 		u.LoginProfile = &awsfake.LoginProfile{CreatedAt: now, PasswordLastChanged: now, Password: "Old-password-1!"}

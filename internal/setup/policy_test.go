@@ -121,7 +121,7 @@ func TestPolicyForFeatures(t *testing.T) {
 		want    []string
 		wantErr string
 	}{
-		{"one feature", ModeRead, []Feature{FeatureIAMRead}, []string{"iam:GetAccountAuthorizationDetails"}, ""},
+		{"one feature", ModeRead, []Feature{FeatureIAMRead}, []string{"iam:GetAccountAuthorizationDetails", "iam:ListMFADevices", "iam:ListVirtualMFADevices"}, ""},
 		{"features merge per service", ModeRead, []Feature{FeatureCredentialReport, FeatureAccessKeys, FeatureIdentity},
 			[]string{"iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:ListAccessKeys", "sts:GetCallerIdentity"}, ""},
 		{"provision feature in read mode", ModeRead, []Feature{FeatureIAMProvision}, nil, `feature "iam-provision" needs mode provision, not read`},

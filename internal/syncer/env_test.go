@@ -189,6 +189,24 @@ func usersWithKeys(truth *awsfake.Account) int {
 	return n
 }
 
+// mfaUsers counts the truth's assigned virtual MFA devices, and the users
+// with MFA but no virtual device (whose devices only ListMFADevices shows).
+func mfaUsers(truth *awsfake.Account) (virtual, hardwareOnly int) {
+	for _, u := range truth.IAM.Users {
+		v := 0
+		for _, m := range u.MFADevices {
+			if m.Virtual {
+				v++
+			}
+		}
+		virtual += v
+		if v == 0 && len(u.MFADevices) > 0 {
+			hardwareOnly++
+		}
+	}
+	return virtual, hardwareOnly
+}
+
 // entities counts what GetAccountAuthorizationDetails pages over.
 func entities(g *model.Graph) int {
 	n := 0

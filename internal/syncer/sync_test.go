@@ -96,16 +96,27 @@ func TestSyncMatchesGroundTruth(t *testing.T) {
 			}
 
 			// The call budget: ceil(entities/page) pages (page = 1000
-			// unless IAM shortens pages), Generate + Get (+1 poll), and one
-			// ListAccessKeys per user with keys.
+			// unless IAM shortens pages), Generate + Get (+1 poll), one
+			// ListAccessKeys per user with keys, ceil(assigned virtual MFA
+			// devices/page) (at least 1) ListVirtualMFADevices, and one
+			// ListMFADevices per user with MFA but no virtual device.
 			calls := e.srv.Calls()
 			ents := entities(want)
 			pages := calls["iam:GetAccountAuthorizationDetails"]
 			withKeys := usersWithKeys(e.truth)
+			virtual, hardwareOnly := mfaUsers(e.truth)
 			wantPages := (ents + per - 1) / per
-			budget := int64(wantPages + 3 + withKeys)
+			virtualPages := max(1, (virtual+per-1)/per)
+			budget := int64(wantPages + 3 + withKeys + virtualPages + hardwareOnly)
 			if got := iamCalls(calls); got > budget {
-				t.Errorf("IAM calls = %d (%v), want at most ceil(%d/%d) + 3 + %d = %d", got, calls, ents, per, withKeys, budget)
+				t.Errorf("IAM calls = %d (%v), want at most ceil(%d/%d) + 3 + %d + %d + %d = %d", got, calls, ents, per, withKeys, virtualPages, hardwareOnly, budget)
+			}
+			if hardwareOnly == 0 {
+				t.Error("the estate has no user with only a hardware MFA device: ListMFADevices is not exercised")
+			}
+			if calls["iam:ListVirtualMFADevices"] != int64(virtualPages) || calls["iam:ListMFADevices"] != int64(hardwareOnly) {
+				t.Errorf("ListVirtualMFADevices = %d, ListMFADevices = %d; want %d pages for %d assigned virtual devices and one per user with MFA but no virtual device (%d)",
+					calls["iam:ListVirtualMFADevices"], calls["iam:ListMFADevices"], virtualPages, virtual, hardwareOnly)
 			}
 			if pages < int64(tc.wantPages) || pages != int64(wantPages) {
 				t.Errorf("GetAccountAuthorizationDetails pages = %d for %d entities, want %d (and at least %d)", pages, ents, wantPages, tc.wantPages)
@@ -114,7 +125,7 @@ func TestSyncMatchesGroundTruth(t *testing.T) {
 				t.Errorf("ListAccessKeys calls = %d, want one per user with keys: %d", got, withKeys)
 			}
 			for _, perEntity := range []string{"iam:ListUsers", "iam:ListGroupsForUser", "iam:ListAttachedUserPolicies", "iam:GetUserPolicy",
-				"iam:ListRoles", "iam:GetPolicyVersion", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile", "iam:ListMFADevices"} {
+				"iam:ListRoles", "iam:GetPolicyVersion", "iam:GetAccessKeyLastUsed", "iam:GetLoginProfile"} {
 				if calls[perEntity] != 0 {
 					t.Errorf("%s called %d times: everything it returns is in GetAccountAuthorizationDetails or the credential report", perEntity, calls[perEntity])
 				}

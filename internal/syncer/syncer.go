@@ -134,6 +134,7 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	}
 	started := time.Now().UTC()
 	s.callsBefore = sess.Calls()
+	rateWaitBefore := sess.IAMRateWait()
 
 	plan, err := s.plan(ctx)
 	if err != nil {
@@ -149,6 +150,7 @@ func Sync(ctx context.Context, sess *awsapi.Session, st store.Store, o Options) 
 	if err != nil {
 		return nil, err
 	}
+	snap.IAMRateWait = sess.IAMRateWait() - rateWaitBefore
 
 	s.progress(Event{Stage: StageStore, Message: fmt.Sprintf("writing %d resources", len(g.Resources))})
 	id, err := st.WriteSnapshot(ctx, snap, g)
@@ -240,14 +242,22 @@ func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan []model.Source
 			done <- []model.SourceError{problem(collect.SourceIdentityCenter, fmt.Errorf("identity center: %w", err))}
 			return
 		}
-		var problems []model.SourceError
+		problems := res.Errors
+		for _, p := range problems {
+			s.log.Warn("Identity Center part not read", "part", p.Message)
+		}
 		if o.SCIM != nil {
 			s.progress(Event{Stage: StageIdentityCtr, Message: "reading user status from SCIM"})
 			n, err := collect.ApplySCIMStatus(ctx, o.SCIM, &res.Graph)
 			if err != nil {
 				s.log.Warn("SCIM not read", "err", err)
-				problems = append(problems, problem(collect.SourceSCIM, err))
-			} else if n > 0 {
+				p := problem(collect.SourceSCIM, err)
+				if p.Fix == "" {
+					p.Fix = "check identity_center.scim (the endpoint and its token), then sync again"
+				}
+				problems = append(problems, p)
+			}
+			if n > 0 {
 				s.log.Warn("SCIM and the Identity Store disagree on user status", "users", n)
 			}
 		}
@@ -357,6 +367,9 @@ func (s *syncRun) snapshot(results []accountResult, icProblems []model.SourceErr
 		snap.Errors = append(snap.Errors, r.errors...)
 	}
 	snap.Accounts.Read = read
+	if s.org != nil {
+		snap.Errors = append(snap.Errors, s.org.Errors...)
+	}
 	snap.Errors = append(snap.Errors, icProblems...)
 	if read == 0 {
 		if len(failures) == 1 {
@@ -477,6 +490,9 @@ func mergeAccount(a, b model.Resource) model.Resource {
 	// a now carries the organization's view, if either does.
 	out := b
 	out.Name, out.ARN, out.ParentID, out.Tags = a.Name, a.ARN, a.ParentID, a.Tags
+	if len(a.Unread) > 0 {
+		out.Unread = slices.Compact(slices.Sorted(slices.Values(append(slices.Clone(b.Unread), a.Unread...))))
+	}
 	if out.Account == nil {
 		out.Account = &model.AccountAttrs{}
 	} else {

@@ -141,6 +141,14 @@ func expectedGraph(t testing.TB, truth *awsfake.Account, awsManaged []*awsfake.M
 			e.entitlement(id, model.EntOwner)
 			e.grant(u.ARN, model.EntitlementID(id, model.EntOwner), model.ViaDirect, "")
 		}
+		for _, m := range u.MFADevices {
+			id := model.MFADeviceID(acct, m.SerialNumber)
+			enabled := m.EnabledAt
+			e.resource(model.Resource{ID: id, Type: model.TypeMFADevice, AccountID: acct, Name: m.SerialNumber, ParentID: u.ARN,
+				MFADevice: &model.MFADeviceAttrs{Virtual: m.Virtual, EnabledAt: &enabled, SerialName: m.SerialNumber}})
+			e.entitlement(id, model.EntOwner)
+			e.grant(u.ARN, model.EntitlementID(id, model.EntOwner), model.ViaDirect, "")
+		}
 	}
 
 	for _, r := range in.Roles {

@@ -1,0 +1,123 @@
+package scimsync
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// Ledger is what a push keeps in warden's database: who it pushed to the
+// endpoint, and every write it made. A push never drops a ledger error: a
+// write that cannot be recorded stops the push.
+type Ledger interface {
+	// Pushed returns the external ids pushed to the endpoint before.
+	Pushed(ctx context.Context) (map[string]bool, error)
+	// Record writes one write's audit record.
+	Record(ctx context.Context, w Write) error
+	// AddPushed records external ids as pushed to the endpoint.
+	AddPushed(ctx context.Context, externalIDs []string) error
+}
+
+// Write is one write call of a push, as the audit log keeps it.
+type Write struct {
+	Call   string // e.g. scim:CreateUser
+	Target string // e.g. user ann@example.com
+	Result string // ok, failed, or conflict (a 409 resolved by looking the user up)
+	Detail string // the error, when not ok
+}
+
+// AuditStore is the part of warden's store a StoreLedger needs.
+type AuditStore interface {
+	PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error)
+	AddPushedIDs(ctx context.Context, endpoint string, ids []string) error
+	AppendAudit(ctx context.Context, r store.AuditRecord) error
+}
+
+// StoreLedger is the Ledger of one SCIM endpoint in warden's store, for a
+// connection: writes go to the audit log as action scim-push, actor
+// scim:<endpoint>.
+func StoreLedger(st AuditStore, endpoint, connectionID string) Ledger {
+	return &storeLedger{st: st, endpoint: endpoint, connection: connectionID}
+}
+
+type storeLedger struct {
+	st         AuditStore
+	endpoint   string
+	connection string
+}
+
+func (l *storeLedger) Pushed(ctx context.Context) (map[string]bool, error) {
+	return l.st.PushedIDs(ctx, l.endpoint)
+}
+
+func (l *storeLedger) Record(ctx context.Context, w Write) error {
+	return l.st.AppendAudit(ctx, store.AuditRecord{At: time.Now(), ConnectionID: l.connection, Actor: "scim:" + l.endpoint,
+		Action: "scim-push", Target: w.Target, Call: w.Call, Result: w.Result, Detail: w.Detail})
+}
+
+func (l *storeLedger) AddPushed(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return l.st.AddPushedIDs(ctx, l.endpoint, ids)
+}
+
+// LeaverLimit bounds how many people one push may deactivate or delete: a
+// number, or a percentage of the people this database pushed. The zero
+// value is the default: more than 10% of them and more than 5 stops the
+// push before any write (a truncated source must not empty Identity
+// Center).
+type LeaverLimit struct {
+	set     bool
+	isPct   bool
+	n       int
+	percent float64
+}
+
+// DefaultLeaverLimit is the limit of a push that names none.
+var DefaultLeaverLimit = LeaverLimit{}
+
+// ParseLeaverLimit reads --max-leavers: N (a count) or P% (of the people
+// this database pushed).
+func ParseLeaverLimit(s string) (LeaverLimit, error) {
+	v := strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(v, "%"); ok {
+		f, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || math.IsNaN(f) || f < 0 || f > 100 {
+			return LeaverLimit{}, fmt.Errorf("--max-leavers %q is not a percentage from 0%% to 100%%", s)
+		}
+		return LeaverLimit{set: true, isPct: true, percent: f}, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return LeaverLimit{}, fmt.Errorf("--max-leavers %q is not a count (N) or a percentage (P%%)", s)
+	}
+	return LeaverLimit{set: true, n: n}, nil
+}
+
+// allowed is the most leavers the limit allows out of pushed people.
+func (l LeaverLimit) allowed(pushed int) int {
+	switch {
+	case !l.set:
+		return max(5, pushed/10)
+	case l.isPct:
+		return int(math.Floor(float64(pushed) * l.percent / 100))
+	}
+	return l.n
+}
+
+// String names the limit as a flag would.
+func (l LeaverLimit) String() string {
+	switch {
+	case !l.set:
+		return "the default limit (10% of them, and at least 5)"
+	case l.isPct:
+		return "--max-leavers " + strconv.FormatFloat(l.percent, 'f', -1, 64) + "%"
+	}
+	return "--max-leavers " + strconv.Itoa(l.n)
+}
