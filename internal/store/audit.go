@@ -9,16 +9,6 @@ import (
 	"time"
 )
 
-// auditMigrations extend the audit log; they run after the migrations of
-// migrations.go, in this order. Each adds columns with defaults, so records
-// written before read as having no parameters and no outcome.
-var auditMigrations = []string{
-	`ALTER TABLE audit_log ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
-	ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';`,
-}
-
-func init() { migrations = append(migrations, auditMigrations...) }
-
 // AuditRecord is one AWS call a provisioning action made (or one action
 // found to need none), as the audit log keeps it. It never holds a secret:
 // passwords and keys warden generates are shown once and kept nowhere.

@@ -75,4 +75,8 @@ var migrations = []string{
 		external_id TEXT NOT NULL,
 		PRIMARY KEY (endpoint, external_id)
 	) WITHOUT ROWID;`,
+	// Schema 5: what each audited call acted on and what it reported.
+	// Records written before read as having no parameters and no outcome.
+	`ALTER TABLE audit_log ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';`,
 }
