@@ -170,14 +170,16 @@ var fieldsByKey = func() map[string]int {
 	return m
 }()
 
-func actionKeys() []string {
+// actionKeys are the keys an action may have, sorted: its fields' keys,
+// their aliases and document_file.
+var actionKeys = func() []string {
 	keys := []string{"document_file"}
 	for k := range fieldsByKey {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	return keys
-}
+}()
 
 // action decodes one action's mapping.
 func (r *changesReader) action(n *yaml.Node, where string) (Action, bool) {
@@ -205,10 +207,10 @@ func (r *changesReader) action(n *yaml.Node, where string) (Action, bool) {
 		}
 		idx, known := fieldsByKey[k.Value]
 		if !known {
-			if s := suggest.Closest(strings.ReplaceAll(k.Value, "-", "_"), actionKeys()); s != "" {
+			if s := suggest.Closest(strings.ReplaceAll(k.Value, "-", "_"), actionKeys); s != "" {
 				r.at(k, path, "is not a known key; did you mean %q?", s)
 			} else {
-				r.at(k, path, "is not a known key; the keys are %s", strings.Join(actionKeys(), ", "))
+				r.at(k, path, "is not a known key; the keys are %s", strings.Join(actionKeys, ", "))
 			}
 			ok = false
 			continue
@@ -313,6 +315,7 @@ func kindName(n *yaml.Node) string {
 	return "empty"
 }
 
+// describe names a node in an error: a single value quoted, else its kind.
 func describe(n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode {
 		return strconv.Quote(n.Value)
