@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/warden-iam/warden/awsfake"
-	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -157,18 +155,7 @@ func newOrgICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth
 		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 3, Groups: 1, PermissionSets: 2}}.Build()
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
-	c := truth.Install(srv)
-	ctx := context.Background()
-	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 100000, IdentityCenterRate: 100000, MaxBackoff: time.Millisecond,
-		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sso, ids := sess.IdentityCenter("")
-	ic, err := FindIdentityCenter(ctx, sso, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess, ic := connectIC(t, srv, truth)
 	ic.Poll = time.Millisecond
 	return srv, &Provisioner{AccountID: truth.Management.ID, ConnectionID: "t", IC: ic, Org: sess.Organizations()}, truth
 }
