@@ -98,9 +98,10 @@ func (o *pending) known(ref string) (exists, ok bool) {
 	return exists, ok
 }
 
-// exists answers whether a reference exists: from what the run already
-// knows, else by read, whose answer the run then remembers.
-func (p *Provisioner) exists(ref string, read func() (bool, error)) (bool, error) {
+// recall answers a yes-or-no question about a reference (does it exist,
+// does it grant administrator access): from what the run already knows,
+// else by read, whose answer the run then remembers.
+func (p *Provisioner) recall(ref string, read func() (bool, error)) (bool, error) {
 	if exists, ok := p.pend.known(ref); ok {
 		return exists, nil
 	}
@@ -241,7 +242,7 @@ func (p *Provisioner) PlanAll(ctx context.Context, actions []Action) ([]*Plan, e
 // requireGroup fails the plan when an IAM group does not exist (and will
 // not be created by an earlier action).
 func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
-	exists, err := p.exists("group/"+group, func() (bool, error) {
+	exists, err := p.recall("group/"+group, func() (bool, error) {
 		_, err := p.IAM.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group), MaxItems: aws.Int32(1)})
 		if err != nil && !notFound(err) {
 			return false, fmt.Errorf("read group %s: %w", group, err)
@@ -259,7 +260,7 @@ func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
 
 // requirePolicy fails the plan when a managed policy does not exist.
 func (p *Provisioner) requirePolicy(ctx context.Context, arn string) error {
-	exists, err := p.exists("policy/"+arn, func() (bool, error) {
+	exists, err := p.recall("policy/"+arn, func() (bool, error) {
 		out, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		if err != nil && !notFound(err) {
 			return false, fmt.Errorf("read policy %s: %w", arn, err)
@@ -293,7 +294,7 @@ func (p *Provisioner) requireAccount(ctx context.Context, account string) error 
 	if p.Org == nil {
 		return nil
 	}
-	exists, err := p.exists("account/"+account, func() (bool, error) {
+	exists, err := p.recall("account/"+account, func() (bool, error) {
 		_, err := p.Org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
 		if err != nil && errorCode(err) != "AccountNotFoundException" {
 			return false, fmt.Errorf("read account %s: %w", account, err)
@@ -316,7 +317,7 @@ func (p *Provisioner) requirePermissionSet(ctx context.Context, ref string) erro
 	if !strings.HasPrefix(ref, "arn:") || p.IC == nil {
 		return nil
 	}
-	exists, err := p.exists("permission-set/"+ref, func() (bool, error) {
+	exists, err := p.recall("permission-set/"+ref, func() (bool, error) {
 		_, err := p.IC.SSO.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(p.IC.InstanceARN), PermissionSetArn: aws.String(ref)})
 		if err != nil && !isNotFound(err) && errorCode(err) != "ValidationException" {
 			return false, fmt.Errorf("describe permission set %s: %w", ref, err)
