@@ -280,12 +280,12 @@ func TestIdentityCenterWritesFromNothing(t *testing.T) {
 	}
 }
 
-// TestPermissionSetPolicyQuota checks that AWS and customer managed
-// policies share one quota of 20 a permission set, whichever is attached
-// last, and that a detached one frees its place.
-func TestPermissionSetPolicyQuota(t *testing.T) {
+// newPermissionSet makes an organization with Identity Center and one
+// permission set in it, through the SDK.
+func newPermissionSet(t *testing.T) (sso *ssoadmin.Client, instance, arn *string) {
+	t.Helper()
 	srv := NewServer(Options{})
-	defer srv.Close()
+	t.Cleanup(srv.Close)
 	cfg := sdkConfig(srv, srv.AddAccount(NewAccount("111111111111")))
 	ctx := context.Background()
 	if _, err := organizations.NewFromConfig(cfg).CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
@@ -294,17 +294,25 @@ func TestPermissionSetPolicyQuota(t *testing.T) {
 	if _, err := srv.EnableIdentityCenter(); err != nil {
 		t.Fatal(err)
 	}
-	sso := ssoadmin.NewFromConfig(cfg)
+	sso = ssoadmin.NewFromConfig(cfg)
 	inst, err := sso.ListInstances(ctx, &ssoadmin.ListInstancesInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	instance := inst.Instances[0].InstanceArn
-	ps, err := sso.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: instance, Name: aws.String("Quota")})
+	instance = inst.Instances[0].InstanceArn
+	ps, err := sso.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: instance, Name: aws.String("Set")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	arn := ps.PermissionSet.PermissionSetArn
+	return sso, instance, ps.PermissionSet.PermissionSetArn
+}
+
+// TestPermissionSetPolicyQuota checks that AWS and customer managed
+// policies share one quota of 20 a permission set, whichever is attached
+// last, and that a detached one frees its place.
+func TestPermissionSetPolicyQuota(t *testing.T) {
+	sso, instance, arn := newPermissionSet(t)
+	ctx := context.Background()
 	customer := func(i int) *ssotypes.CustomerManagedPolicyReference {
 		return &ssotypes.CustomerManagedPolicyReference{Name: aws.String(fmt.Sprintf("p%d", i))}
 	}
@@ -318,7 +326,7 @@ func TestPermissionSetPolicyQuota(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err = sso.AttachManagedPolicyToPermissionSet(ctx, &ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn,
+	_, err := sso.AttachManagedPolicyToPermissionSet(ctx, &ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn,
 		ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/P20")})
 	wantCode(t, "a 21st policy, AWS managed", err, "ServiceQuotaExceededException", "")
 	_, err = sso.AttachCustomerManagedPolicyReferenceToPermissionSet(ctx, &ssoadmin.AttachCustomerManagedPolicyReferenceToPermissionSetInput{
@@ -332,4 +340,83 @@ func TestPermissionSetPolicyQuota(t *testing.T) {
 		ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/P20")}); err != nil {
 		t.Errorf("attaching a 20th policy after a detach: %v", err)
 	}
+}
+
+// TestPermissionSetTagsAndBoundary checks TagResource's merge by exact
+// key, UntagResource, and a permissions boundary put (one of the two
+// kinds), read, replaced and deleted.
+func TestPermissionSetTagsAndBoundary(t *testing.T) {
+	sso, instance, arn := newPermissionSet(t)
+	ctx := context.Background()
+	tag := func(kv ...string) error {
+		var tags []ssotypes.Tag
+		for i := 0; i+1 < len(kv); i += 2 {
+			tags = append(tags, ssotypes.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+		}
+		_, err := sso.TagResource(ctx, &ssoadmin.TagResourceInput{InstanceArn: instance, ResourceArn: arn, Tags: tags})
+		return err
+	}
+	list := func() []string {
+		out, err := sso.ListTagsForResource(ctx, &ssoadmin.ListTagsForResourceInput{InstanceArn: instance, ResourceArn: arn})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, tg := range out.Tags {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		slices.Sort(kv)
+		return kv
+	}
+	if err := tag("a", "1", "b", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tag("b", "3", "B", "4"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(), []string{"B=4", "a=1", "b=3"}; !slices.Equal(got, want) {
+		t.Errorf("tags = %v, want %v", got, want)
+	}
+	if _, err := sso.UntagResource(ctx, &ssoadmin.UntagResourceInput{InstanceArn: instance, ResourceArn: arn, TagKeys: []string{"a"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(), []string{"B=4", "b=3"}; !slices.Equal(got, want) {
+		t.Errorf("tags after UntagResource = %v, want %v", got, want)
+	}
+
+	boundary := func() (*ssotypes.PermissionsBoundary, error) {
+		out, err := sso.GetPermissionsBoundaryForPermissionSet(ctx, &ssoadmin.GetPermissionsBoundaryForPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn})
+		if err != nil {
+			return nil, err
+		}
+		return out.PermissionsBoundary, nil
+	}
+	_, err := boundary()
+	wantCode(t, "the boundary of a permission set without one", err, "ResourceNotFoundException", "")
+	put := func(b *ssotypes.PermissionsBoundary) error {
+		_, err := sso.PutPermissionsBoundaryToPermissionSet(ctx, &ssoadmin.PutPermissionsBoundaryToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn, PermissionsBoundary: b})
+		return err
+	}
+	wantCode(t, "a boundary of both kinds", put(&ssotypes.PermissionsBoundary{ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+		CustomerManagedPolicyReference: &ssotypes.CustomerManagedPolicyReference{Name: aws.String("b")}}), "ValidationException", "")
+	if err := put(&ssotypes.PermissionsBoundary{ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := boundary(); err != nil || aws.ToString(b.ManagedPolicyArn) != "arn:aws:iam::aws:policy/ReadOnlyAccess" || b.CustomerManagedPolicyReference != nil {
+		t.Errorf("boundary = %+v, %v; want ReadOnlyAccess", b, err)
+	}
+	if err := put(&ssotypes.PermissionsBoundary{CustomerManagedPolicyReference: &ssotypes.CustomerManagedPolicyReference{Name: aws.String("team-boundary")}}); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := boundary(); err != nil || b.ManagedPolicyArn != nil || b.CustomerManagedPolicyReference == nil ||
+		aws.ToString(b.CustomerManagedPolicyReference.Name) != "team-boundary" || aws.ToString(b.CustomerManagedPolicyReference.Path) != "/" {
+		t.Errorf("boundary = %+v, %v; want customer managed team-boundary at path /, replacing the managed one", b, err)
+	}
+	if _, err := sso.DeletePermissionsBoundaryFromPermissionSet(ctx, &ssoadmin.DeletePermissionsBoundaryFromPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = boundary()
+	wantCode(t, "the boundary after DeletePermissionsBoundary", err, "ResourceNotFoundException", "")
+	_, err = sso.DeletePermissionsBoundaryFromPermissionSet(ctx, &ssoadmin.DeletePermissionsBoundaryFromPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn})
+	wantCode(t, "deleting a boundary that is not there", err, "ResourceNotFoundException", "")
 }
