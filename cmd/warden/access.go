@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,16 @@ inside; then the access of IAM users of the same person: an IAM user whose name 
 Center user name or one of its e-mail addresses, or that has a tag whose value is one of them
 (case-insensitive). A name that matches several principals lists them; pass the ARN of the one you
 mean.`,
-		Args: exactArgs(1, "one PRINCIPAL"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if err := exactArgs(1, "one PRINCIPAL")(cmd, args); err != nil {
+				return err
+			}
+			if strings.TrimSpace(args[0]) == "" {
+				return usageError("access takes a PRINCIPAL, got an empty one",
+					"give a user, group or role name, an ARN, or an e-mail address; `warden show users` lists them")
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			st, snap, err := a.latest(ctx)

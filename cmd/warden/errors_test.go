@@ -3,14 +3,19 @@ package main
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	_ "modernc.org/sqlite"
 
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
@@ -171,6 +176,117 @@ func TestHelpListsExitCodes(t *testing.T) {
 	for _, want := range []string{"Exit codes:", "2  usage", "5  database", "demo", "fake-aws"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("--help lacks %q", want)
+		}
+	}
+}
+
+// TestFlagsCheckedAsConfigIs: the flags that describe a connection take the
+// ranges warden.yaml takes (internal/config says them once), a number that
+// does not parse names the flag and what it takes, and nothing is read
+// before the flags are right.
+func TestFlagsCheckedAsConfigIs(t *testing.T) {
+	isolateAWSConfig(t)
+	t.Setenv("WARDEN_CONFIG", "")
+	db := filepath.Join(t.TempDir(), "never-written.db")
+	tests := []struct {
+		args    []string
+		problem string
+	}{
+		{[]string{"sync", "--concurrency", "0"}, "--concurrency " + config.ConcurrencyProblem(0)},
+		{[]string{"sync", "--concurrency", "-1"}, "--concurrency must be between 1 and 256 accounts at a time, not -1"},
+		{[]string{"sync", "--concurrency", "257"}, "--concurrency must be between 1 and 256"},
+		{[]string{"sync", "--iam-rate", "0"}, "--iam-rate " + config.IAMRateProblem(0)},
+		{[]string{"sync", "--iam-rate", "-1"}, "--iam-rate must be between 1 and 1000 calls per second, not -1"},
+		{[]string{"sync", "--iam-rate", "1000000"}, "--iam-rate must be between 1 and 1000 calls per second, not 1e+06"},
+		{[]string{"sync", "--iam-rate", "NaN"}, "--iam-rate must be between 1 and 1000 calls per second, not NaN"},
+		{[]string{"sync", "--iam-rate", "Inf"}, "--iam-rate must be between 1 and 1000 calls per second, not +Inf"},
+		{[]string{"sync", "--iam-rate", "0.001"}, "--iam-rate must be between 1 and 1000 calls per second, not 0.001"},
+		{[]string{"sync", "--concurrency", "abc"}, `--concurrency takes a whole number, not "abc"`},
+		{[]string{"sync", "--iam-rate", "fast"}, `--iam-rate takes a number, not "fast"`},
+		{[]string{"findings", "--top", "1.5"}, `--top takes a whole number, not "1.5"`},
+		{[]string{"fake-aws", "--latency", "-1s"}, "--latency must not be negative, got -1s"},
+		{[]string{"fake-aws", "--latency", "soon"}, `--latency takes a duration such as 500ms, 2s or 1m, not "soon"`},
+		{[]string{"fake-aws", "--throttle-fraction", "NaN"}, "--throttle-fraction must be between 0 and 1, got NaN"},
+		{[]string{"access", ""}, "access takes a PRINCIPAL, got an empty one"},
+		{[]string{"access", "  "}, "access takes a PRINCIPAL, got an empty one"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			stdout, stderr, code := runIn(t, db, tt.args...)
+			assertFailure(t, stdout, stderr, code, exitUsage, tt.problem)
+			if strings.Contains(stderr, "strconv") || strings.Contains(stderr, "time: ") {
+				t.Errorf("stderr speaks Go's parser's words:\n%s", stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Errorf("a refused command line created the database %s", db)
+	}
+	// The same value in warden.yaml is refused in the same words.
+	_, err := config.Parse([]byte("version: 1\nconnections:\n  - id: a\n    sync:\n      iam_rate: 0\n"), "w.yaml")
+	if err == nil || !strings.Contains(err.Error(), config.IAMRateProblem(0)) {
+		t.Errorf("warden.yaml with iam_rate 0: %v; want %q", err, config.IAMRateProblem(0))
+	}
+}
+
+// TestEveryErrorHasAFittingFix: errors no specific rule explains still get
+// a fix line, and only the network's failures are blamed on the network.
+func TestEveryErrorHasAFittingFix(t *testing.T) {
+	db := demoDBPath(t)
+	dir := t.TempDir()
+
+	// export into a directory that does not exist: a fix, and no file.
+	missing := filepath.Join(dir, "nonexistent", "x.json")
+	stdout, stderr, code := runIn(t, db, "export", "--out", missing)
+	assertFailure(t, stdout, stderr, code, exitError, "cannot write --out "+missing)
+	if !strings.Contains(stderr, "its directory must exist") {
+		t.Errorf("export --out into a missing directory: %s", stderr)
+	}
+	// A successful export replaces the file whole, mode 0600, and leaves no
+	// temporary file beside it.
+	file := filepath.Join(dir, "x.csv")
+	os.WriteFile(file, []byte(strings.Repeat("old content\n", 100000)), 0o644)
+	if _, stderr, code := runIn(t, db, "export", "--format", "csv", "--out", file); code != 0 {
+		t.Fatalf("export --out exited %d: %s", code, stderr)
+	}
+	if b, _ := os.ReadFile(file); !strings.HasPrefix(string(b), "account_id,") || strings.Contains(string(b), "old content") {
+		t.Errorf("export did not replace the file whole: %.100s", b)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("export file mode = %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("export left files beside its output: %v", entries)
+	}
+
+	// An empty SCIM source is the source's fault, not the network's.
+	t.Setenv("WARDEN_SCIM_TOKEN", "token-for-a-push-that-never-starts")
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, []byte("external_id,user_name,given_name,family_name\n"), 0o600)
+	stdout, stderr, code = runIn(t, filepath.Join(dir, "scim.db"), "scim", "push", "--endpoint", "http://127.0.0.1:1/tenant/scim/v2", "--source", empty)
+	if code == 0 || !strings.Contains(stderr, "no people") || !strings.Contains(stderr, "\nfix: ") || strings.Contains(stderr, "network") {
+		t.Errorf("scim push of an empty source exited %d:\n%s", code, stderr)
+	}
+
+	// The rule itself.
+	for _, tt := range []struct {
+		err     error
+		network bool
+	}{
+		{&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{&net.DNSError{Name: "scim.nowhere.example", Err: "no such host"}, true},
+		{fmt.Errorf("push: %w", context.DeadlineExceeded), true},
+		{errors.New("the source has no people"), false},
+		{errors.New(`leaver policy "fire": use deactivate or delete`), false},
+	} {
+		_, _, fix := explain(tt.err)
+		if fix == "" || strings.Contains(fix, "network") != tt.network {
+			t.Errorf("explain(%v) fix = %q; network fix wanted: %v", tt.err, fix, tt.network)
+		}
+		// SCIM names a DNS failure's fix more closely; never the network
+		// for what is not.
+		if ce := scimProblem(tt.err).(*cliError); ce.fix == "" || (!tt.network && strings.Contains(ce.fix, "network")) {
+			t.Errorf("scimProblem(%v) fix = %q; network fix wanted: %v", tt.err, ce.fix, tt.network)
 		}
 	}
 }

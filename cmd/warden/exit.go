@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
 	"strings"
+	"syscall"
 
 	"github.com/aws/smithy-go"
 
@@ -87,7 +90,49 @@ func explain(err error) (code int, problem, fix string) {
 		}
 		return exitError, problem, fix
 	}
-	return exitError, err.Error(), ""
+	ce = fallbackError(err, "check the network, and the endpoint (--endpoint or AWS_ENDPOINT_URL) when one is set", "")
+	return ce.code, ce.problem, ce.fix
+}
+
+// fallbackError classifies an error no more specific rule explained: the
+// network failing gets networkFix; a file that cannot be opened or written
+// says so; anything else is not the network's fault and is not blamed on
+// it: it gets otherFix, or when that is "" advice to look closer.
+func fallbackError(err error, networkFix, otherFix string) *cliError {
+	var pathErr *fs.PathError
+	switch {
+	case isNetworkError(err):
+		return &cliError{code: exitError, problem: err.Error(), fix: networkFix, err: err}
+	case errors.As(err, &pathErr):
+		return &cliError{code: exitError, problem: err.Error(), fix: pathFix(pathErr), err: err}
+	}
+	if otherFix == "" {
+		otherFix = "run the command again with --log-level debug to see what led to it; if it happens again, report it with that output"
+	}
+	return &cliError{code: exitError, problem: err.Error(), fix: otherFix, err: err}
+}
+
+// pathFix says what to do about a file that could not be used.
+func pathFix(e *fs.PathError) string {
+	switch {
+	case errors.Is(e, fs.ErrNotExist):
+		return fmt.Sprintf("check the path %s: its directory must exist (create it first, or name a file in an existing directory)", e.Path)
+	case errors.Is(e, fs.ErrPermission):
+		return fmt.Sprintf("check the permissions of %s and its directory, or name a file you may write", e.Path)
+	}
+	return fmt.Sprintf("check the path %s and the space left on its file system", e.Path)
+}
+
+// isNetworkError reports whether err is the network failing: a connection
+// refused or reset, a name that does not resolve, a timeout, or a request
+// the HTTP client could not complete.
+func isNetworkError(err error) bool {
+	var netErr net.Error
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	return errors.As(err, &netErr) || errors.As(err, &dnsErr) || errors.As(err, &opErr) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // authCodes are the AWS error codes that mean the caller's credentials were

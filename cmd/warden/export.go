@@ -1,9 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -41,16 +44,8 @@ Secrets are never in a snapshot, so never in an export.`,
 			if out == "" || out == "-" {
 				return write(a.stdout)
 			}
-			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-			if err != nil {
-				return fmt.Errorf("create export file: %w", err)
-			}
-			if err := write(f); err != nil {
-				f.Close()
-				return fmt.Errorf("write %s: %w", out, err)
-			}
-			if err := f.Close(); err != nil {
-				return fmt.Errorf("write %s: %w", out, err)
+			if err := writeFileAtomic(out, write); err != nil {
+				return err
 			}
 			a.log.Info("export written", "file", out, "format", format, "snapshot", snap.ID)
 			return nil
@@ -59,4 +54,39 @@ Secrets are never in a snapshot, so never in an export.`,
 	cmd.Flags().StringVar(&format, "format", "json", "json or csv")
 	cmd.Flags().StringVar(&out, "out", "", "file to write (default: stdout)")
 	return cmd
+}
+
+// writeFileAtomic writes a new file at path (mode 0600) through write: into
+// a temporary file beside it, renamed over path only when complete, so a
+// failure leaves no half-written export and any earlier file intact.
+func writeFileAtomic(path string, write func(io.Writer) error) error {
+	fail := func(err error) error {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) {
+			return &cliError{code: exitError, problem: fmt.Sprintf("cannot write --out %s: %v", path, pathErr.Err), fix: pathFix(&fs.PathError{Op: pathErr.Op, Path: path, Err: pathErr.Err}), err: err}
+		}
+		return &cliError{code: exitError, problem: fmt.Sprintf("cannot write --out %s: %v", path, err),
+			fix: "check the space left on its file system, or name another file", err: err}
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fail(err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if err := write(f); err != nil {
+		f.Close()
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fail(err)
+	}
+	return nil
 }

@@ -42,7 +42,10 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 			if users < 1 {
 				return usageError(fmt.Sprintf("--users must be at least 1, got %d", users), "pass --users 300 or leave it out")
 			}
-			if opts.ThrottleFraction < 0 || opts.ThrottleFraction > 1 {
+			if opts.Latency < 0 {
+				return usageError(fmt.Sprintf("--latency must not be negative, got %s", opts.Latency), "pass for example --latency 20ms, or leave it out for none")
+			}
+			if !(opts.ThrottleFraction >= 0 && opts.ThrottleFraction <= 1) { // false for NaN too
 				return usageError(fmt.Sprintf("--throttle-fraction must be between 0 and 1, got %g", opts.ThrottleFraction), "pass for example --throttle-fraction 0.3")
 			}
 			if icUsers > 0 && accounts == 0 {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // newRootCmd builds the warden command tree around a.
@@ -39,9 +41,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 			return a.setup()
 		},
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(err.Error(), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
-	})
+	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.dbFlag, "db", "warden.db", "database file (env WARDEN_DB)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
@@ -68,6 +68,41 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newVersionCmd(a),
 	)
 	return root
+}
+
+// flagError is the usage error for a flag cobra could not parse: a value
+// that is not of the flag's type says which flag and what it takes, not
+// strconv's words.
+func flagError(cmd *cobra.Command, err error) error {
+	var bad *pflag.InvalidValueError
+	if errors.As(err, &bad) {
+		f := bad.GetFlag()
+		fix := fmt.Sprintf("see `%s --help`", cmd.CommandPath())
+		if f.DefValue != "" && f.DefValue != "[]" {
+			fix = fmt.Sprintf("pass for example --%s %s (the default); see `%s --help`", f.Name, f.DefValue, cmd.CommandPath())
+		}
+		return usageError(fmt.Sprintf("--%s takes %s, not %q", f.Name, flagKind(f.Value.Type()), bad.GetValue()), fix)
+	}
+	return usageError(err.Error(), fmt.Sprintf("see `%s --help`", cmd.CommandPath()))
+}
+
+// flagKind names what a flag of a pflag type takes.
+func flagKind(typ string) string {
+	switch typ {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number"
+	case "duration":
+		return "a duration such as 500ms, 2s or 1m"
+	case "bool":
+		return "true or false"
+	case "intSlice", "int32Slice", "int64Slice", "uintSlice":
+		return "whole numbers separated by commas"
+	case "stringToString":
+		return "key=value pairs separated by commas"
+	}
+	return "a " + typ
 }
 
 // unknownCommand is the usage error for a command name that does not exist.

@@ -149,7 +149,8 @@ func scimProblem(err error) error {
 		return &cliError{code: exitError, problem: "TLS failed: " + err.Error(),
 			fix: "check the machine's clock and CA bundle (AWS_CA_BUNDLE, SSL_CERT_FILE) and any intercepting proxy", err: err}
 	}
-	return &cliError{code: exitError, problem: err.Error(), fix: "check --endpoint and the network", err: err}
+	// Not the network and not the server's answer: what warden was given.
+	return fallbackError(err, "check --endpoint and the network", "correct the source or the flag the message names; `warden scim push --help` describes both")
 }
 
 // maxSCIMRate is the most --rate accepts: far above any SCIM endpoint's

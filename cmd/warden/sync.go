@@ -84,6 +84,9 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 					return err
 				}
 			} else {
+				if err := checkSyncFlags(concurrency, t.aws.IAMRate); err != nil {
+					return err
+				}
 				t.id = a.connection
 				t.name = "connection " + t.id
 				t.iam = collect.IAMOptions{AccessKeys: !noAccessKeys, SkipCredentialReport: noCredentialReport}
@@ -115,8 +118,8 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 	f.BoolVar(&organization, "organization", false, "sync every active account of the organization of the credentials")
 	f.StringVar(&memberRole, "member-role", syncer.DefaultMemberRoleName, "role assumed in each member account (with --organization)")
 	f.StringVar(&memberExternalID, "member-external-id", "", "ExternalId for member roles (with --organization)")
-	f.IntVar(&concurrency, "concurrency", syncer.DefaultConcurrency, "accounts read at once (with --organization)")
-	f.Float64Var(&t.aws.IAMRate, "iam-rate", 0, "most IAM calls per second in one account (0: warden's default)")
+	f.IntVar(&concurrency, "concurrency", syncer.DefaultConcurrency, fmt.Sprintf("accounts read at once (with --organization; %d to %d)", config.MinConcurrency, config.MaxConcurrency))
+	f.Float64Var(&t.aws.IAMRate, "iam-rate", config.DefaultIAMRate, fmt.Sprintf("most IAM calls per second in one account (%d to %d)", config.MinIAMRate, config.MaxIAMRate))
 	f.BoolVar(&noAccessKeys, "no-access-keys", false, "skip ListAccessKeys: keys are recorded from the credential report, without ids")
 	f.BoolVar(&noCredentialReport, "no-credential-report", false, "skip the credential report: console, MFA and password use stay unknown")
 	f.BoolVar(&identityCenter, "identity-center", false, "also read IAM Identity Center: users, groups, permission sets, assignments")
@@ -125,6 +128,18 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 	f.StringVar(&ic.IdentityStoreID, "identity-store-id", "", "identity store id, with --instance-arn")
 	cmd.AddCommand(newSyncStatusCmd(a))
 	return cmd
+}
+
+// checkSyncFlags applies warden.yaml's ranges (internal/config, the one
+// source of them) to the flags that describe a connection.
+func checkSyncFlags(concurrency int, iamRate float64) error {
+	if msg := config.ConcurrencyProblem(concurrency); msg != "" {
+		return usageError("--concurrency "+msg, fmt.Sprintf("pass --concurrency %d (the default) or another value in that range", syncer.DefaultConcurrency))
+	}
+	if msg := config.IAMRateProblem(iamRate); msg != "" {
+		return usageError("--iam-rate "+msg, fmt.Sprintf("pass --iam-rate %d (the default) or another value in that range", config.DefaultIAMRate))
+	}
+	return nil
 }
 
 // changedFlags returns which of names were set on the command line.

@@ -18,16 +18,49 @@ import (
 // configuration file at path. Problems in the file come back as a
 // *ValidationError naming each one with path:line:col.
 func Load(path string) (*File, error) {
-	data, err := os.ReadFile(path)
+	fh, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("read config: %w; write one with `warden config example > warden.yaml`", err)
 	}
+	defer fh.Close()
+	// One byte more than the limit tells a file at the limit from a larger
+	// one without reading all of a huge file.
+	data, err := io.ReadAll(io.LimitReader(fh, MaxFileSize+1))
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(data) > MaxFileSize {
+		size := int64(len(data))
+		if st, err := fh.Stat(); err == nil && st.Mode().IsRegular() {
+			size = st.Size()
+		}
+		return nil, tooLarge(path, size)
+	}
 	return Parse(data, path)
+}
+
+// MaxFileSize is the largest connections file warden reads, in bytes. A
+// real warden.yaml is a few KiB; a file over a MiB is the wrong file, and
+// would cost seconds and gigabytes to report on.
+const MaxFileSize = 1 << 20
+
+// MaxProblems is the most problems a ValidationError lists, in file order;
+// a last line says how many more there are.
+const MaxProblems = 50
+
+// tooLarge is the one problem of a file over MaxFileSize.
+func tooLarge(name string, size int64) error {
+	return &ValidationError{Problems: []Problem{{File: name, Message: fmt.Sprintf(
+		"the file is %d bytes, over the %d bytes (1 MiB) warden reads in a connections file; check that --config (or WARDEN_CONFIG) names warden.yaml, which is a few KiB",
+		size, MaxFileSize)}}}
 }
 
 // Parse is Load for content already in memory; name is the file name used in
 // problem reports.
 func Parse(data []byte, name string) (*File, error) {
+	if len(data) > MaxFileSize {
+		return nil, tooLarge(name, int64(len(data)))
+	}
 	f := &File{src: newSource(name)}
 	r := &reporter{src: f.src}
 	root := parseYAML(data, r)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -39,7 +40,7 @@ func TestLoadGood(t *testing.T) {
 			IdentityCenter: IdentityCenter{Enabled: true, InstanceARN: "arn:aws:sso:::instance/ssoins-1234567890abcdef",
 				IdentityStoreID: "d-1234567890", Region: "eu-central-1",
 				SCIM: SCIM{Endpoint: "http://127.0.0.1:8080/scim/v2/", TokenFile: "/run/secrets/scim"}},
-			Sync: SyncParts{AccessKeys: false, CredentialReport: true, CloudTrail: true, IAMRate: 20},
+			Sync: SyncParts{AccessKeys: false, CredentialReport: true, CloudTrail: false, IAMRate: 20},
 		},
 		{
 			// Inherits everything from defaults, including the merged
@@ -49,7 +50,7 @@ func TestLoadGood(t *testing.T) {
 			Organization: Organization{MemberRoleName: "WardenReadRole", ExternalIDEnv: "WARDEN_MEMBER_EXTERNAL_ID",
 				Concurrency: 4},
 			IdentityCenter: IdentityCenter{Region: "eu-central-1"},
-			Sync:           SyncParts{AccessKeys: true, CredentialReport: false, CloudTrail: true, IAMRate: 5},
+			Sync:           SyncParts{AccessKeys: true, CredentialReport: false, CloudTrail: false, IAMRate: 5},
 		},
 		{
 			ID: "local", Name: "local", Region: "us-west-2", Endpoint: "http://127.0.0.1:4566",
@@ -57,7 +58,7 @@ func TestLoadGood(t *testing.T) {
 			Organization: Organization{MemberRoleName: "WardenReadRole", ExternalID: "inline-id",
 				Concurrency: 4},
 			IdentityCenter: IdentityCenter{Region: "us-west-2"},
-			Sync:           SyncParts{AccessKeys: true, CredentialReport: true, CloudTrail: true, IAMRate: 20},
+			Sync:           SyncParts{AccessKeys: true, CredentialReport: true, CloudTrail: false, IAMRate: 20},
 		},
 	}
 	if len(f.Connections) != len(want) {
@@ -169,5 +170,68 @@ func TestValidateAfterEditing(t *testing.T) {
 		`w.yaml:5:5: connections[0].sync.iam_rate must be between 1 and 1000 calls per second, not 0`
 	if err == nil || err.Error() != want {
 		t.Errorf("Validate() = %v\nwant %s", err, want)
+	}
+}
+
+// TestCloudTrailRefused: cloudtrail: true would validate and then read
+// nothing, so it is refused where it is written; false is accepted.
+func TestCloudTrailRefused(t *testing.T) {
+	for _, tt := range []struct{ yaml, path string }{
+		{"version: 1\ndefaults:\n  sync:\n    cloudtrail: true\nconnections:\n  - id: a\n", "defaults.sync.cloudtrail"},
+		{"version: 1\nconnections:\n  - id: a\n    sync:\n      cloudtrail: true\n", "connections[0].sync.cloudtrail"},
+	} {
+		_, err := Parse([]byte(tt.yaml), "w.yaml")
+		var verr *ValidationError
+		if !errors.As(err, &verr) || len(verr.Problems) != 1 || verr.Problems[0].Path != tt.path ||
+			!strings.Contains(verr.Problems[0].Message, "does not read yet") || verr.Problems[0].Line == 0 {
+			t.Errorf("%s: cloudtrail: true gave %v; want one problem at %s with its line", tt.path, err, tt.path)
+		}
+	}
+	if _, err := Parse([]byte("version: 1\nconnections:\n  - id: a\n    sync:\n      cloudtrail: false\n"), "w.yaml"); err != nil {
+		t.Errorf("cloudtrail: false refused: %v", err)
+	}
+}
+
+// TestHugeFileRefused: a file over MaxFileSize is refused with one problem,
+// before it is parsed; one just under is read.
+func TestHugeFileRefused(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "huge.yaml")
+	// 24 MB of connections with a mistake each: once 247,572 problems.
+	var b strings.Builder
+	b.WriteString("version: 1\nconnections:\n")
+	for b.Len() < 24<<20 {
+		b.WriteString("  - id: BAD_ID\n    region: nowhere\n")
+	}
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	var verr *ValidationError
+	if !errors.As(err, &verr) || len(verr.Problems) != 1 || !strings.Contains(verr.Problems[0].Message, "over the 1048576 bytes (1 MiB)") ||
+		!strings.Contains(verr.Problems[0].Message, fmt.Sprint(b.Len())) {
+		t.Fatalf("a 24 MB file gave %v; want one problem naming its size and the limit", err)
+	}
+	if _, err := Parse([]byte(b.String()), "huge.yaml"); !errors.As(err, &verr) || len(verr.Problems) != 1 {
+		t.Errorf("Parse of 24 MB gave %v; want the one size problem", err)
+	}
+}
+
+// TestProblemsCapped: a file with many mistakes lists the first
+// MaxProblems in file order and says how many more there are.
+func TestProblemsCapped(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nconnections:\n")
+	for i := 0; i < 200; i++ {
+		fmt.Fprintf(&b, "  - id: BAD_%d\n", i)
+	}
+	_, err := Parse([]byte(b.String()), "w.yaml")
+	var verr *ValidationError
+	if !errors.As(err, &verr) || len(verr.Problems) != MaxProblems+1 {
+		t.Fatalf("200 bad ids gave %d problems; want %d and a last line", len(verr.Problems), MaxProblems+1)
+	}
+	last := verr.Problems[MaxProblems]
+	if last.Message != "and 150 more problem(s) not listed; correct the ones above, then validate again" || verr.Problems[0].Line != 3 {
+		t.Errorf("first problem %v, last %v; want line 3 first and the count of the rest last", verr.Problems[0], last)
 	}
 }

@@ -76,5 +76,9 @@ func asError(ps []Problem) error {
 		return nil
 	}
 	sortProblems(ps)
+	if n := len(ps); n > MaxProblems {
+		ps = append(ps[:MaxProblems:MaxProblems], Problem{File: ps[0].File, Message: fmt.Sprintf(
+			"and %d more problem(s) not listed; correct the ones above, then validate again", n-MaxProblems)})
+	}
 	return &ValidationError{Problems: ps}
 }

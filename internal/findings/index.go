@@ -64,8 +64,8 @@ type PolicyPath struct {
 	PolicyName string             `json:"policy_name"`
 	PolicyType model.ResourceType `json:"policy_type"` // iam_policy or iam_inline_policy
 	Provenance model.Provenance   `json:"provenance"`  // direct, inline or group
-	ViaID      string             `json:"via_id,omitempty"`
-	ViaName    string             `json:"via_name,omitempty"` // the group, for provenance group
+	ViaID      string             `json:"via_id"`
+	ViaName    string             `json:"via_name"` // the group, for provenance group
 }
 
 // policyPaths returns every way p holds a policy: its own attachments and

@@ -15,8 +15,8 @@ type StaleKey struct {
 	Status          string     `json:"status"` // Active or Inactive
 	CreatedAt       time.Time  `json:"created_at"`
 	AgeDays         int        `json:"age_days"`
-	LastUsed        *time.Time `json:"last_used,omitempty"`
-	LastUsedService string     `json:"last_used_service,omitempty"`
+	LastUsed        *time.Time `json:"last_used"`
+	LastUsedService string     `json:"last_used_service"`
 }
 
 // StaleKeys returns the access keys created more than days days before now,

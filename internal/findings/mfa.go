@@ -16,7 +16,7 @@ type ConsoleUser struct {
 	// Root is true for the account's root user; Principal then names the
 	// account resource and RootUserName.
 	Root             bool       `json:"root"`
-	PasswordLastUsed *time.Time `json:"password_last_used,omitempty"`
+	PasswordLastUsed *time.Time `json:"password_last_used"`
 }
 
 // ConsoleWithoutMFA returns the users with a console password and no active

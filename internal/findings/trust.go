@@ -24,7 +24,7 @@ type Trust struct {
 	Trusted model.TrustedEntity `json:"trusted"`
 	Reason  Reason              `json:"reason"`
 	// Account is the other account, for ReasonOtherAccount.
-	Account string `json:"account,omitempty"`
+	Account string `json:"account"`
 }
 
 // OutsideTrust returns every trusted principal of every role that lies outside

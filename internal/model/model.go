@@ -10,6 +10,7 @@
 package model
 
 import (
+	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -155,9 +156,9 @@ type RoleAttrs struct {
 
 // TrustedEntity is one principal a role's trust policy allows to assume it.
 type TrustedEntity struct {
-	Kind       string   `json:"kind"`                 // AWS, Service, Federated, CanonicalUser, or * for anyone
-	Value      string   `json:"value"`                // ARN, account id, service name, provider
-	Conditions []string `json:"conditions,omitempty"` // condition keys that restrict it, e.g. sts:ExternalId
+	Kind       string   `json:"kind"`       // AWS, Service, Federated, CanonicalUser, or * for anyone
+	Value      string   `json:"value"`      // ARN, account id, service name, provider
+	Conditions []string `json:"conditions"` // condition keys that restrict it, e.g. sts:ExternalId; [] when none
 }
 
 // PolicyAttrs are the attributes of a managed policy.
@@ -324,9 +325,9 @@ type Snapshot struct {
 	StartedAt    time.Time        `json:"started_at"`
 	FinishedAt   time.Time        `json:"finished_at"`
 	Status       SnapshotStatus   `json:"status"`
-	Errors       []SourceError    `json:"errors,omitempty"`
-	APICalls     map[string]int64 `json:"api_calls,omitempty"` // "iam:GetAccountAuthorizationDetails" → count
-	Counts       map[string]int   `json:"counts,omitempty"`    // resources by type
+	Errors       []SourceError    `json:"errors"`
+	APICalls     map[string]int64 `json:"api_calls"` // "iam:GetAccountAuthorizationDetails" → count
+	Counts       map[string]int   `json:"counts"`    // resources by type
 	Accounts     AccountTally     `json:"accounts"`
 	// IAMRateWait is how long during the sync at least one IAM call waited
 	// on warden's own IAM rate limit (--iam-rate), overlapping waits counted
@@ -348,10 +349,10 @@ type AccountTally struct {
 // sync: an account that could not be reached, a credential report AWS would
 // not give, and so on.
 type SourceError struct {
-	AccountID string `json:"account_id,omitempty"`
-	Source    string `json:"source"` // e.g. "iam", "credential_report"
+	AccountID string `json:"account_id"` // "" for a part of no one account
+	Source    string `json:"source"`     // e.g. "iam", "credential_report"
 	Message   string `json:"message"`
-	Fix       string `json:"fix,omitempty"`
+	Fix       string `json:"fix"`
 }
 
 // Graph is the full content of a snapshot.
@@ -422,4 +423,30 @@ func (g *Graph) Sort() {
 		}
 		return a.ViaID < b.ViaID
 	})
+}
+
+// MarshalJSON writes the trusted principal with "conditions" always a list,
+// [] when no condition restricts it.
+func (t TrustedEntity) MarshalJSON() ([]byte, error) {
+	type plain TrustedEntity
+	if t.Conditions == nil {
+		t.Conditions = []string{}
+	}
+	return json.Marshal(plain(t))
+}
+
+// MarshalJSON writes the snapshot with every key present: "errors" is []
+// and "api_calls" and "counts" are {} when there are none.
+func (s Snapshot) MarshalJSON() ([]byte, error) {
+	type plain Snapshot
+	if s.Errors == nil {
+		s.Errors = []SourceError{}
+	}
+	if s.APICalls == nil {
+		s.APICalls = map[string]int64{}
+	}
+	if s.Counts == nil {
+		s.Counts = map[string]int{}
+	}
+	return json.Marshal(plain(s))
 }

@@ -10,7 +10,7 @@ import (
 // none yet.
 type ConnectionStatus struct {
 	Connection string          `json:"connection"`
-	Latest     *model.Snapshot `json:"latest,omitempty"` // nil: never synced
+	Latest     *model.Snapshot `json:"latest"` // nil (null): never synced
 }
 
 // StatusTables lays out `warden sync status`: one line per connection, then
