@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -81,6 +82,70 @@ func TestApplyPermissionMissing(t *testing.T) {
 	checkPermissionError(t, code, stderr, "iam:AddUserToGroup")
 	if !strings.Contains(out, "console password of user newbie2") {
 		t.Errorf("the table does not show the password:\n%s", out)
+	}
+}
+
+// TestApplyIdentityCenterPermissionMissing: an Identity Center call AWS
+// refuses (AccessDeniedException, JSON protocol) exits 4 the same way,
+// after the group created before it is shown as done.
+func TestApplyIdentityCenterPermissionMissing(t *testing.T) {
+	_, truth := useFaultyOrg(t, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"sso:CreateAccountAssignment": {Code: "AccessDeniedException",
+		Message: "User: arn:aws:iam::111111111111:user/warden-admin is not authorized to perform: sso:CreateAccountAssignment"}}})
+	db := filepath.Join(t.TempDir(), "w.db")
+	changes := filepath.Join(t.TempDir(), "ic.yaml")
+	os.WriteFile(changes, []byte("actions:\n  - action: create-sso-group\n    group: auditors\n  - action: assign-permission-set\n"+
+		"    group: auditors\n    permission_set: ReadOnlyAccess\n    account: \""+truth.Members[0].ID+"\"\n"), 0o600)
+	out, stderr, code := runIn(t, db, "apply", "-f", changes, "--yes")
+	checkPermissionError(t, code, stderr, "sso:CreateAccountAssignment")
+	if !strings.Contains(stderr, "action 2 of 2") || !strings.Contains(out, "auditors") {
+		t.Errorf("the report does not show the group made before the refusal:\n%s\n%s", out, stderr)
+	}
+}
+
+// useFaultyOrg serves an emulated organization with Identity Center,
+// faulty as o says, and points the AWS environment at it.
+func useFaultyOrg(t *testing.T, o awsfake.Options) (*awsfake.Server, *awsfake.OrgTruth) {
+	t.Helper()
+	isolateAWSConfig(t)
+	srv := awsfake.NewServer(o)
+	t.Cleanup(srv.Close)
+	truth := awsfake.OrgEstate{Accounts: 1, Seed: 2, PerAccount: awsfake.Estate{Users: 1},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 4, Groups: 1, PermissionSets: 2}}.Build()
+	c := truth.Install(srv)
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": c.AccessKeyID, "AWS_SECRET_ACCESS_KEY": c.SecretAccessKey,
+		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": srv.URL()} {
+		t.Setenv(k, v)
+	}
+	return srv, truth
+}
+
+// TestSCIMTokenRefusedInPlanAndApply: Identity Center's SCIM endpoint
+// refusing the token, in plan (a wrong token) or mid-apply (revoked), exits
+// 4 with the fix for the token, not as a usage error or exit 1.
+func TestSCIMTokenRefusedInPlanAndApply(t *testing.T) {
+	srv, truth := useFaultyOrg(t, awsfake.Options{})
+	var user string
+	for _, u := range truth.IdentityCenter.Users {
+		if user == "" || u.UserName < user {
+			user = u.UserName
+		}
+	}
+	db := filepath.Join(t.TempDir(), "w.db")
+	args := []string{"deactivate-sso-user", "--user", user, "--scim-endpoint", srv.SCIMURL()}
+
+	t.Setenv("WARDEN_SCIM_TOKEN", "not-the-token")
+	_, stderr, code := runIn(t, db, append([]string{"plan"}, args...)...)
+	if code != exitAuth || !strings.Contains(stderr, "warden: the SCIM endpoint refused the token (401)") || !strings.Contains(stderr, "fix: generate a new access token") {
+		t.Errorf("plan with a wrong SCIM token exited %d:\n%s", code, stderr)
+	}
+
+	// The token works for the plan's read, then is refused at the write.
+	t.Setenv("WARDEN_SCIM_TOKEN", truth.IdentityCenter.SCIMToken)
+	srv.SetOptions(awsfake.Options{SCIM: awsfake.SCIMOptions{UnauthorizedAfter: 1}})
+	_, stderr, code = runIn(t, db, append([]string{"apply", "--yes"}, args...)...)
+	if code != exitAuth || !strings.Contains(stderr, "stopped at scim:PatchUser: the SCIM endpoint refused the token (401)") ||
+		!strings.Contains(stderr, "fix: generate a new access token") || !strings.Contains(stderr, "run the same command again") {
+		t.Errorf("apply with the token revoked exited %d:\n%s", code, stderr)
 	}
 }
 
