@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/warden-iam/warden/awsfake"
@@ -366,12 +367,10 @@ func TestAnInterruptedPushStillRecordsWhoItPushed(t *testing.T) {
 	srv, c := newTarget(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ledger := &memLedger{}
-	n := 0
+	var n atomic.Int32 // Progress may be called from several goroutines at once
 	rep, err := Push(ctx, c, load(t, generate(300, 5)), Options{Ledger: ledger, Concurrency: 2, Progress: func(stage string, done, total int) {
-		if stage == "writing" {
-			if n++; n == 40 {
-				cancel()
-			}
+		if stage == "writing" && n.Add(1) == 40 {
+			cancel()
 		}
 	}})
 	if !errors.Is(err, context.Canceled) || rep == nil || rep.Stopped == nil || !strings.Contains(*rep.Stopped, "interrupted") {
