@@ -9,13 +9,15 @@ import (
 // ActionFault makes one action fail, every call of it or only the calls
 // that name one entity (Options.ActionFaults): a ListAccessKeys that fails
 // for one user, a DescribePolicy for one SCP. The answer has the service's
-// own error shape: query XML for IAM and STS, JSON for the others, a SCIM
-// error for SCIM.
+// own error shape: query XML for IAM and STS, JSON for the others. SCIM
+// answers its own two faults: 500 InternalServerException for a Status of
+// 500 or more (the default), else 429 ThrottlingException.
 type ActionFault struct {
 	// Status and Code are the HTTP status and error code answered; a zero
 	// Code answers the service's internal failure (500 InternalFailure for
 	// IAM and STS, ServiceException for Organizations,
-	// InternalServerException for the others), with Status if set.
+	// InternalServerException for the others), with Status if set; a Code
+	// without a Status answers 400.
 	Status  int
 	Code    string
 	Message string
@@ -26,6 +28,10 @@ type ActionFault struct {
 	// parameter for SCIM ("startIndex").
 	Param string
 	Value string
+	// Skip lets the first Skip calls of the action made with the
+	// account's credentials pass (whatever their parameters): Skip 1 on a
+	// listing fails its second page, and every page after.
+	Skip int
 }
 
 // matches reports whether the fault applies to a call whose parameters
@@ -91,7 +97,7 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string, bo
 	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
 		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
 	var injected *apiError
-	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && af.matches(requestParam(r, body)) {
+	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && s.calls[account][service+":"+action] > int64(af.Skip) && af.matches(requestParam(r, body)) {
 		injected = af.answer(service)
 	}
 	if !throttled && !failed && injected == nil && o.ThrottleRate > 0 {

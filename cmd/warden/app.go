@@ -84,7 +84,7 @@ func (a *app) openStore(ctx context.Context, path string) (*store.SQLite, error)
 func openError(err error, path string) error {
 	switch {
 	case errors.Is(err, store.ErrNewerSchema):
-		return storeError(err, strings.TrimSuffix(err.Error(), "; upgrade warden"),
+		return storeError(err, err.Error(),
 			"upgrade warden to the version that wrote it, or point --db (or WARDEN_DB) at another file")
 	case errors.Is(err, store.ErrOlderSchema):
 		return storeError(err, fmt.Sprintf("%s was made by an older warden and this one cannot upgrade it: the file or its directory is read-only", path),
@@ -93,8 +93,8 @@ func openError(err error, path string) error {
 		return storeError(err, fmt.Sprintf("%s is damaged: %v", path, err),
 			"restore it from a backup, or move it away and run `warden sync` to start a new database")
 	case errors.Is(err, store.ErrForeignDatabase):
-		return storeError(err, fmt.Sprintf("%s is not a warden database: %v", path, err),
-			"point --db (or WARDEN_DB) at a database warden created, or at a new file")
+		return storeError(err, err.Error(),
+			"point --db (or WARDEN_DB) at a database warden created, or at a new file (`warden sync` makes one)")
 	}
 	return storeError(err, fmt.Sprintf("cannot open database %s: %v", path, err),
 		"check the path and its permissions, or point --db (or WARDEN_DB) at another file")

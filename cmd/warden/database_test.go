@@ -70,7 +70,7 @@ func TestReadCommandLeavesAnEmptyFileAlone(t *testing.T) {
 	}
 	for _, args := range [][]string{{"show", "users"}, {"snapshots"}, {"audit"}, {"sync", "status"}} {
 		stdout, stderr, code := runIn(t, db, args...)
-		assertFailure(t, stdout, stderr, code, exitStore, "is an empty file")
+		assertFailure(t, stdout, stderr, code, exitStore, "is not a warden database: it is an empty file")
 	}
 	if info, err := os.Stat(db); err != nil || info.Size() != 0 {
 		t.Errorf("a read command wrote the empty file (size %d, %v)", info.Size(), err)

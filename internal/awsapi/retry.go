@@ -43,7 +43,7 @@ const (
 
 	// throttleBase is the first backoff ceiling after a throttled attempt,
 	// throttleCap the largest.
-	throttleBase = 50 * time.Millisecond
+	throttleBase = 20 * time.Millisecond
 	throttleCap  = time.Second
 	// errorBase is the first backoff ceiling after any other failure.
 	errorBase = 250 * time.Millisecond

@@ -29,6 +29,8 @@ type fakeIAM struct {
 	keys       map[string][]types.AccessKeyMetadata
 	lastUsed   map[string]*types.AccessKeyLastUsed
 	listKeyErr error
+	// lastUsedErr, when set, answers every GetAccessKeyLastUsed.
+	lastUsedErr error
 
 	mu    sync.Mutex
 	calls map[string]int
@@ -93,6 +95,9 @@ func (f *fakeIAM) ListMFADevices(context.Context, *iam.ListMFADevicesInput, ...f
 
 func (f *fakeIAM) GetAccessKeyLastUsed(_ context.Context, in *iam.GetAccessKeyLastUsedInput, _ ...func(*iam.Options)) (*iam.GetAccessKeyLastUsedOutput, error) {
 	f.count("GetAccessKeyLastUsed")
+	if f.lastUsedErr != nil {
+		return nil, f.lastUsedErr
+	}
 	return &iam.GetAccessKeyLastUsedOutput{AccessKeyLastUsed: f.lastUsed[aws.ToString(in.AccessKeyId)]}, nil
 }
 
@@ -309,6 +314,25 @@ func TestCollectIAMWithoutReport(t *testing.T) {
 	u := resource(res.Graph, arn("user", "alice"))
 	if u.User.CredentialReport || u.User.ConsoleAccess || u.User.MFAActive {
 		t.Errorf("alice without a report = %+v; want report fields unknown", u.User)
+	}
+}
+
+// TestCollectIAMKeyLastUseFails: a key whose last use cannot be read is
+// kept, its last use unknown (Unread), and the failure recorded.
+func TestCollectIAMKeyLastUseFails(t *testing.T) {
+	f := fixture()
+	f.reportErr = apiErr("AccessDenied")
+	f.lastUsedErr = apiErr("ServiceFailure")
+	res, err := CollectIAM(context.Background(), f, acct, IAMOptions{AccessKeys: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Errors) != 2 || res.Errors[1].Source != SourceAccessKeys || !strings.Contains(res.Errors[1].Message, "AKIAALICE") {
+		t.Fatalf("errors = %+v; want the report and the key's last use", res.Errors)
+	}
+	k := resource(res.Graph, model.AccessKeyID(acct, "AKIAALICE"))
+	if k == nil || k.AccessKey.Status != "Active" || k.AccessKey.LastUsed != nil || !slices.Equal(k.Unread, []string{"last_used"}) {
+		t.Errorf("key = %+v; want it kept, last use unread", k)
 	}
 }
 

@@ -96,10 +96,11 @@ type IdentityCenterResult struct {
 // policies, boundary and tags, and every account assignment. Group
 // assignments are expanded to each member, with the group as provenance.
 // It must run with the credentials of the instance's account (the
-// management account or a delegated administrator). It fails when the
-// instance, its users, groups or permission sets cannot be listed; a call
-// about one group, permission set, account or principal that fails is
-// recorded in Errors and costs only that part.
+// management account or a delegated administrator). It fails only when the
+// instance cannot be found; a failed call is recorded in Errors and costs
+// only what it touches: one group, permission set, account or principal,
+// or for a listing of users, groups or permission sets those and what
+// refers to them.
 func CollectIdentityCenter(ctx context.Context, sso SSOAdminAPI, ids IdentityStoreAPI, o IdentityCenterOptions) (*IdentityCenterResult, error) {
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
@@ -156,6 +157,10 @@ type icCollector struct {
 	// failed are the parts that could not be read.
 	failed failures
 
+	// usersUnread, groupsUnread and setsUnread say a whole listing
+	// failed: what refers to its entities is left out.
+	usersUnread, groupsUnread, setsUnread bool
+
 	users       []istypes.User
 	groups      []istypes.Group
 	members     [][]string // user ids, by group index
@@ -192,7 +197,13 @@ func (c *icCollector) readIdentityStore(ctx context.Context) error {
 			for p.HasMorePages() {
 				page, err := p.NextPage(ctx)
 				if err != nil {
-					return fmt.Errorf("list Identity Center users: %w", err)
+					if ctx.Err() != nil {
+						return err
+					}
+					c.users, c.usersUnread = nil, true
+					c.failed.add("", "", partFailure("", SourceIdentityCenter, "the Identity Center users not read", err,
+						"no user, and so no user's membership or assignment, is in this snapshot; groups, permission sets and group assignments are"))
+					return nil
 				}
 				c.users = append(c.users, page.Users...)
 			}
@@ -202,7 +213,13 @@ func (c *icCollector) readIdentityStore(ctx context.Context) error {
 		for p.HasMorePages() {
 			page, err := p.NextPage(ctx)
 			if err != nil {
-				return fmt.Errorf("list Identity Center groups: %w", err)
+				if ctx.Err() != nil {
+					return err
+				}
+				c.groups, c.groupsUnread = nil, true
+				c.failed.add("", "", partFailure("", SourceIdentityCenter, "the Identity Center groups not read", err,
+					"no group, membership or group assignment is in this snapshot; users, permission sets and users' own assignments are"))
+				return nil
 			}
 			c.groups = append(c.groups, page.Groups...)
 		}
@@ -247,7 +264,13 @@ func (c *icCollector) readPermissionSets(ctx context.Context) error {
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list permission sets: %w", err)
+			if ctx.Err() != nil {
+				return err
+			}
+			c.sets, c.setsUnread = nil, true
+			c.failed.add("", "", partFailure("", SourceIdentityCenter, "the permission sets not read", err,
+				"no permission set or assignment is in this snapshot; users, groups and memberships are"))
+			return nil
 		}
 		for _, arn := range page.PermissionSets {
 			c.sets = append(c.sets, permissionSet{arn: arn})
@@ -328,6 +351,18 @@ func (c *icCollector) readPermissionSets(ctx context.Context) error {
 				return err
 			}
 			part := permissionSetParts[i%calls]
+			// A listing that failed after its first page holds only
+			// part of the answer: none of it is kept.
+			switch i % calls {
+			case 1:
+				ps.managed = nil
+			case 2:
+				ps.customer = nil
+			case 5:
+				ps.tags = nil
+			case 6:
+				ps.accounts = nil
+			}
 			c.failed.add(ps.arn, part, partFailure("", SourceIdentityCenter, "the "+strings.ReplaceAll(part, "_", " ")+" of permission set "+ps.arn+" not read", err,
 				"it is unknown in this snapshot; the rest of the permission set and of Identity Center is stored"))
 		}
@@ -358,6 +393,9 @@ func policyRef(r ssotypes.CustomerManagedPolicyReference) string {
 // the reverse. Never one call per (every account x every permission set):
 // pairs where a permission set is not provisioned hold no assignment.
 func (c *icCollector) readAssignments(ctx context.Context, forced AssignmentStrategy) error {
+	if c.setsUnread {
+		return nil // an assignment is of a permission set: none can be stored
+	}
 	pairs, unknown := 0, 0
 	for _, ps := range c.sets {
 		pairs += len(ps.accounts)
@@ -498,6 +536,9 @@ func (c *icCollector) transform() {
 		b.resource(model.Resource{ID: id, Type: model.TypeSSOGroup, Name: aws.ToString(g.DisplayName), CreatedAt: timeValue(g.CreatedAt),
 			SSOGroup: &model.SSOGroupAttrs{GroupID: aws.ToString(g.GroupId), IdentityStoreID: store, Description: aws.ToString(g.Description)}})
 		ent := b.entitlement(id, model.EntMember)
+		if c.usersUnread {
+			continue
+		}
 		for _, uid := range c.members[i] {
 			b.grant(SSOUserID(uid), ent, model.ViaDirect, "")
 		}
@@ -517,9 +558,16 @@ func (c *icCollector) transform() {
 	}
 	members := map[string][]string{}
 	for i, g := range c.groups {
-		members[aws.ToString(g.GroupId)] = c.members[i]
+		if !c.usersUnread {
+			members[aws.ToString(g.GroupId)] = c.members[i]
+		}
 	}
 	for _, a := range c.assignments {
+		// A listing that failed leaves its principals out, and so their
+		// assignments.
+		if a.PrincipalType == ssotypes.PrincipalTypeGroup && c.groupsUnread || a.PrincipalType == ssotypes.PrincipalTypeUser && c.usersUnread {
+			continue
+		}
 		ent := b.entitlement(aws.ToString(a.PermissionSetArn), model.AssignmentEntitlement(aws.ToString(a.AccountId)))
 		pid := aws.ToString(a.PrincipalId)
 		if a.PrincipalType == ssotypes.PrincipalTypeGroup {

@@ -12,10 +12,11 @@ import (
 // A failing call costs only what it touches: the collectors record a part
 // they could not read (one user's keys, one SCP's document, one permission
 // set's boundary) as a SourceError, mark the resource's part Unread, and
-// store everything else. Only a call without which nothing else can be
-// read (an account's authorization details, the listing of the
-// organization's tree, of the Identity Center users, groups or permission
-// sets) fails its collector.
+// store everything else; a failed listing of Identity Center users, groups
+// or permission sets leaves out those and what refers to them. Only a call
+// without which nothing else can be read (an account's authorization
+// details, the listing of the organization's tree, finding the Identity
+// Center instance) fails its collector.
 
 // partFailure describes a part that could not be read: what, AWS's
 // problem and its fix, and what the snapshot holds instead.

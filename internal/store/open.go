@@ -185,9 +185,9 @@ func checkHeader(path string, allowEmpty bool) error {
 	case n == 0 && allowEmpty:
 		return nil
 	case n == 0:
-		return fmt.Errorf("%s is an empty file: %w; use --db to point at a warden database, or run `warden sync` to make one there", path, ErrForeignDatabase)
+		return fmt.Errorf("%s is %w: it is an empty file", path, ErrForeignDatabase)
 	case n < 16 || string(head) != "SQLite format 3\x00":
-		return fmt.Errorf("%s is not a SQLite file: %w; use --db to point at another file or remove it", path, ErrForeignDatabase)
+		return fmt.Errorf("%s is %w: it is not a SQLite file", path, ErrForeignDatabase)
 	}
 	return nil
 }
@@ -195,7 +195,7 @@ func checkHeader(path string, allowEmpty bool) error {
 // newerSchema is the error for a database whose schema this warden does
 // not know.
 func newerSchema(path string, version int) error {
-	return fmt.Errorf("%s was %w (schema %d; this warden knows up to %d); upgrade warden", path, ErrNewerSchema, version, len(migrations))
+	return fmt.Errorf("%s was %w (schema %d; this warden knows up to %d)", path, ErrNewerSchema, version, len(migrations))
 }
 
 // schemaVersion reads the warden marker and the schema version; 0 with no
@@ -216,7 +216,7 @@ func schemaVersion(ctx context.Context, q queryer, path string) (int, error) {
 	}
 	switch {
 	case hasMeta == 0 && tables > 0:
-		return 0, fmt.Errorf("%s holds tables of another program: %w; use --db to point at another file", path, ErrForeignDatabase)
+		return 0, fmt.Errorf("%s is %w: it holds tables of another program", path, ErrForeignDatabase)
 	case hasMeta == 0:
 		return 0, nil
 	}
@@ -226,7 +226,7 @@ func schemaVersion(ctx context.Context, q queryer, path string) (int, error) {
 		return 0, fmt.Errorf("read warden marker of %s: %w", path, err)
 	}
 	if app != appMarker {
-		return 0, fmt.Errorf("%s has no warden marker: %w; use --db to point at another file", path, ErrForeignDatabase)
+		return 0, fmt.Errorf("%s is %w: it has no warden marker", path, ErrForeignDatabase)
 	}
 	if err := q.QueryRowContext(ctx, `SELECT value FROM warden_meta WHERE key='schema_version'`).Scan(&v); err != nil {
 		return 0, fmt.Errorf("read schema version of %s: %w", path, err)

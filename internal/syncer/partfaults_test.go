@@ -364,3 +364,123 @@ func TestMFAPerEntityFailure(t *testing.T) {
 	checkPartErrors(t, snap, collect.SourceMFADevices, 1, user.Name)
 	checkGraph(t, e.st, snap.ID, want)
 }
+
+// TestRefreshRecordsItsOwnFailures: a refresh that fails a part stores a
+// partial snapshot listing it, and the next refresh that reads the part
+// clears it.
+func TestRefreshRecordsItsOwnFailures(t *testing.T) {
+	e := newOrgEnv(t, icFaultEstate, awsfake.Options{})
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{}
+	sess := newSession(t, e.srv.URL(), e.creds)
+	if snap, err := Sync(context.Background(), sess, e.st, o); err != nil || snap.Status != model.StatusComplete {
+		t.Fatalf("sync: %v %+v", err, snap)
+	}
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"sso:GetPermissionsBoundaryForPermissionSet": {}}})
+	snap, err := RefreshIdentityCenter(context.Background(), sess, e.st, "", IdentityCenterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartErrors(t, snap, collect.SourceIdentityCenter, len(e.truth.IdentityCenter.PermissionSets), "permissions boundary")
+	e.srv.SetOptions(awsfake.Options{})
+	if snap, err = RefreshIdentityCenter(context.Background(), sess, e.st, "", IdentityCenterOptions{}); err != nil || snap.Status != model.StatusComplete || len(snap.Errors) != 0 {
+		t.Fatalf("refresh without faults: %v, %s with errors %+v; want complete", err, snap.Status, snap.Errors)
+	}
+	read := allRead(e.truth)
+	want := expectedOrgGraph(t, e.truth, read, expectedIdentityCenter(t, e.truth.IdentityCenter, false))
+	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
+	checkGraph(t, e.st, snap.ID, want)
+}
+
+// TestSCIMFailureAfterOnePage fails the SCIM listing from its second page
+// on: the users of the first page have their SCIM status, the others'
+// is unknown, and everything else is exact.
+func TestSCIMFailureAfterOnePage(t *testing.T) {
+	estate := icFaultEstate
+	ice := *estate.IdentityCenter
+	ice.Users = 230
+	estate.IdentityCenter = &ice
+	e := newOrgEnv(t, estate, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"scim:ListUsers": {Skip: 1}}})
+	c, err := scim.New(e.srv.SCIMURL(), e.truth.IdentityCenter.SCIMToken, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Backoff = time.Millisecond
+	o := orgSyncOptions()
+	o.IdentityCenter = &IdentityCenterOptions{SCIM: c}
+	snap, err := Sync(context.Background(), newSession(t, e.srv.URL(), e.creds), e.st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPartErrors(t, snap, collect.SourceSCIM, 1, "100 users read")
+	got, err := e.st.Graph(context.Background(), snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unknown := map[string]bool{}
+	for _, r := range got.Resources {
+		if r.Type == model.TypeSSOUser && r.SSOUser.SCIMActive == nil {
+			unknown[r.ID] = true
+		}
+	}
+	if len(unknown) != 130 {
+		t.Errorf("%d users without SCIM status, want the 130 past the first page", len(unknown))
+	}
+	read := allRead(e.truth)
+	ic := expectedIdentityCenter(t, e.truth.IdentityCenter, true)
+	for i := range ic.Resources {
+		if r := &ic.Resources[i]; unknown[r.ID] {
+			attrs := *r.SSOUser
+			attrs.SCIMActive, attrs.SCIMMismatch = nil, false
+			r.SSOUser = &attrs
+		}
+	}
+	want := expectedOrgGraph(t, e.truth, read, ic)
+	addReservedRoleLinks(want, e.truth.IdentityCenter, read)
+	checkGraph(t, e.st, snap.ID, want)
+}
+
+// TestIdentityCenterListingFailures fails a whole listing (users, groups
+// or permission sets): what refers to its entities is left out, the rest
+// of Identity Center is exact.
+func TestIdentityCenterListingFailures(t *testing.T) {
+	tests := []struct {
+		fault  string
+		change func(ic *awsfake.IdentityCenter)
+	}{
+		{"identitystore:ListUsers", func(ic *awsfake.IdentityCenter) {
+			ic.Users = map[string]*awsfake.SSOUser{}
+			for _, g := range ic.Groups {
+				g.Members = nil
+			}
+			ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a awsfake.Assignment) bool { return a.PrincipalType == "USER" })
+		}},
+		{"identitystore:ListGroups", func(ic *awsfake.IdentityCenter) {
+			ic.Groups = map[string]*awsfake.SSOGroup{}
+			ic.Assignments = slices.DeleteFunc(ic.Assignments, func(a awsfake.Assignment) bool { return a.PrincipalType == "GROUP" })
+		}},
+		{"sso:ListPermissionSets", func(ic *awsfake.IdentityCenter) {
+			ic.PermissionSets = map[string]*awsfake.PermissionSet{}
+			ic.Assignments = nil
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fault, func(t *testing.T) {
+			truth, snap, e := syncIC(t, collect.AssignmentsAuto, map[string]awsfake.ActionFault{tc.fault: {}}, nil)
+			read := allRead(truth)
+			seen := truth.IdentityCenter.Clone()
+			tc.change(seen)
+			want := expectedOrgGraph(t, truth, read, expectedIdentityCenter(t, seen, false))
+			addReservedRoleLinks(want, seen, read)
+			// Permission sets keep the accounts they are provisioned to.
+			full := expectedIdentityCenter(t, truth.IdentityCenter, false)
+			for _, r := range full.Resources {
+				if r.Type == model.TypePermissionSet && len(seen.PermissionSets) > 0 {
+					*resourceOf(t, want, r.ID) = r
+				}
+			}
+			checkPartErrors(t, snap, collect.SourceIdentityCenter, 1, "not read")
+			checkGraph(t, e.st, snap.ID, want)
+		})
+	}
+}

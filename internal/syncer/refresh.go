@@ -38,14 +38,40 @@ func Refresh(ctx context.Context, sess *awsapi.Session, st store.Store, connecti
 	if err != nil {
 		return nil, fmt.Errorf("refresh account %s: %w", accountID, err)
 	}
-	return storeRefreshed(ctx, sess, st, prev, spliceAccount(old, &res.Graph, accountID, isChanged), start, before)
+	errs := refreshedErrors(prev.Errors, func(e model.SourceError) bool {
+		return e.AccountID == accountID && accountSources[e.Source]
+	}, res.Errors)
+	return storeRefreshed(ctx, sess, st, prev, spliceAccount(old, &res.Graph, accountID, isChanged), errs, start, before)
 }
 
-// storeRefreshed writes a refreshed graph as a new snapshot carrying the
-// previous one's status and problems, with the calls the refresh made.
-func storeRefreshed(ctx context.Context, sess *awsapi.Session, st store.Store, prev *model.Snapshot, g *model.Graph, start time.Time, before map[string]int64) (*model.Snapshot, error) {
-	snap := &model.Snapshot{ConnectionID: prev.ConnectionID, StartedAt: start, FinishedAt: time.Now().UTC(), Status: prev.Status,
-		Errors: prev.Errors, Accounts: prev.Accounts, Counts: counts(g), APICalls: map[string]int64{}}
+// accountSources are the sources of the problems of an account's own IAM
+// read, which a refresh of the account reads again.
+var accountSources = map[string]bool{collect.SourceIAM: true, collect.SourceCredentialReport: true,
+	collect.SourceAccessKeys: true, collect.SourceMFADevices: true}
+
+// refreshedErrors returns the problems of a refreshed snapshot: the
+// previous snapshot's, less those of the part read again (reread), with
+// the fresh read's own.
+func refreshedErrors(prev []model.SourceError, reread func(model.SourceError) bool, fresh []model.SourceError) []model.SourceError {
+	var out []model.SourceError
+	for _, e := range prev {
+		if !reread(e) {
+			out = append(out, e)
+		}
+	}
+	return append(out, fresh...)
+}
+
+// storeRefreshed writes a refreshed graph as a new snapshot with its
+// problems (partial when there are any: every part that failed is listed),
+// the previous one's account tally and the calls the refresh made.
+func storeRefreshed(ctx context.Context, sess *awsapi.Session, st store.Store, prev *model.Snapshot, g *model.Graph, errs []model.SourceError, start time.Time, before map[string]int64) (*model.Snapshot, error) {
+	status := model.StatusComplete
+	if len(errs) > 0 {
+		status = model.StatusPartial
+	}
+	snap := &model.Snapshot{ConnectionID: prev.ConnectionID, StartedAt: start, FinishedAt: time.Now().UTC(), Status: status,
+		Errors: errs, Accounts: prev.Accounts, Counts: counts(g), APICalls: map[string]int64{}}
 	for k, v := range sess.Calls() {
 		if d := v - before[k]; d > 0 {
 			snap.APICalls[k] = d
@@ -263,14 +289,25 @@ func RefreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st store.S
 	if err != nil {
 		return nil, fmt.Errorf("refresh Identity Center: %w", err)
 	}
+	fresh := res.Errors
 	if o.SCIM != nil {
 		if _, err := collect.ApplySCIMStatus(ctx, o.SCIM, &res.Graph); err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			problem, fix := awsapi.Explain(err)
+			if fix == "" {
+				fix = "check identity_center.scim (the endpoint and its token), then refresh again"
+			}
+			fresh = append(fresh, model.SourceError{Source: collect.SourceSCIM, Message: problem, Fix: fix})
 		}
 	} else {
 		keepSCIMStatus(old, &res.Graph)
 	}
-	return storeRefreshed(ctx, sess, st, prev, spliceIdentityCenter(old, &res.Graph), start, before)
+	errs := refreshedErrors(prev.Errors, func(e model.SourceError) bool {
+		return e.Source == collect.SourceIdentityCenter || (e.Source == collect.SourceSCIM && o.SCIM != nil)
+	}, fresh)
+	return storeRefreshed(ctx, sess, st, prev, spliceIdentityCenter(old, &res.Graph), errs, start, before)
 }
 
 // isIdentityCenter reports whether a resource belongs to Identity Center.
