@@ -136,9 +136,8 @@ func isNetworkError(err error) bool {
 }
 
 // authCodes are the AWS error codes that mean the caller's credentials were
-// refused or lack a permission.
+// refused; a missing permission is awsapi.Denied's.
 var authCodes = map[string]bool{
-	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
 	"InvalidClientTokenId": true, "SignatureDoesNotMatch": true, "IncompleteSignature": true,
 	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidAccessKeyId": true,
 	"UnrecognizedClientException": true, "MissingAuthenticationToken": true, "AuthFailure": true,
@@ -156,6 +155,9 @@ func isAWSError(err error) bool {
 // isAuthError reports whether err means missing or refused credentials or a
 // missing permission.
 func isAuthError(err error) bool {
+	if _, _, denied := awsapi.Denied(err); denied {
+		return true
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return authCodes[api.ErrorCode()]
