@@ -3,6 +3,7 @@ package awsfake
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -276,5 +277,59 @@ func TestIdentityCenterWritesFromNothing(t *testing.T) {
 	}
 	if ic := srv.IdentityCenter(); len(ic.Users)+len(ic.Groups)+len(ic.PermissionSets)+len(ic.Assignments) != 0 {
 		t.Errorf("after undoing everything: %d users, %d groups, %d permission sets, %d assignments", len(ic.Users), len(ic.Groups), len(ic.PermissionSets), len(ic.Assignments))
+	}
+}
+
+// TestPermissionSetPolicyQuota checks that AWS and customer managed
+// policies share one quota of 20 a permission set, whichever is attached
+// last, and that a detached one frees its place.
+func TestPermissionSetPolicyQuota(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	cfg := sdkConfig(srv, srv.AddAccount(NewAccount("111111111111")))
+	ctx := context.Background()
+	if _, err := organizations.NewFromConfig(cfg).CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srv.EnableIdentityCenter(); err != nil {
+		t.Fatal(err)
+	}
+	sso := ssoadmin.NewFromConfig(cfg)
+	inst, err := sso.ListInstances(ctx, &ssoadmin.ListInstancesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instance := inst.Instances[0].InstanceArn
+	ps, err := sso.CreatePermissionSet(ctx, &ssoadmin.CreatePermissionSetInput{InstanceArn: instance, Name: aws.String("Quota")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arn := ps.PermissionSet.PermissionSetArn
+	customer := func(i int) *ssotypes.CustomerManagedPolicyReference {
+		return &ssotypes.CustomerManagedPolicyReference{Name: aws.String(fmt.Sprintf("p%d", i))}
+	}
+	for i := range 10 {
+		if _, err := sso.AttachManagedPolicyToPermissionSet(ctx, &ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn,
+			ManagedPolicyArn: aws.String(fmt.Sprintf("arn:aws:iam::aws:policy/P%d", i))}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := sso.AttachCustomerManagedPolicyReferenceToPermissionSet(ctx, &ssoadmin.AttachCustomerManagedPolicyReferenceToPermissionSetInput{
+			InstanceArn: instance, PermissionSetArn: arn, CustomerManagedPolicyReference: customer(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = sso.AttachManagedPolicyToPermissionSet(ctx, &ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn,
+		ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/P20")})
+	wantCode(t, "a 21st policy, AWS managed", err, "ServiceQuotaExceededException", "")
+	_, err = sso.AttachCustomerManagedPolicyReferenceToPermissionSet(ctx, &ssoadmin.AttachCustomerManagedPolicyReferenceToPermissionSetInput{
+		InstanceArn: instance, PermissionSetArn: arn, CustomerManagedPolicyReference: customer(20)})
+	wantCode(t, "a 21st policy, customer managed", err, "ServiceQuotaExceededException", "")
+	if _, err := sso.DetachCustomerManagedPolicyReferenceFromPermissionSet(ctx, &ssoadmin.DetachCustomerManagedPolicyReferenceFromPermissionSetInput{
+		InstanceArn: instance, PermissionSetArn: arn, CustomerManagedPolicyReference: customer(0)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sso.AttachManagedPolicyToPermissionSet(ctx, &ssoadmin.AttachManagedPolicyToPermissionSetInput{InstanceArn: instance, PermissionSetArn: arn,
+		ManagedPolicyArn: aws.String("arn:aws:iam::aws:policy/P20")}); err != nil {
+		t.Errorf("attaching a 20th policy after a detach: %v", err)
 	}
 }

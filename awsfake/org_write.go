@@ -690,51 +690,70 @@ func (o *Organization) checkRoot(id string) *apiError {
 	return nil
 }
 
-func (s *Server) orgEnablePolicyType(c orgCall) (any, *apiError) {
+// policyTypeIn reads and checks the PolicyType and RootId of an Enable or
+// DisablePolicyType request.
+func policyTypeIn(c orgCall) (string, *apiError) {
 	var in struct{ PolicyType string }
 	if e := c.r.decode(&in); e != nil {
+		return "", e
+	}
+	if e := checkPolicyType("PolicyType", in.PolicyType); e != nil {
+		return "", e
+	}
+	if e := c.o.checkRoot(c.in.RootId); e != nil {
+		return "", e
+	}
+	return in.PolicyType, nil
+}
+
+func (s *Server) orgEnablePolicyType(c orgCall) (any, *apiError) {
+	policyType, e := policyTypeIn(c)
+	if e != nil {
 		return nil, e
 	}
 	o := c.o
-	if e := checkPolicyType("PolicyType", in.PolicyType); e != nil {
-		return nil, e
-	}
-	if e := o.checkRoot(c.in.RootId); e != nil {
-		return nil, e
-	}
 	if o.FeatureSet != "ALL" {
 		return nil, orgErr("PolicyTypeNotAvailableForOrganizationException", "You can enable policy types only in an organization with all features enabled.")
 	}
-	if slices.Contains(o.Root.PolicyTypes, in.PolicyType) {
-		return nil, orgErr("PolicyTypeAlreadyEnabledException", "The policy type "+in.PolicyType+" is already enabled in the root.")
+	if slices.Contains(o.Root.PolicyTypes, policyType) {
+		return nil, orgErr("PolicyTypeAlreadyEnabledException", "The policy type "+policyType+" is already enabled in the root.")
 	}
-	o.enablePolicyType(in.PolicyType)
+	o.enablePolicyType(policyType)
 	return map[string]any{"Root": rootOut(o.Root)}, nil
 }
 
 func (s *Server) orgDisablePolicyType(c orgCall) (any, *apiError) {
-	var in struct{ PolicyType string }
-	if e := c.r.decode(&in); e != nil {
+	policyType, e := policyTypeIn(c)
+	if e != nil {
 		return nil, e
 	}
 	o := c.o
-	if e := checkPolicyType("PolicyType", in.PolicyType); e != nil {
-		return nil, e
-	}
-	if e := o.checkRoot(c.in.RootId); e != nil {
-		return nil, e
-	}
-	if !slices.Contains(o.Root.PolicyTypes, in.PolicyType) {
-		return nil, orgErr("PolicyTypeNotEnabledException", "The policy type "+in.PolicyType+" isn't enabled in the root.")
+	if !slices.Contains(o.Root.PolicyTypes, policyType) {
+		return nil, orgErr("PolicyTypeNotEnabledException", "The policy type "+policyType+" isn't enabled in the root.")
 	}
 	// Disabling a type detaches every policy of that type everywhere.
-	o.Root.PolicyTypes = slices.DeleteFunc(o.Root.PolicyTypes, func(t string) bool { return t == in.PolicyType })
+	o.Root.PolicyTypes = slices.DeleteFunc(o.Root.PolicyTypes, func(t string) bool { return t == policyType })
 	for _, p := range o.Policies {
-		if p.Type == in.PolicyType {
+		if p.Type == policyType {
 			p.Targets = nil
 		}
 	}
 	return map[string]any{"Root": rootOut(o.Root)}, nil
+}
+
+// mergeTags returns tags with add applied: a tag whose key is already
+// there replaces it, others are appended. Keys compare exactly, as
+// Organizations and SSO Admin compare them (IAM's compare without case).
+func mergeTags(tags, add []Tag) []Tag {
+	merged := slices.Clone(tags)
+	for _, t := range add {
+		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
+			merged[i] = t
+		} else {
+			merged = append(merged, t)
+		}
+	}
+	return merged
 }
 
 // tagsRef returns a pointer to the tags of a resource, or nil.
@@ -765,14 +784,7 @@ func (s *Server) orgTagResource(c orgCall) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	merged := append([]Tag(nil), *ref...)
-	for _, t := range tags {
-		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
-			merged[i] = t
-		} else {
-			merged = append(merged, t)
-		}
-	}
+	merged := mergeTags(*ref, tags)
 	if len(merged) > maxOrgTags {
 		return nil, constraintViolation("MAX_TAG_LIMIT_EXCEEDED", fmt.Sprintf("You can attach at most %d tags to a resource.", maxOrgTags))
 	}

@@ -398,3 +398,64 @@ func TestOrganizationConsolidatedBillingHasNoPolicies(t *testing.T) {
 	_, err = org.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 	wantCode(t, "DescribeOrganization after DeleteOrganization", err, "AWSOrganizationsNotInUseException", "")
 }
+
+// TestOrganizationsTagResourceMerges checks TagResource's merge: a key
+// already there (compared exactly) takes the new value, others are added,
+// UntagResource drops the keys named, and 50 tags are the most.
+func TestOrganizationsTagResourceMerges(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	org := orgClient(srv, srv.AddAccount(NewAccount("111111111111")))
+	ctx := context.Background()
+	if _, err := org.CreateOrganization(ctx, &organizations.CreateOrganizationInput{}); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := roots.Roots[0].Id
+	tag := func(kv ...string) error {
+		var tags []orgtypes.Tag
+		for i := 0; i+1 < len(kv); i += 2 {
+			tags = append(tags, orgtypes.Tag{Key: aws.String(kv[i]), Value: aws.String(kv[i+1])})
+		}
+		_, err := org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: root, Tags: tags})
+		return err
+	}
+	list := func() string {
+		out, err := org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: root})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kv []string
+		for _, tg := range out.Tags {
+			kv = append(kv, aws.ToString(tg.Key)+"="+aws.ToString(tg.Value))
+		}
+		slices.Sort(kv)
+		return strings.Join(kv, ",")
+	}
+	if err := tag("a", "1", "b", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := tag("b", "3", "B", "4", "c", "5"); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(), "B=4,a=1,b=3,c=5"; got != want {
+		t.Errorf("tags after two TagResource = %s, want %s", got, want)
+	}
+	if _, err := org.UntagResource(ctx, &organizations.UntagResourceInput{ResourceId: root, TagKeys: []string{"b", "zz"}}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := list(), "B=4,a=1,c=5"; got != want {
+		t.Errorf("tags after UntagResource = %s, want %s", got, want)
+	}
+	var many []string
+	for i := range 48 {
+		many = append(many, fmt.Sprintf("k%d", i), "v")
+	}
+	wantCode(t, "TagResource past 50 tags", tag(many...), "ConstraintViolationException", "MAX_TAG_LIMIT_EXCEEDED")
+	if got, want := list(), "B=4,a=1,c=5"; got != want {
+		t.Errorf("tags after a refused TagResource = %s, want %s (unchanged)", got, want)
+	}
+}

@@ -685,14 +685,9 @@ func (s *Server) scimPutUser(ic *IdentityCenter, r *scimRequest) scimAnswer {
 	if bad != nil {
 		return *bad
 	}
-	x := s.indexFor(ic)
-	if userNameTaken(x, in.UserName, u.ID) {
-		return scimConflict
-	}
-	x.removeUser(u)
-	applySCIMUser(u, in)
-	x.addUser(u)
-	return scimOK(http.StatusOK, scimUser(u))
+	next := *u
+	applySCIMUser(&next, in)
+	return s.replaceSCIMUser(ic, u, next)
 }
 
 // scimPatchUser serves PATCH /Users/{id}: every operation applies, or none
@@ -721,6 +716,13 @@ func (s *Server) scimPatchUser(ic *IdentityCenter, r *scimRequest) scimAnswer {
 			return *a
 		}
 	}
+	return s.replaceSCIMUser(ic, u, next)
+}
+
+// replaceSCIMUser gives user u the attributes of next, keeping the index
+// true, unless another user has next's user name (a conflict, and u is
+// left as it was).
+func (s *Server) replaceSCIMUser(ic *IdentityCenter, u *SSOUser, next SSOUser) scimAnswer {
 	x := s.indexFor(ic)
 	if userNameTaken(x, next.UserName, u.ID) {
 		return scimConflict

@@ -260,3 +260,48 @@ func TestSCIMInjectedFailures(t *testing.T) {
 		t.Errorf("answers %v, want a 200 and a 429 with Retry-After: 2 (1.5 s rounded up)", got)
 	}
 }
+
+// TestSCIMRenameOntoATakenUserName: PUT and PATCH that would give a user
+// another user's userName (compared without case) answer 409 uniqueness
+// and change nothing; the user's own name, in another case, is no conflict,
+// and the new name is then found by filter.
+func TestSCIMRenameOntoATakenUserName(t *testing.T) {
+	_, _, c := newSCIM(t, Options{}, 0)
+	user := func(name, title string) map[string]any {
+		return map[string]any{"userName": name, "displayName": name, "title": title, "name": map[string]string{"givenName": "A", "familyName": "B"}}
+	}
+	ids := map[string]string{}
+	for _, name := range []string{"ann", "bob"} {
+		status, u, _ := c.call(http.MethodPost, "/Users", user(name, "Eng"))
+		if status != http.StatusCreated {
+			t.Fatalf("create %s: %d %v", name, status, u)
+		}
+		ids[name] = u["id"].(string)
+	}
+	if status, doc, _ := c.call(http.MethodPut, "/Users/"+ids["bob"], user("ANN", "Staff")); status != http.StatusConflict || doc["scimType"] != "uniqueness" {
+		t.Errorf("PUT onto a taken userName: %d %v, want 409 uniqueness", status, doc)
+	}
+	patch := map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"}, "Operations": []map[string]any{
+		{"op": "replace", "path": "title", "value": "Staff"}, {"op": "replace", "path": "userName", "value": "Ann"}}}
+	if status, doc, _ := c.call(http.MethodPatch, "/Users/"+ids["bob"], patch); status != http.StatusConflict {
+		t.Errorf("PATCH onto a taken userName: %d %v, want 409", status, doc)
+	}
+	if _, got, _ := c.call(http.MethodGet, "/Users/"+ids["bob"], nil); got["userName"] != "bob" || got["title"] != "Eng" {
+		t.Errorf("a refused rename changed the user: %v", got)
+	}
+	if status, doc, _ := c.call(http.MethodPut, "/Users/"+ids["bob"], user("BOB2", "Staff")); status != http.StatusOK {
+		t.Fatalf("PUT with a free userName: %d %v", status, doc)
+	}
+	if got := c.ids("Users", `userName eq "bob2"`, true); len(got) != 1 || got[0] != ids["bob"] {
+		t.Errorf("filter on the new name = %v, want [%s]", got, ids["bob"])
+	}
+	if got := c.ids("Users", `userName eq "bob"`, true); len(got) != 0 {
+		t.Errorf("filter on the old name = %v, want none", got)
+	}
+	if status, doc, _ := c.call(http.MethodPost, "/Users", user("bob", "New")); status != http.StatusCreated {
+		t.Errorf("create a user of the name given up: %d %v, want 201", status, doc)
+	}
+	if status, doc, _ := c.call(http.MethodPut, "/Users/"+ids["ann"], user("ANN", "Lead")); status != http.StatusOK {
+		t.Errorf("PUT of a user's own name in another case: %d %v, want 200", status, doc)
+	}
+}

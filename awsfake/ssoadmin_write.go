@@ -179,8 +179,8 @@ func (s *Server) ssoAttachManagedPolicy(c ssoCall) (any, *apiError) {
 	if slices.Contains(ps.ManagedPolicies, in.ManagedPolicyArn) {
 		return nil, isConflictPlain("Managed policy " + in.ManagedPolicyArn + " is already attached to the permission set")
 	}
-	if len(ps.ManagedPolicies)+len(ps.CustomerManagedPolicies) >= maxPoliciesPerPermSet {
-		return nil, ssoQuota(fmt.Sprintf("A permission set may have at most %d managed policies attached", maxPoliciesPerPermSet))
+	if e := ps.policyRoom(); e != nil {
+		return nil, e
 	}
 	ps.ManagedPolicies = append(ps.ManagedPolicies, in.ManagedPolicyArn)
 	return map[string]any{}, nil
@@ -218,12 +218,27 @@ func policyRefIn(ref *PolicyRef) (PolicyRef, *apiError) {
 	return out, nil
 }
 
-func (s *Server) ssoAttachCustomerManagedPolicy(c ssoCall) (any, *apiError) {
+// customerPolicyIn reads and checks the CustomerManagedPolicyReference of
+// an Attach or DetachCustomerManagedPolicyReference request.
+func customerPolicyIn(c ssoCall) (PolicyRef, *apiError) {
 	var in struct{ CustomerManagedPolicyReference *PolicyRef }
 	if e := c.r.decode(&in); e != nil {
-		return nil, e
+		return PolicyRef{}, e
 	}
-	ref, e := policyRefIn(in.CustomerManagedPolicyReference)
+	return policyRefIn(in.CustomerManagedPolicyReference)
+}
+
+// policyRoom refuses one more managed policy (AWS or customer managed) on
+// a permission set that has its quota of them.
+func (ps *PermissionSet) policyRoom() *apiError {
+	if len(ps.ManagedPolicies)+len(ps.CustomerManagedPolicies) >= maxPoliciesPerPermSet {
+		return ssoQuota(fmt.Sprintf("A permission set may have at most %d managed policies attached", maxPoliciesPerPermSet))
+	}
+	return nil
+}
+
+func (s *Server) ssoAttachCustomerManagedPolicy(c ssoCall) (any, *apiError) {
+	ref, e := customerPolicyIn(c)
 	if e != nil {
 		return nil, e
 	}
@@ -231,19 +246,15 @@ func (s *Server) ssoAttachCustomerManagedPolicy(c ssoCall) (any, *apiError) {
 	if slices.Contains(ps.CustomerManagedPolicies, ref) {
 		return nil, isConflictPlain("Customer managed policy " + ref.Path + ref.Name + " is already attached to the permission set")
 	}
-	if len(ps.ManagedPolicies)+len(ps.CustomerManagedPolicies) >= maxPoliciesPerPermSet {
-		return nil, ssoQuota(fmt.Sprintf("A permission set may have at most %d managed policies attached", maxPoliciesPerPermSet))
+	if e := ps.policyRoom(); e != nil {
+		return nil, e
 	}
 	ps.CustomerManagedPolicies = append(ps.CustomerManagedPolicies, ref)
 	return map[string]any{}, nil
 }
 
 func (s *Server) ssoDetachCustomerManagedPolicy(c ssoCall) (any, *apiError) {
-	var in struct{ CustomerManagedPolicyReference *PolicyRef }
-	if e := c.r.decode(&in); e != nil {
-		return nil, e
-	}
-	ref, e := policyRefIn(in.CustomerManagedPolicyReference)
+	ref, e := customerPolicyIn(c)
 	if e != nil {
 		return nil, e
 	}
@@ -329,14 +340,7 @@ func (s *Server) ssoTagResource(c ssoCall) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	merged := append([]Tag(nil), ps.Tags...)
-	for _, t := range tags {
-		if i := slices.IndexFunc(merged, func(x Tag) bool { return x.Key == t.Key }); i >= 0 {
-			merged[i] = t
-		} else {
-			merged = append(merged, t)
-		}
-	}
+	merged := mergeTags(ps.Tags, tags)
 	if len(merged) > maxPermissionSetTags {
 		return nil, ssoQuota(fmt.Sprintf("A permission set may have at most %d tags", maxPermissionSetTags))
 	}

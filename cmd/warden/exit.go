@@ -33,7 +33,7 @@ const exitCodesHelp = `Exit codes:
   2  usage: bad flags or arguments, unknown or ambiguous principal
   3  sync finished partial: some part failed (listed with its fix), the rest is stored
   4  AWS credentials missing or refused, or an IAM permission missing
-  5  database missing, unreadable, not a warden database, or no snapshot yet`
+  5  database missing, empty, unreadable, damaged, not a warden database, made by a newer warden, or no snapshot yet`
 
 // cliError is an error the CLI already understands: what went wrong, what
 // to do about it, and the exit code.

@@ -12,12 +12,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/warden-iam/warden/awsfake"
-	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -157,18 +155,7 @@ func newOrgICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth
 		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 3, Groups: 1, PermissionSets: 2}}.Build()
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
-	c := truth.Install(srv)
-	ctx := context.Background()
-	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 100000, IdentityCenterRate: 100000, MaxBackoff: time.Millisecond,
-		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, "")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sso, ids := sess.IdentityCenter("")
-	ic, err := FindIdentityCenter(ctx, sso, ids)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sess, ic := connectIC(t, srv, truth)
 	ic.Poll = time.Millisecond
 	return srv, &Provisioner{AccountID: truth.Management.ID, ConnectionID: "t", IC: ic, Org: sess.Organizations()}, truth
 }
@@ -699,5 +686,42 @@ func TestCreateThenDeleteInOneBatch(t *testing.T) {
 	}
 	if _, ok := e.srv.Account(acct).IAM.Users["brief"]; ok {
 		t.Error("brief still exists")
+	}
+}
+
+// TestBatchReadsEachReferenceOnce: a group and a policy that several
+// actions of a batch name are each read once in the run, and a missing
+// one is remembered as missing.
+func TestBatchReadsEachReferenceOnce(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	gs := e.groups()
+	policy := "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	e.srv.ResetCalls()
+	_, err := e.p.PlanAll(ctx, []Action{
+		{Kind: CreateUser, User: "newguy", Groups: []string{gs[0]}, Policies: []string{policy}},
+		{Kind: AddToGroup, User: "leaver", Group: gs[0]},
+		{Kind: AttachPolicy, Group: gs[1], PolicyARN: policy},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := e.srv.Calls()
+	if n := calls["iam:GetPolicy"]; n != 1 {
+		t.Errorf("GetPolicy called %d times for one policy named twice, want 1", n)
+	}
+	if n := calls["iam:GetGroup"]; n != 1 {
+		t.Errorf("GetGroup called %d times for one group named twice, want 1", n)
+	}
+	e.srv.ResetCalls()
+	_, err = e.p.PlanAll(ctx, []Action{
+		{Kind: AttachPolicy, Group: gs[1], PolicyARN: policy},
+		{Kind: AttachPolicy, Group: gs[2], PolicyARN: policy},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.srv.Calls()["iam:GetPolicy"]; n != 1 {
+		t.Errorf("a second batch read the policy %d times, want 1 (the run's memory is the batch's)", n)
 	}
 }

@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/warden-iam/warden/internal/suggest"
 )
 
 // A changes file is YAML:
@@ -168,14 +170,16 @@ var fieldsByKey = func() map[string]int {
 	return m
 }()
 
-func actionKeys() []string {
+// actionKeys are the keys an action may have, sorted: its fields' keys,
+// their aliases and document_file.
+var actionKeys = func() []string {
 	keys := []string{"document_file"}
 	for k := range fieldsByKey {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	return keys
-}
+}()
 
 // action decodes one action's mapping.
 func (r *changesReader) action(n *yaml.Node, where string) (Action, bool) {
@@ -203,10 +207,10 @@ func (r *changesReader) action(n *yaml.Node, where string) (Action, bool) {
 		}
 		idx, known := fieldsByKey[k.Value]
 		if !known {
-			if s := closest(k.Value, actionKeys()); s != "" {
+			if s := suggest.Closest(strings.ReplaceAll(k.Value, "-", "_"), actionKeys); s != "" {
 				r.at(k, path, "is not a known key; did you mean %q?", s)
 			} else {
-				r.at(k, path, "is not a known key; the keys are %s", strings.Join(actionKeys(), ", "))
+				r.at(k, path, "is not a known key; the keys are %s", strings.Join(actionKeys, ", "))
 			}
 			ok = false
 			continue
@@ -311,43 +315,10 @@ func kindName(n *yaml.Node) string {
 	return "empty"
 }
 
+// describe names a node in an error: a single value quoted, else its kind.
 func describe(n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode {
 		return strconv.Quote(n.Value)
 	}
 	return kindName(n)
-}
-
-// closest returns the known key nearest to name when close enough to be a
-// misspelling, else "".
-func closest(name string, known []string) string {
-	name = strings.ReplaceAll(strings.ToLower(name), "-", "_")
-	best, bestDist := "", len(name)/3+2
-	for _, k := range known {
-		if d := editDistance(name, k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -14,7 +14,6 @@ import (
 	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
-	"github.com/aws/smithy-go"
 
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/scim"
@@ -66,10 +65,8 @@ func FindIdentityCenter(ctx context.Context, sso *ssoadmin.Client, ids *identity
 		IdentityStoreID: aws.ToString(out.Instances[0].IdentityStoreId)}, nil
 }
 
-func isNotFound(err error) bool {
-	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == "ResourceNotFoundException"
-}
+// isNotFound reports whether err is Identity Center's ResourceNotFoundException.
+func isNotFound(err error) bool { return errorCode(err) == "ResourceNotFoundException" }
 
 // userID finds an Identity Store user by user name; "" when none.
 func (ic *IdentityCenter) userID(ctx context.Context, name string) (string, error) {

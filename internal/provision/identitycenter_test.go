@@ -31,6 +31,21 @@ func newICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth) {
 	}
 	srv := awsfake.NewServer(awsfake.Options{AssignmentDelay: 40 * time.Millisecond})
 	t.Cleanup(srv.Close)
+	_, ic := connectIC(t, srv, truth)
+	ctx := context.Background()
+	ic.Poll = 10 * time.Millisecond
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return srv, &Provisioner{AccountID: "111111111111", ConnectionID: "t", Audit: st, Records: st, IC: ic}, truth
+}
+
+// connectIC installs truth in srv and finds its Identity Center through
+// the SDK, as warden does; the session serves the other clients.
+func connectIC(t *testing.T, srv *awsfake.Server, truth *awsfake.OrgTruth) (*awsapi.Session, *IdentityCenter) {
+	t.Helper()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 100000, IdentityCenterRate: 100000, MaxBackoff: time.Millisecond,
@@ -43,13 +58,7 @@ func newICEnv(t *testing.T) (*awsfake.Server, *Provisioner, *awsfake.OrgTruth) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ic.Poll = 10 * time.Millisecond
-	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	return srv, &Provisioner{AccountID: "111111111111", ConnectionID: "t", Audit: st, Records: st, IC: ic}, truth
+	return sess, ic
 }
 
 func apply(t *testing.T, p *Provisioner, a Action) (*Result, error) {

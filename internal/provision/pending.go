@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -13,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
-	"github.com/aws/smithy-go"
 )
 
 // pending is what the calls planned so far in one planning run will have
@@ -61,10 +59,25 @@ func (o *pending) state(kind, name string) *principalState {
 	k := kind + "/" + name
 	st := o.principals[k]
 	if st == nil {
-		st = &principalState{groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{}, keys: map[string]string{}, tags: map[string]string{}}
+		st = newPrincipalState()
 		o.principals[k] = st
 	}
 	return st
+}
+
+// newPrincipalState is the state of a principal no planned call has
+// touched yet.
+func newPrincipalState() *principalState {
+	return &principalState{groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{}, keys: map[string]string{}, tags: map[string]string{}}
+}
+
+// setTags records the tags a call's parameters set (Tag.<key>: value).
+func (st *principalState) setTags(params map[string]string) {
+	for k, v := range params {
+		if tag, ok := strings.CutPrefix(k, "Tag."); ok {
+			st.tags[tag] = v
+		}
+	}
 }
 
 // lookup returns the planned state of a principal, nil when no planned
@@ -85,6 +98,22 @@ func (o *pending) known(ref string) (exists, ok bool) {
 	return exists, ok
 }
 
+// recall answers a yes-or-no question about a reference (does it exist,
+// does it grant administrator access): from what the run already knows,
+// else by read, whose answer the run then remembers.
+func (p *Provisioner) recall(ref string, read func() (bool, error)) (bool, error) {
+	if exists, ok := p.pend.known(ref); ok {
+		return exists, nil
+	}
+	exists, err := read()
+	if err != nil {
+		return false, err
+	}
+	p.pend.remember(ref, exists)
+	return exists, nil
+}
+
+// remember records whether a reference exists, for the rest of the run.
 func (o *pending) remember(ref string, exists bool) {
 	if o == nil {
 		return
@@ -141,26 +170,18 @@ func (o *pending) effect(s Step) {
 	call := strings.TrimPrefix(s.Call, "iam:")
 	switch call {
 	case "CreateUser":
-		*st = principalState{exists: &yes, created: true, groups: map[string]bool{}, attached: map[string]bool{}, inline: map[string]string{},
-			keys: map[string]string{}, tags: map[string]string{}, path: s.Params["Path"]}
+		*st = *newPrincipalState()
+		st.exists, st.created, st.path = &yes, true, s.Params["Path"]
 		if b, ok := s.Params["PermissionsBoundary"]; ok {
 			st.boundary = &b
 		}
-		for k, v := range s.Params {
-			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
-				st.tags[tag] = v
-			}
-		}
+		st.setTags(s.Params)
 	case "DeleteUser":
 		st.exists = &no
 	case "UpdateUser":
 		st.path = s.Params["NewPath"]
 	case "TagUser":
-		for k, v := range s.Params {
-			if tag, ok := strings.CutPrefix(k, "Tag."); ok {
-				st.tags[tag] = v
-			}
-		}
+		st.setTags(s.Params)
 	case "PutUserPermissionsBoundary":
 		b := s.Params["PermissionsBoundary"]
 		st.boundary = &b
@@ -174,14 +195,14 @@ func (o *pending) effect(s Step) {
 		st.keys[s.Params["AccessKeyId"]] = s.Params["Status"]
 	case "DeleteAccessKey":
 		st.keys[s.Params["AccessKeyId"]] = ""
-	default:
-		st.credentialEffect(call, s.Params)
 	case "AttachUserPolicy", "AttachGroupPolicy", "AttachRolePolicy", "DetachUserPolicy", "DetachGroupPolicy", "DetachRolePolicy":
 		st.attached[s.Params["PolicyArn"]] = strings.HasPrefix(call, "Attach")
 	case "PutUserPolicy", "PutGroupPolicy", "PutRolePolicy":
 		st.inline[s.Params["PolicyName"]] = s.document
 	case "DeleteUserPolicy", "DeleteGroupPolicy", "DeleteRolePolicy":
 		st.inline[s.Params["PolicyName"]] = ""
+	default:
+		st.credentialEffect(call, s.Params)
 	}
 }
 
@@ -221,15 +242,15 @@ func (p *Provisioner) PlanAll(ctx context.Context, actions []Action) ([]*Plan, e
 // requireGroup fails the plan when an IAM group does not exist (and will
 // not be created by an earlier action).
 func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
-	ref := "group/" + group
-	exists, ok := p.pend.known(ref)
-	if !ok {
+	exists, err := p.recall("group/"+group, func() (bool, error) {
 		_, err := p.IAM.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group), MaxItems: aws.Int32(1)})
 		if err != nil && !notFound(err) {
-			return fmt.Errorf("read group %s: %w", group, err)
+			return false, fmt.Errorf("read group %s: %w", group, err)
 		}
-		exists = err == nil
-		p.pend.remember(ref, exists)
+		return err == nil, nil
+	})
+	if err != nil {
+		return err
 	}
 	if !exists {
 		return fmt.Errorf("group %s does not exist in account %s: check the name (`warden show groups`), or create the group first", group, p.AccountID)
@@ -239,21 +260,21 @@ func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
 
 // requirePolicy fails the plan when a managed policy does not exist.
 func (p *Provisioner) requirePolicy(ctx context.Context, arn string) error {
-	ref := "policy/" + arn
-	exists, ok := p.pend.known(ref)
-	if !ok {
+	exists, err := p.recall("policy/"+arn, func() (bool, error) {
 		out, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
 		if err != nil && !notFound(err) {
-			return fmt.Errorf("read policy %s: %w", arn, err)
+			return false, fmt.Errorf("read policy %s: %w", arn, err)
 		}
-		exists = err == nil
-		p.pend.remember(ref, exists)
-		if exists && p.pend != nil {
+		if err == nil && p.pend != nil {
 			if p.pend.versions == nil {
 				p.pend.versions = map[string]string{}
 			}
 			p.pend.versions[arn] = aws.ToString(out.Policy.DefaultVersionId)
 		}
+		return err == nil, nil
+	})
+	if err != nil {
+		return err
 	}
 	if !exists {
 		return fmt.Errorf("policy %s does not exist: check the ARN (`warden show policies`); an AWS managed policy is arn:aws:iam::aws:policy/Name", arn)
@@ -273,16 +294,15 @@ func (p *Provisioner) requireAccount(ctx context.Context, account string) error 
 	if p.Org == nil {
 		return nil
 	}
-	ref := "account/" + account
-	exists, ok := p.pend.known(ref)
-	if !ok {
+	exists, err := p.recall("account/"+account, func() (bool, error) {
 		_, err := p.Org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
-		var api smithy.APIError
-		if err != nil && !(errors.As(err, &api) && api.ErrorCode() == "AccountNotFoundException") {
-			return fmt.Errorf("read account %s: %w", account, err)
+		if err != nil && errorCode(err) != "AccountNotFoundException" {
+			return false, fmt.Errorf("read account %s: %w", account, err)
 		}
-		exists = err == nil
-		p.pend.remember(ref, exists)
+		return err == nil, nil
+	})
+	if err != nil {
+		return err
 	}
 	if !exists {
 		return fmt.Errorf("account %s is not in the organization: check the id (`warden show accounts` or `aws organizations list-accounts`)", account)
@@ -297,18 +317,15 @@ func (p *Provisioner) requirePermissionSet(ctx context.Context, ref string) erro
 	if !strings.HasPrefix(ref, "arn:") || p.IC == nil {
 		return nil
 	}
-	key := "permission-set/" + ref
-	exists, ok := p.pend.known(key)
-	if !ok {
+	exists, err := p.recall("permission-set/"+ref, func() (bool, error) {
 		_, err := p.IC.SSO.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(p.IC.InstanceARN), PermissionSetArn: aws.String(ref)})
-		if err != nil && !isNotFound(err) {
-			var api smithy.APIError
-			if !(errors.As(err, &api) && api.ErrorCode() == "ValidationException") {
-				return fmt.Errorf("describe permission set %s: %w", ref, err)
-			}
+		if err != nil && !isNotFound(err) && errorCode(err) != "ValidationException" {
+			return false, fmt.Errorf("describe permission set %s: %w", ref, err)
 		}
-		exists = err == nil
-		p.pend.remember(key, exists)
+		return err == nil, nil
+	})
+	if err != nil {
+		return err
 	}
 	if !exists {
 		return fmt.Errorf("no permission set %s in %s: check the ARN, or give the permission set's name", ref, p.IC.InstanceARN)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
@@ -162,11 +163,18 @@ func (pl *Plan) add(call string, params map[string]string, run func(ctx context.
 	pl.Steps = append(pl.Steps, Step{Call: call, Params: params, run: run})
 }
 
-// notFound reports whether err is IAM's NoSuchEntity.
-func notFound(err error) bool {
+// errorCode returns the AWS error code err carries, or "" when it is not
+// an answer of AWS.
+func errorCode(err error) string {
 	var api smithy.APIError
-	return errors.As(err, &api) && api.ErrorCode() == "NoSuchEntity"
+	if errors.As(err, &api) {
+		return api.ErrorCode()
+	}
+	return ""
 }
+
+// notFound reports whether err is IAM's NoSuchEntity.
+func notFound(err error) bool { return errorCode(err) == "NoSuchEntity" }
 
 // userExists reads whether the user exists.
 func (p *Provisioner) userExists(ctx context.Context, user string) (bool, error) {
@@ -347,7 +355,7 @@ func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
 		}
 		params := map[string]string{"UserName": a.User}
 		var tags []types.Tag
-		for _, k := range sortedKeys(a.Tags) {
+		for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
 			if v, ok := have[k]; !ok || v != a.Tags[k] {
 				tags = append(tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
 				params["Tag."+k] = a.Tags[k]
@@ -413,22 +421,13 @@ func (p *Provisioner) addCreateUser(pl *Plan) {
 	if a.PermissionsBoundary != "" {
 		in.PermissionsBoundary, params["PermissionsBoundary"] = aws.String(a.PermissionsBoundary), a.PermissionsBoundary
 	}
-	for _, k := range sortedKeys(a.Tags) {
+	for _, k := range slices.Sorted(maps.Keys(a.Tags)) {
 		in.Tags = append(in.Tags, types.Tag{Key: aws.String(k), Value: aws.String(a.Tags[k])})
 		params["Tag."+k] = a.Tags[k]
 	}
 	pl.add("iam:CreateUser", params, func(ctx context.Context, p *Provisioner, _ *Result) (any, error) {
 		return p.IAM.CreateUser(ctx, in)
 	})
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // userTags reads a user's tags, with those planned by earlier actions.

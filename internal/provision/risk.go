@@ -102,32 +102,28 @@ func (p *Provisioner) policyIsAdmin(ctx context.Context, arn string) (bool, erro
 	if arn == AdministratorAccessARN {
 		return true, nil
 	}
-	ref := "admin-policy/" + arn
-	if admin, ok := p.pend.known(ref); ok {
-		return admin, nil
-	}
-	version, ok := "", false
-	if p.pend != nil {
-		version, ok = p.pend.versions[arn]
-	}
-	if !ok {
-		got, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-		if err != nil {
-			return false, fmt.Errorf("read policy %s: %w", arn, err)
+	return p.recall("admin-policy/"+arn, func() (bool, error) {
+		version, ok := "", false
+		if p.pend != nil {
+			version, ok = p.pend.versions[arn]
 		}
-		version = aws.ToString(got.Policy.DefaultVersionId)
-	}
-	v, err := p.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(version)})
-	if err != nil {
-		return false, fmt.Errorf("read the document of policy %s: %w", arn, err)
-	}
-	doc, err := policy.Decode(aws.ToString(v.PolicyVersion.Document))
-	if err != nil {
-		return false, fmt.Errorf("read the document of policy %s: %w", arn, err)
-	}
-	admin := policy.IsAdmin(doc)
-	p.pend.remember(ref, admin)
-	return admin, nil
+		if !ok {
+			got, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
+			if err != nil {
+				return false, fmt.Errorf("read policy %s: %w", arn, err)
+			}
+			version = aws.ToString(got.Policy.DefaultVersionId)
+		}
+		v, err := p.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: aws.String(version)})
+		if err != nil {
+			return false, fmt.Errorf("read the document of policy %s: %w", arn, err)
+		}
+		doc, err := policy.Decode(aws.ToString(v.PolicyVersion.Document))
+		if err != nil {
+			return false, fmt.Errorf("read the document of policy %s: %w", arn, err)
+		}
+		return policy.IsAdmin(doc), nil
+	})
 }
 
 // permissionSetIsAdmin reports whether a permission set grants

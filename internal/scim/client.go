@@ -525,7 +525,7 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, body []byt
 		json.Unmarshal(data, &doc)
 		e := &Error{Status: resp.StatusCode, Code: resp.Header.Get("X-Amzn-Errortype"), ScimType: doc.ScimType, Detail: doc.Detail}
 		if resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 {
-			floor, _ := retryAfter(resp.Header.Get("Retry-After"), time.Now())
+			floor := retryAfter(resp.Header.Get("Retry-After"), time.Now())
 			return outcome{retry: true, throttled: resp.StatusCode == http.StatusTooManyRequests, floor: floor}, e
 		}
 		return outcome{}, e
@@ -542,18 +542,15 @@ func (c *Client) once(ctx context.Context, method string, u *url.URL, body []byt
 
 // retryAfter reads a Retry-After header (RFC 9110 §10.2.3: seconds, or an
 // HTTP date); 0 when absent or unreadable.
-func retryAfter(v string, now time.Time) (time.Duration, bool) {
+func retryAfter(v string, now time.Time) time.Duration {
 	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0, false
-	}
 	if n, err := strconv.Atoi(v); err == nil {
-		return time.Duration(max(n, 0)) * time.Second, n > 0
+		return time.Duration(max(n, 0)) * time.Second
 	}
 	if t, err := http.ParseTime(v); err == nil && t.After(now) {
-		return t.Sub(now), true
+		return t.Sub(now)
 	}
-	return 0, false
+	return 0
 }
 
 // sleep waits d, or until ctx ends.
