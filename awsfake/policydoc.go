@@ -143,7 +143,8 @@ func policyDocProblem(doc string, kind policyDocKind) string {
 	return ""
 }
 
-// statementProblem checks one statement; sids collects the Sids seen.
+// statementProblem checks one statement, element by element in the order
+// IAM reports them; sids collects the Sids seen.
 func statementProblem(st map[string]json.RawMessage, kind policyDocKind, sids map[string]bool) string {
 	if st == nil {
 		return msgLegacy
@@ -153,56 +154,85 @@ func statementProblem(st map[string]json.RawMessage, kind policyDocKind, sids ma
 			return msgLegacy
 		}
 	}
-	if raw, ok := st["Sid"]; ok {
-		var sid string
-		if json.Unmarshal(raw, &sid) != nil {
-			return msgLegacy
-		}
-		if kind == identityPolicy {
-			if !sidRE.MatchString(sid) {
-				return msgSidChars
-			}
-			if sid != "" && sids[sid] {
-				return msgSidUnique
-			}
-			sids[sid] = true
-		}
+	if msg := sidProblem(st, kind, sids); msg != "" {
+		return msg
 	}
 	var effect string
 	if json.Unmarshal(st["Effect"], &effect) != nil || (effect != "Allow" && effect != "Deny") {
 		return msgLegacy
 	}
-
-	_, hasPrincipal := st["Principal"]
-	_, hasNotPrincipal := st["NotPrincipal"]
-	switch {
-	case hasPrincipal && hasNotPrincipal:
-		return msgLegacy
-	case kind == trustPolicy && !hasPrincipal && !hasNotPrincipal:
-		return msgNeedsPrincipal
-	case kind != trustPolicy && (hasPrincipal || hasNotPrincipal):
-		return msgNoPrincipal
-	}
-	for _, k := range []string{"Principal", "NotPrincipal"} {
-		if raw, ok := st[k]; ok {
-			if msg := principalProblem(raw); msg != "" {
-				return msg
-			}
+	for _, problem := range []func(map[string]json.RawMessage, policyDocKind) string{principalsProblem, actionsProblem, resourcesProblem, conditionProblem} {
+		if msg := problem(st, kind); msg != "" {
+			return msg
 		}
 	}
+	return ""
+}
 
-	action, hasAction := st["Action"]
-	notAction, hasNotAction := st["NotAction"]
-	switch {
-	case hasAction && hasNotAction:
+// eitherElement returns the value of an element (Action) or of its Not
+// form (NotAction), whichever the statement has; has is whether it has
+// either, both whether it has both.
+func eitherElement(st map[string]json.RawMessage, name string) (raw json.RawMessage, has, both bool) {
+	raw, hasIt := st[name]
+	notRaw, hasNot := st["Not"+name]
+	if !hasIt {
+		raw = notRaw
+	}
+	return raw, hasIt || hasNot, hasIt && hasNot
+}
+
+// sidProblem checks a statement's Sid: a string; in an identity policy
+// alphanumeric and unique in the document.
+func sidProblem(st map[string]json.RawMessage, kind policyDocKind, sids map[string]bool) string {
+	raw, ok := st["Sid"]
+	if !ok {
+		return ""
+	}
+	var sid string
+	if json.Unmarshal(raw, &sid) != nil {
 		return msgLegacy
-	case !hasAction && !hasNotAction:
+	}
+	if kind != identityPolicy {
+		return ""
+	}
+	if !sidRE.MatchString(sid) {
+		return msgSidChars
+	}
+	if sid != "" && sids[sid] {
+		return msgSidUnique
+	}
+	sids[sid] = true
+	return ""
+}
+
+// principalsProblem checks Principal or NotPrincipal: required in a trust
+// policy, refused elsewhere.
+func principalsProblem(st map[string]json.RawMessage, kind policyDocKind) string {
+	raw, has, both := eitherElement(st, "Principal")
+	switch {
+	case both:
+		return msgLegacy
+	case kind == trustPolicy && !has:
+		return msgNeedsPrincipal
+	case kind != trustPolicy && has:
+		return msgNoPrincipal
+	case has:
+		return principalProblem(raw)
+	}
+	return ""
+}
+
+// actionsProblem checks Action or NotAction: one of them, of
+// vendor-prefixed actions or "*".
+func actionsProblem(st map[string]json.RawMessage, _ policyDocKind) string {
+	raw, has, both := eitherElement(st, "Action")
+	switch {
+	case both:
+		return msgLegacy
+	case !has:
 		return msgNoActions
 	}
-	if !hasAction {
-		action = notAction
-	}
-	actions, ok := policyStrings(action)
+	actions, ok := policyStrings(raw)
 	if !ok || len(actions) == 0 {
 		return msgLegacy
 	}
@@ -211,42 +241,50 @@ func statementProblem(st map[string]json.RawMessage, kind policyDocKind, sids ma
 			return msgVendor
 		}
 	}
+	return ""
+}
 
-	resource, hasResource := st["Resource"]
-	notResource, hasNotResource := st["NotResource"]
+// resourcesProblem checks Resource or NotResource: ARNs or "*", required
+// in an identity policy, refused in a trust policy.
+func resourcesProblem(st map[string]json.RawMessage, kind policyDocKind) string {
+	raw, has, both := eitherElement(st, "Resource")
 	switch {
-	case hasResource && hasNotResource:
+	case both:
 		return msgLegacy
-	case kind == trustPolicy && (hasResource || hasNotResource):
+	case kind == trustPolicy && has:
 		return msgNoResourceTrust
-	case kind == identityPolicy && !hasResource && !hasNotResource:
+	case kind == identityPolicy && !has:
 		return msgNoResources
+	case !has:
+		return ""
 	}
-	if !hasResource {
-		resource = notResource
+	resources, ok := policyStrings(raw)
+	if !ok || len(resources) == 0 {
+		return msgLegacy
 	}
-	if resource != nil {
-		resources, ok := policyStrings(resource)
-		if !ok || len(resources) == 0 {
-			return msgLegacy
-		}
-		for _, r := range resources {
-			if r != "*" && !strings.HasPrefix(r, "arn:") {
-				return fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r)
-			}
+	for _, r := range resources {
+		if r != "*" && !strings.HasPrefix(r, "arn:") {
+			return fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r)
 		}
 	}
+	return ""
+}
 
-	if raw, ok := st["Condition"]; ok {
-		var cond map[string]map[string]json.RawMessage
-		if json.Unmarshal(raw, &cond) != nil {
-			return msgLegacy
-		}
-		for _, keys := range cond {
-			for _, v := range keys {
-				if !conditionValueOK(v) {
-					return msgLegacy
-				}
+// conditionProblem checks a Condition: operators to keys to a value or a
+// list of values.
+func conditionProblem(st map[string]json.RawMessage, _ policyDocKind) string {
+	raw, ok := st["Condition"]
+	if !ok {
+		return ""
+	}
+	var cond map[string]map[string]json.RawMessage
+	if json.Unmarshal(raw, &cond) != nil {
+		return msgLegacy
+	}
+	for _, keys := range cond {
+		for _, v := range keys {
+			if !conditionValueOK(v) {
+				return msgLegacy
 			}
 		}
 	}

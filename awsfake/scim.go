@@ -885,12 +885,17 @@ func patchSCIMUser(u *SSOUser, op scimOperation) *scimAnswer {
 
 // scimGroupIn is a group as a request creates it.
 type scimGroupIn struct {
-	DisplayName string `json:"displayName"`
-	ExternalID  string `json:"externalId"`
-	Members     []struct {
-		Value string `json:"value"`
-	} `json:"members"`
+	DisplayName string          `json:"displayName"`
+	ExternalID  string          `json:"externalId"`
+	Members     []scimMemberRef `json:"members"`
 }
+
+// scimMemberRef names a group member by its user id, as requests do.
+type scimMemberRef struct {
+	Value string `json:"value"`
+}
+
+var scimGroupConflict = scimAnswer{status: http.StatusConflict, code: "ConflictException", scimType: "uniqueness", detail: "Group already exists"}
 
 const maxSCIMMemberChanges = 100
 
@@ -905,7 +910,7 @@ func (s *Server) scimCreateGroup(ic *IdentityCenter, r *scimRequest) scimAnswer 
 	}
 	x := s.indexFor(ic)
 	if _, ok := x.groupName[strings.ToLower(in.DisplayName)]; ok {
-		return scimAnswer{status: http.StatusConflict, code: "ConflictException", scimType: "uniqueness", detail: "Group already exists"}
+		return scimGroupConflict
 	}
 	g := &SSOGroup{ID: uuidFrom("scim-group/" + in.DisplayName + "/" + s.now().String()), DisplayName: in.DisplayName, CreatedAt: s.now()}
 	for _, m := range in.Members {
@@ -957,9 +962,7 @@ func (s *Server) scimPatchGroup(ic *IdentityCenter, r *scimRequest) scimAnswer {
 		case op.Path == "members" && kind == "replace":
 			return scimBad("invalidValue", "Replacing all members of a group at once is not supported; add and remove members instead")
 		case op.Path == "members" && kind == "add":
-			var ms []struct {
-				Value string `json:"value"`
-			}
+			var ms []scimMemberRef
 			if json.Unmarshal(op.Value, &ms) != nil {
 				return scimBad("invalidValue", "members must be a list of {value}")
 			}
@@ -976,9 +979,7 @@ func (s *Server) scimPatchGroup(ic *IdentityCenter, r *scimRequest) scimAnswer {
 			}
 		case kind == "remove" && strings.HasPrefix(op.Path, "members"):
 			ids := memberFilterIDs(op.Path)
-			var ms []struct {
-				Value string `json:"value"`
-			}
+			var ms []scimMemberRef
 			json.Unmarshal(op.Value, &ms)
 			for _, m := range ms {
 				ids = append(ids, m.Value)
@@ -996,7 +997,7 @@ func (s *Server) scimPatchGroup(ic *IdentityCenter, r *scimRequest) scimAnswer {
 	}
 	x := s.indexFor(ic)
 	if other, ok := x.groupName[strings.ToLower(name)]; ok && other != g.ID {
-		return scimAnswer{status: http.StatusConflict, code: "ConflictException", scimType: "uniqueness", detail: "Group already exists"}
+		return scimGroupConflict
 	}
 	delete(x.groupName, strings.ToLower(g.DisplayName))
 	g.DisplayName, g.Members = name, members

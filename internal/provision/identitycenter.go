@@ -404,9 +404,8 @@ func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) erro
 		pl.NoOp = why + "; nothing to do"
 		return err
 	}
-	if isPendingID(id) {
-		return fmt.Errorf("%s is created by an earlier action of this batch, and its assignments and memberships exist only once that has run: drop both actions, or delete it in a later run", pl.Target)
-	}
+	// A principal an earlier action of the batch creates never gets here:
+	// checkReferences refuses the action first.
 	pg := ssoadmin.NewListAccountAssignmentsForPrincipalPaginator(ic.SSO, &ssoadmin.ListAccountAssignmentsForPrincipalInput{InstanceArn: aws.String(ic.InstanceARN),
 		PrincipalId: aws.String(id), PrincipalType: typ, MaxResults: aws.Int32(100)})
 	for pg.HasMorePages() {

@@ -100,7 +100,7 @@ var Actions = map[Feature][]string{
 		"iam:GetPolicy",        // so must a managed policy
 		"iam:GetPolicyVersion", // whose document says whether attaching it grants administrator access
 		"iam:CreateUser",
-		"iam:TagUser", // also implied: CreateUser with tags is authorized as iam:TagUser too
+		"iam:TagUser", // create-user converging an existing user's tags; CreateUser with tags is authorized as iam:TagUser too
 		"iam:ListUserTags",
 		"iam:UpdateUser",                 // create-user converging an existing user's path
 		"iam:PutUserPermissionsBoundary", // and its boundary

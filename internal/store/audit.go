@@ -57,6 +57,11 @@ const (
 // flight when the process died stays visible as started.
 func (s *SQLite) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
 	r.Result = AuditStarted
+	return s.insertAudit(ctx, r)
+}
+
+// insertAudit writes a record and returns its id.
+func (s *SQLite) insertAudit(ctx context.Context, r AuditRecord) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
 	if err != nil {
@@ -85,12 +90,8 @@ func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, d
 
 // AppendAudit adds a record to the audit log.
 func (s *SQLite) AppendAudit(ctx context.Context, r AuditRecord) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
-	if err != nil {
-		return fmt.Errorf("write the audit log in %s: %w", s.path, err)
-	}
-	return nil
+	_, err := s.insertAudit(ctx, r)
+	return err
 }
 
 // Audit returns a connection's audit records, newest first, at most limit

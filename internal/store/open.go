@@ -150,7 +150,7 @@ func openReadOnly(ctx context.Context, path string, immutable bool) (*SQLite, er
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path, readOnly: true}, nil
+	return &SQLite{db: db, path: path}, nil
 }
 
 // dsn is the driver's URI for path with the given query parameters.

@@ -18,9 +18,8 @@ const defaultConnection = "default"
 
 // SQLite is the Store kept in one SQLite file.
 type SQLite struct {
-	db       *sql.DB
-	path     string
-	readOnly bool
+	db   *sql.DB
+	path string
 }
 
 var _ Store = (*SQLite)(nil)
