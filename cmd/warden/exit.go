@@ -33,7 +33,7 @@ const exitCodesHelp = `Exit codes:
   2  usage: bad flags or arguments, unknown or ambiguous principal
   3  sync finished partial: some part failed (listed with its fix), the rest is stored
   4  AWS credentials missing or refused, or an IAM permission missing
-  5  database missing, unreadable, not a warden database, or no snapshot yet`
+  5  database missing, empty, unreadable, damaged, not a warden database, made by a newer warden, or no snapshot yet`
 
 // cliError is an error the CLI already understands: what went wrong, what
 // to do about it, and the exit code.
@@ -136,9 +136,8 @@ func isNetworkError(err error) bool {
 }
 
 // authCodes are the AWS error codes that mean the caller's credentials were
-// refused or lack a permission.
+// refused; a missing permission is awsapi.Denied's.
 var authCodes = map[string]bool{
-	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
 	"InvalidClientTokenId": true, "SignatureDoesNotMatch": true, "IncompleteSignature": true,
 	"ExpiredToken": true, "ExpiredTokenException": true, "InvalidAccessKeyId": true,
 	"UnrecognizedClientException": true, "MissingAuthenticationToken": true, "AuthFailure": true,
@@ -156,6 +155,9 @@ func isAWSError(err error) bool {
 // isAuthError reports whether err means missing or refused credentials or a
 // missing permission.
 func isAuthError(err error) bool {
+	if _, _, denied := awsapi.Denied(err); denied {
+		return true
+	}
 	var api smithy.APIError
 	if errors.As(err, &api) {
 		return authCodes[api.ErrorCode()]

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/scim"
+	"github.com/warden-iam/warden/internal/setup"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
 )
@@ -244,7 +247,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			}
 			p, _, err := a.provisioner(cmd.Context(), f, actions, st)
 			if err != nil {
-				return err
+				return notPermitted(err, "", planAgain)
 			}
 			plans, err := p.PlanAll(cmd.Context(), actions)
 			if err != nil {
@@ -287,7 +290,7 @@ console password is printed once, here, and kept nowhere, even when a later call
 			defer st.Close()
 			p, sess, err := a.provisioner(ctx, f, actions, st)
 			if err != nil {
-				return err
+				return notPermitted(err, "", planAgain)
 			}
 			// Every action is planned, and every name it gives checked,
 			// before the first change.
@@ -324,8 +327,7 @@ console password is printed once, here, and kept nowhere, even when a later call
 				return perr
 			}
 			if err != nil {
-				return &cliError{code: exitError, problem: err.Error(),
-					fix: "correct the cause named above, then run the same command again: actions already done are skipped", err: err}
+				return applyFailure(err)
 			}
 			return nil
 		},
@@ -357,15 +359,97 @@ func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.SQLit
 	a.refreshIdentityCenter(ctx, sess, st, p, icRegion, changedIC)
 }
 
-// planFailure reports an action that cannot be planned: an AWS error as
-// such, anything else (a name that does not exist, a missing option) as a
-// usage error; nothing was changed either way.
+// planFailure reports an action that cannot be planned: a refused
+// permission or SCIM token as exit 4 (refused), another AWS error as such,
+// anything else (a name that does not exist, a missing option) as a usage
+// error; nothing was changed either way.
 func planFailure(err error) error {
+	if ce := refused(err, "", planAgain); ce != nil {
+		return ce
+	}
 	if isAWSError(err) {
 		return err
 	}
 	return &cliError{code: exitUsage, problem: err.Error(),
 		fix: "nothing was changed: correct the action as the message says (`warden show users|groups|policies` list what exists), then run it again", err: err}
+}
+
+// planAgain ends the fix of a plan or apply refused before any write.
+const planAgain = "then run the command again (nothing was changed)"
+
+// applyFailure reports an apply that stopped at a failed call, after the
+// results (what was done, any password made) were printed: a refused
+// permission or SCIM token, or refused AWS credentials, is exit 4.
+func applyFailure(err error) error {
+	const rerun = "then run the same command again: actions already done are skipped"
+	var be *provision.BatchError
+	var ae *provision.ApplyError
+	if errors.As(err, &be) && errors.As(err, &ae) {
+		calls := make([]string, len(ae.Done))
+		for i, d := range ae.Done {
+			calls[i] = d.Step.Call
+		}
+		done := "no call of this action was made before it"
+		if len(calls) > 0 {
+			done = fmt.Sprintf("%d call(s) of this action were made before it: %s", len(calls), strings.Join(calls, ", "))
+		}
+		context := fmt.Sprintf("action %d of %d: %s of %s stopped at %s: ", be.Index+1, be.Total, ae.Plan.Action.Kind, ae.Plan.Target, ae.Failed.Call)
+		if ce := refused(err, context, rerun); ce != nil {
+			ce.problem += "; " + done
+			return ce
+		}
+	} else if ce := refused(err, "", rerun); ce != nil {
+		return ce
+	}
+	if isAWSError(err) && isAuthError(err) {
+		_, fix := awsapi.Explain(err)
+		return &cliError{code: exitAuth, problem: err.Error(), fix: fix + "; " + rerun, err: err}
+	}
+	return &cliError{code: exitError, problem: err.Error(), fix: "correct the cause named above, " + rerun, err: err}
+}
+
+// notPermitted returns refused's report of err, else err as it is.
+func notPermitted(err error, context, then string) error {
+	if ce := refused(err, context, then); ce != nil {
+		return ce
+	}
+	return err
+}
+
+// refused reports a call of plan or apply that AWS refused for a missing
+// permission (awsapi.Denied), naming the action and the policy that grants
+// it (`warden setup policy --for provision` allows every call plan and
+// apply make), or that Identity Center's SCIM endpoint refused (401, 403,
+// scimProblem's words): exit 4. context starts the problem, then ends the
+// fix. It is nil for any other error.
+func refused(err error, context, then string) *cliError {
+	if scim.IsAuth(err) {
+		if ce, ok := scimProblem(err).(*cliError); ok {
+			return &cliError{code: exitAuth, problem: context + ce.problem, fix: ce.fix + "; " + then, err: err}
+		}
+	}
+	action, who, ok := awsapi.Denied(err)
+	if !ok {
+		return nil
+	}
+	if who == "" {
+		who = "the identity warden runs as"
+	}
+	code := "AccessDenied"
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		code = api.ErrorCode()
+	}
+	fix := "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows " + action +
+		" and every other call plan and apply make"
+	if action == "" {
+		action = "an AWS call"
+		fix = "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows every call plan and apply make"
+	} else if !slices.Contains(setup.ActionsFor(setup.ModeProvision), action) {
+		fix = "attach a policy allowing " + action + " to " + who
+	}
+	return &cliError{code: exitAuth, problem: context + "AWS denied " + action + " to " + who + " (" + code + ")",
+		fix: fix + "; " + then, err: err}
 }
 
 // refreshSnapshot brings the connection's latest snapshot up to date with

@@ -22,22 +22,26 @@ import (
 type scimFlags struct {
 	flag      string // the endpoint's flag name, for messages
 	endpoint  string
+	envName   string // environment variable read when the flag is not given; "" for none
 	tokenEnv  string
 	tokenFile string
 }
 
 func (f *scimFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	f.flag = "--endpoint"
-	fl.StringVar(&f.endpoint, "endpoint", "", "Identity Center's SCIM endpoint, https://scim.<region>.amazonaws.com/<tenant>/scim/v2")
+	f.flag, f.envName = "--endpoint", "WARDEN_SCIM_ENDPOINT"
+	fl.StringVar(&f.endpoint, "endpoint", "", "Identity Center's SCIM endpoint, https://scim.<region>.amazonaws.com/<tenant>/scim/v2 (default: WARDEN_SCIM_ENDPOINT)")
 	fl.StringVar(&f.tokenEnv, "token-env", "WARDEN_SCIM_TOKEN", "environment variable holding the SCIM access token")
 	fl.StringVar(&f.tokenFile, "token-file", "", "file holding the SCIM access token (instead of --token-env)")
 }
 
 // client builds the SCIM client; the token is never printed.
 func (f *scimFlags) client() (*scim.Client, error) {
+	if f.endpoint == "" && f.envName != "" {
+		f.endpoint = os.Getenv(f.envName) // as fake-aws exports it
+	}
 	if f.endpoint == "" {
-		return nil, usageError("no --endpoint", "give the SCIM endpoint shown under Settings → Automatic provisioning in the Identity Center console")
+		return nil, usageError("no --endpoint", "give --endpoint (or export WARDEN_SCIM_ENDPOINT) the SCIM endpoint shown under Settings → Automatic provisioning in the Identity Center console")
 	}
 	// The rule warden.yaml applies: https, or http only to this machine.
 	if msg := scim.EndpointProblem(f.endpoint); msg != "" {

@@ -63,6 +63,24 @@ func TestSCIMTestAndPush(t *testing.T) {
 	if !strings.Contains(out, "scim:CreateUser") {
 		t.Errorf("the audit log lacks the SCIM writes:\n%.500s", out)
 	}
+	var recs []struct {
+		Action, Call, Result string
+		Params, Outcome      map[string]string
+	}
+	if err := json.Unmarshal([]byte(out), &recs); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		switch {
+		case r.Action != "scim-push":
+		case r.Result != "ok":
+			t.Errorf("SCIM write %+v is not ok", r)
+		case (r.Call == "scim:CreateUser" || r.Call == "scim:CreateGroup") && r.Outcome["id"] == "":
+			t.Errorf("SCIM create %+v does not record the id it made", r)
+		case r.Call == "scim:PatchUser" && r.Params["id"] == "":
+			t.Errorf("SCIM patch %+v does not record the user it changed", r)
+		}
+	}
 }
 
 // TestSCIMRefusesPlainHTTPOffThisMachine: the bearer token is never sent

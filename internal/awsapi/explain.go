@@ -117,23 +117,42 @@ func explainUnknownKey(err error, _ string) (string, string, bool) {
 var notAuthorized = regexp.MustCompile(`User: (\S+) is not authorized to perform: (\S+)`)
 
 func explainAccessDenied(err error, action string) (string, string, bool) {
-	switch apiCode(err) {
-	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
-	default:
+	denied, who, ok := Denied(err)
+	if !ok {
 		return "", "", false
 	}
-	who := "the identity warden runs as"
-	if m := notAuthorized.FindStringSubmatch(apiMessage(err)); m != nil {
-		who = m[1]
-		if action == "" {
-			action = m[2]
-		}
+	if action == "" {
+		action = denied
+	}
+	if who == "" {
+		who = "the identity warden runs as"
 	}
 	if action == "" {
 		action = "the AWS action"
 	}
 	return "AWS denied " + action + " to " + who + " (AccessDenied)",
 		"attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it", true
+}
+
+// Denied reports whether err is AWS refusing a call for a missing
+// permission (AccessDenied, AccessDeniedException, UnauthorizedOperation,
+// AuthorizationError) and names, as far as the error tells, the IAM action
+// refused ("iam:AddUserToGroup") and the identity refused (an ARN); either
+// is "" when the error does not say.
+func Denied(err error) (action, who string, ok bool) {
+	switch apiCode(err) {
+	case "AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "AuthorizationError":
+	default:
+		return "", "", false
+	}
+	action = actionOf(err)
+	if m := notAuthorized.FindStringSubmatch(apiMessage(err)); m != nil {
+		who = m[1]
+		if action == "" {
+			action = m[2]
+		}
+	}
+	return action, who, true
 }
 
 // explainAssumeRole explains a member role AWS would not let warden assume.

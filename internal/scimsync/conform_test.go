@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/scim"
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // pagingStyles are the SCIM servers a push must work against: Identity
@@ -28,13 +30,15 @@ func newStyledTarget(t *testing.T, o awsfake.SCIMOptions) (*awsfake.Server, *sci
 	return srv, c
 }
 
-// memLedger is a Ledger in memory; failAfter > 0 makes Record fail after
-// that many records.
+// memLedger is a Ledger in memory, keeping its records in the order they
+// were started; failAfter > 0 makes Start fail once that many records
+// exist, failFinish makes Finish fail.
 type memLedger struct {
-	mu        sync.Mutex
-	pushed    map[string]bool
-	records   []Write
-	failAfter int
+	mu         sync.Mutex
+	pushed     map[string]bool
+	records    []Write
+	failAfter  int
+	failFinish bool
 }
 
 func (l *memLedger) Pushed(context.Context) (map[string]bool, error) {
@@ -47,14 +51,47 @@ func (l *memLedger) Pushed(context.Context) (map[string]bool, error) {
 	return out, nil
 }
 
-func (l *memLedger) Record(_ context.Context, w Write) error {
+func (l *memLedger) Start(_ context.Context, w Write) (int64, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.failAfter > 0 && len(l.records) >= l.failAfter {
+		return 0, errors.New("disk full")
+	}
+	if w.Result != "" || w.Outcome != nil {
+		return 0, fmt.Errorf("Start given a finished write %+v", w)
+	}
+	w.Result = store.AuditStarted
+	l.records = append(l.records, w)
+	return int64(len(l.records)), nil
+}
+
+func (l *memLedger) Finish(_ context.Context, id int64, w Write) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.failFinish {
 		return errors.New("disk full")
 	}
-	l.records = append(l.records, w)
+	if id < 1 || int(id) > len(l.records) || l.records[id-1].Result != store.AuditStarted {
+		return fmt.Errorf("record %d is not in flight", id)
+	}
+	r := &l.records[id-1]
+	if w.Call != r.Call || w.Target != r.Target {
+		return fmt.Errorf("record %d is %s of %s, finished as %s of %s", id, r.Call, r.Target, w.Call, w.Target)
+	}
+	r.Result, r.Detail, r.Outcome = w.Result, w.Detail, w.Outcome
 	return nil
+}
+
+// inFlight returns the record started last, and whether it is still in
+// flight.
+func (l *memLedger) inFlight() (Write, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.records) == 0 {
+		return Write{}, false
+	}
+	w := l.records[len(l.records)-1]
+	return w, w.Result == store.AuditStarted
 }
 
 func (l *memLedger) AddPushed(_ context.Context, ids []string) error {
@@ -288,8 +325,9 @@ func TestALedgerThatCannotRecordStopsThePush(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "audit log") || rep.Stopped == nil {
 		t.Fatalf("%v, %+v; want the push stopped", err, rep)
 	}
-	if rep.Writes > 10+4 {
-		t.Errorf("%d writes after the audit log failed at 10", rep.Writes)
+	// A write whose intent cannot be recorded is not made.
+	if rep.Writes > 10 || rep.Writes != len(ledger.records) {
+		t.Errorf("%d writes, %d records: a write was made that the audit log does not hold", rep.Writes, len(ledger.records))
 	}
 }
 
@@ -329,12 +367,10 @@ func TestAnInterruptedPushStillRecordsWhoItPushed(t *testing.T) {
 	srv, c := newTarget(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	ledger := &memLedger{}
-	n := 0
+	var n atomic.Int32 // Progress may be called from several goroutines at once
 	rep, err := Push(ctx, c, load(t, generate(300, 5)), Options{Ledger: ledger, Concurrency: 2, Progress: func(stage string, done, total int) {
-		if stage == "writing" {
-			if n++; n == 40 {
-				cancel()
-			}
+		if stage == "writing" && n.Add(1) == 40 {
+			cancel()
 		}
 	}})
 	if !errors.Is(err, context.Canceled) || rep == nil || rep.Stopped == nil || !strings.Contains(*rep.Stopped, "interrupted") {

@@ -12,30 +12,54 @@ import (
 )
 
 // Ledger is what a push keeps in warden's database: who it pushed to the
-// endpoint, and every write it made. A push never drops a ledger error: a
-// write that cannot be recorded stops the push.
+// endpoint, and every write it made, recorded before the write (intent)
+// and completed after it, so a write in flight when the process died stays
+// visible as started. A push never drops a ledger error: a write whose
+// intent cannot be recorded is not made, and any ledger failure stops the
+// push.
 type Ledger interface {
 	// Pushed returns the external ids pushed to the endpoint before.
 	Pushed(ctx context.Context) (map[string]bool, error)
-	// Record writes one write's audit record.
-	Record(ctx context.Context, w Write) error
+	// Start writes the record of a write about to be made (Call, Target
+	// and On; result started) and returns its id for Finish.
+	Start(ctx context.Context, w Write) (int64, error)
+	// Finish completes the record Start wrote with the write's Result,
+	// Detail and Outcome.
+	Finish(ctx context.Context, id int64, w Write) error
 	// AddPushed records external ids as pushed to the endpoint.
 	AddPushed(ctx context.Context, externalIDs []string) error
 }
 
-// Write is one write call of a push, as the audit log keeps it.
+// Write results, besides store.AuditStarted while a write is in flight.
+const (
+	WriteOK       = store.AuditOK
+	WriteFailed   = store.AuditFailed
+	WriteConflict = "conflict" // a 409 on create, resolved by looking the user up
+)
+
+// Write is one write call of a push, as the audit log keeps it. It never
+// holds a secret (the bearer token is in no request field kept here).
 type Write struct {
 	Call   string // e.g. scim:CreateUser
 	Target string // e.g. user ann@example.com
-	Result string // ok, failed, or conflict (a 409 resolved by looking the user up)
-	Detail string // the error, when not ok
+	// On is what the call acts on: the SCIM id of the user or group it
+	// changes or deletes, the member changes it sends; nil for a create.
+	On map[string]string
+	// Result is WriteOK, WriteFailed or WriteConflict once the call
+	// returned; Detail the error when not ok.
+	Result string
+	Detail string
+	// Outcome is what the call reported: the SCIM id of the user or group
+	// it created ("id"), the HTTP status of an error answer ("status").
+	Outcome map[string]string
 }
 
 // AuditStore is the part of warden's store a StoreLedger needs.
 type AuditStore interface {
 	PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error)
 	AddPushedIDs(ctx context.Context, endpoint string, ids []string) error
-	AppendAudit(ctx context.Context, r store.AuditRecord) error
+	StartAudit(ctx context.Context, r store.AuditRecord) (int64, error)
+	FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error
 }
 
 // StoreLedger is the Ledger of one SCIM endpoint in warden's store, for a
@@ -55,9 +79,13 @@ func (l *storeLedger) Pushed(ctx context.Context) (map[string]bool, error) {
 	return l.st.PushedIDs(ctx, l.endpoint)
 }
 
-func (l *storeLedger) Record(ctx context.Context, w Write) error {
-	return l.st.AppendAudit(ctx, store.AuditRecord{At: time.Now(), ConnectionID: l.connection, Actor: "scim:" + l.endpoint,
-		Action: "scim-push", Target: w.Target, Call: w.Call, Result: w.Result, Detail: w.Detail})
+func (l *storeLedger) Start(ctx context.Context, w Write) (int64, error) {
+	return l.st.StartAudit(ctx, store.AuditRecord{At: time.Now(), ConnectionID: l.connection, Actor: "scim:" + l.endpoint,
+		Action: "scim-push", Target: w.Target, Call: w.Call, Params: w.On})
+}
+
+func (l *storeLedger) Finish(ctx context.Context, id int64, w Write) error {
+	return l.st.FinishAudit(ctx, id, w.Result, "", w.Detail, w.Outcome)
 }
 
 func (l *storeLedger) AddPushed(ctx context.Context, ids []string) error {

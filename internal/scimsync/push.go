@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -260,22 +261,36 @@ func (p *pusher) stopping(ctx context.Context) bool {
 }
 
 // write makes one write call (of the calls counted in Writes) and records
-// it; false when it failed or was not made (the push is stopping).
-func (p *pusher) write(ctx context.Context, call, what string, calls int, f func() error) bool {
-	made, err := p.try(ctx, call, what, calls, nil, f)
+// it; false when it failed or was not made (the push is stopping). on is
+// what the call acts on, for the ledger.
+func (p *pusher) write(ctx context.Context, call, what string, on map[string]string, calls int, f func() error) bool {
+	made, err := p.try(ctx, call, what, on, calls, nil, func() (string, error) { return "", f() })
 	return made && err == nil
 }
 
 // try makes one write call and records it in the report, the progress and
-// the ledger; made is false when it was not made because the push is
-// stopping. An error expected accepts is recorded as "conflict" and is no
-// failure: the caller resolves it. A 401 or 403, or a ledger that cannot
-// record, stops the push.
-func (p *pusher) try(ctx context.Context, call, what string, calls int, expected func(error) bool, f func() error) (made bool, err error) {
+// the ledger: the ledger's record is written before the call (intent) and
+// completed after it with the result and the SCIM id f reports creating;
+// made is false when the call was not made because the push is stopping or
+// its intent could not be recorded. An error expected accepts is recorded
+// as "conflict" and is no failure: the caller resolves it. A 401 or 403, or
+// a ledger that cannot record, stops the push.
+func (p *pusher) try(ctx context.Context, call, what string, on map[string]string, calls int, expected func(error) bool, f func() (created string, err error)) (made bool, err error) {
 	if p.stopping(ctx) {
 		return false, nil
 	}
-	err = f()
+	var record int64
+	if p.o.Ledger != nil {
+		// Recorded whatever the interrupt did to ctx: a write begun is a
+		// write recorded.
+		id, lerr := p.o.Ledger.Start(context.WithoutCancel(ctx), Write{Call: call, Target: what, On: on})
+		if lerr != nil {
+			p.halt(&LedgerError{What: "write the audit log, so the push stopped before " + call + " of " + what, Err: lerr})
+			return false, nil
+		}
+		record = id
+	}
+	created, err := f()
 	tolerated := err != nil && expected != nil && expected(err)
 	p.mu.Lock()
 	p.report.Writes += calls
@@ -289,15 +304,22 @@ func (p *pusher) try(ctx context.Context, call, what string, calls int, expected
 		p.o.Progress("writing", done, p.total)
 	}
 	if p.o.Ledger != nil {
-		w := Write{Call: call, Target: what, Result: "ok"}
+		w := Write{Call: call, Target: what, Result: WriteOK, Outcome: map[string]string{}}
 		switch {
 		case tolerated:
-			w.Result, w.Detail = "conflict", err.Error()
+			w.Result, w.Detail = WriteConflict, err.Error()
 		case err != nil:
-			w.Result, w.Detail = "failed", err.Error()
+			w.Result, w.Detail = WriteFailed, err.Error()
 		}
-		if rerr := p.o.Ledger.Record(ctx, w); rerr != nil {
-			p.halt(&LedgerError{What: "write the audit log, so the push stopped", Err: rerr})
+		if created != "" {
+			w.Outcome["id"] = created
+		}
+		var se *scim.Error
+		if errors.As(err, &se) {
+			w.Outcome["status"] = strconv.Itoa(se.Status)
+		}
+		if rerr := p.o.Ledger.Finish(context.WithoutCancel(ctx), record, w); rerr != nil {
+			p.halt(&LedgerError{What: "complete the audit record of " + call + " of " + what + ", so the push stopped", Err: rerr})
 		}
 	}
 	if err != nil && scim.IsAuth(err) {
@@ -340,19 +362,19 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 			p.create(ctx, pl, u.person)
 			return
 		}
-		if p.write(ctx, "scim:PatchUser", "user "+person.UserName, 1, func() error { return p.t.PatchUser(ctx, u.target.ID, u.ops) }) {
+		if p.write(ctx, "scim:PatchUser", "user "+person.UserName, onUser(u.target.ID), 1, func() error { return p.t.PatchUser(ctx, u.target.ID, u.ops) }) {
 			p.add(&p.report.Updated, 1)
 		}
 	})
 	p.parallel(ctx, len(pl.leavers), func(i int) {
 		u := pl.leavers[i]
 		if p.o.Leavers == Delete {
-			if p.write(ctx, "scim:DeleteUser", "user "+u.UserName, 1, func() error { return p.t.DeleteUser(ctx, u.ID) }) {
+			if p.write(ctx, "scim:DeleteUser", "user "+u.UserName, onUser(u.ID), 1, func() error { return p.t.DeleteUser(ctx, u.ID) }) {
 				p.add(&p.report.Deleted, 1)
 			}
 			return
 		}
-		if p.write(ctx, "scim:PatchUser", "user "+u.UserName, 1, func() error {
+		if p.write(ctx, "scim:PatchUser", "user "+u.UserName, map[string]string{"id": u.ID, "active": "false"}, 1, func() error {
 			return p.t.PatchUser(ctx, u.ID, []scim.Operation{{Op: "replace", Path: "active", Value: false}})
 		}) {
 			p.add(&p.report.Deactivated, 1)
@@ -365,11 +387,13 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 			id = g.existing.ID
 		} else {
 			var created *scim.Group
-			if !p.write(ctx, "scim:CreateGroup", "group "+g.name, 1, func() error {
+			if made, err := p.try(ctx, "scim:CreateGroup", "group "+g.name, nil, 1, nil, func() (string, error) {
 				var err error
-				created, err = p.t.CreateGroup(ctx, scim.Group{DisplayName: g.name})
-				return err
-			}) {
+				if created, err = p.t.CreateGroup(ctx, scim.Group{DisplayName: g.name}); err != nil {
+					return "", err
+				}
+				return created.ID, nil
+			}); !made || err != nil {
 				return
 			}
 			p.add(&p.report.GroupsCreated, 1)
@@ -383,7 +407,8 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 		}
 		sort.Strings(add)
 		if n := len(add) + len(g.remove); n > 0 {
-			if p.write(ctx, "scim:PatchGroup", "group "+g.name, batches(n), func() error { return p.t.ChangeMembers(ctx, id, add, g.remove) }) {
+			on := map[string]string{"id": id, "members_added": strconv.Itoa(len(add)), "members_removed": strconv.Itoa(len(g.remove))}
+			if p.write(ctx, "scim:PatchGroup", "group "+g.name, on, batches(n), func() error { return p.t.ChangeMembers(ctx, id, add, g.remove) }) {
 				p.add(&p.report.MembersAdded, len(add))
 				p.add(&p.report.MembersRemoved, len(g.remove))
 			}
@@ -397,10 +422,12 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 func (p *pusher) create(ctx context.Context, pl *plan, i int) {
 	person := pl.people[i]
 	var created *scim.User
-	made, err := p.try(ctx, "scim:CreateUser", "user "+person.UserName, 1, scim.IsConflict, func() error {
+	made, err := p.try(ctx, "scim:CreateUser", "user "+person.UserName, nil, 1, scim.IsConflict, func() (string, error) {
 		var err error
-		created, err = p.t.CreateUser(ctx, desired(person))
-		return err
+		if created, err = p.t.CreateUser(ctx, desired(person)); err != nil {
+			return "", err
+		}
+		return created.ID, nil
 	})
 	switch {
 	case !made || (err != nil && !scim.IsConflict(err)):
@@ -433,10 +460,13 @@ func (p *pusher) create(ctx context.Context, pl *plan, i int) {
 		p.add(&p.report.Unchanged, 1)
 		return
 	}
-	if p.write(ctx, "scim:PatchUser", "user "+person.UserName, 1, func() error { return p.t.PatchUser(ctx, found.ID, ops) }) {
+	if p.write(ctx, "scim:PatchUser", "user "+person.UserName, onUser(found.ID), 1, func() error { return p.t.PatchUser(ctx, found.ID, ops) }) {
 		p.add(&p.report.Updated, 1)
 	}
 }
+
+// onUser is what a write to one existing user acts on, for the ledger.
+func onUser(id string) map[string]string { return map[string]string{"id": id} }
 
 // lookUp finds a person's user by user name, else by external id.
 func lookUp(ctx context.Context, t Target, person Person) (*scim.User, error) {

@@ -11,6 +11,7 @@
 package scimsync
 
 import (
+	"bufio"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -44,10 +45,22 @@ func LoadSource(path string) (*Source, error) {
 		return nil, fmt.Errorf("read the source: %w", err)
 	}
 	defer f.Close()
+	r := withoutBOM(f)
 	if strings.EqualFold(filepath.Ext(path), ".json") {
-		return readJSON(f, path)
+		return readJSON(r, path)
 	}
-	return readCSV(f, path)
+	return readCSV(r, path)
+}
+
+// withoutBOM skips the UTF-8 byte order mark some spreadsheet programs and
+// editors write at the start of a file, which would otherwise become part
+// of the first column's name.
+func withoutBOM(r io.Reader) io.Reader {
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(3); err == nil && string(head) == "\ufeff" {
+		br.Discard(3)
+	}
+	return br
 }
 
 func readCSV(r io.Reader, path string) (*Source, error) {
