@@ -244,7 +244,7 @@ func (e *IncompleteError) Error() string {
 // totalResults (RFC 7644 §3.4.2.4); a listing that cannot be read whole is
 // an *IncompleteError, never a short listing.
 func (c *Client) ListUsers(ctx context.Context, filter string, f func(User)) error {
-	if err := list(c, ctx, "Users", filter, f); err != nil {
+	if err := list(ctx, c, "Users", filter, f); err != nil {
 		return fmt.Errorf("list SCIM users: %w", err)
 	}
 	return nil
@@ -252,7 +252,7 @@ func (c *Client) ListUsers(ctx context.Context, filter string, f func(User)) err
 
 // ListGroups calls f for every group, paged as ListUsers.
 func (c *Client) ListGroups(ctx context.Context, filter string, f func(Group)) error {
-	if err := list(c, ctx, "Groups", filter, f); err != nil {
+	if err := list(ctx, c, "Groups", filter, f); err != nil {
 		return fmt.Errorf("list SCIM groups: %w", err)
 	}
 	return nil
@@ -265,7 +265,7 @@ func (c *Client) ListGroups(ctx context.Context, filter string, f func(Group)) e
 // totalResults are read. A repeated cursor, an empty page short of
 // totalResults, or a page that is not the one asked for is an
 // *IncompleteError.
-func list[T any](c *Client, ctx context.Context, resource, filter string, f func(T)) error {
+func list[T any](ctx context.Context, c *Client, resource, filter string, f func(T)) error {
 	q := url.Values{"cursor": {""}, "count": {strconv.Itoa(PageSize)}}
 	if filter != "" {
 		q.Set("filter", filter)
