@@ -269,10 +269,11 @@ func createStatusOut(r *createAccountRequest) map[string]any {
 }
 
 // settleAccountCreations completes the closures (the account is
-// SUSPENDED) and the CreateAccount requests whose delay has passed: one whose e-mail an account of the organization already has
-// fails with EMAIL_ALREADY_EXISTS; the others create the account (in the
-// root, FullAWSAccess attached when SCPs are enabled) and, in its empty
-// IAM, the member role. The caller holds s.mu.
+// SUSPENDED) and the CreateAccount requests whose delay has passed: one
+// whose e-mail an account of the organization already has fails with
+// EMAIL_ALREADY_EXISTS; the others create the account (in the root,
+// FullAWSAccess attached when SCPs are enabled) and, in its empty IAM, the
+// member role. The caller holds s.mu.
 func (s *Server) settleAccountCreations() {
 	o := s.org
 	if o == nil {
