@@ -243,11 +243,14 @@ func schemaVersion(ctx context.Context, q queryer, path string) (int, error) {
 // new file at once create the schema exactly once; the others wait and
 // find it done.
 func (s *SQLite) migrate(ctx context.Context) error {
-	if v, err := s.schemaVersion(ctx); err != nil {
+	// Read without the lock first: an up-to-date file, the common case,
+	// needs no write lock at all.
+	switch v, err := s.schemaVersion(ctx); {
+	case err != nil:
 		return err
-	} else if v == len(migrations) {
+	case v == len(migrations):
 		return nil
-	} else if v > len(migrations) {
+	case v > len(migrations):
 		return newerSchema(s.path, v)
 	}
 	c, err := s.db.Conn(ctx)
