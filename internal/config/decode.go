@@ -286,4 +286,3 @@ func fieldsOf(t reflect.Type) structFields {
 	fieldCache.Store(t, f)
 	return f
 }
-
