@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/warden-iam/warden/internal/suggest"
 )
 
 // decoder turns a yaml.Node tree into the schema's Go values by their yaml
@@ -209,7 +211,7 @@ func (d *decoder) unknownKey(k *yaml.Node, path, name string, known []string) {
 		d.r.addAt(k, path, "%s", msg)
 		return
 	}
-	if s := closest(name, known); s != "" {
+	if s := suggest.Closest(name, known); s != "" {
 		d.r.addAt(k, path, "is not a known key; did you mean %q?", s)
 		return
 	}
@@ -283,37 +285,4 @@ func fieldsOf(t reflect.Type) structFields {
 	sort.Strings(f.names)
 	fieldCache.Store(t, f)
 	return f
-}
-
-// closest returns the known key nearest to name when it is close enough to
-// be a misspelling, else "".
-func closest(name string, known []string) string {
-	best, bestDist := "", len(name)/3+2
-	for _, k := range known {
-		if d := editDistance(strings.ToLower(name), k); d < bestDist {
-			best, bestDist = k, d
-		}
-	}
-	return best
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
