@@ -197,10 +197,20 @@ func (s *Server) ssoGetPermissionsBoundary(c ssoCall) (any, *apiError) {
 	return nil, ssoNotFound("Could not find PermissionsBoundary for PermissionSet " + ps.ARN)
 }
 
-func (s *Server) ssoListTagsForResource(c ssoCall) (any, *apiError) {
-	p := c.ic.PermissionSets[c.in.ResourceArn]
-	if p == nil {
+// resource finds the permission set a tagging action names by
+// ResourceArn (the only SSO Admin resource the emulator tags).
+func (c ssoCall) resource() (*PermissionSet, *apiError) {
+	ps := c.ic.PermissionSets[c.in.ResourceArn]
+	if ps == nil {
 		return nil, ssoNotFound("Could not find resource " + c.in.ResourceArn)
+	}
+	return ps, nil
+}
+
+func (s *Server) ssoListTagsForResource(c ssoCall) (any, *apiError) {
+	p, e := c.resource()
+	if e != nil {
+		return nil, e
 	}
 	return jsonList("Tags", p.Tags, nil, c.in.NextToken, 50, "ValidationException")
 }

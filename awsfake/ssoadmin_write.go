@@ -332,9 +332,9 @@ func (s *Server) ssoTagResource(c ssoCall) (any, *apiError) {
 	if e := c.r.decode(&in); e != nil {
 		return nil, e
 	}
-	ps := c.ic.PermissionSets[c.in.ResourceArn]
-	if ps == nil {
-		return nil, ssoNotFound("Could not find resource " + c.in.ResourceArn)
+	ps, e := c.resource()
+	if e != nil {
+		return nil, e
 	}
 	tags, e := ssoTagsIn(in.Tags)
 	if e != nil {
@@ -353,9 +353,9 @@ func (s *Server) ssoUntagResource(c ssoCall) (any, *apiError) {
 	if e := c.r.decode(&in); e != nil {
 		return nil, e
 	}
-	ps := c.ic.PermissionSets[c.in.ResourceArn]
-	if ps == nil {
-		return nil, ssoNotFound("Could not find resource " + c.in.ResourceArn)
+	ps, e := c.resource()
+	if e != nil {
+		return nil, e
 	}
 	ps.Tags = slices.DeleteFunc(ps.Tags, func(t Tag) bool { return slices.Contains(in.TagKeys, t.Key) })
 	return map[string]any{}, nil
