@@ -190,12 +190,12 @@ func (s *Server) orgListTargetsForPolicy(c orgCall) (any, *apiError) {
 }
 
 func (s *Server) orgListTagsForResource(c orgCall) (any, *apiError) {
-	tags, ok := c.o.tagsOf(c.in.ResourceId)
-	if !ok {
+	ref := c.o.tagsRef(c.in.ResourceId, true)
+	if ref == nil {
 		return nil, targetNotFound()
 	}
-	out := make([]orgTagOut, 0, len(tags))
-	for _, t := range tags {
+	out := make([]orgTagOut, 0, len(*ref))
+	for _, t := range *ref {
 		out = append(out, orgTagOut{Key: t.Key, Value: t.Value})
 	}
 	return orgList(c.in, "Tags", out, false)
@@ -237,20 +237,6 @@ func (o *Organization) parentOf(id string) (string, bool) {
 		return a.ParentID, true
 	}
 	return "", false
-}
-
-func (o *Organization) tagsOf(id string) ([]Tag, bool) {
-	switch {
-	case o.Root != nil && id == o.Root.ID:
-		return o.Root.Tags, true
-	case o.OUs[id] != nil:
-		return o.OUs[id].Tags, true
-	case o.Accounts[id] != nil:
-		return o.Accounts[id].Tags, true
-	case o.Policies[id] != nil:
-		return o.Policies[id].Tags, true
-	}
-	return nil, false
 }
 
 func (o *Organization) targetOut(id string) orgTargetOut {

@@ -757,8 +757,10 @@ func mergeTags(tags, add []Tag) []Tag {
 	return merged
 }
 
-// tagsRef returns a pointer to the tags of a resource, or nil.
-func (o *Organization) tagsRef(id string) *[]Tag {
+// tagsRef returns a pointer to the tags of a root, OU, account or policy,
+// or nil when there is none of that id. An AWS managed policy has tags to
+// read (none) but none to write: it is found only when awsManaged.
+func (o *Organization) tagsRef(id string, awsManaged bool) *[]Tag {
 	switch {
 	case o.Root != nil && id == o.Root.ID:
 		return &o.Root.Tags
@@ -766,7 +768,7 @@ func (o *Organization) tagsRef(id string) *[]Tag {
 		return &o.OUs[id].Tags
 	case o.Accounts[id] != nil:
 		return &o.Accounts[id].Tags
-	case o.Policies[id] != nil && !o.Policies[id].AWSManaged:
+	case o.Policies[id] != nil && (awsManaged || !o.Policies[id].AWSManaged):
 		return &o.Policies[id].Tags
 	}
 	return nil
@@ -777,7 +779,7 @@ func (s *Server) orgTagResource(c orgCall) (any, *apiError) {
 	if e := c.r.decode(&in); e != nil {
 		return nil, e
 	}
-	ref := c.o.tagsRef(c.in.ResourceId)
+	ref := c.o.tagsRef(c.in.ResourceId, false)
 	if ref == nil {
 		return nil, targetNotFound()
 	}
@@ -798,7 +800,7 @@ func (s *Server) orgUntagResource(c orgCall) (any, *apiError) {
 	if e := c.r.decode(&in); e != nil {
 		return nil, e
 	}
-	ref := c.o.tagsRef(c.in.ResourceId)
+	ref := c.o.tagsRef(c.in.ResourceId, false)
 	if ref == nil {
 		return nil, targetNotFound()
 	}
