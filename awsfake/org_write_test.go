@@ -458,4 +458,11 @@ func TestOrganizationsTagResourceMerges(t *testing.T) {
 	if got, want := list(), "B=4,a=1,c=5"; got != want {
 		t.Errorf("tags after a refused TagResource = %s, want %s (unchanged)", got, want)
 	}
+	// An AWS managed policy has no tags to read and none to write.
+	full := aws.String("p-FullAWSAccess")
+	if out, err := org.ListTagsForResource(ctx, &organizations.ListTagsForResourceInput{ResourceId: full}); err != nil || len(out.Tags) != 0 {
+		t.Errorf("tags of FullAWSAccess = %+v, %v; want none", out, err)
+	}
+	_, err = org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: full, Tags: []orgtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
+	wantCode(t, "TagResource of an AWS managed policy", err, "TargetNotFoundException", "")
 }
