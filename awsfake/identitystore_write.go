@@ -221,6 +221,10 @@ func (op isOperation) stringValue() (*string, *apiError) {
 	return &v, nil
 }
 
+// isRequiredUserAttributes are the user attributes (lower case) an update
+// may change but not remove.
+var isRequiredUserAttributes = map[string]bool{"username": true, "displayname": true, "name.givenname": true, "name.familyname": true}
+
 // isUpdateUser applies the operations to a copy of the user and stores it
 // only when every one is valid: an update is all or nothing.
 func (s *Server) isUpdateUser(c isCall) (any, *apiError) {
@@ -253,8 +257,7 @@ func (s *Server) isUpdateUser(c isCall) (any, *apiError) {
 		if e != nil {
 			return nil, e
 		}
-		required := map[string]bool{"username": true, "displayname": true, "name.givenname": true, "name.familyname": true}
-		if v == nil && required[path] {
+		if v == nil && isRequiredUserAttributes[path] {
 			return nil, isValidation("The attribute " + op.AttributePath + " is required and cannot be removed")
 		}
 		value := ""
