@@ -530,7 +530,7 @@ func (p *Provisioner) gone(ctx context.Context, target string, typ model.Resourc
 	}
 	calls := lifecycleCalls[typ]
 	for _, r := range recs { // newest first
-		if r.Target != target || r.Result != "ok" {
+		if r.Target != target || r.Result != store.AuditOK {
 			continue
 		}
 		if r.Call == calls[1] {
