@@ -32,13 +32,14 @@ func newStyledTarget(t *testing.T, o awsfake.SCIMOptions) (*awsfake.Server, *sci
 
 // memLedger is a Ledger in memory, keeping its records in the order they
 // were started; failAfter > 0 makes Start fail once that many records
-// exist, failFinish makes Finish fail.
+// exist, failFinish makes Finish fail, failPushed AddPushed.
 type memLedger struct {
 	mu         sync.Mutex
 	pushed     map[string]bool
 	records    []Write
 	failAfter  int
 	failFinish bool
+	failPushed bool
 }
 
 func (l *memLedger) Pushed(context.Context) (map[string]bool, error) {
@@ -97,6 +98,9 @@ func (l *memLedger) inFlight() (Write, bool) {
 func (l *memLedger) AddPushed(_ context.Context, ids []string) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.failPushed {
+		return errors.New("disk full")
+	}
 	if l.pushed == nil {
 		l.pushed = map[string]bool{}
 	}

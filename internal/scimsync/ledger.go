@@ -26,7 +26,9 @@ type Ledger interface {
 	// Finish completes the record Start wrote with the write's Result,
 	// Detail and Outcome.
 	Finish(ctx context.Context, id int64, w Write) error
-	// AddPushed records external ids as pushed to the endpoint.
+	// AddPushed records external ids as pushed to the endpoint; a push
+	// calls it as each person is known to be in the target, not once at
+	// its end.
 	AddPushed(ctx context.Context, externalIDs []string) error
 }
 

@@ -2,8 +2,11 @@ package scimsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -220,4 +223,122 @@ func TestALedgerThatCannotCompleteARecordStopsThePush(t *testing.T) {
 	if rep.Writes > 4 || rep.Writes != len(ledger.records) {
 		t.Errorf("%d writes, %d records: want at most the 4 in flight, each recorded", rep.Writes, len(ledger.records))
 	}
+}
+
+// killAt is a target whose create number at (counting every CreateUser
+// call) kills the push instead of reaching the endpoint: kill runs, as a
+// kill -9 would find the database then, and the call fails.
+type killAt struct {
+	hiding
+	at    int
+	calls int
+	kill  func()
+}
+
+func (k *killAt) CreateUser(ctx context.Context, u scim.User) (*scim.User, error) {
+	if k.calls++; k.calls == k.at {
+		k.kill()
+		return nil, context.Canceled
+	}
+	return k.hiding.CreateUser(ctx, u)
+}
+
+// TestAKilledPushLeavesEveryUserItMadeKnown: killed mid-push, the database
+// already knows as pushed every user the push made (and the one it found
+// after a 409), not only once the push ends; a later push whose source has
+// lost those people deactivates them, within the leaver limit.
+func TestAKilledPushLeavesEveryUserItMadeKnown(t *testing.T) {
+	srv, c := newTarget(t)
+	bg := context.Background()
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	const endpoint = "https://scim.example/test"
+	path := filepath.Join(t.TempDir(), "w.db")
+	st, err := store.OpenSQLite(bg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	people := load(t, generate(30, 3))
+	// people[0] is in the target already but missing from its listing: its
+	// create is refused 409 and resolved by looking it up.
+	if _, err := c.CreateUser(bg, desired(people[0])); err != nil {
+		t.Fatal(err)
+	}
+	var known map[string]bool // what the database holds when the push is killed
+	inTarget := map[string]bool{}
+	target := &killAt{hiding: hiding{Client: c, hidden: map[string]bool{people[0].UserName: true}}, at: 13, kill: func() {
+		other, err := store.OpenSQLiteReadOnly(bg, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		if known, err = other.PushedIDs(bg, endpoint); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range srv.IdentityCenter().Users {
+			inTarget[u.ExternalID] = true
+		}
+		cancel()
+	}}
+	rep, err := Push(ctx, target, people, Options{Ledger: StoreLedger(st, endpoint, "test"), Concurrency: 1})
+	if !errors.Is(err, context.Canceled) || rep == nil || rep.Stopped == nil || rep.Created != 11 {
+		t.Fatalf("%v, %+v; want a push interrupted after 11 creates", err, rep)
+	}
+	// people[0] and the 11 created: every user in the target is known.
+	if len(inTarget) != 12 || !maps.Equal(known, inTarget) {
+		t.Fatalf("killed with %d users in the target (%v), the database knew %d as pushed (%v)", len(inTarget), inTarget, len(known), known)
+	}
+
+	// The next push, from the database as the kill left it: those 12 left
+	// the source.
+	later, err := store.OpenSQLite(bg, filepath.Join(t.TempDir(), "killed.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer later.Close()
+	if err := later.AddPushedIDs(bg, endpoint, slices.Collect(maps.Keys(known))); err != nil {
+		t.Fatal(err)
+	}
+	var stayed []Person
+	for _, p := range people {
+		if !known[p.ExternalID] {
+			stayed = append(stayed, p)
+		}
+	}
+	ledger := StoreLedger(later, endpoint, "test")
+	var limitErr *LeaverLimitError
+	if _, err := Push(bg, c, stayed, Options{Ledger: ledger}); !errors.As(err, &limitErr) || limitErr.Leavers != 12 {
+		t.Fatalf("%v; want 12 leavers of 12 pushed refused by the default limit", err)
+	}
+	limit, err := ParseLeaverLimit("12")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err = Push(bg, c, stayed, Options{Ledger: ledger, MaxLeavers: limit})
+	if err != nil || rep.Deactivated != 12 || rep.Created != len(stayed) || len(rep.Failed) != 0 {
+		t.Fatalf("re-push: %+v, %v; want the 12 leavers deactivated and %d created", rep, err, len(stayed))
+	}
+	for _, u := range srv.IdentityCenter().Users {
+		if enabled := u.Status == "ENABLED"; enabled == known[u.ExternalID] {
+			t.Errorf("%s (%s) is %s", u.UserName, u.ExternalID, u.Status)
+		}
+	}
+	checkTarget(t, srv, stayed)
+}
+
+// TestALedgerThatCannotRecordAPushedPersonStopsThePush: a user made whom
+// the ledger cannot record as pushed stops the push, the error named, and
+// the write's record is still completed.
+func TestALedgerThatCannotRecordAPushedPersonStopsThePush(t *testing.T) {
+	_, c := newTarget(t)
+	ledger := &memLedger{failPushed: true}
+	rep, err := Push(context.Background(), c, load(t, generate(50, 5)), Options{Ledger: ledger, Concurrency: 4})
+	if err == nil || !strings.Contains(err.Error(), "as pushed, so the push stopped") || rep == nil || rep.Stopped == nil {
+		t.Fatalf("%v, %+v; want the push stopped", err, rep)
+	}
+	if rep.Writes > 4 || rep.Writes != len(ledger.records) {
+		t.Errorf("%d writes, %d records: want at most the 4 in flight, each recorded", rep.Writes, len(ledger.records))
+	}
+	checkRecords(t, ledger.records, rep.Writes)
 }

@@ -168,8 +168,11 @@ type pusher struct {
 // (and then given the external id); a person out of scope is found by the
 // external id pushed before, so users warden did not push are never
 // touched, and a leaver who returns is reactivated, not recreated. A 401
-// or 403 stops the push at once; whatever ends it, the people it pushed
-// are recorded in the ledger and the report says what was done.
+// or 403 stops the push at once. The ledger learns who is pushed as the
+// push goes (the people the target holds before the first write, each
+// user made once the endpoint confirms it, or found after a 409), so
+// whatever ends the run, a kill -9 included, every user it made is known
+// and deactivated if its person leaves; the report says what was done.
 func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, error) {
 	if len(people) == 0 {
 		return nil, &InputError{Problem: "the source has no people: refusing a push that would treat everyone pushed before as a leaver",
@@ -212,6 +215,26 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 		pl.count(rep)
 		return rep, nil
 	}
+	// The people the target already holds are recorded as pushed before
+	// the first write; each person a write puts there is recorded as soon
+	// as the endpoint confirms it (try, create): a push killed at any point
+	// leaves every user it made known, so a leaver is deactivated later.
+	if o.Ledger != nil {
+		var known []string
+		for i, person := range pl.people {
+			if pl.ids[i] != "" && !pushed[person.ExternalID] {
+				known = append(known, person.ExternalID)
+			}
+		}
+		if len(known) > 0 {
+			if err := o.Ledger.AddPushed(context.WithoutCancel(ctx), known); err != nil {
+				err = &LedgerError{What: "record the people the target already holds as pushed, so the push stopped before any write", Err: err}
+				why := err.Error()
+				rep.Stopped = &why
+				return rep, err
+			}
+		}
+	}
 	// Writes run on a context an interrupt does not cancel at once: the
 	// push begins no more, and those in flight get writeGrace to finish,
 	// so the endpoint makes no user the report and the ledger miss.
@@ -223,26 +246,12 @@ func Push(ctx context.Context, t Target, people []Person, o Options) (*Report, e
 	if err := ctx.Err(); err != nil && p.cause == nil {
 		p.cause = fmt.Errorf("the push was interrupted: %w", err)
 	}
-	var errs []error
 	if p.cause != nil {
 		why := p.cause.Error()
 		rep.Stopped = &why
-		errs = append(errs, p.cause)
+		return rep, p.cause
 	}
-	// Recorded whatever ended the run: everyone now in the target.
-	if o.Ledger != nil {
-		var ids []string
-		for i, person := range pl.people {
-			if pl.ids[i] != "" {
-				ids = append(ids, person.ExternalID)
-			}
-		}
-		// Recorded even when ctx ended the run (an interrupt): those users exist.
-		if err := o.Ledger.AddPushed(context.WithoutCancel(ctx), ids); err != nil {
-			errs = append(errs, &LedgerError{What: "record the people pushed", Err: err})
-		}
-	}
-	return rep, errors.Join(errs...)
+	return rep, nil
 }
 
 // halt stops the push for good: every write not begun is skipped.
@@ -264,7 +273,7 @@ func (p *pusher) stopping(ctx context.Context) bool {
 // it; false when it failed or was not made (the push is stopping). on is
 // what the call acts on, for the ledger.
 func (p *pusher) write(ctx context.Context, call, what string, on map[string]string, calls int, f func() error) bool {
-	made, err := p.try(ctx, call, what, on, calls, nil, func() (string, error) { return "", f() })
+	made, err := p.try(ctx, call, what, on, calls, "", nil, func() (string, error) { return "", f() })
 	return made && err == nil
 }
 
@@ -272,10 +281,13 @@ func (p *pusher) write(ctx context.Context, call, what string, on map[string]str
 // the ledger: the ledger's record is written before the call (intent) and
 // completed after it with the result and the SCIM id f reports creating;
 // made is false when the call was not made because the push is stopping or
-// its intent could not be recorded. An error expected accepts is recorded
-// as "conflict" and is no failure: the caller resolves it. A 401 or 403, or
-// a ledger that cannot record, stops the push.
-func (p *pusher) try(ctx context.Context, call, what string, on map[string]string, calls int, expected func(error) bool, f func() (created string, err error)) (made bool, err error) {
+// its intent could not be recorded. When pushes is a person's external id
+// and the call succeeds, the ledger learns that person as pushed before
+// the record is completed (a process killed between the two leaves the
+// write started and its person known). An error expected accepts is
+// recorded as "conflict" and is no failure: the caller resolves it. A 401
+// or 403, or a ledger that cannot record, stops the push.
+func (p *pusher) try(ctx context.Context, call, what string, on map[string]string, calls int, pushes string, expected func(error) bool, f func() (created string, err error)) (made bool, err error) {
 	if p.stopping(ctx) {
 		return false, nil
 	}
@@ -318,8 +330,17 @@ func (p *pusher) try(ctx context.Context, call, what string, on map[string]strin
 		if errors.As(err, &se) {
 			w.Outcome["status"] = strconv.Itoa(se.Status)
 		}
+		var lerrs []error
+		if err == nil && pushes != "" {
+			if perr := p.o.Ledger.AddPushed(context.WithoutCancel(ctx), []string{pushes}); perr != nil {
+				lerrs = append(lerrs, &LedgerError{What: "record " + what + " as pushed, so the push stopped", Err: perr})
+			}
+		}
 		if rerr := p.o.Ledger.Finish(context.WithoutCancel(ctx), record, w); rerr != nil {
-			p.halt(&LedgerError{What: "complete the audit record of " + call + " of " + what + ", so the push stopped", Err: rerr})
+			lerrs = append(lerrs, &LedgerError{What: "complete the audit record of " + call + " of " + what + ", so the push stopped", Err: rerr})
+		}
+		if len(lerrs) > 0 {
+			p.halt(errors.Join(lerrs...))
 		}
 	}
 	if err != nil && scim.IsAuth(err) {
@@ -387,7 +408,7 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 			id = g.existing.ID
 		} else {
 			var created *scim.Group
-			if made, err := p.try(ctx, "scim:CreateGroup", "group "+g.name, nil, 1, nil, func() (string, error) {
+			if made, err := p.try(ctx, "scim:CreateGroup", "group "+g.name, nil, 1, "", nil, func() (string, error) {
 				var err error
 				if created, err = p.t.CreateGroup(ctx, scim.Group{DisplayName: g.name}); err != nil {
 					return "", err
@@ -422,7 +443,7 @@ func (p *pusher) run(ctx context.Context, pl *plan) {
 func (p *pusher) create(ctx context.Context, pl *plan, i int) {
 	person := pl.people[i]
 	var created *scim.User
-	made, err := p.try(ctx, "scim:CreateUser", "user "+person.UserName, nil, 1, scim.IsConflict, func() (string, error) {
+	made, err := p.try(ctx, "scim:CreateUser", "user "+person.UserName, nil, 1, person.ExternalID, scim.IsConflict, func() (string, error) {
 		var err error
 		if created, err = p.t.CreateUser(ctx, desired(person)); err != nil {
 			return "", err
@@ -455,6 +476,13 @@ func (p *pusher) create(ctx context.Context, pl *plan, i int) {
 		return
 	}
 	pl.setID(i, found.ID)
+	if p.o.Ledger != nil {
+		// Known as soon as it is found: the user is in the target.
+		if err := p.o.Ledger.AddPushed(context.WithoutCancel(ctx), []string{person.ExternalID}); err != nil {
+			p.halt(&LedgerError{What: "record user " + person.UserName + " as pushed, so the push stopped", Err: err})
+			return
+		}
+	}
 	ops := changes(*found, person)
 	if len(ops) == 0 {
 		p.add(&p.report.Unchanged, 1)
