@@ -6,12 +6,15 @@ import (
 	"net"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
+	"github.com/warden-iam/warden/internal/setup"
 )
 
 // Explain turns an error from an AWS call made through a Session into a
@@ -127,11 +130,31 @@ func explainAccessDenied(err error, action string) (string, string, bool) {
 	if who == "" {
 		who = "the identity warden runs as"
 	}
+	fix := deniedFix(action, who)
 	if action == "" {
 		action = "the AWS action"
 	}
-	return "AWS denied " + action + " to " + who + " (AccessDenied)",
-		"attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it", true
+	return "AWS denied " + action + " to " + who + " (AccessDenied)", fix, true
+}
+
+// deniedFix is what to do about AWS refusing action (may be "") to who:
+// attach the policy `warden setup policy --for read` prints when action is
+// in that policy's table (every read a sync makes), else the one `--for
+// provision` prints when it is in that one (plan and apply's calls), else
+// a policy allowing action. A sync's fix lines, for the whole sync or one
+// failed part, come from here through Explain.
+func deniedFix(action, who string) string {
+	switch {
+	case action == "":
+		return "attach a policy allowing the refused AWS action to " + who + ", or run warden with credentials that have it"
+	case slices.Contains(setup.ActionsFor(setup.ModeRead), action):
+		return "attach to " + who + " the policy `warden setup policy --for read` prints: it allows " + action +
+			" and every other call a sync makes"
+	case slices.Contains(setup.ActionsFor(setup.ModeProvision), action):
+		return "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows " + action +
+			" and every other call plan and apply make"
+	}
+	return "attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it"
 }
 
 // Denied reports whether err is AWS refusing a call for a missing

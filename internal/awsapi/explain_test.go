@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/smithy-go"
+
+	"github.com/warden-iam/warden/internal/setup"
 )
 
 // opErr wraps an API error as the SDK returns it from an IAM operation.
@@ -27,18 +30,47 @@ func TestExplain(t *testing.T) {
 		wantProblem  []string // substrings
 		wantFix      []string
 		forbidInBoth string
+		notInFix     string
 	}{
 		{
 			name:        "access denied names the action and caller",
 			err:         opErr("GetAccountAuthorizationDetails", "AccessDenied", "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: iam:GetAccountAuthorizationDetails on resource: *"),
 			wantProblem: []string{"iam:GetAccountAuthorizationDetails", "arn:aws:iam::111122223333:user/auditor", "AccessDenied"},
-			wantFix:     []string{"allowing iam:GetAccountAuthorizationDetails"},
+			wantFix:     []string{"attach to arn:aws:iam::111122223333:user/auditor the policy `warden setup policy --for read` prints: it allows iam:GetAccountAuthorizationDetails"},
 		},
 		{
 			name:        "access denied without a caller in the message",
 			err:         opErr("GenerateCredentialReport", "AccessDenied", "denied"),
 			wantProblem: []string{"iam:GenerateCredentialReport"},
-			wantFix:     []string{"allowing iam:GenerateCredentialReport"},
+			wantFix:     []string{"`warden setup policy --for read`", "allows iam:GenerateCredentialReport"},
+		},
+		{
+			name: "an Identity Center read denied names the read policy",
+			err: &smithy.OperationError{ServiceID: "SSO Admin", OperationName: "ListPermissionSets", Err: &smithy.GenericAPIError{Code: "AccessDeniedException",
+				Message: "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: sso:ListPermissionSets"}},
+			wantProblem: []string{"sso:ListPermissionSets", "arn:aws:iam::111122223333:user/auditor"},
+			wantFix:     []string{"`warden setup policy --for read`", "allows sso:ListPermissionSets"},
+		},
+		{
+			name:        "a provisioning call denied names the provision policy",
+			err:         opErr("CreateUser", "AccessDenied", "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: iam:CreateUser"),
+			wantProblem: []string{"iam:CreateUser"},
+			wantFix:     []string{"`warden setup policy --for provision`", "allows iam:CreateUser"},
+			notInFix:    "--for read",
+		},
+		{
+			name:        "an action in no policy of warden's names only the action",
+			err:         opErr("CreateSAMLProvider", "AccessDenied", "User: arn:aws:iam::111122223333:user/auditor is not authorized to perform: iam:CreateSAMLProvider"),
+			wantProblem: []string{"iam:CreateSAMLProvider"},
+			wantFix:     []string{"attach a policy allowing iam:CreateSAMLProvider to arn:aws:iam::111122223333:user/auditor"},
+			notInFix:    "setup policy",
+		},
+		{
+			name:        "a denial that names no action names no policy",
+			err:         &smithy.GenericAPIError{Code: "AccessDenied", Message: "Access denied"},
+			wantProblem: []string{"the AWS action", "AccessDenied"},
+			wantFix:     []string{"the refused AWS action"},
+			notInFix:    "setup policy",
 		},
 		{
 			name:        "unknown access key",
@@ -100,6 +132,9 @@ func TestExplain(t *testing.T) {
 					t.Errorf("fix %q lacks %q", fix, w)
 				}
 			}
+			if tc.notInFix != "" && strings.Contains(fix, tc.notInFix) {
+				t.Errorf("fix %q names %q", fix, tc.notInFix)
+			}
 			if tc.wantFix == nil && fix != "" {
 				t.Errorf("fix = %q, want none", fix)
 			}
@@ -142,4 +177,23 @@ func TestExplainRealSDKErrors(t *testing.T) {
 			t.Error("the explanation shows the secret access key")
 		}
 	})
+}
+
+// TestDeniedFixNamesThePolicyOfEveryAction: each action of the read
+// policy's table is fixed by that policy, each other action of the
+// provision policy's by that one, as `warden setup policy` prints them.
+func TestDeniedFixNamesThePolicyOfEveryAction(t *testing.T) {
+	read := setup.ActionsFor(setup.ModeRead)
+	for _, a := range setup.ActionsFor(setup.ModeProvision) {
+		want := "`warden setup policy --for provision`"
+		if slices.Contains(read, a) {
+			want = "`warden setup policy --for read`"
+		}
+		if fix := deniedFix(a, "arn:aws:iam::111122223333:user/x"); !strings.Contains(fix, want) || !strings.Contains(fix, "allows "+a+" ") {
+			t.Errorf("%s: fix %q, want it to name %s", a, fix, want)
+		}
+	}
+	if len(read) == 0 {
+		t.Fatal("the read policy has no action")
+	}
 }
