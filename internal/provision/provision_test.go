@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
@@ -94,21 +93,13 @@ func (e *env) noOp(t *testing.T, a Action) {
 	}
 }
 
-func errCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
-}
-
 func TestDeleteUserTearsDownEveryDependency(t *testing.T) {
 	e := newEnv(t, awsfake.Options{DeleteConflictWindow: 200 * time.Millisecond})
 	e.p.DeleteBackoff = 20 * time.Millisecond
 	ctx := context.Background()
 	// A bare DeleteUser fails as in AWS.
 	_, err := e.p.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("leaver")})
-	if errCode(err) != "DeleteConflict" {
+	if errorCode(err) != "DeleteConflict" {
 		t.Fatalf("bare DeleteUser: %v, want DeleteConflict", err)
 	}
 	pl, err := e.p.Plan(ctx, Action{Kind: DeleteUser, User: "leaver"})
@@ -281,7 +272,7 @@ func TestQuotaFailureSaysWhatWasDone(t *testing.T) {
 	}
 	_, err = e.p.Apply(context.Background(), pl)
 	var ae *ApplyError
-	if !errors.As(err, &ae) || errCode(err) != "LimitExceeded" || len(ae.Done) != 11 || !strings.Contains(err.Error(), "Run the same action again") {
+	if !errors.As(err, &ae) || errorCode(err) != "LimitExceeded" || len(ae.Done) != 11 || !strings.Contains(err.Error(), "Run the same action again") {
 		t.Fatalf("attaching 11 policies: %v", err)
 	}
 	recs, _ := e.st.Audit(context.Background(), "test", 1)
@@ -324,7 +315,7 @@ func TestSecretSurvivesALaterFailure(t *testing.T) {
 	}
 	results, err := e.p.ApplyAll(ctx, []*Plan{pl})
 	var be *BatchError
-	if !errors.As(err, &be) || be.Index != 0 || errCode(err) != "LimitExceeded" {
+	if !errors.As(err, &be) || be.Index != 0 || errorCode(err) != "LimitExceeded" {
 		t.Fatalf("apply: %v, want LimitExceeded at action 1", err)
 	}
 	u := e.srv.Account(acct).IAM.Users["newbie1"]
