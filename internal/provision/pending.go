@@ -364,10 +364,7 @@ func (p *Provisioner) checkReferences(ctx context.Context, a Action) error {
 	case DeleteSSOUser, DeactivateSSOUser, ReactivateSSOUser, DeleteSSOGroup:
 		// Planning these reads what AWS holds of the principal, which a
 		// principal an earlier action creates does not have yet.
-		kind, name := "user", a.User
-		if a.Kind == DeleteSSOGroup {
-			kind, name = "group", a.Group
-		}
+		kind, name := a.ssoPrincipal()
 		if _, ok := p.pend.identity(kind, name); ok {
 			return fmt.Errorf("Identity Center %s %s is created by an earlier action of this batch, and %s is planned from what AWS holds of it: move this action to a later run", kind, name, a.Kind)
 		}
