@@ -129,6 +129,13 @@ func CollectIdentityCenter(ctx context.Context, sso SSOAdminAPI, ids IdentitySto
 	return res, nil
 }
 
+// ErrNoInstance is returned (wrapped) when sso:ListInstances finds no
+// Identity Center instance for the credentials in the region asked.
+var ErrNoInstance = errors.New("no IAM Identity Center instance in this account and region")
+
+// NoInstanceFix is what to do about ErrNoInstance.
+const NoInstanceFix = "set identity_center.region (--identity-center-region) to Identity Center's home region, or sync with the credentials of the management account or its delegated administrator"
+
 // findInstance finds the one Identity Center instance of the account.
 func findInstance(ctx context.Context, sso SSOAdminAPI, res *IdentityCenterResult) error {
 	var found []ssotypes.InstanceMetadata
@@ -141,7 +148,7 @@ func findInstance(ctx context.Context, sso SSOAdminAPI, res *IdentityCenterResul
 		found = append(found, page.Instances...)
 	}
 	if len(found) == 0 {
-		return errors.New("no IAM Identity Center instance in this account and region: set identity_center.region to its home region, or run with credentials of the management account or its delegated administrator")
+		return ErrNoInstance
 	}
 	res.InstanceARN, res.IdentityStoreID = aws.ToString(found[0].InstanceArn), aws.ToString(found[0].IdentityStoreId)
 	return nil

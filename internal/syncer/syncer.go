@@ -230,7 +230,10 @@ func (s *syncRun) startIdentityCenter(ctx context.Context) <-chan []model.Source
 	}
 	problem := func(source string, err error) model.SourceError {
 		p, fix := awsapi.Explain(err)
-		return model.SourceError{Source: source, Message: p, Fix: fix}
+		if errors.Is(err, collect.ErrNoInstance) {
+			fix = collect.NoInstanceFix
+		}
+		return model.SourceError{Source: source, Message: p, Fix: orRetry(fix)}
 	}
 	go func() {
 		s.progress(Event{Stage: StageIdentityCtr, Message: "reading IAM Identity Center"})
@@ -360,7 +363,7 @@ func (s *syncRun) snapshot(results []accountResult, icProblems []model.SourceErr
 			if errors.As(r.err, &ae) {
 				source = SourceAssumeRole
 			}
-			snap.Errors = append(snap.Errors, model.SourceError{AccountID: r.account.ID, Source: source, Message: problem, Fix: fix})
+			snap.Errors = append(snap.Errors, model.SourceError{AccountID: r.account.ID, Source: source, Message: problem, Fix: orRetry(fix)})
 			continue
 		}
 		read++
@@ -503,4 +506,13 @@ func mergeAccount(a, b model.Resource) model.Resource {
 		out.Account.Org = a.Account.Org
 	}
 	return out
+}
+
+// orRetry is fix, or, for a failure warden has no specific advice for,
+// what anyone can do next: every failed part carries a fix.
+func orRetry(fix string) string {
+	if fix != "" {
+		return fix
+	}
+	return "sync again; if it fails the same way, run `warden sync --log-level debug` to see the failing call and AWS's answer"
 }
