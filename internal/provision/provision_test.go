@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,11 +34,7 @@ func newEnv(t *testing.T, o awsfake.Options) *env {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	truth := awsfake.Estate{AccountID: acct, Users: 6, Groups: 4, Roles: 2, Policies: 3, Seed: 8}.Build()
 	now := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	var groups []string
-	for g := range truth.IAM.Groups {
-		groups = append(groups, g)
-	}
-	slices.Sort(groups)
+	groups := slices.Sorted(maps.Keys(truth.IAM.Groups))
 	u := &awsfake.User{Name: "leaver", ID: "AIDALEAVER0000000001", Path: "/", ARN: "arn:aws:iam::" + acct + ":user/leaver", CreatedAt: now,
 		Groups: groups[:2], AttachedPolicies: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/SecurityAudit"},
 		InlinePolicies: map[string]string{"s3": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`},
