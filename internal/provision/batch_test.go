@@ -661,10 +661,7 @@ func TestCreateThenDeleteInOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []string
-	for _, s := range plans[1].Steps {
-		calls = append(calls, s.Call)
-	}
+	calls := stepCalls(plans[1])
 	if strings.Join(calls, " ") != "iam:DeleteLoginProfile iam:RemoveUserFromGroup iam:DeleteUser" {
 		t.Fatalf("delete plans %v", calls)
 	}

@@ -78,6 +78,15 @@ func (e *env) run(t *testing.T, a Action) *Result {
 	return res
 }
 
+// stepCalls lists the AWS calls of a plan's steps, in order.
+func stepCalls(pl *Plan) []string {
+	calls := make([]string, len(pl.Steps))
+	for i, s := range pl.Steps {
+		calls[i] = s.Call
+	}
+	return calls
+}
+
 // noOp asserts that replaying an action plans nothing.
 func (e *env) noOp(t *testing.T, a Action) {
 	t.Helper()
@@ -103,10 +112,7 @@ func TestDeleteUserTearsDownEveryDependency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []string
-	for _, s := range pl.Steps {
-		calls = append(calls, s.Call)
-	}
+	calls := stepCalls(pl)
 	want := []string{"iam:DeleteLoginProfile", "iam:DeleteAccessKey", "iam:DeleteAccessKey", "iam:DeleteSigningCertificate", "iam:DeleteSSHPublicKey",
 		"iam:DeleteServiceSpecificCredential", "iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice", "iam:RemoveUserFromGroup", "iam:RemoveUserFromGroup",
 		"iam:DetachUserPolicy", "iam:DetachUserPolicy", "iam:DeleteUserPolicy", "iam:DeleteUser"}
