@@ -156,13 +156,8 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 		return nil
 	}
 	if d.LoginProfile {
-		has, _, err := p.loginProfile(ctx, a.User)
-		if err != nil {
+		if err := p.ensureConsolePassword(ctx, pl, a.User); err != nil {
 			return err
-		}
-		if !has {
-			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
-				createLoginProfile(a.User, true))
 		}
 	}
 	keys, err := p.accessKeys(ctx, a.User)
