@@ -360,12 +360,17 @@ func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.SQLit
 }
 
 // planFailure reports an action that cannot be planned: a refused
-// permission or SCIM token as exit 4 (refused), another AWS error as such,
-// anything else (a name that does not exist, a missing option) as a usage
+// permission or SCIM token as exit 4 (refused), a record of the database
+// planning cannot read as exit 5 with the record's fix, another AWS error
+// as such, anything else (a name that does not exist, a missing option) as a usage
 // error; nothing was changed either way.
 func planFailure(err error) error {
 	if ce := refused(err, "", planAgain); ce != nil {
 		return ce
+	}
+	var re *provision.RecordError
+	if errors.As(err, &re) {
+		return &cliError{code: exitStore, problem: err.Error(), fix: re.Fix + "; " + planAgain, err: err}
 	}
 	if isAWSError(err) {
 		return err

@@ -9,6 +9,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/warden-iam/warden/internal/suggest"
+	"github.com/warden-iam/warden/internal/yamlpos"
 )
 
 // decoder turns a yaml.Node tree into the schema's Go values by their yaml
@@ -158,7 +159,7 @@ func (d *decoder) pairs(n *yaml.Node, path string, depth int) []pair {
 			continue
 		}
 		if k.Kind != yaml.ScalarNode {
-			d.r.addAt(k, path, "has a key that is %s; keys are plain words", kindName(k))
+			d.r.addAt(k, path, "has a key that is %s; keys are plain words", yamlpos.Kind(k))
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
@@ -200,7 +201,7 @@ func (d *decoder) mergeSource(n *yaml.Node, path string, depth int) []pair {
 		}
 		return out
 	}
-	d.r.undecodable(n, path, "merges (<<) %s; a merge takes a mapping or a list of mappings", kindName(n))
+	d.r.undecodable(n, path, "merges (<<) %s; a merge takes a mapping or a list of mappings", yamlpos.Kind(n))
 	return nil
 }
 
@@ -220,7 +221,7 @@ func (d *decoder) unknownKey(k *yaml.Node, path, name string, known []string) {
 
 // wrongKind reports a value of the wrong shape for its field.
 func (d *decoder) wrongKind(n *yaml.Node, path string, v reflect.Value) {
-	d.r.undecodable(n, path, "must be %s, not %s", want(v), kindName(n))
+	d.r.undecodable(n, path, "must be %s, not %s", want(v), yamlpos.Kind(n))
 }
 
 // want describes what a field holds.
@@ -239,21 +240,6 @@ func want(v reflect.Value) string {
 	default:
 		return "text"
 	}
-}
-
-// kindName describes what a node is, without its value.
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		return "a single value"
-	}
-	return "empty"
 }
 
 // structFields maps a struct's yaml keys to field indexes.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/warden-iam/warden/internal/yamlpos"
 )
 
 // Problem is one mistake in a configuration file.
@@ -18,26 +20,7 @@ type Problem struct {
 
 // String formats the problem as file:line:col: path message.
 func (p Problem) String() string {
-	var b strings.Builder
-	if p.File != "" {
-		b.WriteString(p.File)
-		b.WriteString(":")
-	}
-	if p.Line > 0 {
-		fmt.Fprintf(&b, "%d:", p.Line)
-		if p.Column > 0 {
-			fmt.Fprintf(&b, "%d:", p.Column)
-		}
-	}
-	if b.Len() > 0 {
-		b.WriteString(" ")
-	}
-	if p.Path != "" {
-		b.WriteString(p.Path)
-		b.WriteString(" ")
-	}
-	b.WriteString(p.Message)
-	return b.String()
+	return yamlpos.Format(p.File, p.Line, p.Column, p.Path, p.Message)
 }
 
 // ValidationError lists every problem found in a configuration file, in

@@ -124,6 +124,16 @@ func (a Action) principal() (kind, name string) {
 	return "role", a.Role
 }
 
+// ssoPrincipal names the Identity Center principal an action on a whole
+// user or group (create, delete, deactivate, reactivate) acts on:
+// ("group", its group) for a group action, else ("user", its user).
+func (a Action) ssoPrincipal() (kind, name string) {
+	if a.Kind == CreateSSOGroup || a.Kind == DeleteSSOGroup {
+		return "group", a.Group
+	}
+	return "user", a.User
+}
+
 // Target describes what the action changes, for messages and the audit
 // log: "user alice".
 func (a Action) Target() string {

@@ -16,7 +16,6 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
-	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 
 	"github.com/warden-iam/warden/internal/store"
@@ -282,8 +281,7 @@ func (p *Provisioner) deleteUserRetrying(ctx context.Context, user string) (any,
 		if i > 1 && notFound(err) {
 			return &iam.DeleteUserOutput{}, nil
 		}
-		var api smithy.APIError
-		if !errors.As(err, &api) || (api.ErrorCode() != "DeleteConflict" && api.ErrorCode() != "ConcurrentModification") || i == attempts {
+		if code := errorCode(err); (code != "DeleteConflict" && code != "ConcurrentModification") || i == attempts {
 			return nil, err
 		}
 		t := time.NewTimer(wait)

@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -33,14 +34,9 @@ func writes(calls map[string]int64) []string {
 	return out
 }
 
-func (e *env) groups() []string {
-	var out []string
-	for g := range e.srv.Account(acct).IAM.Groups {
-		out = append(out, g)
-	}
-	slices.Sort(out)
-	return out
-}
+// groups and roles list the account's IAM groups and roles, sorted.
+func (e *env) groups() []string { return slices.Sorted(maps.Keys(e.srv.Account(acct).IAM.Groups)) }
+func (e *env) roles() []string  { return slices.Sorted(maps.Keys(e.srv.Account(acct).IAM.Roles)) }
 
 // TestMissingReferenceFailsBeforeAnyWrite: a group or policy an action (or
 // a later action of the batch) names that does not exist fails the plan,
@@ -414,15 +410,6 @@ func TestInlinePolicyChangeAndAdminGrants(t *testing.T) {
 	}
 }
 
-func (e *env) roles() []string {
-	var out []string
-	for r := range e.srv.Account(acct).IAM.Roles {
-		out = append(out, r)
-	}
-	slices.Sort(out)
-	return out
-}
-
 func TestAssigningAnAdminPermissionSetAsksConfirmation(t *testing.T) {
 	_, p, truth := newOrgICEnv(t)
 	ctx := context.Background()
@@ -674,10 +661,7 @@ func TestCreateThenDeleteInOneBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []string
-	for _, s := range plans[1].Steps {
-		calls = append(calls, s.Call)
-	}
+	calls := stepCalls(plans[1])
 	if strings.Join(calls, " ") != "iam:DeleteLoginProfile iam:RemoveUserFromGroup iam:DeleteUser" {
 		t.Fatalf("delete plans %v", calls)
 	}

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/warden-iam/warden/internal/suggest"
+	"github.com/warden-iam/warden/internal/yamlpos"
 )
 
 // A changes file is YAML:
@@ -56,17 +57,7 @@ type changesReader struct {
 }
 
 func (r *changesReader) at(n *yaml.Node, where, format string, args ...any) {
-	pos := r.path + ":"
-	if n != nil && n.Line > 0 {
-		pos += fmt.Sprintf("%d:", n.Line)
-		if n.Column > 0 {
-			pos += fmt.Sprintf("%d:", n.Column)
-		}
-	}
-	if where != "" {
-		where += " "
-	}
-	r.problems = append(r.problems, pos+" "+where+fmt.Sprintf(format, args...))
+	r.problems = append(r.problems, yamlpos.At(r.path, n, where, fmt.Sprintf(format, args...)))
 }
 
 // LoadBatch reads and validates a changes file: every problem is reported
@@ -114,7 +105,7 @@ func (r *changesReader) read(data []byte) []Action {
 	}
 	root := doc.Content[0]
 	if root.Kind != yaml.MappingNode {
-		r.at(root, "", "the file must be a mapping with actions: and a list of actions under it, not %s", kindName(root))
+		r.at(root, "", "the file must be a mapping with actions: and a list of actions under it, not %s", yamlpos.Kind(root))
 		return nil
 	}
 	var list *yaml.Node
@@ -131,7 +122,7 @@ func (r *changesReader) read(data []byte) []Action {
 		return nil
 	}
 	if list.Kind != yaml.SequenceNode {
-		r.at(list, "actions", "must be a list of actions (items on lines starting with \"- \"), not %s", kindName(list))
+		r.at(list, "actions", "must be a list of actions (items on lines starting with \"- \"), not %s", yamlpos.Kind(list))
 		return nil
 	}
 	if len(list.Content) == 0 {
@@ -185,7 +176,7 @@ var actionKeys = func() []string {
 func (r *changesReader) action(n *yaml.Node, where string) (Action, bool) {
 	var a Action
 	if n.Kind != yaml.MappingNode {
-		r.at(n, where, "must be a mapping of keys (action: create-user, user: alice, …), not %s", kindName(n))
+		r.at(n, where, "must be a mapping of keys (action: create-user, user: alice, …), not %s", yamlpos.Kind(n))
 		return a, false
 	}
 	ok := true
@@ -250,7 +241,7 @@ func (r *changesReader) value(n *yaml.Node, f reflect.Value, path string) bool {
 	switch f.Kind() {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode {
-			r.at(n, path, "must be text, not %s", kindName(n))
+			r.at(n, path, "must be text, not %s", yamlpos.Kind(n))
 			return false
 		}
 		f.SetString(n.Value)
@@ -269,13 +260,13 @@ func (r *changesReader) value(n *yaml.Node, f reflect.Value, path string) bool {
 		case yaml.ScalarNode:
 			items = []*yaml.Node{n} // one item written alone
 		default:
-			r.at(n, path, "must be a list (items on lines starting with \"- \", or [a, b]), not %s", kindName(n))
+			r.at(n, path, "must be a list (items on lines starting with \"- \", or [a, b]), not %s", yamlpos.Kind(n))
 			return false
 		}
 		list := make([]string, 0, len(items))
 		for i, item := range items {
 			if item.Kind != yaml.ScalarNode {
-				r.at(item, fmt.Sprintf("%s[%d]", path, i), "must be text, not %s", kindName(item))
+				r.at(item, fmt.Sprintf("%s[%d]", path, i), "must be text, not %s", yamlpos.Kind(item))
 				return false
 			}
 			list = append(list, item.Value)
@@ -283,7 +274,7 @@ func (r *changesReader) value(n *yaml.Node, f reflect.Value, path string) bool {
 		f.Set(reflect.ValueOf(list))
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			r.at(n, path, "must be a mapping (key: value), not %s", kindName(n))
+			r.at(n, path, "must be a mapping (key: value), not %s", yamlpos.Kind(n))
 			return false
 		}
 		m := map[string]string{}
@@ -300,25 +291,10 @@ func (r *changesReader) value(n *yaml.Node, f reflect.Value, path string) bool {
 	return true
 }
 
-// kindName describes what a node is, without its value.
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.AliasNode:
-		return "an alias"
-	case yaml.ScalarNode:
-		return "a single value"
-	}
-	return "empty"
-}
-
 // describe names a node in an error: a single value quoted, else its kind.
 func describe(n *yaml.Node) string {
 	if n.Kind == yaml.ScalarNode {
 		return strconv.Quote(n.Value)
 	}
-	return kindName(n)
+	return yamlpos.Kind(n)
 }

@@ -382,24 +382,17 @@ func (ic *IdentityCenter) wait(ctx context.Context, create bool, st *ssotypes.Ac
 func (p *Provisioner) planDeleteSSOPrincipal(ctx context.Context, pl *Plan) error {
 	ic := p.IC
 	a := pl.Action
-	isUser := a.Kind == DeleteSSOUser
-	var id string
-	var err error
-	typ := ssotypes.PrincipalTypeGroup
+	kind, name := a.ssoPrincipal()
+	isUser := kind == "user"
+	typ, mtyp, lookup := ssotypes.PrincipalTypeGroup, model.TypeSSOGroup, ic.groupID
 	if isUser {
-		id, err = ic.userID(ctx, a.User)
-		typ = ssotypes.PrincipalTypeUser
-	} else {
-		id, err = ic.groupID(ctx, a.Group)
+		typ, mtyp, lookup = ssotypes.PrincipalTypeUser, model.TypeSSOUser, ic.userID
 	}
+	id, err := lookup(ctx, name)
 	if err != nil {
 		return err
 	}
 	if id == "" {
-		mtyp, name := model.TypeSSOGroup, a.Group
-		if isUser {
-			mtyp, name = model.TypeSSOUser, a.User
-		}
 		why, _, err := p.gone(ctx, pl.Target, mtyp, name)
 		pl.NoOp = why + "; nothing to do"
 		return err

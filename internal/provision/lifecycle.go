@@ -156,13 +156,8 @@ func (p *Provisioner) planReactivate(ctx context.Context, pl *Plan) error {
 		return nil
 	}
 	if d.LoginProfile {
-		has, _, err := p.loginProfile(ctx, a.User)
-		if err != nil {
+		if err := p.ensureConsolePassword(ctx, pl, a.User); err != nil {
 			return err
-		}
-		if !has {
-			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
-				createLoginProfile(a.User, true))
 		}
 	}
 	keys, err := p.accessKeys(ctx, a.User)
@@ -232,10 +227,27 @@ func (p *Provisioner) deactivation(ctx context.Context, user string) (*Deactivat
 	}
 	var d Deactivation
 	if err := json.Unmarshal([]byte(state), &d); err != nil {
-		return nil, fmt.Errorf("the recorded deactivation of %s is unreadable: %w", user, err)
+		return nil, &RecordError{Problem: fmt.Sprintf("the recorded deactivation of %s is unreadable: %v", user, err), Err: err,
+			Fix: "`warden audit` lists what deactivate-user changed for " + user + " (console password, keys and credentials set Inactive, AWSDenyAll): " +
+				"restore by hand what the user should have, then delete the record with sqlite3 on the database (--db): " +
+				"DELETE FROM deactivations WHERE account_id='" + p.AccountID + "' AND principal='user/" + user + "'"}
 	}
 	return &d, nil
 }
+
+// RecordError is a record in warden's database that planning needs but
+// cannot read (a deactivation): the problem, and what the operator can do.
+type RecordError struct {
+	Problem string // what is wrong, with the cause
+	Fix     string // what to do about it
+	Err     error  // the cause
+}
+
+// Error returns the problem.
+func (e *RecordError) Error() string { return e.Problem }
+
+// Unwrap returns the cause.
+func (e *RecordError) Unwrap() error { return e.Err }
 
 // planDeleteUser removes every dependency AWS requires gone before
 // DeleteUser, in a safe order: sign-in first (console password, access

@@ -2,7 +2,10 @@ package provision
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // TestReactivationCycles: a reactivation done is a no-op when run again, a
@@ -197,5 +201,64 @@ func TestBatchDeleteThenLifecycleSaysWhy(t *testing.T) {
 		if len(pl.Steps) != 0 || !strings.Contains(pl.NoOp, "deleted by an earlier action of this batch") {
 			t.Errorf("%s after delete-user plans %v: %q", pl.Action.Kind, pl.Steps, pl.NoOp)
 		}
+	}
+}
+
+// TestUnreadableDeactivationSaysWhatToDo: a deactivation record that does
+// not parse stops every plan that reads it (reactivate-user, a second
+// deactivate-user, delete-user of a user gone) with a RecordError whose
+// fix names `warden audit` and the statement that deletes the record; the
+// statement does delete it, and planning then goes on as for a user never
+// deactivated.
+func TestUnreadableDeactivationSaysWhatToDo(t *testing.T) {
+	e := newEnv(t, awsfake.Options{})
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "records.db")
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	e.p.Audit, e.p.Records = st, st
+	for _, user := range []string{"leaver", "ghost"} {
+		if err := st.SaveDeactivation(ctx, "test", acct, "user/"+user, "{not json"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, a := range []Action{{Kind: DeactivateUser, User: "leaver"}, {Kind: ReactivateUser, User: "leaver"}, {Kind: DeleteUser, User: "ghost"}} {
+		_, err := e.p.Plan(ctx, a)
+		var re *RecordError
+		if !errors.As(err, &re) {
+			t.Fatalf("plan %s with an unreadable record: %v, want a RecordError", a.Kind, err)
+		}
+		if want := "the recorded deactivation of " + a.User + " is unreadable: "; !strings.HasPrefix(re.Problem, want) || !strings.Contains(err.Error(), re.Problem) {
+			t.Errorf("plan %s: %q (problem %q), want the problem to start %q", a.Kind, err, re.Problem, want)
+		}
+		sqlText := "DELETE FROM deactivations WHERE account_id='" + acct + "' AND principal='user/" + a.User + "'"
+		want := "`warden audit` lists what deactivate-user changed for " + a.User + " (console password, keys and credentials set Inactive, AWSDenyAll): " +
+			"restore by hand what the user should have, then delete the record with sqlite3 on the database (--db): " + sqlText
+		if re.Fix != want {
+			t.Errorf("plan %s: fix\n%s\nwant\n%s", a.Kind, re.Fix, want)
+		}
+		if a.Kind == DeactivateUser {
+			continue // the same record as reactivate-user's, deleted next
+		}
+		if _, err := db.ExecContext(ctx, sqlText); err != nil {
+			t.Fatalf("the fix's statement: %v", err)
+		}
+	}
+	if _, err := e.p.Plan(ctx, Action{Kind: ReactivateUser, User: "leaver"}); err == nil || !strings.Contains(err.Error(), "no deactivation of user leaver is recorded") {
+		t.Errorf("reactivate-user after the record is deleted: %v, want no deactivation recorded", err)
+	}
+	if _, err := e.p.Plan(ctx, Action{Kind: DeactivateUser, User: "leaver"}); err != nil {
+		t.Errorf("deactivate-user after the record is deleted: %v", err)
+	}
+	if got := e.planNoOp(t, Action{Kind: DeleteUser, User: "ghost"}); !strings.Contains(got, "no such user ghost") {
+		t.Errorf("delete-user of ghost after the record is deleted: %q, want no such user", got)
 	}
 }

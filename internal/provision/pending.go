@@ -113,6 +113,32 @@ func (p *Provisioner) recall(ref string, read func() (bool, error)) (bool, error
 	return exists, nil
 }
 
+// require fails the plan with missing's error when the reference does not
+// exist: read answers whether it does, once a run (see recall).
+func (p *Provisioner) require(ref string, read func() (bool, error), missing func() error) error {
+	exists, err := p.recall(ref, read)
+	if err != nil {
+		return err
+	}
+	if !exists {
+		return missing()
+	}
+	return nil
+}
+
+// existence turns the error of a read of one thing into whether the thing
+// exists: no error is yes, an error of one of the codes that say it is
+// not there is no, any other error is the read's failure, as doing.
+func existence(err error, doing string, absent ...string) (bool, error) {
+	if err == nil {
+		return true, nil
+	}
+	if slices.Contains(absent, errorCode(err)) {
+		return false, nil
+	}
+	return false, fmt.Errorf("%s: %w", doing, err)
+}
+
 // remember records whether a reference exists, for the rest of the run.
 func (o *pending) remember(ref string, exists bool) {
 	if o == nil {
@@ -242,44 +268,28 @@ func (p *Provisioner) PlanAll(ctx context.Context, actions []Action) ([]*Plan, e
 // requireGroup fails the plan when an IAM group does not exist (and will
 // not be created by an earlier action).
 func (p *Provisioner) requireGroup(ctx context.Context, group string) error {
-	exists, err := p.recall("group/"+group, func() (bool, error) {
+	return p.require("group/"+group, func() (bool, error) {
 		_, err := p.IAM.GetGroup(ctx, &iam.GetGroupInput{GroupName: aws.String(group), MaxItems: aws.Int32(1)})
-		if err != nil && !notFound(err) {
-			return false, fmt.Errorf("read group %s: %w", group, err)
-		}
-		return err == nil, nil
-	})
-	if err != nil {
-		return err
-	}
-	if !exists {
+		return existence(err, "read group "+group, "NoSuchEntity")
+	}, func() error {
 		return fmt.Errorf("group %s does not exist in account %s: check the name (`warden show groups`), or create the group first", group, p.AccountID)
-	}
-	return nil
+	})
 }
 
 // requirePolicy fails the plan when a managed policy does not exist.
 func (p *Provisioner) requirePolicy(ctx context.Context, arn string) error {
-	exists, err := p.recall("policy/"+arn, func() (bool, error) {
+	return p.require("policy/"+arn, func() (bool, error) {
 		out, err := p.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})
-		if err != nil && !notFound(err) {
-			return false, fmt.Errorf("read policy %s: %w", arn, err)
-		}
 		if err == nil && p.pend != nil {
 			if p.pend.versions == nil {
 				p.pend.versions = map[string]string{}
 			}
 			p.pend.versions[arn] = aws.ToString(out.Policy.DefaultVersionId)
 		}
-		return err == nil, nil
-	})
-	if err != nil {
-		return err
-	}
-	if !exists {
+		return existence(err, "read policy "+arn, "NoSuchEntity")
+	}, func() error {
 		return fmt.Errorf("policy %s does not exist: check the ARN (`warden show policies`); an AWS managed policy is arn:aws:iam::aws:policy/Name", arn)
-	}
-	return nil
+	})
 }
 
 // OrgAccounts reads the accounts of the organization, to check an
@@ -294,20 +304,12 @@ func (p *Provisioner) requireAccount(ctx context.Context, account string) error 
 	if p.Org == nil {
 		return nil
 	}
-	exists, err := p.recall("account/"+account, func() (bool, error) {
+	return p.require("account/"+account, func() (bool, error) {
 		_, err := p.Org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(account)})
-		if err != nil && errorCode(err) != "AccountNotFoundException" {
-			return false, fmt.Errorf("read account %s: %w", account, err)
-		}
-		return err == nil, nil
-	})
-	if err != nil {
-		return err
-	}
-	if !exists {
+		return existence(err, "read account "+account, "AccountNotFoundException")
+	}, func() error {
 		return fmt.Errorf("account %s is not in the organization: check the id (`warden show accounts` or `aws organizations list-accounts`)", account)
-	}
-	return nil
+	})
 }
 
 // requirePermissionSet fails the plan when a permission set given by ARN
@@ -317,20 +319,12 @@ func (p *Provisioner) requirePermissionSet(ctx context.Context, ref string) erro
 	if !strings.HasPrefix(ref, "arn:") || p.IC == nil {
 		return nil
 	}
-	exists, err := p.recall("permission-set/"+ref, func() (bool, error) {
+	return p.require("permission-set/"+ref, func() (bool, error) {
 		_, err := p.IC.SSO.DescribePermissionSet(ctx, &ssoadmin.DescribePermissionSetInput{InstanceArn: aws.String(p.IC.InstanceARN), PermissionSetArn: aws.String(ref)})
-		if err != nil && !isNotFound(err) && errorCode(err) != "ValidationException" {
-			return false, fmt.Errorf("describe permission set %s: %w", ref, err)
-		}
-		return err == nil, nil
-	})
-	if err != nil {
-		return err
-	}
-	if !exists {
+		return existence(err, "describe permission set "+ref, "ResourceNotFoundException", "ValidationException")
+	}, func() error {
 		return fmt.Errorf("no permission set %s in %s: check the ARN, or give the permission set's name", ref, p.IC.InstanceARN)
-	}
-	return nil
+	})
 }
 
 // checkReferences fails the plan of an action naming a group, managed
@@ -364,10 +358,7 @@ func (p *Provisioner) checkReferences(ctx context.Context, a Action) error {
 	case DeleteSSOUser, DeactivateSSOUser, ReactivateSSOUser, DeleteSSOGroup:
 		// Planning these reads what AWS holds of the principal, which a
 		// principal an earlier action creates does not have yet.
-		kind, name := "user", a.User
-		if a.Kind == DeleteSSOGroup {
-			kind, name = "group", a.Group
-		}
+		kind, name := a.ssoPrincipal()
 		if _, ok := p.pend.identity(kind, name); ok {
 			return fmt.Errorf("Identity Center %s %s is created by an earlier action of this batch, and %s is planned from what AWS holds of it: move this action to a later run", kind, name, a.Kind)
 		}

@@ -331,8 +331,7 @@ func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
 	if u == nil {
 		p.addCreateUser(pl)
 		if a.ConsolePassword {
-			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
-				createLoginProfile(a.User, true))
+			addConsolePassword(pl, a.User)
 		}
 		for _, g := range a.Groups {
 			pl.add("iam:AddUserToGroup", map[string]string{"UserName": a.User, "GroupName": g}, addToGroup(a.User, g))
@@ -373,13 +372,8 @@ func (p *Provisioner) planCreateUser(ctx context.Context, pl *Plan) error {
 		})
 	}
 	if a.ConsolePassword {
-		has, _, err := p.loginProfile(ctx, a.User)
-		if err != nil {
+		if err := p.ensureConsolePassword(ctx, pl, a.User); err != nil {
 			return err
-		}
-		if !has {
-			pl.add("iam:CreateLoginProfile", map[string]string{"UserName": a.User, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
-				createLoginProfile(a.User, true))
 		}
 	}
 	if len(a.Groups) > 0 {
@@ -451,6 +445,24 @@ func (p *Provisioner) userTags(ctx context.Context, user string) (map[string]str
 		}
 	}
 	return out, nil
+}
+
+// addConsolePassword plans a generated console password for user, to be
+// changed at first sign-in and shown once in the result.
+func addConsolePassword(pl *Plan, user string) {
+	pl.add("iam:CreateLoginProfile", map[string]string{"UserName": user, "Password": "(generated, shown once)", "PasswordResetRequired": "true"},
+		createLoginProfile(user, true))
+}
+
+// ensureConsolePassword plans a console password (addConsolePassword) for
+// a user that has none; the password of a user that has one is left alone.
+func (p *Provisioner) ensureConsolePassword(ctx context.Context, pl *Plan, user string) error {
+	has, _, err := p.loginProfile(ctx, user)
+	if err != nil || has {
+		return err
+	}
+	addConsolePassword(pl, user)
+	return nil
 }
 
 // createLoginProfile creates a console password, generated and returned

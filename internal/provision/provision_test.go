@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"errors"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/smithy-go"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
@@ -34,11 +34,7 @@ func newEnv(t *testing.T, o awsfake.Options) *env {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 	truth := awsfake.Estate{AccountID: acct, Users: 6, Groups: 4, Roles: 2, Policies: 3, Seed: 8}.Build()
 	now := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	var groups []string
-	for g := range truth.IAM.Groups {
-		groups = append(groups, g)
-	}
-	slices.Sort(groups)
+	groups := slices.Sorted(maps.Keys(truth.IAM.Groups))
 	u := &awsfake.User{Name: "leaver", ID: "AIDALEAVER0000000001", Path: "/", ARN: "arn:aws:iam::" + acct + ":user/leaver", CreatedAt: now,
 		Groups: groups[:2], AttachedPolicies: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess", "arn:aws:iam::aws:policy/SecurityAudit"},
 		InlinePolicies: map[string]string{"s3": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`},
@@ -82,6 +78,15 @@ func (e *env) run(t *testing.T, a Action) *Result {
 	return res
 }
 
+// stepCalls lists the AWS calls of a plan's steps, in order.
+func stepCalls(pl *Plan) []string {
+	calls := make([]string, len(pl.Steps))
+	for i, s := range pl.Steps {
+		calls[i] = s.Call
+	}
+	return calls
+}
+
 // noOp asserts that replaying an action plans nothing.
 func (e *env) noOp(t *testing.T, a Action) {
 	t.Helper()
@@ -94,31 +99,20 @@ func (e *env) noOp(t *testing.T, a Action) {
 	}
 }
 
-func errCode(err error) string {
-	var api smithy.APIError
-	if errors.As(err, &api) {
-		return api.ErrorCode()
-	}
-	return ""
-}
-
 func TestDeleteUserTearsDownEveryDependency(t *testing.T) {
 	e := newEnv(t, awsfake.Options{DeleteConflictWindow: 200 * time.Millisecond})
 	e.p.DeleteBackoff = 20 * time.Millisecond
 	ctx := context.Background()
 	// A bare DeleteUser fails as in AWS.
 	_, err := e.p.IAM.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("leaver")})
-	if errCode(err) != "DeleteConflict" {
+	if errorCode(err) != "DeleteConflict" {
 		t.Fatalf("bare DeleteUser: %v, want DeleteConflict", err)
 	}
 	pl, err := e.p.Plan(ctx, Action{Kind: DeleteUser, User: "leaver"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls []string
-	for _, s := range pl.Steps {
-		calls = append(calls, s.Call)
-	}
+	calls := stepCalls(pl)
 	want := []string{"iam:DeleteLoginProfile", "iam:DeleteAccessKey", "iam:DeleteAccessKey", "iam:DeleteSigningCertificate", "iam:DeleteSSHPublicKey",
 		"iam:DeleteServiceSpecificCredential", "iam:DeactivateMFADevice", "iam:DeleteVirtualMFADevice", "iam:RemoveUserFromGroup", "iam:RemoveUserFromGroup",
 		"iam:DetachUserPolicy", "iam:DetachUserPolicy", "iam:DeleteUserPolicy", "iam:DeleteUser"}
@@ -281,7 +275,7 @@ func TestQuotaFailureSaysWhatWasDone(t *testing.T) {
 	}
 	_, err = e.p.Apply(context.Background(), pl)
 	var ae *ApplyError
-	if !errors.As(err, &ae) || errCode(err) != "LimitExceeded" || len(ae.Done) != 11 || !strings.Contains(err.Error(), "Run the same action again") {
+	if !errors.As(err, &ae) || errorCode(err) != "LimitExceeded" || len(ae.Done) != 11 || !strings.Contains(err.Error(), "Run the same action again") {
 		t.Fatalf("attaching 11 policies: %v", err)
 	}
 	recs, _ := e.st.Audit(context.Background(), "test", 1)
@@ -324,7 +318,7 @@ func TestSecretSurvivesALaterFailure(t *testing.T) {
 	}
 	results, err := e.p.ApplyAll(ctx, []*Plan{pl})
 	var be *BatchError
-	if !errors.As(err, &be) || be.Index != 0 || errCode(err) != "LimitExceeded" {
+	if !errors.As(err, &be) || be.Index != 0 || errorCode(err) != "LimitExceeded" {
 		t.Fatalf("apply: %v, want LimitExceeded at action 1", err)
 	}
 	u := e.srv.Account(acct).IAM.Users["newbie1"]
