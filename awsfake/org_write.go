@@ -86,7 +86,33 @@ func (s *Server) orgCreateOrganization(c orgCall) (any, *apiError) {
 	default:
 		return nil, invalidInput("INVALID_ENUM", "You specified an invalid value for FeatureSet: "+in.FeatureSet+"; it must be ALL or CONSOLIDATED_BILLING.")
 	}
-	acct := c.r.caller.account
+	o, e := s.createOrganization(c.r.caller.account, in.FeatureSet)
+	if e != nil {
+		return nil, e
+	}
+	return map[string]any{"Organization": organizationOut(o)}, nil
+}
+
+// CreateOrganization makes accountID the management account of a new
+// organization of all features, as organizations:CreateOrganization called
+// by that account does (and as the console does when it enables IAM
+// Identity Center in a standalone account), and returns a copy.
+func (s *Server) CreateOrganization(accountID string) (*Organization, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.accounts[accountID] == nil {
+		return nil, fmt.Errorf("awsfake: no account %s: add it with AddAccount first", accountID)
+	}
+	o, e := s.createOrganization(accountID, "ALL")
+	if e != nil {
+		return nil, fmt.Errorf("awsfake: %s: %s", e.code, e.message)
+	}
+	return o.Clone(), nil
+}
+
+// createOrganization makes acct the management account of a new
+// organization of featureSet. The caller holds s.mu.
+func (s *Server) createOrganization(acct, featureSet string) (*Organization, *apiError) {
 	if s.org != nil {
 		if s.org.Accounts[acct] != nil {
 			return nil, orgErr("AlreadyInOrganizationException", "This account is already a member of an organization.")
@@ -102,20 +128,20 @@ func (s *Server) orgCreateOrganization(c orgCall) (any, *apiError) {
 	if name == "" {
 		name = "management"
 	}
-	o := &Organization{ID: orgID, ARN: "arn:aws:organizations::" + acct + ":organization/" + orgID, FeatureSet: in.FeatureSet,
+	o := &Organization{ID: orgID, ARN: "arn:aws:organizations::" + acct + ":organization/" + orgID, FeatureSet: featureSet,
 		ManagementAccountID: acct, ManagementAccountEmail: "aws+" + acct + "@example.com",
 		Root: &OrgRoot{ID: rootID, ARN: "arn:aws:organizations::" + acct + ":root/" + orgID + "/" + rootID, Name: "Root"},
 		OUs:  map[string]*OrgUnit{}, Accounts: map[string]*OrgAccount{}, Policies: map[string]*OrgPolicy{}}
 	o.Accounts[acct] = &OrgAccount{ID: acct, ARN: o.accountARN(acct), Name: name, Email: o.ManagementAccountEmail,
 		Status: "ACTIVE", JoinedMethod: "CREATED", JoinedAt: s.stamp(), ParentID: rootID}
-	if in.FeatureSet == "ALL" {
+	if featureSet == "ALL" {
 		// All features: service control policies are enabled in the
 		// root, FullAWSAccess attached to it and to the account.
 		o.Policies[FullAWSAccessID] = fullAWSAccess()
 		o.enablePolicyType("SERVICE_CONTROL_POLICY")
 	}
 	s.org = o
-	return map[string]any{"Organization": organizationOut(o)}, nil
+	return o, nil
 }
 
 // fullAWSAccess is the AWS managed SCP FullAWSAccess, attached nowhere.

@@ -466,3 +466,22 @@ func TestOrganizationsTagResourceMerges(t *testing.T) {
 	_, err = org.TagResource(ctx, &organizations.TagResourceInput{ResourceId: full, Tags: []orgtypes.Tag{{Key: aws.String("k"), Value: aws.String("v")}}})
 	wantCode(t, "TagResource of an AWS managed policy", err, "TargetNotFoundException", "")
 }
+
+// TestServerCreateOrganization: Server.CreateOrganization makes the
+// account the management account of an organization of all features, as
+// CreateOrganization through the API does, and refuses what it refuses.
+func TestServerCreateOrganization(t *testing.T) {
+	srv := NewHandler(Options{})
+	if _, err := srv.CreateOrganization("111111111111"); err == nil {
+		t.Error("an organization was created for an account the emulator does not hold")
+	}
+	srv.AddAccount(NewAccount("111111111111"))
+	o, err := srv.CreateOrganization("111111111111")
+	if err != nil || o.ManagementAccountID != "111111111111" || o.FeatureSet != "ALL" || len(o.Accounts) != 1 ||
+		!slices.Equal(o.Root.PolicyTypes, []string{"SERVICE_CONTROL_POLICY"}) {
+		t.Fatalf("CreateOrganization = %+v, %v; want an organization of all features managed by 111111111111", o, err)
+	}
+	if _, err := srv.CreateOrganization("111111111111"); err == nil || !strings.Contains(err.Error(), "AlreadyInOrganizationException") {
+		t.Errorf("a second CreateOrganization: %v; want AlreadyInOrganizationException", err)
+	}
+}

@@ -27,6 +27,8 @@ func newFakeAWSCmd(a *app) *cobra.Command {
 		icUsers  int
 		seed     int64
 		empty    bool
+		ic       bool
+		paging   string
 		opts     awsfake.Options
 	)
 	cmd := &cobra.Command{
@@ -34,7 +36,8 @@ func newFakeAWSCmd(a *app) *cobra.Command {
 		Short: "Run the built-in AWS emulator (IAM, STS, Organizations) with a generated estate until interrupted",
 		Long: `fake-aws serves the AWS emulator over HTTP with one generated account, or with --accounts N an
 AWS Organization of N member accounts besides the management account, or with --empty one account
-with nothing in it to build through the API (aws iam create-user, Terraform, …), and prints the environment
+with nothing in it to build through the API (aws iam create-user, Terraform, …), with --identity-center
+as the management account of an organization with IAM Identity Center enabled and empty, and prints the environment
 to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are the emulator's
 own and work nowhere else. Stop it with Ctrl-C.`,
 		Args: noArgs,
@@ -54,35 +57,55 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 			if accounts < 0 {
 				return usageError(fmt.Sprintf("--accounts must not be negative, got %d", accounts), "pass --accounts 20 for an organization, or leave it out for one account")
 			}
+			if ic && !empty {
+				return usageError("--identity-center goes with --empty (an empty Identity Center to build through the API)",
+					"pass --empty --identity-center, or --accounts 3 --identity-center-users 50 for a generated one")
+			}
+			if err := fakeSCIMFlags(cmd, &opts.SCIM, paging, ic || icUsers > 0); err != nil {
+				return err
+			}
 			opts.Seed = seed
 			if empty {
 				if accounts > 0 || cmd.Flags().Changed("users") {
 					return usageError("--empty serves one account with nothing in it; it does not go with --accounts or --users",
 						"pass --empty alone, or leave it out for a generated estate")
 				}
-				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
-					return srv.AddAccount(awsfake.NewAccount(fakeAWSAccount)), "account " + fakeAWSAccount + " (empty: build it through the API)"
+				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string, error) {
+					creds := srv.AddAccount(awsfake.NewAccount(fakeAWSAccount))
+					if !ic {
+						return creds, "account " + fakeAWSAccount + " (empty: build it through the API)", nil
+					}
+					// The console's Enable in a standalone account: an
+					// organization of all features, then its instance.
+					if _, err := srv.CreateOrganization(fakeAWSAccount); err != nil {
+						return creds, "", err
+					}
+					if _, err := srv.EnableIdentityCenter(); err != nil {
+						return creds, "", err
+					}
+					return creds, "account " + fakeAWSAccount + " (empty: build it through the API), the management account of an organization " +
+						"with no members and IAM Identity Center enabled with nothing in it\n# sync it with: warden sync --identity-center", nil
 				})
 			}
 			est := estate(fakeAWSAccount, "warden-fake", users, seed)
 			if accounts == 0 {
-				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+				return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string, error) {
 					return srv.AddAccount(est.Build()), fmt.Sprintf("account %s (%d users, %d groups, %d roles, %d policies, seed %d)",
-						est.AccountID, est.Users, est.Groups, est.Roles, est.Policies, est.Seed)
+						est.AccountID, est.Users, est.Groups, est.Roles, est.Policies, est.Seed), nil
 				})
 			}
 			org := awsfake.OrgEstate{Accounts: accounts, SCPs: 4, Seed: seed, ExternalID: fakeAWSExternalID, PerAccount: est}
 			if icUsers > 0 {
 				org.IdentityCenter = &awsfake.IdentityCenterEstate{Users: icUsers, Groups: max(1, icUsers/10), PermissionSets: 6}
 			}
-			return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string) {
+			return a.fakeAWS(cmd.Context(), listen, opts, func(srv *awsfake.Server) (awsfake.Credentials, string, error) {
 				hint := "warden sync --organization --member-external-id " + fakeAWSExternalID
 				if icUsers > 0 {
 					hint += " --identity-center"
 				}
 				return org.Build().Install(srv), fmt.Sprintf("an organization: management account 111111111111 and %d member accounts "+
 					"(%d users each, seed %d, Identity Center users %d); member role %s requires ExternalId %s\n# sync it with: %s",
-					accounts, users, seed, icUsers, awsfake.DefaultMemberRoleName, fakeAWSExternalID, hint)
+					accounts, users, seed, icUsers, awsfake.DefaultMemberRoleName, fakeAWSExternalID, hint), nil
 			})
 		},
 	}
@@ -92,6 +115,10 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 	f.IntVar(&accounts, "accounts", 0, "serve an organization with this many member accounts (each with --users users)")
 	f.IntVar(&icUsers, "identity-center-users", 0, "with --accounts: an Identity Center of this many users (groups and permission sets scale with it)")
 	f.BoolVar(&empty, "empty", false, "serve one account with nothing in it, to build through the API")
+	f.BoolVar(&ic, "identity-center", false, "with --empty: the account manages an organization with IAM Identity Center enabled, empty")
+	f.StringVar(&paging, "scim-paging", "cursor", "SCIM listings page as Identity Center does (cursor) or by RFC 7644 startIndex and count (index)")
+	f.IntVar(&opts.SCIM.PageSize, "scim-page-size", 0, "with --scim-paging index: the most resources a page holds whatever count asks (default 100)")
+	f.BoolVar(&opts.SCIM.GroupMembers, "scim-group-members", false, "SCIM groups list their members, as most SCIM servers do (Identity Center lists none)")
 	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
 	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")
@@ -102,13 +129,46 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 // --accounts` require. It guards nothing: the emulator is local.
 const fakeAWSExternalID = "warden-fake-aws-external-id-0000000000"
 
+// fakeSCIMFlags checks the flags that change the SCIM endpoint from Identity
+// Center's behaviour, which only an emulator with Identity Center serves
+// (hasIC), and sets them in o.
+func fakeSCIMFlags(cmd *cobra.Command, o *awsfake.SCIMOptions, paging string, hasIC bool) error {
+	for _, name := range []string{"scim-paging", "scim-page-size", "scim-group-members"} {
+		if cmd.Flags().Changed(name) && !hasIC {
+			return usageError("--"+name+" changes the SCIM endpoint, which only an emulator with IAM Identity Center serves",
+				"add --empty --identity-center, or --accounts 3 --identity-center-users 50")
+		}
+	}
+	switch paging {
+	case "cursor":
+	case "index":
+		o.IndexPaging = true
+	default:
+		return usageError(fmt.Sprintf("--scim-paging must be cursor or index, got %q", paging),
+			"pass --scim-paging index for RFC 7644 startIndex paging, or leave it out for Identity Center's cursor")
+	}
+	if cmd.Flags().Changed("scim-page-size") {
+		if !o.IndexPaging {
+			return usageError("--scim-page-size goes with --scim-paging index (Identity Center's pages hold at most 100)",
+				"add --scim-paging index, or leave --scim-page-size out")
+		}
+		if o.PageSize < 1 {
+			return usageError(fmt.Sprintf("--scim-page-size must be at least 1, got %d", o.PageSize), "pass for example --scim-page-size 40")
+		}
+	}
+	return nil
+}
+
 // fakeAWS serves an emulator filled by install, which returns the
 // credentials to print and a description of what it holds.
-func (a *app) fakeAWS(ctx context.Context, listen string, opts awsfake.Options, install func(*awsfake.Server) (awsfake.Credentials, string)) error {
+func (a *app) fakeAWS(ctx context.Context, listen string, opts awsfake.Options, install func(*awsfake.Server) (awsfake.Credentials, string, error)) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv := awsfake.NewHandler(opts)
-	creds, what := install(srv)
+	creds, what, err := install(srv)
+	if err != nil {
+		return fmt.Errorf("emulator not started: %w", err)
+	}
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usageError(fmt.Sprintf("cannot listen on %s: %v", listen, err), "pass another --listen address, e.g. 127.0.0.1:0 for a free port")

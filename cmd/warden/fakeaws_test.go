@@ -4,13 +4,20 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 )
 
 // TestFakeAWSEmpty: `fake-aws --empty` serves an account with nothing in
@@ -62,4 +69,162 @@ func TestFakeAWSEmptyRefusesAnEstate(t *testing.T) {
 			t.Errorf("fake-aws %v: exit %d, stderr %q; want a usage error naming --empty", args, code, errOut.String())
 		}
 	}
+}
+
+// TestFakeAWSEmptyIdentityCenter: `fake-aws --empty --identity-center`
+// serves what the console's Enable leaves in a standalone account: an
+// organization it manages, with no members, and an Identity Center
+// instance with nothing in it, which the SDK sees and builds.
+func TestFakeAWSEmptyIdentityCenter(t *testing.T) {
+	isolateAWSConfig(t)
+	env := startFakeAWS(t, "--empty", "--identity-center")
+	cfg := fakeAWSConfig(t, env)
+	ctx := context.Background()
+	org, err := organizations.NewFromConfig(cfg).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	if err != nil || aws.ToString(org.Organization.MasterAccountId) != fakeAWSAccount {
+		t.Fatalf("DescribeOrganization = %+v, %v; want an organization managed by %s", org, err, fakeAWSAccount)
+	}
+	inst, err := ssoadmin.NewFromConfig(cfg).ListInstances(ctx, &ssoadmin.ListInstancesInput{})
+	if err != nil || len(inst.Instances) != 1 || aws.ToString(inst.Instances[0].OwnerAccountId) != fakeAWSAccount {
+		t.Fatalf("ListInstances = %+v, %v; want one instance owned by %s", inst, err, fakeAWSAccount)
+	}
+	is := identitystore.NewFromConfig(cfg)
+	storeID := inst.Instances[0].IdentityStoreId
+	users, err := is.ListUsers(ctx, &identitystore.ListUsersInput{IdentityStoreId: storeID})
+	if err != nil || len(users.Users) != 0 {
+		t.Fatalf("ListUsers = %+v, %v; want an empty identity store", users, err)
+	}
+	if _, err := is.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: storeID, UserName: aws.String("ann"),
+		DisplayName: aws.String("Ann"), Name: &istypes.Name{GivenName: aws.String("Ann"), FamilyName: aws.String("Example")}}); err != nil {
+		t.Fatal(err)
+	}
+	if page := scimGet(t, env, "/Users"); page.TotalResults != 1 || len(page.Resources) != 1 {
+		t.Errorf("SCIM /Users after CreateUser = %+v; want ann", page)
+	}
+}
+
+// TestFakeAWSSCIMIndexPaging: --scim-paging index pages SCIM listings by
+// RFC 7644 startIndex and count (at most --scim-page-size a page), where
+// Identity Center's default ignores startIndex and answers the first page.
+func TestFakeAWSSCIMIndexPaging(t *testing.T) {
+	isolateAWSConfig(t)
+	all := []string{"u0", "u1", "u2", "u3"}
+	for _, tc := range []struct {
+		args   []string
+		starts []int // the startIndex of each answer to startIndex=1, then =3
+		pages  []int // and its size
+		union  []string
+	}{
+		{[]string{"--scim-paging", "index", "--scim-page-size", "2"}, []int{1, 3}, []int{2, 2}, all},
+		{nil, []int{1, 1}, []int{3, 3}, nil}, // union: the first page twice
+	} {
+		env := startFakeAWS(t, append([]string{"--empty", "--identity-center"}, tc.args...)...)
+		cfg := fakeAWSConfig(t, env)
+		ctx := context.Background()
+		inst, err := ssoadmin.NewFromConfig(cfg).ListInstances(ctx, &ssoadmin.ListInstancesInput{})
+		if err != nil || len(inst.Instances) != 1 {
+			t.Fatalf("ListInstances = %+v, %v", inst, err)
+		}
+		is := identitystore.NewFromConfig(cfg)
+		for _, name := range all {
+			if _, err := is.CreateUser(ctx, &identitystore.CreateUserInput{IdentityStoreId: inst.Instances[0].IdentityStoreId, UserName: aws.String(name),
+				DisplayName: aws.String(name), Name: &istypes.Name{GivenName: aws.String(name), FamilyName: aws.String("Example")}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got, first []string
+		for i, start := range []int{1, 3} {
+			page := scimGet(t, env, fmt.Sprintf("/Users?startIndex=%d&count=3", start))
+			if page.TotalResults != 4 || page.StartIndex != tc.starts[i] || page.ItemsPerPage != tc.pages[i] || len(page.Resources) != tc.pages[i] {
+				t.Errorf("fake-aws %v: SCIM /Users?startIndex=%d&count=3 = total %d, start %d, per page %d, %d users; want 4, %d, %d, %d",
+					tc.args, start, page.TotalResults, page.StartIndex, page.ItemsPerPage, len(page.Resources), tc.starts[i], tc.pages[i], tc.pages[i])
+			}
+			var names []string
+			for _, r := range page.Resources {
+				names = append(names, r.UserName)
+			}
+			if i == 0 {
+				first = names
+			} else if tc.union == nil && !slices.Equal(names, first) {
+				t.Errorf("fake-aws %v: startIndex=3 answered %v, not the first page %v", tc.args, names, first)
+			}
+			got = append(got, names...)
+		}
+		slices.Sort(got)
+		if tc.union != nil && !slices.Equal(got, tc.union) {
+			t.Errorf("fake-aws %v: the pages hold %v; want each user once, %v", tc.args, got, tc.union)
+		}
+	}
+}
+
+func TestFakeAWSIdentityCenterFlagsRefused(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		flag string
+	}{
+		{[]string{"--identity-center"}, "--identity-center"},
+		{[]string{"--accounts", "2", "--identity-center"}, "--identity-center"},
+		{[]string{"--empty", "--scim-paging", "index"}, "--scim-paging"},
+		{[]string{"--scim-group-members"}, "--scim-group-members"},
+		{[]string{"--empty", "--identity-center", "--scim-paging", "offset"}, "--scim-paging"},
+		{[]string{"--empty", "--identity-center", "--scim-page-size", "10"}, "--scim-page-size"},
+		{[]string{"--empty", "--identity-center", "--scim-paging", "index", "--scim-page-size", "0"}, "--scim-page-size"},
+	} {
+		var out, errOut bytes.Buffer
+		code := run(context.Background(), append([]string{"fake-aws", "--listen", "127.0.0.1:0"}, tc.args...), &out, &errOut)
+		if code != 2 || !strings.Contains(errOut.String(), tc.flag) || !strings.Contains(errOut.String(), "fix:") || out.Len() != 0 {
+			t.Errorf("fake-aws %v: exit %d, stdout %q, stderr %q; want a usage error naming %s", tc.args, code, out.String(), errOut.String(), tc.flag)
+		}
+	}
+}
+
+// fakeAWSConfig is an SDK configuration for the emulator startFakeAWS
+// started, from the environment it printed.
+func fakeAWSConfig(t *testing.T, env map[string]string) aws.Config {
+	t.Helper()
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION", "AWS_ENDPOINT_URL"} {
+		t.Setenv(k, env[k])
+	}
+	cfg, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// scimPage is a SCIM ListResponse of users.
+type scimPage struct {
+	TotalResults int `json:"totalResults"`
+	StartIndex   int `json:"startIndex"`
+	ItemsPerPage int `json:"itemsPerPage"`
+	Resources    []struct {
+		UserName string `json:"userName"`
+	} `json:"Resources"`
+}
+
+// scimGet reads path from the SCIM endpoint fake-aws printed, with its
+// token.
+func scimGet(t *testing.T, env map[string]string, path string) scimPage {
+	t.Helper()
+	if env["WARDEN_SCIM_ENDPOINT"] == "" || env["WARDEN_SCIM_TOKEN"] == "" {
+		t.Fatalf("fake-aws printed no SCIM endpoint and token: %v", env)
+	}
+	req, err := http.NewRequest(http.MethodGet, env["WARDEN_SCIM_ENDPOINT"]+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+env["WARDEN_SCIM_TOKEN"])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page scimPage
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", path, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil {
+		t.Fatal(err)
+	}
+	return page
 }
