@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -445,13 +444,9 @@ func refused(err error, context, then string) *cliError {
 	if errors.As(err, &api) {
 		code = api.ErrorCode()
 	}
-	fix := "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows " + action +
-		" and every other call plan and apply make"
+	fix := awsapi.DeniedFix(action, who, setup.ModeProvision)
 	if action == "" {
 		action = "an AWS call"
-		fix = "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows every call plan and apply make"
-	} else if !slices.Contains(setup.ActionsFor(setup.ModeProvision), action) {
-		fix = "attach a policy allowing " + action + " to " + who
 	}
 	return &cliError{code: exitAuth, problem: context + "AWS denied " + action + " to " + who + " (" + code + ")",
 		fix: fix + "; " + then, err: err}

@@ -130,31 +130,39 @@ func explainAccessDenied(err error, action string) (string, string, bool) {
 	if who == "" {
 		who = "the identity warden runs as"
 	}
-	fix := deniedFix(action, who)
+	fix := DeniedFix(action, who, setup.ModeRead, setup.ModeProvision)
 	if action == "" {
 		action = "the AWS action"
 	}
-	return "AWS denied " + action + " to " + who + " (AccessDenied)", fix, true
+	return "AWS denied " + action + " to " + who + " (" + apiCode(err) + ")", fix, true
 }
 
-// deniedFix is what to do about AWS refusing action (may be "") to who:
-// attach the policy `warden setup policy --for read` prints when action is
-// in that policy's table (every read a sync makes), else the one `--for
-// provision` prints when it is in that one (plan and apply's calls), else
-// a policy allowing action. A sync's fix lines, for the whole sync or one
-// failed part, come from here through Explain.
-func deniedFix(action, who string) string {
-	switch {
-	case action == "":
+// DeniedFix is what to do about AWS refusing action (may be "") to who:
+// attach the policy `warden setup policy --for M` prints for the first
+// mode M of modes whose table holds action, else a policy allowing action.
+// With one mode and no action named, it is that mode's policy. A sync asks
+// with ModeRead then ModeProvision, plan and apply with ModeProvision, so
+// both say it in the same words.
+func DeniedFix(action, who string, modes ...setup.Mode) string {
+	for _, m := range modes {
+		if action == "" && len(modes) == 1 || slices.Contains(setup.ActionsFor(m), action) {
+			allows := "it allows " + action + " and every other call " + modeCalls[m]
+			if action == "" {
+				allows = "it allows every call " + modeCalls[m]
+			}
+			return "attach to " + who + " the policy `warden setup policy --for " + string(m) + "` prints: " + allows
+		}
+	}
+	if action == "" {
 		return "attach a policy allowing the refused AWS action to " + who + ", or run warden with credentials that have it"
-	case slices.Contains(setup.ActionsFor(setup.ModeRead), action):
-		return "attach to " + who + " the policy `warden setup policy --for read` prints: it allows " + action +
-			" and every other call a sync makes"
-	case slices.Contains(setup.ActionsFor(setup.ModeProvision), action):
-		return "attach to " + who + " the policy `warden setup policy --for provision` prints: it allows " + action +
-			" and every other call plan and apply make"
 	}
 	return "attach a policy allowing " + action + " to " + who + ", or run warden with credentials that have it"
+}
+
+// modeCalls says which calls a mode's policy allows.
+var modeCalls = map[setup.Mode]string{
+	setup.ModeRead:      "a sync makes",
+	setup.ModeProvision: "plan and apply make",
 }
 
 // Denied reports whether err is AWS refusing a call for a missing

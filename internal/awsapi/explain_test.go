@@ -189,7 +189,7 @@ func TestDeniedFixNamesThePolicyOfEveryAction(t *testing.T) {
 		if slices.Contains(read, a) {
 			want = "`warden setup policy --for read`"
 		}
-		if fix := deniedFix(a, "arn:aws:iam::111122223333:user/x"); !strings.Contains(fix, want) || !strings.Contains(fix, "allows "+a+" ") {
+		if fix := DeniedFix(a, "arn:aws:iam::111122223333:user/x", setup.ModeRead, setup.ModeProvision); !strings.Contains(fix, want) || !strings.Contains(fix, "allows "+a+" ") {
 			t.Errorf("%s: fix %q, want it to name %s", a, fix, want)
 		}
 	}
