@@ -52,6 +52,21 @@ func checkPath(path string) (string, *apiError) {
 	return path, nil
 }
 
+// newNameAndPath reads and checks the name and Path of an IAM entity to
+// create: the name is the request's parameter key (UserName, RoleName, …),
+// at most max characters, reported as AWS names the member (userName).
+func newNameAndPath(r *request, key string, max int) (name, path string, e *apiError) {
+	name = r.get(key)
+	if e := checkName(name, strings.ToLower(key[:1])+key[1:], max); e != nil {
+		return "", "", e
+	}
+	path, e = checkPath(r.get("Path"))
+	if e != nil {
+		return "", "", e
+	}
+	return name, path, nil
+}
+
 // tags reads and checks a Tags.member.N list.
 func (r *request) tags() ([]Tag, *apiError) {
 	var out []Tag

@@ -42,11 +42,7 @@ func mfaAssigned(a *Account, serial string) bool {
 }
 
 func (s *Server) createVirtualMFADevice(a *Account, r *request) (any, *apiError) {
-	name := r.get("VirtualMFADeviceName")
-	if e := checkName(name, "virtualMFADeviceName", 226); e != nil {
-		return nil, e
-	}
-	path, e := checkPath(r.get("Path"))
+	name, path, e := newNameAndPath(r, "VirtualMFADeviceName", 226)
 	if e != nil {
 		return nil, e
 	}

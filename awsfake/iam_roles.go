@@ -82,11 +82,7 @@ func roleXML(ro *Role) xmlRole {
 }
 
 func (s *Server) createRole(a *Account, r *request) (any, *apiError) {
-	name := r.get("RoleName")
-	if e := checkName(name, "roleName", 64); e != nil {
-		return nil, e
-	}
-	path, e := checkPath(r.get("Path"))
+	name, path, e := newNameAndPath(r, "RoleName", 64)
 	if e != nil {
 		return nil, e
 	}
@@ -234,11 +230,7 @@ func instanceProfileOf(a *Account, r *request) (*InstanceProfile, *apiError) {
 }
 
 func (s *Server) createInstanceProfile(a *Account, r *request) (any, *apiError) {
-	name := r.get("InstanceProfileName")
-	if e := checkName(name, "instanceProfileName", 128); e != nil {
-		return nil, e
-	}
-	path, e := checkPath(r.get("Path"))
+	name, path, e := newNameAndPath(r, "InstanceProfileName", 128)
 	if e != nil {
 		return nil, e
 	}

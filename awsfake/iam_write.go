@@ -95,11 +95,7 @@ func (s *Server) touched(a *Account, user string) {
 }
 
 func (s *Server) createUser(a *Account, r *request) (any, *apiError) {
-	name := r.get("UserName")
-	if e := checkName(name, "userName", 64); e != nil {
-		return nil, e
-	}
-	path, e := checkPath(r.get("Path"))
+	name, path, e := newNameAndPath(r, "UserName", 64)
 	if e != nil {
 		return nil, e
 	}
@@ -168,11 +164,7 @@ func (s *Server) deleteUser(a *Account, r *request) (any, *apiError) {
 }
 
 func (s *Server) createGroup(a *Account, r *request) (any, *apiError) {
-	name := r.get("GroupName")
-	if e := checkName(name, "groupName", 128); e != nil {
-		return nil, e
-	}
-	path, e := checkPath(r.get("Path"))
+	name, path, e := newNameAndPath(r, "GroupName", 128)
 	if e != nil {
 		return nil, e
 	}

@@ -490,3 +490,43 @@ func TestUpdateGroupAndLoginProfile(t *testing.T) {
 		t.Errorf("login profile after update = %+v", lp)
 	}
 }
+
+// TestIAMCreateNameAndPath: every IAM create action checks its name and
+// path as IAM does, naming the member that failed (userName, roleName, …).
+func TestIAMCreateNameAndPath(t *testing.T) {
+	_, c := emptyAccount(t)
+	ctx := context.Background()
+	long, badPath := strings.Repeat("n", 300), aws.String("no-slashes")
+	for _, tc := range []struct {
+		member string
+		create func(name string, path *string) error
+	}{
+		{"userName", func(n string, p *string) error {
+			_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(n), Path: p})
+			return err
+		}},
+		{"groupName", func(n string, p *string) error {
+			_, err := c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String(n), Path: p})
+			return err
+		}},
+		{"roleName", func(n string, p *string) error {
+			_, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(n), Path: p, AssumeRolePolicyDocument: aws.String(ec2Only)})
+			return err
+		}},
+		{"instanceProfileName", func(n string, p *string) error {
+			_, err := c.CreateInstanceProfile(ctx, &iam.CreateInstanceProfileInput{InstanceProfileName: aws.String(n), Path: p})
+			return err
+		}},
+		{"virtualMFADeviceName", func(n string, p *string) error {
+			_, err := c.CreateVirtualMFADevice(ctx, &iam.CreateVirtualMFADeviceInput{VirtualMFADeviceName: aws.String(n), Path: p})
+			return err
+		}},
+	} {
+		if err := tc.create(long, nil); apiCode(err) != "ValidationError" || !strings.Contains(err.Error(), "at '"+tc.member+"'") {
+			t.Errorf("%s of 300 characters: %v; want a ValidationError naming %s", tc.member, err, tc.member)
+		}
+		if err := tc.create("ok", badPath); apiCode(err) != "ValidationError" || !strings.Contains(err.Error(), "path is invalid") {
+			t.Errorf("%s with path %q: %v; want a ValidationError for the path", tc.member, *badPath, err)
+		}
+	}
+}
