@@ -67,6 +67,22 @@ func newNameAndPath(r *request, key string, max int) (name, path string, e *apiE
 	return name, path, nil
 }
 
+// vacant refuses a new entity called name where m (one kind's entities by
+// name) holds one of that name in any case, as IAM names are unique
+// case-insensitively (EntityAlreadyExists with exists as its message), or
+// where m is at the account's quota limit (LimitExceeded).
+func vacant[V any](m map[string]V, name, exists, quota string, limit int) *apiError {
+	for n := range m {
+		if strings.EqualFold(n, name) {
+			return errEntityExists(exists)
+		}
+	}
+	if len(m) >= limit {
+		return errLimit(fmt.Sprintf("Cannot exceed quota for %s: %d", quota, limit))
+	}
+	return nil
+}
+
 // tags reads and checks a Tags.member.N list.
 func (r *request) tags() ([]Tag, *apiError) {
 	var out []Tag

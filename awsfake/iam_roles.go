@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 )
 
 // This file holds IAM's role and instance profile actions. A role's trust
@@ -108,13 +107,8 @@ func (s *Server) createRole(a *Account, r *request) (any, *apiError) {
 			return nil, e
 		}
 	}
-	for n := range a.IAM.Roles {
-		if strings.EqualFold(n, name) {
-			return nil, errEntityExists("Role with name " + name + " already exists.")
-		}
-	}
-	if len(a.IAM.Roles) >= maxRolesPerAccount {
-		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for RolesPerAccount: %d", maxRolesPerAccount))
+	if e := vacant(a.IAM.Roles, name, "Role with name "+name+" already exists.", "RolesPerAccount", maxRolesPerAccount); e != nil {
+		return nil, e
 	}
 	s.nextID++
 	ro := &Role{Name: name, ID: fmt.Sprintf("AROAFAKEW%012d", s.nextID), Path: path, ARN: "arn:aws:iam::" + a.ID + ":role" + path + name,
@@ -238,13 +232,8 @@ func (s *Server) createInstanceProfile(a *Account, r *request) (any, *apiError) 
 	if e != nil {
 		return nil, e
 	}
-	for n := range a.IAM.InstanceProfiles {
-		if strings.EqualFold(n, name) {
-			return nil, errEntityExists("Instance Profile " + name + " already exists.")
-		}
-	}
-	if len(a.IAM.InstanceProfiles) >= maxInstanceProfilesPerAccount {
-		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for InstanceProfilesPerAccount: %d", maxInstanceProfilesPerAccount))
+	if e := vacant(a.IAM.InstanceProfiles, name, "Instance Profile "+name+" already exists.", "InstanceProfilesPerAccount", maxInstanceProfilesPerAccount); e != nil {
+		return nil, e
 	}
 	s.nextID++
 	ip := &InstanceProfile{Name: name, ID: fmt.Sprintf("AIPAFAKEW%012d", s.nextID), Path: path,

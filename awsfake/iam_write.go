@@ -99,13 +99,8 @@ func (s *Server) createUser(a *Account, r *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	for n := range a.IAM.Users {
-		if strings.EqualFold(n, name) {
-			return nil, errEntityExists("User with name " + name + " already exists.")
-		}
-	}
-	if len(a.IAM.Users) >= maxUsersPerAccount {
-		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for UsersPerAccount: %d", maxUsersPerAccount))
+	if e := vacant(a.IAM.Users, name, "User with name "+name+" already exists.", "UsersPerAccount", maxUsersPerAccount); e != nil {
+		return nil, e
 	}
 	boundaryARN := r.get("PermissionsBoundary")
 	if boundaryARN != "" {
@@ -168,13 +163,8 @@ func (s *Server) createGroup(a *Account, r *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	for n := range a.IAM.Groups {
-		if strings.EqualFold(n, name) {
-			return nil, errEntityExists("Group with name " + name + " already exists.")
-		}
-	}
-	if len(a.IAM.Groups) >= maxGroupsPerAccount {
-		return nil, errLimit(fmt.Sprintf("Cannot exceed quota for GroupsPerAccount: %d", maxGroupsPerAccount))
+	if e := vacant(a.IAM.Groups, name, "Group with name "+name+" already exists.", "GroupsPerAccount", maxGroupsPerAccount); e != nil {
+		return nil, e
 	}
 	s.nextID++
 	g := &Group{Name: name, ID: fmt.Sprintf("AGPAFAKEW%012d", s.nextID), Path: path, ARN: "arn:aws:iam::" + a.ID + ":group" + path + name,

@@ -492,7 +492,8 @@ func TestUpdateGroupAndLoginProfile(t *testing.T) {
 }
 
 // TestIAMCreateNameAndPath: every IAM create action checks its name and
-// path as IAM does, naming the member that failed (userName, roleName, …).
+// path as IAM does, naming the member that failed (userName, roleName, …),
+// and refuses a name taken in another case.
 func TestIAMCreateNameAndPath(t *testing.T) {
 	_, c := emptyAccount(t)
 	ctx := context.Background()
@@ -527,6 +528,15 @@ func TestIAMCreateNameAndPath(t *testing.T) {
 		}
 		if err := tc.create("ok", badPath); apiCode(err) != "ValidationError" || !strings.Contains(err.Error(), "path is invalid") {
 			t.Errorf("%s with path %q: %v; want a ValidationError for the path", tc.member, *badPath, err)
+		}
+		if tc.member == "virtualMFADeviceName" {
+			continue // a device is found by its serial (path and name), not by name alone
+		}
+		if err := tc.create("Dup", nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := tc.create("DUP", aws.String("/other/")); apiCode(err) != "EntityAlreadyExists" || !strings.Contains(err.Error(), "DUP") {
+			t.Errorf("%s DUP beside Dup: %v; want EntityAlreadyExists naming DUP (IAM names are unique in any case)", tc.member, err)
 		}
 	}
 }
