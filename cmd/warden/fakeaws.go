@@ -119,6 +119,7 @@ own and work nowhere else. Stop it with Ctrl-C.`,
 	f.StringVar(&paging, "scim-paging", "cursor", "SCIM listings page as Identity Center does (cursor) or by RFC 7644 startIndex and count (index)")
 	f.IntVar(&opts.SCIM.PageSize, "scim-page-size", 0, "with --scim-paging index: the most resources a page holds whatever count asks (default 100)")
 	f.BoolVar(&opts.SCIM.GroupMembers, "scim-group-members", false, "SCIM groups list their members, as most SCIM servers do (Identity Center lists none)")
+	f.DurationVar(&opts.SCIM.RetryAfter, "scim-retry-after", 0, "SCIM's 429s (with --throttle-fraction) carry Retry-After of this, in whole seconds rounded up")
 	f.Int64Var(&seed, "seed", demoSeed, "seed of the generated account: the same seed gives the same account")
 	f.DurationVar(&opts.Latency, "latency", 0, "delay added to every call, e.g. 20ms")
 	f.Float64Var(&opts.ThrottleFraction, "throttle-fraction", 0, "fraction of calls answered with a Throttling error (0 to 1)")
@@ -133,7 +134,7 @@ const fakeAWSExternalID = "warden-fake-aws-external-id-0000000000"
 // Center's behaviour, which only an emulator with Identity Center serves
 // (hasIC), and sets them in o.
 func fakeSCIMFlags(cmd *cobra.Command, o *awsfake.SCIMOptions, paging string, hasIC bool) error {
-	for _, name := range []string{"scim-paging", "scim-page-size", "scim-group-members"} {
+	for _, name := range []string{"scim-paging", "scim-page-size", "scim-group-members", "scim-retry-after"} {
 		if cmd.Flags().Changed(name) && !hasIC {
 			return usageError("--"+name+" changes the SCIM endpoint, which only an emulator with IAM Identity Center serves",
 				"add --empty --identity-center, or --accounts 3 --identity-center-users 50")
@@ -146,6 +147,9 @@ func fakeSCIMFlags(cmd *cobra.Command, o *awsfake.SCIMOptions, paging string, ha
 	default:
 		return usageError(fmt.Sprintf("--scim-paging must be cursor or index, got %q", paging),
 			"pass --scim-paging index for RFC 7644 startIndex paging, or leave it out for Identity Center's cursor")
+	}
+	if o.RetryAfter < 0 {
+		return usageError(fmt.Sprintf("--scim-retry-after must not be negative, got %s", o.RetryAfter), "pass for example --scim-retry-after 2s, or leave it out for none")
 	}
 	if cmd.Flags().Changed("scim-page-size") {
 		if !o.IndexPaging {

@@ -157,6 +157,32 @@ func TestFakeAWSSCIMIndexPaging(t *testing.T) {
 	}
 }
 
+// TestFakeAWSSCIMRetryAfter: with --scim-retry-after, a throttled SCIM
+// request's 429 carries Retry-After in whole seconds, rounded up; without
+// it, none, as Identity Center sends.
+func TestFakeAWSSCIMRetryAfter(t *testing.T) {
+	for _, tc := range []struct{ args, want string }{{"1500ms", "2"}, {"", ""}} {
+		args := []string{"--empty", "--identity-center", "--throttle-fraction", "1"}
+		if tc.args != "" {
+			args = append(args, "--scim-retry-after", tc.args)
+		}
+		env := startFakeAWS(t, args...)
+		req, err := http.NewRequest(http.MethodGet, env["WARDEN_SCIM_ENDPOINT"]+"/Users", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+env["WARDEN_SCIM_TOKEN"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") != tc.want {
+			t.Errorf("--scim-retry-after %q: %s, Retry-After %q; want 429 and %q", tc.args, resp.Status, resp.Header.Get("Retry-After"), tc.want)
+		}
+	}
+}
+
 func TestFakeAWSIdentityCenterFlagsRefused(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -169,6 +195,8 @@ func TestFakeAWSIdentityCenterFlagsRefused(t *testing.T) {
 		{[]string{"--empty", "--identity-center", "--scim-paging", "offset"}, "--scim-paging"},
 		{[]string{"--empty", "--identity-center", "--scim-page-size", "10"}, "--scim-page-size"},
 		{[]string{"--empty", "--identity-center", "--scim-paging", "index", "--scim-page-size", "0"}, "--scim-page-size"},
+		{[]string{"--empty", "--identity-center", "--scim-retry-after", "-1s"}, "--scim-retry-after"},
+		{[]string{"--scim-retry-after", "2s"}, "--scim-retry-after"},
 	} {
 		var out, errOut bytes.Buffer
 		code := run(context.Background(), append([]string{"fake-aws", "--listen", "127.0.0.1:0"}, tc.args...), &out, &errOut)
