@@ -98,8 +98,25 @@ func TestFakeAWSEmptyIdentityCenter(t *testing.T) {
 		DisplayName: aws.String("Ann"), Name: &istypes.Name{GivenName: aws.String("Ann"), FamilyName: aws.String("Example")}}); err != nil {
 		t.Fatal(err)
 	}
-	if page := scimGet(t, env, "/Users"); page.TotalResults != 1 || len(page.Resources) != 1 {
+	if page := scimGet(t, env, "/Users"); page.TotalResults != 1 || len(page.Resources) != 1 || page.Resources[0].UserName != "ann" {
 		t.Errorf("SCIM /Users after CreateUser = %+v; want ann", page)
+	}
+	// fake-aws prints `warden sync --identity-center` to sync it with.
+	db := filepath.Join(t.TempDir(), "w.db")
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"--db", db, "sync", "--identity-center", "-o", "json"}, &out, &errOut); code != 0 {
+		t.Fatalf("sync --identity-center against fake-aws --empty --identity-center exited %d: %s", code, errOut.String())
+	}
+	var sum struct {
+		Snapshot struct {
+			Counts map[string]int `json:"counts"`
+		} `json:"snapshot"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Snapshot.Counts["sso_user"] != 1 || sum.Snapshot.Counts["iam_user"] != 0 {
+		t.Errorf("sync of the built Identity Center counts %v, want 1 Identity Center user and no IAM users", sum.Snapshot.Counts)
 	}
 }
 
