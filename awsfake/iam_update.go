@@ -20,6 +20,31 @@ var iamUpdateHandlers = map[string]iamHandler{
 	"DeleteRolePermissionsBoundary": deletePermissionsBoundary("Role"),
 }
 
+// newPathAndName reads an update's NewPath and New<kind>Name (at most max
+// characters) for the entity of m now at path with name: the path and name
+// it will have, refusing a name another entity of m has in any case.
+func newPathAndName[V any](r *request, m map[string]V, kind, path, name string, max int) (string, string, *apiError) {
+	if v := r.get("NewPath"); v != "" {
+		p, e := checkPath(v)
+		if e != nil {
+			return "", "", e
+		}
+		path = p
+	}
+	if v := r.get("New" + kind + "Name"); v != "" {
+		if e := checkName(v, "new"+kind+"Name", max); e != nil {
+			return "", "", e
+		}
+		for n := range m {
+			if n != name && strings.EqualFold(n, v) {
+				return "", "", errEntityExists(kind + " with name " + v + " already exists.")
+			}
+		}
+		name = v
+	}
+	return path, name, nil
+}
+
 // updateUser moves a user to NewPath and renames it to NewUserName: its
 // ARN follows, and its groups, keys and MFA devices stay its own.
 func (s *Server) updateUser(a *Account, r *request) (any, *apiError) {
@@ -27,22 +52,9 @@ func (s *Server) updateUser(a *Account, r *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	path, name := u.Path, u.Name
-	if v := r.get("NewPath"); v != "" {
-		if path, e = checkPath(v); e != nil {
-			return nil, e
-		}
-	}
-	if v := r.get("NewUserName"); v != "" {
-		if e := checkName(v, "newUserName", 64); e != nil {
-			return nil, e
-		}
-		for n := range a.IAM.Users {
-			if n != u.Name && strings.EqualFold(n, v) {
-				return nil, errEntityExists("User with name " + v + " already exists.")
-			}
-		}
-		name = v
+	path, name, e := newPathAndName(r, a.IAM.Users, "User", u.Path, u.Name, 64)
+	if e != nil {
+		return nil, e
 	}
 	oldARN := u.ARN
 	delete(a.IAM.Users, u.Name)
@@ -73,22 +85,9 @@ func (s *Server) updateGroup(a *Account, r *request) (any, *apiError) {
 	if e != nil {
 		return nil, e
 	}
-	path, name := g.Path, g.Name
-	if v := r.get("NewPath"); v != "" {
-		if path, e = checkPath(v); e != nil {
-			return nil, e
-		}
-	}
-	if v := r.get("NewGroupName"); v != "" {
-		if e := checkName(v, "newGroupName", 128); e != nil {
-			return nil, e
-		}
-		for n := range a.IAM.Groups {
-			if n != g.Name && strings.EqualFold(n, v) {
-				return nil, errEntityExists("Group with name " + v + " already exists.")
-			}
-		}
-		name = v
+	path, name, e := newPathAndName(r, a.IAM.Groups, "Group", g.Path, g.Name, 128)
+	if e != nil {
+		return nil, e
 	}
 	delete(a.IAM.Groups, g.Name)
 	for _, m := range g.Members {

@@ -478,6 +478,18 @@ func TestUpdateGroupAndLoginProfile(t *testing.T) {
 	if len(gs) != 1 || *gs[0].Arn != "arn:aws:iam::210987654321:group/t/new" {
 		t.Errorf("groups after rename = %+v", gs)
 	}
+	must(c.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: aws.String("taken")}))
+	if _, err := c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("new"), NewGroupName: aws.String("TAKEN")}); apiCode(err) != "EntityAlreadyExists" {
+		t.Errorf("rename onto another group: err = %v, want EntityAlreadyExists", err)
+	}
+	if _, err := c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("new"), NewGroupName: aws.String(strings.Repeat("g", 129))}); apiCode(err) != "ValidationError" ||
+		!strings.Contains(err.Error(), "'newGroupName'") {
+		t.Errorf("a 129-character NewGroupName: err = %v, want a ValidationError naming newGroupName", err)
+	}
+	if _, err := c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("new"), NewPath: aws.String("bad")}); apiCode(err) != "ValidationError" {
+		t.Errorf("NewPath bad: err = %v, want ValidationError", err)
+	}
+	must(c.UpdateGroup(ctx, &iam.UpdateGroupInput{GroupName: aws.String("new"), NewGroupName: aws.String("NEW")})) // its own name in another case
 	if _, err := c.UpdateLoginProfile(ctx, &iam.UpdateLoginProfileInput{UserName: aws.String("u"), Password: aws.String("long-enough-1")}); apiCode(err) != "NoSuchEntity" {
 		t.Errorf("UpdateLoginProfile without a profile: err = %v, want NoSuchEntity", err)
 	}
