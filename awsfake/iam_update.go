@@ -45,6 +45,16 @@ func newPathAndName[V any](r *request, m map[string]V, kind, path, name string, 
 	return path, name, nil
 }
 
+// rename replaces from with to in names, in place: a renamed user in its
+// groups' member lists, a renamed group in its members' group lists.
+func rename(names []string, from, to string) {
+	for i, n := range names {
+		if n == from {
+			names[i] = to
+		}
+	}
+}
+
 // updateUser moves a user to NewPath and renames it to NewUserName: its
 // ARN follows, and its groups, keys and MFA devices stay its own.
 func (s *Server) updateUser(a *Account, r *request) (any, *apiError) {
@@ -60,11 +70,7 @@ func (s *Server) updateUser(a *Account, r *request) (any, *apiError) {
 	delete(a.IAM.Users, u.Name)
 	for _, g := range u.Groups {
 		if grp := a.IAM.Groups[g]; grp != nil {
-			for i, m := range grp.Members {
-				if m == u.Name {
-					grp.Members[i] = name
-				}
-			}
+			rename(grp.Members, u.Name, name)
 		}
 	}
 	u.Name, u.Path, u.ARN = name, path, "arn:aws:iam::"+a.ID+":user"+path+name
@@ -92,11 +98,7 @@ func (s *Server) updateGroup(a *Account, r *request) (any, *apiError) {
 	delete(a.IAM.Groups, g.Name)
 	for _, m := range g.Members {
 		if u := a.IAM.Users[m]; u != nil {
-			for i, n := range u.Groups {
-				if n == g.Name {
-					u.Groups[i] = name
-				}
-			}
+			rename(u.Groups, g.Name, name)
 		}
 	}
 	g.Name, g.Path, g.ARN = name, path, "arn:aws:iam::"+a.ID+":group"+path+name
