@@ -30,14 +30,11 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		}
 		outputs[row] = append(outputs[row], what+"\n"+out)
 	}
-	t.Setenv("WARDEN_CONFIG", "")
-	t.Setenv("WARDEN_DB", "")
-
-	t.Run("single account", func(t *testing.T) {
-		useFakeAWS(t, "--users", "12", "--seed", "7")
-		dir := t.TempDir()
-		db := filepath.Join(dir, "w.db")
-		j := func(row string, okCodes []int, args ...string) string {
+	// runJSON returns a runner of one command line with -o json against db:
+	// it fails the test unless the exit code is one of okCodes, and keeps
+	// the output as an answer of README row row ("" keeps nothing).
+	runJSON := func(t *testing.T, db string) func(row string, okCodes []int, args ...string) string {
+		return func(row string, okCodes []int, args ...string) string {
 			t.Helper()
 			args = append(args, "-o", "json")
 			out, errOut, code := runIn(t, db, args...)
@@ -49,6 +46,15 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 			}
 			return out
 		}
+	}
+	t.Setenv("WARDEN_CONFIG", "")
+	t.Setenv("WARDEN_DB", "")
+
+	t.Run("single account", func(t *testing.T) {
+		useFakeAWS(t, "--users", "12", "--seed", "7")
+		dir := t.TempDir()
+		db := filepath.Join(dir, "w.db")
+		j := runJSON(t, db)
 		ok := []int{0}
 		j("sync", ok, "sync")
 		j("sync status", ok, "sync", "status")
@@ -98,18 +104,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		t.Setenv("WARDEN_SCIM_TOKEN", env["WARDEN_SCIM_TOKEN"])
 		dir := t.TempDir()
 		db := filepath.Join(dir, "w.db")
-		j := func(row string, okCodes []int, args ...string) string {
-			t.Helper()
-			args = append(args, "-o", "json")
-			out, errOut, code := runIn(t, db, args...)
-			if !intIn(code, okCodes) {
-				t.Fatalf("warden %s exited %d:\n%s", strings.Join(args, " "), code, errOut)
-			}
-			if row != "" {
-				add(row, "warden "+strings.Join(args, " "), out)
-			}
-			return out
-		}
+		j := runJSON(t, db)
 		ok := []int{0}
 		// A wrong ExternalId: every member fails, so the errors are listed.
 		j("sync", []int{exitPartial}, "sync", "--organization", "--identity-center", "--member-external-id", "wrong-external-id-000000000000000")
