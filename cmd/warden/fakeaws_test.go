@@ -48,14 +48,7 @@ func TestFakeAWSEmpty(t *testing.T) {
 	if code := run(ctx, []string{"--db", db, "sync", "-o", "json"}, &out, &errOut); code != 0 {
 		t.Fatalf("sync against fake-aws --empty exited %d: %s", code, errOut.String())
 	}
-	var sum struct {
-		Snapshot struct {
-			Counts map[string]int `json:"counts"`
-		} `json:"snapshot"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := decodeSummaries(t, out.String())[0]
 	if sum.Snapshot.Counts["iam_user"] != 2 || sum.Snapshot.Counts["iam_role"] != 0 {
 		t.Errorf("sync of the built account counts %v, want 2 users and no roles", sum.Snapshot.Counts)
 	}
@@ -107,14 +100,7 @@ func TestFakeAWSEmptyIdentityCenter(t *testing.T) {
 	if code := run(ctx, []string{"--db", db, "sync", "--identity-center", "-o", "json"}, &out, &errOut); code != 0 {
 		t.Fatalf("sync --identity-center against fake-aws --empty --identity-center exited %d: %s", code, errOut.String())
 	}
-	var sum struct {
-		Snapshot struct {
-			Counts map[string]int `json:"counts"`
-		} `json:"snapshot"`
-	}
-	if err := json.Unmarshal(out.Bytes(), &sum); err != nil {
-		t.Fatal(err)
-	}
+	sum := decodeSummaries(t, out.String())[0]
 	if sum.Snapshot.Counts["sso_user"] != 1 || sum.Snapshot.Counts["iam_user"] != 0 {
 		t.Errorf("sync of the built Identity Center counts %v, want 1 Identity Center user and no IAM users", sum.Snapshot.Counts)
 	}
