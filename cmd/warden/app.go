@@ -68,7 +68,7 @@ func (a *app) dbPath() string {
 // openStore opens (creating if needed) the database at path for writing,
 // and checks the file for damage first, so a corrupt database is found
 // before a sync or an apply spends minutes on AWS.
-func (a *app) openStore(ctx context.Context, path string) (*store.SQLite, error) {
+func (a *app) openStore(ctx context.Context, path string) (*store.DB, error) {
 	st, err := store.OpenSQLite(ctx, path)
 	if err != nil {
 		return nil, openError(err, path)
@@ -103,7 +103,7 @@ func openError(err error, path string) error {
 // openExisting opens the database for reading only: it refuses a missing
 // or empty file rather than creating one, and works on a file or directory
 // it may not write.
-func (a *app) openExisting(ctx context.Context) (*store.SQLite, string, error) {
+func (a *app) openExisting(ctx context.Context) (*store.DB, string, error) {
 	path := a.dbPath()
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return nil, path, storeError(err, fmt.Sprintf("no database at %s", path),
@@ -118,7 +118,7 @@ func (a *app) openExisting(ctx context.Context) (*store.SQLite, string, error) {
 
 // latest opens the database and returns it with the connection's latest
 // snapshot.
-func (a *app) latest(ctx context.Context) (*store.SQLite, *model.Snapshot, error) {
+func (a *app) latest(ctx context.Context) (*store.DB, *model.Snapshot, error) {
 	st, path, err := a.openExisting(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -148,7 +148,7 @@ Identity Center actions: ` + "create-sso-user (user, display_name, given_name, f
 
 // provisioner connects to AWS and the store for plan and apply, and to
 // Identity Center when one of the actions needs it.
-func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.SQLite) (*provision.Provisioner, *awsapi.Session, error) {
+func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.DB) (*provision.Provisioner, *awsapi.Session, error) {
 	o, icRegion := f.aws, f.icRegion
 	o.Logger = a.log
 	sess, err := awsapi.Load(ctx, o)
@@ -237,7 +237,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			// Plan reads what earlier applies recorded (deactivations,
 			// deletions) as apply does, from the database when there is one,
 			// opened read-only: plan writes nothing.
-			var st *store.SQLite
+			var st *store.DB
 			if _, err := os.Stat(a.dbPath()); err == nil {
 				if st, _, err = a.openExisting(cmd.Context()); err != nil {
 					return err
@@ -338,7 +338,7 @@ console password is printed once, here, and kept nowhere, even when a later call
 }
 
 // refresh brings the snapshot up to date with what apply changed.
-func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.SQLite, p *provision.Provisioner, icRegion string, results []*provision.Result) {
+func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, icRegion string, results []*provision.Result) {
 	var changedUsers []string
 	changedIAM, changedIC := false, false
 	for _, r := range results {
@@ -456,7 +456,7 @@ func refused(err error, context, then string) *cliError {
 // the IAM changes just made (see syncer.Refresh), so `warden access` shows
 // them without a sync. It reports on stderr and never fails the command:
 // the changes are made; a later sync catches up.
-func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *store.SQLite, account string, changed bool, users []string) {
+func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *store.DB, account string, changed bool, users []string) {
 	if !changed {
 		return
 	}
@@ -474,7 +474,7 @@ func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *sto
 // refreshIdentityCenter brings the snapshot up to date with Identity Center
 // changes just made (see syncer.RefreshIdentityCenter); like
 // refreshSnapshot it only reports.
-func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st *store.SQLite, p *provision.Provisioner, region string, changed bool) {
+func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, region string, changed bool) {
 	if !changed || p.IC == nil {
 		return
 	}

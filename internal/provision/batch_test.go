@@ -337,7 +337,7 @@ func TestCreateUserKilledHalfwayFinishes(t *testing.T) {
 // dyingAudit is an audit log whose process "dies" after making call:
 // completing its record fails.
 type dyingAudit struct {
-	*store.SQLite
+	*store.DB
 	srv                         *awsfake.Server
 	call                        string
 	started                     int64
@@ -462,7 +462,7 @@ func TestAuditSaysWhatEachCallActedOn(t *testing.T) {
 // holds the operation's own request id and final status, failed ones too.
 func TestAuditRecordsAssignmentOperations(t *testing.T) {
 	srv, p, truth := newICEnv(t)
-	st := p.Audit.(*store.SQLite)
+	st := p.Audit.(*store.DB)
 	ctx := context.Background()
 	account := truth.Members[0].ID
 	user := mustUserName(truth)

@@ -24,7 +24,7 @@ const acct = "123456789012"
 type env struct {
 	srv *awsfake.Server
 	p   *Provisioner
-	st  *store.SQLite
+	st  *store.DB
 }
 
 // newEnv serves a generated account in which user "leaver" has every kind

@@ -55,13 +55,13 @@ const (
 // StartAudit records that a call is about to be made (result started) and
 // returns the record's id, for FinishAudit once the call returns: a call in
 // flight when the process died stays visible as started.
-func (s *SQLite) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
+func (s *DB) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
 	r.Result = AuditStarted
 	return s.insertAudit(ctx, r)
 }
 
 // insertAudit writes a record and returns its id.
-func (s *SQLite) insertAudit(ctx context.Context, r AuditRecord) (int64, error) {
+func (s *DB) insertAudit(ctx context.Context, r AuditRecord) (int64, error) {
 	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
 		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *SQLite) insertAudit(ctx context.Context, r AuditRecord) (int64, error) 
 
 // FinishAudit completes a record StartAudit wrote with the call's result,
 // AWS request id, detail and outcome.
-func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error {
+func (s *DB) FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE audit_log SET result=?, request_id=?, detail=?, outcome=? WHERE id=? AND result=?`,
 		result, requestID, detail, jsonMap(outcome), id, AuditStarted)
 	if err != nil {
@@ -89,14 +89,14 @@ func (s *SQLite) FinishAudit(ctx context.Context, id int64, result, requestID, d
 }
 
 // AppendAudit adds a record to the audit log.
-func (s *SQLite) AppendAudit(ctx context.Context, r AuditRecord) error {
+func (s *DB) AppendAudit(ctx context.Context, r AuditRecord) error {
 	_, err := s.insertAudit(ctx, r)
 	return err
 }
 
 // Audit returns a connection's audit records, newest first, at most limit
 // (0 for all).
-func (s *SQLite) Audit(ctx context.Context, connectionID string, limit int) ([]AuditRecord, error) {
+func (s *DB) Audit(ctx context.Context, connectionID string, limit int) ([]AuditRecord, error) {
 	q := `SELECT id, at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome FROM audit_log WHERE connection_id=? ORDER BY id DESC`
 	args := []any{conn(connectionID)}
 	if limit > 0 {
@@ -127,7 +127,7 @@ func (s *SQLite) Audit(ctx context.Context, connectionID string, limit int) ([]A
 
 // SaveDeactivation records what deactivating a principal removed, so
 // reactivation can restore it; state is the caller's JSON.
-func (s *SQLite) SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error {
+func (s *DB) SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO deactivations (connection_id, account_id, principal, at, state) VALUES (?,?,?,?,?)`,
 		conn(connectionID), accountID, principal, time.Now().UTC().Format(timeFormat), state)
 	if err != nil {
@@ -138,7 +138,7 @@ func (s *SQLite) SaveDeactivation(ctx context.Context, connectionID, accountID, 
 
 // Deactivation returns the recorded state of a deactivated principal, or
 // ErrNotFound.
-func (s *SQLite) Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error) {
+func (s *DB) Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error) {
 	var state string
 	err := s.db.QueryRowContext(ctx, `SELECT state FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`,
 		conn(connectionID), accountID, principal).Scan(&state)
@@ -152,7 +152,7 @@ func (s *SQLite) Deactivation(ctx context.Context, connectionID, accountID, prin
 }
 
 // DeleteDeactivation forgets a principal's deactivation record.
-func (s *SQLite) DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error {
+func (s *DB) DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error {
 	_, err := s.db.ExecContext(ctx, `DELETE FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`, conn(connectionID), accountID, principal)
 	if err != nil {
 		return fmt.Errorf("forget the deactivation of %s in %s: %w", principal, s.path, err)
@@ -162,7 +162,7 @@ func (s *SQLite) DeleteDeactivation(ctx context.Context, connectionID, accountID
 
 // PushedIDs returns the external ids warden has pushed to a SCIM endpoint:
 // the users a later push may treat as leavers.
-func (s *SQLite) PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error) {
+func (s *DB) PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT external_id FROM scim_pushed WHERE endpoint=?`, endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("read pushed ids from %s: %w", s.path, err)
@@ -180,7 +180,7 @@ func (s *SQLite) PushedIDs(ctx context.Context, endpoint string) (map[string]boo
 }
 
 // AddPushedIDs records external ids pushed to a SCIM endpoint.
-func (s *SQLite) AddPushedIDs(ctx context.Context, endpoint string, ids []string) error {
+func (s *DB) AddPushedIDs(ctx context.Context, endpoint string, ids []string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record pushed ids in %s: %w", s.path, err)

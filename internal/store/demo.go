@@ -12,7 +12,7 @@ const demoKey = "demo_snapshots"
 
 // MarkDemoSnapshot records that snapshot id was written by `warden demo`,
 // so a later demo may replace the file while it holds nothing else.
-func (s *SQLite) MarkDemoSnapshot(ctx context.Context, id int64) error {
+func (s *DB) MarkDemoSnapshot(ctx context.Context, id int64) error {
 	ids, err := s.demoSnapshots(ctx)
 	if err != nil {
 		return err
@@ -25,7 +25,7 @@ func (s *SQLite) MarkDemoSnapshot(ctx context.Context, id int64) error {
 	return nil
 }
 
-func (s *SQLite) demoSnapshots(ctx context.Context) ([]string, error) {
+func (s *DB) demoSnapshots(ctx context.Context) ([]string, error) {
 	var v string
 	err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM warden_meta WHERE key=?), '')`, demoKey).Scan(&v)
 	if err != nil {
@@ -40,7 +40,7 @@ func (s *SQLite) demoSnapshots(ctx context.Context) ([]string, error) {
 // Foreign describes what the database holds besides snapshots `warden demo`
 // wrote: "" when nothing (the demo may replace the file), else a short
 // account such as "3 snapshots not made by the demo, 12 audit records".
-func (s *SQLite) Foreign(ctx context.Context) (string, error) {
+func (s *DB) Foreign(ctx context.Context) (string, error) {
 	ids, err := s.demoSnapshots(ctx)
 	if err != nil {
 		return "", err

@@ -38,7 +38,7 @@ const fileMode = 0o600
 // OpenSQLite opens the warden database at path for reading and writing,
 // creating it (mode 0600) if it does not exist, and brings its schema up to
 // date. Several processes may open and migrate the same new file at once.
-func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, fileMode)
 	switch {
 	case err == nil:
@@ -54,7 +54,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &SQLite{db: db, path: path}
+	s := &DB{db: db, path: path}
 	if err := s.migrateWaiting(ctx); err != nil {
 		db.Close()
 		return nil, classify(err)
@@ -65,7 +65,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 // migrateWaiting runs migrate, trying again while another process holds
 // the file busy in a way SQLite's busy timeout does not wait out (a new
 // file switching to WAL, a last connection checkpointing as it closes).
-func (s *SQLite) migrateWaiting(ctx context.Context) error {
+func (s *DB) migrateWaiting(ctx context.Context) error {
 	deadline := time.Now().Add(busyWait)
 	for pause := 5 * time.Millisecond; ; pause = min(2*pause, 200*time.Millisecond) {
 		err := s.migrate(ctx)
@@ -102,7 +102,7 @@ func isBusy(err error) bool {
 // directory the process may not write. A database of an older schema is
 // upgraded (opened as OpenSQLite does) when the file can be written, and is
 // otherwise refused with ErrOlderSchema.
-func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
+func OpenSQLiteReadOnly(ctx context.Context, path string) (*DB, error) {
 	if err := checkHeader(path, false); err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func OpenSQLiteReadOnly(ctx context.Context, path string) (*SQLite, error) {
 
 // openReadOnly opens path with SQLite's read-only mode and reads its schema
 // once, so a file SQLite cannot read fails here.
-func openReadOnly(ctx context.Context, path string, immutable bool) (*SQLite, error) {
+func openReadOnly(ctx context.Context, path string, immutable bool) (*DB, error) {
 	params := []string{"mode=ro", "_pragma=busy_timeout(10000)", "_pragma=query_only(1)"}
 	if immutable {
 		params = append(params, "immutable=1")
@@ -150,7 +150,7 @@ func openReadOnly(ctx context.Context, path string, immutable bool) (*SQLite, er
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &SQLite{db: db, path: path}, nil
+	return &DB{db: db, path: path}, nil
 }
 
 // dsn is the driver's URI for path with the given query parameters.
@@ -200,7 +200,7 @@ func newerSchema(path string, version int) error {
 
 // schemaVersion reads the warden marker and the schema version; 0 with no
 // error means a new, empty file.
-func (s *SQLite) schemaVersion(ctx context.Context) (int, error) {
+func (s *DB) schemaVersion(ctx context.Context) (int, error) {
 	return schemaVersion(ctx, s.db, s.path)
 }
 
@@ -242,7 +242,7 @@ func schemaVersion(ctx context.Context, q queryer, path string) (int, error) {
 // (BEGIN IMMEDIATE) and reads the version under it, so processes opening a
 // new file at once create the schema exactly once; the others wait and
 // find it done.
-func (s *SQLite) migrate(ctx context.Context) error {
+func (s *DB) migrate(ctx context.Context) error {
 	// Read without the lock first: an up-to-date file, the common case,
 	// needs no write lock at all.
 	switch v, err := s.schemaVersion(ctx); {
@@ -304,7 +304,7 @@ func (s *SQLite) migrate(ctx context.Context) error {
 // Check runs SQLite's quick integrity check of the whole file and returns
 // an error wrapping ErrCorrupt when it finds damage. It reads every page, so
 // it is for the start of long work (a sync), not for every read.
-func (s *SQLite) Check(ctx context.Context) error {
+func (s *DB) Check(ctx context.Context) error {
 	rows, err := s.db.QueryContext(ctx, `PRAGMA quick_check(5)`)
 	if err != nil {
 		return classify(fmt.Errorf("check %s: %w", s.path, err))

@@ -102,7 +102,7 @@ func TestNewerSchemaSaysUpgrade(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	for name, open := range map[string]func(context.Context, string) (*SQLite, error){"read-write": OpenSQLite, "read-only": OpenSQLiteReadOnly} {
+	for name, open := range map[string]func(context.Context, string) (*DB, error){"read-write": OpenSQLite, "read-only": OpenSQLiteReadOnly} {
 		_, err := open(context.Background(), path)
 		if !errors.Is(err, ErrNewerSchema) || errors.Is(err, ErrForeignDatabase) {
 			t.Errorf("%s open of a schema-99 database: err = %v, want ErrNewerSchema (not ErrForeignDatabase)", name, err)

@@ -16,16 +16,19 @@ import (
 
 const defaultConnection = "default"
 
-// SQLite is the Store kept in one SQLite file.
-type SQLite struct {
+// DB is the Store kept in a SQL database: one SQLite file (OpenSQLite) or a
+// PostgreSQL server (OpenPostgres). The two back-ends run the same queries;
+// what differs between them is behind d.
+type DB struct {
 	db   *sql.DB
-	path string
+	path string // the file, or the server's URL with any password masked: for messages
+	d    dialect
 }
 
-var _ Store = (*SQLite)(nil)
+var _ Store = (*DB)(nil)
 
 // Close releases the database.
-func (s *SQLite) Close() error { return s.db.Close() }
+func (s *DB) Close() error { return s.db.Close() }
 
 func conn(id string) string {
 	if id == "" {
@@ -42,7 +45,7 @@ func marshal(v any) string {
 }
 
 // WriteSnapshot stores snap and g in one transaction; see Store.
-func (s *SQLite) WriteSnapshot(ctx context.Context, snap *model.Snapshot, g *model.Graph) (int64, error) {
+func (s *DB) WriteSnapshot(ctx context.Context, snap *model.Snapshot, g *model.Graph) (int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("write snapshot to %s: %w", s.path, err)
@@ -149,7 +152,7 @@ func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 const snapshotCols = `id, connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts`
 
 // LatestSnapshot returns the newest snapshot of a connection; see Store.
-func (s *SQLite) LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error) {
+func (s *DB) LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error) {
 	snap, err := scanSnapshot(s.db.QueryRowContext(ctx, `SELECT `+snapshotCols+` FROM snapshots WHERE connection_id=? ORDER BY id DESC LIMIT 1`, conn(connectionID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNoSnapshot
@@ -161,7 +164,7 @@ func (s *SQLite) LatestSnapshot(ctx context.Context, connectionID string) (*mode
 }
 
 // Connections lists the connections that have snapshots; see Store.
-func (s *SQLite) Connections(ctx context.Context) ([]string, error) {
+func (s *DB) Connections(ctx context.Context) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT connection_id FROM snapshots ORDER BY connection_id`)
 	if err != nil {
 		return nil, fmt.Errorf("list connections in %s: %w", s.path, err)
@@ -179,7 +182,7 @@ func (s *SQLite) Connections(ctx context.Context) ([]string, error) {
 }
 
 // Snapshots lists a connection's snapshots, newest first.
-func (s *SQLite) Snapshots(ctx context.Context, connectionID string) ([]model.Snapshot, error) {
+func (s *DB) Snapshots(ctx context.Context, connectionID string) ([]model.Snapshot, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+snapshotCols+` FROM snapshots WHERE connection_id=? ORDER BY id DESC`, conn(connectionID))
 	if err != nil {
 		return nil, fmt.Errorf("list snapshots in %s: %w", s.path, err)
@@ -196,7 +199,7 @@ func (s *SQLite) Snapshots(ctx context.Context, connectionID string) ([]model.Sn
 	return out, rows.Err()
 }
 
-func (s *SQLite) queryResources(ctx context.Context, query string, args ...any) ([]model.Resource, error) {
+func (s *DB) queryResources(ctx context.Context, query string, args ...any) ([]model.Resource, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
@@ -218,7 +221,7 @@ func (s *SQLite) queryResources(ctx context.Context, query string, args ...any) 
 }
 
 // Resources lists a snapshot's resources matching f, by type then name.
-func (s *SQLite) Resources(ctx context.Context, snapshotID int64, f ResourceFilter) ([]model.Resource, error) {
+func (s *DB) Resources(ctx context.Context, snapshotID int64, f ResourceFilter) ([]model.Resource, error) {
 	q := `SELECT data FROM resources WHERE snapshot_id=?`
 	args := []any{snapshotID}
 	for _, c := range []struct{ col, val string }{{"type", string(f.Type)}, {"account_id", f.AccountID}, {"parent_id", f.ParentID}} {
@@ -231,7 +234,7 @@ func (s *SQLite) Resources(ctx context.Context, snapshotID int64, f ResourceFilt
 }
 
 // Resource returns one resource by ID, or ErrNotFound.
-func (s *SQLite) Resource(ctx context.Context, snapshotID int64, id string) (*model.Resource, error) {
+func (s *DB) Resource(ctx context.Context, snapshotID int64, id string) (*model.Resource, error) {
 	rs, err := s.queryResources(ctx, `SELECT data FROM resources WHERE snapshot_id=? AND id=?`, snapshotID, id)
 	if err != nil {
 		return nil, err
@@ -248,7 +251,7 @@ func (s *SQLite) Resource(ctx context.Context, snapshotID int64, id string) (*mo
 // or an IAM user, group or role with a tag whose value equals the query
 // (case-insensitive), such as an email tag. No match returns an empty list
 // and no error.
-func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
+func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
 	steps := []string{
 		`SELECT data FROM resources WHERE snapshot_id=? AND (id=?1 OR arn=?1) ORDER BY id`,
 		`SELECT data FROM resources WHERE snapshot_id=? AND type IN ('iam_user','iam_group','iam_role','sso_user','sso_group') AND name=?1 COLLATE NOCASE ORDER BY type, id`,
@@ -268,7 +271,7 @@ func (s *SQLite) FindPrincipal(ctx context.Context, snapshotID int64, query stri
 
 // IAMUsersMatching returns IAM users named or tagged with one of values;
 // see Store.
-func (s *SQLite) IAMUsersMatching(ctx context.Context, snapshotID int64, values []string) ([]model.Resource, error) {
+func (s *DB) IAMUsersMatching(ctx context.Context, snapshotID int64, values []string) ([]model.Resource, error) {
 	if len(values) == 0 {
 		return nil, nil
 	}
@@ -285,7 +288,7 @@ func (s *SQLite) IAMUsersMatching(ctx context.Context, snapshotID int64, values 
 
 // GrantsOf returns everything principalID holds, with the resource offering
 // each entitlement.
-func (s *SQLite) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
+func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, COALESCE(r.data, '')
 		FROM grants g LEFT JOIN resources r ON r.snapshot_id=g.snapshot_id AND r.id=g.resource_id
 		WHERE g.snapshot_id=? AND g.principal_id=? ORDER BY g.entitlement_id, g.provenance, g.via_id`, snapshotID, principalID)
@@ -314,7 +317,7 @@ func (s *SQLite) GrantsOf(ctx context.Context, snapshotID int64, principalID str
 }
 
 // HoldersOf returns everyone holding the entitlement.
-func (s *SQLite) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
+func (s *DB) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, COALESCE(r.data, '')
 		FROM grants g LEFT JOIN resources r ON r.snapshot_id=g.snapshot_id AND r.id=g.principal_id
 		WHERE g.snapshot_id=? AND g.entitlement_id=? ORDER BY g.principal_id, g.provenance, g.via_id`, snapshotID, entitlementID)
@@ -342,7 +345,7 @@ func (s *SQLite) HoldersOf(ctx context.Context, snapshotID int64, entitlementID 
 }
 
 // Graph loads a whole snapshot, in the canonical order of model.Graph.Sort.
-func (s *SQLite) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) {
+func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) {
 	var g model.Graph
 	var err error
 	if g.Resources, err = s.queryResources(ctx, `SELECT data FROM resources WHERE snapshot_id=?`, snapshotID); err != nil {
@@ -380,4 +383,75 @@ func (s *SQLite) Graph(ctx context.Context, snapshotID int64) (*model.Graph, err
 	}
 	g.Sort()
 	return &g, nil
+}
+
+// Snapshot returns one snapshot by ID; see Store.
+func (s *DB) Snapshot(ctx context.Context, id int64) (*model.Snapshot, error) {
+	snap, err := scanSnapshot(s.db.QueryRowContext(ctx, `SELECT `+snapshotCols+` FROM snapshots WHERE id=?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("snapshot %d: %w (list them with `warden snapshots`)", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %d from %s: %w", id, s.path, err)
+	}
+	return snap, nil
+}
+
+// ResourcesByID returns the resources of a snapshot with the given IDs;
+// see Store.
+func (s *DB) ResourcesByID(ctx context.Context, snapshotID int64, ids []string) (map[string]model.Resource, error) {
+	out := make(map[string]model.Resource, len(ids))
+	for _, id := range ids {
+		r, err := s.Resource(ctx, snapshotID, id)
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = *r
+	}
+	return out, nil
+}
+
+// Changes returns what differs between two snapshots; see Store.
+func (s *DB) Changes(ctx context.Context, fromID, toID int64) (*ChangeSet, error) {
+	a, err := s.Graph(ctx, fromID)
+	if err != nil {
+		return nil, err
+	}
+	b, err := s.Graph(ctx, toID)
+	if err != nil {
+		return nil, err
+	}
+	return GraphChanges(fromID, toID, a, b), nil
+}
+
+// Prune deletes a connection's snapshots as p says; see Store.
+func (s *DB) Prune(ctx context.Context, connectionID string, p PruneOptions) (*PruneResult, error) {
+	snaps, err := s.Snapshots(ctx, connectionID)
+	if err != nil {
+		return nil, err
+	}
+	now := p.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	res := &PruneResult{ConnectionID: conn(connectionID), Deleted: []int64{}, DryRun: p.DryRun}
+	for i, snap := range snaps {
+		if i > 0 && (p.Keep > 0 && i >= p.Keep || p.OlderThan > 0 && now.Sub(snap.FinishedAt) > p.OlderThan) {
+			res.Deleted = append(res.Deleted, snap.ID)
+		} else {
+			res.Kept++
+		}
+	}
+	if p.DryRun || len(res.Deleted) == 0 {
+		return res, nil
+	}
+	for _, id := range res.Deleted {
+		if _, err := s.db.ExecContext(ctx, `DELETE FROM snapshots WHERE id=?`, id); err != nil {
+			return nil, fmt.Errorf("prune snapshot %d in %s: %w", id, s.path, err)
+		}
+	}
+	return res, nil
 }

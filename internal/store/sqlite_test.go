@@ -56,7 +56,7 @@ func sampleGraph() *model.Graph {
 	return g
 }
 
-func openTemp(t *testing.T) (*SQLite, string) {
+func openTemp(t *testing.T) (*DB, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "w.db")
 	st, err := OpenSQLite(context.Background(), path)

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/warden-iam/warden/internal/model"
 )
@@ -72,6 +73,78 @@ type Store interface {
 	HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error)
 	// Graph loads a whole snapshot.
 	Graph(ctx context.Context, snapshotID int64) (*model.Graph, error)
+	// Snapshot returns one snapshot by ID, or an error wrapping ErrNotFound.
+	Snapshot(ctx context.Context, id int64) (*model.Snapshot, error)
+	// ResourcesByID returns the resources of a snapshot with the given IDs,
+	// keyed by ID; IDs not in the snapshot are left out.
+	ResourcesByID(ctx context.Context, snapshotID int64, ids []string) (map[string]model.Resource, error)
+	// Changes returns what differs between two snapshots of one connection
+	// (from may be newer than to: the changes then read backwards). Its cost
+	// is proportional to the change, not to the snapshots.
+	Changes(ctx context.Context, fromID, toID int64) (*ChangeSet, error)
+	// Prune deletes a connection's snapshots as p says, never its latest,
+	// and gives the space back. The audit log is not touched.
+	Prune(ctx context.Context, connectionID string, p PruneOptions) (*PruneResult, error)
 	// Close releases the store.
 	Close() error
+}
+
+// ChangeSet is what differs between two snapshots of one connection: every
+// resource, entitlement and grant in one and not the other, or changed.
+// Each list is sorted (resources and entitlements by ID, grants as
+// model.Graph.Sort does).
+type ChangeSet struct {
+	From         int64               `json:"from"`
+	To           int64               `json:"to"`
+	Resources    []ResourceChange    `json:"resources"`
+	Entitlements []EntitlementChange `json:"entitlements"`
+	Grants       []GrantChange       `json:"grants"`
+}
+
+// ResourceChange is one resource added (Before nil), removed (After nil)
+// or changed (both set, and different).
+type ResourceChange struct {
+	ID     string          `json:"id"`
+	Before *model.Resource `json:"before"`
+	After  *model.Resource `json:"after"`
+}
+
+// EntitlementChange is one entitlement added (Before nil), removed (After
+// nil) or changed.
+type EntitlementChange struct {
+	ID     string             `json:"id"`
+	Before *model.Entitlement `json:"before"`
+	After  *model.Entitlement `json:"after"`
+}
+
+// GrantChange is one grant added (Added) or removed.
+type GrantChange struct {
+	Grant model.Grant `json:"grant"`
+	Added bool        `json:"added"`
+}
+
+// Empty reports whether nothing changed.
+func (c *ChangeSet) Empty() bool {
+	return len(c.Resources) == 0 && len(c.Entitlements) == 0 && len(c.Grants) == 0
+}
+
+// PruneOptions says which snapshots Prune deletes: those beyond the newest
+// Keep (0: no limit by count) and those that finished more than OlderThan
+// before Now (0: no limit by age). A snapshot is deleted when either rule
+// says so; the connection's latest snapshot is always kept.
+type PruneOptions struct {
+	Keep      int
+	OlderThan time.Duration
+	Now       time.Time // zero: time.Now()
+	DryRun    bool      // report what would be deleted, delete nothing
+}
+
+// PruneResult is what Prune deleted (or, on a dry run, would delete).
+type PruneResult struct {
+	ConnectionID string  `json:"connection_id"`
+	Deleted      []int64 `json:"deleted"` // snapshot IDs, newest first
+	Kept         int     `json:"kept"`    // snapshots left
+	Rows         int64   `json:"rows"`    // history rows deleted
+	BytesFreed   int64   `json:"bytes_freed"`
+	DryRun       bool    `json:"dry_run"`
 }

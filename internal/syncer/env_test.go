@@ -30,7 +30,7 @@ type env struct {
 	truth  *awsfake.Account
 	creds  awsfake.Credentials
 	sess   *awsapi.Session
-	st     *store.SQLite
+	st     *store.DB
 	dbPath string
 	proxy  *faultProxy
 }

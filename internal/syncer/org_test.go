@@ -24,7 +24,7 @@ type orgEnv struct {
 	srv   *awsfake.Server
 	truth *awsfake.OrgTruth
 	creds awsfake.Credentials
-	st    *store.SQLite
+	st    *store.DB
 }
 
 func newOrgEnv(tb testing.TB, estate awsfake.OrgEstate, fake awsfake.Options) *orgEnv {
@@ -38,7 +38,7 @@ func newOrgEnv(tb testing.TB, estate awsfake.OrgEstate, fake awsfake.Options) *o
 }
 
 // newOrgEnvStore opens a store in a temporary directory.
-func newOrgEnvStore(tb testing.TB) *store.SQLite {
+func newOrgEnvStore(tb testing.TB) *store.DB {
 	tb.Helper()
 	st, err := store.OpenSQLite(context.Background(), filepath.Join(tb.TempDir(), "warden.db"))
 	if err != nil {
