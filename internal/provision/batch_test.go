@@ -297,7 +297,7 @@ func TestCreateUserKilledHalfwayFinishes(t *testing.T) {
 	}
 	// The process dies once CreateLoginProfile is made, before its record
 	// is completed: the intent record stays.
-	dying := &dyingAudit{SQLite: e.st, srv: e.srv, call: "iam:CreateLoginProfile"}
+	dying := &dyingAudit{DB: e.st, srv: e.srv, call: "iam:CreateLoginProfile"}
 	e.p.Audit = dying
 	half := *pl
 	half.Steps = pl.Steps[:2]
