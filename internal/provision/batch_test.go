@@ -345,7 +345,7 @@ type dyingAudit struct {
 }
 
 func (d *dyingAudit) StartAudit(ctx context.Context, r store.AuditRecord) (int64, error) {
-	id, err := d.SQLite.StartAudit(ctx, r)
+	id, err := d.DB.StartAudit(ctx, r)
 	if r.Call == d.call {
 		d.started, d.callsAtStart = id, d.srv.Calls()[d.call]
 	}
@@ -357,7 +357,7 @@ func (d *dyingAudit) FinishAudit(ctx context.Context, id int64, result, requestI
 		d.callsAtFinish = d.srv.Calls()[d.call]
 		return errors.New("killed")
 	}
-	return d.SQLite.FinishAudit(ctx, id, result, requestID, detail, outcome)
+	return d.DB.FinishAudit(ctx, id, result, requestID, detail, outcome)
 }
 
 // TestInlinePolicyChangeAndAdminGrants: replacing an inline document shows
