@@ -12,6 +12,8 @@
 // complete, valid file.
 package config
 
+import "time"
+
 // CurrentVersion is the schema version this package reads. A file states it
 // with `version: 1`.
 const CurrentVersion = 1
@@ -73,6 +75,9 @@ type Connection struct {
 	Organization   Organization   `yaml:"organization"`
 	IdentityCenter IdentityCenter `yaml:"identity_center"`
 	Sync           SyncParts      `yaml:"sync"`
+	// Retention says which of the connection's snapshots `warden sync`
+	// prunes after each successful sync; zero keeps them all.
+	Retention Retention `yaml:"retention"`
 }
 
 // CredentialSource says where a connection's base credentials come from.
@@ -173,4 +178,27 @@ type SyncParts struct {
 	CloudTrail bool `yaml:"cloudtrail"`
 	// IAMRate is the most IAM calls per second made in one account.
 	IAMRate int `yaml:"iam_rate"`
+}
+
+// Retention is how many and how old snapshots of a connection are kept.
+// A snapshot goes when either rule says so; the latest always stays.
+type Retention struct {
+	// Keep is how many of the newest snapshots to keep; 0 means no limit
+	// by count (in the file, keep is at least 1 when written).
+	Keep int `yaml:"keep"`
+	// OlderThan, such as 30d, 12h or 2w (see ParseAge), prunes snapshots
+	// that finished longer ago than that; "" means no limit by age.
+	OlderThan string `yaml:"older_than"`
+}
+
+// IsZero reports whether the retention keeps every snapshot.
+func (r Retention) IsZero() bool { return r.Keep == 0 && r.OlderThan == "" }
+
+// Age returns OlderThan read by ParseAge, 0 when it is empty; an invalid
+// value (which Validate reports) is an error.
+func (r Retention) Age() (time.Duration, error) {
+	if r.OlderThan == "" {
+		return 0, nil
+	}
+	return ParseAge(r.OlderThan)
 }

@@ -47,6 +47,9 @@ connections:
       scim:
         endpoint: https://scim.eu-west-1.amazonaws.com/a1b2c3d4e5-f6a7-8b9c-0d1e-2f3a4b5c6d7e/scim/v2/
         token_env: WARDEN_SCIM_TOKEN
+    retention:                          # pruned after each successful sync
+      keep: 720                         # the newest 720 snapshots (a month of hourly syncs)
+      older_than: 90d                   # and none older than 90 days
 
   # One account reached through a role, no Organization.
   - id: vendor-sandbox

@@ -79,6 +79,18 @@ func (c *Connection) validate(r *reporter, p string) {
 	if !r.inherited(p+".sync.cloudtrail", c.Sync.CloudTrail) {
 		checkCloudTrail(r, p+".sync.cloudtrail", c.Sync.CloudTrail)
 	}
+	c.Retention.validate(r, p+".retention")
+}
+
+func (rt Retention) validate(r *reporter, p string) {
+	// In code, Keep 0 means no limit; written in the file, keep: 0 is a
+	// mistake (it would read as "keep none").
+	if rt.Keep < 0 || rt.Keep == 0 && r.src != nil && r.src.has(p+".keep") {
+		r.add(p+".keep", "must be at least 1 snapshot, not %d (the latest is always kept); leave keep out for no limit by count", rt.Keep)
+	}
+	if _, err := rt.Age(); err != nil {
+		r.add(p+".older_than", "%v", err)
+	}
 }
 
 func (c Credentials) validate(r *reporter, p string) {
