@@ -90,6 +90,10 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		}
 		j("apply", []int{exitError}, "apply", "create-user", "--user", "json-keys-failed", "--console-password", "--policies", strings.Join(arns, ","), "--yes")
 		j("audit", ok, "audit")
+		// A second snapshot to prune: a dry run lists it, then it goes.
+		j("sync", ok, "sync")
+		j("snapshots prune", ok, "snapshots", "prune", "--keep", "1", "--dry-run")
+		j("snapshots prune", ok, "snapshots", "prune", "--keep", "1")
 		j("setup external-id", ok, "setup", "external-id")
 		j("version", ok, "version")
 

@@ -27,6 +27,8 @@ type syncTarget struct {
 	org  *syncer.OrganizationOptions
 	ic   *syncer.IdentityCenterOptions
 	name string // for messages: "connection prod"
+	// retention is what to prune after a sync of the connection.
+	retention config.Retention
 }
 
 // adHocFlags are the flags that describe a connection on the command line,
@@ -179,7 +181,7 @@ func (a *app) targetsFromConfig(file *config.File, path string) ([]syncTarget, e
 // targetFromConnection translates a connection of the file into what the
 // session and the syncer take.
 func targetFromConnection(c config.Connection) (syncTarget, error) {
-	t := syncTarget{id: c.ID, name: "connection " + c.ID}
+	t := syncTarget{id: c.ID, name: "connection " + c.ID, retention: c.Retention}
 	t.aws = awsapi.Options{Region: c.Region, Endpoint: c.Endpoint, IAMRate: float64(c.Sync.IAMRate), SessionName: c.Credentials.SessionName}
 	switch c.Credentials.Source {
 	case config.SourceProfile:
@@ -248,6 +250,14 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 		}
 		if snap.Status == model.StatusPartial {
 			partial++
+		}
+		if err := a.applyRetention(ctx, st, t.id, t.retention); err != nil {
+			if len(targets) == 1 {
+				return err
+			}
+			code, problem, fix := explain(err)
+			failed = append(failed, &cliError{code: code, problem: t.name + ": " + problem, fix: fix, err: err})
+			report(a.stderr, failed[len(failed)-1])
 		}
 	}
 	if len(targets) == 1 && partial == 1 {
