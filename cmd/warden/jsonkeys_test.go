@@ -214,8 +214,8 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 // notExercised are documented lists no run above can fill, with why.
 var notExercised = map[string]string{
 	"demo.summary.snapshot.carried[]": "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
-	"scim push.failed[]":            "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
-	"scim push.unmatched_members[]": "needs a group member that no user listing returns; tested in internal/scimsync",
+	"scim push.failed[]":              "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
+	"scim push.unmatched_members[]":   "needs a group member that no user listing returns; tested in internal/scimsync",
 }
 
 func intIn(v int, list []int) bool {
