@@ -289,9 +289,10 @@ func readStore(b *testing.B, be backend) (store.Store, *model.Snapshot) {
 }
 
 // BenchmarkShowUsers is `warden show users` on the latest of two
-// snapshots: "resources" is the store's indexed listing of the IAM users,
-// "graph" what the command does today (load the whole snapshot, then lay
-// out the users with their groups, keys and MFA).
+// snapshots: "subgraph" is what the command does (the part of the snapshot
+// render.UsersPart names, then the users laid out with their groups, keys
+// and MFA), "graph" the same from the whole snapshot (the command before
+// Store.Subgraph), "resources" the store's listing of the IAM users alone.
 func BenchmarkShowUsers(b *testing.B) {
 	ctx := context.Background()
 	for _, be := range backends() {
@@ -307,6 +308,21 @@ func BenchmarkShowUsers(b *testing.B) {
 			}
 			if n != estate.users {
 				b.Fatalf("Resources listed %d IAM users, the estate has %d", n, estate.users)
+			}
+			b.ReportMetric(float64(n), "users")
+		})
+		b.Run(be.name+"/subgraph", func(b *testing.B) {
+			st, latest := readStore(b, be)
+			n := 0
+			for b.Loop() {
+				g, err := st.Subgraph(ctx, latest.ID, render.UsersPart, "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				n = len(render.Users(g, ""))
+			}
+			if n != estate.users {
+				b.Fatalf("show users laid out %d users, the estate has %d", n, estate.users)
 			}
 			b.ReportMetric(float64(n), "users")
 		})
