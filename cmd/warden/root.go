@@ -16,7 +16,7 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Sync AWS identities and access into a local store and answer who holds what",
 		Long: `warden reads the IAM users, groups, roles, policies and access keys of an AWS account
 (through GetAccountAuthorizationDetails and the credential report, in a handful of calls),
-stores each sync as a snapshot in a SQLite file, and answers who holds what and through what.
+stores each sync as a snapshot in a SQLite file (or a PostgreSQL database), and answers who holds what and through what.
 
 Start with:  warden demo     (runs against the built-in AWS emulator; nothing to configure)
 
@@ -43,7 +43,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 	}
 	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbFlag, "db", "warden.db", "database file (env WARDEN_DB)")
+	pf.StringVar(&a.dbFlag, "db", "warden.db", "database: a SQLite file, or a postgres://USER:PASSWORD@HOST:5432/DATABASE URL (env WARDEN_DB, else database: in warden.yaml)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	pf.StringVar(&a.connection, "connection", "default", "connection id: snapshots of different connections never mix")
