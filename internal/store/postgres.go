@@ -152,10 +152,7 @@ func (postgres) bulkInsert(ctx context.Context, c *sql.Conn, table string, cols 
 	})
 }
 
-// historyTables are the tables whose deleted rows reclaim gives back.
-var historyTables = []string{"resources", "entitlements", "grants"}
-
-// reclaim vacuums the history tables. VACUUM runs outside any transaction:
+// reclaim vacuums the history tables (historyTables). VACUUM runs outside any transaction:
 // db hands it a connection of its own.
 func (postgres) reclaim(ctx context.Context, db *sql.DB) error {
 	if len(historyTables) == 0 {
@@ -169,6 +166,27 @@ func (postgres) reclaim(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("vacuum %s: %w", strings.Join(historyTables, ", "), err)
 	}
 	return nil
+}
+
+// size is the bytes of the current database on the server.
+func (postgres) size(ctx context.Context, db *sql.DB) (int64, error) {
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT pg_database_size(current_database())`).Scan(&n)
+	return n, err
+}
+
+// vacuumAll vacuums every table of the database; c has no transaction
+// open.
+func (postgres) vacuumAll(ctx context.Context, c *sql.Conn) error {
+	_, err := c.ExecContext(ctx, `VACUUM`)
+	return err
+}
+
+// tablesQuery counts the tables of the current schema, all and those named
+// warden_meta; sync_holders, which LockSync may create, is not counted.
+func (postgres) tablesQuery() string {
+	return `SELECT count(*), count(CASE WHEN table_name='warden_meta' THEN 1 END) FROM information_schema.tables
+		WHERE table_schema=current_schema() AND table_type='BASE TABLE' AND table_name<>'sync_holders'`
 }
 
 // lockMigrations takes PostgreSQL's session advisory lock for migrations on
