@@ -125,12 +125,11 @@ var migrations = []step{
 	CREATE INDEX resource_versions_parent ON resource_versions(connection_id, parent_id);
 	CREATE TABLE resource_keys (
 		connection_id TEXT NOT NULL,
+		key           TEXT NOT NULL,
 		resource_id   TEXT NOT NULL,
 		valid_from    BIGINT NOT NULL,
-		key           TEXT NOT NULL
-	);
-	CREATE INDEX resource_keys_key ON resource_keys(connection_id, key);
-	CREATE INDEX resource_keys_resource ON resource_keys(connection_id, resource_id, valid_from);
+		PRIMARY KEY (connection_id, key, resource_id, valid_from)
+	) {{without_rowid}};
 	CREATE TABLE entitlement_versions (
 		row_id        {{id}},
 		connection_id TEXT NOT NULL,
@@ -149,7 +148,6 @@ var migrations = []step{
 		valid_from     BIGINT NOT NULL,
 		valid_to       BIGINT,
 		part           TEXT NOT NULL,
-		hash           TEXT NOT NULL,
 		principal_id   TEXT NOT NULL,
 		entitlement_id TEXT NOT NULL,
 		resource_id    TEXT NOT NULL,

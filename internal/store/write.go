@@ -90,6 +90,27 @@ func grantHash(g model.Grant) string {
 	return hash16(g.PrincipalID, g.EntitlementID, string(g.Provenance), g.ViaID)
 }
 
+// readOpenGrants reads the connection's open grant rows: identity → row.
+func readOpenGrants(ctx context.Context, c *sql.Conn, d dialect, connID string) (map[string]openRow, error) {
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, principal_id, entitlement_id, provenance, via_id, part FROM grant_versions WHERE connection_id=? AND valid_to IS NULL`), connID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]openRow{}
+	for rows.Next() {
+		var g model.Grant
+		var prov string
+		var r openRow
+		if err := rows.Scan(&r.rowID, &g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &r.part); err != nil {
+			return nil, err
+		}
+		g.Provenance = model.Provenance(prov)
+		out[grantHash(g)] = r
+	}
+	return out, rows.Err()
+}
+
 // openRow is a row of the connection's latest state, as the writer reads it.
 type openRow struct {
 	rowID int64
@@ -233,13 +254,13 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 	}
 
 	// Grants: a grant is its identity, so it is only ever added or closed.
-	if open, err = readOpen(ctx, c, d, "grant_versions", "hash", "''", connID); err != nil {
+	if open, err = readOpenGrants(ctx, c, d, connID); err != nil {
 		return nil, fmt.Errorf("read latest grants: %w", err)
 	}
 	closing = closing[:0]
 	type newGrant struct {
-		g          *model.Grant
-		hash, part string
+		g    *model.Grant
+		part string
 	}
 	var addedG []newGrant
 	seen = make(map[string]bool, len(g.Grants))
@@ -254,7 +275,7 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 			delete(open, h)
 			continue
 		}
-		addedG = append(addedG, newGrant{g: gr, hash: h, part: grantPart(partByID, *gr)})
+		addedG = append(addedG, newGrant{g: gr, part: grantPart(partByID, *gr)})
 	}
 	for _, old := range open {
 		if failed[old.part] {
@@ -267,9 +288,9 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		return nil, fmt.Errorf("close grants: %w", err)
 	}
 	if err := d.bulkInsert(ctx, c, "grant_versions",
-		[]string{"connection_id", "valid_from", "part", "hash", "principal_id", "entitlement_id", "resource_id", "provenance", "via_id"}, len(addedG), func(i int) []any {
+		[]string{"connection_id", "valid_from", "part", "principal_id", "entitlement_id", "resource_id", "provenance", "via_id"}, len(addedG), func(i int) []any {
 			a := addedG[i]
-			return []any{connID, at, a.part, a.hash, a.g.PrincipalID, a.g.EntitlementID, entitlementResource(a.g.EntitlementID), string(a.g.Provenance), a.g.ViaID}
+			return []any{connID, at, a.part, a.g.PrincipalID, a.g.EntitlementID, entitlementResource(a.g.EntitlementID), string(a.g.Provenance), a.g.ViaID}
 		}); err != nil {
 		return nil, fmt.Errorf("write grants: %w", err)
 	}
