@@ -183,9 +183,17 @@ func (a *app) openExisting(ctx context.Context) (*store.DB, string, error) {
 	if err := a.dbUnknown(path); err != nil {
 		return nil, path, err
 	}
+	st, _, err := a.openExistingAt(ctx, path)
+	return st, path, err
+}
+
+// openExistingAt opens the database at path (a file or URL, masked or
+// not) as openExisting does, and returns it with path as messages show it.
+func (a *app) openExistingAt(ctx context.Context, path string) (*store.DB, string, error) {
 	target := a.dbSecret(path)
+	path = store.MaskDSN(path)
 	if store.IsPostgresURL(target) {
-		st, err := a.openStore(ctx, path)
+		st, err := a.openStore(ctx, target)
 		return st, path, err
 	}
 	if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {

@@ -65,6 +65,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newSCIMCmd(a),
 		newSetupCmd(a),
 		newConfigCmd(a),
+		newDBCmd(a),
 		newVersionCmd(a),
 	)
 	return root
