@@ -361,3 +361,42 @@ func (s *DB) Snapshot(ctx context.Context, id int64) (*model.Snapshot, error) {
 	}
 	return snap, nil
 }
+
+// Subgraph loads the part of a snapshot one view needs, by indexed
+// queries: the resources of the given types (in account, when not ""), the
+// entitlements they offer, and the grants held by them. Grants to
+// resources outside the part are included; their resources are not.
+func (s *DB) Subgraph(ctx context.Context, snapshotID int64, types []model.ResourceType, account string) (*model.Graph, error) {
+	var g model.Graph
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok || len(types) == 0 {
+		return &g, err
+	}
+	a := atArgs(c, snapshotID)
+	in := `r.type IN (` + placeholders(len(types)) + `)`
+	filter := make([]any, 0, len(types)+1)
+	for _, t := range types {
+		filter = append(filter, string(t))
+	}
+	if account != "" {
+		in += ` AND r.account_id=?`
+		filter = append(filter, account)
+	}
+	if g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND `+in, args(a, filter)...); err != nil {
+		return nil, err
+	}
+	if err := s.entitlementRows(ctx, `SELECT e.id, e.resource_id, e.name FROM entitlement_versions e JOIN resource_versions r ON r.id=e.resource_id AND `+at("r")+`
+		WHERE `+at("e")+` AND `+in, args(a, a, filter), func(e model.Entitlement) { g.Entitlements = append(g.Entitlements, e) }); err != nil {
+		return nil, err
+	}
+	if err := s.grantRows(ctx, "grants", `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, '' FROM grant_versions g
+		JOIN resource_versions r ON r.id=g.principal_id AND `+at("r")+` WHERE `+at("g")+` AND `+in, args(a, a, filter),
+		func(gr model.Grant, _ string) error {
+			g.Grants = append(g.Grants, gr)
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	g.Sort()
+	return &g, nil
+}
