@@ -292,3 +292,19 @@ func principalList(rs []model.Resource) string {
 	}
 	return b.String()
 }
+
+// lockSync takes the sync lock of a connection in st for this process,
+// so two syncs of one connection (in this process or any other sharing
+// the database) never run at once; the error of a lock another holds
+// names that holder.
+func (a *app) lockSync(ctx context.Context, st *store.DB, connectionID string) (release func(), err error) {
+	release, err = st.LockSync(ctx, connectionID, store.SyncHolder())
+	switch {
+	case errors.Is(err, store.ErrSyncLocked):
+		problem, fix, _ := strings.Cut(err.Error(), ": wait for it")
+		return nil, &cliError{code: exitError, problem: problem, fix: "wait for it" + fix + " (then sync again)", err: err}
+	case err != nil:
+		return nil, storeError(err, err.Error(), "check the database is reachable and writable, then sync again")
+	}
+	return release, nil
+}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // TestDatabasePrecedence checks where the database comes from: --db, else
@@ -69,5 +72,27 @@ func TestPostgresURLNeverPrinted(t *testing.T) {
 		if strings.Contains(stdout+stderr, "hunter22") {
 			t.Errorf("warden %s printed the password:\n%s%s", strings.Join(args, " "), stdout, stderr)
 		}
+	}
+}
+
+// TestLockSyncNamesTheHolder takes a connection's sync lock twice through
+// the CLI's helper: the second is refused naming this process.
+func TestLockSyncNamesTheHolder(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	a := newApp(io.Discard, io.Discard)
+	release, err := a.lockSync(ctx, st, "prod")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	_, err = a.lockSync(ctx, st, "prod")
+	code, problem, fix := explain(err)
+	if code != exitError || !strings.Contains(problem, "connection prod is being synced by "+store.SyncHolder()) || !strings.HasPrefix(fix, "wait for it to finish, or stop it") {
+		t.Errorf("second lock: exit %d, problem %q, fix %q", code, problem, fix)
 	}
 }
