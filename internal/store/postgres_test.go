@@ -286,3 +286,38 @@ func TestPostgresWriteLock(t *testing.T) {
 	}
 	conns[1].ExecContext(ctx, `COMMIT`)
 }
+
+// TestPostgresConcurrentFirstOpens opens one new, empty database from
+// several processes' worth of connections at once: the schema is created
+// exactly once and every open succeeds.
+func TestPostgresConcurrentFirstOpens(t *testing.T) {
+	url := pgTestDatabase(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	const n = 4
+	errs := make(chan error, n)
+	stores := make(chan *DB, n)
+	for i := 0; i < n; i++ {
+		go func() {
+			st, err := OpenPostgres(ctx, url)
+			errs <- err
+			stores <- st
+		}()
+	}
+	for i := 0; i < n; i++ {
+		if err := <-errs; err != nil {
+			t.Errorf("opener %d: %v", i, err)
+		}
+		if st := <-stores; st != nil {
+			defer st.Close()
+		}
+	}
+	st, err := OpenPostgres(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if v, err := st.schemaVersion(ctx); err != nil || v != len(migrations) {
+		t.Errorf("schema version %d (%v), want %d", v, err, len(migrations))
+	}
+}
