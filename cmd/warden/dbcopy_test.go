@@ -24,18 +24,14 @@ import (
 // from the copy, and the refusal of a second copy into the same target.
 func TestDBCopy(t *testing.T) {
 	src := demoDBPath(t)
-	targets := []string{filepath.Join(t.TempDir(), "copy.db")}
-	if pg := pgTestDatabase(t); pg != "" {
-		targets = append(targets, pg)
-	} else {
-		t.Log("skipped: the PostgreSQL target: WARDEN_TEST_POSTGRES is not set; .ci/run sets it (apt-get install postgresql)")
-	}
-	for _, to := range targets {
-		name := "sqlite"
-		if store.IsPostgresURL(to) {
-			name = "postgres"
-		}
+	for _, name := range []string{"sqlite", "postgres"} {
 		t.Run(name, func(t *testing.T) {
+			to := filepath.Join(t.TempDir(), "copy.db")
+			if name == "postgres" {
+				if to = pgTestDatabase(t); to == "" {
+					t.Skip("skipped: PostgreSQL: WARDEN_TEST_POSTGRES is not set; .ci/run sets it (apt-get install postgresql)")
+				}
+			}
 			stdout, stderr, code := runIn(t, "", "db", "copy", "--from", src, "--to", to, "-o", "json")
 			if code != 0 {
 				t.Fatalf("db copy exited %d:\n%s", code, stderr)

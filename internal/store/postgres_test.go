@@ -133,7 +133,7 @@ func TestOpenPostgresNeverShowsPassword(t *testing.T) {
 			openCase{"bad database", pgURLWith(u, u.User.Username(), real, "no_such_database"), real, "has no database"},
 		)
 	} else {
-		t.Log("skipped the server cases (bad password, user, database): PostgreSQL: WARDEN_TEST_POSTGRES is not set")
+		t.Run("server", func(t *testing.T) { t.Skip(pgSkip + " (the bad password, user and database cases)") })
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
