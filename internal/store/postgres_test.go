@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"strconv"
 	"strings"
@@ -319,5 +320,24 @@ func TestPostgresConcurrentFirstOpens(t *testing.T) {
 	defer st.Close()
 	if v, err := st.schemaVersion(ctx); err != nil || v != len(migrations) {
 		t.Errorf("schema version %d (%v), want %d", v, err, len(migrations))
+	}
+}
+
+// failingConnector is a connector whose every connection fails with err.
+type failingConnector struct{ err error }
+
+func (c failingConnector) Connect(context.Context) (driver.Conn, error) { return nil, c.err }
+func (c failingConnector) Driver() driver.Driver                        { return nil }
+
+// TestMaskingConnector checks a connection the pool makes after the open
+// (a reconnect) fails with the password masked too.
+func TestMaskingConnector(t *testing.T) {
+	const dsn = "postgres://warden:Zq9-secret@db.example.com/warden"
+	c := maskingConnector{Connector: failingConnector{errors.New("cannot connect to " + dsn + " with Zq9-secret")}, m: newSecretMasker(dsn)}
+	db := sql.OpenDB(c)
+	defer db.Close()
+	err := db.PingContext(context.Background())
+	if err == nil || strings.Contains(err.Error(), "Zq9-secret") || !strings.Contains(err.Error(), "postgres://warden:xxxxx@db.example.com/warden") {
+		t.Errorf("reconnect error %v: want the URL masked and no password", err)
 	}
 }
