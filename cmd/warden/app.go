@@ -24,6 +24,7 @@ type app struct {
 
 	dbFlag        string // --db
 	dbSet         bool   // --db given on the command line
+	dbRaw         string // --db as given, password and all (dbFlag holds it masked)
 	dbRead        bool   // the connections file was read for its database: key
 	dbConfig      string // its database: key
 	dbErr         error  // why the connections file could not be read for it
@@ -67,6 +68,9 @@ func (a *app) dbPath() string { return store.MaskDSN(a.dbTarget()) }
 // dbTarget is the database to use as it was given, password and all.
 func (a *app) dbTarget() string {
 	if a.dbSet {
+		if a.dbRaw != "" {
+			return a.dbRaw
+		}
 		return a.dbFlag
 	}
 	if env := os.Getenv("WARDEN_DB"); env != "" {

@@ -189,3 +189,27 @@ func pgPassword(raw string) string {
 	}
 	return p
 }
+
+// TestDemoIntoPostgresHidesThePassword runs the demo into a PostgreSQL
+// database named by --db with a password: nothing it prints holds the
+// password, and the snapshot is there to read.
+func TestDemoIntoPostgresHidesThePassword(t *testing.T) {
+	db := pgTestDatabase(t)
+	if db == "" {
+		t.Skip("skipped: PostgreSQL: WARDEN_TEST_POSTGRES is not set; .ci/run sets it (apt-get install postgresql)")
+	}
+	t.Setenv("WARDEN_DB", "")
+	stdout, stderr, code := runIn(t, db, "demo", "--users", "5")
+	if code != 0 {
+		t.Fatalf("demo exited %d:\n%s", code, stderr)
+	}
+	if strings.Contains(stdout+stderr, pgPassword(db)) {
+		t.Errorf("demo printed the password:\n%s%s", stdout, stderr)
+	}
+	if !strings.Contains(stdout, store.MaskDSN(db)) {
+		t.Errorf("demo does not name the database as %s:\n%s", store.MaskDSN(db), stdout)
+	}
+	if got := readStore(t, db); len(got.snaps) != 1 {
+		t.Errorf("the demo database holds %d snapshots, want 1", len(got.snaps))
+	}
+}

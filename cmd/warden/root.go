@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // newRootCmd builds the warden command tree around a.
@@ -37,6 +39,9 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.dbSet = cmd.Flags().Changed("db")
+			// From here on --db is shown masked wherever a command prints
+			// it; opening the database puts the password back.
+			a.dbRaw, a.dbFlag = a.dbFlag, store.MaskDSN(a.dbFlag)
 			a.connectionSet = cmd.Flags().Changed("connection")
 			return a.setup()
 		},
