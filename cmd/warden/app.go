@@ -148,14 +148,21 @@ func (a *app) dbUnknown(path string) error {
 }
 
 // postgresError explains why the PostgreSQL database at url (masked) could
-// not be opened; the store's error already says why and what to do.
+// not be opened.
 func postgresError(err error, url string) error {
-	if errors.Is(err, store.ErrNewerSchema) {
+	var ce *store.ConnectError
+	switch {
+	case errors.As(err, &ce):
+		return storeError(err, ce.Problem, ce.Fix)
+	case errors.Is(err, store.ErrNewerSchema):
 		return storeError(err, err.Error(),
 			"upgrade warden to the version that wrote it, or point --db (or WARDEN_DB) at another database")
 	}
-	return storeError(err, fmt.Sprintf("cannot open database %s: %v", url, err),
-		"check the URL, the server and the password (PGPASSWORD or ~/.pgpass), or point --db (or WARDEN_DB) at another database")
+	problem := err.Error()
+	if !strings.Contains(problem, url) {
+		problem = fmt.Sprintf("cannot open database %s: %s", url, problem)
+	}
+	return storeError(err, problem, "check the URL and the server, or point --db (or WARDEN_DB) at another database")
 }
 
 // openError explains why the database at path could not be opened.

@@ -399,23 +399,37 @@ func OpenPostgres(ctx context.Context, url string) (*DB, error) {
 	return s, nil
 }
 
+// ConnectError is why a first connection to a PostgreSQL server failed
+// (OpenPostgres): the server could not be reached, refused the login, or
+// has no such database. Its message and fix never hold the password.
+type ConnectError struct {
+	Problem string // what went wrong, naming the masked URL and the server's words
+	Fix     string // what to do about it
+	err     error
+}
+
+func (e *ConnectError) Error() string { return e.Problem + " (" + e.Fix + ")" }
+func (e *ConnectError) Unwrap() error { return e.err }
+
 // explainConnect says why a first connection to the server failed and what
 // to do about it.
 func explainConnect(shown string, cfg *pgx.ConnConfig, err error) error {
+	ce := &ConnectError{Problem: fmt.Sprintf("connect to PostgreSQL at %s: %v", shown, err),
+		Fix: "check the URL and that the server is up", err: err}
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch {
-		case pe.Code == "28P01" || pe.Code == "28000":
-			return fmt.Errorf("PostgreSQL at %s refused user %q: %w (check the user and password in the URL, and that pg_hba.conf lets this host log in)", shown, cfg.User, err)
-		case pe.Code == "3D000":
-			return fmt.Errorf("PostgreSQL at %s has no database %q: %w (create it: createdb -O %s %s)", shown, cfg.Database, err, cfg.User, cfg.Database)
-		}
-		return fmt.Errorf("connect to PostgreSQL at %s: %w", shown, err)
-	}
 	var ne net.Error
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ne) || errors.As(err, &ce) || errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("cannot reach PostgreSQL at %s: %w (check the host and port, and that the server is running and accepts TCP connections: listen_addresses in postgresql.conf)", shown, err)
+	var pce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &pe) && (pe.Code == "28P01" || pe.Code == "28000"):
+		ce.Problem = fmt.Sprintf("PostgreSQL at %s refused user %q: %v", shown, cfg.User, err)
+		ce.Fix = "check the user and password (in the URL, PGPASSWORD or ~/.pgpass), and that pg_hba.conf lets this host log in"
+	case errors.As(err, &pe) && pe.Code == "3D000":
+		ce.Problem = fmt.Sprintf("PostgreSQL at %s has no database %q: %v", shown, cfg.Database, err)
+		ce.Fix = fmt.Sprintf("create it (createdb -O %s %s), or name another in the URL", cfg.User, cfg.Database)
+	case errors.As(err, &pe):
+	case errors.As(err, &ne) || errors.As(err, &pce) || errors.Is(err, context.DeadlineExceeded):
+		ce.Problem = fmt.Sprintf("cannot reach PostgreSQL at %s: %v", shown, err)
+		ce.Fix = "check the host and port, and that the server is running and accepts TCP connections (listen_addresses in postgresql.conf)"
 	}
-	return fmt.Errorf("connect to PostgreSQL at %s: %w", shown, err)
+	return ce
 }
