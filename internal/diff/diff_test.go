@@ -167,9 +167,13 @@ func estate() (before, after *model.Graph) {
 	b.remove(model.AccessKeyID(acctA, "AKIACAROL00000000001"))
 	// bob gets a password and an MFA device; carol turns MFA on (seen only
 	// in the credential report).
-	set(bob, func(r *model.Resource) { r.User = &model.UserAttrs{UserID: "AIDAbob", ConsoleAccess: true, MFAActive: true, CredentialReport: true} })
+	set(bob, func(r *model.Resource) {
+		r.User = &model.UserAttrs{UserID: "AIDAbob", ConsoleAccess: true, MFAActive: true, CredentialReport: true}
+	})
 	b.mfa(acctA, bob, "arn:aws:iam::"+acctA+":mfa/bob")
-	set(carol, func(r *model.Resource) { r.User = &model.UserAttrs{UserID: "AIDAcarol", ConsoleAccess: true, MFAActive: true, CredentialReport: true} })
+	set(carol, func(r *model.Resource) {
+		r.User = &model.UserAttrs{UserID: "AIDAcarol", ConsoleAccess: true, MFAActive: true, CredentialReport: true}
+	})
 	// The role deploy now trusts anyone.
 	set(deploy, func(r *model.Resource) {
 		r.Role.TrustedPrincipals = append(r.Role.TrustedPrincipals, model.TrustedEntity{Kind: "*", Value: "*"})
@@ -327,7 +331,7 @@ func TestComputeEveryCategory(t *testing.T) {
 		Entitlement: "attached", EntitlementID: arn("aws", "policy", "AdministratorAccess") + "#attached",
 		Resource:   Ref{ID: arn("aws", "policy", "AdministratorAccess"), Type: model.TypeIAMPolicy, Name: "AdministratorAccess", AccountID: acctA},
 		Provenance: model.ViaGroup, Via: &Ref{ID: arn(acctA, "group", "admins"), Type: model.TypeIAMGroup, Name: "admins", AccountID: acctA},
-		AccountID:  acctA, Admin: true, Text: "alice gained AdministratorAccess via group admins in 111122223333"}
+		AccountID: acctA, Admin: true, Text: "alice gained AdministratorAccess via group admins in 111122223333"}
 	if !reflect.DeepEqual(alice, wantAlice) {
 		t.Errorf("alice's access change = %+v, want %+v", alice, wantAlice)
 	}
@@ -394,4 +398,3 @@ func TestDocumentStatements(t *testing.T) {
 		t.Errorf("--only resources kept other sections: access %v, administrators %v, findings %v", r.Access, r.Administrators, r.Findings)
 	}
 }
-

@@ -272,7 +272,7 @@ func (c *computer) findings() []FindingChange {
 	before, after := judge(&gb, c.from), judge(&ga, c.to)
 	out := []FindingChange{}
 	for _, change := range []struct {
-		name     string
+		name      string
 		in, notIn map[string]finding
 	}{{New, after, before}, {Resolved, before, after}} {
 		for k, f := range change.in {
