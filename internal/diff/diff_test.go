@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -396,5 +397,135 @@ func TestDocumentStatements(t *testing.T) {
 	}
 	if r.Access == nil || len(r.Access) != 0 || len(r.Administrators) != 0 || len(r.Findings) != 0 {
 		t.Errorf("--only resources kept other sections: access %v, administrators %v, findings %v", r.Access, r.Administrators, r.Findings)
+	}
+}
+
+func TestFilters(t *testing.T) {
+	before, after := estate()
+	st, snaps := writeSnapshots(t, before, after)
+	ctx := context.Background()
+
+	// --account: only account B's changes.
+	r, err := Compute(ctx, st, snaps[0], snaps[1], Filter{AccountID: acctB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, "account B", append(append(texts(r.AccessKeys, func(a KeyChange) string { return a.Text }),
+		texts(r.ConsoleAndMFA, func(a CredentialChange) string { return a.Text })...),
+		texts(r.Resources, func(a ResourceDiff) string { return a.Text })...), []string{
+		"access key AKIAERIN000000000001 of erin in 444455556666 created (Active)",
+		"erin in 444455556666 can now sign in to the console (password added)",
+		"access key AKIAERIN000000000001 in 444455556666 added",
+		"iam user erin in 444455556666 added",
+	})
+	if len(r.Access)+len(r.Administrators)+len(r.Trust)+len(r.IdentityCenter) != 0 || len(r.Findings) != 2 || len(r.Entitlements) != 1 {
+		t.Errorf("account B: access %v admins %v trust %v assignments %v findings %v entitlements %v",
+			r.Access, r.Administrators, r.Trust, r.IdentityCenter, r.Findings, r.Entitlements)
+	}
+
+	// --principal alice: her access, her admin status, her new key.
+	r, err = Compute(ctx, st, snaps[0], snaps[1], Filter{Principals: []string{arn(acctA, "user", "alice")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all []string
+	all = append(all, texts(r.Access, func(a AccessChange) string { return a.Text })...)
+	all = append(all, texts(r.Administrators, func(a AdminChange) string { return a.Text })...)
+	all = append(all, texts(r.AccessKeys, func(a KeyChange) string { return a.Text })...)
+	all = append(all, texts(r.Resources, func(a ResourceDiff) string { return a.Text })...)
+	wantTexts(t, "principal alice", all, []string{
+		"alice gained AdministratorAccess via group admins in 111122223333",
+		"alice gained membership of group admins in 111122223333",
+		"alice in 111122223333 is a new administrator: AdministratorAccess via group admins",
+		"access key AKIAALICE00000000002 of alice in 111122223333 created (Active)",
+		"access key AKIAALICE00000000002 in 111122223333 added",
+	})
+	if len(r.Trust)+len(r.ConsoleAndMFA)+len(r.IdentityCenter)+len(r.Findings) != 0 {
+		t.Errorf("principal alice kept others' changes: %+v", r)
+	}
+
+	// --principal ann: the assignment to her group reaches her.
+	r, err = Compute(ctx, st, snaps[0], snaps[1], Filter{Principals: []string{"arn:aws:identitystore:::user/u-ann"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, "principal ann", append(texts(r.Access, func(a AccessChange) string { return a.Text }),
+		texts(r.IdentityCenter, func(a AssignmentChange) string { return a.Text })...), []string{
+		"ann gained permission set Admin via group eng in 111122223333",
+		"permission set Admin in 111122223333 (prod) assigned to group eng, reaching ann, ben",
+	})
+
+	// --only findings: administrators, trust and findings only.
+	r, err = Compute(ctx, st, snaps[0], snaps[1], Filter{Only: OnlyFindings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Administrators) != 1 || len(r.Trust) != 1 || len(r.Findings) != 4 || len(r.Access)+len(r.AccessKeys)+len(r.Resources)+len(r.IdentityCenter) != 0 {
+		t.Errorf("--only findings: %+v", r.Summary)
+	}
+	if _, err := Compute(ctx, st, snaps[0], snaps[1], Filter{Only: "keys"}); err == nil || !strings.Contains(err.Error(), "grants, resources, findings") {
+		t.Errorf("--only keys: err %v, want one naming the sections", err)
+	}
+}
+
+// TestAdminThroughPolicyEdit: a customer policy edited to allow "*" on "*"
+// makes administrators of its holders, directly and through a group whose
+// members hold no materialized grant of it.
+func TestAdminThroughPolicyEdit(t *testing.T) {
+	var b builder
+	b.account(acctA, "prod", true)
+	dana := b.user(acctA, "dana", false, false)
+	ed := b.user(acctA, "ed", false, false)
+	ops := b.group(acctA, "ops")
+	ci := b.role(acctA, "ci")
+	pol := b.policy(acctA, "ops-policy", readDoc)
+	b.grant(ops, pol, model.EntAttached, model.ViaDirect, "")
+	b.grant(dana, ops, model.EntMember, model.ViaDirect, "") // membership only: the group's policy is derived
+	b.grant(ci, pol, model.EntAttached, model.ViaDirect, "")
+	b.grant(ed, ci, model.EntAssume, model.ViaTrust, "")
+	before := b.graph()
+	for i := range b.g.Resources {
+		if b.g.Resources[i].ID == pol {
+			b.g.Resources[i].Policy = &model.PolicyAttrs{PolicyID: "ANPAops", DefaultVersionID: "v2", Document: adminDoc}
+		}
+	}
+	after := b.graph()
+	st, snaps := writeSnapshots(t, before, after, after)
+	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, "administrators", texts(r.Administrators, func(a AdminChange) string { return a.Text }), []string{
+		"role ci in 111122223333 is a new administrator: ops-policy directly",
+		"dana in 111122223333 is a new administrator: ops-policy via group ops",
+	})
+	if len(r.Access) != 0 {
+		t.Errorf("no grant changed, yet access = %v", r.Access)
+	}
+	// Nothing changed from the second to the third snapshot.
+	r, err = Compute(context.Background(), st, snaps[1], snaps[2], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Summary.Changed {
+		t.Errorf("unchanged snapshots: summary %+v", r.Summary)
+	}
+	raw, _ := json.Marshal(r)
+	var doc map[string]any
+	json.Unmarshal(raw, &doc)
+	for _, k := range []string{"access", "administrators", "trust", "access_keys", "console_and_mfa", "identity_center", "findings", "resources", "entitlements"} {
+		if v, ok := doc[k].([]any); !ok || len(v) != 0 {
+			t.Errorf("unchanged snapshots: %q is %v, want []", k, doc[k])
+		}
+	}
+}
+
+func TestRefusesTwoConnections(t *testing.T) {
+	st, snaps := writeSnapshots(t, &model.Graph{}, &model.Graph{})
+	other := *snaps[1]
+	other.ConnectionID = "prod"
+	_, err := Compute(context.Background(), st, snaps[0], &other, Filter{})
+	if err == nil || !strings.Contains(err.Error(), "different connections") {
+		t.Errorf("err = %v, want different connections refused", err)
 	}
 }
