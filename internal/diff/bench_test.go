@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/internal/diff/difftest"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -14,38 +15,38 @@ import (
 // 60 customer policies, every user in two groups (with the groups'
 // policies granted through them) and owning an access key, and every
 // fifth user a policy of its own.
-func syntheticEstate(accounts, usersPer int) *builder {
-	var b builder
-	adminPol := b.policy("aws", "AdministratorAccess", adminDoc)
+func syntheticEstate(accounts, usersPer int) *difftest.Builder {
+	b := &difftest.Builder{}
+	adminPol := b.Policy("aws", "AdministratorAccess", difftest.AdminDoc)
 	for a := 0; a < accounts; a++ {
 		acct := fmt.Sprintf("%012d", 100000000000+a)
-		b.account(acct, fmt.Sprintf("acct-%d", a), true)
+		b.Account(acct, fmt.Sprintf("acct-%d", a), true)
 		var groups, policies []string
 		for p := 0; p < 60; p++ {
-			policies = append(policies, b.policy(acct, fmt.Sprintf("policy-%d", p),
+			policies = append(policies, b.Policy(acct, fmt.Sprintf("policy-%d", p),
 				fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket-%d/*"}]}`, p)))
 		}
 		for g := 0; g < 40; g++ {
-			id := b.group(acct, fmt.Sprintf("group-%d", g))
+			id := b.Group(acct, fmt.Sprintf("group-%d", g))
 			groups = append(groups, id)
 			pol := policies[g]
 			if g == 0 {
 				pol = adminPol
 			}
-			b.grant(id, pol, model.EntAttached, model.ViaDirect, "")
+			b.Grant(id, pol, model.EntAttached, model.ViaDirect, "")
 		}
 		for u := 0; u < usersPer; u++ {
-			id := b.user(acct, fmt.Sprintf("user-%d", u), u%2 == 0, u%4 == 0)
+			id := b.User(acct, fmt.Sprintf("user-%d", u), u%2 == 0, u%4 == 0)
 			for _, g := range []int{1 + u%39, 1 + (u+7)%39} {
-				b.member(id, groups[g], policies[g])
+				b.Member(id, groups[g], policies[g])
 			}
 			if u%5 == 0 {
-				b.grant(id, policies[40+u%20], model.EntAttached, model.ViaDirect, "")
+				b.Grant(id, policies[40+u%20], model.EntAttached, model.ViaDirect, "")
 			}
-			b.key(acct, id, fmt.Sprintf("AKIA%08d%08d", a, u), "Active", recent)
+			b.Key(acct, id, fmt.Sprintf("AKIA%08d%08d", a, u), "Active", difftest.Recent)
 		}
 	}
-	return &b
+	return b
 }
 
 // BenchmarkDiff60kUsers times Compute between two snapshots of a
@@ -56,47 +57,38 @@ func syntheticEstate(accounts, usersPer int) *builder {
 func BenchmarkDiff60kUsers(b *testing.B) {
 	const accounts, usersPer = 200, 300
 	est := syntheticEstate(accounts, usersPer)
-	before := est.graph()
+	before := est.Graph()
 	acct := func(a int) string { return fmt.Sprintf("%012d", 100000000000+a) }
-	user := func(a, u int) string { return arn(acct(a), "user", fmt.Sprintf("user-%d", u)) }
-	adminPol := arn("aws", "policy", "AdministratorAccess")
-	set := func(id string, f func(r *model.Resource)) {
-		for i := range est.g.Resources {
-			if est.g.Resources[i].ID == id {
-				f(&est.g.Resources[i])
-				return
-			}
-		}
-		panic("no resource " + id)
-	}
+	user := func(a, u int) string { return difftest.ARN(acct(a), "user", fmt.Sprintf("user-%d", u)) }
+	adminPol := difftest.ARN("aws", "policy", "AdministratorAccess")
 	for i := 0; i < 30; i++ {
-		est.member(user(i, 3), arn(acct(i), "group", "group-0"), adminPol)
+		est.Member(user(i, 3), difftest.ARN(acct(i), "group", "group-0"), adminPol)
 	}
 	for i := 0; i < 20; i++ {
-		set(model.AccessKeyID(acct(i), fmt.Sprintf("AKIA%08d%08d", i, 5)), func(r *model.Resource) {
+		est.Set(model.AccessKeyID(acct(i), fmt.Sprintf("AKIA%08d%08d", i, 5)), func(r *model.Resource) {
 			r.AccessKey = &model.AccessKeyAttrs{Status: "Inactive"}
 		})
 	}
 	for i := 0; i < 20; i++ {
-		id := est.user(acct(i), "new-user", true, false)
-		est.key(acct(i), id, fmt.Sprintf("AKIANEW%013d", i), "Active", recent)
+		id := est.User(acct(i), "new-user", true, false)
+		est.Key(acct(i), id, fmt.Sprintf("AKIANEW%013d", i), "Active", difftest.Recent)
 	}
 	for i := 0; i < 10; i++ {
-		est.remove(user(50+i, 8))
-		est.remove(model.AccessKeyID(acct(50+i), fmt.Sprintf("AKIA%08d%08d", 50+i, 8)))
+		est.Remove(user(50+i, 8))
+		est.Remove(model.AccessKeyID(acct(50+i), fmt.Sprintf("AKIA%08d%08d", 50+i, 8)))
 	}
 	for i := 0; i < 10; i++ {
-		set(arn(acct(100+i), "policy", "policy-3"), func(r *model.Resource) {
+		est.Set(difftest.ARN(acct(100+i), "policy", "policy-3"), func(r *model.Resource) {
 			r.Policy = &model.PolicyAttrs{PolicyID: r.Policy.PolicyID, DefaultVersionID: "v2", IsAttachable: true,
 				Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}`}
 		})
 	}
 	for i := 0; i < 10; i++ {
-		set(user(150+i, 1), func(r *model.Resource) {
+		est.Set(user(150+i, 1), func(r *model.Resource) {
 			r.User = &model.UserAttrs{UserID: r.User.UserID, ConsoleAccess: true, MFAActive: r.User.MFAActive, CredentialReport: true}
 		})
 	}
-	after := est.graph()
+	after := est.Graph()
 	start := time.Now()
 	st, snaps := writeSnapshots(b, before, after)
 	b.Logf("%d resources, %d grants per snapshot; written in %v", len(after.Resources), len(after.Grants), time.Since(start).Round(time.Millisecond))

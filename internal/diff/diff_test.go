@@ -9,215 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/internal/diff/difftest"
 	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
-
-const (
-	acctA = "111122223333"
-	acctB = "444455556666"
-	outer = "999988887777"
-)
-
-var (
-	old    = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
-	recent = time.Date(2026, 11, 29, 0, 0, 0, 0, time.UTC)
-)
-
-// builder assembles a hand-made graph.
-type builder struct{ g model.Graph }
-
-func arn(acct, kind, name string) string { return "arn:aws:iam::" + acct + ":" + kind + "/" + name }
-
-func (b *builder) add(r model.Resource, ents ...string) string {
-	b.g.Resources = append(b.g.Resources, r)
-	for _, e := range ents {
-		b.g.Entitlements = append(b.g.Entitlements, model.Entitlement{ID: model.EntitlementID(r.ID, e), ResourceID: r.ID, Name: e})
-	}
-	return r.ID
-}
-
-func (b *builder) grant(principal, resource, ent string, prov model.Provenance, via string) {
-	b.g.Grants = append(b.g.Grants, model.Grant{PrincipalID: principal, EntitlementID: model.EntitlementID(resource, ent), Provenance: prov, ViaID: via})
-}
-
-func (b *builder) account(id, name string, rootMFA bool) string {
-	return b.add(model.Resource{ID: model.AccountResourceID(id), Type: model.TypeAccount, AccountID: id, Name: name,
-		Account: &model.AccountAttrs{RootMFAActive: rootMFA, CredentialReport: true}})
-}
-
-func (b *builder) user(acct, name string, console, mfa bool) string {
-	id := arn(acct, "user", name)
-	return b.add(model.Resource{ID: id, Type: model.TypeIAMUser, AccountID: acct, Name: name, ARN: id,
-		User: &model.UserAttrs{UserID: "AIDA" + name, ConsoleAccess: console, MFAActive: mfa, CredentialReport: true}})
-}
-
-func (b *builder) group(acct, name string) string {
-	id := arn(acct, "group", name)
-	return b.add(model.Resource{ID: id, Type: model.TypeIAMGroup, AccountID: acct, Name: name, ARN: id, Group: &model.GroupAttrs{GroupID: "AGPA" + name}}, model.EntMember)
-}
-
-func (b *builder) policy(acct, name, doc string) string {
-	id := arn(acct, "policy", name)
-	if acct == "aws" {
-		acct = acctA
-	}
-	return b.add(model.Resource{ID: id, Type: model.TypeIAMPolicy, AccountID: acct, Name: name, ARN: id,
-		Policy: &model.PolicyAttrs{PolicyID: "ANPA" + name, DefaultVersionID: "v1", Document: doc, IsAttachable: true}}, model.EntAttached)
-}
-
-func (b *builder) role(acct, name string, trusted ...model.TrustedEntity) string {
-	id := arn(acct, "role", name)
-	return b.add(model.Resource{ID: id, Type: model.TypeIAMRole, AccountID: acct, Name: name, ARN: id,
-		Role: &model.RoleAttrs{RoleID: "AROA" + name, TrustPolicy: `{}`, TrustedPrincipals: trusted}}, model.EntAssume)
-}
-
-func (b *builder) key(acct, user, keyID, status string, created time.Time) string {
-	id := model.AccessKeyID(acct, keyID)
-	b.add(model.Resource{ID: id, Type: model.TypeAccessKey, AccountID: acct, Name: keyID, ParentID: user, CreatedAt: created,
-		AccessKey: &model.AccessKeyAttrs{Status: status}}, model.EntOwner)
-	b.grant(user, id, model.EntOwner, model.ViaDirect, "")
-	return id
-}
-
-func (b *builder) mfa(acct, user, serial string) string {
-	id := model.MFADeviceID(acct, serial)
-	b.add(model.Resource{ID: id, Type: model.TypeMFADevice, AccountID: acct, Name: serial, ParentID: user, MFADevice: &model.MFADeviceAttrs{Virtual: true, SerialName: serial}}, model.EntOwner)
-	b.grant(user, id, model.EntOwner, model.ViaDirect, "")
-	return id
-}
-
-// member makes user a member of group and gives it the group's policies.
-func (b *builder) member(user, group string, policies ...string) {
-	b.grant(user, group, model.EntMember, model.ViaDirect, "")
-	for _, p := range policies {
-		b.grant(user, p, model.EntAttached, model.ViaGroup, group)
-	}
-}
-
-func (b *builder) graph() *model.Graph {
-	g := b.g
-	// A deep copy: later changes to the builder must not reach this graph.
-	raw, _ := json.Marshal(b.g.Resources)
-	g.Resources = nil
-	if err := json.Unmarshal(raw, &g.Resources); err != nil {
-		panic(err)
-	}
-	g.Entitlements = append([]model.Entitlement(nil), g.Entitlements...)
-	g.Grants = append([]model.Grant(nil), g.Grants...)
-	g.Sort()
-	return &g
-}
-
-const (
-	adminDoc = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`
-	readDoc  = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:Get*","s3:List*"],"Resource":"*"}]}`
-	stmtS1   = `{"Effect":"Allow","Action":"ec2:*","Resource":"*"}`
-	stmtS2   = `{"Sid":"Logs","Effect":"Allow","Action":"logs:*","Resource":"*"}`
-	stmtS3   = `{"Resource":"arn:aws:s3:::deploy/*","Effect":"Allow","Action":"s3:PutObject"}`
-)
-
-// estate returns the graphs of two snapshots of one organization, the
-// second with one change of every kind the report knows.
-func estate() (before, after *model.Graph) {
-	var b builder
-	b.account(acctA, "prod", true)
-	b.account(acctB, "dev", true)
-	alice := b.user(acctA, "alice", true, true)
-	bob := b.user(acctA, "bob", false, false)
-	carol := b.user(acctA, "carol", true, false)
-	admins := b.group(acctA, "admins")
-	devs := b.group(acctA, "devs")
-	adminPol := b.policy("aws", "AdministratorAccess", adminDoc)
-	readPol := b.policy("aws", "ReadOnlyAccess", readDoc)
-	deployPol := b.policy(acctA, "deploy-policy", `{"Version":"2012-10-17","Statement":[`+stmtS1+`,`+stmtS2+`]}`)
-	deploy := b.role(acctA, "deploy", model.TrustedEntity{Kind: "AWS", Value: arn(acctA, "user", "alice")})
-	b.grant(alice, deploy, model.EntAssume, model.ViaTrust, "")
-	b.grant(admins, adminPol, model.EntAttached, model.ViaDirect, "")
-	b.grant(devs, readPol, model.EntAttached, model.ViaDirect, "")
-	b.grant(deploy, deployPol, model.EntAttached, model.ViaDirect, "")
-	b.member(alice, devs, readPol)
-	b.member(bob, devs, readPol)
-	b.key(acctA, alice, "AKIAALICE00000000001", "Active", recent)
-	b.key(acctA, bob, "AKIABOB0000000000001", "Active", recent)
-	b.key(acctA, carol, "AKIACAROL00000000001", "Active", old)
-	// Identity Center: two people in a group, a permission set.
-	ann := b.add(model.Resource{ID: "arn:aws:identitystore:::user/u-ann", Type: model.TypeSSOUser, Name: "ann", SSOUser: &model.SSOUserAttrs{UserID: "u-ann"}})
-	ben := b.add(model.Resource{ID: "arn:aws:identitystore:::user/u-ben", Type: model.TypeSSOUser, Name: "ben", SSOUser: &model.SSOUserAttrs{UserID: "u-ben"}})
-	eng := b.add(model.Resource{ID: "arn:aws:identitystore:::group/g-eng", Type: model.TypeSSOGroup, Name: "eng", SSOGroup: &model.SSOGroupAttrs{GroupID: "g-eng"}}, model.EntMember)
-	ps := b.add(model.Resource{ID: "arn:aws:sso:::permissionSet/ssoins-1/ps-admin", Type: model.TypePermissionSet, Name: "Admin",
-		PermissionSet: &model.PermissionSetAttrs{ManagedPolicies: []string{adminPol}}}, model.AssignmentEntitlement(acctA))
-	b.grant(ann, eng, model.EntMember, model.ViaDirect, "")
-	b.grant(ben, eng, model.EntMember, model.ViaDirect, "")
-	before = b.graph()
-
-	// alice joins admins.
-	b.member(alice, admins, adminPol)
-	// bob's key is deactivated, alice gets a second key, carol's old key
-	// is deleted.
-	set := func(id string, f func(r *model.Resource)) {
-		for i := range b.g.Resources {
-			if b.g.Resources[i].ID == id {
-				f(&b.g.Resources[i])
-			}
-		}
-	}
-	set(model.AccessKeyID(acctA, "AKIABOB0000000000001"), func(r *model.Resource) { r.AccessKey = &model.AccessKeyAttrs{Status: "Inactive"} })
-	b.key(acctA, alice, "AKIAALICE00000000002", "Active", recent)
-	b.remove(model.AccessKeyID(acctA, "AKIACAROL00000000001"))
-	// bob gets a password and an MFA device; carol turns MFA on (seen only
-	// in the credential report).
-	set(bob, func(r *model.Resource) {
-		r.User = &model.UserAttrs{UserID: "AIDAbob", ConsoleAccess: true, MFAActive: true, CredentialReport: true}
-	})
-	b.mfa(acctA, bob, "arn:aws:iam::"+acctA+":mfa/bob")
-	set(carol, func(r *model.Resource) {
-		r.User = &model.UserAttrs{UserID: "AIDAcarol", ConsoleAccess: true, MFAActive: true, CredentialReport: true}
-	})
-	// The role deploy now trusts anyone.
-	set(deploy, func(r *model.Resource) {
-		r.Role.TrustedPrincipals = append(r.Role.TrustedPrincipals, model.TrustedEntity{Kind: "*", Value: "*"})
-	})
-	anyone := b.add(model.Resource{ID: model.ExternalPrincipalID("*", "*"), Type: model.TypeExternalPrincipal, Name: "*"})
-	b.grant(anyone, deploy, model.EntAssume, model.ViaTrust, "")
-	// The group eng is assigned the permission set in account A.
-	b.grant(eng, ps, model.AssignmentEntitlement(acctA), model.ViaDirect, "")
-	b.grant(ann, ps, model.AssignmentEntitlement(acctA), model.ViaGroup, eng)
-	b.grant(ben, ps, model.AssignmentEntitlement(acctA), model.ViaGroup, eng)
-	// deploy-policy loses a statement and gains one.
-	set(deployPol, func(r *model.Resource) {
-		r.Policy = &model.PolicyAttrs{PolicyID: "ANPAdeploy-policy", DefaultVersionID: "v2", IsAttachable: true,
-			Document: `{"Version":"2012-10-17","Statement":[` + stmtS2 + `,` + stmtS3 + `]}`}
-	})
-	// In account B: a new console user without MFA, with an old key.
-	erin := b.user(acctB, "erin", true, false)
-	b.key(acctB, erin, "AKIAERIN000000000001", "Active", old)
-	after = b.graph()
-	return before, after
-}
-
-func (b *builder) remove(id string) {
-	var rs []model.Resource
-	for _, r := range b.g.Resources {
-		if r.ID != id {
-			rs = append(rs, r)
-		}
-	}
-	var es []model.Entitlement
-	for _, e := range b.g.Entitlements {
-		if e.ResourceID != id {
-			es = append(es, e)
-		}
-	}
-	var gs []model.Grant
-	for _, g := range b.g.Grants {
-		if res, _ := splitEntitlement(g.EntitlementID); res != id && g.PrincipalID != id {
-			gs = append(gs, g)
-		}
-	}
-	b.g.Resources, b.g.Entitlements, b.g.Grants = rs, es, gs
-}
 
 // writeSnapshots stores the graphs, in order, as snapshots of connection
 // "default" in a new SQLite store.
@@ -261,7 +57,7 @@ func wantTexts(t *testing.T, section string, got, want []string) {
 }
 
 func TestComputeEveryCategory(t *testing.T) {
-	before, after := estate()
+	before, after := difftest.Estate()
 	st, snaps := writeSnapshots(t, before, after)
 	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
 	if err != nil {
@@ -328,16 +124,16 @@ func TestComputeEveryCategory(t *testing.T) {
 			alice = a
 		}
 	}
-	wantAlice := AccessChange{Change: Gained, Principal: Ref{ID: arn(acctA, "user", "alice"), Type: model.TypeIAMUser, Name: "alice", AccountID: acctA},
-		Entitlement: "attached", EntitlementID: arn("aws", "policy", "AdministratorAccess") + "#attached",
-		Resource:   Ref{ID: arn("aws", "policy", "AdministratorAccess"), Type: model.TypeIAMPolicy, Name: "AdministratorAccess", AccountID: acctA},
-		Provenance: model.ViaGroup, Via: &Ref{ID: arn(acctA, "group", "admins"), Type: model.TypeIAMGroup, Name: "admins", AccountID: acctA},
-		AccountID: acctA, Admin: true, Text: "alice gained AdministratorAccess via group admins in 111122223333"}
+	wantAlice := AccessChange{Change: Gained, Principal: Ref{ID: difftest.ARN(difftest.AcctA, "user", "alice"), Type: model.TypeIAMUser, Name: "alice", AccountID: difftest.AcctA},
+		Entitlement: "attached", EntitlementID: difftest.ARN("aws", "policy", "AdministratorAccess") + "#attached",
+		Resource:   Ref{ID: difftest.ARN("aws", "policy", "AdministratorAccess"), Type: model.TypeIAMPolicy, Name: "AdministratorAccess", AccountID: difftest.AcctA},
+		Provenance: model.ViaGroup, Via: &Ref{ID: difftest.ARN(difftest.AcctA, "group", "admins"), Type: model.TypeIAMGroup, Name: "admins", AccountID: difftest.AcctA},
+		AccountID: difftest.AcctA, Admin: true, Text: "alice gained AdministratorAccess via group admins in 111122223333"}
 	if !reflect.DeepEqual(alice, wantAlice) {
 		t.Errorf("alice's access change = %+v, want %+v", alice, wantAlice)
 	}
-	wantThrough := []findings.PolicyPath{{PolicyID: arn("aws", "policy", "AdministratorAccess"), PolicyName: "AdministratorAccess", PolicyType: model.TypeIAMPolicy,
-		Provenance: model.ViaGroup, ViaID: arn(acctA, "group", "admins"), ViaName: "admins"}}
+	wantThrough := []findings.PolicyPath{{PolicyID: difftest.ARN("aws", "policy", "AdministratorAccess"), PolicyName: "AdministratorAccess", PolicyType: model.TypeIAMPolicy,
+		Provenance: model.ViaGroup, ViaID: difftest.ARN(difftest.AcctA, "group", "admins"), ViaName: "admins"}}
 	if len(r.Administrators) == 1 && !reflect.DeepEqual(r.Administrators[0].Through, wantThrough) {
 		t.Errorf("alice's admin paths = %+v, want %+v", r.Administrators[0].Through, wantThrough)
 	}
@@ -368,7 +164,7 @@ func TestComputeEveryCategory(t *testing.T) {
 // removed and added, compared as normalized JSON (key order does not
 // matter), and its other keys as fields.
 func TestDocumentStatements(t *testing.T) {
-	before, after := estate()
+	before, after := difftest.Estate()
 	st, snaps := writeSnapshots(t, before, after)
 	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{Only: OnlyResources})
 	if err != nil {
@@ -388,7 +184,7 @@ func TestDocumentStatements(t *testing.T) {
 	}
 	want := []FieldChange{
 		{Path: "policy.default_version_id", Before: "v1", After: "v2", StatementsAdded: []json.RawMessage{}, StatementsRemoved: []json.RawMessage{}},
-		{Path: "policy.document", StatementsAdded: []json.RawMessage{norm(stmtS3)}, StatementsRemoved: []json.RawMessage{norm(stmtS1)}},
+		{Path: "policy.document", StatementsAdded: []json.RawMessage{norm(difftest.StmtS3)}, StatementsRemoved: []json.RawMessage{norm(difftest.StmtS1)}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.Marshal(got)
@@ -401,12 +197,12 @@ func TestDocumentStatements(t *testing.T) {
 }
 
 func TestFilters(t *testing.T) {
-	before, after := estate()
+	before, after := difftest.Estate()
 	st, snaps := writeSnapshots(t, before, after)
 	ctx := context.Background()
 
 	// --account: only account B's changes.
-	r, err := Compute(ctx, st, snaps[0], snaps[1], Filter{AccountID: acctB})
+	r, err := Compute(ctx, st, snaps[0], snaps[1], Filter{AccountID: difftest.AcctB})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,7 +220,7 @@ func TestFilters(t *testing.T) {
 	}
 
 	// --principal alice: her access, her admin status, her new key.
-	r, err = Compute(ctx, st, snaps[0], snaps[1], Filter{Principals: []string{arn(acctA, "user", "alice")}})
+	r, err = Compute(ctx, st, snaps[0], snaps[1], Filter{Principals: []string{difftest.ARN(difftest.AcctA, "user", "alice")}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,24 +268,22 @@ func TestFilters(t *testing.T) {
 // makes administrators of its holders, directly and through a group whose
 // members hold no materialized grant of it.
 func TestAdminThroughPolicyEdit(t *testing.T) {
-	var b builder
-	b.account(acctA, "prod", true)
-	dana := b.user(acctA, "dana", false, false)
-	ed := b.user(acctA, "ed", false, false)
-	ops := b.group(acctA, "ops")
-	ci := b.role(acctA, "ci")
-	pol := b.policy(acctA, "ops-policy", readDoc)
-	b.grant(ops, pol, model.EntAttached, model.ViaDirect, "")
-	b.grant(dana, ops, model.EntMember, model.ViaDirect, "") // membership only: the group's policy is derived
-	b.grant(ci, pol, model.EntAttached, model.ViaDirect, "")
-	b.grant(ed, ci, model.EntAssume, model.ViaTrust, "")
-	before := b.graph()
-	for i := range b.g.Resources {
-		if b.g.Resources[i].ID == pol {
-			b.g.Resources[i].Policy = &model.PolicyAttrs{PolicyID: "ANPAops", DefaultVersionID: "v2", Document: adminDoc}
-		}
-	}
-	after := b.graph()
+	b := difftest.Builder{}
+	b.Account(difftest.AcctA, "prod", true)
+	dana := b.User(difftest.AcctA, "dana", false, false)
+	ed := b.User(difftest.AcctA, "ed", false, false)
+	ops := b.Group(difftest.AcctA, "ops")
+	ci := b.Role(difftest.AcctA, "ci")
+	pol := b.Policy(difftest.AcctA, "ops-policy", difftest.ReadDoc)
+	b.Grant(ops, pol, model.EntAttached, model.ViaDirect, "")
+	b.Grant(dana, ops, model.EntMember, model.ViaDirect, "") // membership only: the group's policy is derived
+	b.Grant(ci, pol, model.EntAttached, model.ViaDirect, "")
+	b.Grant(ed, ci, model.EntAssume, model.ViaTrust, "")
+	before := b.Graph()
+	b.Set(pol, func(r *model.Resource) {
+		r.Policy = &model.PolicyAttrs{PolicyID: "ANPAops", DefaultVersionID: "v2", Document: difftest.AdminDoc}
+	})
+	after := b.Graph()
 	st, snaps := writeSnapshots(t, before, after, after)
 	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
 	if err != nil {
