@@ -150,6 +150,26 @@ func (a *app) latestGraph(ctx context.Context) (*model.Snapshot, *model.Graph, e
 	return snap, g, nil
 }
 
+// latestPart returns the part of the connection's latest snapshot with the
+// resources of the given types (in account, when not "") and the grants
+// they hold; no types returns the whole graph.
+func (a *app) latestPart(ctx context.Context, types []model.ResourceType, account string) (*model.Graph, error) {
+	if len(types) == 0 {
+		_, g, err := a.latestGraph(ctx)
+		return g, err
+	}
+	st, snap, err := a.latest(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	g, err := st.Subgraph(ctx, snap.ID, types, account)
+	if err != nil {
+		return nil, storeError(err, fmt.Sprintf("read snapshot %d: %v", snap.ID, err), "sync again to write a fresh snapshot")
+	}
+	return g, nil
+}
+
 // print writes v as JSON, or the tables as text.
 func (a *app) print(v any, tables ...*render.Table) error {
 	if a.format == render.FormatJSON {

@@ -26,13 +26,16 @@ func newShowCmd(a *app) *cobra.Command {
 
 	// view is one listing: rows for JSON, a table for people.
 	type view func(g *model.Graph, account string) (rows any, table *render.Table)
-	add := func(name, short string, v view) {
+	// add adds the listing name; a listing that reads only resources of
+	// some types and the grants they hold names them in part (it then
+	// reads that part of the snapshot, not the whole graph).
+	add := func(name, short string, v view, part ...model.ResourceType) {
 		cmd.AddCommand(&cobra.Command{
 			Use:   name,
 			Short: short,
 			Args:  noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				_, g, err := a.latestGraph(cmd.Context())
+				g, err := a.latestPart(cmd.Context(), part, account)
 				if err != nil {
 					return err
 				}
@@ -44,7 +47,7 @@ func newShowCmd(a *app) *cobra.Command {
 	add("users", "Users: groups, console access, MFA, keys, password last used, created", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := render.Users(g, acct)
 		return rows, render.UsersTable(rows)
-	})
+	}, render.UsersPart...)
 	add("groups", "Groups: members and attached policies", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := render.Groups(g, acct)
 		return rows, render.GroupsTable(rows)
@@ -60,6 +63,6 @@ func newShowCmd(a *app) *cobra.Command {
 	add("keys", "Access keys: user, status, age, last use", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := render.Keys(g, acct, time.Now())
 		return rows, render.KeysTable(rows)
-	})
+	}, render.KeysPart...)
 	return cmd
 }

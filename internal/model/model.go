@@ -329,6 +329,11 @@ type Snapshot struct {
 	APICalls     map[string]int64 `json:"api_calls"` // "iam:GetAccountAuthorizationDetails" → count
 	Counts       map[string]int   `json:"counts"`    // resources by type
 	Accounts     AccountTally     `json:"accounts"`
+	// Carried names the parts of the estate this sync could not read at all
+	// (an account whose role could not be assumed, Identity Center when it
+	// failed) whose last known state the snapshot keeps rather than showing
+	// every grant in them revoked. Empty for a complete snapshot.
+	Carried []CarriedPart `json:"carried"`
 	// IAMRateWait is how long during the sync at least one IAM call waited
 	// on warden's own IAM rate limit (--iam-rate), overlapping waits counted
 	// once: how much of the sync the limit set the pace. Known only to the
@@ -343,6 +348,18 @@ type Snapshot struct {
 type AccountTally struct {
 	Planned int `json:"planned"`
 	Read    int `json:"read"`
+}
+
+// CarriedPart is one part of the estate a snapshot holds as it was last
+// read, because the sync that made the snapshot could not read it: Part is
+// an account ID, "identity_center" or "organizations" (and, with them,
+// "aws" for AWS managed policies and "external" for principals outside the
+// estate that only the unread part referred to).
+type CarriedPart struct {
+	Part         string `json:"part"`
+	Resources    int    `json:"resources"`
+	Entitlements int    `json:"entitlements"`
+	Grants       int    `json:"grants"`
 }
 
 // SourceError records a part of a sync that failed without failing the whole
@@ -447,6 +464,9 @@ func (s Snapshot) MarshalJSON() ([]byte, error) {
 	}
 	if s.Counts == nil {
 		s.Counts = map[string]int{}
+	}
+	if s.Carried == nil {
+		s.Carried = []CarriedPart{}
 	}
 	return json.Marshal(plain(s))
 }

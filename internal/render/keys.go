@@ -24,6 +24,10 @@ type KeyRow struct {
 }
 
 // Keys returns the access keys of g in account (every account when ""), by
+// KeysPart are the resource types Keys reads: a graph of just these gives
+// the same rows as the whole graph.
+var KeysPart = []model.ResourceType{model.TypeAccessKey, model.TypeIAMUser}
+
 // account, user and key, with their age at now.
 func Keys(g *model.Graph, account string, now time.Time) []KeyRow {
 	v := newGraphView(g)

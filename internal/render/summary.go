@@ -73,6 +73,9 @@ func (s *Summary) Tables() []*Table {
 	if t := failuresTable(snap); t != nil {
 		out = append(out, t)
 	}
+	if t := carriedTable(snap); t != nil {
+		out = append(out, t)
+	}
 	if len(s.Notes) > 0 {
 		notes := &Table{Title: "Notes"}
 		for _, n := range s.Notes {
@@ -93,6 +96,20 @@ func failuresTable(snap *model.Snapshot) *Table {
 		Header: []string{"ACCOUNT", "SOURCE", "PROBLEM", "FIX"}}
 	for _, e := range snap.Errors {
 		t.Add(dash(e.AccountID), e.Source, e.Message, dash(e.Fix))
+	}
+	return t
+}
+
+// carriedTable lists the parts the snapshot holds as last read because
+// this sync could not read them; nil when none.
+func carriedTable(snap *model.Snapshot) *Table {
+	if len(snap.Carried) == 0 {
+		return nil
+	}
+	t := &Table{Title: "Not read this time, kept as last read (not revoked)",
+		Header: []string{"PART", "RESOURCES", "ENTITLEMENTS", "GRANTS"}}
+	for _, c := range snap.Carried {
+		t.Add(c.Part, strconv.Itoa(c.Resources), strconv.Itoa(c.Entitlements), strconv.Itoa(c.Grants))
 	}
 	return t
 }

@@ -60,3 +60,22 @@ func TestSummarySaysWhenTheIAMRateLimitSetThePace(t *testing.T) {
 		})
 	}
 }
+
+// TestSummaryListsCarriedParts: a partial sync's summary lists the parts
+// it kept as last read, with their counts; a complete one has no such
+// table.
+func TestSummaryListsCarriedParts(t *testing.T) {
+	for _, carried := range [][]model.CarriedPart{nil, {{Part: "222222222222", Resources: 3, Entitlements: 1, Grants: 2}}} {
+		s := NewSummary(&model.Snapshot{ID: 2, Status: model.StatusPartial, Carried: carried}, "warden.db", time.Second)
+		var out bytes.Buffer
+		for _, tb := range s.Tables() {
+			if err := tb.Write(&out); err != nil {
+				t.Fatal(err)
+			}
+		}
+		has := strings.Contains(out.String(), "kept as last read")
+		if has != (carried != nil) || carried != nil && !strings.Contains(out.String(), "222222222222") {
+			t.Errorf("carried %+v, summary:\n%s", carried, out.String())
+		}
+	}
+}

@@ -25,6 +25,10 @@ type UserRow struct {
 	CreatedAt        time.Time  `json:"created_at"`
 }
 
+// UsersPart are the resource types Users reads (with the grants they
+// hold): a graph of just these gives the same rows as the whole graph.
+var UsersPart = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeAccessKey}
+
 // Users returns the users of g in account (every account when ""), by
 // account and name.
 func Users(g *model.Graph, account string) []UserRow {

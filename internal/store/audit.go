@@ -62,12 +62,9 @@ func (s *DB) StartAudit(ctx context.Context, r AuditRecord) (int64, error) {
 
 // insertAudit writes a record and returns its id.
 func (s *DB) insertAudit(ctx context.Context, r AuditRecord) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome))
-	if err != nil {
-		return 0, fmt.Errorf("write the audit log in %s: %w", s.path, err)
-	}
-	id, err := res.LastInsertId()
+	var id int64
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`INSERT INTO audit_log (at, connection_id, actor, action, target, call, result, request_id, detail, params, outcome) VALUES (?,?,?,?,?,?,?,?,?,?,?) RETURNING id`),
+		r.At.UTC().Format(timeFormat), conn(r.ConnectionID), r.Actor, r.Action, r.Target, r.Call, r.Result, r.RequestID, r.Detail, jsonMap(r.Params), jsonMap(r.Outcome)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("write the audit log in %s: %w", s.path, err)
 	}
@@ -77,7 +74,7 @@ func (s *DB) insertAudit(ctx context.Context, r AuditRecord) (int64, error) {
 // FinishAudit completes a record StartAudit wrote with the call's result,
 // AWS request id, detail and outcome.
 func (s *DB) FinishAudit(ctx context.Context, id int64, result, requestID, detail string, outcome map[string]string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE audit_log SET result=?, request_id=?, detail=?, outcome=? WHERE id=? AND result=?`,
+	res, err := s.db.ExecContext(ctx, s.d.rebind(`UPDATE audit_log SET result=?, request_id=?, detail=?, outcome=? WHERE id=? AND result=?`),
 		result, requestID, detail, jsonMap(outcome), id, AuditStarted)
 	if err != nil {
 		return fmt.Errorf("complete audit record %d in %s: %w", id, s.path, err)
@@ -103,7 +100,7 @@ func (s *DB) Audit(ctx context.Context, connectionID string, limit int) ([]Audit
 		q += ` LIMIT ?`
 		args = append(args, limit)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(q), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read the audit log in %s: %w", s.path, err)
 	}
@@ -128,7 +125,8 @@ func (s *DB) Audit(ctx context.Context, connectionID string, limit int) ([]Audit
 // SaveDeactivation records what deactivating a principal removed, so
 // reactivation can restore it; state is the caller's JSON.
 func (s *DB) SaveDeactivation(ctx context.Context, connectionID, accountID, principal, state string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT OR REPLACE INTO deactivations (connection_id, account_id, principal, at, state) VALUES (?,?,?,?,?)`,
+	_, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO deactivations (connection_id, account_id, principal, at, state) VALUES (?,?,?,?,?)
+		ON CONFLICT (connection_id, account_id, principal) DO UPDATE SET at=excluded.at, state=excluded.state`),
 		conn(connectionID), accountID, principal, time.Now().UTC().Format(timeFormat), state)
 	if err != nil {
 		return fmt.Errorf("record the deactivation of %s in %s: %w", principal, s.path, err)
@@ -140,7 +138,7 @@ func (s *DB) SaveDeactivation(ctx context.Context, connectionID, accountID, prin
 // ErrNotFound.
 func (s *DB) Deactivation(ctx context.Context, connectionID, accountID, principal string) (string, error) {
 	var state string
-	err := s.db.QueryRowContext(ctx, `SELECT state FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`,
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT state FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`),
 		conn(connectionID), accountID, principal).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("deactivation of %s: %w", principal, ErrNotFound)
@@ -153,7 +151,7 @@ func (s *DB) Deactivation(ctx context.Context, connectionID, accountID, principa
 
 // DeleteDeactivation forgets a principal's deactivation record.
 func (s *DB) DeleteDeactivation(ctx context.Context, connectionID, accountID, principal string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`, conn(connectionID), accountID, principal)
+	_, err := s.db.ExecContext(ctx, s.d.rebind(`DELETE FROM deactivations WHERE connection_id=? AND account_id=? AND principal=?`), conn(connectionID), accountID, principal)
 	if err != nil {
 		return fmt.Errorf("forget the deactivation of %s in %s: %w", principal, s.path, err)
 	}
@@ -163,7 +161,7 @@ func (s *DB) DeleteDeactivation(ctx context.Context, connectionID, accountID, pr
 // PushedIDs returns the external ids warden has pushed to a SCIM endpoint:
 // the users a later push may treat as leavers.
 func (s *DB) PushedIDs(ctx context.Context, endpoint string) (map[string]bool, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT external_id FROM scim_pushed WHERE endpoint=?`, endpoint)
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT external_id FROM scim_pushed WHERE endpoint=?`), endpoint)
 	if err != nil {
 		return nil, fmt.Errorf("read pushed ids from %s: %w", s.path, err)
 	}
@@ -187,7 +185,7 @@ func (s *DB) AddPushedIDs(ctx context.Context, endpoint string, ids []string) er
 	}
 	defer tx.Rollback()
 	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO scim_pushed (endpoint, external_id) VALUES (?,?)`, endpoint, id); err != nil {
+		if _, err := tx.ExecContext(ctx, s.d.rebind(`INSERT INTO scim_pushed (endpoint, external_id) VALUES (?,?) ON CONFLICT DO NOTHING`), endpoint, id); err != nil {
 			return fmt.Errorf("record pushed ids in %s: %w", s.path, err)
 		}
 	}

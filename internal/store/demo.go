@@ -18,7 +18,7 @@ func (s *DB) MarkDemoSnapshot(ctx context.Context, id int64) error {
 		return err
 	}
 	ids = append(ids, strconv.FormatInt(id, 10))
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO warden_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`,
+	if _, err := s.db.ExecContext(ctx, s.d.rebind(`INSERT INTO warden_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value=excluded.value`),
 		demoKey, strings.Join(ids, ",")); err != nil {
 		return fmt.Errorf("mark demo snapshot %d in %s: %w", id, s.path, err)
 	}
@@ -27,7 +27,7 @@ func (s *DB) MarkDemoSnapshot(ctx context.Context, id int64) error {
 
 func (s *DB) demoSnapshots(ctx context.Context) ([]string, error) {
 	var v string
-	err := s.db.QueryRowContext(ctx, `SELECT coalesce((SELECT value FROM warden_meta WHERE key=?), '')`, demoKey).Scan(&v)
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT coalesce((SELECT value FROM warden_meta WHERE key=?), '')`), demoKey).Scan(&v)
 	if err != nil {
 		return nil, fmt.Errorf("read demo marker of %s: %w", s.path, err)
 	}
@@ -49,7 +49,7 @@ func (s *DB) Foreign(ctx context.Context) (string, error) {
 	for _, id := range ids {
 		demo[id] = true
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM snapshots`)
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT id FROM snapshots`))
 	if err != nil {
 		return "", fmt.Errorf("list snapshots of %s: %w", s.path, err)
 	}
@@ -75,7 +75,7 @@ func (s *DB) Foreign(ctx context.Context) (string, error) {
 		{"audit_log", "audit record"}, {"deactivations", "deactivation record"}, {"scim_pushed", "SCIM push record"},
 	} {
 		var n int
-		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+t.table).Scan(&n); err != nil {
+		if err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT count(*) FROM `+t.table)).Scan(&n); err != nil {
 			return "", fmt.Errorf("count %s in %s: %w", t.table, s.path, err)
 		}
 		if n > 0 {

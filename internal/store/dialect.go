@@ -27,4 +27,13 @@ type dialect interface {
 	// reclaim gives the space of deleted rows back (SQLite: incremental
 	// vacuum; PostgreSQL: VACUUM of the history tables).
 	reclaim(ctx context.Context, db *sql.DB) error
+	// size is the bytes the database takes (SQLite: the main file's
+	// pages; PostgreSQL: pg_database_size of the current database).
+	size(ctx context.Context, db *sql.DB) (int64, error)
+	// vacuumAll compacts the whole database once, outside a transaction
+	// (SQLite: VACUUM, in incremental auto-vacuum mode; PostgreSQL: VACUUM).
+	vacuumAll(ctx context.Context, c *sql.Conn) error
+	// tablesQuery is a query returning two counts: the tables of the
+	// database (its current schema) and those of them named warden_meta.
+	tablesQuery() string
 }

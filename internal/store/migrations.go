@@ -1,14 +1,32 @@
 package store
 
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+
+	"github.com/warden-iam/warden/internal/model"
+)
+
 // appMarker is written to warden_meta so a SQLite file made by another
 // program is recognised and left alone.
 const appMarker = "warden"
 
-// migrations are applied in order, each in its own transaction; the number
-// of applied migrations is the schema version kept in warden_meta.
-var migrations = []string{
-	`CREATE TABLE snapshots (
-		id            INTEGER PRIMARY KEY AUTOINCREMENT,
+// step is one migration: portable DDL (see dialect.ddl for its tokens:
+// {{id}} is an auto-assigned BIGINT primary key, {{without_rowid}} SQLite's
+// table option), then, if set, a function moving data.
+type step struct {
+	sql string
+	run func(ctx context.Context, c *sql.Conn, d dialect) error
+}
+
+// migrations are applied in order, all in one transaction; the number of
+// applied migrations is the schema version kept in warden_meta. Both
+// back-ends run the same list.
+var migrations = []step{
+	{sql: `CREATE TABLE snapshots (
+		id            {{id}},
 		connection_id TEXT NOT NULL,
 		started_at    TEXT NOT NULL,
 		finished_at   TEXT NOT NULL,
@@ -28,7 +46,7 @@ var migrations = []string{
 		parent_id   TEXT NOT NULL,
 		data        TEXT NOT NULL,
 		PRIMARY KEY (snapshot_id, id)
-	) WITHOUT ROWID;
+	) {{without_rowid}};
 	CREATE INDEX resources_by_type_name ON resources(snapshot_id, type, name);
 	CREATE INDEX resources_by_parent ON resources(snapshot_id, parent_id);
 	CREATE TABLE entitlements (
@@ -37,7 +55,7 @@ var migrations = []string{
 		resource_id TEXT NOT NULL,
 		name        TEXT NOT NULL,
 		PRIMARY KEY (snapshot_id, id)
-	) WITHOUT ROWID;
+	) {{without_rowid}};
 	CREATE TABLE grants (
 		snapshot_id    INTEGER NOT NULL REFERENCES snapshots(id) ON DELETE CASCADE,
 		principal_id   TEXT NOT NULL,
@@ -47,10 +65,10 @@ var migrations = []string{
 		via_id         TEXT NOT NULL
 	);
 	CREATE INDEX grants_by_principal ON grants(snapshot_id, principal_id);
-	CREATE INDEX grants_by_entitlement ON grants(snapshot_id, entitlement_id);`,
-	`ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '{}';`,
-	`CREATE TABLE audit_log (
-		id            INTEGER PRIMARY KEY AUTOINCREMENT,
+	CREATE INDEX grants_by_entitlement ON grants(snapshot_id, entitlement_id);`},
+	{sql: `ALTER TABLE snapshots ADD COLUMN accounts TEXT NOT NULL DEFAULT '{}';`},
+	{sql: `CREATE TABLE audit_log (
+		id            {{id}},
 		at            TEXT NOT NULL,
 		connection_id TEXT NOT NULL,
 		actor         TEXT NOT NULL,
@@ -69,14 +87,167 @@ var migrations = []string{
 		at            TEXT NOT NULL,
 		state         TEXT NOT NULL,
 		PRIMARY KEY (connection_id, account_id, principal)
-	);`,
-	`CREATE TABLE scim_pushed (
+	);`},
+	{sql: `CREATE TABLE scim_pushed (
 		endpoint    TEXT NOT NULL,
 		external_id TEXT NOT NULL,
 		PRIMARY KEY (endpoint, external_id)
-	) WITHOUT ROWID;`,
+	) {{without_rowid}};`},
 	// Schema 5: what each audited call acted on and what it reported.
 	// Records written before read as having no parameters and no outcome.
-	`ALTER TABLE audit_log ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
-	ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';`,
+	{sql: `ALTER TABLE audit_log ADD COLUMN params TEXT NOT NULL DEFAULT '{}';
+	ALTER TABLE audit_log ADD COLUMN outcome TEXT NOT NULL DEFAULT '{}';`},
+	// Schema 6: history. Each resource, entitlement and grant is a row per
+	// connection with the range of snapshots [valid_from, valid_to) in which
+	// it holds (valid_to NULL: it still does); a sync writes only what
+	// changed. The rows of every existing snapshot move into it, and the
+	// per-snapshot tables go.
+	{sql: `ALTER TABLE snapshots ADD COLUMN carried TEXT NOT NULL DEFAULT '[]';
+	CREATE TABLE resource_versions (
+		row_id        {{id}},
+		connection_id TEXT NOT NULL,
+		valid_from    BIGINT NOT NULL,
+		valid_to      BIGINT,
+		part          TEXT NOT NULL,
+		id            TEXT NOT NULL,
+		type          TEXT NOT NULL,
+		account_id    TEXT NOT NULL,
+		name          TEXT NOT NULL,
+		arn           TEXT NOT NULL,
+		parent_id     TEXT NOT NULL,
+		hash          TEXT NOT NULL,
+		data          TEXT NOT NULL
+	);
+	CREATE INDEX resource_versions_open ON resource_versions(connection_id, valid_to);
+	CREATE INDEX resource_versions_from ON resource_versions(connection_id, valid_from);
+	CREATE INDEX resource_versions_id ON resource_versions(connection_id, id, valid_from);
+	CREATE INDEX resource_versions_type ON resource_versions(connection_id, type, name);
+	CREATE INDEX resource_versions_parent ON resource_versions(connection_id, parent_id);
+	CREATE TABLE resource_keys (
+		connection_id TEXT NOT NULL,
+		key           TEXT NOT NULL,
+		resource_id   TEXT NOT NULL,
+		valid_from    BIGINT NOT NULL,
+		PRIMARY KEY (connection_id, key, resource_id, valid_from)
+	) {{without_rowid}};
+	CREATE TABLE entitlement_versions (
+		row_id        {{id}},
+		connection_id TEXT NOT NULL,
+		valid_from    BIGINT NOT NULL,
+		valid_to      BIGINT,
+		part          TEXT NOT NULL,
+		id            TEXT NOT NULL,
+		resource_id   TEXT NOT NULL,
+		name          TEXT NOT NULL
+	);
+	CREATE INDEX entitlement_versions_open ON entitlement_versions(connection_id, valid_to);
+	CREATE INDEX entitlement_versions_from ON entitlement_versions(connection_id, valid_from);
+	CREATE TABLE grant_versions (
+		row_id         {{id}},
+		connection_id  TEXT NOT NULL,
+		valid_from     BIGINT NOT NULL,
+		valid_to       BIGINT,
+		part           TEXT NOT NULL,
+		principal_id   TEXT NOT NULL,
+		entitlement_id TEXT NOT NULL,
+		resource_id    TEXT NOT NULL,
+		provenance     TEXT NOT NULL,
+		via_id         TEXT NOT NULL
+	);
+	CREATE INDEX grant_versions_open ON grant_versions(connection_id, valid_to);
+	CREATE INDEX grant_versions_from ON grant_versions(connection_id, valid_from);
+	CREATE INDEX grant_versions_principal ON grant_versions(connection_id, principal_id);
+	CREATE INDEX grant_versions_entitlement ON grant_versions(connection_id, entitlement_id);`,
+		run: moveSnapshotsToHistory},
+}
+
+// historyTables are the tables of schema 6's history, which Prune deletes
+// from and reclaims.
+var historyTables = []string{"resource_versions", "resource_keys", "entitlement_versions", "grant_versions"}
+
+// moveSnapshotsToHistory is schema 6's data step: it replays every stored
+// snapshot, oldest first, through the history writer (each exactly as it
+// was stored: nothing carried), then drops the per-snapshot tables.
+func moveSnapshotsToHistory(ctx context.Context, c *sql.Conn, d dialect) error {
+	rows, err := c.QueryContext(ctx, `SELECT id, connection_id FROM snapshots ORDER BY id`)
+	if err != nil {
+		return err
+	}
+	type snapRef struct {
+		id   int64
+		conn string
+	}
+	var snaps []snapRef
+	for rows.Next() {
+		var r snapRef
+		if err := rows.Scan(&r.id, &r.conn); err != nil {
+			rows.Close()
+			return err
+		}
+		snaps = append(snaps, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, sn := range snaps {
+		g, err := readOldSnapshot(ctx, c, d, sn.id)
+		if err != nil {
+			return fmt.Errorf("read snapshot %d: %w", sn.id, err)
+		}
+		if _, err := writeVersions(ctx, c, d, sn.conn, sn.id, g, nil); err != nil {
+			return fmt.Errorf("move snapshot %d to history: %w", sn.id, err)
+		}
+	}
+	_, err = c.ExecContext(ctx, `DROP TABLE grants; DROP TABLE entitlements; DROP TABLE resources;`)
+	return err
+}
+
+// readOldSnapshot reads one snapshot of the schema 1-5 tables.
+func readOldSnapshot(ctx context.Context, c *sql.Conn, d dialect, id int64) (*model.Graph, error) {
+	var g model.Graph
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT data FROM resources WHERE snapshot_id=?`), id)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var data string
+		var r model.Resource
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		g.Resources = append(g.Resources, r)
+	}
+	rows.Close()
+	if rows, err = c.QueryContext(ctx, d.rebind(`SELECT id, resource_id, name FROM entitlements WHERE snapshot_id=?`), id); err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var e model.Entitlement
+		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		g.Entitlements = append(g.Entitlements, e)
+	}
+	rows.Close()
+	if rows, err = c.QueryContext(ctx, d.rebind(`SELECT principal_id, entitlement_id, provenance, via_id FROM grants WHERE snapshot_id=?`), id); err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var gr model.Grant
+		var prov string
+		if err := rows.Scan(&gr.PrincipalID, &gr.EntitlementID, &prov, &gr.ViaID); err != nil {
+			return nil, err
+		}
+		gr.Provenance = model.Provenance(prov)
+		g.Grants = append(g.Grants, gr)
+	}
+	return &g, rows.Err()
 }

@@ -50,11 +50,14 @@ func OpenSQLite(ctx context.Context, path string) (*DB, error) {
 	default:
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	db, err := sql.Open("sqlite", dsn(path, "_pragma=busy_timeout(10000)", "_pragma=foreign_keys(1)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)"))
+	// auto_vacuum must be set before the first table: a new file so gives
+	// pruned space back incrementally (an older file is vacuumed into the
+	// mode once, as schema 6 migrates it).
+	db, err := sql.Open("sqlite", dsn(path, "_pragma=busy_timeout(10000)", "_pragma=auto_vacuum(INCREMENTAL)", "_pragma=foreign_keys(1)", "_pragma=journal_mode(WAL)", "_pragma=synchronous(NORMAL)"))
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &DB{db: db, path: path}
+	s := &DB{db: db, path: path, d: sqliteDialect{}}
 	if err := s.migrateWaiting(ctx); err != nil {
 		db.Close()
 		return nil, classify(err)
@@ -150,7 +153,7 @@ func openReadOnly(ctx context.Context, path string, immutable bool) (*DB, error)
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &DB{db: db, path: path}, nil
+	return &DB{db: db, path: path, d: sqliteDialect{}}, nil
 }
 
 // dsn is the driver's URI for path with the given query parameters.
@@ -201,7 +204,7 @@ func newerSchema(path string, version int) error {
 // schemaVersion reads the warden marker and the schema version; 0 with no
 // error means a new, empty file.
 func (s *DB) schemaVersion(ctx context.Context) (int, error) {
-	return schemaVersion(ctx, s.db, s.path)
+	return schemaVersion(ctx, s.db, s.d, s.path)
 }
 
 // queryer is what schemaVersion needs of a database or a connection.
@@ -209,9 +212,9 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func schemaVersion(ctx context.Context, q queryer, path string) (int, error) {
+func schemaVersion(ctx context.Context, q queryer, d dialect, path string) (int, error) {
 	var tables, hasMeta int
-	if err := q.QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN name='warden_meta' THEN 1 END) FROM sqlite_master WHERE type='table'`).Scan(&tables, &hasMeta); err != nil {
+	if err := q.QueryRowContext(ctx, d.tablesQuery()).Scan(&tables, &hasMeta); err != nil {
 		return 0, fmt.Errorf("read schema of %s: %w", path, err)
 	}
 	switch {
@@ -258,7 +261,7 @@ func (s *DB) migrate(ctx context.Context) error {
 		return fmt.Errorf("migrate %s: %w", s.path, err)
 	}
 	defer c.Close()
-	if _, err := c.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+	if err := s.d.beginWrite(ctx, c, "warden:migrate"); err != nil {
 		return fmt.Errorf("lock %s to migrate it: %w", s.path, err)
 	}
 	committed := false
@@ -267,7 +270,7 @@ func (s *DB) migrate(ctx context.Context) error {
 			c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 		}
 	}()
-	version, err := schemaVersion(ctx, c, s.path)
+	version, err := schemaVersion(ctx, c, s.d, s.path)
 	if err != nil {
 		return err
 	}
@@ -275,8 +278,8 @@ func (s *DB) migrate(ctx context.Context) error {
 		return newerSchema(s.path, version)
 	}
 	if version == 0 {
-		var hasMeta int
-		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE name='warden_meta'`).Scan(&hasMeta); err != nil {
+		var tables, hasMeta int
+		if err := c.QueryRowContext(ctx, s.d.tablesQuery()).Scan(&tables, &hasMeta); err != nil {
 			return fmt.Errorf("initialise %s: %w", s.path, err)
 		}
 		if hasMeta == 0 {
@@ -287,19 +290,35 @@ func (s *DB) migrate(ctx context.Context) error {
 		}
 	}
 	for i := version; i < len(migrations); i++ {
-		if _, err := c.ExecContext(ctx, migrations[i]); err != nil {
+		if _, err := c.ExecContext(ctx, s.d.ddl(migrations[i].sql)); err != nil {
 			return fmt.Errorf("migrate %s to schema %d: %w", s.path, i+1, err)
 		}
+		if run := migrations[i].run; run != nil {
+			if err := run(ctx, c, s.d); err != nil {
+				return fmt.Errorf("migrate %s to schema %d: %w", s.path, i+1, err)
+			}
+		}
 	}
-	if _, err := c.ExecContext(ctx, `UPDATE warden_meta SET value=? WHERE key='schema_version'`, strconv.Itoa(len(migrations))); err != nil {
+	if _, err := c.ExecContext(ctx, s.d.rebind(`UPDATE warden_meta SET value=? WHERE key='schema_version'`), strconv.Itoa(len(migrations))); err != nil {
 		return fmt.Errorf("migrate %s to schema %d: %w", s.path, len(migrations), err)
 	}
 	if _, err := c.ExecContext(ctx, `COMMIT`); err != nil {
 		return fmt.Errorf("migrate %s to schema %d: %w", s.path, len(migrations), err)
 	}
 	committed = true
+	if version > 0 && version < historySchema {
+		// The per-snapshot tables are gone: give their space back, and put
+		// an older file into incremental auto-vacuum, which only a full
+		// VACUUM can do.
+		if err := s.d.vacuumAll(ctx, c); err != nil {
+			return fmt.Errorf("compact %s after moving its snapshots to history: %w", s.path, err)
+		}
+	}
 	return nil
 }
+
+// historySchema is the schema version that moved snapshots to history.
+const historySchema = 6
 
 // Check runs SQLite's quick integrity check of the whole file and returns
 // an error wrapping ErrCorrupt when it finds damage. It reads every page, so

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"syscall"
 	"testing"
@@ -125,18 +126,9 @@ func TestReadOnlyOpenLeavesEmptyFileAlone(t *testing.T) {
 
 func TestReadOnlyOpenUpgradesAnOlderSchemaWhenWritable(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
-	writeOne(t, path)
-	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// Schema 3 had no scim_pushed table, nor the audit log's params and
-	// outcome (schema 5).
-	if _, err := db.Exec(`DROP TABLE scim_pushed; ALTER TABLE audit_log DROP COLUMN params; ALTER TABLE audit_log DROP COLUMN outcome;
-		UPDATE warden_meta SET value='3' WHERE key='schema_version'`); err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
+	// outcome (schema 5), nor history (schema 6).
+	ids := buildOldDB(t, path, 3, "default", []*model.Graph{sampleGraph()})
 	st, err := OpenSQLiteReadOnly(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
@@ -144,6 +136,9 @@ func TestReadOnlyOpenUpgradesAnOlderSchemaWhenWritable(t *testing.T) {
 	defer st.Close()
 	if _, err := st.PushedIDs(context.Background(), "x"); err != nil {
 		t.Errorf("after the upgrade, a table of the newest schema is missing: %v", err)
+	}
+	if g, err := st.Graph(context.Background(), ids[0]); err != nil || !reflect.DeepEqual(g, sorted(sampleGraph())) {
+		t.Errorf("after the upgrade, the snapshot reads %+v (%v)", g, err)
 	}
 }
 

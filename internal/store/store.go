@@ -73,6 +73,10 @@ type Store interface {
 	HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error)
 	// Graph loads a whole snapshot.
 	Graph(ctx context.Context, snapshotID int64) (*model.Graph, error)
+	// Subgraph loads the part of a snapshot one view needs: the resources
+	// of the given types (in account, when not ""), the entitlements they
+	// offer and the grants they hold.
+	Subgraph(ctx context.Context, snapshotID int64, types []model.ResourceType, account string) (*model.Graph, error)
 	// Snapshot returns one snapshot by ID, or an error wrapping ErrNotFound.
 	Snapshot(ctx context.Context, id int64) (*model.Snapshot, error)
 	// ResourcesByID returns the resources of a snapshot with the given IDs,

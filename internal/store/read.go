@@ -1,0 +1,402 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// snapshotConn returns the connection of a snapshot; ok is false when no
+// such snapshot exists (its reads then find nothing).
+func (s *DB) snapshotConn(ctx context.Context, snapshotID int64) (string, bool, error) {
+	if c, ok := s.conns.Load(snapshotID); ok {
+		return c.(string), true, nil
+	}
+	var c string
+	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT connection_id FROM snapshots WHERE id=?`), snapshotID).Scan(&c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("read snapshot %d from %s: %w", snapshotID, s.path, err)
+	}
+	s.conns.Store(snapshotID, c)
+	return c, true, nil
+}
+
+// at is the condition that a row of the table aliased a holds in a
+// snapshot; its arguments are atArgs.
+func at(a string) string {
+	return a + ".connection_id=? AND " + a + ".valid_from<=? AND (" + a + ".valid_to IS NULL OR " + a + ".valid_to>?)"
+}
+
+// atArgs are the arguments of at for snapshot id of connection c.
+func atArgs(c string, id int64) []any { return []any{c, id, id} }
+
+// args joins query arguments.
+func args(parts ...[]any) []any {
+	var out []any
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func (s *DB) queryResources(ctx context.Context, query string, qargs ...any) ([]model.Resource, error) {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
+	if err != nil {
+		return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	var out []model.Resource
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
+		}
+		var r model.Resource
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			return nil, fmt.Errorf("decode resource in %s: %w", s.path, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
+	}
+	return out, nil
+}
+
+// Resources lists a snapshot's resources matching f, by type then name.
+func (s *DB) Resources(ctx context.Context, snapshotID int64, f ResourceFilter) ([]model.Resource, error) {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	q := `SELECT r.data FROM resource_versions r WHERE ` + at("r")
+	qargs := atArgs(c, snapshotID)
+	for _, f := range []struct{ col, val string }{{"type", string(f.Type)}, {"account_id", f.AccountID}, {"parent_id", f.ParentID}} {
+		if f.val != "" {
+			q += " AND r." + f.col + "=?"
+			qargs = append(qargs, f.val)
+		}
+	}
+	return s.queryResources(ctx, q+" ORDER BY r.type, r.name, r.id", qargs...)
+}
+
+// Resource returns one resource by ID, or ErrNotFound.
+func (s *DB) Resource(ctx context.Context, snapshotID int64, id string) (*model.Resource, error) {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil {
+		return nil, err
+	}
+	var rs []model.Resource
+	if ok {
+		if rs, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND r.id=?`, args(atArgs(c, snapshotID), []any{id})...); err != nil {
+			return nil, err
+		}
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("resource %s: %w", id, ErrNotFound)
+	}
+	return &rs[0], nil
+}
+
+// ResourcesByID returns the resources of a snapshot with the given IDs;
+// see Store.
+func (s *DB) ResourcesByID(ctx context.Context, snapshotID int64, ids []string) (map[string]model.Resource, error) {
+	out := make(map[string]model.Resource, len(ids))
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return out, err
+	}
+	const batch = 400
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		qargs := atArgs(c, snapshotID)
+		for _, id := range part {
+			qargs = append(qargs, id)
+		}
+		rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND r.id IN (`+placeholders(len(part))+`)`, qargs...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out[r.ID] = r
+		}
+	}
+	return out, nil
+}
+
+// placeholders is n ? placeholders, comma-separated.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
+
+// byKeys returns the resources of a snapshot with one of the lookup keys,
+// each once, ordered by order (a column list of r).
+func (s *DB) byKeys(ctx context.Context, c string, snapshotID int64, keys []string, extra, order string) ([]model.Resource, error) {
+	qargs := []any{c}
+	for _, k := range keys {
+		qargs = append(qargs, k)
+	}
+	rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_keys k JOIN resource_versions r
+		ON r.connection_id=k.connection_id AND r.id=k.resource_id AND r.valid_from=k.valid_from
+		WHERE k.connection_id=? AND k.key IN (`+placeholders(len(keys))+`) AND `+at("r")+extra+` ORDER BY `+order+`, r.id`,
+		args(qargs, atArgs(c, snapshotID))...)
+	if err != nil {
+		return nil, err
+	}
+	out := rs[:0]
+	seen := map[string]bool{}
+	for _, r := range rs {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// FindPrincipal resolves a query to principals: first an exact resource ID or
+// ARN; then an IAM user, group or role or Identity Center user or group by
+// name (case-insensitive); then an Identity Center user by e-mail address,
+// or an IAM user, group or role with a tag whose value equals the query
+// (case-insensitive), such as an email tag. No match returns an empty list
+// and no error.
+func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND r.id=?`, args(atArgs(c, snapshotID), []any{query})...)
+	if err != nil {
+		return nil, err
+	}
+	byARN, err := s.byKeys(ctx, c, snapshotID, []string{keyARN + query}, "", "r.id")
+	if err != nil {
+		return nil, err
+	}
+	if rs = mergeByID(rs, byARN); len(rs) > 0 {
+		return rs, nil
+	}
+	lq := strings.ToLower(query)
+	for _, keys := range [][]string{{keyName + lq}, {keyTag + lq, keyEmail + lq}} {
+		if rs, err := s.byKeys(ctx, c, snapshotID, keys, "", "r.type"); err != nil || len(rs) > 0 {
+			return rs, err
+		}
+	}
+	return nil, nil
+}
+
+// mergeByID appends to a the resources of b it does not have, ordered by ID.
+func mergeByID(a, b []model.Resource) []model.Resource {
+	for _, r := range b {
+		dup := false
+		for _, x := range a {
+			dup = dup || x.ID == r.ID
+		}
+		if !dup {
+			a = append(a, r)
+		}
+	}
+	if len(a) > 1 {
+		g := model.Graph{Resources: a}
+		g.Sort()
+	}
+	return a
+}
+
+// IAMUsersMatching returns IAM users named or tagged with one of values;
+// see Store.
+func (s *DB) IAMUsersMatching(ctx context.Context, snapshotID int64, values []string) ([]model.Resource, error) {
+	if len(values) == 0 {
+		return nil, nil
+	}
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var keys []string
+	for _, v := range values {
+		lv := strings.ToLower(v)
+		keys = append(keys, keyName+lv, keyTag+lv)
+	}
+	return s.byKeys(ctx, c, snapshotID, keys, " AND r.type='iam_user'", "r.account_id, r.name")
+}
+
+// grantRows reads grants with the data of a joined resource (or ”).
+func (s *DB) grantRows(ctx context.Context, what, query string, qargs []any, each func(g model.Grant, data string) error) error {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
+	if err != nil {
+		return fmt.Errorf("read %s from %s: %w", what, s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g model.Grant
+		var prov, data string
+		if err := rows.Scan(&g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &data); err != nil {
+			return fmt.Errorf("read %s from %s: %w", what, s.path, err)
+		}
+		g.Provenance = model.Provenance(prov)
+		if err := each(g, data); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s from %s: %w", what, s.path, err)
+	}
+	return nil
+}
+
+// heldQuery reads the grants of a snapshot matching where (on g), each with
+// the resource joined on joinCol (a column of g).
+func heldQuery(joinCol, where, order string) string {
+	return `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, COALESCE(r.data, '')
+		FROM grant_versions g LEFT JOIN resource_versions r ON r.id=g.` + joinCol + ` AND ` + at("r") + `
+		WHERE ` + at("g") + ` AND ` + where + ` ORDER BY ` + order
+}
+
+// GrantsOf returns everything principalID holds, with the resource offering
+// each entitlement.
+func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var out []HeldGrant
+	err = s.grantRows(ctx, "grants of "+principalID, heldQuery("resource_id", "g.principal_id=?", "g.entitlement_id, g.provenance, g.via_id"),
+		args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{principalID}), func(g model.Grant, data string) error {
+			h := HeldGrant{Grant: g}
+			if data == "" {
+				h.Resource = model.Resource{ID: entitlementResource(g.EntitlementID)}
+			} else if err := json.Unmarshal([]byte(data), &h.Resource); err != nil {
+				return fmt.Errorf("decode resource in %s: %w", s.path, err)
+			}
+			out = append(out, h)
+			return nil
+		})
+	return out, err
+}
+
+// HoldersOf returns everyone holding the entitlement.
+func (s *DB) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var out []Holder
+	err = s.grantRows(ctx, "holders of "+entitlementID, heldQuery("principal_id", "g.entitlement_id=?", "g.principal_id, g.provenance, g.via_id"),
+		args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{entitlementID}), func(g model.Grant, data string) error {
+			h := Holder{Grant: g}
+			if data != "" {
+				h.Principal = new(model.Resource)
+				if err := json.Unmarshal([]byte(data), h.Principal); err != nil {
+					return fmt.Errorf("decode resource in %s: %w", s.path, err)
+				}
+			}
+			out = append(out, h)
+			return nil
+		})
+	return out, err
+}
+
+// Graph loads a whole snapshot, in the canonical order of model.Graph.Sort.
+func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) {
+	var g model.Graph
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return &g, err
+	}
+	a := atArgs(c, snapshotID)
+	if g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r"), a...); err != nil {
+		return nil, err
+	}
+	if err := s.entitlementRows(ctx, `SELECT r.id, r.resource_id, r.name FROM entitlement_versions r WHERE `+at("r"), a, func(e model.Entitlement) {
+		g.Entitlements = append(g.Entitlements, e)
+	}); err != nil {
+		return nil, err
+	}
+	if err := s.grantRows(ctx, "grants", `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, '' FROM grant_versions g WHERE `+at("g"), a,
+		func(gr model.Grant, _ string) error {
+			g.Grants = append(g.Grants, gr)
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	g.Sort()
+	return &g, nil
+}
+
+// entitlementRows reads entitlements (id, resource_id, name) of a query.
+func (s *DB) entitlementRows(ctx context.Context, query string, qargs []any, each func(model.Entitlement)) error {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
+	if err != nil {
+		return fmt.Errorf("read entitlements from %s: %w", s.path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e model.Entitlement
+		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Name); err != nil {
+			return fmt.Errorf("read entitlements from %s: %w", s.path, err)
+		}
+		each(e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read entitlements from %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Snapshot returns one snapshot by ID; see Store.
+func (s *DB) Snapshot(ctx context.Context, id int64) (*model.Snapshot, error) {
+	snap, err := scanSnapshot(s.db.QueryRowContext(ctx, s.d.rebind(`SELECT `+snapshotCols+` FROM snapshots WHERE id=?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("snapshot %d: %w (list them with `warden snapshots`)", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read snapshot %d from %s: %w", id, s.path, err)
+	}
+	return snap, nil
+}
+
+// Subgraph loads the part of a snapshot one view needs, by indexed
+// queries: the resources of the given types (in account, when not ""), the
+// entitlements they offer, and the grants held by them. Grants to
+// resources outside the part are included; their resources are not.
+func (s *DB) Subgraph(ctx context.Context, snapshotID int64, types []model.ResourceType, account string) (*model.Graph, error) {
+	var g model.Graph
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok || len(types) == 0 {
+		return &g, err
+	}
+	a := atArgs(c, snapshotID)
+	in := `r.type IN (` + placeholders(len(types)) + `)`
+	filter := make([]any, 0, len(types)+1)
+	for _, t := range types {
+		filter = append(filter, string(t))
+	}
+	if account != "" {
+		in += ` AND r.account_id=?`
+		filter = append(filter, account)
+	}
+	if g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND `+in, args(a, filter)...); err != nil {
+		return nil, err
+	}
+	if err := s.entitlementRows(ctx, `SELECT e.id, e.resource_id, e.name FROM entitlement_versions e JOIN resource_versions r ON r.id=e.resource_id AND `+at("r")+`
+		WHERE `+at("e")+` AND `+in, args(a, a, filter), func(e model.Entitlement) { g.Entitlements = append(g.Entitlements, e) }); err != nil {
+		return nil, err
+	}
+	if err := s.grantRows(ctx, "grants", `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, '' FROM grant_versions g
+		JOIN resource_versions r ON r.id=g.principal_id AND `+at("r")+` WHERE `+at("g")+` AND `+in, args(a, a, filter),
+		func(gr model.Grant, _ string) error {
+			g.Grants = append(g.Grants, gr)
+			return nil
+		}); err != nil {
+		return nil, err
+	}
+	g.Sort()
+	return &g, nil
+}

@@ -1,0 +1,387 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// Parts of the estate that are no one account's (see model.CarriedPart).
+const (
+	partIdentityCenter = "identity_center"
+	partOrganizations  = "organizations"
+	partAWS            = "aws"      // AWS managed policies, shared by every account
+	partExternal       = "external" // principals outside the estate
+)
+
+// partOf says which part of the estate a resource was read from: the part
+// whose failure leaves it unknown.
+func partOf(r *model.Resource) string {
+	switch r.Type {
+	case model.TypeSSOUser, model.TypeSSOGroup, model.TypePermissionSet:
+		return partIdentityCenter
+	case model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP, model.TypeAccount:
+		return partOrganizations
+	case model.TypeExternalPrincipal:
+		return partExternal
+	case model.TypeIAMPolicy:
+		if strings.Contains(r.ID, ":iam::aws:policy/") {
+			return partAWS
+		}
+	}
+	if r.AccountID == "" {
+		return partExternal
+	}
+	return r.AccountID
+}
+
+// shared reports whether a part is read by every other part rather than on
+// its own (AWS managed policies, outside principals).
+func shared(part string) bool { return part == partAWS || part == partExternal }
+
+// failedParts returns the parts of the estate snap's sync could not read
+// at all: named by an error and with no resource in g. When any part
+// failed, the shared parts are kept too: the failed part may be the only
+// one that referred to them.
+func failedParts(snap *model.Snapshot, g *model.Graph) map[string]bool {
+	named := map[string]bool{}
+	for _, e := range snap.Errors {
+		switch {
+		case e.AccountID != "":
+			named[e.AccountID] = true
+		case e.Source == partIdentityCenter || e.Source == partOrganizations:
+			named[e.Source] = true
+		}
+	}
+	if len(named) == 0 {
+		return nil
+	}
+	for i := range g.Resources {
+		delete(named, partOf(&g.Resources[i]))
+	}
+	if len(named) == 0 {
+		return nil
+	}
+	named[partAWS], named[partExternal] = true, true
+	return named
+}
+
+// hash16 is the 128-bit hash, in hex, of the fields of a row: the key the
+// writer compares rows by.
+func hash16(fields ...string) string {
+	h := sha256.New()
+	for _, f := range fields {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	var sum [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(sum[:0])[:16])
+}
+
+// grantHash is the identity of a grant row.
+func grantHash(g model.Grant) string {
+	return hash16(g.PrincipalID, g.EntitlementID, string(g.Provenance), g.ViaID)
+}
+
+// readOpenGrants reads the connection's open grant rows: identity → row.
+func readOpenGrants(ctx context.Context, c *sql.Conn, d dialect, connID string) (map[string]openRow, error) {
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, principal_id, entitlement_id, provenance, via_id, part FROM grant_versions WHERE connection_id=? AND valid_to IS NULL`), connID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]openRow{}
+	for rows.Next() {
+		var g model.Grant
+		var prov string
+		var r openRow
+		if err := rows.Scan(&r.rowID, &g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &r.part); err != nil {
+			return nil, err
+		}
+		g.Provenance = model.Provenance(prov)
+		out[grantHash(g)] = r
+	}
+	return out, rows.Err()
+}
+
+// openRow is a row of the connection's latest state, as the writer reads it.
+type openRow struct {
+	rowID int64
+	hash  string // resources: the data's hash; entitlements: resource and name
+	part  string
+}
+
+// readOpen reads the connection's open rows of table: key → row.
+func readOpen(ctx context.Context, c *sql.Conn, d dialect, table, keyCol, hashExpr, connID string) (map[string]openRow, error) {
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, `+keyCol+`, `+hashExpr+`, part FROM `+table+` WHERE connection_id=? AND valid_to IS NULL`), connID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]openRow{}
+	for rows.Next() {
+		var key string
+		var r openRow
+		if err := rows.Scan(&r.rowID, &key, &r.hash, &r.part); err != nil {
+			return nil, err
+		}
+		out[key] = r
+	}
+	return out, rows.Err()
+}
+
+// writeVersions makes the history of connection connID say that snapshot
+// at holds exactly g: it closes (valid_to = at) the open rows g no longer
+// has, and inserts g's new and changed rows. Rows of the failed parts that
+// g does not have stay open (their last known state) and are counted in
+// the returned list.
+func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, at int64, g *model.Graph, failed map[string]bool) ([]model.CarriedPart, error) {
+	carried := map[string]*model.CarriedPart{}
+	carry := func(part string) *model.CarriedPart {
+		cp := carried[part]
+		if cp == nil {
+			cp = &model.CarriedPart{Part: part}
+			carried[part] = cp
+		}
+		return cp
+	}
+
+	// Resources.
+	open, err := readOpen(ctx, c, d, "resource_versions", "id", "hash", connID)
+	if err != nil {
+		return nil, fmt.Errorf("read latest resources: %w", err)
+	}
+	partByID := make(map[string]string, len(g.Resources))
+	var closing []int64
+	type newResource struct {
+		r          *model.Resource
+		part, data string
+		hash       string
+	}
+	var added []newResource
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		if _, dup := partByID[r.ID]; dup {
+			continue
+		}
+		part := partOf(r)
+		partByID[r.ID] = part
+		data := marshal(r)
+		h := hash16(data)
+		if old, ok := open[r.ID]; ok {
+			delete(open, r.ID)
+			if old.hash == h {
+				continue
+			}
+			closing = append(closing, old.rowID)
+		}
+		added = append(added, newResource{r: r, part: part, data: data, hash: h})
+	}
+	for id, old := range open {
+		if failed[old.part] {
+			carry(old.part).Resources++
+			partByID[id] = old.part
+			continue
+		}
+		closing = append(closing, old.rowID)
+	}
+	if err := closeRows(ctx, c, d, "resource_versions", at, closing); err != nil {
+		return nil, fmt.Errorf("close resources: %w", err)
+	}
+	if err := d.bulkInsert(ctx, c, "resource_versions",
+		[]string{"connection_id", "valid_from", "part", "id", "type", "account_id", "name", "arn", "parent_id", "hash", "data"}, len(added), func(i int) []any {
+			a := added[i]
+			return []any{connID, at, a.part, a.r.ID, string(a.r.Type), a.r.AccountID, a.r.Name, a.r.ARN, a.r.ParentID, a.hash, a.data}
+		}); err != nil {
+		return nil, fmt.Errorf("write resources: %w", err)
+	}
+	type key struct{ resource, key string }
+	var keys []key
+	for _, a := range added {
+		for _, k := range lookupKeys(a.r) {
+			keys = append(keys, key{a.r.ID, k})
+		}
+	}
+	if err := d.bulkInsert(ctx, c, "resource_keys", []string{"connection_id", "resource_id", "valid_from", "key"}, len(keys), func(i int) []any {
+		return []any{connID, keys[i].resource, at, keys[i].key}
+	}); err != nil {
+		return nil, fmt.Errorf("write resource names: %w", err)
+	}
+
+	// Entitlements.
+	if open, err = readOpen(ctx, c, d, "entitlement_versions", "id", "resource_id || '#' || name", connID); err != nil {
+		return nil, fmt.Errorf("read latest entitlements: %w", err)
+	}
+	closing = closing[:0]
+	seen := make(map[string]bool, len(g.Entitlements))
+	var addedE []model.Entitlement
+	for _, e := range g.Entitlements {
+		if seen[e.ID] {
+			continue
+		}
+		seen[e.ID] = true
+		if old, ok := open[e.ID]; ok {
+			delete(open, e.ID)
+			if old.hash == e.ResourceID+"#"+e.Name {
+				continue
+			}
+			closing = append(closing, old.rowID)
+		}
+		addedE = append(addedE, e)
+	}
+	for _, old := range open {
+		if failed[old.part] {
+			carry(old.part).Entitlements++
+			continue
+		}
+		closing = append(closing, old.rowID)
+	}
+	if err := closeRows(ctx, c, d, "entitlement_versions", at, closing); err != nil {
+		return nil, fmt.Errorf("close entitlements: %w", err)
+	}
+	if err := d.bulkInsert(ctx, c, "entitlement_versions", []string{"connection_id", "valid_from", "part", "id", "resource_id", "name"}, len(addedE), func(i int) []any {
+		e := addedE[i]
+		return []any{connID, at, partOrExternal(partByID, e.ResourceID), e.ID, e.ResourceID, e.Name}
+	}); err != nil {
+		return nil, fmt.Errorf("write entitlements: %w", err)
+	}
+
+	// Grants: a grant is its identity, so it is only ever added or closed.
+	if open, err = readOpenGrants(ctx, c, d, connID); err != nil {
+		return nil, fmt.Errorf("read latest grants: %w", err)
+	}
+	closing = closing[:0]
+	type newGrant struct {
+		g    *model.Grant
+		part string
+	}
+	var addedG []newGrant
+	seen = make(map[string]bool, len(g.Grants))
+	for i := range g.Grants {
+		gr := &g.Grants[i]
+		h := grantHash(*gr)
+		if seen[h] {
+			continue
+		}
+		seen[h] = true
+		if _, ok := open[h]; ok {
+			delete(open, h)
+			continue
+		}
+		addedG = append(addedG, newGrant{g: gr, part: grantPart(partByID, *gr)})
+	}
+	for _, old := range open {
+		if failed[old.part] {
+			carry(old.part).Grants++
+			continue
+		}
+		closing = append(closing, old.rowID)
+	}
+	if err := closeRows(ctx, c, d, "grant_versions", at, closing); err != nil {
+		return nil, fmt.Errorf("close grants: %w", err)
+	}
+	if err := d.bulkInsert(ctx, c, "grant_versions",
+		[]string{"connection_id", "valid_from", "part", "principal_id", "entitlement_id", "resource_id", "provenance", "via_id"}, len(addedG), func(i int) []any {
+			a := addedG[i]
+			return []any{connID, at, a.part, a.g.PrincipalID, a.g.EntitlementID, entitlementResource(a.g.EntitlementID), string(a.g.Provenance), a.g.ViaID}
+		}); err != nil {
+		return nil, fmt.Errorf("write grants: %w", err)
+	}
+
+	var out []model.CarriedPart
+	for _, cp := range carried {
+		out = append(out, *cp)
+	}
+	sortCarried(out)
+	return out, nil
+}
+
+// partOrExternal is the part of the resource with the given ID.
+func partOrExternal(partByID map[string]string, id string) string {
+	if p, ok := partByID[id]; ok {
+		return p
+	}
+	return partExternal
+}
+
+// grantPart is the part a grant was read from: that of the entitlement's
+// resource (a role's trust policy, a group's members), or, for a policy
+// every account shares, that of the principal it is attached to.
+func grantPart(partByID map[string]string, g model.Grant) string {
+	p := partOrExternal(partByID, entitlementResource(g.EntitlementID))
+	if shared(p) {
+		return partOrExternal(partByID, g.PrincipalID)
+	}
+	return p
+}
+
+// closeRows ends the rows of table with the given row IDs at snapshot at.
+func closeRows(ctx context.Context, c *sql.Conn, d dialect, table string, at int64, ids []int64) error {
+	const batch = 500
+	for start := 0; start < len(ids); start += batch {
+		part := ids[start:min(start+batch, len(ids))]
+		args := make([]any, 0, len(part)+1)
+		args = append(args, at)
+		for _, id := range part {
+			args = append(args, id)
+		}
+		q := `UPDATE ` + table + ` SET valid_to=? WHERE row_id IN (` + strings.TrimSuffix(strings.Repeat("?,", len(part)), ",") + `)`
+		if _, err := c.ExecContext(ctx, d.rebind(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Kinds of lookup key a resource is found by (see FindPrincipal).
+const (
+	keyARN   = "arn:"   // an ARN other than the ID, exactly
+	keyName  = "name:"  // a principal's name, lower case
+	keyTag   = "tag:"   // the value of an IAM principal's tag, lower case
+	keyEmail = "email:" // an Identity Center user's e-mail address, lower case
+)
+
+// lookupKeys are the keys FindPrincipal and IAMUsersMatching find r by.
+func lookupKeys(r *model.Resource) []string {
+	var keys []string
+	if r.ARN != "" && r.ARN != r.ID {
+		keys = append(keys, keyARN+r.ARN)
+	}
+	switch r.Type {
+	case model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole:
+		keys = append(keys, keyName+strings.ToLower(r.Name))
+		seen := map[string]bool{}
+		for _, v := range r.Tags {
+			if lv := strings.ToLower(v); !seen[lv] {
+				seen[lv] = true
+				keys = append(keys, keyTag+lv)
+			}
+		}
+	case model.TypeSSOUser:
+		keys = append(keys, keyName+strings.ToLower(r.Name))
+		if r.SSOUser != nil {
+			seen := map[string]bool{}
+			for _, e := range r.SSOUser.Emails {
+				if le := strings.ToLower(e); !seen[le] {
+					seen[le] = true
+					keys = append(keys, keyEmail+le)
+				}
+			}
+		}
+	case model.TypeSSOGroup:
+		keys = append(keys, keyName+strings.ToLower(r.Name))
+	}
+	return keys
+}
+
+// sortCarried orders carried parts by part.
+func sortCarried(cs []model.CarriedPart) {
+	slices.SortFunc(cs, func(a, b model.CarriedPart) int { return cmp.Compare(a.Part, b.Part) })
+}
