@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -202,5 +203,85 @@ func TestDiffJSONKeysAsDocumented(t *testing.T) {
 	}
 	if len(c.lists) < 10 {
 		t.Errorf("README's diff row documents only %d lists of objects", len(c.lists))
+	}
+}
+
+// TestSyncPrintsChangeSummary: sync prints on stderr one paragraph of
+// what changed since the previous snapshot (none after the first), and
+// stdout keeps its JSON summary.
+func TestSyncPrintsChangeSummary(t *testing.T) {
+	useFakeAWS(t, "--users", "6", "--seed", "3")
+	t.Setenv("WARDEN_CONFIG", "")
+	t.Setenv("WARDEN_DB", "")
+	db := filepath.Join(t.TempDir(), "w.db")
+	sync := func() (stdout, stderr string) {
+		t.Helper()
+		stdout, stderr, code := runIn(t, db, "sync", "-o", "json")
+		if code != 0 {
+			t.Fatalf("sync exited %d: %s", code, stderr)
+		}
+		var sum struct {
+			Snapshot struct{ ID int64 } `json:"snapshot"`
+		}
+		if err := json.Unmarshal([]byte(stdout), &sum); err != nil || sum.Snapshot.ID == 0 {
+			t.Fatalf("sync -o json printed %q (%v)", stdout, err)
+		}
+		return stdout, stderr
+	}
+	if _, stderr := sync(); strings.Contains(stderr, "since snapshot") || strings.Contains(stderr, "Since snapshot") {
+		t.Errorf("the first sync compared with something: %s", stderr)
+	}
+	if _, stderr := sync(); !strings.Contains(stderr, "No change since snapshot 1 (just now).\n") {
+		t.Errorf("an unchanged re-sync printed %q, want \"No change since snapshot 1 (just now).\"", stderr)
+	}
+	// Snapshot 3 is snapshot 2 without one user (as if it was created
+	// since): the next sync has it gain its access.
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.Graph(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gone string
+	for _, gr := range g.Grants {
+		if strings.Contains(gr.PrincipalID, ":user/") && strings.HasSuffix(gr.EntitlementID, "#"+model.EntMember) {
+			gone = gr.PrincipalID
+			break
+		}
+	}
+	if gone == "" {
+		t.Fatal("no IAM user in a group in the emulator's estate")
+	}
+	var less model.Graph
+	owned := map[string]bool{}
+	for _, r := range g.Resources {
+		if r.ID == gone || r.ParentID == gone {
+			owned[r.ID] = true
+			continue
+		}
+		less.Resources = append(less.Resources, r)
+	}
+	for _, e := range g.Entitlements {
+		if !owned[e.ResourceID] {
+			less.Entitlements = append(less.Entitlements, e)
+		}
+	}
+	for _, gr := range g.Grants {
+		if res, _, _ := strings.Cut(gr.EntitlementID, "#"); gr.PrincipalID != gone && !owned[res] {
+			less.Grants = append(less.Grants, gr)
+		}
+	}
+	now := time.Now()
+	if _, err := st.WriteSnapshot(ctx, &model.Snapshot{ConnectionID: "default", StartedAt: now, FinishedAt: now, Status: model.StatusComplete}, &less); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	_, stderr := sync()
+	if !strings.Contains(stderr, "Since snapshot 3 (just now): 1 principal gained access; ") ||
+		!strings.Contains(stderr, fmt.Sprintf("; %d resources changed. Run `warden diff` for details.\n", len(owned))) {
+		t.Errorf("the sync after a user appeared printed %q, want 1 principal gaining access and %d resources changed", stderr, len(owned))
 	}
 }
