@@ -19,9 +19,20 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 	head := &Table{Title: fmt.Sprintf("Changes from snapshot %s to snapshot %s, connection %s%s",
 		snapCell(r.From), snapCell(r.To), r.To.ConnectionID, onlyCell(r.Only))}
 	for _, s := range []*model.Snapshot{r.From, r.To} {
-		if s.Status == model.StatusPartial {
-			head.Add("note", fmt.Sprintf("snapshot %d is partial (%d part(s) failed): what it could not read may show as removed", s.ID, len(s.Errors)))
+		if s.Status != model.StatusPartial {
+			continue
 		}
+		note := fmt.Sprintf("snapshot %d is partial (%d part(s) failed)", s.ID, len(s.Errors))
+		if len(s.Carried) > 0 {
+			parts := make([]string, 0, len(s.Carried))
+			for _, c := range s.Carried {
+				parts = append(parts, c.Part)
+			}
+			note += ": it keeps " + strings.Join(parts, ", ") + " as last read, so no change shows there"
+		} else {
+			note += ": what it could not read may show as removed"
+		}
+		head.Add("note", note)
 	}
 	for _, line := range summaryLines(&r.Summary) {
 		head.Add(line[0], line[1])

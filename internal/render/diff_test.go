@@ -13,7 +13,7 @@ import (
 func diffReport() *diff.Report {
 	from := &model.Snapshot{ID: 41, ConnectionID: "default", FinishedAt: time.Date(2026, 12, 1, 7, 0, 0, 0, time.UTC), Status: model.StatusComplete}
 	to := &model.Snapshot{ID: 42, ConnectionID: "default", FinishedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), Status: model.StatusPartial,
-		Errors: []model.SourceError{{Source: "iam"}}}
+		Errors: []model.SourceError{{Source: "iam"}}, Carried: []model.CarriedPart{{Part: "444455556666"}}}
 	r := &diff.Report{From: from, To: to,
 		Access: []diff.AccessChange{
 			{Change: diff.Gained, Text: "alice gained AdministratorAccess via group admins in 111122223333"},
@@ -36,7 +36,7 @@ func TestDiffTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `Changes from snapshot 41 (2026-12-01 07:00 UTC) to snapshot 42 (2026-12-01 09:00 UTC), connection default
-note                      snapshot 42 is partial (1 part(s) failed): what it could not read may show as removed
+note                      snapshot 42 is partial (1 part(s) failed): it keeps 444455556666 as last read, so no change shows there
 principals gained access  1
 principals lost access    1
 administrators added      1 (alice)
