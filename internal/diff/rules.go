@@ -17,7 +17,8 @@ import (
 
 // administrators lists the users and roles that became or ceased to be
 // administrators. A principal's status can change only when one of its own
-// grants changed, a grant of one of its groups changed, or a policy it
+// policy or group grants changed, a policy grant of one of its groups
+// changed, or a policy it
 // holds changed between granting full access and not; those principals are
 // judged with findings.Admins in both snapshots, each on a graph of just
 // the principal, what it holds and what its groups hold.
@@ -25,6 +26,12 @@ func (c *computer) administrators() ([]AdminChange, error) {
 	cand := map[string]bool{}
 	var groups, policies []string
 	for _, gc := range c.cs.Grants {
+		// Only policies attached and group memberships make an
+		// administrator (findings' policy paths); keys, trust and
+		// assignments do not.
+		if _, name := splitEntitlement(gc.Grant.EntitlementID); name != model.EntAttached && name != model.EntMember {
+			continue
+		}
 		id := gc.Grant.PrincipalID
 		r, ok := c.resource(id, gc.Added)
 		switch {
