@@ -41,6 +41,7 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 		head.Title = fmt.Sprintf("No change from snapshot %s to snapshot %s, connection %s%s",
 			snapCell(r.From), snapCell(r.To), r.To.ConnectionID, onlyCell(r.Only))
 		if len(head.Rows) == 0 {
+			head.Add("changes", "none")
 			return []*Table{head}
 		}
 	}
