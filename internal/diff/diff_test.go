@@ -323,3 +323,35 @@ func TestRefusesTwoConnections(t *testing.T) {
 		t.Errorf("err = %v, want different connections refused", err)
 	}
 }
+
+// TestAdminThroughGroup: a group gaining an admin policy makes
+// administrators of its members, whose own grants did not change; joining
+// a group without one makes no administrator.
+func TestAdminThroughGroup(t *testing.T) {
+	b := difftest.Builder{}
+	b.Account(difftest.AcctA, "prod", true)
+	fay := b.User(difftest.AcctA, "fay", false, false)
+	gus := b.User(difftest.AcctA, "gus", false, false)
+	sre := b.Group(difftest.AcctA, "sre")
+	web := b.Group(difftest.AcctA, "web")
+	admin := b.Policy("aws", "AdministratorAccess", difftest.AdminDoc)
+	read := b.Policy("aws", "ReadOnlyAccess", difftest.ReadDoc)
+	b.Grant(fay, sre, model.EntMember, model.ViaDirect, "")
+	b.Grant(web, read, model.EntAttached, model.ViaDirect, "")
+	before := b.Graph()
+	b.Grant(sre, admin, model.EntAttached, model.ViaDirect, "")
+	b.Member(gus, web, read)
+	st, snaps := writeSnapshots(t, before, b.Graph())
+	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, "administrators", texts(r.Administrators, func(a AdminChange) string { return a.Text }), []string{
+		"fay in 111122223333 is a new administrator: AdministratorAccess via group sre",
+	})
+	wantTexts(t, "access", texts(r.Access, func(a AccessChange) string { return a.Text }), []string{
+		"gus gained ReadOnlyAccess via group web in 111122223333",
+		"gus gained membership of group web in 111122223333",
+		"group sre gained AdministratorAccess directly in 111122223333",
+	})
+}

@@ -16,20 +16,53 @@ import (
 // whole snapshot.
 
 // administrators lists the users and roles that became or ceased to be
-// administrators. A principal's status can change only when one of its own
-// policy or group grants changed, a policy grant of one of its groups
-// changed, or a policy it
-// holds changed between granting full access and not; those principals are
-// judged with findings.Admins in both snapshots, each on a graph of just
-// the principal, what it holds and what its groups hold.
+// administrators. A principal's status can change only when it gained or
+// lost an admin policy (attached, inline, or through a group as the graph
+// records it) or membership of a group holding one, one of its groups
+// gained or lost an admin policy, or a policy it holds was edited into or
+// out of granting full access; only those principals are judged, with
+// findings.Admins in both snapshots, each on a graph of just the
+// principal, what it holds and what its groups hold.
 func (c *computer) administrators() ([]AdminChange, error) {
 	cand := map[string]bool{}
 	var groups, policies []string
+	adminGroup := map[string]bool{} // snapshot and group → the group holds an admin policy
+	groupIsAdmin := func(snap int64, id string) (bool, error) {
+		key := fmt.Sprint(snap, "\x00", id)
+		if v, ok := adminGroup[key]; ok {
+			return v, nil
+		}
+		held, err := c.st.GrantsOf(c.ctx, snap, id)
+		if err != nil {
+			return false, fmt.Errorf("read the grants of %s in snapshot %d: %w", id, snap, err)
+		}
+		v := false
+		for _, h := range held {
+			if _, name := splitEntitlement(h.Grant.EntitlementID); name == model.EntAttached && isAdmin(&h.Resource) {
+				v = true
+			}
+		}
+		adminGroup[key] = v
+		return v, nil
+	}
 	for _, gc := range c.cs.Grants {
-		// Only policies attached and group memberships make an
-		// administrator (findings' policy paths); keys, trust and
-		// assignments do not.
-		if _, name := splitEntitlement(gc.Grant.EntitlementID); name != model.EntAttached && name != model.EntMember {
+		resID, name := splitEntitlement(gc.Grant.EntitlementID)
+		snap := c.from.ID
+		if gc.Added {
+			snap = c.to.ID
+		}
+		res, _ := c.resource(resID, gc.Added)
+		admin := false
+		switch {
+		case name == model.EntAttached:
+			admin = isAdmin(&res)
+		case name == model.EntMember && res.Type == model.TypeIAMGroup:
+			var err error
+			if admin, err = groupIsAdmin(snap, resID); err != nil {
+				return nil, err
+			}
+		}
+		if !admin {
 			continue
 		}
 		id := gc.Grant.PrincipalID
