@@ -30,9 +30,13 @@ func (s *DB) snapshotConn(ctx context.Context, snapshotID int64) (string, bool, 
 }
 
 // at is the condition that a row of the table aliased a holds in a
-// snapshot; its arguments are atArgs.
+// snapshot; its arguments are atArgs. The unary + keeps SQLite's planner
+// off the valid_from and valid_to indexes (which serve Changes and the
+// writer): a snapshot's rows are found by the connection and the column a
+// query looks up, and the range only filters them. PostgreSQL reads +n as
+// n.
 func at(a string) string {
-	return a + ".connection_id=? AND " + a + ".valid_from<=? AND (" + a + ".valid_to IS NULL OR " + a + ".valid_to>?)"
+	return a + ".connection_id=? AND +" + a + ".valid_from<=? AND (" + a + ".valid_to IS NULL OR +" + a + ".valid_to>?)"
 }
 
 // atArgs are the arguments of at for snapshot id of connection c.
