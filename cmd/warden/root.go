@@ -63,6 +63,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newFindingsCmd(a),
 		newExportCmd(a),
 		newSnapshotsCmd(a),
+		newDiffCmd(a),
 		newFakeAWSCmd(a),
 		newPlanCmd(a),
 		newApplyCmd(a),
