@@ -24,6 +24,10 @@ type app struct {
 
 	dbFlag        string // --db
 	dbSet         bool   // --db given on the command line
+	dbRaw         string // --db as given, password and all (dbFlag holds it masked)
+	dbRead        bool   // the connections file was read for its database: key
+	dbConfig      string // its database: key
+	dbErr         error  // why the connections file could not be read for it
 	output        string // -o
 	logLevel      string // --log-level
 	connection    string // --connection
@@ -55,21 +59,75 @@ func (a *app) setup() error {
 	return nil
 }
 
-// dbPath is the database file: --db, else WARDEN_DB, else warden.db.
-func (a *app) dbPath() string {
-	if !a.dbSet {
-		if env := os.Getenv("WARDEN_DB"); env != "" {
-			return env
+// dbPath is the database to use, in the form messages show: --db, else
+// WARDEN_DB, else database: in the connections file, else warden.db. A
+// PostgreSQL URL's password is masked here; openStore and openExisting put
+// it back, so no caller can print it.
+func (a *app) dbPath() string { return store.MaskDSN(a.dbTarget()) }
+
+// dbTarget is the database to use as it was given, password and all.
+func (a *app) dbTarget() string {
+	if a.dbSet {
+		if a.dbRaw != "" {
+			return a.dbRaw
 		}
+		return a.dbFlag
+	}
+	if env := os.Getenv("WARDEN_DB"); env != "" {
+		return env
+	}
+	if db := a.configDatabase(); db != "" {
+		return db
 	}
 	return a.dbFlag
 }
 
+// configDatabase is the database: key of the connections file, read once;
+// "" when there is no file or no key. A file that cannot be read or has
+// problems is remembered in dbErr, which opening the database reports.
+func (a *app) configDatabase() string {
+	if !a.dbRead {
+		a.dbRead = true
+		if path, _ := a.configPath(); path != "" {
+			f, _, err := a.loadConfig()
+			switch {
+			case err != nil:
+				a.dbErr = err
+			case f != nil:
+				a.dbConfig = f.Database
+			}
+		}
+	}
+	return a.dbConfig
+}
+
+// dbSecret returns the database to open for shown, a path or URL from
+// dbPath (or any other the command chose): the same with its password.
+func (a *app) dbSecret(shown string) string {
+	if raw := a.dbTarget(); shown == store.MaskDSN(raw) {
+		return raw
+	}
+	return shown
+}
+
 // openStore opens (creating if needed) the database at path for writing,
 // and checks the file for damage first, so a corrupt database is found
-// before a sync or an apply spends minutes on AWS.
+// before a sync or an apply spends minutes on AWS. A postgres:// URL opens
+// that server's database, with its schema brought up to date.
 func (a *app) openStore(ctx context.Context, path string) (*store.DB, error) {
-	st, err := store.OpenSQLite(ctx, path)
+	if err := a.dbUnknown(path); err != nil {
+		return nil, err
+	}
+	target := a.dbSecret(path)
+	path = store.MaskDSN(path)
+	if store.IsPostgresURL(target) {
+		st, err := store.OpenPostgres(ctx, target)
+		if err != nil {
+			return nil, postgresError(err, path)
+		}
+		return st, nil
+	}
+	st, err := store.OpenSQLite(ctx, target)
 	if err != nil {
 		return nil, openError(err, path)
 	}
@@ -78,6 +136,33 @@ func (a *app) openStore(ctx context.Context, path string) (*store.DB, error) {
 		return nil, openError(err, path)
 	}
 	return st, nil
+}
+
+// dbUnknown is the error of a database that comes from a connections file
+// that could not be read, so which database is meant is not known.
+func (a *app) dbUnknown(path string) error {
+	if a.dbErr != nil && path == a.dbPath() && !a.dbSet && os.Getenv("WARDEN_DB") == "" {
+		return a.dbErr
+	}
+	return nil
+}
+
+// postgresError explains why the PostgreSQL database at url (masked) could
+// not be opened.
+func postgresError(err error, url string) error {
+	var ce *store.ConnectError
+	switch {
+	case errors.As(err, &ce):
+		return storeError(err, ce.Problem, ce.Fix)
+	case errors.Is(err, store.ErrNewerSchema):
+		return storeError(err, err.Error(),
+			"upgrade warden to the version that wrote it, or point --db (or WARDEN_DB) at another database")
+	}
+	problem := err.Error()
+	if !strings.Contains(problem, url) {
+		problem = fmt.Sprintf("cannot open database %s: %s", url, problem)
+	}
+	return storeError(err, problem, "check the URL and the server, or point --db (or WARDEN_DB) at another database")
 }
 
 // openError explains why the database at path could not be opened.
@@ -102,14 +187,31 @@ func openError(err error, path string) error {
 
 // openExisting opens the database for reading only: it refuses a missing
 // or empty file rather than creating one, and works on a file or directory
-// it may not write.
+// it may not write. A PostgreSQL database is opened as openStore does (its
+// schema brought up to date); its path is shown masked.
 func (a *app) openExisting(ctx context.Context) (*store.DB, string, error) {
 	path := a.dbPath()
-	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+	if err := a.dbUnknown(path); err != nil {
+		return nil, path, err
+	}
+	st, _, err := a.openExistingAt(ctx, path)
+	return st, path, err
+}
+
+// openExistingAt opens the database at path (a file or URL, masked or
+// not) as openExisting does, and returns it with path as messages show it.
+func (a *app) openExistingAt(ctx context.Context, path string) (*store.DB, string, error) {
+	target := a.dbSecret(path)
+	path = store.MaskDSN(path)
+	if store.IsPostgresURL(target) {
+		st, err := a.openStore(ctx, target)
+		return st, path, err
+	}
+	if _, err := os.Stat(target); errors.Is(err, fs.ErrNotExist) {
 		return nil, path, storeError(err, fmt.Sprintf("no database at %s", path),
 			"run `warden sync` to create it, or point --db (or WARDEN_DB) at an existing one; `warden demo` writes warden-demo.db")
 	}
-	st, err := store.OpenSQLiteReadOnly(ctx, path)
+	st, err := store.OpenSQLiteReadOnly(ctx, target)
 	if err != nil {
 		return nil, path, openError(err, path)
 	}
@@ -200,4 +302,26 @@ func principalList(rs []model.Resource) string {
 		fmt.Fprintf(&b, "\n  %-10s %-30s %s", strings.TrimPrefix(string(r.Type), "iam_"), r.Name, r.ID)
 	}
 	return b.String()
+}
+
+// lockSync takes the sync lock of a connection in st for this process,
+// so two syncs of one connection (in this process or any other sharing
+// the database) never run at once; the error of a lock another holds
+// names that holder. A store without sync locks needs none.
+func (a *app) lockSync(ctx context.Context, st store.Store, connectionID string) (release func(), err error) {
+	l, ok := st.(interface {
+		LockSync(ctx context.Context, connectionID, holder string) (func(), error)
+	})
+	if !ok {
+		return func() {}, nil
+	}
+	release, err = l.LockSync(ctx, connectionID, store.SyncHolder())
+	switch {
+	case errors.Is(err, store.ErrSyncLocked):
+		problem, fix, _ := strings.Cut(err.Error(), ": wait for it")
+		return nil, &cliError{code: exitError, problem: problem, fix: "wait for it" + fix + " (then sync again)", err: err}
+	case err != nil:
+		return nil, storeError(err, err.Error(), "check the database is reachable and writable, then sync again")
+	}
+	return release, nil
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // newRootCmd builds the warden command tree around a.
@@ -16,7 +18,7 @@ func newRootCmd(a *app) *cobra.Command {
 		Short: "Sync AWS identities and access into a local store and answer who holds what",
 		Long: `warden reads the IAM users, groups, roles, policies and access keys of an AWS account
 (through GetAccountAuthorizationDetails and the credential report, in a handful of calls),
-stores each sync as a snapshot in a SQLite file, and answers who holds what and through what.
+stores each sync as a snapshot in a SQLite file (or a PostgreSQL database), and answers who holds what and through what.
 
 Start with:  warden demo     (runs against the built-in AWS emulator; nothing to configure)
 
@@ -37,13 +39,16 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			a.dbSet = cmd.Flags().Changed("db")
+			// From here on --db is shown masked wherever a command prints
+			// it; opening the database puts the password back.
+			a.dbRaw, a.dbFlag = a.dbFlag, store.MaskDSN(a.dbFlag)
 			a.connectionSet = cmd.Flags().Changed("connection")
 			return a.setup()
 		},
 	}
 	root.SetFlagErrorFunc(flagError)
 	pf := root.PersistentFlags()
-	pf.StringVar(&a.dbFlag, "db", "warden.db", "database file (env WARDEN_DB)")
+	pf.StringVar(&a.dbFlag, "db", "warden.db", "database: a SQLite file, or a postgres://USER:PASSWORD@HOST:5432/DATABASE URL (env WARDEN_DB, else database: in warden.yaml)")
 	pf.StringVarP(&a.output, "output", "o", "table", "output format: table or json")
 	pf.StringVar(&a.logLevel, "log-level", "warn", "log level on stderr: debug, info, warn or error")
 	pf.StringVar(&a.connection, "connection", "default", "connection id: snapshots of different connections never mix")
@@ -58,6 +63,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newFindingsCmd(a),
 		newExportCmd(a),
 		newSnapshotsCmd(a),
+		newDiffCmd(a),
 		newFakeAWSCmd(a),
 		newPlanCmd(a),
 		newApplyCmd(a),
@@ -65,6 +71,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newSCIMCmd(a),
 		newSetupCmd(a),
 		newConfigCmd(a),
+		newDBCmd(a),
 		newVersionCmd(a),
 	)
 	return root

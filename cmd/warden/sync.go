@@ -12,6 +12,7 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/scim"
@@ -233,7 +234,16 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 	var lastSnap *model.Snapshot
 	partial := 0
 	for _, t := range targets {
-		snap, took, err := a.syncOne(ctx, st, t)
+		// Two syncs of one connection never interleave, even from two
+		// processes sharing a PostgreSQL database; the second is told who
+		// holds it.
+		release, err := a.lockSync(ctx, st, t.id)
+		var snap *model.Snapshot
+		var took time.Duration
+		if err == nil {
+			snap, took, err = a.syncOne(ctx, st, t)
+			release()
+		}
 		if err != nil {
 			if len(targets) == 1 {
 				return err
@@ -248,6 +258,7 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 		if err := a.print(sum, sum.Tables()...); err != nil {
 			return err
 		}
+		a.printChangeSummary(ctx, st, snap)
 		if snap.Status == model.StatusPartial {
 			partial++
 		}
@@ -273,6 +284,35 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 			fix:     "see the failed parts and their fixes above (or `warden sync status`), then sync again"}
 	}
 	return nil
+}
+
+// printChangeSummary prints on stderr, beside the progress, one paragraph
+// of what changed since the connection's previous snapshot (nothing after
+// its first); stdout keeps the documented summary. A comparison that fails
+// is reported there too, and does not fail the sync: the snapshot is
+// stored.
+func (a *app) printChangeSummary(ctx context.Context, st store.Store, snap *model.Snapshot) {
+	snaps, err := st.Snapshots(ctx, snap.ConnectionID)
+	if err == nil {
+		var to, from *model.Snapshot
+		for i := range snaps {
+			switch {
+			case snaps[i].ID == snap.ID:
+				to = &snaps[i]
+			case to != nil && from == nil:
+				from = &snaps[i]
+			}
+		}
+		if to == nil || from == nil {
+			return
+		}
+		var r *diff.Report
+		if r, err = diff.Compute(ctx, st, from, to, diff.Filter{}); err == nil {
+			fmt.Fprintln(a.stderr, render.ChangeParagraph(r, time.Now()))
+			return
+		}
+	}
+	fmt.Fprintf(a.stderr, "warden: could not compare snapshot %d with the previous one: %v\nfix: run `warden diff` to see what changed\n", snap.ID, err)
 }
 
 // syncOne loads the session of a target and syncs it into st.

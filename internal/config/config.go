@@ -29,7 +29,11 @@ const (
 
 // File is the content of a warden.yaml.
 type File struct {
-	Version     int          `yaml:"version"`
+	Version int `yaml:"version"`
+	// Database is the store every command uses unless --db or WARDEN_DB
+	// says otherwise: a SQLite file's path or a postgres:// URL, which
+	// never holds a password (PGPASSWORD or ~/.pgpass give it).
+	Database    string       `yaml:"database"`
 	Defaults    Defaults     `yaml:"defaults"`
 	Connections []Connection `yaml:"connections"`
 

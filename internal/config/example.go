@@ -11,6 +11,10 @@ const example = `# warden.yaml: the AWS estates warden syncs.
 # environment (or a file) named below.
 version: 1
 
+# The store (default warden.db): a SQLite file, or a PostgreSQL server
+# shared by a team, its password in PGPASSWORD or ~/.pgpass, never here.
+# database: postgres://warden@db.example.com:5432/warden
+
 # Values every connection inherits unless it sets its own.
 defaults:
   region: us-east-1

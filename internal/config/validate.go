@@ -21,6 +21,9 @@ func (f *File) validate(r *reporter) {
 	case f.Version != CurrentVersion:
 		r.add("version", "%d is not a schema version this warden reads; write version: %d", f.Version, CurrentVersion)
 	}
+	if f.Database != "" || f.src != nil && r.written("database") {
+		checkDatabase(r, "database", f.Database)
+	}
 	f.Defaults.validate(r, "defaults")
 	if len(f.Connections) == 0 {
 		r.add("connections", "has no connections; add at least one (see `warden config example`)")
