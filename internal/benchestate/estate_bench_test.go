@@ -2,7 +2,11 @@ package benchestate
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -95,20 +99,41 @@ func snapshotOf(snap *model.Snapshot, finished time.Time) *model.Snapshot {
 // backend is a store the benchmarks run against.
 type backend struct {
 	name string
-	// open opens a new, empty store for one benchmark iteration; reopen
-	// opens it again after close; size is the bytes it takes, read with the
-	// store closed.
-	// dir is where a file-based store goes.
-	open func(b *testing.B, dir string) (st store.Store, reopen func() store.Store, size func() int64)
+	// open opens a new, empty store for one benchmark iteration (a file in
+	// dir for SQLite).
+	open func(b *testing.B, dir string) *benchStore
 }
 
-func backends() []backend {
-	return []backend{{name: "sqlite", open: openSQLite}}
+// benchStore is one empty store opened by a backend.
+type benchStore struct {
+	st store.Store
+	// reopen opens it again after Close; size is the bytes it takes, read
+	// with the store closed; remove deletes it (the caller's duty: once,
+	// after closing it).
+	reopen func() store.Store
+	size   func() int64
+	remove func()
 }
+
+// backends are SQLite, and PostgreSQL when WARDEN_TEST_POSTGRES names a
+// server (each iteration then gets a database of its own, dropped after).
+func backends() []backend {
+	bs := []backend{{name: "sqlite", open: openSQLite}}
+	if store.IsPostgresURL(os.Getenv("WARDEN_TEST_POSTGRES")) {
+		bs = append(bs, backend{name: "postgres", open: openPostgres})
+	} else {
+		pgSkipOnce.Do(func() {
+			fmt.Fprintln(os.Stderr, "benchestate: PostgreSQL benchmarks SKIPPED: WARDEN_TEST_POSTGRES is not set (.ci/run sets it)")
+		})
+	}
+	return bs
+}
+
+var pgSkipOnce sync.Once
 
 // openSQLite opens a new SQLite file. Its size is the database file plus
 // its write-ahead log: closing the last connection checkpoints the log.
-func openSQLite(b *testing.B, dir string) (store.Store, func() store.Store, func() int64) {
+func openSQLite(b *testing.B, dir string) *benchStore {
 	b.Helper()
 	path := filepath.Join(dir, "bench.db")
 	open := func() store.Store {
@@ -127,7 +152,56 @@ func openSQLite(b *testing.B, dir string) (store.Store, func() store.Store, func
 		}
 		return n
 	}
-	return open(), open, size
+	return &benchStore{st: open(), reopen: open, size: size, remove: func() { os.RemoveAll(dir) }}
+}
+
+// openPostgres creates a database of its own on the server of
+// WARDEN_TEST_POSTGRES and opens it. Its size is pg_database_size (the
+// server's write-ahead log, shared by every database, is not counted).
+func openPostgres(b *testing.B, _ string) *benchStore {
+	b.Helper()
+	ctx := context.Background()
+	admin := os.Getenv("WARDEN_TEST_POSTGRES")
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		b.Fatalf("connect to %s: %v", store.MaskDSN(admin), err)
+	}
+	buf := make([]byte, 6)
+	rand.Read(buf)
+	name := "warden_bench_" + hex.EncodeToString(buf)
+	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+name); err != nil {
+		db.Close()
+		b.Fatalf("create a benchmark database on %s (the role needs CREATEDB): %v", store.MaskDSN(admin), err)
+	}
+	u, err := url.Parse(admin)
+	if err != nil {
+		b.Fatalf("WARDEN_TEST_POSTGRES=%s: %v", store.MaskDSN(admin), err)
+	}
+	u.Path = "/" + name
+	open := func() store.Store {
+		st, err := store.OpenPostgres(ctx, u.String())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	size := func() int64 {
+		var n int64
+		if err := db.QueryRowContext(ctx, `SELECT pg_database_size($1)`, name).Scan(&n); err != nil {
+			b.Fatal(err)
+		}
+		return n
+	}
+	var once sync.Once
+	remove := func() {
+		once.Do(func() {
+			if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+				fmt.Fprintf(os.Stderr, "benchestate: drop benchmark database %s: %v\n", name, err)
+			}
+			db.Close()
+		})
+	}
+	return &benchStore{st: open(), reopen: open, size: size, remove: remove}
 }
 
 func closeStore(b *testing.B, st store.Store) {
@@ -147,8 +221,9 @@ func BenchmarkFirstWrite(b *testing.B) {
 			var bytes int64
 			for b.Loop() {
 				b.StopTimer()
-				dir := b.TempDir()
-				st, _, size := be.open(b, dir)
+				bs := be.open(b, b.TempDir())
+				b.Cleanup(bs.remove) // when an iteration fails
+				st := bs.st
 				s := snapshotOf(snap, time.Now())
 				b.StartTimer()
 				if _, err := st.WriteSnapshot(ctx, s, g); err != nil {
@@ -156,8 +231,8 @@ func BenchmarkFirstWrite(b *testing.B) {
 				}
 				b.StopTimer()
 				closeStore(b, st)
-				bytes = size()
-				os.RemoveAll(dir) // not at the end: iterations would pile up
+				bytes = bs.size()
+				bs.remove() // not at the end: iterations would pile up
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(bytes), "db-bytes")
@@ -176,15 +251,16 @@ func benchmarkResync(b *testing.B, first, second *model.Graph, changed int) {
 			var before, after int64
 			for b.Loop() {
 				b.StopTimer()
-				dir := b.TempDir()
-				st, reopen, size := be.open(b, dir)
+				bs := be.open(b, b.TempDir())
+				b.Cleanup(bs.remove)
+				st := bs.st
 				t := time.Now().Add(-time.Hour)
 				if _, err := st.WriteSnapshot(ctx, snapshotOf(snap, t), first); err != nil {
 					b.Fatal(err)
 				}
 				closeStore(b, st)
-				before = size()
-				st = reopen()
+				before = bs.size()
+				st = bs.reopen()
 				s := snapshotOf(snap, t.Add(time.Hour))
 				b.StartTimer()
 				if _, err := st.WriteSnapshot(ctx, s, second); err != nil {
@@ -192,8 +268,8 @@ func benchmarkResync(b *testing.B, first, second *model.Graph, changed int) {
 				}
 				b.StopTimer()
 				closeStore(b, st)
-				after = size()
-				os.RemoveAll(dir)
+				after = bs.size()
+				bs.remove()
 				b.StartTimer()
 			}
 			b.ReportMetric(float64(after-before), "added-bytes")
@@ -228,9 +304,10 @@ func BenchmarkResync1Percent(b *testing.B) {
 // syncs), one per backend, shared by the read benchmarks of a process, in
 // the directory dir that TestMain removes.
 var readStores struct {
-	mu     sync.Mutex
-	dir    string
-	stores map[string]store.Store
+	mu      sync.Mutex
+	dir     string
+	stores  map[string]store.Store
+	removes []func()
 }
 
 func TestMain(m *testing.M) {
@@ -238,6 +315,9 @@ func TestMain(m *testing.M) {
 	readStores.mu.Lock()
 	for _, st := range readStores.stores {
 		st.Close()
+	}
+	for _, remove := range readStores.removes {
+		remove()
 	}
 	if readStores.dir != "" {
 		os.RemoveAll(readStores.dir)
@@ -265,8 +345,9 @@ func readStore(b *testing.B, be backend) (store.Store, *model.Snapshot) {
 		if err := os.Mkdir(dir, 0o700); err != nil {
 			b.Fatal(err)
 		}
-		var reopen func() store.Store
-		st, reopen, _ = be.open(b, dir)
+		bs := be.open(b, dir)
+		readStores.removes = append(readStores.removes, bs.remove)
+		st = bs.st
 		t := time.Now().Add(-time.Hour)
 		for i := range 2 {
 			if _, err := st.WriteSnapshot(ctx, snapshotOf(snap, t.Add(time.Duration(i)*time.Hour)), g); err != nil {
@@ -275,7 +356,7 @@ func readStore(b *testing.B, be backend) (store.Store, *model.Snapshot) {
 		}
 		// Read from a store opened afresh, as a command does.
 		closeStore(b, st)
-		st = reopen()
+		st = bs.reopen()
 		if readStores.stores == nil {
 			readStores.stores = map[string]store.Store{}
 		}
