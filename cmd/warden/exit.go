@@ -23,7 +23,7 @@ const (
 	exitUsage   = 2 // bad flags or arguments, unknown or ambiguous principal
 	exitPartial = 3 // sync finished, but some part failed: the snapshot is marked partial
 	exitAuth    = 4 // no credentials, credentials refused, or a permission missing
-	exitStore   = 5 // database missing, unreadable, not warden's, or without a snapshot yet
+	exitStore   = 5 // database missing, unreadable, not warden's, without a snapshot yet, or a PostgreSQL server not reached
 )
 
 // exitCodesHelp is the exit-code table shown by `warden --help`.
@@ -33,7 +33,8 @@ const exitCodesHelp = `Exit codes:
   2  usage: bad flags or arguments, unknown or ambiguous principal
   3  sync finished partial: some part failed (listed with its fix), the rest is stored
   4  AWS credentials missing or refused, or an IAM permission missing
-  5  database missing, empty, unreadable, damaged, not a warden database, made by a newer warden, or no snapshot yet`
+  5  database missing, empty, unreadable, damaged, not a warden database, made by a newer warden, or no snapshot yet;
+     a PostgreSQL server that cannot be reached, refuses the login or has no such database; a db copy that failed`
 
 // cliError is an error the CLI already understands: what went wrong, what
 // to do about it, and the exit code.

@@ -59,6 +59,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("sync", ok, "sync")
 		j("sync status", ok, "sync", "status")
 		j("snapshots", ok, "snapshots")
+		j("db copy", ok, "db", "copy", "--to", filepath.Join(dir, "copy.db"))
 		j("findings", ok, "findings")
 		for _, kind := range []string{"users", "groups", "roles", "policies", "keys"} {
 			out := j("show "+kind, ok, "show", kind)

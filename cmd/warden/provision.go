@@ -238,7 +238,7 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 			// deletions) as apply does, from the database when there is one,
 			// opened read-only: plan writes nothing.
 			var st *store.DB
-			if _, err := os.Stat(a.dbPath()); err == nil {
+			if _, err := os.Stat(a.dbPath()); err == nil || store.IsPostgresURL(a.dbPath()) {
 				if st, _, err = a.openExisting(cmd.Context()); err != nil {
 					return err
 				}

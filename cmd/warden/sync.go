@@ -232,7 +232,16 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 	var lastSnap *model.Snapshot
 	partial := 0
 	for _, t := range targets {
-		snap, took, err := a.syncOne(ctx, st, t)
+		// Two syncs of one connection never interleave, even from two
+		// processes sharing a PostgreSQL database; the second is told who
+		// holds it.
+		release, err := a.lockSync(ctx, st, t.id)
+		var snap *model.Snapshot
+		var took time.Duration
+		if err == nil {
+			snap, took, err = a.syncOne(ctx, st, t)
+			release()
+		}
 		if err != nil {
 			if len(targets) == 1 {
 				return err

@@ -11,63 +11,60 @@ import (
 
 // GraphChanges returns what differs from graph a (snapshot from) to graph b
 // (snapshot to), comparing the two whole graphs. It is the reference the
-// store's own Changes is tested against, and what Changes falls back on
-// where history does not say.
+// store's own Changes is tested against.
 func GraphChanges(from, to int64, a, b *model.Graph) *ChangeSet {
+	return changeSet(from, to, a, b)
+}
+
+// changeSet pairs what went (rows holding at from, perhaps still at to)
+// with what came (rows holding at to): a resource or entitlement in both,
+// the same, is no change; in both and different, a change; in one only,
+// removed or added. A grant in both is no change.
+func changeSet(from, to int64, gone, came *model.Graph) *ChangeSet {
 	cs := &ChangeSet{From: from, To: to}
-	ra := make(map[string]*model.Resource, len(a.Resources))
-	for i := range a.Resources {
-		ra[a.Resources[i].ID] = &a.Resources[i]
+	before := make(map[string]*model.Resource, len(gone.Resources))
+	for i := range gone.Resources {
+		before[gone.Resources[i].ID] = &gone.Resources[i]
 	}
-	seen := make(map[string]bool, len(b.Resources))
-	for i := range b.Resources {
-		r := &b.Resources[i]
-		seen[r.ID] = true
-		if old, ok := ra[r.ID]; !ok {
-			cs.Resources = append(cs.Resources, ResourceChange{ID: r.ID, After: r})
-		} else if marshal(old) != marshal(r) {
+	for i := range came.Resources {
+		r := &came.Resources[i]
+		old, ok := before[r.ID]
+		delete(before, r.ID)
+		if !ok || marshal(old) != marshal(r) {
 			cs.Resources = append(cs.Resources, ResourceChange{ID: r.ID, Before: old, After: r})
 		}
 	}
-	for i := range a.Resources {
-		if r := &a.Resources[i]; !seen[r.ID] {
-			cs.Resources = append(cs.Resources, ResourceChange{ID: r.ID, Before: r})
-		}
+	for id, old := range before {
+		cs.Resources = append(cs.Resources, ResourceChange{ID: id, Before: old})
 	}
-	ea := make(map[string]*model.Entitlement, len(a.Entitlements))
-	for i := range a.Entitlements {
-		ea[a.Entitlements[i].ID] = &a.Entitlements[i]
+	beforeE := make(map[string]*model.Entitlement, len(gone.Entitlements))
+	for i := range gone.Entitlements {
+		beforeE[gone.Entitlements[i].ID] = &gone.Entitlements[i]
 	}
-	seenE := make(map[string]bool, len(b.Entitlements))
-	for i := range b.Entitlements {
-		e := &b.Entitlements[i]
-		seenE[e.ID] = true
-		if old, ok := ea[e.ID]; !ok {
-			cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: e.ID, After: e})
-		} else if *old != *e {
+	for i := range came.Entitlements {
+		e := &came.Entitlements[i]
+		old, ok := beforeE[e.ID]
+		delete(beforeE, e.ID)
+		if !ok || *old != *e {
 			cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: e.ID, Before: old, After: e})
 		}
 	}
-	for i := range a.Entitlements {
-		if e := &a.Entitlements[i]; !seenE[e.ID] {
-			cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: e.ID, Before: e})
-		}
+	for id, old := range beforeE {
+		cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: id, Before: old})
 	}
-	ga := make(map[model.Grant]bool, len(a.Grants))
-	for _, g := range a.Grants {
-		ga[g] = true
+	went := make(map[model.Grant]bool, len(gone.Grants))
+	for _, g := range gone.Grants {
+		went[g] = true
 	}
-	gb := make(map[model.Grant]bool, len(b.Grants))
-	for _, g := range b.Grants {
-		gb[g] = true
-		if !ga[g] {
+	for _, g := range came.Grants {
+		if went[g] {
+			delete(went, g)
+		} else {
 			cs.Grants = append(cs.Grants, GrantChange{Grant: g, Added: true})
 		}
 	}
-	for g := range ga {
-		if !gb[g] {
-			cs.Grants = append(cs.Grants, GrantChange{Grant: g})
-		}
+	for g := range went {
+		cs.Grants = append(cs.Grants, GrantChange{Grant: g})
 	}
 	cs.sort()
 	return cs
@@ -108,9 +105,8 @@ func (s *DB) Changes(ctx context.Context, fromID, toID int64) (*ChangeSet, error
 	if from.ConnectionID != to.ConnectionID {
 		return nil, fmt.Errorf("snapshots %d and %d are of different connections (%s, %s): compare snapshots of one connection", fromID, toID, from.ConnectionID, to.ConnectionID)
 	}
-	cs := &ChangeSet{From: fromID, To: toID}
 	if fromID == toID {
-		return cs, nil
+		return &ChangeSet{From: fromID, To: toID}, nil
 	}
 	c := from.ConnectionID
 	// Rows holding in to and not in from began after from; rows holding in
@@ -120,78 +116,28 @@ func (s *DB) Changes(ctx context.Context, fromID, toID int64) (*ChangeSet, error
 	span := []any{c, fromID, toID, toID}
 	spanEnded := []any{c, fromID, fromID, toID}
 
-	added, err := s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+began, span...)
-	if err != nil {
-		return nil, err
-	}
-	removed, err := s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+ended, spanEnded...)
-	if err != nil {
-		return nil, err
-	}
-	before := make(map[string]*model.Resource, len(removed))
-	for i := range removed {
-		before[removed[i].ID] = &removed[i]
-	}
-	for i := range added {
-		r := &added[i]
-		old := before[r.ID]
-		delete(before, r.ID)
-		if old != nil && marshal(old) == marshal(r) {
-			continue // removed and put back as it was
-		}
-		cs.Resources = append(cs.Resources, ResourceChange{ID: r.ID, Before: old, After: r})
-	}
-	for id, old := range before {
-		cs.Resources = append(cs.Resources, ResourceChange{ID: id, Before: old})
-	}
-
-	var addedE, removedE []model.Entitlement
-	if err := s.entitlementRows(ctx, `SELECT r.id, r.resource_id, r.name FROM entitlement_versions r WHERE `+began, span, func(e model.Entitlement) { addedE = append(addedE, e) }); err != nil {
-		return nil, err
-	}
-	if err := s.entitlementRows(ctx, `SELECT r.id, r.resource_id, r.name FROM entitlement_versions r WHERE `+ended, spanEnded, func(e model.Entitlement) { removedE = append(removedE, e) }); err != nil {
-		return nil, err
-	}
-	beforeE := make(map[string]*model.Entitlement, len(removedE))
-	for i := range removedE {
-		beforeE[removedE[i].ID] = &removedE[i]
-	}
-	for i := range addedE {
-		e := &addedE[i]
-		old := beforeE[e.ID]
-		delete(beforeE, e.ID)
-		if old != nil && *old == *e {
-			continue
-		}
-		cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: e.ID, Before: old, After: e})
-	}
-	for id, old := range beforeE {
-		cs.Entitlements = append(cs.Entitlements, EntitlementChange{ID: id, Before: old})
-	}
-
-	grants := map[model.Grant]bool{} // grant → added (true) or removed (false)
+	var gone, came model.Graph
 	for _, q := range []struct {
+		g     *model.Graph
 		where string
 		args  []any
-		added bool
-	}{{ended, spanEnded, false}, {began, span, true}} {
+	}{{&gone, ended, spanEnded}, {&came, began, span}} {
+		if q.g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+q.where, q.args...); err != nil {
+			return nil, err
+		}
+		if err := s.entitlementRows(ctx, `SELECT r.id, r.resource_id, r.name FROM entitlement_versions r WHERE `+q.where, q.args,
+			func(e model.Entitlement) { q.g.Entitlements = append(q.g.Entitlements, e) }); err != nil {
+			return nil, err
+		}
 		if err := s.grantRows(ctx, "changed grants", `SELECT r.principal_id, r.entitlement_id, r.provenance, r.via_id, '' FROM grant_versions r WHERE `+q.where, q.args,
 			func(g model.Grant, _ string) error {
-				if was, ok := grants[g]; ok && was != q.added {
-					delete(grants, g) // removed and put back
-					return nil
-				}
-				grants[g] = q.added
+				q.g.Grants = append(q.g.Grants, g)
 				return nil
 			}); err != nil {
 			return nil, err
 		}
 	}
-	for g, added := range grants {
-		cs.Grants = append(cs.Grants, GrantChange{Grant: g, Added: added})
-	}
-	cs.sort()
-	return cs, nil
+	return changeSet(fromID, toID, &gone, &came), nil
 }
 
 // reversed is the change set read backwards: from To to From.

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 
 	"github.com/warden-iam/warden/internal/model"
@@ -207,48 +206,18 @@ func moveSnapshotsToHistory(ctx context.Context, c *sql.Conn, d dialect) error {
 // readOldSnapshot reads one snapshot of the schema 1-5 tables.
 func readOldSnapshot(ctx context.Context, c *sql.Conn, d dialect, id int64) (*model.Graph, error) {
 	var g model.Graph
-	rows, err := c.QueryContext(ctx, d.rebind(`SELECT data FROM resources WHERE snapshot_id=?`), id)
-	if err != nil {
+	var err error
+	if g.Resources, err = readResources(ctx, c, "the old snapshot", d.rebind(`SELECT data FROM resources WHERE snapshot_id=?`), id); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var data string
-		var r model.Resource
-		if err := rows.Scan(&data); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		if err := json.Unmarshal([]byte(data), &r); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		g.Resources = append(g.Resources, r)
-	}
-	rows.Close()
-	if rows, err = c.QueryContext(ctx, d.rebind(`SELECT id, resource_id, name FROM entitlements WHERE snapshot_id=?`), id); err != nil {
+	if err := readEntitlements(ctx, c, "the old snapshot", d.rebind(`SELECT id, resource_id, name FROM entitlements WHERE snapshot_id=?`), []any{id},
+		func(e model.Entitlement) { g.Entitlements = append(g.Entitlements, e) }); err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var e model.Entitlement
-		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Name); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		g.Entitlements = append(g.Entitlements, e)
-	}
-	rows.Close()
-	if rows, err = c.QueryContext(ctx, d.rebind(`SELECT principal_id, entitlement_id, provenance, via_id FROM grants WHERE snapshot_id=?`), id); err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var gr model.Grant
-		var prov string
-		if err := rows.Scan(&gr.PrincipalID, &gr.EntitlementID, &prov, &gr.ViaID); err != nil {
-			return nil, err
-		}
-		gr.Provenance = model.Provenance(prov)
-		g.Grants = append(g.Grants, gr)
-	}
-	return &g, rows.Err()
+	err = readGrants(ctx, c, "the old snapshot", "grants", d.rebind(`SELECT principal_id, entitlement_id, provenance, via_id, '' FROM grants WHERE snapshot_id=?`), []any{id},
+		func(gr model.Grant, _ string) error {
+			g.Grants = append(g.Grants, gr)
+			return nil
+		})
+	return &g, err
 }

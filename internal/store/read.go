@@ -51,29 +51,6 @@ func args(parts ...[]any) []any {
 	return out
 }
 
-func (s *DB) queryResources(ctx context.Context, query string, qargs ...any) ([]model.Resource, error) {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
-	if err != nil {
-		return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
-	}
-	defer rows.Close()
-	var out []model.Resource
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
-		}
-		var r model.Resource
-		if err := json.Unmarshal([]byte(data), &r); err != nil {
-			return nil, fmt.Errorf("decode resource in %s: %w", s.path, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read resources from %s: %w", s.path, err)
-	}
-	return out, nil
-}
 
 // Resources lists a snapshot's resources matching f, by type then name.
 func (s *DB) Resources(ctx context.Context, snapshotID int64, f ResourceFilter) ([]model.Resource, error) {
@@ -231,29 +208,6 @@ func (s *DB) IAMUsersMatching(ctx context.Context, snapshotID int64, values []st
 	return s.byKeys(ctx, c, snapshotID, keys, " AND r.type='iam_user'", "r.account_id, r.name")
 }
 
-// grantRows reads grants with the data of a joined resource (or ”).
-func (s *DB) grantRows(ctx context.Context, what, query string, qargs []any, each func(g model.Grant, data string) error) error {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
-	if err != nil {
-		return fmt.Errorf("read %s from %s: %w", what, s.path, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var g model.Grant
-		var prov, data string
-		if err := rows.Scan(&g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &data); err != nil {
-			return fmt.Errorf("read %s from %s: %w", what, s.path, err)
-		}
-		g.Provenance = model.Provenance(prov)
-		if err := each(g, data); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read %s from %s: %w", what, s.path, err)
-	}
-	return nil
-}
 
 // heldQuery reads the grants of a snapshot matching where (on g), each with
 // the resource joined on joinCol (a column of g).
@@ -263,49 +217,7 @@ func heldQuery(joinCol, where, order string) string {
 		WHERE ` + at("g") + ` AND ` + where + ` ORDER BY ` + order
 }
 
-// GrantsOf returns everything principalID holds, with the resource offering
-// each entitlement.
-func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
-	c, ok, err := s.snapshotConn(ctx, snapshotID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	var out []HeldGrant
-	err = s.grantRows(ctx, "grants of "+principalID, heldQuery("resource_id", "g.principal_id=?", "g.entitlement_id, g.provenance, g.via_id"),
-		args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{principalID}), func(g model.Grant, data string) error {
-			h := HeldGrant{Grant: g}
-			if data == "" {
-				h.Resource = model.Resource{ID: entitlementResource(g.EntitlementID)}
-			} else if err := json.Unmarshal([]byte(data), &h.Resource); err != nil {
-				return fmt.Errorf("decode resource in %s: %w", s.path, err)
-			}
-			out = append(out, h)
-			return nil
-		})
-	return out, err
-}
 
-// HoldersOf returns everyone holding the entitlement.
-func (s *DB) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
-	c, ok, err := s.snapshotConn(ctx, snapshotID)
-	if err != nil || !ok {
-		return nil, err
-	}
-	var out []Holder
-	err = s.grantRows(ctx, "holders of "+entitlementID, heldQuery("principal_id", "g.entitlement_id=?", "g.principal_id, g.provenance, g.via_id"),
-		args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{entitlementID}), func(g model.Grant, data string) error {
-			h := Holder{Grant: g}
-			if data != "" {
-				h.Principal = new(model.Resource)
-				if err := json.Unmarshal([]byte(data), h.Principal); err != nil {
-					return fmt.Errorf("decode resource in %s: %w", s.path, err)
-				}
-			}
-			out = append(out, h)
-			return nil
-		})
-	return out, err
-}
 
 // Graph loads a whole snapshot, in the canonical order of model.Graph.Sort.
 func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) {
@@ -334,25 +246,6 @@ func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) 
 	return &g, nil
 }
 
-// entitlementRows reads entitlements (id, resource_id, name) of a query.
-func (s *DB) entitlementRows(ctx context.Context, query string, qargs []any, each func(model.Entitlement)) error {
-	rows, err := s.db.QueryContext(ctx, s.d.rebind(query), qargs...)
-	if err != nil {
-		return fmt.Errorf("read entitlements from %s: %w", s.path, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var e model.Entitlement
-		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Name); err != nil {
-			return fmt.Errorf("read entitlements from %s: %w", s.path, err)
-		}
-		each(e)
-	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("read entitlements from %s: %w", s.path, err)
-	}
-	return nil
-}
 
 // Snapshot returns one snapshot by ID; see Store.
 func (s *DB) Snapshot(ctx context.Context, id int64) (*model.Snapshot, error) {
@@ -403,4 +296,139 @@ func (s *DB) Subgraph(ctx context.Context, snapshotID int64, types []model.Resou
 	}
 	g.Sort()
 	return &g, nil
+}
+
+// querier is a database, a connection or a transaction: what the row
+// readers below need.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// readResources runs a query of resources' data and decodes them; path
+// names the database in errors.
+func readResources(ctx context.Context, q querier, path, query string, qargs ...any) ([]model.Resource, error) {
+	rows, err := q.QueryContext(ctx, query, qargs...)
+	if err != nil {
+		return nil, fmt.Errorf("read resources from %s: %w", path, err)
+	}
+	defer rows.Close()
+	var out []model.Resource
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, fmt.Errorf("read resources from %s: %w", path, err)
+		}
+		var r model.Resource
+		if err := json.Unmarshal([]byte(data), &r); err != nil {
+			return nil, fmt.Errorf("decode resource in %s: %w", path, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read resources from %s: %w", path, err)
+	}
+	return out, nil
+}
+
+// readEntitlements runs a query of entitlements (id, resource_id, name).
+func readEntitlements(ctx context.Context, q querier, path, query string, qargs []any, each func(model.Entitlement)) error {
+	rows, err := q.QueryContext(ctx, query, qargs...)
+	if err != nil {
+		return fmt.Errorf("read entitlements from %s: %w", path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e model.Entitlement
+		if err := rows.Scan(&e.ID, &e.ResourceID, &e.Name); err != nil {
+			return fmt.Errorf("read entitlements from %s: %w", path, err)
+		}
+		each(e)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read entitlements from %s: %w", path, err)
+	}
+	return nil
+}
+
+// readGrants runs a query of grants (principal_id, entitlement_id,
+// provenance, via_id, and the data of a joined resource or ''); what names
+// them in errors.
+func readGrants(ctx context.Context, q querier, path, what, query string, qargs []any, each func(g model.Grant, data string) error) error {
+	rows, err := q.QueryContext(ctx, query, qargs...)
+	if err != nil {
+		return fmt.Errorf("read %s from %s: %w", what, path, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g model.Grant
+		var prov, data string
+		if err := rows.Scan(&g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &data); err != nil {
+			return fmt.Errorf("read %s from %s: %w", what, path, err)
+		}
+		g.Provenance = model.Provenance(prov)
+		if err := each(g, data); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read %s from %s: %w", what, path, err)
+	}
+	return nil
+}
+
+// queryResources, entitlementRows and grantRows run a portable query on
+// the store's database.
+func (s *DB) queryResources(ctx context.Context, query string, qargs ...any) ([]model.Resource, error) {
+	return readResources(ctx, s.db, s.path, s.d.rebind(query), qargs...)
+}
+
+func (s *DB) entitlementRows(ctx context.Context, query string, qargs []any, each func(model.Entitlement)) error {
+	return readEntitlements(ctx, s.db, s.path, s.d.rebind(query), qargs, each)
+}
+
+func (s *DB) grantRows(ctx context.Context, what, query string, qargs []any, each func(g model.Grant, data string) error) error {
+	return readGrants(ctx, s.db, s.path, what, s.d.rebind(query), qargs, each)
+}
+
+// GrantsOf returns everything principalID holds, with the resource offering
+// each entitlement.
+func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
+	var out []HeldGrant
+	err := s.held(ctx, snapshotID, "grants of "+principalID, heldQuery("resource_id", "g.principal_id=?", "g.entitlement_id, g.provenance, g.via_id"), principalID,
+		func(g model.Grant, r *model.Resource) {
+			if r == nil {
+				r = &model.Resource{ID: entitlementResource(g.EntitlementID)}
+			}
+			out = append(out, HeldGrant{Grant: g, Resource: *r})
+		})
+	return out, err
+}
+
+// HoldersOf returns everyone holding the entitlement.
+func (s *DB) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
+	var out []Holder
+	err := s.held(ctx, snapshotID, "holders of "+entitlementID, heldQuery("principal_id", "g.entitlement_id=?", "g.principal_id, g.provenance, g.via_id"), entitlementID,
+		func(g model.Grant, r *model.Resource) { out = append(out, Holder{Grant: g, Principal: r}) })
+	return out, err
+}
+
+// held runs a heldQuery for one key in a snapshot, calling each with every
+// grant and its joined resource (nil when that is not a synced resource).
+func (s *DB) held(ctx context.Context, snapshotID int64, what, query, key string, each func(model.Grant, *model.Resource)) error {
+	c, ok, err := s.snapshotConn(ctx, snapshotID)
+	if err != nil || !ok {
+		return err
+	}
+	return s.grantRows(ctx, what, query, args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{key}), func(g model.Grant, data string) error {
+		if data == "" {
+			each(g, nil)
+			return nil
+		}
+		r := new(model.Resource)
+		if err := json.Unmarshal([]byte(data), r); err != nil {
+			return fmt.Errorf("decode resource in %s: %w", s.path, err)
+		}
+		each(g, r)
+		return nil
+	})
 }

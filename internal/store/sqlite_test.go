@@ -68,61 +68,62 @@ func openTemp(t *testing.T) (*DB, string) {
 }
 
 func TestRoundTripAndQueries(t *testing.T) {
-	ctx := context.Background()
-	st, _ := openTemp(t)
-	if _, err := st.LatestSnapshot(ctx, ""); !errors.Is(err, ErrNoSnapshot) {
-		t.Fatalf("empty store: err = %v, want ErrNoSnapshot", err)
-	}
-	g := sampleGraph()
-	snap := &model.Snapshot{StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC),
-		Status: model.StatusPartial, Errors: []model.SourceError{{Source: "credential_report", Message: "m", Fix: "f"}},
-		APICalls: map[string]int64{"iam:GetAccountAuthorizationDetails": 1}, Counts: map[string]int{"iam_user": 1}}
-	id, err := st.WriteSnapshot(ctx, snap, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := st.Graph(ctx, id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !reflect.DeepEqual(got, g) {
-		t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, g)
-	}
-	latest, err := st.LatestSnapshot(ctx, "default")
-	if err != nil {
-		t.Fatal(err)
-	}
-	snap.ConnectionID = "default"
-	if !reflect.DeepEqual(latest, snap) {
-		t.Fatalf("snapshot differs:\n got %+v\nwant %+v", latest, snap)
-	}
-	alice := "arn:aws:iam::111122223333:user/alice"
-	for _, q := range []string{alice, "ALICE", "alice@example.com"} {
-		rs, err := st.FindPrincipal(ctx, id, q)
-		if err != nil || len(rs) != 1 || rs[0].ID != alice {
-			t.Errorf("FindPrincipal(%q) = %v, %v", q, rs, err)
+	eachBackend(t, func(t *testing.T, st *DB) {
+		ctx := context.Background()
+		if _, err := st.LatestSnapshot(ctx, ""); !errors.Is(err, ErrNoSnapshot) {
+			t.Fatalf("empty store: err = %v, want ErrNoSnapshot", err)
 		}
-	}
-	if rs, err := st.FindPrincipal(ctx, id, "nobody"); err != nil || len(rs) != 0 {
-		t.Errorf("FindPrincipal(nobody) = %v, %v; want none", rs, err)
-	}
-	held, err := st.GrantsOf(ctx, id, alice)
-	if err != nil || len(held) != 4 {
-		t.Fatalf("GrantsOf = %d grants, %v; want 4", len(held), err)
-	}
-	for _, h := range held {
-		if h.Resource.ID == "" || h.Resource.Type == "" {
-			t.Errorf("grant %v has no resource", h.Grant)
+		g := sampleGraph()
+		snap := &model.Snapshot{StartedAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), FinishedAt: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC),
+			Status: model.StatusPartial, Errors: []model.SourceError{{Source: "credential_report", Message: "m", Fix: "f"}},
+			APICalls: map[string]int64{"iam:GetAccountAuthorizationDetails": 1}, Counts: map[string]int{"iam_user": 1}}
+		id, err := st.WriteSnapshot(ctx, snap, g)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	holders, err := st.HoldersOf(ctx, id, model.EntitlementID("arn:aws:iam::aws:policy/ReadOnlyAccess", model.EntAttached))
-	if err != nil || len(holders) != 2 {
-		t.Fatalf("HoldersOf = %d, %v; want 2", len(holders), err)
-	}
-	keys, err := st.Resources(ctx, id, ResourceFilter{Type: model.TypeAccessKey, ParentID: alice})
-	if err != nil || len(keys) != 1 {
-		t.Fatalf("Resources(keys) = %d, %v", len(keys), err)
-	}
+		got, err := st.Graph(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, g) {
+			t.Fatalf("round trip differs:\n got %+v\nwant %+v", got, g)
+		}
+		latest, err := st.LatestSnapshot(ctx, "default")
+		if err != nil {
+			t.Fatal(err)
+		}
+		snap.ConnectionID = "default"
+		if !reflect.DeepEqual(latest, snap) {
+			t.Fatalf("snapshot differs:\n got %+v\nwant %+v", latest, snap)
+		}
+		alice := "arn:aws:iam::111122223333:user/alice"
+		for _, q := range []string{alice, "ALICE", "alice@example.com"} {
+			rs, err := st.FindPrincipal(ctx, id, q)
+			if err != nil || len(rs) != 1 || rs[0].ID != alice {
+				t.Errorf("FindPrincipal(%q) = %v, %v", q, rs, err)
+			}
+		}
+		if rs, err := st.FindPrincipal(ctx, id, "nobody"); err != nil || len(rs) != 0 {
+			t.Errorf("FindPrincipal(nobody) = %v, %v; want none", rs, err)
+		}
+		held, err := st.GrantsOf(ctx, id, alice)
+		if err != nil || len(held) != 4 {
+			t.Fatalf("GrantsOf = %d grants, %v; want 4", len(held), err)
+		}
+		for _, h := range held {
+			if h.Resource.ID == "" || h.Resource.Type == "" {
+				t.Errorf("grant %v has no resource", h.Grant)
+			}
+		}
+		holders, err := st.HoldersOf(ctx, id, model.EntitlementID("arn:aws:iam::aws:policy/ReadOnlyAccess", model.EntAttached))
+		if err != nil || len(holders) != 2 {
+			t.Fatalf("HoldersOf = %d, %v; want 2", len(holders), err)
+		}
+		keys, err := st.Resources(ctx, id, ResourceFilter{Type: model.TypeAccessKey, ParentID: alice})
+		if err != nil || len(keys) != 1 {
+			t.Fatalf("Resources(keys) = %d, %v", len(keys), err)
+		}
+	})
 }
 
 func TestCancelledWriteLeavesPreviousSnapshot(t *testing.T) {
@@ -181,36 +182,37 @@ func TestReopenAndForeignFiles(t *testing.T) {
 }
 
 func TestIAMUsersMatchingAndSSOLookup(t *testing.T) {
-	st, _ := openTemp(t)
-	ctx := context.Background()
-	g := sampleGraph()
-	bob := "arn:aws:iam::111122223333:user/bob@example.com"
-	sso := "arn:aws:identitystore:::user/u-1"
-	g.Resources = append(g.Resources,
-		model.Resource{ID: bob, Type: model.TypeIAMUser, AccountID: "111122223333", Name: "BOB@example.com", ARN: bob, User: &model.UserAttrs{}},
-		model.Resource{ID: sso, Type: model.TypeSSOUser, Name: "alice.a", SSOUser: &model.SSOUserAttrs{UserID: "u-1", Emails: []string{"alice@example.com"}}})
-	g.Sort()
-	id, err := st.WriteSnapshot(ctx, &model.Snapshot{StartedAt: time.Now(), FinishedAt: time.Now(), Status: model.StatusComplete}, g)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Linked by a tag value (alice) and by name (bob), case-insensitively.
-	got, err := st.IAMUsersMatching(ctx, id, []string{"ALICE@example.com", "bob@EXAMPLE.com"})
-	if err != nil || len(got) != 2 || got[0].Name != "BOB@example.com" || got[1].Name != "alice" {
-		t.Errorf("IAMUsersMatching = %v, %v; want bob (by name) and alice (by tag)", got, err)
-	}
-	if got, _ := st.IAMUsersMatching(ctx, id, []string{"nobody@example.com"}); len(got) != 0 {
-		t.Errorf("IAMUsersMatching(nobody) = %v", got)
-	}
-	// An Identity Center user is found by user name and by e-mail.
-	for _, q := range []string{"alice.a", "arn:aws:identitystore:::user/u-1"} {
-		if got, err := st.FindPrincipal(ctx, id, q); err != nil || len(got) != 1 || got[0].ID != sso {
-			t.Errorf("FindPrincipal(%q) = %v, %v", q, got, err)
+	eachBackend(t, func(t *testing.T, st *DB) {
+		ctx := context.Background()
+		g := sampleGraph()
+		bob := "arn:aws:iam::111122223333:user/bob@example.com"
+		sso := "arn:aws:identitystore:::user/u-1"
+		g.Resources = append(g.Resources,
+			model.Resource{ID: bob, Type: model.TypeIAMUser, AccountID: "111122223333", Name: "BOB@example.com", ARN: bob, User: &model.UserAttrs{}},
+			model.Resource{ID: sso, Type: model.TypeSSOUser, Name: "alice.a", SSOUser: &model.SSOUserAttrs{UserID: "u-1", Emails: []string{"alice@example.com"}}})
+		g.Sort()
+		id, err := st.WriteSnapshot(ctx, &model.Snapshot{StartedAt: time.Now(), FinishedAt: time.Now(), Status: model.StatusComplete}, g)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	// By e-mail, the Identity Center user and the IAM user tagged with it.
-	got, err = st.FindPrincipal(ctx, id, "alice@example.com")
-	if err != nil || len(got) != 2 {
-		t.Errorf("FindPrincipal(e-mail) = %v, %v; want the tagged IAM user and the Identity Center user", got, err)
-	}
+		// Linked by a tag value (alice) and by name (bob), case-insensitively.
+		got, err := st.IAMUsersMatching(ctx, id, []string{"ALICE@example.com", "bob@EXAMPLE.com"})
+		if err != nil || len(got) != 2 || got[0].Name != "BOB@example.com" || got[1].Name != "alice" {
+			t.Errorf("IAMUsersMatching = %v, %v; want bob (by name) and alice (by tag)", got, err)
+		}
+		if got, _ := st.IAMUsersMatching(ctx, id, []string{"nobody@example.com"}); len(got) != 0 {
+			t.Errorf("IAMUsersMatching(nobody) = %v", got)
+		}
+		// An Identity Center user is found by user name and by e-mail.
+		for _, q := range []string{"alice.a", "arn:aws:identitystore:::user/u-1"} {
+			if got, err := st.FindPrincipal(ctx, id, q); err != nil || len(got) != 1 || got[0].ID != sso {
+				t.Errorf("FindPrincipal(%q) = %v, %v", q, got, err)
+			}
+		}
+		// By e-mail, the Identity Center user and the IAM user tagged with it.
+		got, err = st.FindPrincipal(ctx, id, "alice@example.com")
+		if err != nil || len(got) != 2 {
+			t.Errorf("FindPrincipal(e-mail) = %v, %v; want the tagged IAM user and the Identity Center user", got, err)
+		}
+	})
 }

@@ -2,8 +2,12 @@
 // written atomically, with history and the queries the CLI and service ask
 // ("everything principal X holds", "everyone holding Y").
 //
-// The SQLite implementation (OpenSQLite) is the default; it uses
-// modernc.org/sqlite, so no cgo is needed.
+// One implementation, DB, runs on two back-ends: a SQLite file
+// (OpenSQLite, the default; modernc.org/sqlite, so no cgo is needed) and a
+// PostgreSQL server shared by a team (OpenPostgres, through pgx). Both run
+// the same queries and the same migrations; what differs is a dialect.
+// History is stored once per connection with the range of snapshots each
+// row holds in, so a sync writes only what changed.
 package store
 
 import (
