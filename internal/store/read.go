@@ -51,7 +51,6 @@ func args(parts ...[]any) []any {
 	return out
 }
 
-
 // Resources lists a snapshot's resources matching f, by type then name.
 func (s *DB) Resources(ctx context.Context, snapshotID int64, f ResourceFilter) ([]model.Resource, error) {
 	c, ok, err := s.snapshotConn(ctx, snapshotID)
@@ -208,7 +207,6 @@ func (s *DB) IAMUsersMatching(ctx context.Context, snapshotID int64, values []st
 	return s.byKeys(ctx, c, snapshotID, keys, " AND r.type='iam_user'", "r.account_id, r.name")
 }
 
-
 // heldQuery reads the grants of a snapshot matching where (on g), each with
 // the resource joined on joinCol (a column of g).
 func heldQuery(joinCol, where, order string) string {
@@ -216,8 +214,6 @@ func heldQuery(joinCol, where, order string) string {
 		FROM grant_versions g LEFT JOIN resource_versions r ON r.id=g.` + joinCol + ` AND ` + at("r") + `
 		WHERE ` + at("g") + ` AND ` + where + ` ORDER BY ` + order
 }
-
-
 
 // Graph loads a whole snapshot, in the canonical order of model.Graph.Sort.
 func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) {
@@ -245,7 +241,6 @@ func (s *DB) Graph(ctx context.Context, snapshotID int64) (*model.Graph, error) 
 	g.Sort()
 	return &g, nil
 }
-
 
 // Snapshot returns one snapshot by ID; see Store.
 func (s *DB) Snapshot(ctx context.Context, id int64) (*model.Snapshot, error) {
@@ -351,7 +346,7 @@ func readEntitlements(ctx context.Context, q querier, path, query string, qargs 
 }
 
 // readGrants runs a query of grants (principal_id, entitlement_id,
-// provenance, via_id, and the data of a joined resource or ''); what names
+// provenance, via_id, and the data of a joined resource or ”); what names
 // them in errors.
 func readGrants(ctx context.Context, q querier, path, what, query string, qargs []any, each func(g model.Grant, data string) error) error {
 	rows, err := q.QueryContext(ctx, query, qargs...)
