@@ -29,7 +29,7 @@ const (
 // exitCodesHelp is the exit-code table shown by `warden --help`.
 const exitCodesHelp = `Exit codes:
   0  success
-  1  error not covered below
+  1  error not covered below; also diff --exit-code when the snapshots differ
   2  usage: bad flags or arguments, unknown or ambiguous principal
   3  sync finished partial: some part failed (listed with its fix), the rest is stored
   4  AWS credentials missing or refused, or an IAM permission missing

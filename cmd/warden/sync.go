@@ -258,7 +258,7 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 		if err := a.print(sum, sum.Tables()...); err != nil {
 			return err
 		}
-		a.printChangeSummary(ctx, st, snap)
+		a.printChangeSummary(ctx, st, snap, len(targets) > 1)
 		if snap.Status == model.StatusPartial {
 			partial++
 		}
@@ -288,10 +288,10 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 
 // printChangeSummary prints on stderr, beside the progress, one paragraph
 // of what changed since the connection's previous snapshot (nothing after
-// its first); stdout keeps the documented summary. A comparison that fails
-// is reported there too, and does not fail the sync: the snapshot is
-// stored.
-func (a *app) printChangeSummary(ctx context.Context, st store.Store, snap *model.Snapshot) {
+// its first), naming the connection when several were synced; stdout keeps
+// the documented summary. A comparison that fails is reported there too,
+// and does not fail the sync: the snapshot is stored.
+func (a *app) printChangeSummary(ctx context.Context, st store.Store, snap *model.Snapshot, name bool) {
 	snaps, err := st.Snapshots(ctx, snap.ConnectionID)
 	if err == nil {
 		var to, from *model.Snapshot
@@ -308,6 +308,9 @@ func (a *app) printChangeSummary(ctx context.Context, st store.Store, snap *mode
 		}
 		var r *diff.Report
 		if r, err = diff.Compute(ctx, st, from, to, diff.Filter{}); err == nil {
+			if name {
+				fmt.Fprintf(a.stderr, "Connection %s: ", to.ConnectionID)
+			}
 			fmt.Fprintln(a.stderr, render.ChangeParagraph(r, time.Now()))
 			return
 		}

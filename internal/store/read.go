@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
@@ -116,19 +118,22 @@ func (s *DB) ResourcesByID(ctx context.Context, snapshotID int64, ids []string) 
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?,", n), ",") }
 
 // byKeys returns the resources of a snapshot with one of the lookup keys,
-// each once, ordered by order (a column list of r).
-func (s *DB) byKeys(ctx context.Context, c string, snapshotID int64, keys []string, extra, order string) ([]model.Resource, error) {
+// each once, ordered by order and then ID. The order is Go's, not SQL's:
+// an ORDER BY would tempt SQLite's planner (which has no statistics) to
+// walk a whole index in that order rather than look the keys up.
+func (s *DB) byKeys(ctx context.Context, c string, snapshotID int64, keys []string, extra string, order func(a, b *model.Resource) int) ([]model.Resource, error) {
 	qargs := []any{c}
 	for _, k := range keys {
 		qargs = append(qargs, k)
 	}
 	rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_keys k JOIN resource_versions r
 		ON r.connection_id=k.connection_id AND r.id=k.resource_id AND r.valid_from=k.valid_from
-		WHERE k.connection_id=? AND k.key IN (`+placeholders(len(keys))+`) AND `+at("r")+extra+` ORDER BY `+order+`, r.id`,
+		WHERE k.connection_id=? AND k.key IN (`+placeholders(len(keys))+`) AND `+at("r")+extra,
 		args(qargs, atArgs(c, snapshotID))...)
 	if err != nil {
 		return nil, err
 	}
+	slices.SortFunc(rs, func(a, b model.Resource) int { return cmp.Or(order(&a, &b), cmp.Compare(a.ID, b.ID)) })
 	out := rs[:0]
 	seen := map[string]bool{}
 	for _, r := range rs {
@@ -155,7 +160,7 @@ func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) 
 	if err != nil {
 		return nil, err
 	}
-	byARN, err := s.byKeys(ctx, c, snapshotID, []string{keyARN + query}, "", "r.id")
+	byARN, err := s.byKeys(ctx, c, snapshotID, []string{keyARN + query}, "", byNothing)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +169,7 @@ func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) 
 	}
 	lq := strings.ToLower(query)
 	for _, keys := range [][]string{{keyName + lq}, {keyTag + lq, keyEmail + lq}} {
-		if rs, err := s.byKeys(ctx, c, snapshotID, keys, "", "r.type"); err != nil || len(rs) > 0 {
+		if rs, err := s.byKeys(ctx, c, snapshotID, keys, "", byType); err != nil || len(rs) > 0 {
 			return rs, err
 		}
 	}
@@ -204,15 +209,24 @@ func (s *DB) IAMUsersMatching(ctx context.Context, snapshotID int64, values []st
 		lv := strings.ToLower(v)
 		keys = append(keys, keyName+lv, keyTag+lv)
 	}
-	return s.byKeys(ctx, c, snapshotID, keys, " AND r.type='iam_user'", "r.account_id, r.name")
+	return s.byKeys(ctx, c, snapshotID, keys, " AND r.type='iam_user'", byAccountName)
+}
+
+// Orders of byKeys.
+func byNothing(_, _ *model.Resource) int { return 0 }
+func byType(a, b *model.Resource) int    { return cmp.Compare(a.Type, b.Type) }
+func byAccountName(a, b *model.Resource) int {
+	return cmp.Or(cmp.Compare(a.AccountID, b.AccountID), cmp.Compare(a.Name, b.Name))
 }
 
 // heldQuery reads the grants of a snapshot matching where (on g), each with
-// the resource joined on joinCol (a column of g).
-func heldQuery(joinCol, where, order string) string {
+// the resource joined on joinCol (a column of g). It has no ORDER BY (held
+// sorts), so SQLite looks the grants up by where's index rather than walk
+// an index in the order asked.
+func heldQuery(joinCol, where string) string {
 	return `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, COALESCE(r.data, '')
 		FROM grant_versions g LEFT JOIN resource_versions r ON r.id=g.` + joinCol + ` AND ` + at("r") + `
-		WHERE ` + at("g") + ` AND ` + where + ` ORDER BY ` + order
+		WHERE ` + at("g") + ` AND ` + where
 }
 
 // Graph loads a whole snapshot, in the canonical order of model.Graph.Sort.
@@ -389,7 +403,7 @@ func (s *DB) grantRows(ctx context.Context, what, query string, qargs []any, eac
 // each entitlement.
 func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string) ([]HeldGrant, error) {
 	var out []HeldGrant
-	err := s.held(ctx, snapshotID, "grants of "+principalID, heldQuery("resource_id", "g.principal_id=?", "g.entitlement_id, g.provenance, g.via_id"), principalID,
+	err := s.held(ctx, snapshotID, "grants of "+principalID, heldQuery("resource_id", "g.principal_id=?"), principalID,
 		func(g model.Grant, r *model.Resource) {
 			if r == nil {
 				r = &model.Resource{ID: entitlementResource(g.EntitlementID)}
@@ -402,28 +416,39 @@ func (s *DB) GrantsOf(ctx context.Context, snapshotID int64, principalID string)
 // HoldersOf returns everyone holding the entitlement.
 func (s *DB) HoldersOf(ctx context.Context, snapshotID int64, entitlementID string) ([]Holder, error) {
 	var out []Holder
-	err := s.held(ctx, snapshotID, "holders of "+entitlementID, heldQuery("principal_id", "g.entitlement_id=?", "g.principal_id, g.provenance, g.via_id"), entitlementID,
+	err := s.held(ctx, snapshotID, "holders of "+entitlementID, heldQuery("principal_id", "g.entitlement_id=?"), entitlementID,
 		func(g model.Grant, r *model.Resource) { out = append(out, Holder{Grant: g, Principal: r}) })
 	return out, err
 }
 
 // held runs a heldQuery for one key in a snapshot, calling each with every
-// grant and its joined resource (nil when that is not a synced resource).
+// grant, in the order of model.Graph.Sort, and its joined resource (nil
+// when that is not a synced resource).
 func (s *DB) held(ctx context.Context, snapshotID int64, what, query, key string, each func(model.Grant, *model.Resource)) error {
 	c, ok, err := s.snapshotConn(ctx, snapshotID)
 	if err != nil || !ok {
 		return err
 	}
-	return s.grantRows(ctx, what, query, args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{key}), func(g model.Grant, data string) error {
+	type row struct {
+		g model.Grant
+		r *model.Resource
+	}
+	var rows []row
+	err = s.grantRows(ctx, what, query, args(atArgs(c, snapshotID), atArgs(c, snapshotID), []any{key}), func(g model.Grant, data string) error {
 		if data == "" {
-			each(g, nil)
+			rows = append(rows, row{g: g})
 			return nil
 		}
 		r := new(model.Resource)
 		if err := json.Unmarshal([]byte(data), r); err != nil {
 			return fmt.Errorf("decode resource in %s: %w", s.path, err)
 		}
-		each(g, r)
+		rows = append(rows, row{g, r})
 		return nil
 	})
+	slices.SortFunc(rows, func(a, b row) int { return compareGrants(a.g, b.g) })
+	for _, r := range rows {
+		each(r.g, r.r)
+	}
+	return err
 }
