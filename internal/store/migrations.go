@@ -148,6 +148,8 @@ var migrations = []step{
 		valid_from     BIGINT NOT NULL,
 		valid_to       BIGINT,
 		part           TEXT NOT NULL,
+		h1             BIGINT NOT NULL,
+		h2             BIGINT NOT NULL,
 		principal_id   TEXT NOT NULL,
 		entitlement_id TEXT NOT NULL,
 		resource_id    TEXT NOT NULL,

@@ -5,10 +5,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/model"
 )
@@ -85,30 +88,85 @@ func hash16(fields ...string) string {
 	return hex.EncodeToString(h.Sum(sum[:0])[:16])
 }
 
-// grantHash is the identity of a grant row.
-func grantHash(g model.Grant) string {
-	return hash16(g.PrincipalID, g.EntitlementID, string(g.Provenance), g.ViaID)
+// grantKey is a grant's 128-bit identity: the first 16 bytes of the
+// SHA-256 of its four fields, stored as two BIGINT columns (h1, h2) so the
+// writer reads two integers a row, not four strings.
+type grantKey [2]int64
+
+// keyOf is the identity of g.
+func keyOf(g *model.Grant) grantKey {
+	h := sha256.New()
+	for _, f := range []string{g.PrincipalID, g.EntitlementID, string(g.Provenance), g.ViaID} {
+		h.Write([]byte(f))
+		h.Write([]byte{0})
+	}
+	var sum [sha256.Size]byte
+	b := h.Sum(sum[:0])
+	return grantKey{int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:16]))}
 }
 
 // readOpenGrants reads the connection's open grant rows: identity → row.
-func readOpenGrants(ctx context.Context, c *sql.Conn, d dialect, connID string) (map[string]openRow, error) {
-	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, principal_id, entitlement_id, provenance, via_id, part FROM grant_versions WHERE connection_id=? AND valid_to IS NULL`), connID)
+// The rows' parts are read only when withParts (a part failed).
+func readOpenGrants(ctx context.Context, c *sql.Conn, d dialect, connID string, withParts bool) (map[grantKey]openRow, error) {
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, h1, h2, `+partCol(withParts)+` FROM grant_versions WHERE connection_id=? AND valid_to IS NULL`), connID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := map[string]openRow{}
+	out := map[grantKey]openRow{}
 	for rows.Next() {
-		var g model.Grant
-		var prov string
+		var k grantKey
 		var r openRow
-		if err := rows.Scan(&r.rowID, &g.PrincipalID, &g.EntitlementID, &prov, &g.ViaID, &r.part); err != nil {
+		if err := rows.Scan(&r.rowID, &k[0], &k[1], &r.part); err != nil {
 			return nil, err
 		}
-		g.Provenance = model.Provenance(prov)
-		out[grantHash(g)] = r
+		out[k] = r
 	}
 	return out, rows.Err()
+}
+
+// partCol is the part column, or '' when the parts are not needed.
+func partCol(withParts bool) string {
+	if withParts {
+		return "part"
+	}
+	return "''"
+}
+
+// encodedResource is a resource's stored data and its hash.
+type encodedResource struct{ data, hash string }
+
+// encodeResources marshals and hashes rs, on every core.
+func encodeResources(rs []model.Resource) []encodedResource {
+	out := make([]encodedResource, len(rs))
+	parallel(len(rs), func(i int) {
+		data := marshal(&rs[i])
+		out[i] = encodedResource{data: data, hash: hash16(data)}
+	})
+	return out
+}
+
+// keyGrants computes the identities of gs, on every core.
+func keyGrants(gs []model.Grant) []grantKey {
+	out := make([]grantKey, len(gs))
+	parallel(len(gs), func(i int) { out[i] = keyOf(&gs[i]) })
+	return out
+}
+
+// parallel calls fn for every index below n, spread over the cores.
+func parallel(n int, fn func(i int)) {
+	workers := max(1, min(runtime.GOMAXPROCS(0), n/256))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				fn(i)
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // openRow is a row of the connection's latest state, as the writer reads it.
@@ -118,9 +176,10 @@ type openRow struct {
 	part  string
 }
 
-// readOpen reads the connection's open rows of table: key → row.
-func readOpen(ctx context.Context, c *sql.Conn, d dialect, table, keyCol, hashExpr, connID string) (map[string]openRow, error) {
-	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, `+keyCol+`, `+hashExpr+`, part FROM `+table+` WHERE connection_id=? AND valid_to IS NULL`), connID)
+// readOpen reads the connection's open rows of table: key → row (their
+// parts only when withParts).
+func readOpen(ctx context.Context, c *sql.Conn, d dialect, table, keyCol, hashExpr, connID string, withParts bool) (map[string]openRow, error) {
+	rows, err := c.QueryContext(ctx, d.rebind(`SELECT row_id, `+keyCol+`, `+hashExpr+`, `+partCol(withParts)+` FROM `+table+` WHERE connection_id=? AND valid_to IS NULL`), connID)
 	if err != nil {
 		return nil, err
 	}
@@ -153,11 +212,28 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		return cp
 	}
 
-	// Resources.
-	open, err := readOpen(ctx, c, d, "resource_versions", "id", "hash", connID)
-	if err != nil {
-		return nil, fmt.Errorf("read latest resources: %w", err)
+	// The resources' data and hashes are made on the other cores while the
+	// latest state is read: an unchanged sync spends its time on these two.
+	encoded := make(chan []encodedResource, 1)
+	go func() { encoded <- encodeResources(g.Resources) }()
+	keyed := make(chan []grantKey, 1)
+	go func() { keyed <- keyGrants(g.Grants) }()
+	withParts := len(failed) > 0
+	open, err := readOpen(ctx, c, d, "resource_versions", "id", "hash", connID, withParts)
+	var openE map[string]openRow
+	var openG map[grantKey]openRow
+	if err == nil {
+		openE, err = readOpen(ctx, c, d, "entitlement_versions", "id", "resource_id || '#' || name", connID, withParts)
 	}
+	if err == nil {
+		openG, err = readOpenGrants(ctx, c, d, connID, withParts)
+	}
+	enc, gkeys := <-encoded, <-keyed
+	if err != nil {
+		return nil, fmt.Errorf("read the latest state: %w", err)
+	}
+
+	// Resources.
 	partByID := make(map[string]string, len(g.Resources))
 	var closing []int64
 	type newResource struct {
@@ -173,8 +249,7 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		}
 		part := partOf(r)
 		partByID[r.ID] = part
-		data := marshal(r)
-		h := hash16(data)
+		data, h := enc[i].data, enc[i].hash
 		if old, ok := open[r.ID]; ok {
 			delete(open, r.ID)
 			if old.hash == h {
@@ -216,9 +291,7 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 	}
 
 	// Entitlements.
-	if open, err = readOpen(ctx, c, d, "entitlement_versions", "id", "resource_id || '#' || name", connID); err != nil {
-		return nil, fmt.Errorf("read latest entitlements: %w", err)
-	}
+	open = openE
 	closing = closing[:0]
 	seen := make(map[string]bool, len(g.Entitlements))
 	var addedE []model.Entitlement
@@ -254,30 +327,27 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 	}
 
 	// Grants: a grant is its identity, so it is only ever added or closed.
-	if open, err = readOpenGrants(ctx, c, d, connID); err != nil {
-		return nil, fmt.Errorf("read latest grants: %w", err)
-	}
 	closing = closing[:0]
 	type newGrant struct {
 		g    *model.Grant
+		key  grantKey
 		part string
 	}
 	var addedG []newGrant
-	seen = make(map[string]bool, len(g.Grants))
+	seenG := make(map[grantKey]bool, len(g.Grants))
 	for i := range g.Grants {
-		gr := &g.Grants[i]
-		h := grantHash(*gr)
-		if seen[h] {
+		gr, k := &g.Grants[i], gkeys[i]
+		if seenG[k] {
 			continue
 		}
-		seen[h] = true
-		if _, ok := open[h]; ok {
-			delete(open, h)
+		seenG[k] = true
+		if _, ok := openG[k]; ok {
+			delete(openG, k)
 			continue
 		}
-		addedG = append(addedG, newGrant{g: gr, part: grantPart(partByID, *gr)})
+		addedG = append(addedG, newGrant{g: gr, key: k, part: grantPart(partByID, *gr)})
 	}
-	for _, old := range open {
+	for _, old := range openG {
 		if failed[old.part] {
 			carry(old.part).Grants++
 			continue
@@ -288,9 +358,9 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		return nil, fmt.Errorf("close grants: %w", err)
 	}
 	if err := d.bulkInsert(ctx, c, "grant_versions",
-		[]string{"connection_id", "valid_from", "part", "principal_id", "entitlement_id", "resource_id", "provenance", "via_id"}, len(addedG), func(i int) []any {
+		[]string{"connection_id", "valid_from", "part", "h1", "h2", "principal_id", "entitlement_id", "resource_id", "provenance", "via_id"}, len(addedG), func(i int) []any {
 			a := addedG[i]
-			return []any{connID, at, a.part, a.g.PrincipalID, a.g.EntitlementID, entitlementResource(a.g.EntitlementID), string(a.g.Provenance), a.g.ViaID}
+			return []any{connID, at, a.part, a.key[0], a.key[1], a.g.PrincipalID, a.g.EntitlementID, entitlementResource(a.g.EntitlementID), string(a.g.Provenance), a.g.ViaID}
 		}); err != nil {
 		return nil, fmt.Errorf("write grants: %w", err)
 	}
