@@ -292,6 +292,10 @@ func TestPruneBadInput(t *testing.T) {
 	if ids := d.snapshotIDs(t, "default"); !slices.Equal(ids, []int64{2, 1}) {
 		t.Errorf("refused prunes deleted snapshots: %v left", ids)
 	}
+	// A misspelt subcommand is named, with a suggestion.
+	if _, errOut, code := runIn(t, d.path, "snapshots", "prun"); code != exitUsage || !strings.Contains(errOut, `unknown command "prun"`) || !strings.Contains(errOut, "did you mean prune?") {
+		t.Errorf("snapshots prun exited %d: %s", code, errOut)
+	}
 	// A missing database is reported, not created.
 	missing := filepath.Join(t.TempDir(), "none.db")
 	if _, errOut, code := runIn(t, missing, "snapshots", "prune", "--keep", "1"); code != exitStore || !strings.Contains(errOut, "no database at") {
