@@ -57,7 +57,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sycn"}, `unknown command "sycn" for "warden" (did you mean sync?)`},
 		{[]string{"export", "--format", "xml"}, `unknown export format "xml"`},
 		{[]string{"demo", "--users", "0"}, "--users must be at least 1"},
-		{[]string{"snapshots", "extra"}, "takes no arguments"},
+		{[]string{"snapshots", "extra"}, `unknown command "extra" for "warden snapshots"`},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

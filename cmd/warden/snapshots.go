@@ -18,9 +18,14 @@ import (
 func newSnapshotsCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "snapshots",
-		Short: "List the connection's snapshots, newest first",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		Short: "List the connection's snapshots, newest first; `snapshots prune` deletes old ones",
+		Args:  cobra.ArbitraryArgs,
+		// Typos within two edits get a "did you mean" hint.
+		SuggestionsMinimumDistance: 2,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return unknownCommand(cmd, args[0]) // `snapshots prun`
+			}
 			ctx := cmd.Context()
 			st, path, err := a.openExisting(ctx)
 			if err != nil {

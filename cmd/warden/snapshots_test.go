@@ -52,12 +52,16 @@ type prunedDB struct {
 
 func newPrunedDB(t *testing.T, ages map[string][]time.Duration) *prunedDB {
 	t.Helper()
+	return newPrunedDBAt(t, filepath.Join(t.TempDir(), "w.db"), ages)
+}
+
+// newPrunedDBAt is newPrunedDB in the database at target: a SQLite file or
+// a PostgreSQL URL.
+func newPrunedDBAt(t *testing.T, target string, ages map[string][]time.Duration) *prunedDB {
+	t.Helper()
 	ctx := context.Background()
-	d := &prunedDB{path: filepath.Join(t.TempDir(), "w.db"), graphs: map[int64]*model.Graph{}}
-	st, err := store.OpenSQLite(ctx, d.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	d := &prunedDB{path: target, graphs: map[int64]*model.Graph{}}
+	st := d.open(t, false)
 	defer st.Close()
 	now := time.Now().UTC()
 	n := 0
@@ -85,6 +89,27 @@ func newPrunedDB(t *testing.T, ages map[string][]time.Duration) *prunedDB {
 	return d
 }
 
+// open opens the database, read-only when it is a SQLite file and
+// readOnly.
+func (d *prunedDB) open(t *testing.T, readOnly bool) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	var st *store.DB
+	var err error
+	switch {
+	case store.IsPostgresURL(d.path):
+		st, err = store.OpenPostgres(ctx, d.path)
+	case readOnly:
+		st, err = store.OpenSQLiteReadOnly(ctx, d.path)
+	default:
+		st, err = store.OpenSQLite(ctx, d.path)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // snapshotIDs lists the connection's snapshots, newest first, through the CLI.
 func (d *prunedDB) snapshotIDs(t *testing.T, conn string) []int64 {
 	t.Helper()
@@ -110,10 +135,7 @@ func (d *prunedDB) snapshotIDs(t *testing.T, conn string) []int64 {
 func (d *prunedDB) check(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := store.OpenSQLiteReadOnly(ctx, d.path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := d.open(t, true)
 	defer st.Close()
 	conns, err := st.Connections(ctx)
 	if err != nil {
@@ -292,6 +314,10 @@ func TestPruneBadInput(t *testing.T) {
 	if ids := d.snapshotIDs(t, "default"); !slices.Equal(ids, []int64{2, 1}) {
 		t.Errorf("refused prunes deleted snapshots: %v left", ids)
 	}
+	// A misspelt subcommand is named, with a suggestion.
+	if _, errOut, code := runIn(t, d.path, "snapshots", "prun"); code != exitUsage || !strings.Contains(errOut, `unknown command "prun"`) || !strings.Contains(errOut, "did you mean prune?") {
+		t.Errorf("snapshots prun exited %d: %s", code, errOut)
+	}
 	// A missing database is reported, not created.
 	missing := filepath.Join(t.TempDir(), "none.db")
 	if _, errOut, code := runIn(t, missing, "snapshots", "prune", "--keep", "1"); code != exitStore || !strings.Contains(errOut, "no database at") {
@@ -300,6 +326,33 @@ func TestPruneBadInput(t *testing.T) {
 	if _, err := os.Stat(missing); err == nil {
 		t.Error("prune created the missing database")
 	}
+}
+
+// TestPruneOnPostgres prunes by count, by age and on a dry run in a
+// PostgreSQL database (--db postgres://…), as in a SQLite file.
+func TestPruneOnPostgres(t *testing.T) {
+	db := pgTestDatabase(t)
+	if db == "" {
+		t.Skip("skipped: PostgreSQL: WARDEN_TEST_POSTGRES is not set; .ci/run sets it (apt-get install postgresql)")
+	}
+	t.Setenv("WARDEN_CONFIG", "")
+	d := newPrunedDBAt(t, db, map[string][]time.Duration{"default": {40 * day, 31 * day, 10 * day, 2 * day, time.Hour}})
+	if res := prune(t, db, "--keep", "2", "--dry-run"); !slices.Equal(res[0].Deleted, []int64{3, 2, 1}) || !res[0].DryRun {
+		t.Fatalf("dry run = %+v; want 3, 2, 1 listed", res)
+	}
+	if ids := d.snapshotIDs(t, "default"); len(ids) != 5 {
+		t.Fatalf("a dry run deleted snapshots: %v left", ids)
+	}
+	if res := prune(t, db, "--older-than", "30d"); !slices.Equal(res[0].Deleted, []int64{2, 1}) || res[0].Kept != 3 {
+		t.Errorf("prune --older-than 30d = %+v; want 2 and 1 deleted", res)
+	}
+	if res := prune(t, db, "--keep", "1"); !slices.Equal(res[0].Deleted, []int64{4, 3}) || res[0].Kept != 1 {
+		t.Errorf("prune --keep 1 = %+v; want 4 and 3 deleted", res)
+	}
+	if ids := d.snapshotIDs(t, "default"); !slices.Equal(ids, []int64{5}) {
+		t.Errorf("snapshots left: %v, want [5]", ids)
+	}
+	d.check(t)
 }
 
 // TestRetentionAppliedAfterSync: a connection's retention: in warden.yaml

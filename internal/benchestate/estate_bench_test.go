@@ -299,6 +299,53 @@ func BenchmarkResync1Percent(b *testing.B) {
 	benchmarkResync(b, g, changed, ch.Principals)
 }
 
+// BenchmarkPrune writes the graph, then the graph with 1% of its
+// principals changed, and times Prune of the first snapshot (Keep 1):
+// what it deletes is the history only the first snapshot held. It reports
+// the rows and bytes Prune says it freed, and how much the store shrank.
+func BenchmarkPrune(b *testing.B) {
+	snap, g := benchGraph(b)
+	changed, _ := Mutate(g, 100)
+	for _, be := range backends() {
+		b.Run(be.name, func(b *testing.B) {
+			ctx := context.Background()
+			var res *store.PruneResult
+			var before, after int64
+			for b.Loop() {
+				b.StopTimer()
+				bs := be.open(b, b.TempDir())
+				b.Cleanup(bs.remove)
+				st := bs.st
+				t := time.Now().Add(-time.Hour)
+				for i, gr := range []*model.Graph{g, changed} {
+					if _, err := st.WriteSnapshot(ctx, snapshotOf(snap, t.Add(time.Duration(i)*time.Minute)), gr); err != nil {
+						b.Fatal(err)
+					}
+				}
+				closeStore(b, st)
+				before = bs.size()
+				st = bs.reopen()
+				b.StartTimer()
+				var err error
+				if res, err = st.Prune(ctx, "", store.PruneOptions{Keep: 1}); err != nil {
+					b.Fatal(err)
+				}
+				b.StopTimer()
+				closeStore(b, st)
+				after = bs.size()
+				bs.remove()
+				b.StartTimer()
+			}
+			if len(res.Deleted) != 1 || res.Kept != 1 {
+				b.Fatalf("Prune(Keep 1) of two snapshots = %+v", res)
+			}
+			b.ReportMetric(float64(res.Rows), "rows-deleted")
+			b.ReportMetric(float64(res.BytesFreed), "bytes-freed")
+			b.ReportMetric(float64(before-after), "shrank-bytes")
+		})
+	}
+}
+
 // readStores are stores holding two snapshots of the organization (a
 // sync, then an unchanged re-sync, as the database after two
 // syncs), one per backend, shared by the read benchmarks of a process, in
