@@ -125,7 +125,7 @@ func readOpenGrants(ctx context.Context, c *sql.Conn, d dialect, connID string, 
 	return out, rows.Err()
 }
 
-// partCol is the part column, or '' when the parts are not needed.
+// partCol is the part column, or ” when the parts are not needed.
 func partCol(withParts bool) string {
 	if withParts {
 		return "part"
