@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/model"
 )
@@ -126,9 +128,12 @@ func (s *DB) byKeys(ctx context.Context, c string, snapshotID int64, keys []stri
 	for _, k := range keys {
 		qargs = append(qargs, k)
 	}
-	rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_keys k JOIN resource_versions r
-		ON r.connection_id=k.connection_id AND r.id=k.resource_id AND r.valid_from=k.valid_from
-		WHERE k.connection_id=? AND k.key IN (`+placeholders(len(keys))+`) AND `+at("r")+extra,
+	// CROSS JOIN makes SQLite read the keys first and look each resource
+	// up; left to choose, it walked the resources. PostgreSQL plans it as
+	// any join.
+	rs, err := s.queryResources(ctx, `SELECT r.data FROM resource_keys k CROSS JOIN resource_versions r
+		WHERE r.connection_id=k.connection_id AND r.id=k.resource_id AND r.valid_from=k.valid_from
+		AND k.connection_id=? AND k.key IN (`+placeholders(len(keys))+`) AND `+at("r")+extra,
 		args(qargs, atArgs(c, snapshotID))...)
 	if err != nil {
 		return nil, err
@@ -279,26 +284,36 @@ func (s *DB) Subgraph(ctx context.Context, snapshotID int64, types []model.Resou
 		return &g, err
 	}
 	a := atArgs(c, snapshotID)
-	in := `r.type IN (` + placeholders(len(types)) + `)`
+	of := `r.type IN (` + placeholders(len(types)) + `)`
 	filter := make([]any, 0, len(types)+1)
 	for _, t := range types {
 		filter = append(filter, string(t))
 	}
 	if account != "" {
-		in += ` AND r.account_id=?`
+		of += ` AND r.account_id=?`
 		filter = append(filter, account)
 	}
-	if g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND `+in, args(a, filter)...); err != nil {
+	if g.Resources, err = s.queryResources(ctx, `SELECT r.data FROM resource_versions r WHERE `+at("r")+` AND `+of, args(a, filter)...); err != nil {
 		return nil, err
 	}
-	if err := s.entitlementRows(ctx, `SELECT e.id, e.resource_id, e.name FROM entitlement_versions e JOIN resource_versions r ON r.id=e.resource_id AND `+at("r")+`
-		WHERE `+at("e")+` AND `+in, args(a, a, filter), func(e model.Entitlement) { g.Entitlements = append(g.Entitlements, e) }); err != nil {
+	// The part's entitlements and grants are picked from the snapshot's
+	// in Go: one pass over them costs less than looking each resource's up.
+	in := make(map[string]bool, len(g.Resources))
+	for _, r := range g.Resources {
+		in[r.ID] = true
+	}
+	if err := s.entitlementRows(ctx, `SELECT e.id, e.resource_id, e.name FROM entitlement_versions e WHERE `+at("e"), a, func(e model.Entitlement) {
+		if in[e.ResourceID] {
+			g.Entitlements = append(g.Entitlements, e)
+		}
+	}); err != nil {
 		return nil, err
 	}
-	if err := s.grantRows(ctx, "grants", `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, '' FROM grant_versions g
-		JOIN resource_versions r ON r.id=g.principal_id AND `+at("r")+` WHERE `+at("g")+` AND `+in, args(a, a, filter),
+	if err := s.grantRows(ctx, "grants", `SELECT g.principal_id, g.entitlement_id, g.provenance, g.via_id, '' FROM grant_versions g WHERE `+at("g"), a,
 		func(gr model.Grant, _ string) error {
-			g.Grants = append(g.Grants, gr)
+			if in[gr.PrincipalID] {
+				g.Grants = append(g.Grants, gr)
+			}
 			return nil
 		}); err != nil {
 		return nil, err
@@ -313,7 +328,8 @@ type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// readResources runs a query of resources' data and decodes them; path
+// readResources runs a query of resources' data and decodes them, in
+// batches on the other cores while the rows are still being read; path
 // names the database in errors.
 func readResources(ctx context.Context, q querier, path, query string, qargs ...any) ([]model.Resource, error) {
 	rows, err := q.QueryContext(ctx, query, qargs...)
@@ -321,20 +337,56 @@ func readResources(ctx context.Context, q querier, path, query string, qargs ...
 		return nil, fmt.Errorf("read resources from %s: %w", path, err)
 	}
 	defer rows.Close()
-	var out []model.Resource
+	const batch = 256
+	type part struct {
+		rs  []model.Resource
+		err error
+	}
+	var (
+		parts []*part
+		wg    sync.WaitGroup
+		sem   = make(chan struct{}, runtime.GOMAXPROCS(0))
+	)
+	decode := func(data []string) {
+		p := &part{rs: make([]model.Resource, len(data))}
+		parts = append(parts, p)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			for j, d := range data {
+				if err := json.Unmarshal([]byte(d), &p.rs[j]); err != nil {
+					p.err = fmt.Errorf("decode resource in %s: %w", path, err)
+					return
+				}
+			}
+		}()
+	}
+	pending := make([]string, 0, batch)
 	for rows.Next() {
 		var data string
 		if err := rows.Scan(&data); err != nil {
+			wg.Wait()
 			return nil, fmt.Errorf("read resources from %s: %w", path, err)
 		}
-		var r model.Resource
-		if err := json.Unmarshal([]byte(data), &r); err != nil {
-			return nil, fmt.Errorf("decode resource in %s: %w", path, err)
+		if pending = append(pending, data); len(pending) == batch {
+			decode(pending)
+			pending = make([]string, 0, batch)
 		}
-		out = append(out, r)
 	}
+	if len(pending) > 0 {
+		decode(pending)
+	}
+	wg.Wait()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("read resources from %s: %w", path, err)
+	}
+	var out []model.Resource
+	for _, p := range parts {
+		if p.err != nil {
+			return nil, p.err
+		}
+		out = append(out, p.rs...)
 	}
 	return out, nil
 }
