@@ -112,7 +112,6 @@ var migrations = []step{
 		type          TEXT NOT NULL,
 		account_id    TEXT NOT NULL,
 		name          TEXT NOT NULL,
-		arn           TEXT NOT NULL,
 		parent_id     TEXT NOT NULL,
 		hash          TEXT NOT NULL,
 		data          TEXT NOT NULL
@@ -121,7 +120,6 @@ var migrations = []step{
 	CREATE INDEX resource_versions_from ON resource_versions(connection_id, valid_from);
 	CREATE INDEX resource_versions_id ON resource_versions(connection_id, id, valid_from);
 	CREATE INDEX resource_versions_type ON resource_versions(connection_id, type, name);
-	CREATE INDEX resource_versions_parent ON resource_versions(connection_id, parent_id);
 	CREATE TABLE resource_keys (
 		connection_id TEXT NOT NULL,
 		key           TEXT NOT NULL,

@@ -271,9 +271,9 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		return nil, fmt.Errorf("close resources: %w", err)
 	}
 	if err := d.bulkInsert(ctx, c, "resource_versions",
-		[]string{"connection_id", "valid_from", "part", "id", "type", "account_id", "name", "arn", "parent_id", "hash", "data"}, len(added), func(i int) []any {
+		[]string{"connection_id", "valid_from", "part", "id", "type", "account_id", "name", "parent_id", "hash", "data"}, len(added), func(i int) []any {
 			a := added[i]
-			return []any{connID, at, a.part, a.r.ID, string(a.r.Type), a.r.AccountID, a.r.Name, a.r.ARN, a.r.ParentID, a.hash, a.data}
+			return []any{connID, at, a.part, a.r.ID, string(a.r.Type), a.r.AccountID, a.r.Name, a.r.ParentID, a.hash, a.data}
 		}); err != nil {
 		return nil, fmt.Errorf("write resources: %w", err)
 	}
