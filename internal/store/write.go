@@ -133,15 +133,23 @@ func partCol(withParts bool) string {
 	return "''"
 }
 
-// encodedResource is a resource's stored data and its hash.
+// encodedResource is a resource's stored data (or "" when not kept) and
+// its hash.
 type encodedResource struct{ data, hash string }
 
-// encodeResources marshals and hashes rs, on every core.
-func encodeResources(rs []model.Resource) []encodedResource {
+// encodeResources hashes the stored data of rs, on every core, keeping
+// the data only of those in open with another hash (changed): a new
+// resource's is made again as it is written, so a first snapshot does not
+// hold every resource's data at once.
+func encodeResources(rs []model.Resource, open map[string]openRow) []encodedResource {
 	out := make([]encodedResource, len(rs))
 	parallel(len(rs), func(i int) {
 		data := marshal(&rs[i])
-		out[i] = encodedResource{data: data, hash: hash16(data)}
+		h := hash16(data)
+		if o, ok := open[rs[i].ID]; !ok || o.hash == h {
+			data = ""
+		}
+		out[i] = encodedResource{data: data, hash: h}
 	})
 	return out
 }
@@ -212,19 +220,23 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 		return cp
 	}
 
-	// The resources' data and hashes are made on the other cores while the
-	// latest state is read: an unchanged sync spends its time on these two.
-	encoded := make(chan []encodedResource, 1)
-	go func() { encoded <- encodeResources(g.Resources) }()
+	// The new graph's resource data and hashes and grant identities are
+	// made on the other cores while the latest state is read: an unchanged
+	// sync spends its time on these two. The data of a resource that has
+	// not changed is dropped at once.
+	withParts := len(failed) > 0
 	keyed := make(chan []grantKey, 1)
 	go func() { keyed <- keyGrants(g.Grants) }()
-	withParts := len(failed) > 0
 	open, err := readOpen(ctx, c, d, "resource_versions", "id", "hash", connID, withParts)
+	if err != nil {
+		<-keyed
+		return nil, fmt.Errorf("read the latest state: %w", err)
+	}
+	encoded := make(chan []encodedResource, 1)
+	go func() { encoded <- encodeResources(g.Resources, open) }() // open is only read until encoded
 	var openE map[string]openRow
 	var openG map[grantKey]openRow
-	if err == nil {
-		openE, err = readOpen(ctx, c, d, "entitlement_versions", "id", "resource_id || '#' || name", connID, withParts)
-	}
+	openE, err = readOpen(ctx, c, d, "entitlement_versions", "id", "resource_id || '#' || name", connID, withParts)
 	if err == nil {
 		openG, err = readOpenGrants(ctx, c, d, connID, withParts)
 	}
@@ -273,6 +285,9 @@ func writeVersions(ctx context.Context, c *sql.Conn, d dialect, connID string, a
 	if err := d.bulkInsert(ctx, c, "resource_versions",
 		[]string{"connection_id", "valid_from", "part", "id", "type", "account_id", "name", "parent_id", "hash", "data"}, len(added), func(i int) []any {
 			a := added[i]
+			if a.data == "" {
+				a.data = marshal(a.r)
+			}
 			return []any{connID, at, a.part, a.r.ID, string(a.r.Type), a.r.AccountID, a.r.Name, a.r.ParentID, a.hash, a.data}
 		}); err != nil {
 		return nil, fmt.Errorf("write resources: %w", err)
