@@ -139,7 +139,6 @@ var migrations = []step{
 	);
 	CREATE INDEX entitlement_versions_open ON entitlement_versions(connection_id, valid_to);
 	CREATE INDEX entitlement_versions_from ON entitlement_versions(connection_id, valid_from);
-	CREATE INDEX entitlement_versions_resource ON entitlement_versions(connection_id, resource_id);
 	CREATE TABLE grant_versions (
 		row_id         {{id}},
 		connection_id  TEXT NOT NULL,
