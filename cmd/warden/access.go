@@ -1,16 +1,14 @@
 package main
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/render"
-	"github.com/warden-iam/warden/internal/store"
 )
 
 func newAccessCmd(a *app) *cobra.Command {
@@ -46,105 +44,23 @@ mean.`,
 				return err
 			}
 			defer st.Close()
-			found, err := st.FindPrincipal(ctx, snap.ID, args[0])
-			if err != nil {
-				return storeError(err, fmt.Sprintf("look up %q in snapshot %d: %v", args[0], snap.ID, err), "sync again to write a fresh snapshot")
-			}
-			// An e-mail address naming one Identity Center user and IAM
-			// users tagged with it means that person: the Identity Center
-			// view lists the linked IAM users too.
-			if sso := onlySSOUser(found); sso != nil {
-				found = []model.Resource{*sso}
-			}
-			switch len(found) {
-			case 0:
-				return usageError(fmt.Sprintf("no user, group or role matches %q in snapshot %d", args[0], snap.ID),
+			ans, err := access.Query(ctx, st, snap.ID, args[0])
+			var notFound *access.NotFoundError
+			var ambiguous *access.AmbiguousError
+			switch {
+			case errors.As(err, &notFound):
+				return usageError(notFound.Error(),
 					"list them with `warden show users` (or groups, roles); give a name, an ARN or an e-mail tag")
-			case 1:
-			default:
-				return usageError(fmt.Sprintf("%q matches %d principals:%s", args[0], len(found), principalList(found)),
+			case errors.As(err, &ambiguous):
+				return usageError(ambiguous.Error()+":"+principalList(ambiguous.Matches),
 					"pass the ARN (the last column) of the one you mean")
+			case err != nil:
+				return storeError(err, err.Error(), "sync again to write a fresh snapshot")
 			}
-			p := &found[0]
-			if p.Type == model.TypeSSOUser {
-				acc, err := ssoAccess(ctx, st, snap.ID, p)
-				if err != nil {
-					return err
-				}
-				return a.print(acc, acc.Tables(time.Now())...)
+			if ans.SSO != nil {
+				return a.print(ans.SSO, render.SSOAccessTables(ans.SSO, time.Now())...)
 			}
-			held, err := st.GrantsOf(ctx, snap.ID, p.ID)
-			if err != nil {
-				return storeError(err, fmt.Sprintf("read what %s holds: %v", p.ID, err), "sync again to write a fresh snapshot")
-			}
-			var members []store.Holder
-			if p.Type == model.TypeIAMGroup {
-				if members, err = st.HoldersOf(ctx, snap.ID, model.EntitlementID(p.ID, model.EntMember)); err != nil {
-					return storeError(err, fmt.Sprintf("read the members of %s: %v", p.ID, err), "sync again to write a fresh snapshot")
-				}
-			}
-			acc := render.NewAccess(p, held, members)
-			return a.print(acc, acc.Tables(time.Now())...)
+			return a.print(ans.IAM, render.AccessTables(ans.IAM, time.Now())...)
 		},
 	}
-}
-
-// ssoAccess builds the access view of an Identity Center user, with the
-// IAM users linked to the same person.
-func ssoAccess(ctx context.Context, st store.Store, snapID int64, p *model.Resource) (*render.SSOAccess, error) {
-	fail := func(err error) error {
-		return storeError(err, fmt.Sprintf("read what %s holds: %v", p.Name, err), "sync again to write a fresh snapshot")
-	}
-	held, err := st.GrantsOf(ctx, snapID, p.ID)
-	if err != nil {
-		return nil, fail(err)
-	}
-	accts, err := st.Resources(ctx, snapID, store.ResourceFilter{Type: model.TypeAccount})
-	if err != nil {
-		return nil, fail(err)
-	}
-	accounts := map[string]model.Resource{}
-	for _, r := range accts {
-		accounts[r.ID] = r
-	}
-	acc, err := render.NewSSOAccess(p, held, accounts, func(roleID string) ([]store.HeldGrant, error) {
-		return st.GrantsOf(ctx, snapID, roleID)
-	})
-	if err != nil {
-		return nil, fail(err)
-	}
-	linked, err := st.IAMUsersMatching(ctx, snapID, append([]string{p.Name}, acc.Emails...))
-	if err != nil {
-		return nil, fail(err)
-	}
-	for i := range linked {
-		uh, err := st.GrantsOf(ctx, snapID, linked[i].ID)
-		if err != nil {
-			return nil, fail(err)
-		}
-		acc.LinkedIAMUsers = append(acc.LinkedIAMUsers, render.NewAccess(&linked[i], uh, nil))
-	}
-	return acc, nil
-}
-
-// onlySSOUser returns the one Identity Center user among several matches
-// when the others are all IAM users, else nil.
-func onlySSOUser(found []model.Resource) *model.Resource {
-	var sso *model.Resource
-	for i := range found {
-		switch found[i].Type {
-		case model.TypeSSOUser:
-			if sso != nil {
-				return nil
-			}
-			sso = &found[i]
-		case model.TypeIAMUser:
-		default:
-			return nil
-		}
-	}
-	if len(found) < 2 {
-		return nil
-	}
-	return sso
 }

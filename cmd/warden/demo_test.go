@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/render"
 )
 
@@ -173,7 +174,7 @@ func TestAccessMatchesEstate(t *testing.T) {
 	acct := truth(t)
 	u := busiestUser(t, acct)
 	out := mustWarden(t, "access", u.Name, "-o", "json")
-	var got render.Access
+	var got access.Access
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("access -o json: %v", err)
 	}
@@ -240,7 +241,7 @@ func TestAccessGroupListsMembers(t *testing.T) {
 	if g == nil {
 		t.Fatal("the demo estate has no group with members")
 	}
-	var got render.Access
+	var got access.Access
 	if err := json.Unmarshal([]byte(mustWarden(t, "access", g.ARN, "-o", "json")), &got); err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/model"
-	"github.com/warden-iam/warden/internal/store"
 )
 
 const acct = "111111111111"
@@ -91,34 +90,6 @@ func TestTableLimitAndEmpty(t *testing.T) {
 		if buf.String() != tt.want {
 			t.Errorf("%d rows, limit %d: %q, want %q", tt.rows, tt.limit, buf.String(), tt.want)
 		}
-	}
-}
-
-func TestNewAccessGroupsGrants(t *testing.T) {
-	g := smallGraph()
-	byID := make(map[string]model.Resource)
-	for _, r := range g.Resources {
-		byID[r.ID] = r
-	}
-	var held []store.HeldGrant
-	for _, gr := range g.Grants {
-		if gr.PrincipalID == arn("user", "alice") {
-			held = append(held, store.HeldGrant{Grant: gr, Resource: byID[gr.EntitlementID[:strings.LastIndexByte(gr.EntitlementID, '#')]]})
-		}
-	}
-	alice := byID[arn("user", "alice")]
-	a := NewAccess(&alice, held, nil)
-	if len(a.Groups) != 1 || a.Groups[0].Name != "devs" {
-		t.Errorf("groups = %+v, want devs", a.Groups)
-	}
-	if len(a.Policies) != 1 || a.Policies[0].Name != "ReadOnly" || a.Policies[0].Path.String() != "group devs" {
-		t.Errorf("policies = %+v, want ReadOnly through group devs", a.Policies)
-	}
-	if len(a.AccessKeys) != 1 || a.AccessKeys[0].Name != "AKIA1" || a.AccessKeys[0].Status != "Active" {
-		t.Errorf("access keys = %+v, want AKIA1 active", a.AccessKeys)
-	}
-	if a.Members == nil || a.Roles == nil || a.TrustedBy == nil || a.Other == nil || len(a.Other) != 0 {
-		t.Errorf("empty lists must be present and empty: %+v", a)
 	}
 }
 

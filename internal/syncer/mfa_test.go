@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/warden-iam/warden/internal/render"
+	"github.com/warden-iam/warden/internal/access"
 )
 
 // TestAccessShowsMFADevices syncs an account and checks that `access`
@@ -30,7 +30,7 @@ func TestAccessShowsMFADevices(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got, want []string
-		for _, m := range render.NewAccess(p, held, nil).MFADevices {
+		for _, m := range access.NewAccess(p, held, nil).MFADevices {
 			got = append(got, m.Name)
 		}
 		for _, m := range u.MFADevices {

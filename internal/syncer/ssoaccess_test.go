@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
-	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -72,7 +72,7 @@ func TestSSOAccessGroupWithTwoPermissionSetsInOneAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	acc, err := render.NewSSOAccess(user, held, nil, func(roleID string) ([]store.HeldGrant, error) {
+	acc, err := access.NewSSOAccess(user, held, nil, func(roleID string) ([]store.HeldGrant, error) {
 		return st.GrantsOf(ctx, snap.ID, roleID)
 	})
 	if err != nil {
