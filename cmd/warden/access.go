@@ -26,7 +26,10 @@ through which group), the role Identity Center created for it in that account, a
 inside; then the access of IAM users of the same person: an IAM user whose name equals the Identity
 Center user name or one of its e-mail addresses, or that has a tag whose value is one of them
 (case-insensitive). A name that matches several principals lists them; pass the ARN of the one you
-mean.`,
+mean.
+
+For an access key ID (AKIA…, ASIA…) that names no principal it lists the access of the user who
+owns the key.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := exactArgs(1, "one PRINCIPAL")(cmd, args); err != nil {
 				return err
@@ -59,6 +62,9 @@ mean.`,
 			}
 			if ans.SSO != nil {
 				return a.print(ans.SSO, render.SSOAccessTables(ans.SSO, time.Now())...)
+			}
+			if ans.Key != nil {
+				return a.print(ans.IAM, render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now())...)
 			}
 			return a.print(ans.IAM, render.AccessTables(ans.IAM, time.Now())...)
 		},

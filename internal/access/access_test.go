@@ -157,6 +157,24 @@ func TestQueryThroughStore(t *testing.T) {
 		t.Errorf("carol: error %v, want an AmbiguousError of 2", err)
 	}
 
+	// An access key ID answers with the key and its owner (by the key's
+	// parent, whether or not the owner grant was read).
+	for _, key := range []string{"AKIA1", "AKIA2"} {
+		ans, err = Query(ctx, st, snap, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ans.Key == nil || ans.Key.Name != key || ans.Key.ID != model.AccessKeyID(acct, key) || ans.IAM == nil || ans.IAM.Principal.Name != "alice" {
+			t.Errorf("%s: answer key %+v owner %+v, want the key and alice", key, ans.Key, ans.IAM)
+		}
+	}
+	if _, err = Query(ctx, st, snap, "AKIA9"); !errors.As(err, &nf) {
+		t.Errorf("AKIA9: error %v, want a NotFoundError", err)
+	}
+	if isAccessKeyID("AKIA") || isAccessKeyID("akia1") || isAccessKeyID("AKIA-1") || !isAccessKeyID("ASIA2X") {
+		t.Error("isAccessKeyID misreads a key ID")
+	}
+
 	// A store failure comes back wrapped with what was being read.
 	st.Close()
 	_, err = Query(ctx, st, snap, "alice")

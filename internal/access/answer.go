@@ -13,6 +13,9 @@ import (
 type Answer struct {
 	IAM *Access
 	SSO *SSOAccess
+	// Key is the access key the query named by its ID, when it named one;
+	// IAM is then the access of the key's owner.
+	Key *Ref
 }
 
 // NotFoundError says no principal of the snapshot matches the query.
@@ -43,10 +46,15 @@ func (e *AmbiguousError) Error() string {
 // the Identity Center view, which lists the linked IAM users too. It
 // returns a *NotFoundError or an *AmbiguousError when the query names no
 // principal or several, and store errors wrapped with what was being read.
+// A query that names no principal but is the ID of an access key (AKIA…,
+// ASIA…) answers with the key and the access of the user who owns it.
 func Query(ctx context.Context, st store.Store, snap int64, query string) (*Answer, error) {
 	found, err := st.FindPrincipal(ctx, snap, query)
 	if err != nil {
 		return nil, fmt.Errorf("look up %q in snapshot %d: %w", query, snap, err)
+	}
+	if len(found) == 0 && isAccessKeyID(query) {
+		return keyOwner(ctx, st, snap, query)
 	}
 	if sso := onlySSOUser(found); sso != nil {
 		found = []model.Resource{*sso}
@@ -146,4 +154,44 @@ func onlySSOUser(found []model.Resource) *model.Resource {
 		return nil
 	}
 	return sso
+}
+
+// isAccessKeyID reports whether s has the form of an access key ID: AKIA
+// (long-term) or ASIA (temporary) and then upper-case letters and digits.
+func isAccessKeyID(s string) bool {
+	if len(s) <= 4 || s[:4] != "AKIA" && s[:4] != "ASIA" {
+		return false
+	}
+	for _, c := range s[4:] {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// keyOwner answers for access key keyID: the key and its owner's access,
+// or a *NotFoundError when no key of the snapshot has that ID.
+func keyOwner(ctx context.Context, st store.Store, snap int64, keyID string) (*Answer, error) {
+	keys, err := st.Resources(ctx, snap, store.ResourceFilter{Type: model.TypeAccessKey})
+	if err != nil {
+		return nil, fmt.Errorf("read the access keys of snapshot %d: %w", snap, err)
+	}
+	for i := range keys {
+		k := &keys[i]
+		if k.Name != keyID {
+			continue
+		}
+		owner, err := st.Resource(ctx, snap, k.ParentID)
+		if err != nil {
+			return nil, fmt.Errorf("read %s, the owner of access key %s: %w", k.ParentID, keyID, err)
+		}
+		a, err := Principal(ctx, st, snap, owner)
+		if err != nil {
+			return nil, err
+		}
+		key := refOf(k)
+		return &Answer{IAM: a, Key: &key}, nil
+	}
+	return nil, &NotFoundError{Query: keyID, Snapshot: snap}
 }

@@ -80,6 +80,14 @@ func AccessTables(a *access.Access, now time.Time) []*Table {
 	return out
 }
 
+// KeyOwnerTables lays out the answer to an access key ID: the access
+// report of the key's owner, its heading naming the key.
+func KeyOwnerTables(key access.Ref, owner *access.Access, now time.Time) []*Table {
+	out := AccessTables(owner, now)
+	out[0].Title = "Access key " + key.Name + " is owned by: " + out[0].Title
+	return out
+}
+
 func policyKind(p access.Policy) string {
 	switch {
 	case p.Type == model.TypeInlinePolicy:
