@@ -20,6 +20,7 @@ type Findings struct {
 	StaleKeys         []findings.StaleKey    `json:"stale_keys"`
 	ConsoleWithoutMFA []findings.ConsoleUser `json:"console_without_mfa"`
 	OutsideTrust      []findings.Trust       `json:"outside_trust"`
+	SSOAdmins         []findings.SSOAdmin    `json:"sso_admins"`
 }
 
 // NewFindings runs the rules over g: the top principals by policies held,
@@ -33,6 +34,7 @@ func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
 		StaleKeys:         nonNil(findings.StaleKeys(g, now, staleDays)),
 		ConsoleWithoutMFA: nonNil(findings.ConsoleWithoutMFA(g)),
 		OutsideTrust:      nonNil(findings.OutsideTrust(g)),
+		SSOAdmins:         nonNil(findings.SSOAdmins(g)),
 	}
 }
 
@@ -76,6 +78,16 @@ func (f *Findings) Tables(limit int) []*Table {
 		trust.Add(t.Role.Name, t.Role.AccountID, string(t.Reason), trustedCell(model.TrustedEntity{Kind: t.Trusted.Kind, Value: t.Trusted.Value}), list(t.Trusted.Conditions))
 	}
 	tables := []*Table{top, admins, keys, mfa, trust}
+	if len(f.SSOAdmins) > 0 {
+		sso := &Table{Title: fmt.Sprintf("Identity Center administrators (%d): hold a permission set allowing every action on every resource", len(f.SSOAdmins)),
+			Header: []string{"USER", "ACCOUNT", "PERMISSION SET", "THROUGH", "BECAUSE"}}
+		for _, a := range f.SSOAdmins {
+			for _, p := range a.Through {
+				sso.Add(a.Name, p.AccountID, p.PermissionSetName, Path{Provenance: p.Provenance, ViaName: p.ViaName}.String(), p.Because)
+			}
+		}
+		tables = append(tables, sso)
+	}
 	for _, t := range tables {
 		t.Limit(limit)
 	}
