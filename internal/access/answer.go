@@ -24,6 +24,7 @@ type NotFoundError struct {
 	Snapshot int64
 }
 
+// Error names the query and the snapshot it was looked up in.
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no user, group or role matches %q in snapshot %d", e.Query, e.Snapshot)
 }
@@ -35,6 +36,7 @@ type AmbiguousError struct {
 	Matches []model.Resource
 }
 
+// Error names the query and how many principals it matches.
 func (e *AmbiguousError) Error() string {
 	return fmt.Sprintf("%q matches %d principals", e.Query, len(e.Matches))
 }
