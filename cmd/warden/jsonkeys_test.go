@@ -122,7 +122,8 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("sync status", ok, "--connection", "never-synced", "sync", "status")
 		j("snapshots", ok, "snapshots")
 		j("findings", ok, "findings")
-		for _, kind := range []string{"users", "groups", "roles", "policies", "keys"} {
+		for _, kind := range []string{"users", "groups", "roles", "policies", "keys",
+			"accounts", "ous", "scps", "sso-users", "sso-groups", "permission-sets", "assignments"} {
 			j("show "+kind, ok, "show", kind)
 		}
 		var export struct {

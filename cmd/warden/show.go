@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 )
@@ -12,14 +13,14 @@ import (
 func newShowCmd(a *app) *cobra.Command {
 	var account string
 	cmd := &cobra.Command{
-		Use:   "show users|groups|roles|policies|keys",
-		Short: "List the users, groups, roles, managed policies or access keys of the latest snapshot",
+		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments",
+		Short: "List the users, groups, roles, policies, keys, accounts, OUs, SCPs or Identity Center users, groups, permission sets and assignments of the latest snapshot",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return unknownCommand(cmd, args[0])
 			}
-			return usageError("show needs what to list: users, groups, roles, policies or keys", "for example: warden show users")
+			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets or assignments", "for example: warden show users")
 		},
 	}
 	cmd.PersistentFlags().StringVar(&account, "account", "", "only this AWS account id")
@@ -35,7 +36,14 @@ func newShowCmd(a *app) *cobra.Command {
 			Short: short,
 			Args:  noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error {
-				g, err := a.latestPart(cmd.Context(), part, account)
+				// IAM listings read only the account's part; the others
+				// (Identity Center, the organization) live in another
+				// account than the ones they name, and filter themselves.
+				partAccount := ""
+				if name == "users" || name == "keys" {
+					partAccount = account
+				}
+				g, err := a.latestPart(cmd.Context(), part, partAccount)
 				if err != nil {
 					return err
 				}
@@ -64,5 +72,33 @@ func newShowCmd(a *app) *cobra.Command {
 		rows := render.Keys(g, acct, time.Now())
 		return rows, render.KeysTable(rows)
 	}, render.KeysPart...)
+	add("accounts", "Accounts of the organization: OU, status, e-mail, root MFA and keys", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Accounts(g, acct)
+		return rows, render.AccountsTable(rows)
+	}, inventory.Parts["accounts"]...)
+	add("ous", "The organization's root and OUs: accounts, child OUs and SCPs of each", func(g *model.Graph, _ string) (any, *render.Table) {
+		rows := inventory.OUs(g)
+		return rows, render.OUsTable(rows)
+	}, inventory.Parts["ous"]...)
+	add("scps", "Service control policies and what they are attached to", func(g *model.Graph, _ string) (any, *render.Table) {
+		rows := inventory.SCPs(g)
+		return rows, render.SCPsTable(rows)
+	}, inventory.Parts["scps"]...)
+	add("sso-users", "Identity Center users: e-mail, status, groups, assignments", func(g *model.Graph, _ string) (any, *render.Table) {
+		rows := inventory.SSOUsers(g)
+		return rows, render.SSOUsersTable(rows)
+	}, inventory.Parts["sso-users"]...)
+	add("sso-groups", "Identity Center groups: members and assignments", func(g *model.Graph, _ string) (any, *render.Table) {
+		rows := inventory.SSOGroups(g)
+		return rows, render.SSOGroupsTable(rows)
+	}, inventory.Parts["sso-groups"]...)
+	add("permission-sets", "Identity Center permission sets: policies, boundary, session, accounts", func(g *model.Graph, _ string) (any, *render.Table) {
+		rows := inventory.PermissionSets(g)
+		return rows, render.PermissionSetsTable(rows)
+	}, inventory.Parts["permission-sets"]...)
+	add("assignments", "Identity Center account assignments: account, permission set, principal, through what", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Assignments(g, acct)
+		return rows, render.AssignmentsTable(rows)
+	}, inventory.Parts["assignments"]...)
 	return cmd
 }
