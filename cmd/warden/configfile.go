@@ -50,3 +50,17 @@ func (a *app) loadConfig() (*config.File, string, error) {
 	}
 	return f, path, nil
 }
+
+// soleConnection makes the connection of a connections file with just one
+// the one commands read and write when --connection is not given, so
+// `show`, `access`, `diff` and the rest answer for what `sync` stored. A
+// file that cannot be read changes nothing here; the commands that need it
+// report it.
+func (a *app) soleConnection() {
+	if a.connectionSet {
+		return
+	}
+	if f, _, err := a.loadConfig(); err == nil && f != nil && len(f.Connections) == 1 {
+		a.connection = f.Connections[0].ID
+	}
+}

@@ -291,42 +291,41 @@ console password is printed once, here, and kept nowhere, even when a later call
 			if err != nil {
 				return notPermitted(err, "", planAgain)
 			}
-			// Every action is planned, and every name it gives checked,
-			// before the first change.
-			plans, err := p.PlanAll(ctx, actions)
-			if err != nil {
-				return planFailure(err)
+			o := provision.RunOptions{Actions: actions, Provisioner: p, DryRun: dryRun,
+				Confirm: func(_ context.Context, pl *provision.Plan) error { return confirm(a, pl) },
+				Refresh: func(ctx context.Context, c provision.Change) (int64, error) {
+					snap, err := a.refresh(ctx, sess, st, p, f.icRegion, c)
+					a.reportRefresh(provision.Refreshed{Change: c, Snapshot: snap, Err: err})
+					return snap, err
+				}}
+			if yes {
+				o.Confirm = func(context.Context, *provision.Plan) error { return nil }
 			}
 			if a.format != render.FormatJSON || dryRun {
-				if err := render.Tables(a.stderr, planTables(plans)...); err != nil {
-					return err
+				o.Planned = func(plans []*provision.Plan) error { return render.Tables(a.stderr, planTables(plans)...) }
+			}
+			// Every action is planned, and every name it gives checked,
+			// before the first change.
+			run, err := provision.Run(ctx, o)
+			var re *provision.RunError
+			if err != nil && !errors.As(err, &re) {
+				return err // showing the plans failed
+			}
+			if re != nil {
+				switch re.Stage {
+				case provision.StagePlan:
+					return planFailure(re.Err)
+				case provision.StageConfirm:
+					return re.Err
 				}
 			}
-			if dryRun {
-				results := make([]*provision.Result, len(plans))
-				for i, pl := range plans {
-					results[i] = &provision.Result{Plan: pl, Done: []provision.StepResult{}, Secrets: []provision.Secret{}}
-				}
-				return a.print(results, resultTables(results)...)
-			}
-			if !yes {
-				for _, pl := range plans {
-					if pl.Confirm != "" {
-						if err := confirm(a, pl); err != nil {
-							return err
-						}
-					}
-				}
-			}
-			results, err := p.ApplyAll(ctx, plans)
-			a.refresh(ctx, sess, st, p, f.icRegion, results)
 			// What was done, and any password it generated, is shown even
 			// when the run failed: it is shown nowhere else.
-			if perr := a.print(results, resultTables(results)...); perr != nil {
+			if perr := a.print(run.Results, resultTables(run.Results)...); perr != nil {
 				return perr
 			}
-			if err != nil {
-				return applyFailure(err)
+			if re != nil {
+				return applyFailure(re.Err)
 			}
 			return nil
 		},
@@ -335,27 +334,6 @@ console password is printed once, here, and kept nowhere, even when a later call
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "do not ask for confirmation of destructive actions")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
 	return cmd
-}
-
-// refresh brings the snapshot up to date with what apply changed.
-func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, icRegion string, results []*provision.Result) {
-	var changedUsers []string
-	changedIAM, changedIC := false, false
-	for _, r := range results {
-		act := r.Plan.Action
-		switch {
-		case len(r.Done) == 0:
-		case act.Kind.IdentityCenter():
-			changedIC = true
-		default:
-			changedIAM = true
-			if act.User != "" {
-				changedUsers = append(changedUsers, act.User)
-			}
-		}
-	}
-	a.refreshSnapshot(ctx, sess, st, p.AccountID, changedIAM, changedUsers)
-	a.refreshIdentityCenter(ctx, sess, st, p, icRegion, changedIC)
 }
 
 // planFailure reports an action that cannot be planned: a refused
@@ -452,31 +430,19 @@ func refused(err error, context, then string) *cliError {
 		fix: fix + "; " + then, err: err}
 }
 
-// refreshSnapshot brings the connection's latest snapshot up to date with
-// the IAM changes just made (see syncer.Refresh), so `warden access` shows
-// them without a sync. It reports on stderr and never fails the command:
-// the changes are made; a later sync catches up.
-func (a *app) refreshSnapshot(ctx context.Context, sess *awsapi.Session, st *store.DB, account string, changed bool, users []string) {
-	if !changed {
-		return
-	}
-	snap, err := syncer.Refresh(ctx, sess, st, a.connection, account, users, collect.IAMOptions{})
-	switch {
-	case errors.Is(err, store.ErrNoSnapshot):
-		fmt.Fprintf(a.stderr, "note: no snapshot of connection %q to update; run `warden sync` to record the changes\n", a.connection)
-	case err != nil:
-		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run `warden sync` to record the changes\n", err)
-	default:
-		fmt.Fprintf(a.stderr, "snapshot %d records the changes to account %s\n", snap.ID, account)
-	}
-}
-
-// refreshIdentityCenter brings the snapshot up to date with Identity Center
-// changes just made (see syncer.RefreshIdentityCenter); like
-// refreshSnapshot it only reports.
-func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, region string, changed bool) {
-	if !changed || p.IC == nil {
-		return
+// refresh brings the connection's latest snapshot up to date with the
+// changes one apply run made in one place (provision.Run's Refresh): the IAM
+// changes through syncer.Refresh, Identity Center's through
+// syncer.RefreshIdentityCenter, so `warden access` shows them without a
+// sync. reportRefresh says how it went; it never fails the command: the
+// changes are made, and a later sync catches up.
+func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, region string, c provision.Change) (int64, error) {
+	if !c.IdentityCenter {
+		snap, err := syncer.Refresh(ctx, sess, st, a.connection, c.Account, c.Users, collect.IAMOptions{})
+		if err != nil {
+			return 0, err
+		}
+		return snap.ID, nil
 	}
 	o := syncer.IdentityCenterOptions{Region: region,
 		IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: p.IC.InstanceARN, IdentityStoreID: p.IC.IdentityStoreID}}
@@ -484,13 +450,28 @@ func (a *app) refreshIdentityCenter(ctx context.Context, sess *awsapi.Session, s
 		o.SCIM = lister
 	}
 	snap, err := syncer.RefreshIdentityCenter(ctx, sess, st, a.connection, o)
+	if err != nil {
+		return 0, err
+	}
+	return snap.ID, nil
+}
+
+// reportRefresh says on stderr, as each refresh ends, whether it recorded
+// the changes.
+func (a *app) reportRefresh(r provision.Refreshed) {
+	sync := "`warden sync`"
+	if r.Change.IdentityCenter {
+		sync = "`warden sync --identity-center`"
+	}
 	switch {
-	case errors.Is(err, store.ErrNoSnapshot):
-		fmt.Fprintf(a.stderr, "note: no snapshot of connection %q to update; run `warden sync --identity-center` to record the changes\n", a.connection)
-	case err != nil:
-		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run `warden sync --identity-center` to record the changes\n", err)
+	case errors.Is(r.Err, store.ErrNoSnapshot):
+		fmt.Fprintf(a.stderr, "note: no snapshot of connection %q to update; run %s to record the changes\n", a.connection, sync)
+	case r.Err != nil:
+		fmt.Fprintf(a.stderr, "note: the snapshot was not updated (%v); run %s to record the changes\n", r.Err, sync)
+	case r.Change.IdentityCenter:
+		fmt.Fprintf(a.stderr, "snapshot %d records the Identity Center changes (a role Identity Center newly created in an account appears at its next sync)\n", r.Snapshot)
 	default:
-		fmt.Fprintf(a.stderr, "snapshot %d records the Identity Center changes (a role Identity Center newly created in an account appears at its next sync)\n", snap.ID)
+		fmt.Fprintf(a.stderr, "snapshot %d records the changes to account %s\n", r.Snapshot, r.Change.Account)
 	}
 }
 

@@ -43,6 +43,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 			// it; opening the database puts the password back.
 			a.dbRaw, a.dbFlag = a.dbFlag, store.MaskDSN(a.dbFlag)
 			a.connectionSet = cmd.Flags().Changed("connection")
+			a.soleConnection()
 			return a.setup()
 		},
 	}
