@@ -22,19 +22,7 @@ func TestShowPartsListAsTheWholeGraph(t *testing.T) {
 		t.Fatalf("demo exited %d: %s", code, errOut)
 	}
 	ctx := context.Background()
-	st, err := store.OpenSQLiteReadOnly(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	snap, err := st.LatestSnapshot(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole, err := st.Graph(ctx, snap.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, snap, whole := latestWhole(t, db)
 	accounts := []string{""}
 	for _, r := range whole.Resources {
 		if r.Type == model.TypeIAMUser && r.AccountID != accounts[len(accounts)-1] {
@@ -76,19 +64,7 @@ func TestInventoryPartsListAsTheWholeGraph(t *testing.T) {
 		t.Fatalf("sync exited %d: %s", code, errOut)
 	}
 	ctx := context.Background()
-	st, err := store.OpenSQLiteReadOnly(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	snap, err := st.LatestSnapshot(ctx, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	whole, err := st.Graph(ctx, snap.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, snap, whole := latestWhole(t, db)
 	views := map[string]func(g *model.Graph) any{
 		"accounts":        func(g *model.Graph) any { return inventory.Accounts(g, "") },
 		"ous":             func(g *model.Graph) any { return inventory.OUs(g) },
@@ -112,4 +88,25 @@ func TestInventoryPartsListAsTheWholeGraph(t *testing.T) {
 			t.Errorf("show %s from its part:\n%s\nfrom the whole graph:\n%s", name, got, want)
 		}
 	}
+}
+
+// latestWhole opens db read-only (closed when t ends) and returns it with
+// its latest snapshot and that snapshot's whole graph.
+func latestWhole(t *testing.T, db string) (*store.DB, *model.Snapshot, *model.Graph) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.OpenSQLiteReadOnly(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	snap, err := st.LatestSnapshot(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := st.Graph(ctx, snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, snap, whole
 }
