@@ -63,6 +63,9 @@ owns the key.`,
 			if ans.SSO != nil {
 				return a.print(ans.SSO, render.SSOAccessTables(ans.SSO, time.Now())...)
 			}
+			if ans.Holders != nil {
+				return a.print(ans.Holders, render.HoldersTable(ans.Holders))
+			}
 			if ans.Key != nil {
 				return a.print(ans.IAM, render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now())...)
 			}

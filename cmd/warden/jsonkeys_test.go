@@ -157,6 +157,8 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 				j("access (Identity Center user)", ok, "access", r.ID)
 			case "iam_user":
 				j("access", ok, "access", r.ID)
+			case "permission_set", "iam_policy":
+				j("access (managed policy or permission set)", ok, "access", r.ID)
 			}
 		}
 		source := filepath.Join(dir, "people.csv")

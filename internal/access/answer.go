@@ -9,10 +9,12 @@ import (
 )
 
 // Answer is the answer to one access query: exactly one of IAM (an IAM
-// user, group or role) and SSO (an Identity Center user) is set.
+// user, group or role), SSO (an Identity Center user) and Holders (a
+// managed policy or permission set: who holds it) is set.
 type Answer struct {
-	IAM *Access
-	SSO *SSOAccess
+	IAM     *Access
+	SSO     *SSOAccess
+	Holders *Holders
 	// Key is the access key the query named by its ID, when it named one;
 	// IAM is then the access of the key's owner.
 	Key *Ref
@@ -49,7 +51,9 @@ func (e *AmbiguousError) Error() string {
 // returns a *NotFoundError or an *AmbiguousError when the query names no
 // principal or several, and store errors wrapped with what was being read.
 // A query that names no principal but is the ID of an access key (AKIA…,
-// ASIA…) answers with the key and the access of the user who owns it.
+// ASIA…) answers with the key and the access of the user who owns it; one
+// naming a managed policy or a permission set (by ARN, or by name when no
+// principal has it) answers with who holds it.
 func Query(ctx context.Context, st store.Store, snap int64, query string) (*Answer, error) {
 	found, err := st.FindPrincipal(ctx, snap, query)
 	if err != nil {
@@ -69,6 +73,13 @@ func Query(ctx context.Context, st store.Store, snap int64, query string) (*Answ
 		return nil, &AmbiguousError{Query: query, Matches: found}
 	}
 	p := &found[0]
+	if p.Type == model.TypeIAMPolicy || p.Type == model.TypePermissionSet {
+		h, err := HoldersOf(ctx, st, snap, p)
+		if err != nil {
+			return nil, err
+		}
+		return &Answer{Holders: h}, nil
+	}
 	if p.Type == model.TypeSSOUser {
 		a, err := SSOUser(ctx, st, snap, p)
 		if err != nil {

@@ -110,3 +110,13 @@ func kindName(t model.ResourceType) string {
 	}
 	return string(t)
 }
+
+// HoldersTable lays out who holds a managed policy or permission set.
+func HoldersTable(h *access.Holders) *Table {
+	t := &Table{Title: fmt.Sprintf("Holders of %s %s (%d)", kindName(h.Resource.Type), h.Resource.Name, len(h.Holders)),
+		Header: []string{"TYPE", "NAME", "ACCOUNT", "THROUGH"}}
+	for _, x := range h.Holders {
+		t.Add(kindName(x.Principal.Type), x.Principal.Name, dash(x.AccountID), Path{Provenance: x.Provenance, ViaName: x.ViaName}.String())
+	}
+	return t
+}

@@ -150,6 +150,10 @@ func TestQueriesReadTheirSnapshot(t *testing.T) {
 					t.Errorf("snapshot %d FindPrincipal(%q) = %d results (%v), want %d", id, q.query, len(rs), err, q.want)
 				}
 			}
+			// A managed policy by name, when no principal has it.
+			if rs, err := st.FindPrincipal(ctx, id, "administratorACCESS"); err != nil || len(rs) != 1 || rs[0].Type != model.TypeIAMPolicy {
+				t.Errorf("snapshot %d FindPrincipal(policy name) = %+v (%v)", id, rs, err)
+			}
 			if m, err := st.IAMUsersMatching(ctx, id, []string{"user1@example.com", "User0"}); err != nil || len(m) != 2 {
 				t.Errorf("snapshot %d IAMUsersMatching = %d (%v), want 2", id, len(m), err)
 			}

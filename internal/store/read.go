@@ -154,8 +154,9 @@ func (s *DB) byKeys(ctx context.Context, c string, snapshotID int64, keys []stri
 // ARN; then an IAM user, group or role or Identity Center user or group by
 // name (case-insensitive); then an Identity Center user by e-mail address,
 // or an IAM user, group or role with a tag whose value equals the query
-// (case-insensitive), such as an email tag. No match returns an empty list
-// and no error.
+// (case-insensitive), such as an email tag; last a managed policy or a
+// permission set by name (case-insensitive), whose holders `warden access`
+// lists. No match returns an empty list and no error.
 func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error) {
 	c, ok, err := s.snapshotConn(ctx, snapshotID)
 	if err != nil || !ok {
@@ -173,7 +174,7 @@ func (s *DB) FindPrincipal(ctx context.Context, snapshotID int64, query string) 
 		return rs, nil
 	}
 	lq := strings.ToLower(query)
-	for _, keys := range [][]string{{keyName + lq}, {keyTag + lq, keyEmail + lq}} {
+	for _, keys := range [][]string{{keyName + lq}, {keyTag + lq, keyEmail + lq}, {keyHeld + lq}} {
 		if rs, err := s.byKeys(ctx, c, snapshotID, keys, "", byType); err != nil || len(rs) > 0 {
 			return rs, err
 		}

@@ -64,7 +64,8 @@ type Store interface {
 	// Resource returns one resource by ID, or ErrNotFound.
 	Resource(ctx context.Context, snapshotID int64, id string) (*model.Resource, error)
 	// FindPrincipal resolves what a user typed (an ARN, a resource ID, a user,
-	// group or role name, or an e-mail address held in a tag) to resources; an
+	// group or role name, or an e-mail address held in a tag; failing those,
+	// a managed policy's or permission set's name) to resources; an
 	// ambiguous name returns several.
 	FindPrincipal(ctx context.Context, snapshotID int64, query string) ([]model.Resource, error)
 	// IAMUsersMatching returns the IAM users whose name, or the value of one

@@ -431,6 +431,7 @@ const (
 	keyName  = "name:"  // a principal's name, lower case
 	keyTag   = "tag:"   // the value of an IAM principal's tag, lower case
 	keyEmail = "email:" // an Identity Center user's e-mail address, lower case
+	keyHeld  = "held:"  // a managed policy's or permission set's name, lower case
 )
 
 // lookupKeys are the keys FindPrincipal and IAMUsersMatching find r by.
@@ -462,6 +463,8 @@ func lookupKeys(r *model.Resource) []string {
 		}
 	case model.TypeSSOGroup:
 		keys = append(keys, keyName+strings.ToLower(r.Name))
+	case model.TypeIAMPolicy, model.TypePermissionSet:
+		keys = append(keys, keyHeld+strings.ToLower(r.Name))
 	}
 	return keys
 }
