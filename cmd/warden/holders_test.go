@@ -65,10 +65,10 @@ func TestAccessListsHoldersOfPoliciesAndPermissionSets(t *testing.T) {
 		var doc struct {
 			Resource struct{ ID string } `json:"resource"`
 			Holders  []struct {
-				Principal struct{ ID string } `json:"principal"`
-				Provenance string             `json:"provenance"`
-				ViaID      string             `json:"via_id"`
-				ViaName    string             `json:"via_name"`
+				Principal  struct{ ID string } `json:"principal"`
+				Provenance string              `json:"provenance"`
+				ViaID      string              `json:"via_id"`
+				ViaName    string              `json:"via_name"`
 			} `json:"holders"`
 		}
 		if err := json.Unmarshal([]byte(out), &doc); err != nil {
