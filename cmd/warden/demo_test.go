@@ -12,6 +12,7 @@ import (
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/render"
 )
 
@@ -71,7 +72,7 @@ func TestDemoJSON(t *testing.T) {
 func TestShowUsersJSONMatchesEstate(t *testing.T) {
 	acct := truth(t)
 	out := mustWarden(t, "show", "users", "-o", "json")
-	var rows []render.UserRow
+	var rows []inventory.UserRow
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("show users -o json: %v", err)
 	}

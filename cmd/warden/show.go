@@ -53,25 +53,25 @@ func newShowCmd(a *app) *cobra.Command {
 		})
 	}
 	add("users", "Users: groups, console access, MFA, keys, password last used, created", func(g *model.Graph, acct string) (any, *render.Table) {
-		rows := render.Users(g, acct)
+		rows := inventory.Users(g, acct)
 		return rows, render.UsersTable(rows)
-	}, render.UsersPart...)
+	}, inventory.UsersPart...)
 	add("groups", "Groups: members and attached policies", func(g *model.Graph, acct string) (any, *render.Table) {
-		rows := render.Groups(g, acct)
+		rows := inventory.Groups(g, acct)
 		return rows, render.GroupsTable(rows)
 	})
 	add("roles", "Roles: trusted principals and last use", func(g *model.Graph, acct string) (any, *render.Table) {
-		rows := render.Roles(g, acct)
+		rows := inventory.Roles(g, acct)
 		return rows, render.RolesTable(rows)
 	})
 	add("policies", "Managed policies: AWS or customer, attachments, admin", func(g *model.Graph, acct string) (any, *render.Table) {
-		rows := render.Policies(g, acct)
+		rows := inventory.Policies(g, acct)
 		return rows, render.PoliciesTable(rows)
 	})
 	add("keys", "Access keys: user, status, age, last use", func(g *model.Graph, acct string) (any, *render.Table) {
-		rows := render.Keys(g, acct, time.Now())
+		rows := inventory.Keys(g, acct, time.Now())
 		return rows, render.KeysTable(rows)
-	}, render.KeysPart...)
+	}, inventory.KeysPart...)
 	add("accounts", "Accounts of the organization: OU, status, e-mail, root MFA and keys", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := inventory.Accounts(g, acct)
 		return rows, render.AccountsTable(rows)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
-	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -35,8 +34,8 @@ func TestShowPartsListAsTheWholeGraph(t *testing.T) {
 		part []model.ResourceType
 		rows func(g *model.Graph, account string) any
 	}{
-		{"users", render.UsersPart, func(g *model.Graph, a string) any { return render.Users(g, a) }},
-		{"keys", render.KeysPart, func(g *model.Graph, a string) any { return render.Keys(g, a, now) }},
+		{"users", inventory.UsersPart, func(g *model.Graph, a string) any { return inventory.Users(g, a) }},
+		{"keys", inventory.KeysPart, func(g *model.Graph, a string) any { return inventory.Keys(g, a, now) }},
 	} {
 		for _, acct := range accounts {
 			part, err := st.Subgraph(ctx, snap.ID, v.part, acct)

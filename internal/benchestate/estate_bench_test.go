@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
@@ -418,7 +419,7 @@ func readStore(b *testing.B, be backend) (store.Store, *model.Snapshot) {
 
 // BenchmarkShowUsers is `warden show users` on the latest of two
 // snapshots: "subgraph" is what the command does (the part of the snapshot
-// render.UsersPart names, then the users laid out with their groups, keys
+// inventory.UsersPart names, then the users laid out with their groups, keys
 // and MFA), "graph" the same from the whole snapshot (the command before
 // Store.Subgraph), "resources" the store's listing of the IAM users alone.
 func BenchmarkShowUsers(b *testing.B) {
@@ -443,11 +444,11 @@ func BenchmarkShowUsers(b *testing.B) {
 			st, latest := readStore(b, be)
 			n := 0
 			for b.Loop() {
-				g, err := st.Subgraph(ctx, latest.ID, render.UsersPart, "")
+				g, err := st.Subgraph(ctx, latest.ID, inventory.UsersPart, "")
 				if err != nil {
 					b.Fatal(err)
 				}
-				n = len(render.Users(g, ""))
+				n = len(inventory.Users(g, ""))
 			}
 			if n != estate.users {
 				b.Fatalf("show users laid out %d users, the estate has %d", n, estate.users)
@@ -462,7 +463,7 @@ func BenchmarkShowUsers(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				n = len(render.Users(g, ""))
+				n = len(inventory.Users(g, ""))
 			}
 			if n != estate.users {
 				b.Fatalf("show users laid out %d users, the estate has %d", n, estate.users)

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"io"
 
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -32,27 +33,13 @@ var GrantColumns = []string{
 
 // GrantsCSV writes one row per grant of g under a header of GrantColumns.
 func GrantsCSV(w io.Writer, g *model.Graph) error {
-	v := newGraphView(g)
 	cw := csv.NewWriter(w)
 	if err := cw.Write(GrantColumns); err != nil {
 		return err
 	}
-	for _, gr := range g.Grants {
-		resID, ent := splitEntitlement(v.ents, gr.EntitlementID)
-		pType, pName := "", shortName(gr.PrincipalID)
-		if p, ok := v.byID[gr.PrincipalID]; ok {
-			pType, pName = string(p.Type), p.Name
-		}
-		account, rType, rName := "", "", shortName(resID)
-		if r, ok := v.byID[resID]; ok {
-			account, rType, rName = r.AccountID, string(r.Type), r.Name
-		}
-		viaName := ""
-		if gr.ViaID != "" {
-			viaName = v.name(gr.ViaID)
-		}
-		if err := cw.Write([]string{account, pType, pName, gr.PrincipalID, ent, rType, rName, resID,
-			string(gr.Provenance), viaName, gr.ViaID}); err != nil {
+	for _, r := range inventory.Grants(g) {
+		if err := cw.Write([]string{r.AccountID, r.PrincipalType, r.PrincipalName, r.PrincipalID, r.Entitlement, r.ResourceType, r.ResourceName, r.ResourceID,
+			r.Provenance, r.ViaName, r.ViaID}); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/findings"
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -65,7 +66,7 @@ func (f *Findings) Tables(limit int) []*Table {
 	keys := &Table{Title: fmt.Sprintf("Access keys older than %d days (%d), active first", f.StaleAfterDays, len(f.StaleKeys)),
 		Header: []string{"USER", "KEY ID", "STATUS", "AGE (DAYS)", "LAST USED", "SERVICE"}}
 	for _, k := range f.StaleKeys {
-		keys.Add(k.User.Name, k.KeyID, k.Status, strconv.Itoa(k.AgeDays), lastUsedCell(k.LastUsed), dash(naToEmpty(k.LastUsedService)))
+		keys.Add(k.User.Name, k.KeyID, k.Status, strconv.Itoa(k.AgeDays), lastUsedCell(k.LastUsed), dash(inventory.Known(k.LastUsedService)))
 	}
 	mfa := &Table{Title: fmt.Sprintf("Console sign-in without MFA (%d)", len(f.ConsoleWithoutMFA)),
 		Header: []string{"USER", "ACCOUNT", "PASSWORD LAST USED"}}
@@ -92,12 +93,4 @@ func (f *Findings) Tables(limit int) []*Table {
 		t.Limit(limit)
 	}
 	return tables
-}
-
-// naToEmpty turns the credential report's "N/A" into "".
-func naToEmpty(s string) string {
-	if s == "N/A" {
-		return ""
-	}
-	return s
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -48,7 +49,7 @@ func smallGraph() *model.Graph {
 }
 
 func TestUsersTable(t *testing.T) {
-	rows := Users(smallGraph(), "")
+	rows := inventory.Users(smallGraph(), "")
 	var buf bytes.Buffer
 	tab := UsersTable(rows)
 	if err := tab.Write(&buf); err != nil {
@@ -62,7 +63,7 @@ func TestUsersTable(t *testing.T) {
 	if got := strings.Split(strings.TrimRight(buf.String(), "\n"), "\n"); !reflect.DeepEqual(got, want) {
 		t.Errorf("users table =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if rows := Users(smallGraph(), "222222222222"); len(rows) != 0 {
+	if rows := inventory.Users(smallGraph(), "222222222222"); len(rows) != 0 {
 		t.Errorf("Users of another account = %v, want none", rows)
 	}
 }
