@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -118,18 +119,10 @@ func readStore(t *testing.T, db string) storeContent {
 	var c storeContent
 	all := map[string]any{}
 	for _, conn := range conns {
-		snaps, err := st.Snapshots(ctx, conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range snaps {
-			g, err := st.Graph(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachSnapshot(t, st, conn, func(s model.Snapshot, g *model.Graph) {
 			all[conn+"/"+s.StartedAt.Format(time.RFC3339Nano)] = []any{s, g}
 			c.snaps = append(c.snaps, s.ID)
-		}
+		})
 		audit, err := st.Audit(ctx, conn, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -211,5 +204,22 @@ func TestDemoIntoPostgresHidesThePassword(t *testing.T) {
 	}
 	if got := readStore(t, db); len(got.snaps) != 1 {
 		t.Errorf("the demo database holds %d snapshots, want 1", len(got.snaps))
+	}
+}
+
+// eachSnapshot calls fn with every snapshot of connection conn in st,
+// newest first, and its whole graph.
+func eachSnapshot(t *testing.T, st store.Store, conn string, fn func(model.Snapshot, *model.Graph)) {
+	t.Helper()
+	snaps, err := st.Snapshots(context.Background(), conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range snaps {
+		g, err := st.Graph(context.Background(), s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fn(s, g)
 	}
 }

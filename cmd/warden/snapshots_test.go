@@ -142,20 +142,12 @@ func (d *prunedDB) check(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, c := range conns {
-		snaps, err := st.Snapshots(ctx, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, s := range snaps {
-			g, err := st.Graph(ctx, s.ID)
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachSnapshot(t, st, c, func(s model.Snapshot, g *model.Graph) {
 			g.Sort()
 			if !reflect.DeepEqual(g, d.graphs[s.ID]) {
 				t.Errorf("snapshot %d of %s reads back as %+v, written as %+v", s.ID, c, g, d.graphs[s.ID])
 			}
-		}
+		})
 	}
 	audit, err := st.Audit(ctx, "", 0)
 	if err != nil {
