@@ -26,6 +26,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		// A test started this binary as warden itself (see startReplica).
+		os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
+	}
 	code := m.Run()
 	if demoDir != "" {
 		os.RemoveAll(demoDir)
