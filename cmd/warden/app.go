@@ -15,6 +15,7 @@ import (
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncjob"
 )
 
 // app is what every command shares: the global flags, the output streams and
@@ -307,21 +308,21 @@ func principalList(rs []model.Resource) string {
 // lockSync takes the sync lock of a connection in st for this process,
 // so two syncs of one connection (in this process or any other sharing
 // the database) never run at once; the error of a lock another holds
-// names that holder. A store without sync locks needs none.
-func (a *app) lockSync(ctx context.Context, st store.Store, connectionID string) (release func(), err error) {
-	l, ok := st.(interface {
-		LockSync(ctx context.Context, connectionID, holder string) (func(), error)
-	})
-	if !ok {
-		return func() {}, nil
+// names that holder.
+func (a *app) lockSync(ctx context.Context, st syncjob.Store, connectionID string) (release func(), err error) {
+	release, err = syncjob.Lock(ctx, st, connectionID, "")
+	var le *syncjob.LockError
+	if errors.As(err, &le) {
+		return nil, lockError(le)
 	}
-	release, err = l.LockSync(ctx, connectionID, store.SyncHolder())
-	switch {
-	case errors.Is(err, store.ErrSyncLocked):
-		problem, fix, _ := strings.Cut(err.Error(), ": wait for it")
-		return nil, &cliError{code: exitError, problem: problem, fix: "wait for it" + fix + " (then sync again)", err: err}
-	case err != nil:
-		return nil, storeError(err, err.Error(), "check the database is reachable and writable, then sync again")
+	return release, err
+}
+
+// lockError explains a sync lock that could not be taken.
+func lockError(le *syncjob.LockError) error {
+	if le.Busy() {
+		problem, fix, _ := strings.Cut(le.Error(), ": wait for it")
+		return &cliError{code: exitError, problem: problem, fix: "wait for it" + fix + " (then sync again)", err: le}
 	}
-	return release, nil
+	return storeError(le, le.Error(), "check the database is reachable and writable, then sync again")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncjob"
 )
 
 func newSnapshotsCmd(a *app) *cobra.Command {
@@ -192,38 +194,23 @@ func formatBytes(n int64) string {
 	return fmt.Sprintf("%.2f GB", float64(n)/1e9)
 }
 
-// retentionOptions turns a connection's retention: into prune options;
-// ok is false when it keeps everything.
-func retentionOptions(r config.Retention) (o store.PruneOptions, ok bool, err error) {
-	if r.IsZero() {
-		return o, false, nil
+// printRetention says on stderr what the retention of a synced
+// connection pruned, and returns the error of a retention that failed.
+func (a *app) printRetention(res *syncjob.Result, r config.Retention) error {
+	var pe *syncjob.PruneError
+	if errors.As(res.PruneErr, &pe) {
+		if pe.Invalid {
+			return usageError(pe.Error(), "correct the connections file; `warden config validate` checks it")
+		}
+		return storeError(pe, pe.Error(), "check the database is writable, then run `warden snapshots prune` (or the next sync prunes)")
 	}
-	age, err := r.Age()
-	if err != nil { // Load validated it; a File changed in code may not be
-		return o, false, err
-	}
-	return store.PruneOptions{Keep: r.Keep, OlderThan: age}, true, nil
-}
-
-// applyRetention prunes connection id of st as its retention: says, after
-// a sync stored a snapshot, and says on stderr what it pruned.
-func (a *app) applyRetention(ctx context.Context, st store.Store, id string, r config.Retention) error {
-	opts, ok, err := retentionOptions(r)
-	if err != nil {
-		return usageError(fmt.Sprintf("connection %q: retention.older_than %v", id, err), "correct the connections file; `warden config validate` checks it")
-	}
-	if !ok {
+	p := res.Pruned
+	if p == nil {
 		return nil
 	}
-	start := time.Now()
-	res, err := st.Prune(ctx, id, opts)
-	if err != nil {
-		return storeError(err, fmt.Sprintf("the snapshot is stored, but pruning connection %q as its retention says failed: %v", id, err),
-			"check the database is writable, then run `warden snapshots prune` (or the next sync prunes)")
-	}
 	fmt.Fprintf(a.stderr, "retention (%s): connection %s: pruned %d snapshot(s) [%s], %d rows, %s freed, %d kept, in %s\n",
-		retentionLabel(r), res.ConnectionID, len(res.Deleted), idList(res.Deleted), res.Rows, formatBytes(res.BytesFreed), res.Kept,
-		time.Since(start).Round(time.Millisecond))
+		retentionLabel(r), p.ConnectionID, len(p.Deleted), idList(p.Deleted), p.Rows, formatBytes(p.BytesFreed), p.Kept,
+		res.PruneTook.Round(time.Millisecond))
 	return nil
 }
 

@@ -12,25 +12,12 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/config"
-	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
-	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
+	"github.com/warden-iam/warden/internal/syncjob"
 )
-
-// syncTarget is one connection to sync: how to reach AWS and what to read.
-type syncTarget struct {
-	id   string
-	aws  awsapi.Options
-	iam  collect.IAMOptions
-	org  *syncer.OrganizationOptions
-	ic   *syncer.IdentityCenterOptions
-	name string // for messages: "connection prod"
-	// retention is what to prune after a sync of the connection.
-	retention config.Retention
-}
 
 // adHocFlags are the flags that describe a connection on the command line,
 // for a sync without a warden.yaml.
@@ -40,7 +27,7 @@ var adHocFlags = []string{"endpoint", "region", "profile", "role-arn", "external
 
 func newSyncCmd(a *app) *cobra.Command {
 	var (
-		t                  syncTarget
+		t                  syncjob.Target
 		organization       bool
 		memberRole         string
 		memberExternalID   string
@@ -77,7 +64,7 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 			if err != nil {
 				return err
 			}
-			var targets []syncTarget
+			var targets []syncjob.Target
 			if file != nil {
 				if set := changedFlags(cmd.Flags(), adHocFlags); len(set) > 0 {
 					return usageError(fmt.Sprintf("--%s describe a connection, but connections come from %s here", set[0], path),
@@ -87,22 +74,22 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 					return err
 				}
 			} else {
-				if err := checkSyncFlags(concurrency, t.aws.IAMRate); err != nil {
+				if err := checkSyncFlags(concurrency, t.AWS.IAMRate); err != nil {
 					return err
 				}
-				t.id = a.connection
-				t.name = "connection " + t.id
-				t.iam = collect.IAMOptions{AccessKeys: !noAccessKeys, SkipCredentialReport: noCredentialReport}
+				t.ID = a.connection
+				t.Name = "connection " + t.ID
+				t.IAM = collect.IAMOptions{AccessKeys: !noAccessKeys, SkipCredentialReport: noCredentialReport}
 				if organization {
-					t.org = &syncer.OrganizationOptions{MemberRoleName: memberRole, ExternalID: memberExternalID, Concurrency: concurrency}
-					if t.org.ExternalID == "" {
-						t.org.ExternalID = t.aws.ExternalID
+					t.Organization = &syncer.OrganizationOptions{MemberRoleName: memberRole, ExternalID: memberExternalID, Concurrency: concurrency}
+					if t.Organization.ExternalID == "" {
+						t.Organization.ExternalID = t.AWS.ExternalID
 					}
 				}
 				if identityCenter {
-					t.ic = &ic
+					t.IdentityCenter = &ic
 				}
-				targets = []syncTarget{t}
+				targets = []syncjob.Target{t}
 			}
 			st, err := a.openStore(ctx, a.dbPath())
 			if err != nil {
@@ -113,16 +100,16 @@ AWS refused) still stores the rest, lists what failed with its fix, and exits wi
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&t.aws.Endpoint, "endpoint", "", "AWS endpoint URL for every service (default: AWS_ENDPOINT_URL, else AWS itself)")
-	f.StringVar(&t.aws.Region, "region", "", "AWS region (default: AWS_REGION or the profile's; IAM is global)")
-	f.StringVar(&t.aws.Profile, "profile", "", "named profile from ~/.aws/config (default: AWS_PROFILE)")
-	f.StringVar(&t.aws.RoleARN, "role-arn", "", "assume this role first and sync with its credentials")
-	f.StringVar(&t.aws.ExternalID, "external-id", "", "ExternalId for --role-arn (and for member roles unless --member-external-id)")
+	f.StringVar(&t.AWS.Endpoint, "endpoint", "", "AWS endpoint URL for every service (default: AWS_ENDPOINT_URL, else AWS itself)")
+	f.StringVar(&t.AWS.Region, "region", "", "AWS region (default: AWS_REGION or the profile's; IAM is global)")
+	f.StringVar(&t.AWS.Profile, "profile", "", "named profile from ~/.aws/config (default: AWS_PROFILE)")
+	f.StringVar(&t.AWS.RoleARN, "role-arn", "", "assume this role first and sync with its credentials")
+	f.StringVar(&t.AWS.ExternalID, "external-id", "", "ExternalId for --role-arn (and for member roles unless --member-external-id)")
 	f.BoolVar(&organization, "organization", false, "sync every active account of the organization of the credentials")
 	f.StringVar(&memberRole, "member-role", syncer.DefaultMemberRoleName, "role assumed in each member account (with --organization)")
 	f.StringVar(&memberExternalID, "member-external-id", "", "ExternalId for member roles (with --organization)")
 	f.IntVar(&concurrency, "concurrency", syncer.DefaultConcurrency, fmt.Sprintf("accounts read at once (with --organization; %d to %d)", config.MinConcurrency, config.MaxConcurrency))
-	f.Float64Var(&t.aws.IAMRate, "iam-rate", config.DefaultIAMRate, fmt.Sprintf("most IAM calls per second in one account (%d to %d)", config.MinIAMRate, config.MaxIAMRate))
+	f.Float64Var(&t.AWS.IAMRate, "iam-rate", config.DefaultIAMRate, fmt.Sprintf("most IAM calls per second in one account (%d to %d)", config.MinIAMRate, config.MaxIAMRate))
 	f.BoolVar(&noAccessKeys, "no-access-keys", false, "skip ListAccessKeys: keys are recorded from the credential report, without ids")
 	f.BoolVar(&noCredentialReport, "no-credential-report", false, "skip the credential report: console, MFA and password use stay unknown")
 	f.BoolVar(&identityCenter, "identity-center", false, "also read IAM Identity Center: users, groups, permission sets, assignments")
@@ -158,7 +145,7 @@ func changedFlags(fs *pflag.FlagSet, names []string) []string {
 
 // targetsFromConfig returns the connections of file to sync: the one named
 // by --connection, or all of them.
-func (a *app) targetsFromConfig(file *config.File, path string) ([]syncTarget, error) {
+func (a *app) targetsFromConfig(file *config.File, path string) ([]syncjob.Target, error) {
 	conns := file.Connections
 	if a.connectionSet {
 		c, err := file.Connection(a.connection)
@@ -168,9 +155,9 @@ func (a *app) targetsFromConfig(file *config.File, path string) ([]syncTarget, e
 		}
 		conns = []config.Connection{*c}
 	}
-	out := make([]syncTarget, 0, len(conns))
+	out := make([]syncjob.Target, 0, len(conns))
 	for _, c := range conns {
-		t, err := targetFromConnection(c)
+		t, err := syncjob.FromConnection(c)
 		if err != nil {
 			return nil, usageError(fmt.Sprintf("connection %q in %s: %v", c.ID, path, err), "set the environment variable it names, or correct the file")
 		}
@@ -179,57 +166,10 @@ func (a *app) targetsFromConfig(file *config.File, path string) ([]syncTarget, e
 	return out, nil
 }
 
-// targetFromConnection translates a connection of the file into what the
-// session and the syncer take.
-func targetFromConnection(c config.Connection) (syncTarget, error) {
-	t := syncTarget{id: c.ID, name: "connection " + c.ID, retention: c.Retention}
-	t.aws = awsapi.Options{Region: c.Region, Endpoint: c.Endpoint, IAMRate: float64(c.Sync.IAMRate), SessionName: c.Credentials.SessionName}
-	switch c.Credentials.Source {
-	case config.SourceProfile:
-		t.aws.Profile = c.Credentials.Profile
-	case config.SourceRole:
-		t.aws.Profile = c.Credentials.SourceProfile
-		t.aws.RoleARN = c.Credentials.RoleARN
-		id, err := c.Credentials.ResolveExternalID()
-		if err != nil {
-			return t, err
-		}
-		t.aws.ExternalID = id
-	}
-	t.iam = collect.IAMOptions{AccessKeys: c.Sync.AccessKeys, SkipCredentialReport: !c.Sync.CredentialReport}
-	if o := c.Organization; o.Enabled {
-		id, err := o.ResolveExternalID()
-		if err != nil {
-			return t, err
-		}
-		t.org = &syncer.OrganizationOptions{MemberRoleName: o.MemberRoleName, ExternalID: id, Concurrency: o.Concurrency,
-			AccountTags: len(o.Include.Tags) > 0 || len(o.Exclude.Tags) > 0,
-			Select: func(a collect.OrgAccount) bool {
-				return o.Selects(config.Account{ID: a.ID, OUPath: a.OUPath, OUIDs: a.OUIDs, Tags: a.Tags})
-			}}
-	}
-	if ic := c.IdentityCenter; ic.Enabled {
-		t.ic = &syncer.IdentityCenterOptions{Region: ic.Region,
-			IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: ic.InstanceARN, IdentityStoreID: ic.IdentityStoreID}}
-		if ic.SCIM.Endpoint != "" {
-			token, err := ic.SCIM.Token()
-			if err != nil {
-				return t, err
-			}
-			client, err := scim.New(ic.SCIM.Endpoint, token, nil)
-			if err != nil {
-				return t, err
-			}
-			t.ic.SCIM = client
-		}
-	}
-	return t, nil
-}
-
 // syncTargets syncs each target in turn, printing a summary of each. A
 // connection that fails does not stop the others; the exit code is the
 // worst outcome.
-func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTarget) error {
+func (a *app) syncTargets(ctx context.Context, st syncjob.Store, targets []syncjob.Target) error {
 	var failed []error
 	var lastSnap *model.Snapshot
 	partial := 0
@@ -237,37 +177,32 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 		// Two syncs of one connection never interleave, even from two
 		// processes sharing a PostgreSQL database; the second is told who
 		// holds it.
-		release, err := a.lockSync(ctx, st, t.id)
-		var snap *model.Snapshot
-		var took time.Duration
-		if err == nil {
-			snap, took, err = a.syncOne(ctx, st, t)
-			release()
-		}
+		res, err := a.syncOne(ctx, st, t)
 		if err != nil {
 			if len(targets) == 1 {
 				return err
 			}
 			code, problem, fix := explain(err)
-			failed = append(failed, &cliError{code: code, problem: t.name + ": " + problem, fix: fix, err: err})
+			failed = append(failed, &cliError{code: code, problem: t.Name + ": " + problem, fix: fix, err: err})
 			report(a.stderr, failed[len(failed)-1])
 			continue
 		}
+		snap := res.Snapshot
 		lastSnap = snap
-		sum := render.NewSummary(snap, a.dbPath(), took)
+		sum := render.NewSummary(snap, a.dbPath(), res.Took)
 		if err := a.print(sum, sum.Tables()...); err != nil {
 			return err
 		}
-		a.printChangeSummary(ctx, st, snap, len(targets) > 1)
+		a.printChangeSummary(res, len(targets) > 1)
 		if snap.Status == model.StatusPartial {
 			partial++
 		}
-		if err := a.applyRetention(ctx, st, t.id, t.retention); err != nil {
+		if err := a.printRetention(res, t.Retention); err != nil {
 			if len(targets) == 1 {
 				return err
 			}
 			code, problem, fix := explain(err)
-			failed = append(failed, &cliError{code: code, problem: t.name + ": " + problem, fix: fix, err: err})
+			failed = append(failed, &cliError{code: code, problem: t.Name + ": " + problem, fix: fix, err: err})
 			report(a.stderr, failed[len(failed)-1])
 		}
 	}
@@ -289,43 +224,36 @@ func (a *app) syncTargets(ctx context.Context, st store.Store, targets []syncTar
 // printChangeSummary prints on stderr, beside the progress, one paragraph
 // of what changed since the connection's previous snapshot (nothing after
 // its first), naming the connection when several were synced; stdout keeps
-// the documented summary. A comparison that fails is reported there too,
+// the documented summary. A comparison that failed is reported there too,
 // and does not fail the sync: the snapshot is stored.
-func (a *app) printChangeSummary(ctx context.Context, st store.Store, snap *model.Snapshot, name bool) {
-	snaps, err := st.Snapshots(ctx, snap.ConnectionID)
-	if err == nil {
-		var to, from *model.Snapshot
-		for i := range snaps {
-			switch {
-			case snaps[i].ID == snap.ID:
-				to = &snaps[i]
-			case to != nil && from == nil:
-				from = &snaps[i]
-			}
-		}
-		if to == nil || from == nil {
-			return
-		}
-		var r *diff.Report
-		if r, err = diff.Compute(ctx, st, from, to, diff.Filter{}); err == nil {
-			if name {
-				fmt.Fprintf(a.stderr, "Connection %s: ", to.ConnectionID)
-			}
-			fmt.Fprintln(a.stderr, render.ChangeParagraph(r, time.Now()))
-			return
-		}
+func (a *app) printChangeSummary(res *syncjob.Result, name bool) {
+	if res.ChangesErr != nil {
+		fmt.Fprintf(a.stderr, "warden: could not compare snapshot %d with the previous one: %v\nfix: run `warden diff` to see what changed\n", res.Snapshot.ID, res.ChangesErr)
+		return
 	}
-	fmt.Fprintf(a.stderr, "warden: could not compare snapshot %d with the previous one: %v\nfix: run `warden diff` to see what changed\n", snap.ID, err)
+	if res.Changes == nil {
+		return
+	}
+	if name {
+		fmt.Fprintf(a.stderr, "Connection %s: ", res.Snapshot.ConnectionID)
+	}
+	fmt.Fprintln(a.stderr, render.ChangeParagraph(res.Changes, time.Now()))
 }
 
-// syncOne loads the session of a target and syncs it into st.
-func (a *app) syncOne(ctx context.Context, st store.Store, t syncTarget) (*model.Snapshot, time.Duration, error) {
-	t.aws.Logger = a.log
-	sess, err := awsapi.Load(ctx, t.aws)
-	if err != nil {
-		return nil, 0, err
+// syncOne runs one sync of a target into st under its sync lock, with
+// progress on stderr.
+func (a *app) syncOne(ctx context.Context, st syncjob.Store, t syncjob.Target) (*syncjob.Result, error) {
+	o := syncjob.Options{Logger: a.log}
+	if p := a.progressReporter(); p != nil {
+		o.Progress = func(e syncer.Event) { p.Update(e.Stage, e.Message, e.Done, e.Total) }
+		defer p.Done()
 	}
-	return a.sync(ctx, sess, st, syncer.Options{ConnectionID: t.id, IAM: t.iam, Organization: t.org, IdentityCenter: t.ic})
+	res, err := syncjob.Run(ctx, st, t, o)
+	var le *syncjob.LockError
+	if errors.As(err, &le) {
+		return nil, lockError(le)
+	}
+	return res, err
 }
 
 // sync runs one sync of sess into st with progress on stderr and returns

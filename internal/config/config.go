@@ -49,6 +49,8 @@ type Defaults struct {
 	SessionName  string               `yaml:"session_name"`
 	Organization OrganizationDefaults `yaml:"organization"`
 	Sync         SyncParts            `yaml:"sync"`
+	// Schedule is the schedule of every connection that writes none.
+	Schedule Schedule `yaml:"schedule"`
 }
 
 // OrganizationDefaults are the organization settings a connection inherits.
@@ -82,6 +84,9 @@ type Connection struct {
 	// Retention says which of the connection's snapshots `warden sync`
 	// prunes after each successful sync; zero keeps them all.
 	Retention Retention `yaml:"retention"`
+	// Schedule is when `warden serve` syncs the connection; zero for
+	// never on its own (only when asked).
+	Schedule Schedule `yaml:"schedule"`
 }
 
 // CredentialSource says where a connection's base credentials come from.

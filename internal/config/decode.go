@@ -48,6 +48,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
 		return // an empty value leaves the field unset
 	}
+	if s, ok := v.Addr().Interface().(scalarForm); ok && n.Kind == yaml.ScalarNode {
+		s.fromScalar(n.Value) // a mapping that may be written as one string
+		return
+	}
 	switch v.Kind() {
 	case reflect.Struct:
 		d.structure(n, v, path, depth)
@@ -59,6 +63,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		d.scalar(n, v, path)
 	}
 }
+
+// scalarForm is a mapping of the schema that may also be written as one
+// string (a schedule's cron expression).
+type scalarForm interface{ fromScalar(string) }
 
 // budget counts one unit of work and reports false once the limit is
 // reached, reporting it the first time.

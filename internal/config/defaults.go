@@ -38,6 +38,7 @@ func (f *File) applyDefaults() {
 			inherit(src, p+".identity_center.region", &c.IdentityCenter.Region, c.Region)
 		}
 		inheritSync(src, p+".sync", &c.Sync, d.Sync)
+		inherit(src, p+".schedule", &c.Schedule, d.Schedule)
 	}
 }
 

@@ -53,6 +53,7 @@ func (d Defaults) validate(r *reporter, p string) {
 	checkConcurrency(r, o+".concurrency", d.Organization.Concurrency)
 	checkRate(r, p+".sync.iam_rate", d.Sync.IAMRate)
 	checkCloudTrail(r, p+".sync.cloudtrail", d.Sync.CloudTrail)
+	d.Schedule.validate(r, p+".schedule")
 }
 
 // validate checks one connection. A value the connection inherited from
@@ -83,6 +84,9 @@ func (c *Connection) validate(r *reporter, p string) {
 		checkCloudTrail(r, p+".sync.cloudtrail", c.Sync.CloudTrail)
 	}
 	c.Retention.validate(r, p+".retention")
+	if !r.inherited(p+".schedule", c.Schedule) {
+		c.Schedule.validate(r, p+".schedule")
+	}
 }
 
 func (rt Retention) validate(r *reporter, p string) {

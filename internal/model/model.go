@@ -339,6 +339,11 @@ type Snapshot struct {
 	// once: how much of the sync the limit set the pace. Known only to the
 	// sync that made the snapshot (its summary reports it); not stored.
 	IAMRateWait time.Duration `json:"-"`
+	// Slot is the scheduled time `warden serve` synced this snapshot for
+	// (a cron or every: slot, before jitter); nil for a sync not run by the
+	// scheduler. Its store keeps at most one snapshot per connection and
+	// slot, so replicas sharing a database run each slot once.
+	Slot *time.Time `json:"slot,omitempty"`
 }
 
 // AccountTally counts the accounts of a sync: those it set out to read

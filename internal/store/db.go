@@ -75,9 +75,9 @@ func (s *DB) writeSnapshot(ctx context.Context, snap *model.Snapshot, g *model.G
 			c.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
 		}
 	}()
-	cols := `connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts`
+	cols := `connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts, slot`
 	args := []any{connID, snap.StartedAt.UTC().Format(timeFormat), snap.FinishedAt.UTC().Format(timeFormat), string(snap.Status),
-		marshal(snap.Errors), marshal(snap.APICalls), marshal(snap.Counts), marshal(snap.Accounts)}
+		marshal(snap.Errors), marshal(snap.APICalls), marshal(snap.Counts), marshal(snap.Accounts), slotValue(snap.Slot)}
 	if keepID {
 		cols, args = "id, "+cols, append([]any{snap.ID}, args...)
 	}
@@ -123,8 +123,16 @@ func entitlementResource(entID string) string {
 func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 	var snap model.Snapshot
 	var started, finished, status, errs, calls, counts, accounts, carried string
-	if err := sc.Scan(&snap.ID, &snap.ConnectionID, &started, &finished, &status, &errs, &calls, &counts, &accounts, &carried); err != nil {
+	var slot sql.NullString
+	if err := sc.Scan(&snap.ID, &snap.ConnectionID, &started, &finished, &status, &errs, &calls, &counts, &accounts, &carried, &slot); err != nil {
 		return nil, err
+	}
+	if slot.Valid {
+		at, err := time.Parse(timeFormat, slot.String)
+		if err != nil {
+			return nil, fmt.Errorf("snapshot %d: slot %q: %w", snap.ID, slot.String, err)
+		}
+		snap.Slot = &at
 	}
 	snap.Status = model.SnapshotStatus(status)
 	var err error
@@ -148,7 +156,7 @@ func scanSnapshot(sc interface{ Scan(...any) error }) (*model.Snapshot, error) {
 	return &snap, nil
 }
 
-const snapshotCols = `id, connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts, carried`
+const snapshotCols = `id, connection_id, started_at, finished_at, status, errors, api_calls, counts, accounts, carried, slot`
 
 // LatestSnapshot returns the newest snapshot of a connection; see Store.
 func (s *DB) LatestSnapshot(ctx context.Context, connectionID string) (*model.Snapshot, error) {

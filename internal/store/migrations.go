@@ -158,6 +158,12 @@ var migrations = []step{
 	CREATE INDEX grant_versions_principal ON grant_versions(connection_id, principal_id);
 	CREATE INDEX grant_versions_entitlement ON grant_versions(connection_id, entitlement_id);`,
 		run: moveSnapshotsToHistory},
+	// The scheduler's slots (`warden serve`): the scheduled time a
+	// snapshot was synced for, NULL for any other sync, and at most one
+	// snapshot per connection and slot, so replicas sharing a database
+	// cannot both store one slot.
+	{sql: `ALTER TABLE snapshots ADD COLUMN slot TEXT;
+	CREATE UNIQUE INDEX snapshots_by_slot ON snapshots(connection_id, slot);`},
 }
 
 // historyTables are the tables of schema 6's history, which Prune deletes
