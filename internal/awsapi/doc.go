@@ -14,7 +14,8 @@
 //     retry quota, so a throttling storm never ends a sync with "retry quota
 //     exceeded";
 //   - a counter of the calls made, per service and operation, attempts
-//     included ("iam:GetAccountAuthorizationDetails" → n).
+//     included ("iam:GetAccountAuthorizationDetails" → n), and an optional
+//     Observer told of every attempt, throttled and retried ones too.
 //
 // Explain turns the errors these clients return into a one-line problem and
 // its fix for the command line.

@@ -61,6 +61,7 @@ type clientMiddleware struct {
 	lim     *limiter      // nil: not rate limited
 	rec     *recorder
 	log     *slog.Logger
+	obs     Observer // nil: none
 }
 
 // apply installs both middlewares in a client's stack.
@@ -136,8 +137,9 @@ func httpStatus(md middleware.Metadata, err error) int {
 
 // attemptMiddleware runs inside the SDK's retry loop, so once per attempt:
 // it waits for the limiter (when there is one), counts the attempt, feeds
-// its outcome back into the limiter and the call's state, and hands the
-// state to the retryer with the attempt's error.
+// its outcome back into the limiter, the call's state and the observer
+// (when there is one), and hands the state to the retryer with the
+// attempt's error.
 type attemptMiddleware struct{ *clientMiddleware }
 
 // ID implements middleware.FinalizeMiddleware.
@@ -164,9 +166,11 @@ func (m attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fin
 	}
 	cs := callStateOf(ctx)
 	if cs == nil {
+		observeAttempt(m.obs, key, throttled, false)
 		return out, md, err
 	}
 	cs.mu.Lock()
+	retry := cs.attempts > 0
 	cs.attempts++
 	switch {
 	case throttled:
@@ -175,6 +179,7 @@ func (m attemptMiddleware) HandleFinalize(ctx context.Context, in middleware.Fin
 		cs.serverErrors++
 	}
 	cs.mu.Unlock()
+	observeAttempt(m.obs, key, throttled, retry)
 	if err != nil {
 		err = &attemptError{err: err, state: cs}
 	}

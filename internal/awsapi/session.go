@@ -113,6 +113,9 @@ type Options struct {
 	// and of throttling, and the SDK's own log messages at debug level;
 	// nil discards them.
 	Logger *slog.Logger
+	// Observer, when set, is told of every attempt of every call of the
+	// session's clients, throttled and retried ones too (observe.go).
+	Observer Observer
 }
 
 // Session holds the AWS configuration of a sync and the state its clients
@@ -285,7 +288,7 @@ func (s *Session) IAM(accountID string) *iam.Client {
 		return c
 	}
 	mw := &clientMiddleware{account: func() string { return accountID }, lim: s.limiterLocked(accountID, "iam", s.opts.IAMRate, s.iamWait),
-		rec: s.rec, log: s.log}
+		rec: s.rec, log: s.log, obs: s.opts.Observer}
 	c := iam.NewFromConfig(s.cfg, func(o *iam.Options) {
 		o.Retryer = newRetryer(s.policy)
 		o.APIOptions = append(o.APIOptions, mw.apply)
@@ -389,7 +392,7 @@ func (s *Session) callerAccount() string {
 // session's own credentials, paced by the session-wide limiter of service.
 // s.mu must be held.
 func (s *Session) sessionMiddlewareLocked(service string, perSecond float64) *clientMiddleware {
-	return &clientMiddleware{account: s.callerAccount, lim: s.limiterLocked("", service, perSecond, nil), rec: s.rec, log: s.log}
+	return &clientMiddleware{account: s.callerAccount, lim: s.limiterLocked("", service, perSecond, nil), rec: s.rec, log: s.log, obs: s.opts.Observer}
 }
 
 // limiterLocked returns the limiter of one account and service, creating it
