@@ -30,7 +30,8 @@ type replica struct {
 	name   string
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
-	exited chan error
+	exited chan error     // the process's exit, once, for the test
+	done   chan struct{} // closed once the process has exited
 }
 
 // startReplica starts `warden serve` as a process of its own with env on
@@ -39,17 +40,23 @@ func startReplica(t *testing.T, name, cfg, db string, env []string) *replica {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "--db", db, "--config", cfg, "serve", "--listen", "127.0.0.1:0", "--log-format", "json")
 	cmd.Env = append(append(os.Environ(), mainEnv+"=1", "WARDEN_API_TOKEN=wdn_replicas_test_token_0123456789abcdef"), env...)
-	r := &replica{name: name, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	r := &replica{name: name, cmd: cmd, stderr: &lockedBuffer{}, exited: make(chan error, 1), done: make(chan struct{})}
 	cmd.Stdout = io.Discard
 	cmd.Stderr = r.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start replica %s: %v", name, err)
 	}
-	go func() { r.exited <- cmd.Wait() }()
+	go func() {
+		err := cmd.Wait()
+		close(r.done)
+		r.exited <- err
+	}()
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
+		select {
+		case <-r.done:
+		default:
 			cmd.Process.Kill()
-			<-r.exited
+			<-r.done
 		}
 	})
 	return r
