@@ -30,7 +30,7 @@ type replica struct {
 	name   string
 	cmd    *exec.Cmd
 	stderr *lockedBuffer
-	exited chan error     // the process's exit, once, for the test
+	exited chan error    // the process's exit, once, for the test
 	done   chan struct{} // closed once the process has exited
 }
 
