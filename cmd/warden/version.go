@@ -22,17 +22,8 @@ func newVersionCmd(a *app) *cobra.Command {
 		Short: "Print warden's version",
 		Args:  noArgs,
 		RunE: func(*cobra.Command, []string) error {
-			v := versionInfo{Version: "(devel)", Go: runtime.Version()}
-			if bi, ok := debug.ReadBuildInfo(); ok {
-				if bi.Main.Version != "" {
-					v.Version = bi.Main.Version
-				}
-				for _, s := range bi.Settings {
-					if s.Key == "vcs.revision" {
-						v.Commit = s.Value
-					}
-				}
-			}
+			v := versionInfo{Go: runtime.Version()}
+			v.Version, v.Commit = buildInfo()
 			t := &render.Table{}
 			t.Add("warden", v.Version)
 			if v.Commit != "" {
@@ -42,4 +33,23 @@ func newVersionCmd(a *app) *cobra.Command {
 			return a.print(v, t)
 		},
 	}
+}
+
+// buildInfo is warden's module version ("(devel)" for a source build) and
+// the commit it was built from ("" when unknown).
+func buildInfo() (version, commit string) {
+	version = "(devel)"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return version, ""
+	}
+	if bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" {
+			commit = s.Value
+		}
+	}
+	return version, commit
 }
