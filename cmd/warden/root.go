@@ -73,6 +73,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newSetupCmd(a),
 		newConfigCmd(a),
 		newDBCmd(a),
+		newTokenCmd(a),
 		newVersionCmd(a),
 	)
 	return root
