@@ -370,3 +370,29 @@ func TestHashIsSHA256(t *testing.T) {
 		t.Errorf("TokenByHash(sha256(secret)) = %+v, %v", r, err)
 	}
 }
+
+// BenchmarkVerify is the cost a request pays to authenticate with a
+// stored token on SQLite (one indexed lookup; the last use written at
+// most once a minute).
+func BenchmarkVerify(b *testing.B) {
+	ctx := context.Background()
+	db, err := store.OpenSQLite(ctx, filepath.Join(b.TempDir(), "warden.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	s := New(db, Options{})
+	sec, _, err := s.Create(ctx, "bench", ScopeRead, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Verify(ctx, sec); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
