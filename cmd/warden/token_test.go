@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -120,7 +121,7 @@ func TestTokenCommands(t *testing.T) {
 				t.Fatal("token list printed a token")
 			}
 			h := sha256.Sum256([]byte(sec))
-			if strings.Contains(printed, string(h[:])) || strings.Contains(printed, hexOf(h[:])) {
+			if strings.Contains(printed, string(h[:])) || strings.Contains(printed, hex.EncodeToString(h[:])) {
 				t.Fatal("token list printed a token's hash")
 			}
 		}
@@ -158,15 +159,6 @@ func TestTokenCommands(t *testing.T) {
 			t.Fatal("the database file holds a token")
 		}
 	}
-}
-
-func hexOf(b []byte) string {
-	const digits = "0123456789abcdef"
-	out := make([]byte, 0, 2*len(b))
-	for _, c := range b {
-		out = append(out, digits[c>>4], digits[c&15])
-	}
-	return string(out)
 }
 
 // TestTokenCommandErrors: each bad command line exits 2 with a problem and
