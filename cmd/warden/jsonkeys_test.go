@@ -98,6 +98,10 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		// Two snapshots now: a dry run lists the older, then it goes.
 		j("snapshots prune", ok, "snapshots", "prune", "--keep", "1", "--dry-run")
 		j("snapshots prune", ok, "snapshots", "prune", "--keep", "1")
+		j("token create", ok, "token", "create", "json-keys", "--scope", "read", "--expires", "90d")
+		j("token create", ok, "token", "create", "json-keys-admin", "--scope", "admin")
+		j("token revoke", ok, "token", "revoke", "json-keys-admin")
+		j("token list", ok, "token", "list")
 		j("setup external-id", ok, "setup", "external-id")
 		j("version", ok, "version")
 

@@ -74,6 +74,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newConfigCmd(a),
 		newDBCmd(a),
 		newServeCmd(a),
+		newTokenCmd(a),
 		newVersionCmd(a),
 	)
 	return root
