@@ -47,8 +47,9 @@ type SyncFunc func(ctx context.Context, st syncjob.Store, t syncjob.Target, o sy
 type Options struct {
 	Store       syncjob.Store
 	Connections []Connection
-	// Logger receives one record per run at its end (and the syncs'
-	// records); nil discards.
+	// Logger receives one record per run at its end, Info for a complete
+	// run, Warn or Error otherwise; the syncs' own Info records come at
+	// Debug, their warnings as they are. nil discards.
 	Logger *slog.Logger
 	// Observer, when set, is told of every run that finished.
 	Observer Observer
@@ -365,7 +366,7 @@ func (s *Scheduler) execute(c *conn, run Run, slot time.Time) (busy bool) {
 	started := time.Now()
 	res, err := s.o.Sync(ctx, s.o.Store, c.c.Target, syncjob.Options{
 		Progress: func(e syncer.Event) { s.progressed(c, e) },
-		Logger:   s.o.Logger,
+		Logger:   quiet(s.o.Logger).With("connection", c.id),
 		Holder:   s.o.Holder,
 		Slot:     slot,
 		Now:      s.o.Now,

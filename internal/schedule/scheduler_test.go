@@ -1,10 +1,15 @@
 package schedule
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,6 +101,7 @@ func TestSlotsRunOnceEach(t *testing.T) {
 	if s.Healthy() {
 		t.Error("Healthy after Run returned")
 	}
+	checkNoGoroutines(t)
 	if _, err := s.Trigger(context.Background(), "prod", "alice"); !errors.Is(err, ErrStopped) {
 		t.Errorf("Trigger after Run = %v, want ErrStopped", err)
 	}
@@ -289,6 +295,7 @@ func TestShutdownCancelsSlowSync(t *testing.T) {
 	if !sawEnd {
 		t.Error("the subscriber never got the cancelled end")
 	}
+	checkNoGoroutines(t)
 }
 
 // TestGraceLetsSyncFinish stops the service with a long grace: the running
@@ -296,7 +303,9 @@ func TestShutdownCancelsSlowSync(t *testing.T) {
 func TestGraceLetsSyncFinish(t *testing.T) {
 	fake := newFakeAWS(t, 5, 10*time.Millisecond)
 	st := sqliteStore(t)
-	s, err := New(Options{Store: st, Grace: 30 * time.Second, Connections: []Connection{{Target: fake.target("prod")}}})
+	var logs syncBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	s, err := New(Options{Store: st, Logger: logger, Grace: 30 * time.Second, Connections: []Connection{{Target: fake.target("prod")}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,6 +317,56 @@ func TestGraceLetsSyncFinish(t *testing.T) {
 	runs, _ := s.Runs("prod", 0)
 	if len(runs) != 1 || runs[0].Result != ResultComplete || runs[0].SnapshotID == 0 {
 		t.Fatalf("runs = %+v, want one complete", runs)
+	}
+	// One record at Info for the sync, naming what happened; no secret.
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("%d log records at Info for one sync, want 1:\n%s", len(lines), logs.String())
+	}
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec["level"] != "INFO" || rec["connection"] != "prod" || rec["trigger"] != TriggerManual || rec["result"] != ResultComplete ||
+		rec["took"] == nil || rec["snapshot"] != float64(runs[0].SnapshotID) {
+		t.Errorf("log record %v", rec)
+	}
+	if strings.Contains(logs.String(), fake.creds.SecretAccessKey) {
+		t.Error("the log shows the secret access key")
+	}
+	checkNoGoroutines(t)
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+// Write appends p.
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+// String is what was written.
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// checkNoGoroutines fails when a goroutine of a Scheduler is still alive
+// after Run returned.
+func checkNoGoroutines(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	all := string(buf[:runtime.Stack(buf, true)])
+	for _, g := range strings.Split(all, "\n\n") {
+		if strings.Contains(g, "schedule.(*Scheduler)") {
+			t.Errorf("a goroutine of the scheduler is left after Run returned:\n%s", g)
+		}
 	}
 }
 
