@@ -99,6 +99,7 @@ both are printed; any difference fails the command.`,
 				{"audit records", res.Source.AuditRecords, res.Target.AuditRecords},
 				{"deactivations", res.Source.Deactivations, res.Target.Deactivations},
 				{"SCIM push records", res.Source.SCIMPushed, res.Target.SCIMPushed},
+				{"API tokens", res.Source.APITokens, res.Target.APITokens},
 			} {
 				t.Add(r.what, strconv.FormatInt(r.a, 10), strconv.FormatInt(r.b, 10))
 			}

@@ -3,6 +3,7 @@ package store
 import (
 	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"slices"
@@ -24,6 +25,7 @@ type CopyCounts struct {
 	AuditRecords  int64 `json:"audit_records"`
 	Deactivations int64 `json:"deactivations"`
 	SCIMPushed    int64 `json:"scim_pushed"`
+	APITokens     int64 `json:"api_tokens"` // revoked ones included
 }
 
 // CopyResult is what Copy moved: the counts read from the source and the
@@ -37,7 +39,9 @@ type CopyResult struct {
 // and no audit record: every connection's snapshots oldest first, each with
 // its ID and metadata (times, status, errors, API calls, counts, accounts,
 // carried parts), the audit log with its IDs, the deactivation records, the
-// SCIM push records and the demo marker. It then reads every snapshot of
+// SCIM push records, the API tokens (their hashes: a token keeps working
+// against the copy) and the demo marker. Idempotency keys are not copied:
+// they matter only for minutes, to the replicas serving at the time. It then reads every snapshot of
 // to back and compares its counts with from's, returning an error if any
 // differ. progress, when not nil, is called after each snapshot.
 //
@@ -122,7 +126,8 @@ func allSnapshots(ctx context.Context, s *DB) ([]model.Snapshot, error) {
 	return out, nil
 }
 
-// copiedTable is a table Copy moves row by row, as it is.
+// copiedTable is a table Copy moves row by row, as it is; a NULL text
+// stays NULL.
 type copiedTable struct {
 	name  string
 	cols  []string
@@ -138,6 +143,8 @@ var copiedTables = []copiedTable{
 		func(c *CopyCounts) *int64 { return &c.Deactivations }},
 	{"scim_pushed", []string{"endpoint", "external_id"}, 0,
 		func(c *CopyCounts) *int64 { return &c.SCIMPushed }},
+	{"api_tokens", []string{"id", "name", "scope", "hash", "created", "expires", "last_used", "revoked"}, 1,
+		func(c *CopyCounts) *int64 { return &c.APITokens }},
 }
 
 // copyTable copies every row of t from one database to the other in one
@@ -155,7 +162,7 @@ func copyTable(ctx context.Context, from, to *DB, t copiedTable) (int64, error) 
 			if i < t.ints {
 				dest[i] = new(int64)
 			} else {
-				dest[i] = new(string)
+				dest[i] = new(sql.NullString)
 			}
 		}
 		if err := rows.Scan(dest...); err != nil {
@@ -166,8 +173,10 @@ func copyTable(ctx context.Context, from, to *DB, t copiedTable) (int64, error) 
 			switch v := d.(type) {
 			case *int64:
 				row[i] = *v
-			case *string:
-				row[i] = *v
+			case *sql.NullString:
+				if v.Valid {
+					row[i] = v.String
+				}
 			}
 		}
 		all = append(all, row)
@@ -199,13 +208,13 @@ func copyTable(ctx context.Context, from, to *DB, t copiedTable) (int64, error) 
 }
 
 // advanceIDs moves PostgreSQL's identity sequences past the IDs Copy wrote
-// as they were, so the next snapshot or audit record gets a new one.
+// as they were, so the next snapshot, audit record or token gets a new one.
 // SQLite's AUTOINCREMENT does so by itself.
 func (s *DB) advanceIDs(ctx context.Context) error {
 	if _, ok := s.d.(postgres); !ok {
 		return nil
 	}
-	for _, table := range []string{"snapshots", "audit_log"} {
+	for _, table := range []string{"snapshots", "audit_log", "api_tokens"} {
 		if _, err := s.db.ExecContext(ctx, `SELECT setval(pg_get_serial_sequence('`+table+`', 'id'), max(id)) FROM `+table+` HAVING max(id) IS NOT NULL`); err != nil {
 			return fmt.Errorf("advance the IDs of %s in %s: %w", table, s.path, err)
 		}

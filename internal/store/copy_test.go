@@ -58,6 +58,26 @@ func copySource(t *testing.T) *DB {
 	if err := st.AddPushedIDs(ctx, "https://scim.example.com/v2", []string{"u1", "u2"}); err != nil {
 		t.Fatal(err)
 	}
+	exp := at.Add(90 * 24 * time.Hour)
+	for i, r := range []TokenRecord{
+		{Name: "grafana", Scope: "read", Created: at, Expires: &exp},
+		{Name: "ops", Scope: "admin", Created: at.Add(time.Second)},
+	} {
+		r.Hash = make([]byte, 32)
+		r.Hash[0] = byte(i + 1)
+		if err := st.CreateToken(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.RevokeToken(ctx, "grafana", at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.TouchToken(ctx, "ops", at.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := st.ClaimIdempotencyKey(ctx, "ops", "k1", "h", at); err != nil {
+		t.Fatal(err)
+	}
 	return st
 }
 
@@ -73,7 +93,7 @@ func TestCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Source != res.Target || res.Source.Snapshots != 10 || res.Source.AuditRecords != 3 || res.Source.Deactivations != 1 || res.Source.SCIMPushed != 2 || calls != 10 {
+		if res.Source != res.Target || res.Source.Snapshots != 10 || res.Source.AuditRecords != 3 || res.Source.Deactivations != 1 || res.Source.SCIMPushed != 2 || res.Source.APITokens != 2 || calls != 10 {
 			t.Errorf("copy counts %+v (progress called %d times)", res, calls)
 		}
 		assertSameStore(t, from, to)
@@ -88,6 +108,13 @@ func TestCopy(t *testing.T) {
 		aid, err := to.StartAudit(ctx, AuditRecord{At: time.Now(), Action: "x", Call: "-"})
 		if err != nil || aid <= 3 {
 			t.Errorf("next audit record after the copy: id %d, %v; want above the copied ones", aid, err)
+		}
+		if err := to.CreateToken(ctx, TokenRecord{Name: "grafana", Scope: "read", Hash: make([]byte, 32), Created: time.Now()}); err != nil {
+			t.Errorf("a new token after the copy: %v", err)
+		}
+		// Idempotency keys are not copied.
+		if claimed, _, err := to.ClaimIdempotencyKey(ctx, "ops", "k1", "h", time.Now()); err != nil || !claimed {
+			t.Errorf("claim of the source's idempotency key in the copy = %v, %v; want claimed (keys are not copied)", claimed, err)
 		}
 
 		back := openBackend(t, "sqlite")
@@ -149,6 +176,11 @@ func assertSameStore(t *testing.T, a, b *DB) {
 	pb, _ := b.PushedIDs(ctx, "https://scim.example.com/v2")
 	if !reflect.DeepEqual(pa, pb) || len(pa) != 2 {
 		t.Errorf("pushed ids %v, %v", pa, pb)
+	}
+	ta, errA := a.Tokens(ctx)
+	tb, errB := b.Tokens(ctx)
+	if !reflect.DeepEqual(ta, tb) || len(ta) < 2 || errA != nil || errB != nil {
+		t.Errorf("tokens %+v (%v), %+v (%v)", ta, errA, tb, errB)
 	}
 	ma, _ := a.demoSnapshots(ctx)
 	mb, _ := b.demoSnapshots(ctx)

@@ -164,6 +164,32 @@ var migrations = []step{
 	// cannot both store one slot.
 	{sql: `ALTER TABLE snapshots ADD COLUMN slot TEXT;
 	CREATE UNIQUE INDEX snapshots_by_slot ON snapshots(connection_id, slot);`},
+	// The API tokens of `warden serve` (only the sha256 of each secret, in
+	// hex; at most one live, unrevoked token per name) and the responses
+	// of apply requests by Idempotency-Key, per token (status 0 while the
+	// first request runs; body in base64).
+	{sql: `CREATE TABLE api_tokens (
+		id        {{id}},
+		name      TEXT NOT NULL,
+		scope     TEXT NOT NULL,
+		hash      TEXT NOT NULL,
+		created   TEXT NOT NULL,
+		expires   TEXT,
+		last_used TEXT,
+		revoked   TEXT
+	);
+	CREATE UNIQUE INDEX api_tokens_by_hash ON api_tokens(hash);
+	CREATE UNIQUE INDEX api_tokens_live ON api_tokens(name) WHERE revoked IS NULL;
+	CREATE TABLE idempotency_keys (
+		token        TEXT NOT NULL,
+		key          TEXT NOT NULL,
+		request_hash TEXT NOT NULL,
+		status       INTEGER NOT NULL,
+		body         TEXT NOT NULL,
+		created      TEXT NOT NULL,
+		PRIMARY KEY (token, key)
+	) {{without_rowid}};
+	CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created);`},
 }
 
 // historyTables are the tables of schema 6's history, which Prune deletes
