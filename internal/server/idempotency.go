@@ -33,13 +33,27 @@ type Idempotency interface {
 	Release(ctx context.Context, token, key string) error
 }
 
-// storeIdempotency is the store's idempotency keys, when it keeps them.
-func storeIdempotency(st *store.DB) Idempotency {
-	var v any = st
-	if i, ok := v.(Idempotency); ok {
-		return i
+// storeIdempotency is the store's idempotency keys (one table shared by
+// every replica).
+func storeIdempotency(st *store.DB) Idempotency { return dbIdempotency{st} }
+
+// dbIdempotency adapts *store.DB to Idempotency.
+type dbIdempotency struct{ db *store.DB }
+
+func (d dbIdempotency) Claim(ctx context.Context, token, key, hash string, at time.Time) (bool, *IdempotentResponse, error) {
+	claimed, existing, err := d.db.ClaimIdempotencyKey(ctx, token, key, hash, at)
+	if err != nil || existing == nil {
+		return claimed, nil, err
 	}
-	return nil
+	return claimed, &IdempotentResponse{RequestHash: existing.RequestHash, Status: existing.Status, Body: existing.Body}, nil
+}
+
+func (d dbIdempotency) Complete(ctx context.Context, token, key string, status int, body []byte) error {
+	return d.db.CompleteIdempotencyKey(ctx, token, key, status, body)
+}
+
+func (d dbIdempotency) Release(ctx context.Context, token, key string) error {
+	return d.db.ReleaseIdempotencyKey(ctx, token, key)
 }
 
 // Request is a plan or apply request.

@@ -23,7 +23,6 @@ import (
 
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/metrics"
-	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 )
@@ -112,9 +111,12 @@ func New(c Config) (*Server, error) {
 		"GET needs a read or admin token, every other method an admin token. Errors are {\"error\", \"fix\"}."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{"bearer": {Type: "http", Scheme: "bearer"}}
 	cfg.Security = []map[string][]string{{"bearer": {}}}
-	reg := cfg.Components.Schemas
+	reg := huma.NewMapRegistry("#/components/schemas/", schemaName)
+	cfg.Components.Schemas = reg
 	reg.RegisterTypeAlias(reflect.TypeOf(json.RawMessage{}), reflect.TypeOf((*any)(nil)).Elem())
-	reg.RegisterTypeAlias(reflect.TypeOf(provision.Plan{}), reflect.TypeOf(planDocument{}))
+	for t, alias := range aliases {
+		reg.RegisterTypeAlias(t, alias)
+	}
 	s.api = humago.New(s.mux, cfg)
 	s.api.UseMiddleware(func(ctx huma.Context, next func(huma.Context)) {
 		r, _ := humago.Unwrap(ctx)

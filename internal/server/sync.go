@@ -147,7 +147,7 @@ func (s *Server) eventsRoute() {
 		Summary: "Follow the connection's syncs: server-sent events `start`, `progress` and `end`, each with a JSON schedule.Event; the stream ends after `end`",
 		Errors:  []int{http.StatusUnauthorized, http.StatusTooManyRequests, http.StatusNotFound, http.StatusServiceUnavailable},
 		Responses: map[string]*huma.Response{"200": {Description: "a stream of events: `event: start|progress|end` and `data:` an Event in JSON",
-			Content: map[string]*huma.MediaType{"text/event-stream": {Schema: reg.Schema(typeOf(schedule.Event{}), true, "SyncEvent")}}}}}
+			Content: map[string]*huma.MediaType{"text/event-stream": {Schema: schemaOf(reg, schedule.Event{}, "SyncEvent")}}}}}
 	huma.Register(s.api, op, func(ctx context.Context, in *syncInput) (*huma.StreamResponse, error) {
 		sy, err := s.syncs()
 		if err != nil {
