@@ -34,17 +34,17 @@ const testAccount = "111122223333"
 // env is a service on a real store synced from awsfake, with a read and
 // an admin token, served over real HTTP.
 type env struct {
-	fake         *awsfake.Server
-	truth        *awsfake.Account
-	st           *store.DB
-	conn         config.Connection
-	srv          *Server
-	http         *httptest.Server
-	read, admin  string
-	logs         *syncBuffer
-	syncs        *testSyncs
-	firstSnap    int64
-	latestSnap   int64
+	fake        *awsfake.Server
+	truth       *awsfake.Account
+	st          *store.DB
+	conn        config.Connection
+	srv         *Server
+	http        *httptest.Server
+	read, admin string
+	logs        *syncBuffer
+	syncs       *testSyncs
+	firstSnap   int64
+	latestSnap  int64
 }
 
 // syncBuffer is a log sink safe for concurrent writers.
@@ -53,8 +53,12 @@ type syncBuffer struct {
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func isolateAWS(tb testing.TB) {
 	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL",

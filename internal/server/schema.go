@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"path"
-	"strings"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
