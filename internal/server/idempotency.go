@@ -58,7 +58,7 @@ func (d dbIdempotency) Release(ctx context.Context, token, key string) error {
 
 // Request is a plan or apply request.
 type Request struct {
-	Connection string             `json:"connection" doc:"the connection of warden.yaml; default its only one"`
+	Connection string             `json:"connection,omitempty" doc:"the connection of warden.yaml; default its only one"`
 	Actions    []provision.Action `json:"actions" minItems:"1" maxItems:"1000" doc:"the actions, in order, as in a changes file (keys: action, user, group, policy_arn …)"`
 }
 
