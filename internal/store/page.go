@@ -49,9 +49,17 @@ func (s *DB) ResourcePage(ctx context.Context, snapshotID int64, f PageFilter, a
 		q += ` AND (LOWER(r.name) LIKE ? ESCAPE '\' OR LOWER(r.id) LIKE ? ESCAPE '\')`
 		qargs = append(qargs, like, like)
 	}
-	if after != (PageKey{}) {
-		q += " AND (r.type > ? OR (r.type = ? AND (r.name > ? OR (r.name = ? AND r.id > ?))))"
-		qargs = append(qargs, after.Type, after.Type, after.Name, after.Name, after.ID)
+	// Row values, which SQLite and PostgreSQL both seek the
+	// (connection_id, type, name) index to; with the type fixed, the seek
+	// is on the name within it.
+	switch {
+	case after == (PageKey{}):
+	case f.Type != "" && after.Type == string(f.Type):
+		q += " AND (r.name, r.id) > (?, ?)"
+		qargs = append(qargs, after.Name, after.ID)
+	default:
+		q += " AND (r.type, r.name, r.id) > (?, ?, ?)"
+		qargs = append(qargs, after.Type, after.Name, after.ID)
 	}
 	q += " ORDER BY r.type, r.name, r.id LIMIT ?"
 	qargs = append(qargs, limit)
