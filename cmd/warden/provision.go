@@ -16,13 +16,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/warden-iam/warden/internal/awsapi"
-	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/setup"
 	"github.com/warden-iam/warden/internal/store"
-	"github.com/warden-iam/warden/internal/syncer"
 )
 
 // actionFlags are the flags that describe one action on the command line.
@@ -147,48 +145,25 @@ IAM actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactiva
 Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account), deactivate-sso-user and reactivate-sso-user (user; through Identity Center's SCIM API: --scim-endpoint and the token in --scim-token-env)."
 
 // provisioner connects to AWS and the store for plan and apply, and to
-// Identity Center when one of the actions needs it.
-func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.DB) (*provision.Provisioner, *awsapi.Session, error) {
-	o, icRegion := f.aws, f.icRegion
-	o.Logger = a.log
-	sess, err := awsapi.Load(ctx, o)
-	if err != nil {
-		return nil, nil, err
+// Identity Center when one of the actions needs it (provision.Connect).
+func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.DB) (*provision.Connection, error) {
+	o := provision.ConnectOptions{AWS: f.aws, Logger: a.log, ConnectionID: a.connection, IdentityCenterRegion: f.icRegion,
+		Store: st, Actions: actions}
+	if f.scimURL != "" {
+		o.SCIMEndpoint, o.SCIMToken = f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv))
 	}
-	account, arn, err := sess.CallerIdentity(ctx)
-	if err != nil {
-		return nil, nil, err
+	conn, err := provision.Connect(ctx, o)
+	var ce *provision.ConnectError
+	switch {
+	case errors.As(err, &ce) && ce.Part == "scim":
+		return nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")
+	case errors.As(err, &ce) && !isAWSError(err):
+		return nil, &cliError{code: exitError, problem: err.Error(),
+			fix: "run Identity Center actions with the credentials of the instance's account, and give its home region with --identity-center-region", err: err}
+	case err != nil:
+		return nil, err
 	}
-	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: a.connection, Actor: arn}
-	for _, act := range actions {
-		if act.Kind == provision.AssignPermissionSet {
-			p.Org = sess.Organizations() // to check the accounts before any write
-		}
-	}
-	if st != nil {
-		p.Audit, p.Records = st, st
-	}
-	for _, act := range actions {
-		if act.Kind.IdentityCenter() {
-			sso, ids := sess.IdentityCenter(icRegion)
-			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
-				if isAWSError(err) {
-					return nil, nil, err
-				}
-				return nil, nil, &cliError{code: exitError, problem: err.Error(),
-					fix: "run Identity Center actions with the credentials of the instance's account, and give its home region with --identity-center-region", err: err}
-			}
-			if f.scimURL != "" {
-				client, err := scim.New(f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv)), nil)
-				if err != nil {
-					return nil, nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")
-				}
-				p.SCIM = client
-			}
-			break
-		}
-	}
-	return p, sess, nil
+	return conn, nil
 }
 
 // planTables lays out plans: one table per action.
@@ -244,11 +219,11 @@ the ordered calls applying it would make, or why none is needed. Nothing is chan
 				}
 				defer st.Close()
 			}
-			p, _, err := a.provisioner(cmd.Context(), f, actions, st)
+			conn, err := a.provisioner(cmd.Context(), f, actions, st)
 			if err != nil {
 				return notPermitted(err, "", planAgain)
 			}
-			plans, err := p.PlanAll(cmd.Context(), actions)
+			plans, err := conn.Provisioner.PlanAll(cmd.Context(), actions)
 			if err != nil {
 				return planFailure(err)
 			}
@@ -287,14 +262,14 @@ console password is printed once, here, and kept nowhere, even when a later call
 				return err
 			}
 			defer st.Close()
-			p, sess, err := a.provisioner(ctx, f, actions, st)
+			conn, err := a.provisioner(ctx, f, actions, st)
 			if err != nil {
 				return notPermitted(err, "", planAgain)
 			}
-			o := provision.RunOptions{Actions: actions, Provisioner: p, DryRun: dryRun,
+			o := provision.RunOptions{Actions: actions, Provisioner: conn.Provisioner, DryRun: dryRun,
 				Confirm: func(_ context.Context, pl *provision.Plan) error { return confirm(a, pl) },
 				Refresh: func(ctx context.Context, c provision.Change) (int64, error) {
-					snap, err := a.refresh(ctx, sess, st, p, f.icRegion, c)
+					snap, err := conn.Refresh(ctx, c)
 					a.reportRefresh(provision.Refreshed{Change: c, Snapshot: snap, Err: err})
 					return snap, err
 				}}
@@ -428,32 +403,6 @@ func refused(err error, context, then string) *cliError {
 	}
 	return &cliError{code: exitAuth, problem: context + "AWS denied " + action + " to " + who + " (" + code + ")",
 		fix: fix + "; " + then, err: err}
-}
-
-// refresh brings the connection's latest snapshot up to date with the
-// changes one apply run made in one place (provision.Run's Refresh): the IAM
-// changes through syncer.Refresh, Identity Center's through
-// syncer.RefreshIdentityCenter, so `warden access` shows them without a
-// sync. reportRefresh says how it went; it never fails the command: the
-// changes are made, and a later sync catches up.
-func (a *app) refresh(ctx context.Context, sess *awsapi.Session, st *store.DB, p *provision.Provisioner, region string, c provision.Change) (int64, error) {
-	if !c.IdentityCenter {
-		snap, err := syncer.Refresh(ctx, sess, st, a.connection, c.Account, c.Users, collect.IAMOptions{})
-		if err != nil {
-			return 0, err
-		}
-		return snap.ID, nil
-	}
-	o := syncer.IdentityCenterOptions{Region: region,
-		IdentityCenterOptions: collect.IdentityCenterOptions{InstanceARN: p.IC.InstanceARN, IdentityStoreID: p.IC.IdentityStoreID}}
-	if lister, ok := p.SCIM.(collect.SCIMUserLister); ok {
-		o.SCIM = lister
-	}
-	snap, err := syncer.RefreshIdentityCenter(ctx, sess, st, a.connection, o)
-	if err != nil {
-		return 0, err
-	}
-	return snap.ID, nil
 }
 
 // reportRefresh says on stderr, as each refresh ends, whether it recorded
