@@ -407,11 +407,11 @@ func (s *Scheduler) execute(c *conn, run Run, slot time.Time) (busy bool) {
 	}
 	fin := s.o.Now().UTC()
 	run.Finished = &fin
-	s.finish(c, run)
 	s.log(run, took, err)
 	if s.o.Observer != nil {
 		s.o.Observer.SyncFinished(c.id, took, run.Result, snap)
 	}
+	s.finish(c, run) // last: whoever sees the end sees it logged and observed
 	return false
 }
 
