@@ -16,6 +16,7 @@ import (
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 )
@@ -612,5 +613,99 @@ func TestTakeOverSlotOfDeadReplica(t *testing.T) {
 	}
 	if slots, _ := slotsOf(t, live, "prod"); len(slots) != 1 || slots[slot] != 1 {
 		t.Errorf("snapshots per slot %v, want one of %s", slots, slot)
+	}
+}
+
+// TestPartialRun syncs an estate whose credential report fails: the run is
+// partial, with the failed part and its fix, its snapshot stored, logged
+// as a warning.
+func TestPartialRun(t *testing.T) {
+	fake := newFakeAWSWith(t, 3, awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"iam:GenerateCredentialReport": {Status: 400, Code: "SomethingNoOneHasSeen", Message: "odd"}}})
+	st := sqliteStore(t)
+	var logs syncBuffer
+	obs := &recorder{}
+	s, err := New(Options{Store: st, Observer: obs, Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Connections: []Connection{{Target: fake.target("prod")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start(t, s)
+	if _, err := s.Trigger(context.Background(), "prod", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the run to end", func() bool { st, _ := s.Status("prod"); return st.Last != nil })
+	last := *mustStatus(t, s, "prod").Last
+	snap, err := st.Snapshot(context.Background(), last.SnapshotID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last.Result != ResultPartial || snap.Status != model.StatusPartial || len(snap.Errors) == 0 ||
+		!strings.Contains(last.Error, snap.Errors[0].Message) || last.Fix != snap.Errors[0].Fix || last.Fix == "" {
+		t.Errorf("run %+v of snapshot %+v, want partial with its first failed part and fix", last, snap)
+	}
+	if calls := obs.all(); len(calls) != 1 || calls[0].result != ResultPartial || calls[0].snapshot != snap.ID {
+		t.Errorf("observer calls %+v", calls)
+	}
+	if !strings.Contains(logs.String(), `"level":"WARN","msg":"sync partial"`) {
+		t.Errorf("no warning for the partial sync:\n%s", logs.String())
+	}
+}
+
+// mustStatus is connection's status.
+func mustStatus(t *testing.T, s *Scheduler, connection string) Status {
+	t.Helper()
+	st, err := s.Status(connection)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestSlowSubscriber: one that does not read loses progress events without
+// holding up the publisher, and gets the end, or when even that does not
+// fit, a closed channel; one that keeps up gets everything.
+func TestSlowSubscriber(t *testing.T) {
+	c := &conn{id: "prod", subs: map[*subscriber]struct{}{}}
+	slow := &subscriber{ch: make(chan Event, subscriberBuffer)}
+	roomy := &subscriber{ch: make(chan Event, 4*subscriberBuffer)}
+	c.subs[slow], c.subs[roomy] = struct{}{}, struct{}{}
+	run := Run{ID: "r1", Connection: "prod", Result: ResultRunning}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c.publish(Event{Run: run}, false)
+		for i := 0; i < 2*subscriberBuffer; i++ {
+			c.publish(Event{Run: run, Progress: &Progress{Stage: "iam", Done: i}}, false)
+		}
+		end := run
+		end.Result = ResultComplete
+		c.publish(Event{Run: end}, true)
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("publishing to a subscriber that does not read blocked")
+	}
+	var n int
+	var last Event
+	for e := range slow.ch {
+		n++
+		last = e
+	}
+	if n != subscriberBuffer || last.Run.Result == ResultComplete {
+		t.Errorf("slow subscriber got %d events (last %+v), want its buffer's %d then a closed channel", n, last.Run, subscriberBuffer)
+	}
+	if _, ok := c.subs[slow]; ok {
+		t.Error("the closed subscriber is still subscribed")
+	}
+	if got := len(roomy.ch); got != 2*subscriberBuffer+2 {
+		t.Errorf("a subscriber with room got %d events, want %d", got, 2*subscriberBuffer+2)
+	}
+	for i := 0; i < 2*subscriberBuffer+1; i++ {
+		<-roomy.ch
+	}
+	if e := <-roomy.ch; e.Run.Result != ResultComplete {
+		t.Errorf("the last event is %+v, want the end", e.Run)
 	}
 }
