@@ -619,7 +619,9 @@ func (s *Scheduler) status(c *conn) Status {
 }
 
 // Runs is connection's runs on this replica, newest first, the running
-// one included; at most limit (all when limit <= 0).
+// one included; at most limit (all when limit <= 0). A slot another
+// replica synced is not among them: this replica's attempt at it ended,
+// unrecorded, when it found the slot's snapshot (or the lock it held).
 func (s *Scheduler) Runs(connection string, limit int) ([]Run, error) {
 	c, ok := s.byID[connection]
 	if !ok {
