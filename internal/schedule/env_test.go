@@ -35,6 +35,12 @@ type fakeAWS struct {
 // and keeps the machine's AWS settings out of the test.
 func newFakeAWS(t *testing.T, users int, latency time.Duration) *fakeAWS {
 	t.Helper()
+	return newFakeAWSWith(t, users, awsfake.Options{Latency: latency, Seed: 7})
+}
+
+// newFakeAWSWith is newFakeAWS with the emulator's options.
+func newFakeAWSWith(t *testing.T, users int, o awsfake.Options) *fakeAWS {
+	t.Helper()
 	for _, k := range []string{"AWS_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_IAM", "AWS_ENDPOINT_URL_STS", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS"} {
 		t.Setenv(k, "")
@@ -43,7 +49,7 @@ func newFakeAWS(t *testing.T, users int, latency time.Duration) *fakeAWS {
 	t.Setenv("AWS_CONFIG_FILE", filepath.Join(dir, "config"))
 	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(dir, "credentials"))
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	f := &fakeAWS{srv: awsfake.NewServer(awsfake.Options{Latency: latency, Seed: 7})}
+	f := &fakeAWS{srv: awsfake.NewServer(o)}
 	t.Cleanup(f.srv.Close)
 	f.truth = awsfake.Estate{Users: users, Groups: users/5 + 1, Roles: users/2 + 1, Policies: users/5 + 1, Seed: 7}.Build()
 	f.creds = f.srv.AddAccount(f.truth)

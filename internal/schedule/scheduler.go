@@ -407,11 +407,11 @@ func (s *Scheduler) execute(c *conn, run Run, slot time.Time) (busy bool) {
 	}
 	fin := s.o.Now().UTC()
 	run.Finished = &fin
-	s.finish(c, run)
 	s.log(run, took, err)
 	if s.o.Observer != nil {
 		s.o.Observer.SyncFinished(c.id, took, run.Result, snap)
 	}
+	s.finish(c, run) // last: whoever sees the end sees it logged and observed
 	return false
 }
 
@@ -619,7 +619,9 @@ func (s *Scheduler) status(c *conn) Status {
 }
 
 // Runs is connection's runs on this replica, newest first, the running
-// one included; at most limit (all when limit <= 0).
+// one included; at most limit (all when limit <= 0). A slot another
+// replica synced is not among them: this replica's attempt at it ended,
+// unrecorded, when it found the slot's snapshot (or the lock it held).
 func (s *Scheduler) Runs(connection string, limit int) ([]Run, error) {
 	c, ok := s.byID[connection]
 	if !ok {
