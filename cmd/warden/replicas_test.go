@@ -191,10 +191,12 @@ func countSnapshots(t *testing.T, conn *sql.DB) int {
 }
 
 // lockHolderPID is the process holding the connection's sync lock now, or
-// 0: the holder recorded in sync_holders while an advisory lock is held.
+// 0: the holder recorded in sync_holders while an advisory lock is held
+// in the test's database (the server may hold other databases' locks).
 func lockHolderPID(conn *sql.DB) int {
 	var held int
-	if err := conn.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted`).Scan(&held); err != nil || held == 0 {
+	if err := conn.QueryRow(`SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
+		AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`).Scan(&held); err != nil || held == 0 {
 		return 0
 	}
 	var holder string
