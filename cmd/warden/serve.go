@@ -114,7 +114,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return usageError(fmt.Sprintf("%s: %v", path, err), "correct the schedule: (see docs/config.md)")
 	}
 	version, _ := buildInfo()
-	srv, err := server.New(server.Config{Store: st, Tokens: tokens.New(st, tokens.Options{Env: env}), Syncs: sched,
+	srv, err := server.New(server.Config{Store: st, Tokens: tokens.New(st, tokens.Options{Env: env, Log: logger}), Syncs: sched,
 		Connections: file.Connections, Logger: logger, Metrics: m, Version: version})
 	if err != nil {
 		return err
