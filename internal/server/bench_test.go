@@ -31,6 +31,9 @@ var bench struct {
 	srv   *httptest.Server
 	token string
 	users []string // ARNs of the users
+	st    *store.DB
+	snap  *model.Snapshot
+	g     *model.Graph
 }
 
 func benchService(b *testing.B) {
@@ -64,6 +67,7 @@ func benchService(b *testing.B) {
 			bench.err = err
 			return
 		}
+		bench.st, bench.snap, bench.g = st, snap, g
 		for _, r := range g.Resources {
 			if r.Type == model.TypeIAMUser {
 				bench.users = append(bench.users, r.ID)
@@ -124,9 +128,56 @@ func get(b *testing.B, client *http.Client, u string) []byte {
 }
 
 // BenchmarkAccessAPI answers GET /api/v1/access/{user} for random users
-// of the organization from parallel clients, through real HTTP.
+// of the organization from parallel clients, through real HTTP: idle, and
+// while snapshots of the organization (1 in 20 principals changed) are
+// written one after the other, as a scheduled sync writes.
 func BenchmarkAccessAPI(b *testing.B) {
 	benchService(b)
+	b.Run("idle", func(b *testing.B) { benchAccess(b, bench.users) })
+	b.Run("while-writing", func(b *testing.B) {
+		changed, _ := benchestate.Mutate(bench.g, 20)
+		kept := map[string]bool{}
+		for _, r := range changed.Resources {
+			kept[r.ID] = true
+		}
+		var users []string // those no write deletes
+		for _, u := range bench.users {
+			if kept[u] {
+				users = append(users, u)
+			}
+		}
+		stop := make(chan struct{})
+		done := make(chan int)
+		go func() {
+			writes := 0
+			defer func() { done <- writes }()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				g := changed
+				if i%2 == 1 {
+					g = bench.g
+				}
+				snap := *bench.snap
+				snap.ID, snap.FinishedAt = 0, time.Now()
+				if _, err := bench.st.WriteSnapshot(context.Background(), &snap, g); err != nil {
+					b.Error(err)
+					return
+				}
+				writes++
+			}
+		}()
+		benchAccess(b, users)
+		close(stop)
+		b.ReportMetric(float64(<-done), "snapshots-written")
+	})
+}
+
+// benchAccess asks for the access of random users.
+func benchAccess(b *testing.B, users []string) {
 	client := bench.srv.Client()
 	l := &latencies{}
 	b.ResetTimer()
@@ -134,7 +185,7 @@ func BenchmarkAccessAPI(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 		for pb.Next() {
-			u := bench.srv.URL + "/api/v1/access/" + url.PathEscape(bench.users[r.IntN(len(bench.users))])
+			u := bench.srv.URL + "/api/v1/access/" + url.PathEscape(users[r.IntN(len(users))])
 			t0 := time.Now()
 			get(b, client, u)
 			l.add(time.Since(t0))
