@@ -17,6 +17,7 @@ import (
 
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/provision"
+	"github.com/warden-iam/warden/internal/provisionjob"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/setup"
@@ -145,15 +146,15 @@ IAM actions: ` + "create-user, delete-user, deactivate-user (deny_all), reactiva
 Identity Center actions: ` + "create-sso-user (user, display_name, given_name, family_name, email), delete-sso-user, create-sso-group (group, description), delete-sso-group, add-sso-user-to-group, remove-sso-user-from-group, assign-permission-set and unassign-permission-set (user or group, permission_set, account), deactivate-sso-user and reactivate-sso-user (user; through Identity Center's SCIM API: --scim-endpoint and the token in --scim-token-env)."
 
 // provisioner connects to AWS and the store for plan and apply, and to
-// Identity Center when one of the actions needs it (provision.Connect).
-func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.DB) (*provision.Connection, error) {
-	o := provision.ConnectOptions{AWS: f.aws, Logger: a.log, ConnectionID: a.connection, IdentityCenterRegion: f.icRegion,
+// Identity Center when one of the actions needs it (provisionjob.Connect).
+func (a *app) provisioner(ctx context.Context, f *actionFlags, actions []provision.Action, st *store.DB) (*provisionjob.Connection, error) {
+	o := provisionjob.Options{AWS: f.aws, Logger: a.log, ConnectionID: a.connection, IdentityCenterRegion: f.icRegion,
 		Store: st, Actions: actions}
 	if f.scimURL != "" {
 		o.SCIMEndpoint, o.SCIMToken = f.scimURL, strings.TrimSpace(os.Getenv(f.scimEnv))
 	}
-	conn, err := provision.Connect(ctx, o)
-	var ce *provision.ConnectError
+	conn, err := provisionjob.Connect(ctx, o)
+	var ce *provisionjob.ConnectError
 	switch {
 	case errors.As(err, &ce) && ce.Part == "scim":
 		return nil, usageError(err.Error(), "export "+f.scimEnv+" with the SCIM access token, and check --scim-endpoint")

@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/warden-iam/warden/internal/metrics"
 	"github.com/warden-iam/warden/internal/tokens"
 )
 
@@ -61,6 +62,8 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// A request refused here is still counted under its route.
+		setRoute(r, s.routeOf(r))
 		addr := clientAddr(r)
 		if wait, limited := s.failures.limited(addr); limited {
 			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
@@ -100,6 +103,19 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, tok)))
 	})
+}
+
+// routeOf is the pattern of the route r would take (without its method),
+// or metrics.Unmatched.
+func (s *Server) routeOf(r *http.Request) string {
+	_, pattern := s.mux.Handler(r)
+	if _, path, ok := strings.Cut(pattern, " "); ok {
+		pattern = path
+	}
+	if pattern == "" || pattern == "/" {
+		return metrics.Unmatched
+	}
+	return pattern
 }
 
 // bearer is the token of the request's Authorization header.

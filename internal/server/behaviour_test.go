@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/schedule"
-	"github.com/warden-iam/warden/internal/store"
 )
 
 // TestAuth: no token and a bad one are 401, a read token may not write
@@ -125,7 +124,7 @@ func TestApplyIdempotencyKey(t *testing.T) {
 
 // mustEncode is the canonical body apply hashes.
 func mustEncode(t *testing.T, body []byte) []byte {
-	var r Request
+	var r ActionsRequest
 	if err := json.Unmarshal(body, &r); err != nil {
 		t.Fatal(err)
 	}
@@ -286,5 +285,3 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Fatal("still listening after shutdown")
 	}
 }
-
-var _ = store.ErrNotFound

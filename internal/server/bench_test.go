@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ var bench struct {
 	srv   *httptest.Server
 	token string
 	users []string // ARNs of the users
+	st    *store.DB
+	snap  *model.Snapshot
+	g     *model.Graph
 }
 
 func benchService(b *testing.B) {
@@ -64,15 +68,23 @@ func benchService(b *testing.B) {
 			bench.err = err
 			return
 		}
+		bench.st, bench.snap, bench.g = st, snap, g
 		for _, r := range g.Resources {
 			if r.Type == model.TypeIAMUser {
 				bench.users = append(bench.users, r.ID)
 			}
 		}
-		svc := tokens.New(st, tokens.Options{})
-		if bench.token, _, err = svc.Create(ctx, "bench", tokens.ScopeRead, 0); err != nil {
-			bench.err = err
-			return
+		var svc *tokens.Service
+		if os.Getenv("WARDEN_BENCH_ENV_TOKEN") != "" {
+			// The environment's token: no last use to record.
+			bench.token = "bench-env-token-000000000000000000"
+			svc = tokens.New(st, tokens.Options{Env: &tokens.EnvToken{Secret: bench.token, Scope: tokens.ScopeRead}})
+		} else {
+			svc = tokens.New(st, tokens.Options{})
+			if bench.token, _, err = svc.Create(ctx, "bench", tokens.ScopeRead, 0); err != nil {
+				bench.err = err
+				return
+			}
 		}
 		s, err := New(Config{Store: st, Tokens: svc})
 		if err != nil {
@@ -124,9 +136,60 @@ func get(b *testing.B, client *http.Client, u string) []byte {
 }
 
 // BenchmarkAccessAPI answers GET /api/v1/access/{user} for random users
-// of the organization from parallel clients, through real HTTP.
+// of the organization from parallel clients, through real HTTP: idle, and
+// while snapshots of the organization (1 in 20 principals changed) are
+// written one after the other, as a scheduled sync writes.
 func BenchmarkAccessAPI(b *testing.B) {
 	benchService(b)
+	b.Run("idle", func(b *testing.B) { benchAccess(b, bench.users) })
+	changed, _ := benchestate.Mutate(bench.g, 20)
+	kept := map[string]bool{}
+	for _, r := range changed.Resources {
+		kept[r.ID] = true
+	}
+	var users []string // those no write deletes
+	for _, u := range bench.users {
+		if kept[u] {
+			users = append(users, u)
+		}
+	}
+	// The writer runs through every round of the sub-benchmark.
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	var writes atomic.Int64
+	go func() {
+		defer close(done)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			g := changed
+			if i%2 == 1 {
+				g = bench.g
+			}
+			snap := *bench.snap
+			snap.ID, snap.FinishedAt = 0, time.Now()
+			if _, err := bench.st.WriteSnapshot(context.Background(), &snap, g); err != nil {
+				b.Error(err)
+				return
+			}
+			writes.Add(1)
+		}
+	}()
+	b.Run("while-writing", func(b *testing.B) {
+		before := writes.Load()
+		start := time.Now()
+		benchAccess(b, users)
+		b.ReportMetric(float64(writes.Load()-before)/time.Since(start).Minutes(), "snapshots/min")
+	})
+	close(stop)
+	<-done
+}
+
+// benchAccess asks for the access of random users.
+func benchAccess(b *testing.B, users []string) {
 	client := bench.srv.Client()
 	l := &latencies{}
 	b.ResetTimer()
@@ -134,7 +197,7 @@ func BenchmarkAccessAPI(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
 		for pb.Next() {
-			u := bench.srv.URL + "/api/v1/access/" + url.PathEscape(bench.users[r.IntN(len(bench.users))])
+			u := bench.srv.URL + "/api/v1/access/" + url.PathEscape(users[r.IntN(len(users))])
 			t0 := time.Now()
 			get(b, client, u)
 			l.add(time.Since(t0))

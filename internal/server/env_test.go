@@ -11,7 +11,6 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -311,8 +310,6 @@ func jsonOf(t testing.TB, b []byte) any {
 	}
 	return v
 }
-
-var _ = strings.TrimSpace
 
 type time0 = time.Time
 

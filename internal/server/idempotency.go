@@ -56,19 +56,19 @@ func (d dbIdempotency) Release(ctx context.Context, token, key string) error {
 	return d.db.ReleaseIdempotencyKey(ctx, token, key)
 }
 
-// Request is a plan or apply request.
-type Request struct {
+// ActionsRequest is a plan or apply request.
+type ActionsRequest struct {
 	Connection string             `json:"connection,omitempty" doc:"the connection of warden.yaml; default its only one"`
 	Actions    []provision.Action `json:"actions" minItems:"1" maxItems:"1000" doc:"the actions, in order, as in a changes file (keys: action, user, group, policy_arn …)"`
 }
 
 type planInput struct {
-	Body Request
+	Body ActionsRequest
 }
 
 type applyInput struct {
 	Key  string `header:"Idempotency-Key" maxLength:"200" doc:"required: a unique key per apply; a replay with the same key and body returns the first answer and changes nothing"`
-	Body Request
+	Body ActionsRequest
 }
 
 // requestHash identifies a request's content.

@@ -10,13 +10,14 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/provision"
+	"github.com/warden-iam/warden/internal/provisionjob"
 	"github.com/warden-iam/warden/internal/setup"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 )
 
 // Provisioning plans and applies provisioning actions on the connections
-// of warden.yaml, for the API and the web UI: the same provision.Connect,
+// of warden.yaml, for the API and the web UI: the same provisionjob.Connect,
 // provision.Run and refresh as `warden plan` and `warden apply`.
 type Provisioning struct {
 	Store       *store.DB
@@ -34,7 +35,7 @@ func (e *UnknownConnectionError) Error() string {
 
 // connect builds the provisioner of actions on connection id, acting as
 // actor in the audit log ("" is the credentials' ARN).
-func (p *Provisioning) connect(ctx context.Context, id string, actions []provision.Action, actor string) (*provision.Connection, error) {
+func (p *Provisioning) connect(ctx context.Context, id string, actions []provision.Action, actor string) (*provisionjob.Connection, error) {
 	var conn *config.Connection
 	for i := range p.Connections {
 		if p.Connections[i].ID == id {
@@ -53,7 +54,7 @@ func (p *Provisioning) connect(ctx context.Context, id string, actions []provisi
 	if err != nil {
 		return nil, fmt.Errorf("connection %q: %w", id, err)
 	}
-	o := provision.ConnectOptions{AWS: t.AWS, Logger: p.Logger, ConnectionID: conn.ID, Store: p.Store, Actor: actor, Actions: actions,
+	o := provisionjob.Options{AWS: t.AWS, Logger: p.Logger, ConnectionID: conn.ID, Store: p.Store, Actor: actor, Actions: actions,
 		IdentityCenterRegion: conn.IdentityCenter.Region}
 	if ep := conn.IdentityCenter.SCIM.Endpoint; ep != "" {
 		token, err := conn.IdentityCenter.SCIM.Token()
@@ -62,7 +63,7 @@ func (p *Provisioning) connect(ctx context.Context, id string, actions []provisi
 		}
 		o.SCIMEndpoint, o.SCIMToken = ep, token
 	}
-	return provision.Connect(ctx, o)
+	return provisionjob.Connect(ctx, o)
 }
 
 // Plan plans actions on the connection from AWS's live state: the calls
@@ -105,7 +106,7 @@ func (p *Provisioning) logger() *slog.Logger {
 
 // provisionFailure maps an error of Plan or Apply to its answer.
 func provisionFailure(err error) *Error {
-	var unknown *provision.ConnectError
+	var unknown *provisionjob.ConnectError
 	var uc *UnknownConnectionError
 	var re *provision.RunError
 	var rec *provision.RecordError

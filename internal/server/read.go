@@ -252,6 +252,7 @@ func (s *Server) routes() {
 		})
 	s.syncRoutes()
 	s.provisionRoutes()
+	s.scimRoutes()
 }
 
 // oneOf is a sample whose schema is one of the types of samples.

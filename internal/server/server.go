@@ -68,8 +68,6 @@ type Server struct {
 	handler  http.Handler
 	failures *failureLimiter
 	prov     *Provisioning
-	// applyMu serialises the idempotent applies of one process.
-	applyMu sync.Mutex
 }
 
 // maxBody bounds a request's body.

@@ -193,3 +193,5 @@ func (s *Server) eventsRoute() {
 		}}, nil
 	})
 }
+
+var _ Syncs = (*schedule.Scheduler)(nil)

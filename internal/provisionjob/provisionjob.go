@@ -1,4 +1,10 @@
-package provision
+// Package provisionjob connects one plan or apply run of a connection to
+// AWS, the same for `warden plan`/`apply`, the HTTP API and the web UI: it
+// loads the session, builds the provision.Provisioner the actions need
+// (the organization, Identity Center, its SCIM API) and refreshes the
+// snapshot after apply. It joins provision and syncer, which do not know
+// each other (as syncjob joins the syncer and the store for a sync).
+package provisionjob
 
 import (
 	"context"
@@ -7,15 +13,16 @@ import (
 
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/scim"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
 )
 
-// ConnectOptions say how to reach AWS (and Identity Center's SCIM API) for
+// Options say how to reach AWS (and Identity Center's SCIM API) for
 // one plan or apply run of a connection. The CLI fills them from its
 // flags, `warden serve` from the connection of warden.yaml.
-type ConnectOptions struct {
+type Options struct {
 	AWS          awsapi.Options
 	Logger       *slog.Logger
 	ConnectionID string
@@ -32,13 +39,13 @@ type ConnectOptions struct {
 	Actor string
 	// Actions are those the run will plan: Identity Center and the
 	// organization are only reached when one needs them.
-	Actions []Action
+	Actions []provision.Action
 }
 
 // Connection is a provisioner together with what refreshing the snapshot
 // after an apply needs.
 type Connection struct {
-	Provisioner *Provisioner
+	Provisioner *provision.Provisioner
 	Session     *awsapi.Session
 	// Store and ConnectionID are where Refresh writes.
 	Store                *store.DB
@@ -65,7 +72,7 @@ func (e *ConnectError) Unwrap() error { return e.Err }
 // must check its account, the Identity Center instance (and SCIM client)
 // when an Identity Center action needs it. Errors of AWS are returned as
 // they are; the Identity Center and SCIM parts fail with a *ConnectError.
-func Connect(ctx context.Context, o ConnectOptions) (*Connection, error) {
+func Connect(ctx context.Context, o Options) (*Connection, error) {
 	aws := o.AWS
 	aws.Logger = o.Logger
 	sess, err := awsapi.Load(ctx, aws)
@@ -80,9 +87,9 @@ func Connect(ctx context.Context, o ConnectOptions) (*Connection, error) {
 	if actor == "" {
 		actor = arn
 	}
-	p := &Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: o.ConnectionID, Actor: actor}
+	p := &provision.Provisioner{IAM: sess.IAM(account), AccountID: account, ConnectionID: o.ConnectionID, Actor: actor}
 	for _, act := range o.Actions {
-		if act.Kind == AssignPermissionSet {
+		if act.Kind == provision.AssignPermissionSet {
 			p.Org = sess.Organizations() // to check the accounts before any write
 		}
 	}
@@ -92,7 +99,7 @@ func Connect(ctx context.Context, o ConnectOptions) (*Connection, error) {
 	for _, act := range o.Actions {
 		if act.Kind.IdentityCenter() {
 			sso, ids := sess.IdentityCenter(o.IdentityCenterRegion)
-			if p.IC, err = FindIdentityCenter(ctx, sso, ids); err != nil {
+			if p.IC, err = provision.FindIdentityCenter(ctx, sso, ids); err != nil {
 				return nil, &ConnectError{Part: "identity-center", Err: err}
 			}
 			if o.SCIMEndpoint != "" {
@@ -110,11 +117,11 @@ func Connect(ctx context.Context, o ConnectOptions) (*Connection, error) {
 }
 
 // Refresh brings the connection's latest snapshot up to date with the
-// changes one apply run made in one place (RunOptions.Refresh): the IAM
+// changes one apply run made in one place (provision.RunOptions.Refresh): the IAM
 // changes through syncer.Refresh, Identity Center's through
 // syncer.RefreshIdentityCenter, so the access answers show them without a
 // sync. It returns the id of the snapshot that records them.
-func (c *Connection) Refresh(ctx context.Context, ch Change) (int64, error) {
+func (c *Connection) Refresh(ctx context.Context, ch provision.Change) (int64, error) {
 	if c.Store == nil {
 		return 0, fmt.Errorf("refresh connection %q: no store to write the snapshot to", c.ConnectionID)
 	}
