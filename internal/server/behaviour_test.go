@@ -285,3 +285,62 @@ func TestServeStopsOnCancel(t *testing.T) {
 		t.Fatal("still listening after shutdown")
 	}
 }
+
+// TestEventStreamOutlivesWriteTimeout serves the API with Serve and a
+// short write timeout: a sync's event stream lasts longer than it, and a
+// stopped server ends the stream.
+func TestEventStreamOutlivesWriteTimeout(t *testing.T) {
+	e := newEnv(t, smallEstate, Config{})
+	old := writeTimeout
+	writeTimeout = 200 * time.Millisecond
+	t.Cleanup(func() { writeTimeout = old })
+	e.syncs.gate = make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	addrs := make(chan net.Addr, 1)
+	served := make(chan error, 1)
+	go func() {
+		served <- Serve(ctx, ListenOptions{Addr: "127.0.0.1:0"}, e.srv.Handler(), func(a net.Addr) { addrs <- a })
+	}()
+	base := "http://" + (<-addrs).String()
+	req, _ := http.NewRequest("GET", base+"/api/v1/sync/prod/events", nil)
+	req.Header.Set("Authorization", "Bearer "+e.read)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	trig, _ := http.NewRequest("POST", base+"/api/v1/sync/prod", nil)
+	trig.Header.Set("Authorization", "Bearer "+e.admin)
+	if r, err := http.DefaultClient.Do(trig); err != nil || r.StatusCode != 202 {
+		t.Fatalf("trigger: %v %v", r, err)
+	}
+	time.Sleep(3 * writeTimeout) // past the write deadline before the first event
+	close(e.syncs.gate)
+	var names []string
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if name, ok := strings.CutPrefix(sc.Text(), "event: "); ok {
+			names = append(names, name)
+		}
+	}
+	if len(names) < 2 || names[0] != "start" || names[len(names)-1] != "end" {
+		t.Fatalf("events %v after the write timeout: want start … end", names)
+	}
+	waitIdle(t, e)
+	// A stream open at shutdown ends, and Serve returns.
+	resp2, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	cancel()
+	select {
+	case err := <-served:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Serve did not return with a stream open")
+	}
+}

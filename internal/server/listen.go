@@ -26,7 +26,8 @@ var ErrInsecureListen = errors.New("plain HTTP on a non-loopback address")
 
 // Timeouts of every connection (the event stream of a sync clears its
 // write deadline), and how long a shutdown lets requests in flight finish.
-const (
+// Variables only so that tests can shorten them.
+var (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 30 * time.Second
 	writeTimeout      = 60 * time.Second
