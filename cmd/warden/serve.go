@@ -114,7 +114,9 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return usageError(fmt.Sprintf("%s: %v", path, err), "correct the schedule: (see docs/config.md)")
 	}
 	version, _ := buildInfo()
-	srv, err := server.New(server.Config{Store: st, Tokens: tokens.New(st, tokens.Options{Env: env, Log: logger}), Syncs: sched,
+	toks := tokens.New(st, tokens.Options{Env: env, Log: logger})
+	defer toks.Wait() // before the store closes
+	srv, err := server.New(server.Config{Store: st, Tokens: toks, Syncs: sched,
 		Connections: file.Connections, Logger: logger, Metrics: m, Version: version})
 	if err != nil {
 		return err

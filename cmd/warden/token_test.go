@@ -67,6 +67,7 @@ func TestTokenCommands(t *testing.T) {
 			t.Errorf("Verify(secret of %s) = %+v, %v", want.Name, tok, err)
 		}
 	}
+	svc.Wait()
 	st.Close()
 
 	out, errOut, code = runIn(t, db, "token", "list")
@@ -221,6 +222,7 @@ func TestTokenCommandsPostgres(t *testing.T) {
 	}
 	defer st.Close()
 	svc := tokens.New(st, tokens.Options{})
+	defer svc.Wait() // before the store closes
 	if tok, err := svc.Verify(context.Background(), secret); err != nil || tok.Name != "ci" || tok.Scope != tokens.ScopeAdmin {
 		t.Fatalf("Verify on PostgreSQL = %+v, %v", tok, err)
 	}

@@ -101,6 +101,7 @@ func newEnv(t testing.TB, estate awsfake.Estate, c Config) *env {
 	}
 	e.latestSnap = e.sync(t)
 	svc := tokens.New(st, tokens.Options{})
+	t.Cleanup(svc.Wait) // before the store closes
 	if e.read, _, err = svc.Create(ctx, "grafana", tokens.ScopeRead, 0); err != nil {
 		t.Fatal(err)
 	}

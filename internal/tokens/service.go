@@ -75,6 +75,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	touched map[string]time.Time // token name → the last use this process recorded
+	writes  sync.WaitGroup       // last-use writes in flight
 }
 
 // New returns a service keeping tokens in st.
@@ -185,8 +186,10 @@ func (s *Service) Revoke(ctx context.Context, name string) error {
 // Verify returns the token whose secret this is, or ErrInvalid when it is
 // unknown, expired or revoked. The token of the environment is
 // Token{Name: EnvName} with its scope, compared in constant time. A stored
-// token's last use is recorded at most once every TouchEvery; failing to
-// record it is logged and does not fail the verification.
+// token's last use is recorded at most once every TouchEvery, in the
+// background: a request never waits for that write (which, on SQLite, may
+// queue behind a snapshot being written). Failing to record it is logged
+// and does not fail the verification. Wait waits for such writes.
 func (s *Service) Verify(ctx context.Context, secret string) (Token, error) {
 	if secret == "" {
 		return Token{}, ErrInvalid
@@ -204,14 +207,29 @@ func (s *Service) Verify(ctx context.Context, secret string) (Token, error) {
 		return Token{}, ErrInvalid
 	}
 	if s.claimTouch(r.Name, r.LastUsed, now) {
-		if err := s.st.TouchToken(ctx, r.Name, now.UTC()); err != nil {
-			s.log.Warn("could not record the use of a token", "token", r.Name, "err", err)
-		} else {
-			t := now.UTC()
-			r.LastUsed = &t
-		}
+		s.writes.Add(1)
+		go s.touch(context.WithoutCancel(ctx), r.Name, now.UTC())
 	}
 	return fromRecord(*r), nil
+}
+
+// touchTimeout bounds one write of a token's last use.
+const touchTimeout = 30 * time.Second
+
+// touch records that the token name was used at at, logging a failure.
+func (s *Service) touch(ctx context.Context, name string, at time.Time) {
+	defer s.writes.Done()
+	ctx, cancel := context.WithTimeout(ctx, touchTimeout)
+	defer cancel()
+	if err := s.st.TouchToken(ctx, name, at); err != nil {
+		s.log.Warn("could not record the use of a token", "token", name, "err", err)
+	}
+}
+
+// Wait returns when every write of a last use that Verify started has
+// ended: call it before closing the store.
+func (s *Service) Wait() {
+	s.writes.Wait()
 }
 
 // claimTouch says whether this use of the token is the one to record: the

@@ -207,6 +207,7 @@ func TestTouchAtMostOncePerMinute(t *testing.T) {
 			}()
 		}
 		wg.Wait()
+		s.Wait()
 		if n := st.touchCount(); n != minute+1 {
 			t.Fatalf("minute %d: %d writes of the last use, want %d", minute, n, minute+1)
 		}
@@ -214,6 +215,7 @@ func TestTouchAtMostOncePerMinute(t *testing.T) {
 		s.Verify(ctx, sec)
 		clk.add(30 * time.Second)
 	}
+	s.Wait()
 	list, _ := s.List(ctx)
 	if want := clk.now().Add(-time.Minute); len(list) != 1 || list[0].LastUsed == nil || !list[0].LastUsed.Equal(want) {
 		t.Fatalf("last used %+v, want %s", list, want)
@@ -233,6 +235,7 @@ func TestTouchAtMostOncePerMinute(t *testing.T) {
 	if tok, err := s.Verify(ctx, sec); err != nil || tok.Name != "grafana" {
 		t.Errorf("Verify with the last use not recorded = %+v, %v; want grafana", tok, err)
 	}
+	s.Wait()
 	if !strings.Contains(logs.String(), "grafana") || !strings.Contains(logs.String(), "database is locked") || strings.Contains(logs.String(), sec) {
 		t.Errorf("log of a failed touch: %q; want the name and the error, not the secret", logs.String())
 	}
