@@ -146,6 +146,11 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	}
 	if status, _, body := e.do(t, "GET", "/readyz", e.read, nil); status != 200 || !bytes.Contains(body, []byte(`"ready":true`)) {
 		t.Errorf("/readyz: %d %s", status, body)
+	} else {
+		validate(t, e.srv, "GET", "/readyz", status, body)
+	}
+	if item := e.srv.api.OpenAPI().Paths["/healthz"]; item == nil || item.Get == nil || item.Get.Security == nil || len(item.Get.Security) != 0 {
+		t.Error("/healthz is not in the OpenAPI document as a route without a token")
 	}
 	if status, _, _ := e.do(t, "GET", "/readyz", "", nil); status != 401 {
 		t.Errorf("/readyz without a token: %d, want 401", status)

@@ -122,6 +122,7 @@ func New(c Config) (*Server, error) {
 		next(ctx)
 	})
 	s.routes()
+	s.documentPlainRoutes(reg, c.Metrics != nil)
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		setRoute(r, "/healthz")
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -182,15 +183,45 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
+// Readiness is the answer of /readyz.
+type Readiness struct {
+	// Ready is true when the database answers and the scheduler runs.
+	Ready bool `json:"ready"`
+	// Database is "ok" or why the database did not answer.
+	Database string `json:"database"`
+	// Scheduler is "ok", "no scheduler" or "not running".
+	Scheduler string `json:"scheduler"`
+}
+
+// documentPlainRoutes adds /healthz, /readyz and (when served) /metrics to
+// the OpenAPI document: they are plain handlers, outside huma's routing,
+// so that a probe or a scraper never depends on it.
+func (s *Server) documentPlainRoutes(reg huma.Registry, withMetrics bool) {
+	text := func(desc string) map[string]*huma.MediaType {
+		return map[string]*huma.MediaType{"text/plain": {Schema: &huma.Schema{Type: huma.TypeString, Description: desc}}}
+	}
+	doc := s.api.OpenAPI()
+	doc.AddOperation(&huma.Operation{OperationID: "healthz", Method: http.MethodGet, Path: "/healthz",
+		Summary: "Alive: answers ok while the process serves (no token needed)", Security: []map[string][]string{},
+		Responses: map[string]*huma.Response{"200": {Description: "The process is alive", Content: text("ok and a newline")}}})
+	ready := &huma.MediaType{Schema: reg.Schema(reflect.TypeOf(Readiness{}), true, "Readiness")}
+	doc.AddOperation(&huma.Operation{OperationID: "readyz", Method: http.MethodGet, Path: "/readyz",
+		Summary: "Ready: the database answers and the scheduler runs",
+		Responses: map[string]*huma.Response{
+			"200": {Description: "Ready", Content: map[string]*huma.MediaType{"application/json": ready}},
+			"503": {Description: "Not ready: the fields say which part is not", Content: map[string]*huma.MediaType{"application/json": ready}},
+		}})
+	if withMetrics {
+		doc.AddOperation(&huma.Operation{OperationID: "metrics", Method: http.MethodGet, Path: "/metrics",
+			Summary:   "Prometheus metrics (text exposition format)",
+			Responses: map[string]*huma.Response{"200": {Description: "The metrics", Content: text("Prometheus text exposition format 0.0.4")}}})
+	}
+}
+
 // readyz answers 200 when the database answers and the scheduler runs.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	setRoute(r, "/readyz")
-	type check struct {
-		Ready     bool   `json:"ready"`
-		Database  string `json:"database"`
-		Scheduler string `json:"scheduler"`
-	}
-	c := check{Ready: true, Database: "ok", Scheduler: "ok"}
+	c := Readiness{Ready: true, Database: "ok", Scheduler: "ok"}
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
 	if _, err := s.c.Store.Connections(ctx); err != nil {
