@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/provision"
 	"github.com/warden-iam/warden/internal/schedule"
 )
 
@@ -342,5 +344,57 @@ func TestEventStreamOutlivesWriteTimeout(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Serve did not return with a stream open")
+	}
+}
+
+// TestApplySecretsAndPartialFailure: a generated console password is in
+// the first answer only (the idempotency store keeps it redacted, so a
+// replay says it was shown once); an apply that fails part way answers
+// 502 with what each action begun did, the failed call included.
+func TestApplySecretsAndPartialFailure(t *testing.T) {
+	e := newEnv(t, smallEstate, Config{})
+	body := []byte(`{"connection":"prod","actions":[{"action":"create-user","user":"erin","console_password":true}]}`)
+	status, _, first := e.do(t, "POST", "/api/v1/apply", e.admin, body, "Idempotency-Key", "onboard-erin")
+	if status != 200 {
+		t.Fatalf("apply: %d %s", status, first)
+	}
+	var results []*provision.Result
+	if err := json.Unmarshal(first, &results); err != nil || len(results) != 1 || len(results[0].Secrets) != 1 {
+		t.Fatalf("apply answer: %v %s", err, first)
+	}
+	password := results[0].Secrets[0].Value
+	if password == "" || password == SecretShownOnce {
+		t.Fatalf("the first answer has no password: %s", first)
+	}
+	_, kept, err := e.st.ClaimIdempotencyKey(context.Background(), "ops", "onboard-erin", requestHash("prod", mustEncode(t, body)), time.Now())
+	if err != nil || kept == nil {
+		t.Fatalf("the kept answer: %+v %v", kept, err)
+	}
+	if bytes.Contains(kept.Body, []byte(password)) || !bytes.Contains(kept.Body, []byte(SecretShownOnce)) {
+		t.Fatalf("the idempotency store keeps the password: %s", kept.Body)
+	}
+	status, _, replay := e.do(t, "POST", "/api/v1/apply", e.admin, body, "Idempotency-Key", "onboard-erin")
+	if status != 200 || bytes.Contains(replay, []byte(password)) || !bytes.Contains(replay, []byte(SecretShownOnce)) {
+		t.Fatalf("replay: %d %s", status, replay)
+	}
+
+	// AttachUserPolicy fails after CreateUser succeeded.
+	e.fake.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"iam:AttachUserPolicy": {Status: 500}}})
+	body = []byte(`{"connection":"prod","actions":[{"action":"create-user","user":"frank","policies":["arn:aws:iam::aws:policy/ReadOnlyAccess"]}]}`)
+	status, _, failed := e.do(t, "POST", "/api/v1/apply", e.admin, body, "Idempotency-Key", "onboard-frank")
+	if status != 502 {
+		t.Fatalf("apply with a failing call: %d %s", status, failed)
+	}
+	validate(t, e.srv, "POST", "/api/v1/apply", status, failed)
+	var er Error
+	if err := json.Unmarshal(failed, &er); err != nil || er.Problem == "" || er.Fix == "" || len(er.Results) != 1 {
+		t.Fatalf("failed apply answer: %v %s", err, failed)
+	}
+	r := er.Results[0]
+	if len(r.Done) == 0 || r.Done[0].Step.Call != "iam:CreateUser" || r.Failed == nil || r.Failed.Step.Call != "iam:AttachUserPolicy" {
+		t.Errorf("failed apply results: done %+v, failed %+v; want CreateUser done and AttachUserPolicy failed", r.Done, r.Failed)
+	}
+	if e.fake.Account(testAccount).IAM.Users["frank"] == nil {
+		t.Error("frank was not created before the failed call")
 	}
 }

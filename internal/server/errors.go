@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/warden-iam/warden/internal/provision"
 )
 
 // Error is the body of every error the API answers: what went wrong and
@@ -15,6 +17,10 @@ type Error struct {
 	Status  int    `json:"-"`
 	Problem string `json:"error" doc:"what went wrong"`
 	Fix     string `json:"fix" doc:"what to do about it"`
+	// Results, of an apply that failed part way, are what each action
+	// begun did: the calls made, the call that failed, the generated
+	// secrets (in this answer only).
+	Results []*provision.Result `json:"results,omitempty" doc:"of an apply that failed part way: what each action begun did, the failed call included"`
 }
 
 // Error implements error.

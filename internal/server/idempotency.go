@@ -144,7 +144,11 @@ func (s *Server) apply(ctx context.Context, in *applyInput) (any, error) {
 			return nil, provisionFailure(err)
 		}
 		e := provisionFailure(err)
-		b, _ := encode(e)
+		kept := *e
+		if run != nil {
+			e.Results, kept.Results = run.Results, withoutSecrets(run.Results)
+		}
+		b, _ := encode(&kept)
 		if cerr := s.c.Idempotency.Complete(context.WithoutCancel(ctx), tok, in.Key, e.Status, b.Body); cerr != nil {
 			s.c.Logger.Error("keep the answer of an idempotency key", "err", cerr)
 		}
@@ -154,11 +158,37 @@ func (s *Server) apply(ctx context.Context, in *applyInput) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := s.c.Idempotency.Complete(context.WithoutCancel(ctx), tok, in.Key, http.StatusOK, doc.Body); err != nil {
+	kept, err := encode(withoutSecrets(run.Results))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.c.Idempotency.Complete(context.WithoutCancel(ctx), tok, in.Key, http.StatusOK, kept.Body); err != nil {
 		return nil, fail(http.StatusInternalServerError, "the actions were applied, but their answer could not be kept: "+err.Error(),
 			"do not replay this key; GET /api/v1/audit shows what was done")
 	}
 	return doc, nil
+}
+
+// SecretShownOnce replaces a generated secret's value in a replayed
+// answer: the store keeps no secret, so only the first answer has it.
+const SecretShownOnce = "(shown once, in the first answer to this Idempotency-Key)"
+
+// withoutSecrets is results with every secret's value replaced by
+// SecretShownOnce: what the idempotency store keeps.
+func withoutSecrets(results []*provision.Result) []*provision.Result {
+	out := make([]*provision.Result, len(results))
+	for i, r := range results {
+		if r == nil {
+			continue
+		}
+		c := *r
+		c.Secrets = make([]provision.Secret, len(r.Secrets))
+		for j, sec := range r.Secrets {
+			c.Secrets[j] = provision.Secret{What: sec.What, Value: SecretShownOnce}
+		}
+		out[i] = &c
+	}
+	return out
 }
 
 // replayError is the kept error answer of a key.
