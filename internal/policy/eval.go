@@ -1,0 +1,380 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Decision is the outcome of evaluating a request, as AWS's policy
+// evaluation logic names it.
+type Decision string
+
+// The three decisions AWS's evaluation logic reaches.
+const (
+	Allowed      Decision = "allowed"
+	ExplicitDeny Decision = "explicit_deny"
+	ImplicitDeny Decision = "implicit_deny"
+)
+
+// Named is a policy document with the name it is known by and the way it
+// reaches the principal (direct, group G, permission set P …).
+type Named struct {
+	Name    string
+	Via     string
+	Doc     *Document
+	compErr error
+}
+
+// Level is the set of Organizations policies (SCPs or RCPs) attached to one
+// target of the chain from the root through each OU to the account.
+type Level struct {
+	Target   string
+	Policies []Named
+}
+
+// Request is one concrete request to decide. A nil Boundary, SessionPolicy
+// or ResourcePolicy means none; a nil SCPs means the account is not in an
+// organization (or is exempt); a nil RCPs means AWS's default allow-all RCP.
+type Request struct {
+	Principal       string
+	PrincipalIsUser bool
+	Action          string
+	Resource        string
+	ResourceAccount string
+	// Context holds the request's condition keys (multivalued keys hold
+	// several values); key names compare case-insensitively.
+	Context        map[string][]string
+	Identity       []Named
+	Boundary       []Named
+	SCPs           []Level
+	RCPs           []Level
+	ResourcePolicy *Named
+	SessionPolicy  *Named
+}
+
+// Step is one statement that took part in a decision.
+type Step struct {
+	Kind      string `json:"kind"` // identity, boundary, scp, rcp, resource, session
+	Policy    string `json:"policy"`
+	Via       string `json:"via,omitempty"`
+	Statement string `json:"statement"` // Sid, or "#n" (1-based index)
+	Effect    string `json:"effect"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Result is a decision and the statements (or missing allows) that decided it.
+type Result struct {
+	Decision    Decision `json:"decision"`
+	Explanation []Step   `json:"explanation"`
+}
+
+// Evaluate decides req as AWS's documented evaluation logic does: an
+// explicit deny in any policy wins; then every SCP level, every RCP level,
+// the permissions boundary and the session policy must allow; then an allow
+// in an identity or resource-based policy (cross-account: both sides).
+func Evaluate(req *Request) Result {
+	ctx := newCtx(req)
+	var denies []Step
+	collect := func(kind string, ps []Named) (allows []Step) {
+		for i := range ps {
+			a, d := matchDoc(kind, &ps[i], ctx, false)
+			allows = append(allows, a...)
+			denies = append(denies, d...)
+		}
+		return allows
+	}
+	idAllow := collect("identity", req.Identity)
+	var bAllow, sAllow, rAllow, resAllow []Step
+	if req.Boundary != nil {
+		bAllow = collect("boundary", req.Boundary)
+	}
+	if req.SessionPolicy != nil {
+		sAllow = collect("session", []Named{*req.SessionPolicy})
+	}
+	scpMissing := ""
+	for _, lv := range req.SCPs {
+		a := collect("scp", lv.Policies)
+		for i := range a {
+			a[i].Via = "SCP at " + lv.Target
+		}
+		if len(a) == 0 && scpMissing == "" {
+			scpMissing = lv.Target
+		}
+		rAllow = append(rAllow, a...)
+	}
+	rcpMissing := ""
+	var rcpAllow []Step
+	for _, lv := range req.RCPs {
+		a := collect("rcp", lv.Policies)
+		for i := range a {
+			a[i].Via = "RCP at " + lv.Target
+		}
+		if len(a) == 0 && rcpMissing == "" {
+			rcpMissing = lv.Target
+		}
+		rcpAllow = append(rcpAllow, a...)
+	}
+	if req.ResourcePolicy != nil {
+		a, d := matchDoc("resource", req.ResourcePolicy, ctx, true)
+		resAllow = a
+		denies = append(denies, d...)
+	}
+	if len(denies) > 0 {
+		return Result{Decision: ExplicitDeny, Explanation: denies}
+	}
+	miss := func(kind, note string) Result {
+		return Result{Decision: ImplicitDeny, Explanation: []Step{{Kind: kind, Effect: "none", Note: note}}}
+	}
+	if scpMissing != "" {
+		return miss("scp", "no SCP attached at "+scpMissing+" allows the action")
+	}
+	if rcpMissing != "" {
+		return miss("rcp", "no RCP attached at "+rcpMissing+" allows the action")
+	}
+	guards := append(append([]Step{}, rAllow...), rcpAllow...)
+	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == accountOf(req.Principal)
+	// A same-account resource policy naming an IAM user or a role session
+	// ARN grants on its own; the boundary and session policy do not limit it.
+	if sameAccount && len(resAllow) > 0 && (req.PrincipalIsUser || isSessionARN(req.Principal)) {
+		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
+	}
+	if req.Boundary != nil && len(bAllow) == 0 {
+		return miss("boundary", "the permissions boundary does not allow the action")
+	}
+	if req.SessionPolicy != nil && len(sAllow) == 0 {
+		return miss("session", "the session policy does not allow the action")
+	}
+	guards = append(append(guards, bAllow...), sAllow...)
+	if sameAccount {
+		if len(idAllow) > 0 || len(resAllow) > 0 {
+			return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
+		}
+		return miss("identity", "no identity-based or resource-based policy allows the action")
+	}
+	if len(idAllow) == 0 {
+		return miss("identity", "cross-account: no identity-based policy allows the action")
+	}
+	if len(resAllow) == 0 {
+		return miss("resource", "cross-account: the resource-based policy of account "+req.ResourceAccount+" does not allow the principal")
+	}
+	return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
+}
+
+func accountOf(arn string) string {
+	p := strings.SplitN(arn, ":", 6)
+	if len(p) == 6 {
+		return p[4]
+	}
+	if isAccountID(arn) {
+		return arn
+	}
+	return ""
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func isSessionARN(arn string) bool {
+	return strings.Contains(arn, ":assumed-role/") || strings.Contains(arn, ":federated-user/")
+}
+
+// matchDoc returns the Allow and Deny statements of n that apply to the request.
+func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies []Step) {
+	if n.Doc == nil {
+		return nil, nil
+	}
+	literal := n.Doc.Version != "2012-10-17"
+	for i := range n.Doc.Statement {
+		s := &n.Doc.Statement[i]
+		if !stmtApplies(s, c, literal, resource) {
+			continue
+		}
+		id := s.Sid
+		if id == "" {
+			id = fmt.Sprintf("#%d", i+1)
+		}
+		st := Step{Kind: kind, Policy: n.Name, Via: n.Via, Statement: id, Effect: s.Effect}
+		if strings.EqualFold(s.Effect, "Deny") {
+			denies = append(denies, st)
+		} else if s.Effect == "Allow" {
+			allows = append(allows, st)
+		}
+	}
+	return allows, denies
+}
+
+func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
+	if len(s.Action) > 0 {
+		if !anyMatch(s.Action, c.req.Action, true) {
+			return false
+		}
+	} else if len(s.NotAction) > 0 {
+		if anyMatch(s.NotAction, c.req.Action, true) {
+			return false
+		}
+	} else {
+		return false
+	}
+	if len(s.Resource) > 0 {
+		if !c.resMatch(s.Resource, literal) {
+			return false
+		}
+	} else if len(s.NotResource) > 0 {
+		if c.resMatch(s.NotResource, literal) {
+			return false
+		}
+	} else if !resource {
+		return false
+	}
+	if resource || s.Principal != nil || s.NotPrincipal != nil {
+		if s.Principal != nil {
+			if !principalMatch(s.Principal, c.req.Principal) {
+				return false
+			}
+		} else if s.NotPrincipal != nil {
+			if principalMatch(s.NotPrincipal, c.req.Principal) {
+				return false
+			}
+		} else if resource {
+			return false
+		}
+	}
+	return c.conditions(s.Condition, literal)
+}
+
+func anyMatch(pats []string, v string, fold bool) bool {
+	for _, p := range pats {
+		if fold {
+			if Glob(strings.ToLower(p), strings.ToLower(v)) {
+				return true
+			}
+		} else if Glob(p, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// Glob reports whether s matches pattern p, where '*' matches any run of
+// characters (also none) and '?' any one character.
+func Glob(p, s string) bool {
+	px, sx := 0, 0
+	nextP, nextS := -1, -1
+	for px < len(p) || sx < len(s) {
+		if px < len(p) {
+			switch p[px] {
+			case '*':
+				nextP, nextS = px, sx+1
+				px++
+				continue
+			case '?':
+				if sx < len(s) {
+					px++
+					sx++
+					continue
+				}
+			case esc:
+				if px+1 < len(p) && sx < len(s) && s[sx] == p[px+1] {
+					px += 2
+					sx++
+					continue
+				}
+			default:
+				if sx < len(s) && s[sx] == p[px] {
+					px++
+					sx++
+					continue
+				}
+			}
+		}
+		if nextS > 0 && nextS <= len(s) {
+			px, sx = nextP, nextS
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// MatchARN matches an ARN against a pattern as AWS does: each of the six
+// colon-separated parts is matched on its own, so a wildcard does not
+// cross a colon before the resource part. A pattern that is not an ARN
+// ("*") is matched as a whole.
+func MatchARN(p, arn string) bool {
+	if p == "*" {
+		return true
+	}
+	pp := strings.SplitN(p, ":", 6)
+	ap := strings.SplitN(arn, ":", 6)
+	if len(pp) != 6 || len(ap) != 6 {
+		return Glob(p, arn)
+	}
+	for i := 0; i < 6; i++ {
+		if i == 0 || i == 2 {
+			if !Glob(strings.ToLower(pp[i]), strings.ToLower(ap[i])) {
+				return false
+			}
+			continue
+		}
+		if !Glob(pp[i], ap[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func principalMatch(m map[string][]string, principal string) bool {
+	for kind, vals := range m {
+		for _, v := range vals {
+			if v == "*" {
+				return true
+			}
+			switch kind {
+			case "AWS":
+				if v == principal {
+					return true
+				}
+				// An account (id or root ARN) names every principal of it.
+				acct := v
+				if strings.HasSuffix(v, ":root") {
+					acct = accountOf(v)
+				}
+				if isAccountID(acct) && accountOf(principal) == acct {
+					return true
+				}
+				// A role ARN names its sessions' role, as trust and resource
+				// policies use it.
+				if r := sessionRole(principal); r != "" && r == v {
+					return true
+				}
+			default:
+				if v == principal {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// sessionRole returns the role ARN of an assumed-role session ARN.
+func sessionRole(p string) string {
+	i := strings.Index(p, ":assumed-role/")
+	if i < 0 {
+		return ""
+	}
+	rest := p[i+len(":assumed-role/"):]
+	name, _, _ := strings.Cut(rest, "/")
+	acct := accountOf(p)
+	part := strings.SplitN(p, ":", 3)
+	return "arn:" + part[1] + ":iam::" + acct + ":role/" + name
+}
