@@ -3,70 +3,277 @@ package main
 import (
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/inventory"
+	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 )
 
-func TestDemoPrintsSummaryAndFindings(t *testing.T) {
-	demoDBPath(t)
-	for _, want := range []string{
-		"Sync", "Resources", "API calls", "iam:GetAccountAuthorizationDetails",
-		"Who holds the most access", "Administrators", "Access keys older than 90 days",
-		"Console sign-in without MFA", "Roles trusting principals outside their account",
-		"warden --db ",
-	} {
-		if !strings.Contains(demoOut, want) {
-			t.Errorf("demo output lacks %q:\n%s", want, demoOut)
+// orgDemo runs `warden demo --users 5 -o json` once for the demo's tests
+// and returns its database and result.
+var (
+	orgDemoOnce sync.Once
+	orgDemoDB   string
+	orgDemoRes  demoResult
+	orgDemoFail string
+)
+
+func orgDemo(t *testing.T) (string, *demoResult) {
+	t.Helper()
+	orgDemoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "warden-demo-test-")
+		if err != nil {
+			orgDemoFail = err.Error()
+			return
 		}
+		t.Cleanup(func() { os.RemoveAll(dir) })
+		orgDemoDB = filepath.Join(dir, "demo.db")
+		out, errOut, code := runIn(t, orgDemoDB, "demo", "--users", "5", "-o", "json")
+		if code != 0 {
+			orgDemoFail = fmt.Sprintf("demo exited %d: %s", code, errOut)
+			return
+		}
+		if err := json.Unmarshal([]byte(out), &orgDemoRes); err != nil {
+			orgDemoFail = fmt.Sprintf("demo -o json is not its result: %v\n%s", err, out)
+		}
+	})
+	if orgDemoFail != "" {
+		t.Fatal(orgDemoFail)
+	}
+	return orgDemoDB, &orgDemoRes
+}
+
+// demoTruthAfter is the demo estate as the second sync reads it: the
+// generated organization without the account the demo closed.
+func demoTruthAfter(users int) []*awsfake.Account {
+	var out []*awsfake.Account
+	for _, a := range (awsfake.DemoEstate{Users: users}).Build().Accounts() {
+		if a.ID != demoClosed {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func TestDemoPrintsSummaryFindingsAndDiff(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "demo.db")
+	out, errOut, code := runIn(t, db, "demo", "--users", "3")
+	if code != 0 {
+		t.Fatalf("demo exited %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"Sync", "Resources", "API calls", "iam:GetAccountAuthorizationDetails", "organizations:ListAccountsForParent", "sso:ListAccountAssignments",
+		"What the demo changed through AWS", "organizations:CloseAccount " + awsfake.DemoSandboxID,
+		"Who holds the most access", "Administrators", "Access keys older than 90 days",
+		"Console sign-in without MFA", "Roles trusting principals outside their account", "Identity Center administrators",
+		"Changes from snapshot 1", "administrators added", awsfake.DemoNoMFAUser + " in " + awsfake.DemoProdID + " is a new administrator",
+		"warden --db " + db + " show accounts", "warden --db " + db + " access " + awsfake.DemoAdminUser,
+		"warden --db " + db + " diff", "warden --db " + db + " serve",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+	// The suggested commands work on what the demo wrote.
+	for _, args := range [][]string{{"show", "accounts"}, {"access", awsfake.DemoAdminUser}, {"diff"}, {"findings"}} {
+		if out, errOut, code := runIn(t, db, args...); code != 0 || out == "" {
+			t.Errorf("warden %s after the demo exited %d: %s", strings.Join(args, " "), code, errOut)
+		}
+	}
+	// A second demo over the first one's file replaces it and says so.
+	_, errOut, code = runIn(t, db, "demo", "--users", "3")
+	if code != 0 || !strings.Contains(errOut, "replaced the earlier demo database "+db) {
+		t.Fatalf("second demo exited %d, stderr:\n%s", code, errOut)
+	}
+	out, _, _ = runIn(t, db, "snapshots", "-o", "json")
+	var snaps []json.RawMessage
+	if err := json.Unmarshal([]byte(out), &snaps); err != nil || len(snaps) != 2 {
+		t.Errorf("after two demos, snapshots = %s (err %v), want the second demo's two", out, err)
 	}
 }
 
-func TestDemoJSON(t *testing.T) {
+func TestDemoJSONKeys(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "demo.db")
-	out, errOut, code := runIn(t, db, "demo", "--users", "30", "-o", "json")
+	out, errOut, code := runIn(t, db, "demo", "--users", "2", "-o", "json")
 	if code != 0 {
 		t.Fatalf("demo -o json exited %d: %s", code, errOut)
 	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("demo -o json is not one JSON document: %v\n%s", err, out)
+	}
+	for _, k := range []string{"first_sync", "changes", "summary", "findings", "diff", "next", "db", "connection"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("demo -o json lacks key %q", k)
+		}
+	}
 	var res struct {
-		Summary struct {
-			Snapshot struct {
-				ID     int64          `json:"id"`
-				Status string         `json:"status"`
-				Counts map[string]int `json:"counts"`
-			} `json:"snapshot"`
-			APICalls int64 `json:"api_calls"`
-		} `json:"summary"`
 		Findings map[string]json.RawMessage `json:"findings"`
+		Diff     map[string]json.RawMessage `json:"diff"`
 	}
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
-		t.Fatalf("demo -o json is not JSON: %v\n%s", err, out)
+		t.Fatal(err)
 	}
-	if res.Summary.Snapshot.Status != "complete" || res.Summary.Snapshot.Counts["iam_user"] != 30 || res.Summary.APICalls == 0 {
-		t.Errorf("summary = %+v, want a complete snapshot of 30 users made with API calls", res.Summary)
-	}
-	for _, k := range []string{"top_holders", "admins", "stale_keys", "console_without_mfa", "outside_trust", "stale_after_days"} {
+	for _, k := range []string{"top_holders", "admins", "stale_keys", "console_without_mfa", "outside_trust", "stale_after_days", "sso_admins"} {
 		if _, ok := res.Findings[k]; !ok {
 			t.Errorf("findings lack key %q", k)
 		}
 	}
-	// A second demo replaces the database rather than adding to it.
-	if _, errOut, code := runIn(t, db, "demo", "--users", "30"); code != 0 {
-		t.Fatalf("second demo exited %d: %s", code, errOut)
+	for _, k := range []string{"from", "to", "summary", "access", "administrators", "trust", "access_keys", "console_and_mfa", "identity_center", "findings", "resources", "entitlements"} {
+		if _, ok := res.Diff[k]; !ok {
+			t.Errorf("diff lacks key %q", k)
+		}
 	}
-	out, _, _ = runIn(t, db, "snapshots", "-o", "json")
-	var snaps []json.RawMessage
-	if err := json.Unmarshal([]byte(out), &snaps); err != nil || len(snaps) != 1 {
-		t.Errorf("after two demos, snapshots = %s (err %v), want exactly one", out, err)
+}
+
+// TestDemoMatchesTheEstate: the demo's database holds exactly the estate's
+// accounts and principals (the closed account gone from the second
+// snapshot), the diff shows the demo's three changes, and the findings
+// name every planted finding.
+func TestDemoMatchesTheEstate(t *testing.T) {
+	db, res := orgDemo(t)
+	if res.FirstSync.Snapshot.Status != "complete" || res.Summary.Snapshot.Status != "complete" {
+		t.Fatalf("the demo's snapshots are %s and %s, want complete", res.FirstSync.Snapshot.Status, res.Summary.Snapshot.Status)
 	}
+	if res.DB != db || res.Connection != "default" {
+		t.Errorf("demo says it wrote connection %q of %s, want default of %s", res.Connection, res.DB, db)
+	}
+	accounts := demoTruthAfter(5)
+
+	// Users of every account read, and nothing else.
+	out, errOut, code := runIn(t, db, "show", "users", "-o", "json")
+	if code != 0 {
+		t.Fatalf("show users exited %d: %s", code, errOut)
+	}
+	var rows []inventory.UserRow
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, r := range rows {
+		got = append(got, r.AccountID+"/"+r.Name)
+	}
+	for _, a := range accounts {
+		for name := range a.IAM.Users {
+			want = append(want, a.ID+"/"+name)
+		}
+	}
+	if !reflect.DeepEqual(sortedCopy(got), sortedCopy(want)) {
+		t.Errorf("users after the demo = %v\nwant %v", sortedCopy(got), sortedCopy(want))
+	}
+	// Roles likewise.
+	out, errOut, code = runIn(t, db, "show", "roles", "-o", "json")
+	if code != 0 {
+		t.Fatalf("show roles exited %d: %s", code, errOut)
+	}
+	var roles []struct {
+		Name      string `json:"name"`
+		AccountID string `json:"account_id"`
+	}
+	if err := json.Unmarshal([]byte(out), &roles); err != nil {
+		t.Fatal(err)
+	}
+	got, want = nil, nil
+	for _, r := range roles {
+		got = append(got, r.AccountID+"/"+r.Name)
+	}
+	for _, a := range accounts {
+		for name := range a.IAM.Roles {
+			want = append(want, a.ID+"/"+name)
+		}
+	}
+	if !reflect.DeepEqual(sortedCopy(got), sortedCopy(want)) {
+		t.Errorf("roles after the demo = %v\nwant %v", sortedCopy(got), sortedCopy(want))
+	}
+	// The accounts read: all five first, then all but the closed one.
+	if a := res.FirstSync.Snapshot.Accounts; a.Read != 5 {
+		t.Errorf("first sync read %d accounts, want 5 (management and 4 members)", a.Read)
+	}
+	if a := res.Summary.Snapshot.Accounts; a.Read != 4 {
+		t.Errorf("second sync read %d accounts, want 4 (the closed one not)", a.Read)
+	}
+
+	// The diff: the new administrator, the new key, the closed account's users gone.
+	var admins, keys []string
+	for _, c := range res.Diff.Administrators {
+		admins = append(admins, c.Change+" "+c.Principal.AccountID+"/"+c.Principal.Name)
+	}
+	if !slices.Contains(admins, "added "+awsfake.DemoProdID+"/"+demoNewAdmin) {
+		t.Errorf("diff administrators = %v, want %s in %s added", admins, demoNewAdmin, awsfake.DemoProdID)
+	}
+	for _, c := range res.Diff.AccessKeys {
+		if c.Change == "created" {
+			keys = append(keys, c.User.AccountID+"/"+c.User.Name+"/"+c.Key.Name)
+		}
+	}
+	if len(keys) != 1 || !strings.HasPrefix(keys[0], awsfake.DemoDevID+"/"+demoNewKeyUser+"/AKIA") || !strings.Contains(res.Changes[1], strings.Split(keys[0], "/")[2]) {
+		t.Errorf("diff keys created = %v, want the one key the demo created for %s (%s)", keys, demoNewKeyUser, res.Changes[1])
+	}
+	removed := map[string]bool{}
+	for _, r := range res.Diff.Resources {
+		if r.Change == "removed" && r.Resource.Type == model.TypeIAMUser {
+			removed[r.Resource.Name] = true
+		}
+	}
+	var sandbox *awsfake.Account
+	for _, a := range (awsfake.DemoEstate{Users: 5}).Build().Members {
+		if a.ID == demoClosed {
+			sandbox = a
+		}
+	}
+	if len(removed) != len(sandbox.IAM.Users) {
+		t.Errorf("diff removed users %v, want the %d users of the closed account", removed, len(sandbox.IAM.Users))
+	}
+	for name := range sandbox.IAM.Users {
+		if !removed[name] {
+			t.Errorf("diff does not remove user %s of the closed account", name)
+		}
+	}
+
+	// The planted findings.
+	has := func(what string, list []string, want string) {
+		t.Helper()
+		if !slices.Contains(list, want) {
+			t.Errorf("%s = %v, want it to list %s", what, list, want)
+		}
+	}
+	var names []string
+	for _, a := range res.Findings.Admins {
+		names = append(names, a.AccountID+"/"+a.Name)
+	}
+	has("admins", names, awsfake.DemoProdID+"/"+awsfake.DemoAdminUser)
+	has("admins", names, awsfake.DemoProdID+"/"+demoNewAdmin)
+	names = nil
+	for _, k := range res.Findings.StaleKeys {
+		names = append(names, fmt.Sprintf("%s/%s/%d", k.User.AccountID, k.User.Name, k.AgeDays))
+	}
+	age := int(time.Since(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)).Hours()/24) + awsfake.DemoOldKeyAgeDays
+	has("stale keys", names, fmt.Sprintf("%s/%s/%d", awsfake.DemoDevID, awsfake.DemoOldKeyUser, age))
+	names = nil
+	for _, u := range res.Findings.ConsoleWithoutMFA {
+		names = append(names, u.AccountID+"/"+u.Name)
+	}
+	has("console without MFA", names, awsfake.DemoProdID+"/"+awsfake.DemoNoMFAUser)
+	if slices.Contains(names, awsfake.DemoProdID+"/"+awsfake.DemoAdminUser) {
+		t.Errorf("console without MFA lists %s, who has MFA", awsfake.DemoAdminUser)
+	}
+	names = nil
+	for _, tr := range res.Findings.OutsideTrust {
+		names = append(names, tr.Role.AccountID+"/"+tr.Role.Name+"/"+tr.Account)
+	}
+	has("outside trust", names, awsfake.DemoSecurityID+"/"+awsfake.DemoVendorRole+"/"+awsfake.DemoOutsideAccountID)
 }
 
 func TestShowUsersJSONMatchesEstate(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -10,18 +11,24 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
 )
 
 // The tests run warden's commands in-process, the way main does, against a
-// demo database written once for the whole package.
+// fixture database written once for the whole package: one generated
+// account (the estate of fake-aws), synced through the real SDK from the
+// emulator and marked as the demo's, so `warden demo` may replace it.
 
 var (
 	demoOnce  sync.Once
 	demoDir   string
-	demoCode  int
-	demoOut   string
-	demoErr   string
+	demoFail  error
 	demoTruth *awsfake.Account
 )
 
@@ -37,7 +44,7 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// demoDBPath runs `warden demo` once and returns the database it wrote.
+// demoDBPath writes the fixture database once and returns its path.
 func demoDBPath(t *testing.T) string {
 	t.Helper()
 	demoOnce.Do(func() {
@@ -47,15 +54,42 @@ func demoDBPath(t *testing.T) string {
 		}
 		demoDir = dir
 		demoTruth = estate(demoAccount, demoAlias, demoUsers, demoSeed).Build()
-		demoOut, demoErr, demoCode = runIn(t, "", "--db", filepath.Join(dir, "demo.db"), "demo")
+		demoFail = writeFixture(filepath.Join(dir, "demo.db"), demoTruth)
 	})
-	if demoCode != 0 {
-		t.Fatalf("warden demo exited %d\nstdout:\n%s\nstderr:\n%s", demoCode, demoOut, demoErr)
+	if demoFail != nil {
+		t.Fatalf("write the fixture database: %v", demoFail)
 	}
 	return filepath.Join(demoDir, "demo.db")
 }
 
-// truth is the demo estate as generated: the ground truth of the demo db.
+// writeFixture syncs acct from an in-process emulator into a new SQLite
+// database at path and marks the snapshot as the demo's.
+func writeFixture(path string, acct *awsfake.Account) error {
+	ctx := context.Background()
+	srv := awsfake.NewServer(awsfake.Options{Seed: demoSeed})
+	defer srv.Close()
+	creds := srv.AddAccount(acct)
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: demoRegion, Endpoint: srv.URL(), IAMRate: demoIAMRate,
+		Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)})
+	if err != nil {
+		return err
+	}
+	st, err := store.OpenSQLite(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	snap, err := syncer.Sync(ctx, sess, st, syncer.Options{ConnectionID: "default", IAM: collect.IAMOptions{AccessKeys: true}})
+	if err != nil {
+		return err
+	}
+	if snap.Status != "complete" {
+		return fmt.Errorf("fixture snapshot %d is %s: %v", snap.ID, snap.Status, snap.Errors)
+	}
+	return st.MarkDemoSnapshot(ctx, snap.ID)
+}
+
+// truth is the fixture estate as generated: the ground truth of the demo db.
 func truth(t *testing.T) *awsfake.Account {
 	demoDBPath(t)
 	return demoTruth
