@@ -29,8 +29,8 @@ const (
 	// demoOrgUsers is the generated IAM users in each demo account.
 	demoOrgUsers = 12
 	demoRegion   = "us-east-1"
-	// demoIAMRate lifts the per-account call limit: the in-process emulator
-	// has no quota to protect.
+	// demoIAMRate lifts the per-account call limits (IAM, Organizations,
+	// Identity Center): the in-process emulator has no quota to protect.
 	demoIAMRate = 10000
 	// staleDays is the age past which an access key is reported as old.
 	staleDays = 90
@@ -139,7 +139,7 @@ func (a *app) demo(ctx context.Context, path string, users int) (*demoResult, er
 	defer st.Close()
 	mgmt := creds[awsfake.DemoManagementID]
 	t := syncjob.Target{ID: a.connection, Name: "demo connection " + a.connection,
-		AWS: awsapi.Options{Region: demoRegion, Endpoint: srv.URL(), IAMRate: demoIAMRate,
+		AWS: awsapi.Options{Region: demoRegion, Endpoint: srv.URL(), IAMRate: demoIAMRate, OrganizationsRate: demoIAMRate, IdentityCenterRate: demoIAMRate,
 			Credentials: credentials.NewStaticCredentialsProvider(mgmt.AccessKeyID, mgmt.SecretAccessKey, mgmt.SessionToken)},
 		IAM:            collect.IAMOptions{AccessKeys: true, ReportPoll: demoReportPoll},
 		Organization:   &syncer.OrganizationOptions{},

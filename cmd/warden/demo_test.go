@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -544,5 +546,17 @@ func TestFindingsAndSnapshots(t *testing.T) {
 	}
 	if out := mustWarden(t, "version"); !strings.Contains(out, "warden") {
 		t.Errorf("version = %q", out)
+	}
+}
+
+// BenchmarkDemo measures the whole demo in process: build the organization,
+// sync it, change it, sync again, print (JSON, discarded).
+func BenchmarkDemo(b *testing.B) {
+	dir := b.TempDir()
+	for i := 0; i < b.N; i++ {
+		db := filepath.Join(dir, fmt.Sprintf("demo-%d.db", i))
+		if code := run(context.Background(), []string{"--db", db, "demo", "-o", "json"}, io.Discard, io.Discard); code != 0 {
+			b.Fatalf("demo exited %d", code)
+		}
 	}
 }
