@@ -21,6 +21,7 @@ import (
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 	"github.com/warden-iam/warden/internal/tokens"
+	"github.com/warden-iam/warden/internal/webui"
 )
 
 // serveFlags are the flags of `warden serve`.
@@ -114,8 +115,13 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 		return usageError(fmt.Sprintf("%s: %v", path, err), "correct the schedule: (see docs/config.md)")
 	}
 	version, _ := buildInfo()
-	srv, err := server.New(server.Config{Store: st, Tokens: tokens.New(st, tokens.Options{Env: env, Log: logger}), Syncs: sched,
-		Connections: file.Connections, Logger: logger, Metrics: m, Version: version})
+	verifier := tokens.New(st, tokens.Options{Env: env, Log: logger})
+	ui, err := webui.New(webui.Config{Store: st, Tokens: verifier, Connections: file.Connections, Logger: logger})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Config{Store: st, Tokens: verifier, Syncs: sched,
+		Connections: file.Connections, Logger: logger, Metrics: m, Version: version, UI: ui})
 	if err != nil {
 		return err
 	}
