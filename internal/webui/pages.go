@@ -180,6 +180,8 @@ type principalData struct {
 	Answer  *access.Answer
 	Diagram template.HTML
 	Matches []model.Resource
+	// Resource is the principal as stored (display name, tags).
+	Resource *model.Resource
 }
 
 func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
@@ -210,6 +212,19 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	d.Answer = ans
+	var id string
+	switch {
+	case ans.IAM != nil:
+		id = ans.IAM.Principal.ID
+	case ans.SSO != nil:
+		id = ans.SSO.Principal.ID
+	}
+	if id != "" {
+		if d.Resource, err = u.c.Store.Resource(r.Context(), snap.ID, id); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The principal could not be read: "+err.Error())
+			return
+		}
+	}
 	d.Diagram = diagram(ans)
 	title := q
 	if ans.IAM != nil {

@@ -23,12 +23,14 @@ const testAccount = "111122223333"
 
 // stack is the UI on a real store synced from awsfake, with a read token.
 type stack struct {
-	st    *store.DB
-	truth *awsfake.Account
-	ui    *UI
-	http  *httptest.Server
-	read  string
-	snap  int64
+	st      *store.DB
+	org     *awsfake.OrgTruth
+	truth   *awsfake.Account // the management account
+	ssoUser *awsfake.SSOUser // its display name is xssName
+	ui      *UI
+	http    *httptest.Server
+	read    string
+	snap    int64
 }
 
 func isolateAWS(tb testing.TB) {
@@ -42,17 +44,32 @@ func isolateAWS(tb testing.TB) {
 	tb.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
+// xssName is put into an Identity Center display name: shown, it must be
+// text, and nothing of it may run.
+const xssName = `<script>window.__xss=1</script>"><img src=x onerror="window.__xss=2">`
+
 func newStack(t testing.TB, estate awsfake.Estate) *stack {
 	t.Helper()
 	isolateAWS(t)
 	fake := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(fake.Close)
-	s := &stack{truth: estate.Build()}
-	creds := fake.AddAccount(s.truth)
+	org := awsfake.OrgEstate{Accounts: 2, Seed: 5, PerAccount: estate,
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 6, Groups: 2, PermissionSets: 3}}.Build()
+	s := &stack{org: org, truth: org.Management}
+	for _, u := range org.IdentityCenter.Users {
+		if s.ssoUser == nil || u.UserName < s.ssoUser.UserName {
+			s.ssoUser = u
+		}
+	}
+	s.ssoUser.DisplayName = xssName
+	creds := org.Install(fake)
 	t.Setenv("AWS_ACCESS_KEY_ID", creds.AccessKeyID)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", creds.SecretAccessKey)
 	conn := config.Connection{ID: "prod", Name: "Production", Region: "us-east-1", Endpoint: fake.URL(),
-		Credentials: config.Credentials{Source: config.SourceEnvironment}, Sync: config.SyncParts{IAMRate: 100000, AccessKeys: true}}
+		Credentials:    config.Credentials{Source: config.SourceEnvironment},
+		Organization:   config.Organization{Enabled: true},
+		IdentityCenter: config.IdentityCenter{Enabled: true},
+		Sync:           config.SyncParts{IAMRate: 100000, AccessKeys: true}}
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "warden.db"))
 	if err != nil {
@@ -143,7 +160,7 @@ func TestSignInAndPrincipalPage(t *testing.T) {
 		t.Fatal("no session cookie")
 	}
 	// Search finds a real user of the snapshot, by a part of its name.
-	users, err := s.st.Resources(context.Background(), s.snap, store.ResourceFilter{Type: model.TypeIAMUser})
+	users, err := s.st.Resources(context.Background(), s.snap, store.ResourceFilter{Type: model.TypeIAMUser, AccountID: s.truth.ID})
 	if err != nil || len(users) == 0 {
 		t.Fatalf("users: %v %d", err, len(users))
 	}
