@@ -2,6 +2,7 @@ package webui
 
 import (
 	"context"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -174,6 +175,23 @@ func TestBrowser(t *testing.T) {
 		t.Error("script from the display name ran")
 	}
 	shot(t, ctx, dir, "xss")
+
+	// Findings, each row linking to its principal; the changes between
+	// the two snapshots.
+	run(t, ctx, "findings", chromedp.Navigate(s.http.URL+"/findings?c=prod"))
+	run(t, ctx, "findings table", chromedp.WaitVisible("table.findings tbody tr a"))
+	for _, id := range []string{"account", "severity"} {
+		if l := run(t, ctx, "label "+id, chromedp.Text(`label[for="`+id+`"]`)); l == "" {
+			t.Errorf("the %s filter has no label", id)
+		}
+	}
+	shot(t, ctx, dir, "findings")
+	run(t, ctx, "changes", chromedp.Navigate(fmt.Sprintf("%s/changes?c=prod&from=%d&to=%d", s.http.URL, s.first, s.snap)))
+	run(t, ctx, "diff", chromedp.WaitVisible("#diff-title"))
+	if txt := run(t, ctx, "diff text", chromedp.Text("main")); !strings.Contains(txt, "between-snapshots") {
+		t.Errorf("the diff does not name the user made between the snapshots:\n%s", txt)
+	}
+	shot(t, ctx, dir, "changes")
 
 	// Keyboard: Tab from the top reaches the skip link, then the navigation.
 	run(t, ctx, "overview again", chromedp.Navigate(s.http.URL+"/"))

@@ -27,6 +27,7 @@ type page struct {
 }
 
 var funcs = template.FuncMap{
+	"list": func(v ...string) []string { return v },
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"

@@ -123,6 +123,12 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.search(w, r, s)
 	case "/principal":
 		u.principal(w, r, s)
+	case "/findings":
+		u.findings(w, r, s, false)
+	case "/findings.csv":
+		u.findings(w, r, s, true)
+	case "/changes":
+		u.changes(w, r, s)
 	case "/signout":
 		u.signOut(w, r, s)
 	default:

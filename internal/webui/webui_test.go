@@ -2,6 +2,8 @@ package webui
 
 import (
 	"context"
+	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -11,15 +13,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 	"github.com/warden-iam/warden/internal/tokens"
 )
-
-const testAccount = "111122223333"
 
 // stack is the UI on a real store synced from awsfake, with a read token.
 type stack struct {
@@ -30,7 +34,8 @@ type stack struct {
 	ui      *UI
 	http    *httptest.Server
 	read    string
-	snap    int64
+	snap    int64 // the latest snapshot
+	first   int64 // the one before, without user between-snapshots
 }
 
 func isolateAWS(tb testing.TB) {
@@ -69,7 +74,7 @@ func newStack(t testing.TB, estate awsfake.Estate) *stack {
 		Credentials:    config.Credentials{Source: config.SourceEnvironment},
 		Organization:   config.Organization{Enabled: true},
 		IdentityCenter: config.IdentityCenter{Enabled: true},
-		Sync:           config.SyncParts{IAMRate: 100000, AccessKeys: true}}
+		Sync:           config.SyncParts{IAMRate: 100000, AccessKeys: true, CredentialReport: true}}
 	ctx := context.Background()
 	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "warden.db"))
 	if err != nil {
@@ -84,6 +89,18 @@ func newStack(t testing.TB, estate awsfake.Estate) *stack {
 	res, err := syncjob.Run(ctx, st, target, syncjob.Options{})
 	if err != nil {
 		t.Fatalf("sync: %v", err)
+	}
+	s.first = res.Snapshot.ID
+	// A change between two snapshots, for the diff.
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sess.IAM(s.truth.ID).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("between-snapshots")}); err != nil {
+		t.Fatal(err)
+	}
+	if res, err = syncjob.Run(ctx, st, target, syncjob.Options{}); err != nil {
+		t.Fatalf("second sync: %v", err)
 	}
 	s.snap = res.Snapshot.ID
 	svc := tokens.New(st, tokens.Options{})
@@ -118,7 +135,7 @@ func get(t testing.TB, c *http.Client, u string) (int, string, *http.Response) {
 	return resp.StatusCode, string(b), resp
 }
 
-var small = awsfake.Estate{AccountID: testAccount, Users: 12, Groups: 4, Roles: 5, Policies: 6, Seed: 3}
+var small = awsfake.Estate{Users: 12, Groups: 4, Roles: 5, Policies: 6, Seed: 3}
 
 func TestSignInAndPrincipalPage(t *testing.T) {
 	s := newStack(t, small)
@@ -217,5 +234,61 @@ func TestSignInLinkWorksOnce(t *testing.T) {
 	}
 	if _, err := s.ui.SignInLink("not a url"); err == nil {
 		t.Error("SignInLink accepted a relative base")
+	}
+}
+
+func TestFindingsCSVAndChanges(t *testing.T) {
+	s := newStack(t, small)
+	c := client(t)
+	r, err := c.PostForm(s.http.URL+"/signin", url.Values{"token": {s.read}, "next": {"/"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	// Ground truth: the users of the management account with a console
+	// password and no MFA device.
+	var noMFA []string
+	for name, u := range s.truth.IAM.Users {
+		if u.LoginProfile != nil && len(u.MFADevices) == 0 {
+			noMFA = append(noMFA, name)
+		}
+	}
+	code, body, resp := get(t, c, s.http.URL+"/findings.csv?c=prod&account="+s.truth.ID)
+	if code != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", code, resp.Header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, row := range rows[1:] {
+		if row[5] != s.truth.ID {
+			t.Errorf("account filter: row of account %s", row[5])
+		}
+		if row[0] == "console-without-mfa" {
+			got[row[4]] = true
+		}
+	}
+	if len(got) != len(noMFA) {
+		t.Errorf("console-without-mfa rows %v, ground truth %v", got, noMFA)
+	}
+	for _, n := range noMFA {
+		if !got[n] {
+			t.Errorf("console-without-mfa lacks %s", n)
+		}
+	}
+	code, body, _ = get(t, c, s.http.URL+"/findings?c=prod&severity=medium")
+	if code != 200 || strings.Contains(body, "<td>high</td>") {
+		t.Errorf("findings filtered to medium: %d", code)
+	}
+	// The diff of the two snapshots names the user made between them.
+	code, body, _ = get(t, c, fmt.Sprintf("%s/changes?c=prod&from=%d&to=%d", s.http.URL, s.first, s.snap))
+	if code != 200 || !strings.Contains(body, "between-snapshots") {
+		t.Errorf("changes: %d\n%s", code, body)
+	}
+	code, body, _ = get(t, c, fmt.Sprintf("%s/changes?c=prod&from=%d&to=%d", s.http.URL, s.snap, s.snap))
+	if code != 200 || !strings.Contains(body, "Pick two different snapshots") {
+		t.Errorf("changes of one snapshot: %d", code)
 	}
 }
