@@ -161,7 +161,7 @@ func (u *UI) search(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d := searchData{Conn: conn, Query: strings.TrimSpace(r.URL.Query().Get("q"))}
 	if d.Query != "" {
-		d.Results, err = u.c.Store.ResourcePage(r.Context(), snap.ID, store.PageFilter{Search: d.Query}, store.PageKey{}, searchLimit)
+		d.Results, err = u.index.find(r.Context(), u.c.Store, snap.ID, d.Query, searchLimit)
 		if err != nil {
 			u.fail(w, r, s, http.StatusInternalServerError, "The search failed: "+err.Error())
 			return

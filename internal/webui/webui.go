@@ -55,6 +55,7 @@ type UI struct {
 	tmpl     *template.Template
 	static   http.Handler
 	sessions *sessions
+	index    searchIndex
 }
 
 // New returns the UI of c.
