@@ -62,7 +62,10 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		rows = append(rows, findingRow{"sso-admins", "high", a.Principal, fmt.Sprintf("administrator in %d account(s) through Identity Center", len(a.Through))})
 	}
 	for _, t := range findings.OutsideTrust(g) {
-		d := fmt.Sprintf("trusts %v (%s)", t.Trusted, t.Reason)
+		d := fmt.Sprintf("trusts %s %s (%s)", t.Trusted.Kind, t.Trusted.Value, t.Reason)
+		if len(t.Trusted.Conditions) > 0 {
+			d += ", on condition of " + strings.Join(t.Trusted.Conditions, ", ")
+		}
 		if t.Account != "" {
 			d += " of account " + t.Account
 		}
