@@ -21,6 +21,7 @@ import (
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 	"github.com/warden-iam/warden/internal/tokens"
+	"github.com/warden-iam/warden/internal/webui"
 )
 
 // serveFlags are the flags of `warden serve`.
@@ -116,8 +117,12 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 	version, _ := buildInfo()
 	toks := tokens.New(st, tokens.Options{Env: env, Log: logger})
 	defer toks.Wait() // before the store closes
+	ui, err := webui.New(webui.Config{Store: st, Tokens: toks, Connections: file.Connections, Logger: logger})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{Store: st, Tokens: toks, Syncs: sched,
-		Connections: file.Connections, Logger: logger, Metrics: m, Version: version})
+		Connections: file.Connections, Logger: logger, Metrics: m, Version: version, UI: ui})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,119 @@
+package webui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/warden-iam/warden/internal/benchestate"
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/tokens"
+)
+
+// bench is the UI over the benchmark organization (200 member accounts of
+// 300 users; WARDEN_BENCH_ACCOUNTS changes it), built once per process.
+var bench struct {
+	once   sync.Once
+	err    error
+	ui     *UI
+	cookie *http.Cookie
+	conn   string
+	users  []model.Resource
+}
+
+func benchUI(b *testing.B) {
+	b.Helper()
+	bench.once.Do(func() {
+		isolateAWS(b)
+		accounts := 200
+		if v := os.Getenv("WARDEN_BENCH_ACCOUNTS"); v != "" {
+			if accounts, bench.err = strconv.Atoi(v); bench.err != nil {
+				return
+			}
+		}
+		ctx := context.Background()
+		snap, g, err := benchestate.Build(ctx, accounts)
+		if err != nil {
+			bench.err = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "warden-webui-bench")
+		if err != nil {
+			bench.err = err
+			return
+		}
+		st, err := store.OpenSQLite(ctx, filepath.Join(dir, "bench.db"))
+		if err != nil {
+			bench.err = err
+			return
+		}
+		if _, err := st.WriteSnapshot(ctx, snap, g); err != nil {
+			bench.err = err
+			return
+		}
+		for _, r := range g.Resources {
+			if r.Type == model.TypeIAMUser {
+				bench.users = append(bench.users, r)
+			}
+		}
+		bench.conn = snap.ConnectionID
+		if bench.ui, bench.err = New(Config{Store: st, Tokens: tokens.New(st, tokens.Options{})}); bench.err != nil {
+			return
+		}
+		s := bench.ui.sessions.create("bench", tokens.ScopeRead)
+		bench.cookie = &http.Cookie{Name: cookieName, Value: s.id}
+		fmt.Fprintf(os.Stderr, "webui bench: %d member accounts, %d IAM users, %d resources\n", accounts, len(bench.users), len(g.Resources))
+	})
+	if bench.err != nil {
+		b.Fatal(bench.err)
+	}
+}
+
+// serve answers one page in-process and reports its status.
+func serve(b *testing.B, path string) {
+	req := httptest.NewRequest("GET", path, nil)
+	req.AddCookie(bench.cookie)
+	rec := httptest.NewRecorder()
+	bench.ui.ServeHTTP(rec, req)
+	if rec.Code != 200 {
+		b.Fatalf("GET %s: %d %s", path, rec.Code, rec.Body.String())
+	}
+}
+
+// BenchmarkPrincipalPage renders the principal page (tables and path
+// diagram) of users of the organization, server time.
+func BenchmarkPrincipalPage(b *testing.B) {
+	benchUI(b)
+	i := 0
+	start := time.Now()
+	for b.Loop() {
+		u := bench.users[(i*7919)%len(bench.users)]
+		i++
+		serve(b, "/principal?c="+url.QueryEscape(bench.conn)+"&id="+url.QueryEscape(u.ID))
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(i), "ms/page")
+}
+
+// BenchmarkSearch answers the search-as-you-type fragment for parts of
+// user names across the organization.
+func BenchmarkSearch(b *testing.B) {
+	benchUI(b)
+	i := 0
+	start := time.Now()
+	for b.Loop() {
+		u := bench.users[(i*104729)%len(bench.users)]
+		i++
+		q := u.Name[:min(len(u.Name), 6)]
+		serve(b, "/search?fragment=1&c="+url.QueryEscape(bench.conn)+"&q="+url.QueryEscape(q))
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(i), "ms/search")
+}

@@ -1,0 +1,168 @@
+package webui
+
+import (
+	"fmt"
+	"html"
+	"html/template"
+	"strings"
+
+	"github.com/warden-iam/warden/internal/access"
+)
+
+// node is a box of a path diagram.
+type node struct {
+	key   string // unique within the diagram
+	label string
+	kind  string // css class: principal, group, policy, permset, account, role
+	admin bool
+}
+
+// graph is a path diagram: columns of nodes, left to right, and edges.
+type graph struct {
+	cols  [][]node
+	index map[string][2]int
+	edges [][2]string
+}
+
+func (g *graph) add(col int, n node) string {
+	if g.index == nil {
+		g.index = map[string][2]int{}
+	}
+	if at, ok := g.index[n.key]; ok {
+		if n.admin {
+			g.cols[at[0]][at[1]].admin = true
+		}
+		return n.key
+	}
+	for len(g.cols) <= col {
+		g.cols = append(g.cols, nil)
+	}
+	g.index[n.key] = [2]int{col, len(g.cols[col])}
+	g.cols[col] = append(g.cols[col], n)
+	return n.key
+}
+
+func (g *graph) edge(from, to string) {
+	for _, e := range g.edges {
+		if e[0] == from && e[1] == to {
+			return
+		}
+	}
+	g.edges = append(g.edges, [2]string{from, to})
+}
+
+// diagram draws the paths of an answer as SVG: IAM user → group → policy,
+// role → policy, principal → role it may assume; Identity Center user →
+// group → permission set → account → role → policy. Administrator policies
+// and the boxes leading to them are marked "admin".
+func diagram(a *access.Answer) template.HTML {
+	var g graph
+	if a.IAM != nil {
+		iamPaths(&g, a.IAM, 0)
+	}
+	if a.SSO != nil {
+		p := g.add(0, node{key: a.SSO.Principal.ID, label: a.SSO.Principal.Name, kind: "principal"})
+		for _, gr := range a.SSO.Groups {
+			g.edge(p, g.add(1, node{key: gr.ID, label: gr.Name, kind: "group"}))
+		}
+		for _, as := range a.SSO.Assignments {
+			from := p
+			if as.ViaID != "" {
+				from = g.add(1, node{key: as.ViaID, label: as.ViaName, kind: "group"})
+				g.edge(p, from)
+			}
+			admin := false
+			for _, pol := range as.Policies {
+				admin = admin || pol.Admin
+			}
+			ps := g.add(2, node{key: as.PermissionSet.ID, label: as.PermissionSet.Name, kind: "permset", admin: admin})
+			g.edge(from, ps)
+			acct := g.add(3, node{key: "account:" + as.AccountID, label: as.AccountName + " " + as.AccountID, kind: "account", admin: admin})
+			g.edge(ps, acct)
+			last := acct
+			if as.Role != nil {
+				last = g.add(4, node{key: as.Role.ID, label: as.Role.Name, kind: "role", admin: admin})
+				g.edge(acct, last)
+			}
+			for _, pol := range as.Policies {
+				g.edge(last, g.add(5, node{key: pol.ID, label: pol.Name, kind: "policy", admin: pol.Admin}))
+			}
+		}
+	}
+	return g.svg()
+}
+
+// iamPaths adds an IAM principal's paths starting at column col.
+func iamPaths(g *graph, a *access.Access, col int) {
+	p := g.add(col, node{key: a.Principal.ID, label: a.Principal.Name, kind: "principal"})
+	for _, gr := range a.Groups {
+		g.edge(p, g.add(col+1, node{key: gr.ID, label: gr.Name, kind: "group"}))
+	}
+	for _, pol := range a.Policies {
+		from := p
+		if pol.ViaID != "" && pol.ViaID != a.Principal.ID {
+			from = g.add(col+1, node{key: pol.ViaID, label: pol.ViaName, kind: "group", admin: pol.Admin})
+			g.edge(p, from)
+		}
+		g.edge(from, g.add(col+2, node{key: pol.ID, label: pol.Name, kind: "policy", admin: pol.Admin}))
+	}
+	for _, r := range a.Roles {
+		g.edge(p, g.add(col+1, node{key: r.ID, label: r.Name, kind: "role"}))
+	}
+}
+
+const (
+	boxW, boxH   = 190, 30
+	colGap, rowG = 60, 14
+	pad          = 10
+)
+
+func (g *graph) pos(key string) (x, y int) {
+	at := g.index[key]
+	return pad + at[0]*(boxW+colGap), pad + at[1]*(boxH+rowG)
+}
+
+func (g *graph) svg() template.HTML {
+	rows := 0
+	for _, c := range g.cols {
+		rows = max(rows, len(c))
+	}
+	if rows == 0 {
+		return ""
+	}
+	w := 2*pad + len(g.cols)*boxW + (len(g.cols)-1)*colGap
+	h := 2*pad + rows*boxH + (rows-1)*rowG
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg class="paths" role="img" aria-label="path diagram" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, w, h, w, h)
+	for _, e := range g.edges {
+		x1, y1 := g.pos(e[0])
+		x2, y2 := g.pos(e[1])
+		cls := "edge"
+		if n := g.node(e[1]); n.admin {
+			cls += " admin"
+		}
+		fmt.Fprintf(&b, `<path class="%s" d="M%d %d C%d %d %d %d %d %d"/>`, cls, x1+boxW, y1+boxH/2, x1+boxW+colGap/2, y1+boxH/2, x2-colGap/2, y2+boxH/2, x2, y2+boxH/2)
+	}
+	for _, c := range g.cols {
+		for _, n := range c {
+			x, y := g.pos(n.key)
+			cls := "node " + n.kind
+			if n.admin {
+				cls += " admin"
+			}
+			label := n.label
+			if len([]rune(label)) > 26 {
+				label = string([]rune(label)[:25]) + "…"
+			}
+			fmt.Fprintf(&b, `<g class="%s" data-node="%s" data-kind="%s"><title>%s</title><rect x="%d" y="%d" width="%d" height="%d" rx="5"/><text x="%d" y="%d">%s</text></g>`,
+				cls, html.EscapeString(n.key), n.kind, html.EscapeString(n.label), x, y, boxW, boxH, x+8, y+boxH/2+5, html.EscapeString(label))
+		}
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String()) // every value above is escaped
+}
+
+func (g *graph) node(key string) node {
+	at := g.index[key]
+	return g.cols[at[0]][at[1]]
+}
