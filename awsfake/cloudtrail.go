@@ -184,7 +184,8 @@ func (s *Server) GenerateActivity() []Event {
 				e.IdentityType, e.IdentityARN, e.Username = identityOf(who)
 				e.IdentityAccount = arnAccount(who)
 			}
-			if e.IdentityAccount == "" {
+			if e.IdentityAccount == "" && kind != "Service" {
+				// An AWS service's userIdentity names no account.
 				e.IdentityAccount = id
 			}
 			evs = append(evs, e)
