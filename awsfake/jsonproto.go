@@ -18,6 +18,7 @@ import (
 type jsonRequest struct {
 	caller caller
 	action string
+	region string // the credential scope's region
 	body   []byte
 	id     string
 }
@@ -48,10 +49,10 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		writeJSONError(w, reqID, jsonAuthError(apiErr))
 		return
 	}
-	req := &jsonRequest{action: action, body: auth.body, id: reqID}
+	req := &jsonRequest{action: action, region: auth.region, body: auth.body, id: reqID}
 	c := auth.caller
 	req.caller = c
-	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction}
+	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction, "cloudtrail": s.cloudTrailAction}
 	h, ok := handlers[service]
 	if !ok {
 		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})
@@ -66,6 +67,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 		writeJSONError(w, reqID, apiErr)
 		return
 	}
+	s.recordWrite(service, auth.region, action, c, requestParam(r, auth.body))
 	b, err := json.Marshal(out)
 	if err != nil {
 		writeJSONError(w, reqID, &apiError{status: http.StatusInternalServerError, code: "InternalFailure", message: err.Error()})

@@ -128,7 +128,8 @@ type Server struct {
 	seq        map[string]int64            // account → calls charged, for ThrottleEvery
 	recent     map[string]time.Time        // account/user → when a dependency was last removed
 	nextID     int64
-	scim       scimState // the SCIM endpoint's index and request count (scim.go)
+	scim       scimState  // the SCIM endpoint's index and request count (scim.go)
+	ct         trailState // CloudTrail's event history (cloudtrail.go)
 	ts         *httptest.Server
 }
 
@@ -311,6 +312,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeQueryError(w, req.id, apiErr.status, apiErr.code, apiErr.message, service)
 		return
 	}
+	s.recordWrite(service, auth.region, req.action, req.caller, r.Form.Get)
 	writeQueryResult(w, service, req.action, req.id, out)
 }
 

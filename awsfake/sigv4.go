@@ -93,6 +93,7 @@ func errInvalidClientTokenID() *apiError {
 type authenticated struct {
 	caller  caller
 	service string // the credential scope's service: iam, sts, organizations, …
+	region  string // the credential scope's region
 	id      string // the request ID, given even to refused requests
 	body    []byte // the request body, read once; r.Body reads it again
 }
@@ -123,6 +124,7 @@ func (s *Server) authenticateRequest(r *http.Request) (authenticated, *apiError)
 		return out, e
 	}
 	out.service = auth.service
+	out.region = auth.region
 
 	s.mu.Lock()
 	c, known := s.keys[auth.keyID]

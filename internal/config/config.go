@@ -87,6 +87,9 @@ type Connection struct {
 	// Schedule is when `warden serve` syncs the connection; zero for
 	// never on its own (only when asked).
 	Schedule Schedule `yaml:"schedule"`
+	// Activity is what the sync reads of who uses their access; zero for
+	// nothing (activity.go).
+	Activity Activity `yaml:"activity"`
 }
 
 // CredentialSource says where a connection's base credentials come from.

@@ -84,6 +84,7 @@ func (c *Connection) validate(r *reporter, p string) {
 		checkCloudTrail(r, p+".sync.cloudtrail", c.Sync.CloudTrail)
 	}
 	c.Retention.validate(r, p+".retention")
+	c.Activity.validate(r, p+".activity")
 	if !r.inherited(p+".schedule", c.Schedule) {
 		c.Schedule.validate(r, p+".schedule")
 	}

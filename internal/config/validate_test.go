@@ -24,7 +24,7 @@ func TestParseProblems(t *testing.T) {
 			yaml: "version: 1\nconections: []\nconnections:\n  - id: a\n    flavour: x\n    organisation: {}\n",
 			want: []expect{
 				{"2:1", "conections", `is not a known key; did you mean "connections"?`},
-				{"5:5", "connections[0].flavour", "is not a known key; the keys allowed here are credentials, endpoint, id, identity_center, name, organization, region, retention, schedule, sync"},
+				{"5:5", "connections[0].flavour", "is not a known key; the keys allowed here are activity, credentials, endpoint, id, identity_center, name, organization, region, retention, schedule, sync"},
 				{"6:5", "connections[0].organisation", `did you mean "organization"?`},
 			},
 		},

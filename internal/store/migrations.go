@@ -190,6 +190,30 @@ var migrations = []step{
 		PRIMARY KEY (token, key)
 	) {{without_rowid}};
 	CREATE INDEX idempotency_keys_by_created ON idempotency_keys(created);`},
+	// Activity read from CloudTrail (activity.go): one row per event, by
+	// connection and event ID, and the cursor of each account and region.
+	{sql: `CREATE TABLE activity_events (
+		connection_id TEXT NOT NULL,
+		event_id      TEXT NOT NULL,
+		account_id    TEXT NOT NULL,
+		region        TEXT NOT NULL,
+		at            TEXT NOT NULL,
+		name          TEXT NOT NULL,
+		actor_arn     TEXT NOT NULL,
+		target        TEXT NOT NULL,
+		data          TEXT NOT NULL,
+		PRIMARY KEY (connection_id, event_id)
+	) {{without_rowid}};
+	CREATE INDEX activity_events_by_time ON activity_events(connection_id, at);
+	CREATE INDEX activity_events_by_actor ON activity_events(connection_id, actor_arn);
+	CREATE TABLE activity_cursors (
+		connection_id TEXT NOT NULL,
+		account_id    TEXT NOT NULL,
+		region        TEXT NOT NULL,
+		last_at       TEXT NOT NULL,
+		last_ids      TEXT NOT NULL,
+		PRIMARY KEY (connection_id, account_id, region)
+	) {{without_rowid}};`},
 }
 
 // historyTables are the tables of schema 6's history, which Prune deletes

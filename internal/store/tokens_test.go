@@ -212,7 +212,7 @@ func TestConcurrentClaims(t *testing.T) { eachBackend(t, testConcurrentClaims) }
 // snapshot is kept, and both tables work.
 func TestUpgradeFromSchema7(t *testing.T) {
 	ctx := context.Background()
-	if !strings.Contains(migrations[7].sql, "CREATE TABLE api_tokens") || len(migrations) != 8 {
+	if !strings.Contains(migrations[7].sql, "CREATE TABLE api_tokens") || len(migrations) != 9 {
 		t.Fatalf("the tokens are step 8 of %d: make this test remove what the steps after it add too", len(migrations))
 	}
 	for _, name := range backends {
@@ -237,8 +237,10 @@ func TestUpgradeFromSchema7(t *testing.T) {
 			if _, err := st.db.ExecContext(ctx, `DROP TABLE api_tokens`); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := st.db.ExecContext(ctx, `DROP TABLE idempotency_keys`); err != nil {
-				t.Fatal(err)
+			for _, table := range []string{"idempotency_keys", "activity_events", "activity_cursors"} {
+				if _, err := st.db.ExecContext(ctx, `DROP TABLE `+table); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if _, err := st.db.ExecContext(ctx, `UPDATE warden_meta SET value='7' WHERE key='schema_version'`); err != nil {
 				t.Fatal(err)
@@ -249,8 +251,8 @@ func TestUpgradeFromSchema7(t *testing.T) {
 				t.Fatalf("open schema 7: %v", err)
 			}
 			defer st.Close()
-			if v, err := st.schemaVersion(ctx); err != nil || v != 8 {
-				t.Fatalf("schema version after the upgrade %d (%v), want 8", v, err)
+			if v, err := st.schemaVersion(ctx); err != nil || v != len(migrations) {
+				t.Fatalf("schema version after the upgrade %d (%v), want %d", v, err, len(migrations))
 			}
 			if g, err := st.Graph(ctx, id); err != nil || !reflect.DeepEqual(g, sorted(sampleGraph())) {
 				t.Errorf("snapshot %d after the upgrade: %v", id, err)

@@ -1,0 +1,239 @@
+package collect
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
+	"golang.org/x/time/rate"
+
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// CloudTrail management events answer "is this access still used?": who
+// signed in, who assumed which role, who changed what. ReadActivity reads
+// them through LookupEvents, incrementally: each read starts at the cursor
+// of its account and region (the time and IDs of the newest event already
+// read) and skips what it read before, so calls are proportional to the
+// new events, not to principals.
+
+// LookupEventsRate is AWS's LookupEvents limit: 2 calls a second per
+// account and region.
+const LookupEventsRate = 2
+
+// MaxLookback is how far back CloudTrail's event history goes.
+const MaxLookback = 90 * 24 * time.Hour
+
+// DefaultLookback is how far back the first read of a region looks.
+const DefaultLookback = 7 * 24 * time.Hour
+
+// CloudTrailAPI is the part of the CloudTrail client ReadActivity uses.
+type CloudTrailAPI interface {
+	LookupEvents(ctx context.Context, in *cloudtrail.LookupEventsInput, optFns ...func(*cloudtrail.Options)) (*cloudtrail.LookupEventsOutput, error)
+}
+
+// ActivityEvent is one management event as warden keeps it.
+type ActivityEvent struct {
+	ID      string    `json:"id"`
+	Account string    `json:"account"` // the account whose history holds it
+	Region  string    `json:"region"`
+	Time    time.Time `json:"time"`
+	Name    string    `json:"name"`   // ConsoleLogin, AssumeRole, CreateUser, …
+	Source  string    `json:"source"` // signin.amazonaws.com, …
+	// ActorType, ActorARN and ActorAccount are the event's userIdentity.
+	ActorType    string `json:"actor_type"`
+	ActorARN     string `json:"actor_arn"`
+	ActorAccount string `json:"actor_account"`
+	Username     string `json:"username"`
+	// RoleARN is the role assumed, for AssumeRole*; Resources the event's
+	// resources' names.
+	RoleARN   string   `json:"role_arn,omitempty"`
+	Resources []string `json:"resources,omitempty"`
+	ReadOnly  bool     `json:"read_only"`
+}
+
+// Cursor is where the next read of one account's and region's history
+// starts: the time of the newest event read and the IDs of the events read
+// at that second (CloudTrail's times have second precision, so the next
+// read starts at that second and skips them).
+type Cursor struct {
+	Account string    `json:"account"`
+	Region  string    `json:"region"`
+	Last    time.Time `json:"last"`
+	LastIDs []string  `json:"last_ids"`
+}
+
+// Limiters hands out one LookupEvents limiter per account and region,
+// separate from IAM's.
+type Limiters struct {
+	mu   sync.Mutex
+	rate float64
+	m    map[string]*rate.Limiter
+}
+
+// NewLimiters returns limiters of perSecond calls a second (0: AWS's 2).
+func NewLimiters(perSecond float64) *Limiters {
+	if perSecond <= 0 {
+		perSecond = LookupEventsRate
+	}
+	return &Limiters{rate: perSecond, m: map[string]*rate.Limiter{}}
+}
+
+// For returns the limiter of an account and region.
+func (l *Limiters) For(account, region string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	k := account + "/" + region
+	if l.m[k] == nil {
+		l.m[k] = rate.NewLimiter(rate.Limit(l.rate), max(1, int(l.rate)))
+	}
+	return l.m[k]
+}
+
+// ActivityRead is the result of reading one account's and region's
+// history.
+type ActivityRead struct {
+	Events []ActivityEvent // oldest first
+	Cursor Cursor
+	Calls  int
+	Errors []model.SourceError
+}
+
+// ReadActivity reads the events of one account and region after cursor
+// (the zero cursor: the last lookback, at most 90 days). A refused or
+// throttled read is recorded as a partial failure with its fix, and the
+// cursor stays where it was, so the next sync reads those events; the
+// events read before the failure are returned but do not move the cursor.
+func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, account, region string, cursor Cursor, lookback time.Duration, now time.Time) ActivityRead {
+	if lookback <= 0 {
+		lookback = DefaultLookback
+	}
+	lookback = min(lookback, MaxLookback)
+	start := now.Add(-lookback)
+	if !cursor.Last.IsZero() && cursor.Last.After(start) {
+		start = cursor.Last
+	}
+	seen := map[string]bool{}
+	for _, id := range cursor.LastIDs {
+		seen[id] = true
+	}
+	out := ActivityRead{Cursor: cursor}
+	out.Cursor.Account, out.Cursor.Region = account, region
+	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(start), EndTime: aws.Time(now), MaxResults: aws.Int32(50)}
+	var evs []ActivityEvent
+	for {
+		if lim != nil {
+			if err := lim.Wait(ctx); err != nil {
+				out.Errors = append(out.Errors, partFailure(account, "cloudtrail", "LookupEvents in "+region, err, "activity of this region not read"))
+				return out
+			}
+		}
+		out.Calls++
+		page, err := client.LookupEvents(ctx, in)
+		if err != nil {
+			out.Errors = append(out.Errors, cloudTrailFailure(account, region, err))
+			out.Events = sortEvents(evs)
+			return out
+		}
+		for _, e := range page.Events {
+			id := aws.ToString(e.EventId)
+			if seen[id] {
+				continue
+			}
+			seen[id] = true
+			evs = append(evs, parseEvent(account, region, e.CloudTrailEvent, id, aws.ToString(e.EventName),
+				aws.ToString(e.EventSource), aws.ToString(e.Username), aws.ToTime(e.EventTime), e.Resources))
+		}
+		if aws.ToString(page.NextToken) == "" {
+			break
+		}
+		in.NextToken = page.NextToken
+	}
+	out.Events = sortEvents(evs)
+	if n := len(out.Events); n > 0 {
+		last := out.Events[n-1].Time
+		ids := []string{}
+		if last.Equal(cursor.Last) {
+			ids = append(ids, cursor.LastIDs...)
+		}
+		for _, e := range out.Events {
+			if e.Time.Equal(last) {
+				ids = append(ids, e.ID)
+			}
+		}
+		sort.Strings(ids)
+		out.Cursor.Last, out.Cursor.LastIDs = last, ids
+	}
+	return out
+}
+
+// cloudTrailFailure explains a failed LookupEvents: refused (the sync's
+// role lacks cloudtrail:LookupEvents), throttled, or another failure.
+func cloudTrailFailure(account, region string, err error) model.SourceError {
+	var api smithy.APIError
+	if errors.As(err, &api) {
+		switch {
+		case api.ErrorCode() == "AccessDeniedException" || api.ErrorCode() == "AccessDenied" || api.ErrorCode() == "UnauthorizedOperation":
+			return model.SourceError{AccountID: account, Source: "cloudtrail",
+				Message: "LookupEvents in " + region + " refused: " + api.ErrorMessage() + "; activity of this region not read",
+				Fix:     "allow cloudtrail:LookupEvents to the sync's role in account " + account + " (warden setup policy)"}
+		case strings.Contains(api.ErrorCode(), "Throttl"):
+			return model.SourceError{AccountID: account, Source: "cloudtrail",
+				Message: "LookupEvents in " + region + " throttled (AWS allows 2 calls a second per account and region); the rest of this region's activity is read at the next sync",
+				Fix:     "nothing to do: the next sync continues from where this one stopped; lower activity.regions or sync less often if it persists"}
+		}
+	}
+	return partFailure(account, "cloudtrail", "LookupEvents in "+region, err, "activity of this region not read")
+}
+
+// sortEvents sorts events oldest first, by ID within a second.
+func sortEvents(evs []ActivityEvent) []ActivityEvent {
+	sort.Slice(evs, func(i, j int) bool {
+		if !evs[i].Time.Equal(evs[j].Time) {
+			return evs[i].Time.Before(evs[j].Time)
+		}
+		return evs[i].ID < evs[j].ID
+	})
+	return evs
+}
+
+// ctRecord is the part of a CloudTrailEvent record warden reads.
+type ctRecord struct {
+	UserIdentity struct {
+		Type      string `json:"type"`
+		ARN       string `json:"arn"`
+		AccountID string `json:"accountId"`
+		InvokedBy string `json:"invokedBy"`
+	} `json:"userIdentity"`
+	ReadOnly          bool              `json:"readOnly"`
+	RequestParameters map[string]any    `json:"requestParameters"`
+	Resources         []json.RawMessage `json:"resources"`
+}
+
+// parseEvent builds an ActivityEvent from LookupEvents' fields and its
+// CloudTrailEvent record.
+func parseEvent(account, region string, record *string, id, name, source, username string, t time.Time, res []cttypes.Resource) ActivityEvent {
+	e := ActivityEvent{ID: id, Account: account, Region: region, Time: t.UTC(), Name: name, Source: source, Username: username}
+	var rec ctRecord
+	if record != nil && json.Unmarshal([]byte(*record), &rec) == nil {
+		e.ActorType, e.ActorARN, e.ActorAccount, e.ReadOnly = rec.UserIdentity.Type, rec.UserIdentity.ARN, rec.UserIdentity.AccountID, rec.ReadOnly
+		if e.ActorType == "AWSService" {
+			e.ActorARN = rec.UserIdentity.InvokedBy
+		}
+		if v, ok := rec.RequestParameters["roleArn"].(string); ok && strings.HasPrefix(name, "AssumeRole") {
+			e.RoleARN = v
+		}
+	}
+	for _, r := range res {
+		e.Resources = append(e.Resources, aws.ToString(r.ResourceName))
+	}
+	return e
+}
