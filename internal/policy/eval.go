@@ -60,7 +60,16 @@ type Step struct {
 	Statement string `json:"statement"` // Sid, or "#n" (1-based index)
 	Effect    string `json:"effect"`
 	Note      string `json:"note,omitempty"`
+	match     int
 }
+
+// How a resource policy statement's Principal named the principal.
+const (
+	matchNone    = iota
+	matchAccount // the principal's account
+	matchRole    // the role of the principal's session
+	matchExact   // the principal's own ARN, or "*"
+)
 
 // Result is a decision and the statements (or missing allows) that decided it.
 type Result struct {
@@ -132,10 +141,22 @@ func Evaluate(req *Request) Result {
 		return miss("rcp", "no RCP attached at "+rcpMissing+" allows the action")
 	}
 	guards := append(append([]Step{}, rAllow...), rcpAllow...)
-	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == accountOf(req.Principal)
+	pacct := accountOf(req.Principal)
+	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == pacct
+	// A principal that is not of an account (a service, a federated
+	// provider, a canonical user) is granted by the resource policy alone.
+	if pacct == "" && len(resAllow) > 0 {
+		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
+	}
 	// A same-account resource policy naming an IAM user or a role session
-	// ARN grants on its own; the boundary and session policy do not limit it.
-	if sameAccount && len(resAllow) > 0 && (req.PrincipalIsUser || isSessionARN(req.Principal)) {
+	// ARN itself grants on its own; the boundary and session policy do not
+	// limit it.
+	direct, role := false, false
+	for _, a := range resAllow {
+		direct = direct || a.match == matchExact
+		role = role || a.match == matchRole
+	}
+	if sameAccount && direct {
 		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
 	}
 	if req.Boundary != nil && len(bAllow) == 0 {
@@ -146,7 +167,9 @@ func Evaluate(req *Request) Result {
 	}
 	guards = append(append(guards, bAllow...), sAllow...)
 	if sameAccount {
-		if len(idAllow) > 0 || len(resAllow) > 0 {
+		// A resource policy naming the session's role grants within the
+		// boundary; one naming the account delegates to identity policies.
+		if len(idAllow) > 0 || role {
 			return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
 		}
 		return miss("identity", "no identity-based or resource-based policy allows the action")
@@ -183,9 +206,6 @@ func isAccountID(s string) bool {
 	return true
 }
 
-func isSessionARN(arn string) bool {
-	return strings.Contains(arn, ":assumed-role/") || strings.Contains(arn, ":federated-user/")
-}
 
 // matchDoc returns the Allow and Deny statements of n that apply to the request.
 func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies []Step) {
@@ -203,7 +223,10 @@ func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies 
 			id = fmt.Sprintf("#%d", i+1)
 		}
 		st := Step{Kind: kind, Policy: n.Name, Via: n.Via, Statement: id, Effect: s.Effect}
-		if strings.EqualFold(s.Effect, "Deny") {
+		if resource && s.Principal != nil {
+			st.match = principalKind(s.Principal, c.req.Principal)
+		}
+		if s.Effect == "Deny" {
 			denies = append(denies, st)
 		} else if s.Effect == "Allow" {
 			allows = append(allows, st)
@@ -315,6 +338,9 @@ func MatchARN(p, arn string) bool {
 	}
 	pp := strings.SplitN(p, ":", 6)
 	ap := strings.SplitN(arn, ":", 6)
+	if len(ap) == 6 && len(pp) != 6 {
+		return false
+	}
 	if len(pp) != 6 || len(ap) != 6 {
 		return Glob(p, arn)
 	}
@@ -333,37 +359,37 @@ func MatchARN(p, arn string) bool {
 }
 
 func principalMatch(m map[string][]string, principal string) bool {
+	return principalKind(m, principal) != matchNone
+}
+
+// principalKind reports how a Principal element names principal, the
+// strongest way when it names it several times.
+func principalKind(m map[string][]string, principal string) int {
+	best := matchNone
 	for kind, vals := range m {
 		for _, v := range vals {
-			if v == "*" {
-				return true
-			}
-			switch kind {
-			case "AWS":
-				if v == principal {
-					return true
-				}
-				// An account (id or root ARN) names every principal of it.
+			k := matchNone
+			switch {
+			case v == "*" || v == principal:
+				k = matchExact
+			case kind != "AWS" && kind != "*":
+			case sessionRole(principal) == v:
+				k = matchRole
+			default:
 				acct := v
 				if strings.HasSuffix(v, ":root") {
 					acct = accountOf(v)
 				}
 				if isAccountID(acct) && accountOf(principal) == acct {
-					return true
+					k = matchAccount
 				}
-				// A role ARN names its sessions' role, as trust and resource
-				// policies use it.
-				if r := sessionRole(principal); r != "" && r == v {
-					return true
-				}
-			default:
-				if v == principal {
-					return true
-				}
+			}
+			if k > best {
+				best = k
 			}
 		}
 	}
-	return false
+	return best
 }
 
 // sessionRole returns the role ARN of an assumed-role session ARN.
