@@ -206,7 +206,6 @@ func isAccountID(s string) bool {
 	return true
 }
 
-
 // matchDoc returns the Allow and Deny statements of n that apply to the request.
 func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies []Step) {
 	if n.Doc == nil {
