@@ -205,9 +205,9 @@ func parseDoc(field string, raw json.RawMessage) (*Document, error) {
 		if err := json.Unmarshal(t, &s); err != nil {
 			return nil, &RequestError{Field: field, Err: err}
 		}
-		t = []byte(s)
+		t = bytes.TrimSpace([]byte(s))
 	}
-	if t[0] != '{' {
+	if len(t) == 0 || t[0] != '{' {
 		return nil, &RequestError{Field: field, Err: fmt.Errorf("not a JSON object: give {\"Version\": \"2012-10-17\", \"Statement\": [...]}")}
 	}
 	d, err := Parse(string(t))
