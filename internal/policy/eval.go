@@ -56,10 +56,10 @@ type Request struct {
 type Step struct {
 	Kind      string `json:"kind"` // identity, boundary, scp, rcp, resource, session
 	Policy    string `json:"policy"`
-	Via       string `json:"via,omitempty"`
+	Via       string `json:"via"`
 	Statement string `json:"statement"` // Sid, or "#n" (1-based index)
 	Effect    string `json:"effect"`
-	Note      string `json:"note,omitempty"`
+	Note      string `json:"note"`
 	match     int
 }
 
@@ -84,9 +84,17 @@ type Result struct {
 func Evaluate(req *Request) Result {
 	ctx := newCtx(req)
 	var denies []Step
-	collect := func(kind string, ps []Named) (allows []Step) {
+	collect := func(kind string, ps []Named, via ...string) (allows []Step) {
 		for i := range ps {
 			a, d := matchDoc(kind, &ps[i], ctx, false)
+			if len(via) > 0 {
+				for j := range a {
+					a[j].Via = via[0]
+				}
+				for j := range d {
+					d[j].Via = via[0]
+				}
+			}
 			allows = append(allows, a...)
 			denies = append(denies, d...)
 		}
@@ -95,17 +103,14 @@ func Evaluate(req *Request) Result {
 	idAllow := collect("identity", req.Identity)
 	var bAllow, sAllow, rAllow, resAllow []Step
 	if req.Boundary != nil {
-		bAllow = collect("boundary", req.Boundary)
+		bAllow = collect("boundary", req.Boundary, "permissions boundary")
 	}
 	if req.SessionPolicy != nil {
-		sAllow = collect("session", []Named{*req.SessionPolicy})
+		sAllow = collect("session", []Named{*req.SessionPolicy}, "session policy")
 	}
 	scpMissing := ""
 	for _, lv := range req.SCPs {
-		a := collect("scp", lv.Policies)
-		for i := range a {
-			a[i].Via = "SCP at " + lv.Target
-		}
+		a := collect("scp", lv.Policies, "SCP at "+lv.Target)
 		if len(a) == 0 && scpMissing == "" {
 			scpMissing = lv.Target
 		}
@@ -114,10 +119,7 @@ func Evaluate(req *Request) Result {
 	rcpMissing := ""
 	var rcpAllow []Step
 	for _, lv := range req.RCPs {
-		a := collect("rcp", lv.Policies)
-		for i := range a {
-			a[i].Via = "RCP at " + lv.Target
-		}
+		a := collect("rcp", lv.Policies, "RCP at "+lv.Target)
 		if len(a) == 0 && rcpMissing == "" {
 			rcpMissing = lv.Target
 		}
