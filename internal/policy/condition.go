@@ -18,9 +18,15 @@ type evalCtx struct {
 }
 
 func newCtx(r *Request) *evalCtx {
-	c := &evalCtx{req: r, ctx: make(map[string][]string, len(r.Context))}
-	for k, v := range r.Context {
-		c.ctx[strings.ToLower(k)] = v
+	c := &evalCtx{req: r, ctx: r.Context}
+	for k := range r.Context {
+		if strings.ToLower(k) != k {
+			c.ctx = make(map[string][]string, len(r.Context))
+			for k, v := range r.Context {
+				c.ctx[strings.ToLower(k)] = v
+			}
+			break
+		}
 	}
 	return c
 }
@@ -154,10 +160,17 @@ func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
 			return negated[lop]
 		}
 	}
-	pvals := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if s, ok := c.subst(v, literal); ok {
-			pvals = append(pvals, s)
+	pvals := vals
+	for i, v := range vals {
+		if !literal && strings.Contains(v, "${") {
+			pvals = make([]string, 0, len(vals))
+			pvals = append(pvals, vals[:i]...)
+			for _, v := range vals[i:] {
+				if s, ok := c.subst(v, literal); ok {
+					pvals = append(pvals, s)
+				}
+			}
+			break
 		}
 	}
 	neg := negated[lop]

@@ -278,7 +278,7 @@ func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
 func anyMatch(pats []string, v string, fold bool) bool {
 	for _, p := range pats {
 		if fold {
-			if Glob(strings.ToLower(p), strings.ToLower(v)) {
+			if globFold(p, v) {
 				return true
 			}
 		} else if Glob(p, v) {
@@ -290,7 +290,19 @@ func anyMatch(pats []string, v string, fold bool) bool {
 
 // Glob reports whether s matches pattern p, where '*' matches any run of
 // characters (also none) and '?' any one character.
-func Glob(p, s string) bool {
+func Glob(p, s string) bool { return glob(p, s, false) }
+
+// globFold is Glob with ASCII letters compared case-insensitively.
+func globFold(p, s string) bool { return glob(p, s, true) }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func glob(p, s string, fold bool) bool {
 	px, sx := 0, 0
 	nextP, nextS := -1, -1
 	for px < len(p) || sx < len(s) {
@@ -307,13 +319,13 @@ func Glob(p, s string) bool {
 					continue
 				}
 			case esc:
-				if px+1 < len(p) && sx < len(s) && s[sx] == p[px+1] {
+				if px+1 < len(p) && sx < len(s) && (s[sx] == p[px+1] || fold && lower(s[sx]) == lower(p[px+1])) {
 					px += 2
 					sx++
 					continue
 				}
 			default:
-				if sx < len(s) && s[sx] == p[px] {
+				if sx < len(s) && (s[sx] == p[px] || fold && lower(s[sx]) == lower(p[px])) {
 					px++
 					sx++
 					continue
@@ -347,7 +359,7 @@ func MatchARN(p, arn string) bool {
 	}
 	for i := 0; i < 6; i++ {
 		if i == 0 || i == 2 {
-			if !Glob(strings.ToLower(pp[i]), strings.ToLower(ap[i])) {
+			if !globFold(pp[i], ap[i]) {
 				return false
 			}
 			continue

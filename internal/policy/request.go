@@ -117,7 +117,7 @@ func parseRequest(raw json.RawMessage) (Request, error) {
 			if err != nil {
 				return Request{}, &RequestError{Field: "context." + k, Err: err}
 			}
-			r.Context[k] = vals
+			r.Context[strings.ToLower(k)] = vals
 		}
 	}
 	var err error
