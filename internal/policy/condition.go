@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -130,19 +131,50 @@ func (c *evalCtx) conditions(cond map[string]map[string][]string, literal bool) 
 	return true
 }
 
-func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
+// parsedOp is a condition operator split into its set operator, base
+// operator (lower case) and IfExists.
+type parsedOp struct {
+	set      string
+	base     string
+	ifExists bool
+}
+
+// opCache and keyCache hold parsed operators and lowered condition keys, so
+// the hot path does not allocate for text it has seen.
+var opCache, keyCache sync.Map
+
+func parseOp(op string) parsedOp {
+	if v, ok := opCache.Load(op); ok {
+		return v.(parsedOp)
+	}
 	lop := strings.ToLower(op)
-	set := ""
+	var p parsedOp
 	if strings.HasPrefix(lop, "forallvalues:") {
-		set, lop = "all", lop[len("forallvalues:"):]
+		p.set, lop = "all", lop[len("forallvalues:"):]
 	} else if strings.HasPrefix(lop, "foranyvalue:") {
-		set, lop = "any", lop[len("foranyvalue:"):]
+		p.set, lop = "any", lop[len("foranyvalue:"):]
 	}
-	ifExists := false
 	if lop != "null" && strings.HasSuffix(lop, "ifexists") {
-		ifExists, lop = true, strings.TrimSuffix(lop, "ifexists")
+		p.ifExists, lop = true, strings.TrimSuffix(lop, "ifexists")
 	}
-	req, present := c.ctx[strings.ToLower(key)]
+	p.base = lop
+	opCache.Store(op, p)
+	return p
+}
+
+func lowerKey(k string) string {
+	if v, ok := keyCache.Load(k); ok {
+		return v.(string)
+	}
+	l := strings.ToLower(k)
+	keyCache.Store(k, l)
+	return l
+}
+
+func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
+	po := parseOp(op)
+	set, lop, ifExists := po.set, po.base, po.ifExists
+	req, present := c.ctx[lowerKey(key)]
 	if present && len(req) == 0 {
 		present = false
 	}

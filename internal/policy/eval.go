@@ -85,18 +85,12 @@ func Evaluate(req *Request) Result {
 	ctx := newCtx(req)
 	var denies []Step
 	collect := func(kind string, ps []Named, via ...string) (allows []Step) {
+		v := ""
+		if len(via) > 0 {
+			v = via[0]
+		}
 		for i := range ps {
-			a, d := matchDoc(kind, &ps[i], ctx, false)
-			if len(via) > 0 {
-				for j := range a {
-					a[j].Via = via[0]
-				}
-				for j := range d {
-					d[j].Via = via[0]
-				}
-			}
-			allows = append(allows, a...)
-			denies = append(denies, d...)
+			matchDoc(kind, v, &ps[i], ctx, false, &allows, &denies)
 		}
 		return allows
 	}
@@ -126,9 +120,7 @@ func Evaluate(req *Request) Result {
 		rcpAllow = append(rcpAllow, a...)
 	}
 	if req.ResourcePolicy != nil {
-		a, d := matchDoc("resource", req.ResourcePolicy, ctx, true)
-		resAllow = a
-		denies = append(denies, d...)
+		matchDoc("resource", "", req.ResourcePolicy, ctx, true, &resAllow, &denies)
 	}
 	if len(denies) > 0 {
 		return Result{Decision: ExplicitDeny, Explanation: denies}
@@ -209,9 +201,9 @@ func isAccountID(s string) bool {
 }
 
 // matchDoc returns the Allow and Deny statements of n that apply to the request.
-func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies []Step) {
+func matchDoc(kind, via string, n *Named, c *evalCtx, resource bool, allows, denies *[]Step) {
 	if n.Doc == nil {
-		return nil, nil
+		return
 	}
 	literal := n.Doc.Version != "2012-10-17"
 	for i := range n.Doc.Statement {
@@ -221,19 +213,21 @@ func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies 
 		}
 		id := s.Sid
 		if id == "" {
-			id = fmt.Sprintf("#%d", i+1)
+			id = stmtIndex(i)
 		}
 		st := Step{Kind: kind, Policy: n.Name, Via: n.Via, Statement: id, Effect: s.Effect}
+		if via != "" {
+			st.Via = via
+		}
 		if resource && s.Principal != nil {
 			st.match = principalKind(s.Principal, c.req.Principal)
 		}
 		if s.Effect == "Deny" {
-			denies = append(denies, st)
+			*denies = append(*denies, st)
 		} else if s.Effect == "Allow" {
-			allows = append(allows, st)
+			*allows = append(*allows, st)
 		}
 	}
-	return allows, denies
 }
 
 func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
@@ -349,22 +343,27 @@ func MatchARN(p, arn string) bool {
 	if p == "*" {
 		return true
 	}
-	pp := strings.SplitN(p, ":", 6)
-	ap := strings.SplitN(arn, ":", 6)
-	if len(ap) == 6 && len(pp) != 6 {
+	pn, an := strings.Count(p, ":"), strings.Count(arn, ":")
+	if an >= 5 && pn < 5 {
 		return false
 	}
-	if len(pp) != 6 || len(ap) != 6 {
+	if pn < 5 || an < 5 {
 		return Glob(p, arn)
 	}
 	for i := 0; i < 6; i++ {
+		var ps, as string
+		if i < 5 {
+			pi, ai := strings.IndexByte(p, ':'), strings.IndexByte(arn, ':')
+			ps, p = p[:pi], p[pi+1:]
+			as, arn = arn[:ai], arn[ai+1:]
+		} else {
+			ps, as = p, arn
+		}
 		if i == 0 || i == 2 {
-			if !globFold(pp[i], ap[i]) {
+			if !globFold(ps, as) {
 				return false
 			}
-			continue
-		}
-		if !Glob(pp[i], ap[i]) {
+		} else if !Glob(ps, as) {
 			return false
 		}
 	}
@@ -416,4 +415,20 @@ func sessionRole(p string) string {
 	acct := accountOf(p)
 	part := strings.SplitN(p, ":", 3)
 	return "arn:" + part[1] + ":iam::" + acct + ":role/" + name
+}
+
+// indexIDs are the "#n" names of unnamed statements, made once.
+var indexIDs = func() []string {
+	ids := make([]string, 64)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("#%d", i+1)
+	}
+	return ids
+}()
+
+func stmtIndex(i int) string {
+	if i < len(indexIDs) {
+		return indexIDs[i]
+	}
+	return fmt.Sprintf("#%d", i+1)
 }
