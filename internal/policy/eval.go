@@ -30,6 +30,16 @@ type Named struct {
 type Level struct {
 	Target   string
 	Policies []Named
+	name     string // "SCP at "+Target or "RCP at "+Target, made once
+}
+
+// via names the level in explanations; ParseRequests makes the text once
+// (Evaluate never writes to the request, so it is safe to share).
+func (l *Level) via(prefix string) string {
+	if strings.HasPrefix(l.name, prefix) {
+		return l.name
+	}
+	return prefix + l.Target
 }
 
 // Request is one concrete request to decide. A nil Boundary, SessionPolicy
@@ -84,40 +94,36 @@ type Result struct {
 func Evaluate(req *Request) Result {
 	ctx := newCtx(req)
 	var denies []Step
-	collect := func(kind string, ps []Named, via ...string) (allows []Step) {
-		v := ""
-		if len(via) > 0 {
-			v = via[0]
-		}
+	collect := func(kind, via string, ps []Named, dst *[]Step) {
 		for i := range ps {
-			matchDoc(kind, v, &ps[i], ctx, false, &allows, &denies)
+			matchDoc(kind, via, &ps[i], ctx, false, dst, &denies)
 		}
-		return allows
 	}
-	idAllow := collect("identity", req.Identity)
-	var bAllow, sAllow, rAllow, resAllow []Step
+	var idAllow, bAllow, sAllow, rAllow, rcpAllow, resAllow []Step
+	collect("identity", "", req.Identity, &idAllow)
 	if req.Boundary != nil {
-		bAllow = collect("boundary", req.Boundary, "permissions boundary")
+		collect("boundary", "permissions boundary", req.Boundary, &bAllow)
 	}
 	if req.SessionPolicy != nil {
-		sAllow = collect("session", []Named{*req.SessionPolicy}, "session policy")
+		matchDoc("session", "session policy", req.SessionPolicy, ctx, false, &sAllow, &denies)
 	}
 	scpMissing := ""
-	for _, lv := range req.SCPs {
-		a := collect("scp", lv.Policies, "SCP at "+lv.Target)
-		if len(a) == 0 && scpMissing == "" {
+	for i := range req.SCPs {
+		lv := &req.SCPs[i]
+		n := len(rAllow)
+		collect("scp", lv.via("SCP at "), lv.Policies, &rAllow)
+		if len(rAllow) == n && scpMissing == "" {
 			scpMissing = lv.Target
 		}
-		rAllow = append(rAllow, a...)
 	}
 	rcpMissing := ""
-	var rcpAllow []Step
-	for _, lv := range req.RCPs {
-		a := collect("rcp", lv.Policies, "RCP at "+lv.Target)
-		if len(a) == 0 && rcpMissing == "" {
+	for i := range req.RCPs {
+		lv := &req.RCPs[i]
+		n := len(rcpAllow)
+		collect("rcp", lv.via("RCP at "), lv.Policies, &rcpAllow)
+		if len(rcpAllow) == n && rcpMissing == "" {
 			rcpMissing = lv.Target
 		}
-		rcpAllow = append(rcpAllow, a...)
 	}
 	if req.ResourcePolicy != nil {
 		matchDoc("resource", "", req.ResourcePolicy, ctx, true, &resAllow, &denies)

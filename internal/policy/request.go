@@ -177,7 +177,11 @@ func levels(field string, in []jsonLevel) ([]Level, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Level{Target: l.Target, Policies: ps})
+		prefix := "SCP at "
+		if field == "rcps" {
+			prefix = "RCP at "
+		}
+		out = append(out, Level{Target: l.Target, Policies: ps, name: prefix + l.Target})
 	}
 	return out, nil
 }
