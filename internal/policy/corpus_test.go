@@ -78,3 +78,38 @@ func FuzzEvaluate(f *testing.F) {
 		}
 	})
 }
+
+// TestCorpusConcurrent decides every case from several goroutines at once
+// over shared requests (run with -race): the answers match the serial ones.
+func TestCorpusConcurrent(t *testing.T) {
+	cases := loadCorpus(t)
+	reqs := make([]Request, len(cases))
+	want := make([]Decision, len(cases))
+	for i, c := range cases {
+		rs, _, err := ParseRequests(c.Request)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		reqs[i] = rs[0]
+		want[i] = Evaluate(&reqs[i]).Decision
+	}
+	errs := make(chan string, 4*len(reqs))
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range reqs {
+				if got := Evaluate(&reqs[i]).Decision; got != want[i] {
+					errs <- cases[i].Name + ": " + string(got) + ", want " + string(want[i])
+				}
+			}
+		}()
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

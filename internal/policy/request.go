@@ -13,10 +13,12 @@ type RequestError struct {
 	Err   error
 }
 
+// Error names the field and the problem.
 func (e *RequestError) Error() string {
 	return fmt.Sprintf("request field %s: %v", e.Field, e.Err)
 }
 
+// Unwrap returns the underlying problem.
 func (e *RequestError) Unwrap() error { return e.Err }
 
 type jsonNamed struct {
