@@ -343,6 +343,20 @@ func ipIn(v, p string) bool {
 		q := net.ParseIP(strings.TrimSpace(p))
 		return q != nil && q.Equal(ip)
 	}
-	_, n, err := net.ParseCIDR(strings.TrimSpace(p))
-	return err == nil && n.Contains(ip)
+	var n *net.IPNet
+	if v, ok := cidrCache.Load(p); ok {
+		n = v.(*net.IPNet)
+	} else {
+		_, parsed, err := net.ParseCIDR(strings.TrimSpace(p))
+		if err != nil {
+			parsed = nil
+		}
+		cidrCache.Store(p, parsed)
+		n = parsed
+	}
+	return n != nil && n.Contains(ip)
 }
+
+// cidrCache holds the parsed CIDR blocks of IpAddress conditions (nil for
+// text that is not one).
+var cidrCache sync.Map
