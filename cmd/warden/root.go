@@ -76,6 +76,7 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newServeCmd(a),
 		newTokenCmd(a),
 		newVersionCmd(a),
+		newPolicyCmd(a),
 	)
 	return root
 }

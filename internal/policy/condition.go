@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,9 +19,15 @@ type evalCtx struct {
 }
 
 func newCtx(r *Request) *evalCtx {
-	c := &evalCtx{req: r, ctx: make(map[string][]string, len(r.Context))}
-	for k, v := range r.Context {
-		c.ctx[strings.ToLower(k)] = v
+	c := &evalCtx{req: r, ctx: r.Context}
+	for k := range r.Context {
+		if strings.ToLower(k) != k {
+			c.ctx = make(map[string][]string, len(r.Context))
+			for k, v := range r.Context {
+				c.ctx[strings.ToLower(k)] = v
+			}
+			break
+		}
 	}
 	return c
 }
@@ -124,19 +131,50 @@ func (c *evalCtx) conditions(cond map[string]map[string][]string, literal bool) 
 	return true
 }
 
-func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
+// parsedOp is a condition operator split into its set operator, base
+// operator (lower case) and IfExists.
+type parsedOp struct {
+	set      string
+	base     string
+	ifExists bool
+}
+
+// opCache and keyCache hold parsed operators and lowered condition keys, so
+// the hot path does not allocate for text it has seen.
+var opCache, keyCache sync.Map
+
+func parseOp(op string) parsedOp {
+	if v, ok := opCache.Load(op); ok {
+		return v.(parsedOp)
+	}
 	lop := strings.ToLower(op)
-	set := ""
+	var p parsedOp
 	if strings.HasPrefix(lop, "forallvalues:") {
-		set, lop = "all", lop[len("forallvalues:"):]
+		p.set, lop = "all", lop[len("forallvalues:"):]
 	} else if strings.HasPrefix(lop, "foranyvalue:") {
-		set, lop = "any", lop[len("foranyvalue:"):]
+		p.set, lop = "any", lop[len("foranyvalue:"):]
 	}
-	ifExists := false
 	if lop != "null" && strings.HasSuffix(lop, "ifexists") {
-		ifExists, lop = true, strings.TrimSuffix(lop, "ifexists")
+		p.ifExists, lop = true, strings.TrimSuffix(lop, "ifexists")
 	}
-	req, present := c.ctx[strings.ToLower(key)]
+	p.base = lop
+	opCache.Store(op, p)
+	return p
+}
+
+func lowerKey(k string) string {
+	if v, ok := keyCache.Load(k); ok {
+		return v.(string)
+	}
+	l := strings.ToLower(k)
+	keyCache.Store(k, l)
+	return l
+}
+
+func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
+	po := parseOp(op)
+	set, lop, ifExists := po.set, po.base, po.ifExists
+	req, present := c.ctx[lowerKey(key)]
 	if present && len(req) == 0 {
 		present = false
 	}
@@ -154,10 +192,17 @@ func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
 			return negated[lop]
 		}
 	}
-	pvals := make([]string, 0, len(vals))
-	for _, v := range vals {
-		if s, ok := c.subst(v, literal); ok {
-			pvals = append(pvals, s)
+	pvals := vals
+	for i, v := range vals {
+		if !literal && strings.Contains(v, "${") {
+			pvals = make([]string, 0, len(vals))
+			pvals = append(pvals, vals[:i]...)
+			for _, v := range vals[i:] {
+				if s, ok := c.subst(v, literal); ok {
+					pvals = append(pvals, s)
+				}
+			}
+			break
 		}
 	}
 	neg := negated[lop]
@@ -298,6 +343,20 @@ func ipIn(v, p string) bool {
 		q := net.ParseIP(strings.TrimSpace(p))
 		return q != nil && q.Equal(ip)
 	}
-	_, n, err := net.ParseCIDR(strings.TrimSpace(p))
-	return err == nil && n.Contains(ip)
+	var n *net.IPNet
+	if v, ok := cidrCache.Load(p); ok {
+		n = v.(*net.IPNet)
+	} else {
+		_, parsed, err := net.ParseCIDR(strings.TrimSpace(p))
+		if err != nil {
+			parsed = nil
+		}
+		cidrCache.Store(p, parsed)
+		n = parsed
+	}
+	return n != nil && n.Contains(ip)
 }
+
+// cidrCache holds the parsed CIDR blocks of IpAddress conditions (nil for
+// text that is not one).
+var cidrCache sync.Map

@@ -30,6 +30,16 @@ type Named struct {
 type Level struct {
 	Target   string
 	Policies []Named
+	name     string // "SCP at "+Target or "RCP at "+Target, made once
+}
+
+// via names the level in explanations; ParseRequests makes the text once
+// (Evaluate never writes to the request, so it is safe to share).
+func (l *Level) via(prefix string) string {
+	if strings.HasPrefix(l.name, prefix) {
+		return l.name
+	}
+	return prefix + l.Target
 }
 
 // Request is one concrete request to decide. A nil Boundary, SessionPolicy
@@ -56,11 +66,20 @@ type Request struct {
 type Step struct {
 	Kind      string `json:"kind"` // identity, boundary, scp, rcp, resource, session
 	Policy    string `json:"policy"`
-	Via       string `json:"via,omitempty"`
+	Via       string `json:"via"`
 	Statement string `json:"statement"` // Sid, or "#n" (1-based index)
 	Effect    string `json:"effect"`
-	Note      string `json:"note,omitempty"`
+	Note      string `json:"note"`
+	match     int
 }
+
+// How a resource policy statement's Principal named the principal.
+const (
+	matchNone    = iota
+	matchAccount // the principal's account
+	matchRole    // the role of the principal's session
+	matchExact   // the principal's own ARN, or "*"
+)
 
 // Result is a decision and the statements (or missing allows) that decided it.
 type Result struct {
@@ -75,49 +94,39 @@ type Result struct {
 func Evaluate(req *Request) Result {
 	ctx := newCtx(req)
 	var denies []Step
-	collect := func(kind string, ps []Named) (allows []Step) {
+	collect := func(kind, via string, ps []Named, dst *[]Step) {
 		for i := range ps {
-			a, d := matchDoc(kind, &ps[i], ctx, false)
-			allows = append(allows, a...)
-			denies = append(denies, d...)
+			matchDoc(kind, via, &ps[i], ctx, false, dst, &denies)
 		}
-		return allows
 	}
-	idAllow := collect("identity", req.Identity)
-	var bAllow, sAllow, rAllow, resAllow []Step
+	var idAllow, bAllow, sAllow, rAllow, rcpAllow, resAllow []Step
+	collect("identity", "", req.Identity, &idAllow)
 	if req.Boundary != nil {
-		bAllow = collect("boundary", req.Boundary)
+		collect("boundary", "permissions boundary", req.Boundary, &bAllow)
 	}
 	if req.SessionPolicy != nil {
-		sAllow = collect("session", []Named{*req.SessionPolicy})
+		matchDoc("session", "session policy", req.SessionPolicy, ctx, false, &sAllow, &denies)
 	}
 	scpMissing := ""
-	for _, lv := range req.SCPs {
-		a := collect("scp", lv.Policies)
-		for i := range a {
-			a[i].Via = "SCP at " + lv.Target
-		}
-		if len(a) == 0 && scpMissing == "" {
+	for i := range req.SCPs {
+		lv := &req.SCPs[i]
+		n := len(rAllow)
+		collect("scp", lv.via("SCP at "), lv.Policies, &rAllow)
+		if len(rAllow) == n && scpMissing == "" {
 			scpMissing = lv.Target
 		}
-		rAllow = append(rAllow, a...)
 	}
 	rcpMissing := ""
-	var rcpAllow []Step
-	for _, lv := range req.RCPs {
-		a := collect("rcp", lv.Policies)
-		for i := range a {
-			a[i].Via = "RCP at " + lv.Target
-		}
-		if len(a) == 0 && rcpMissing == "" {
+	for i := range req.RCPs {
+		lv := &req.RCPs[i]
+		n := len(rcpAllow)
+		collect("rcp", lv.via("RCP at "), lv.Policies, &rcpAllow)
+		if len(rcpAllow) == n && rcpMissing == "" {
 			rcpMissing = lv.Target
 		}
-		rcpAllow = append(rcpAllow, a...)
 	}
 	if req.ResourcePolicy != nil {
-		a, d := matchDoc("resource", req.ResourcePolicy, ctx, true)
-		resAllow = a
-		denies = append(denies, d...)
+		matchDoc("resource", "", req.ResourcePolicy, ctx, true, &resAllow, &denies)
 	}
 	if len(denies) > 0 {
 		return Result{Decision: ExplicitDeny, Explanation: denies}
@@ -132,10 +141,22 @@ func Evaluate(req *Request) Result {
 		return miss("rcp", "no RCP attached at "+rcpMissing+" allows the action")
 	}
 	guards := append(append([]Step{}, rAllow...), rcpAllow...)
-	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == accountOf(req.Principal)
+	pacct := accountOf(req.Principal)
+	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == pacct
+	// A principal that is not of an account (a service, a federated
+	// provider, a canonical user) is granted by the resource policy alone.
+	if pacct == "" && len(resAllow) > 0 {
+		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
+	}
 	// A same-account resource policy naming an IAM user or a role session
-	// ARN grants on its own; the boundary and session policy do not limit it.
-	if sameAccount && len(resAllow) > 0 && (req.PrincipalIsUser || isSessionARN(req.Principal)) {
+	// ARN itself grants on its own; the boundary and session policy do not
+	// limit it.
+	direct, role := false, false
+	for _, a := range resAllow {
+		direct = direct || a.match == matchExact
+		role = role || a.match == matchRole
+	}
+	if sameAccount && direct {
 		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
 	}
 	if req.Boundary != nil && len(bAllow) == 0 {
@@ -146,7 +167,9 @@ func Evaluate(req *Request) Result {
 	}
 	guards = append(append(guards, bAllow...), sAllow...)
 	if sameAccount {
-		if len(idAllow) > 0 || len(resAllow) > 0 {
+		// A resource policy naming the session's role grants within the
+		// boundary; one naming the account delegates to identity policies.
+		if len(idAllow) > 0 || role {
 			return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
 		}
 		return miss("identity", "no identity-based or resource-based policy allows the action")
@@ -183,14 +206,10 @@ func isAccountID(s string) bool {
 	return true
 }
 
-func isSessionARN(arn string) bool {
-	return strings.Contains(arn, ":assumed-role/") || strings.Contains(arn, ":federated-user/")
-}
-
 // matchDoc returns the Allow and Deny statements of n that apply to the request.
-func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies []Step) {
+func matchDoc(kind, via string, n *Named, c *evalCtx, resource bool, allows, denies *[]Step) {
 	if n.Doc == nil {
-		return nil, nil
+		return
 	}
 	literal := n.Doc.Version != "2012-10-17"
 	for i := range n.Doc.Statement {
@@ -200,16 +219,21 @@ func matchDoc(kind string, n *Named, c *evalCtx, resource bool) (allows, denies 
 		}
 		id := s.Sid
 		if id == "" {
-			id = fmt.Sprintf("#%d", i+1)
+			id = stmtIndex(i)
 		}
 		st := Step{Kind: kind, Policy: n.Name, Via: n.Via, Statement: id, Effect: s.Effect}
-		if strings.EqualFold(s.Effect, "Deny") {
-			denies = append(denies, st)
+		if via != "" {
+			st.Via = via
+		}
+		if resource && s.Principal != nil {
+			st.match = principalKind(s.Principal, c.req.Principal)
+		}
+		if s.Effect == "Deny" {
+			*denies = append(*denies, st)
 		} else if s.Effect == "Allow" {
-			allows = append(allows, st)
+			*allows = append(*allows, st)
 		}
 	}
-	return allows, denies
 }
 
 func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
@@ -254,7 +278,7 @@ func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
 func anyMatch(pats []string, v string, fold bool) bool {
 	for _, p := range pats {
 		if fold {
-			if Glob(strings.ToLower(p), strings.ToLower(v)) {
+			if globFold(p, v) {
 				return true
 			}
 		} else if Glob(p, v) {
@@ -266,7 +290,19 @@ func anyMatch(pats []string, v string, fold bool) bool {
 
 // Glob reports whether s matches pattern p, where '*' matches any run of
 // characters (also none) and '?' any one character.
-func Glob(p, s string) bool {
+func Glob(p, s string) bool { return glob(p, s, false) }
+
+// globFold is Glob with ASCII letters compared case-insensitively.
+func globFold(p, s string) bool { return glob(p, s, true) }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func glob(p, s string, fold bool) bool {
 	px, sx := 0, 0
 	nextP, nextS := -1, -1
 	for px < len(p) || sx < len(s) {
@@ -283,13 +319,13 @@ func Glob(p, s string) bool {
 					continue
 				}
 			case esc:
-				if px+1 < len(p) && sx < len(s) && s[sx] == p[px+1] {
+				if px+1 < len(p) && sx < len(s) && (s[sx] == p[px+1] || fold && lower(s[sx]) == lower(p[px+1])) {
 					px += 2
 					sx++
 					continue
 				}
 			default:
-				if sx < len(s) && s[sx] == p[px] {
+				if sx < len(s) && (s[sx] == p[px] || fold && lower(s[sx]) == lower(p[px])) {
 					px++
 					sx++
 					continue
@@ -313,19 +349,27 @@ func MatchARN(p, arn string) bool {
 	if p == "*" {
 		return true
 	}
-	pp := strings.SplitN(p, ":", 6)
-	ap := strings.SplitN(arn, ":", 6)
-	if len(pp) != 6 || len(ap) != 6 {
+	pn, an := strings.Count(p, ":"), strings.Count(arn, ":")
+	if an >= 5 && pn < 5 {
+		return false
+	}
+	if pn < 5 || an < 5 {
 		return Glob(p, arn)
 	}
 	for i := 0; i < 6; i++ {
+		var ps, as string
+		if i < 5 {
+			pi, ai := strings.IndexByte(p, ':'), strings.IndexByte(arn, ':')
+			ps, p = p[:pi], p[pi+1:]
+			as, arn = arn[:ai], arn[ai+1:]
+		} else {
+			ps, as = p, arn
+		}
 		if i == 0 || i == 2 {
-			if !Glob(strings.ToLower(pp[i]), strings.ToLower(ap[i])) {
+			if !globFold(ps, as) {
 				return false
 			}
-			continue
-		}
-		if !Glob(pp[i], ap[i]) {
+		} else if !Glob(ps, as) {
 			return false
 		}
 	}
@@ -333,37 +377,37 @@ func MatchARN(p, arn string) bool {
 }
 
 func principalMatch(m map[string][]string, principal string) bool {
+	return principalKind(m, principal) != matchNone
+}
+
+// principalKind reports how a Principal element names principal, the
+// strongest way when it names it several times.
+func principalKind(m map[string][]string, principal string) int {
+	best := matchNone
 	for kind, vals := range m {
 		for _, v := range vals {
-			if v == "*" {
-				return true
-			}
-			switch kind {
-			case "AWS":
-				if v == principal {
-					return true
-				}
-				// An account (id or root ARN) names every principal of it.
+			k := matchNone
+			switch {
+			case v == "*" || v == principal:
+				k = matchExact
+			case kind != "AWS" && kind != "*":
+			case sessionRole(principal) == v:
+				k = matchRole
+			default:
 				acct := v
 				if strings.HasSuffix(v, ":root") {
 					acct = accountOf(v)
 				}
 				if isAccountID(acct) && accountOf(principal) == acct {
-					return true
+					k = matchAccount
 				}
-				// A role ARN names its sessions' role, as trust and resource
-				// policies use it.
-				if r := sessionRole(principal); r != "" && r == v {
-					return true
-				}
-			default:
-				if v == principal {
-					return true
-				}
+			}
+			if k > best {
+				best = k
 			}
 		}
 	}
-	return false
+	return best
 }
 
 // sessionRole returns the role ARN of an assumed-role session ARN.
@@ -377,4 +421,20 @@ func sessionRole(p string) string {
 	acct := accountOf(p)
 	part := strings.SplitN(p, ":", 3)
 	return "arn:" + part[1] + ":iam::" + acct + ":role/" + name
+}
+
+// indexIDs are the "#n" names of unnamed statements, made once.
+var indexIDs = func() []string {
+	ids := make([]string, 64)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("#%d", i+1)
+	}
+	return ids
+}()
+
+func stmtIndex(i int) string {
+	if i < len(indexIDs) {
+		return indexIDs[i]
+	}
+	return fmt.Sprintf("#%d", i+1)
 }
