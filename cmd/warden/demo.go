@@ -83,6 +83,8 @@ type demoResult struct {
 
 func newDemoCmd(a *app) *cobra.Command {
 	var users int
+	var serve bool
+	var listen string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Sync a generated AWS organization from the built-in emulator, change it, sync again and show what warden finds",
@@ -93,20 +95,31 @@ always the same), and syncs it through the real AWS SDK as ` + "`warden sync --o
 does into warden-demo.db (replacing that file). It then changes the estate through AWS calls (a new
 administrator, a new access key, a closed member account), syncs again, and prints the sync summary,
 the findings and the diff. It needs no credentials and no network. --db names another file; WARDEN_DB
-is ignored, so a demo never replaces your real database by accident.`,
+is ignored, so a demo never replaces your real database by accident. --serve then serves the web UI
+over the demo's database on loopback and prints one link that signs you in (once, within 5 minutes).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if users < 1 {
 				return usageError(fmt.Sprintf("--users must be at least 1, got %d", users), fmt.Sprintf("pass --users %d or leave it out", demoOrgUsers))
 			}
+			if serve {
+				if err := checkDemoListen(listen); err != nil {
+					return err
+				}
+			}
 			path := demoDB
 			if a.dbSet {
 				path = a.dbFlag
 			}
-			_, err := a.demo(cmd.Context(), path, users)
-			return err
+			res, err := a.demo(cmd.Context(), path, users)
+			if err != nil || !serve {
+				return err
+			}
+			return a.demoServe(cmd.Context(), res, listen)
 		},
 	}
+	cmd.Flags().BoolVar(&serve, "serve", false, "then serve the web UI over the demo's database on loopback and print a one-time sign-in link")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8080", "with --serve: the loopback address to serve on (127.0.0.1:0 picks a free port)")
 	cmd.Flags().IntVar(&users, "users", demoOrgUsers, "generated IAM users in each account (groups, roles and policies scale with it)")
 	return cmd
 }
