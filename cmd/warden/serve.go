@@ -116,7 +116,7 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 	}
 	version, _ := buildInfo()
 	verifier := tokens.New(st, tokens.Options{Env: env, Log: logger})
-	ui, err := webui.New(webui.Config{Store: st, Tokens: verifier, Connections: file.Connections, Logger: logger})
+	ui, err := webui.New(webui.Config{Store: st, Tokens: verifier, Syncs: sched, Connections: file.Connections, Logger: logger})
 	if err != nil {
 		return err
 	}
