@@ -193,6 +193,41 @@ func TestBrowser(t *testing.T) {
 	}
 	shot(t, ctx, dir, "changes")
 
+	// An admin, signed in by a one-time link, syncs now and sees it finish
+	// with a new snapshot.
+	link, err := s.ui.SignInLink(s.http.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "sign-in link", chromedp.Navigate(link))
+	run(t, ctx, "overview as admin", chromedp.WaitVisible("#conn-prod"))
+	if who := run(t, ctx, "who", chromedp.Text(".who")); !strings.Contains(who, "(admin)") {
+		t.Errorf("signed in by the link as %q, want admin", who)
+	}
+	run(t, ctx, "sync page", chromedp.Navigate(s.http.URL+"/sync"))
+	run(t, ctx, "sync now", chromedp.Click("#syncnow-prod"))
+	wantSnap := fmt.Sprintf("snapshot %d", s.snap+1)
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(last, wantSnap); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the sync page never showed %s (last: %q)", wantSnap, last)
+		}
+		c, cancel := context.WithTimeout(ctx, 2*time.Second)
+		last, _ = chromedp.Run(c, chromedp.Text("#sync-prod .last")) // the page reloads itself meanwhile
+		cancel()
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("last run: %s", last)
+	if latest, err := s.st.LatestSnapshot(context.Background(), "prod"); err != nil || latest.ID != s.snap+1 {
+		t.Errorf("after sync now the latest snapshot is %v (%v), want %d", latest, err, s.snap+1)
+	}
+	shot(t, ctx, dir, "sync")
+	// The link is dead now.
+	run(t, ctx, "link again", chromedp.Navigate(link))
+	if h := run(t, ctx, "link again heading", chromedp.Text("main")); !strings.Contains(h, "already used or has expired") {
+		t.Errorf("the second use of the link: %q", h)
+	}
+
 	// Keyboard: Tab from the top reaches the skip link, then the navigation.
 	run(t, ctx, "overview again", chromedp.Navigate(s.http.URL+"/"))
 	run(t, ctx, "tab", chromedp.KeyEvent("\t"))

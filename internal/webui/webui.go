@@ -41,6 +41,8 @@ type Config struct {
 	Tokens Verifier
 	// Connections are warden.yaml's, listed on the overview.
 	Connections []config.Connection
+	// Syncs is the scheduler of the sync page; nil shows none.
+	Syncs Syncs
 	// Logger gets sign-in failures (never a secret); nil discards.
 	Logger *slog.Logger
 	// SessionLifetime is how long a session lasts (0: 8 hours).
@@ -130,6 +132,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.findings(w, r, s, true)
 	case "/changes":
 		u.changes(w, r, s)
+	case "/sync":
+		u.sync(w, r, s)
 	case "/signout":
 		u.signOut(w, r, s)
 	default:

@@ -20,6 +20,7 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/schedule"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 	"github.com/warden-iam/warden/internal/tokens"
@@ -107,7 +108,15 @@ func newStack(t testing.TB, estate awsfake.Estate) *stack {
 	if s.read, _, err = svc.Create(ctx, "grafana", tokens.ScopeRead, 0); err != nil {
 		t.Fatal(err)
 	}
-	if s.ui, err = New(Config{Store: st, Tokens: svc, Connections: []config.Connection{conn}}); err != nil {
+	sched, err := schedule.New(schedule.Options{Store: st, Connections: []schedule.Connection{{Target: target}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- sched.Run(sctx) }()
+	t.Cleanup(func() { stop(); <-done })
+	if s.ui, err = New(Config{Store: st, Tokens: svc, Syncs: sched, Connections: []config.Connection{conn}}); err != nil {
 		t.Fatal(err)
 	}
 	s.http = httptest.NewServer(s.ui)
