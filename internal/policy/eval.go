@@ -3,6 +3,8 @@ package policy
 import (
 	"fmt"
 	"strings"
+
+	"github.com/warden-iam/warden/internal/model"
 )
 
 // Decision is the outcome of evaluating a request, as AWS's policy
@@ -188,22 +190,10 @@ func accountOf(arn string) string {
 	if len(p) == 6 {
 		return p[4]
 	}
-	if isAccountID(arn) {
+	if model.IsAccountID(arn) {
 		return arn
 	}
 	return ""
-}
-
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // matchDoc returns the Allow and Deny statements of n that apply to the request.
@@ -398,7 +388,7 @@ func principalKind(m map[string][]string, principal string) int {
 				if strings.HasSuffix(v, ":root") {
 					acct = accountOf(v)
 				}
-				if isAccountID(acct) && accountOf(principal) == acct {
+				if model.IsAccountID(acct) && accountOf(principal) == acct {
 					k = matchAccount
 				}
 			}
