@@ -55,22 +55,6 @@ func activityOptions(a config.Activity) (*ActivityOptions, error) {
 	return &ActivityOptions{Lookback: lookback, Regions: slices.Clone(a.Regions), LastAccessed: a.LastAccessed, CallBudget: a.Budget()}, nil
 }
 
-// ActivitySummary is what a sync read of activity.
-type ActivitySummary struct {
-	// AccountRegions is how many account and region histories were read.
-	AccountRegions int `json:"account_regions"`
-	// Events is how many events were read; New how many of them the
-	// store did not hold yet (a read from the cursor reads none twice, so
-	// they are equal unless a failed read is retried).
-	Events int `json:"events"`
-	New    int `json:"new"`
-	// Calls is how many LookupEvents calls were made.
-	Calls int `json:"calls"`
-	// Failed is how many account and region histories could not be read
-	// whole (each is a partial failure of the snapshot).
-	Failed int `json:"failed"`
-}
-
 // ActivityStore is what reading activity needs of the store. *store.DB is
 // one.
 type ActivityStore interface {
@@ -91,7 +75,7 @@ type activityRun struct {
 	now        func() time.Time
 
 	mu      sync.Mutex
-	summary ActivitySummary
+	summary collect.ActivitySummary
 }
 
 // newActivityRun loads a connection's cursors.
@@ -177,7 +161,7 @@ func (r *activityRun) readCloudTrail(ctx context.Context, sess *awsapi.Session, 
 }
 
 // result returns what the run read.
-func (r *activityRun) result() *ActivitySummary {
+func (r *activityRun) result() *collect.ActivitySummary {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := r.summary

@@ -147,7 +147,7 @@ type Result struct {
 	PruneErr error
 	// Activity is what the sync read of activity; nil when the
 	// connection reads none.
-	Activity *ActivitySummary
+	Activity *collect.ActivitySummary
 }
 
 // ErrSlotDone is returned (wrapped) by Run for a slot that already has a
