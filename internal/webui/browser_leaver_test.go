@@ -200,6 +200,15 @@ func TestBrowserLeaver(t *testing.T) {
 		t.Errorf("the diff after the run does not name %s", user.Name)
 	}
 
+	// The audit log page, filtered to the session's token, has those calls.
+	run(t, ctx, "audit", chromedp.Navigate(s.http.URL+"/audit?c=prod&actor=ops-admin"))
+	run(t, ctx, "audit table", chromedp.WaitVisible("table.audit"))
+	calls := run(t, ctx, "audit calls", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("table.audit tbody tr td:nth-child(6) code")).map(e => e.textContent).reverse()`))
+	if strings.Join(calls, ",") != strings.Join(audited, ",") {
+		t.Errorf("the audit page shows %v, the audit log has %v", calls, audited)
+	}
+	shot(t, ctx, dir, "audit")
+
 	// A call that fails: the run stops there and shows the call and its fix.
 	otherPlan, err := prov.Plan(bg, "prod", []provision.Action{{Kind: provision.DeleteUser, User: other.Name}})
 	if err != nil || len(otherPlan[0].Steps) == 0 {
