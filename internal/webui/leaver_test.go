@@ -10,10 +10,18 @@ import (
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
+// signinForm is the sign-in form's fields as GET /signin gives them to
+// client c (its CSRF token; the pre-session cookie goes to c's jar), with
+// token and next filled in.
+func signinForm(t testing.TB, c *http.Client, base, token, next string) url.Values {
+	t.Helper()
+	return url.Values{"csrf": {csrfOf(t, c, base+"/signin")}, "token": {token}, "next": {next}}
+}
+
 // signIn signs client c in with token through the sign-in form.
 func signIn(t testing.TB, c *http.Client, base, token string) {
 	t.Helper()
-	r, err := c.PostForm(base+"/signin", url.Values{"token": {token}, "next": {"/"}})
+	r, err := c.PostForm(base+"/signin", signinForm(t, c, base, token, "/"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -161,7 +161,7 @@ func TestSignInAndPrincipalPage(t *testing.T) {
 		t.Errorf("CSP %q", got)
 	}
 	// A wrong token is refused.
-	r, err := c.PostForm(s.http.URL+"/signin", url.Values{"token": {"wdn_wrong"}, "next": {"/"}})
+	r, err := c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, "wdn_wrong", "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestSignInAndPrincipalPage(t *testing.T) {
 		t.Errorf("wrong token: %d", r.StatusCode)
 	}
 	// The read token signs in, to the page asked for.
-	r, err = c.PostForm(s.http.URL+"/signin", url.Values{"token": {s.read}, "next": {"/search?q=x"}})
+	r, err = c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, s.read, "/search?q=x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func TestSignInLinkWorksOnce(t *testing.T) {
 func TestFindingsCSVAndChanges(t *testing.T) {
 	s := newStack(t, small)
 	c := client(t)
-	r, err := c.PostForm(s.http.URL+"/signin", url.Values{"token": {s.read}, "next": {"/"}})
+	r, err := c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, s.read, "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
