@@ -235,3 +235,48 @@ func TestBrowserLeaver(t *testing.T) {
 		t.Errorf("the run page is at %q", runURL)
 	}
 }
+
+// TestBrowserSyncLive: on the sync page, "Sync now" starts a sync without
+// leaving the page, its progress events arrive through /sync/events
+// (EventSource), and the new snapshot shows, all without a reload.
+func TestBrowserSyncLive(t *testing.T) {
+	ctx := browser(t)
+	s := newStack(t, small)
+	dir := shots(t)
+	browserSignIn(t, ctx, s.http.URL, adminToken(t, s, "ops-admin"))
+	run(t, ctx, "sync page", chromedp.Navigate(s.http.URL+"/sync"))
+	run(t, ctx, "sync now button", chromedp.WaitVisible("#syncnow-prod"))
+	// EventSource connected: the status event arrives before anything else.
+	time.Sleep(300 * time.Millisecond)
+	run(t, ctx, "mark the page", chromedp.Evaluate[bool](`window.__noReload = true`))
+	run(t, ctx, "sync now", chromedp.Click("#syncnow-prod"))
+	wantSnap := "snapshot " + itoa(s.snap+1)
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(c, chromedp.Poll[bool](`document.querySelector("#sync-prod .last").textContent.includes(`+"`"+wantSnap+"`"+`)`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
+		txt, _ := chromedp.Run(ctx, chromedp.Text("main"))
+		t.Fatalf("the sync page never showed %s: %v\n%s", wantSnap, err, txt)
+	}
+	if ok := run(t, ctx, "same page", chromedp.Evaluate[bool](`window.__noReload === true`)); !ok {
+		t.Error("the sync page reloaded; live.js should have followed the sync in place")
+	}
+	events := run(t, ctx, "event log", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("#sync-log li")).map(li => li.textContent)`))
+	var started, progress, ended bool
+	for _, e := range events {
+		started = started || strings.Contains(e, "prod: started by ops-admin")
+		ended = ended || strings.HasSuffix(e, ", "+wantSnap)
+		progress = progress || (strings.Contains(e, "prod: ") && !strings.Contains(e, "started by") && !strings.Contains(e, wantSnap))
+	}
+	if !started || !progress || !ended {
+		t.Errorf("the live events shown (start %v, progress %v, end %v):\n%s", started, progress, ended, strings.Join(events, "\n"))
+	}
+	t.Logf("%d live events shown", len(events))
+	if latest, err := s.st.LatestSnapshot(context.Background(), "prod"); err != nil || latest.ID != s.snap+1 {
+		t.Errorf("after sync now the latest snapshot is %v (%v), want %d", latest, err, s.snap+1)
+	}
+	if dis := run(t, ctx, "button again", chromedp.Evaluate[bool](`document.querySelector("#syncnow-prod").disabled`)); dis {
+		t.Error("the Sync now button stays disabled after the run ended")
+	}
+	shot(t, ctx, dir, "sync-live")
+	run(t, ctx, "leave", chromedp.Navigate("about:blank")) // closes the event stream before the server
+}

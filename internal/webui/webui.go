@@ -138,6 +138,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.changes(w, r, s)
 	case "/sync":
 		u.sync(w, r, s)
+	case "/sync/events":
+		u.syncEvents(w, r, s)
 	case "/audit":
 		u.audit(w, r, s)
 	case "/leaver":
