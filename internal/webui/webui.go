@@ -58,6 +58,7 @@ type UI struct {
 	static   http.Handler
 	sessions *sessions
 	index    searchIndex
+	counts   findingsCache
 }
 
 // New returns the UI of c.
@@ -126,6 +127,12 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.search(w, r, s)
 	case "/principal":
 		u.principal(w, r, s)
+	case "/account":
+		u.accountPage(w, r, s)
+	case "/policy":
+		u.policyPage(w, r, s)
+	case "/permission-set":
+		u.permissionSetPage(w, r, s)
 	case "/findings":
 		u.findings(w, r, s, false)
 	case "/findings.csv":
