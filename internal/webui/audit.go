@@ -106,4 +106,3 @@ func principalOf(params map[string]string) string {
 	}
 	return ""
 }
-
