@@ -3,6 +3,7 @@ package policy
 import (
 	"math/big"
 	"net/netip"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -201,6 +202,14 @@ func compile(d *Document) *compiled {
 				cs.conds = append(cs.conds, compileCond(op, key, vals, c.literal))
 			}
 		}
+		// In a fixed order, so requirements come out the same every time.
+		sort.Slice(cs.conds, func(a, b int) bool {
+			x, y := &cs.conds[a], &cs.conds[b]
+			if x.op != y.op {
+				return x.op < y.op
+			}
+			return x.key < y.key
+		})
 	}
 	// Every statement is indexed under each service it names, and under
 	// every service when a pattern's prefix has a wildcard (or NotAction).

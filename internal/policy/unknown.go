@@ -408,8 +408,34 @@ func (c *evalCtx) threeValued(hits []hit) Result {
 	}
 	alts := make([]Alternative, 0, len(f))
 	for _, a := range f {
-		alts = append(alts, Alternative{Requires: dropImplied(a)})
+		rs := dropImplied(a)
+		sort.SliceStable(rs, func(i, j int) bool { return reqLess(rs[i], rs[j]) })
+		alts = append(alts, Alternative{Requires: rs})
 	}
-	sort.SliceStable(alts, func(i, j int) bool { return len(alts[i].Requires) < len(alts[j].Requires) })
+	// Shortest first; then in the requirements' order.
+	sort.SliceStable(alts, func(i, j int) bool {
+		a, b := alts[i].Requires, alts[j].Requires
+		if len(a) != len(b) {
+			return len(a) < len(b)
+		}
+		for k := range a {
+			if !sameReq(a[k], b[k]) {
+				return reqLess(a[k], b[k])
+			}
+		}
+		return false
+	})
 	return Result{Decision: Conditional, Explanation: ex, AllowedIf: alts}
+}
+
+// reqLess orders requirements by key (case-insensitively), operator and
+// values.
+func reqLess(a, b Requirement) bool {
+	if ka, kb := strings.ToLower(a.Key), strings.ToLower(b.Key); ka != kb {
+		return ka < kb
+	}
+	if a.Operator != b.Operator {
+		return a.Operator < b.Operator
+	}
+	return strings.Join(a.Values, "\x00") < strings.Join(b.Values, "\x00")
 }
