@@ -79,6 +79,7 @@ type princ struct {
 type ccond struct {
 	op      string // as written
 	po      parsedOp
+	opName  string // as AWS writes it, for requirements
 	neg     bool
 	base    string // the positive operator (lower case)
 	known   bool
@@ -294,7 +295,7 @@ func parseSegs(s string) []seg {
 
 func compileCond(op, key string, vals []string, literal bool) ccond {
 	po := parseOp(op)
-	cc := ccond{op: op, po: po, key: key, lkey: strings.ToLower(key), vals: vals}
+	cc := ccond{op: op, po: po, opName: opName(po), key: key, lkey: strings.ToLower(key), vals: vals}
 	cc.neg = negated[po.base]
 	cc.base = po.base
 	if cc.neg {

@@ -61,17 +61,17 @@ const (
 // cond decides one operator and key of a Condition block, as AWS
 // documents: OR across the policy's values, the missing-key rules, the
 // set operators. With Request.Unknown, a key the request does not give
-// makes it triUnknown, with the requirement it places.
-func (c *evalCtx) cond(cc *ccond, literal bool) (tri, Requirement) {
+// makes it triUnknown (ccond.requirement is what it asks).
+func (c *evalCtx) cond(cc *ccond, literal bool) tri {
 	vals, given := c.get(cc.lkey)
 	present := given && len(vals) > 0
 	unknown := !given && c.req.Unknown
 	po := cc.po
 	if po.base == "null" {
 		if unknown {
-			return triUnknown, cc.requirement()
+			return triUnknown
 		}
-		return boolTri(cc.nullVal != present), Requirement{}
+		return boolTri(cc.nullVal != present)
 	}
 	if !present {
 		var t bool
@@ -84,12 +84,12 @@ func (c *evalCtx) cond(cc *ccond, literal bool) (tri, Requirement) {
 			t = cc.neg
 		}
 		if unknown && (cc.known || t) {
-			return triUnknown, cc.requirement()
+			return triUnknown
 		}
-		return boolTri(t), Requirement{}
+		return boolTri(t)
 	}
 	if !cc.known {
-		return triFalse, Requirement{}
+		return triFalse
 	}
 	cvals := cc.cvals
 	if cc.hasVar {
@@ -100,7 +100,7 @@ func (c *evalCtx) cond(cc *ccond, literal bool) (tri, Requirement) {
 			case triTrue:
 				cvals = append(cvals, compileVal(cc.base, string(b)))
 			case triUnknown:
-				return triUnknown, cc.requirement()
+				return triUnknown
 			}
 		}
 	}
@@ -119,32 +119,32 @@ func (c *evalCtx) cond(cc *ccond, literal bool) (tri, Requirement) {
 	case "all":
 		for _, v := range vals {
 			if !one(v) {
-				return triFalse, Requirement{}
+				return triFalse
 			}
 		}
-		return triTrue, Requirement{}
+		return triTrue
 	case "any":
 		for _, v := range vals {
 			if one(v) {
-				return triTrue, Requirement{}
+				return triTrue
 			}
 		}
-		return triFalse, Requirement{}
+		return triFalse
 	}
 	if cc.neg {
 		for _, v := range vals {
 			if !one(v) {
-				return triFalse, Requirement{}
+				return triFalse
 			}
 		}
-		return triTrue, Requirement{}
+		return triTrue
 	}
 	for _, v := range vals {
 		if one(v) {
-			return triTrue, Requirement{}
+			return triTrue
 		}
 	}
-	return triFalse, Requirement{}
+	return triFalse
 }
 
 func boolTri(b bool) tri {
@@ -156,7 +156,7 @@ func boolTri(b bool) tri {
 
 // requirement is the condition as a requirement on an unknown key.
 func (cc *ccond) requirement() Requirement {
-	return Requirement{Key: cc.key, Operator: opName(cc.po), Values: cc.vals}
+	return Requirement{Key: cc.key, Operator: cc.opName, Values: cc.vals}
 }
 
 func known(op string) bool {

@@ -24,6 +24,8 @@ type hit struct {
 	n     *Named
 	via   string
 	st    *cstmt
+	unk   bool // applies only under requirements on unknown keys
+	lit   bool // the document's Version makes variables literal text
 	reqs  []Requirement
 }
 
@@ -35,7 +37,7 @@ const (
 )
 
 func (h *hit) on(mode int) bool {
-	if len(h.reqs) == 0 {
+	if !h.unk {
 		return true
 	}
 	switch mode {
@@ -109,7 +111,7 @@ func Evaluate(req *Request) Result {
 	}
 	unknown := false
 	for i := range hits {
-		if len(hits[i].reqs) > 0 {
+		if hits[i].unk {
 			unknown = true
 			break
 		}
@@ -191,70 +193,82 @@ func (c *evalCtx) matchDoc(hits []hit, cat uint8, level int32, via string, n *Na
 		if !cs.deny && !cs.allow {
 			continue
 		}
-		ok, reqs := c.applies(cs, cd.literal, resource)
-		if !ok {
+		t, _ := c.applies(cs, cd.literal, resource, false)
+		if t == triFalse {
 			continue
 		}
-		h := hit{cat: cat, deny: cs.deny, level: level, n: n, via: via, st: cs}
+		h := hit{cat: cat, deny: cs.deny, level: level, n: n, via: via, st: cs, unk: t == triUnknown, lit: cd.literal}
 		if resource && cs.hasPrincipal && !cs.notPrincipal {
 			h.match = int8(c.principalKind(cs.principals))
-		}
-		if len(reqs) > 0 {
-			id := cs.id
-			for k := range reqs {
-				reqs[k].Policy, reqs[k].Statement = n.Name, id
-			}
-			h.reqs = reqs
 		}
 		hits = append(hits, h)
 	}
 	return hits
 }
 
-// applies reports whether statement cs applies to the request; with
-// Request.Unknown it may apply only under requirements (reqs).
-func (c *evalCtx) applies(cs *cstmt, literal, resource bool) (bool, []Requirement) {
+// applies reports whether statement cs applies to the request: with
+// Request.Unknown it may apply only if requirements on keys the request
+// does not give hold (triUnknown); collect lists them.
+func (c *evalCtx) applies(cs *cstmt, literal, resource, collect bool) (tri, []Requirement) {
 	if len(cs.actions) == 0 || c.actionMatch(cs) == cs.notAction {
-		return false, nil
+		return triFalse, nil
 	}
 	var reqs []Requirement
+	res := triTrue
 	if cs.noRes {
 		if !resource {
-			return false, nil
+			return triFalse, nil
 		}
 	} else {
-		m, unk := c.resMatch(cs.resources, literal)
-		if m == cs.notResource && len(unk) == 0 {
-			return false, nil
-		}
-		if m && cs.notResource {
-			return false, nil
-		}
-		if !m && len(unk) > 0 {
-			op := "ArnLike"
-			if cs.notResource {
-				op = "ArnNotLike"
+		m, unk := c.resMatch(cs.resources, literal, collect)
+		switch {
+		case m == cs.notResource && !unk:
+			return triFalse, nil
+		case m && cs.notResource:
+			return triFalse, nil
+		case !m && unk:
+			res = triUnknown
+			if collect {
+				op := "ArnLike"
+				if cs.notResource {
+					op = "ArnNotLike"
+				}
+				var pats []string
+				for i := range cs.resources {
+					if cs.resources[i].segs != nil {
+						if _, t := c.subst(c.buf[:0], cs.resources[i].segs); t == triUnknown {
+							pats = append(pats, cs.resources[i].raw)
+						}
+					}
+				}
+				reqs = append(reqs, Requirement{Key: "Resource", Operator: op, Values: pats})
 			}
-			reqs = append(reqs, Requirement{Key: "Resource", Operator: op, Values: unk})
 		}
 	}
 	if cs.hasPrincipal {
 		if (c.principalKind(cs.principals) != matchNone) == cs.notPrincipal {
-			return false, nil
+			return triFalse, nil
 		}
 	} else if resource {
-		return false, nil
+		return triFalse, nil
 	}
 	for i := range cs.conds {
-		t, r := c.cond(&cs.conds[i], literal)
-		switch t {
+		switch c.cond(&cs.conds[i], literal) {
 		case triFalse:
-			return false, nil
+			return triFalse, nil
 		case triUnknown:
-			reqs = append(reqs, r)
+			res = triUnknown
+			if collect {
+				reqs = append(reqs, cs.conds[i].requirement())
+			}
 		}
 	}
-	return true, reqs
+	if collect {
+		for k := range reqs {
+			reqs[k].Statement = cs.id
+		}
+	}
+	return res, reqs
 }
 
 func (c *evalCtx) actionMatch(cs *cstmt) bool {
@@ -272,15 +286,14 @@ func (c *evalCtx) actionMatch(cs *cstmt) bool {
 }
 
 // resMatch reports whether any pattern matches the request's resource;
-// with Request.Unknown, unk lists the patterns that cannot be decided for
-// a policy variable the request does not give.
-func (c *evalCtx) resMatch(pats []pattern, literal bool) (bool, []string) {
-	var unk []string
+// with Request.Unknown, unk says some pattern cannot be decided for a
+// policy variable the request does not give.
+func (c *evalCtx) resMatch(pats []pattern, literal, collect bool) (m, unk bool) {
 	for i := range pats {
 		p := &pats[i]
 		if p.segs == nil {
 			if c.matchPattern(p) {
-				return true, nil
+				return true, false
 			}
 			continue
 		}
@@ -288,10 +301,10 @@ func (c *evalCtx) resMatch(pats []pattern, literal bool) (bool, []string) {
 		switch t {
 		case triTrue:
 			if matchARN(b, c.req.Resource) {
-				return true, nil
+				return true, false
 			}
 		case triUnknown:
-			unk = append(unk, p.raw)
+			unk = true
 		}
 	}
 	return false, unk

@@ -286,7 +286,7 @@ func hitsDNF(hits []hit, keep func(h *hit) bool) dnf {
 		if h.deny || !keep(h) {
 			continue
 		}
-		if len(h.reqs) == 0 {
+		if !h.unk {
 			return dnfTrue()
 		}
 		out = append(out, append([]Requirement{}, h.reqs...))
@@ -304,7 +304,7 @@ func (c *evalCtx) allowDNF(hits []hit) dnf {
 		if !h.deny {
 			continue
 		}
-		if len(h.reqs) == 0 {
+		if !h.unk {
 			return nil
 		}
 		// The deny must not apply: one of its requirements fails.
@@ -390,6 +390,18 @@ func (c *evalCtx) threeValued(hits []hit) Result {
 	if o.Decision != Allowed {
 		return o
 	}
+	// Conditional: what each such statement asks, and the explanation
+	// again with it.
+	for i := range hits {
+		h := &hits[i]
+		if h.unk {
+			_, h.reqs = c.applies(h.st, h.lit, h.cat == catResource, true)
+			for k := range h.reqs {
+				h.reqs[k].Policy = h.n.Name
+			}
+		}
+	}
+	o = c.decide(hits, modeOptimistic)
 	f := c.allowDNF(hits)
 	if len(f) == 0 {
 		return Result{Decision: ImplicitDeny, Explanation: append(o.Explanation,
