@@ -29,7 +29,9 @@ type memSource struct {
 	byType map[model.ResourceType][]*model.Resource
 }
 
-func (m *memSource) resource(_ context.Context, id string) (*model.Resource, error) { return m.byID[id], nil }
+func (m *memSource) resource(_ context.Context, id string) (*model.Resource, error) {
+	return m.byID[id], nil
+}
 
 func (m *memSource) held(_ context.Context, principalID string) ([]heldGrant, error) {
 	gs := m.grants[principalID]
