@@ -155,7 +155,7 @@ type Hop struct {
 // WhoCan answers q over snapshot snap of st: it loads the snapshot's
 // principals and policies (Load) and asks every principal.
 func WhoCan(ctx context.Context, st store.Store, snap int64, q WhoCanQuestion) (*WhoCanAnswer, error) {
-	if err := q.check(); err != nil {
+	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	s, err := Load(ctx, st, snap)
@@ -165,7 +165,8 @@ func WhoCan(ctx context.Context, st store.Store, snap int64, q WhoCanQuestion) (
 	return s.WhoCan(ctx, q)
 }
 
-func (q WhoCanQuestion) check() error {
+// Check returns an *InputError when the question is malformed.
+func (q WhoCanQuestion) Check() error {
 	if err := CheckAction(q.Action); err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ type whoCan struct {
 
 // WhoCan answers q for every principal of a snapshot Load read.
 func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer, error) {
-	if err := q.check(); err != nil {
+	if err := q.Check(); err != nil {
 		return nil, err
 	}
 	mem, ok := s.src.(*memSource)

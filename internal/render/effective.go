@@ -68,7 +68,11 @@ func WhoCanTables(a *effective.WhoCanAnswer) []*Table {
 func how(e effective.Entry) string {
 	var parts []string
 	for _, h := range e.Chain {
-		parts = append(parts, h.Via+" "+h.Role.Name)
+		if h.Via == "assume" {
+			parts = append(parts, "assume "+h.Role.Name)
+		} else {
+			parts = append(parts, h.Via+" (role "+h.Role.Name+")")
+		}
 	}
 	allow := allowingPolicies(e.Explanation)
 	if len(parts) == 0 {
