@@ -250,6 +250,7 @@ func (s *Server) routes() {
 			}
 			return recs, nil
 		})
+	s.effectiveRoutes()
 	s.syncRoutes()
 	s.provisionRoutes()
 	s.scimRoutes()
