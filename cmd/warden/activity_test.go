@@ -273,3 +273,151 @@ func TestSyncReadsActivity(t *testing.T) {
 		t.Errorf("sync's text summary does not report the activity read:\n%s", out)
 	}
 }
+
+// showActivity is `warden show activity -o json`.
+type showActivity struct {
+	Since      time.Time `json:"since"`
+	Account    string    `json:"account"`
+	Events     int       `json:"events"`
+	Principals []struct {
+		ID        string `json:"id"`
+		Type      string `json:"type"`
+		Name      string `json:"name"`
+		AccountID string `json:"account_id"`
+		Last      *seenJSON
+		Seen      []seenJSON `json:"seen"`
+	} `json:"principals"`
+	RoleUses []struct {
+		Principal string    `json:"principal"`
+		Role      string    `json:"role"`
+		Count     int       `json:"count"`
+		First     time.Time `json:"first"`
+		Last      time.Time `json:"last"`
+	} `json:"role_uses"`
+}
+
+type seenJSON struct {
+	At      time.Time `json:"at"`
+	Source  string    `json:"source"`
+	Event   string    `json:"event"`
+	Account string    `json:"account"`
+	Region  string    `json:"region"`
+	From    string    `json:"from"`
+	Detail  string    `json:"detail"`
+}
+
+// TestShowActivityAgainstTruth: `warden show activity` gives every user's
+// password and console sign-in, every role's RoleLastUsed and last
+// assumption, as awsfake generated them, and role-use edges counting every
+// stored assumption; `warden access` of a user carries its activity.
+func TestShowActivityAgainstTruth(t *testing.T) {
+	o := newActivityOrg(t, "90d", "")
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--config", o.cfg, "--connection", "org", "show", "activity", "-o", "json")
+	if code != 0 {
+		t.Fatalf("show activity exited %d: %s", code, stderr)
+	}
+	var rep showActivity
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	type key struct{ id, source string }
+	got := map[key]seenJSON{}
+	for _, p := range rep.Principals {
+		for _, s := range p.Seen {
+			got[key{p.ID, s.Source}] = s
+		}
+		if len(p.Seen) > 0 && (p.Last == nil || !p.Last.At.Equal(p.Seen[0].At)) {
+			t.Errorf("%s: last %+v is not the newest of %+v", p.ID, p.Last, p.Seen)
+		}
+	}
+	recent := func(at *time.Time) bool { return at != nil && time.Since(*at) <= 90*24*time.Hour }
+	checked := 0
+	for _, id := range o.accounts() {
+		a := o.account(id)
+		for _, u := range a.IAM.Users {
+			if !recent(u.PasswordLastUsed) {
+				continue
+			}
+			checked++
+			if s, ok := got[key{u.ARN, "password"}]; !ok || !s.At.Equal(u.PasswordLastUsed.UTC().Truncate(time.Second)) && !s.At.Equal(*u.PasswordLastUsed) {
+				t.Errorf("user %s: password seen %+v, want %v", u.ARN, s, u.PasswordLastUsed)
+			}
+			s, ok := got[key{u.ARN, "cloudtrail"}]
+			if id == o.denied {
+				if ok {
+					t.Errorf("user %s of the denied account has CloudTrail activity %+v", u.ARN, s)
+				}
+				continue
+			}
+			if !ok || s.Event != "ConsoleLogin" || !s.At.Equal(u.PasswordLastUsed.UTC().Truncate(time.Second)) {
+				t.Errorf("user %s: CloudTrail seen %+v, want its ConsoleLogin at %v", u.ARN, s, u.PasswordLastUsed)
+			}
+		}
+		for _, r := range a.IAM.Roles {
+			if !recent(r.LastUsed) {
+				continue
+			}
+			checked++
+			if s, ok := got[key{r.ARN, "role_last_used"}]; !ok || s.Region != r.LastUsedRegion {
+				t.Errorf("role %s: RoleLastUsed seen %+v, want %v in %s", r.ARN, s, r.LastUsed, r.LastUsedRegion)
+			}
+			if s, ok := got[key{r.ARN, "cloudtrail"}]; id != o.denied && (!ok || !strings.HasPrefix(s.Event, "AssumeRole")) {
+				t.Errorf("role %s: CloudTrail seen %+v, want its assumption", r.ARN, s)
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("the estate has no recent password or role use to check")
+	}
+	// Role uses: every stored assumption, counted once.
+	assumptions := 0
+	for _, id := range o.accounts() {
+		if id == o.denied {
+			continue
+		}
+		for _, region := range o.srv.EventRegions(id) {
+			for _, e := range o.srv.Events(id, region) {
+				if strings.HasPrefix(e.Name, "AssumeRole") && e.Request["roleArn"] != "" {
+					assumptions++
+				}
+			}
+		}
+	}
+	counted := 0
+	for _, u := range rep.RoleUses {
+		counted += u.Count
+	}
+	if counted != assumptions || assumptions == 0 {
+		t.Errorf("role uses count %d assumptions, awsfake recorded %d", counted, assumptions)
+	}
+
+	// warden access of a user with a recent sign-in carries its activity.
+	var user *awsfake.User
+	for _, id := range o.accounts() {
+		for _, u := range o.account(id).IAM.Users {
+			if recent(u.PasswordLastUsed) && (user == nil || u.ARN < user.ARN) {
+				user = u
+			}
+		}
+	}
+	if user == nil {
+		t.Fatal("the organization has no user with a recent sign-in")
+	}
+	for _, u := range []*awsfake.User{user} {
+		out, stderr, code := runIn(t, o.db, "--connection", "org", "access", u.ARN, "-o", "json")
+		var acc struct {
+			Activity *struct {
+				Last *seenJSON `json:"last"`
+			} `json:"activity"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &acc) != nil || acc.Activity == nil || acc.Activity.Last == nil {
+			t.Fatalf("access %s exited %d (%s), activity missing:\n%s", u.ARN, code, stderr, out)
+		}
+		text, _, _ := runIn(t, o.db, "--connection", "org", "access", u.ARN)
+		if !strings.Contains(text, "Last activity (") {
+			t.Errorf("access %s in text has no activity table:\n%s", u.ARN, text)
+		}
+	}
+	t.Logf("checked %d users and roles, %d assumptions", checked, assumptions)
+}

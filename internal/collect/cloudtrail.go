@@ -58,6 +58,13 @@ type ActivityEvent struct {
 	RoleARN   string   `json:"role_arn,omitempty"`
 	Resources []string `json:"resources,omitempty"`
 	ReadOnly  bool     `json:"read_only"`
+	// SourceIP is where the call came from (sourceIPAddress: an address,
+	// or an AWS service's name).
+	SourceIP string `json:"source_ip,omitempty"`
+	// OnBehalfOf is the Identity Center user ID the event was made for
+	// (userIdentity.onBehalfOf.userId of an IdentityCenterUser identity,
+	// as sign-in events record it), "" for others.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
 }
 
 // Cursor is where the next read of one account's and region's history
@@ -228,7 +235,13 @@ type ctRecord struct {
 		ARN       string `json:"arn"`
 		AccountID string `json:"accountId"`
 		InvokedBy string `json:"invokedBy"`
+		UserName  string `json:"userName"`
+		// OnBehalfOf is an IdentityCenterUser identity's user.
+		OnBehalfOf struct {
+			UserID string `json:"userId"`
+		} `json:"onBehalfOf"`
 	} `json:"userIdentity"`
+	SourceIP          string            `json:"sourceIPAddress"`
 	ReadOnly          bool              `json:"readOnly"`
 	RequestParameters map[string]any    `json:"requestParameters"`
 	Resources         []json.RawMessage `json:"resources"`
@@ -243,6 +256,10 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 		e.ActorType, e.ActorARN, e.ActorAccount, e.ReadOnly = rec.UserIdentity.Type, rec.UserIdentity.ARN, rec.UserIdentity.AccountID, rec.ReadOnly
 		if e.ActorType == "AWSService" {
 			e.ActorARN = rec.UserIdentity.InvokedBy
+		}
+		e.SourceIP, e.OnBehalfOf = rec.SourceIP, rec.UserIdentity.OnBehalfOf.UserID
+		if e.Username == "" {
+			e.Username = rec.UserIdentity.UserName
 		}
 		if v, ok := rec.RequestParameters["roleArn"].(string); ok && strings.HasPrefix(name, "AssumeRole") {
 			e.RoleARN = v
