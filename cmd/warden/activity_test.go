@@ -36,14 +36,25 @@ const activityExternalID = "activity-test-external-id-0000000000"
 // connection "org" reads activity with lookback (and extra keys).
 func newActivityOrg(t *testing.T, lookback string, extra string) *activityOrg {
 	t.Helper()
+	return buildActivityOrg(t, awsfake.OrgEstate{Accounts: 4, Seed: 11, ExternalID: activityExternalID,
+		PerAccount: awsfake.Estate{Users: 8, Roles: 6, Groups: 2}}, "200000000002", lookback, extra)
+}
+
+// buildActivityOrg serves est (its account denied refusing LookupEvents,
+// none when ""), as newActivityOrg does.
+func buildActivityOrg(t *testing.T, est awsfake.OrgEstate, denied, lookback, extra string) *activityOrg {
+	t.Helper()
 	isolateAWSConfig(t)
-	o := &activityOrg{denied: "200000000002"}
-	o.srv = awsfake.NewServer(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{"cloudtrail:LookupEvents": {
-		Status: 400, Code: "AccessDeniedException", Account: o.denied,
-		Message: "User: arn:aws:sts::" + o.denied + ":assumed-role/OrganizationAccountAccessRole/warden is not authorized to perform: cloudtrail:LookupEvents"}}})
+	o := &activityOrg{denied: denied}
+	var faults map[string]awsfake.ActionFault
+	if denied != "" {
+		faults = map[string]awsfake.ActionFault{"cloudtrail:LookupEvents": {
+			Status: 400, Code: "AccessDeniedException", Account: o.denied,
+			Message: "User: arn:aws:sts::" + o.denied + ":assumed-role/OrganizationAccountAccessRole/warden is not authorized to perform: cloudtrail:LookupEvents"}}
+	}
+	o.srv = awsfake.NewServer(awsfake.Options{ActionFaults: faults})
 	t.Cleanup(o.srv.Close)
-	o.truth = awsfake.OrgEstate{Accounts: 4, Seed: 11, ExternalID: activityExternalID,
-		PerAccount: awsfake.Estate{Users: 8, Roles: 6, Groups: 2}}.Build()
+	o.truth = est.Build()
 	c := o.truth.Install(o.srv)
 	o.srv.GenerateActivity()
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": c.AccessKeyID, "AWS_SECRET_ACCESS_KEY": c.SecretAccessKey,
@@ -63,7 +74,7 @@ connections:
       enabled: true
       external_id_env: WARDEN_EXTERNAL_ID
     activity:
-      lookback: ` + lookback + "\n" + extra
+      lookback: ` + lookback + "\n" + extra + "\n"
 	if err := os.WriteFile(o.cfg, []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -182,8 +193,12 @@ type activitySummary struct {
 func (o *activityOrg) sync(t *testing.T) activitySummary {
 	t.Helper()
 	out, stderr, code := runIn(t, o.db, "--config", o.cfg, "sync", "-o", "json")
-	if code != exitPartial {
-		t.Fatalf("sync exited %d, want %d (the denied account's activity): %s\n%s", code, exitPartial, stderr, out)
+	want := exitOK
+	if o.denied != "" {
+		want = exitPartial // the denied account's activity
+	}
+	if code != want {
+		t.Fatalf("sync exited %d, want %d: %s\n%s", code, want, stderr, out)
 	}
 	var s activitySummary
 	var calls struct {
@@ -420,4 +435,180 @@ func TestShowActivityAgainstTruth(t *testing.T) {
 		}
 	}
 	t.Logf("checked %d users and roles, %d assumptions", checked, assumptions)
+}
+
+// TestActivityFindingsAgainstTruth: with activity read, `warden findings
+// --unused-days 30` lists exactly the IAM users, keys and roles unused for
+// 30 days as awsfake's estate says, the Identity Center users who never
+// signed in or not for 30 days (sign-ins and reserved-role assumptions
+// recorded in awsfake), and the assignments whose reserved role nobody
+// assumed in their account.
+func TestActivityFindingsAgainstTruth(t *testing.T) {
+	est := awsfake.OrgEstate{Accounts: 3, Seed: 4, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 10, Roles: 6},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 12, Groups: 3, PermissionSets: 4}}
+	o := buildActivityOrg(t, est, "", "90d", "    identity_center:\n      enabled: true")
+	ic := o.truth.IdentityCenter
+	var users []*awsfake.SSOUser
+	for _, u := range ic.Users {
+		users = append(users, u)
+	}
+	sort.Slice(users, func(i, j int) bool { return users[i].ID < users[j].ID })
+	now := time.Now().UTC()
+	mgmt := o.truth.Management.ID
+	signIn := func(u *awsfake.SSOUser, at time.Time) {
+		o.srv.RecordEvent(awsfake.Event{Name: "UserAuthentication", Source: "signin.amazonaws.com", Time: at, Account: mgmt, Region: "us-east-1",
+			Username: u.UserName, IdentityType: "Unknown", IdentityAccount: mgmt})
+	}
+	signIn(users[0], now.Add(-48*time.Hour))
+	signIn(users[1], now.Add(-72*time.Hour))
+	signIn(users[2], now.Add(-50*24*time.Hour))
+	// users[3] uses the first assignment's account through its permission
+	// set's reserved role.
+	as := slices.Clone(ic.Assignments)
+	sort.Slice(as, func(i, j int) bool {
+		return as[i].AccountID+as[i].PermissionSetARN+as[i].PrincipalID < as[j].AccountID+as[j].PermissionSetARN+as[j].PrincipalID
+	})
+	used := as[0]
+	ps := ic.PermissionSets[used.PermissionSetARN]
+	role := awsfake.ReservedRole(ps, used.AccountID)
+	o.srv.RecordEvent(awsfake.Event{Name: "AssumeRoleWithSAML", Source: "sts.amazonaws.com", Time: now.Add(-24 * time.Hour), Account: used.AccountID,
+		Region: "us-east-1", Username: users[3].UserName, IdentityType: "SAMLUser", IdentityARN: "arn:aws:iam::" + used.AccountID + ":saml-provider/AWSSSO_x_DO_NOT_DELETE",
+		IdentityAccount: used.AccountID, Resources: []awsfake.EventResource{{Type: "AWS::IAM::Role", Name: role.ARN}},
+		Request: map[string]string{"roleArn": role.ARN, "roleSessionName": users[3].UserName}})
+
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "findings", "--unused-days", "30", "-o", "json")
+	if code != 0 {
+		t.Fatalf("findings exited %d: %s", code, stderr)
+	}
+	type unused struct {
+		ID        string `json:"id"`
+		KeyID     string `json:"key_id"`
+		Principal struct {
+			ID   string `json:"id"`
+			Name string `json:"name"`
+		} `json:"principal"`
+		LastUsed *time.Time `json:"last_used"`
+		IdleDays int        `json:"idle_days"`
+	}
+	var f struct {
+		UnusedAfterDays  int      `json:"unused_after_days"`
+		InactiveUsers    []unused `json:"inactive_users"`
+		UnusedKeys       []unused `json:"unused_keys"`
+		UnusedRoles      []unused `json:"unused_roles"`
+		ActivityRead     bool     `json:"activity_read"`
+		InactiveSSOUsers []struct {
+			ID         string     `json:"id"`
+			LastSignIn *time.Time `json:"last_sign_in"`
+		} `json:"inactive_sso_users"`
+		UnusedAssignments []struct {
+			Principal struct {
+				ID string `json:"id"`
+			} `json:"principal"`
+			PermissionSetName string `json:"permission_set_name"`
+			AccountID         string `json:"account_id"`
+		} `json:"unused_assignments"`
+	}
+	if err := json.Unmarshal([]byte(out), &f); err != nil {
+		t.Fatal(err)
+	}
+	if f.UnusedAfterDays != 30 || !f.ActivityRead {
+		t.Errorf("unused_after_days %d, activity_read %v; want 30, true", f.UnusedAfterDays, f.ActivityRead)
+	}
+	limit := 30 * 24 * time.Hour
+	idle := func(last *time.Time, created time.Time) bool {
+		from := created
+		if last != nil {
+			from = *last
+		}
+		return now.Sub(from) > limit
+	}
+	var wantUsers, wantKeys, wantRoles []string
+	for _, id := range o.accounts() {
+		a := o.account(id)
+		for _, u := range a.IAM.Users {
+			last := u.PasswordLastUsed
+			for _, k := range u.AccessKeys {
+				if k.LastUsed != nil && (last == nil || k.LastUsed.After(*last)) {
+					last = k.LastUsed
+				}
+				if k.Status == "Active" && idle(k.LastUsed, k.CreatedAt) {
+					wantKeys = append(wantKeys, k.ID)
+				}
+			}
+			if idle(last, u.CreatedAt) {
+				wantUsers = append(wantUsers, u.ARN)
+			}
+		}
+		for _, r := range a.IAM.Roles {
+			if !strings.HasPrefix(r.Path, "/aws-service-role/") && idle(r.LastUsed, r.CreatedAt) {
+				wantRoles = append(wantRoles, r.ARN)
+			}
+		}
+	}
+	ids := func(list []unused, key bool) []string {
+		var out []string
+		for _, u := range list {
+			if key {
+				out = append(out, u.KeyID)
+			} else {
+				out = append(out, u.ID)
+			}
+		}
+		return out
+	}
+	for _, c := range []struct {
+		what      string
+		got, want []string
+	}{{"inactive users", ids(f.InactiveUsers, false), wantUsers}, {"unused keys", ids(f.UnusedKeys, true), wantKeys},
+		{"unused roles", ids(f.UnusedRoles, false), wantRoles}} {
+		sort.Strings(c.got)
+		sort.Strings(c.want)
+		if len(c.want) == 0 || !slices.Equal(c.got, c.want) {
+			t.Errorf("%s: got %d %v\nwant %d %v", c.what, len(c.got), c.got, len(c.want), c.want)
+		}
+	}
+
+	var gotSSO, wantSSO []string
+	for _, u := range f.InactiveSSOUsers {
+		gotSSO = append(gotSSO, u.ID)
+		if u.ID == "arn:aws:identitystore:::user/"+users[2].ID && (u.LastSignIn == nil || now.Sub(*u.LastSignIn) < 49*24*time.Hour) {
+			t.Errorf("user %s: last sign-in %v, want 50 days ago", users[2].UserName, u.LastSignIn)
+		}
+	}
+	for _, u := range users[2:] {
+		if u != users[3] {
+			wantSSO = append(wantSSO, "arn:aws:identitystore:::user/"+u.ID)
+		}
+	}
+	sort.Strings(gotSSO)
+	sort.Strings(wantSSO)
+	if !slices.Equal(gotSSO, wantSSO) {
+		t.Errorf("inactive Identity Center users %v\nwant %v", gotSSO, wantSSO)
+	}
+
+	var gotAs, wantAs []string
+	for _, a := range f.UnusedAssignments {
+		gotAs = append(gotAs, a.AccountID+" "+a.PermissionSetName+" "+a.Principal.ID)
+	}
+	for _, a := range as {
+		p := ic.PermissionSets[a.PermissionSetARN]
+		if a.AccountID == used.AccountID && p.Name == ps.Name {
+			continue
+		}
+		kind := "user"
+		if a.PrincipalType == "GROUP" {
+			kind = "group"
+		}
+		wantAs = append(wantAs, a.AccountID+" "+p.Name+" arn:aws:identitystore:::"+kind+"/"+a.PrincipalID)
+	}
+	sort.Strings(gotAs)
+	sort.Strings(wantAs)
+	if len(wantAs) == 0 || !slices.Equal(gotAs, wantAs) {
+		t.Errorf("unused assignments %d %v\nwant %d %v", len(gotAs), gotAs, len(wantAs), wantAs)
+	}
+	text, _, _ := runIn(t, o.db, "--connection", "org", "findings", "--unused-days", "30")
+	if !strings.Contains(text, "Identity Center users with no sign-in for more than 30 days") || !strings.Contains(text, "Permission-set assignments never used") {
+		t.Errorf("findings text lacks the activity findings:\n%s", text)
+	}
 }

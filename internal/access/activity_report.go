@@ -124,31 +124,16 @@ func (x *principalIndex) actor(e collect.ActivityEvent) *model.Resource {
 	case "AssumedRole":
 		return x.roleOf(principalOf(e))
 	}
-	if isICSignIn(e) {
+	if e.IsIdentityCenterSignIn() {
 		if u := x.ssoID[e.OnBehalfOf]; u != nil {
 			return u
 		}
 		return x.ssoName[e.Username]
 	}
-	if e.ActorType == "SAMLUser" && isReservedRole(e.RoleARN) {
+	if _, _, reserved := e.ReservedPermissionSet(); reserved && e.ActorType == "SAMLUser" {
 		return x.ssoName[e.Username]
 	}
 	return nil
-}
-
-// isICSignIn reports whether an event is an Identity Center user's
-// successful sign-in: signin.amazonaws.com's UserAuthentication, as AWS
-// records it (CredentialChallenge and CredentialVerification are steps of
-// one).
-func isICSignIn(e collect.ActivityEvent) bool {
-	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication"
-}
-
-// isReservedRole reports whether a role ARN is a role IAM Identity Center
-// made for a permission set (AWSReservedSSO_<set>_<suffix>).
-func isReservedRole(arn string) bool {
-	_, ok := model.ReservedRolePermissionSet(arn[strings.LastIndexByte(arn, '/')+1:])
-	return ok
 }
 
 // seenTracker keeps each principal's newest sighting per source.
@@ -191,7 +176,7 @@ func PrincipalActivities(g *model.Graph, events []collect.ActivityEvent, account
 		if p := x.actor(e); p != nil {
 			if p.Type == model.TypeSSOUser {
 				s.Source = SeenSignIn
-				if !isICSignIn(e) {
+				if !e.IsIdentityCenterSignIn() {
 					s.Detail = e.RoleARN
 				}
 			} else if strings.HasPrefix(e.Name, "AssumeRole") {

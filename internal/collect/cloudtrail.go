@@ -270,3 +270,34 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 	}
 	return e
 }
+
+// IsIdentityCenterSignIn reports whether an event is an IAM Identity
+// Center user's successful sign-in: signin.amazonaws.com's
+// UserAuthentication, as AWS records it (CredentialChallenge and
+// CredentialVerification are steps of one).
+func (e ActivityEvent) IsIdentityCenterSignIn() bool {
+	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication"
+}
+
+// IsAssumption reports whether an event assumed a role (AssumeRole,
+// AssumeRoleWithSAML, AssumeRoleWithWebIdentity) and names it.
+func (e ActivityEvent) IsAssumption() bool {
+	return strings.HasPrefix(e.Name, "AssumeRole") && e.RoleARN != ""
+}
+
+// ReservedPermissionSet returns the permission set and account of an
+// assumption of a role IAM Identity Center made for a permission set
+// (AWSReservedSSO_<set>_<suffix>): an Identity Center user's use of the
+// account through it; ok is false for any other event.
+func (e ActivityEvent) ReservedPermissionSet() (permissionSet, account string, ok bool) {
+	if !e.IsAssumption() {
+		return "", "", false
+	}
+	name := e.RoleARN[strings.LastIndexByte(e.RoleARN, '/')+1:]
+	permissionSet, ok = model.ReservedRolePermissionSet(name)
+	account = e.Account
+	if f := strings.Split(e.RoleARN, ":"); len(f) >= 5 && f[4] != "" {
+		account = f[4]
+	}
+	return permissionSet, account, ok
+}

@@ -95,8 +95,11 @@ func seenWhere(s access.Seen) string {
 
 // principalKind names a principal's type in the activity tables.
 func principalKind(t model.ResourceType) string {
-	if t == model.TypeSSOUser {
+	switch t {
+	case model.TypeSSOUser:
 		return "SSO user"
+	case model.TypeSSOGroup:
+		return "SSO group"
 	}
 	return kindName(t)
 }
