@@ -12,6 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/store"
 )
@@ -25,6 +30,7 @@ type activityOrg struct {
 	cfg    string
 	db     string
 	denied string
+	creds  awsfake.Credentials // the management account's
 }
 
 // activityExternalID is the ExternalId the activity tests' member roles
@@ -56,6 +62,7 @@ func buildActivityOrg(t *testing.T, est awsfake.OrgEstate, denied, lookback, ext
 	t.Cleanup(o.srv.Close)
 	o.truth = est.Build()
 	c := o.truth.Install(o.srv)
+	o.creds = c
 	o.srv.GenerateActivity()
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": c.AccessKeyID, "AWS_SECRET_ACCESS_KEY": c.SecretAccessKey,
 		"AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL": ""} {
@@ -610,5 +617,119 @@ func TestActivityFindingsAgainstTruth(t *testing.T) {
 	text, _, _ := runIn(t, o.db, "--connection", "org", "findings", "--unused-days", "30")
 	if !strings.Contains(text, "Identity Center users with no sign-in for more than 30 days") || !strings.Contains(text, "Permission-set assignments never used") {
 		t.Errorf("findings text lacks the activity findings:\n%s", text)
+	}
+}
+
+// TestDiffActorsAgainstTruth: changes made through the SDK between two
+// syncs show in `warden diff` with the actor, event and time CloudTrail
+// recorded for each (awsfake's events), in JSON and text; rows nothing
+// explains carry no actor.
+func TestDiffActorsAgainstTruth(t *testing.T) {
+	est := awsfake.OrgEstate{Accounts: 1, Seed: 6, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 5, Groups: 2, Roles: 2}}
+	o := buildActivityOrg(t, est, "", "7d", "")
+	o.sync(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(o.srv.URL()),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.creds.AccessKeyID, o.creds.SecretAccessKey, o.creds.SessionToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := iam.NewFromConfig(cfg)
+	mgmt := o.truth.Management
+	var users, groups []string
+	for n := range mgmt.IAM.Users {
+		users = append(users, n)
+	}
+	for n := range mgmt.IAM.Groups {
+		groups = append(groups, n)
+	}
+	sort.Strings(users)
+	sort.Strings(groups)
+	const policy = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("diff-actor-new")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: aws.String(users[0]), PolicyArn: aws.String(policy)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.AddUserToGroup(ctx, &iam.AddUserToGroupInput{UserName: aws.String(users[1]), GroupName: aws.String(groups[0])}); err != nil {
+		t.Fatal(err)
+	}
+	// The ground truth: the events awsfake recorded for these calls.
+	truth := map[string]awsfake.Event{}
+	for _, e := range o.srv.Events(mgmt.ID, "us-east-1") {
+		switch e.Name {
+		case "CreateUser", "AttachUserPolicy", "AddUserToGroup":
+			truth[e.Name] = e
+		}
+	}
+	if len(truth) != 3 {
+		t.Fatalf("awsfake recorded %d of the 3 changes: %v", len(truth), truth)
+	}
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "diff", "-o", "json")
+	if code != 0 {
+		t.Fatalf("diff exited %d: %s", code, stderr)
+	}
+	type actor struct {
+		ARN     string    `json:"arn"`
+		Type    string    `json:"type"`
+		Account string    `json:"account"`
+		At      time.Time `json:"at"`
+		Event   string    `json:"event"`
+		EventID string    `json:"event_id"`
+	}
+	type ref struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+		Type string `json:"type"`
+	}
+	var rep struct {
+		Access []struct {
+			Change      string `json:"change"`
+			Principal   ref    `json:"principal"`
+			Entitlement string `json:"entitlement"`
+			Resource    ref    `json:"resource"`
+			Actor       *actor `json:"actor"`
+		} `json:"access"`
+		Resources []struct {
+			Change   string `json:"change"`
+			Resource ref    `json:"resource"`
+			Actor    *actor `json:"actor"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	check := func(what string, a *actor, want awsfake.Event) {
+		t.Helper()
+		if a == nil || a.EventID != want.ID || a.Event != want.Name || a.ARN != want.IdentityARN || a.Type != want.IdentityType ||
+			a.Account != want.IdentityAccount || !a.At.Equal(want.Time) {
+			t.Errorf("%s: actor %+v, want event %s %s by %s (%s) at %v", what, a, want.ID, want.Name, want.IdentityARN, want.IdentityType, want.Time)
+		}
+	}
+	found := map[string]bool{}
+	for _, c := range rep.Access {
+		switch {
+		case c.Change == "gained" && c.Principal.Name == users[0] && c.Resource.ID == policy:
+			check("policy attached", c.Actor, truth["AttachUserPolicy"])
+			found["attach"] = true
+		case c.Change == "gained" && c.Principal.Name == users[1] && c.Entitlement == "member" && c.Resource.Name == groups[0]:
+			check("group membership", c.Actor, truth["AddUserToGroup"])
+			found["member"] = true
+		}
+	}
+	for _, c := range rep.Resources {
+		if c.Change == "added" && c.Resource.Name == "diff-actor-new" {
+			check("user created", c.Actor, truth["CreateUser"])
+			found["user"] = true
+		}
+	}
+	if len(found) != 3 {
+		t.Fatalf("diff has %d of the 3 changes (%v):\n%s", len(found), found, out)
+	}
+	text, _, _ := runIn(t, o.db, "--connection", "org", "diff")
+	if !strings.Contains(text, "(by "+truth["AttachUserPolicy"].IdentityARN+", AttachUserPolicy at ") {
+		t.Errorf("diff's text does not name the actor of the attachment:\n%s", text)
 	}
 }

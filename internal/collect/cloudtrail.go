@@ -65,6 +65,10 @@ type ActivityEvent struct {
 	// (userIdentity.onBehalfOf.userId of an IdentityCenterUser identity,
 	// as sign-in events record it), "" for others.
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	// Params are the event's requestParameters that are strings
+	// (userName, groupName, policyArn, permissionSetArn, …): what a
+	// change acted on, to match it with a diff's rows.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Cursor is where the next read of one account's and region's history
@@ -263,6 +267,14 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 		}
 		if v, ok := rec.RequestParameters["roleArn"].(string); ok && strings.HasPrefix(name, "AssumeRole") {
 			e.RoleARN = v
+		}
+		for k, v := range rec.RequestParameters {
+			if sv, ok := v.(string); ok && sv != "" {
+				if e.Params == nil {
+					e.Params = map[string]string{}
+				}
+				e.Params[k] = sv
+			}
 		}
 	}
 	for _, r := range res {
