@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"time"
@@ -9,10 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-iam/warden/internal/access"
-	"github.com/warden-iam/warden/internal/collect"
-	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
-	"github.com/warden-iam/warden/internal/store"
 )
 
 func newAccessCmd(a *app) *cobra.Command {
@@ -64,7 +60,7 @@ owns the key.`,
 			case err != nil:
 				return storeError(err, err.Error(), "sync again to write a fresh snapshot")
 			}
-			if err := addActivity(ctx, st, snap, ans); err != nil {
+			if err := access.AddActivity(ctx, st, snap, ans, time.Now()); err != nil {
 				return storeError(err, err.Error(), "check the database, or sync again")
 			}
 			if ans.SSO != nil {
@@ -79,31 +75,6 @@ owns the key.`,
 			return a.print(ans.IAM, withActivity(render.AccessTables(ans.IAM, time.Now()), ans.IAM.Activity)...)
 		},
 	}
-}
-
-// addActivity sets the last activity of the answer's principal when the
-// connection reads activity (CloudTrail's 90 days, the credential report,
-// RoleLastUsed); otherwise the answer is left as it was.
-func addActivity(ctx context.Context, st *store.DB, snap *model.Snapshot, ans *access.Answer) error {
-	if ans.Holders != nil {
-		return nil
-	}
-	since := time.Now().Add(-collect.MaxLookback)
-	events, read, err := access.StoredActivity(ctx, st, snap.ConnectionID, since)
-	if err != nil || !read {
-		return err
-	}
-	g, err := st.Subgraph(ctx, snap.ID, access.ActivityPart, "")
-	if err != nil {
-		return err
-	}
-	switch {
-	case ans.SSO != nil:
-		ans.SSO.Activity = access.ActivityOfPrincipal(g, events, ans.SSO.Principal.ID, since)
-	case ans.IAM != nil:
-		ans.IAM.Activity = access.ActivityOfPrincipal(g, events, ans.IAM.Principal.ID, since)
-	}
-	return nil
 }
 
 // withActivity appends the activity table to an answer's tables, when

@@ -71,7 +71,7 @@ at or before it) with the latest. --exit-code exits 1 when anything changed and 
 				return storeError(err, fmt.Sprintf("compare snapshots %d and %d in %s: %v", from.ID, to.ID, path, err),
 					"check the file is not being written by another process, or sync again")
 			}
-			events, _, err := access.StoredActivity(ctx, st, to.ConnectionID, from.StartedAt)
+			events, _, err := access.StoredActivity(ctx, st, to.ConnectionID, from.StartedAt.Truncate(time.Second))
 			if err != nil {
 				return storeError(err, err.Error(), "check the database, or sync again")
 			}

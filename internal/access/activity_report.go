@@ -308,3 +308,34 @@ func StoredActivity(ctx context.Context, st ActivityStore, connection string, si
 // ActivityPart are the resource types the activity answers read: a graph
 // of just these gives the same answers as the whole graph.
 var ActivityPart = []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole, model.TypeAccessKey, model.TypeSSOUser}
+
+// ActivityGraphStore is what AddActivity reads. *store.DB is one.
+type ActivityGraphStore interface {
+	ActivityStore
+	Subgraph(ctx context.Context, snapshotID int64, types []model.ResourceType, account string) (*model.Graph, error)
+}
+
+// AddActivity sets the last activity (CloudTrail's 90 days before now,
+// the credential report, RoleLastUsed) of an answer's IAM principal or
+// Identity Center user, when the snapshot's connection reads activity;
+// otherwise, and for holders, the answer is left as it was.
+func AddActivity(ctx context.Context, st ActivityGraphStore, snap *model.Snapshot, ans *Answer, now time.Time) error {
+	if ans.Holders != nil || ans.SSO == nil && ans.IAM == nil {
+		return nil
+	}
+	since := now.Add(-collect.MaxLookback)
+	events, read, err := StoredActivity(ctx, st, snap.ConnectionID, since)
+	if err != nil || !read {
+		return err
+	}
+	g, err := st.Subgraph(ctx, snap.ID, ActivityPart, "")
+	if err != nil {
+		return err
+	}
+	if ans.SSO != nil {
+		ans.SSO.Activity = ActivityOfPrincipal(g, events, ans.SSO.Principal.ID, since)
+	} else {
+		ans.IAM.Activity = ActivityOfPrincipal(g, events, ans.IAM.Principal.ID, since)
+	}
+	return nil
+}
