@@ -433,12 +433,12 @@ type scpLevel struct {
 	SCPs   []access.Ref
 }
 
-// assignmentRow is an Identity Center assignment into an account.
+// assignmentRow is an Identity Center assignment into an account, to a
+// user or a group (with the number of its members it reaches).
 type assignmentRow struct {
 	Principal     access.Ref
 	PermissionSet access.Ref
-	How           string
-	Via           *access.Ref
+	Members       int
 }
 
 // accountData is the account page.
@@ -521,38 +521,27 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 		fail(err)
 		return
 	}
-	var vias []string
 	for i := range pss {
 		hs, err := u.c.Store.HoldersOf(ctx, snap, model.EntitlementID(pss[i].ID, model.AssignmentEntitlement(res.AccountID)))
 		if err != nil {
 			fail(err)
 			return
 		}
+		members := map[string]int{}
 		for _, h := range hs {
-			row := assignmentRow{PermissionSet: refOf(&pss[i]), Principal: access.Ref{ID: h.Grant.PrincipalID, Name: h.Grant.PrincipalID}, How: how(model.ViaSSO)}
+			if h.Grant.Provenance == model.ViaGroup {
+				members[h.Grant.ViaID]++ // a member of a group assigned it
+			}
+		}
+		for _, h := range hs {
+			if h.Grant.Provenance == model.ViaGroup {
+				continue
+			}
+			row := assignmentRow{Members: members[h.Grant.PrincipalID], PermissionSet: refOf(&pss[i]), Principal: access.Ref{ID: h.Grant.PrincipalID, Name: h.Grant.PrincipalID}}
 			if h.Principal != nil {
 				row.Principal = refOf(h.Principal)
 			}
-			if h.Grant.Provenance == model.ViaGroup {
-				row.How = how(model.ViaGroup)
-				row.Via = &access.Ref{ID: h.Grant.ViaID, Type: model.TypeSSOGroup, Name: h.Grant.ViaID}
-				vias = append(vias, h.Grant.ViaID)
-			}
 			d.Assignments = append(d.Assignments, row)
-		}
-	}
-	if len(vias) > 0 {
-		names, err := u.c.Store.ResourcesByID(ctx, snap, vias)
-		if err != nil {
-			fail(err)
-			return
-		}
-		for i := range d.Assignments {
-			if v := d.Assignments[i].Via; v != nil {
-				if g, ok := names[v.ID]; ok {
-					v.Name = g.Name
-				}
-			}
 		}
 	}
 	slices.SortFunc(d.Assignments, func(a, b assignmentRow) int {

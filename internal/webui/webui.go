@@ -59,6 +59,7 @@ type UI struct {
 	sessions *sessions
 	index    searchIndex
 	counts   findingsCache
+	reports  reportCache
 }
 
 // New returns the UI of c.
