@@ -7,8 +7,10 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/diff/difftest"
 	"github.com/warden-iam/warden/internal/model"
@@ -541,4 +544,93 @@ func TestBrowserHostileValues(t *testing.T) {
 	if last := texts(t, ctx, "#activity .activity-last"); len(last) != 1 || !strings.HasPrefix(last[0], "None seen") {
 		t.Errorf("deploy's activity %q", last)
 	}
+}
+
+// TestDiagramEdgesPassNoNode draws paths that skip columns (a user's own
+// inline policy past its groups; an Identity Center user's direct
+// assignment past its groups, an account without a role past the role
+// column) and checks, sampling each edge's curve, that none passes behind
+// a node's box.
+func TestDiagramEdgesPassNoNode(t *testing.T) {
+	user := access.Ref{ID: "arn:aws:iam::1:user/u", Type: model.TypeIAMUser, Name: "u", AccountID: "111111111111"}
+	a := &access.Access{Principal: user}
+	for i := range 4 {
+		g := access.Ref{ID: fmt.Sprintf("arn:aws:iam::1:group/g%d", i), Type: model.TypeIAMGroup, Name: fmt.Sprintf("g%d", i)}
+		a.Groups = append(a.Groups, g)
+		a.Policies = append(a.Policies, access.Policy{Ref: access.Ref{ID: fmt.Sprintf("arn:aws:iam::1:policy/p%d", i), Type: model.TypeIAMPolicy, Name: fmt.Sprintf("p%d", i)},
+			Path: access.Path{Provenance: model.ViaGroup, ViaID: g.ID, ViaName: g.Name}})
+	}
+	a.Policies = append(a.Policies, access.Policy{Ref: access.Ref{ID: user.ID + "/inline-policy/own", Type: model.TypeInlinePolicy, Name: "own"}, Path: access.Path{Provenance: model.ViaInline}})
+	sso := &access.SSOAccess{Principal: access.Ref{ID: "sso-u", Type: model.TypeSSOUser, Name: "person"},
+		Groups: []access.Ref{{ID: "sso-g1", Name: "eng"}, {ID: "sso-g2", Name: "ops"}}}
+	sso.Assignments = []access.Assignment{
+		{AccountID: "222222222222", AccountName: "prod", PermissionSet: access.Ref{ID: "ps-1", Name: "Admin"},
+			Path: access.Path{Provenance: model.ViaSSO}, Policies: []access.Policy{{Ref: access.Ref{ID: "arn:aws:iam::aws:policy/AdministratorAccess", Name: "AdministratorAccess"}, Admin: true}}},
+		{AccountID: "333333333333", AccountName: "dev", PermissionSet: access.Ref{ID: "ps-2", Name: "Read"},
+			Path: access.Path{Provenance: model.ViaGroup, ViaID: "sso-g1", ViaName: "eng"},
+			Role: &access.Ref{ID: "arn:aws:iam::3:role/r", Name: "AWSReservedSSO_Read_1"}, Policies: []access.Policy{{Ref: access.Ref{ID: "arn:aws:iam::aws:policy/ReadOnlyAccess", Name: "ReadOnlyAccess"}}}},
+	}
+	for name, ans := range map[string]*access.Answer{"iam": {IAM: a}, "sso": {SSO: sso}} {
+		svg := string(diagram(ans, "prod"))
+		var boxes [][4]float64
+		for _, m := range regexp.MustCompile(`<rect x="(\d+)" y="(\d+)" width="(\d+)" height="(\d+)"`).FindAllStringSubmatch(svg, -1) {
+			var r [4]float64
+			for i := range 4 {
+				r[i], _ = strconv.ParseFloat(m[i+1], 64)
+			}
+			boxes = append(boxes, r)
+		}
+		paths := regexp.MustCompile(`<path class="[^"]*" d="([^"]*)"`).FindAllStringSubmatch(svg, -1)
+		if len(paths) == 0 || len(boxes) == 0 {
+			t.Fatalf("%s: no edge or no node in %s", name, svg)
+		}
+		for _, p := range paths {
+			for _, pt := range samplePath(t, p[1]) {
+				for _, bx := range boxes {
+					if pt[0] > bx[0]+1 && pt[0] < bx[0]+bx[2]-1 && pt[1] > bx[1]+1 && pt[1] < bx[1]+bx[3]-1 {
+						t.Errorf("%s: edge %s passes behind the node at %v (point %v)", name, p[1], bx, pt)
+					}
+				}
+			}
+		}
+	}
+}
+
+// samplePath returns points along an SVG path of M, L and C commands.
+func samplePath(t *testing.T, d string) [][2]float64 {
+	f := strings.Fields(d)
+	num := func(i int) float64 {
+		v, err := strconv.ParseFloat(strings.TrimLeft(f[i], "MLC"), 64)
+		if err != nil {
+			t.Fatalf("path %q: %v", d, err)
+		}
+		return v
+	}
+	var out [][2]float64
+	var x, y float64
+	for i := 0; i < len(f); {
+		switch f[i][0] {
+		case 'M':
+			x, y = num(i), num(i+1)
+			i += 2
+		case 'L':
+			x2, y2 := num(i), num(i+1)
+			for s := 0.0; s <= 1; s += 0.05 {
+				out = append(out, [2]float64{x + (x2-x)*s, y + (y2-y)*s})
+			}
+			x, y = x2, y2
+			i += 2
+		case 'C':
+			c1x, c1y, c2x, c2y, x2, y2 := num(i), num(i+1), num(i+2), num(i+3), num(i+4), num(i+5)
+			for s := 0.0; s <= 1; s += 0.02 {
+				u := 1 - s
+				out = append(out, [2]float64{u*u*u*x + 3*u*u*s*c1x + 3*u*s*s*c2x + s*s*s*x2, u*u*u*y + 3*u*u*s*c1y + 3*u*s*s*c2y + s*s*s*y2})
+			}
+			x, y = x2, y2
+			i += 6
+		default:
+			t.Fatalf("path %q: unknown command %q", d, f[i])
+		}
+	}
+	return out
 }
