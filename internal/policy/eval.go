@@ -11,11 +11,16 @@ import (
 // evaluation logic names it.
 type Decision string
 
-// The three decisions AWS's evaluation logic reaches.
+// The three decisions AWS's evaluation logic reaches, and Conditional: the
+// answer when the request leaves condition keys unknown (Request.Unknown)
+// and the allow depends on them.
 const (
 	Allowed      Decision = "allowed"
 	ExplicitDeny Decision = "explicit_deny"
 	ImplicitDeny Decision = "implicit_deny"
+	// Conditional means allowed if the requirements of any one of
+	// Result.AllowedIf hold; it is reached only when Request.Unknown is set.
+	Conditional Decision = "allowed_if"
 )
 
 // Named is a policy document with the name it is known by and the way it
@@ -62,6 +67,12 @@ type Request struct {
 	RCPs           []Level
 	ResourcePolicy *Named
 	SessionPolicy  *Named
+	// Unknown, when true, makes a condition key absent from Context
+	// unknown (the question did not give it) rather than absent (as at
+	// request time): a decision that depends on such a key is Conditional,
+	// with the requirements under which it is allowed. `policy eval`
+	// decides concrete requests and leaves it false.
+	Unknown bool
 }
 
 // Step is one statement that took part in a decision.
@@ -87,6 +98,9 @@ const (
 type Result struct {
 	Decision    Decision `json:"decision"`
 	Explanation []Step   `json:"explanation"`
+	// AllowedIf, for a Conditional decision, lists the alternatives: the
+	// request is allowed if the requirements of any one of them hold.
+	AllowedIf []Alternative `json:"allowed_if,omitempty"`
 }
 
 // Evaluate decides req as AWS's documented evaluation logic does: an

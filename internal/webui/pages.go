@@ -23,7 +23,10 @@ type page struct {
 	Token    string
 	Admin    bool
 	SignedIn bool
-	Data     any
+	// Refresh, when set, reloads the page after that many seconds in a
+	// browser without JavaScript (live.js follows the page otherwise).
+	Refresh int
+	Data    any
 }
 
 var funcs = template.FuncMap{
