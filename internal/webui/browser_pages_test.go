@@ -26,17 +26,6 @@ import (
 	"github.com/warden-iam/warden/internal/tokens"
 )
 
-// signIn signs the browser in at base with token and waits for the
-// overview.
-func signIn(t *testing.T, ctx context.Context, base, token string) {
-	t.Helper()
-	run(t, ctx, "sign-in page", chromedp.Navigate(base+"/signin?next=/"))
-	run(t, ctx, "sign-in form", chromedp.WaitVisible("#token"))
-	run(t, ctx, "type token", chromedp.SendKeys("#token", token))
-	run(t, ctx, "submit", chromedp.Submit("#token"))
-	run(t, ctx, "overview", chromedp.WaitVisible("h1"))
-}
-
 // texts returns the text of every element matching a CSS selector.
 func texts(t *testing.T, ctx context.Context, sel string) []string {
 	t.Helper()
@@ -108,7 +97,7 @@ func TestBrowserPages(t *testing.T) {
 	s := newStack(t, small)
 	dir := shots(t)
 	base := s.http.URL
-	signIn(t, ctx, base, s.read)
+	browserSignIn(t, ctx, base, s.read)
 	org := s.org.Organization
 
 	// The overview: findings by rule, each linking to the findings of
@@ -490,7 +479,7 @@ func TestBrowserHostileValues(t *testing.T) {
 	}
 	srv := httptest.NewServer(ui)
 	t.Cleanup(srv.Close)
-	signIn(t, ctx, srv.URL, tok)
+	browserSignIn(t, ctx, srv.URL, tok)
 
 	run(t, ctx, "arm", chromedp.Evaluate[bool](`true`))
 	pages := []struct {

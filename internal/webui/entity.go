@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/findings"
@@ -275,10 +277,47 @@ func refOf(r *model.Resource) access.Ref {
 	return access.Ref{ID: r.ID, Type: r.Type, Name: r.Name, AccountID: r.AccountID}
 }
 
+// holdersCache keeps the holders of the policies and permission sets last
+// shown: a snapshot never changes, and paging through AdministratorAccess's
+// thousands of holders should read them once.
+type holdersCache struct {
+	mu sync.Mutex
+	m  map[holdersKey]*access.Holders
+}
+
+type holdersKey struct {
+	snap int64
+	id   string
+}
+
+// maxCachedHolders bounds the cache; past it, it starts again empty.
+const maxCachedHolders = 64
+
+func (c *holdersCache) get(ctx context.Context, u *UI, snap int64, res *model.Resource) (*access.Holders, error) {
+	k := holdersKey{snap, res.ID}
+	c.mu.Lock()
+	h, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := access.HoldersOf(ctx, u.c.Store, snap, res)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedHolders {
+		c.m = map[holdersKey]*access.Holders{}
+	}
+	c.m[k] = h
+	c.mu.Unlock()
+	return h, nil
+}
+
 // holders is one page (page=) of access.HoldersOf for res, with the count
 // of each way it is held.
 func (u *UI) holders(r *http.Request, b entityBase, res *model.Resource, permissionSets []model.Resource) (*holdersView, error) {
-	h, err := access.HoldersOf(r.Context(), u.c.Store, b.Snap.ID, res)
+	h, err := u.hcache.get(r.Context(), u, b.Snap.ID, res)
 	if err != nil {
 		return nil, err
 	}
@@ -505,16 +544,27 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if len(d.Levels) == 1 && len(d.Levels[0].SCPs) == 0 {
 		d.Levels = nil // not in an organization
 	}
-	for _, x := range []struct {
-		t   model.ResourceType
-		dst *[]model.Resource
-	}{{model.TypeIAMUser, &d.Users}, {model.TypeIAMGroup, &d.Groups}, {model.TypeIAMRole, &d.Roles}} {
-		rs, err := u.c.Store.Resources(ctx, snap, store.ResourceFilter{Type: x.t, AccountID: res.AccountID})
-		if err != nil {
-			fail(err)
-			return
+	// The account's principals from the snapshot's search index: the
+	// store has no index by account, and a scan of every user of the
+	// organization per page took hundreds of milliseconds.
+	hits, err := u.index.load(ctx, u.c.Store, snap)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for i := range hits {
+		r := &hits[i].res
+		if r.AccountID != res.AccountID {
+			continue
 		}
-		*x.dst = rs
+		switch r.Type {
+		case model.TypeIAMUser:
+			d.Users = append(d.Users, *r)
+		case model.TypeIAMGroup:
+			d.Groups = append(d.Groups, *r)
+		case model.TypeIAMRole:
+			d.Roles = append(d.Roles, *r)
+		}
 	}
 	pss, err := u.c.Store.Resources(ctx, snap, store.ResourceFilter{Type: model.TypePermissionSet})
 	if err != nil {

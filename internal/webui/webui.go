@@ -64,6 +64,7 @@ type UI struct {
 	runs     leaverRuns
 	counts   findingsCache
 	reports  reportCache
+	hcache   holdersCache
 }
 
 // New returns the UI of c.
