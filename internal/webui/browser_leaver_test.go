@@ -231,6 +231,23 @@ func TestBrowserLeaver(t *testing.T) {
 		t.Errorf("%d failed rows, want 1", n)
 	}
 	shot(t, ctx, dir, "leaver-failed")
+
+	// A phone width: the run page and the audit log do not scroll sideways
+	// (their tables scroll in their own box).
+	run(t, ctx, "phone", chromedp.EmulateViewport(375, 800))
+	for i, u := range []string{runURL, s.http.URL + "/audit?c=prod", s.http.URL + "/leaver?c=prod"} {
+		run(t, ctx, "phone "+u, chromedp.Navigate(u))
+		run(t, ctx, "phone page "+u, chromedp.WaitReady("main h1"))
+		if over := run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+			t.Errorf("%s scrolls sideways at 375 px", u)
+		}
+		if i == 0 { // the first run's page still shows its own calls only
+			if n := run(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#progress tr.step").length`)); n != len(wantCalls) {
+				t.Errorf("the first run's page shows %d calls later, want its %d", n, len(wantCalls))
+			}
+		}
+		shot(t, ctx, dir, []string{"leaver-run-phone", "audit-phone", "leaver-phone"}[i])
+	}
 	if runURL == "" || !regexp.MustCompile(`/leaver/run\?id=`).MatchString(runURL) {
 		t.Errorf("the run page is at %q", runURL)
 	}
