@@ -44,7 +44,7 @@ func rows(t *testing.T, ctx context.Context, table string) []string {
 func open(t *testing.T, ctx context.Context, base, path string) {
 	t.Helper()
 	run(t, ctx, "open "+path, chromedp.Navigate(base+path))
-	run(t, ctx, "heading of "+path, chromedp.WaitVisible("h1"))
+	run(t, ctx, "heading of "+path, chromedp.WaitVisible(chromedp.CSS("h1")))
 }
 
 func sameSet(t *testing.T, what string, got, want []string) {
@@ -258,7 +258,7 @@ func TestBrowserPages(t *testing.T) {
 		t.Fatal("the ground truth has no customer managed policy with a holder")
 	}
 	open(t, ctx, base, "/policy?c=prod&arn="+url.QueryEscape(pol.ARN))
-	if h := run(t, ctx, "h1", chromedp.Text("h1")); !strings.HasPrefix(h, pol.Name) {
+	if h := run(t, ctx, "h1", chromedp.Text(chromedp.CSS("h1"))); !strings.HasPrefix(h, pol.Name) {
 		t.Errorf("policy page heading %q", h)
 	}
 	doc := pol.Versions[len(pol.Versions)-1].Document
