@@ -22,10 +22,10 @@ import (
 // bench is the UI over the benchmark organization (200 member accounts of
 // 300 users; WARDEN_BENCH_ACCOUNTS changes it), built once per process.
 var bench struct {
-	once   sync.Once
-	err    error
-	ui     *UI
-	cookie *http.Cookie
+	once     sync.Once
+	err      error
+	ui       *UI
+	cookie   *http.Cookie
 	conn     string
 	users    []model.Resource
 	policies []model.Resource // customer managed
