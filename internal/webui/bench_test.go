@@ -207,3 +207,60 @@ func BenchmarkOverview(b *testing.B) {
 	}
 	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(i), "ms/page")
 }
+
+// benchHistory writes the second snapshot of BenchmarkPrincipalPageWithHistory once.
+var benchHistory struct {
+	once sync.Once
+	err  error
+}
+
+// BenchmarkPrincipalPageWithHistory writes a second snapshot of the
+// organization with 1 principal in 100 changed (benchestate.Mutate) and
+// renders the principal page of users in turn: the first view diffs the
+// pair (printed), the others filter that diff for their user. It runs last,
+// since the other benchmarks read the first snapshot as the latest.
+func BenchmarkPrincipalPageWithHistory(b *testing.B) {
+	benchUI(b)
+	benchHistory.once.Do(func() {
+		ctx := context.Background()
+		g, err := bench.ui.c.Store.Graph(ctx, bench.snap.ID)
+		if err != nil {
+			benchHistory.err = err
+			return
+		}
+		changed, ch := benchestate.Mutate(g, 100)
+		next := *bench.snap
+		next.ID, next.StartedAt, next.FinishedAt = 0, bench.snap.FinishedAt.Add(time.Hour), bench.snap.FinishedAt.Add(time.Hour+time.Minute)
+		t0 := time.Now()
+		if _, err := bench.ui.c.Store.WriteSnapshot(ctx, &next, changed); err != nil {
+			benchHistory.err = err
+			return
+		}
+		fmt.Fprintf(os.Stderr, "webui bench: a second snapshot (%d principals changed) written in %s\n", ch.Principals, time.Since(t0).Round(time.Millisecond))
+		kept := map[string]bool{}
+		for _, r := range changed.Resources {
+			kept[r.ID] = true
+		}
+		var users []model.Resource
+		for _, u := range bench.users {
+			if kept[u.ID] {
+				users = append(users, u)
+			}
+		}
+		bench.users = users
+	})
+	if benchHistory.err != nil {
+		b.Fatal(benchHistory.err)
+	}
+	t0 := time.Now()
+	serve(b, "/principal?c="+url.QueryEscape(bench.conn)+"&id="+url.QueryEscape(bench.users[0].ID))
+	fmt.Fprintf(os.Stderr, "webui bench: the first principal page with history (the diff of the pair, then cached) took %s\n", time.Since(t0).Round(time.Millisecond))
+	i := 0
+	start := time.Now()
+	for b.Loop() {
+		u := bench.users[(i*7919+13)%len(bench.users)]
+		i++
+		serve(b, "/principal?c="+url.QueryEscape(bench.conn)+"&id="+url.QueryEscape(u.ID))
+	}
+	b.ReportMetric(float64(time.Since(start).Microseconds())/1000/float64(i), "ms/page")
+}

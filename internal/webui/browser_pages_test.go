@@ -385,6 +385,18 @@ func TestBrowserPages(t *testing.T) {
 		t.Errorf("activity before any CloudTrail read: %q", txt)
 	}
 	shot(t, ctx, dir, "principal-history")
+
+	// A phone width: the new pages do not scroll sideways (wide tables
+	// scroll in their own box).
+	run(t, ctx, "phone", chromedp.EmulateViewport(375, 800))
+	for _, p := range []string{"/", "/account?c=prod&id=" + m.ID, "/policy?c=prod&arn=" + url.QueryEscape(pol.ARN), "/permission-set?c=prod&arn=" + url.QueryEscape(ps.ARN)} {
+		open(t, ctx, base, p)
+		if over := run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+			wide := run(t, ctx, "wide elements", chromedp.Evaluate[[]string](`Array.from(document.querySelectorAll("main *")).filter(e => e.getBoundingClientRect().right > window.innerWidth && !e.closest(".wide, .diagram, pre")).slice(0, 5).map(e => e.tagName + "." + e.className + ": " + e.textContent.slice(0, 60))`))
+			t.Errorf("%s scrolls sideways at 375 px: %q", p, wide)
+		}
+	}
+	shot(t, ctx, dir, "policy-phone")
 }
 
 func mustResources(t *testing.T, st *store.DB, snap int64, typ model.ResourceType) []model.Resource {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -31,20 +30,18 @@ type historyChange struct {
 	Admin bool
 }
 
-// reportCache keeps the diff of each pair of snapshots restricted to one
-// principal: snapshots never change, so neither does the diff.
+// reportCache keeps the whole diff of each pair of snapshots: snapshots
+// never change, so neither does their diff, and one diff serves the
+// history of every principal (diff.Compute restricted to one principal
+// costs as much as the whole pair).
 type reportCache struct {
-	mu sync.Mutex
-	m  map[reportKey][]historyChange
-}
-
-type reportKey struct {
-	from, to  int64
-	principal string
+	mu      sync.Mutex
+	m       map[[2]int64]*diff.Report
+	compute sync.Mutex // one diff at a time, so a pair is computed once
 }
 
 // maxCachedReports bounds the cache; past it, it starts again empty.
-const maxCachedReports = 4096
+const maxCachedReports = 64
 
 // principalHistory lists what principal ids gained and lost over the
 // newest snapshots of conn, newest first, leaving out pairs with no change.
@@ -57,7 +54,11 @@ func (u *UI) principalHistory(ctx context.Context, conn string, ids []string) ([
 	var out []historyEntry
 	for i := 0; i+1 < len(snaps) && i < historyPairs; i++ {
 		to, from := &snaps[i], &snaps[i+1]
-		changes, err := u.reports.changes(ctx, u, from, to, ids)
+		rep, err := u.reports.get(ctx, u, from, to)
+		if err != nil {
+			return nil, err
+		}
+		changes := about(rep, ids)
 		if err != nil {
 			return nil, err
 		}
@@ -70,51 +71,107 @@ func (u *UI) principalHistory(ctx context.Context, conn string, ids []string) ([
 	return out, nil
 }
 
-func (c *reportCache) changes(ctx context.Context, u *UI, from, to *model.Snapshot, ids []string) ([]historyChange, error) {
-	k := reportKey{from.ID, to.ID, strings.Join(ids, "\x00")}
+func (c *reportCache) get(ctx context.Context, u *UI, from, to *model.Snapshot) (*diff.Report, error) {
+	k := [2]int64{from.ID, to.ID}
 	c.mu.Lock()
-	if v, ok := c.m[k]; ok {
-		c.mu.Unlock()
-		return v, nil
-	}
+	rep, ok := c.m[k]
 	c.mu.Unlock()
-	rep, err := diff.Compute(ctx, u.c.Store, from, to, diff.Filter{Principals: ids, StaleDays: staleDays})
+	if ok {
+		return rep, nil
+	}
+	c.compute.Lock()
+	defer c.compute.Unlock()
+	c.mu.Lock()
+	rep, ok = c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return rep, nil
+	}
+	rep, err := diff.Compute(ctx, u.c.Store, from, to, diff.Filter{StaleDays: staleDays})
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedReports {
+		c.m = map[[2]int64]*diff.Report{}
+	}
+	c.m[k] = rep
+	c.mu.Unlock()
+	return rep, nil
+}
+
+// about returns the changes of rep about the principals ids: their own
+// access, administrator status, trust, keys, console and MFA, Identity
+// Center assignments and findings, a group's or role's changes of what it
+// offers, and changes of the resources themselves.
+func about(rep *diff.Report, ids []string) []historyChange {
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	is := func(refs ...string) bool {
+		for _, r := range refs {
+			if want[r] {
+				return true
+			}
+		}
+		return false
 	}
 	var out []historyChange
 	add := func(kind, text string, admin bool) { out = append(out, historyChange{kind, text, admin}) }
 	for _, a := range rep.Administrators {
-		add("administrator", a.Text, true)
+		if is(a.Principal.ID) {
+			add("administrator", a.Text, true)
+		}
 	}
 	for _, a := range rep.Access {
-		add("access", a.Text, a.Admin)
+		via := ""
+		if a.Via != nil {
+			via = a.Via.ID
+		}
+		if is(a.Principal.ID, a.Resource.ID, via) {
+			add("access", a.Text, a.Admin)
+		}
 	}
 	for _, a := range rep.IdentityCenter {
-		add("identity center", a.Text, false)
+		refs := []string{a.Principal.ID, a.PermissionSet.ID}
+		for _, r := range a.Reaches {
+			refs = append(refs, r.ID)
+		}
+		if is(refs...) {
+			add("identity center", a.Text, false)
+		}
 	}
 	for _, t := range rep.Trust {
-		add("trust", t.Text, false)
+		if is(t.Role.ID) {
+			add("trust", t.Text, false)
+		}
 	}
 	for _, k := range rep.AccessKeys {
-		add("access key", k.Text, false)
+		if is(k.Key.ID, k.User.ID) {
+			add("access key", k.Text, false)
+		}
 	}
 	for _, cc := range rep.ConsoleAndMFA {
-		add("console and MFA", cc.Text, false)
+		dev := ""
+		if cc.Device != nil {
+			dev = cc.Device.ID
+		}
+		if is(cc.User.ID, dev) {
+			add("console and MFA", cc.Text, false)
+		}
 	}
 	for _, f := range rep.Findings {
-		add("finding", f.Text, false)
+		if is(f.Subject.ID, f.User.ID) {
+			add("finding", f.Text, false)
+		}
 	}
 	for _, r := range rep.Resources {
-		add("resource", r.Text, false)
+		if is(r.Resource.ID) {
+			add("resource", r.Text, false)
+		}
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= maxCachedReports {
-		c.m = map[reportKey][]historyChange{}
-	}
-	c.m[k] = out
-	c.mu.Unlock()
-	return out, nil
+	return out
 }
 
 // activityView is the principal's last activity as CloudTrail showed it,
