@@ -189,6 +189,33 @@ type whoCan struct {
 	relevant map[string]map[*policy.Document]bool // action → documents with an Allow of it
 	n        int
 	allowAll *policy.Document
+	// pending are, by account, the principals not answered yet whose own
+	// policies allow sts:AssumeRole: those a trust policy naming their
+	// account (or anyone) may let in.
+	pending map[string][]*model.Resource
+}
+
+// findPending recomputes pending.
+func (w *whoCan) findPending(ctx context.Context) error {
+	w.pending = map[string][]*model.Resource{}
+	for acct, rs := range w.s.byAcct {
+		for _, r := range rs {
+			if _, done := w.entries[r.ID]; done {
+				continue
+			}
+			if w.q.Account != "" && r.Type == model.TypeIAMUser && r.AccountID != w.q.Account {
+				continue
+			}
+			sub, err := w.s.subjectOf(ctx, r)
+			if err != nil {
+				return err
+			}
+			if w.mayAllow(sub, "sts:AssumeRole") {
+				w.pending[acct] = append(w.pending[acct], r)
+			}
+		}
+	}
+	return nil
 }
 
 // WhoCan answers q for every principal of a snapshot Load read.
@@ -234,6 +261,9 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	// Then who can assume a role that can, and so on.
 	roles := append([]*model.Resource{}, frontier...)
 	for depth := 1; depth <= MaxChain && len(frontier) > 0; depth++ {
+		if err := w.findPending(ctx); err != nil {
+			return nil, err
+		}
 		var next []*model.Resource
 		for _, role := range frontier {
 			got, err := w.assumers(ctx, role)
@@ -370,11 +400,19 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 	target := w.entries[role.ID]
 	var cands []candidate
 	seen := map[string]bool{}
+	one := func(r *model.Resource, named bool) {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			cands = append(cands, candidate{r: r, named: named})
+		}
+	}
+	// A trust policy naming an account (or anyone) lets in those of its
+	// principals whose own policies allow sts:AssumeRole: only the ones
+	// not answered yet are candidates.
 	addAll := func(rs []*model.Resource) {
 		for _, r := range rs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				cands = append(cands, candidate{r: r})
+			if _, done := w.entries[r.ID]; !done {
+				one(r, false)
 			}
 		}
 	}
@@ -386,20 +424,14 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 		switch {
 		case r == nil:
 		case r.Type == model.TypeIAMUser || r.Type == model.TypeIAMRole:
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				cands = append(cands, candidate{r: r, named: true})
-			}
+			one(r, true)
 		case r.Type == model.TypeAccount:
-			addAll(s.byAcct[r.AccountID])
+			addAll(w.pending[r.AccountID])
 		case r.Type == model.TypeExternalPrincipal:
 			kind, value := externalKind(r.ID), r.Name
 			if kind == "AWS" || kind == "*" {
 				if p := mem.byID[value]; p != nil && (p.Type == model.TypeIAMUser || p.Type == model.TypeIAMRole) {
-					if !seen[p.ID] {
-						seen[p.ID] = true
-						cands = append(cands, candidate{r: p, named: true})
-					}
+					one(p, true)
 					continue
 				}
 				acct := value
@@ -410,11 +442,11 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 					}
 				}
 				if kind == "*" {
-					for _, rs := range s.byAcct {
+					for _, rs := range w.pending {
 						addAll(rs)
 					}
-				} else if ps, ok := s.byAcct[acct]; ok && acct != "" {
-					addAll(ps)
+				} else if _, ok := s.byAcct[acct]; ok && acct != "" {
+					addAll(w.pending[acct])
 					continue
 				}
 			}
@@ -447,9 +479,6 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 		sub, err := s.subjectOf(ctx, c.r)
 		if err != nil {
 			return nil, err
-		}
-		if !c.named && !w.mayAllow(sub, "sts:AssumeRole") {
-			continue
 		}
 		cs, err := w.decide(ctx, sub, "sts:AssumeRole", role.ID)
 		if err != nil {
