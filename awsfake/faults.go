@@ -28,6 +28,10 @@ type ActionFault struct {
 	// parameter for SCIM ("startIndex").
 	Param string
 	Value string
+	// Account, when set, limits the fault to the calls made with that
+	// account's credentials (a member account whose role lacks the
+	// permission, say).
+	Account string
 	// Skip lets the first Skip calls of the action made with the
 	// account's credentials pass (whatever their parameters): Skip 1 on a
 	// listing fails its second page, and every page after.
@@ -97,7 +101,8 @@ func (s *Server) chargeCall(r *http.Request, account, service, action string, bo
 	failed := !throttled && (o.ErrorRate > 0 && s.rng.Float64() < o.ErrorRate ||
 		f.ErrorRate > 0 && s.rng.Float64() < f.ErrorRate)
 	var injected *apiError
-	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && s.calls[account][service+":"+action] > int64(af.Skip) && af.matches(requestParam(r, body)) {
+	if af, ok := o.ActionFaults[service+":"+action]; ok && !throttled && !failed && s.calls[account][service+":"+action] > int64(af.Skip) &&
+		(af.Account == "" || af.Account == account) && af.matches(requestParam(r, body)) {
 		injected = af.answer(service)
 	}
 	if !throttled && !failed && injected == nil && o.ThrottleRate > 0 {

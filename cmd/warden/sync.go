@@ -190,6 +190,7 @@ func (a *app) syncTargets(ctx context.Context, st syncjob.Store, targets []syncj
 		snap := res.Snapshot
 		lastSnap = snap
 		sum := render.NewSummary(snap, a.dbPath(), res.Took)
+		sum.Activity = res.Activity
 		if err := a.print(sum, sum.Tables()...); err != nil {
 			return err
 		}

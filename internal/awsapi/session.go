@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
@@ -42,6 +43,10 @@ const DefaultOrganizationsRate = 20.0
 // calls per second: AWS allows 20 for an instance, shared by the Identity
 // Store and SSO Admin APIs.
 const DefaultIdentityCenterRate = 20.0
+
+// DefaultCloudTrailRate is AWS's limit on CloudTrail LookupEvents: 2 calls
+// a second per account and region.
+const DefaultCloudTrailRate = 2.0
 
 // DefaultSTSRate is the default limit on STS calls per second made with one
 // account's credentials (one sts:AssumeRole per member account).
@@ -96,6 +101,10 @@ type Options struct {
 	// IdentityCenterRate is the most Identity Center calls a second (SSO
 	// Admin and Identity Store together); 0 means DefaultIdentityCenterRate.
 	IdentityCenterRate float64
+	// CloudTrailRate is the most CloudTrail LookupEvents attempts a second
+	// for one account and region; 0 means DefaultCloudTrailRate (AWS's
+	// limit). Tests against the emulator raise it with the emulator's.
+	CloudTrailRate float64
 	// MaxAttempts is the most attempts of one call, of any client; 0
 	// means DefaultMaxAttempts.
 	MaxAttempts int
@@ -158,6 +167,12 @@ func Load(ctx context.Context, o Options) (*Session, error) {
 	}
 	if o.IdentityCenterRate == 0 {
 		o.IdentityCenterRate = DefaultIdentityCenterRate
+	}
+	if o.CloudTrailRate < 0 {
+		return nil, fmt.Errorf("CloudTrail rate %v calls per second is negative: pass a positive rate, or 0 for AWS's %v", o.CloudTrailRate, DefaultCloudTrailRate)
+	}
+	if o.CloudTrailRate == 0 {
+		o.CloudTrailRate = DefaultCloudTrailRate
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = DefaultMaxAttempts
@@ -298,6 +313,27 @@ func (s *Session) IAM(accountID string) *iam.Client {
 	})
 	s.iam[accountID] = c
 	return c
+}
+
+// CloudTrail returns a CloudTrail client for accountID in region, with the
+// account's credentials (its member role's after AssumeMember): its calls
+// are paced by that account's and region's own limiter at
+// Options.CloudTrailRate (LookupEvents' limit is per account and region,
+// apart from IAM's), retried by warden's retryer, and counted.
+func (s *Session) CloudTrail(accountID, region string) *cloudtrail.Client {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	mw := &clientMiddleware{account: func() string { return accountID }, lim: s.limiterLocked(accountID, "cloudtrail/"+region, s.opts.CloudTrailRate, nil),
+		rec: s.rec, log: s.log, obs: s.opts.Observer}
+	creds, member := s.members[accountID]
+	return cloudtrail.NewFromConfig(s.cfg, func(o *cloudtrail.Options) {
+		o.Retryer = newRetryer(s.policy)
+		o.APIOptions = append(o.APIOptions, mw.apply)
+		o.Region = region
+		if member {
+			o.Credentials = creds
+		}
+	})
 }
 
 // STS returns the STS client of the session's credentials (the role's when

@@ -98,6 +98,22 @@ func (l *Limiters) For(account, region string) *rate.Limiter {
 	return l.m[k]
 }
 
+// ActivitySummary is what a sync read of activity.
+type ActivitySummary struct {
+	// AccountRegions is how many account and region histories were read.
+	AccountRegions int `json:"account_regions"`
+	// Events is how many events were read; New how many of them the
+	// store did not hold yet (a read from the cursor reads none twice, so
+	// they are equal unless a failed read is retried).
+	Events int `json:"events"`
+	New    int `json:"new"`
+	// Calls is how many LookupEvents calls were made.
+	Calls int `json:"calls"`
+	// Failed is how many account and region histories could not be read
+	// whole (each is a partial failure of the snapshot).
+	Failed int `json:"failed"`
+}
+
 // ActivityRead is the result of reading one account's and region's
 // history.
 type ActivityRead struct {

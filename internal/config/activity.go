@@ -13,9 +13,12 @@ type Activity struct {
 	// looks, as an age ("7d"); "" means 7 days, at most 90 (CloudTrail's
 	// event history).
 	Lookback string `yaml:"lookback"`
-	// Regions are the regions whose event history is read; empty means
-	// us-east-1 (where IAM, STS's global endpoint, Organizations and
-	// sign-ins record) and the connection's region.
+	// Regions are the regions whose event history is read in every
+	// account; empty means, per account, us-east-1 (where IAM, STS's
+	// global endpoint, Organizations and sign-ins record), the
+	// connection's region, and every region where the sync's IAM read
+	// shows one of the account's roles or access keys used in the last 90
+	// days (RoleLastUsed, the credential report).
 	Regions []string `yaml:"regions"`
 	// LastAccessed is whose IAM last accessed data is read: roles, users,
 	// all or none ("" is none).
@@ -76,12 +79,7 @@ func (a Activity) validate(r *reporter, p string) {
 	if a.CallBudget < 0 {
 		r.add(p+".call_budget", "must be at least 1 call, not %d; leave it out for %d", a.CallBudget, DefaultActivityCallBudget)
 	}
-	if a.Enabled() && !ActivitySyncWired {
-		r.add(p, "asks for activity, which `warden sync` of this version does not read yet (the CloudTrail reader and its storage exist; the sync does not call them); remove the activity key")
-	}
 }
 
-// ActivitySyncWired is whether `warden sync` reads the activity a
-// connection's `activity:` asks for; until it does, the key is refused
-// rather than accepted and ignored.
-const ActivitySyncWired = false
+// IsRegion reports whether s is shaped as an AWS region name (us-east-1).
+func IsRegion(s string) bool { return regionPattern.MatchString(s) }

@@ -32,21 +32,27 @@ func TestActivityLookback(t *testing.T) {
 	}
 }
 
-// TestActivityRefusedUntilWired: an activity key is refused with its
-// reason while the sync does not read activity, so it is never accepted
-// and ignored; its values are checked either way.
-func TestActivityRefusedUntilWired(t *testing.T) {
-	f := &File{Version: 1, Connections: []Connection{{ID: "prod", Activity: Activity{Lookback: "100d", LastAccessed: "some"}}}}
+// TestActivityValidated: an activity key's values are checked, each error
+// naming its key; a valid one is accepted (the sync reads it).
+func TestActivityValidated(t *testing.T) {
+	f := &File{Version: 1, Connections: []Connection{{ID: "prod", Activity: Activity{Lookback: "100d", LastAccessed: "some", Regions: []string{"mars-1"}}}}}
 	err := f.Validate()
 	if err == nil {
-		t.Fatal("activity with lookback 100d and last_accessed some validated")
+		t.Fatal("activity with lookback 100d, last_accessed some and region mars-1 validated")
 	}
-	for _, want := range []string{"activity.lookback", "activity.last_accessed"} {
+	for _, want := range []string{"activity.lookback", "activity.last_accessed", "activity.regions[0]"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	if !ActivitySyncWired && !strings.Contains(err.Error(), "does not read yet") {
-		t.Errorf("error %q does not say the sync does not read activity yet", err)
+	ok, err := Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      lookback: 30d\n      regions: [eu-west-1]\n      last_accessed: roles\n"), "warden.yaml")
+	if err != nil {
+		t.Fatalf("a valid activity key is refused: %v", err)
+	}
+	if a := ok.Connections[0].Activity; !a.Enabled() || a.Lookback != "30d" || len(a.Regions) != 1 {
+		t.Errorf("activity read as %+v", a)
+	}
+	if !IsRegion("eu-west-1") || IsRegion("N/A") || IsRegion("") {
+		t.Error("IsRegion: eu-west-1 is a region, N/A and \"\" are not")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -22,6 +23,9 @@ type Summary struct {
 	// Notes are advice about the sync (never null): that the IAM rate
 	// limit set its pace, naming --iam-rate.
 	Notes []string `json:"notes"`
+	// Activity is what the sync read of CloudTrail activity; absent when
+	// the connection reads none (docs/activity.md).
+	Activity *collect.ActivitySummary `json:"activity,omitempty"`
 }
 
 // A sync is reported as held back by warden's IAM rate limit when calls
@@ -70,6 +74,13 @@ func (s *Summary) Tables() []*Table {
 		calls.Add(k, strconv.FormatInt(snap.APICalls[k], 10))
 	}
 	out := []*Table{head, counts, calls}
+	if a := s.Activity; a != nil {
+		act := &Table{Title: "Activity (CloudTrail LookupEvents)"}
+		act.Add("events read", fmt.Sprintf("%d (%d new)", a.Events, a.New))
+		act.Add("calls", strconv.Itoa(a.Calls))
+		act.Add("account-regions", fmt.Sprintf("%d (%d not read whole)", a.AccountRegions, a.Failed))
+		out = append(out, act)
+	}
 	if t := failuresTable(snap); t != nil {
 		out = append(out, t)
 	}

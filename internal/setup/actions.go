@@ -91,7 +91,7 @@ var Actions = map[Feature][]string{
 		"identitystore:ListGroups",
 		"identitystore:ListGroupMemberships",
 	},
-	FeatureCloudTrailRead: {
+	FeatureCloudTrailRead: { // a connection's activity: (CloudTrail management events)
 		"cloudtrail:LookupEvents",
 	},
 	FeatureIAMProvision: {
@@ -209,7 +209,7 @@ var features = map[Feature]struct {
 	FeatureIAMRead:                 {ModeRead, ScopeAccount, true},
 	FeatureCredentialReport:        {ModeRead, ScopeAccount, true},
 	FeatureAccessKeys:              {ModeRead, ScopeAccount, true},
-	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, false},
+	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, true},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},

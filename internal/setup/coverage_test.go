@@ -19,6 +19,7 @@ import (
 	"github.com/warden-iam/warden/internal/setup"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
+	"github.com/warden-iam/warden/internal/syncjob"
 )
 
 // exercise runs warden features against an emulator and returns the
@@ -37,6 +38,7 @@ var exercises = map[setup.Feature]string{
 	setup.FeatureAssumeMemberRole:  "organization sync",
 	// Both assignment strategies, so both listing actions are called.
 	setup.FeatureIdentityCenterRead:      "identity center sync",
+	setup.FeatureCloudTrailRead:          "activity sync",
 	setup.FeatureIAMProvision:            "iam provisioning",
 	setup.FeatureIdentityCenterProvision: "identity center provisioning",
 }
@@ -46,6 +48,7 @@ var runs = map[string]exercise{
 	"identity center provisioning": identityCenterProvisioning,
 	"account sync":                 accountSync,
 	"organization sync":            organizationSync,
+	"activity sync":                activitySync,
 	"identity center sync": func(t *testing.T) map[string]int64 {
 		calls := identityCenterSync(t, collect.AssignmentsByPair)
 		for k, v := range identityCenterSync(t, collect.AssignmentsByPrincipal) {
@@ -108,6 +111,34 @@ func organizationSync(t *testing.T) map[string]int64 {
 	// A filter on tags, so account tags are read too.
 	syncInto(t, srv, c, syncer.Options{Organization: &syncer.OrganizationOptions{ExternalID: externalID, AccountTags: true,
 		Select: func(a collect.OrgAccount) bool { return a.Tags["team"] != "" || a.ID == "111111111111" }}})
+	return srv.Calls()
+}
+
+// activitySync syncs an organization whose connection reads activity,
+// as `warden sync` does (syncjob.Run).
+func activitySync(t *testing.T) map[string]int64 {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	srv.SetCloudTrailRate(1000)
+	c := awsfake.OrgEstate{Accounts: 3, Seed: 1, PerAccount: awsfake.Estate{Users: 3, Roles: 2}}.Build().Install(srv)
+	srv.GenerateActivity()
+	ctx := context.Background()
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	res, err := syncjob.Run(ctx, st, syncjob.Target{Name: "coverage", AWS: awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
+		IAMRate:     10000, OrganizationsRate: 10000, CloudTrailRate: 1000, MaxBackoff: time.Millisecond},
+		IAM:          collect.IAMOptions{ReportPoll: 5 * time.Millisecond},
+		Organization: &syncer.OrganizationOptions{}, Activity: &syncjob.ActivityOptions{}}, syncjob.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Snapshot.Status != model.StatusComplete || res.Activity == nil || res.Activity.Events == 0 {
+		t.Fatalf("activity sync: snapshot %s %+v, activity %+v", res.Snapshot.Status, res.Snapshot.Errors, res.Activity)
+	}
 	return srv.Calls()
 }
 

@@ -41,6 +41,12 @@ type Options struct {
 	Progress func(Event)
 	// Logger receives a record per stage; nil discards them.
 	Logger *slog.Logger
+	// AfterAccount, when set, is called for each account whose IAM was
+	// read, with the account's credentials in sess (its member role's) and
+	// its IAM graph, before the next account starts on that worker: more
+	// reads of the account (its activity). The parts it could not read are
+	// the snapshot's partial failures; it must not keep g.
+	AfterAccount func(ctx context.Context, sess *awsapi.Session, accountID string, g *model.Graph) []model.SourceError
 }
 
 // OrganizationOptions configure organization mode.
@@ -343,8 +349,12 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 		return accountResult{account: a, err: err}
 	}
 	s.log.Info("account read", "account", a.ID, "resources", len(res.Graph.Resources), "problems", len(res.Errors), "took", time.Since(start))
+	problems := res.Errors
+	if s.opts.AfterAccount != nil {
+		problems = append(problems, s.opts.AfterAccount(ctx, s.sess, a.ID, &res.Graph)...)
+	}
 	s.merged.add(res.Graph)
-	return accountResult{account: a, errors: res.Errors}
+	return accountResult{account: a, errors: problems}
 }
 
 // snapshot assembles the snapshot and graph of a sync from its accounts'

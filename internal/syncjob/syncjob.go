@@ -36,6 +36,9 @@ type Target struct {
 	IdentityCenter *syncer.IdentityCenterOptions
 	// Retention is what to prune after a sync of the connection.
 	Retention config.Retention
+	// Activity, when set, is what the sync reads of activity (activity.go);
+	// nil reads none.
+	Activity *ActivityOptions
 }
 
 // FromConnection translates a connection of warden.yaml into what the
@@ -58,6 +61,11 @@ func FromConnection(c config.Connection) (Target, error) {
 		t.AWS.ExternalID = id
 	}
 	t.IAM = collect.IAMOptions{AccessKeys: c.Sync.AccessKeys, SkipCredentialReport: !c.Sync.CredentialReport}
+	act, err := activityOptions(c.Activity)
+	if err != nil {
+		return t, err
+	}
+	t.Activity = act
 	if o := c.Organization; o.Enabled {
 		id, err := o.ResolveExternalID()
 		if err != nil {
@@ -88,12 +96,13 @@ func FromConnection(c config.Connection) (Target, error) {
 }
 
 // Store is what a run needs of the store: snapshots, the connection's sync
-// lock (see store.DB.LockSync) and the lookup of a slot's snapshot (see
-// store.DB.SlotSnapshot). *store.DB is one.
+// lock (see store.DB.LockSync), the lookup of a slot's snapshot (see
+// store.DB.SlotSnapshot) and activity with its cursors. *store.DB is one.
 type Store interface {
 	store.Store
 	LockSync(ctx context.Context, connectionID, holder string) (release func(), err error)
 	SlotSnapshot(ctx context.Context, connectionID string, slot time.Time) (*model.Snapshot, error)
+	ActivityStore
 }
 
 var _ Store = (*store.DB)(nil)
@@ -136,6 +145,9 @@ type Result struct {
 	PruneTook time.Duration
 	// PruneErr is why pruning failed (a *PruneError).
 	PruneErr error
+	// Activity is what the sync read of activity; nil when the
+	// connection reads none.
+	Activity *collect.ActivitySummary
 }
 
 // ErrSlotDone is returned (wrapped) by Run for a slot that already has a
@@ -226,12 +238,25 @@ func Run(ctx context.Context, st Store, t Target, o Options) (*Result, error) {
 		return nil, err
 	}
 	start := time.Now()
-	snap, err := syncer.Sync(ctx, sess, db, syncer.Options{ConnectionID: t.ID, IAM: t.IAM, Organization: t.Organization,
-		IdentityCenter: t.IdentityCenter, Progress: o.Progress, Logger: o.Logger})
+	so := syncer.Options{ConnectionID: t.ID, IAM: t.IAM, Organization: t.Organization,
+		IdentityCenter: t.IdentityCenter, Progress: o.Progress, Logger: o.Logger}
+	var act *activityRun
+	if t.Activity != nil {
+		// Events are stored as each account is read, with their cursors:
+		// a sync that then fails keeps them, and the next reads on.
+		if act, err = newActivityRun(ctx, st, t.ID, *t.Activity, sess.Region()); err != nil {
+			return nil, err
+		}
+		so.AfterAccount = act.account
+	}
+	snap, err := syncer.Sync(ctx, sess, db, so)
 	if err != nil {
 		return nil, err
 	}
 	r := &Result{Snapshot: snap, Took: time.Since(start)}
+	if act != nil {
+		r.Activity = act.result()
+	}
 	r.Previous, r.Changes, r.ChangesErr = Changes(ctx, st, snap)
 	pruneStart := time.Now()
 	r.Pruned, r.PruneErr = Prune(ctx, st, t.ID, t.Retention, o.Now)
