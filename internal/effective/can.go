@@ -253,10 +253,14 @@ func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource st
 			req.ResourceAccount = role.AccountID
 		}
 	}
-	req.Context = sub.ctx
+	base, err := s.contextOf(ctx, sub)
+	if err != nil {
+		return Case{}, err
+	}
+	req.Context = base
 	if len(extra) > 0 || req.ResourceAccount != "" {
-		req.Context = make(map[string][]string, len(sub.ctx)+len(extra)+1)
-		for k, v := range sub.ctx {
+		req.Context = make(map[string][]string, len(base)+len(extra)+1)
+		for k, v := range base {
 			req.Context[k] = v
 		}
 		if req.ResourceAccount != "" {
@@ -452,7 +456,7 @@ func (s *Snapshot) permissionSetSubject(ctx context.Context, ps *model.Resource,
 		}
 		sub.boundary = []policy.Named{s.named(r, "permissions boundary", &sub.notes)}
 	}
-	if err := s.fill(ctx, sub, "arn:aws:iam::"+account+":role/aws-reserved/sso.amazonaws.com/"+name, account, nil); err != nil {
+	if err := s.fill(ctx, sub.ctx, "arn:aws:iam::"+account+":role/aws-reserved/sso.amazonaws.com/"+name, account, nil); err != nil {
 		return nil, err
 	}
 	var err error

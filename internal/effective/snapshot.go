@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 
@@ -54,6 +55,7 @@ type Snapshot struct {
 
 	mu       sync.Mutex
 	docs     map[string]*parsed           // by resource ID (+"#trust" for a trust policy)
+	byText   map[string]*parsed           // by document text: equal documents parsed once
 	levels   map[string]levelsOf          // SCP chain by account ID
 	subjects map[string]*subject          // by principal ID
 	org      *orgInfo                     // read once
@@ -88,7 +90,7 @@ func Open(st store.Store, snap int64) *Snapshot {
 }
 
 func newSnapshot(id int64, src source) *Snapshot {
-	return &Snapshot{ID: id, src: src, docs: map[string]*parsed{}, levels: map[string]levelsOf{}, subjects: map[string]*subject{},
+	return &Snapshot{ID: id, src: src, docs: map[string]*parsed{}, byText: map[string]*parsed{}, levels: map[string]levelsOf{}, subjects: map[string]*subject{},
 		groups: map[string]string{}, relevant: map[string]map[*parsed]bool{}}
 }
 
@@ -158,11 +160,30 @@ func (s *storeSource) ofType(ctx context.Context, t model.ResourceType) ([]*mode
 func (s *Snapshot) doc(key, text string) *parsed {
 	s.mu.Lock()
 	p, ok := s.docs[key]
+	if !ok {
+		p, ok = s.byText[text]
+		if ok {
+			s.docs[key] = p
+		}
+	}
 	s.mu.Unlock()
 	if ok {
 		return p
 	}
-	p = &parsed{}
+	p = parse(text)
+	s.mu.Lock()
+	if q, ok := s.docs[key]; ok {
+		p = q
+	} else {
+		s.docs[key] = p
+		s.byText[text] = p
+	}
+	s.mu.Unlock()
+	return p
+}
+
+func parse(text string) *parsed {
+	p := &parsed{}
 	if strings.TrimSpace(text) == "" {
 		p.err = fmt.Errorf("the snapshot holds no document for it (not read by the sync)")
 	} else if d, err := policy.Parse(text); err != nil {
@@ -170,14 +191,38 @@ func (s *Snapshot) doc(key, text string) *parsed {
 	} else {
 		p.doc = d
 	}
+	return p
+}
+
+// parseAll parses the distinct documents of texts on every core, ahead of
+// their use.
+func (s *Snapshot) parseAll(texts []string) {
+	seen := make(map[string]bool, len(texts))
+	var todo []string
+	for _, t := range texts {
+		if !seen[t] {
+			seen[t] = true
+			todo = append(todo, t)
+		}
+	}
+	out := make([]*parsed, len(todo))
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(todo); i += workers {
+				out[i] = parse(todo[i])
+			}
+		}(k)
+	}
+	wg.Wait()
 	s.mu.Lock()
-	if q, ok := s.docs[key]; ok {
-		p = q
-	} else {
-		s.docs[key] = p
+	for i, t := range todo {
+		s.byText[t] = out[i]
 	}
 	s.mu.Unlock()
-	return p
 }
 
 // documentOf is the policy text of a managed, inline or service control

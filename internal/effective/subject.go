@@ -54,12 +54,6 @@ func (s *Snapshot) subjectOf(ctx context.Context, r *model.Resource) (*subject, 
 	if sub.caller == "" {
 		sub.caller = r.ID
 	}
-	groupNames := map[string]string{}
-	for _, h := range held {
-		if h.r != nil && h.r.Type == model.TypeIAMGroup {
-			groupNames[h.r.ID] = h.r.Name
-		}
-	}
 	for _, h := range held {
 		if h.r == nil || !strings.HasSuffix(h.g.EntitlementID, "#"+model.EntAttached) ||
 			h.r.Type != model.TypeIAMPolicy && h.r.Type != model.TypeInlinePolicy {
@@ -70,11 +64,7 @@ func (s *Snapshot) subjectOf(ctx context.Context, r *model.Resource) (*subject, 
 		case model.ViaInline:
 			via = "inline"
 		case model.ViaGroup:
-			name := groupNames[h.g.ViaID]
-			if name == "" {
-				name = lastPart(h.g.ViaID)
-			}
-			via = "group " + name
+			via = "group " + s.groupName(ctx, h.g.ViaID)
 		}
 		sub.identity = append(sub.identity, s.named(h.r, via, &sub.notes))
 	}
@@ -82,16 +72,9 @@ func (s *Snapshot) subjectOf(ctx context.Context, r *model.Resource) (*subject, 
 	switch {
 	case r.User != nil:
 		boundary = r.User.PermissionsBoundary
-		sub.ctx = map[string][]string{"aws:username": {r.Name}, "aws:userid": {r.User.UserID}, "aws:principaltype": {"User"}}
 	case r.Role != nil:
 		boundary = r.Role.PermissionsBoundary
 		sub.caller = "arn:" + partition(r.ARN) + ":sts::" + r.AccountID + ":assumed-role/" + r.Name + "/warden"
-		sub.ctx = map[string][]string{"aws:userid": {r.Role.RoleID + ":warden"}, "aws:principaltype": {"AssumedRole"}}
-	default:
-		sub.ctx = map[string][]string{}
-	}
-	if err := s.fill(ctx, sub, r.ARN, r.AccountID, r.Tags); err != nil {
-		return nil, err
 	}
 	if boundary != "" {
 		b, err := s.src.resource(ctx, boundary)
@@ -118,14 +101,62 @@ func (s *Snapshot) subjectOf(ctx context.Context, r *model.Resource) (*subject, 
 	return sub, nil
 }
 
+// contextOf returns the condition keys the snapshot knows of sub, made on
+// first use (most principals of a who-can are never asked).
+func (s *Snapshot) contextOf(ctx context.Context, sub *subject) (map[string][]string, error) {
+	s.mu.Lock()
+	c := sub.ctx
+	s.mu.Unlock()
+	if c != nil {
+		return c, nil
+	}
+	r := sub.r
+	switch {
+	case r.User != nil:
+		c = map[string][]string{"aws:username": {r.Name}, "aws:userid": {r.User.UserID}, "aws:principaltype": {"User"}}
+	case r.Role != nil:
+		c = map[string][]string{"aws:userid": {r.Role.RoleID + ":warden"}, "aws:principaltype": {"AssumedRole"}}
+	default:
+		c = map[string][]string{}
+	}
+	if err := s.fill(ctx, c, r.ARN, r.AccountID, r.Tags); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	if sub.ctx == nil {
+		sub.ctx = c
+	}
+	c = sub.ctx
+	s.mu.Unlock()
+	return c, nil
+}
+
+// groupName is the name of an IAM group, read once.
+func (s *Snapshot) groupName(ctx context.Context, id string) string {
+	s.mu.Lock()
+	name, ok := s.groups[id]
+	s.mu.Unlock()
+	if ok {
+		return name
+	}
+	name = lastPart(id)
+	if g, err := s.src.resource(ctx, id); err == nil && g != nil && g.Name != "" {
+		name = g.Name
+	}
+	s.mu.Lock()
+	s.groups[id] = name
+	s.mu.Unlock()
+	return name
+}
+
 // fill adds the condition keys every principal of the snapshot has: its
 // ARN, account, organization and tags.
-func (s *Snapshot) fill(ctx context.Context, sub *subject, arn, account string, tags map[string]string) error {
-	sub.ctx["aws:principalarn"] = []string{arn}
-	sub.ctx["aws:principalaccount"] = []string{account}
-	sub.ctx["aws:principalisawsservice"] = []string{"false"}
+func (s *Snapshot) fill(ctx context.Context, c map[string][]string, arn, account string, tags map[string]string) error {
+	c["aws:principalarn"] = []string{arn}
+	c["aws:principalaccount"] = []string{account}
+	c["aws:principalisawsservice"] = []string{"false"}
 	for k, v := range tags {
-		sub.ctx["aws:principaltag/"+strings.ToLower(k)] = []string{v}
+		c["aws:principaltag/"+strings.ToLower(k)] = []string{v}
 	}
 	o, err := s.orgOf(ctx)
 	if err != nil {
@@ -138,7 +169,7 @@ func (s *Snapshot) fill(ctx context.Context, sub *subject, arn, account string, 
 	if err != nil || acct == nil || acct.Account == nil || acct.Account.Org == nil {
 		return err
 	}
-	sub.ctx["aws:principalorgid"] = []string{o.id}
+	c["aws:principalorgid"] = []string{o.id}
 	return nil
 }
 

@@ -3,8 +3,10 @@ package effective
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
@@ -90,6 +92,13 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
 		}
 	}
+	var texts []string
+	for _, t := range []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP} {
+		for _, r := range m.byType[t] {
+			texts = append(texts, documentOf(r))
+		}
+	}
+	s.parseAll(texts)
 	return s, nil
 }
 
@@ -189,6 +198,33 @@ type whoCan struct {
 	relevant map[string]map[*policy.Document]bool // action → documents with an Allow of it
 	n        int
 	allowAll *policy.Document
+	// pending are, by account, the principals not answered yet whose own
+	// policies allow sts:AssumeRole: those a trust policy naming their
+	// account (or anyone) may let in.
+	pending map[string][]*model.Resource
+}
+
+// findPending recomputes pending.
+func (w *whoCan) findPending(ctx context.Context) error {
+	w.pending = map[string][]*model.Resource{}
+	for acct, rs := range w.s.byAcct {
+		for _, r := range rs {
+			if _, done := w.entries[r.ID]; done {
+				continue
+			}
+			if w.q.Account != "" && r.Type == model.TypeIAMUser && r.AccountID != w.q.Account {
+				continue
+			}
+			sub, err := w.s.subjectOf(ctx, r)
+			if err != nil {
+				return err
+			}
+			if w.mayAllow(sub, "sts:AssumeRole") {
+				w.pending[acct] = append(w.pending[acct], r)
+			}
+		}
+	}
+	return nil
 }
 
 // WhoCan answers q for every principal of a snapshot Load read.
@@ -203,8 +239,9 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	w := &whoCan{s: s, q: q, extra: lowerKeys(q.Context), entries: map[string]*Entry{}, relevant: map[string]map[*policy.Document]bool{}}
 	w.allowAll, _ = policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
-	// Every user (of the account asked about) and every role, directly.
-	var frontier []*model.Resource
+	// Every user (of the account asked about) and every role, directly:
+	// those whose policies may allow the action are decided on every core.
+	var asked []*subject
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
 		for _, r := range mem.byType[t] {
 			if t == model.TypeIAMUser && q.Account != "" && r.AccountID != q.Account {
@@ -214,26 +251,33 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 			if err != nil {
 				return nil, err
 			}
-			if !resourcePolicy && !w.mayAllow(sub, q.Action) {
-				continue
+			if resourcePolicy || w.mayAllow(sub, q.Action) {
+				asked = append(asked, sub)
 			}
-			c, err := w.decide(ctx, sub, q.Action, q.Resource)
-			if err != nil {
-				return nil, err
-			}
-			if !can(c.Decision) {
-				continue
-			}
-			w.add(r.ID, &Entry{Principal: refOf(r), AccountID: r.AccountID, Decision: c.Decision, Path: "direct", Chain: []Hop{},
-				Explanation: c.Explanation, AllowedIf: conditions(c)})
-			if t == model.TypeIAMRole {
-				frontier = append(frontier, r)
-			}
+		}
+	}
+	cases, err := w.decideAll(ctx, asked, q.Action, q.Resource)
+	if err != nil {
+		return nil, err
+	}
+	var frontier []*model.Resource
+	for i, c := range cases {
+		if !can(c.Decision) {
+			continue
+		}
+		r := asked[i].r
+		w.add(r.ID, &Entry{Principal: refOf(r), AccountID: r.AccountID, Decision: c.Decision, Path: "direct", Chain: []Hop{},
+			Explanation: c.Explanation, AllowedIf: conditions(c)})
+		if r.Type == model.TypeIAMRole {
+			frontier = append(frontier, r)
 		}
 	}
 	// Then who can assume a role that can, and so on.
 	roles := append([]*model.Resource{}, frontier...)
 	for depth := 1; depth <= MaxChain && len(frontier) > 0; depth++ {
+		if err := w.findPending(ctx); err != nil {
+			return nil, err
+		}
 		var next []*model.Resource
 		for _, role := range frontier {
 			got, err := w.assumers(ctx, role)
@@ -295,34 +339,74 @@ func (w *whoCan) add(key string, e *Entry) {
 	w.order = append(w.order, key)
 }
 
+// decideAll decides the request of each subject, on every core.
+func (w *whoCan) decideAll(ctx context.Context, subs []*subject, action, resource string) ([]Case, error) {
+	out := make([]Case, len(subs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(subs); i += workers {
+				if out[i], errs[k] = w.s.decide(ctx, subs[i], action, resource, w.extra); errs[k] != nil {
+					return
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	w.n += len(subs)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func (w *whoCan) decide(ctx context.Context, sub *subject, action, resource string) (Case, error) {
 	w.n++
 	return w.s.decide(ctx, sub, action, resource, w.extra)
 }
 
-// mayAllow reports whether any identity policy of sub has an Allow
-// statement whose Action (or NotAction) takes in action: without one no
-// request for it is allowed except through a resource policy.
+// mayAllow reports whether sub's policies may allow action at all, by
+// the actions of their Allow statements alone: an identity policy must
+// have one, and so must the boundary (when there is one) and each SCP
+// level. Without them no request for the action is allowed except through
+// a resource policy (the callers ask it then anyway).
 func (w *whoCan) mayAllow(sub *subject, action string) bool {
 	rel := w.relevant[action]
 	if rel == nil {
 		rel = map[*policy.Document]bool{}
 		w.relevant[action] = rel
 	}
-	for _, n := range sub.identity {
-		if n.Doc == nil {
-			continue
+	any := func(ns []policy.Named) bool {
+		for _, n := range ns {
+			if n.Doc == nil {
+				continue
+			}
+			v, ok := rel[n.Doc]
+			if !ok {
+				v = allowsAction(n.Doc, action)
+				rel[n.Doc] = v
+			}
+			if v {
+				return true
+			}
 		}
-		v, ok := rel[n.Doc]
-		if !ok {
-			v = allowsAction(n.Doc, action)
-			rel[n.Doc] = v
-		}
-		if v {
-			return true
+		return false
+	}
+	if !any(sub.identity) || sub.boundary != nil && !any(sub.boundary) {
+		return false
+	}
+	for _, l := range sub.scps.levels {
+		if !any(l.Policies) {
+			return false
 		}
 	}
-	return false
+	return true
 }
 
 func allowsAction(d *policy.Document, action string) bool {
@@ -370,11 +454,19 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 	target := w.entries[role.ID]
 	var cands []candidate
 	seen := map[string]bool{}
+	one := func(r *model.Resource, named bool) {
+		if !seen[r.ID] {
+			seen[r.ID] = true
+			cands = append(cands, candidate{r: r, named: named})
+		}
+	}
+	// A trust policy naming an account (or anyone) lets in those of its
+	// principals whose own policies allow sts:AssumeRole: only the ones
+	// not answered yet are candidates.
 	addAll := func(rs []*model.Resource) {
 		for _, r := range rs {
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				cands = append(cands, candidate{r: r})
+			if _, done := w.entries[r.ID]; !done {
+				one(r, false)
 			}
 		}
 	}
@@ -386,20 +478,14 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 		switch {
 		case r == nil:
 		case r.Type == model.TypeIAMUser || r.Type == model.TypeIAMRole:
-			if !seen[r.ID] {
-				seen[r.ID] = true
-				cands = append(cands, candidate{r: r, named: true})
-			}
+			one(r, true)
 		case r.Type == model.TypeAccount:
-			addAll(s.byAcct[r.AccountID])
+			addAll(w.pending[r.AccountID])
 		case r.Type == model.TypeExternalPrincipal:
 			kind, value := externalKind(r.ID), r.Name
 			if kind == "AWS" || kind == "*" {
 				if p := mem.byID[value]; p != nil && (p.Type == model.TypeIAMUser || p.Type == model.TypeIAMRole) {
-					if !seen[p.ID] {
-						seen[p.ID] = true
-						cands = append(cands, candidate{r: p, named: true})
-					}
+					one(p, true)
 					continue
 				}
 				acct := value
@@ -410,11 +496,11 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 					}
 				}
 				if kind == "*" {
-					for _, rs := range s.byAcct {
+					for _, rs := range w.pending {
 						addAll(rs)
 					}
-				} else if ps, ok := s.byAcct[acct]; ok && acct != "" {
-					addAll(ps)
+				} else if _, ok := s.byAcct[acct]; ok && acct != "" {
+					addAll(w.pending[acct])
 					continue
 				}
 			}
@@ -447,9 +533,6 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 		sub, err := s.subjectOf(ctx, c.r)
 		if err != nil {
 			return nil, err
-		}
-		if !c.named && !w.mayAllow(sub, "sts:AssumeRole") {
-			continue
 		}
 		cs, err := w.decide(ctx, sub, "sts:AssumeRole", role.ID)
 		if err != nil {
