@@ -32,6 +32,13 @@ const LookupEventsRate = 2
 // MaxLookback is how far back CloudTrail's event history goes.
 const MaxLookback = 90 * 24 * time.Hour
 
+// SettleWindow is how late CloudTrail may deliver an event to its event
+// history after the call (AWS delivers most within minutes and guarantees
+// no time). A read's cursor never moves past now - SettleWindow: the next
+// read looks at the last SettleWindow again, skipping the events it
+// already read by ID, so an event delivered late is still read once.
+const SettleWindow = 15 * time.Minute
+
 // DefaultLookback is how far back the first read of a region looks.
 const DefaultLookback = 7 * 24 * time.Hour
 
@@ -72,9 +79,10 @@ type ActivityEvent struct {
 }
 
 // Cursor is where the next read of one account's and region's history
-// starts: the time of the newest event read and the IDs of the events read
-// at that second (CloudTrail's times have second precision, so the next
-// read starts at that second and skips them).
+// starts: the second of the newest event read, or now - SettleWindow when
+// that is earlier, and the IDs of the events read at or after it
+// (CloudTrail's times have second precision, so the next read starts at
+// that second and skips them).
 type Cursor struct {
 	Account string    `json:"account"`
 	Region  string    `json:"region"`
@@ -159,6 +167,8 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 	out.Cursor.Account, out.Cursor.Region = account, region
 	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(start), EndTime: aws.Time(now), MaxResults: aws.Int32(50)}
 	var evs []ActivityEvent
+	times := map[string]time.Time{} // every event returned, read before or not
+	newest := time.Time{}
 	for {
 		if lim != nil {
 			if err := lim.Wait(ctx); err != nil {
@@ -174,7 +184,11 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 			return out
 		}
 		for _, e := range page.Events {
-			id := aws.ToString(e.EventId)
+			id, at := aws.ToString(e.EventId), aws.ToTime(e.EventTime).UTC()
+			times[id] = at
+			if at.After(newest) {
+				newest = at
+			}
 			if seen[id] {
 				continue
 			}
@@ -188,21 +202,43 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 		in.NextToken = page.NextToken
 	}
 	out.Events = sortEvents(evs)
-	if n := len(out.Events); n > 0 {
-		last := out.Events[n-1].Time
-		ids := []string{}
-		if last.Equal(cursor.Last) {
-			ids = append(ids, cursor.LastIDs...)
-		}
-		for _, e := range out.Events {
-			if e.Time.Equal(last) {
-				ids = append(ids, e.ID)
+	out.Cursor.Last, out.Cursor.LastIDs = nextCursor(cursor, times, newest, now)
+	return out
+}
+
+// nextCursor is where the read after one that returned the events times
+// (by ID, those read before too) starts: at the newest event's second, but
+// never past now - SettleWindow nor before the cursor it started from;
+// with the IDs of every event returned at or after that time (they are
+// skipped next time). A read that returned nothing keeps its cursor.
+func nextCursor(cur Cursor, times map[string]time.Time, newest, now time.Time) (time.Time, []string) {
+	if len(times) == 0 {
+		return cur.Last, cur.LastIDs
+	}
+	last := newest
+	if horizon := now.Add(-SettleWindow).Truncate(time.Second); horizon.Before(last) {
+		last = horizon
+	}
+	if last.Before(cur.Last) {
+		last = cur.Last
+	}
+	ids := []string{}
+	if last.Equal(cur.Last) {
+		// Events at the cursor's second that this read did not return
+		// (none, as CloudTrail keeps them) stay skipped.
+		for _, id := range cur.LastIDs {
+			if _, ok := times[id]; !ok {
+				ids = append(ids, id)
 			}
 		}
-		sort.Strings(ids)
-		out.Cursor.Last, out.Cursor.LastIDs = last, ids
 	}
-	return out
+	for id, t := range times {
+		if !t.Before(last) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return last, ids
 }
 
 // cloudTrailFailure explains a failed LookupEvents: refused (the sync's

@@ -45,12 +45,16 @@ func TestActivityValidated(t *testing.T) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	ok, err := Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      lookback: 30d\n      regions: [eu-west-1]\n      last_accessed: roles\n"), "warden.yaml")
+	ok, err := Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      lookback: 30d\n      regions: [eu-west-1]\n      last_accessed: none\n"), "warden.yaml")
 	if err != nil {
 		t.Fatalf("a valid activity key is refused: %v", err)
 	}
 	if a := ok.Connections[0].Activity; !a.Enabled() || a.Lookback != "30d" || len(a.Regions) != 1 {
 		t.Errorf("activity read as %+v", a)
+	}
+	_, err = Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      last_accessed: roles\n"), "warden.yaml")
+	if LastAccessedWired != (err == nil) || err != nil && !strings.Contains(err.Error(), "does not read yet") {
+		t.Errorf("last_accessed: roles with LastAccessedWired %v: %v", LastAccessedWired, err)
 	}
 	if !IsRegion("eu-west-1") || IsRegion("N/A") || IsRegion("") {
 		t.Error("IsRegion: eu-west-1 is a region, N/A and \"\" are not")

@@ -79,6 +79,9 @@ type activityRun struct {
 
 	mu      sync.Mutex
 	summary collect.ActivitySummary
+	// saving serializes the accounts' transactions: SQLite takes one
+	// writer at a time, and a second would fail busy, not wait.
+	saving sync.Mutex
 
 	la lastAccessedRun // IAM last accessed data (lastaccessed.go)
 }
@@ -143,7 +146,9 @@ func (r *activityRun) readCloudTrail(ctx context.Context, sess *awsapi.Session, 
 			cursors = append(cursors, store.ActivityCursor{Account: c.Account, Region: c.Region, Last: c.Last, LastIDs: c.LastIDs})
 		}
 	}
+	r.saving.Lock()
 	added, err := r.st.SaveActivity(ctx, r.connection, recs, cursors)
+	r.saving.Unlock()
 	if err != nil {
 		problems = append(problems, model.SourceError{AccountID: accountID, Source: "cloudtrail",
 			Message: fmt.Sprintf("%d activity events read but not stored: %v", len(recs), err),
