@@ -58,6 +58,17 @@ type ActivityEvent struct {
 	RoleARN   string   `json:"role_arn,omitempty"`
 	Resources []string `json:"resources,omitempty"`
 	ReadOnly  bool     `json:"read_only"`
+	// SourceIP is where the call came from (sourceIPAddress: an address,
+	// or an AWS service's name).
+	SourceIP string `json:"source_ip,omitempty"`
+	// OnBehalfOf is the Identity Center user ID the event was made for
+	// (userIdentity.onBehalfOf.userId of an IdentityCenterUser identity,
+	// as sign-in events record it), "" for others.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	// Params are the event's requestParameters that are strings
+	// (userName, groupName, policyArn, permissionSetArn, …): what a
+	// change acted on, to match it with a diff's rows.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Cursor is where the next read of one account's and region's history
@@ -231,7 +242,13 @@ type ctRecord struct {
 		ARN       string `json:"arn"`
 		AccountID string `json:"accountId"`
 		InvokedBy string `json:"invokedBy"`
+		UserName  string `json:"userName"`
+		// OnBehalfOf is an IdentityCenterUser identity's user.
+		OnBehalfOf struct {
+			UserID string `json:"userId"`
+		} `json:"onBehalfOf"`
 	} `json:"userIdentity"`
+	SourceIP          string            `json:"sourceIPAddress"`
 	ReadOnly          bool              `json:"readOnly"`
 	RequestParameters map[string]any    `json:"requestParameters"`
 	Resources         []json.RawMessage `json:"resources"`
@@ -247,12 +264,55 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 		if e.ActorType == "AWSService" {
 			e.ActorARN = rec.UserIdentity.InvokedBy
 		}
+		e.SourceIP, e.OnBehalfOf = rec.SourceIP, rec.UserIdentity.OnBehalfOf.UserID
+		if e.Username == "" {
+			e.Username = rec.UserIdentity.UserName
+		}
 		if v, ok := rec.RequestParameters["roleArn"].(string); ok && strings.HasPrefix(name, "AssumeRole") {
 			e.RoleARN = v
+		}
+		for k, v := range rec.RequestParameters {
+			if sv, ok := v.(string); ok && sv != "" {
+				if e.Params == nil {
+					e.Params = map[string]string{}
+				}
+				e.Params[k] = sv
+			}
 		}
 	}
 	for _, r := range res {
 		e.Resources = append(e.Resources, aws.ToString(r.ResourceName))
 	}
 	return e
+}
+
+// IsIdentityCenterSignIn reports whether an event is an IAM Identity
+// Center user's successful sign-in: signin.amazonaws.com's
+// UserAuthentication, as AWS records it (CredentialChallenge and
+// CredentialVerification are steps of one).
+func (e ActivityEvent) IsIdentityCenterSignIn() bool {
+	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication"
+}
+
+// IsAssumption reports whether an event assumed a role (AssumeRole,
+// AssumeRoleWithSAML, AssumeRoleWithWebIdentity) and names it.
+func (e ActivityEvent) IsAssumption() bool {
+	return strings.HasPrefix(e.Name, "AssumeRole") && e.RoleARN != ""
+}
+
+// ReservedPermissionSet returns the permission set and account of an
+// assumption of a role IAM Identity Center made for a permission set
+// (AWSReservedSSO_<set>_<suffix>): an Identity Center user's use of the
+// account through it; ok is false for any other event.
+func (e ActivityEvent) ReservedPermissionSet() (permissionSet, account string, ok bool) {
+	if !e.IsAssumption() {
+		return "", "", false
+	}
+	name := e.RoleARN[strings.LastIndexByte(e.RoleARN, '/')+1:]
+	permissionSet, ok = model.ReservedRolePermissionSet(name)
+	account = e.Account
+	if f := strings.Split(e.RoleARN, ":"); len(f) >= 5 && f[4] != "" {
+		account = f[4]
+	}
+	return permissionSet, account, ok
 }

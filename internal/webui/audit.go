@@ -3,7 +3,6 @@ package webui
 import (
 	"net/http"
 	"net/url"
-	"sort"
 	"strconv"
 
 	"github.com/warden-iam/warden/internal/store"
@@ -106,13 +105,4 @@ func principalOf(params map[string]string) string {
 		}
 	}
 	return ""
-}
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -62,6 +62,9 @@ type UI struct {
 	sessions *sessions
 	index    searchIndex
 	runs     leaverRuns
+	counts   findingsCache
+	reports  reportCache
+	hcache   holdersCache
 }
 
 // New returns the UI of c.
@@ -130,6 +133,12 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.search(w, r, s)
 	case "/principal":
 		u.principal(w, r, s)
+	case "/account":
+		u.accountPage(w, r, s)
+	case "/policy":
+		u.policyPage(w, r, s)
+	case "/permission-set":
+		u.permissionSetPage(w, r, s)
 	case "/findings":
 		u.findings(w, r, s, false)
 	case "/findings.csv":
