@@ -52,6 +52,16 @@ type Event struct {
 	Resources []EventResource
 	// Request is the event's requestParameters (nil for ConsoleLogin).
 	Request map[string]string
+	// UserID and IdentityStoreARN are the onBehalfOf of an
+	// IdentityCenterUser identity: the identity store user who signed in.
+	UserID           string
+	IdentityStoreARN string
+	// IdentityProvider is a WebIdentityUser's provider (its host, as
+	// token.actions.githubusercontent.com), whose identity has no ARN.
+	IdentityProvider string
+	// Additional is the event's additionalEventData (an Identity Center
+	// sign-in's UserName and CredentialType).
+	Additional map[string]string
 }
 
 // EventResource is one resource of an event.
@@ -144,9 +154,11 @@ func (s *Server) EventRegions(account string) []string {
 // GenerateActivity records the events the estate implies, at the times it
 // records: a ConsoleLogin for every IAM user whose password was used
 // (PasswordLastUsed), and an AssumeRole (or AssumeRoleWithSAML for a role
-// trusting a SAML provider, as AWSReservedSSO_ roles do) for every role
-// used (LastUsed), by the first principal its trust policy names, in the
-// region it was last used in. Times older than the 90 days are kept but
+// trusting a SAML provider, as AWSReservedSSO_ roles do, or
+// AssumeRoleWithWebIdentity for a role trusting an OIDC provider) for every
+// role used (LastUsed), by the first principal its trust policy names, in
+// the region it was last used in; and Identity Center sign-ins (see
+// identityCenterSignIns). Times older than the 90 days are kept but
 // LookupEvents does not see them.
 func (s *Server) GenerateActivity() []Event {
 	s.mu.Lock()
@@ -174,11 +186,16 @@ func (s *Server) GenerateActivity() []Event {
 			e := Event{Name: "AssumeRole", Source: "sts.amazonaws.com", Time: *r.LastUsed, Account: id,
 				Region: r.LastUsedRegion, Resources: []EventResource{{Type: "AWS::IAM::Role", Name: r.ARN}},
 				Request: map[string]string{"roleArn": r.ARN, "roleSessionName": "warden-fake"}}
-			switch kind {
-			case "Federated":
+			switch {
+			case kind == "Federated" && strings.Contains(who, ":oidc-provider/"):
+				host := who[strings.Index(who, ":oidc-provider/")+len(":oidc-provider/"):]
+				sub := "repo:example/" + r.Name + ":ref:refs/heads/main"
+				e.Name, e.IdentityType, e.Username, e.IdentityProvider = "AssumeRoleWithWebIdentity", "WebIdentityUser", sub, host
+				e.Request["roleSessionName"] = "warden-fake"
+			case kind == "Federated":
 				e.Name, e.IdentityType, e.IdentityARN, e.Username = "AssumeRoleWithSAML", "SAMLUser", who, "warden-fake"
 				e.Request["principalArn"] = who
-			case "Service":
+			case kind == "Service":
 				e.IdentityType, e.IdentityARN, e.Username = "AWSService", who, who
 			default:
 				e.IdentityType, e.IdentityARN, e.Username = identityOf(who)
@@ -191,11 +208,84 @@ func (s *Server) GenerateActivity() []Event {
 			evs = append(evs, e)
 		}
 	}
+	evs = append(evs, s.identityCenterSignIns()...)
 	s.mu.Unlock()
 	for i := range evs {
 		evs[i] = s.RecordEvent(evs[i])
 	}
 	return evs
+}
+
+// identityCenterSignIns returns the sign-ins of the Identity Center users,
+// as CloudTrail records them: a UserAuthentication event
+// (signin.amazonaws.com) in the instance's account, whose userIdentity is
+// an IdentityCenterUser on behalf of the identity store user, with the
+// UserName and CredentialType (EXTERNAL_IDP for a user from an IdP, else
+// PASSWORD) in additionalEventData. Of the enabled users, one in four
+// never signed in; the others last signed in up to 100 days ago (a hash of
+// the user ID, so the same estate and clock give the same events), so some
+// are past LookupEvents' 90 days. The caller holds s.mu.
+func (s *Server) identityCenterSignIns() []Event {
+	ic := s.ic
+	if ic == nil || ic.OwnerAccountID == "" {
+		return nil
+	}
+	now := s.now()
+	store := "arn:aws:identitystore::" + ic.OwnerAccountID + ":identitystore/" + ic.IdentityStoreID
+	var evs []Event
+	for _, id := range sortedKeys(ic.Users) {
+		u := ic.Users[id]
+		at, ok := identityCenterLastSignIn(u, now)
+		if !ok {
+			continue
+		}
+		cred := "PASSWORD"
+		if u.ExternalID != "" {
+			cred = "EXTERNAL_IDP"
+		}
+		evs = append(evs, Event{Name: "UserAuthentication", Source: "signin.amazonaws.com", Time: at, Account: ic.OwnerAccountID,
+			Region: "us-east-1", Username: u.UserName, IdentityType: "IdentityCenterUser", IdentityAccount: ic.OwnerAccountID,
+			UserID: u.ID, IdentityStoreARN: store, Additional: map[string]string{"UserName": u.UserName, "CredentialType": cred}})
+	}
+	return evs
+}
+
+// IdentityCenterLastSignIns returns the ground truth of Identity Center
+// sign-ins at the server's clock: every user who signed in, by user ID, at
+// their last sign-in (including those older than LookupEvents' 90 days);
+// a user absent never signed in. GenerateActivity records these.
+func (s *Server) IdentityCenterLastSignIns() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Time{}
+	if s.ic == nil {
+		return out
+	}
+	now := s.now()
+	for id, u := range s.ic.Users {
+		if at, ok := identityCenterLastSignIn(u, now); ok {
+			out[id] = at
+		}
+	}
+	return out
+}
+
+// identityCenterLastSignIn is when an Identity Center user last signed in,
+// the ground truth of identityCenterSignIns: ok is false for a disabled
+// user and one in four of the others, who never signed in.
+func identityCenterLastSignIn(u *SSOUser, now time.Time) (time.Time, bool) {
+	if u.Status == "DISABLED" {
+		return time.Time{}, false
+	}
+	h := hash64("signin|" + u.ID)
+	if h%4 == 0 {
+		return time.Time{}, false
+	}
+	at := now.Add(-time.Duration((h>>8)%(100*24*60)) * time.Minute).UTC().Truncate(time.Second)
+	if !u.CreatedAt.IsZero() && at.Before(u.CreatedAt) {
+		at = u.CreatedAt.UTC().Truncate(time.Second)
+	}
+	return at, true
 }
 
 // trustedPrincipal returns the first principal of a trust policy's Allow
@@ -514,8 +604,19 @@ func (e Event) lookup() lookupEvent {
 	if e.AccessKeyID != "" {
 		ident["accessKeyId"] = e.AccessKeyID
 	}
-	if e.IdentityType == "AWSService" {
+	switch e.IdentityType {
+	case "AWSService":
 		ident = map[string]any{"type": "AWSService", "invokedBy": e.IdentityARN}
+	case "IdentityCenterUser":
+		// CloudTrail's userIdentity of a request made on behalf of an
+		// Identity Center user: no ARN, the store's user in onBehalfOf.
+		ident = map[string]any{"type": "IdentityCenterUser", "accountId": e.IdentityAccount,
+			"onBehalfOf":   map[string]string{"userId": e.UserID, "identityStoreArn": e.IdentityStoreARN},
+			"credentialId": "fake-credential-" + e.ID}
+		kind = "AwsServiceEvent"
+	case "WebIdentityUser":
+		ident = map[string]any{"type": "WebIdentityUser", "principalId": e.IdentityProvider + ":sts.amazonaws.com:" + e.Username,
+			"userName": e.Username, "identityProvider": e.IdentityProvider}
 	}
 	rec := map[string]any{"eventVersion": "1.08", "userIdentity": ident, "eventTime": e.Time.Format(time.RFC3339),
 		"eventSource": e.Source, "eventName": e.Name, "awsRegion": e.Region, "sourceIPAddress": "198.51.100.7",
@@ -523,6 +624,12 @@ func (e Event) lookup() lookupEvent {
 		"managementEvent": true, "recipientAccountId": e.Account, "eventCategory": "Management"}
 	if e.Name == "ConsoleLogin" {
 		rec["responseElements"] = map[string]string{"ConsoleLogin": "Success"}
+	}
+	if e.Additional != nil {
+		rec["additionalEventData"] = e.Additional
+	}
+	if e.Name == "UserAuthentication" {
+		rec["serviceEventDetails"] = map[string]string{"UserAuthentication": "Success"}
 	}
 	b, _ := json.Marshal(rec)
 	return lookupEvent{EventId: e.ID, EventName: e.Name, ReadOnly: strconv.FormatBool(e.ReadOnly), AccessKeyId: e.AccessKeyID,

@@ -40,6 +40,12 @@ const (
 	DemoVendorRole = "vendor-audit"
 	// DemoOldKeyAgeDays is the age of DemoOldKeyUser's key.
 	DemoOldKeyAgeDays = 400
+	// DemoNewSSOUser is an Identity Center user with no group and no
+	// assignment: the demo assigns her DemoAdminPermissionSet in prod.
+	DemoNewSSOUser = "frank.newhire@example.com"
+	// DemoAdminPermissionSet is the permission set that carries
+	// AdministratorAccess.
+	DemoAdminPermissionSet = "AdministratorAccess"
 )
 
 // demoAccounts names the members in index order and says where they sit:
@@ -89,6 +95,10 @@ func (d DemoEstate) Build() *OrgTruth {
 		a.Tags = []Tag{{Key: "env", Value: demoAccounts[i].name}}
 		m.Alias = "demo-" + demoAccounts[i].name
 	}
+	// The sandbox joined by invitation, so it may be removed from the
+	// organization as it is (an account the organization created needs its
+	// standalone setup first).
+	o.Accounts[DemoSandboxID].JoinedMethod = "INVITED"
 	t.Management.Alias = "demo-management"
 
 	// FullAWSAccess everywhere, as AWS attaches it; two guardrails at OUs.
@@ -139,5 +149,9 @@ func (d DemoEstate) Build() *OrgTruth {
 		AssumeRolePolicy: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + DemoOutsideAccountID + `:root"},"Action":"sts:AssumeRole"}]}`,
 		AttachedPolicies: []string{"arn:aws:iam::aws:policy/SecurityAudit"},
 		InlinePolicies:   map[string]string{}}
+	ic := t.IdentityCenter
+	id := uuidFrom("user/" + ic.IdentityStoreID + "/" + DemoNewSSOUser)
+	ic.Users[id] = &SSOUser{ID: id, UserName: DemoNewSSOUser, DisplayName: "Frank Newhire", GivenName: "Frank", FamilyName: "Newhire",
+		Email: DemoNewSSOUser, Status: "ENABLED", CreatedAt: now.AddDate(0, 0, -2)}
 	return t
 }

@@ -82,8 +82,35 @@ func TestDemoEstate(t *testing.T) {
 		}
 	}
 	ic := truth.IdentityCenter
-	if ic == nil || len(ic.Users) != 10 || len(ic.Groups) != 4 || len(ic.PermissionSets) != 4 || len(ic.Assignments) == 0 {
-		t.Fatalf("Identity Center = %+v, want 10 users, 4 groups, 4 permission sets and assignments", ic)
+	if ic == nil || len(ic.Users) != 11 || len(ic.Groups) != 4 || len(ic.PermissionSets) != 4 || len(ic.Assignments) == 0 {
+		t.Fatalf("Identity Center = %+v, want 11 users (10 generated and %s), 4 groups, 4 permission sets and assignments", ic, DemoNewSSOUser)
+	}
+	var admins int
+	for _, ps := range ic.PermissionSets {
+		if ps.Name == DemoAdminPermissionSet {
+			admins++
+		}
+	}
+	for _, u := range ic.Users {
+		if u.UserName != DemoNewSSOUser {
+			continue
+		}
+		for _, a := range ic.Assignments {
+			if a.PrincipalID == u.ID {
+				t.Errorf("%s has an assignment before the demo assigns one: %+v", DemoNewSSOUser, a)
+			}
+		}
+		for _, g := range ic.Groups {
+			if slices.Contains(g.Members, u.ID) {
+				t.Errorf("%s is in group %s", DemoNewSSOUser, g.DisplayName)
+			}
+		}
+	}
+	if admins != 1 {
+		t.Errorf("%d permission sets named %s, want 1", admins, DemoAdminPermissionSet)
+	}
+	if o := truth.Organization.Accounts[DemoSandboxID]; o.JoinedMethod != "INVITED" {
+		t.Errorf("the sandbox joined %s, want INVITED (so the demo may remove it)", o.JoinedMethod)
 	}
 
 	// The planted findings.

@@ -15,7 +15,7 @@ type iamHandler func(s *Server, a *Account, r *request) (any, *apiError)
 // (iamWriteHandlers in iam_write.go, …); a new file adds its table to this
 // list. An action in two tables panics when the package loads.
 var iamHandlers = mergeHandlers(iamReportHandlers, iamReadHandlers, iamWriteHandlers, iamPolicyHandlers, iamRoleHandlers,
-	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers, iamUpdateHandlers, iamCredentialHandlers)
+	iamInstanceProfileHandlers, iamTagHandlers, iamMFAHandlers, iamUpdateHandlers, iamCredentialHandlers, iamLastAccessedHandlers)
 
 // iamReportHandlers serve the whole-account reads a sync makes.
 var iamReportHandlers = map[string]iamHandler{

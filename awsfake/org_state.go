@@ -69,8 +69,13 @@ type OrgAccount struct {
 	Status       string // ACTIVE, SUSPENDED or PENDING_CLOSURE
 	JoinedMethod string // CREATED or INVITED
 	JoinedAt     time.Time
-	ParentID     string // the root or an OU
-	Tags         []Tag
+	// Standalone says a CREATED account holds what an account outside an
+	// organization needs (a payment method, a verified phone, the customer
+	// agreement), so RemoveAccountFromOrganization may remove it; an
+	// INVITED account always does.
+	Standalone bool
+	ParentID   string // the root or an OU
+	Tags       []Tag
 }
 
 // OrgPolicy is an organization policy, such as a service control policy.

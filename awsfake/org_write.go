@@ -399,6 +399,30 @@ func (s *Server) orgCloseAccount(c orgCall) (any, *apiError) {
 	return map[string]any{}, nil
 }
 
+// orgRemoveAccount removes a member account from the organization, as
+// RemoveAccountFromOrganization does: never the management account, and a
+// CREATED account only once it holds what a standalone account needs. The
+// account itself (and its IAM) goes on existing outside the organization;
+// its policy attachments go with its membership.
+func (s *Server) orgRemoveAccount(c orgCall) (any, *apiError) {
+	o := c.o
+	a := o.Accounts[c.in.AccountId]
+	switch {
+	case a == nil:
+		return nil, accountNotFound()
+	case a.ID == o.ManagementAccountID:
+		return nil, constraintViolation("ACCOUNT_CANNOT_LEAVE_ORGANIZATION",
+			"You can't remove the management account. Instead, after you remove all member accounts, delete the organization itself.")
+	case a.JoinedMethod == "CREATED" && !a.Standalone:
+		return nil, constraintViolation("ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION",
+			"The account "+a.ID+" doesn't yet have enough information to exist as a standalone account: sign in to it and complete phone verification first.")
+	}
+	o.detachAll(a.ID)
+	delete(o.Accounts, a.ID)
+	delete(o.closedAt, a.ID)
+	return map[string]any{}, nil
+}
+
 func (s *Server) orgDescribeCreateAccountStatus(c orgCall) (any, *apiError) {
 	for _, req := range c.o.createRequests {
 		if req.ID == c.in.CreateAccountRequestId {

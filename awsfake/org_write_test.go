@@ -485,3 +485,83 @@ func TestServerCreateOrganization(t *testing.T) {
 		t.Errorf("a second CreateOrganization: %v; want AlreadyInOrganizationException", err)
 	}
 }
+
+// TestRemoveAccountFromOrganization: the management account never leaves,
+// a CREATED account only once it can stand alone, an INVITED one at once;
+// a removed account is no longer listed, keeps no policy attachment, can
+// no longer read the organization, and keeps its IAM.
+func TestRemoveAccountFromOrganization(t *testing.T) {
+	srv := NewServer(Options{})
+	defer srv.Close()
+	truth := smallOrg().Build()
+	var created, invited *OrgAccount
+	for _, m := range truth.Members {
+		a := truth.Organization.Accounts[m.ID]
+		if a.Status != "ACTIVE" {
+			continue
+		}
+		if a.JoinedMethod == "CREATED" && created == nil {
+			created = a
+		}
+		if a.JoinedMethod == "INVITED" && invited == nil {
+			invited = a
+		}
+	}
+	if created == nil || invited == nil {
+		t.Fatal("the estate has no active CREATED and INVITED members")
+	}
+	org := orgClient(srv, srv.AddAccount(truth.Management))
+	var invitedCreds Credentials
+	for _, m := range truth.Members {
+		if c := srv.AddAccount(m); m.ID == invited.ID {
+			invitedCreds = c
+		}
+	}
+	srv.SetOrganization(truth.Organization)
+	ctx := context.Background()
+	remove := func(id string) error {
+		_, err := org.RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{AccountId: aws.String(id)})
+		return err
+	}
+	wantCode(t, "removing the management account", remove(truth.Organization.ManagementAccountID), "ConstraintViolationException", "ACCOUNT_CANNOT_LEAVE_ORGANIZATION")
+	wantCode(t, "removing a created account", remove(created.ID), "ConstraintViolationException", "ACCOUNT_CANNOT_LEAVE_WITHOUT_PHONE_VERIFICATION")
+	wantCode(t, "removing an unknown account", remove("123123123123"), "AccountNotFoundException", "")
+	if err := remove(invited.ID); err != nil {
+		t.Fatalf("removing an invited account: %v", err)
+	}
+	_, err := org.DescribeAccount(ctx, &organizations.DescribeAccountInput{AccountId: aws.String(invited.ID)})
+	wantCode(t, "describing the removed account", err, "AccountNotFoundException", "")
+	pages := organizations.NewListAccountsPaginator(org, &organizations.ListAccountsInput{})
+	n := 0
+	for pages.HasMorePages() {
+		p, err := pages.NextPage(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range p.Accounts {
+			if aws.ToString(a.Id) == invited.ID {
+				t.Errorf("ListAccounts still lists the removed account")
+			}
+			n++
+		}
+	}
+	if n != len(truth.Organization.Accounts)-1 {
+		t.Errorf("ListAccounts lists %d accounts, want %d", n, len(truth.Organization.Accounts)-1)
+	}
+	for _, p := range srv.org.Policies {
+		if slices.Contains(p.Targets, invited.ID) {
+			t.Errorf("policy %s is still attached to the removed account", p.Name)
+		}
+	}
+	_, err = orgClient(srv, invitedCreds).DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	wantCode(t, "the removed account reads the organization", err, "AWSOrganizationsNotInUseException", "")
+	if a := srv.Account(invited.ID); a == nil || len(a.IAM.Users) == 0 {
+		t.Error("the removed account lost its IAM")
+	}
+	srv.mu.Lock()
+	srv.org.Accounts[created.ID].Standalone = true
+	srv.mu.Unlock()
+	if err := remove(created.ID); err != nil {
+		t.Errorf("removing a created account that can stand alone: %v", err)
+	}
+}

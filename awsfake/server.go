@@ -128,8 +128,9 @@ type Server struct {
 	seq        map[string]int64            // account → calls charged, for ThrottleEvery
 	recent     map[string]time.Time        // account/user → when a dependency was last removed
 	nextID     int64
-	scim       scimState  // the SCIM endpoint's index and request count (scim.go)
-	ct         trailState // CloudTrail's event history (cloudtrail.go)
+	scim       scimState         // the SCIM endpoint's index and request count (scim.go)
+	ct         trailState        // CloudTrail's event history (cloudtrail.go)
+	la         lastAccessedState // IAM's service last accessed jobs (lastaccessed.go)
 	ts         *httptest.Server
 }
 

@@ -466,9 +466,11 @@ func TestActivityFindingsAgainstTruth(t *testing.T) {
 		o.srv.RecordEvent(awsfake.Event{Name: "UserAuthentication", Source: "signin.amazonaws.com", Time: at, Account: mgmt, Region: "us-east-1",
 			Username: u.UserName, IdentityType: "Unknown", IdentityAccount: mgmt})
 	}
-	signIn(users[0], now.Add(-48*time.Hour))
-	signIn(users[1], now.Add(-72*time.Hour))
-	signIn(users[2], now.Add(-50*24*time.Hour))
+	planted := map[*awsfake.SSOUser]time.Time{users[0]: now.Add(-48 * time.Hour), users[1]: now.Add(-72 * time.Hour), users[2]: now.Add(-50 * 24 * time.Hour)}
+	for u, at := range planted {
+		signIn(u, at)
+	}
+	generated := o.srv.IdentityCenterLastSignIns()
 	// users[3] uses the first assignment's account through its permission
 	// set's reserved role.
 	as := slices.Clone(ic.Assignments)
@@ -576,15 +578,28 @@ func TestActivityFindingsAgainstTruth(t *testing.T) {
 		}
 	}
 
+	// The last sign-in of each user: awsfake's generated ones the sync's
+	// 90-day lookback reaches, or the ones planted above when later.
+	last := map[string]time.Time{}
+	for id, at := range generated {
+		if now.Sub(at) < 90*24*time.Hour {
+			last[id] = at
+		}
+	}
+	for u, at := range planted {
+		if at.After(last[u.ID]) {
+			last[u.ID] = at
+		}
+	}
 	var gotSSO, wantSSO []string
 	for _, u := range f.InactiveSSOUsers {
 		gotSSO = append(gotSSO, u.ID)
-		if u.ID == "arn:aws:identitystore:::user/"+users[2].ID && (u.LastSignIn == nil || now.Sub(*u.LastSignIn) < 49*24*time.Hour) {
-			t.Errorf("user %s: last sign-in %v, want 50 days ago", users[2].UserName, u.LastSignIn)
+		if u.ID == "arn:aws:identitystore:::user/"+users[2].ID && (u.LastSignIn == nil || u.LastSignIn.Sub(last[users[2].ID]).Abs() > time.Second) {
+			t.Errorf("user %s: last sign-in %v, want %v", users[2].UserName, u.LastSignIn, last[users[2].ID])
 		}
 	}
-	for _, u := range users[2:] {
-		if u != users[3] {
+	for _, u := range users {
+		if at, ok := last[u.ID]; u != users[3] && (!ok || now.Sub(at) >= 30*24*time.Hour) {
 			wantSSO = append(wantSSO, "arn:aws:identitystore:::user/"+u.ID)
 		}
 	}

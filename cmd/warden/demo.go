@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+	ssotypes "github.com/aws/aws-sdk-go-v2/service/ssoadmin/types"
 	"github.com/spf13/cobra"
 
 	"github.com/warden-iam/warden/awsfake"
@@ -45,8 +47,12 @@ const (
 	// demoReportPoll is the first wait for a credential report: the
 	// in-process emulator generates one at once.
 	demoReportPoll = 20 * time.Millisecond
-	// demoClosed is the member account the demo closes.
-	demoClosed = awsfake.DemoSandboxID
+	// demoRemoved is the member account the demo removes from the
+	// organization.
+	demoRemoved = awsfake.DemoSandboxID
+	// demoAssignWait bounds the wait for the demo's Identity Center
+	// assignment to finish.
+	demoAssignWait = 10 * time.Second
 )
 
 // The one generated account fake-aws serves by default (and the package's
@@ -93,7 +99,8 @@ four members in the OUs Security, Workloads/Prod, Workloads/Dev and Sandbox, ser
 IAM in every account and IAM Identity Center with people, groups, permission sets and assignments;
 always the same), and syncs it through the real AWS SDK as ` + "`warden sync --organization --identity-center`" + `
 does into warden-demo.db (replacing that file). It then changes the estate through AWS calls (a new
-administrator, a new access key, a closed member account), syncs again, and prints the sync summary,
+administrator, a new access key, a member account removed from the organization, an
+Identity Center assignment of the administrator permission set), syncs again, and prints the sync summary,
 the findings and the diff. It needs no credentials and no network. --db names another file; WARDEN_DB
 is ignored, so a demo never replaces your real database by accident. --serve then serves the web UI
 over the demo's database on loopback and prints one link that signs you in (once, within 5 minutes).`,
@@ -164,7 +171,7 @@ func (a *app) demo(ctx context.Context, path string, users int) (*demoResult, er
 		return nil, err
 	}
 	res.FirstSync = render.NewSummary(first.Snapshot, path, first.Took)
-	if res.Changes, err = demoChanges(ctx, srv.URL(), creds); err != nil {
+	if res.Changes, err = demoChanges(ctx, srv.URL(), creds, truth.IdentityCenter); err != nil {
 		return nil, &cliError{code: exitError, problem: "change the demo estate: " + err.Error(), fix: "run `warden demo` again; this is a bug if it repeats", err: err}
 	}
 	second, err := a.demoSync(ctx, st, t, path)
@@ -230,8 +237,9 @@ type demoStore interface {
 
 // demoChanges changes the demo estate through AWS calls, as an operator
 // would between two syncs, and says what it did: a new administrator, a new
-// access key, and a closed member account.
-func demoChanges(ctx context.Context, endpoint string, creds map[string]awsfake.Credentials) ([]string, error) {
+// access key, an Identity Center assignment of the administrator permission
+// set, and a member account removed from the organization.
+func demoChanges(ctx context.Context, endpoint string, creds map[string]awsfake.Credentials, ic *awsfake.IdentityCenter) ([]string, error) {
 	cfg := func(account string) aws.Config {
 		c := creds[account]
 		return aws.Config{Region: demoRegion, BaseEndpoint: aws.String(endpoint),
@@ -246,15 +254,64 @@ func demoChanges(ctx context.Context, endpoint string, creds map[string]awsfake.
 	if err != nil {
 		return nil, fmt.Errorf("iam:CreateAccessKey: %w", err)
 	}
-	if _, err := organizations.NewFromConfig(cfg(awsfake.DemoManagementID)).CloseAccount(ctx, &organizations.CloseAccountInput{
-		AccountId: aws.String(demoClosed)}); err != nil {
-		return nil, fmt.Errorf("organizations:CloseAccount: %w", err)
+	assigned, err := demoAssign(ctx, ssoadmin.NewFromConfig(cfg(awsfake.DemoManagementID)), ic)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := organizations.NewFromConfig(cfg(awsfake.DemoManagementID)).RemoveAccountFromOrganization(ctx, &organizations.RemoveAccountFromOrganizationInput{
+		AccountId: aws.String(demoRemoved)}); err != nil {
+		return nil, fmt.Errorf("organizations:RemoveAccountFromOrganization: %w", err)
 	}
 	return []string{
 		fmt.Sprintf("iam:AttachUserPolicy %s to user %s in account %s (prod)", admin, demoNewAdmin, awsfake.DemoProdID),
 		fmt.Sprintf("iam:CreateAccessKey %s for user %s in account %s (dev)", aws.ToString(key.AccessKey.AccessKeyId), demoNewKeyUser, awsfake.DemoDevID),
-		fmt.Sprintf("organizations:CloseAccount %s (sandbox)", demoClosed),
+		assigned,
+		fmt.Sprintf("organizations:RemoveAccountFromOrganization %s (sandbox)", demoRemoved),
 	}, nil
+}
+
+// demoAssign assigns the administrator permission set to the demo's new
+// Identity Center user in prod, and waits for the assignment to finish as
+// AWS runs it: in the background.
+func demoAssign(ctx context.Context, sso *ssoadmin.Client, ic *awsfake.IdentityCenter) (string, error) {
+	var userID, psARN string
+	for id, u := range ic.Users {
+		if u.UserName == awsfake.DemoNewSSOUser {
+			userID = id
+		}
+	}
+	for arn, ps := range ic.PermissionSets {
+		if ps.Name == awsfake.DemoAdminPermissionSet {
+			psARN = arn
+		}
+	}
+	if userID == "" || psARN == "" {
+		return "", fmt.Errorf("the demo estate lacks Identity Center user %s or permission set %s", awsfake.DemoNewSSOUser, awsfake.DemoAdminPermissionSet)
+	}
+	out, err := sso.CreateAccountAssignment(ctx, &ssoadmin.CreateAccountAssignmentInput{InstanceArn: aws.String(ic.InstanceARN),
+		PermissionSetArn: aws.String(psARN), PrincipalId: aws.String(userID), PrincipalType: ssotypes.PrincipalTypeUser,
+		TargetId: aws.String(awsfake.DemoProdID), TargetType: ssotypes.TargetTypeAwsAccount})
+	if err != nil {
+		return "", fmt.Errorf("sso:CreateAccountAssignment: %w", err)
+	}
+	st := out.AccountAssignmentCreationStatus
+	for deadline := time.Now().Add(demoAssignWait); st.Status == ssotypes.StatusValuesInProgress; {
+		if time.Now().After(deadline) {
+			return "", fmt.Errorf("sso:CreateAccountAssignment %s still in progress after %s", aws.ToString(st.RequestId), demoAssignWait)
+		}
+		time.Sleep(10 * time.Millisecond)
+		d, err := sso.DescribeAccountAssignmentCreationStatus(ctx, &ssoadmin.DescribeAccountAssignmentCreationStatusInput{
+			InstanceArn: aws.String(ic.InstanceARN), AccountAssignmentCreationRequestId: st.RequestId})
+		if err != nil {
+			return "", fmt.Errorf("sso:DescribeAccountAssignmentCreationStatus: %w", err)
+		}
+		st = d.AccountAssignmentCreationStatus
+	}
+	if st.Status != ssotypes.StatusValuesSucceeded {
+		return "", fmt.Errorf("sso:CreateAccountAssignment failed: %s", aws.ToString(st.FailureReason))
+	}
+	return fmt.Sprintf("sso:CreateAccountAssignment permission set %s to Identity Center user %s in account %s (prod)",
+		awsfake.DemoAdminPermissionSet, awsfake.DemoNewSSOUser, awsfake.DemoProdID), nil
 }
 
 // replaceDB removes the demo database left by an earlier run, and says

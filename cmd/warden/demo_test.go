@@ -58,11 +58,24 @@ func orgDemo(t *testing.T) (string, *demoResult) {
 }
 
 // demoTruthAfter is the demo estate as the second sync reads it: the
-// generated organization without the account the demo closed.
+// generated organization without the account the demo removed, and with
+// the role Identity Center provisions in prod for the administrator
+// permission set the demo assigns there (when it was not provisioned yet).
 func demoTruthAfter(users int) []*awsfake.Account {
+	truth := (awsfake.DemoEstate{Users: users}).Build()
+	var admin *awsfake.PermissionSet
+	for _, ps := range truth.IdentityCenter.PermissionSets {
+		if ps.Name == awsfake.DemoAdminPermissionSet {
+			admin = ps
+		}
+	}
 	var out []*awsfake.Account
-	for _, a := range (awsfake.DemoEstate{Users: users}).Build().Accounts() {
-		if a.ID != demoClosed {
+	for _, a := range truth.Accounts() {
+		if a.ID == awsfake.DemoProdID {
+			r := awsfake.ReservedRole(admin, a.ID)
+			a.IAM.Roles[r.Name] = r
+		}
+		if a.ID != demoRemoved {
 			out = append(out, a)
 		}
 	}
@@ -77,7 +90,7 @@ func TestDemoPrintsSummaryFindingsAndDiff(t *testing.T) {
 	}
 	for _, want := range []string{
 		"Sync", "Resources", "API calls", "iam:GetAccountAuthorizationDetails", "organizations:ListAccountsForParent", "sso:ListAccountAssignments",
-		"What the demo changed through AWS", "organizations:CloseAccount " + awsfake.DemoSandboxID,
+		"What the demo changed through AWS", "organizations:RemoveAccountFromOrganization " + awsfake.DemoSandboxID,
 		"Who holds the most access", "Administrators", "Access keys older than 90 days",
 		"Console sign-in without MFA", "Roles trusting principals outside their account", "Identity Center administrators",
 		"Changes from snapshot 1", "administrators added", awsfake.DemoNoMFAUser + " in " + awsfake.DemoProdID + " is a new administrator",
@@ -141,8 +154,8 @@ func TestDemoJSONKeys(t *testing.T) {
 }
 
 // TestDemoMatchesTheEstate: the demo's database holds exactly the estate's
-// accounts and principals (the closed account gone from the second
-// snapshot), the diff shows the demo's three changes, and the findings
+// accounts and principals (the removed account gone from the second
+// snapshot), the diff shows the demo's four changes, and the findings
 // name every planted finding.
 func TestDemoMatchesTheEstate(t *testing.T) {
 	db, res := orgDemo(t)
@@ -199,15 +212,15 @@ func TestDemoMatchesTheEstate(t *testing.T) {
 	if !reflect.DeepEqual(sortedCopy(got), sortedCopy(want)) {
 		t.Errorf("roles after the demo = %v\nwant %v", sortedCopy(got), sortedCopy(want))
 	}
-	// The accounts read: all five first, then all but the closed one.
+	// The accounts read: all five first, then all but the removed one.
 	if a := res.FirstSync.Snapshot.Accounts; a.Read != 5 {
 		t.Errorf("first sync read %d accounts, want 5 (management and 4 members)", a.Read)
 	}
 	if a := res.Summary.Snapshot.Accounts; a.Read != 4 {
-		t.Errorf("second sync read %d accounts, want 4 (the closed one not)", a.Read)
+		t.Errorf("second sync read %d accounts, want 4 (the removed one not)", a.Read)
 	}
 
-	// The diff: the new administrator, the new key, the closed account's users gone.
+	// The diff: the new administrator, the new key, the new Identity Center assignment, the removed account's users gone.
 	var admins, keys []string
 	for _, c := range res.Diff.Administrators {
 		admins = append(admins, c.Change+" "+c.Principal.AccountID+"/"+c.Principal.Name)
@@ -223,6 +236,17 @@ func TestDemoMatchesTheEstate(t *testing.T) {
 	if len(keys) != 1 || !strings.HasPrefix(keys[0], awsfake.DemoDevID+"/"+demoNewKeyUser+"/AKIA") || !strings.Contains(res.Changes[1], strings.Split(keys[0], "/")[2]) {
 		t.Errorf("diff keys created = %v, want the one key the demo created for %s (%s)", keys, demoNewKeyUser, res.Changes[1])
 	}
+	var assigned []string
+	for _, a := range res.Diff.IdentityCenter {
+		var reaches []string
+		for _, r := range a.Reaches {
+			reaches = append(reaches, r.Name)
+		}
+		assigned = append(assigned, fmt.Sprintf("%s %s/%s/%s %v", a.Change, a.AccountID, a.PermissionSet.Name, a.Principal.Name, reaches))
+	}
+	if want := fmt.Sprintf("added %s/%s/%s [%s]", awsfake.DemoProdID, awsfake.DemoAdminPermissionSet, awsfake.DemoNewSSOUser, awsfake.DemoNewSSOUser); !slices.Contains(assigned, want) {
+		t.Errorf("diff Identity Center changes = %v, want %q", assigned, want)
+	}
 	removed := map[string]bool{}
 	for _, r := range res.Diff.Resources {
 		if r.Change == "removed" && r.Resource.Type == model.TypeIAMUser {
@@ -231,16 +255,16 @@ func TestDemoMatchesTheEstate(t *testing.T) {
 	}
 	var sandbox *awsfake.Account
 	for _, a := range (awsfake.DemoEstate{Users: 5}).Build().Members {
-		if a.ID == demoClosed {
+		if a.ID == demoRemoved {
 			sandbox = a
 		}
 	}
 	if len(removed) != len(sandbox.IAM.Users) {
-		t.Errorf("diff removed users %v, want the %d users of the closed account", removed, len(sandbox.IAM.Users))
+		t.Errorf("diff removed users %v, want the %d users of the removed account", removed, len(sandbox.IAM.Users))
 	}
 	for name := range sandbox.IAM.Users {
 		if !removed[name] {
-			t.Errorf("diff does not remove user %s of the closed account", name)
+			t.Errorf("diff does not remove user %s of the removed account", name)
 		}
 	}
 

@@ -229,7 +229,6 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 // notExercised are documented lists no run above can fill, with why.
 var notExercised = map[string]string{
 	"demo.findings.sso_admins[]":      "the demo has no Identity Center; the organization run's findings list Identity Center administrators",
-	"demo.diff.identity_center[]":     "the demo changes IAM and Organizations between its syncs, not Identity Center; filled in TestDiffJSONKeysAsDocumented",
 	"demo.summary.snapshot.carried[]": "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
 	"scim push.failed[]":              "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
 	"scim push.unmatched_members[]":   "needs a group member that no user listing returns; tested in internal/scimsync",

@@ -61,6 +61,8 @@ Errors print one "warden: <problem>" line and one "fix: <what to do>" line on st
 		newSyncCmd(a),
 		newShowCmd(a),
 		newAccessCmd(a),
+		newCanCmd(a),
+		newWhoCanCmd(a),
 		newFindingsCmd(a),
 		newExportCmd(a),
 		newSnapshotsCmd(a),

@@ -117,7 +117,8 @@ func (a *app) serve(cmd *cobra.Command, f serveFlags) error {
 	version, _ := buildInfo()
 	toks := tokens.New(st, tokens.Options{Env: env, Log: logger})
 	defer toks.Wait() // before the store closes
-	ui, err := webui.New(webui.Config{Store: st, Tokens: toks, Syncs: sched, Connections: file.Connections, Logger: logger})
+	ui, err := webui.New(webui.Config{Store: st, Tokens: toks, Syncs: sched, Connections: file.Connections, Logger: logger,
+		Provisioning: &server.Provisioning{Store: st, Connections: file.Connections, Logger: logger}})
 	if err != nil {
 		return err
 	}

@@ -27,14 +27,14 @@ type Holder struct {
 	ViaName    string           `json:"via_name"`
 }
 
-// HoldersOf lists who holds the managed policy or permission set r in
+// HoldersOf lists who holds the managed or inline policy or permission set r in
 // snapshot snap of st, ordered by principal type, name and account.
 func HoldersOf(ctx context.Context, st store.Store, snap int64, r *model.Resource) (*Holders, error) {
 	out := &Holders{Resource: refOf(r), Holders: []Holder{}}
 	type ent struct{ id, account string }
 	var ents []ent
 	switch r.Type {
-	case model.TypeIAMPolicy:
+	case model.TypeIAMPolicy, model.TypeInlinePolicy:
 		ents = append(ents, ent{id: model.EntitlementID(r.ID, model.EntAttached)})
 	case model.TypePermissionSet:
 		accts, err := st.Resources(ctx, snap, store.ResourceFilter{Type: model.TypeAccount})
@@ -45,7 +45,7 @@ func HoldersOf(ctx context.Context, st store.Store, snap int64, r *model.Resourc
 			ents = append(ents, ent{id: model.EntitlementID(r.ID, model.AssignmentEntitlement(a.AccountID)), account: a.AccountID})
 		}
 	default:
-		return nil, fmt.Errorf("%s is a %s: only a managed policy or a permission set has holders to list", r.Name, r.Type)
+		return nil, fmt.Errorf("%s is a %s: only a managed or inline policy or a permission set has holders to list", r.Name, r.Type)
 	}
 	var vias []string
 	for _, e := range ents {

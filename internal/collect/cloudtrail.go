@@ -131,6 +131,9 @@ type ActivitySummary struct {
 	// Failed is how many account and region histories could not be read
 	// whole (each is a partial failure of the snapshot).
 	Failed int `json:"failed"`
+	// LastAccessed is what the sync read of IAM last accessed data
+	// (lastaccessed.go); absent when the connection asks for none.
+	LastAccessed *LastAccessedSummary `json:"last_accessed,omitempty"`
 }
 
 // ActivityRead is the result of reading one account's and region's

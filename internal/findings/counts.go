@@ -14,6 +14,9 @@ const (
 	RuleConsoleWithoutMFA = "console_without_mfa"
 	RuleOutsideTrust      = "outside_trust"
 	RuleSSOAdmins         = "sso_admins"
+	// RuleUnusedServices needs IAM last accessed data besides the graph
+	// (UnusedServicesFor), so CountByRule does not count it.
+	RuleUnusedServices = "unused_services"
 )
 
 // CountByRule is how many findings each rule finds in g at now, keys older

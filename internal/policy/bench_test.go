@@ -35,3 +35,25 @@ func BenchmarkEvaluateTypical(b *testing.B) {
 		Evaluate(r)
 	}
 }
+
+// BenchmarkEvaluateUnknown is the typical request asked with its MFA and
+// source IP unknown (Request.Unknown), as `warden can` asks: the answer is
+// Conditional on the source IP.
+func BenchmarkEvaluateUnknown(b *testing.B) {
+	reqs, _, err := ParseRequests([]byte(typicalRequest))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := &reqs[0]
+	r.Unknown = true
+	delete(r.Context, "aws:sourceip")
+	delete(r.Context, "aws:multifactorauthpresent")
+	if d := Evaluate(r).Decision; d != Conditional {
+		b.Fatalf("decision %s, want allowed_if", d)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		Evaluate(r)
+	}
+}

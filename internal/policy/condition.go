@@ -2,108 +2,15 @@ package policy
 
 import (
 	"math/big"
-	"net"
+	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
 
 // esc marks the next byte of a substituted pattern as literal (not a
 // wildcard): policy variable values and ${*} ${?} ${$}.
 const esc = '\x00'
-
-type evalCtx struct {
-	req *Request
-	ctx map[string][]string
-}
-
-func newCtx(r *Request) *evalCtx {
-	c := &evalCtx{req: r, ctx: r.Context}
-	for k := range r.Context {
-		if strings.ToLower(k) != k {
-			c.ctx = make(map[string][]string, len(r.Context))
-			for k, v := range r.Context {
-				c.ctx[strings.ToLower(k)] = v
-			}
-			break
-		}
-	}
-	return c
-}
-
-// subst replaces the policy variables of s; ok is false when a variable
-// has no value and no default (the element then does not match).
-func (c *evalCtx) subst(s string, literal bool) (string, bool) {
-	if literal || !strings.Contains(s, "${") {
-		return s, true
-	}
-	var b strings.Builder
-	for {
-		i := strings.Index(s, "${")
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), true
-		}
-		j := strings.IndexByte(s[i:], '}')
-		if j < 0 {
-			b.WriteString(s)
-			return b.String(), true
-		}
-		b.WriteString(s[:i])
-		inner := s[i+2 : i+j]
-		s = s[i+j+1:]
-		switch inner {
-		case "*", "?", "$":
-			b.WriteByte(esc)
-			b.WriteString(inner)
-			continue
-		}
-		key, def, hasDef := strings.Cut(inner, ",")
-		key = strings.TrimSpace(key)
-		if hasDef {
-			def = strings.TrimSpace(def)
-			if len(def) >= 2 && def[0] == '\'' && def[len(def)-1] == '\'' {
-				def = def[1 : len(def)-1]
-			}
-		}
-		v, ok := c.ctx[strings.ToLower(key)]
-		switch {
-		case ok && len(v) == 1:
-			writeEsc(&b, v[0])
-		case hasDef:
-			writeEsc(&b, def)
-		default:
-			return "", false
-		}
-	}
-}
-
-func writeEsc(b *strings.Builder, v string) {
-	for i := 0; i < len(v); i++ {
-		if v[i] == '*' || v[i] == '?' {
-			b.WriteByte(esc)
-		}
-		b.WriteByte(v[i])
-	}
-}
-
-func unesc(s string) string {
-	if strings.IndexByte(s, esc) < 0 {
-		return s
-	}
-	return strings.ReplaceAll(s, string(esc), "")
-}
-
-func (c *evalCtx) resMatch(pats []string, literal bool) bool {
-	for _, p := range pats {
-		q, ok := c.subst(p, literal)
-		if ok && MatchARN(q, c.req.Resource) {
-			return true
-		}
-	}
-	return false
-}
 
 var negated = map[string]bool{
 	"stringnotequals": true, "stringnotequalsignorecase": true, "stringnotlike": true,
@@ -118,19 +25,6 @@ var positive = map[string]string{
 	"notipaddress": "ipaddress", "arnnotequals": "arnequals", "arnnotlike": "arnlike",
 }
 
-// conditions reports whether every operator and key of cond holds (AND
-// across operators and keys; OR across a key's values).
-func (c *evalCtx) conditions(cond map[string]map[string][]string, literal bool) bool {
-	for op, keys := range cond {
-		for key, vals := range keys {
-			if !c.condition(op, key, vals, literal) {
-				return false
-			}
-		}
-	}
-	return true
-}
-
 // parsedOp is a condition operator split into its set operator, base
 // operator (lower case) and IfExists.
 type parsedOp struct {
@@ -139,14 +33,7 @@ type parsedOp struct {
 	ifExists bool
 }
 
-// opCache and keyCache hold parsed operators and lowered condition keys, so
-// the hot path does not allocate for text it has seen.
-var opCache, keyCache sync.Map
-
 func parseOp(op string) parsedOp {
-	if v, ok := opCache.Load(op); ok {
-		return v.(parsedOp)
-	}
 	lop := strings.ToLower(op)
 	var p parsedOp
 	if strings.HasPrefix(lop, "forallvalues:") {
@@ -158,102 +45,118 @@ func parseOp(op string) parsedOp {
 		p.ifExists, lop = true, strings.TrimSuffix(lop, "ifexists")
 	}
 	p.base = lop
-	opCache.Store(op, p)
 	return p
 }
 
-func lowerKey(k string) string {
-	if v, ok := keyCache.Load(k); ok {
-		return v.(string)
-	}
-	l := strings.ToLower(k)
-	keyCache.Store(k, l)
-	return l
-}
+// tri is a three-valued truth: a condition on a key the request does not
+// give (Request.Unknown) is triUnknown.
+type tri uint8
 
-func (c *evalCtx) condition(op, key string, vals []string, literal bool) bool {
-	po := parseOp(op)
-	set, lop, ifExists := po.set, po.base, po.ifExists
-	req, present := c.ctx[lowerKey(key)]
-	if present && len(req) == 0 {
-		present = false
-	}
-	if lop == "null" {
-		want := len(vals) > 0 && strings.EqualFold(vals[0], "true")
-		return want != present
+const (
+	triFalse tri = iota
+	triTrue
+	triUnknown
+)
+
+// cond decides one operator and key of a Condition block, as AWS
+// documents: OR across the policy's values, the missing-key rules, the
+// set operators. With Request.Unknown, a key the request does not give
+// makes it triUnknown (ccond.requirement is what it asks).
+func (c *evalCtx) cond(cc *ccond, literal bool) tri {
+	vals, given := c.get(cc.lkey)
+	present := given && len(vals) > 0
+	unknown := !given && c.req.Unknown
+	po := cc.po
+	if po.base == "null" {
+		if unknown {
+			return triUnknown
+		}
+		return boolTri(cc.nullVal != present)
 	}
 	if !present {
+		var t bool
 		switch {
-		case ifExists, set == "all":
-			return true
-		case set == "any":
-			return false
+		case po.ifExists, po.set == "all":
+			t = true
+		case po.set == "any":
+			t = false
 		default:
-			return negated[lop]
+			t = cc.neg
 		}
+		if unknown && (cc.known || t) {
+			return triUnknown
+		}
+		return boolTri(t)
 	}
-	pvals := vals
-	for i, v := range vals {
-		if !literal && strings.Contains(v, "${") {
-			pvals = make([]string, 0, len(vals))
-			pvals = append(pvals, vals[:i]...)
-			for _, v := range vals[i:] {
-				if s, ok := c.subst(v, literal); ok {
-					pvals = append(pvals, s)
-				}
+	if !cc.known {
+		return triFalse
+	}
+	cvals := cc.cvals
+	if cc.hasVar {
+		cvals = make([]cval, 0, len(cc.tmpls))
+		for _, tm := range cc.tmpls {
+			b, t := c.subst(c.buf[:0], tm)
+			switch t {
+			case triTrue:
+				cvals = append(cvals, compileVal(cc.base, string(b)))
+			case triUnknown:
+				return triUnknown
 			}
-			break
 		}
-	}
-	neg := negated[lop]
-	base := lop
-	if neg {
-		base = positive[lop]
-	}
-	if !known(base) {
-		return false
 	}
 	// one reports whether request value v satisfies the operator.
 	one := func(v string) bool {
 		m := false
-		for _, p := range pvals {
-			if match(base, v, p) {
+		for i := range cvals {
+			if matchVal(cc.base, v, &cvals[i]) {
 				m = true
 				break
 			}
 		}
-		return m != neg
+		return m != cc.neg
 	}
-	switch set {
+	switch po.set {
 	case "all":
-		for _, v := range req {
+		for _, v := range vals {
 			if !one(v) {
-				return false
+				return triFalse
 			}
 		}
-		return true
+		return triTrue
 	case "any":
-		for _, v := range req {
+		for _, v := range vals {
 			if one(v) {
-				return true
+				return triTrue
 			}
 		}
-		return false
+		return triFalse
 	}
-	if neg {
-		for _, v := range req {
+	if cc.neg {
+		for _, v := range vals {
 			if !one(v) {
-				return false
+				return triFalse
 			}
 		}
-		return true
+		return triTrue
 	}
-	for _, v := range req {
+	for _, v := range vals {
 		if one(v) {
-			return true
+			return triTrue
 		}
 	}
-	return false
+	return triFalse
+}
+
+func boolTri(b bool) tri {
+	if b {
+		return triTrue
+	}
+	return triFalse
+}
+
+// requirement is the condition as a requirement on an unknown key.
+func (cc *ccond) requirement() Requirement {
+	return Requirement{Key: cc.key, Operator: cc.opName, Values: cc.vals}
 }
 
 func known(op string) bool {
@@ -267,39 +170,78 @@ func known(op string) bool {
 	return false
 }
 
-// match applies a positive operator to a request value v and a policy value p.
-func match(op, v, p string) bool {
+// matchVal applies a positive operator to a request value v and a parsed
+// policy value.
+func matchVal(op, v string, p *cval) bool {
 	switch op {
 	case "stringequals", "binaryequals":
-		return v == unesc(p)
+		return v == p.u
 	case "stringequalsignorecase":
-		return strings.EqualFold(v, unesc(p))
+		return strings.EqualFold(v, p.u)
 	case "stringlike":
-		return Glob(p, v)
+		return glob(p.s, v, false)
 	case "bool":
-		return strings.EqualFold(v, unesc(p))
+		return strings.EqualFold(v, p.u)
 	case "arnequals", "arnlike":
-		return MatchARN(p, v)
+		return matchARN(p.s, v)
 	case "ipaddress":
-		return ipIn(v, unesc(p))
+		if p.ipk == 0 {
+			return false
+		}
+		a, err := netip.ParseAddr(strings.TrimSpace(v))
+		if err != nil || a.Zone() != "" {
+			return false
+		}
+		a = a.Unmap()
+		if p.ipk == 2 {
+			return a == p.addr
+		}
+		return p.pfx.Contains(a)
 	}
 	if strings.HasPrefix(op, "numeric") {
-		a, ok1 := new(big.Rat).SetString(strings.TrimSpace(v))
-		b, ok2 := new(big.Rat).SetString(strings.TrimSpace(unesc(p)))
-		if !ok1 || !ok2 {
+		if !p.num.ok {
 			return false
 		}
-		return cmpOp(op[len("numeric"):], a.Cmp(b))
+		a := parseNum(v)
+		if !a.ok {
+			return false
+		}
+		var c int
+		if a.isInt && p.num.isInt {
+			c = cmpInt(a.i, p.num.i)
+		} else {
+			c = a.rat().Cmp(p.num.rat())
+		}
+		return cmpOp(op[len("numeric"):], c)
 	}
 	if strings.HasPrefix(op, "date") {
-		a, ok1 := parseDate(v)
-		b, ok2 := parseDate(unesc(p))
-		if !ok1 || !ok2 {
+		if !p.dok {
 			return false
 		}
-		return cmpOp(op[len("date"):], a.Compare(b))
+		a, ok := parseDate(v)
+		if !ok {
+			return false
+		}
+		return cmpOp(op[len("date"):], a.Compare(p.date))
 	}
 	return false
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func (n numVal) rat() *big.Rat {
+	if n.r != nil {
+		return n.r
+	}
+	return new(big.Rat).SetInt64(n.i)
 }
 
 func cmpOp(rel string, c int) bool {
@@ -333,30 +275,3 @@ func parseDate(s string) (time.Time, bool) {
 	}
 	return time.Time{}, false
 }
-
-func ipIn(v, p string) bool {
-	ip := net.ParseIP(strings.TrimSpace(v))
-	if ip == nil {
-		return false
-	}
-	if !strings.Contains(p, "/") {
-		q := net.ParseIP(strings.TrimSpace(p))
-		return q != nil && q.Equal(ip)
-	}
-	var n *net.IPNet
-	if v, ok := cidrCache.Load(p); ok {
-		n = v.(*net.IPNet)
-	} else {
-		_, parsed, err := net.ParseCIDR(strings.TrimSpace(p))
-		if err != nil {
-			parsed = nil
-		}
-		cidrCache.Store(p, parsed)
-		n = parsed
-	}
-	return n != nil && n.Contains(ip)
-}
-
-// cidrCache holds the parsed CIDR blocks of IpAddress conditions (nil for
-// text that is not one).
-var cidrCache sync.Map

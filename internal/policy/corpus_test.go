@@ -64,6 +64,9 @@ func FuzzEvaluate(f *testing.F) {
 	for _, c := range loadCorpus(f) {
 		f.Add(string(c.Request))
 	}
+	for _, c := range loadUnknown(f) {
+		f.Add(string(c.Request))
+	}
 	f.Fuzz(func(t *testing.T, in string) {
 		reqs, _, err := ParseRequests([]byte(in))
 		if err != nil {
@@ -74,6 +77,17 @@ func FuzzEvaluate(f *testing.F) {
 			b := Evaluate(&reqs[i])
 			if a.Decision != b.Decision || len(a.Explanation) != len(b.Explanation) {
 				t.Fatalf("same input, different answers: %+v vs %+v", a, b)
+			}
+			// Three-valued: same answer twice, and never a decision the
+			// concrete one (absent keys absent) contradicts.
+			u := reqs[i]
+			u.Unknown = true
+			x, y := Evaluate(&u), Evaluate(&u)
+			if jsonText(x) != jsonText(y) {
+				t.Fatalf("unknown: same input, different answers: %s vs %s", jsonText(x), jsonText(y))
+			}
+			if x.Decision != Conditional && (x.Decision == Allowed) != (a.Decision == Allowed) {
+				t.Fatalf("unknown gives %s, concrete %s", x.Decision, a.Decision)
 			}
 		}
 	})

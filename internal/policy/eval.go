@@ -11,11 +11,16 @@ import (
 // evaluation logic names it.
 type Decision string
 
-// The three decisions AWS's evaluation logic reaches.
+// The three decisions AWS's evaluation logic reaches, and Conditional: the
+// answer when the request leaves condition keys unknown (Request.Unknown)
+// and the allow depends on them.
 const (
 	Allowed      Decision = "allowed"
 	ExplicitDeny Decision = "explicit_deny"
 	ImplicitDeny Decision = "implicit_deny"
+	// Conditional means allowed if the requirements of any one of
+	// Result.AllowedIf hold; it is reached only when Request.Unknown is set.
+	Conditional Decision = "allowed_if"
 )
 
 // Named is a policy document with the name it is known by and the way it
@@ -62,6 +67,12 @@ type Request struct {
 	RCPs           []Level
 	ResourcePolicy *Named
 	SessionPolicy  *Named
+	// Unknown, when true, makes a condition key absent from Context
+	// unknown (the question did not give it) rather than absent (as at
+	// request time): a decision that depends on such a key is Conditional,
+	// with the requirements under which it is allowed. `policy eval`
+	// decides concrete requests and leaves it false.
+	Unknown bool
 }
 
 // Step is one statement that took part in a decision.
@@ -87,195 +98,28 @@ const (
 type Result struct {
 	Decision    Decision `json:"decision"`
 	Explanation []Step   `json:"explanation"`
-}
-
-// Evaluate decides req as AWS's documented evaluation logic does: an
-// explicit deny in any policy wins; then every SCP level, every RCP level,
-// the permissions boundary and the session policy must allow; then an allow
-// in an identity or resource-based policy (cross-account: both sides).
-func Evaluate(req *Request) Result {
-	ctx := newCtx(req)
-	var denies []Step
-	collect := func(kind, via string, ps []Named, dst *[]Step) {
-		for i := range ps {
-			matchDoc(kind, via, &ps[i], ctx, false, dst, &denies)
-		}
-	}
-	var idAllow, bAllow, sAllow, rAllow, rcpAllow, resAllow []Step
-	collect("identity", "", req.Identity, &idAllow)
-	if req.Boundary != nil {
-		collect("boundary", "permissions boundary", req.Boundary, &bAllow)
-	}
-	if req.SessionPolicy != nil {
-		matchDoc("session", "session policy", req.SessionPolicy, ctx, false, &sAllow, &denies)
-	}
-	scpMissing := ""
-	for i := range req.SCPs {
-		lv := &req.SCPs[i]
-		n := len(rAllow)
-		collect("scp", lv.via("SCP at "), lv.Policies, &rAllow)
-		if len(rAllow) == n && scpMissing == "" {
-			scpMissing = lv.Target
-		}
-	}
-	rcpMissing := ""
-	for i := range req.RCPs {
-		lv := &req.RCPs[i]
-		n := len(rcpAllow)
-		collect("rcp", lv.via("RCP at "), lv.Policies, &rcpAllow)
-		if len(rcpAllow) == n && rcpMissing == "" {
-			rcpMissing = lv.Target
-		}
-	}
-	if req.ResourcePolicy != nil {
-		matchDoc("resource", "", req.ResourcePolicy, ctx, true, &resAllow, &denies)
-	}
-	if len(denies) > 0 {
-		return Result{Decision: ExplicitDeny, Explanation: denies}
-	}
-	miss := func(kind, note string) Result {
-		return Result{Decision: ImplicitDeny, Explanation: []Step{{Kind: kind, Effect: "none", Note: note}}}
-	}
-	if scpMissing != "" {
-		return miss("scp", "no SCP attached at "+scpMissing+" allows the action")
-	}
-	if rcpMissing != "" {
-		return miss("rcp", "no RCP attached at "+rcpMissing+" allows the action")
-	}
-	guards := append(append([]Step{}, rAllow...), rcpAllow...)
-	pacct := accountOf(req.Principal)
-	sameAccount := req.ResourceAccount == "" || req.ResourceAccount == pacct
-	// A principal that is not of an account (a service, a federated
-	// provider, a canonical user) is granted by the resource policy alone.
-	if pacct == "" && len(resAllow) > 0 {
-		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
-	}
-	// A same-account resource policy naming an IAM user or a role session
-	// ARN itself grants on its own; the boundary and session policy do not
-	// limit it.
-	direct, role := false, false
-	for _, a := range resAllow {
-		direct = direct || a.match == matchExact
-		role = role || a.match == matchRole
-	}
-	if sameAccount && direct {
-		return Result{Decision: Allowed, Explanation: append(guards, resAllow...)}
-	}
-	if req.Boundary != nil && len(bAllow) == 0 {
-		return miss("boundary", "the permissions boundary does not allow the action")
-	}
-	if req.SessionPolicy != nil && len(sAllow) == 0 {
-		return miss("session", "the session policy does not allow the action")
-	}
-	guards = append(append(guards, bAllow...), sAllow...)
-	if sameAccount {
-		// A resource policy naming the session's role grants within the
-		// boundary; one naming the account delegates to identity policies.
-		if len(idAllow) > 0 || role {
-			return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
-		}
-		return miss("identity", "no identity-based or resource-based policy allows the action")
-	}
-	if len(idAllow) == 0 {
-		return miss("identity", "cross-account: no identity-based policy allows the action")
-	}
-	if len(resAllow) == 0 {
-		return miss("resource", "cross-account: the resource-based policy of account "+req.ResourceAccount+" does not allow the principal")
-	}
-	return Result{Decision: Allowed, Explanation: append(append(guards, idAllow...), resAllow...)}
+	// AllowedIf, for a Conditional decision, lists the alternatives: the
+	// request is allowed if the requirements of any one of them hold.
+	AllowedIf []Alternative `json:"allowed_if,omitempty"`
 }
 
 func accountOf(arn string) string {
-	p := strings.SplitN(arn, ":", 6)
-	if len(p) == 6 {
-		return p[4]
+	// The fifth of the six colon-separated parts, without splitting.
+	start, n := 0, 0
+	for i := 0; i < len(arn); i++ {
+		if arn[i] == ':' {
+			n++
+			if n == 4 {
+				start = i + 1
+			} else if n == 5 {
+				return arn[start:i]
+			}
+		}
 	}
 	if model.IsAccountID(arn) {
 		return arn
 	}
 	return ""
-}
-
-// matchDoc returns the Allow and Deny statements of n that apply to the request.
-func matchDoc(kind, via string, n *Named, c *evalCtx, resource bool, allows, denies *[]Step) {
-	if n.Doc == nil {
-		return
-	}
-	literal := n.Doc.Version != "2012-10-17"
-	for i := range n.Doc.Statement {
-		s := &n.Doc.Statement[i]
-		if !stmtApplies(s, c, literal, resource) {
-			continue
-		}
-		id := s.Sid
-		if id == "" {
-			id = stmtIndex(i)
-		}
-		st := Step{Kind: kind, Policy: n.Name, Via: n.Via, Statement: id, Effect: s.Effect}
-		if via != "" {
-			st.Via = via
-		}
-		if resource && s.Principal != nil {
-			st.match = principalKind(s.Principal, c.req.Principal)
-		}
-		if s.Effect == "Deny" {
-			*denies = append(*denies, st)
-		} else if s.Effect == "Allow" {
-			*allows = append(*allows, st)
-		}
-	}
-}
-
-func stmtApplies(s *Statement, c *evalCtx, literal, resource bool) bool {
-	if len(s.Action) > 0 {
-		if !anyMatch(s.Action, c.req.Action, true) {
-			return false
-		}
-	} else if len(s.NotAction) > 0 {
-		if anyMatch(s.NotAction, c.req.Action, true) {
-			return false
-		}
-	} else {
-		return false
-	}
-	if len(s.Resource) > 0 {
-		if !c.resMatch(s.Resource, literal) {
-			return false
-		}
-	} else if len(s.NotResource) > 0 {
-		if c.resMatch(s.NotResource, literal) {
-			return false
-		}
-	} else if !resource {
-		return false
-	}
-	if resource || s.Principal != nil || s.NotPrincipal != nil {
-		if s.Principal != nil {
-			if !principalMatch(s.Principal, c.req.Principal) {
-				return false
-			}
-		} else if s.NotPrincipal != nil {
-			if principalMatch(s.NotPrincipal, c.req.Principal) {
-				return false
-			}
-		} else if resource {
-			return false
-		}
-	}
-	return c.conditions(s.Condition, literal)
-}
-
-func anyMatch(pats []string, v string, fold bool) bool {
-	for _, p := range pats {
-		if fold {
-			if globFold(p, v) {
-				return true
-			}
-		} else if Glob(p, v) {
-			return true
-		}
-	}
-	return false
 }
 
 // Glob reports whether s matches pattern p, where '*' matches any run of
@@ -292,7 +136,7 @@ func lower(c byte) byte {
 	return c
 }
 
-func glob(p, s string, fold bool) bool {
+func glob[P ~string | ~[]byte](p P, s string, fold bool) bool {
 	px, sx := 0, 0
 	nextP, nextS := -1, -1
 	for px < len(p) || sx < len(s) {
@@ -364,40 +208,6 @@ func MatchARN(p, arn string) bool {
 		}
 	}
 	return true
-}
-
-func principalMatch(m map[string][]string, principal string) bool {
-	return principalKind(m, principal) != matchNone
-}
-
-// principalKind reports how a Principal element names principal, the
-// strongest way when it names it several times.
-func principalKind(m map[string][]string, principal string) int {
-	best := matchNone
-	for kind, vals := range m {
-		for _, v := range vals {
-			k := matchNone
-			switch {
-			case v == "*" || v == principal:
-				k = matchExact
-			case kind != "AWS" && kind != "*":
-			case sessionRole(principal) == v:
-				k = matchRole
-			default:
-				acct := v
-				if strings.HasSuffix(v, ":root") {
-					acct = accountOf(v)
-				}
-				if model.IsAccountID(acct) && accountOf(principal) == acct {
-					k = matchAccount
-				}
-			}
-			if k > best {
-				best = k
-			}
-		}
-	}
-	return best
 }
 
 // sessionRole returns the role ARN of an assumed-role session ARN.

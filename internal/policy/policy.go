@@ -12,10 +12,15 @@ import (
 	"strings"
 )
 
-// Document is a parsed IAM policy document.
+// Document is a parsed IAM policy document. Parse also compiles it for
+// Evaluate (patterns lower-cased and split, statements indexed by service
+// prefix, condition values parsed), so a Document must not be changed
+// after Parse: parse the changed text again. A Document built by hand is
+// compiled on its first evaluation.
 type Document struct {
 	Version   string
 	Statement []Statement
+	c         *compiled // made by Parse; a Document must not change after
 }
 
 // Statement is one statement of a policy document. Fields AWS allows as a
@@ -132,6 +137,7 @@ func Parse(doc string) (*Document, error) {
 		}
 		d.Statement = append(d.Statement, s)
 	}
+	d.c = compile(d)
 	return d, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -114,12 +115,24 @@ func parseRequest(raw json.RawMessage) (Request, error) {
 	}
 	if len(j.Context) > 0 {
 		r.Context = map[string][]string{}
-		for k, v := range j.Context {
-			vals, err := stringOrList(v)
+		// Keys compare case-insensitively: the values of keys that differ
+		// only in case are merged, in the keys' sorted order, so the
+		// request means one thing.
+		keys := make([]string, 0, len(j.Context))
+		for k := range j.Context {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			vals, err := stringOrList(j.Context[k])
 			if err != nil {
 				return Request{}, &RequestError{Field: "context." + k, Err: err}
 			}
-			r.Context[strings.ToLower(k)] = vals
+			lk := strings.ToLower(k)
+			if prev, dup := r.Context[lk]; dup {
+				vals = append(append([]string{}, prev...), vals...)
+			}
+			r.Context[lk] = vals
 		}
 	}
 	var err error

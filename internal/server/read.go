@@ -256,6 +256,7 @@ func (s *Server) routes() {
 			}
 			return recs, nil
 		})
+	s.effectiveRoutes()
 	s.activityRoutes()
 	s.syncRoutes()
 	s.provisionRoutes()

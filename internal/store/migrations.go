@@ -214,6 +214,18 @@ var migrations = []step{
 		last_ids      TEXT NOT NULL,
 		PRIMARY KEY (connection_id, account_id, region)
 	) {{without_rowid}};`},
+	// IAM last accessed data (lastaccessed.go): per connection and
+	// principal, when it was read and its services as JSON.
+	{sql: `CREATE TABLE last_accessed (
+		connection_id TEXT NOT NULL,
+		principal_arn TEXT NOT NULL,
+		account_id    TEXT NOT NULL,
+		read_at       TEXT NOT NULL,
+		granularity   TEXT NOT NULL,
+		services      TEXT NOT NULL,
+		PRIMARY KEY (connection_id, principal_arn)
+	) {{without_rowid}};
+	CREATE INDEX last_accessed_by_account ON last_accessed(connection_id, account_id);`},
 }
 
 // historyTables are the tables of schema 6's history, which Prune deletes

@@ -213,8 +213,17 @@ func TestReadOnlyDirectory(t *testing.T) {
 	}
 	// As root: make the database readable by nobody, copy the test binary
 	// where nobody can run it, and run this test there.
+	// nobody must reach the file: open the test's own temporary directory,
+	// and the one above it (the system's, usually /tmp with mode 1777) only
+	// if others cannot pass through it, adding just that bit and putting it
+	// back after; never narrow it.
 	os.Chmod(filepath.Dir(dir), 0o755)
-	os.Chmod(filepath.Dir(filepath.Dir(dir)), 0o755)
+	top := filepath.Dir(filepath.Dir(dir))
+	if fi, err := os.Stat(top); err == nil && fi.Mode().Perm()&0o001 == 0 {
+		mode := fi.Mode() & (os.ModePerm | os.ModeSticky | os.ModeSetuid | os.ModeSetgid)
+		os.Chmod(top, mode|0o001)
+		t.Cleanup(func() { os.Chmod(top, mode) })
+	}
 	bin := copyExecutable(t)
 	cmd := exec.Command(bin, "-test.run", "^TestReadOnlyDirectory$", "-test.count", "1")
 	cmd.Env = append(os.Environ(), readOnlyHelperEnv+"="+path)

@@ -40,6 +40,9 @@ type ActivityOptions struct {
 	LastAccessed string
 	// CallBudget caps the calls a sync spends on last accessed data.
 	CallBudget int
+	// LastAccessedPoll is the first wait of a last accessed job's polls
+	// (0: 1 s, doubling up to 16 s); tests shorten it.
+	LastAccessedPoll time.Duration
 }
 
 // activityOptions translates a connection's activity: key; nil when it
@@ -79,6 +82,8 @@ type activityRun struct {
 	// saving serializes the accounts' transactions: SQLite takes one
 	// writer at a time, and a second would fail busy, not wait.
 	saving sync.Mutex
+
+	la lastAccessedRun // IAM last accessed data (lastaccessed.go)
 }
 
 // newActivityRun loads a connection's cursors.

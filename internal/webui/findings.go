@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/warden-iam/warden/internal/findings"
+	"github.com/warden-iam/warden/internal/model"
 )
 
 // staleDays is the age past which an access key is stale, as `warden
@@ -27,6 +29,8 @@ type findingsData struct {
 	Conn     string
 	Account  string
 	Severity string
+	Rule     string
+	Rules    []string
 	Rows     []findingRow
 	Accounts []string
 }
@@ -45,7 +49,47 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		u.fail(w, r, s, http.StatusInternalServerError, "The snapshot could not be read: "+err.Error())
 		return
 	}
-	now := u.c.Now()
+	rows := findingRows(g, u.c.Now())
+	d := findingsData{Conn: conn, Account: r.URL.Query().Get("account"), Severity: r.URL.Query().Get("severity"), Rule: r.URL.Query().Get("rule"), Rules: ruleNames}
+	accounts := map[string]bool{}
+	for _, f := range rows {
+		accounts[f.Principal.AccountID] = true
+		if (d.Account == "" || f.Principal.AccountID == d.Account) && (d.Severity == "" || f.Severity == d.Severity) && (d.Rule == "" || f.Rule == d.Rule) {
+			d.Rows = append(d.Rows, f)
+		}
+	}
+	for a := range accounts {
+		d.Accounts = append(d.Accounts, a)
+	}
+	sort.Strings(d.Accounts)
+	sort.SliceStable(d.Rows, func(i, j int) bool { return severities[d.Rows[i].Severity] < severities[d.Rows[j].Severity] })
+	if asCSV {
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="warden-findings-`+conn+`.csv"`)
+		cw := csv.NewWriter(w)
+		_ = cw.Write([]string{"rule", "severity", "principal_id", "principal_type", "principal_name", "account_id", "detail"})
+		for _, f := range d.Rows {
+			_ = cw.Write([]string{f.Rule, f.Severity, f.Principal.ID, string(f.Principal.Type), csvSafe(f.Principal.Name), f.Principal.AccountID, csvSafe(f.Detail)})
+		}
+		cw.Flush()
+		return
+	}
+	u.render(w, r, s, http.StatusOK, "findings.html", page{Title: "Findings", Data: d})
+}
+
+// csvSafe keeps a spreadsheet from reading a value as a formula.
+func csvSafe(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
+
+// ruleNames are the rules of findingRows, in its order.
+var ruleNames = []string{"admins", "sso-admins", "outside-trust", "console-without-mfa", "stale-keys"}
+
+// findingRows are every rule's findings in g at now, flat, in rule order.
+func findingRows(g *model.Graph, now time.Time) []findingRow {
 	var rows []findingRow
 	for _, a := range findings.Admins(g) {
 		via := make([]string, 0, len(a.Through))
@@ -77,37 +121,5 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 	for _, k := range findings.StaleKeys(g, now, staleDays) {
 		rows = append(rows, findingRow{"stale-keys", "medium", k.User, fmt.Sprintf("key %s (%s) is %d days old", k.KeyID, k.Status, k.AgeDays)})
 	}
-	d := findingsData{Conn: conn, Account: r.URL.Query().Get("account"), Severity: r.URL.Query().Get("severity")}
-	accounts := map[string]bool{}
-	for _, f := range rows {
-		accounts[f.Principal.AccountID] = true
-		if (d.Account == "" || f.Principal.AccountID == d.Account) && (d.Severity == "" || f.Severity == d.Severity) {
-			d.Rows = append(d.Rows, f)
-		}
-	}
-	for a := range accounts {
-		d.Accounts = append(d.Accounts, a)
-	}
-	sort.Strings(d.Accounts)
-	sort.SliceStable(d.Rows, func(i, j int) bool { return severities[d.Rows[i].Severity] < severities[d.Rows[j].Severity] })
-	if asCSV {
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-		w.Header().Set("Content-Disposition", `attachment; filename="warden-findings-`+conn+`.csv"`)
-		cw := csv.NewWriter(w)
-		_ = cw.Write([]string{"rule", "severity", "principal_id", "principal_type", "principal_name", "account_id", "detail"})
-		for _, f := range d.Rows {
-			_ = cw.Write([]string{f.Rule, f.Severity, f.Principal.ID, string(f.Principal.Type), csvSafe(f.Principal.Name), f.Principal.AccountID, csvSafe(f.Detail)})
-		}
-		cw.Flush()
-		return
-	}
-	u.render(w, r, s, http.StatusOK, "findings.html", page{Title: "Findings", Data: d})
-}
-
-// csvSafe keeps a spreadsheet from reading a value as a formula.
-func csvSafe(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
+	return rows
 }

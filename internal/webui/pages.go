@@ -23,11 +23,15 @@ type page struct {
 	Token    string
 	Admin    bool
 	SignedIn bool
-	Data     any
+	// Refresh, when set, reloads the page after that many seconds in a
+	// browser without JavaScript (live.js follows the page otherwise).
+	Refresh int
+	Data    any
 }
 
 var funcs = template.FuncMap{
 	"list": func(v ...string) []string { return v },
+	"href": href,
 	"when": func(t time.Time) string {
 		if t.IsZero() {
 			return "—"
@@ -85,6 +89,11 @@ type connRow struct {
 	ID     string
 	Snap   *model.Snapshot
 	Counts []kv
+	// Rules are the latest snapshot's findings by rule (nil while they
+	// are being counted); Charts the series over the snapshot history.
+	Rules   []kv
+	Charts  []chart
+	Pending bool
 }
 
 type kv struct {
@@ -116,10 +125,48 @@ func (u *UI) overview(w http.ResponseWriter, r *http.Request, s *session) {
 				row.Counts = append(row.Counts, kv{k, v})
 			}
 			sort.Slice(row.Counts, func(i, j int) bool { return row.Counts[i].Key < row.Counts[j].Key })
+			if err := u.history(r, &row); err != nil {
+				u.fail(w, r, s, http.StatusInternalServerError, "The store could not be read: "+err.Error())
+				return
+			}
 		}
 		rows = append(rows, row)
 	}
 	u.render(w, r, s, http.StatusOK, "overview.html", page{Title: "Overview", Data: rows})
+}
+
+// history fills a connection's findings by rule and its charts over its
+// newest snapshots (oldest first), waiting a little for counts not made yet.
+func (u *UI) history(r *http.Request, row *connRow) error {
+	snaps, err := u.c.Store.Snapshots(r.Context(), row.ID)
+	if err != nil {
+		return err
+	}
+	sort.Slice(snaps, func(i, j int) bool { return snaps[i].ID < snaps[j].ID })
+	if len(snaps) > chartSnapshots {
+		snaps = snaps[len(snaps)-chartSnapshots:]
+	}
+	if len(snaps) == 0 || snaps[len(snaps)-1].ID != row.Snap.ID {
+		snaps = append(snaps, *row.Snap)
+	}
+	day := u.latestDay()
+	ptrs := make([]*model.Snapshot, len(snaps))
+	ats := make([]time.Time, len(snaps))
+	for i := range snaps {
+		ptrs[i] = &snaps[i]
+		ats[i] = findingsAt(&snaps[i], i == len(snaps)-1, day)
+	}
+	fs := u.counts.getAll(u, ptrs, ats, findingsWait)
+	if last := fs[len(fs)-1]; last != nil {
+		for _, rule := range ruleNames {
+			row.Rules = append(row.Rules, kv{rule, last.byRule[rule]})
+		}
+	}
+	for _, f := range fs {
+		row.Pending = row.Pending || f == nil
+	}
+	row.Charts = charts(row.ID, snaps, fs)
+	return nil
 }
 
 // latest is the newest snapshot of the connection the request names (c=),
@@ -183,6 +230,10 @@ type principalData struct {
 	Matches []model.Resource
 	// Resource is the principal as stored (display name, tags).
 	Resource *model.Resource
+	// History is what it gained and lost, newest first; Activity its
+	// last activity (IAM principals only).
+	History  []historyEntry
+	Activity *activityView
 }
 
 func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
@@ -212,6 +263,11 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusInternalServerError, "The access could not be read: "+err.Error())
 		return
 	}
+	if h := ans.Holders; h != nil {
+		// A managed policy or permission set has a page of its own.
+		http.Redirect(w, r, href(conn, h.Resource.Type, h.Resource.ID, h.Resource.AccountID), http.StatusSeeOther)
+		return
+	}
 	d.Answer = ans
 	var id string
 	switch {
@@ -226,7 +282,19 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 	}
-	d.Diagram = diagram(ans)
+	d.Diagram = diagram(ans, conn)
+	if id != "" {
+		if d.History, err = u.principalHistory(r.Context(), conn, []string{id}); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The history could not be read: "+err.Error())
+			return
+		}
+	}
+	if ans.IAM != nil && ans.IAM.Principal.Type != model.TypeIAMGroup {
+		if d.Activity, err = u.activity(r.Context(), conn, ans.IAM.Principal.AccountID, ans.IAM.ARN); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The activity could not be read: "+err.Error())
+			return
+		}
+	}
 	title := q
 	if ans.IAM != nil {
 		title = ans.IAM.Principal.Name

@@ -1,7 +1,9 @@
 package webui
 
 import (
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
@@ -16,6 +18,14 @@ import (
 
 // cookieName is the session cookie.
 const cookieName = "warden_session"
+
+// preCookieName is the pre-session cookie of the sign-in form: its value,
+// signed with the process's key, is the form's CSRF token (login CSRF: a
+// site cannot sign a visitor in to a session of its choosing).
+const preCookieName = "warden_signin"
+
+// preLifetime is how long a sign-in form stays usable.
+const preLifetime = time.Hour
 
 // linkLifetime is how long a sign-in link stays usable (once).
 const linkLifetime = 5 * time.Minute
@@ -57,10 +67,50 @@ type sessions struct {
 	lifetime time.Duration
 	byID     map[string]*session
 	links    map[string]link
+	// key signs the sign-in form's CSRF tokens; it lives as long as the
+	// process, as the sessions do.
+	key []byte
 }
 
 func newSessions(now func() time.Time, lifetime time.Duration) *sessions {
-	return &sessions{now: now, lifetime: lifetime, byID: map[string]*session{}, links: map[string]link{}}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return &sessions{now: now, lifetime: lifetime, byID: map[string]*session{}, links: map[string]link{}, key: key}
+}
+
+// signinToken is the sign-in form's CSRF token of a pre-session cookie
+// value: an HMAC, so a cookie planted by another site (a sibling
+// subdomain) is of no use without the token only this process can make.
+func (ss *sessions) signinToken(pre string) string {
+	m := hmac.New(sha256.New, ss.key)
+	m.Write([]byte("warden sign-in\x00" + pre))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// preSession returns the sign-in form's CSRF token, setting a fresh
+// pre-session cookie (HttpOnly, SameSite=Strict, Secure under TLS) unless
+// the request carries one.
+func (u *UI) preSession(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(preCookieName); err == nil && len(c.Value) == 43 {
+		return u.sessions.signinToken(c.Value)
+	}
+	pre := random()
+	http.SetCookie(w, &http.Cookie{Name: preCookieName, Value: pre, Path: "/signin", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil, MaxAge: int(preLifetime / time.Second)})
+	return u.sessions.signinToken(pre)
+}
+
+// checkSignin reports whether a sign-in POST carries the form's CSRF
+// token matching its pre-session cookie (double submit, signed).
+func (u *UI) checkSignin(r *http.Request) bool {
+	c, err := r.Cookie(preCookieName)
+	got := r.PostFormValue("csrf")
+	if err != nil || c.Value == "" || got == "" {
+		return false
+	}
+	return hmac.Equal([]byte(got), []byte(u.sessions.signinToken(c.Value)))
 }
 
 // random is 32 random bytes, URL-safe.
@@ -164,18 +214,25 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.FormValue("next"))
 	switch r.Method {
 	case http.MethodGet, http.MethodHead:
-		u.render(w, r, nil, http.StatusOK, "signin.html", page{Title: "Sign in", Next: next})
+		u.render(w, r, nil, http.StatusOK, "signin.html", page{Title: "Sign in", Next: next, CSRF: u.preSession(w, r)})
 	case http.MethodPost:
+		if !u.checkSignin(r) {
+			u.c.Logger.Info("web UI sign-in refused: no or wrong sign-in form token", "client", r.RemoteAddr)
+			u.render(w, r, nil, http.StatusForbidden, "signin.html", page{Title: "Sign in", Next: next, CSRF: u.preSession(w, r),
+				Error: "This sign-in did not come from warden's own sign-in form (its CSRF token is missing, wrong or expired): sign in again below."})
+			return
+		}
 		secret := strings.TrimSpace(r.PostFormValue("token"))
 		t, err := u.c.Tokens.Verify(r.Context(), secret)
 		if err != nil {
 			u.c.Logger.Info("web UI sign-in refused", "client", r.RemoteAddr)
-			u.render(w, r, nil, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", Next: next,
+			u.render(w, r, nil, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", Next: next, CSRF: u.preSession(w, r),
 				Error: "That token is unknown, expired or revoked. Create one with `warden token create NAME --scope read`."})
 			return
 		}
 		s := u.sessions.create(t.Name, t.Scope)
 		u.setCookie(w, r, s)
+		http.SetCookie(w, &http.Cookie{Name: preCookieName, Value: "", Path: "/signin", HttpOnly: true, SameSite: http.SameSiteStrictMode, MaxAge: -1})
 		http.Redirect(w, r, next, http.StatusSeeOther)
 	default:
 		w.Header().Set("Allow", "GET, POST")
@@ -186,7 +243,7 @@ func (u *UI) signIn(w http.ResponseWriter, r *http.Request) {
 func (u *UI) signInLink(w http.ResponseWriter, r *http.Request) {
 	l, ok := u.sessions.useLink(r.URL.Query().Get("s"))
 	if !ok {
-		u.render(w, r, nil, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", Next: "/",
+		u.render(w, r, nil, http.StatusUnauthorized, "signin.html", page{Title: "Sign in", Next: "/", CSRF: u.preSession(w, r),
 			Error: "That sign-in link was already used or has expired. Sign in with an API token."})
 		return
 	}

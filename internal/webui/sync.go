@@ -2,8 +2,11 @@ package webui
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/warden-iam/warden/internal/schedule"
 )
@@ -16,6 +19,10 @@ type Syncs interface {
 	Trigger(ctx context.Context, connection, actor string) (schedule.Run, error)
 	// Runs is a connection's last runs, newest first.
 	Runs(connection string, limit int) ([]schedule.Run, error)
+	// Subscribe sends every event of the connection's syncs until cancel
+	// is called (the events the API's /api/v1/sync/{connection}/events
+	// streams).
+	Subscribe(connection string) (events <-chan schedule.Event, cancel func(), err error)
 }
 
 // syncRow is a connection on the sync page.
@@ -42,7 +49,7 @@ func (u *UI) sync(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		conn := r.PostFormValue("connection")
-		run, err := u.c.Syncs.Trigger(r.Context(), conn, s.token)
+		run, err := u.c.Syncs.Trigger(context.WithoutCancel(r.Context()), conn, s.token)
 		if err != nil {
 			u.fail(w, r, s, http.StatusConflict, "The sync of "+conn+" did not start: "+err.Error())
 			return
@@ -57,5 +64,113 @@ func (u *UI) sync(w http.ResponseWriter, r *http.Request, s *session) {
 		d.Running = d.Running || st.Running != nil
 		d.Rows = append(d.Rows, row)
 	}
-	u.render(w, r, s, http.StatusOK, "sync.html", page{Title: "Sync", Data: d})
+	p := page{Title: "Sync", Data: d}
+	if d.Running {
+		p.Refresh = 2 // without JavaScript; live.js follows the events instead
+	}
+	name := "sync.html"
+	if r.URL.Query().Get("fragment") == "1" {
+		name = "syncrows"
+	}
+	u.render(w, r, s, http.StatusOK, name, p)
+}
+
+// streamFor is how long one event stream of the sync page lasts: the
+// browser's EventSource then reconnects (and is sent the status again),
+// so a stream never holds a shutting-down server past its grace.
+const streamFor = 10 * time.Second
+
+// Event names of the sync page's stream, as the API's: a run's start, its
+// progress, its end; and status, every connection's state, first.
+const (
+	eventStatus   = "status"
+	eventStart    = "start"
+	eventProgress = "progress"
+	eventEnd      = "end"
+)
+
+// eventName is the name of e in the stream.
+func eventName(e schedule.Event) string {
+	switch {
+	case e.Run.Finished != nil:
+		return eventEnd
+	case e.Progress != nil:
+		return eventProgress
+	}
+	return eventStart
+}
+
+// syncEvents is /sync/events: server-sent events of every connection's
+// syncs (internal/schedule's Subscribe, the events of the API's stream),
+// after a status event with every connection's state.
+func (u *UI) syncEvents(w http.ResponseWriter, r *http.Request, s *session) {
+	if u.c.Syncs == nil {
+		http.Error(w, "this service runs no scheduler", http.StatusServiceUnavailable)
+		return
+	}
+	if r.Method != http.MethodGet {
+		w.Header().Set("Allow", "GET")
+		http.Error(w, "follow the sync events with GET (an EventSource)", http.StatusMethodNotAllowed)
+		return
+	}
+	merged := make(chan schedule.Event, 64)
+	done := make(chan struct{})
+	var cancels []func()
+	defer func() {
+		close(done)
+		for _, c := range cancels {
+			c()
+		}
+	}()
+	for _, st := range u.c.Syncs.Statuses() {
+		events, cancel, err := u.c.Syncs.Subscribe(st.Connection)
+		if err != nil {
+			http.Error(w, "the scheduler is stopping: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		cancels = append(cancels, cancel)
+		go func() {
+			for e := range events {
+				select {
+				case merged <- e:
+				case <-done:
+					return
+				}
+			}
+		}()
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Now().Add(streamFor + 5*time.Second))
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	send := func(name string, v any) bool {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return false
+		}
+		if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data); err != nil {
+			return false
+		}
+		return rc.Flush() == nil
+	}
+	// Subscribed first, then the state: nothing falls between the two.
+	if _, err := fmt.Fprint(w, "retry: 1000\n\n"); err != nil || !send(eventStatus, u.c.Syncs.Statuses()) {
+		return
+	}
+	end := time.NewTimer(streamFor)
+	defer end.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-end.C:
+			return
+		case e := <-merged:
+			if !send(eventName(e), e) {
+				return
+			}
+		}
+	}
 }

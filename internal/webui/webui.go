@@ -43,6 +43,9 @@ type Config struct {
 	Connections []config.Connection
 	// Syncs is the scheduler of the sync page; nil shows none.
 	Syncs Syncs
+	// Provisioning plans and applies the leaver flow (admin sessions);
+	// nil offers none.
+	Provisioning Provisioning
 	// Logger gets sign-in failures (never a secret); nil discards.
 	Logger *slog.Logger
 	// SessionLifetime is how long a session lasts (0: 8 hours).
@@ -58,6 +61,10 @@ type UI struct {
 	static   http.Handler
 	sessions *sessions
 	index    searchIndex
+	runs     leaverRuns
+	counts   findingsCache
+	reports  reportCache
+	hcache   holdersCache
 }
 
 // New returns the UI of c.
@@ -126,6 +133,12 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.search(w, r, s)
 	case "/principal":
 		u.principal(w, r, s)
+	case "/account":
+		u.accountPage(w, r, s)
+	case "/policy":
+		u.policyPage(w, r, s)
+	case "/permission-set":
+		u.permissionSetPage(w, r, s)
 	case "/findings":
 		u.findings(w, r, s, false)
 	case "/findings.csv":
@@ -134,6 +147,14 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.changes(w, r, s)
 	case "/sync":
 		u.sync(w, r, s)
+	case "/sync/events":
+		u.syncEvents(w, r, s)
+	case "/audit":
+		u.audit(w, r, s)
+	case "/leaver":
+		u.leaver(w, r, s)
+	case "/leaver/run":
+		u.leaverRunPage(w, r, s)
 	case "/signout":
 		u.signOut(w, r, s)
 	default:

@@ -21,6 +21,7 @@ import (
 	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/schedule"
+	"github.com/warden-iam/warden/internal/server"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 	"github.com/warden-iam/warden/internal/tokens"
@@ -29,6 +30,7 @@ import (
 // stack is the UI on a real store synced from awsfake, with a read token.
 type stack struct {
 	st      *store.DB
+	fake    *awsfake.Server
 	org     *awsfake.OrgTruth
 	truth   *awsfake.Account // the management account
 	ssoUser *awsfake.SSOUser // its display name is xssName
@@ -61,7 +63,7 @@ func newStack(t testing.TB, estate awsfake.Estate) *stack {
 	t.Cleanup(fake.Close)
 	org := awsfake.OrgEstate{Accounts: 2, Seed: 5, PerAccount: estate,
 		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 6, Groups: 2, PermissionSets: 3}}.Build()
-	s := &stack{org: org, truth: org.Management}
+	s := &stack{fake: fake, org: org, truth: org.Management}
 	for _, u := range org.IdentityCenter.Users {
 		if s.ssoUser == nil || u.UserName < s.ssoUser.UserName {
 			s.ssoUser = u
@@ -116,7 +118,8 @@ func newStack(t testing.TB, estate awsfake.Estate) *stack {
 	done := make(chan error, 1)
 	go func() { done <- sched.Run(sctx) }()
 	t.Cleanup(func() { stop(); <-done })
-	if s.ui, err = New(Config{Store: st, Tokens: svc, Syncs: sched, Connections: []config.Connection{conn}}); err != nil {
+	if s.ui, err = New(Config{Store: st, Tokens: svc, Syncs: sched, Connections: []config.Connection{conn},
+		Provisioning: &server.Provisioning{Store: st, Connections: []config.Connection{conn}}}); err != nil {
 		t.Fatal(err)
 	}
 	s.http = httptest.NewServer(s.ui)
@@ -158,7 +161,7 @@ func TestSignInAndPrincipalPage(t *testing.T) {
 		t.Errorf("CSP %q", got)
 	}
 	// A wrong token is refused.
-	r, err := c.PostForm(s.http.URL+"/signin", url.Values{"token": {"wdn_wrong"}, "next": {"/"}})
+	r, err := c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, "wdn_wrong", "/"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +170,7 @@ func TestSignInAndPrincipalPage(t *testing.T) {
 		t.Errorf("wrong token: %d", r.StatusCode)
 	}
 	// The read token signs in, to the page asked for.
-	r, err = c.PostForm(s.http.URL+"/signin", url.Values{"token": {s.read}, "next": {"/search?q=x"}})
+	r, err = c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, s.read, "/search?q=x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -249,7 +252,7 @@ func TestSignInLinkWorksOnce(t *testing.T) {
 func TestFindingsCSVAndChanges(t *testing.T) {
 	s := newStack(t, small)
 	c := client(t)
-	r, err := c.PostForm(s.http.URL+"/signin", url.Values{"token": {s.read}, "next": {"/"}})
+	r, err := c.PostForm(s.http.URL+"/signin", signinForm(t, c, s.http.URL, s.read, "/"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,9 +23,3 @@ document.addEventListener("DOMContentLoaded", function () {
     }, 150);
   });
 });
-
-// The sync page refreshes while a sync runs.
-document.addEventListener("DOMContentLoaded", function () {
-  var el = document.querySelector("[data-reload]");
-  if (el) { setTimeout(function () { location.reload(); }, Number(el.dataset.reload)); }
-});
