@@ -86,9 +86,10 @@ func (a Activity) validate(r *reporter, p string) {
 }
 
 // LastAccessedWired is whether `warden sync` reads the IAM last accessed
-// data activity.last_accessed asks for; until it does, roles, users and
-// all are refused rather than accepted and ignored.
-const LastAccessedWired = false
+// data activity.last_accessed asks for (it does: syncjob/lastaccessed.go);
+// were it not, roles, users and all would be refused rather than accepted
+// and ignored.
+const LastAccessedWired = true
 
 // IsRegion reports whether s is shaped as an AWS region name (us-east-1).
 func IsRegion(s string) bool { return regionPattern.MatchString(s) }
