@@ -61,6 +61,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("snapshots", ok, "snapshots")
 		j("db copy", ok, "db", "copy", "--to", filepath.Join(dir, "copy.db"))
 		j("findings", ok, "findings")
+		j("show activity", ok, "show", "activity")
 		for _, kind := range []string{"users", "groups", "roles", "policies", "keys"} {
 			out := j("show "+kind, ok, "show", kind)
 			if kind == "keys" {
