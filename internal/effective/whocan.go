@@ -195,7 +195,7 @@ type whoCan struct {
 	extra    map[string][]string
 	entries  map[string]*Entry // by principal ID (Identity Center users: ID + role)
 	order    []string
-	relevant map[string]map[*policy.Document]bool // action → documents with an Allow of it
+	relevant map[string]map[*policy.Document]bool // action and resource → documents with an Allow that may take them in
 	n        int
 	allowAll *policy.Document
 	// pending are, by account, the principals not answered yet whose own
@@ -219,7 +219,7 @@ func (w *whoCan) findPending(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if w.mayAllow(sub, "sts:AssumeRole") {
+			if w.mayAllow(sub, "sts:AssumeRole", "") {
 				w.pending[acct] = append(w.pending[acct], r)
 			}
 		}
@@ -251,7 +251,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 			if err != nil {
 				return nil, err
 			}
-			if resourcePolicy || w.mayAllow(sub, q.Action) {
+			if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
 				asked = append(asked, sub)
 			}
 		}
@@ -371,16 +371,18 @@ func (w *whoCan) decide(ctx context.Context, sub *subject, action, resource stri
 	return w.s.decide(ctx, sub, action, resource, w.extra)
 }
 
-// mayAllow reports whether sub's policies may allow action at all, by
-// the actions of their Allow statements alone: an identity policy must
-// have one, and so must the boundary (when there is one) and each SCP
-// level. Without them no request for the action is allowed except through
+// mayAllow reports whether sub's policies may allow action on resource
+// ("": on some resource) at all, by the Action and Resource of their Allow
+// statements alone (a Resource with a policy variable, or a NotResource,
+// is taken to match): an identity policy must have one, and so must the
+// boundary (when there is one) and each SCP level. Without them no request for the action is allowed except through
 // a resource policy (the callers ask it then anyway).
-func (w *whoCan) mayAllow(sub *subject, action string) bool {
-	rel := w.relevant[action]
+func (w *whoCan) mayAllow(sub *subject, action, resource string) bool {
+	key := action + "\x00" + resource
+	rel := w.relevant[key]
 	if rel == nil {
 		rel = map[*policy.Document]bool{}
-		w.relevant[action] = rel
+		w.relevant[key] = rel
 	}
 	any := func(ns []policy.Named) bool {
 		for _, n := range ns {
@@ -389,7 +391,7 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 			}
 			v, ok := rel[n.Doc]
 			if !ok {
-				v = allowsAction(n.Doc, action)
+				v = allowsAction(n.Doc, action, resource)
 				rel[n.Doc] = v
 			}
 			if v {
@@ -409,26 +411,36 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 	return true
 }
 
-func allowsAction(d *policy.Document, action string) bool {
+func allowsAction(d *policy.Document, action, resource string) bool {
 	a := strings.ToLower(action)
 	for _, st := range d.Statement {
 		if st.Effect != "Allow" {
 			continue
 		}
 		if len(st.Action) > 0 {
+			in := false
 			for _, p := range st.Action {
-				if policy.Glob(strings.ToLower(p), a) {
-					return true
-				}
+				in = in || policy.Glob(strings.ToLower(p), a)
 			}
-			continue
-		}
-		if len(st.NotAction) > 0 {
+			if !in {
+				continue
+			}
+		} else if len(st.NotAction) > 0 {
 			out := false
 			for _, p := range st.NotAction {
 				out = out || policy.Glob(strings.ToLower(p), a)
 			}
-			if !out {
+			if out {
+				continue
+			}
+		} else {
+			continue
+		}
+		if resource == "" || len(st.NotResource) > 0 {
+			return true
+		}
+		for _, p := range st.Resource {
+			if strings.Contains(p, "${") || policy.MatchARN(p, resource) {
 				return true
 			}
 		}
