@@ -60,16 +60,28 @@ owns the key.`,
 			case err != nil:
 				return storeError(err, err.Error(), "sync again to write a fresh snapshot")
 			}
+			if err := access.AddActivity(ctx, st, snap, ans, time.Now()); err != nil {
+				return storeError(err, err.Error(), "check the database, or sync again")
+			}
 			if ans.SSO != nil {
-				return a.print(ans.SSO, render.SSOAccessTables(ans.SSO, time.Now())...)
+				return a.print(ans.SSO, withActivity(render.SSOAccessTables(ans.SSO, time.Now()), ans.SSO.Activity)...)
 			}
 			if ans.Holders != nil {
 				return a.print(ans.Holders, render.HoldersTable(ans.Holders))
 			}
 			if ans.Key != nil {
-				return a.print(ans.IAM, render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now())...)
+				return a.print(ans.IAM, withActivity(render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now()), ans.IAM.Activity)...)
 			}
-			return a.print(ans.IAM, render.AccessTables(ans.IAM, time.Now())...)
+			return a.print(ans.IAM, withActivity(render.AccessTables(ans.IAM, time.Now()), ans.IAM.Activity)...)
 		},
 	}
+}
+
+// withActivity appends the activity table to an answer's tables, when
+// there is activity.
+func withActivity(tables []*render.Table, p *access.PrincipalActivity) []*render.Table {
+	if p == nil {
+		return tables
+	}
+	return append(tables, render.PrincipalActivityTable(p))
 }

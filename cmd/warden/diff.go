@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
@@ -70,6 +71,11 @@ at or before it) with the latest. --exit-code exits 1 when anything changed and 
 				return storeError(err, fmt.Sprintf("compare snapshots %d and %d in %s: %v", from.ID, to.ID, path, err),
 					"check the file is not being written by another process, or sync again")
 			}
+			events, _, err := access.StoredActivity(ctx, st, to.ConnectionID, from.StartedAt.Truncate(time.Second))
+			if err != nil {
+				return storeError(err, err.Error(), "check the database, or sync again")
+			}
+			diff.AddActors(r, events)
 			if err := a.print(r, render.DiffTables(r, f.limit)...); err != nil {
 				return err
 			}

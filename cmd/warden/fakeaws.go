@@ -33,12 +33,14 @@ func newFakeAWSCmd(a *app) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "fake-aws",
-		Short: "Run the built-in AWS emulator (IAM, STS, Organizations) with a generated estate until interrupted",
+		Short: "Run the built-in AWS emulator (IAM, STS, Organizations, CloudTrail) with a generated estate and its activity until interrupted",
 		Long: `fake-aws serves the AWS emulator over HTTP with one generated account, or with --accounts N an
 AWS Organization of N member accounts besides the management account, or with --empty one account
 with nothing in it to build through the API (aws iam create-user, Terraform, …), with --identity-center
 as the management account of an organization with IAM Identity Center enabled and empty, and prints the environment
-to point warden (or any AWS SDK or the aws CLI) at it. The credentials it prints are the emulator's
+to point warden (or any AWS SDK or the aws CLI) at it. The estate comes with its activity: CloudTrail
+events (console and Identity Center sign-ins, role assumptions; every write made through the API adds
+one) and IAM last accessed data for every user and role. The credentials it prints are the emulator's
 own and work nowhere else. Stop it with Ctrl-C.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -173,6 +175,11 @@ func (a *app) fakeAWS(ctx context.Context, listen string, opts awsfake.Options, 
 	if err != nil {
 		return fmt.Errorf("emulator not started: %w", err)
 	}
+	// The estate's activity: CloudTrail events (sign-ins, role
+	// assumptions, and every write made through the API from now on), and
+	// IAM last accessed data, which the emulator derives from each
+	// principal's policies and last use whenever it is asked.
+	events := srv.GenerateActivity()
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
 		return usageError(fmt.Sprintf("cannot listen on %s: %v", listen, err), "pass another --listen address, e.g. 127.0.0.1:0 for a free port")
@@ -183,10 +190,12 @@ func (a *app) fakeAWS(ctx context.Context, listen string, opts awsfake.Options, 
 	go func() { served <- hs.Serve(ln) }()
 
 	fmt.Fprintf(a.stdout, `# AWS emulator at %s for %s
+# activity: %d CloudTrail events (LookupEvents, 2 calls a second per account and region) and IAM last accessed
+# data for every user and role; read them with a connection's activity: key (lookback: 90d, last_accessed: all)
 # These are the emulator's own credentials: they work only against it.
 export AWS_ACCESS_KEY_ID=%s
 export AWS_SECRET_ACCESS_KEY=%s
-`, url, what, creds.AccessKeyID, creds.SecretAccessKey)
+`, url, what, len(events), creds.AccessKeyID, creds.SecretAccessKey)
 	if creds.SessionToken != "" {
 		fmt.Fprintf(a.stdout, "export AWS_SESSION_TOKEN=%s\n", creds.SessionToken)
 	}

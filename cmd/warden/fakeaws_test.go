@@ -6,10 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -18,6 +20,8 @@ import (
 	istypes "github.com/aws/aws-sdk-go-v2/service/identitystore/types"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
+
+	"github.com/warden-iam/warden/internal/store"
 )
 
 // TestFakeAWSEmpty: `fake-aws --empty` serves an account with nothing in
@@ -258,4 +262,58 @@ func scimGet(t *testing.T, env map[string]string, path string) scimPage {
 		t.Fatal(err)
 	}
 	return page
+}
+
+// TestFakeAWSGeneratesActivity: `fake-aws` serves its estate's activity,
+// and a sync of a connection asking for activity reads some: CloudTrail
+// events, and IAM last accessed data within the connection's budget.
+func TestFakeAWSGeneratesActivity(t *testing.T) {
+	env := useFakeAWS(t, "--users", "6")
+	t.Setenv("WARDEN_CONFIG", "")
+	dir := t.TempDir()
+	cfg, db := filepath.Join(dir, "warden.yaml"), filepath.Join(dir, "w.db")
+	file := `version: 1
+connections:
+  - id: fake
+    endpoint: ` + env["AWS_ENDPOINT_URL"] + `
+    activity:
+      lookback: 90d
+      last_accessed: all
+      call_budget: 9
+`
+	if err := os.WriteFile(cfg, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runIn(t, db, "--config", cfg, "sync", "-o", "json")
+	if code != 0 {
+		t.Fatalf("sync exited %d: %s", code, stderr)
+	}
+	var sum struct {
+		Activity struct {
+			Events       int `json:"events"`
+			LastAccessed struct {
+				Covered, Wanted, Calls, Budget int
+			} `json:"last_accessed"`
+		} `json:"activity"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("sync -o json printed %q: %v", out, err)
+	}
+	la := sum.Activity.LastAccessed
+	if sum.Activity.Events == 0 || la.Covered != 3 || la.Calls > 9 || la.Budget != 9 || la.Wanted <= la.Covered {
+		t.Fatalf("activity read from fake-aws: %+v", sum.Activity)
+	}
+	st, err := store.OpenSQLite(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	recs, err := st.LastAccessed(context.Background(), "fake", "")
+	if err != nil || len(recs) != 3 {
+		t.Fatalf("stored last accessed data of %d principals (%v), want 3", len(recs), err)
+	}
+	evs, err := st.Activity(context.Background(), "fake", "", time.Time{})
+	if err != nil || len(evs) != sum.Activity.Events {
+		t.Errorf("stored %d events (%v), the sync read %d", len(evs), err, sum.Activity.Events)
+	}
 }

@@ -1,33 +1,58 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/render"
 )
 
 func newFindingsCmd(a *app) *cobra.Command {
-	var top, days, limit int
+	var top, days, limit, unusedDays int
 	cmd := &cobra.Command{
 		Use:   "findings",
 		Short: "Who holds the most access, admins, old access keys, console users without MFA, outside trust",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if days < 0 || top < 0 || limit < 0 {
-				return usageError("--top, --stale-days and --limit cannot be negative", "pass 0 or more")
+			if days < 0 || top < 0 || limit < 0 || unusedDays < 1 {
+				return usageError("--top, --stale-days and --limit cannot be negative, nor --unused-days below 1", "pass 0 or more (--unused-days: 1 or more)")
 			}
-			_, g, err := a.latestGraph(cmd.Context())
+			snap, g, err := a.latestGraph(cmd.Context())
 			if err != nil {
 				return err
 			}
-			f := render.NewFindings(g, time.Now(), top, days)
+			now := time.Now()
+			events, read, err := a.storedActivity(cmd.Context(), snap.ConnectionID, now.Add(-collect.MaxLookback))
+			if err != nil {
+				return err
+			}
+			f := render.NewFindings(g, now, top, days).Unused(g, now, unusedDays, events, read)
 			return a.print(f, f.Tables(limit)...)
 		},
 	}
 	cmd.Flags().IntVar(&top, "top", 10, "principals to rank by policies held (0: all)")
 	cmd.Flags().IntVar(&days, "stale-days", staleDays, "report access keys older than this many days")
 	cmd.Flags().IntVar(&limit, "limit", 20, "rows per table (0: all); JSON always has every row")
+	cmd.Flags().IntVar(&unusedDays, "unused-days", findings.DefaultUnusedDays, "report users, keys, roles and Identity Center users unused for more than this many days")
 	return cmd
+}
+
+// storedActivity returns the connection's stored CloudTrail events since
+// since, and whether it reads activity at all.
+func (a *app) storedActivity(ctx context.Context, connection string, since time.Time) ([]collect.ActivityEvent, bool, error) {
+	st, _, err := a.openExisting(ctx)
+	if err != nil {
+		return nil, false, err
+	}
+	defer st.Close()
+	events, read, err := access.StoredActivity(ctx, st, connection, since)
+	if err != nil {
+		return nil, false, storeError(err, err.Error(), "check the database, or sync again")
+	}
+	return events, read, nil
 }

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
@@ -13,7 +16,7 @@ import (
 func newShowCmd(a *app) *cobra.Command {
 	var account string
 	cmd := &cobra.Command{
-		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments",
+		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments|activity",
 		Short: "List the users, groups, roles, policies, keys, accounts, OUs, SCPs or Identity Center users, groups, permission sets and assignments of the latest snapshot",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -100,5 +103,45 @@ func newShowCmd(a *app) *cobra.Command {
 		rows := inventory.Assignments(g, acct)
 		return rows, render.AssignmentsTable(rows)
 	}, inventory.Parts["assignments"]...)
+	cmd.AddCommand(newShowActivityCmd(a, &account))
 	return cmd
+}
+
+// newShowActivityCmd builds `warden show activity`.
+func newShowActivityCmd(a *app, account *string) *cobra.Command {
+	var since string
+	c := &cobra.Command{
+		Use:   "activity",
+		Short: "Last activity of every user, role and Identity Center user (credential report, RoleLastUsed, CloudTrail), and who assumed which role",
+		Long: `activity lists, for every IAM user, role and Identity Center user of the latest snapshot, its last
+activity since --since and from which source: the credential report (password, access key), the
+role's RoleLastUsed, and the CloudTrail events the sync stored for a connection with activity:
+(docs/activity.md); then the role-use edges: who assumed which role, how often, first and last.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			age, err := config.ParseAge(since)
+			if err != nil || age <= 0 {
+				return usageError(fmt.Sprintf("--since %q is not an age", since), "pass an age such as 30d, 12h or 2w")
+			}
+			ctx := cmd.Context()
+			st, snap, err := a.latest(ctx)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			g, err := st.Subgraph(ctx, snap.ID, access.ActivityPart, "")
+			if err != nil {
+				return storeError(err, fmt.Sprintf("read snapshot %d: %v", snap.ID, err), "sync again to write a fresh snapshot")
+			}
+			from := time.Now().Add(-age)
+			events, _, err := access.StoredActivity(ctx, st, snap.ConnectionID, from)
+			if err != nil {
+				return storeError(err, err.Error(), "check the database, or sync again")
+			}
+			rep := access.Activity(g, events, *account, from)
+			return a.print(rep, render.ActivityTables(rep)...)
+		},
+	}
+	c.Flags().StringVar(&since, "since", "90d", "only activity at or after this age ago (CloudTrail keeps 90 days)")
+	return c
 }

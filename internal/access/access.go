@@ -88,6 +88,9 @@ type Access struct {
 	TrustedBy  []model.TrustedEntity `json:"trusted_by"`  // a role's trusted principals
 	Members    []Ref                 `json:"members"`     // a group's members
 	Other      []Other               `json:"other"`
+	// Activity is the principal's last activity (activity_report.go);
+	// absent for a connection that reads no activity.
+	Activity *PrincipalActivity `json:"activity,omitempty"`
 }
 
 // NewAccess groups the grants principal p holds (as the store's GrantsOf

@@ -36,6 +36,9 @@ type SSOAccess struct {
 	// LinkedIAMUsers are IAM users taken to be the same person: named like
 	// the user's user name or an e-mail address, or tagged with one.
 	LinkedIAMUsers []*Access `json:"linked_iam_users"`
+	// Activity is the user's last sign-in and account use; absent for a
+	// connection that reads no activity.
+	Activity *PrincipalActivity `json:"activity,omitempty"`
 }
 
 // RoleGrants returns what a role holds, for the policies of an assignment.

@@ -32,6 +32,13 @@ const LookupEventsRate = 2
 // MaxLookback is how far back CloudTrail's event history goes.
 const MaxLookback = 90 * 24 * time.Hour
 
+// SettleWindow is how late CloudTrail may deliver an event to its event
+// history after the call (AWS delivers most within minutes and guarantees
+// no time). A read's cursor never moves past now - SettleWindow: the next
+// read looks at the last SettleWindow again, skipping the events it
+// already read by ID, so an event delivered late is still read once.
+const SettleWindow = 15 * time.Minute
+
 // DefaultLookback is how far back the first read of a region looks.
 const DefaultLookback = 7 * 24 * time.Hour
 
@@ -58,12 +65,24 @@ type ActivityEvent struct {
 	RoleARN   string   `json:"role_arn,omitempty"`
 	Resources []string `json:"resources,omitempty"`
 	ReadOnly  bool     `json:"read_only"`
+	// SourceIP is where the call came from (sourceIPAddress: an address,
+	// or an AWS service's name).
+	SourceIP string `json:"source_ip,omitempty"`
+	// OnBehalfOf is the Identity Center user ID the event was made for
+	// (userIdentity.onBehalfOf.userId of an IdentityCenterUser identity,
+	// as sign-in events record it), "" for others.
+	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	// Params are the event's requestParameters that are strings
+	// (userName, groupName, policyArn, permissionSetArn, …): what a
+	// change acted on, to match it with a diff's rows.
+	Params map[string]string `json:"params,omitempty"`
 }
 
 // Cursor is where the next read of one account's and region's history
-// starts: the time of the newest event read and the IDs of the events read
-// at that second (CloudTrail's times have second precision, so the next
-// read starts at that second and skips them).
+// starts: the second of the newest event read, or now - SettleWindow when
+// that is earlier, and the IDs of the events read at or after it
+// (CloudTrail's times have second precision, so the next read starts at
+// that second and skips them).
 type Cursor struct {
 	Account string    `json:"account"`
 	Region  string    `json:"region"`
@@ -112,6 +131,9 @@ type ActivitySummary struct {
 	// Failed is how many account and region histories could not be read
 	// whole (each is a partial failure of the snapshot).
 	Failed int `json:"failed"`
+	// LastAccessed is what the sync read of IAM last accessed data
+	// (lastaccessed.go); absent when the connection asks for none.
+	LastAccessed *LastAccessedSummary `json:"last_accessed,omitempty"`
 }
 
 // ActivityRead is the result of reading one account's and region's
@@ -145,6 +167,8 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 	out.Cursor.Account, out.Cursor.Region = account, region
 	in := &cloudtrail.LookupEventsInput{StartTime: aws.Time(start), EndTime: aws.Time(now), MaxResults: aws.Int32(50)}
 	var evs []ActivityEvent
+	times := map[string]time.Time{} // every event returned, read before or not
+	newest := time.Time{}
 	for {
 		if lim != nil {
 			if err := lim.Wait(ctx); err != nil {
@@ -160,7 +184,11 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 			return out
 		}
 		for _, e := range page.Events {
-			id := aws.ToString(e.EventId)
+			id, at := aws.ToString(e.EventId), aws.ToTime(e.EventTime).UTC()
+			times[id] = at
+			if at.After(newest) {
+				newest = at
+			}
 			if seen[id] {
 				continue
 			}
@@ -174,21 +202,43 @@ func ReadActivity(ctx context.Context, client CloudTrailAPI, lim *rate.Limiter, 
 		in.NextToken = page.NextToken
 	}
 	out.Events = sortEvents(evs)
-	if n := len(out.Events); n > 0 {
-		last := out.Events[n-1].Time
-		ids := []string{}
-		if last.Equal(cursor.Last) {
-			ids = append(ids, cursor.LastIDs...)
-		}
-		for _, e := range out.Events {
-			if e.Time.Equal(last) {
-				ids = append(ids, e.ID)
+	out.Cursor.Last, out.Cursor.LastIDs = nextCursor(cursor, times, newest, now)
+	return out
+}
+
+// nextCursor is where the read after one that returned the events times
+// (by ID, those read before too) starts: at the newest event's second, but
+// never past now - SettleWindow nor before the cursor it started from;
+// with the IDs of every event returned at or after that time (they are
+// skipped next time). A read that returned nothing keeps its cursor.
+func nextCursor(cur Cursor, times map[string]time.Time, newest, now time.Time) (time.Time, []string) {
+	if len(times) == 0 {
+		return cur.Last, cur.LastIDs
+	}
+	last := newest
+	if horizon := now.Add(-SettleWindow).Truncate(time.Second); horizon.Before(last) {
+		last = horizon
+	}
+	if last.Before(cur.Last) {
+		last = cur.Last
+	}
+	ids := []string{}
+	if last.Equal(cur.Last) {
+		// Events at the cursor's second that this read did not return
+		// (none, as CloudTrail keeps them) stay skipped.
+		for _, id := range cur.LastIDs {
+			if _, ok := times[id]; !ok {
+				ids = append(ids, id)
 			}
 		}
-		sort.Strings(ids)
-		out.Cursor.Last, out.Cursor.LastIDs = last, ids
 	}
-	return out
+	for id, t := range times {
+		if !t.Before(last) {
+			ids = append(ids, id)
+		}
+	}
+	sort.Strings(ids)
+	return last, ids
 }
 
 // cloudTrailFailure explains a failed LookupEvents: refused (the sync's
@@ -228,7 +278,13 @@ type ctRecord struct {
 		ARN       string `json:"arn"`
 		AccountID string `json:"accountId"`
 		InvokedBy string `json:"invokedBy"`
+		UserName  string `json:"userName"`
+		// OnBehalfOf is an IdentityCenterUser identity's user.
+		OnBehalfOf struct {
+			UserID string `json:"userId"`
+		} `json:"onBehalfOf"`
 	} `json:"userIdentity"`
+	SourceIP          string            `json:"sourceIPAddress"`
 	ReadOnly          bool              `json:"readOnly"`
 	RequestParameters map[string]any    `json:"requestParameters"`
 	Resources         []json.RawMessage `json:"resources"`
@@ -244,12 +300,55 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 		if e.ActorType == "AWSService" {
 			e.ActorARN = rec.UserIdentity.InvokedBy
 		}
+		e.SourceIP, e.OnBehalfOf = rec.SourceIP, rec.UserIdentity.OnBehalfOf.UserID
+		if e.Username == "" {
+			e.Username = rec.UserIdentity.UserName
+		}
 		if v, ok := rec.RequestParameters["roleArn"].(string); ok && strings.HasPrefix(name, "AssumeRole") {
 			e.RoleARN = v
+		}
+		for k, v := range rec.RequestParameters {
+			if sv, ok := v.(string); ok && sv != "" {
+				if e.Params == nil {
+					e.Params = map[string]string{}
+				}
+				e.Params[k] = sv
+			}
 		}
 	}
 	for _, r := range res {
 		e.Resources = append(e.Resources, aws.ToString(r.ResourceName))
 	}
 	return e
+}
+
+// IsIdentityCenterSignIn reports whether an event is an IAM Identity
+// Center user's successful sign-in: signin.amazonaws.com's
+// UserAuthentication, as AWS records it (CredentialChallenge and
+// CredentialVerification are steps of one).
+func (e ActivityEvent) IsIdentityCenterSignIn() bool {
+	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication"
+}
+
+// IsAssumption reports whether an event assumed a role (AssumeRole,
+// AssumeRoleWithSAML, AssumeRoleWithWebIdentity) and names it.
+func (e ActivityEvent) IsAssumption() bool {
+	return strings.HasPrefix(e.Name, "AssumeRole") && e.RoleARN != ""
+}
+
+// ReservedPermissionSet returns the permission set and account of an
+// assumption of a role IAM Identity Center made for a permission set
+// (AWSReservedSSO_<set>_<suffix>): an Identity Center user's use of the
+// account through it; ok is false for any other event.
+func (e ActivityEvent) ReservedPermissionSet() (permissionSet, account string, ok bool) {
+	if !e.IsAssumption() {
+		return "", "", false
+	}
+	name := e.RoleARN[strings.LastIndexByte(e.RoleARN, '/')+1:]
+	permissionSet, ok = model.ReservedRolePermissionSet(name)
+	account = e.Account
+	if f := strings.Split(e.RoleARN, ":"); len(f) >= 5 && f[4] != "" {
+		account = f[4]
+	}
+	return permissionSet, account, ok
 }

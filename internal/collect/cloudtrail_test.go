@@ -2,6 +2,7 @@ package collect
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -148,4 +149,63 @@ func BenchmarkReadActivityWeek(b *testing.B) {
 		calls = r.Calls
 	}
 	b.ReportMetric(float64(calls), "calls/op")
+}
+
+// TestReadActivityLateDelivery: an event CloudTrail delivers late (its
+// time before the newest event already read, within SettleWindow) is
+// read by the next read, and the events read before are not read again.
+func TestReadActivityLateDelivery(t *testing.T) {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	srv.SetCloudTrailRate(1000)
+	const acct = "210987654321"
+	creds := srv.AddAccount(awsfake.NewAccount(acct))
+	client := cloudtrail.NewFromConfig(fakeConfig(t, srv, creds, "us-east-1"))
+	ctx := context.Background()
+	now := time.Now().UTC()
+	event := func(name string, at time.Time) awsfake.Event {
+		return srv.RecordEvent(awsfake.Event{Name: name, Source: "iam.amazonaws.com", Time: at, Account: acct, Region: "us-east-1",
+			Username: "u", IdentityType: "IAMUser", IdentityARN: "arn:aws:iam::" + acct + ":user/u", IdentityAccount: acct})
+	}
+	old := event("CreateUser", now.Add(-time.Hour))
+	recent := event("CreateGroup", now.Add(-2*time.Minute))
+	first := ReadActivity(ctx, client, nil, acct, "us-east-1", Cursor{}, MaxLookback, now)
+	if len(first.Events) != 2 || first.Cursor.Last.After(now.Add(-SettleWindow)) || !slices.Contains(first.Cursor.LastIDs, recent.ID) {
+		t.Fatalf("first read %d events, cursor %+v; want 2, at most now - %v, holding %s", len(first.Events), first.Cursor, SettleWindow, recent.ID)
+	}
+	late := event("DeleteGroup", now.Add(-5*time.Minute)) // delivered after the first read
+	second := ReadActivity(ctx, client, nil, acct, "us-east-1", first.Cursor, MaxLookback, now.Add(time.Minute))
+	if len(second.Events) != 1 || second.Events[0].ID != late.ID || second.Calls != 1 {
+		t.Fatalf("second read %+v in %d calls; want only the late %s in 1", second.Events, second.Calls, late.ID)
+	}
+	third := ReadActivity(ctx, client, nil, acct, "us-east-1", second.Cursor, MaxLookback, now.Add(time.Hour))
+	if len(third.Events) != 0 {
+		t.Errorf("third read %+v, want none", third.Events)
+	}
+	if slices.Contains(first.Cursor.LastIDs, old.ID) {
+		t.Errorf("the cursor skips %s, older than its time", old.ID)
+	}
+}
+
+// TestParseIdentityCenterSignIn: a sign-in of an Identity Center user, as
+// AWS documents its record (userIdentity of type IdentityCenterUser with
+// onBehalfOf), is kept with the user's ID, source address and request
+// parameters.
+func TestParseIdentityCenterSignIn(t *testing.T) {
+	rec := `{"eventVersion":"1.09","userIdentity":{"type":"IdentityCenterUser","accountId":"111122223333",
+		"onBehalfOf":{"userId":"906745f2-1041-70a2-8fa1-7a1f0c5ea2a0","identityStoreArn":"arn:aws:identitystore::111122223333:identitystore/d-1234567890"},
+		"credentialId":"a1b2"},"eventTime":"2026-12-01T10:00:00Z","eventSource":"signin.amazonaws.com","eventName":"UserAuthentication",
+		"awsRegion":"us-east-1","sourceIPAddress":"203.0.113.9","requestParameters":null,"responseElements":null,
+		"additionalEventData":{"AuthWorkflowID":"x","CredentialType":"PASSWORD"},"eventID":"e1","readOnly":false,"eventType":"AwsServiceEvent"}`
+	e := parseEvent("111122223333", "us-east-1", &rec, "e1", "UserAuthentication", "signin.amazonaws.com", "", time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), nil)
+	if !e.IsIdentityCenterSignIn() || e.OnBehalfOf != "906745f2-1041-70a2-8fa1-7a1f0c5ea2a0" || e.SourceIP != "203.0.113.9" || e.ActorType != "IdentityCenterUser" {
+		t.Errorf("parsed %+v", e)
+	}
+	assume := `{"userIdentity":{"type":"SAMLUser","principalId":"x:alice@example.com","userName":"alice@example.com"},
+		"requestParameters":{"roleArn":"arn:aws:iam::222233334444:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_ReadOnly_0123456789abcdef","principalArn":"arn:aws:iam::222233334444:saml-provider/AWSSSO_x_DO_NOT_DELETE","durationSeconds":3600}}`
+	a := parseEvent("222233334444", "us-east-1", &assume, "e2", "AssumeRoleWithSAML", "sts.amazonaws.com", "", time.Now(), nil)
+	ps, acct, ok := a.ReservedPermissionSet()
+	if !ok || ps != "ReadOnly" || acct != "222233334444" || a.Username != "alice@example.com" || a.Params["principalArn"] == "" {
+		t.Errorf("assumption %+v: permission set %q in %q (%v)", a, ps, acct, ok)
+	}
 }

@@ -116,6 +116,9 @@ type LastAccessedOptions struct {
 	MaxPolls int
 	// Concurrency is how many jobs run at once (0: 4).
 	Concurrency int
+	// Shared, when set, is the budget the read spends from (Budget is
+	// then ignored): one budget for every account of a sync.
+	Shared *LastAccessedBudget
 	// Now is the clock of ReadAt (nil: time.Now).
 	Now func() time.Time
 }
@@ -130,8 +133,31 @@ type LastAccessedRead struct {
 	// not reach them, or their job failed.
 	Left  []LastAccessedTarget
 	Calls int
+	// Failed is how many jobs failed or were refused (each is in Left).
+	Failed int
 	// Errors are the failures, each with its fix.
 	Errors []model.SourceError
+}
+
+// LastAccessedSummary is what a sync read of IAM last accessed data: how
+// many of the principals asked for it covered, in how many calls, of how
+// big a budget.
+type LastAccessedSummary struct {
+	Covered int `json:"covered"`
+	Wanted  int `json:"wanted"`
+	Calls   int `json:"calls"`
+	Budget  int `json:"budget"`
+	Failed  int `json:"failed"` // principals whose job failed or was refused
+}
+
+// String says how much was covered, and that the rest is read at the next
+// syncs.
+func (s LastAccessedSummary) String() string {
+	out := fmt.Sprintf("covered %d of %d principals in %d calls (budget %d)", s.Covered, s.Wanted, s.Calls, s.Budget)
+	if n := s.Wanted - s.Covered; n > 0 {
+		out += fmt.Sprintf("; the other %d at the next syncs, oldest read first", n)
+	}
+	return out
 }
 
 // Summary says how much was covered: "last accessed: covered 40 of 130
@@ -172,12 +198,13 @@ func SelectLastAccessed(g *model.Graph, which string, lastRead map[string]time.T
 	return out
 }
 
-// budget is a call budget shared by a read's jobs: a job reserves what a
-// job has cost so far on average (at least MinLastAccessedCalls) before it
-// starts, takes one more call at a time when it needs it, and gives back
-// what it did not spend, so jobs running at once do not start more than
-// the budget can finish.
-type budget struct {
+// LastAccessedBudget is a call budget shared by the jobs of one sync (of
+// several ReadLastAccessed calls, one per account, through
+// LastAccessedOptions.Shared): a job reserves what a job has cost so far on
+// average (at least MinLastAccessedCalls) before it starts, takes one more
+// call at a time when it needs it, and gives back what it did not spend,
+// so jobs running at once do not start more than the budget can finish.
+type LastAccessedBudget struct {
 	mu       sync.Mutex
 	cond     *sync.Cond
 	left     int
@@ -187,16 +214,24 @@ type budget struct {
 	jobCalls int
 }
 
-func newBudget(n int) *budget {
-	b := &budget{left: n}
+// NewLastAccessedBudget returns a budget of n calls.
+func NewLastAccessedBudget(n int) *LastAccessedBudget {
+	b := &LastAccessedBudget{left: n}
 	b.cond = sync.NewCond(&b.mu)
 	return b
+}
+
+// Spent returns the calls spent so far.
+func (b *LastAccessedBudget) Spent() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.spent
 }
 
 // start reserves calls for a new job, waiting while jobs in flight may
 // give some back: how many it reserved, or 0 when the budget cannot have
 // them.
-func (b *budget) start() int {
+func (b *LastAccessedBudget) start() int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	n := func() int {
@@ -218,7 +253,7 @@ func (b *budget) start() int {
 }
 
 // more takes one call beyond a job's reservation; false when none is left.
-func (b *budget) more() bool {
+func (b *LastAccessedBudget) more() bool {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.left == 0 {
@@ -230,7 +265,7 @@ func (b *budget) more() bool {
 
 // done ends a job that reserved reserved calls (and took the extra ones
 // through more) and spent spent of them all, giving back the rest.
-func (b *budget) done(reserved, extra, spent int, finished bool) {
+func (b *LastAccessedBudget) done(reserved, extra, spent int, finished bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.left += reserved + extra - spent
@@ -263,7 +298,10 @@ func ReadLastAccessed(ctx context.Context, client func(account string) LastAcces
 		o.Now = time.Now
 	}
 	out := LastAccessedRead{Wanted: len(targets)}
-	b := newBudget(o.Budget)
+	b := o.Shared
+	if b == nil {
+		b = NewLastAccessedBudget(o.Budget)
+	}
 	results := make([]*PrincipalLastAccessed, len(targets))
 	var (
 		mu     sync.Mutex
@@ -293,6 +331,9 @@ func ReadLastAccessed(ctx context.Context, client func(account string) LastAcces
 			defer func() { <-sem }()
 			p, extra, spent, err := readOne(ctx, client(t.Account), t, o, b, reserved)
 			b.done(reserved, extra, spent, err == nil)
+			mu.Lock()
+			defer mu.Unlock()
+			out.Calls += spent
 			if err == nil {
 				results[i] = p
 				return
@@ -300,8 +341,7 @@ func ReadLastAccessed(ctx context.Context, client func(account string) LastAcces
 			if errors.Is(err, errBudget) {
 				return
 			}
-			mu.Lock()
-			defer mu.Unlock()
+			out.Failed++
 			if isDenied(err) {
 				if !denied[t.Account] {
 					denied[t.Account] = true
@@ -322,7 +362,6 @@ func ReadLastAccessed(ctx context.Context, client func(account string) LastAcces
 			out.Left = append(out.Left, t)
 		}
 	}
-	out.Calls = b.spent
 	sort.Slice(out.Errors, func(i, j int) bool { return out.Errors[i].Message < out.Errors[j].Message })
 	return out
 }
@@ -330,7 +369,7 @@ func ReadLastAccessed(ctx context.Context, client func(account string) LastAcces
 // readOne runs one principal's job, which reserved calls of b: generate,
 // poll with backoff, read its pages. It returns the calls it took beyond
 // its reservation and the calls it made.
-func readOne(ctx context.Context, c LastAccessedAPI, t LastAccessedTarget, o LastAccessedOptions, b *budget, reserved int) (p *PrincipalLastAccessed, extra, spent int, err error) {
+func readOne(ctx context.Context, c LastAccessedAPI, t LastAccessedTarget, o LastAccessedOptions, b *LastAccessedBudget, reserved int) (p *PrincipalLastAccessed, extra, spent int, err error) {
 	gran := iamtypes.AccessAdvisorUsageGranularityTypeActionLevel
 	if o.ServiceLevel {
 		gran = iamtypes.AccessAdvisorUsageGranularityTypeServiceLevel

@@ -33,6 +33,9 @@ const (
 	DefaultActivityLookback   = 7 * 24 * time.Hour
 	MaxActivityLookback       = 90 * 24 * time.Hour
 	DefaultActivityCallBudget = 200
+	// MinActivityCallBudget is the fewest calls that read one principal's
+	// last accessed data.
+	MinActivityCallBudget = 3
 )
 
 // Enabled reports whether the connection reads activity: an `activity:`
@@ -76,8 +79,9 @@ func (a Activity) validate(r *reporter, p string) {
 	default:
 		r.add(p+".last_accessed", "%q is not one of roles, users, all, none", a.LastAccessed)
 	}
-	if a.CallBudget < 0 {
-		r.add(p+".call_budget", "must be at least 1 call, not %d; leave it out for %d", a.CallBudget, DefaultActivityCallBudget)
+	if a.CallBudget < 0 || a.CallBudget > 0 && a.CallBudget < MinActivityCallBudget {
+		r.add(p+".call_budget", "must be at least %d calls (a principal's last accessed data costs a job, a poll and a page), not %d; leave it out for %d",
+			MinActivityCallBudget, a.CallBudget, DefaultActivityCallBudget)
 	}
 }
 

@@ -142,6 +142,10 @@ type AccessChange struct {
 	// every resource.
 	Admin bool   `json:"admin"`
 	Text  string `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // AdminChange is a user or role becoming, or ceasing to be, an
@@ -165,6 +169,10 @@ type TrustChange struct {
 	Reason  findings.Reason     `json:"reason"`  // anyone, other_account, federated
 	Account string              `json:"account"` // the other account, for other_account
 	Text    string              `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // KeyChange is an access key created, deleted, activated or deactivated.
@@ -174,6 +182,10 @@ type KeyChange struct {
 	User   Ref    `json:"user"`
 	Status string `json:"status"` // Active or Inactive, in the newer snapshot (the older for deleted)
 	Text   string `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // CredentialChange is console access (a login profile) or MFA added or
@@ -185,6 +197,10 @@ type CredentialChange struct {
 	User   Ref    `json:"user"`   // the user, or the account for root_mfa
 	Device *Ref   `json:"device"` // the MFA device, when one was added or removed; else null
 	Text   string `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // AssignmentChange is an Identity Center assignment of a permission set in
@@ -198,6 +214,10 @@ type AssignmentChange struct {
 	AccountName   string `json:"account_name"`
 	Reaches       []Ref  `json:"reaches"` // the user itself, or the group's members
 	Text          string `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // FindingChange is a finding of internal/findings new in the newer
@@ -221,6 +241,10 @@ type ResourceDiff struct {
 	Resource Ref           `json:"resource"`
 	Fields   []FieldChange `json:"fields"` // [] for added and removed
 	Text     string        `json:"text"`
+	// Actor is who made the change and when, as CloudTrail recorded it
+	// (AddActors); absent when the connection reads no activity or no
+	// event explains it.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // FieldChange is one field of a resource that differs: its path in the

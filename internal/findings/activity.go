@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -118,4 +119,138 @@ func UnusedRoles(g *model.Graph, now time.Time, days int) []Unused {
 		out = append(out, Unused{ID: r.ID, Principal: principalOf(r), LastUsed: r.Role.LastUsed, IdleDays: AgeDays(from, now)})
 	}
 	return sortUnused(out)
+}
+
+// DefaultUnusedDays is how long unused counts as unused when nothing else
+// is asked: 90 days, CloudTrail's event history.
+const DefaultUnusedDays = 90
+
+// SSOInactive is an Identity Center user with no sign-in for the days
+// asked, or none at all in the activity read.
+type SSOInactive struct {
+	Principal
+	// LastSignIn is the user's newest sign-in or use of an account through
+	// a permission set; nil when the activity read has none.
+	LastSignIn *time.Time `json:"last_sign_in"`
+	// IdleDays counts from LastSignIn, or, for a user never seen, from
+	// the start of the activity read (at least that many days).
+	IdleDays int `json:"idle_days"`
+}
+
+// InactiveSSOUsers returns the Identity Center users of g who have not
+// signed in (UserAuthentication, or an assumption of an AWSReservedSSO_
+// role, whose session AWS names after the user) for more than days days,
+// and those never seen signing in since the activity read began (from,
+// the oldest event read), longest idle first.
+func InactiveSSOUsers(g *model.Graph, events []collect.ActivityEvent, from, now time.Time, days int) []SSOInactive {
+	byName, byID := map[string]*model.Resource{}, map[string]*model.Resource{}
+	for i := range g.Resources {
+		if r := &g.Resources[i]; r.Type == model.TypeSSOUser {
+			byName[r.Name] = r
+			if r.SSOUser != nil {
+				byID[r.SSOUser.UserID] = r
+			}
+		}
+	}
+	last := map[string]time.Time{}
+	for _, e := range events {
+		var u *model.Resource
+		switch {
+		case e.IsIdentityCenterSignIn():
+			if u = byID[e.OnBehalfOf]; u == nil {
+				u = byName[e.Username]
+			}
+		case e.ActorType == "SAMLUser":
+			if _, _, ok := e.ReservedPermissionSet(); ok {
+				u = byName[e.Username]
+			}
+		}
+		if u != nil && e.Time.After(last[u.ID]) {
+			last[u.ID] = e.Time
+		}
+	}
+	limit := time.Duration(days) * 24 * time.Hour
+	var out []SSOInactive
+	for i := range g.Resources {
+		u := &g.Resources[i]
+		if u.Type != model.TypeSSOUser {
+			continue
+		}
+		f := SSOInactive{Principal: principalOf(u)}
+		if t, ok := last[u.ID]; ok {
+			if now.Sub(t) <= limit {
+				continue
+			}
+			f.LastSignIn, f.IdleDays = &t, AgeDays(t, now)
+		} else {
+			f.IdleDays = AgeDays(from, now)
+		}
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].IdleDays != out[j].IdleDays {
+			return out[i].IdleDays > out[j].IdleDays
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// UnusedAssignment is an Identity Center assignment of a permission set in
+// an account that nobody used in the activity read: no assumption of its
+// AWSReservedSSO_<permission set>_… role in that account.
+type UnusedAssignment struct {
+	// Principal is the user or group assigned.
+	Principal         Principal `json:"principal"`
+	PermissionSetID   string    `json:"permission_set_id"`
+	PermissionSetName string    `json:"permission_set_name"`
+	AccountID         string    `json:"account_id"`
+}
+
+// UnusedAssignments returns the account assignments of g (direct ones: a
+// user's own, or a group's) whose permission set's reserved role was never
+// assumed in their account in events, by account, permission set and
+// principal.
+func UnusedAssignments(g *model.Graph, events []collect.ActivityEvent) []UnusedAssignment {
+	used := map[[2]string]bool{} // permission set name, account
+	for _, e := range events {
+		if ps, acct, ok := e.ReservedPermissionSet(); ok {
+			used[[2]string{ps, acct}] = true
+		}
+	}
+	x := newIndex(g)
+	var out []UnusedAssignment
+	seen := map[[3]string]bool{}
+	for _, gr := range g.Grants {
+		if gr.ViaID != "" {
+			continue
+		}
+		i := strings.LastIndexByte(gr.EntitlementID, '#')
+		if i < 0 {
+			continue
+		}
+		acct, ok := strings.CutPrefix(gr.EntitlementID[i+1:], "account:")
+		ps, isPS := x.byID[gr.EntitlementID[:i]]
+		p, isP := x.byID[gr.PrincipalID]
+		if !ok || !isPS || ps.Type != model.TypePermissionSet || !isP || used[[2]string{ps.Name, acct}] {
+			continue
+		}
+		k := [3]string{acct, ps.ID, p.ID}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out = append(out, UnusedAssignment{Principal: principalOf(p), PermissionSetID: ps.ID, PermissionSetName: ps.Name, AccountID: acct})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.AccountID != b.AccountID {
+			return a.AccountID < b.AccountID
+		}
+		if a.PermissionSetName != b.PermissionSetName {
+			return a.PermissionSetName < b.PermissionSetName
+		}
+		return a.Principal.ID < b.Principal.ID
+	})
+	return out
 }

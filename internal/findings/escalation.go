@@ -61,9 +61,13 @@ type escalation struct {
 	x       *index
 	holds   map[string]bool
 	admin   map[string]bool
-	whoCan  map[string]map[string]effective.Entry // action+resource → principal ID → direct entry
-	block   map[string]map[string]bool            // principal → what stops it from the probes
-	creates map[string]map[string]EscalationStep  // service → principal → step
+	whoCan  map[string]map[string]EscalationStep // action+resource → principal ID → step
+	allow   map[string][]*model.Resource         // action → principals an identity policy may allow it
+	docs    map[string]*policy.Document          // policy ID → parsed document (nil: unreadable)
+	trusted map[string][]string                  // role ID → users and roles its trust policy names
+	all     []*model.Resource
+	block   map[string]map[string]bool           // principal → what stops it from the probes
+	creates map[string]map[string]EscalationStep // service → principal → step
 	best    map[string]*EscalationPath
 }
 
@@ -95,7 +99,8 @@ type escalation struct {
 // allowed before allowed_if, then by type, account and name.
 func EscalationPaths(ctx context.Context, s *effective.Snapshot, g *model.Graph, admins []EffectiveAdmin) ([]EscalationPath, error) {
 	e := &escalation{ctx: ctx, s: s, x: newIndex(g), holds: map[string]bool{}, admin: map[string]bool{},
-		whoCan: map[string]map[string]effective.Entry{}, block: map[string]map[string]bool{},
+		whoCan: map[string]map[string]EscalationStep{}, block: map[string]map[string]bool{},
+		allow: map[string][]*model.Resource{}, docs: map[string]*policy.Document{}, trusted: map[string][]string{},
 		creates: map[string]map[string]EscalationStep{}, best: map[string]*EscalationPath{}}
 	for _, a := range Admins(g) {
 		e.holds[a.ID] = true
@@ -113,6 +118,12 @@ func EscalationPaths(ctx context.Context, s *effective.Snapshot, g *model.Graph,
 		}
 	}
 	sort.Slice(principals, func(i, j int) bool { return principals[i].ID < principals[j].ID })
+	e.all = principals
+	for _, gr := range g.Grants {
+		if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume && gr.Provenance == model.ViaTrust {
+			e.trusted[res] = append(e.trusted[res], gr.PrincipalID)
+		}
+	}
 	// Paths a principal takes on its own, and through a role it can
 	// assume and give a policy to.
 	for _, p := range principals {
@@ -313,10 +324,6 @@ func (e *escalation) offer(p *model.Resource, steps ...EscalationStep) {
 
 // selfPaths are the ways p gives itself an administrator's access.
 func (e *escalation) selfPaths(p *model.Resource) error {
-	b, err := e.blockers(p)
-	if err != nil {
-		return err
-	}
 	attach := []string{"iam:AttachUserPolicy", "iam:PutUserPolicy"}
 	unbound := []string{"iam:DeleteUserPermissionsBoundary", "iam:PutUserPermissionsBoundary"}
 	boundary := p.User != nil && p.User.PermissionsBoundary != ""
@@ -327,18 +334,25 @@ func (e *escalation) selfPaths(p *model.Resource) error {
 	}
 	self := refOfResource(p)
 	var att, unb *EscalationStep
-	if st, ok, err := e.firstAllowed(p, p.ARN, attach...); err != nil {
+	if st, ok, err := e.firstAllowed(p, p.ARN, e.mayDo(p, attach)...); err != nil {
 		return err
 	} else if ok {
 		st.Target, st.Gains = self, "attaches any policy to itself (AdministratorAccess)"
 		att = &st
 	}
 	if boundary {
-		if st, ok, err := e.firstAllowed(p, p.ARN, unbound...); err != nil {
+		if st, ok, err := e.firstAllowed(p, p.ARN, e.mayDo(p, unbound)...); err != nil {
 			return err
 		} else if ok {
 			st.Target, st.Gains = self, "removes or replaces its permissions boundary"
 			unb = &st
+		}
+	}
+	var b map[string]bool
+	if att != nil || unb != nil || len(e.mayDo(p, []string{"iam:AttachGroupPolicy", "iam:PutGroupPolicy"})) > 0 {
+		var err error
+		if b, err = e.blockers(p); err != nil {
+			return err
 		}
 	}
 	switch {
@@ -349,7 +363,8 @@ func (e *escalation) selfPaths(p *model.Resource) error {
 	case att != nil && unb != nil && only(b, "identity", "boundary"):
 		e.offer(p, *unb, *att)
 	}
-	if p.Type != model.TypeIAMUser || !only(b, "identity") {
+	groupActs := e.mayDo(p, []string{"iam:AttachGroupPolicy", "iam:PutGroupPolicy"})
+	if p.Type != model.TypeIAMUser || len(groupActs) == 0 || !only(b, "identity") {
 		return nil
 	}
 	// Its groups' policies are its own.
@@ -358,7 +373,7 @@ func (e *escalation) selfPaths(p *model.Resource) error {
 		if !ok || name != model.EntMember || r.Type != model.TypeIAMGroup {
 			continue
 		}
-		st, ok, err := e.firstAllowed(p, r.ARN, "iam:AttachGroupPolicy", "iam:PutGroupPolicy")
+		st, ok, err := e.firstAllowed(p, r.ARN, groupActs...)
 		if err != nil {
 			return err
 		}
@@ -370,48 +385,152 @@ func (e *escalation) selfPaths(p *model.Resource) error {
 	return nil
 }
 
-// direct are the principals allowed (or allowed if) action on resource by
-// their own policies, as who-can finds them.
-func (e *escalation) direct(action, resource string) (map[string]effective.Entry, error) {
+// direct are the principals allowed (or allowed if) action on resource,
+// each by its own policies (and, for sts:AssumeRole, the role's trust
+// policy): every principal an identity policy may allow the action, and
+// those a role's trust policy names, decided one by one.
+func (e *escalation) direct(action, resource string) (map[string]EscalationStep, error) {
 	key := action + "\x00" + resource
 	if m, ok := e.whoCan[key]; ok {
 		return m, nil
 	}
-	ans, err := e.s.WhoCan(e.ctx, effective.WhoCanQuestion{Action: action, Resource: resource})
-	if err != nil {
-		return nil, fmt.Errorf("privilege escalation: who can %s %s: %w", action, resource, err)
+	m := map[string]EscalationStep{}
+	cands := e.allowers(action)
+	if action == "sts:AssumeRole" {
+		seen := map[string]bool{}
+		for _, p := range cands {
+			seen[p.ID] = true
+		}
+		for _, id := range e.trusted[resource] {
+			if p := e.x.byID[id]; p != nil && isPrincipal(p) && !seen[id] {
+				seen[id] = true
+				cands = append(cands, p)
+			}
+		}
 	}
-	m := map[string]effective.Entry{}
-	for _, en := range ans.Principals {
-		if en.Path == "direct" {
-			m[en.Principal.ID] = en
+	for _, p := range cands {
+		if e.admin[p.ID] {
+			continue // an administrator needs no way up
+		}
+		st, ok, err := e.can(p, action, resource)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			m[p.ID] = st
 		}
 	}
 	e.whoCan[key] = m
 	return m, nil
 }
 
-func stepOf(en effective.Entry, action string, target effective.Ref, gains string) EscalationStep {
-	return EscalationStep{Principal: en.Principal, Actions: []string{action}, Target: target, Gains: gains,
-		Decision: en.Decision, AllowedIf: nonNilAlts(en.AllowedIf), Explanation: en.Explanation}
+// mayDo is those of actions an identity policy of p may allow.
+func (e *escalation) mayDo(p *model.Resource, actions []string) []string {
+	var out []string
+	for _, a := range actions {
+		for _, q := range e.allowers(a) {
+			if q.ID == p.ID {
+				out = append(out, a)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// allowers are the principals one of whose identity policies (its own or
+// its groups') has an Allow statement whose Action or NotAction takes in
+// action: without one, no identity-based request for it is allowed.
+func (e *escalation) allowers(action string) []*model.Resource {
+	if l, ok := e.allow[action]; ok {
+		return l
+	}
+	l := []*model.Resource{}
+	a := strings.ToLower(action)
+	for _, p := range e.all {
+		for _, path := range e.x.policyPaths(p) {
+			if mayAllow(e.doc(path.PolicyID), a) {
+				l = append(l, p)
+				break
+			}
+		}
+	}
+	e.allow[action] = l
+	return l
+}
+
+func (e *escalation) doc(id string) *policy.Document {
+	if d, ok := e.docs[id]; ok {
+		return d
+	}
+	var d *policy.Document
+	if r := e.x.byID[id]; r != nil {
+		if text, err := policy.Decode(Document(r)); err == nil {
+			d, _ = policy.Parse(text)
+		}
+	}
+	e.docs[id] = d
+	return d
+}
+
+// mayAllow reports whether d has an Allow statement whose Action or
+// NotAction takes in action (lower case).
+func mayAllow(d *policy.Document, action string) bool {
+	if d == nil {
+		return false
+	}
+	for _, st := range d.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		if len(st.Action) > 0 {
+			for _, p := range st.Action {
+				if policy.Glob(strings.ToLower(p), action) {
+					return true
+				}
+			}
+			continue
+		}
+		if len(st.NotAction) > 0 {
+			out := false
+			for _, p := range st.NotAction {
+				out = out || policy.Glob(strings.ToLower(p), action)
+			}
+			if !out {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func stepOf(st EscalationStep, target effective.Ref, gains string) EscalationStep {
+	st.Target, st.Gains = target, gains
+	return st
 }
 
 // attachAssumable offers, to whoever can both give role r a policy and
 // assume it, that path, when nothing but a missing allow stops r.
 func (e *escalation) attachAssumable(r *model.Resource) error {
-	b, err := e.blockers(r)
-	if err != nil || !only(b, "identity") {
-		return err
-	}
-	assume, err := e.direct("sts:AssumeRole", r.ARN)
-	if err != nil || len(assume) == 0 {
-		return err
-	}
 	ref := refOfResource(r)
 	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
 		att, err := e.direct(action, r.ARN)
 		if err != nil {
 			return err
+		}
+		if len(att) == 0 {
+			continue
+		}
+		assume, err := e.direct("sts:AssumeRole", r.ARN)
+		if err != nil || len(assume) == 0 {
+			return err
+		}
+		b, err := e.blockers(r)
+		if err != nil {
+			return err
+		}
+		if !only(b, "identity") {
+			return nil
 		}
 		for id, en := range att {
 			as, ok := assume[id]
@@ -420,8 +539,8 @@ func (e *escalation) attachAssumable(r *model.Resource) error {
 				continue
 			}
 			path := finish(&EscalationPath{Principal: en.Principal, Admin: ref, Steps: []EscalationStep{
-				stepOf(en, action, ref, "attaches any policy to role "+r.Name),
-				stepOf(as, "sts:AssumeRole", ref, "acts as role "+r.Name)}})
+				stepOf(en, ref, "attaches any policy to role "+r.Name),
+				stepOf(as, ref, "acts as role "+r.Name)}})
 			if cur := e.best[id]; cur == nil || len(cur.Steps) > 2 || len(cur.Steps) == 2 && cur.Decision != policy.Allowed && path.Decision == policy.Allowed {
 				e.best[id] = path
 			}
@@ -440,7 +559,7 @@ func (e *escalation) becomers(t *model.Resource) ([]EscalationStep, error) {
 			return err
 		}
 		for _, id := range sortedIDs(m) {
-			out = append(out, stepOf(m[id], action, ref, gains))
+			out = append(out, stepOf(m[id], ref, gains))
 		}
 		return nil
 	}
@@ -488,7 +607,7 @@ func (e *escalation) becomers(t *model.Resource) ([]EscalationStep, error) {
 			if !ok {
 				continue
 			}
-			st := stepOf(pass[id], "iam:PassRole", ref, "passes role "+t.Name+" to "+tp.Value+" and runs code as it")
+			st := stepOf(pass[id], ref, "passes role "+t.Name+" to "+tp.Value+" and runs code as it")
 			st.Actions = append(st.Actions, mk.Actions...)
 			st.Explanation = joinSteps(st.Explanation, mk.Explanation)
 			if mk.Decision == policy.Conditional {
@@ -515,7 +634,7 @@ func (e *escalation) creators(service string, actions []string) (map[string]Esca
 		}
 		next := map[string]EscalationStep{}
 		for id, en := range d {
-			st := stepOf(en, a, effective.Ref{}, "")
+			st := en
 			if i > 0 {
 				prev, ok := m[id]
 				if !ok {
@@ -536,7 +655,7 @@ func (e *escalation) creators(service string, actions []string) (map[string]Esca
 	return m, nil
 }
 
-func sortedIDs(m map[string]effective.Entry) []string {
+func sortedIDs(m map[string]EscalationStep) []string {
 	out := make([]string, 0, len(m))
 	for id := range m {
 		out = append(out, id)

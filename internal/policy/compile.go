@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/warden-iam/warden/internal/model"
@@ -112,25 +111,15 @@ type numVal struct {
 	r     *big.Rat
 }
 
-// compiledOf returns the compiled form of d, made at Parse or, for a
-// Document built by hand, once and kept.
+// compiledOf returns the compiled form of d, made at Parse. A Document
+// built by hand (or whose statements were replaced since) is compiled for
+// this call only: nothing is kept for it, so nothing grows.
 func compiledOf(d *Document) *compiled {
 	if c := d.c; c != nil && c.n == len(d.Statement) && (c.n == 0 || c.first == &d.Statement[0]) {
 		return c
 	}
-	if v, ok := compCache.Load(d); ok {
-		c := v.(*compiled)
-		if c.n == len(d.Statement) && (c.n == 0 || c.first == &d.Statement[0]) {
-			return c
-		}
-	}
-	c := compile(d)
-	compCache.Store(d, c)
-	return c
+	return compile(d)
 }
-
-// compCache holds the compiled form of Documents not made by Parse.
-var compCache sync.Map
 
 func compile(d *Document) *compiled {
 	c := &compiled{literal: d.Version != "2012-10-17", n: len(d.Statement)}

@@ -16,7 +16,7 @@ import (
 // Evaluate (patterns lower-cased and split, statements indexed by service
 // prefix, condition values parsed), so a Document must not be changed
 // after Parse: parse the changed text again. A Document built by hand is
-// compiled on its first evaluation.
+// compiled at each evaluation (correct, but slower: use Parse).
 type Document struct {
 	Version   string
 	Statement []Statement

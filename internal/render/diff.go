@@ -62,22 +62,24 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 		t.More = n - shown
 		tables = append(tables, t)
 	}
-	section("Access gained and lost", len(r.Access), func(i int, t *Table) { t.Add(sign(r.Access[i].Change), r.Access[i].Text) })
+	section("Access gained and lost", len(r.Access), func(i int, t *Table) { t.Add(sign(r.Access[i].Change), byActor(r.Access[i].Text, r.Access[i].Actor)) })
 	section("Administrators", len(r.Administrators), func(i int, t *Table) {
 		t.Add(sign(r.Administrators[i].Change), r.Administrators[i].Text)
 	})
-	section("Trust outside the account", len(r.Trust), func(i int, t *Table) { t.Add(sign(r.Trust[i].Change), r.Trust[i].Text) })
-	section("Access keys", len(r.AccessKeys), func(i int, t *Table) { t.Add(sign(r.AccessKeys[i].Change), r.AccessKeys[i].Text) })
+	section("Trust outside the account", len(r.Trust), func(i int, t *Table) { t.Add(sign(r.Trust[i].Change), byActor(r.Trust[i].Text, r.Trust[i].Actor)) })
+	section("Access keys", len(r.AccessKeys), func(i int, t *Table) {
+		t.Add(sign(r.AccessKeys[i].Change), byActor(r.AccessKeys[i].Text, r.AccessKeys[i].Actor))
+	})
 	section("Console access and MFA", len(r.ConsoleAndMFA), func(i int, t *Table) {
-		t.Add(sign(r.ConsoleAndMFA[i].Change), r.ConsoleAndMFA[i].Text)
+		t.Add(sign(r.ConsoleAndMFA[i].Change), byActor(r.ConsoleAndMFA[i].Text, r.ConsoleAndMFA[i].Actor))
 	})
 	section("Identity Center assignments", len(r.IdentityCenter), func(i int, t *Table) {
-		t.Add(sign(r.IdentityCenter[i].Change), r.IdentityCenter[i].Text)
+		t.Add(sign(r.IdentityCenter[i].Change), byActor(r.IdentityCenter[i].Text, r.IdentityCenter[i].Actor))
 	})
 	section("Findings", len(r.Findings), func(i int, t *Table) { t.Add(sign(r.Findings[i].Change), r.Findings[i].Text) })
 	section("Resources", len(r.Resources), func(i int, t *Table) {
 		d := r.Resources[i]
-		t.Add(sign(d.Change), d.Text)
+		t.Add(sign(d.Change), byActor(d.Text, d.Actor))
 		for _, f := range d.Fields {
 			for _, line := range fieldLines(f) {
 				t.Add("", "    "+line)
@@ -89,6 +91,15 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 		t.Add(sign(e.Change), e.ID)
 	})
 	return tables
+}
+
+// byActor adds who made a change and when to its sentence, when
+// CloudTrail recorded it.
+func byActor(text string, a *diff.Actor) string {
+	if a == nil {
+		return text
+	}
+	return fmt.Sprintf("%s (by %s, %s at %s)", text, a.ARN, a.Event, a.At.UTC().Format(time.DateTime))
 }
 
 // fieldLines shows one changed field: "path: old → new", or a document's

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
@@ -22,13 +23,25 @@ type Findings struct {
 	ConsoleWithoutMFA []findings.ConsoleUser `json:"console_without_mfa"`
 	OutsideTrust      []findings.Trust       `json:"outside_trust"`
 	SSOAdmins         []findings.SSOAdmin    `json:"sso_admins"`
+	// UnusedAfterDays is the N of the unused findings below.
+	UnusedAfterDays int               `json:"unused_after_days"`
+	InactiveUsers   []findings.Unused `json:"inactive_users"`
+	UnusedKeys      []findings.Unused `json:"unused_keys"`
+	UnusedRoles     []findings.Unused `json:"unused_roles"`
+	// ActivityRead says whether the connection reads CloudTrail activity:
+	// the two lists after it are found only in what it read (empty
+	// otherwise), since ActivityFrom, the oldest event read.
+	ActivityRead      bool                        `json:"activity_read"`
+	ActivityFrom      *time.Time                  `json:"activity_from"`
+	InactiveSSOUsers  []findings.SSOInactive      `json:"inactive_sso_users"`
+	UnusedAssignments []findings.UnusedAssignment `json:"unused_assignments"`
 }
 
 // NewFindings runs the rules over g: the top principals by policies held,
 // admins, keys older than staleDays at now, console users without MFA, and
 // roles trusting principals outside their account.
 func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
-	return &Findings{
+	return (&Findings{
 		StaleAfterDays:    staleDays,
 		TopHolders:        nonNil(findings.TopHolders(g, top)),
 		Admins:            nonNil(findings.Admins(g)),
@@ -36,7 +49,37 @@ func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
 		ConsoleWithoutMFA: nonNil(findings.ConsoleWithoutMFA(g)),
 		OutsideTrust:      nonNil(findings.OutsideTrust(g)),
 		SSOAdmins:         nonNil(findings.SSOAdmins(g)),
+	}).Unused(g, now, findings.DefaultUnusedDays, nil, false)
+}
+
+// Unused (re)runs the unused-access rules over g with N = days: IAM users
+// inactive, active keys and roles (service-linked ones apart) unused, from
+// the credential report and RoleLastUsed; and, when the connection reads
+// activity (read), its stored CloudTrail events: Identity Center users who
+// never signed in or not for days, and assignments never used. It returns
+// f.
+func (f *Findings) Unused(g *model.Graph, now time.Time, days int, events []collect.ActivityEvent, read bool) *Findings {
+	f.UnusedAfterDays = days
+	f.InactiveUsers = nonNil(findings.InactiveUsers(g, now, days))
+	f.UnusedKeys = nonNil(findings.UnusedKeys(g, now, days))
+	f.UnusedRoles = nonNil(findings.UnusedRoles(g, now, days))
+	f.ActivityRead, f.ActivityFrom = read, nil
+	f.InactiveSSOUsers, f.UnusedAssignments = []findings.SSOInactive{}, []findings.UnusedAssignment{}
+	if read {
+		from := now
+		if len(events) > 0 {
+			from = events[0].Time
+			for _, e := range events {
+				if e.Time.Before(from) {
+					from = e.Time
+				}
+			}
+		}
+		f.ActivityFrom = &from
+		f.InactiveSSOUsers = nonNil(findings.InactiveSSOUsers(g, events, from, now, days))
+		f.UnusedAssignments = nonNil(findings.UnusedAssignments(g, events))
 	}
+	return f
 }
 
 func nonNil[T any](s []T) []T {
@@ -89,8 +132,62 @@ func (f *Findings) Tables(limit int) []*Table {
 		}
 		tables = append(tables, sso)
 	}
+	tables = append(tables, f.unusedTables()...)
 	for _, t := range tables {
 		t.Limit(limit)
 	}
 	return tables
+}
+
+// unusedTables lays out the unused-access findings that found something
+// (the Identity Center ones only for a connection that reads activity).
+func (f *Findings) unusedTables() []*Table {
+	var out []*Table
+	unused := func(title string, list []findings.Unused, key bool) {
+		if len(list) == 0 {
+			return
+		}
+		h := []string{"TYPE", "NAME", "ACCOUNT", "LAST USED", "IDLE (DAYS)"}
+		if key {
+			h = []string{"USER", "KEY ID", "ACCOUNT", "LAST USED", "IDLE (DAYS)"}
+		}
+		t := &Table{Title: fmt.Sprintf("%s (%d)", title, len(list)), Header: h}
+		for _, u := range list {
+			first := kindName(u.Principal.Type)
+			second := u.Principal.Name
+			if key {
+				first, second = u.Principal.Name, u.KeyID
+			}
+			t.Add(first, second, u.Principal.AccountID, lastUsedCell(u.LastUsed), strconv.Itoa(u.IdleDays))
+		}
+		out = append(out, t)
+	}
+	n := f.UnusedAfterDays
+	unused(fmt.Sprintf("IAM users inactive for more than %d days (no console sign-in, no key use)", n), f.InactiveUsers, false)
+	unused(fmt.Sprintf("Active access keys unused for more than %d days", n), f.UnusedKeys, true)
+	unused(fmt.Sprintf("Roles unused for more than %d days (service-linked roles apart)", n), f.UnusedRoles, false)
+	if !f.ActivityRead {
+		return out
+	}
+	from := "-"
+	if f.ActivityFrom != nil {
+		from = f.ActivityFrom.UTC().Format(time.DateOnly)
+	}
+	if len(f.InactiveSSOUsers) > 0 {
+		t := &Table{Title: fmt.Sprintf("Identity Center users with no sign-in for more than %d days, or none since %s (%d)", n, from, len(f.InactiveSSOUsers)),
+			Header: []string{"USER", "LAST SIGN-IN", "IDLE (DAYS)"}}
+		for _, u := range f.InactiveSSOUsers {
+			t.Add(u.Name, lastUsedCell(u.LastSignIn), strconv.Itoa(u.IdleDays))
+		}
+		out = append(out, t)
+	}
+	if len(f.UnusedAssignments) > 0 {
+		t := &Table{Title: fmt.Sprintf("Permission-set assignments never used in their account since %s (%d)", from, len(f.UnusedAssignments)),
+			Header: []string{"ACCOUNT", "PERMISSION SET", "TYPE", "ASSIGNED TO"}}
+		for _, a := range f.UnusedAssignments {
+			t.Add(a.AccountID, a.PermissionSetName, principalKind(a.Principal.Type), a.Principal.Name)
+		}
+		out = append(out, t)
+	}
+	return out
 }

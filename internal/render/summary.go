@@ -79,6 +79,9 @@ func (s *Summary) Tables() []*Table {
 		act.Add("events read", fmt.Sprintf("%d (%d new)", a.Events, a.New))
 		act.Add("calls", strconv.Itoa(a.Calls))
 		act.Add("account-regions", fmt.Sprintf("%d (%d not read whole)", a.AccountRegions, a.Failed))
+		if la := a.LastAccessed; la != nil {
+			act.Add("IAM last accessed", la.String())
+		}
 		out = append(out, act)
 	}
 	if t := failuresTable(snap); t != nil {

@@ -78,6 +78,9 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 	}
 	userARN := found[0].ID
 	policy := heldPolicy(t, e)
+	// The connection reads activity: the access, findings and diff
+	// answers carry it, and GET /api/v1/activity has some.
+	enableActivity(t, e)
 	applyBody := []byte(`{"connection":"prod","actions":[{"action":"create-user","user":"api-made"}]}`)
 	cases := []struct {
 		name, method, path, pattern, token string
@@ -103,6 +106,10 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"holders of a user", "GET", "/api/v1/holders/" + url.PathEscape(user), "/api/v1/holders/{principal}", e.read, nil, nil, 404},
 		{"findings", "GET", "/api/v1/findings", "/api/v1/findings", e.read, nil, nil, 200},
 		{"diff", "GET", "/api/v1/diff", "/api/v1/diff", e.read, nil, nil, 200},
+		{"activity", "GET", "/api/v1/activity", "/api/v1/activity", e.read, nil, nil, 200},
+		{"activity of an account", "GET", "/api/v1/activity?account=" + testAccount + "&since=30d", "/api/v1/activity", e.read, nil, nil, 200},
+		{"activity bad since", "GET", "/api/v1/activity?since=soon", "/api/v1/activity", e.read, nil, nil, 400},
+		{"activity bad account", "GET", "/api/v1/activity?account=12", "/api/v1/activity", e.read, nil, nil, 400},
 		{"diff unknown snapshot", "GET", "/api/v1/diff?from=999", "/api/v1/diff", e.read, nil, nil, 404},
 		{"audit", "GET", "/api/v1/audit", "/api/v1/audit", e.read, nil, nil, 200},
 		{"can", "GET", "/api/v1/can?principal=" + url.QueryEscape(user) + "&action=iam:CreateUser&context=aws:SourceIp=10.0.0.1", "/api/v1/can", e.read, nil, nil, 200},

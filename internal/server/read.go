@@ -143,6 +143,8 @@ type findingsInput struct {
 	at
 	Top       int `query:"top" minimum:"0" default:"10" doc:"principals to rank by policies held (0: all)"`
 	StaleDays int `query:"stale_days" minimum:"0" default:"90" doc:"report access keys older than this many days"`
+	// UnusedDays is the N of the unused-access findings (activity.go).
+	UnusedDays int `query:"unused_days" minimum:"1" default:"90" doc:"report users, keys, roles and Identity Center users unused for more than this many days"`
 }
 
 type diffInput struct {
@@ -235,7 +237,11 @@ func (s *Server) routes() {
 			if err != nil {
 				return nil, storeFailure(err)
 			}
-			return render.NewFindings(g, s.c.Now(), in.Top, in.StaleDays), nil
+			f := render.NewFindings(g, s.c.Now(), in.Top, in.StaleDays)
+			if err := s.activityFindings(ctx, f, g, snap, in.UnusedDays); err != nil {
+				return nil, err
+			}
+			return f, nil
 		})
 	register(s, read(huma.Operation{OperationID: "get-diff", Path: "/api/v1/diff", Summary: "What changed between two snapshots (as `warden diff -o json`)"}),
 		diff.Report{}, s.diff)
@@ -251,6 +257,7 @@ func (s *Server) routes() {
 			return recs, nil
 		})
 	s.effectiveRoutes()
+	s.activityRoutes()
 	s.syncRoutes()
 	s.provisionRoutes()
 	s.scimRoutes()
@@ -368,6 +375,9 @@ func (s *Server) access(ctx context.Context, in *principalInput) (*access.Answer
 	case err != nil:
 		return nil, storeFailure(err)
 	}
+	if err := s.addActivity(ctx, snap, ans); err != nil {
+		return nil, err
+	}
 	return ans, nil
 }
 
@@ -420,6 +430,9 @@ func (s *Server) diff(ctx context.Context, in *diffInput) (any, error) {
 	r, err := diff.Compute(ctx, s.c.Store, from, to, diff.Filter{Only: in.Only, AccountID: in.Account})
 	if err != nil {
 		return nil, storeFailure(err)
+	}
+	if err := s.addActors(ctx, r); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -30,6 +30,7 @@ const (
 	FeatureAssumeMemberRole        Feature = "assume-member-role"
 	FeatureIdentityCenterRead      Feature = "identity-center-read"
 	FeatureCloudTrailRead          Feature = "cloudtrail-read"
+	FeatureIAMLastAccessed         Feature = "iam-last-accessed"
 	FeatureIAMProvision            Feature = "iam-provision"
 	FeatureIdentityCenterProvision Feature = "identity-center-provision"
 )
@@ -93,6 +94,10 @@ var Actions = map[Feature][]string{
 	},
 	FeatureCloudTrailRead: { // a connection's activity: (CloudTrail management events)
 		"cloudtrail:LookupEvents",
+	},
+	FeatureIAMLastAccessed: { // activity.last_accessed: a job per principal, read by the session that made it
+		"iam:GenerateServiceLastAccessedDetails",
+		"iam:GetServiceLastAccessedDetails",
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
@@ -210,6 +215,7 @@ var features = map[Feature]struct {
 	FeatureCredentialReport:        {ModeRead, ScopeAccount, true},
 	FeatureAccessKeys:              {ModeRead, ScopeAccount, true},
 	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, true},
+	FeatureIAMLastAccessed:         {ModeRead, ScopeAccount, true},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},

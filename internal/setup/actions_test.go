@@ -87,7 +87,7 @@ func TestFeaturesFor(t *testing.T) {
 	read, prov := FeaturesFor(ModeRead), FeaturesFor(ModeProvision)
 	var wantRead, wantProv []Feature
 	for _, f := range []Feature{FeatureAccessKeys, FeatureAssumeMemberRole, FeatureCloudTrailRead, FeatureCredentialReport,
-		FeatureIAMRead, FeatureIdentity, FeatureIdentityCenterRead, FeatureOrganizationsRead} {
+		FeatureIAMLastAccessed, FeatureIAMRead, FeatureIdentity, FeatureIdentityCenterRead, FeatureOrganizationsRead} {
 		if Built(f) {
 			wantRead = append(wantRead, f)
 		}
@@ -109,8 +109,8 @@ func TestFeaturesFor(t *testing.T) {
 		t.Errorf("FeaturesFor(unknown) = %v, want none", got)
 	}
 	wantAccount := map[Mode][]Feature{
-		ModeRead:      {FeatureAccessKeys, FeatureCloudTrailRead, FeatureCredentialReport, FeatureIAMRead, FeatureIdentity},
-		ModeProvision: {FeatureAccessKeys, FeatureCloudTrailRead, FeatureCredentialReport, FeatureIAMProvision, FeatureIAMRead, FeatureIdentity},
+		ModeRead:      {FeatureAccessKeys, FeatureCloudTrailRead, FeatureCredentialReport, FeatureIAMLastAccessed, FeatureIAMRead, FeatureIdentity},
+		ModeProvision: {FeatureAccessKeys, FeatureCloudTrailRead, FeatureCredentialReport, FeatureIAMLastAccessed, FeatureIAMProvision, FeatureIAMRead, FeatureIdentity},
 	}
 	for m, want := range wantAccount {
 		want = slices.DeleteFunc(want, func(f Feature) bool { return !Built(f) })

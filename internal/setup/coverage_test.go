@@ -39,6 +39,7 @@ var exercises = map[setup.Feature]string{
 	// Both assignment strategies, so both listing actions are called.
 	setup.FeatureIdentityCenterRead:      "identity center sync",
 	setup.FeatureCloudTrailRead:          "activity sync",
+	setup.FeatureIAMLastAccessed:         "activity sync",
 	setup.FeatureIAMProvision:            "iam provisioning",
 	setup.FeatureIdentityCenterProvision: "identity center provisioning",
 }
@@ -132,11 +133,12 @@ func activitySync(t *testing.T) map[string]int64 {
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken),
 		IAMRate:     10000, OrganizationsRate: 10000, CloudTrailRate: 1000, MaxBackoff: time.Millisecond},
 		IAM:          collect.IAMOptions{ReportPoll: 5 * time.Millisecond},
-		Organization: &syncer.OrganizationOptions{}, Activity: &syncjob.ActivityOptions{}}, syncjob.Options{})
+		Organization: &syncer.OrganizationOptions{}, Activity: &syncjob.ActivityOptions{LastAccessed: "all", CallBudget: 9}}, syncjob.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Snapshot.Status != model.StatusComplete || res.Activity == nil || res.Activity.Events == 0 {
+	if res.Snapshot.Status != model.StatusComplete || res.Activity == nil || res.Activity.Events == 0 ||
+		res.Activity.LastAccessed == nil || res.Activity.LastAccessed.Covered == 0 {
 		t.Fatalf("activity sync: snapshot %s %+v, activity %+v", res.Snapshot.Status, res.Snapshot.Errors, res.Activity)
 	}
 	return srv.Calls()

@@ -40,6 +40,9 @@ type ActivityOptions struct {
 	LastAccessed string
 	// CallBudget caps the calls a sync spends on last accessed data.
 	CallBudget int
+	// LastAccessedPoll is the first wait of a last accessed job's polls
+	// (0: 1 s, doubling up to 16 s); tests shorten it.
+	LastAccessedPoll time.Duration
 }
 
 // activityOptions translates a connection's activity: key; nil when it
@@ -76,6 +79,11 @@ type activityRun struct {
 
 	mu      sync.Mutex
 	summary collect.ActivitySummary
+	// saving serializes the accounts' transactions: SQLite takes one
+	// writer at a time, and a second would fail busy, not wait.
+	saving sync.Mutex
+
+	la lastAccessedRun // IAM last accessed data (lastaccessed.go)
 }
 
 // newActivityRun loads a connection's cursors.
@@ -138,7 +146,9 @@ func (r *activityRun) readCloudTrail(ctx context.Context, sess *awsapi.Session, 
 			cursors = append(cursors, store.ActivityCursor{Account: c.Account, Region: c.Region, Last: c.Last, LastIDs: c.LastIDs})
 		}
 	}
+	r.saving.Lock()
 	added, err := r.st.SaveActivity(ctx, r.connection, recs, cursors)
+	r.saving.Unlock()
 	if err != nil {
 		problems = append(problems, model.SourceError{AccountID: accountID, Source: "cloudtrail",
 			Message: fmt.Sprintf("%d activity events read but not stored: %v", len(recs), err),

@@ -84,7 +84,7 @@ func waitDone(t *testing.T, ctx context.Context) {
 	c, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.WaitReady("#progress [data-done]")); err != nil {
-		txt, _ := chromedp.Run(ctx, chromedp.Text("main"))
+		txt, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 		t.Fatalf("the leaver run never finished: %v\n%s", err, txt)
 	}
 }
@@ -105,7 +105,7 @@ func TestBrowserLeaver(t *testing.T) {
 	// A read session: no Offboard button on the principal page.
 	browserSignIn(t, ctx, s.http.URL, s.read)
 	run(t, ctx, "principal (read)", chromedp.Navigate(s.http.URL+"/principal?c=prod&id="+url.QueryEscape(user.ID)))
-	run(t, ctx, "principal heading", chromedp.WaitVisible("h1"))
+	run(t, ctx, "principal heading", chromedp.WaitVisible(chromedp.CSS("h1")))
 	if n := run(t, ctx, "offboard buttons", chromedp.Evaluate[int](`document.querySelectorAll("#offboard").length`)); n != 0 {
 		t.Errorf("a read session sees %d Offboard button(s)", n)
 	}
@@ -196,7 +196,7 @@ func TestBrowserLeaver(t *testing.T) {
 	// The diff link shows the user removed.
 	run(t, ctx, "what changed", chromedp.Click(`#progress .refreshed a[href^="/changes"]`))
 	run(t, ctx, "diff", chromedp.WaitVisible("#diff-title"))
-	if txt := run(t, ctx, "diff text", chromedp.Text("main")); !strings.Contains(txt, user.Name) {
+	if txt := run(t, ctx, "diff text", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(txt, user.Name) {
 		t.Errorf("the diff after the run does not name %s", user.Name)
 	}
 
@@ -231,6 +231,23 @@ func TestBrowserLeaver(t *testing.T) {
 		t.Errorf("%d failed rows, want 1", n)
 	}
 	shot(t, ctx, dir, "leaver-failed")
+
+	// A phone width: the run page and the audit log do not scroll sideways
+	// (their tables scroll in their own box).
+	run(t, ctx, "phone", chromedp.EmulateViewport(375, 800))
+	for i, u := range []string{runURL, s.http.URL + "/audit?c=prod", s.http.URL + "/leaver?c=prod"} {
+		run(t, ctx, "phone "+u, chromedp.Navigate(u))
+		run(t, ctx, "phone page "+u, chromedp.WaitReady(chromedp.CSS("main h1")))
+		if over := run(t, ctx, "overflow", chromedp.Evaluate[bool](`document.documentElement.scrollWidth > window.innerWidth`)); over {
+			t.Errorf("%s scrolls sideways at 375 px", u)
+		}
+		if i == 0 { // the first run's page still shows its own calls only
+			if n := run(t, ctx, "rows", chromedp.Evaluate[int](`document.querySelectorAll("#progress tr.step").length`)); n != len(wantCalls) {
+				t.Errorf("the first run's page shows %d calls later, want its %d", n, len(wantCalls))
+			}
+		}
+		shot(t, ctx, dir, []string{"leaver-run-phone", "audit-phone", "leaver-phone"}[i])
+	}
 	if runURL == "" || !regexp.MustCompile(`/leaver/run\?id=`).MatchString(runURL) {
 		t.Errorf("the run page is at %q", runURL)
 	}
@@ -254,7 +271,7 @@ func TestBrowserSyncLive(t *testing.T) {
 	c, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(c, chromedp.Poll[bool](`document.querySelector("#sync-prod .last").textContent.includes(`+"`"+wantSnap+"`"+`)`, chromedp.WithPollingInterval(100*time.Millisecond))); err != nil {
-		txt, _ := chromedp.Run(ctx, chromedp.Text("main"))
+		txt, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
 		t.Fatalf("the sync page never showed %s: %v\n%s", wantSnap, err, txt)
 	}
 	if ok := run(t, ctx, "same page", chromedp.Evaluate[bool](`window.__noReload === true`)); !ok {

@@ -90,7 +90,7 @@ func TestBrowser(t *testing.T) {
 	run(t, ctx, "type token", chromedp.SendKeys("#token", s.read))
 	run(t, ctx, "submit", chromedp.Submit("#token"))
 	run(t, ctx, "overview", chromedp.WaitVisible("#conn-prod"))
-	if h := run(t, ctx, "heading", chromedp.Text("h1")); h != "Overview" {
+	if h := run(t, ctx, "heading", chromedp.Text(chromedp.CSS("h1"))); h != "Overview" {
 		t.Errorf("after sign-in: heading %q", h)
 	}
 	// The cookie is not readable by script (HttpOnly).
@@ -163,8 +163,8 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the snapshot has no Identity Center user %s", s.ssoUser.ID)
 	}
 	run(t, ctx, "sso user", chromedp.Navigate(s.http.URL+"/principal?c=prod&id="+url.QueryEscape(ssoID)))
-	run(t, ctx, "sso heading", chromedp.WaitVisible("h1"))
-	h := run(t, ctx, "sso heading text", chromedp.Text("h1"))
+	run(t, ctx, "sso heading", chromedp.WaitVisible(chromedp.CSS("h1")))
+	h := run(t, ctx, "sso heading text", chromedp.Text(chromedp.CSS("h1")))
 	if !strings.Contains(h, `<script>window.__xss=1</script>`) || !strings.Contains(h, `<img src=x onerror=`) {
 		t.Errorf("the display name is not shown as text: %q", h)
 	}
@@ -188,7 +188,7 @@ func TestBrowser(t *testing.T) {
 	shot(t, ctx, dir, "findings")
 	run(t, ctx, "changes", chromedp.Navigate(fmt.Sprintf("%s/changes?c=prod&from=%d&to=%d", s.http.URL, s.first, s.snap)))
 	run(t, ctx, "diff", chromedp.WaitVisible("#diff-title"))
-	if txt := run(t, ctx, "diff text", chromedp.Text("main")); !strings.Contains(txt, "between-snapshots") {
+	if txt := run(t, ctx, "diff text", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(txt, "between-snapshots") {
 		t.Errorf("the diff does not name the user made between the snapshots:\n%s", txt)
 	}
 	shot(t, ctx, dir, "changes")
@@ -224,7 +224,7 @@ func TestBrowser(t *testing.T) {
 	shot(t, ctx, dir, "sync")
 	// The link is dead now.
 	run(t, ctx, "link again", chromedp.Navigate(link))
-	if h := run(t, ctx, "link again heading", chromedp.Text("main")); !strings.Contains(h, "already used or has expired") {
+	if h := run(t, ctx, "link again heading", chromedp.Text(chromedp.CSS("main"))); !strings.Contains(h, "already used or has expired") {
 		t.Errorf("the second use of the link: %q", h)
 	}
 

@@ -130,14 +130,53 @@ const (
 
 func (g *graph) pos(key string) (x, y int) {
 	at := g.index[key]
-	return pad + at[0]*(boxW+colGap), pad + at[1]*(boxH+rowG)
+	return colX(at[0]), rowY(at[1])
+}
+
+func colX(col int) int { return pad + col*(boxW+colGap) }
+func rowY(row int) int { return pad + row*(boxH+rowG) }
+
+// freeRow returns the first of prefer not taken, else the lowest row not
+// taken.
+func freeRow(taken map[int]bool, prefer ...int) int {
+	for _, r := range prefer {
+		if !taken[r] {
+			return r
+		}
+	}
+	for r := 0; ; r++ {
+		if !taken[r] {
+			return r
+		}
+	}
+}
+
+// route is an edge's way through the columns it crosses: the row of an
+// empty slot in each, so that no edge passes behind a node.
+func (g *graph) routes() (lanes [][]int, rows int) {
+	taken := make([]map[int]bool, len(g.cols))
+	for c := range g.cols {
+		taken[c] = map[int]bool{}
+		for r := range g.cols[c] {
+			taken[c][r] = true
+		}
+		rows = max(rows, len(g.cols[c]))
+	}
+	lanes = make([][]int, len(g.edges))
+	for i, e := range g.edges {
+		from, to := g.index[e[0]], g.index[e[1]]
+		for c := from[0] + 1; c < to[0]; c++ {
+			r := freeRow(taken[c], to[1], from[1])
+			taken[c][r] = true
+			lanes[i] = append(lanes[i], r)
+			rows = max(rows, r+1)
+		}
+	}
+	return lanes, rows
 }
 
 func (g *graph) svg() template.HTML {
-	rows := 0
-	for _, c := range g.cols {
-		rows = max(rows, len(c))
-	}
+	lanes, rows := g.routes()
 	if rows == 0 {
 		return ""
 	}
@@ -145,14 +184,33 @@ func (g *graph) svg() template.HTML {
 	h := 2*pad + rows*boxH + (rows-1)*rowG
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="paths" role="img" aria-label="path diagram" viewBox="0 0 %d %d" width="%d" height="%d" xmlns="http://www.w3.org/2000/svg">`, w, h, w, h)
-	for _, e := range g.edges {
-		x1, y1 := g.pos(e[0])
-		x2, y2 := g.pos(e[1])
+	for i, e := range g.edges {
+		from, to := g.index[e[0]], g.index[e[1]]
 		cls := "edge"
 		if n := g.node(e[1]); n.admin {
 			cls += " admin"
 		}
-		fmt.Fprintf(&b, `<path class="%s" d="M%d %d C%d %d %d %d %d %d"/>`, cls, x1+boxW, y1+boxH/2, x1+boxW+colGap/2, y1+boxH/2, x2-colGap/2, y2+boxH/2, x2, y2+boxH/2)
+		// From the right side of the source, through an empty slot of
+		// each column between (a straight line across it), to the left
+		// side of the target; each curve stays within a gap between
+		// columns.
+		x, y := colX(from[0])+boxW, rowY(from[1])+boxH/2
+		d := fmt.Sprintf("M%d %d", x, y)
+		curve := func(x2, y2 int) {
+			d += fmt.Sprintf(" C%d %d %d %d %d %d", x+colGap/2, y, x2-colGap/2, y2, x2, y2)
+			x, y = x2, y2
+		}
+		for j, r := range lanes[i] {
+			curve(colX(from[0]+1+j), rowY(r)+boxH/2)
+			x += boxW
+			d += fmt.Sprintf(" L%d %d", x, y)
+		}
+		if to[0] > from[0] {
+			curve(colX(to[0]), rowY(to[1])+boxH/2)
+		} else {
+			d += fmt.Sprintf(" L%d %d", colX(to[0]), rowY(to[1])+boxH/2)
+		}
+		fmt.Fprintf(&b, `<path class="%s" d="%s"/>`, cls, d)
 	}
 	for _, c := range g.cols {
 		for _, n := range c {

@@ -3,6 +3,7 @@ package webui
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/findings"
@@ -275,10 +277,47 @@ func refOf(r *model.Resource) access.Ref {
 	return access.Ref{ID: r.ID, Type: r.Type, Name: r.Name, AccountID: r.AccountID}
 }
 
+// holdersCache keeps the holders of the policies and permission sets last
+// shown: a snapshot never changes, and paging through AdministratorAccess's
+// thousands of holders should read them once.
+type holdersCache struct {
+	mu sync.Mutex
+	m  map[holdersKey]*access.Holders
+}
+
+type holdersKey struct {
+	snap int64
+	id   string
+}
+
+// maxCachedHolders bounds the cache; past it, it starts again empty.
+const maxCachedHolders = 64
+
+func (c *holdersCache) get(ctx context.Context, u *UI, snap int64, res *model.Resource) (*access.Holders, error) {
+	k := holdersKey{snap, res.ID}
+	c.mu.Lock()
+	h, ok := c.m[k]
+	c.mu.Unlock()
+	if ok {
+		return h, nil
+	}
+	h, err := access.HoldersOf(ctx, u.c.Store, snap, res)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedHolders {
+		c.m = map[holdersKey]*access.Holders{}
+	}
+	c.m[k] = h
+	c.mu.Unlock()
+	return h, nil
+}
+
 // holders is one page (page=) of access.HoldersOf for res, with the count
 // of each way it is held.
 func (u *UI) holders(r *http.Request, b entityBase, res *model.Resource, permissionSets []model.Resource) (*holdersView, error) {
-	h, err := access.HoldersOf(r.Context(), u.c.Store, b.Snap.ID, res)
+	h, err := u.hcache.get(r.Context(), u, b.Snap.ID, res)
 	if err != nil {
 		return nil, err
 	}
@@ -433,12 +472,12 @@ type scpLevel struct {
 	SCPs   []access.Ref
 }
 
-// assignmentRow is an Identity Center assignment into an account.
+// assignmentRow is an Identity Center assignment into an account, to a
+// user or a group (with the number of its members it reaches).
 type assignmentRow struct {
 	Principal     access.Ref
 	PermissionSet access.Ref
-	How           string
-	Via           *access.Ref
+	Members       int
 }
 
 // accountData is the account page.
@@ -505,54 +544,54 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 	if len(d.Levels) == 1 && len(d.Levels[0].SCPs) == 0 {
 		d.Levels = nil // not in an organization
 	}
-	for _, x := range []struct {
-		t   model.ResourceType
-		dst *[]model.Resource
-	}{{model.TypeIAMUser, &d.Users}, {model.TypeIAMGroup, &d.Groups}, {model.TypeIAMRole, &d.Roles}} {
-		rs, err := u.c.Store.Resources(ctx, snap, store.ResourceFilter{Type: x.t, AccountID: res.AccountID})
-		if err != nil {
-			fail(err)
-			return
+	// The account's principals from the snapshot's search index: the
+	// store has no index by account, and a scan of every user of the
+	// organization per page took hundreds of milliseconds.
+	hits, err := u.index.load(ctx, u.c.Store, snap)
+	if err != nil {
+		fail(err)
+		return
+	}
+	for i := range hits {
+		r := &hits[i].res
+		if r.AccountID != res.AccountID {
+			continue
 		}
-		*x.dst = rs
+		switch r.Type {
+		case model.TypeIAMUser:
+			d.Users = append(d.Users, *r)
+		case model.TypeIAMGroup:
+			d.Groups = append(d.Groups, *r)
+		case model.TypeIAMRole:
+			d.Roles = append(d.Roles, *r)
+		}
 	}
 	pss, err := u.c.Store.Resources(ctx, snap, store.ResourceFilter{Type: model.TypePermissionSet})
 	if err != nil {
 		fail(err)
 		return
 	}
-	var vias []string
 	for i := range pss {
 		hs, err := u.c.Store.HoldersOf(ctx, snap, model.EntitlementID(pss[i].ID, model.AssignmentEntitlement(res.AccountID)))
 		if err != nil {
 			fail(err)
 			return
 		}
+		members := map[string]int{}
 		for _, h := range hs {
-			row := assignmentRow{PermissionSet: refOf(&pss[i]), Principal: access.Ref{ID: h.Grant.PrincipalID, Name: h.Grant.PrincipalID}, How: how(model.ViaSSO)}
+			if h.Grant.Provenance == model.ViaGroup {
+				members[h.Grant.ViaID]++ // a member of a group assigned it
+			}
+		}
+		for _, h := range hs {
+			if h.Grant.Provenance == model.ViaGroup {
+				continue
+			}
+			row := assignmentRow{Members: members[h.Grant.PrincipalID], PermissionSet: refOf(&pss[i]), Principal: access.Ref{ID: h.Grant.PrincipalID, Name: h.Grant.PrincipalID}}
 			if h.Principal != nil {
 				row.Principal = refOf(h.Principal)
 			}
-			if h.Grant.Provenance == model.ViaGroup {
-				row.How = how(model.ViaGroup)
-				row.Via = &access.Ref{ID: h.Grant.ViaID, Type: model.TypeSSOGroup, Name: h.Grant.ViaID}
-				vias = append(vias, h.Grant.ViaID)
-			}
 			d.Assignments = append(d.Assignments, row)
-		}
-	}
-	if len(vias) > 0 {
-		names, err := u.c.Store.ResourcesByID(ctx, snap, vias)
-		if err != nil {
-			fail(err)
-			return
-		}
-		for i := range d.Assignments {
-			if v := d.Assignments[i].Via; v != nil {
-				if g, ok := names[v.ID]; ok {
-					v.Name = g.Name
-				}
-			}
 		}
 	}
 	slices.SortFunc(d.Assignments, func(a, b assignmentRow) int {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -48,9 +49,11 @@ type leaverRun struct {
 	Started  time.Time
 	PrevSnap int64 // the connection's latest snapshot when the run began
 	baseline int64 // the newest audit record of the connection before the run
+	target   string
 
 	mu       sync.Mutex
 	done     bool
+	upto     int64 // the newest audit record once the run ended
 	finished time.Time
 	res      *provision.RunResult
 	err      error
@@ -227,7 +230,7 @@ func (u *UI) leaver(w http.ResponseWriter, r *http.Request, s *session) {
 		return
 	}
 	run := &leaverRun{ID: random()[:22], Conn: conn, Actor: s.token, User: *d.User, Kind: d.Kind, Plans: plans,
-		Started: u.c.Now(), PrevSnap: snap.ID}
+		Started: u.c.Now(), PrevSnap: snap.ID, target: plans[0].Target}
 	if recs, err := u.c.Store.Audit(r.Context(), conn, 1); err == nil && len(recs) > 0 {
 		run.baseline = recs[0].ID
 	} else if err != nil {
@@ -239,8 +242,12 @@ func (u *UI) leaver(w http.ResponseWriter, r *http.Request, s *session) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), applyTimeout)
 		defer cancel()
 		res, err := u.c.Provisioning.Apply(ctx, conn, actions, run.Actor)
+		upto := int64(math.MaxInt64)
+		if recs, aerr := u.c.Store.Audit(ctx, conn, 1); aerr == nil && len(recs) > 0 {
+			upto = recs[0].ID
+		}
 		run.mu.Lock()
-		run.done, run.finished, run.res, run.err = true, u.c.Now(), res, err
+		run.done, run.upto, run.finished, run.res, run.err = true, upto, u.c.Now(), res, err
 		run.mu.Unlock()
 		if err != nil {
 			u.c.Logger.Warn("web UI leaver run failed", "connection", conn, "user", run.User.Name, "actor", run.Actor, "error", err)
@@ -334,17 +341,21 @@ func (u *UI) leaverRunPage(w http.ResponseWriter, r *http.Request, s *session) {
 func (u *UI) runData(ctx context.Context, run *leaverRun) (leaverRunData, error) {
 	run.mu.Lock()
 	d := leaverRunData{Run: run, Done: run.done, Finished: run.finished}
-	res, runErr := run.res, run.err
+	res, runErr, upto := run.res, run.err, run.upto
+	if !d.Done {
+		upto = math.MaxInt64
+	}
 	run.mu.Unlock()
 	// The calls made so far, oldest first: the audit log records each
-	// before it is made and completes it once AWS answered.
+	// before it is made and completes it once AWS answered. The run's are
+	// its actor's, of its action and target, written while it ran.
 	recs, err := u.c.Store.Audit(ctx, run.Conn, 1000)
 	if err != nil {
 		return d, err
 	}
 	var calls []store.AuditRecord
 	for i := len(recs) - 1; i >= 0; i-- {
-		if rec := recs[i]; rec.ID > run.baseline && rec.Actor == run.Actor && rec.Action == string(run.Kind) {
+		if rec := recs[i]; rec.ID > run.baseline && rec.ID <= upto && rec.Actor == run.Actor && rec.Action == string(run.Kind) && rec.Target == run.target {
 			calls = append(calls, rec)
 		}
 	}

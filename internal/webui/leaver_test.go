@@ -1,11 +1,18 @@
 package webui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/warden-iam/warden/internal/awsapi"
 )
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -63,7 +70,9 @@ func post(t testing.TB, c *http.Client, u string, v url.Values) (int, string) {
 
 // TestLeaverScopeCSRFAndChangedPlan: a read session gets no button and a
 // 403 on the page and on a forged POST; an admin's POST without the CSRF
-// token is refused; a confirmation naming another plan applies nothing.
+// token is refused; a confirmation of a plan AWS's state has moved from
+// applies nothing and shows the new plan; deactivate-user, confirmed and
+// followed on the run resource, leaves awsfake's user without access.
 func TestLeaverScopeCSRFAndChangedPlan(t *testing.T) {
 	s := newStack(t, small)
 	user, _ := leaverUsers(t, s)
@@ -104,15 +113,73 @@ func TestLeaverScopeCSRFAndChangedPlan(t *testing.T) {
 	if code, _ := post(t, admin, s.http.URL+"/leaver", noCSRF); code != http.StatusForbidden {
 		t.Errorf("POST /leaver without the CSRF token: %d, want 403", code)
 	}
-	changed := url.Values{"csrf": {csrfOf(t, admin, s.http.URL+"/")}, "plan": {"0123456789abcdef0123456789abcdef"}}
+	// AWS's state moves after the plan was shown (a new access key): the
+	// confirmation of the old plan applies nothing and shows the new one.
+	sess, err := awsapi.Load(context.Background(), awsapi.Options{Region: "us-east-1", Endpoint: s.fake.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := sess.IAM(s.truth.ID).CreateAccessKey(context.Background(), &iam.CreateAccessKeyInput{UserName: aws.String(user.Name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := url.Values{"csrf": {csrfOf(t, admin, s.http.URL+"/")}, "plan": {fp[1]}}
 	for k, v := range form {
 		changed[k] = v
 	}
 	code, body = post(t, admin, s.http.URL+"/leaver", changed)
-	if code != http.StatusConflict || !strings.Contains(body, `id="plan-changed"`) || !strings.Contains(body, fp[1]) {
-		t.Errorf("POST /leaver naming another plan: %d, want 409 with the current plan", code)
+	if code != http.StatusConflict || !strings.Contains(body, `id="plan-changed"`) || strings.Contains(body, `value="`+fp[1]+`"`) ||
+		!strings.Contains(body, "AccessKeyId="+aws.ToString(key.AccessKey.AccessKeyId)) {
+		t.Errorf("POST /leaver confirming a plan AWS's state has moved from: %d, want 409 with the new plan deleting key %s",
+			code, aws.ToString(key.AccessKey.AccessKeyId))
 	}
 	if a := s.fake.Account(s.truth.ID); a.IAM.Users[user.Name] == nil {
 		t.Fatalf("user %s was deleted though no confirmation named its plan", user.Name)
+	}
+
+	// deactivate-user through the form, followed on the run resource
+	// (without JavaScript: the page refreshes itself until done).
+	_, body, _ = get(t, admin, s.http.URL+"/leaver?c=prod&kind=deactivate-user&id="+url.QueryEscape(user.ID))
+	fp = regexp.MustCompile(`name="plan" value="([0-9a-f]+)"`).FindStringSubmatch(body)
+	if fp == nil || !strings.Contains(body, "iam:UpdateAccessKey") {
+		t.Fatalf("the deactivate-user plan:\n%s", body)
+	}
+	deact := url.Values{"csrf": {csrfOf(t, admin, s.http.URL+"/")}, "plan": {fp[1]}, "c": {"prod"}, "id": {user.ID}, "kind": {"deactivate-user"}}
+	r, err := admin.PostForm(s.http.URL+"/leaver", deact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	runURL := r.Request.URL.String()
+	if r.StatusCode != 200 || r.Request.URL.Path != "/leaver/run" {
+		t.Fatalf("confirming deactivate-user: %d at %s", r.StatusCode, runURL)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		_, body, _ = get(t, admin, runURL+"&fragment=1")
+		if strings.Contains(body, "data-done") {
+			break
+		}
+		if !strings.Contains(body, "Applying") || time.Now().After(deadline) {
+			t.Fatalf("the run did not finish:\n%s", body)
+		}
+	}
+	if strings.Contains(body, `data-result="failed"`) || !strings.Contains(body, "every call succeeded") {
+		t.Errorf("deactivate-user run:\n%s", body)
+	}
+	if _, page, _ := get(t, admin, runURL); strings.Contains(page, `http-equiv="refresh"`) {
+		t.Error("a finished run's page still refreshes itself")
+	}
+	// Ground truth: still there, no password, every key inactive.
+	u := s.fake.Account(s.truth.ID).IAM.Users[user.Name]
+	if u == nil || u.LoginProfile != nil {
+		t.Fatalf("after deactivate-user awsfake has %+v, want the user without a password", u)
+	}
+	for _, k := range u.AccessKeys {
+		if k.Status != "Inactive" {
+			t.Errorf("key %s is %s after deactivate-user", k.ID, k.Status)
+		}
+	}
+	if !strings.Contains(body, "still in it") {
+		t.Errorf("the run page does not say the deactivated user is still in the snapshot")
 	}
 }

@@ -230,6 +230,10 @@ type principalData struct {
 	Matches []model.Resource
 	// Resource is the principal as stored (display name, tags).
 	Resource *model.Resource
+	// History is what it gained and lost, newest first; Activity its
+	// last activity (IAM principals only).
+	History  []historyEntry
+	Activity *activityView
 }
 
 func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
@@ -279,6 +283,18 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	d.Diagram = diagram(ans, conn)
+	if id != "" {
+		if d.History, err = u.principalHistory(r.Context(), conn, []string{id}); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The history could not be read: "+err.Error())
+			return
+		}
+	}
+	if ans.IAM != nil && ans.IAM.Principal.Type != model.TypeIAMGroup {
+		if d.Activity, err = u.activity(r.Context(), conn, ans.IAM.Principal.AccountID, ans.IAM.ARN); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The activity could not be read: "+err.Error())
+			return
+		}
+	}
 	title := q
 	if ans.IAM != nil {
 		title = ans.IAM.Principal.Name

@@ -63,6 +63,8 @@ type UI struct {
 	index    searchIndex
 	runs     leaverRuns
 	counts   findingsCache
+	reports  reportCache
+	hcache   holdersCache
 }
 
 // New returns the UI of c.

@@ -1,0 +1,236 @@
+package diff
+
+import (
+	"strings"
+	"time"
+
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// Actor is who made a change, as CloudTrail recorded it: the write event
+// between the two snapshots that acted on the change's resources.
+type Actor struct {
+	ARN     string    `json:"arn"`     // the caller (a user, an assumed-role session, root)
+	Type    string    `json:"type"`    // userIdentity.type: IAMUser, AssumedRole, Root, …
+	Account string    `json:"account"` // the caller's account
+	At      time.Time `json:"at"`
+	Event   string    `json:"event"` // AttachUserPolicy, CreateAccountAssignment, …
+	EventID string    `json:"event_id"`
+	From    string    `json:"from"` // source IP address
+}
+
+// actorRule says which events made a change: their names, and the values
+// their request parameters (or resources) must all hold.
+type actorRule struct {
+	events []string // event names, or prefixes ending in "*"
+	values []string
+}
+
+// AddActors sets the Actor of each row of r that a CloudTrail write event
+// made: an event of the right name, between the older snapshot's start and
+// the newer one's end, whose request parameters name every resource the
+// row is about (the newest such event when several do). Rows no event
+// explains keep a nil Actor. It returns how many rows got one.
+func AddActors(r *Report, events []collect.ActivityEvent) int {
+	if r.From == nil || r.To == nil {
+		return 0
+	}
+	// CloudTrail's times have second precision.
+	from, to := r.From.StartedAt.Truncate(time.Second), r.To.FinishedAt
+	if to.IsZero() {
+		to = time.Now()
+	}
+	var window []collect.ActivityEvent
+	for _, e := range events {
+		if !e.ReadOnly && !e.Time.Before(from) && !e.Time.After(to) && len(e.Params)+len(e.Resources) > 0 {
+			window = append(window, e)
+		}
+	}
+	if len(window) == 0 {
+		return 0
+	}
+	n := 0
+	set := func(dst **Actor, rules ...actorRule) {
+		if a := findActor(window, rules); a != nil {
+			*dst = a
+			n++
+		}
+	}
+	for i := range r.Access {
+		c := &r.Access[i]
+		set(&c.Actor, accessRules(c)...)
+	}
+	for i := range r.Trust {
+		c := &r.Trust[i]
+		set(&c.Actor, actorRule{[]string{"UpdateAssumeRolePolicy", "CreateRole"}, []string{c.Role.Name}})
+	}
+	for i := range r.AccessKeys {
+		c := &r.AccessKeys[i]
+		name := map[string]string{Created: "CreateAccessKey", Deleted: "DeleteAccessKey"}[c.Change]
+		if name == "" {
+			name = "UpdateAccessKey"
+		}
+		set(&c.Actor, actorRule{[]string{name}, []string{c.User.Name}})
+	}
+	for i := range r.ConsoleAndMFA {
+		c := &r.ConsoleAndMFA[i]
+		names := []string{"CreateLoginProfile", "DeleteLoginProfile"}
+		if c.Kind != "console_access" {
+			names = []string{"EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"}
+		}
+		set(&c.Actor, actorRule{names, []string{c.User.Name}})
+	}
+	for i := range r.IdentityCenter {
+		c := &r.IdentityCenter[i]
+		set(&c.Actor, assignmentRule(c.Change, c.Principal.ID, c.PermissionSet.ID, c.AccountID))
+	}
+	for i := range r.Resources {
+		c := &r.Resources[i]
+		set(&c.Actor, resourceRule(c))
+	}
+	return n
+}
+
+// accessRules are the events that give or take a principal an
+// entitlement: a membership, an attachment (to the principal, or to the
+// group it comes through), a trust policy, an assignment.
+func accessRules(c *AccessChange) []actorRule {
+	gained := c.Change == Gained
+	pick := func(add, remove string) string {
+		if gained {
+			return add
+		}
+		return remove
+	}
+	kind := kindWord(c.Principal.Type)
+	switch {
+	case strings.HasPrefix(c.Entitlement, "account:"):
+		return []actorRule{assignmentRule(pick(Added, Removed), principalOfGrant(c), c.Resource.ID, strings.TrimPrefix(c.Entitlement, "account:"))}
+	case c.Entitlement == model.EntMember:
+		return []actorRule{{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Resource.Name}}}
+	case c.Entitlement == model.EntAssume:
+		return []actorRule{{[]string{"UpdateAssumeRolePolicy", pick("CreateRole", "DeleteRole")}, []string{c.Resource.Name}}}
+	case c.Entitlement == model.EntAttached && c.Via != nil && c.Via.Type == model.TypeIAMGroup:
+		policy := c.Resource.ID
+		if c.Resource.Type == model.TypeInlinePolicy {
+			policy = c.Resource.Name
+		}
+		return []actorRule{
+			{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Via.Name}},
+			{[]string{pick("AttachGroupPolicy", "DetachGroupPolicy"), pick("PutGroupPolicy", "DeleteGroupPolicy")}, []string{c.Via.Name, policy}},
+		}
+	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeInlinePolicy && kind != "":
+		return []actorRule{{[]string{pick("Put"+kind+"Policy", "Delete"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.Name}}}
+	case c.Entitlement == model.EntAttached && kind != "":
+		return []actorRule{{[]string{pick("Attach"+kind+"Policy", "Detach"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.ID}}}
+	}
+	return nil
+}
+
+// principalOfGrant is the Identity Store ID an assignment row's principal
+// (or the group it comes through) has in CreateAccountAssignment.
+func principalOfGrant(c *AccessChange) string {
+	if c.Via != nil && c.Via.Type == model.TypeSSOGroup {
+		return c.Via.ID
+	}
+	return c.Principal.ID
+}
+
+// assignmentRule is the event of an Identity Center assignment added or
+// removed: principal and permission set as their resource IDs.
+func assignmentRule(change, principalID, permissionSetID, account string) actorRule {
+	name := "CreateAccountAssignment"
+	if change == Removed || change == Lost {
+		name = "DeleteAccountAssignment"
+	}
+	return actorRule{[]string{name}, []string{principalID[strings.LastIndexByte(principalID, '/')+1:], permissionSetID, account}}
+}
+
+// resourceRule is the event of a resource added (Create…), removed
+// (Delete…) or changed (any write) naming it.
+func resourceRule(c *ResourceDiff) actorRule {
+	name := c.Resource.Name
+	if c.Resource.Type == model.TypeIAMPolicy || c.Resource.Type == model.TypePermissionSet {
+		name = c.Resource.ID
+	}
+	switch c.Change {
+	case Added:
+		return actorRule{[]string{"Create*"}, []string{name}}
+	case Removed:
+		return actorRule{[]string{"Delete*"}, []string{name}}
+	}
+	return actorRule{[]string{"*"}, []string{name}}
+}
+
+// kindWord is the word IAM's actions use for a principal type: User,
+// Group, Role; "" for others.
+func kindWord(t model.ResourceType) string {
+	switch t {
+	case model.TypeIAMUser:
+		return "User"
+	case model.TypeIAMGroup:
+		return "Group"
+	case model.TypeIAMRole:
+		return "Role"
+	}
+	return ""
+}
+
+// findActor returns the actor of the newest event any rule matches.
+func findActor(events []collect.ActivityEvent, rules []actorRule) *Actor {
+	var best *collect.ActivityEvent
+	for i := range events {
+		e := &events[i]
+		if best != nil && !e.Time.After(best.Time) {
+			continue
+		}
+		for _, r := range rules {
+			if r.matches(e) {
+				best = e
+				break
+			}
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return &Actor{ARN: best.ActorARN, Type: best.ActorType, Account: best.ActorAccount, At: best.Time, Event: best.Name,
+		EventID: best.ID, From: best.SourceIP}
+}
+
+// matches reports whether an event has one of the rule's names and names
+// every one of its values.
+func (r actorRule) matches(e *collect.ActivityEvent) bool {
+	named := false
+	for _, n := range r.events {
+		if p, ok := strings.CutSuffix(n, "*"); ok && strings.HasPrefix(e.Name, p) || n == e.Name {
+			named = true
+			break
+		}
+	}
+	if !named || len(r.values) == 0 {
+		return false
+	}
+	for _, v := range r.values {
+		if v == "" || !holds(e, v) {
+			return false
+		}
+	}
+	return true
+}
+
+// holds reports whether an event's request parameters or resources name v.
+func holds(e *collect.ActivityEvent, v string) bool {
+	for _, p := range e.Params {
+		if p == v {
+			return true
+		}
+	}
+	for _, res := range e.Resources {
+		if res == v {
+			return true
+		}
+	}
+	return false
+}
