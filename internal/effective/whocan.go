@@ -17,11 +17,16 @@ import (
 // (alice assumes R1, R1 assumes R2, R2 can: two).
 const MaxChain = 3
 
-// loadTypes are the resource types Load reads: every principal, policy and
-// organization resource; not access keys or MFA devices.
-var loadTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeIAMPolicy,
-	model.TypeInlinePolicy, model.TypeAccount, model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP,
-	model.TypeSSOUser, model.TypeSSOGroup, model.TypePermissionSet, model.TypeExternalPrincipal}
+// holderTypes are the resource types Load reads with the grants they hold:
+// every principal and organization resource (not access keys or MFA
+// devices); policyTypes, which hold nothing, it reads beside them, at the
+// same time, and parses.
+var (
+	holderTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeAccount,
+		model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSSOUser, model.TypeSSOGroup,
+		model.TypePermissionSet, model.TypeExternalPrincipal}
+	policyTypes = []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP}
+)
 
 // memSource is a snapshot's principals, policies and organization held in
 // memory, for questions about every principal at once.
@@ -59,18 +64,51 @@ func entitlementResource(id string) string {
 // Load reads snapshot snap of st's principals, policies and organization
 // into memory, for WhoCan.
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
-	g, err := st.Subgraph(ctx, snap, loadTypes, "")
+	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
+	s := newSnapshot(snap, m)
+	// The policies are read and parsed while the principals and their
+	// grants are.
+	var policies [][]model.Resource
+	polErr := make(chan error, 1)
+	go func() {
+		var texts []string
+		for _, t := range policyTypes {
+			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
+			if err != nil {
+				polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
+				return
+			}
+			for i := range rs {
+				texts = append(texts, documentOf(&rs[i]))
+			}
+			policies = append(policies, rs)
+		}
+		s.parseAll(texts)
+		polErr <- nil
+	}()
+	g, err := st.Subgraph(ctx, snap, holderTypes, "")
+	if perr := <-polErr; err == nil {
+		err = perr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
 	}
-	m := &memSource{byID: make(map[string]*model.Resource, len(g.Resources)), grants: map[string][]model.Grant{},
-		byType: map[model.ResourceType][]*model.Resource{}}
-	for i := range g.Resources {
-		r := &g.Resources[i]
-		m.byID[r.ID] = r
-		m.byType[r.Type] = append(m.byType[r.Type], r)
+	n := len(g.Resources)
+	for _, rs := range policies {
+		n += len(rs)
 	}
-	s := newSnapshot(snap, m)
+	m.byID = make(map[string]*model.Resource, n)
+	add := func(rs []model.Resource) {
+		for i := range rs {
+			r := &rs[i]
+			m.byID[r.ID] = r
+			m.byType[r.Type] = append(m.byType[r.Type], r)
+		}
+	}
+	add(g.Resources)
+	for _, rs := range policies {
+		add(rs)
+	}
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
 	// Subgraph sorts grants by principal: each principal's are one run.
@@ -92,13 +130,6 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
 		}
 	}
-	var texts []string
-	for _, t := range []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP} {
-		for _, r := range m.byType[t] {
-			texts = append(texts, documentOf(r))
-		}
-	}
-	s.parseAll(texts)
 	return s, nil
 }
 
