@@ -17,11 +17,16 @@ import (
 // (alice assumes R1, R1 assumes R2, R2 can: two).
 const MaxChain = 3
 
-// loadTypes are the resource types Load reads: every principal, policy and
-// organization resource; not access keys or MFA devices.
-var loadTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeIAMPolicy,
-	model.TypeInlinePolicy, model.TypeAccount, model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP,
-	model.TypeSSOUser, model.TypeSSOGroup, model.TypePermissionSet, model.TypeExternalPrincipal}
+// holderTypes are the resource types Load reads with the grants they hold:
+// every principal and organization resource (not access keys or MFA
+// devices); policyTypes, which hold nothing, it reads beside them, at the
+// same time, and parses.
+var (
+	holderTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeAccount,
+		model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSSOUser, model.TypeSSOGroup,
+		model.TypePermissionSet, model.TypeExternalPrincipal}
+	policyTypes = []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP}
+)
 
 // memSource is a snapshot's principals, policies and organization held in
 // memory, for questions about every principal at once.
@@ -59,18 +64,51 @@ func entitlementResource(id string) string {
 // Load reads snapshot snap of st's principals, policies and organization
 // into memory, for WhoCan.
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
-	g, err := st.Subgraph(ctx, snap, loadTypes, "")
+	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
+	s := newSnapshot(snap, m)
+	// The policies are read and parsed while the principals and their
+	// grants are.
+	var policies [][]model.Resource
+	polErr := make(chan error, 1)
+	go func() {
+		var texts []string
+		for _, t := range policyTypes {
+			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
+			if err != nil {
+				polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
+				return
+			}
+			for i := range rs {
+				texts = append(texts, documentOf(&rs[i]))
+			}
+			policies = append(policies, rs)
+		}
+		s.parseAll(texts)
+		polErr <- nil
+	}()
+	g, err := st.Subgraph(ctx, snap, holderTypes, "")
+	if perr := <-polErr; err == nil {
+		err = perr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
 	}
-	m := &memSource{byID: make(map[string]*model.Resource, len(g.Resources)), grants: map[string][]model.Grant{},
-		byType: map[model.ResourceType][]*model.Resource{}}
-	for i := range g.Resources {
-		r := &g.Resources[i]
-		m.byID[r.ID] = r
-		m.byType[r.Type] = append(m.byType[r.Type], r)
+	n := len(g.Resources)
+	for _, rs := range policies {
+		n += len(rs)
 	}
-	s := newSnapshot(snap, m)
+	m.byID = make(map[string]*model.Resource, n)
+	add := func(rs []model.Resource) {
+		for i := range rs {
+			r := &rs[i]
+			m.byID[r.ID] = r
+			m.byType[r.Type] = append(m.byType[r.Type], r)
+		}
+	}
+	add(g.Resources)
+	for _, rs := range policies {
+		add(rs)
+	}
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
 	// Subgraph sorts grants by principal: each principal's are one run.
@@ -92,13 +130,6 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
 		}
 	}
-	var texts []string
-	for _, t := range []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP} {
-		for _, r := range m.byType[t] {
-			texts = append(texts, documentOf(r))
-		}
-	}
-	s.parseAll(texts)
 	return s, nil
 }
 
@@ -195,7 +226,7 @@ type whoCan struct {
 	extra    map[string][]string
 	entries  map[string]*Entry // by principal ID (Identity Center users: ID + role)
 	order    []string
-	relevant map[string]map[*policy.Document]bool // action → documents with an Allow of it
+	relevant map[string]map[*policy.Document]bool // action and resource → documents with an Allow that may take them in
 	n        int
 	allowAll *policy.Document
 	// pending are, by account, the principals not answered yet whose own
@@ -219,7 +250,7 @@ func (w *whoCan) findPending(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if w.mayAllow(sub, "sts:AssumeRole") {
+			if w.mayAllow(sub, "sts:AssumeRole", "") {
 				w.pending[acct] = append(w.pending[acct], r)
 			}
 		}
@@ -251,7 +282,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 			if err != nil {
 				return nil, err
 			}
-			if resourcePolicy || w.mayAllow(sub, q.Action) {
+			if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
 				asked = append(asked, sub)
 			}
 		}
@@ -371,16 +402,18 @@ func (w *whoCan) decide(ctx context.Context, sub *subject, action, resource stri
 	return w.s.decide(ctx, sub, action, resource, w.extra)
 }
 
-// mayAllow reports whether sub's policies may allow action at all, by
-// the actions of their Allow statements alone: an identity policy must
-// have one, and so must the boundary (when there is one) and each SCP
-// level. Without them no request for the action is allowed except through
+// mayAllow reports whether sub's policies may allow action on resource
+// ("": on some resource) at all, by the Action and Resource of their Allow
+// statements alone (a Resource with a policy variable, or a NotResource,
+// is taken to match): an identity policy must have one, and so must the
+// boundary (when there is one) and each SCP level. Without them no request for the action is allowed except through
 // a resource policy (the callers ask it then anyway).
-func (w *whoCan) mayAllow(sub *subject, action string) bool {
-	rel := w.relevant[action]
+func (w *whoCan) mayAllow(sub *subject, action, resource string) bool {
+	key := action + "\x00" + resource
+	rel := w.relevant[key]
 	if rel == nil {
 		rel = map[*policy.Document]bool{}
-		w.relevant[action] = rel
+		w.relevant[key] = rel
 	}
 	any := func(ns []policy.Named) bool {
 		for _, n := range ns {
@@ -389,7 +422,7 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 			}
 			v, ok := rel[n.Doc]
 			if !ok {
-				v = allowsAction(n.Doc, action)
+				v = allowsAction(n.Doc, action, resource)
 				rel[n.Doc] = v
 			}
 			if v {
@@ -409,26 +442,36 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 	return true
 }
 
-func allowsAction(d *policy.Document, action string) bool {
+func allowsAction(d *policy.Document, action, resource string) bool {
 	a := strings.ToLower(action)
 	for _, st := range d.Statement {
 		if st.Effect != "Allow" {
 			continue
 		}
 		if len(st.Action) > 0 {
+			in := false
 			for _, p := range st.Action {
-				if policy.Glob(strings.ToLower(p), a) {
-					return true
-				}
+				in = in || policy.Glob(strings.ToLower(p), a)
 			}
-			continue
-		}
-		if len(st.NotAction) > 0 {
+			if !in {
+				continue
+			}
+		} else if len(st.NotAction) > 0 {
 			out := false
 			for _, p := range st.NotAction {
 				out = out || policy.Glob(strings.ToLower(p), a)
 			}
-			if !out {
+			if out {
+				continue
+			}
+		} else {
+			continue
+		}
+		if resource == "" || len(st.NotResource) > 0 {
+			return true
+		}
+		for _, p := range st.Resource {
+			if strings.Contains(p, "${") || policy.MatchARN(p, resource) {
 				return true
 			}
 		}
