@@ -56,19 +56,22 @@ var computeServices = map[string][]string{
 
 // escalation is the state of one EscalationPaths.
 type escalation struct {
-	ctx     context.Context
-	s       *effective.Snapshot
-	x       *index
-	holds   map[string]bool
-	admin   map[string]bool
-	whoCan  map[string]map[string]EscalationStep // action+resource → principal ID → step
-	allow   map[string][]*model.Resource         // action → principals an identity policy may allow it
-	docs    map[string]*policy.Document          // policy ID → parsed document (nil: unreadable)
-	trusted map[string][]string                  // role ID → users and roles its trust policy names
-	all     []*model.Resource
-	block   map[string]map[string]bool           // principal → what stops it from the probes
-	creates map[string]map[string]EscalationStep // service → principal → step
-	best    map[string]*EscalationPath
+	ctx          context.Context
+	s            *effective.Snapshot
+	x            *index
+	holds        map[string]bool
+	admin        map[string]bool
+	whoCan       map[string]map[string]EscalationStep    // action+resource → principal ID → step
+	allow        map[string][]*model.Resource            // action → principals an identity policy may allow it
+	allowIn      map[string]map[string][]*model.Resource // action → account → those of allow in it
+	allowed      map[string]map[string]bool              // action → IDs of allow
+	roleAccounts map[string]map[string]bool              // role ID → the accounts whose principals its trust policy may let assume it (nil: any)
+	docs         map[string]*policy.Document             // policy ID → parsed document (nil: unreadable)
+	trusted      map[string][]string                     // role ID → users and roles its trust policy names
+	all          []*model.Resource
+	block        map[string]map[string]bool           // principal → what stops it from the probes
+	creates      map[string]map[string]EscalationStep // service → principal → step
+	best         map[string]*EscalationPath
 }
 
 // EscalationPaths finds, for every IAM user and role of snapshot s
@@ -100,7 +103,8 @@ type escalation struct {
 func EscalationPaths(ctx context.Context, s *effective.Snapshot, g *model.Graph, admins []EffectiveAdmin) ([]EscalationPath, error) {
 	e := &escalation{ctx: ctx, s: s, x: newIndex(g), holds: map[string]bool{}, admin: map[string]bool{},
 		whoCan: map[string]map[string]EscalationStep{}, block: map[string]map[string]bool{},
-		allow: map[string][]*model.Resource{}, docs: map[string]*policy.Document{}, trusted: map[string][]string{},
+		allow: map[string][]*model.Resource{}, allowIn: map[string]map[string][]*model.Resource{}, allowed: map[string]map[string]bool{},
+		roleAccounts: map[string]map[string]bool{}, docs: map[string]*policy.Document{}, trusted: map[string][]string{},
 		creates: map[string]map[string]EscalationStep{}, best: map[string]*EscalationPath{}}
 	for _, a := range Admins(g) {
 		e.holds[a.ID] = true
@@ -395,7 +399,7 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 		return m, nil
 	}
 	m := map[string]EscalationStep{}
-	cands := e.allowers(action)
+	cands := e.candidates(action, resource)
 	if action == "sts:AssumeRole" {
 		seen := map[string]bool{}
 		for _, p := range cands {
@@ -424,15 +428,98 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 	return m, nil
 }
 
+// candidates are the principals whose own policies may allow action on
+// resource, skipping those that cannot apply: an IAM request (iam:…) acts
+// only on its caller's own account (IAM has no cross-account access), so
+// only the resource's account's allowers are asked; for sts:AssumeRole,
+// those of the role's account and of the accounts its trust policy names
+// (every account when it names "*" or cannot be read). A resource of no
+// account ("*") asks every allower.
+func (e *escalation) candidates(action, resource string) []*model.Resource {
+	account := arnAccount(resource)
+	if account == "" {
+		return e.allowers(action)
+	}
+	e.allowers(action)
+	by := e.allowIn[action]
+	if action != "sts:AssumeRole" {
+		if strings.HasPrefix(action, "iam:") {
+			return by[account]
+		}
+		return e.allowers(action)
+	}
+	accounts := e.trustAccounts(resource)
+	if accounts == nil {
+		return e.allowers(action)
+	}
+	out := append([]*model.Resource{}, by[account]...)
+	for _, a := range sortedKeys(accounts) {
+		if a != account {
+			out = append(out, by[a]...)
+		}
+	}
+	return out
+}
+
+// trustAccounts are the accounts the trust policy of the role whose ARN
+// is roleARN names principals of (nil: any account, or unknown).
+func (e *escalation) trustAccounts(roleARN string) map[string]bool {
+	if m, ok := e.roleAccounts[roleARN]; ok {
+		return m
+	}
+	var m map[string]bool
+	if r := e.x.byID[roleARN]; r != nil && r.Role != nil && !strings.Contains(r.Role.TrustPolicy, "NotPrincipal") {
+		if trusted, err := policy.TrustedPrincipals(r.Role.TrustPolicy); err == nil {
+			m = map[string]bool{}
+			for _, tp := range trusted {
+				if tp.Kind == "*" {
+					m = nil
+					break
+				}
+				if tp.Kind != "AWS" {
+					continue
+				}
+				a := tp.Value
+				if len(a) != 12 {
+					a = arnAccount(tp.Value)
+				}
+				if a == "" {
+					m = nil
+					break
+				}
+				m[a] = true
+			}
+		}
+	}
+	e.roleAccounts[roleARN] = m
+	return m
+}
+
+// arnAccount is the account of an ARN ("" for "*" or no account).
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || len(parts[4]) != 12 {
+		return ""
+	}
+	return parts[4]
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // mayDo is those of actions an identity policy of p may allow.
 func (e *escalation) mayDo(p *model.Resource, actions []string) []string {
 	var out []string
 	for _, a := range actions {
-		for _, q := range e.allowers(a) {
-			if q.ID == p.ID {
-				out = append(out, a)
-				break
-			}
+		e.allowers(a)
+		if e.allowed[a][p.ID] {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -456,6 +543,12 @@ func (e *escalation) allowers(action string) []*model.Resource {
 		}
 	}
 	e.allow[action] = l
+	in, ids := map[string][]*model.Resource{}, make(map[string]bool, len(l))
+	for _, p := range l {
+		in[p.AccountID] = append(in[p.AccountID], p)
+		ids[p.ID] = true
+	}
+	e.allowIn[action], e.allowed[action] = in, ids
 	return l
 }
 
@@ -510,32 +603,33 @@ func stepOf(st EscalationStep, target effective.Ref, gains string) EscalationSte
 }
 
 // attachAssumable offers, to whoever can both give role r a policy and
-// assume it, that path, when nothing but a missing allow stops r.
+// assume it, that path, when nothing but a missing allow stops r. Only
+// those who can assume r are asked whether they can give it a policy.
 func (e *escalation) attachAssumable(r *model.Resource) error {
 	ref := refOfResource(r)
+	assume, err := e.direct("sts:AssumeRole", r.ARN)
+	if err != nil || len(assume) == 0 {
+		return err
+	}
+	b, err := e.blockers(r)
+	if err != nil {
+		return err
+	}
+	if !only(b, "identity") {
+		return nil
+	}
 	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
-		att, err := e.direct(action, r.ARN)
-		if err != nil {
-			return err
-		}
-		if len(att) == 0 {
-			continue
-		}
-		assume, err := e.direct("sts:AssumeRole", r.ARN)
-		if err != nil || len(assume) == 0 {
-			return err
-		}
-		b, err := e.blockers(r)
-		if err != nil {
-			return err
-		}
-		if !only(b, "identity") {
-			return nil
-		}
-		for id, en := range att {
-			as, ok := assume[id]
+		for _, id := range sortedIDs(assume) {
+			as := assume[id]
 			p := e.x.byID[id]
-			if !ok || id == r.ID || p == nil || e.admin[id] {
+			if id == r.ID || p == nil || e.admin[id] || p.AccountID != r.AccountID || len(e.mayDo(p, []string{action})) == 0 {
+				continue
+			}
+			en, ok, err := e.can(p, action, r.ARN)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
 			path := finish(&EscalationPath{Principal: en.Principal, Admin: ref, Steps: []EscalationStep{
