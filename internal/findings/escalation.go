@@ -405,7 +405,17 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 		for _, p := range cands {
 			seen[p.ID] = true
 		}
-		for _, id := range e.trusted[resource] {
+		named := append([]string{}, e.trusted[resource]...)
+		if r := e.x.byID[resource]; r != nil && r.Role != nil {
+			if trusted, err := policy.TrustedPrincipals(r.Role.TrustPolicy); err == nil {
+				for _, tp := range trusted {
+					if tp.Kind == "AWS" {
+						named = append(named, tp.Value)
+					}
+				}
+			}
+		}
+		for _, id := range named {
 			if p := e.x.byID[id]; p != nil && isPrincipal(p) && !seen[id] {
 				seen[id] = true
 				cands = append(cands, p)
@@ -432,8 +442,10 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 // resource, skipping those that cannot apply: an IAM request (iam:…) acts
 // only on its caller's own account (IAM has no cross-account access), so
 // only the resource's account's allowers are asked; for sts:AssumeRole,
-// those of the role's account and of the accounts its trust policy names
-// (every account when it names "*" or cannot be read). A resource of no
+// which the role's trust policy must allow in every case, only the
+// allowers of the accounts the trust policy names as a whole (an account
+// ID or its root), or every allower when it names "*" or cannot be read
+// (direct adds the principals it names one by one). A resource of no
 // account ("*") asks every allower.
 func (e *escalation) candidates(action, resource string) []*model.Resource {
 	account := arnAccount(resource)
@@ -448,24 +460,24 @@ func (e *escalation) candidates(action, resource string) []*model.Resource {
 		}
 		return e.allowers(action)
 	}
-	accounts := e.trustAccounts(resource)
-	if accounts == nil {
+	accounts, ok := e.trustAccounts(resource)
+	if !ok {
 		return e.allowers(action)
 	}
-	out := append([]*model.Resource{}, by[account]...)
+	var out []*model.Resource
 	for _, a := range sortedKeys(accounts) {
-		if a != account {
-			out = append(out, by[a]...)
-		}
+		out = append(out, by[a]...)
 	}
 	return out
 }
 
-// trustAccounts are the accounts the trust policy of the role whose ARN
-// is roleARN names principals of (nil: any account, or unknown).
-func (e *escalation) trustAccounts(roleARN string) map[string]bool {
+// trustAccounts are the accounts whose every principal the trust policy
+// of the role whose ARN is roleARN may let assume it (given an identity
+// allow): those it names by account ID or root ARN. Not ok when it names
+// "*", uses NotPrincipal, or cannot be read: then any account may.
+func (e *escalation) trustAccounts(roleARN string) (map[string]bool, bool) {
 	if m, ok := e.roleAccounts[roleARN]; ok {
-		return m
+		return m, m != nil
 	}
 	var m map[string]bool
 	if r := e.x.byID[roleARN]; r != nil && r.Role != nil && !strings.Contains(r.Role.TrustPolicy, "NotPrincipal") {
@@ -479,20 +491,24 @@ func (e *escalation) trustAccounts(roleARN string) map[string]bool {
 				if tp.Kind != "AWS" {
 					continue
 				}
-				a := tp.Value
-				if len(a) != 12 {
-					a = arnAccount(tp.Value)
-				}
-				if a == "" {
+				switch a := arnAccount(tp.Value); {
+				case len(tp.Value) == 12:
+					m[tp.Value] = true
+				case a != "" && strings.HasSuffix(tp.Value, ":root"):
+					m[a] = true
+				case a != "":
+					// A principal named by ARN: direct asks it (trusted, named).
+				default:
 					m = nil
+				}
+				if m == nil {
 					break
 				}
-				m[a] = true
 			}
 		}
 	}
 	e.roleAccounts[roleARN] = m
-	return m
+	return m, m != nil
 }
 
 // arnAccount is the account of an ARN ("" for "*" or no account).
