@@ -62,6 +62,14 @@ func (a *app) effectiveFindings(ctx context.Context, f *render.Findings, snap in
 		return err
 	}
 	defer st.Close()
+	if p := a.progressReporter(); p != nil {
+		defer p.Done()
+		what := "effective administrators"
+		if opts.Escalation {
+			what += " and privilege escalation paths"
+		}
+		p.Update("findings", "deciding the "+what+" with the policy evaluator", 0, 0)
+	}
 	s, err := effective.Load(ctx, st, snap)
 	if err != nil {
 		return effectiveError(err)
