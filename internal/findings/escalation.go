@@ -619,13 +619,24 @@ func stepOf(st EscalationStep, target effective.Ref, gains string) EscalationSte
 }
 
 // attachAssumable offers, to whoever can both give role r a policy and
-// assume it, that path, when nothing but a missing allow stops r. Only
-// those who can assume r are asked whether they can give it a policy.
+// assume it, that path, when nothing but a missing allow stops r. Giving
+// a role a policy is an IAM request, made only in the role's account, so
+// only the principals there whose policies may allow it are asked, first
+// whether they can assume r.
 func (e *escalation) attachAssumable(r *model.Resource) error {
 	ref := refOfResource(r)
-	assume, err := e.direct("sts:AssumeRole", r.ARN)
-	if err != nil || len(assume) == 0 {
-		return err
+	var cands []*model.Resource
+	seen := map[string]bool{}
+	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
+		for _, p := range e.candidates(action, r.ARN) {
+			if !seen[p.ID] && p.ID != r.ID && !e.admin[p.ID] {
+				seen[p.ID] = true
+				cands = append(cands, p)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
 	}
 	b, err := e.blockers(r)
 	if err != nil {
@@ -634,11 +645,19 @@ func (e *escalation) attachAssumable(r *model.Resource) error {
 	if !only(b, "identity") {
 		return nil
 	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+	assume := map[string]EscalationStep{}
+	for _, p := range cands {
+		if st, ok, err := e.can(p, "sts:AssumeRole", r.ARN); err != nil {
+			return err
+		} else if ok {
+			assume[p.ID] = st
+		}
+	}
 	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
-		for _, id := range sortedIDs(assume) {
-			as := assume[id]
-			p := e.x.byID[id]
-			if id == r.ID || p == nil || e.admin[id] || p.AccountID != r.AccountID || len(e.mayDo(p, []string{action})) == 0 {
+		for _, p := range cands {
+			as, ok := assume[p.ID]
+			if !ok || len(e.mayDo(p, []string{action})) == 0 {
 				continue
 			}
 			en, ok, err := e.can(p, action, r.ARN)
@@ -651,8 +670,8 @@ func (e *escalation) attachAssumable(r *model.Resource) error {
 			path := finish(&EscalationPath{Principal: en.Principal, Admin: ref, Steps: []EscalationStep{
 				stepOf(en, ref, "attaches any policy to role "+r.Name),
 				stepOf(as, ref, "acts as role "+r.Name)}})
-			if cur := e.best[id]; cur == nil || len(cur.Steps) > 2 || len(cur.Steps) == 2 && cur.Decision != policy.Allowed && path.Decision == policy.Allowed {
-				e.best[id] = path
+			if cur := e.best[p.ID]; cur == nil || len(cur.Steps) > 2 || len(cur.Steps) == 2 && cur.Decision != policy.Allowed && path.Decision == policy.Allowed {
+				e.best[p.ID] = path
 			}
 		}
 	}
