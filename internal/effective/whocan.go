@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,9 +62,23 @@ func entitlementResource(id string) string {
 	return id
 }
 
+// effectiveReader is the store query Load reads a snapshot with when the
+// store has it (store.DB): the principals and only the grants who-can
+// needs, without entitlements.
+type effectiveReader interface {
+	EffectiveData(ctx context.Context, snapshotID int64, types []model.ResourceType) (*store.EffectiveData, error)
+}
+
 // Load reads snapshot snap of st's principals, policies and organization
-// into memory, for WhoCan.
+// into memory, for WhoCan: through store.DB's EffectiveData when st has
+// it, else through Store.Subgraph (the two give the same answers).
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
+	return load(ctx, st, snap, true)
+}
+
+// load is Load; fast false reads through Store.Subgraph even when st has
+// EffectiveData (for the test that the two agree).
+func load(ctx context.Context, st store.Store, snap int64, fast bool) (*Snapshot, error) {
 	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
 	s := newSnapshot(snap, m)
 	// The policies are read and parsed while the principals and their
@@ -86,14 +101,36 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 		s.parseAll(texts)
 		polErr <- nil
 	}()
-	g, err := st.Subgraph(ctx, snap, holderTypes, "")
+	var principals []model.Resource
+	var err error
+	if er, ok := st.(effectiveReader); ok && fast {
+		var d *store.EffectiveData
+		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
+			principals, m.grants = d.Resources, d.Grants
+			slices.SortFunc(principals, func(a, b model.Resource) int { return strings.Compare(a.ID, b.ID) })
+		}
+	} else {
+		var g *model.Graph
+		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
+			principals = g.Resources
+			// Subgraph sorts grants by principal: each principal's are one run.
+			for i := 0; i < len(g.Grants); {
+				j := i + 1
+				for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
+					j++
+				}
+				m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
+				i = j
+			}
+		}
+	}
 	if perr := <-polErr; err == nil {
 		err = perr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
 	}
-	n := len(g.Resources)
+	n := len(principals)
 	for _, rs := range policies {
 		n += len(rs)
 	}
@@ -105,24 +142,18 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			m.byType[r.Type] = append(m.byType[r.Type], r)
 		}
 	}
-	add(g.Resources)
+	add(principals)
 	for _, rs := range policies {
 		add(rs)
 	}
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
-	// Subgraph sorts grants by principal: each principal's are one run.
-	for i := 0; i < len(g.Grants); {
-		j := i + 1
-		for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
-			j++
-		}
-		m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
-		i = j
-	}
-	for _, gr := range g.Grants {
-		if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
-			s.assumers[res] = append(s.assumers[res], gr)
+	// In the order of model.Graph.Sort: by principal, then entitlement.
+	for i := range principals {
+		for _, gr := range m.grants[principals[i].ID] {
+			if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
+				s.assumers[res] = append(s.assumers[res], gr)
+			}
 		}
 	}
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
