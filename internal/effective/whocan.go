@@ -87,7 +87,7 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 	// grants are.
 	er, fast := st.(effectiveReader)
 	fast = fast && useFast
-	var policies [][]model.Resource
+	var policies [][]*model.Resource
 	polErr := make(chan error, 1)
 	go func() {
 		var texts []string
@@ -98,13 +98,13 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 				return
 			}
 			// In the order of Store.Resources: by type, name and ID.
-			rs = sortedBy(rs, func(a, b *model.Resource) int {
+			ps := sortedBy(rs, func(a, b *model.Resource) int {
 				return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
 			})
-			for i := range rs {
-				texts = append(texts, documentOf(&rs[i]))
+			for _, r := range ps {
+				texts = append(texts, documentOf(r))
 			}
-			policies = append(policies, rs)
+			policies = append(policies, ps)
 			s.parseAll(texts)
 			polErr <- nil
 			return
@@ -118,24 +118,24 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 			for i := range rs {
 				texts = append(texts, documentOf(&rs[i]))
 			}
-			policies = append(policies, rs)
+			policies = append(policies, pointers(rs))
 		}
 		s.parseAll(texts)
 		polErr <- nil
 	}()
-	var principals []model.Resource
+	var principals []*model.Resource
 	var err error
 	if fast {
 		var d *store.EffectiveData
 		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
-			principals, m.grants = d.Resources, d.Grants
+			m.grants = d.Grants
 			// In the order of Store.Subgraph: by ID.
-			principals = sortedBy(principals, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
+			principals = sortedBy(d.Resources, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
 		}
 	} else {
 		var g *model.Graph
 		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
-			principals = g.Resources
+			principals = pointers(g.Resources)
 			// Subgraph sorts grants by principal: each principal's are one run.
 			for i := 0; i < len(g.Grants); {
 				j := i + 1
@@ -158,9 +158,8 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 		n += len(rs)
 	}
 	m.byID = make(map[string]*model.Resource, n)
-	add := func(rs []model.Resource) {
-		for i := range rs {
-			r := &rs[i]
+	add := func(rs []*model.Resource) {
+		for _, r := range rs {
 			m.byID[r.ID] = r
 			m.byType[r.Type] = append(m.byType[r.Type], r)
 		}
@@ -172,8 +171,8 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
 	// In the order of model.Graph.Sort: by principal, then entitlement.
-	for i := range principals {
-		for _, gr := range m.grants[principals[i].ID] {
+	for _, p := range principals {
+		for _, gr := range m.grants[p.ID] {
 			if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
 				s.assumers[res] = append(s.assumers[res], gr)
 			}
@@ -187,19 +186,21 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 	return s, nil
 }
 
-// sortedBy returns rs in the order of f, sorting pointers rather than
-// moving the resources (which are large) on every swap.
-func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []model.Resource {
+// pointers are pointers to the resources of rs.
+func pointers(rs []model.Resource) []*model.Resource {
 	ps := make([]*model.Resource, len(rs))
 	for i := range rs {
 		ps[i] = &rs[i]
 	}
+	return ps
+}
+
+// sortedBy is pointers to the resources of rs in the order of f: sorting
+// pointers moves less than sorting the (large) resources.
+func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []*model.Resource {
+	ps := pointers(rs)
 	slices.SortFunc(ps, f)
-	out := make([]model.Resource, len(rs))
-	for i, p := range ps {
-		out[i] = *p
-	}
-	return out
+	return ps
 }
 
 // WhoCanQuestion is one `who-can` question: which principals can do
