@@ -342,19 +342,23 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
 	// Every user (of the account asked about) and every role, directly:
 	// those whose policies may allow the action are decided on every core.
-	var asked []*subject
+	var principals []*model.Resource
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
 		for _, r := range mem.byType[t] {
 			if t == model.TypeIAMUser && q.Account != "" && r.AccountID != q.Account {
 				continue
 			}
-			sub, err := s.subjectOf(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
-				asked = append(asked, sub)
-			}
+			principals = append(principals, r)
+		}
+	}
+	subs, err := s.subjectsOf(ctx, principals)
+	if err != nil {
+		return nil, err
+	}
+	var asked []*subject
+	for _, sub := range subs {
+		if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
+			asked = append(asked, sub)
 		}
 	}
 	cases, err := w.decideAll(ctx, asked, q.Action, q.Resource)
@@ -421,6 +425,33 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 		return x.Principal.ID < y.Principal.ID
 	})
 	return a, nil
+}
+
+// subjectsOf builds the subjects of rs (subjectOf) on every core, in the
+// order of rs.
+func (s *Snapshot) subjectsOf(ctx context.Context, rs []*model.Resource) ([]*subject, error) {
+	out := make([]*subject, len(rs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(rs); i += workers {
+				if out[i], errs[k] = s.subjectOf(ctx, rs[i]); errs[k] != nil {
+					return
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func can(d policy.Decision) bool { return d == policy.Allowed || d == policy.Conditional }
