@@ -1,9 +1,11 @@
 package effective
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -61,17 +63,52 @@ func entitlementResource(id string) string {
 	return id
 }
 
+// effectiveReader is the store query Load reads a snapshot with when the
+// store has it (store.DB): the principals and only the grants who-can
+// needs, without entitlements.
+type effectiveReader interface {
+	EffectiveData(ctx context.Context, snapshotID int64, types []model.ResourceType) (*store.EffectiveData, error)
+	EffectiveResources(ctx context.Context, snapshotID int64, types []model.ResourceType) ([]model.Resource, error)
+}
+
 // Load reads snapshot snap of st's principals, policies and organization
-// into memory, for WhoCan.
+// into memory, for WhoCan: through store.DB's EffectiveData when st has
+// it, else through Store.Subgraph (the two give the same answers).
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
+	return load(ctx, st, snap, true)
+}
+
+// load is Load; fast false reads through Store.Subgraph even when st has
+// EffectiveData (for the test that the two agree).
+func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snapshot, error) {
 	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
 	s := newSnapshot(snap, m)
 	// The policies are read and parsed while the principals and their
 	// grants are.
-	var policies [][]model.Resource
+	er, fast := st.(effectiveReader)
+	fast = fast && useFast
+	var policies [][]*model.Resource
 	polErr := make(chan error, 1)
 	go func() {
 		var texts []string
+		if fast {
+			rs, err := er.EffectiveResources(ctx, snap, policyTypes)
+			if err != nil {
+				polErr <- fmt.Errorf("read the policies of snapshot %d: %w", snap, err)
+				return
+			}
+			// In the order of Store.Resources: by type, name and ID.
+			ps := sortedBy(rs, func(a, b *model.Resource) int {
+				return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+			})
+			for _, r := range ps {
+				texts = append(texts, documentOf(r))
+			}
+			policies = append(policies, ps)
+			s.parseAll(texts)
+			polErr <- nil
+			return
+		}
 		for _, t := range policyTypes {
 			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
 			if err != nil {
@@ -81,48 +118,64 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			for i := range rs {
 				texts = append(texts, documentOf(&rs[i]))
 			}
-			policies = append(policies, rs)
+			policies = append(policies, pointers(rs))
 		}
 		s.parseAll(texts)
 		polErr <- nil
 	}()
-	g, err := st.Subgraph(ctx, snap, holderTypes, "")
+	var principals []*model.Resource
+	var err error
+	if fast {
+		var d *store.EffectiveData
+		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
+			m.grants = d.Grants
+			// In the order of Store.Subgraph: by ID.
+			principals = sortedBy(d.Resources, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
+		}
+	} else {
+		var g *model.Graph
+		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
+			principals = pointers(g.Resources)
+			// Subgraph sorts grants by principal: each principal's are one run.
+			for i := 0; i < len(g.Grants); {
+				j := i + 1
+				for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
+					j++
+				}
+				m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
+				i = j
+			}
+		}
+	}
 	if perr := <-polErr; err == nil {
 		err = perr
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
 	}
-	n := len(g.Resources)
+	n := len(principals)
 	for _, rs := range policies {
 		n += len(rs)
 	}
 	m.byID = make(map[string]*model.Resource, n)
-	add := func(rs []model.Resource) {
-		for i := range rs {
-			r := &rs[i]
+	add := func(rs []*model.Resource) {
+		for _, r := range rs {
 			m.byID[r.ID] = r
 			m.byType[r.Type] = append(m.byType[r.Type], r)
 		}
 	}
-	add(g.Resources)
+	add(principals)
 	for _, rs := range policies {
 		add(rs)
 	}
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
-	// Subgraph sorts grants by principal: each principal's are one run.
-	for i := 0; i < len(g.Grants); {
-		j := i + 1
-		for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
-			j++
-		}
-		m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
-		i = j
-	}
-	for _, gr := range g.Grants {
-		if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
-			s.assumers[res] = append(s.assumers[res], gr)
+	// In the order of model.Graph.Sort: by principal, then entitlement.
+	for _, p := range principals {
+		for _, gr := range m.grants[p.ID] {
+			if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
+				s.assumers[res] = append(s.assumers[res], gr)
+			}
 		}
 	}
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
@@ -131,6 +184,23 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 		}
 	}
 	return s, nil
+}
+
+// pointers are pointers to the resources of rs.
+func pointers(rs []model.Resource) []*model.Resource {
+	ps := make([]*model.Resource, len(rs))
+	for i := range rs {
+		ps[i] = &rs[i]
+	}
+	return ps
+}
+
+// sortedBy is pointers to the resources of rs in the order of f: sorting
+// pointers moves less than sorting the (large) resources.
+func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []*model.Resource {
+	ps := pointers(rs)
+	slices.SortFunc(ps, f)
+	return ps
 }
 
 // WhoCanQuestion is one `who-can` question: which principals can do
@@ -272,19 +342,23 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
 	// Every user (of the account asked about) and every role, directly:
 	// those whose policies may allow the action are decided on every core.
-	var asked []*subject
+	var principals []*model.Resource
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
 		for _, r := range mem.byType[t] {
 			if t == model.TypeIAMUser && q.Account != "" && r.AccountID != q.Account {
 				continue
 			}
-			sub, err := s.subjectOf(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
-				asked = append(asked, sub)
-			}
+			principals = append(principals, r)
+		}
+	}
+	subs, err := s.subjectsOf(ctx, principals)
+	if err != nil {
+		return nil, err
+	}
+	var asked []*subject
+	for _, sub := range subs {
+		if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
+			asked = append(asked, sub)
 		}
 	}
 	cases, err := w.decideAll(ctx, asked, q.Action, q.Resource)
@@ -351,6 +425,33 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 		return x.Principal.ID < y.Principal.ID
 	})
 	return a, nil
+}
+
+// subjectsOf builds the subjects of rs (subjectOf) on every core, in the
+// order of rs.
+func (s *Snapshot) subjectsOf(ctx context.Context, rs []*model.Resource) ([]*subject, error) {
+	out := make([]*subject, len(rs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(rs); i += workers {
+				if out[i], errs[k] = s.subjectOf(ctx, rs[i]); errs[k] != nil {
+					return
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func can(d policy.Decision) bool { return d == policy.Allowed || d == policy.Conditional }
