@@ -32,7 +32,24 @@ const (
 	FeatureCloudTrailRead          Feature = "cloudtrail-read"
 	FeatureIAMProvision            Feature = "iam-provision"
 	FeatureIdentityCenterProvision Feature = "identity-center-provision"
+	// The asset collector (internal/collect/assets.go), one feature per
+	// choice of sync.assets: the regions (learned unless configured) and
+	// each service.
+	FeatureAssetsRegions        Feature = "assets-regions"
+	FeatureAssetsEC2            Feature = "assets-ec2"
+	FeatureAssetsS3             Feature = "assets-s3"
+	FeatureAssetsKMS            Feature = "assets-kms"
+	FeatureAssetsLambda         Feature = "assets-lambda"
+	FeatureAssetsSecretsManager Feature = "assets-secretsmanager"
 )
+
+// Operations names the SDK operation of each action of the table whose IAM
+// action name is not the operation's (S3's); every other action is its
+// operation's name.
+var Operations = map[string]string{
+	"s3:ListAllMyBuckets":           "ListBuckets",
+	"s3:GetBucketPublicAccessBlock": "GetPublicAccessBlock",
+}
 
 // Implied lists the actions of the table that no code calls by that name
 // but that AWS authorizes as part of another call, with why. The coverage
@@ -93,6 +110,33 @@ var Actions = map[Feature][]string{
 	},
 	FeatureCloudTrailRead: {
 		"cloudtrail:LookupEvents",
+	},
+	FeatureAssetsRegions: {
+		"ec2:DescribeRegions", // the account's enabled regions, once per sync, unless sync.assets.regions lists them
+	},
+	FeatureAssetsEC2: {
+		"ec2:DescribeInstances",
+		"ec2:DescribeSecurityGroups",
+		"iam:ListInstanceProfiles", // an instance's profile → the role it runs as
+	},
+	FeatureAssetsS3: {
+		"s3:ListAllMyBuckets", // ListBuckets
+		"s3:GetBucketPolicy",
+		"s3:GetBucketPublicAccessBlock", // GetPublicAccessBlock
+	},
+	FeatureAssetsKMS: {
+		"kms:ListKeys",
+		"kms:DescribeKey", // customer or AWS managed
+		"kms:GetKeyPolicy",
+		"kms:ListGrants",
+	},
+	FeatureAssetsLambda: {
+		"lambda:ListFunctions",
+		"lambda:GetPolicy",
+	},
+	FeatureAssetsSecretsManager: {
+		"secretsmanager:ListSecrets", // never GetSecretValue
+		"secretsmanager:GetResourcePolicy",
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
@@ -205,11 +249,20 @@ var features = map[Feature]struct {
 	scope Scope
 	built bool
 }{
-	FeatureIdentity:                {ModeRead, ScopeAccount, true},
-	FeatureIAMRead:                 {ModeRead, ScopeAccount, true},
-	FeatureCredentialReport:        {ModeRead, ScopeAccount, true},
-	FeatureAccessKeys:              {ModeRead, ScopeAccount, true},
-	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, false},
+	FeatureIdentity:         {ModeRead, ScopeAccount, true},
+	FeatureIAMRead:          {ModeRead, ScopeAccount, true},
+	FeatureCredentialReport: {ModeRead, ScopeAccount, true},
+	FeatureAccessKeys:       {ModeRead, ScopeAccount, true},
+	FeatureCloudTrailRead:   {ModeRead, ScopeAccount, false},
+	// The asset collector exists and is tested; `warden sync` does not
+	// call it yet (sync.assets is not wired), so its actions stay out of
+	// every policy until it does.
+	FeatureAssetsRegions:           {ModeRead, ScopeAccount, false},
+	FeatureAssetsEC2:               {ModeRead, ScopeAccount, false},
+	FeatureAssetsS3:                {ModeRead, ScopeAccount, false},
+	FeatureAssetsKMS:               {ModeRead, ScopeAccount, false},
+	FeatureAssetsLambda:            {ModeRead, ScopeAccount, false},
+	FeatureAssetsSecretsManager:    {ModeRead, ScopeAccount, false},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},

@@ -106,8 +106,8 @@ func TestPolicySids(t *testing.T) {
 	for _, st := range parsePolicy(t, b).Statement {
 		got = append(got, st.Sid)
 	}
-	want := []string{"WardenCloudTrailRead", "WardenIAMProvision", "WardenIdentityStoreProvision",
-		"WardenOrganizationsProvision", "WardenSSOProvision", "WardenSTSRead"}
+	want := []string{"WardenCloudTrailRead", "WardenEC2Read", "WardenIAMProvision", "WardenIdentityStoreProvision", "WardenKMSRead", "WardenLambdaRead",
+		"WardenOrganizationsProvision", "WardenS3Read", "WardenSecretsManagerRead", "WardenSSOProvision", "WardenSTSRead"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Sids = %v, want %v", got, want)
 	}
