@@ -84,7 +84,7 @@ func (c *Connection) validate(r *reporter, p string) {
 	if !r.inherited(p+".sync.cloudtrail", c.Sync.CloudTrail) {
 		checkCloudTrail(r, p+".sync.cloudtrail", c.Sync.CloudTrail)
 	}
-	if r.written(p+".sync.assets") {
+	if r.written(p + ".sync.assets") {
 		c.Sync.Assets.validate(r, p+".sync.assets")
 	}
 	c.Retention.validate(r, p+".retention")
