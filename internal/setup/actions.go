@@ -254,21 +254,32 @@ var features = map[Feature]struct {
 	FeatureCredentialReport: {ModeRead, ScopeAccount, true},
 	FeatureAccessKeys:       {ModeRead, ScopeAccount, true},
 	FeatureCloudTrailRead:   {ModeRead, ScopeAccount, false},
-	// The asset collector exists and is tested; `warden sync` does not
-	// call it yet (sync.assets is not wired), so its actions stay out of
-	// every policy until it does.
-	FeatureAssetsRegions:           {ModeRead, ScopeAccount, false},
-	FeatureAssetsEC2:               {ModeRead, ScopeAccount, false},
-	FeatureAssetsS3:                {ModeRead, ScopeAccount, false},
-	FeatureAssetsKMS:               {ModeRead, ScopeAccount, false},
-	FeatureAssetsLambda:            {ModeRead, ScopeAccount, false},
-	FeatureAssetsSecretsManager:    {ModeRead, ScopeAccount, false},
+	// The asset collector, called by a sync with sync.assets.
+	FeatureAssetsRegions:           {ModeRead, ScopeAccount, true},
+	FeatureAssetsEC2:               {ModeRead, ScopeAccount, true},
+	FeatureAssetsS3:                {ModeRead, ScopeAccount, true},
+	FeatureAssetsKMS:               {ModeRead, ScopeAccount, true},
+	FeatureAssetsLambda:            {ModeRead, ScopeAccount, true},
+	FeatureAssetsSecretsManager:    {ModeRead, ScopeAccount, true},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
 	FeatureIAMProvision:            {ModeProvision, ScopeAccount, true},
 	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, true},
 }
+
+// optIn are the built features a connection turns on in warden.yaml
+// (sync.assets): no policy or template includes them unless they are named
+// (`warden setup policy --features …`), so the default policy grants only
+// what every sync calls.
+var optIn = map[Feature]bool{
+	FeatureAssetsRegions: true, FeatureAssetsEC2: true, FeatureAssetsS3: true,
+	FeatureAssetsKMS: true, FeatureAssetsLambda: true, FeatureAssetsSecretsManager: true,
+}
+
+// OptIn reports whether a feature is left out of a mode's policy unless
+// named.
+func OptIn(f Feature) bool { return optIn[f] }
 
 // Built reports whether warden calls a feature's actions yet.
 func Built(f Feature) bool { return features[f].built }
@@ -305,13 +316,14 @@ func Features() []Feature {
 	return out
 }
 
-// FeaturesFor returns the built features a mode allows, sorted by name:
+// FeaturesFor returns the built features a mode allows but the opt-in
+// ones (OptIn), sorted by name:
 // read features for ModeRead, read and provisioning features for
 // ModeProvision. An unknown mode has none.
 func FeaturesFor(m Mode) []Feature {
 	var out []Feature
 	for _, f := range Features() {
-		if features[f].built && allows(m, features[f].mode) {
+		if features[f].built && !optIn[f] && allows(m, features[f].mode) {
 			out = append(out, f)
 		}
 	}

@@ -96,6 +96,28 @@ func TestActionsAreRealOperations(t *testing.T) {
 	}
 }
 
+// TestOptInFeatures: the asset features are built but in no default
+// policy; named, their actions are in it, and nothing else.
+func TestOptInFeatures(t *testing.T) {
+	for _, f := range []Feature{FeatureAssetsRegions, FeatureAssetsEC2, FeatureAssetsS3, FeatureAssetsKMS, FeatureAssetsLambda, FeatureAssetsSecretsManager} {
+		if !Built(f) || !OptIn(f) {
+			t.Errorf("%s: built %v, opt-in %v", f, Built(f), OptIn(f))
+		}
+		for _, m := range []Mode{ModeRead, ModeProvision} {
+			if slices.Contains(FeaturesFor(m), f) {
+				t.Errorf("%s is in the default %s policy", f, m)
+			}
+		}
+	}
+	doc, err := policyFor(ModeRead, []Feature{FeatureAssetsS3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
+		t.Errorf("policy of assets-s3 = %+v, want the S3 statement with %v", doc.Statement, Actions[FeatureAssetsS3])
+	}
+}
+
 func TestFeaturesFor(t *testing.T) {
 	read, prov := FeaturesFor(ModeRead), FeaturesFor(ModeProvision)
 	var wantRead, wantProv []Feature

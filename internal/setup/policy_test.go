@@ -32,7 +32,7 @@ func parsePolicy(t *testing.T, b []byte) parsedPolicy {
 	return p
 }
 
-var sidPattern = regexp.MustCompile(`^Warden([A-Za-z]+)(Read|Provision)$`)
+var sidPattern = regexp.MustCompile(`^Warden([A-Za-z0-9]+)(Read|Provision)$`)
 
 func TestPolicyCoversExactlyTheTable(t *testing.T) {
 	for _, m := range []Mode{ModeRead, ModeProvision} {

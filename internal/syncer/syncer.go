@@ -37,6 +37,8 @@ type Options struct {
 	// of the session's account (its management account or a delegated
 	// administrator).
 	IdentityCenter *IdentityCenterOptions
+	// Assets, when set, also reads each account's assets (assets.go).
+	Assets *collect.AssetOptions
 	// Progress, when set, is told of every stage, for a progress line.
 	Progress func(Event)
 	// Logger receives a record per stage; nil discards them.
@@ -344,6 +346,9 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 	}
 	s.log.Info("account read", "account", a.ID, "resources", len(res.Graph.Resources), "problems", len(res.Errors), "took", time.Since(start))
 	s.merged.add(res.Graph)
+	if s.opts.Assets != nil {
+		res.Errors = append(res.Errors, s.syncAssets(ctx, a.ID)...)
+	}
 	return accountResult{account: a, errors: res.Errors}
 }
 

@@ -34,6 +34,8 @@ type Target struct {
 	IAM            collect.IAMOptions
 	Organization   *syncer.OrganizationOptions
 	IdentityCenter *syncer.IdentityCenterOptions
+	// Assets are the assets read (sync.assets); nil for none.
+	Assets *collect.AssetOptions
 	// Retention is what to prune after a sync of the connection.
 	Retention config.Retention
 }
@@ -58,6 +60,9 @@ func FromConnection(c config.Connection) (Target, error) {
 		t.AWS.ExternalID = id
 	}
 	t.IAM = collect.IAMOptions{AccessKeys: c.Sync.AccessKeys, SkipCredentialReport: !c.Sync.CredentialReport}
+	if a := c.Sync.Assets; a.Enabled() {
+		t.Assets = &collect.AssetOptions{Services: a.ServiceList(), Regions: a.Regions, HomeRegion: c.Region}
+	}
 	if o := c.Organization; o.Enabled {
 		id, err := o.ResolveExternalID()
 		if err != nil {
@@ -227,7 +232,7 @@ func Run(ctx context.Context, st Store, t Target, o Options) (*Result, error) {
 	}
 	start := time.Now()
 	snap, err := syncer.Sync(ctx, sess, db, syncer.Options{ConnectionID: t.ID, IAM: t.IAM, Organization: t.Organization,
-		IdentityCenter: t.IdentityCenter, Progress: o.Progress, Logger: o.Logger})
+		IdentityCenter: t.IdentityCenter, Assets: t.Assets, Progress: o.Progress, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}
