@@ -8,10 +8,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 )
 
-// AssetRates are the calls a second warden makes to each asset service, per
-// account and region (AWS's quotas are per account and region): below
-// AWS's published request rates for the read APIs warden calls.
-var AssetRates = map[string]float64{"ec2": 20, "s3": 50, "kms": 20, "lambda": 10, "secretsmanager": 20, "iam": 10}
+// AssetRates are the most calls a second warden makes to each asset
+// service, per account and region (AWS's quotas are per account and
+// region), at or below AWS's published rates for the read APIs warden
+// calls: EC2's Describe* refill 20 a second; KMS's ListKeys and ListGrants
+// 100 (DescribeKey, GetKeyPolicy more); Lambda's GetPolicy 100 (ListFunctions,
+// one page per 50 functions, 15); Secrets Manager's ListSecrets 100; S3
+// thousands. Throttling lowers a limiter's rate for a while (limiter.go).
+var AssetRates = map[string]float64{"ec2": 20, "s3": 100, "kms": 50, "lambda": 50, "secretsmanager": 50}
 
 // AssetClients are the clients of the asset services in one account and
 // region, each paced by its own limiter, retried and counted like every
