@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -39,5 +40,38 @@ func TestAssetsValidate(t *testing.T) {
 	}
 	if got := (Assets{Services: []string{"lambda", "ec2"}}).ServiceList(); !slices.Equal(got, []string{"ec2", "lambda"}) {
 		t.Errorf("ServiceList = %v", got)
+	}
+}
+
+// TestAssetsFromFile: a connection inherits defaults.sync.assets whole
+// unless it writes sync.assets, and a mistake is reported at its line.
+func TestAssetsFromFile(t *testing.T) {
+	yaml := fmt.Sprintf(`version: %d
+defaults:
+  sync:
+    assets:
+      services: [all]
+      regions: [eu-west-1]
+connections:
+  - id: inherits
+  - id: own
+    sync:
+      assets:
+        services: [s3]
+`, CurrentVersion)
+	f, err := Parse([]byte(yaml), "warden.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := f.Connections[0].Sync.Assets; !slices.Equal(a.ServiceList(), AssetServiceNames) || !slices.Equal(a.Regions, []string{"eu-west-1"}) {
+		t.Errorf("inherited %+v", a)
+	}
+	if a := f.Connections[1].Sync.Assets; !slices.Equal(a.Services, []string{"s3"}) || len(a.Regions) != 0 {
+		t.Errorf("own %+v, want s3 in every region", a)
+	}
+	bad := strings.Replace(yaml, "services: [s3]", "services: [s3, rds]", 1)
+	_, err = Parse([]byte(bad), "warden.yaml")
+	if err == nil || !strings.Contains(err.Error(), "warden.yaml:12") || !strings.Contains(err.Error(), `connections[1].sync.assets.services[1] "rds" is not a service`) {
+		t.Errorf("bad service: %v", err)
 	}
 }
