@@ -318,3 +318,25 @@ func BenchmarkCollectAssets(b *testing.B) {
 	}
 	b.ReportMetric(float64(calls)/float64(b.N), "calls/op")
 }
+
+// TestCollectAssetsDeniedService: a service the credentials may not call
+// is a partial failure naming the call and its fix; the other services are
+// read.
+func TestCollectAssetsDeniedService(t *testing.T) {
+	e := newAssetEnv(t)
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"lambda:ListFunctions": {Status: 403, Code: "AccessDeniedException", Message: "User: arn:aws:iam::111111111111:user/warden-admin is not authorized to perform: lambda:ListFunctions because no identity-based policy allows the lambda:ListFunctions action"},
+	}})
+	res := e.collect(t, e.truth.Management.ID, AssetOptions{Regions: []string{"us-east-1"}})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "lambda:ListFunctions") || res.Errors[0].Fix == "" || len(res.Skipped) != 0 {
+		t.Fatalf("errors %+v, skipped %v; want one failure of lambda:ListFunctions with a fix", res.Errors, res.Skipped)
+	}
+	t.Logf("%s — fix: %s", res.Errors[0].Message, res.Errors[0].Fix)
+	kinds := map[model.ResourceType]int{}
+	for _, r := range res.Graph.Resources {
+		kinds[r.Type]++
+	}
+	if kinds[model.TypeLambdaFunction] != 0 || kinds[model.TypeKMSKey] == 0 || kinds[model.TypeS3Bucket] == 0 || kinds[model.TypeEC2Instance] == 0 {
+		t.Errorf("resources %v", kinds)
+	}
+}
