@@ -207,3 +207,40 @@ func managesKey(actions []string) bool {
 	}
 	return false
 }
+
+// PublicAdminInstance is an EC2 instance with a public IP that runs as a
+// role holding an administrator policy: the blast radius of one
+// compromised host is the whole account.
+type PublicAdminInstance struct {
+	InstanceID string `json:"instance_id"` // the instance's resource ID (ARN)
+	Name       string `json:"name"`
+	AccountID  string `json:"account_id"`
+	Region     string `json:"region"`
+	PublicIP   string `json:"public_ip"`
+	Role       string `json:"role"`
+	// Through are the administrator policies the role holds.
+	Through []PolicyPath `json:"through"`
+}
+
+// PublicAdminInstances returns the instances with a public IP whose role
+// is an administrator (Admins: an administrator policy held directly or
+// inline; service control policies and permissions boundaries are not
+// applied here), ordered by instance ID.
+func PublicAdminInstances(g *model.Graph) []PublicAdminInstance {
+	admins := map[string][]PolicyPath{}
+	for _, a := range Admins(g) {
+		admins[a.ID] = a.Through
+	}
+	var out []PublicAdminInstance
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		in := r.Instance
+		if in == nil || in.PublicIP == "" || in.Role == "" || admins[in.Role] == nil {
+			continue
+		}
+		out = append(out, PublicAdminInstance{InstanceID: r.ID, Name: r.Name, AccountID: r.AccountID, Region: in.Region, PublicIP: in.PublicIP,
+			Role: in.Role, Through: admins[in.Role]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InstanceID < out[j].InstanceID })
+	return out
+}

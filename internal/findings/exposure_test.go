@@ -3,8 +3,10 @@ package findings_test
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -14,6 +16,8 @@ import (
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
 )
 
 // TestExposuresGroundTruth collects the assets of an organization of three
@@ -118,5 +122,64 @@ func TestExposureRules(t *testing.T) {
 		if got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestPublicAdminInstances syncs an organization with its IAM and assets
+// and finds exactly the instances with a public IP whose instance
+// profile's role has AdministratorAccess attached (the estate's only
+// administrator policy on roles).
+func TestPublicAdminInstances(t *testing.T) {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	truth := awsfake.OrgEstate{Accounts: 3, PerAccount: awsfake.Estate{Roles: 1}, Seed: 8, Assets: &awsfake.AssetEstate{Instances: 12}}.Build()
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap, err := syncer.Sync(ctx, sess, st, syncer.Options{Organization: &syncer.OrganizationOptions{},
+		Assets: &collect.AssetOptions{Services: []string{"ec2"}, Regions: []string{"us-east-1", "eu-west-1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.Graph(ctx, snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, in := range truth.Assets.Instances {
+		if in.PublicIP == "" || in.InstanceProfileARN == "" {
+			continue
+		}
+		var acct *awsfake.Account
+		for _, a := range truth.Accounts() {
+			if a.ID == in.Account {
+				acct = a
+			}
+		}
+		p := acct.IAM.InstanceProfiles[in.InstanceProfileARN[strings.LastIndexByte(in.InstanceProfileARN, '/')+1:]]
+		role := acct.IAM.Roles[p.Roles[0]]
+		if slices.Contains(role.AttachedPolicies, "arn:aws:iam::aws:policy/AdministratorAccess") {
+			want = append(want, "arn:aws:ec2:"+in.Region+":"+in.Account+":instance/"+in.ID+" "+role.ARN)
+		}
+	}
+	var got []string
+	for _, x := range findings.PublicAdminInstances(g) {
+		got = append(got, x.InstanceID+" "+x.Role)
+	}
+	sort.Strings(want)
+	if len(want) == 0 {
+		t.Fatal("the estate planted no public instance running as an administrator")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("public admin instances\n got %v\nwant %v", got, want)
 	}
 }
