@@ -52,7 +52,8 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	req := &jsonRequest{action: action, region: auth.region, body: auth.body, id: reqID}
 	c := auth.caller
 	req.caller = c
-	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction, "cloudtrail": s.cloudTrailAction}
+	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction, "cloudtrail": s.cloudTrailAction,
+		"kms": s.kmsAction, "secretsmanager": s.secretsManagerAction}
 	h, ok := handlers[service]
 	if !ok {
 		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})

@@ -45,7 +45,10 @@ type OrgEstate struct {
 	// IdentityCenter, when set, adds an Identity Center instance in the
 	// management account, with assignments across the active members.
 	IdentityCenter *IdentityCenterEstate
-	Seed           int64
+	// Assets, when set, places assets (buckets, keys, functions, secrets,
+	// instances, security groups) in every account (asset_estate.go).
+	Assets *AssetEstate
+	Seed   int64
 }
 
 // OrgTruth is what an OrgEstate generated: the organization and every
@@ -55,6 +58,8 @@ type OrgTruth struct {
 	Management     *Account
 	Members        []*Account // in index order
 	IdentityCenter *IdentityCenter
+	// Assets are the assets placed when OrgEstate.Assets was set.
+	Assets *AssetTruth
 }
 
 // DefaultMemberRoleName is the role AWS Organizations creates in the
@@ -208,6 +213,11 @@ func (e OrgEstate) Build() *OrgTruth {
 		icRNG := rand.New(rand.NewSource(e.Seed*31 + 7))
 		t.IdentityCenter = e.IdentityCenter.build(icRNG, mgmt, active, now)
 	}
+	if e.Assets != nil {
+		a := *e.Assets
+		a.Seed += e.Seed
+		t.Assets = a.Build(t.Accounts())
+	}
 	return t
 }
 
@@ -240,6 +250,9 @@ func (t *OrgTruth) Install(s *Server) Credentials {
 	s.SetOrganization(t.Organization)
 	if t.IdentityCenter != nil {
 		s.SetIdentityCenter(t.IdentityCenter)
+	}
+	if t.Assets != nil {
+		s.SetAssets(t.Assets.Assets)
 	}
 	return creds
 }

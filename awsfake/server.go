@@ -131,6 +131,7 @@ type Server struct {
 	scim       scimState         // the SCIM endpoint's index and request count (scim.go)
 	ct         trailState        // CloudTrail's event history (cloudtrail.go)
 	la         lastAccessedState // IAM's service last accessed jobs (lastaccessed.go)
+	as         assetState        // S3, KMS, Lambda, Secrets Manager, EC2 (asset_estate_state.go)
 	ts         *httptest.Server
 }
 
@@ -283,6 +284,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	auth, apiErr := s.authenticateRequest(r)
+	if serve := s.assetService(auth.service); serve != nil {
+		serve(w, r, auth, apiErr)
+		return
+	}
 	if apiErr != nil {
 		writeQueryError(w, auth.id, apiErr.status, apiErr.code, apiErr.message, auth.service)
 		return

@@ -16,14 +16,14 @@ import (
 func newShowCmd(a *app) *cobra.Command {
 	var account string
 	cmd := &cobra.Command{
-		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments|activity",
-		Short: "List the users, groups, roles, policies, keys, accounts, OUs, SCPs or Identity Center users, groups, permission sets and assignments of the latest snapshot",
+		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments|activity|instances|buckets|keys-kms|functions|secrets",
+		Short: "List the users, groups, roles, policies, keys, accounts, OUs, SCPs, Identity Center users, groups, permission sets and assignments, the activity, or the assets of the latest snapshot",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return unknownCommand(cmd, args[0])
 			}
-			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets, assignments or activity", "for example: warden show users")
+			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets, assignments, activity, instances, buckets, keys-kms, functions or secrets", "for example: warden show users")
 		},
 	}
 	cmd.PersistentFlags().StringVar(&account, "account", "", "only this AWS account id")
@@ -103,6 +103,26 @@ func newShowCmd(a *app) *cobra.Command {
 		rows := inventory.Assignments(g, acct)
 		return rows, render.AssignmentsTable(rows)
 	}, inventory.Parts["assignments"]...)
+	add("instances", "EC2 instances: state, public IP, the role they run as, admin ports open to the internet", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Instances(g, acct)
+		return rows, render.InstancesTable(rows)
+	}, inventory.AssetsPart...)
+	add("buckets", "S3 buckets: policy, Block Public Access, exposure", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Buckets(g, acct)
+		return rows, render.BucketsTable(rows)
+	}, inventory.AssetsPart...)
+	add("keys-kms", "Customer managed KMS keys: state, grants, exposure", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.KMSKeys(g, acct)
+		return rows, render.KMSKeysTable(rows)
+	}, inventory.AssetsPart...)
+	add("functions", "Lambda functions: runtime, execution role, exposure", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Functions(g, acct)
+		return rows, render.FunctionsTable(rows)
+	}, inventory.AssetsPart...)
+	add("secrets", "Secrets Manager secrets (never their values): policy, exposure", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.Secrets(g, acct)
+		return rows, render.SecretsTable(rows)
+	}, inventory.AssetsPart...)
 	cmd.AddCommand(newShowActivityCmd(a, &account))
 	return cmd
 }

@@ -190,6 +190,8 @@ type SyncParts struct {
 	CloudTrail bool `yaml:"cloudtrail"`
 	// IAMRate is the most IAM calls per second made in one account.
 	IAMRate int `yaml:"iam_rate"`
+	// Assets are the assets read with their resource policies (assets.go).
+	Assets Assets `yaml:"assets"`
 }
 
 // Retention is how many and how old snapshots of a connection are kept.

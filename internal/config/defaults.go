@@ -58,6 +58,7 @@ func inheritSync(src *source, path string, s *SyncParts, def SyncParts) {
 	inherit(src, path+".credential_report", &s.CredentialReport, def.CredentialReport)
 	inherit(src, path+".cloudtrail", &s.CloudTrail, def.CloudTrail)
 	inherit(src, path+".iam_rate", &s.IAMRate, def.IAMRate)
+	inheritAssets(src, path+".assets", &s.Assets, def.Assets)
 }
 
 // builtinSync is what a sync reads when nothing says otherwise.

@@ -53,6 +53,7 @@ func (d Defaults) validate(r *reporter, p string) {
 	checkConcurrency(r, o+".concurrency", d.Organization.Concurrency)
 	checkRate(r, p+".sync.iam_rate", d.Sync.IAMRate)
 	checkCloudTrail(r, p+".sync.cloudtrail", d.Sync.CloudTrail)
+	d.Sync.Assets.validate(r, p+".sync.assets")
 	d.Schedule.validate(r, p+".schedule")
 }
 
@@ -82,6 +83,9 @@ func (c *Connection) validate(r *reporter, p string) {
 	}
 	if !r.inherited(p+".sync.cloudtrail", c.Sync.CloudTrail) {
 		checkCloudTrail(r, p+".sync.cloudtrail", c.Sync.CloudTrail)
+	}
+	if r.written(p + ".sync.assets") {
+		c.Sync.Assets.validate(r, p+".sync.assets")
 	}
 	c.Retention.validate(r, p+".retention")
 	c.Activity.validate(r, p+".activity")

@@ -121,6 +121,13 @@ type Resource struct {
 	SSOUser       *SSOUserAttrs       `json:"sso_user,omitempty"`
 	SSOGroup      *SSOGroupAttrs      `json:"sso_group,omitempty"`
 	PermissionSet *PermissionSetAttrs `json:"permission_set,omitempty"`
+	// The assets' attributes (assets.go).
+	Bucket        *BucketAttrs        `json:"bucket,omitempty"`
+	KMSKey        *KMSKeyAttrs        `json:"kms_key,omitempty"`
+	Function      *FunctionAttrs      `json:"function,omitempty"`
+	Secret        *SecretAttrs        `json:"secret,omitempty"`
+	Instance      *InstanceAttrs      `json:"instance,omitempty"`
+	SecurityGroup *SecurityGroupAttrs `json:"security_group,omitempty"`
 }
 
 // UserAttrs are the attributes of an IAM user, merged from

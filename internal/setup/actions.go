@@ -33,7 +33,24 @@ const (
 	FeatureIAMLastAccessed         Feature = "iam-last-accessed"
 	FeatureIAMProvision            Feature = "iam-provision"
 	FeatureIdentityCenterProvision Feature = "identity-center-provision"
+	// The asset collector (internal/collect/assets.go), one feature per
+	// choice of sync.assets: the regions (learned unless configured) and
+	// each service.
+	FeatureAssetsRegions        Feature = "assets-regions"
+	FeatureAssetsEC2            Feature = "assets-ec2"
+	FeatureAssetsS3             Feature = "assets-s3"
+	FeatureAssetsKMS            Feature = "assets-kms"
+	FeatureAssetsLambda         Feature = "assets-lambda"
+	FeatureAssetsSecretsManager Feature = "assets-secretsmanager"
 )
+
+// Operations names the SDK operation of each action of the table whose IAM
+// action name is not the operation's (S3's); every other action is its
+// operation's name.
+var Operations = map[string]string{
+	"s3:ListAllMyBuckets":           "ListBuckets",
+	"s3:GetBucketPublicAccessBlock": "GetPublicAccessBlock",
+}
 
 // Implied lists the actions of the table that no code calls by that name
 // but that AWS authorizes as part of another call, with why. The coverage
@@ -98,6 +115,33 @@ var Actions = map[Feature][]string{
 	FeatureIAMLastAccessed: { // activity.last_accessed: a job per principal, read by the session that made it
 		"iam:GenerateServiceLastAccessedDetails",
 		"iam:GetServiceLastAccessedDetails",
+	},
+	FeatureAssetsRegions: {
+		"ec2:DescribeRegions", // the account's enabled regions, once per sync, unless sync.assets.regions lists them
+	},
+	FeatureAssetsEC2: {
+		"ec2:DescribeInstances",
+		"ec2:DescribeSecurityGroups",
+		"iam:ListInstanceProfiles", // an instance's profile → the role it runs as
+	},
+	FeatureAssetsS3: {
+		"s3:ListAllMyBuckets", // ListBuckets
+		"s3:GetBucketPolicy",
+		"s3:GetBucketPublicAccessBlock", // GetPublicAccessBlock
+	},
+	FeatureAssetsKMS: {
+		"kms:ListKeys",
+		"kms:DescribeKey", // customer or AWS managed
+		"kms:GetKeyPolicy",
+		"kms:ListGrants",
+	},
+	FeatureAssetsLambda: {
+		"lambda:ListFunctions",
+		"lambda:GetPolicy",
+	},
+	FeatureAssetsSecretsManager: {
+		"secretsmanager:ListSecrets", // never GetSecretValue
+		"secretsmanager:GetResourcePolicy",
 	},
 	FeatureIAMProvision: {
 		"iam:GetUser",
@@ -210,18 +254,38 @@ var features = map[Feature]struct {
 	scope Scope
 	built bool
 }{
-	FeatureIdentity:                {ModeRead, ScopeAccount, true},
-	FeatureIAMRead:                 {ModeRead, ScopeAccount, true},
-	FeatureCredentialReport:        {ModeRead, ScopeAccount, true},
-	FeatureAccessKeys:              {ModeRead, ScopeAccount, true},
-	FeatureCloudTrailRead:          {ModeRead, ScopeAccount, true},
-	FeatureIAMLastAccessed:         {ModeRead, ScopeAccount, true},
+	FeatureIdentity:         {ModeRead, ScopeAccount, true},
+	FeatureIAMRead:          {ModeRead, ScopeAccount, true},
+	FeatureCredentialReport: {ModeRead, ScopeAccount, true},
+	FeatureAccessKeys:       {ModeRead, ScopeAccount, true},
+	FeatureCloudTrailRead:   {ModeRead, ScopeAccount, true},
+	FeatureIAMLastAccessed:  {ModeRead, ScopeAccount, true},
+	// The asset collector, called by a sync with sync.assets.
+	FeatureAssetsRegions:           {ModeRead, ScopeAccount, true},
+	FeatureAssetsEC2:               {ModeRead, ScopeAccount, true},
+	FeatureAssetsS3:                {ModeRead, ScopeAccount, true},
+	FeatureAssetsKMS:               {ModeRead, ScopeAccount, true},
+	FeatureAssetsLambda:            {ModeRead, ScopeAccount, true},
+	FeatureAssetsSecretsManager:    {ModeRead, ScopeAccount, true},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
 	FeatureIAMProvision:            {ModeProvision, ScopeAccount, true},
 	FeatureIdentityCenterProvision: {ModeProvision, ScopeOrganization, true},
 }
+
+// optIn are the built features a connection turns on in warden.yaml
+// (sync.assets): no policy or template includes them unless they are named
+// (`warden setup policy --features …`), so the default policy grants only
+// what every sync calls.
+var optIn = map[Feature]bool{
+	FeatureAssetsRegions: true, FeatureAssetsEC2: true, FeatureAssetsS3: true,
+	FeatureAssetsKMS: true, FeatureAssetsLambda: true, FeatureAssetsSecretsManager: true,
+}
+
+// OptIn reports whether a feature is left out of a mode's policy unless
+// named.
+func OptIn(f Feature) bool { return optIn[f] }
 
 // Built reports whether warden calls a feature's actions yet.
 func Built(f Feature) bool { return features[f].built }
@@ -258,13 +322,14 @@ func Features() []Feature {
 	return out
 }
 
-// FeaturesFor returns the built features a mode allows, sorted by name:
+// FeaturesFor returns the built features a mode allows but the opt-in
+// ones (OptIn), sorted by name:
 // read features for ModeRead, read and provisioning features for
 // ModeProvision. An unknown mode has none.
 func FeaturesFor(m Mode) []Feature {
 	var out []Feature
 	for _, f := range Features() {
-		if features[f].built && allows(m, features[f].mode) {
+		if features[f].built && !optIn[f] && allows(m, features[f].mode) {
 			out = append(out, f)
 		}
 	}

@@ -9,9 +9,14 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -20,15 +25,20 @@ import (
 // that service's API operations. (Identity Center's admin API, ssoadmin,
 // uses the IAM prefix "sso".)
 var sdkClients = map[string]reflect.Type{
-	"cloudtrail":    reflect.TypeOf(&cloudtrail.Client{}),
-	"iam":           reflect.TypeOf(&iam.Client{}),
-	"identitystore": reflect.TypeOf(&identitystore.Client{}),
-	"organizations": reflect.TypeOf(&organizations.Client{}),
-	"sso":           reflect.TypeOf(&ssoadmin.Client{}),
-	"sts":           reflect.TypeOf(&sts.Client{}),
+	"cloudtrail":     reflect.TypeOf(&cloudtrail.Client{}),
+	"ec2":            reflect.TypeOf(&ec2.Client{}),
+	"kms":            reflect.TypeOf(&kms.Client{}),
+	"lambda":         reflect.TypeOf(&lambda.Client{}),
+	"s3":             reflect.TypeOf(&s3.Client{}),
+	"secretsmanager": reflect.TypeOf(&secretsmanager.Client{}),
+	"iam":            reflect.TypeOf(&iam.Client{}),
+	"identitystore":  reflect.TypeOf(&identitystore.Client{}),
+	"organizations":  reflect.TypeOf(&organizations.Client{}),
+	"sso":            reflect.TypeOf(&ssoadmin.Client{}),
+	"sts":            reflect.TypeOf(&sts.Client{}),
 }
 
-var actionPattern = regexp.MustCompile(`^([a-z]+):([A-Z][A-Za-z0-9]+)$`)
+var actionPattern = regexp.MustCompile(`^([a-z0-9]+):([A-Z][A-Za-z0-9]+)$`)
 
 func TestTableIsWellFormed(t *testing.T) {
 	if len(Actions) != len(features) {
@@ -76,10 +86,35 @@ func TestActionsAreRealOperations(t *testing.T) {
 				t.Errorf("%s (feature %s): no SDK client known for prefix %q; add it to sdkClients", a, f, prefix)
 				continue
 			}
+			if o, ok := Operations[a]; ok {
+				op = o
+			}
 			if _, ok := client.MethodByName(op); !ok {
 				t.Errorf("%s (feature %s): %s has no operation %s", a, f, client, op)
 			}
 		}
+	}
+}
+
+// TestOptInFeatures: the asset features are built but in no default
+// policy; named, their actions are in it, and nothing else.
+func TestOptInFeatures(t *testing.T) {
+	for _, f := range []Feature{FeatureAssetsRegions, FeatureAssetsEC2, FeatureAssetsS3, FeatureAssetsKMS, FeatureAssetsLambda, FeatureAssetsSecretsManager} {
+		if !Built(f) || !OptIn(f) {
+			t.Errorf("%s: built %v, opt-in %v", f, Built(f), OptIn(f))
+		}
+		for _, m := range []Mode{ModeRead, ModeProvision} {
+			if slices.Contains(FeaturesFor(m), f) {
+				t.Errorf("%s is in the default %s policy", f, m)
+			}
+		}
+	}
+	doc, err := policyFor(ModeRead, []Feature{FeatureAssetsS3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
+		t.Errorf("policy of assets-s3 = %+v, want the S3 statement with %v", doc.Statement, Actions[FeatureAssetsS3])
 	}
 }
 
@@ -165,7 +200,7 @@ func TestParseAndLookups(t *testing.T) {
 	if f, err := ParseFeature("iam-read"); err != nil || f != FeatureIAMRead {
 		t.Errorf("ParseFeature(iam-read) = %q, %v", f, err)
 	}
-	if _, err := ParseFeature("iam-write"); err == nil || !strings.Contains(err.Error(), "access-keys, assume-member-role") {
+	if _, err := ParseFeature("iam-write"); err == nil || !strings.Contains(err.Error(), "access-keys, assets-ec2, assets-kms") {
 		t.Errorf("ParseFeature(iam-write) error = %v, want the list of features", err)
 	}
 	if got := FeaturesCalling("sso:ListTagsForResource"); !reflect.DeepEqual(got, []Feature{FeatureIdentityCenterRead}) {

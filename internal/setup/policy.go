@@ -25,12 +25,17 @@ type policyStatement struct {
 // serviceNames gives each action prefix the name used in statement ids.
 // Every prefix in Actions must be here (a test checks).
 var serviceNames = map[string]string{
-	"cloudtrail":    "CloudTrail",
-	"iam":           "IAM",
-	"identitystore": "IdentityStore",
-	"organizations": "Organizations",
-	"sso":           "SSO",
-	"sts":           "STS",
+	"cloudtrail":     "CloudTrail",
+	"ec2":            "EC2",
+	"kms":            "KMS",
+	"lambda":         "Lambda",
+	"s3":             "S3",
+	"secretsmanager": "SecretsManager",
+	"iam":            "IAM",
+	"identitystore":  "IdentityStore",
+	"organizations":  "Organizations",
+	"sso":            "SSO",
+	"sts":            "STS",
 }
 
 // Policy returns the least-privilege IAM policy (JSON) for a mode: one Allow

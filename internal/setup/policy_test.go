@@ -32,7 +32,7 @@ func parsePolicy(t *testing.T, b []byte) parsedPolicy {
 	return p
 }
 
-var sidPattern = regexp.MustCompile(`^Warden([A-Za-z]+)(Read|Provision)$`)
+var sidPattern = regexp.MustCompile(`^Warden([A-Za-z0-9]+)(Read|Provision)$`)
 
 func TestPolicyCoversExactlyTheTable(t *testing.T) {
 	for _, m := range []Mode{ModeRead, ModeProvision} {
@@ -106,8 +106,8 @@ func TestPolicySids(t *testing.T) {
 	for _, st := range parsePolicy(t, b).Statement {
 		got = append(got, st.Sid)
 	}
-	want := []string{"WardenCloudTrailRead", "WardenIAMProvision", "WardenIdentityStoreProvision",
-		"WardenOrganizationsProvision", "WardenSSOProvision", "WardenSTSRead"}
+	want := []string{"WardenCloudTrailRead", "WardenEC2Read", "WardenIAMProvision", "WardenIdentityStoreProvision", "WardenKMSRead", "WardenLambdaRead",
+		"WardenOrganizationsProvision", "WardenS3Read", "WardenSecretsManagerRead", "WardenSSOProvision", "WardenSTSRead"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Sids = %v, want %v", got, want)
 	}

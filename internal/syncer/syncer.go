@@ -37,6 +37,8 @@ type Options struct {
 	// of the session's account (its management account or a delegated
 	// administrator).
 	IdentityCenter *IdentityCenterOptions
+	// Assets, when set, also reads each account's assets (assets.go).
+	Assets *collect.AssetOptions
 	// Progress, when set, is told of every stage, for a progress line.
 	Progress func(Event)
 	// Logger receives a record per stage; nil discards them.
@@ -354,6 +356,9 @@ func (s *syncRun) syncAccount(ctx context.Context, a account) accountResult {
 		problems = append(problems, s.opts.AfterAccount(ctx, s.sess, a.ID, &res.Graph)...)
 	}
 	s.merged.add(res.Graph)
+	if s.opts.Assets != nil {
+		problems = append(problems, s.syncAssets(ctx, a.ID)...)
+	}
 	return accountResult{account: a, errors: problems}
 }
 

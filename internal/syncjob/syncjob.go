@@ -34,6 +34,8 @@ type Target struct {
 	IAM            collect.IAMOptions
 	Organization   *syncer.OrganizationOptions
 	IdentityCenter *syncer.IdentityCenterOptions
+	// Assets are the assets read (sync.assets); nil for none.
+	Assets *collect.AssetOptions
 	// Retention is what to prune after a sync of the connection.
 	Retention config.Retention
 	// Activity, when set, is what the sync reads of activity (activity.go);
@@ -66,6 +68,9 @@ func FromConnection(c config.Connection) (Target, error) {
 		return t, err
 	}
 	t.Activity = act
+	if a := c.Sync.Assets; a.Enabled() {
+		t.Assets = &collect.AssetOptions{Services: a.ServiceList(), Regions: a.Regions, HomeRegion: c.Region}
+	}
 	if o := c.Organization; o.Enabled {
 		id, err := o.ResolveExternalID()
 		if err != nil {
@@ -239,7 +244,7 @@ func Run(ctx context.Context, st Store, t Target, o Options) (*Result, error) {
 	}
 	start := time.Now()
 	so := syncer.Options{ConnectionID: t.ID, IAM: t.IAM, Organization: t.Organization,
-		IdentityCenter: t.IdentityCenter, Progress: o.Progress, Logger: o.Logger}
+		IdentityCenter: t.IdentityCenter, Assets: t.Assets, Progress: o.Progress, Logger: o.Logger}
 	var act *activityRun
 	if t.Activity != nil {
 		// Events are stored as each account is read, with their cursors:

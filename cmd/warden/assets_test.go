@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
+)
+
+// TestShowAssets syncs an organization's assets into a database and lists
+// them with `warden show instances|buckets|keys-kms|functions|secrets`, as
+// JSON with every documented key and as tables: every asset of the estate
+// once, the planted exposures flagged, and no secret's value anywhere.
+func TestShowAssets(t *testing.T) {
+	isolateAWSConfig(t)
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	truth := awsfake.OrgEstate{Accounts: 1, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 3, Assets: &awsfake.AssetEstate{}}.Build()
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(t.TempDir(), "w.db")
+	st, err := store.OpenSQLite(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := syncer.Sync(ctx, sess, st, syncer.Options{Organization: &syncer.OrganizationOptions{}, Assets: &collect.AssetOptions{Regions: []string{"us-east-1", "eu-west-1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	a := truth.Assets
+	customerKeys := 0
+	for _, k := range a.Keys {
+		if k.Manager == "CUSTOMER" {
+			customerKeys++
+		}
+	}
+	exposed := map[string]bool{}
+	for _, e := range a.Exposures {
+		exposed[e.ARN] = true
+	}
+	cases := []struct {
+		list string
+		want int
+		keys []string
+	}{
+		{"instances", len(a.Instances), []string{"account_id", "region", "id", "instance_id", "name", "state", "type", "public_ip", "private_ip", "instance_profile", "role", "security_groups", "open_admin_ports"}},
+		{"buckets", len(a.Buckets), []string{"account_id", "region", "name", "has_policy", "block_public_access", "exposure"}},
+		{"keys-kms", customerKeys, []string{"account_id", "region", "arn", "key_id", "state", "description", "grants", "exposure"}},
+		{"functions", len(a.Functions), []string{"account_id", "region", "name", "arn", "runtime", "role", "has_policy", "exposure"}},
+		{"secrets", len(a.Secrets), []string{"account_id", "region", "name", "arn", "kms_key_id", "has_policy", "exposure"}},
+	}
+	for _, tc := range cases {
+		out, errOut, code := runIn(t, db, "show", tc.list, "-o", "json")
+		if code != 0 {
+			t.Fatalf("show %s: exit %d: %s", tc.list, code, errOut)
+		}
+		var rows []map[string]any
+		if err := json.Unmarshal([]byte(out), &rows); err != nil {
+			t.Fatalf("show %s: %v\n%s", tc.list, err, out)
+		}
+		if len(rows) != tc.want {
+			t.Fatalf("show %s: %d rows, want %d", tc.list, len(rows), tc.want)
+		}
+		flagged := 0
+		for _, r := range rows {
+			for _, k := range tc.keys {
+				if _, ok := r[k]; !ok {
+					t.Fatalf("show %s: row without %q: %v", tc.list, k, r)
+				}
+			}
+			if e, ok := r["exposure"].(map[string]any); ok {
+				for _, k := range []string{"public", "cross_account", "account_manage"} {
+					if _, ok := e[k]; !ok {
+						t.Fatalf("show %s: exposure without %q", tc.list, k)
+					}
+				}
+				id, _ := r["arn"].(string)
+				if tc.list == "buckets" {
+					id = "arn:aws:s3:::" + r["name"].(string)
+				}
+				isExposed := e["public"] == true || e["account_manage"] == true || len(e["cross_account"].([]any)) > 0
+				if isExposed != exposed[id] {
+					t.Errorf("show %s: %s exposed %v, the estate says %v", tc.list, id, isExposed, exposed[id])
+				}
+				if isExposed {
+					flagged++
+				}
+			}
+		}
+		if tc.list != "instances" && flagged == 0 {
+			t.Errorf("show %s flags no exposure", tc.list)
+		}
+		table, _, code := runIn(t, db, "show", tc.list)
+		if code != 0 || strings.Count(table, "\n") != tc.want+1 {
+			t.Errorf("show %s: exit %d, table of %d lines, want %d:\n%s", tc.list, code, strings.Count(table, "\n"), tc.want+1, table)
+		}
+		for _, x := range a.Secrets {
+			if strings.Contains(out+table, x.Value) {
+				t.Fatalf("show %s printed the value of secret %s", tc.list, x.Name)
+			}
+		}
+	}
+}

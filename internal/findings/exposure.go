@@ -1,0 +1,246 @@
+package findings
+
+import (
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
+)
+
+// ExposureKind says how an asset is exposed.
+type ExposureKind string
+
+// The exposure kinds.
+const (
+	// ExposurePublic: the asset's resource policy allows anyone ("*")
+	// without a condition that narrows the callers to named accounts or an
+	// organization; for a bucket, unless its Block Public Access
+	// RestrictPublicBuckets setting confines it to the account.
+	ExposurePublic ExposureKind = "public"
+	// ExposureCrossAccount: the policy allows principals of other accounts,
+	// named or through a condition on the caller's account.
+	ExposureCrossAccount ExposureKind = "cross-account"
+	// ExposureAccountManage: a KMS key policy lets any principal of the
+	// key's account (Principal "*" limited by kms:CallerAccount or
+	// aws:PrincipalAccount) manage the key, whatever their IAM policies say.
+	ExposureAccountManage ExposureKind = "account-manage"
+	// ExposureOpenAdminPort: a security group admits 0.0.0.0/0 or ::/0 on
+	// an administration port (SSH 22, RDP 3389).
+	ExposureOpenAdminPort ExposureKind = "open-admin-port"
+)
+
+// AdminPorts are the ports ExposureOpenAdminPort looks at.
+var AdminPorts = []int{22, 3389}
+
+// Exposure is one exposed asset.
+type Exposure struct {
+	Kind      ExposureKind       `json:"kind"`
+	AssetID   string             `json:"asset_id"`
+	AssetType model.ResourceType `json:"asset_type"`
+	Name      string             `json:"name"`
+	AccountID string             `json:"account_id"`
+	Region    string             `json:"region"`
+	// Accounts are the other accounts, for ExposureCrossAccount.
+	Accounts []string `json:"accounts"`
+	// Actions are the actions the exposing statements allow (the ports'
+	// rules for a security group: empty).
+	Actions []string `json:"actions"`
+	// Ports are the admin ports open, for ExposureOpenAdminPort.
+	Ports []int `json:"ports"`
+}
+
+// accountConditionKeys are the condition keys that narrow a statement's
+// callers to named accounts (or an organization, for aws:PrincipalOrgID).
+var accountConditionKeys = []string{"aws:sourceaccount", "aws:principalaccount", "kms:calleraccount", "aws:sourceowner", "aws:principalorgid", "aws:principalarn", "aws:sourcearn"}
+
+// kmsManageActions are the KMS actions that manage a key rather than use it.
+var kmsManageActions = []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:CreateGrant", "kms:UpdateKeyDescription", "kms:EnableKey", "kms:TagResource"}
+
+// Exposures returns every exposure of the graph's assets, ordered by asset
+// ID then kind. A policy that does not parse exposes nothing here (the
+// sync recorded it as a problem).
+func Exposures(g *model.Graph) []Exposure {
+	var out []Exposure
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		switch {
+		case r.Bucket != nil:
+			restricted := r.Bucket.PublicAccessBlock != nil && r.Bucket.PublicAccessBlock.RestrictPublicBuckets
+			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, restricted)...)
+		case r.KMSKey != nil:
+			out = append(out, policyExposures(r, r.KMSKey.Region, r.KMSKey.Policy, false)...)
+		case r.Function != nil:
+			out = append(out, policyExposures(r, r.Function.Region, r.Function.Policy, false)...)
+		case r.Secret != nil:
+			out = append(out, policyExposures(r, r.Secret.Region, r.Secret.Policy, false)...)
+		case r.SecurityGroup != nil:
+			if ports := openAdminPorts(r.SecurityGroup.Ingress); len(ports) > 0 {
+				out = append(out, Exposure{Kind: ExposureOpenAdminPort, AssetID: r.ID, AssetType: r.Type, Name: r.Name, AccountID: r.AccountID,
+					Region: r.SecurityGroup.Region, Accounts: []string{}, Actions: []string{}, Ports: ports})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].AssetID != out[j].AssetID {
+			return out[i].AssetID < out[j].AssetID
+		}
+		return out[i].Kind < out[j].Kind
+	})
+	return out
+}
+
+// openAdminPorts returns the admin ports the rules open to the internet.
+func openAdminPorts(rules []model.IPRule) []int {
+	var out []int
+	for _, p := range AdminPorts {
+		for _, r := range rules {
+			if r.OpenToInternet() && r.CoversPort(p) {
+				out = append(out, p)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// policyExposures classifies the Allow statements of a resource policy:
+// the kinds found, each with the accounts and actions of its statements.
+func policyExposures(r *model.Resource, region, doc string, publicRestricted bool) []Exposure {
+	if doc == "" {
+		return nil
+	}
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return nil
+	}
+	own := r.AccountID
+	found := map[ExposureKind]*Exposure{}
+	note := func(kind ExposureKind, actions []string, accounts ...string) {
+		e := found[kind]
+		if e == nil {
+			e = &Exposure{Kind: kind, AssetID: r.ID, AssetType: r.Type, Name: r.Name, AccountID: own, Region: region, Accounts: []string{}, Actions: []string{}, Ports: []int{}}
+			found[kind] = e
+		}
+		e.Actions = append(e.Actions, actions...)
+		e.Accounts = append(e.Accounts, accounts...)
+	}
+	for _, s := range d.Statement {
+		if s.Effect != "Allow" {
+			continue
+		}
+		condAccounts, narrowed := conditionAccounts(s.Condition)
+		for kind, vals := range s.Principal {
+			for _, v := range vals {
+				switch {
+				case kind == "*" || kind == "AWS" && v == "*":
+					var others []string
+					for _, a := range condAccounts {
+						if a != own {
+							others = append(others, a)
+						}
+					}
+					switch {
+					case !narrowed:
+						if !publicRestricted {
+							note(ExposurePublic, s.Action)
+						}
+					case len(others) > 0:
+						note(ExposureCrossAccount, s.Action, others...)
+					case r.Type == model.TypeKMSKey && slices.Contains(condAccounts, own) && managesKey(s.Action):
+						note(ExposureAccountManage, s.Action)
+					}
+				case kind == "AWS":
+					if a := accountOf(v); a != "" && a != own {
+						note(ExposureCrossAccount, s.Action, a)
+					}
+				}
+			}
+		}
+	}
+	var out []Exposure
+	for _, kind := range []ExposureKind{ExposureAccountManage, ExposureCrossAccount, ExposurePublic} {
+		if e := found[kind]; e != nil {
+			sort.Strings(e.Actions)
+			e.Actions = slices.Compact(e.Actions)
+			sort.Strings(e.Accounts)
+			e.Accounts = slices.Compact(e.Accounts)
+			out = append(out, *e)
+		}
+	}
+	return out
+}
+
+// conditionAccounts returns the accounts the statement's conditions narrow
+// its callers to, and whether any condition narrows them at all (an
+// organization ID or an ARN pattern narrows without naming an account
+// here).
+func conditionAccounts(cond map[string]map[string][]string) (accounts []string, narrowed bool) {
+	for op, keys := range cond {
+		if strings.HasPrefix(strings.ToLower(op), "stringnot") || strings.HasPrefix(strings.ToLower(op), "arnnot") {
+			continue
+		}
+		for k, vals := range keys {
+			if !slices.Contains(accountConditionKeys, strings.ToLower(k)) {
+				continue
+			}
+			narrowed = true
+			for _, v := range vals {
+				if a := accountOf(v); a != "" {
+					accounts = append(accounts, a)
+				}
+			}
+		}
+	}
+	return accounts, narrowed
+}
+
+// managesKey reports whether actions include one that manages a KMS key.
+func managesKey(actions []string) bool {
+	for _, a := range actions {
+		for _, m := range kmsManageActions {
+			if policy.Glob(strings.ToLower(a), strings.ToLower(m)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PublicAdminInstance is an EC2 instance with a public IP that runs as a
+// role holding an administrator policy: the blast radius of one
+// compromised host is the whole account.
+type PublicAdminInstance struct {
+	InstanceID string `json:"instance_id"` // the instance's resource ID (ARN)
+	Name       string `json:"name"`
+	AccountID  string `json:"account_id"`
+	Region     string `json:"region"`
+	PublicIP   string `json:"public_ip"`
+	Role       string `json:"role"`
+	// Through are the administrator policies the role holds.
+	Through []PolicyPath `json:"through"`
+}
+
+// PublicAdminInstances returns the instances with a public IP whose role
+// is an administrator (Admins: an administrator policy held directly or
+// inline; service control policies and permissions boundaries are not
+// applied here), ordered by instance ID.
+func PublicAdminInstances(g *model.Graph) []PublicAdminInstance {
+	admins := map[string][]PolicyPath{}
+	for _, a := range Admins(g) {
+		admins[a.ID] = a.Through
+	}
+	var out []PublicAdminInstance
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		in := r.Instance
+		if in == nil || in.PublicIP == "" || in.Role == "" || admins[in.Role] == nil {
+			continue
+		}
+		out = append(out, PublicAdminInstance{InstanceID: r.ID, Name: r.Name, AccountID: r.AccountID, Region: in.Region, PublicIP: in.PublicIP,
+			Role: in.Role, Through: admins[in.Role]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].InstanceID < out[j].InstanceID })
+	return out
+}

@@ -1,0 +1,185 @@
+package findings_test
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/awsapi"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/findings"
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/syncer"
+)
+
+// TestExposuresGroundTruth collects the assets of an organization of three
+// accounts through the SDK and finds exactly the exposures the estate
+// planted: public and cross-account resource policies (a public bucket
+// policy under RestrictPublicBuckets is not one), KMS keys any principal of
+// the account may manage, and security groups open to the internet on SSH
+// or RDP.
+func TestExposuresGroundTruth(t *testing.T) {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Roles: 3}, Seed: 4, Assets: &awsfake.AssetEstate{Buckets: 10, Keys: 8, Functions: 8, Secrets: 6}}.Build()
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g model.Graph
+	for _, a := range truth.Accounts() {
+		if a.ID != truth.Management.ID {
+			if err := sess.AssumeMember(ctx, a.ID, "arn:aws:iam::"+a.ID+":role/"+awsfake.DefaultMemberRoleName, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clients := func(region string) collect.AssetAPIs {
+			c := sess.Assets(a.ID, region)
+			return collect.AssetAPIs{EC2: c.EC2, S3: c.S3, KMS: c.KMS, Lambda: c.Lambda, SecretsManager: c.SecretsManager}
+		}
+		res, err := collect.CollectAssets(ctx, a.ID, clients, sess.IAM(a.ID), collect.AssetOptions{Regions: []string{"us-east-1", "eu-west-1"}})
+		if err != nil || len(res.Errors) > 0 {
+			t.Fatalf("%s: %v %v", a.ID, err, res.Errors)
+		}
+		g.Resources = append(g.Resources, res.Graph.Resources...)
+	}
+	types := map[string]model.ResourceType{"bucket": model.TypeS3Bucket, "kms-key": model.TypeKMSKey, "function": model.TypeLambdaFunction,
+		"secret": model.TypeSecret, "security-group": model.TypeSecurityGroup}
+	var want, got []string
+	for _, e := range truth.Assets.Exposures {
+		want = append(want, fmt.Sprintf("%s %s %s %s %v %v", e.ARN, e.Kind, types[e.Type], e.Region, e.Accounts, e.Ports))
+	}
+	for _, e := range findings.Exposures(&g) {
+		var accounts []string
+		if len(e.Accounts) > 0 {
+			accounts = e.Accounts
+		}
+		var ports []int
+		if len(e.Ports) > 0 {
+			ports = e.Ports
+		}
+		got = append(got, fmt.Sprintf("%s %s %s %s %v %v", e.AssetID, e.Kind, e.AssetType, e.Region, accounts, ports))
+	}
+	sort.Strings(want)
+	sort.Strings(got)
+	if len(want) < 30 {
+		t.Fatalf("only %d exposures planted", len(want))
+	}
+	if !slices.Equal(got, want) {
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("missing %s", w)
+			}
+		}
+		for _, x := range got {
+			if !slices.Contains(want, x) {
+				t.Errorf("extra %s", x)
+			}
+		}
+	}
+}
+
+// TestExposureRules checks the rules' edges on hand-written policies.
+func TestExposureRules(t *testing.T) {
+	const own = "111122223333"
+	bucket := func(policy string, pab *model.PublicAccessBlock) model.Resource {
+		return model.Resource{ID: "arn:aws:s3:::b", Type: model.TypeS3Bucket, AccountID: own, Bucket: &model.BucketAttrs{Region: "us-east-1", Policy: policy, PublicAccessBlock: pab}}
+	}
+	cases := []struct {
+		name string
+		r    model.Resource
+		want string
+	}{
+		{"public", bucket(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`, nil), "public[]"},
+		{"public restricted", bucket(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`, &model.PublicAccessBlock{RestrictPublicBuckets: true}), ""},
+		{"deny only", bucket(`{"Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*"}}`, nil), ""},
+		{"org condition", bucket(`{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}}}`, nil), ""},
+		{"other account by condition", bucket(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":["444455556666","111122223333"]}}}}`, nil), "cross-account[444455556666]"},
+		{"other account by ARN", bucket(`{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::444455556666:role/x","arn:aws:iam::111122223333:role/y"]},"Action":"s3:GetObject","Resource":"*"}}`, nil), "cross-account[444455556666]"},
+		{"own account only", bucket(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"*"}}`, nil), ""},
+		{"key managed by the account", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Policy: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}}`}}, "account-manage[]"},
+		{"key used by the account", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Policy: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}}`}}, ""},
+		{"ssh from an office", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"203.0.113.0/24"}}}}}, ""},
+		{"a port range over RDP", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "tcp", FromPort: 3000, ToPort: 4000, CIDRs: []string{"0.0.0.0/0"}}}}}, "open-admin-port[]"},
+		{"udp 22", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "udp", FromPort: 22, ToPort: 22, CIDRs: []string{"0.0.0.0/0"}}}}}, ""},
+	}
+	for _, c := range cases {
+		var got string
+		for _, e := range findings.Exposures(&model.Graph{Resources: []model.Resource{c.r}}) {
+			got += fmt.Sprintf("%s%v", e.Kind, e.Accounts)
+		}
+		if got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
+
+// TestPublicAdminInstances syncs an organization with its IAM and assets
+// and finds exactly the instances with a public IP whose instance
+// profile's role has AdministratorAccess attached (the estate's only
+// administrator policy on roles).
+func TestPublicAdminInstances(t *testing.T) {
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	truth := awsfake.OrgEstate{Accounts: 3, PerAccount: awsfake.Estate{Roles: 1}, Seed: 8, Assets: &awsfake.AssetEstate{Instances: 12}}.Build()
+	c := truth.Install(srv)
+	ctx := context.Background()
+	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
+		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.OpenSQLite(ctx, filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	snap, err := syncer.Sync(ctx, sess, st, syncer.Options{Organization: &syncer.OrganizationOptions{},
+		Assets: &collect.AssetOptions{Services: []string{"ec2"}, Regions: []string{"us-east-1", "eu-west-1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := st.Graph(ctx, snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []string
+	for _, in := range truth.Assets.Instances {
+		if in.PublicIP == "" || in.InstanceProfileARN == "" {
+			continue
+		}
+		var acct *awsfake.Account
+		for _, a := range truth.Accounts() {
+			if a.ID == in.Account {
+				acct = a
+			}
+		}
+		p := acct.IAM.InstanceProfiles[in.InstanceProfileARN[strings.LastIndexByte(in.InstanceProfileARN, '/')+1:]]
+		role := acct.IAM.Roles[p.Roles[0]]
+		if slices.Contains(role.AttachedPolicies, "arn:aws:iam::aws:policy/AdministratorAccess") {
+			want = append(want, "arn:aws:ec2:"+in.Region+":"+in.Account+":instance/"+in.ID+" "+role.ARN)
+		}
+	}
+	var got []string
+	for _, x := range findings.PublicAdminInstances(g) {
+		got = append(got, x.InstanceID+" "+x.Role)
+	}
+	sort.Strings(want)
+	if len(want) == 0 {
+		t.Fatal("the estate planted no public instance running as an administrator")
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("public admin instances\n got %v\nwant %v", got, want)
+	}
+}

@@ -1,0 +1,158 @@
+package model
+
+// The assets identities act on: EC2 instances and security groups, S3
+// buckets, KMS keys, Lambda functions and Secrets Manager secrets, each a
+// Resource whose ID is its ARN (a security group's is
+// arn:aws:ec2:REGION:ACCOUNT:security-group/ID, an instance's
+// arn:aws:ec2:REGION:ACCOUNT:instance/ID).
+//
+// The identity edges they imply are grants:
+//   - an instance holds its role's EntRunsAs entitlement, ViaInstanceProfile
+//     (ViaID: the instance profile's ARN); a function holds its execution
+//     role's EntRunsAs, ViaExecutionRole;
+//   - a resource policy grants each principal it names, in an Allow
+//     statement, the entitlement named by each action on the asset
+//     ("s3:GetObject" on a bucket), ViaResourcePolicy. Conditions are not
+//     represented in the grant; the policy is kept whole in the attributes.
+
+// The asset resource types.
+const (
+	TypeS3Bucket       ResourceType = "s3_bucket"
+	TypeKMSKey         ResourceType = "kms_key"
+	TypeLambdaFunction ResourceType = "lambda_function"
+	TypeSecret         ResourceType = "secret"
+	TypeEC2Instance    ResourceType = "ec2_instance"
+	TypeSecurityGroup  ResourceType = "ec2_security_group"
+)
+
+// EntRunsAs is offered by an IAM role; its holders are the instances and
+// functions that run with the role's credentials.
+const EntRunsAs = "runs_as"
+
+// Provenance of the asset edges.
+const (
+	// ViaInstanceProfile: an instance runs as the role of the instance
+	// profile in Grant.ViaID.
+	ViaInstanceProfile Provenance = "instance_profile"
+	// ViaExecutionRole: a Lambda function runs as its execution role.
+	ViaExecutionRole Provenance = "execution_role"
+	// ViaResourcePolicy: the asset's own resource policy (bucket policy,
+	// key policy, function policy, secret policy) names the principal.
+	ViaResourcePolicy Provenance = "resource_policy"
+)
+
+// BucketAttrs are an S3 bucket's attributes.
+type BucketAttrs struct {
+	Region string `json:"region"`
+	// Policy is the bucket policy, "" for none.
+	Policy string `json:"policy,omitempty"`
+	// PublicAccessBlock is the bucket's Block Public Access configuration,
+	// nil when none is set.
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
+}
+
+// PublicAccessBlock is an S3 Block Public Access configuration.
+type PublicAccessBlock struct {
+	BlockPublicAcls       bool `json:"block_public_acls"`
+	IgnorePublicAcls      bool `json:"ignore_public_acls"`
+	BlockPublicPolicy     bool `json:"block_public_policy"`
+	RestrictPublicBuckets bool `json:"restrict_public_buckets"`
+}
+
+// KMSKeyAttrs are a customer managed KMS key's attributes.
+type KMSKeyAttrs struct {
+	Region      string     `json:"region"`
+	KeyID       string     `json:"key_id"`
+	State       string     `json:"state"` // Enabled, Disabled, PendingDeletion, …
+	Description string     `json:"description,omitempty"`
+	Policy      string     `json:"policy"`
+	Grants      []KMSGrant `json:"grants,omitempty"`
+}
+
+// KMSGrant is a grant on a KMS key.
+type KMSGrant struct {
+	GrantID           string   `json:"grant_id"`
+	Name              string   `json:"name,omitempty"`
+	GranteePrincipal  string   `json:"grantee_principal"`
+	RetiringPrincipal string   `json:"retiring_principal,omitempty"`
+	Operations        []string `json:"operations"`
+}
+
+// FunctionAttrs are a Lambda function's attributes.
+type FunctionAttrs struct {
+	Region  string `json:"region"`
+	Runtime string `json:"runtime,omitempty"`
+	// Role is the execution role's ARN.
+	Role string `json:"role"`
+	// Policy is the function's resource-based policy, "" for none.
+	Policy string `json:"policy,omitempty"`
+}
+
+// SecretAttrs are a Secrets Manager secret's attributes; never its value.
+type SecretAttrs struct {
+	Region      string `json:"region"`
+	Description string `json:"description,omitempty"`
+	KMSKeyID    string `json:"kms_key_id,omitempty"`
+	// Policy is the secret's resource policy, "" for none.
+	Policy string `json:"policy,omitempty"`
+}
+
+// InstanceAttrs are an EC2 instance's attributes.
+type InstanceAttrs struct {
+	Region       string `json:"region"`
+	InstanceID   string `json:"instance_id"`
+	State        string `json:"state"`
+	InstanceType string `json:"instance_type"`
+	VPC          string `json:"vpc,omitempty"`
+	Subnet       string `json:"subnet,omitempty"`
+	PrivateIP    string `json:"private_ip,omitempty"`
+	PublicIP     string `json:"public_ip,omitempty"`
+	// InstanceProfile is the instance profile's ARN and Role the ARN of
+	// its role ("" when the profile is unknown or has no role).
+	InstanceProfile string   `json:"instance_profile,omitempty"`
+	Role            string   `json:"role,omitempty"`
+	SecurityGroups  []string `json:"security_groups"`
+}
+
+// SecurityGroupAttrs are an EC2 security group's attributes.
+type SecurityGroupAttrs struct {
+	Region      string   `json:"region"`
+	GroupID     string   `json:"group_id"`
+	VPC         string   `json:"vpc,omitempty"`
+	Description string   `json:"description,omitempty"`
+	Ingress     []IPRule `json:"ingress"`
+}
+
+// IPRule is one inbound rule of a security group. FromPort and ToPort are
+// -1 for every port (protocol "-1").
+type IPRule struct {
+	Protocol  string   `json:"protocol"`
+	FromPort  int      `json:"from_port"`
+	ToPort    int      `json:"to_port"`
+	CIDRs     []string `json:"cidrs,omitempty"`
+	IPv6CIDRs []string `json:"ipv6_cidrs,omitempty"`
+	Groups    []string `json:"groups,omitempty"`
+}
+
+// OpenToInternet reports whether the rule admits 0.0.0.0/0 or ::/0.
+func (r IPRule) OpenToInternet() bool {
+	for _, c := range r.CIDRs {
+		if c == "0.0.0.0/0" {
+			return true
+		}
+	}
+	for _, c := range r.IPv6CIDRs {
+		if c == "::/0" {
+			return true
+		}
+	}
+	return false
+}
+
+// CoversPort reports whether the rule admits TCP traffic to port.
+func (r IPRule) CoversPort(port int) bool {
+	if r.Protocol == "-1" {
+		return true
+	}
+	return r.Protocol == "tcp" && r.FromPort <= port && port <= r.ToPort
+}
