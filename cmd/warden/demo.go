@@ -20,6 +20,7 @@ import (
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/diff"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/syncer"
 	"github.com/warden-iam/warden/internal/syncjob"
@@ -187,6 +188,14 @@ func (a *app) demo(ctx context.Context, path string, users int) (*demoResult, er
 	}
 	res.Summary = render.NewSummary(second.Snapshot, path, second.Took)
 	res.Findings = render.NewFindings(g, time.Now(), 5, staleDays)
+	// The demo estate is small: both findings that use the evaluator.
+	es, err := effective.Load(ctx, st, second.Snapshot.ID)
+	if err == nil {
+		_, err = res.Findings.Effective(ctx, es, g, render.EffectiveOptions{Admins: true, Escalation: true})
+	}
+	if err != nil {
+		return nil, storeError(err, fmt.Sprintf("decide the effective-access findings of snapshot %d in %s: %v", second.Snapshot.ID, path, err), "run `warden demo` again")
+	}
 	res.Diff = second.Changes
 	db := "warden --db " + path
 	if a.connectionSet {

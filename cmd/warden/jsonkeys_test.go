@@ -62,6 +62,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("db copy", ok, "db", "copy", "--to", filepath.Join(dir, "copy.db"))
 		j("findings", ok, "findings")
 		j("show activity", ok, "show", "activity")
+		j("findings", ok, "findings", "--escalation")
 		for _, kind := range []string{"users", "groups", "roles", "policies", "keys"} {
 			out := j("show "+kind, ok, "show", kind)
 			if kind == "keys" {
@@ -127,6 +128,7 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("sync status", ok, "--connection", "never-synced", "sync", "status")
 		j("snapshots", ok, "snapshots")
 		j("findings", ok, "findings")
+		j("findings", ok, "findings", "--escalation")
 		for _, kind := range []string{"users", "groups", "roles", "policies", "keys",
 			"accounts", "ous", "scps", "sso-users", "sso-groups", "permission-sets", "assignments"} {
 			j("show "+kind, ok, "show", kind)
@@ -246,10 +248,11 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 
 // notExercised are documented lists no run above can fill, with why.
 var notExercised = map[string]string{
-	"demo.findings.sso_admins[]":      "the demo has no Identity Center; the organization run's findings list Identity Center administrators",
-	"demo.summary.snapshot.carried[]": "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
-	"scim push.failed[]":              "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
-	"scim push.unmatched_members[]":   "needs a group member that no user listing returns; tested in internal/scimsync",
+	"demo.findings.sso_admins[]":       "the demo has no Identity Center; the organization run's findings list Identity Center administrators",
+	"demo.findings.escalation_paths[]": "the demo estate has no way up to an effective administrator; the single-account run's findings --escalation finds some, and TestFindingsEffectiveAdminsAndEscalationPaths every kind",
+	"demo.summary.snapshot.carried[]":  "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
+	"scim push.failed[]":               "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
+	"scim push.unmatched_members[]":    "needs a group member that no user listing returns; tested in internal/scimsync",
 	// The applies of the single-account run change users and policies only;
 	// TestDiffJSONKeysAsDocumented (diff_test.go) checks every diff list on
 	// a hand-built estate with a change of every kind.

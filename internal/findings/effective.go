@@ -50,9 +50,20 @@ type EffectiveAdmin struct {
 // of AdminProbes on "*". Allowed ones come first, then by type, account
 // and name.
 func EffectiveAdmins(ctx context.Context, s *effective.Snapshot, g *model.Graph) ([]EffectiveAdmin, error) {
-	x := newIndex(g)
+	return EffectiveAdminsHolding(ctx, s, g, Admins(g))
+}
+
+// EffectiveAdminsHolding is EffectiveAdmins for a caller that has
+// Admins(g) already (held): it does not run that rule again.
+func EffectiveAdminsHolding(ctx context.Context, s *effective.Snapshot, g *model.Graph, held []Admin) ([]EffectiveAdmin, error) {
+	byID := make(map[string]*model.Resource, len(g.Resources)/2)
+	for i := range g.Resources {
+		if r := &g.Resources[i]; isPrincipal(r) {
+			byID[r.ID] = r
+		}
+	}
 	holds := map[string]bool{}
-	for _, a := range Admins(g) {
+	for _, a := range held {
 		holds[a.ID] = true
 	}
 	first, err := s.WhoCan(ctx, effective.WhoCanQuestion{Action: AdminProbes[0], Resource: "*"})
@@ -65,7 +76,7 @@ func EffectiveAdmins(ctx context.Context, s *effective.Snapshot, g *model.Graph)
 		if e.Path != "direct" {
 			continue
 		}
-		r := x.byID[e.Principal.ID]
+		r := byID[e.Principal.ID]
 		if r == nil {
 			continue
 		}

@@ -56,19 +56,22 @@ var computeServices = map[string][]string{
 
 // escalation is the state of one EscalationPaths.
 type escalation struct {
-	ctx     context.Context
-	s       *effective.Snapshot
-	x       *index
-	holds   map[string]bool
-	admin   map[string]bool
-	whoCan  map[string]map[string]EscalationStep // action+resource → principal ID → step
-	allow   map[string][]*model.Resource         // action → principals an identity policy may allow it
-	docs    map[string]*policy.Document          // policy ID → parsed document (nil: unreadable)
-	trusted map[string][]string                  // role ID → users and roles its trust policy names
-	all     []*model.Resource
-	block   map[string]map[string]bool           // principal → what stops it from the probes
-	creates map[string]map[string]EscalationStep // service → principal → step
-	best    map[string]*EscalationPath
+	ctx          context.Context
+	s            *effective.Snapshot
+	x            *index
+	holds        map[string]bool
+	admin        map[string]bool
+	whoCan       map[string]map[string]EscalationStep    // action+resource → principal ID → step
+	allow        map[string][]*model.Resource            // action → principals an identity policy may allow it
+	allowIn      map[string]map[string][]*model.Resource // action → account → those of allow in it
+	allowed      map[string]map[string]bool              // action → IDs of allow
+	roleAccounts map[string]map[string]bool              // role ID → the accounts whose principals its trust policy may let assume it (nil: any)
+	docs         map[string]*policy.Document             // policy ID → parsed document (nil: unreadable)
+	trusted      map[string][]string                     // role ID → users and roles its trust policy names
+	all          []*model.Resource
+	block        map[string]map[string]bool           // principal → what stops it from the probes
+	creates      map[string]map[string]EscalationStep // service → principal → step
+	best         map[string]*EscalationPath
 }
 
 // EscalationPaths finds, for every IAM user and role of snapshot s
@@ -100,7 +103,8 @@ type escalation struct {
 func EscalationPaths(ctx context.Context, s *effective.Snapshot, g *model.Graph, admins []EffectiveAdmin) ([]EscalationPath, error) {
 	e := &escalation{ctx: ctx, s: s, x: newIndex(g), holds: map[string]bool{}, admin: map[string]bool{},
 		whoCan: map[string]map[string]EscalationStep{}, block: map[string]map[string]bool{},
-		allow: map[string][]*model.Resource{}, docs: map[string]*policy.Document{}, trusted: map[string][]string{},
+		allow: map[string][]*model.Resource{}, allowIn: map[string]map[string][]*model.Resource{}, allowed: map[string]map[string]bool{},
+		roleAccounts: map[string]map[string]bool{}, docs: map[string]*policy.Document{}, trusted: map[string][]string{},
 		creates: map[string]map[string]EscalationStep{}, best: map[string]*EscalationPath{}}
 	for _, a := range Admins(g) {
 		e.holds[a.ID] = true
@@ -395,13 +399,23 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 		return m, nil
 	}
 	m := map[string]EscalationStep{}
-	cands := e.allowers(action)
+	cands := e.candidates(action, resource)
 	if action == "sts:AssumeRole" {
 		seen := map[string]bool{}
 		for _, p := range cands {
 			seen[p.ID] = true
 		}
-		for _, id := range e.trusted[resource] {
+		named := append([]string{}, e.trusted[resource]...)
+		if r := e.x.byID[resource]; r != nil && r.Role != nil {
+			if trusted, err := policy.TrustedPrincipals(r.Role.TrustPolicy); err == nil {
+				for _, tp := range trusted {
+					if tp.Kind == "AWS" {
+						named = append(named, tp.Value)
+					}
+				}
+			}
+		}
+		for _, id := range named {
 			if p := e.x.byID[id]; p != nil && isPrincipal(p) && !seen[id] {
 				seen[id] = true
 				cands = append(cands, p)
@@ -424,15 +438,104 @@ func (e *escalation) direct(action, resource string) (map[string]EscalationStep,
 	return m, nil
 }
 
+// candidates are the principals whose own policies may allow action on
+// resource, skipping those that cannot apply: an IAM request (iam:…) acts
+// only on its caller's own account (IAM has no cross-account access), so
+// only the resource's account's allowers are asked; for sts:AssumeRole,
+// which the role's trust policy must allow in every case, only the
+// allowers of the accounts the trust policy names as a whole (an account
+// ID or its root), or every allower when it names "*" or cannot be read
+// (direct adds the principals it names one by one). A resource of no
+// account ("*") asks every allower.
+func (e *escalation) candidates(action, resource string) []*model.Resource {
+	account := arnAccount(resource)
+	if account == "" {
+		return e.allowers(action)
+	}
+	e.allowers(action)
+	by := e.allowIn[action]
+	if action != "sts:AssumeRole" {
+		if strings.HasPrefix(action, "iam:") {
+			return by[account]
+		}
+		return e.allowers(action)
+	}
+	accounts, ok := e.trustAccounts(resource)
+	if !ok {
+		return e.allowers(action)
+	}
+	var out []*model.Resource
+	for _, a := range sortedKeys(accounts) {
+		out = append(out, by[a]...)
+	}
+	return out
+}
+
+// trustAccounts are the accounts whose every principal the trust policy
+// of the role whose ARN is roleARN may let assume it (given an identity
+// allow): those it names by account ID or root ARN. Not ok when it names
+// "*", uses NotPrincipal, or cannot be read: then any account may.
+func (e *escalation) trustAccounts(roleARN string) (map[string]bool, bool) {
+	if m, ok := e.roleAccounts[roleARN]; ok {
+		return m, m != nil
+	}
+	var m map[string]bool
+	if r := e.x.byID[roleARN]; r != nil && r.Role != nil && !strings.Contains(r.Role.TrustPolicy, "NotPrincipal") {
+		if trusted, err := policy.TrustedPrincipals(r.Role.TrustPolicy); err == nil {
+			m = map[string]bool{}
+			for _, tp := range trusted {
+				if tp.Kind == "*" {
+					m = nil
+					break
+				}
+				if tp.Kind != "AWS" {
+					continue
+				}
+				switch a := arnAccount(tp.Value); {
+				case len(tp.Value) == 12:
+					m[tp.Value] = true
+				case a != "" && strings.HasSuffix(tp.Value, ":root"):
+					m[a] = true
+				case a != "":
+					// A principal named by ARN: direct asks it (trusted, named).
+				default:
+					m = nil
+				}
+				if m == nil {
+					break
+				}
+			}
+		}
+	}
+	e.roleAccounts[roleARN] = m
+	return m, m != nil
+}
+
+// arnAccount is the account of an ARN ("" for "*" or no account).
+func arnAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) < 6 || parts[0] != "arn" || len(parts[4]) != 12 {
+		return ""
+	}
+	return parts[4]
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // mayDo is those of actions an identity policy of p may allow.
 func (e *escalation) mayDo(p *model.Resource, actions []string) []string {
 	var out []string
 	for _, a := range actions {
-		for _, q := range e.allowers(a) {
-			if q.ID == p.ID {
-				out = append(out, a)
-				break
-			}
+		e.allowers(a)
+		if e.allowed[a][p.ID] {
+			out = append(out, a)
 		}
 	}
 	return out
@@ -456,6 +559,12 @@ func (e *escalation) allowers(action string) []*model.Resource {
 		}
 	}
 	e.allow[action] = l
+	in, ids := map[string][]*model.Resource{}, make(map[string]bool, len(l))
+	for _, p := range l {
+		in[p.AccountID] = append(in[p.AccountID], p)
+		ids[p.ID] = true
+	}
+	e.allowIn[action], e.allowed[action] = in, ids
 	return l
 }
 
@@ -510,39 +619,59 @@ func stepOf(st EscalationStep, target effective.Ref, gains string) EscalationSte
 }
 
 // attachAssumable offers, to whoever can both give role r a policy and
-// assume it, that path, when nothing but a missing allow stops r.
+// assume it, that path, when nothing but a missing allow stops r. Giving
+// a role a policy is an IAM request, made only in the role's account, so
+// only the principals there whose policies may allow it are asked, first
+// whether they can assume r.
 func (e *escalation) attachAssumable(r *model.Resource) error {
 	ref := refOfResource(r)
+	var cands []*model.Resource
+	seen := map[string]bool{}
 	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
-		att, err := e.direct(action, r.ARN)
-		if err != nil {
+		for _, p := range e.candidates(action, r.ARN) {
+			if !seen[p.ID] && p.ID != r.ID && !e.admin[p.ID] {
+				seen[p.ID] = true
+				cands = append(cands, p)
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	b, err := e.blockers(r)
+	if err != nil {
+		return err
+	}
+	if !only(b, "identity") {
+		return nil
+	}
+	sort.Slice(cands, func(i, j int) bool { return cands[i].ID < cands[j].ID })
+	assume := map[string]EscalationStep{}
+	for _, p := range cands {
+		if st, ok, err := e.can(p, "sts:AssumeRole", r.ARN); err != nil {
 			return err
+		} else if ok {
+			assume[p.ID] = st
 		}
-		if len(att) == 0 {
-			continue
-		}
-		assume, err := e.direct("sts:AssumeRole", r.ARN)
-		if err != nil || len(assume) == 0 {
-			return err
-		}
-		b, err := e.blockers(r)
-		if err != nil {
-			return err
-		}
-		if !only(b, "identity") {
-			return nil
-		}
-		for id, en := range att {
-			as, ok := assume[id]
-			p := e.x.byID[id]
-			if !ok || id == r.ID || p == nil || e.admin[id] {
+	}
+	for _, action := range []string{"iam:AttachRolePolicy", "iam:PutRolePolicy"} {
+		for _, p := range cands {
+			as, ok := assume[p.ID]
+			if !ok || len(e.mayDo(p, []string{action})) == 0 {
+				continue
+			}
+			en, ok, err := e.can(p, action, r.ARN)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
 			path := finish(&EscalationPath{Principal: en.Principal, Admin: ref, Steps: []EscalationStep{
 				stepOf(en, ref, "attaches any policy to role "+r.Name),
 				stepOf(as, ref, "acts as role "+r.Name)}})
-			if cur := e.best[id]; cur == nil || len(cur.Steps) > 2 || len(cur.Steps) == 2 && cur.Decision != policy.Allowed && path.Decision == policy.Allowed {
-				e.best[id] = path
+			if cur := e.best[p.ID]; cur == nil || len(cur.Steps) > 2 || len(cur.Steps) == 2 && cur.Decision != policy.Allowed && path.Decision == policy.Allowed {
+				e.best[p.ID] = path
 			}
 		}
 	}

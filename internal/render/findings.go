@@ -1,15 +1,18 @@
 package render
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
 )
 
 // Findings are the answers `warden findings` (and `warden demo`) give about
@@ -35,6 +38,15 @@ type Findings struct {
 	ActivityFrom      *time.Time                  `json:"activity_from"`
 	InactiveSSOUsers  []findings.SSOInactive      `json:"inactive_sso_users"`
 	UnusedAssignments []findings.UnusedAssignment `json:"unused_assignments"`
+	// EffectiveAdminsRead says whether the effective administrators were
+	// computed (with the policy evaluator: every action on every resource
+	// once SCPs, boundaries and denies apply); EffectiveAdmins is empty
+	// when not. EscalationPathsRead and EscalationPaths likewise, for the
+	// privilege escalation paths (shortest first).
+	EffectiveAdminsRead bool                      `json:"effective_admins_read"`
+	EffectiveAdmins     []findings.EffectiveAdmin `json:"effective_admins"`
+	EscalationPathsRead bool                      `json:"escalation_paths_read"`
+	EscalationPaths     []findings.EscalationPath `json:"escalation_paths"`
 }
 
 // NewFindings runs the rules over g: the top principals by policies held,
@@ -49,6 +61,8 @@ func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
 		ConsoleWithoutMFA: nonNil(findings.ConsoleWithoutMFA(g)),
 		OutsideTrust:      nonNil(findings.OutsideTrust(g)),
 		SSOAdmins:         nonNil(findings.SSOAdmins(g)),
+		EffectiveAdmins:   []findings.EffectiveAdmin{},
+		EscalationPaths:   []findings.EscalationPath{},
 	}).Unused(g, now, findings.DefaultUnusedDays, nil, false)
 }
 
@@ -80,6 +94,39 @@ func (f *Findings) Unused(g *model.Graph, now time.Time, days int, events []coll
 		f.UnusedAssignments = nonNil(findings.UnusedAssignments(g, events))
 	}
 	return f
+}
+
+// EffectiveOptions says which of the findings that use the policy
+// evaluator to compute.
+type EffectiveOptions struct {
+	Admins     bool // effective administrators
+	Escalation bool // privilege escalation paths (needs the administrators: computes them too)
+}
+
+// Effective computes the findings that use the policy evaluator over s
+// (effective.Load of the snapshot whose graph is g), those opts asks for,
+// and marks which were read. It returns f.
+func (f *Findings) Effective(ctx context.Context, s *effective.Snapshot, g *model.Graph, opts EffectiveOptions) (*Findings, error) {
+	f.EffectiveAdminsRead, f.EscalationPathsRead = false, false
+	f.EffectiveAdmins, f.EscalationPaths = []findings.EffectiveAdmin{}, []findings.EscalationPath{}
+	if !opts.Admins && !opts.Escalation {
+		return f, nil
+	}
+	admins, err := findings.EffectiveAdminsHolding(ctx, s, g, f.Admins)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Admins {
+		f.EffectiveAdminsRead, f.EffectiveAdmins = true, nonNil(admins)
+	}
+	if opts.Escalation {
+		paths, err := findings.EscalationPaths(ctx, s, g, admins)
+		if err != nil {
+			return nil, err
+		}
+		f.EscalationPathsRead, f.EscalationPaths = true, nonNil(paths)
+	}
+	return f, nil
 }
 
 func nonNil[T any](s []T) []T {
@@ -133,6 +180,7 @@ func (f *Findings) Tables(limit int) []*Table {
 		tables = append(tables, sso)
 	}
 	tables = append(tables, f.unusedTables()...)
+	tables = append(tables, f.effectiveTables()...)
 	for _, t := range tables {
 		t.Limit(limit)
 	}
@@ -190,4 +238,65 @@ func (f *Findings) unusedTables() []*Table {
 		out = append(out, t)
 	}
 	return out
+}
+
+// effectiveTables lays out the findings that use the policy evaluator:
+// "Effective administrators" (through what) and "Privilege escalation
+// paths" (shortest first, a row per step, with its actions and the
+// statements that allow it), or, for one not computed, a table saying so
+// and how to compute it.
+func (f *Findings) effectiveTables() []*Table {
+	admins := &Table{Title: fmt.Sprintf("Effective administrators (%d): allowed every action on every resource once SCPs, boundaries and denies apply", len(f.EffectiveAdmins)),
+		Header: []string{"TYPE", "NAME", "ACCOUNT", "DECISION", "THROUGH", "HOLDS ADMIN POLICY"}}
+	if !f.EffectiveAdminsRead {
+		admins.Title = "Effective administrators: not computed (use --effective)"
+	}
+	for _, a := range f.EffectiveAdmins {
+		through := a.Path + allowingPolicies(a.Explanation)
+		if a.Path == "identity center" && a.Role != nil {
+			through = "permission set " + a.Via + " (role " + a.Role.Name + ")" + allowingPolicies(a.Explanation)
+		}
+		if a.Decision == policy.Conditional {
+			through += "; if " + alternatives(a.AllowedIf)
+		}
+		admins.Add(kindName(a.Principal.Type), a.Principal.Name, a.AccountID, decisionText(a.Decision), through, yesNo(a.HoldsAdminPolicy, true))
+	}
+	paths := &Table{Title: fmt.Sprintf("Privilege escalation paths (%d), shortest first", len(f.EscalationPaths)),
+		Header: []string{"PRINCIPAL", "ACCOUNT", "BECOMES", "STEP", "WHO", "ACTIONS", "ON", "GAINS", "ALLOWED BY"}}
+	if !f.EscalationPathsRead {
+		paths.Title = "Privilege escalation paths: not computed (use --escalation)"
+	}
+	for _, p := range f.EscalationPaths {
+		for i, st := range p.Steps {
+			who, account, becomes := "", "", ""
+			if i == 0 {
+				who, account, becomes = kindName(p.Principal.Type)+" "+p.Principal.Name, p.Principal.AccountID, kindName(p.Admin.Type)+" "+p.Admin.Name
+				if p.Decision == policy.Conditional {
+					becomes += " (if " + alternatives(p.AllowedIf) + ")"
+				}
+			}
+			paths.Add(who, account, becomes, strconv.Itoa(i+1), st.Principal.Name, strings.Join(st.Actions, " "), st.Target.Name, st.Gains, allowingStatements(st.Explanation))
+		}
+	}
+	return []*Table{admins, paths}
+}
+
+// allowingStatements names the Allow statements of steps: "policy#Sid".
+func allowingStatements(steps []policy.Step) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		if s.Effect != "Allow" {
+			continue
+		}
+		k := s.Policy + " " + s.Statement
+		if s.Kind == "boundary" {
+			k = "boundary " + k
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return dash(strings.Join(out, ", "))
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/diff"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
@@ -105,6 +106,9 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"holders", "GET", "/api/v1/holders/" + url.PathEscape(policy), "/api/v1/holders/{principal}", e.read, nil, nil, 200},
 		{"holders of a user", "GET", "/api/v1/holders/" + url.PathEscape(user), "/api/v1/holders/{principal}", e.read, nil, nil, 404},
 		{"findings", "GET", "/api/v1/findings", "/api/v1/findings", e.read, nil, nil, 200},
+		{"findings with escalation paths", "GET", "/api/v1/findings?escalation=true", "/api/v1/findings", e.read, nil, nil, 200},
+		{"findings without effective admins", "GET", "/api/v1/findings?effective=false", "/api/v1/findings", e.read, nil, nil, 200},
+		{"findings bad escalation", "GET", "/api/v1/findings?escalation=maybe", "/api/v1/findings", e.read, nil, nil, 422},
 		{"diff", "GET", "/api/v1/diff", "/api/v1/diff", e.read, nil, nil, 200},
 		{"activity", "GET", "/api/v1/activity", "/api/v1/activity", e.read, nil, nil, 200},
 		{"activity of an account", "GET", "/api/v1/activity?account=" + testAccount + "&since=30d", "/api/v1/activity", e.read, nil, nil, 200},
@@ -254,12 +258,27 @@ func TestAnswersAreTheCLIDocuments(t *testing.T) {
 		t.Fatal("the two snapshots should differ (a user was deleted)")
 	}
 	e.srv.c.Now = func() time0 { return fixedNow }
+	// The findings as `warden findings` computes them, with and without
+	// the findings that use the policy evaluator.
+	es, err := effective.Load(ctx, e.st, e.latestSnap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings := func(opts render.EffectiveOptions) *render.Findings {
+		f, err := render.NewFindings(g, fixedNow, 10, staleDays).Effective(ctx, es, g, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
 	snaps, _ := e.st.Snapshots(ctx, "prod")
 	for _, tc := range []struct{ path, want string }{
 		{"/api/v1/access/" + url.PathEscape(user), cli(ans.IAM)},
 		{"/api/v1/access/" + url.PathEscape(policy), cli(hold.Holders)},
 		{"/api/v1/holders/" + url.PathEscape(policy), cli(hold.Holders)},
-		{"/api/v1/findings", cli(render.NewFindings(g, fixedNow, 10, staleDays))},
+		{"/api/v1/findings", cli(findings(render.EffectiveOptions{Admins: true}))},
+		{"/api/v1/findings?effective=false", cli(findings(render.EffectiveOptions{}))},
+		{"/api/v1/findings?escalation=true", cli(findings(render.EffectiveOptions{Admins: true, Escalation: true}))},
 		{"/api/v1/diff", cli(rep)},
 		{fmt.Sprintf("/api/v1/diff?from=%d&to=%d", e.firstSnap, e.latestSnap), cli(rep)},
 		{"/api/v1/connections/prod/snapshots", cli(snaps)},

@@ -14,6 +14,7 @@ import (
 
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/diff"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
@@ -145,6 +146,10 @@ type findingsInput struct {
 	StaleDays int `query:"stale_days" minimum:"0" default:"90" doc:"report access keys older than this many days"`
 	// UnusedDays is the N of the unused-access findings (activity.go).
 	UnusedDays int `query:"unused_days" minimum:"1" default:"90" doc:"report users, keys, roles and Identity Center users unused for more than this many days"`
+	// Effective and Escalation are `warden findings --effective` and
+	// `--escalation`.
+	Effective  bool `query:"effective" default:"true" doc:"decide the effective administrators with the policy evaluator (false: skip them; effective_admins_read says which)"`
+	Escalation bool `query:"escalation" default:"false" doc:"find the privilege escalation paths to administrator (slower; escalation_paths_read says whether they were)"`
 }
 
 type diffInput struct {
@@ -239,6 +244,9 @@ func (s *Server) routes() {
 			}
 			f := render.NewFindings(g, s.c.Now(), in.Top, in.StaleDays)
 			if err := s.activityFindings(ctx, f, g, snap, in.UnusedDays); err != nil {
+				return nil, err
+			}
+			if err := s.effectiveFindings(ctx, f, g, snap, render.EffectiveOptions{Admins: in.Effective, Escalation: in.Escalation}); err != nil {
 				return nil, err
 			}
 			return f, nil
@@ -435,4 +443,20 @@ func (s *Server) diff(ctx context.Context, in *diffInput) (any, error) {
 		return nil, err
 	}
 	return r, nil
+}
+
+// effectiveFindings computes the findings of f that use the policy
+// evaluator, those opts asks for, as `warden findings` does.
+func (s *Server) effectiveFindings(ctx context.Context, f *render.Findings, g *model.Graph, snap *model.Snapshot, opts render.EffectiveOptions) error {
+	var es *effective.Snapshot
+	if opts.Admins || opts.Escalation {
+		var err error
+		if es, err = effective.Load(ctx, s.c.Store, snap.ID); err != nil {
+			return effectiveFailure(err)
+		}
+	}
+	if _, err := f.Effective(ctx, es, g, opts); err != nil {
+		return effectiveFailure(err)
+	}
+	return nil
 }

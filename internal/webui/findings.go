@@ -4,12 +4,15 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
 )
 
 // staleDays is the age past which an access key is stale, as `warden
@@ -33,6 +36,38 @@ type findingsData struct {
 	Rules    []string
 	Rows     []findingRow
 	Accounts []string
+	// The findings that use the policy evaluator (as `warden findings`):
+	// effective administrators, on unless ?effective=0, and privilege
+	// escalation paths, only with ?escalation=1 (slower). A list's Read
+	// says whether it was computed; the URLs turn each on.
+	EffectiveRead   bool
+	EffectiveAdmins []effectiveAdminRow
+	EscalationRead  bool
+	EscalationPaths []escalationRow
+	EffectiveURL    string
+	EscalationURL   string
+}
+
+// effectiveAdminRow is one effective administrator, laid out.
+type effectiveAdminRow struct {
+	Principal effective.Ref
+	AccountID string
+	Decision  string
+	Through   string
+	Holds     bool
+}
+
+// escalationRow is one privilege escalation path, laid out.
+type escalationRow struct {
+	Principal effective.Ref
+	Admin     effective.Ref
+	Decision  string
+	Steps     []escalationStepRow
+}
+
+type escalationStepRow struct {
+	Who, Actions, Gains, AllowedBy string
+	Target                         effective.Ref
 }
 
 // severities orders the severities, worst first.
@@ -62,6 +97,17 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		d.Accounts = append(d.Accounts, a)
 	}
 	sort.Strings(d.Accounts)
+	q := r.URL.Query()
+	eff, esc := q.Get("effective") != "0", q.Get("escalation") == "1"
+	if err := u.effectiveFindings(r, &d, snap.ID, g, eff, esc); err != nil {
+		u.fail(w, r, s, http.StatusInternalServerError, "The effective-access findings could not be computed: "+err.Error())
+		return
+	}
+	on := url.Values{"c": {conn}, "account": {d.Account}, "severity": {d.Severity}, "rule": {d.Rule}}
+	on.Set("escalation", "1")
+	d.EscalationURL = "/findings?" + on.Encode()
+	on.Del("escalation")
+	d.EffectiveURL = "/findings?" + on.Encode()
 	sort.SliceStable(d.Rows, func(i, j int) bool { return severities[d.Rows[i].Severity] < severities[d.Rows[j].Severity] })
 	if asCSV {
 		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -75,6 +121,107 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		return
 	}
 	u.render(w, r, s, http.StatusOK, "findings.html", page{Title: "Findings", Data: d})
+}
+
+// effectiveFindings fills d's effective administrators (eff) and
+// privilege escalation paths (esc), of d.Account only when set, from
+// snapshot snap (graph g).
+func (u *UI) effectiveFindings(r *http.Request, d *findingsData, snap int64, g *model.Graph, eff, esc bool) error {
+	if !eff && !esc {
+		return nil
+	}
+	ctx := r.Context()
+	es, err := effective.Load(ctx, u.c.Store, snap)
+	if err != nil {
+		return err
+	}
+	admins, err := findings.EffectiveAdmins(ctx, es, g)
+	if err != nil {
+		return err
+	}
+	if eff {
+		d.EffectiveRead = true
+		for _, a := range admins {
+			if d.Account != "" && a.AccountID != d.Account {
+				continue
+			}
+			through := a.Path + policyNames(a.Explanation)
+			if a.Path == "identity center" && a.Role != nil {
+				through = "permission set " + a.Via + " (role " + a.Role.Name + ")" + policyNames(a.Explanation)
+			}
+			d.EffectiveAdmins = append(d.EffectiveAdmins, effectiveAdminRow{Principal: a.Principal, AccountID: a.AccountID,
+				Decision: decisionWords(a.Decision, a.AllowedIf), Through: through, Holds: a.HoldsAdminPolicy})
+		}
+	}
+	if esc {
+		paths, err := findings.EscalationPaths(ctx, es, g, admins)
+		if err != nil {
+			return err
+		}
+		d.EscalationRead = true
+		for _, p := range paths {
+			if d.Account != "" && p.Principal.AccountID != d.Account {
+				continue
+			}
+			row := escalationRow{Principal: p.Principal, Admin: p.Admin, Decision: decisionWords(p.Decision, p.AllowedIf)}
+			for _, st := range p.Steps {
+				row.Steps = append(row.Steps, escalationStepRow{Who: st.Principal.Name, Actions: strings.Join(st.Actions, " "), Gains: st.Gains,
+					AllowedBy: statementNames(st.Explanation), Target: st.Target})
+			}
+			d.EscalationPaths = append(d.EscalationPaths, row)
+		}
+	}
+	return nil
+}
+
+// policyNames are the identity and resource policies allowing, in
+// parentheses ("" for none).
+func policyNames(steps []policy.Step) string {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		if s.Effect == "Allow" && (s.Kind == "identity" || s.Kind == "resource") && !seen[s.Policy] {
+			seen[s.Policy] = true
+			names = append(names, s.Policy)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(names, ", ") + ")"
+}
+
+// statementNames names the Allow statements of steps: "policy Sid".
+func statementNames(steps []policy.Step) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		k := s.Policy + " " + s.Statement
+		if s.Kind == "boundary" {
+			k = "boundary " + k
+		}
+		if s.Effect == "Allow" && !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// decisionWords is a decision, with the conditions of allowed_if.
+func decisionWords(d policy.Decision, alts []policy.Alternative) string {
+	if d != policy.Conditional {
+		return string(d)
+	}
+	var out []string
+	for _, a := range alts {
+		var rs []string
+		for _, r := range a.Requires {
+			rs = append(rs, r.String())
+		}
+		out = append(out, strings.Join(rs, " and "))
+	}
+	return "allowed if " + strings.Join(out, "; or ")
 }
 
 // csvSafe keeps a spreadsheet from reading a value as a formula.
