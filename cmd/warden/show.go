@@ -23,7 +23,7 @@ func newShowCmd(a *app) *cobra.Command {
 			if len(args) > 0 {
 				return unknownCommand(cmd, args[0])
 			}
-			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets or assignments", "for example: warden show users")
+			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets, assignments or activity", "for example: warden show users")
 		},
 	}
 	cmd.PersistentFlags().StringVar(&account, "account", "", "only this AWS account id")

@@ -33,6 +33,9 @@ const (
 	DefaultActivityLookback   = 7 * 24 * time.Hour
 	MaxActivityLookback       = 90 * 24 * time.Hour
 	DefaultActivityCallBudget = 200
+	// MinActivityCallBudget is the fewest calls that read one principal's
+	// last accessed data.
+	MinActivityCallBudget = 3
 )
 
 // Enabled reports whether the connection reads activity: an `activity:`
@@ -72,23 +75,15 @@ func (a Activity) validate(r *reporter, p string) {
 		checkRegion(r, fmt.Sprintf("%s.regions[%d]", p, i), region)
 	}
 	switch a.LastAccessed {
-	case "", "none":
-	case "roles", "users", "all":
-		if !LastAccessedWired {
-			r.add(p+".last_accessed", "%q asks for IAM last accessed data, which `warden sync` of this version does not read yet (it reads CloudTrail activity); leave last_accessed out or set it to none", a.LastAccessed)
-		}
+	case "", "none", "roles", "users", "all":
 	default:
 		r.add(p+".last_accessed", "%q is not one of roles, users, all, none", a.LastAccessed)
 	}
-	if a.CallBudget < 0 {
-		r.add(p+".call_budget", "must be at least 1 call, not %d; leave it out for %d", a.CallBudget, DefaultActivityCallBudget)
+	if a.CallBudget < 0 || a.CallBudget > 0 && a.CallBudget < MinActivityCallBudget {
+		r.add(p+".call_budget", "must be at least %d calls (a principal's last accessed data costs a job, a poll and a page), not %d; leave it out for %d",
+			MinActivityCallBudget, a.CallBudget, DefaultActivityCallBudget)
 	}
 }
-
-// LastAccessedWired is whether `warden sync` reads the IAM last accessed
-// data activity.last_accessed asks for; until it does, roles, users and
-// all are refused rather than accepted and ignored.
-const LastAccessedWired = false
 
 // IsRegion reports whether s is shaped as an AWS region name (us-east-1).
 func IsRegion(s string) bool { return regionPattern.MatchString(s) }

@@ -52,9 +52,12 @@ func TestActivityValidated(t *testing.T) {
 	if a := ok.Connections[0].Activity; !a.Enabled() || a.Lookback != "30d" || len(a.Regions) != 1 {
 		t.Errorf("activity read as %+v", a)
 	}
-	_, err = Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      last_accessed: roles\n"), "warden.yaml")
-	if LastAccessedWired != (err == nil) || err != nil && !strings.Contains(err.Error(), "does not read yet") {
-		t.Errorf("last_accessed: roles with LastAccessedWired %v: %v", LastAccessedWired, err)
+	if _, err = Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      last_accessed: roles\n      call_budget: 50\n"), "warden.yaml"); err != nil {
+		t.Errorf("last_accessed: roles is refused: %v", err)
+	}
+	_, err = Parse([]byte("version: 1\nconnections:\n  - id: prod\n    activity:\n      last_accessed: roles\n      call_budget: 2\n"), "warden.yaml")
+	if err == nil || !strings.Contains(err.Error(), "call_budget") || !strings.Contains(err.Error(), "at least 3 calls") {
+		t.Errorf("call_budget: 2 = %v, want it refused naming the key and the least budget", err)
 	}
 	if !IsRegion("eu-west-1") || IsRegion("N/A") || IsRegion("") {
 		t.Error("IsRegion: eu-west-1 is a region, N/A and \"\" are not")

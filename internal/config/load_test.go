@@ -183,7 +183,7 @@ func TestCloudTrailRefused(t *testing.T) {
 		_, err := Parse([]byte(tt.yaml), "w.yaml")
 		var verr *ValidationError
 		if !errors.As(err, &verr) || len(verr.Problems) != 1 || verr.Problems[0].Path != tt.path ||
-			!strings.Contains(verr.Problems[0].Message, "does not read yet") || verr.Problems[0].Line == 0 {
+			!strings.Contains(verr.Problems[0].Message, "the connection's activity: key") || verr.Problems[0].Line == 0 {
 			t.Errorf("%s: cloudtrail: true gave %v; want one problem at %s with its line", tt.path, err, tt.path)
 		}
 	}

@@ -292,11 +292,11 @@ func checkRate(r *reporter, p string, v int) {
 	}
 }
 
-// checkCloudTrail refuses cloudtrail: true, which would validate and then
-// read nothing: this warden has no CloudTrail collector.
+// checkCloudTrail refuses sync.cloudtrail: true, which would validate and
+// then read nothing: CloudTrail activity is the connection's activity: key.
 func checkCloudTrail(r *reporter, p string, v bool) {
 	if v {
-		r.add(p, "true asks for CloudTrail last activity, which this version of warden does not read yet (README: \"Planned, not in this version\"); set cloudtrail: false or remove the key")
+		r.add(p, "true asks for CloudTrail activity, which is read through the connection's activity: key (docs/config.md), not sync.cloudtrail; remove the key and add activity: {lookback: 7d}")
 	}
 }
 

@@ -115,7 +115,9 @@ func (s *Snapshot) contextOf(ctx context.Context, sub *subject) (map[string][]st
 	case r.User != nil:
 		c = map[string][]string{"aws:username": {r.Name}, "aws:userid": {r.User.UserID}, "aws:principaltype": {"User"}}
 	case r.Role != nil:
-		c = map[string][]string{"aws:userid": {r.Role.RoleID + ":warden"}, "aws:principaltype": {"AssumedRole"}}
+		// A role session has no aws:username: known absent (an empty
+		// value), not unknown.
+		c = map[string][]string{"aws:userid": {r.Role.RoleID + ":warden"}, "aws:principaltype": {"AssumedRole"}, "aws:username": {}}
 	default:
 		c = map[string][]string{}
 	}
@@ -162,12 +164,14 @@ func (s *Snapshot) fill(ctx context.Context, c map[string][]string, arn, account
 	if err != nil {
 		return err
 	}
-	if o.id == "" {
-		return nil
-	}
 	acct, err := s.src.resource(ctx, model.AccountResourceID(account))
-	if err != nil || acct == nil || acct.Account == nil || acct.Account.Org == nil {
+	if err != nil {
 		return err
+	}
+	if o.id == "" || acct == nil || acct.Account == nil || acct.Account.Org == nil {
+		// Outside an organization the key is known absent.
+		c["aws:principalorgid"] = []string{}
+		return nil
 	}
 	c["aws:principalorgid"] = []string{o.id}
 	return nil

@@ -1,9 +1,11 @@
 package effective
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -17,11 +19,16 @@ import (
 // (alice assumes R1, R1 assumes R2, R2 can: two).
 const MaxChain = 3
 
-// loadTypes are the resource types Load reads: every principal, policy and
-// organization resource; not access keys or MFA devices.
-var loadTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeIAMPolicy,
-	model.TypeInlinePolicy, model.TypeAccount, model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP,
-	model.TypeSSOUser, model.TypeSSOGroup, model.TypePermissionSet, model.TypeExternalPrincipal}
+// holderTypes are the resource types Load reads with the grants they hold:
+// every principal and organization resource (not access keys or MFA
+// devices); policyTypes, which hold nothing, it reads beside them, at the
+// same time, and parses.
+var (
+	holderTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeAccount,
+		model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSSOUser, model.TypeSSOGroup,
+		model.TypePermissionSet, model.TypeExternalPrincipal}
+	policyTypes = []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP}
+)
 
 // memSource is a snapshot's principals, policies and organization held in
 // memory, for questions about every principal at once.
@@ -56,35 +63,119 @@ func entitlementResource(id string) string {
 	return id
 }
 
+// effectiveReader is the store query Load reads a snapshot with when the
+// store has it (store.DB): the principals and only the grants who-can
+// needs, without entitlements.
+type effectiveReader interface {
+	EffectiveData(ctx context.Context, snapshotID int64, types []model.ResourceType) (*store.EffectiveData, error)
+	EffectiveResources(ctx context.Context, snapshotID int64, types []model.ResourceType) ([]model.Resource, error)
+}
+
 // Load reads snapshot snap of st's principals, policies and organization
-// into memory, for WhoCan.
+// into memory, for WhoCan: through store.DB's EffectiveData when st has
+// it, else through Store.Subgraph (the two give the same answers).
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
-	g, err := st.Subgraph(ctx, snap, loadTypes, "")
+	return load(ctx, st, snap, true)
+}
+
+// load is Load; fast false reads through Store.Subgraph even when st has
+// EffectiveData (for the test that the two agree).
+func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snapshot, error) {
+	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
+	s := newSnapshot(snap, m)
+	// The policies are read and parsed while the principals and their
+	// grants are.
+	er, fast := st.(effectiveReader)
+	fast = fast && useFast
+	var policies [][]*model.Resource
+	polErr := make(chan error, 1)
+	go func() {
+		var texts []string
+		if fast {
+			rs, err := er.EffectiveResources(ctx, snap, policyTypes)
+			if err != nil {
+				polErr <- fmt.Errorf("read the policies of snapshot %d: %w", snap, err)
+				return
+			}
+			// In the order of Store.Resources: by type, name and ID.
+			ps := sortedBy(rs, func(a, b *model.Resource) int {
+				return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
+			})
+			for _, r := range ps {
+				texts = append(texts, documentOf(r))
+			}
+			policies = append(policies, ps)
+			s.parseAll(texts)
+			polErr <- nil
+			return
+		}
+		for _, t := range policyTypes {
+			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
+			if err != nil {
+				polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
+				return
+			}
+			for i := range rs {
+				texts = append(texts, documentOf(&rs[i]))
+			}
+			policies = append(policies, pointers(rs))
+		}
+		s.parseAll(texts)
+		polErr <- nil
+	}()
+	var principals []*model.Resource
+	var err error
+	if fast {
+		var d *store.EffectiveData
+		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
+			m.grants = d.Grants
+			// In the order of Store.Subgraph: by ID.
+			principals = sortedBy(d.Resources, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
+		}
+	} else {
+		var g *model.Graph
+		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
+			principals = pointers(g.Resources)
+			// Subgraph sorts grants by principal: each principal's are one run.
+			for i := 0; i < len(g.Grants); {
+				j := i + 1
+				for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
+					j++
+				}
+				m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
+				i = j
+			}
+		}
+	}
+	if perr := <-polErr; err == nil {
+		err = perr
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
 	}
-	m := &memSource{byID: make(map[string]*model.Resource, len(g.Resources)), grants: map[string][]model.Grant{},
-		byType: map[model.ResourceType][]*model.Resource{}}
-	for i := range g.Resources {
-		r := &g.Resources[i]
-		m.byID[r.ID] = r
-		m.byType[r.Type] = append(m.byType[r.Type], r)
+	n := len(principals)
+	for _, rs := range policies {
+		n += len(rs)
 	}
-	s := newSnapshot(snap, m)
+	m.byID = make(map[string]*model.Resource, n)
+	add := func(rs []*model.Resource) {
+		for _, r := range rs {
+			m.byID[r.ID] = r
+			m.byType[r.Type] = append(m.byType[r.Type], r)
+		}
+	}
+	add(principals)
+	for _, rs := range policies {
+		add(rs)
+	}
 	s.assumers = map[string][]model.Grant{}
 	s.byAcct = map[string][]*model.Resource{}
-	// Subgraph sorts grants by principal: each principal's are one run.
-	for i := 0; i < len(g.Grants); {
-		j := i + 1
-		for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
-			j++
-		}
-		m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
-		i = j
-	}
-	for _, gr := range g.Grants {
-		if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
-			s.assumers[res] = append(s.assumers[res], gr)
+	// In the order of model.Graph.Sort: by principal, then entitlement.
+	for _, p := range principals {
+		for _, gr := range m.grants[p.ID] {
+			if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
+				s.assumers[res] = append(s.assumers[res], gr)
+			}
 		}
 	}
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
@@ -92,14 +183,24 @@ func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
 		}
 	}
-	var texts []string
-	for _, t := range []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP} {
-		for _, r := range m.byType[t] {
-			texts = append(texts, documentOf(r))
-		}
-	}
-	s.parseAll(texts)
 	return s, nil
+}
+
+// pointers are pointers to the resources of rs.
+func pointers(rs []model.Resource) []*model.Resource {
+	ps := make([]*model.Resource, len(rs))
+	for i := range rs {
+		ps[i] = &rs[i]
+	}
+	return ps
+}
+
+// sortedBy is pointers to the resources of rs in the order of f: sorting
+// pointers moves less than sorting the (large) resources.
+func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []*model.Resource {
+	ps := pointers(rs)
+	slices.SortFunc(ps, f)
+	return ps
 }
 
 // WhoCanQuestion is one `who-can` question: which principals can do
@@ -195,7 +296,7 @@ type whoCan struct {
 	extra    map[string][]string
 	entries  map[string]*Entry // by principal ID (Identity Center users: ID + role)
 	order    []string
-	relevant map[string]map[*policy.Document]bool // action → documents with an Allow of it
+	relevant map[string]map[*policy.Document]bool // action and resource → documents with an Allow that may take them in
 	n        int
 	allowAll *policy.Document
 	// pending are, by account, the principals not answered yet whose own
@@ -219,7 +320,7 @@ func (w *whoCan) findPending(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			if w.mayAllow(sub, "sts:AssumeRole") {
+			if w.mayAllow(sub, "sts:AssumeRole", "") {
 				w.pending[acct] = append(w.pending[acct], r)
 			}
 		}
@@ -241,19 +342,23 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
 	// Every user (of the account asked about) and every role, directly:
 	// those whose policies may allow the action are decided on every core.
-	var asked []*subject
+	var principals []*model.Resource
 	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
 		for _, r := range mem.byType[t] {
 			if t == model.TypeIAMUser && q.Account != "" && r.AccountID != q.Account {
 				continue
 			}
-			sub, err := s.subjectOf(ctx, r)
-			if err != nil {
-				return nil, err
-			}
-			if resourcePolicy || w.mayAllow(sub, q.Action) {
-				asked = append(asked, sub)
-			}
+			principals = append(principals, r)
+		}
+	}
+	subs, err := s.subjectsOf(ctx, principals)
+	if err != nil {
+		return nil, err
+	}
+	var asked []*subject
+	for _, sub := range subs {
+		if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
+			asked = append(asked, sub)
 		}
 	}
 	cases, err := w.decideAll(ctx, asked, q.Action, q.Resource)
@@ -322,6 +427,33 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	return a, nil
 }
 
+// subjectsOf builds the subjects of rs (subjectOf) on every core, in the
+// order of rs.
+func (s *Snapshot) subjectsOf(ctx context.Context, rs []*model.Resource) ([]*subject, error) {
+	out := make([]*subject, len(rs))
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for k := 0; k < workers; k++ {
+		wg.Add(1)
+		go func(k int) {
+			defer wg.Done()
+			for i := k; i < len(rs); i += workers {
+				if out[i], errs[k] = s.subjectOf(ctx, rs[i]); errs[k] != nil {
+					return
+				}
+			}
+		}(k)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 func can(d policy.Decision) bool { return d == policy.Allowed || d == policy.Conditional }
 
 func conditions(c Case) []policy.Alternative {
@@ -371,16 +503,18 @@ func (w *whoCan) decide(ctx context.Context, sub *subject, action, resource stri
 	return w.s.decide(ctx, sub, action, resource, w.extra)
 }
 
-// mayAllow reports whether sub's policies may allow action at all, by
-// the actions of their Allow statements alone: an identity policy must
-// have one, and so must the boundary (when there is one) and each SCP
-// level. Without them no request for the action is allowed except through
+// mayAllow reports whether sub's policies may allow action on resource
+// ("": on some resource) at all, by the Action and Resource of their Allow
+// statements alone (a Resource with a policy variable, or a NotResource,
+// is taken to match): an identity policy must have one, and so must the
+// boundary (when there is one) and each SCP level. Without them no request for the action is allowed except through
 // a resource policy (the callers ask it then anyway).
-func (w *whoCan) mayAllow(sub *subject, action string) bool {
-	rel := w.relevant[action]
+func (w *whoCan) mayAllow(sub *subject, action, resource string) bool {
+	key := action + "\x00" + resource
+	rel := w.relevant[key]
 	if rel == nil {
 		rel = map[*policy.Document]bool{}
-		w.relevant[action] = rel
+		w.relevant[key] = rel
 	}
 	any := func(ns []policy.Named) bool {
 		for _, n := range ns {
@@ -389,7 +523,7 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 			}
 			v, ok := rel[n.Doc]
 			if !ok {
-				v = allowsAction(n.Doc, action)
+				v = allowsAction(n.Doc, action, resource)
 				rel[n.Doc] = v
 			}
 			if v {
@@ -409,26 +543,36 @@ func (w *whoCan) mayAllow(sub *subject, action string) bool {
 	return true
 }
 
-func allowsAction(d *policy.Document, action string) bool {
+func allowsAction(d *policy.Document, action, resource string) bool {
 	a := strings.ToLower(action)
 	for _, st := range d.Statement {
 		if st.Effect != "Allow" {
 			continue
 		}
 		if len(st.Action) > 0 {
+			in := false
 			for _, p := range st.Action {
-				if policy.Glob(strings.ToLower(p), a) {
-					return true
-				}
+				in = in || policy.Glob(strings.ToLower(p), a)
 			}
-			continue
-		}
-		if len(st.NotAction) > 0 {
+			if !in {
+				continue
+			}
+		} else if len(st.NotAction) > 0 {
 			out := false
 			for _, p := range st.NotAction {
 				out = out || policy.Glob(strings.ToLower(p), a)
 			}
-			if !out {
+			if out {
+				continue
+			}
+		} else {
+			continue
+		}
+		if resource == "" || len(st.NotResource) > 0 {
+			return true
+		}
+		for _, p := range st.Resource {
+			if strings.Contains(p, "${") || policy.MatchARN(p, resource) {
 				return true
 			}
 		}
