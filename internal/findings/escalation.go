@@ -69,6 +69,7 @@ type escalation struct {
 	docs         map[string]*policy.Document             // policy ID → parsed document (nil: unreadable)
 	trusted      map[string][]string                     // role ID → users and roles its trust policy names
 	all          []*model.Resource
+	pdocs        [][]*policy.Document                 // all[i]'s identity policies, parsed
 	block        map[string]map[string]bool           // principal → what stops it from the probes
 	creates      map[string]map[string]EscalationStep // service → principal → step
 	best         map[string]*EscalationPath
@@ -550,9 +551,21 @@ func (e *escalation) allowers(action string) []*model.Resource {
 	}
 	l := []*model.Resource{}
 	a := strings.ToLower(action)
-	for _, p := range e.all {
-		for _, path := range e.x.policyPaths(p) {
-			if mayAllow(e.doc(path.PolicyID), a) {
+	if e.pdocs == nil {
+		// Each principal's identity policies (its own and its groups'),
+		// found once for every action.
+		e.pdocs = make([][]*policy.Document, len(e.all))
+		for i, p := range e.all {
+			for _, path := range e.x.policyPaths(p) {
+				if d := e.doc(path.PolicyID); d != nil {
+					e.pdocs[i] = append(e.pdocs[i], d)
+				}
+			}
+		}
+	}
+	for i, p := range e.all {
+		for _, d := range e.pdocs[i] {
+			if mayAllow(d, a) {
 				l = append(l, p)
 				break
 			}
