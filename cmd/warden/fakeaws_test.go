@@ -316,4 +316,83 @@ connections:
 	if err != nil || len(evs) != sum.Activity.Events {
 		t.Errorf("stored %d events (%v), the sync read %d", len(evs), err, sum.Activity.Events)
 	}
+
+	// `warden findings` reports, from exactly that stored data, the
+	// services each covered principal was granted and has not used for 90
+	// days (never, or last used before), for principals older than that.
+	out, stderr, code = runIn(t, db, "--config", cfg, "--connection", "fake", "findings", "-o", "json")
+	if code != 0 {
+		t.Fatalf("findings exited %d: %s", code, stderr)
+	}
+	var f struct {
+		Read   bool `json:"last_accessed_read"`
+		Unused []struct {
+			ID     string `json:"id"`
+			Unused []struct {
+				Namespace string `json:"namespace"`
+			} `json:"unused"`
+			Policy string `json:"policy"`
+		} `json:"unused_services"`
+	}
+	if err := json.Unmarshal([]byte(out), &f); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{}
+	for _, r := range recs {
+		var svcs []struct {
+			Namespace string     `json:"namespace"`
+			Last      *time.Time `json:"last_authenticated"`
+		}
+		if err := json.Unmarshal(r.Services, &svcs); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range svcs {
+			if s.Last == nil || time.Since(*s.Last) > 90*24*time.Hour {
+				want[r.Principal] = append(want[r.Principal], s.Namespace)
+			}
+		}
+	}
+	var raw struct {
+		Unused []map[string]json.RawMessage `json:"unused_services"`
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range raw.Unused {
+		for _, k := range []string{"id", "principal", "read_at", "granted", "unused", "used", "policy"} {
+			if _, ok := u[k]; !ok {
+				t.Errorf("an unused_services element lacks the documented key %q: %v", k, u)
+			}
+		}
+		var svcs []map[string]json.RawMessage
+		_ = json.Unmarshal(u["unused"], &svcs)
+		for _, s := range svcs {
+			for _, k := range []string{"namespace", "name", "last_used"} {
+				if _, ok := s[k]; !ok {
+					t.Errorf("an unused service lacks the documented key %q: %v", k, s)
+				}
+			}
+		}
+	}
+	if !f.Read || len(f.Unused) == 0 {
+		t.Errorf("findings: last_accessed_read %v, %d principals with unused services; want true and some", f.Read, len(f.Unused))
+	}
+	for _, u := range f.Unused {
+		var got []string
+		for _, s := range u.Unused {
+			got = append(got, s.Namespace)
+		}
+		slices.Sort(got)
+		w := slices.Clone(want[u.ID])
+		slices.Sort(w)
+		if !slices.Equal(got, w) || u.Policy == "" {
+			t.Errorf("unused services of %s = %v (policy %q), want %v", u.ID, got, u.Policy, w)
+		}
+		delete(want, u.ID)
+	}
+	for p, w := range want {
+		// A principal created within the 90 days is not judged; fake-aws's
+		// estate dates its principals years back.
+		t.Errorf("findings lack the unused services %v of %s", w, p)
+	}
 }

@@ -34,7 +34,11 @@ func newFindingsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f := render.NewFindings(g, now, top, days).Unused(g, now, unusedDays, events, read)
+			la, err := a.storedLastAccessed(cmd.Context(), snap.ConnectionID)
+			if err != nil {
+				return err
+			}
+			f := render.NewFindings(g, now, top, days).Unused(g, now, unusedDays, events, read).LastAccessed(g, now, la)
 			if err := a.effectiveFindings(cmd.Context(), f, snap.ID, g, render.EffectiveOptions{Admins: eff, Escalation: esc}); err != nil {
 				return err
 			}
@@ -78,6 +82,21 @@ func (a *app) effectiveFindings(ctx context.Context, f *render.Findings, snap in
 		return effectiveError(err)
 	}
 	return nil
+}
+
+// storedLastAccessed returns the connection's stored IAM last accessed
+// data.
+func (a *app) storedLastAccessed(ctx context.Context, connection string) ([]findings.LastAccessed, error) {
+	st, _, err := a.openExisting(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	la, err := access.StoredLastAccessed(ctx, st, connection)
+	if err != nil {
+		return nil, storeError(err, err.Error(), "check the database, or sync again")
+	}
+	return la, nil
 }
 
 // storedActivity returns the connection's stored CloudTrail events since

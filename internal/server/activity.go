@@ -78,14 +78,18 @@ func (s *Server) addActors(ctx context.Context, r *diff.Report) error {
 	return nil
 }
 
-// activityFindings reruns the unused-access findings with N = days and
-// the connection's stored activity.
+// activityFindings reruns the unused-access findings with N = days over
+// the connection's stored activity and IAM last accessed data.
 func (s *Server) activityFindings(ctx context.Context, f *render.Findings, g *model.Graph, snap *model.Snapshot, days int) error {
 	now := s.c.Now()
 	events, read, err := access.StoredActivity(ctx, s.c.Store, snap.ConnectionID, now.Add(-collect.MaxLookback))
 	if err != nil {
 		return storeFailure(err)
 	}
-	f.Unused(g, now, days, events, read)
+	la, err := access.StoredLastAccessed(ctx, s.c.Store, snap.ConnectionID)
+	if err != nil {
+		return storeFailure(err)
+	}
+	f.Unused(g, now, days, events, read).LastAccessed(g, now, la)
 	return nil
 }
