@@ -100,6 +100,9 @@ both are printed; any difference fails the command.`,
 				{"deactivations", res.Source.Deactivations, res.Target.Deactivations},
 				{"SCIM push records", res.Source.SCIMPushed, res.Target.SCIMPushed},
 				{"API tokens", res.Source.APITokens, res.Target.APITokens},
+				{"activity events", res.Source.ActivityEvents, res.Target.ActivityEvents},
+				{"activity cursors", res.Source.ActivityCursors, res.Target.ActivityCursors},
+				{"last accessed records", res.Source.LastAccessed, res.Target.LastAccessed},
 			} {
 				t.Add(r.what, strconv.FormatInt(r.a, 10), strconv.FormatInt(r.b, 10))
 			}

@@ -26,6 +26,12 @@ type CopyCounts struct {
 	Deactivations int64 `json:"deactivations"`
 	SCIMPushed    int64 `json:"scim_pushed"`
 	APITokens     int64 `json:"api_tokens"` // revoked ones included
+	// ActivityEvents, ActivityCursors and LastAccessed are the stored
+	// CloudTrail events, the cursors the next sync reads on from, and the
+	// principals' IAM last accessed data.
+	ActivityEvents  int64 `json:"activity_events"`
+	ActivityCursors int64 `json:"activity_cursors"`
+	LastAccessed    int64 `json:"last_accessed"`
 }
 
 // CopyResult is what Copy moved: the counts read from the source and the
@@ -145,6 +151,12 @@ var copiedTables = []copiedTable{
 		func(c *CopyCounts) *int64 { return &c.SCIMPushed }},
 	{"api_tokens", []string{"id", "name", "scope", "hash", "created", "expires", "last_used", "revoked"}, 1,
 		func(c *CopyCounts) *int64 { return &c.APITokens }},
+	{"activity_events", []string{"connection_id", "event_id", "account_id", "region", "at", "name", "actor_arn", "target", "data"}, 0,
+		func(c *CopyCounts) *int64 { return &c.ActivityEvents }},
+	{"activity_cursors", []string{"connection_id", "account_id", "region", "last_at", "last_ids"}, 0,
+		func(c *CopyCounts) *int64 { return &c.ActivityCursors }},
+	{"last_accessed", []string{"connection_id", "principal_arn", "account_id", "read_at", "granularity", "services"}, 0,
+		func(c *CopyCounts) *int64 { return &c.LastAccessed }},
 }
 
 // copyTable copies every row of t from one database to the other in one

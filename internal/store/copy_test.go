@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"reflect"
 	"testing"
@@ -78,6 +79,17 @@ func copySource(t *testing.T) *DB {
 	if _, _, err := st.ClaimIdempotencyKey(ctx, "ops", "k1", "h", at); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := st.SaveActivity(ctx, "org", []ActivityRecord{
+		{EventID: "e1", Account: "111111111111", Region: "us-east-1", At: at, Name: "ConsoleLogin", ActorARN: "arn:aws:iam::111111111111:user/alice", Data: json.RawMessage(`{"a":1}`)},
+		{EventID: "e2", Account: "111111111111", Region: "us-east-1", At: at.Add(time.Second), Name: "AssumeRole", ActorARN: "arn:aws:iam::111111111111:user/alice",
+			Target: "arn:aws:iam::111111111111:role/ops", Data: json.RawMessage(`{}`)},
+	}, []ActivityCursor{{Account: "111111111111", Region: "us-east-1", Last: at.Add(time.Second), LastIDs: []string{"e2"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveLastAccessed(ctx, "org", []LastAccessedRecord{{Principal: "arn:aws:iam::111111111111:role/ops", Account: "111111111111",
+		ReadAt: at, Granularity: "SERVICE_LEVEL", Services: json.RawMessage(`[{"namespace":"s3"}]`)}}); err != nil {
+		t.Fatal(err)
+	}
 	return st
 }
 
@@ -93,7 +105,8 @@ func TestCopy(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Source != res.Target || res.Source.Snapshots != 10 || res.Source.AuditRecords != 3 || res.Source.Deactivations != 1 || res.Source.SCIMPushed != 2 || res.Source.APITokens != 2 || calls != 10 {
+		if res.Source != res.Target || res.Source.Snapshots != 10 || res.Source.AuditRecords != 3 || res.Source.Deactivations != 1 || res.Source.SCIMPushed != 2 || res.Source.APITokens != 2 ||
+			res.Source.ActivityEvents != 2 || res.Source.ActivityCursors != 1 || res.Source.LastAccessed != 1 || calls != 10 {
 			t.Errorf("copy counts %+v (progress called %d times)", res, calls)
 		}
 		assertSameStore(t, from, to)
@@ -155,6 +168,21 @@ func assertSameStore(t *testing.T, a, b *DB) {
 		}
 	}
 	for _, c := range []string{"default", "org", "other"} {
+		ea, err := a.Activity(ctx, c, "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eb, err := b.Activity(ctx, c, "", time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ca, _ := a.ActivityCursors(ctx, c)
+		cb, _ := b.ActivityCursors(ctx, c)
+		la, _ := a.LastAccessed(ctx, c, "")
+		lb, _ := b.LastAccessed(ctx, c, "")
+		if marshal(ea) != marshal(eb) || marshal(ca) != marshal(cb) || marshal(la) != marshal(lb) {
+			t.Fatalf("activity of %s differs:\n%s %s %s\n%s %s %s", c, marshal(ea), marshal(ca), marshal(la), marshal(eb), marshal(cb), marshal(lb))
+		}
 		aa, err := a.Audit(ctx, c, 0)
 		if err != nil {
 			t.Fatal(err)
