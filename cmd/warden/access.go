@@ -70,11 +70,20 @@ owns the key.`,
 				return a.print(ans.Holders, render.HoldersTable(ans.Holders))
 			}
 			if ans.Key != nil {
-				return a.print(ans.IAM, withActivity(render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now()), ans.IAM.Activity)...)
+				return a.print(ans.IAM, withLastAccessed(withActivity(render.KeyOwnerTables(*ans.Key, ans.IAM, time.Now()), ans.IAM.Activity), ans.IAM)...)
 			}
-			return a.print(ans.IAM, withActivity(render.AccessTables(ans.IAM, time.Now()), ans.IAM.Activity)...)
+			return a.print(ans.IAM, withLastAccessed(withActivity(render.AccessTables(ans.IAM, time.Now()), ans.IAM.Activity), ans.IAM)...)
 		},
 	}
+}
+
+// withLastAccessed appends the services-last-accessed table of an IAM
+// principal's answer, when its data was read.
+func withLastAccessed(tables []*render.Table, a *access.Access) []*render.Table {
+	if a == nil || a.LastAccessed == nil {
+		return tables
+	}
+	return append(tables, render.LastAccessedTable(a.LastAccessed))
 }
 
 // withActivity appends the activity table to an answer's tables, when

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -373,6 +374,37 @@ connections:
 				}
 			}
 		}
+	}
+	// `warden access` shows a covered principal's services as stored.
+	out, stderr, code = runIn(t, db, "--config", cfg, "--connection", "fake", "access", recs[0].Principal, "-o", "json")
+	if code != 0 {
+		t.Fatalf("access %s exited %d: %s", recs[0].Principal, code, stderr)
+	}
+	var acc struct {
+		LastAccessed *struct {
+			Principal string          `json:"principal"`
+			Services  json.RawMessage `json:"services"`
+		} `json:"last_accessed"`
+	}
+	if err := json.Unmarshal([]byte(out), &acc); err != nil {
+		t.Fatal(err)
+	}
+	type svc struct {
+		Namespace string     `json:"namespace"`
+		Name      string     `json:"name"`
+		Last      *time.Time `json:"last_authenticated"`
+	}
+	var gotSvcs, wantSvcs []svc
+	if acc.LastAccessed != nil {
+		_ = json.Unmarshal(acc.LastAccessed.Services, &gotSvcs)
+	}
+	_ = json.Unmarshal(recs[0].Services, &wantSvcs)
+	if acc.LastAccessed == nil || acc.LastAccessed.Principal != recs[0].Principal || len(wantSvcs) == 0 || !reflect.DeepEqual(gotSvcs, wantSvcs) {
+		t.Errorf("access %s: last_accessed = %+v, want the stored services %s", recs[0].Principal, acc.LastAccessed, recs[0].Services)
+	}
+	text, _, _ := runIn(t, db, "--config", cfg, "--connection", "fake", "access", recs[0].Principal)
+	if !strings.Contains(text, "Services last accessed (IAM, read ") {
+		t.Errorf("access %s in text has no last accessed table:\n%s", recs[0].Principal, text)
 	}
 	if !f.Read || len(f.Unused) == 0 {
 		t.Errorf("findings: last_accessed_read %v, %d principals with unused services; want true and some", f.Read, len(f.Unused))

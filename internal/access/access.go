@@ -91,6 +91,10 @@ type Access struct {
 	// Activity is the principal's last activity (activity_report.go);
 	// absent for a connection that reads no activity.
 	Activity *PrincipalActivity `json:"activity,omitempty"`
+	// LastAccessed is the IAM user's or role's service last accessed data,
+	// as the last sync that read it stored it (lastaccessed.go); absent when
+	// none was read.
+	LastAccessed *findings.LastAccessed `json:"last_accessed,omitempty"`
 }
 
 // NewAccess groups the grants principal p holds (as the store's GrantsOf

@@ -312,6 +312,7 @@ var ActivityPart = []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole, mo
 // ActivityGraphStore is what AddActivity reads. *store.DB is one.
 type ActivityGraphStore interface {
 	ActivityStore
+	LastAccessedStore
 	Subgraph(ctx context.Context, snapshotID int64, types []model.ResourceType, account string) (*model.Graph, error)
 }
 
@@ -322,6 +323,13 @@ type ActivityGraphStore interface {
 func AddActivity(ctx context.Context, st ActivityGraphStore, snap *model.Snapshot, ans *Answer, now time.Time) error {
 	if ans.Holders != nil || ans.SSO == nil && ans.IAM == nil {
 		return nil
+	}
+	if ans.IAM != nil && ans.IAM.ARN != "" {
+		la, err := lastAccessedOf(ctx, st, snap.ConnectionID, ans.IAM.Principal.AccountID, ans.IAM.ARN)
+		if err != nil {
+			return err
+		}
+		ans.IAM.LastAccessed = la
 	}
 	since := now.Add(-collect.MaxLookback)
 	events, read, err := StoredActivity(ctx, st, snap.ConnectionID, since)

@@ -35,3 +35,24 @@ func StoredLastAccessed(ctx context.Context, st LastAccessedStore, connection st
 	}
 	return out, nil
 }
+
+// lastAccessedOf returns one principal's stored last accessed data, or nil.
+func lastAccessedOf(ctx context.Context, st LastAccessedStore, connection, account, arn string) (*findings.LastAccessed, error) {
+	recs, err := st.LastAccessed(ctx, connection, account)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		if r.Principal != arn {
+			continue
+		}
+		d := &findings.LastAccessed{Principal: r.Principal, ReadAt: r.ReadAt}
+		if len(r.Services) > 0 {
+			if err := json.Unmarshal(r.Services, &d.Services); err != nil {
+				return nil, fmt.Errorf("read the stored last accessed data of %s: %w", r.Principal, err)
+			}
+		}
+		return d, nil
+	}
+	return nil, nil
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -42,6 +43,22 @@ func PrincipalActivityTable(p *access.PrincipalActivity) *Table {
 	t := &Table{Title: "Last activity (" + lastActivityCell(p) + ")", Header: []string{"SOURCE", "WHEN", "WHAT", "WHERE"}}
 	for _, s := range p.Seen {
 		t.Add(s.Source, s.At.UTC().Format(time.DateTime), seenWhat(s), seenWhere(s))
+	}
+	return t
+}
+
+// LastAccessedTable lays out an IAM principal's service last accessed data
+// for `warden access`: each service its policies grant and when it last
+// used it.
+func LastAccessedTable(d *findings.LastAccessed) *Table {
+	t := &Table{Title: fmt.Sprintf("Services last accessed (IAM, read %s)", d.ReadAt.UTC().Format(time.DateTime)),
+		Header: []string{"SERVICE", "NAMESPACE", "LAST USED"}}
+	for _, s := range d.Services {
+		last := "not in IAM's tracking period"
+		if s.LastUsed != nil {
+			last = s.LastUsed.UTC().Format(time.DateTime)
+		}
+		t.Add(s.Name, s.Namespace, last)
 	}
 	return t
 }
