@@ -325,7 +325,7 @@ func AddActivity(ctx context.Context, st ActivityGraphStore, snap *model.Snapsho
 		return nil
 	}
 	if ans.IAM != nil && ans.IAM.ARN != "" {
-		la, err := lastAccessedOf(ctx, st, snap.ConnectionID, ans.IAM.Principal.AccountID, ans.IAM.ARN)
+		la, err := LastAccessedOf(ctx, st, snap.ConnectionID, ans.IAM.Principal.AccountID, ans.IAM.ARN)
 		if err != nil {
 			return err
 		}

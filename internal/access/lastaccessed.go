@@ -36,8 +36,9 @@ func StoredLastAccessed(ctx context.Context, st LastAccessedStore, connection st
 	return out, nil
 }
 
-// lastAccessedOf returns one principal's stored last accessed data, or nil.
-func lastAccessedOf(ctx context.Context, st LastAccessedStore, connection, account, arn string) (*findings.LastAccessed, error) {
+// LastAccessedOf returns the stored last accessed data of the IAM user or
+// role with ARN arn in account, or nil when none was read.
+func LastAccessedOf(ctx context.Context, st LastAccessedStore, connection, account, arn string) (*findings.LastAccessed, error) {
 	recs, err := st.LastAccessed(ctx, connection, account)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/model"
 )
@@ -183,6 +184,9 @@ type activityView struct {
 	Last *access.LastActivity
 	// Uses are the role-use edges the principal is on.
 	Uses []access.RoleUse
+	// Services is its IAM service last accessed data, when a sync read it
+	// (activity.last_accessed); nil otherwise.
+	Services *findings.LastAccessed
 }
 
 // activity reads the activity of the principal with ARN arn in account.
@@ -190,6 +194,10 @@ func (u *UI) activity(ctx context.Context, conn, account, arn string) (*activity
 	v := &activityView{}
 	if arn == "" || account == "" {
 		return v, nil
+	}
+	var err error
+	if v.Services, err = access.LastAccessedOf(ctx, u.c.Store, conn, account, arn); err != nil {
+		return nil, err
 	}
 	cursors, err := u.c.Store.ActivityCursors(ctx, conn)
 	if err != nil {
