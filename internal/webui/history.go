@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/warden-iam/warden/internal/access"
-	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/diff"
+	"github.com/warden-iam/warden/internal/findings"
 	"github.com/warden-iam/warden/internal/model"
 )
 
