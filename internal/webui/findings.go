@@ -1,8 +1,12 @@
 package webui
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
+	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/render"
 	"net/http"
 	"net/url"
 	"sort"
@@ -71,7 +75,7 @@ type escalationStepRow struct {
 }
 
 // severities orders the severities, worst first.
-var severities = map[string]int{"high": 0, "medium": 1}
+var severities = map[string]int{"high": 0, "medium": 1, "low": 2}
 
 func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV bool) {
 	conn, snap, err := u.latest(r)
@@ -85,6 +89,12 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		return
 	}
 	rows := findingRows(g, u.c.Now())
+	extra, err := u.activityRows(r.Context(), conn, g, u.c.Now())
+	if err != nil {
+		u.fail(w, r, s, http.StatusInternalServerError, "The activity could not be read: "+err.Error())
+		return
+	}
+	rows = append(rows, extra...)
 	d := findingsData{Conn: conn, Account: r.URL.Query().Get("account"), Severity: r.URL.Query().Get("severity"), Rule: r.URL.Query().Get("rule"), Rules: ruleNames}
 	accounts := map[string]bool{}
 	for _, f := range rows {
@@ -233,7 +243,8 @@ func csvSafe(v string) string {
 }
 
 // ruleNames are the rules of findingRows, in its order.
-var ruleNames = []string{"admins", "sso-admins", "outside-trust", "console-without-mfa", "stale-keys"}
+var ruleNames = []string{"admins", "sso-admins", "outside-trust", "console-without-mfa", "stale-keys",
+	"inactive-users", "unused-keys", "unused-roles", "inactive-sso-users", "unused-assignments", "unused-services"}
 
 // findingRows are every rule's findings in g at now, flat, in rule order.
 func findingRows(g *model.Graph, now time.Time) []findingRow {
@@ -268,5 +279,55 @@ func findingRows(g *model.Graph, now time.Time) []findingRow {
 	for _, k := range findings.StaleKeys(g, now, staleDays) {
 		rows = append(rows, findingRow{"stale-keys", "medium", k.User, fmt.Sprintf("key %s (%s) is %d days old", k.KeyID, k.Status, k.AgeDays)})
 	}
+	days := findings.DefaultUnusedDays
+	for _, x := range findings.InactiveUsers(g, now, days) {
+		rows = append(rows, findingRow{"inactive-users", "low", x.Principal, fmt.Sprintf("no console sign-in and no key use for %d days", x.IdleDays)})
+	}
+	for _, x := range findings.UnusedKeys(g, now, days) {
+		rows = append(rows, findingRow{"unused-keys", "low", x.Principal, fmt.Sprintf("active key %s unused for %d days", x.KeyID, x.IdleDays)})
+	}
+	for _, x := range findings.UnusedRoles(g, now, days) {
+		rows = append(rows, findingRow{"unused-roles", "low", x.Principal, fmt.Sprintf("unused for %d days", x.IdleDays)})
+	}
 	return rows
+}
+
+// activityRows are the findings that need what the syncs of conn read
+// beside the snapshot, as `warden findings` finds them: Identity Center
+// users not signed in and assignments never used (from the stored
+// CloudTrail events, when the connection reads activity), and services
+// granted but unused (from the stored IAM last accessed data).
+func (u *UI) activityRows(ctx context.Context, conn string, g *model.Graph, now time.Time) ([]findingRow, error) {
+	events, read, err := access.StoredActivity(ctx, u.c.Store, conn, now.Add(-collect.MaxLookback))
+	if err != nil {
+		return nil, err
+	}
+	la, err := access.StoredLastAccessed(ctx, u.c.Store, conn)
+	if err != nil {
+		return nil, err
+	}
+	days := findings.DefaultUnusedDays
+	f := (&render.Findings{}).Unused(g, now, days, events, read).LastAccessed(g, now, la)
+	var rows []findingRow
+	for _, x := range f.InactiveSSOUsers {
+		d := "never signed in since " + f.ActivityFrom.UTC().Format(time.DateOnly)
+		if x.LastSignIn != nil {
+			d = fmt.Sprintf("no sign-in for %d days", x.IdleDays)
+		}
+		rows = append(rows, findingRow{"inactive-sso-users", "low", x.Principal, d})
+	}
+	for _, x := range f.UnusedAssignments {
+		p := x.Principal
+		p.AccountID = x.AccountID
+		rows = append(rows, findingRow{"unused-assignments", "low", p, "permission set " + x.PermissionSetName + " never used in account " + x.AccountID})
+	}
+	for _, x := range f.UnusedServices {
+		var names []string
+		for _, s := range x.Unused {
+			names = append(names, s.Namespace)
+		}
+		rows = append(rows, findingRow{"unused-services", "low", x.Principal,
+			fmt.Sprintf("%d of %d granted services unused for %d days: %s", len(x.Unused), x.Granted, days, strings.Join(names, ", "))})
+	}
+	return rows, nil
 }

@@ -22,7 +22,17 @@ func TestPrincipalPageServicesLastAccessed(t *testing.T) {
 	if err != nil || len(users) < 2 {
 		t.Fatalf("users: %v %d", err, len(users))
 	}
-	with, without := users[0], users[1]
+	// The rule judges only principals older than its 90 days.
+	var old []model.Resource
+	for _, u := range users {
+		if time.Since(u.CreatedAt) > 100*24*time.Hour {
+			old = append(old, u)
+		}
+	}
+	if len(old) < 2 {
+		t.Fatalf("the estate has %d users older than 100 days, want 2", len(old))
+	}
+	with, without := old[0], old[1]
 	used := time.Date(2026, 11, 20, 8, 30, 0, 0, time.UTC)
 	read := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	svcs, _ := json.Marshal([]map[string]any{
@@ -56,5 +66,16 @@ func TestPrincipalPageServicesLastAccessed(t *testing.T) {
 	_, body, _ = get(t, c, s.http.URL+"/principal?c=prod&id="+url.QueryEscape(without.ID))
 	if strings.Contains(body, `class="lastaccessed"`) {
 		t.Errorf("principal page of %s, with no last accessed data, shows a table", without.Name)
+	}
+
+	// The findings page lists the service the user never used (kms), not
+	// the one it used 13 days ago, under the rule unused-services.
+	code, body, _ = get(t, c, s.http.URL+"/findings?c=prod&rule=unused-services")
+	if code != 200 {
+		t.Fatalf("findings page: %d", code)
+	}
+	rows := strings.Count(body, `<tr class="sev-low">`)
+	if rows != 1 || !strings.Contains(body, ">"+with.Name+"</a>") || !strings.Contains(body, "granted services unused for 90 days: kms<") {
+		t.Errorf("findings page, rule unused-services: %d rows, want 1 for %s with kms unused:\n%s", rows, with.Name, body)
 	}
 }
