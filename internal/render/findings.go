@@ -281,10 +281,7 @@ func (f *Findings) effectiveTables() []*Table {
 		admins.Title = "Effective administrators: not computed (use --effective)"
 	}
 	for _, a := range f.EffectiveAdmins {
-		through := a.Path + allowingPolicies(a.Explanation)
-		if a.Path == "identity center" && a.Role != nil {
-			through = "permission set " + a.Via + " (role " + a.Role.Name + ")" + allowingPolicies(a.Explanation)
-		}
+		through := EffectiveAdminThrough(a)
 		if a.Decision == policy.Conditional {
 			through += "; if " + alternatives(a.AllowedIf)
 		}
@@ -328,4 +325,14 @@ func allowingStatements(steps []policy.Step) string {
 		}
 	}
 	return dash(strings.Join(out, ", "))
+}
+
+// EffectiveAdminThrough says through what an effective administrator is
+// one: its path (direct, or the permission set and its role) and the
+// identity or resource policies that allow it.
+func EffectiveAdminThrough(a findings.EffectiveAdmin) string {
+	if a.Path == "identity center" && a.Role != nil {
+		return "permission set " + a.Via + " (role " + a.Role.Name + ")" + allowingPolicies(a.Explanation)
+	}
+	return a.Path + allowingPolicies(a.Explanation)
 }

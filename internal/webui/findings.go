@@ -155,12 +155,8 @@ func (u *UI) effectiveFindings(r *http.Request, d *findingsData, snap int64, g *
 			if d.Account != "" && a.AccountID != d.Account {
 				continue
 			}
-			through := a.Path + policyNames(a.Explanation)
-			if a.Path == "identity center" && a.Role != nil {
-				through = "permission set " + a.Via + " (role " + a.Role.Name + ")" + policyNames(a.Explanation)
-			}
 			d.EffectiveAdmins = append(d.EffectiveAdmins, effectiveAdminRow{Principal: a.Principal, AccountID: a.AccountID,
-				Decision: decisionWords(a.Decision, a.AllowedIf), Through: through, Holds: a.HoldsAdminPolicy})
+				Decision: decisionWords(a.Decision, a.AllowedIf), Through: render.EffectiveAdminThrough(a), Holds: a.HoldsAdminPolicy})
 		}
 	}
 	if esc {
@@ -182,23 +178,6 @@ func (u *UI) effectiveFindings(r *http.Request, d *findingsData, snap int64, g *
 		}
 	}
 	return nil
-}
-
-// policyNames are the identity and resource policies allowing, in
-// parentheses ("" for none).
-func policyNames(steps []policy.Step) string {
-	var names []string
-	seen := map[string]bool{}
-	for _, s := range steps {
-		if s.Effect == "Allow" && (s.Kind == "identity" || s.Kind == "resource") && !seen[s.Policy] {
-			seen[s.Policy] = true
-			names = append(names, s.Policy)
-		}
-	}
-	if len(names) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(names, ", ") + ")"
 }
 
 // statementNames names the Allow statements of steps: "policy Sid".
