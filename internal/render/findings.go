@@ -73,16 +73,16 @@ type Findings struct {
 // roles trusting principals outside their account.
 func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
 	return (&Findings{
-		StaleAfterDays:    staleDays,
-		TopHolders:        nonNil(findings.TopHolders(g, top)),
-		Admins:            nonNil(findings.Admins(g)),
-		StaleKeys:         nonNil(findings.StaleKeys(g, now, staleDays)),
-		ConsoleWithoutMFA: nonNil(findings.ConsoleWithoutMFA(g)),
-		OutsideTrust:      nonNil(findings.OutsideTrust(g)),
-		SSOAdmins:         nonNil(findings.SSOAdmins(g)),
-		EffectiveAdmins:   []findings.EffectiveAdmin{},
-		EscalationPaths:   []findings.EscalationPath{},
-		UnusedServices:    []findings.UnusedServices{},
+		StaleAfterDays:       staleDays,
+		TopHolders:           nonNil(findings.TopHolders(g, top)),
+		Admins:               nonNil(findings.Admins(g)),
+		StaleKeys:            nonNil(findings.StaleKeys(g, now, staleDays)),
+		ConsoleWithoutMFA:    nonNil(findings.ConsoleWithoutMFA(g)),
+		OutsideTrust:         nonNil(findings.OutsideTrust(g)),
+		SSOAdmins:            nonNil(findings.SSOAdmins(g)),
+		EffectiveAdmins:      []findings.EffectiveAdmin{},
+		EscalationPaths:      []findings.EscalationPath{},
+		UnusedServices:       []findings.UnusedServices{},
 		Exposures:            []findings.Exposure{},
 		PublicAdminInstances: []findings.PublicAdminInstance{},
 	}).Unused(g, now, findings.DefaultUnusedDays, nil, false)
