@@ -266,6 +266,7 @@ func (s *Server) routes() {
 		})
 	s.effectiveRoutes()
 	s.activityRoutes()
+	s.assetRoutes()
 	s.syncRoutes()
 	s.provisionRoutes()
 	s.scimRoutes()
