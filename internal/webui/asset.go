@@ -282,6 +282,7 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 			d.Exposures = append(d.Exposures, row)
 		}
 	}
+	sort.SliceStable(d.Exposures, func(i, j int) bool { return severities[d.Exposures[i].Severity] < severities[d.Exposures[j].Severity] })
 	if res.Instance != nil && res.Instance.PublicIP != "" && role != "" {
 		sf := u.counts.get(u, b.Snap, u.latestDay(), findingsWait)
 		if sf == nil {

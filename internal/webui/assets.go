@@ -18,18 +18,18 @@ import (
 // assetKind is one asset listing: its path under /assets/ (the name `warden
 // show` and /api/v1/assets/ give it), title and resource type.
 type assetKind struct {
-	Kind, Title string
-	Type        model.ResourceType
+	Kind, Title, One string
+	Type             model.ResourceType
 }
 
 // assetKinds are the asset listings, in the order the pages show them.
 var assetKinds = []assetKind{
-	{"instances", "EC2 instances", model.TypeEC2Instance},
-	{"security-groups", "Security groups", model.TypeSecurityGroup},
-	{"buckets", "S3 buckets", model.TypeS3Bucket},
-	{"keys-kms", "KMS keys", model.TypeKMSKey},
-	{"functions", "Lambda functions", model.TypeLambdaFunction},
-	{"secrets", "Secrets", model.TypeSecret},
+	{"instances", "EC2 instances", "EC2 instance", model.TypeEC2Instance},
+	{"security-groups", "Security groups", "security group", model.TypeSecurityGroup},
+	{"buckets", "S3 buckets", "S3 bucket", model.TypeS3Bucket},
+	{"keys-kms", "KMS keys", "KMS key", model.TypeKMSKey},
+	{"functions", "Lambda functions", "Lambda function", model.TypeLambdaFunction},
+	{"secrets", "Secrets", "secret", model.TypeSecret},
 }
 
 // assetListCap bounds the rows one list page shows; the filters narrow it.

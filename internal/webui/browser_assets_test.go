@@ -392,3 +392,103 @@ func accountsOf(truth *awsfake.OrgTruth) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestBrowserAssetsHostileValues writes a snapshot straight into a store
+// whose assets carry script in their names, tags, descriptions and
+// resource policies (AWS refuses most of these characters; a store
+// written by something else need not), renders every asset page in
+// Chromium and checks the text is shown as it is and nothing runs.
+func TestBrowserAssetsHostileValues(t *testing.T) {
+	ctx := browser(t)
+	dir := shots(t)
+	hostile := xssScript + xssImg
+	const acct, region = "111122223333", "us-east-1"
+	roleARN := "arn:aws:iam::" + acct + ":role/app"
+	inst := "arn:aws:ec2:" + region + ":" + acct + ":instance/i-0123456789abcdef0"
+	sg := "arn:aws:ec2:" + region + ":" + acct + ":security-group/sg-0123456789abcdef0"
+	bucket := "arn:aws:s3:::bucket-" + xssImg
+	key := "arn:aws:kms:" + region + ":" + acct + ":key/1234abcd-12ab-34cd-56ef-1234567890ab"
+	fn := "arn:aws:lambda:" + region + ":" + acct + ":function:fn"
+	secret := "arn:aws:secretsmanager:" + region + ":" + acct + ":secret:db-AbCdEf"
+	pol := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":%q,"Effect":"Allow","Principal":{"AWS":%q},"Action":"s3:GetObject","Resource":"*"},`+
+		`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:UserAgent":%q}}}]}`,
+		hostile, "arn:aws:iam::999988887777:role/"+xssImg, hostile)
+	tags := map[string]string{"Name": hostile, "owner": xssImg}
+	g := &model.Graph{Resources: []model.Resource{
+		{ID: model.AccountResourceID(acct), Type: model.TypeAccount, AccountID: acct, Name: "prod"},
+		{ID: roleARN, Type: model.TypeIAMRole, AccountID: acct, Name: "app", ARN: roleARN, Role: &model.RoleAttrs{Description: hostile}},
+		{ID: inst, Type: model.TypeEC2Instance, AccountID: acct, Name: hostile, ARN: inst, Tags: tags, Instance: &model.InstanceAttrs{Region: region,
+			InstanceID: "i-0123456789abcdef0", State: "running", InstanceType: "t3.micro", PublicIP: "198.51.100.7", Role: roleARN, SecurityGroups: []string{"sg-0123456789abcdef0"}}},
+		{ID: sg, Type: model.TypeSecurityGroup, AccountID: acct, Name: hostile, ARN: sg, Tags: tags, SecurityGroup: &model.SecurityGroupAttrs{Region: region,
+			GroupID: "sg-0123456789abcdef0", Description: hostile, Ingress: []model.IPRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"0.0.0.0/0"}, Groups: []string{xssImg}}}}},
+		{ID: bucket, Type: model.TypeS3Bucket, AccountID: acct, Name: "bucket-" + xssImg, ARN: bucket, Tags: tags, Bucket: &model.BucketAttrs{Region: region, Policy: pol}},
+		{ID: key, Type: model.TypeKMSKey, AccountID: acct, Name: "1234abcd-12ab-34cd-56ef-1234567890ab", ARN: key, KMSKey: &model.KMSKeyAttrs{Region: region,
+			KeyID: "1234abcd-12ab-34cd-56ef-1234567890ab", State: "Enabled", Description: hostile, Policy: strings.ReplaceAll(pol, "s3:GetObject", "kms:Decrypt"),
+			Grants: []model.KMSGrant{{GrantID: "g1", Name: hostile, GranteePrincipal: "arn:aws:iam::" + acct + ":role/" + xssImg, Operations: []string{"Decrypt"}}}}},
+		{ID: fn, Type: model.TypeLambdaFunction, AccountID: acct, Name: "fn", ARN: fn, Tags: tags, Function: &model.FunctionAttrs{Region: region, Runtime: hostile, Role: roleARN,
+			Policy: strings.ReplaceAll(pol, "s3:GetObject", "lambda:InvokeFunction")}},
+		{ID: secret, Type: model.TypeSecret, AccountID: acct, Name: "db", ARN: secret, Tags: tags, Secret: &model.SecretAttrs{Region: region, Description: hostile, KMSKeyID: xssImg,
+			Policy: strings.ReplaceAll(pol, "s3:GetObject", "secretsmanager:GetSecretValue")}},
+	},
+		Entitlements: []model.Entitlement{{ID: model.EntitlementID(roleARN, model.EntRunsAs), ResourceID: roleARN, Name: model.EntRunsAs}},
+		Grants: []model.Grant{{PrincipalID: inst, EntitlementID: model.EntitlementID(roleARN, model.EntRunsAs), Provenance: model.ViaInstanceProfile},
+			{PrincipalID: fn, EntitlementID: model.EntitlementID(roleARN, model.EntRunsAs), Provenance: model.ViaExecutionRole}}}
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "warden.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	snap := &model.Snapshot{ConnectionID: "xss", StartedAt: at.Add(-time.Minute), FinishedAt: at, Status: model.StatusComplete, Counts: map[string]int{},
+		APICalls: map[string]int64{"s3:ListBuckets": 1}}
+	for _, r := range g.Resources {
+		snap.Counts[string(r.Type)]++
+	}
+	id, err := st.WriteSnapshot(context.Background(), snap, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := serveStore(t, st, id, nil)
+	browserSignIn(t, ctx, s.url, s.token)
+	run(t, ctx, "arm", chromedp.Evaluate[bool](`true`))
+	asset := func(id string) string { return "/asset?c=xss&id=" + url.QueryEscape(id) }
+	pages := []struct {
+		name, path string
+		want       []string
+	}{
+		{"assets", "/assets?c=xss", nil},
+		{"instances", "/assets/instances?c=xss", []string{hostile}},
+		{"security-groups", "/assets/security-groups?c=xss", []string{hostile}},
+		{"buckets", "/assets/buckets?c=xss", []string{"bucket-" + xssImg}},
+		{"keys", "/assets/keys-kms?c=xss", []string{hostile}},
+		{"functions", "/assets/functions?c=xss", []string{hostile}},
+		{"secrets", "/assets/secrets?c=xss", []string{xssImg}},
+		{"instance", asset(inst), []string{hostile, xssImg}},
+		{"security-group", asset(sg), []string{hostile, xssImg}},
+		{"bucket", asset(bucket), []string{hostile, "bucket-" + xssImg, "arn:aws:iam::999988887777:role/" + xssImg}},
+		{"key", asset(key), []string{hostile, "arn:aws:iam::" + acct + ":role/" + xssImg}},
+		{"function", asset(fn), []string{hostile}},
+		{"secret", asset(secret), []string{hostile, xssImg}},
+		{"role", "/principal?c=xss&id=" + url.QueryEscape(roleARN), []string{hostile}},
+		{"findings", "/findings?c=xss", []string{hostile, "bucket-" + xssImg}},
+	}
+	for _, p := range pages {
+		open(t, ctx, s.url, p.path)
+		main := run(t, ctx, "main text "+p.name, chromedp.Evaluate[string](`document.querySelector("main").textContent`))
+		for _, w := range p.want {
+			if !strings.Contains(main, w) {
+				t.Errorf("%s page does not show %q as text:\n%s", p.name, w, main)
+			}
+		}
+		if n := run(t, ctx, "img "+p.name, chromedp.Evaluate[int](`document.querySelectorAll("img, script:not([src])").length`)); n != 0 {
+			t.Errorf("%s page: %d img or inline script elements made from the values", p.name, n)
+		}
+		if ran := run(t, ctx, "flag "+p.name, chromedp.Evaluate[bool](`window.__x !== undefined`)); ran {
+			t.Errorf("%s page: script from a value ran", p.name)
+		}
+		shot(t, ctx, dir, "hostile-asset-"+p.name)
+	}
+	// The role page lists the instance and function running as it.
+	open(t, ctx, s.url, "/principal?c=xss&id="+url.QueryEscape(roleARN))
+	sameSet(t, "running as the role", attrOf(t, ctx, "#runs-as-role a", "data-id"), []string{inst, fn})
+}
