@@ -145,6 +145,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.findings(w, r, s, true)
 	case "/changes":
 		u.changes(w, r, s)
+	case "/can":
+		u.can(w, r, s)
 	case "/sync":
 		u.sync(w, r, s)
 	case "/sync/events":
