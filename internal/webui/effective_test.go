@@ -2,16 +2,20 @@ package webui
 
 import (
 	"context"
+	"bytes"
+	"encoding/csv"
 	"html"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
+	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -19,12 +23,18 @@ var (
 	rowRE  = regexp.MustCompile(`(?s)<tr[^>]*>(.*?)</tr>`)
 	cellRE = regexp.MustCompile(`(?s)<t[dh][^>]*>(.*?)</t[dh]>`)
 	tagRE  = regexp.MustCompile(`(?s)<[^>]*>`)
+	// detailsRE is a row's folded explanation (a table in a table).
+	detailsRE = regexp.MustCompile(`(?s)<details>.*?</details>`)
 )
 
 // htmlTables returns the body rows of every table of class class in a
-// page, in order, each row its cells' text.
+// page, in order, each row its cells' text; tables folded in a <details>
+// of a row are left out (unless they are the tables asked for).
 func htmlTables(body, class string) [][][]string {
 	var out [][][]string
+	if class != "steps" {
+		body = detailsRE.ReplaceAllString(body, "")
+	}
 	for rest := body; ; {
 		i := strings.Index(rest, `<table class="`+class+`"`)
 		if i < 0 {
@@ -213,4 +223,138 @@ func contains(l []string, v string) bool {
 		}
 	}
 	return false
+}
+
+func TestWhoCanPage(t *testing.T) {
+	s := newStack(t, small)
+	c := signedIn(t, s)
+	code, body, _ := get(t, c, s.http.URL+"/who-can")
+	if code != 200 || !strings.Contains(body, `id="whocan-form"`) || strings.Contains(body, `id="answer"`) {
+		t.Fatalf("/who-can: %d", code)
+	}
+	for _, b := range []struct{ query, problem string }{
+		{"action=s3GetObject&resource=*", `action "s3GetObject" is not service:Action`},
+		{"action=s3:GetObject&resource=", "no resource given"},
+		{"action=s3:GetObject&resource=*&account=12", `account "12" is not an account id`},
+		{"action=s3:GetObject&resource=*&context=bad", `context line "bad" is not key=value`},
+	} {
+		code, body, _ := get(t, c, s.http.URL+"/who-can?c=prod&"+b.query)
+		if code != http.StatusBadRequest || !strings.Contains(body, html.EscapeString(b.problem)) {
+			t.Errorf("/who-can?%s: %d, want 400 with %q", b.query, code, b.problem)
+		}
+	}
+
+	// Ground truth: in the management account (no SCPs) the role
+	// payments-ec2-role-2 holds AdministratorAccess, bob.smith10 nothing.
+	mgmt := s.truth.ID
+	q := effective.WhoCanQuestion{Action: "iam:CreateUser", Resource: "*", Account: mgmt}
+	want, err := effective.WhoCan(context.Background(), s.st, s.snap, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := resourceNamed(t, s, model.TypeIAMRole, mgmt, "payments-ec2-role-2")
+	bob := resourceNamed(t, s, model.TypeIAMUser, mgmt, "bob.smith10")
+	names := map[string]effective.Entry{}
+	for _, e := range want.Principals {
+		names[e.Principal.ID] = e
+	}
+	if e, ok := names[admin.ID]; !ok || e.Decision != policy.Allowed || e.Path != "direct" {
+		t.Errorf("effective.WhoCan lacks payments-ec2-role-2 direct: %+v", e)
+	}
+	if _, ok := names[bob.ID]; ok {
+		t.Error("effective.WhoCan has bob.smith10")
+	}
+	// Who can read objects in the management account, 3 a page.
+	q = effective.WhoCanQuestion{Action: "s3:GetObject", Resource: "arn:aws:s3:::bucket/key", Account: mgmt}
+	if want, err = effective.WhoCan(context.Background(), s.st, s.snap, q); err != nil {
+		t.Fatal(err)
+	}
+	whoCanPageSize = 3
+	t.Cleanup(func() { whoCanPageSize = 100 })
+	base := "/who-can?c=prod&action=s3:GetObject&resource=" + url.QueryEscape(q.Resource) + "&account=" + mgmt
+	var shown []string
+	pages := (len(want.Principals) + 2) / 3
+	if pages < 2 {
+		t.Fatalf("only %d principals: the test needs two pages", len(want.Principals))
+	}
+	for p := 1; p <= pages; p++ {
+		code, body, _ := get(t, c, s.http.URL+base+"&page="+strconv.Itoa(p))
+		if code != 200 {
+			t.Fatalf("page %d: %d\n%s", p, code, body)
+		}
+		if !strings.Contains(body, `<span class="total">`+strconv.Itoa(len(want.Principals))+`</span>`) {
+			t.Errorf("page %d does not say %d principals", p, len(want.Principals))
+		}
+		if !strings.Contains(body, "page "+strconv.Itoa(p)+" of "+strconv.Itoa(pages)) {
+			t.Errorf("page %d does not say which page it is", p)
+		}
+		tb := htmlTables(body, "whocan")
+		if len(tb) != 1 {
+			t.Fatalf("page %d: %d tables", p, len(tb))
+		}
+		for _, row := range tb[0] {
+			shown = append(shown, strings.Join(row[:4], "|"))
+		}
+	}
+	var wantRows []string
+	for _, e := range want.Principals {
+		wantRows = append(wantRows, strings.Join([]string{e.Principal.Name, string(e.Principal.Type), dashed(e.AccountID), decisionText(e.Decision)}, "|"))
+	}
+	if strings.Join(shown, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("the pages show\n%s\nwant\n%s", strings.Join(shown, "\n"), strings.Join(wantRows, "\n"))
+	}
+	code, _, _ = get(t, c, s.http.URL+base+"&page="+strconv.Itoa(pages+1))
+	if code != http.StatusBadRequest {
+		t.Errorf("a page past the last: %d", code)
+	}
+	// The downloads have every principal: the CLI's table and its JSON.
+	code, body, resp := get(t, c, s.http.URL+strings.Replace(base, "/who-can?", "/who-can.csv?", 1))
+	if code != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("csv: %d %s", code, resp.Header.Get("Content-Type"))
+	}
+	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := render.WhoCanTables(want)[0]
+	if len(recs) != len(table.Rows)+1 || strings.Join(recs[0], ",") != strings.Join(table.Header, ",")+",ARN" {
+		t.Fatalf("csv has %d rows (header %q), want %d", len(recs), recs[0], len(table.Rows)+1)
+	}
+	for i, row := range table.Rows {
+		if strings.Join(recs[i+1][:len(row)], "|") != strings.Join(row, "|") || recs[i+1][len(row)] != want.Principals[i].Principal.ARN {
+			t.Errorf("csv row %d: %q, want %q", i, recs[i+1], row)
+		}
+	}
+	code, body, _ = get(t, c, s.http.URL+strings.Replace(base, "/who-can?", "/who-can.json?", 1))
+	var buf bytes.Buffer
+	if err := render.JSON(&buf, want); err != nil {
+		t.Fatal(err)
+	}
+	if code != 200 || body != buf.String() {
+		t.Errorf("json: %d, not `warden who-can -o json`'s document", code)
+	}
+	// Every principal that can, across the organization, of an action
+	// reached through chains of roles: the page lists the chain's roles.
+	q = effective.WhoCanQuestion{Action: "iam:CreateUser", Resource: "*"}
+	if want, err = effective.WhoCan(context.Background(), s.st, s.snap, q); err != nil {
+		t.Fatal(err)
+	}
+	whoCanPageSize = 1000
+	_, body, _ = get(t, c, s.http.URL+"/who-can?c=prod&action=iam:CreateUser&resource=*")
+	tb := htmlTables(body, "whocan")
+	if len(tb) != 1 || len(tb[0]) != len(want.Principals) {
+		t.Fatalf("who-can iam:CreateUser *: %d rows, want %d", len(tb), len(want.Principals))
+	}
+	chains := 0
+	for i, e := range want.Principals {
+		for _, h := range e.Chain {
+			chains++
+			if !strings.Contains(tb[0][i][4], h.Role.Name) {
+				t.Errorf("row %d (%s) how %q lacks role %s", i, e.Principal.Name, tb[0][i][4], h.Role.Name)
+			}
+		}
+	}
+	if chains == 0 {
+		t.Error("no principal reaches iam:CreateUser through a role: the chain is not tested")
+	}
 }
