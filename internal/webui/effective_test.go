@@ -1,8 +1,8 @@
 package webui
 
 import (
-	"context"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"html"
 	"net/http"
