@@ -154,6 +154,8 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.whoCan(w, r, s, "csv")
 	case "/who-can.json":
 		u.whoCan(w, r, s, "json")
+	case "/simulator":
+		u.simulator(w, r, s)
 	case "/sync":
 		u.sync(w, r, s)
 	case "/sync/events":
