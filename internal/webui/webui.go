@@ -65,6 +65,7 @@ type UI struct {
 	counts   findingsCache
 	reports  reportCache
 	hcache   holdersCache
+	whoCans  whoCanCache
 }
 
 // New returns the UI of c.
@@ -145,6 +146,16 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.findings(w, r, s, true)
 	case "/changes":
 		u.changes(w, r, s)
+	case "/can":
+		u.can(w, r, s)
+	case "/who-can":
+		u.whoCan(w, r, s, "")
+	case "/who-can.csv":
+		u.whoCan(w, r, s, "csv")
+	case "/who-can.json":
+		u.whoCan(w, r, s, "json")
+	case "/simulator":
+		u.simulator(w, r, s)
 	case "/sync":
 		u.sync(w, r, s)
 	case "/sync/events":
