@@ -142,6 +142,7 @@ var planted struct {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	cleanupAssetStore()
 	if planted.st != nil {
 		planted.st.Close()
 	}
