@@ -90,16 +90,36 @@ func assetTruth() *awsfake.OrgTruth {
 				`{"Sid":"b-invoke","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acctB + `:root"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `"}`)}}
 	as.Secrets = []*awsfake.Secret{{Name: "db/password", ARN: secretARN, Account: acctA, Region: "us-east-1", CreatedAt: created, Value: "never-read",
 		Policy: doc(`{"Sid":"BReader","Effect":"Allow","Principal":{"AWS":"` + iamARN(acctB, "user", "breader") + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`)}}
+	// A public bucket in the management account, whose resources RCPs do
+	// not restrict.
+	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "mgmt-open", Account: mgmt, Region: "us-east-1", CreatedAt: created,
+		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("mgmt-open") + `}`)})
 	t.Assets = &awsfake.AssetTruth{Assets: as}
+
+	// Resource control policies: enabled (RCPFullAWSAccess everywhere), one
+	// at the root denying key deletion and reads of mgmt-open, one at
+	// account A confining open-a's reads to the organization.
+	o := t.Organization
+	o.EnablePolicyType("RESOURCE_CONTROL_POLICY")
+	rcp := func(id, name, content string, targets ...string) {
+		o.Policies[id] = &awsfake.OrgPolicy{ID: id, ARN: "arn:aws:organizations::" + mgmt + ":policy/" + o.ID + "/resource_control_policy/" + id,
+			Name: name, Type: "RESOURCE_CONTROL_POLICY", Content: content, Targets: targets}
+	}
+	rcp("p-rcpnokeydel", "no-key-deletion", doc(`{"Sid":"NoKeyDeletion","Effect":"Deny","Principal":"*","Action":"kms:ScheduleKeyDeletion","Resource":"*"},`+
+		`{"Sid":"NoMgmtReads","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":`+obj("mgmt-open")+`}`), o.Root.ID)
+	rcp("p-rcporgonly1", "org-only-open-a", doc(`{"Sid":"OrgOnly","Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":`+obj("open-a")+
+		`,"Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"`+o.ID+`"}}}`), acctA)
 	return t
 }
 
 var assetPlanted struct {
-	once sync.Once
-	dir  string
-	st   *store.DB
-	snap int64
-	err  error
+	once  sync.Once
+	dir   string
+	st    *store.DB
+	snap  int64
+	orgID string
+	calls map[string]int64 // the sync's calls, by service:Action
+	err   error
 }
 
 // assetStore syncs the asset estate (with its assets, in us-east-1) into
@@ -110,8 +130,10 @@ func assetStore(t *testing.T) (*store.DB, int64) {
 		isolateAWS(t)
 		ctx := context.Background()
 		truth := assetTruth()
+		assetPlanted.orgID = truth.Organization.ID
 		srv := awsfake.NewServer(awsfake.Options{})
 		defer srv.Close()
+		defer func() { assetPlanted.calls = srv.Calls() }()
 		creds := truth.Install(srv)
 		sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
 			Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)})
@@ -186,6 +208,8 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.ImplicitDeny, nil},
 		{"a public bucket policy lets in other accounts", "breader", "s3:GetObject", "arn:aws:s3:::open-a/x",
 			policy.Allowed, &step{"resource", "bucket policy of open-a", "PublicRead", "Allow", "bucket policy"}},
+		{"the RCPs of every level allow", "breader", "s3:GetObject", "arn:aws:s3:::open-a/x",
+			policy.Allowed, &step{"rcp", "RCPFullAWSAccess", "#1", "Allow", "RCP at root"}},
 		{"a public bucket policy grants the owner's principals on its own", "nobody", "s3:GetObject", "arn:aws:s3:::open-a/x",
 			policy.Allowed, &step{"resource", "bucket policy of open-a", "PublicRead", "Allow", "bucket policy"}},
 		{"RestrictPublicBuckets confines a public policy to the owner's account", "breader", "s3:GetObject", "arn:aws:s3:::restricted-a/x",
@@ -194,8 +218,14 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "bucket policy of restricted-a", "PublicRead", "Allow", "bucket policy"}},
 		{"a key policy without the account root: IAM policies do not count", "keyuser", "kms:Decrypt", keyARN(keyNoIAM),
 			policy.ImplicitDeny, &step{"resource", "key policy of " + keyNoIAM, "", "none", "key policy"}},
-		{"a key policy naming the user grants on its own", "keyadmin", "kms:ScheduleKeyDeletion", keyARN(keyNoIAM),
+		{"a key policy naming the user grants on its own", "keyadmin", "kms:PutKeyPolicy", keyARN(keyNoIAM),
 			policy.Allowed, &step{"resource", "key policy of " + keyNoIAM, "KeyAdmin", "Allow", "key policy"}},
+		{"an RCP at the root denies what the key policy allows", "keyadmin", "kms:ScheduleKeyDeletion", keyARN(keyNoIAM),
+			policy.ExplicitDeny, &step{"rcp", "no-key-deletion", "NoKeyDeletion", "Deny", "RCP at root"}},
+		{"an RCP does not restrict the management account's resources", "breader", "s3:GetObject", "arn:aws:s3:::mgmt-open/x",
+			policy.Allowed, &step{"resource", "bucket policy of mgmt-open", "PublicRead", "Allow", "bucket policy"}},
+		{"an RCP confining a public bucket to the organization lets its principals in", "breader", "s3:GetObject", "arn:aws:s3:::open-a/x",
+			policy.Allowed, &step{"rcp", "RCPFullAWSAccess", "#1", "Allow", "RCP at account " + acctA}},
 		{"the default key policy delegates to IAM policies", "keyuser", "kms:Decrypt", keyARN(keyIAM),
 			policy.Allowed, &step{"identity", "use-keys", "UseKeys", "Allow", "inline"}},
 		{"the default key policy alone grants nothing", "nobody", "kms:Decrypt", keyARN(keyIAM),
@@ -301,7 +331,17 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 		{"public bucket", "s3:GetObject", "arn:aws:s3:::open-a/x", append(ownA("bucket policy of open-a PublicRead"),
 			"direct "+orgRole+"@"+acctB+" allowed [] bucket policy of open-a PublicRead",
 			"direct breader@"+acctB+" allowed [] bucket policy of open-a PublicRead",
-			"outside principal:*:* allowed [] bucket policy of open-a PublicRead")},
+			// The RCP at A confines it to the organization: anyone outside
+			// only if in it.
+			"outside principal:*:* allowed_if [] bucket policy of open-a PublicRead")},
+		// In another account: the members' principals need an identity
+		// allow; the RCP at the root does not apply to the management
+		// account's bucket.
+		{"public bucket of the management account", "s3:GetObject", "arn:aws:s3:::mgmt-open/x", []string{
+			"direct " + orgRole + "@" + acctA + " allowed [] bucket policy of mgmt-open PublicRead",
+			"direct " + orgRole + "@" + acctB + " allowed [] bucket policy of mgmt-open PublicRead",
+			"direct breader@" + acctB + " allowed [] bucket policy of mgmt-open PublicRead",
+			"outside principal:*:* allowed [] bucket policy of mgmt-open PublicRead"}},
 		// RestrictPublicBuckets: A's principals only.
 		{"public bucket restricted by Block Public Access", "s3:GetObject", "arn:aws:s3:::restricted-a/x", ownA("bucket policy of restricted-a PublicRead")},
 		// Only the key policy counts: the administrator role of A cannot.
@@ -325,11 +365,94 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			for _, e := range a.Principals {
+				if e.Decision == policy.Conditional && (len(e.AllowedIf) != 1 || len(e.AllowedIf[0].Requires) != 1 ||
+					e.AllowedIf[0].Requires[0].String() != "aws:PrincipalOrgID StringEquals "+assetPlanted.orgID) {
+					t.Errorf("%s is allowed if %+v, want if aws:PrincipalOrgID StringEquals %s (the RCP)", e.Principal.ID, e.AllowedIf, assetPlanted.orgID)
+				}
+			}
 			got := assetEntryKeys(a.Principals)
 			sort.Strings(c.want)
 			if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 				t.Fatalf("who-can %s %s:\n%s\nwant:\n%s", c.action, c.resource, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestSyncReadsRCPs: the sync stores each resource control policy as an
+// SCP is stored (its document, and the root, OUs and accounts it is
+// attached to), at the cost the docs give: one more ListPolicies page, and
+// one DescribePolicy and one ListTargetsForPolicy page per RCP; an
+// organization without RCPs enabled makes none of these calls for them.
+func TestSyncReadsRCPs(t *testing.T) {
+	st, snap := assetStore(t)
+	ctx := context.Background()
+	rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: model.TypeRCP})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, r := range rs {
+		if r.SCP == nil || r.SCP.Document == "" {
+			t.Fatalf("RCP %s stored without its document", r.ID)
+		}
+		hs, err := st.HoldersOf(ctx, snap, model.EntitlementID(r.ID, model.EntAttached))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var targets []string
+		for _, h := range hs {
+			targets = append(targets, lastPart(h.Grant.PrincipalID))
+		}
+		sort.Strings(targets)
+		got[r.Name] = strings.Join(targets, " ")
+	}
+	truth := assetTruth().Organization
+	want := map[string]string{}
+	for _, p := range truth.Policies {
+		if p.Type != "RESOURCE_CONTROL_POLICY" {
+			continue
+		}
+		var targets []string
+		for _, id := range p.Targets {
+			if model.IsAccountID(id) {
+				id = lastPart(model.AccountResourceID(id))
+			}
+			targets = append(targets, id)
+		}
+		sort.Strings(targets)
+		want[p.Name] = strings.Join(targets, " ")
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("stored RCPs and their targets:\n%v\nwant\n%v", got, want)
+	}
+	scps := 0
+	for _, p := range truth.Policies {
+		if p.Type == "SERVICE_CONTROL_POLICY" {
+			scps++
+		}
+	}
+	calls := assetPlanted.calls
+	if calls["organizations:ListPolicies"] != 2 || calls["organizations:DescribePolicy"] != int64(scps+len(want)) ||
+		calls["organizations:ListTargetsForPolicy"] != int64(scps+len(want)) {
+		t.Errorf("calls %v: want ListPolicies 2 (SCPs, RCPs), DescribePolicy and ListTargetsForPolicy %d each (%d SCPs, %d RCPs)",
+			calls, scps+len(want), scps, len(want))
+	}
+}
+
+// TestSyncWithoutRCPsCallsNothingForThem: the planted organization has no
+// RCPs enabled, so its sync lists only the SCPs.
+func TestSyncWithoutRCPsCallsNothingForThem(t *testing.T) {
+	plantedStore(t)
+	scps := 0
+	for _, p := range planted.truth.Organization.Policies {
+		if p.Type == "SERVICE_CONTROL_POLICY" {
+			scps++
+		}
+	}
+	c := planted.calls
+	if c["organizations:ListPolicies"] != 1 || c["organizations:DescribePolicy"] != int64(scps) || c["organizations:ListTargetsForPolicy"] != int64(scps) {
+		t.Errorf("calls %v: want ListPolicies 1, DescribePolicy and ListTargetsForPolicy %d each (the SCPs)", c, scps)
 	}
 }
