@@ -61,12 +61,12 @@ func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIn
 	if _, ok, err := s.snapshotConn(ctx, snapshotID); err != nil || !ok {
 		return &EffectiveIndex{Grants: map[string][]model.Grant{}}, err
 	}
-	var data []byte
+	var data string // one copy of the driver's bytes, which the decoded strings share
 	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT data FROM effective_index WHERE snapshot_id=? AND format=?`),
 		snapshotID, effectiveIndexFormat).Scan(&data)
 	switch {
 	case err == nil:
-		ix, derr := decodeEffectiveIndex(string(data))
+		ix, derr := decodeEffectiveIndex(data)
 		if derr == nil {
 			return ix, nil
 		}
