@@ -22,6 +22,7 @@ import (
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/config"
+	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
@@ -87,11 +88,25 @@ func newActivityStack(t *testing.T) *activityStack {
 	}
 	sort.Strings(users)
 	sort.Strings(groups)
-	a.user, a.group, a.newUser, a.policy = users[0], groups[0], "changed-by-someone", "arn:aws:iam::aws:policy/ReadOnlyAccess"
-	for _, g := range a.truth.IAM.Users[users[0]].Groups {
-		if g == a.group {
-			a.group = groups[1]
+	a.newUser, a.policy = "changed-by-someone", "arn:aws:iam::aws:policy/ReadOnlyAccess"
+	// A user and a group it is not in, the policy not attached to it.
+	for _, u := range users {
+		tu := a.truth.IAM.Users[u]
+		if contains(tu.AttachedPolicies, a.policy) {
+			continue
 		}
+		for _, g := range groups {
+			if !contains(tu.Groups, g) {
+				a.user, a.group = u, g
+				break
+			}
+		}
+		if a.user != "" {
+			break
+		}
+	}
+	if a.user == "" {
+		t.Fatal("ground truth: every user is in every group")
 	}
 	if _, err := client.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(a.newUser)}); err != nil {
 		t.Fatal(err)
@@ -278,4 +293,75 @@ func TestActivityPage(t *testing.T) {
 
 func htmlEscape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
+}
+
+// TestChangesActors: the changes made through the SDK between the two
+// syncs show on /changes with the actor, event and time awsfake recorded
+// for each, as `warden diff` gives them (diff.AddActors).
+func TestChangesActors(t *testing.T) {
+	a := newActivityStack(t)
+	c := signedIn(t, a.stack)
+	ctx := context.Background()
+	from, err := a.st.Snapshot(ctx, a.first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to, err := a.st.Snapshot(ctx, a.snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := diff.Compute(ctx, a.st, from, to, diff.Filter{StaleDays: staleDays})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _, err := access.StoredActivity(ctx, a.st, "prod", from.StartedAt.Truncate(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := diff.AddActors(rep, events)
+	if n < 3 {
+		t.Fatalf("diff.AddActors named %d actors, want the 3 changes'", n)
+	}
+	code, body, _ := get(t, c, fmt.Sprintf("%s/changes?c=prod&from=%d&to=%d", a.http.URL, a.first, a.snap))
+	if code != 200 {
+		t.Fatalf("/changes: %d", code)
+	}
+	if !strings.Contains(body, fmt.Sprintf("CloudTrail names who made %d of these changes.", n)) {
+		t.Errorf("/changes does not say %d actors", n)
+	}
+	// Each change made shows awsfake's event: who, which event, when.
+	line := func(text string, e awsfake.Event) string {
+		return htmlEscape(text) + ` <span class="actor">by <a href="` + htmlEscape(href("prod", "iam_user", e.IdentityARN, "")) + `">` + htmlEscape(e.IdentityARN) + `</a>, ` + e.Name +
+			` at <time datetime="` + e.Time.UTC().Format("2006-01-02T15:04:05Z") + `">` + e.Time.UTC().Format("2006-01-02 15:04 UTC") + `</time>`
+	}
+	found := 0
+	for _, ch := range rep.Access {
+		switch {
+		case ch.Change == diff.Gained && ch.Principal.Name == a.user && ch.Resource.ID == a.policy:
+			found++
+			if !strings.Contains(body, line(ch.Text, a.changes["AttachUserPolicy"])) {
+				t.Errorf("the attachment's row lacks its actor: %s", ch.Text)
+			}
+		case ch.Change == diff.Gained && ch.Principal.Name == a.user && ch.Entitlement == "member" && ch.Resource.Name == a.group:
+			found++
+			if !strings.Contains(body, line(ch.Text, a.changes["AddUserToGroup"])) {
+				t.Errorf("the membership's row lacks its actor: %s", ch.Text)
+			}
+		}
+	}
+	for _, ch := range rep.Resources {
+		if ch.Change == diff.Added && ch.Resource.Name == a.newUser {
+			found++
+			if !strings.Contains(body, line(ch.Text, a.changes["CreateUser"])) {
+				t.Errorf("the new user's row lacks its actor: %s", ch.Text)
+			}
+		}
+	}
+	if found != 3 {
+		t.Errorf("the diff has %d of the 3 changes", found)
+	}
+	// Every actor the CLI names is on the page, and no other.
+	if got := strings.Count(body, `<span class="actor">`); got != n {
+		t.Errorf("/changes shows %d actors, diff.AddActors %d", got, n)
+	}
 }
