@@ -66,6 +66,7 @@ type UI struct {
 	reports  reportCache
 	hcache   holdersCache
 	whoCans  whoCanCache
+	actCache activityCache
 }
 
 // New returns the UI of c.
@@ -156,6 +157,14 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.whoCan(w, r, s, "json")
 	case "/simulator":
 		u.simulator(w, r, s)
+	case "/activity":
+		u.activityPage(w, r, s, "")
+	case "/activity.csv":
+		u.activityPage(w, r, s, "csv")
+	case "/activity-roles.csv":
+		u.activityPage(w, r, s, "roles.csv")
+	case "/activity.json":
+		u.activityPage(w, r, s, "json")
 	case "/sync":
 		u.sync(w, r, s)
 	case "/sync/events":
