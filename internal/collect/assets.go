@@ -630,13 +630,18 @@ func (r *assetRun) getInstances(ctx context.Context, region string) {
 // addInstances maps the instances' profiles to their roles and keeps the
 // instances and security groups.
 func (r *assetRun) addInstances(ctx context.Context, instances, groups []model.Resource) {
+	r.instanceRoles(ctx, instances)
+	r.add(instances...)
+	r.add(groups...)
+}
+
+// instanceRoles maps the instances' profiles to their roles.
+func (r *assetRun) instanceRoles(ctx context.Context, instances []model.Resource) {
 	if profiles := r.profileRoles(ctx, instances); profiles != nil {
 		for i := range instances {
 			instances[i].Instance.Role = profiles[instances[i].Instance.InstanceProfile]
 		}
 	}
-	r.add(instances...)
-	r.add(groups...)
 }
 
 // profileRoles maps instance profile ARNs to their roles' ARNs with

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -457,26 +458,32 @@ func (r *assetRun) fromConfig(ctx context.Context, region string) {
 				Message: fmt.Sprintf("AWS Config item %s %s in %s could not be read: %v; it is left out", it.ResourceType, it.ResourceID, region, err), Fix: orRetryFix()})
 		}
 	}
-	done := make(chan struct{}, 4)
-	go func() { r.keysDetails(ctx, region, keys); done <- struct{}{} }()
-	go func() {
-		r.functionPolicies(ctx, r.clients(region).Lambda, region, fns)
-		r.add(fns...)
-		done <- struct{}{}
-	}()
-	go func() {
-		r.secretPolicies(ctx, r.clients(region).SecretsManager, region, secrets)
-		r.add(secrets...)
-		done <- struct{}{}
-	}()
-	go func() { r.addInstances(ctx, instances, groups); done <- struct{}{} }()
-	for range 4 {
-		<-done
+	var wg sync.WaitGroup
+	for _, f := range []func(){
+		func() { r.keysDetails(ctx, region, keys) },
+		func() { r.functionPolicies(ctx, r.clients(region).Lambda, region, fns) },
+		func() { r.secretPolicies(ctx, r.clients(region).SecretsManager, region, secrets) },
+		func() { r.instanceRoles(ctx, instances) },
+	} {
+		wg.Add(1)
+		go func() { defer wg.Done(); f() }()
 	}
-	r.add(buckets...)
+	wg.Wait()
+	// A region AWS refused as a whole (an SCP denies it) is skipped, as
+	// the listings skip it, though the aggregator holds its items: what
+	// only the region's own calls return is missing.
+	r.mu.Lock()
+	refused := r.skipped[region] != ""
+	r.mu.Unlock()
+	if refused {
+		return
+	}
+	for _, rs := range [][]model.Resource{buckets, keys, fns, secrets, instances, groups} {
+		r.add(rs...)
+	}
 }
 
-// keysDetails reads the keys' policies and grants and keeps the keys.
+// keysDetails reads the keys' policies and grants.
 func (r *assetRun) keysDetails(ctx context.Context, region string, keys []model.Resource) {
 	if len(keys) == 0 {
 		return
@@ -486,7 +493,6 @@ func (r *assetRun) keysDetails(ctx context.Context, region string, keys []model.
 		r.keyDetails(ctx, c, region, &keys[i])
 		return nil
 	})
-	r.add(keys...)
 }
 
 // transformConfigBucket turns a bucket's item into the resource the
