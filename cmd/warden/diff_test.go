@@ -14,7 +14,7 @@ import (
 	"github.com/warden-iam/warden/internal/store"
 )
 
-// diffDB writes difftest.Estate as snapshots of connection "default": 1
+// diffDB writes difftest.Estate (with difftest.Assets) as snapshots of connection "default": 1
 // (before, 50h ago), 2 (after, 26h ago) and 3 (after again, 2h ago), then
 // snapshot 4 of connection "prod"; it returns the database's path.
 func diffDB(t *testing.T) string {
@@ -29,6 +29,9 @@ func diffDB(t *testing.T) string {
 	}
 	defer st.Close()
 	before, after := difftest.Estate()
+	assetsBefore, assetsAfter := difftest.Assets()
+	before.Resources = append(before.Resources, assetsBefore...)
+	after.Resources = append(after.Resources, assetsAfter...)
 	now := time.Now()
 	for _, s := range []struct {
 		conn string
@@ -86,6 +89,9 @@ func TestDiffCommand(t *testing.T) {
 		"+  permission set Admin in 111122223333 (prod) assigned to group eng, reaching ann, ben",
 		"       policy.document: - " + `{"Action":"ec2:*","Effect":"Allow","Resource":"*"}`,
 		"       policy.document: + " + `{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::deploy/*"}`,
+		"asset changes of high severity     4",
+		"+  [high] bucket policy of bucket site in 111122223333 (us-east-1) now allows s3:GetObject to * (public)",
+		"-  security group web in 111122223333 (us-east-1) no longer admits tcp 443 from 10.0.0.0/8",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff 1 2 lacks %q:\n%s", want, out)
