@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -563,5 +565,104 @@ func eventNames(e awsfake.Event) []string {
 	for _, r := range e.Resources {
 		out = append(out, r.Name)
 	}
+	return out
+}
+
+// TestDiffKeyCreatedActor: a key created for a user the credential report
+// shows without keys is seen once IAM makes a new report, which it does
+// only when the last one is more than 4 hours old (GenerateCredentialReport
+// answers COMPLETE with the old one before that), as a real user sees it:
+// the emulator's clock starts 5 hours back, the first sync reads a report
+// made then, the clock moves on to now, the key is created, and the second
+// sync reads a new report, lists the user's keys and finds the new one. Its
+// diff row carries the CreateAccessKey event awsfake recorded.
+func TestDiffKeyCreatedActor(t *testing.T) {
+	var mu sync.Mutex
+	offset := -5 * time.Hour
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(offset)
+	}
+	est := awsfake.OrgEstate{Accounts: 1, Seed: 6, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 5, Groups: 2, Roles: 2}}
+	o := buildActivityOrgAt(t, est, "", "7d", "", clock)
+	o.sync(t)
+	mgmt := o.truth.Management
+	var user string
+	for _, n := range sortedUserNames(mgmt) {
+		if len(mgmt.IAM.Users[n].AccessKeys) == 0 && user == "" {
+			user = n
+		}
+	}
+	if user == "" {
+		t.Fatal("the estate has no user without an access key")
+	}
+	mu.Lock()
+	offset = 0 // 5 hours pass
+	mu.Unlock()
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(o.srv.URL()),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.creds.AccessKeyID, o.creds.SecretAccessKey, o.creds.SessionToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := iam.NewFromConfig(cfg).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := aws.ToString(created.AccessKey.AccessKeyId)
+	var truth *awsfake.Event
+	for _, e := range o.srv.Events(mgmt.ID, "us-east-1") {
+		if e.Name == "CreateAccessKey" && e.Request["userName"] == user {
+			truth = &e
+		}
+	}
+	if truth == nil {
+		t.Fatal("awsfake recorded no CreateAccessKey event")
+	}
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "diff", "-o", "json")
+	if code != 0 {
+		t.Fatalf("diff exited %d: %s", code, stderr)
+	}
+	var rep struct {
+		AccessKeys []struct {
+			Change string `json:"change"`
+			Key    struct {
+				Name string `json:"name"`
+			} `json:"key"`
+			User struct {
+				Name string `json:"name"`
+			} `json:"user"`
+			Actor *struct {
+				ARN     string    `json:"arn"`
+				Type    string    `json:"type"`
+				Account string    `json:"account"`
+				At      time.Time `json:"at"`
+				Event   string    `json:"event"`
+				EventID string    `json:"event_id"`
+			} `json:"actor"`
+		} `json:"access_keys"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.AccessKeys) != 1 || rep.AccessKeys[0].Change != "created" || rep.AccessKeys[0].Key.Name != keyID || rep.AccessKeys[0].User.Name != user {
+		t.Fatalf("diff's access keys = %+v, want key %s of %s created\n%s", rep.AccessKeys, keyID, user, out)
+	}
+	a := rep.AccessKeys[0].Actor
+	if a == nil || a.EventID != truth.ID || a.Event != "CreateAccessKey" || a.ARN != truth.IdentityARN || a.Type != truth.IdentityType ||
+		a.Account != truth.IdentityAccount || !a.At.Equal(truth.Time) {
+		t.Errorf("the created key's actor = %+v, want event %s CreateAccessKey by %s (%s) at %v", a, truth.ID, truth.IdentityARN, truth.IdentityType, truth.Time)
+	}
+}
+
+// sortedUserNames returns an account's IAM user names, sorted.
+func sortedUserNames(a *awsfake.Account) []string {
+	var out []string
+	for n := range a.IAM.Users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
 	return out
 }
