@@ -203,7 +203,7 @@ func assetRows(kind string, g *model.Graph) (columns []string, hasRole bool, row
 	case "instances":
 		for _, x := range inventory.Instances(g, "") {
 			rows = append(rows, assetListRow{ID: x.ID, Name: cmpOr(x.Name, x.InstanceID), AccountID: x.AccountID, Region: x.Region,
-				Cells: []string{x.InstanceID, x.State, x.Type, dashed(x.PublicIP)}, Role: roleRef(x.Role), Exposure: portsWords(x.OpenAdminPorts)})
+				Cells: []string{x.InstanceID, x.State, x.Type, orDash(x.PublicIP)}, Role: roleRef(x.Role), Exposure: portsWords(x.OpenAdminPorts)})
 		}
 		return []string{"Instance ID", "State", "Type", "Public IP"}, true, rows
 	case "security-groups":
@@ -215,7 +215,7 @@ func assetRows(kind string, g *model.Graph) (columns []string, hasRole bool, row
 				}
 			}
 			rows = append(rows, assetListRow{ID: x.ID, Name: x.Name, AccountID: x.AccountID, Region: x.Region,
-				Cells: []string{x.GroupID, dashed(x.VPC), strconv.Itoa(len(x.Ingress)), strconv.Itoa(open)}, Exposure: portsWords(x.OpenAdminPorts)})
+				Cells: []string{x.GroupID, orDash(x.VPC), strconv.Itoa(len(x.Ingress)), strconv.Itoa(open)}, Exposure: portsWords(x.OpenAdminPorts)})
 		}
 		return []string{"Group ID", "VPC", "Inbound rules", "Open to the internet"}, false, rows
 	case "buckets":
@@ -231,26 +231,26 @@ func assetRows(kind string, g *model.Graph) (columns []string, hasRole bool, row
 	case "keys-kms":
 		for _, x := range inventory.KMSKeys(g, "") {
 			rows = append(rows, assetListRow{ID: x.ARN, Name: x.KeyID, AccountID: x.AccountID, Region: x.Region,
-				Cells: []string{x.State, strconv.Itoa(x.Grants), dashed(x.Description)}, Exposure: exposureWords(x.Exposure)})
+				Cells: []string{x.State, strconv.Itoa(x.Grants), orDash(x.Description)}, Exposure: exposureWords(x.Exposure)})
 		}
 		return []string{"State", "Grants", "Description"}, false, rows
 	case "functions":
 		for _, x := range inventory.Functions(g, "") {
 			rows = append(rows, assetListRow{ID: x.ARN, Name: x.Name, AccountID: x.AccountID, Region: x.Region,
-				Cells: []string{dashed(x.Runtime), yesNo(x.HasPolicy)}, Role: roleRef(x.Role), Exposure: exposureWords(x.Exposure)})
+				Cells: []string{orDash(x.Runtime), yesNo(x.HasPolicy)}, Role: roleRef(x.Role), Exposure: exposureWords(x.Exposure)})
 		}
 		return []string{"Runtime", "Policy"}, true, rows
 	case "secrets":
 		for _, x := range inventory.Secrets(g, "") {
 			rows = append(rows, assetListRow{ID: x.ARN, Name: x.Name, AccountID: x.AccountID, Region: x.Region,
-				Cells: []string{dashed(x.KMSKeyID), yesNo(x.HasPolicy)}, Exposure: exposureWords(x.Exposure)})
+				Cells: []string{orDash(x.KMSKeyID), yesNo(x.HasPolicy)}, Exposure: exposureWords(x.Exposure)})
 		}
 		return []string{"KMS key", "Policy"}, false, rows
 	}
 	return nil, false, nil
 }
 
-func dashed(s string) string {
+func orDash(s string) string {
 	if s == "" {
 		return "—"
 	}
