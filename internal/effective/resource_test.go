@@ -456,3 +456,50 @@ func TestSyncWithoutRCPsCallsNothingForThem(t *testing.T) {
 		t.Errorf("calls %v: want ListPolicies 1, DescribePolicy and ListTargetsForPolicy %d each (the SCPs)", c, scps)
 	}
 }
+
+// TestCanSessionPolicy: a session policy must allow too (AdministratorAccess
+// under a session policy allowing only s3:ListBucket cannot read), its
+// explicit deny wins, and it limits what a resource policy naming the role
+// grants (AWS IAM User Guide, "Session policies").
+func TestCanSessionPolicy(t *testing.T) {
+	st, snap := assetStore(t)
+	ctx := context.Background()
+	admin := iamARN(acctA, "role", "OrganizationAccountAccessRole")
+	app := iamARN(acctA, "role/apps", "app")
+	only := func(effect, action string) string {
+		return doc(`{"Sid":"S","Effect":"` + effect + `","Action":"` + action + `","Resource":"*"}`)
+	}
+	cases := []struct {
+		name, principal, session string
+		decision                 policy.Decision
+		step                     *step
+	}{
+		{"the session policy allows too", admin, only("Allow", "s3:GetObject"), policy.Allowed, &step{"session", "session policy", "S", "Allow", "session policy"}},
+		{"the session policy does not allow", admin, only("Allow", "s3:ListBucket"), policy.ImplicitDeny, &step{"session", "", "", "none", ""}},
+		{"the session policy's deny wins", admin, doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"S","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}`),
+			policy.ExplicitDeny, &step{"session", "session policy", "S", "Deny", "session policy"}},
+		{"a resource policy naming the role is limited by the session policy", app, only("Allow", "s3:ListBucket"), policy.ImplicitDeny, &step{"session", "", "", "none", ""}},
+		{"a resource policy naming the role, within the session policy", app, only("Allow", "s3:Get*"), policy.Allowed, &step{"resource", "bucket policy of private-a", "AppRole", "Allow", "bucket policy"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := Can(ctx, st, snap, Question{Principal: c.principal, Action: "s3:GetObject", Resource: "arn:aws:s3:::private-a/x", SessionPolicy: c.session})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.SessionPolicy || len(a.Cases) != 1 || a.Cases[0].Decision != c.decision {
+				t.Fatalf("answer %+v, want %s", a, c.decision)
+			}
+			if !hasStep(a.Cases[0].Explanation, *c.step) {
+				t.Fatalf("explanation %+v does not name %+v", a.Cases[0].Explanation, *c.step)
+			}
+		})
+	}
+	for what, bad := range map[string]string{"not JSON": "{", "a Principal": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`,
+		"too long": doc(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 2100) + `"}`)} {
+		_, err := Can(ctx, st, snap, Question{Principal: admin, Action: "s3:GetObject", SessionPolicy: bad})
+		if !IsInput(err) {
+			t.Errorf("session policy with %s: %v, want an input error", what, err)
+		}
+	}
+}
