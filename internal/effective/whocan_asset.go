@@ -150,3 +150,28 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 	req.RCPs = rcps
 	return s.evaluateOn(&req, nil, asset, notes, ""), nil
 }
+
+// WhoCanEach answers several who-can questions over snapshot snap of st,
+// loading the snapshot once (as WhoCan loads it for one): the answers are
+// in the order of qs.
+func WhoCanEach(ctx context.Context, st store.Store, snap int64, qs []WhoCanQuestion) ([]*WhoCanAnswer, error) {
+	for _, q := range qs {
+		if err := q.Check(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := Load(ctx, st, snap)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*WhoCanAnswer, len(qs))
+	for i, q := range qs {
+		if err := s.readBeside(ctx, st, q.Resource); err != nil {
+			return nil, err
+		}
+		if out[i], err = s.WhoCan(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
