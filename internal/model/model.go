@@ -132,6 +132,7 @@ type Resource struct {
 	Secret        *SecretAttrs        `json:"secret,omitempty"`
 	Instance      *InstanceAttrs      `json:"instance,omitempty"`
 	SecurityGroup *SecurityGroupAttrs `json:"security_group,omitempty"`
+	AccountAssets *AccountAssetsAttrs `json:"account_assets,omitempty"`
 }
 
 // UserAttrs are the attributes of an IAM user, merged from
