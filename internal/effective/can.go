@@ -311,25 +311,30 @@ func (s *Snapshot) decideWith(ctx context.Context, sub *subject, action, resourc
 			req.Context[k] = v
 		}
 	}
-	return s.evaluateOn(&req, role, asset, notes, sub.scps.note), nil
+	bpa, err := s.publicAccessBlockOf(ctx, asset)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.evaluateOn(&req, role, asset, bpa, notes, sub.scps.note), nil
 }
 
 // evaluate decides req; a request to assume a role also needs the role's
 // trust policy to allow it (naming the principal or its account), which
 // AWS requires even within one account.
 func (s *Snapshot) evaluate(req *policy.Request, role *model.Resource, notes []string, scpNote string) Case {
-	return s.evaluateOn(req, role, nil, notes, scpNote)
+	return s.evaluateOn(req, role, nil, model.PublicAccessBlock{}, notes, scpNote)
 }
 
 // evaluateOn is evaluate for a request on role (sts:AssumeRole) or on an
-// asset, whose own rules (assetRules) apply after the evaluation.
-func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, notes []string, scpNote string) Case {
+// asset, whose own rules (assetRules, with bpa the Block Public Access of
+// a bucket) apply after the evaluation.
+func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, bpa model.PublicAccessBlock, notes []string, scpNote string) Case {
 	res := policy.Evaluate(req)
 	if role != nil && res.Decision == policy.Allowed && !hasKind(res.Explanation, "resource") {
 		res = policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: "trust policy of " + role.Name,
 			Via: "trust policy", Effect: "none", Note: "the trust policy of " + role.Name + " does not allow the principal: a role is assumed only when its trust policy allows it"}}}
 	}
-	res = assetRules(asset, req, res)
+	res = assetRules(asset, bpa, req, res)
 	c := Case{Decision: res.Decision, Explanation: res.Explanation, AllowedIf: res.AllowedIf, Notes: []string{}}
 	if c.Explanation == nil {
 		c.Explanation = []policy.Step{}

@@ -94,6 +94,11 @@ func assetTruth() *awsfake.OrgTruth {
 	// not restrict.
 	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "mgmt-open", Account: mgmt, Region: "us-east-1", CreatedAt: created,
 		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("mgmt-open") + `}`)})
+	// A public bucket in B, whose account's Block Public Access restricts
+	// public buckets (the bucket sets none of its own).
+	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "open-b", Account: acctB, Region: "us-east-1", CreatedAt: created,
+		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("open-b") + `}`)})
+	as.AccountPublicAccessBlocks = map[string]*awsfake.PublicAccessBlock{acctB: {RestrictPublicBuckets: true}}
 	t.Assets = &awsfake.AssetTruth{Assets: as}
 
 	// Resource control policies: enabled (RCPFullAWSAccess everywhere), one
@@ -214,6 +219,10 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "bucket policy of open-a", "PublicRead", "Allow", "bucket policy"}},
 		{"RestrictPublicBuckets confines a public policy to the owner's account", "breader", "s3:GetObject", "arn:aws:s3:::restricted-a/x",
 			policy.ImplicitDeny, &step{"resource", "bucket policy of restricted-a", "", "none", "Block Public Access"}},
+		{"the account's RestrictPublicBuckets confines its buckets' public policies", iamARN(acctA, "role", "OrganizationAccountAccessRole"), "s3:GetObject", "arn:aws:s3:::open-b/x",
+			policy.ImplicitDeny, &step{"resource", "bucket policy of open-b", "", "none", "Block Public Access"}},
+		{"the account's RestrictPublicBuckets admits the account's own principals", "bnoid", "s3:GetObject", "arn:aws:s3:::open-b/x",
+			policy.Allowed, &step{"resource", "bucket policy of open-b", "PublicRead", "Allow", "bucket policy"}},
 		{"RestrictPublicBuckets still admits the owner's account", "nobody", "s3:GetObject", "arn:aws:s3:::restricted-a/x",
 			policy.Allowed, &step{"resource", "bucket policy of restricted-a", "PublicRead", "Allow", "bucket policy"}},
 		{"a key policy without the account root: IAM policies do not count", "keyuser", "kms:Decrypt", keyARN(keyNoIAM),
@@ -344,6 +353,11 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 			"outside principal:*:* allowed [] bucket policy of mgmt-open PublicRead"}},
 		// RestrictPublicBuckets: A's principals only.
 		{"public bucket restricted by Block Public Access", "s3:GetObject", "arn:aws:s3:::restricted-a/x", ownA("bucket policy of restricted-a PublicRead")},
+		// The account's Block Public Access: B's principals only.
+		{"public bucket restricted by its account's Block Public Access", "s3:GetObject", "arn:aws:s3:::open-b/x", []string{
+			"direct " + orgRole + "@" + acctB + " allowed [] bucket policy of open-b PublicRead",
+			"direct bnoid@" + acctB + " allowed [] bucket policy of open-b PublicRead",
+			"direct breader@" + acctB + " allowed [] bucket policy of open-b PublicRead"}},
 		// Only the key policy counts: the administrator role of A cannot.
 		{"key policy without the account", "kms:Decrypt", keyARN(keyNoIAM), []string{
 			"direct keyadmin@" + acctA + " allowed [] " + kp(keyNoIAM, "KeyAdmin")}},

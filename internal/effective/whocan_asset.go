@@ -24,6 +24,16 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 			return fmt.Errorf("read %s from snapshot %d: %w", id, s.ID, err)
 		default:
 			s.remember(r)
+			if r.Bucket != nil {
+				// The account's Block Public Access applies to the bucket too.
+				switch a, err := st.Resource(ctx, s.ID, model.AccountAssetsID(r.AccountID)); {
+				case errors.Is(err, store.ErrNotFound):
+				case err != nil:
+					return fmt.Errorf("read the asset settings of account %s from snapshot %d: %w", r.AccountID, s.ID, err)
+				default:
+					s.remember(a)
+				}
+			}
 		}
 	}
 	o, err := s.orgOf(ctx)
@@ -148,7 +158,11 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		return Case{}, err
 	}
 	req.RCPs = rcps
-	return s.evaluateOn(&req, nil, asset, notes, ""), nil
+	bpa, err := s.publicAccessBlockOf(ctx, asset)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.evaluateOn(&req, nil, asset, bpa, notes, ""), nil
 }
 
 // WhoCanEach answers several who-can questions over snapshot snap of st,
