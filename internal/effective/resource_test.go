@@ -231,6 +231,8 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "key policy of " + keyNoIAM, "KeyAdmin", "Allow", "key policy"}},
 		{"an RCP at the root denies what the key policy allows", "keyadmin", "kms:ScheduleKeyDeletion", keyARN(keyNoIAM),
 			policy.ExplicitDeny, &step{"rcp", "no-key-deletion", "NoKeyDeletion", "Deny", "RCP at root"}},
+		{"RCPs apply to sts:AssumeRole on a role of a member account", "named", "sts:AssumeRole", app,
+			policy.Allowed, &step{"rcp", "RCPFullAWSAccess", "#1", "Allow", "RCP at account " + acctA}},
 		{"an RCP does not restrict the management account's resources", "breader", "s3:GetObject", "arn:aws:s3:::mgmt-open/x",
 			policy.Allowed, &step{"resource", "bucket policy of mgmt-open", "PublicRead", "Allow", "bucket policy"}},
 		{"an RCP confining a public bucket to the organization lets its principals in", "breader", "s3:GetObject", "arn:aws:s3:::open-a/x",
