@@ -299,13 +299,18 @@ func (s *Snapshot) decideWith(ctx context.Context, sub *subject, action, resourc
 		return Case{}, err
 	}
 	req.Context = base
-	if len(extra) > 0 || req.ResourceAccount != "" {
-		req.Context = make(map[string][]string, len(base)+len(extra)+1)
+	// KMS gives kms:CallerAccount, the caller's account, to every request.
+	kms := strings.HasPrefix(strings.ToLower(action), "kms:")
+	if len(extra) > 0 || req.ResourceAccount != "" || kms {
+		req.Context = make(map[string][]string, len(base)+len(extra)+2)
 		for k, v := range base {
 			req.Context[k] = v
 		}
 		if req.ResourceAccount != "" {
 			req.Context["aws:resourceaccount"] = []string{req.ResourceAccount}
+		}
+		if kms {
+			req.Context["kms:calleraccount"] = base["aws:principalaccount"]
 		}
 		for k, v := range extra {
 			req.Context[k] = v

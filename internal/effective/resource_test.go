@@ -32,6 +32,7 @@ const (
 	outsider = "999988887777"
 	keyNoIAM = "11111111-2222-4333-8444-000000000001"
 	keyIAM   = "11111111-2222-4333-8444-000000000002"
+	keyAcct  = "11111111-2222-4333-8444-000000000003"
 )
 
 var (
@@ -83,6 +84,8 @@ func assetTruth() *awsfake.OrgTruth {
 		key(keyNoIAM, doc(`{"Sid":"KeyAdmin","Effect":"Allow","Principal":{"AWS":"`+iamARN(acctA, "user", "keyadmin")+`"},"Action":"kms:*","Resource":"*"}`)),
 		// The default key policy: IAM policies count.
 		key(keyIAM, doc(`{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acctA+`:root"},"Action":"kms:*","Resource":"*"}`)),
+		// Anyone in the account may manage it (kms:CallerAccount).
+		key(keyAcct, doc(`{"Sid":"AccountAdmins","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Put*","kms:ScheduleKeyDeletion"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"`+acctA+`"}}}`)),
 	}
 	as.Functions = []*awsfake.Function{{Name: "worker", ARN: fnARN, Account: acctA, Region: "us-east-1", Runtime: "python3.12", Handler: "index.handler",
 		Role: iamARN(acctA, "role/apps", "app"), LastModified: created, Policy: doc(
@@ -240,6 +243,10 @@ func TestCanResourcePolicies(t *testing.T) {
 		{"the default key policy delegates to IAM policies", "keyuser", "kms:Decrypt", keyARN(keyIAM),
 			policy.Allowed, &step{"identity", "use-keys", "UseKeys", "Allow", "inline"}},
 		{"the default key policy alone grants nothing", "nobody", "kms:Decrypt", keyARN(keyIAM),
+			policy.ImplicitDeny, nil},
+		{"kms:CallerAccount is the caller's account: anyone in the account", "nobody", "kms:PutKeyPolicy", keyARN(keyAcct),
+			policy.Allowed, &step{"resource", "key policy of " + keyAcct, "AccountAdmins", "Allow", "key policy"}},
+		{"kms:CallerAccount is the caller's account: not another account", "breader", "kms:PutKeyPolicy", keyARN(keyAcct),
 			policy.ImplicitDeny, nil},
 		{"a function policy naming the account", "breader", "lambda:InvokeFunction", fnARN,
 			policy.Allowed, &step{"resource", "function policy of worker", "b-invoke", "Allow", "function policy"}},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
@@ -146,6 +147,9 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		req.Identity = []policy.Named{{Name: "(its own account's policies, not in the snapshot: taken to allow)", Via: "outside", Doc: w.allowAll}}
 		req.Context["aws:principalaccount"] = []string{accountOfARN(req.Principal)}
 		req.Context["aws:principalisawsservice"] = []string{"false"}
+		if strings.HasPrefix(strings.ToLower(w.q.Action), "kms:") {
+			req.Context["kms:calleraccount"] = req.Context["aws:principalaccount"]
+		}
 	case "Service":
 		req.Context["aws:principalisawsservice"] = []string{"true"}
 		req.Context["aws:principalservicename"] = []string{value}
