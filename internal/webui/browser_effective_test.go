@@ -74,6 +74,16 @@ func TestBrowserEffective(t *testing.T) {
 	}
 	sameSet(t, "the statements", rows(t, ctx, "table.steps"), stepRows(want.Cases[0].Explanation))
 	shot(t, ctx, dir, "can")
+	// Who else can: the same question on /who-can lists the role, whose
+	// row asks /can again.
+	run(t, ctx, "who else", chromedp.Click("#who-else"))
+	run(t, ctx, "who-can answer", chromedp.WaitVisible("#whocan-count"))
+	run(t, ctx, "the role's row", chromedp.WaitVisible(`table.whocan a[data-id="`+admin.ID+`"]`))
+	run(t, ctx, "ask can", chromedp.Click(`table.whocan > tbody > tr:has(a[data-id="`+admin.ID+`"]) a.ask-can`))
+	run(t, ctx, "can again", chromedp.WaitVisible("#answer"))
+	if v := texts(t, ctx, "#decision .verdict"); len(v) != 1 || v[0] != "allowed" {
+		t.Errorf("/can from /who-can says %q", v)
+	}
 	run(t, ctx, "policy link", chromedp.Click(`table.steps a`))
 	run(t, ctx, "policy page", chromedp.WaitVisible("h1"))
 	if h := run(t, ctx, "policy heading", chromedp.Text("h1")); !strings.Contains(h, "AdministratorAccess") {
