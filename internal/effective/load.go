@@ -1,10 +1,8 @@
 package effective
 
 import (
-	"cmp"
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
@@ -14,12 +12,10 @@ import (
 // holderTypes are the resource types Load reads with the grants they hold:
 // every principal and organization resource (not access keys or MFA
 // devices); policyTypes, which hold nothing, it reads beside them, at the
-// same time, and parses.
+// same time, and parses. They are those of store.DB's effective index.
 var (
-	holderTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeAccount,
-		model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSSOUser, model.TypeSSOGroup,
-		model.TypePermissionSet, model.TypeExternalPrincipal}
-	policyTypes = []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP}
+	holderTypes = store.EffectiveHolderTypes
+	policyTypes = store.EffectivePolicyTypes
 )
 
 // memSource is a snapshot's principals, policies and organization held in
@@ -55,76 +51,68 @@ func entitlementResource(id string) string {
 	return id
 }
 
-// effectiveReader is the store query Load reads a snapshot with when the
-// store has it (store.DB): the principals and only the grants who-can
-// needs, without entitlements.
-type effectiveReader interface {
-	EffectiveData(ctx context.Context, snapshotID int64, types []model.ResourceType) (*store.EffectiveData, error)
-	EffectiveResources(ctx context.Context, snapshotID int64, types []model.ResourceType) ([]model.Resource, error)
+// indexReader is the store query Load reads a snapshot with when the
+// store has it (store.DB): its effective index, one stored value holding
+// the principals, policies and only the grants who-can needs.
+type indexReader interface {
+	EffectiveIndex(ctx context.Context, snapshotID int64) (*store.EffectiveIndex, error)
 }
 
 // Load reads snapshot snap of st's principals, policies and organization
-// into memory, for WhoCan: through store.DB's EffectiveData when st has
+// into memory, for WhoCan: through store.DB's EffectiveIndex when st has
 // it, else through Store.Subgraph (the two give the same answers).
 func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
 	return load(ctx, st, snap, true)
 }
 
 // load is Load; fast false reads through Store.Subgraph even when st has
-// EffectiveData (for the test that the two agree).
+// EffectiveIndex (for the test that the two agree).
 func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snapshot, error) {
 	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
 	s := newSnapshot(snap, m)
-	// The policies are read and parsed while the principals and their
-	// grants are.
-	er, fast := st.(effectiveReader)
-	fast = fast && useFast
+	var principals []*model.Resource
 	var policies [][]*model.Resource
+	var err error
 	polErr := make(chan error, 1)
-	go func() {
-		var texts []string
-		if fast {
-			rs, err := er.EffectiveResources(ctx, snap, policyTypes)
-			if err != nil {
-				polErr <- fmt.Errorf("read the policies of snapshot %d: %w", snap, err)
-				return
+	if ir, fast := st.(indexReader); fast && useFast {
+		ix, err := ir.EffectiveIndex(ctx, snap)
+		if err != nil {
+			return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
+		}
+		m.grants = ix.Grants
+		// Already in the orders of Store.Subgraph (by ID) and
+		// Store.Resources (by type, name and ID).
+		principals = pointers(ix.Holders)
+		ps := pointers(ix.Policies)
+		policies = append(policies, ps)
+		// The policies are parsed while the maps are made.
+		go func() {
+			texts := make([]string, len(ps))
+			for i, r := range ps {
+				texts[i] = documentOf(r)
 			}
-			// In the order of Store.Resources: by type, name and ID.
-			ps := sortedBy(rs, func(a, b *model.Resource) int {
-				return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-			})
-			for _, r := range ps {
-				texts = append(texts, documentOf(r))
-			}
-			policies = append(policies, ps)
 			s.parseAll(texts)
 			polErr <- nil
-			return
-		}
-		for _, t := range policyTypes {
-			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
-			if err != nil {
-				polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
-				return
-			}
-			for i := range rs {
-				texts = append(texts, documentOf(&rs[i]))
-			}
-			policies = append(policies, pointers(rs))
-		}
-		s.parseAll(texts)
-		polErr <- nil
-	}()
-	var principals []*model.Resource
-	var err error
-	if fast {
-		var d *store.EffectiveData
-		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
-			m.grants = d.Grants
-			// In the order of Store.Subgraph: by ID.
-			principals = sortedBy(d.Resources, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
-		}
+		}()
 	} else {
+		// The policies are read and parsed while the principals and
+		// their grants are.
+		go func() {
+			var texts []string
+			for _, t := range policyTypes {
+				rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
+				if err != nil {
+					polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
+					return
+				}
+				for i := range rs {
+					texts = append(texts, documentOf(&rs[i]))
+				}
+				policies = append(policies, pointers(rs))
+			}
+			s.parseAll(texts)
+			polErr <- nil
+		}()
 		var g *model.Graph
 		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
 			principals = pointers(g.Resources)
@@ -138,12 +126,13 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 				i = j
 			}
 		}
-	}
-	if perr := <-polErr; err == nil {
-		err = perr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
+		if perr := <-polErr; err == nil {
+			err = perr
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
+		}
+		polErr <- nil
 	}
 	n := len(principals)
 	for _, rs := range policies {
@@ -175,6 +164,7 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
 		}
 	}
+	<-polErr
 	return s, nil
 }
 
@@ -184,13 +174,5 @@ func pointers(rs []model.Resource) []*model.Resource {
 	for i := range rs {
 		ps[i] = &rs[i]
 	}
-	return ps
-}
-
-// sortedBy is pointers to the resources of rs in the order of f: sorting
-// pointers moves less than sorting the (large) resources.
-func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []*model.Resource {
-	ps := pointers(rs)
-	slices.SortFunc(ps, f)
 	return ps
 }

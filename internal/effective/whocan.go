@@ -86,6 +86,9 @@ func WhoCan(ctx context.Context, st store.Store, snap int64, q WhoCanQuestion) (
 	if err != nil {
 		return nil, err
 	}
+	if err := s.readBeside(ctx, st, q.Resource); err != nil {
+		return nil, err
+	}
 	return s.WhoCan(ctx, q)
 }
 
@@ -154,6 +157,19 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	w := &whoCan{s: s, q: q, extra: lowerKeys(q.Context), entries: map[string]*Entry{}, relevant: map[string]map[*policy.Document]bool{}}
 	w.allowAll, _ = policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
+	// On an asset with a resource policy, every principal of its account
+	// is asked (the policy may grant on its own); those of other accounts
+	// need an identity allow too.
+	asset, err := s.assetOf(ctx, q.Resource)
+	if err != nil {
+		return nil, err
+	}
+	assetAccount := ""
+	if asset != nil {
+		if _, text, _ := assetPolicy(asset); text != "" {
+			assetAccount = asset.AccountID
+		}
+	}
 	// Every user (of the account asked about) and every role, directly:
 	// those whose policies may allow the action are decided on every core.
 	var principals []*model.Resource
@@ -171,7 +187,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	}
 	var asked []*subject
 	for _, sub := range subs {
-		if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
+		if resourcePolicy || sub.r.AccountID == assetAccount || w.mayAllow(sub, q.Action, q.Resource) {
 			asked = append(asked, sub)
 		}
 	}
@@ -189,6 +205,12 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 			Explanation: c.Explanation, AllowedIf: conditions(c)})
 		if r.Type == model.TypeIAMRole {
 			frontier = append(frontier, r)
+		}
+	}
+	// Principals outside the snapshot the asset's policy names.
+	if asset != nil {
+		if err := w.outsideOfAsset(ctx, asset); err != nil {
+			return nil, err
 		}
 	}
 	// Then who can assume a role that can, and so on.
@@ -474,7 +496,10 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 			if _, ok := w.entries[c.outside.ID]; ok {
 				continue
 			}
-			h := w.outsideHop(c.outside, c.kind, role)
+			h, err := w.outsideHop(ctx, c.outside, c.kind, role)
+			if err != nil {
+				return nil, err
+			}
 			if can(h.Decision) {
 				e := w.chained(refOf(c.outside), "", h, target)
 				e.Path = "outside"
@@ -551,7 +576,7 @@ func externalKind(id string) string {
 // outsideHop decides whether a principal outside the snapshot may assume
 // role, by the trust policy alone: its own account's policies are not in
 // the snapshot, so they are taken to allow (and the step says so).
-func (w *whoCan) outsideHop(p *model.Resource, kind string, role *model.Resource) Hop {
+func (w *whoCan) outsideHop(ctx context.Context, p *model.Resource, kind string, role *model.Resource) (Hop, error) {
 	w.n++
 	s := w.s
 	value := p.Name
@@ -581,8 +606,13 @@ func (w *whoCan) outsideHop(p *model.Resource, kind string, role *model.Resource
 		d := s.doc(role.ID+"#trust", role.Role.TrustPolicy)
 		req.ResourcePolicy = &policy.Named{Name: "trust policy of " + role.Name, Via: "trust policy", Doc: d.doc}
 	}
+	rcps, _, err := s.rcpsFor(ctx, req.Action, role.AccountID, false)
+	if err != nil {
+		return Hop{}, err
+	}
+	req.RCPs = rcps
 	c := s.evaluate(&req, role, nil, "")
-	return Hop{Role: refOf(role), Via: "assume", Decision: c.Decision, Explanation: c.Explanation, AllowedIf: conditions(c)}
+	return Hop{Role: refOf(role), Via: "assume", Decision: c.Decision, Explanation: c.Explanation, AllowedIf: conditions(c)}, nil
 }
 
 // ssoUsers adds the Identity Center users whose assignments give them

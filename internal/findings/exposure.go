@@ -17,8 +17,9 @@ type ExposureKind string
 const (
 	// ExposurePublic: the asset's resource policy allows anyone ("*")
 	// without a condition that narrows the callers to named accounts or an
-	// organization; for a bucket, unless its Block Public Access
-	// RestrictPublicBuckets setting confines it to the account.
+	// organization; for a bucket, unless the RestrictPublicBuckets setting
+	// of its Block Public Access, or of its account's, confines it to the
+	// account.
 	ExposurePublic ExposureKind = "public"
 	// ExposureCrossAccount: the policy allows principals of other accounts,
 	// named or through a condition on the caller's account.
@@ -69,11 +70,14 @@ var kmsManageActions = []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "
 // sync recorded it as a problem).
 func Exposures(g *model.Graph) []Exposure {
 	var out []Exposure
+	accountBPA := model.AccountPublicAccessBlocks(g)
 	for i := range g.Resources {
 		r := &g.Resources[i]
 		switch {
 		case r.Bucket != nil:
-			restricted := r.Bucket.PublicAccessBlock != nil && r.Bucket.PublicAccessBlock.RestrictPublicBuckets
+			// The account's Block Public Access applies on top of the
+			// bucket's: either one's RestrictPublicBuckets confines it.
+			restricted := model.EffectivePublicAccessBlock(r.Bucket.PublicAccessBlock, accountBPA[r.AccountID]).RestrictPublicBuckets
 			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, restricted)...)
 		case r.KMSKey != nil:
 			out = append(out, policyExposures(r, r.KMSKey.Region, r.KMSKey.Policy, false)...)
