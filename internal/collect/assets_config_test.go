@@ -254,3 +254,73 @@ func TestReadAssetInventoryFallbacks(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAssetSources reads the assets of an organization of three
+// accounts with assets in three regions, with 2 ms of latency a call,
+// from the service listings and from an organization aggregator over every
+// region (its query read once per sync, included), with one query for
+// every resource type and with one query per type. It reports the calls
+// of a sync (calls/op), the AWS Config calls among them (config/op) and
+// the per-resource calls (per-resource/op).
+func BenchmarkAssetSources(b *testing.B) {
+	regions := []string{"eu-west-1", "us-east-1", "us-west-2"}
+	e := newAssetEnvWith(b, func(a *awsfake.AssetEstate) {
+		a.Regions = regions
+		a.OptedIn, a.DeniedRegions = nil, nil
+		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: true, Region: "us-east-1"}
+	})
+	e.srv.SetOptions(awsfake.Options{Latency: 2 * time.Millisecond})
+	perResource := []string{"s3:GetBucketPolicy", "s3:GetPublicAccessBlock", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants", "lambda:GetPolicy", "secretsmanager:GetResourcePolicy"}
+	for _, bc := range []struct {
+		name   string
+		config *ConfigSourceOptions
+	}{
+		{"services", nil},
+		{"config", &ConfigSourceOptions{Mode: ConfigOnly}},
+		{"config-query-per-type", &ConfigSourceOptions{Mode: ConfigOnly, perType: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e.srv.ResetCalls()
+			for i := 0; i < b.N; i++ {
+				var inv *AssetInventory
+				if bc.config != nil {
+					var notes []model.SourceError
+					if inv, notes = e.inventory(b, *bc.config, AssetServices); inv == nil {
+						b.Fatalf("no inventory: %v", notes)
+					}
+				}
+				done := make(chan struct{})
+				for _, a := range e.truth.Accounts() {
+					go func() {
+						defer func() { done <- struct{}{} }()
+						e.collect(b, a.ID, AssetOptions{Regions: regions, Inventory: inv})
+					}()
+				}
+				for range e.truth.Accounts() {
+					<-done
+				}
+			}
+			b.StopTimer()
+			calls := e.srv.Calls()
+			var total, cfg, per int64
+			for k, v := range calls {
+				total += v
+				if strings.HasPrefix(k, "config:") {
+					cfg += v
+				}
+				if slices.Contains(perResource, k) {
+					per += v
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(total)/n, "calls/op")
+			b.ReportMetric(float64(cfg)/n, "config/op")
+			b.ReportMetric(float64(per)/n, "per-resource/op")
+			if testing.Verbose() {
+				for _, k := range sortedKeysOf(calls) {
+					b.Logf("%s %s: %.0f", bc.name, k, float64(calls[k])/n)
+				}
+			}
+		})
+	}
+}
