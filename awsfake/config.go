@@ -15,7 +15,7 @@ import (
 //
 //   - DescribeConfigurationAggregators: ConfigurationAggregatorNames (at
 //     most 10; an unknown name is NoSuchConfigurationAggregatorException),
-//     Limit 0..10 (0: the default, 10), NextToken.
+//     Limit 0..100 (0: the default, the most), NextToken.
 //   - SelectAggregateResourceConfig: an advanced query (config_query.go)
 //     over the configuration items the aggregator holds, Limit or
 //     MaxResults 0..100 (0: the default, 100), NextToken; an aggregator
@@ -154,7 +154,7 @@ func (s *Server) configDescribeAggregators(req *jsonRequest) (any, *apiError) {
 		return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException",
 			message: "1 validation error detected: Value at 'configurationAggregatorNames' failed to satisfy constraint: Member must have length less than or equal to 10"}
 	}
-	start, size, e := configPage(in.Limit, "limit", 10, in.NextToken)
+	start, size, e := configPage(in.Limit, "limit", 100, in.NextToken)
 	if e != nil {
 		return nil, e
 	}

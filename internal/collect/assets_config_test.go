@@ -324,3 +324,29 @@ func BenchmarkAssetSources(b *testing.B) {
 		})
 	}
 }
+
+// TestAccountBPADenied: account-level Block Public Access that cannot be
+// read is a partial failure with its fix, and the account's settings are
+// marked unread, not taken as none.
+func TestAccountBPADenied(t *testing.T) {
+	e := newAssetEnv(t)
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"s3control:GetPublicAccessBlock": {Status: 403, Code: "AccessDenied", Message: "Access Denied"},
+	}})
+	res := e.collect(t, e.truth.Management.ID, AssetOptions{Regions: []string{"us-east-1"}, Services: []string{"s3"}})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "s3:GetAccountPublicAccessBlock") || res.Errors[0].Fix == "" {
+		t.Fatalf("errors %+v, want the denied S3 Control call with a fix", res.Errors)
+	}
+	found := false
+	for _, r := range res.Graph.Resources {
+		if r.Type == model.TypeAccountAssets {
+			found = true
+			if !slices.Equal(r.Unread, []string{"public_access_block"}) || r.AccountAssets.PublicAccessBlock != nil {
+				t.Errorf("account assets %+v unread %v, want public_access_block unread", r.AccountAssets, r.Unread)
+			}
+		}
+	}
+	if !found {
+		t.Error("no account_assets resource")
+	}
+}
