@@ -376,21 +376,11 @@ func (s *Server) recordWrite(service, region, action string, c caller, params fu
 	default:
 		return
 	}
-	e := Event{Name: action, Source: source, Time: s.now(), Account: account, Region: region,
-		IdentityARN: c.arn, IdentityAccount: c.account, Request: map[string]string{}}
+	e := Event{Name: action, Source: source, Time: s.now(), Account: account, Region: region, Request: map[string]string{}}
 	if e.Region == "" {
 		e.Region = "us-east-1"
 	}
-	if c.roleARN != "" {
-		e.IdentityType = "AssumedRole"
-		e.Username = c.arn[strings.LastIndexByte(c.arn, '/')+1:]
-	} else {
-		e.IdentityType = "IAMUser"
-		e.Username = c.arn[strings.LastIndexByte(c.arn, '/')+1:]
-		if strings.HasSuffix(c.arn, ":root") {
-			e.IdentityType, e.Username = "Root", "root"
-		}
-	}
+	e.IdentityType, e.IdentityARN, e.IdentityAccount, e.Username = callerIdentity(c)
 	for _, k := range []string{"UserName", "GroupName", "RoleName", "PolicyArn", "PolicyName", "RoleArn", "RoleSessionName",
 		"AccountId", "PermissionSetArn", "PrincipalId", "TargetId", "PolicyId", "InstanceArn"} {
 		if v := params(k); v != "" {
@@ -411,6 +401,22 @@ func (s *Server) recordWrite(service, region, action string, c caller, params fu
 		return
 	}
 	s.RecordEvent(e)
+}
+
+// callerIdentity is a caller as an event's userIdentity records it: its
+// type (AssumedRole, IAMUser or Root), ARN and account, and the event's
+// Username (the session's name, the user's, or "root").
+func callerIdentity(c caller) (kind, arn, account, username string) {
+	username = c.arn[strings.LastIndexByte(c.arn, '/')+1:]
+	switch {
+	case c.roleARN != "":
+		kind = "AssumedRole"
+	case strings.HasSuffix(c.arn, ":root"):
+		kind, username = "Root", "root"
+	default:
+		kind = "IAMUser"
+	}
+	return kind, c.arn, c.account, username
 }
 
 // lookupEventsInput is LookupEvents' request.

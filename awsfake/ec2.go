@@ -54,6 +54,10 @@ func (s *Server) ec2Handlers() map[string]func(*ec2Request) (any, *apiError) {
 		"DescribeRegions":        s.ec2DescribeRegions,
 		"DescribeInstances":      s.ec2DescribeInstances,
 		"DescribeSecurityGroups": s.ec2DescribeSecurityGroups,
+		// Writes: asset_write.go.
+		"AuthorizeSecurityGroupIngress": s.ec2AuthorizeIngress,
+		"RevokeSecurityGroupIngress":    s.ec2RevokeIngress,
+		"StopInstances":                 s.ec2StopInstances,
 	}
 }
 

@@ -28,6 +28,8 @@ func (s *Server) kmsHandlers() map[string]jsonHandler {
 		"DescribeKey":  s.kmsDescribeKey,
 		"GetKeyPolicy": s.kmsGetKeyPolicy,
 		"ListGrants":   s.kmsListGrants,
+		"CreateGrant":  s.kmsCreateGrant, // asset_write.go
+		"RevokeGrant":  s.kmsRevokeGrant,
 	}
 }
 

@@ -61,6 +61,9 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 			n = ""
 		}
 		name = n
+	case r.Method == http.MethodPut && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/configuration"):
+		action = "UpdateFunctionConfiguration" // asset_write.go
+		name, _ = url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/configuration"))
 	default:
 		writeLambdaError(w, auth.id, &apiError{status: http.StatusNotFound, code: "UnknownOperationException", message: "awsfake does not emulate Lambda " + r.Method + " " + path})
 		return
@@ -75,9 +78,12 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 	}
 	var out any
 	var e *apiError
-	if action == "ListFunctions" {
+	switch action {
+	case "ListFunctions":
 		out, e = s.lambdaListFunctions(auth, r.URL.Query())
-	} else {
+	case "UpdateFunctionConfiguration":
+		out, e = s.lambdaUpdateConfiguration(auth, name)
+	default:
 		out, e = s.lambdaGetPolicy(auth, name)
 	}
 	if e != nil {

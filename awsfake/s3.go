@@ -82,7 +82,7 @@ type s3Answer struct {
 func s3Action(r *http.Request, bucket string) string {
 	q := r.URL.Query()
 	if r.Method != http.MethodGet {
-		return ""
+		return s3WriteAction(r, bucket) // asset_write.go
 	}
 	if bucket == "" {
 		return "ListBuckets"
@@ -111,6 +111,9 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, auth authentica
 	}
 	action := s3Action(r, bucket)
 	h, ok := s.s3Handlers()[action]
+	if w, isWrite := s.s3WriteHandlers()[action]; isWrite { // asset_write.go
+		h, ok = w, true
+	}
 	if !ok {
 		writeS3Error(w, auth.id, &apiError{status: http.StatusNotImplemented, code: "NotImplemented", message: "awsfake does not emulate this S3 request: " + r.Method + " " + r.URL.RequestURI()}, bucket)
 		return

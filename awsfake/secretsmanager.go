@@ -18,6 +18,10 @@ func (s *Server) secretsManagerHandlers() map[string]jsonHandler {
 	return map[string]jsonHandler{
 		"ListSecrets":       s.smListSecrets,
 		"GetResourcePolicy": s.smGetResourcePolicy,
+		// Writes: asset_write.go.
+		"PutResourcePolicy":    s.smPutResourcePolicy,
+		"DeleteResourcePolicy": s.smDeleteResourcePolicy,
+		"DeleteSecret":         s.smDeleteSecret,
 	}
 }
 

@@ -50,6 +50,13 @@ func newActivityOrg(t *testing.T, lookback string, extra string) *activityOrg {
 // none when ""), as newActivityOrg does.
 func buildActivityOrg(t *testing.T, est awsfake.OrgEstate, denied, lookback, extra string) *activityOrg {
 	t.Helper()
+	return buildActivityOrgAt(t, est, denied, lookback, extra, nil)
+}
+
+// buildActivityOrgAt is buildActivityOrg with the emulator's clock (nil:
+// time.Now).
+func buildActivityOrgAt(t *testing.T, est awsfake.OrgEstate, denied, lookback, extra string, now func() time.Time) *activityOrg {
+	t.Helper()
 	isolateAWSConfig(t)
 	o := &activityOrg{denied: denied}
 	var faults map[string]awsfake.ActionFault
@@ -58,7 +65,7 @@ func buildActivityOrg(t *testing.T, est awsfake.OrgEstate, denied, lookback, ext
 			Status: 400, Code: "AccessDeniedException", Account: o.denied,
 			Message: "User: arn:aws:sts::" + o.denied + ":assumed-role/OrganizationAccountAccessRole/warden is not authorized to perform: cloudtrail:LookupEvents"}}
 	}
-	o.srv = awsfake.NewServer(awsfake.Options{ActionFaults: faults})
+	o.srv = awsfake.NewServer(awsfake.Options{ActionFaults: faults, Now: now})
 	t.Cleanup(o.srv.Close)
 	o.truth = est.Build()
 	c := o.truth.Install(o.srv)

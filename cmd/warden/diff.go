@@ -28,14 +28,17 @@ func newDiffCmd(a *app) *cobra.Command {
 	var f diffFlags
 	cmd := &cobra.Command{
 		Use:   "diff [FROM [TO]]",
-		Short: "What changed between two snapshots: access gained and lost, admins, trust, keys, MFA, assignments, resources",
+		Short: "What changed between two snapshots: access gained and lost, admins, trust, keys, MFA, assignments, assets, resources",
 		Long: `diff compares two snapshots of the connection, by default the previous and the latest, and
 says what changed, security-relevant first: principals who gained or lost an entitlement and
 through what, administrators added and removed, trust to outside accounts or anyone, access keys
 created, deleted, activated or deactivated, console access and MFA added or removed, Identity
-Center assignments (with the people they reach through groups), findings new and resolved, then
-every resource added, removed or changed with the fields that changed (a policy document: the
-statements added and removed).
+Center assignments (with the people they reach through groups), findings new and resolved, assets
+(buckets, KMS keys, functions, secrets, instances and security groups added or removed; resource
+policy statements, Block Public Access, KMS grants, execution and instance roles, public IPs,
+instance states and security group rules changed, each with its severity), then every resource
+added, removed or changed with the fields that changed (a policy document: the statements added
+and removed). Each change carries who made it when CloudTrail recorded it (activity).
 
 FROM and TO are snapshot ids (` + "`warden snapshots`" + ` lists them); TO defaults to the latest.
 --since 24h or --at 2026-11-30T09:00Z compares the state as of then (the newest snapshot finished

@@ -5,16 +5,32 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/diff/difftest"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 )
 
-// diffDB writes difftest.Estate as snapshots of connection "default": 1
+// diffDB writes difftest.Estate (with difftest.Assets) as snapshots of connection "default": 1
 // (before, 50h ago), 2 (after, 26h ago) and 3 (after again, 2h ago), then
 // snapshot 4 of connection "prod"; it returns the database's path.
 func diffDB(t *testing.T) string {
@@ -29,6 +45,9 @@ func diffDB(t *testing.T) string {
 	}
 	defer st.Close()
 	before, after := difftest.Estate()
+	assetsBefore, assetsAfter := difftest.Assets()
+	before.Resources = append(before.Resources, assetsBefore...)
+	after.Resources = append(after.Resources, assetsAfter...)
 	now := time.Now()
 	for _, s := range []struct {
 		conn string
@@ -86,6 +105,9 @@ func TestDiffCommand(t *testing.T) {
 		"+  permission set Admin in 111122223333 (prod) assigned to group eng, reaching ann, ben",
 		"       policy.document: - " + `{"Action":"ec2:*","Effect":"Allow","Resource":"*"}`,
 		"       policy.document: + " + `{"Action":"s3:PutObject","Effect":"Allow","Resource":"arn:aws:s3:::deploy/*"}`,
+		"asset changes of high severity     4",
+		"+  [high] bucket policy of bucket site in 111122223333 (us-east-1) now allows s3:GetObject to * (public)",
+		"-  security group web in 111122223333 (us-east-1) no longer admits tcp 443 from 10.0.0.0/8",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("diff 1 2 lacks %q:\n%s", want, out)
@@ -284,4 +306,363 @@ func TestSyncPrintsChangeSummary(t *testing.T) {
 		!strings.Contains(stderr, fmt.Sprintf("; %d resources changed. Run `warden diff` for details.\n", len(owned))) {
 		t.Errorf("the sync after a user appeared printed %q, want 1 principal gaining access and %d resources changed", stderr, len(owned))
 	}
+}
+
+// TestDiffAssetsAgainstTruth: an organization with assets is synced,
+// changed through the SDK the way an operator would (a bucket created and
+// one deleted, a bucket's Block Public Access loosened and a public policy
+// put on it, a KMS grant to another account created and one revoked, a
+// function's execution role changed, a secret shared with another account
+// and one deleted, a security group opened to the internet on RDP and a
+// source revoked from another, an instance stopped), and synced again: the
+// diff's assets section is exactly those changes, each with the actor of
+// the CloudTrail event awsfake recorded for its call.
+func TestDiffAssetsAgainstTruth(t *testing.T) {
+	est := awsfake.OrgEstate{Accounts: 1, Seed: 8, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 2, Roles: 4},
+		Assets: &awsfake.AssetEstate{}}
+	o := buildActivityOrg(t, est, "", "7d", `      regions: [us-east-1, eu-west-1]
+    sync:
+      assets:
+        services: [all]
+        regions: [us-east-1, eu-west-1]`)
+	o.sync(t)
+	ctx := context.Background()
+	mgmt := o.truth.Management.ID
+	cfg := func(region string) aws.Config {
+		c, err := config.LoadDefaultConfig(ctx, config.WithRegion(region), config.WithBaseEndpoint(o.srv.URL()),
+			config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.creds.AccessKeyID, o.creds.SecretAccessKey, o.creds.SessionToken)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	const region = "us-east-1"
+	a := o.truth.Assets
+	// The assets to change: the first of each kind that fits, in the
+	// management account.
+	var buckets []*awsfake.Bucket // one without a policy first, then another
+	for _, b := range a.Buckets {
+		if b.Account == mgmt && b.Region == region && b.Policy == "" && len(buckets) == 0 {
+			buckets = append(buckets, b)
+		}
+	}
+	for _, b := range a.Buckets {
+		if b.Account == mgmt && b.Region == region && len(buckets) == 1 && b != buckets[0] {
+			buckets = append(buckets, b)
+		}
+	}
+	var grantKey, key *awsfake.KMSKey
+	for _, k := range a.Keys {
+		if k.Account != mgmt || k.Region != region || k.Manager != "CUSTOMER" {
+			continue
+		}
+		if len(k.Grants) > 0 && grantKey == nil {
+			grantKey = k
+		} else if key == nil {
+			key = k
+		}
+	}
+	var fn *awsfake.Function
+	for _, f := range a.Functions {
+		if f.Account == mgmt && f.Region == region && fn == nil {
+			fn = f
+		}
+	}
+	var secrets []*awsfake.Secret
+	for _, x := range a.Secrets {
+		if x.Account == mgmt && x.Region == region && (x.Policy == "" || len(secrets) == 1) && len(secrets) < 2 {
+			secrets = append(secrets, x)
+		}
+	}
+	var open, narrowed *awsfake.SecurityGroup
+	for _, g := range a.SecurityGroups {
+		if g.Account != mgmt || g.Region != region {
+			continue
+		}
+		if narrowed == nil && len(g.Ingress) > 0 && len(g.Ingress[0].CIDRs) > 0 {
+			narrowed = g
+		} else if open == nil {
+			open = g
+		}
+	}
+	var inst *awsfake.Instance
+	for _, x := range a.Instances {
+		if x.Account == mgmt && x.Region == region && x.State == "running" && x.PublicIP != "" && inst == nil {
+			inst = x
+		}
+	}
+	if len(buckets) < 2 || grantKey == nil || key == nil || fn == nil || len(secrets) < 2 || open == nil || narrowed == nil || inst == nil {
+		t.Fatalf("the estate lacks an asset to change: buckets %d, keys %v %v, function %v, secrets %d, groups %v %v, instance %v",
+			len(buckets), grantKey, key, fn, len(secrets), open, narrowed, inst)
+	}
+	site, gone := buckets[0], buckets[1]
+	shared, deleted := secrets[0], secrets[1]
+	oldGrant := grantKey.Grants[0]
+	newRole := "arn:aws:iam::" + mgmt + ":role/diff-assets-new-role"
+	revoked := narrowed.Ingress[0]
+	type want struct{ kind, change, asset, event string }
+	var wants []want
+
+	s3c := s3.NewFromConfig(cfg(region), func(o *s3.Options) { o.UsePathStyle = true })
+	s3eu := s3.NewFromConfig(cfg("eu-west-1"), func(o *s3.Options) { o.UsePathStyle = true })
+	check := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	_, err := s3eu.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("diff-assets-new"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}})
+	check("CreateBucket", err)
+	wants = append(wants, want{"asset", "added", "diff-assets-new", "CreateBucket"})
+	_, err = s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String(gone.Name)})
+	check("DeleteBucket", err)
+	wants = append(wants, want{"asset", "removed", gone.Name, "DeleteBucket"})
+	off := &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(false), IgnorePublicAcls: aws.Bool(false), BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false)}
+	_, err = s3c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String(site.Name), PublicAccessBlockConfiguration: off})
+	check("PutPublicAccessBlock", err)
+	if p := site.PublicAccessBlock; p != nil && (p.BlockPublicAcls || p.IgnorePublicAcls || p.BlockPublicPolicy || p.RestrictPublicBuckets) {
+		wants = append(wants, want{"block_public_access", "changed", site.Name, "PutBucketPublicAccessBlock"})
+	}
+	public := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + site.Name + `/*"}]}`
+	_, err = s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String(site.Name), Policy: aws.String(public)})
+	check("PutBucketPolicy", err)
+	wants = append(wants, want{"resource_policy", "added", site.Name, "PutBucketPolicy"})
+
+	kc := kms.NewFromConfig(cfg(region))
+	_, err = kc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(key.ID), GranteePrincipal: aws.String("arn:aws:iam::999988887777:root"),
+		Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt}})
+	check("CreateGrant", err)
+	wants = append(wants, want{"kms_grant", "added", key.ID, "CreateGrant"})
+	_, err = kc.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(grantKey.ARN), GrantId: aws.String(oldGrant.ID)})
+	check("RevokeGrant", err)
+	wants = append(wants, want{"kms_grant", "removed", grantKey.ID, "RevokeGrant"})
+
+	_, err = lambda.NewFromConfig(cfg(region)).UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(fn.Name), Role: aws.String(newRole)})
+	check("UpdateFunctionConfiguration", err)
+	wants = append(wants, want{"execution_role", "changed", fn.Name, "UpdateFunctionConfiguration20150331v2"})
+
+	sm := secretsmanager.NewFromConfig(cfg(region))
+	_, err = sm.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(shared.ARN), ResourcePolicy: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)})
+	check("PutResourcePolicy", err)
+	wants = append(wants, want{"resource_policy", "added", shared.Name, "PutResourcePolicy"})
+	_, err = sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(deleted.Name), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	check("DeleteSecret", err)
+	wants = append(wants, want{"asset", "removed", deleted.Name, "DeleteSecret"})
+
+	ec := ec2.NewFromConfig(cfg(region))
+	_, err = ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(open.ID), IpPermissions: []ec2types.IpPermission{{
+		IpProtocol: aws.String("tcp"), FromPort: aws.Int32(3389), ToPort: aws.Int32(3389), IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}})
+	check("AuthorizeSecurityGroupIngress", err)
+	wants = append(wants, want{"ingress", "added", open.Name, "AuthorizeSecurityGroupIngress"})
+	perm := ec2types.IpPermission{IpProtocol: aws.String(revoked.Protocol), IpRanges: []ec2types.IpRange{{CidrIp: aws.String(revoked.CIDRs[0])}}}
+	if revoked.Protocol != "-1" {
+		perm.FromPort, perm.ToPort = aws.Int32(int32(revoked.FromPort)), aws.Int32(int32(revoked.ToPort))
+	}
+	_, err = ec.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(narrowed.ID), IpPermissions: []ec2types.IpPermission{perm}})
+	check("RevokeSecurityGroupIngress", err)
+	wants = append(wants, want{"ingress", "removed", narrowed.Name, "RevokeSecurityGroupIngress"})
+	_, err = ec.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
+	check("StopInstances", err)
+	wants = append(wants, want{"instance_state", "changed", inst.ID, "StopInstances"}, want{"public_ip", "changed", inst.ID, "StopInstances"})
+
+	// The ground truth of the actors: the events awsfake recorded.
+	recorded := map[string]awsfake.Event{}
+	for _, r := range []string{region, "eu-west-1"} {
+		for _, e := range o.srv.Events(mgmt, r) {
+			if !e.ReadOnly && e.Source != "sts.amazonaws.com" {
+				recorded[e.Name+"|"+e.Region+"|"+strings.Join(eventNames(e), ",")] = e
+			}
+		}
+	}
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "diff", "-o", "json")
+	if code != 0 {
+		t.Fatalf("diff exited %d: %s", code, stderr)
+	}
+	type actor struct {
+		ARN     string    `json:"arn"`
+		Type    string    `json:"type"`
+		At      time.Time `json:"at"`
+		Event   string    `json:"event"`
+		EventID string    `json:"event_id"`
+	}
+	type ref struct {
+		ID, Name, Type string
+		AccountID      string `json:"account_id"`
+	}
+	var rep struct {
+		Summary struct {
+			High int `json:"asset_changes_high"`
+		} `json:"summary"`
+		Assets []struct {
+			Change, Kind, Severity, Exposure, Text string
+			Asset                                  ref
+			Actor                                  *actor
+		} `json:"assets"`
+		Resources []struct {
+			Change   string
+			Resource ref
+			Actor    *actor
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	var got, wantRows []string
+	for _, w := range wants {
+		wantRows = append(wantRows, w.kind+" "+w.change+" "+w.asset+" by "+w.event)
+	}
+	for _, r := range rep.Assets {
+		name := r.Asset.Name
+		if r.Asset.Type == "kms_key" || r.Asset.Type == "ec2_instance" { // named by their IDs in the wanted rows
+			name = r.Asset.ID[strings.LastIndexByte(r.Asset.ID, '/')+1:]
+		}
+		by := "nobody"
+		if r.Actor != nil {
+			by = r.Actor.Event
+			// The actor is the very event awsfake recorded for the call.
+			found := false
+			for _, e := range recorded {
+				if e.ID == r.Actor.EventID && e.Name == r.Actor.Event && e.IdentityARN == r.Actor.ARN && e.IdentityType == r.Actor.Type && e.Time.Equal(r.Actor.At) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("%s: actor %+v is no event awsfake recorded", r.Text, r.Actor)
+			}
+		}
+		got = append(got, r.Kind+" "+r.Change+" "+name+" by "+by)
+	}
+	sort.Strings(got)
+	sort.Strings(wantRows)
+	if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
+		t.Errorf("diff's assets:\n%s\nwant exactly the changes made:\n%s\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"), out)
+	}
+	if len(wants) != 13 {
+		t.Errorf("the estate's bucket %s had no Block Public Access setting on: its change went untested", site.Name)
+	}
+	if rep.Summary.High != 3 { // the bucket now public (policy, Block Public Access) and RDP open to the internet
+		t.Errorf("summary asset_changes_high = %d, want 3", rep.Summary.High)
+	}
+	for _, r := range rep.Resources {
+		if strings.HasPrefix(r.Resource.ID, "arn:aws:s3:::") || strings.Contains(r.Resource.ID, ":instance/") || strings.Contains(r.Resource.ID, ":security-group/") {
+			if r.Actor == nil {
+				t.Errorf("resource %s %s has no actor", r.Resource.ID, r.Change)
+			}
+		}
+	}
+	text, _, _ := runIn(t, o.db, "--connection", "org", "diff")
+	if !strings.Contains(text, "[high] bucket policy of bucket "+site.Name) || !strings.Contains(text, "now allows s3:GetObject to * (public) (by ") {
+		t.Errorf("diff's table does not say the bucket is now public, by whom:\n%s", text)
+	}
+}
+
+// eventNames are the names of an event's resources.
+func eventNames(e awsfake.Event) []string {
+	var out []string
+	for _, r := range e.Resources {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+// TestDiffKeyCreatedActor: a key created for a user the credential report
+// shows without keys is seen once IAM makes a new report, which it does
+// only when the last one is more than 4 hours old (GenerateCredentialReport
+// answers COMPLETE with the old one before that), as a real user sees it:
+// the emulator's clock starts 5 hours back, the first sync reads a report
+// made then, the clock moves on to now, the key is created, and the second
+// sync reads a new report, lists the user's keys and finds the new one. Its
+// diff row carries the CreateAccessKey event awsfake recorded.
+func TestDiffKeyCreatedActor(t *testing.T) {
+	var mu sync.Mutex
+	offset := -5 * time.Hour
+	clock := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return time.Now().Add(offset)
+	}
+	est := awsfake.OrgEstate{Accounts: 1, Seed: 6, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 5, Groups: 2, Roles: 2}}
+	o := buildActivityOrgAt(t, est, "", "7d", "", clock)
+	o.sync(t)
+	mgmt := o.truth.Management
+	var user string
+	for _, n := range sortedUserNames(mgmt) {
+		if len(mgmt.IAM.Users[n].AccessKeys) == 0 && user == "" {
+			user = n
+		}
+	}
+	if user == "" {
+		t.Fatal("the estate has no user without an access key")
+	}
+	mu.Lock()
+	offset = 0 // 5 hours pass
+	mu.Unlock()
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(o.srv.URL()),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.creds.AccessKeyID, o.creds.SecretAccessKey, o.creds.SessionToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	created, err := iam.NewFromConfig(cfg).CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyID := aws.ToString(created.AccessKey.AccessKeyId)
+	var truth *awsfake.Event
+	for _, e := range o.srv.Events(mgmt.ID, "us-east-1") {
+		if e.Name == "CreateAccessKey" && e.Request["userName"] == user {
+			truth = &e
+		}
+	}
+	if truth == nil {
+		t.Fatal("awsfake recorded no CreateAccessKey event")
+	}
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "diff", "-o", "json")
+	if code != 0 {
+		t.Fatalf("diff exited %d: %s", code, stderr)
+	}
+	var rep struct {
+		AccessKeys []struct {
+			Change string `json:"change"`
+			Key    struct {
+				Name string `json:"name"`
+			} `json:"key"`
+			User struct {
+				Name string `json:"name"`
+			} `json:"user"`
+			Actor *struct {
+				ARN     string    `json:"arn"`
+				Type    string    `json:"type"`
+				Account string    `json:"account"`
+				At      time.Time `json:"at"`
+				Event   string    `json:"event"`
+				EventID string    `json:"event_id"`
+			} `json:"actor"`
+		} `json:"access_keys"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.AccessKeys) != 1 || rep.AccessKeys[0].Change != "created" || rep.AccessKeys[0].Key.Name != keyID || rep.AccessKeys[0].User.Name != user {
+		t.Fatalf("diff's access keys = %+v, want key %s of %s created\n%s", rep.AccessKeys, keyID, user, out)
+	}
+	a := rep.AccessKeys[0].Actor
+	if a == nil || a.EventID != truth.ID || a.Event != "CreateAccessKey" || a.ARN != truth.IdentityARN || a.Type != truth.IdentityType ||
+		a.Account != truth.IdentityAccount || !a.At.Equal(truth.Time) {
+		t.Errorf("the created key's actor = %+v, want event %s CreateAccessKey by %s (%s) at %v", a, truth.ID, truth.IdentityARN, truth.IdentityType, truth.Time)
+	}
+}
+
+// sortedUserNames returns an account's IAM user names, sorted.
+func sortedUserNames(a *awsfake.Account) []string {
+	var out []string
+	for n := range a.IAM.Users {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -20,11 +20,14 @@ type Actor struct {
 	From    string    `json:"from"` // source IP address
 }
 
-// actorRule says which events made a change: their names, and the values
-// their request parameters (or resources) must all hold.
+// actorRule says which events made a change: their names, the values
+// their request parameters (or resources) must all hold, and values of
+// which they must hold one (an asset's names: a call may name a function
+// by its name or its ARN).
 type actorRule struct {
 	events []string // event names, or prefixes ending in "*"
 	values []string
+	anyOf  []string
 }
 
 // AddActors sets the Actor of each row of r that a CloudTrail write event
@@ -63,7 +66,7 @@ func AddActors(r *Report, events []collect.ActivityEvent) int {
 	}
 	for i := range r.Trust {
 		c := &r.Trust[i]
-		set(&c.Actor, actorRule{[]string{"UpdateAssumeRolePolicy", "CreateRole"}, []string{c.Role.Name}})
+		set(&c.Actor, actorRule{[]string{"UpdateAssumeRolePolicy", "CreateRole"}, []string{c.Role.Name}, nil})
 	}
 	for i := range r.AccessKeys {
 		c := &r.AccessKeys[i]
@@ -71,7 +74,7 @@ func AddActors(r *Report, events []collect.ActivityEvent) int {
 		if name == "" {
 			name = "UpdateAccessKey"
 		}
-		set(&c.Actor, actorRule{[]string{name}, []string{c.User.Name}})
+		set(&c.Actor, actorRule{[]string{name}, []string{c.User.Name}, nil})
 	}
 	for i := range r.ConsoleAndMFA {
 		c := &r.ConsoleAndMFA[i]
@@ -79,11 +82,15 @@ func AddActors(r *Report, events []collect.ActivityEvent) int {
 		if c.Kind != "console_access" {
 			names = []string{"EnableMFADevice", "DeactivateMFADevice", "DeleteVirtualMFADevice"}
 		}
-		set(&c.Actor, actorRule{names, []string{c.User.Name}})
+		set(&c.Actor, actorRule{names, []string{c.User.Name}, nil})
 	}
 	for i := range r.IdentityCenter {
 		c := &r.IdentityCenter[i]
 		set(&c.Actor, assignmentRule(c.Change, c.Principal.ID, c.PermissionSet.ID, c.AccountID))
+	}
+	for i := range r.Assets {
+		c := &r.Assets[i]
+		set(&c.Actor, assetRule(c))
 	}
 	for i := range r.Resources {
 		c := &r.Resources[i]
@@ -108,22 +115,22 @@ func accessRules(c *AccessChange) []actorRule {
 	case strings.HasPrefix(c.Entitlement, "account:"):
 		return []actorRule{assignmentRule(pick(Added, Removed), principalOfGrant(c), c.Resource.ID, strings.TrimPrefix(c.Entitlement, "account:"))}
 	case c.Entitlement == model.EntMember:
-		return []actorRule{{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Resource.Name}}}
+		return []actorRule{{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Resource.Name}, nil}}
 	case c.Entitlement == model.EntAssume:
-		return []actorRule{{[]string{"UpdateAssumeRolePolicy", pick("CreateRole", "DeleteRole")}, []string{c.Resource.Name}}}
+		return []actorRule{{[]string{"UpdateAssumeRolePolicy", pick("CreateRole", "DeleteRole")}, []string{c.Resource.Name}, nil}}
 	case c.Entitlement == model.EntAttached && c.Via != nil && c.Via.Type == model.TypeIAMGroup:
 		policy := c.Resource.ID
 		if c.Resource.Type == model.TypeInlinePolicy {
 			policy = c.Resource.Name
 		}
 		return []actorRule{
-			{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Via.Name}},
-			{[]string{pick("AttachGroupPolicy", "DetachGroupPolicy"), pick("PutGroupPolicy", "DeleteGroupPolicy")}, []string{c.Via.Name, policy}},
+			{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Via.Name}, nil},
+			{[]string{pick("AttachGroupPolicy", "DetachGroupPolicy"), pick("PutGroupPolicy", "DeleteGroupPolicy")}, []string{c.Via.Name, policy}, nil},
 		}
 	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeInlinePolicy && kind != "":
-		return []actorRule{{[]string{pick("Put"+kind+"Policy", "Delete"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.Name}}}
+		return []actorRule{{[]string{pick("Put"+kind+"Policy", "Delete"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.Name}, nil}}
 	case c.Entitlement == model.EntAttached && kind != "":
-		return []actorRule{{[]string{pick("Attach"+kind+"Policy", "Detach"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.ID}}}
+		return []actorRule{{[]string{pick("Attach"+kind+"Policy", "Detach"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.ID}, nil}}
 	}
 	return nil
 }
@@ -144,23 +151,30 @@ func assignmentRule(change, principalID, permissionSetID, account string) actorR
 	if change == Removed || change == Lost {
 		name = "DeleteAccountAssignment"
 	}
-	return actorRule{[]string{name}, []string{principalID[strings.LastIndexByte(principalID, '/')+1:], permissionSetID, account}}
+	return actorRule{[]string{name}, []string{principalID[strings.LastIndexByte(principalID, '/')+1:], permissionSetID, account}, nil}
 }
 
 // resourceRule is the event of a resource added (Create…), removed
 // (Delete…) or changed (any write) naming it.
 func resourceRule(c *ResourceDiff) actorRule {
+	if isAsset(c.Resource.Type) {
+		rule := assetRule(&AssetChange{Change: c.Change, Kind: AssetKindAsset, Asset: c.Resource})
+		if c.Change == Changed {
+			rule.events = []string{"*"}
+		}
+		return rule
+	}
 	name := c.Resource.Name
 	if c.Resource.Type == model.TypeIAMPolicy || c.Resource.Type == model.TypePermissionSet {
 		name = c.Resource.ID
 	}
 	switch c.Change {
 	case Added:
-		return actorRule{[]string{"Create*"}, []string{name}}
+		return actorRule{[]string{"Create*"}, []string{name}, nil}
 	case Removed:
-		return actorRule{[]string{"Delete*"}, []string{name}}
+		return actorRule{[]string{"Delete*"}, []string{name}, nil}
 	}
-	return actorRule{[]string{"*"}, []string{name}}
+	return actorRule{[]string{"*"}, []string{name}, nil}
 }
 
 // kindWord is the word IAM's actions use for a principal type: User,
@@ -209,7 +223,7 @@ func (r actorRule) matches(e *collect.ActivityEvent) bool {
 			break
 		}
 	}
-	if !named || len(r.values) == 0 {
+	if !named || len(r.values)+len(r.anyOf) == 0 {
 		return false
 	}
 	for _, v := range r.values {
@@ -217,7 +231,63 @@ func (r actorRule) matches(e *collect.ActivityEvent) bool {
 			return false
 		}
 	}
-	return true
+	if len(r.anyOf) == 0 {
+		return true
+	}
+	for _, v := range r.anyOf {
+		if v != "" && holds(e, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// assetEvents are the events that make each kind of asset change, by
+// asset type for the asset itself and its resource policy. Lambda's event
+// names carry its API version (UpdateFunctionConfiguration20150331v2).
+var assetEvents = map[string]map[model.ResourceType][]string{
+	AssetKindAsset + Added: {
+		model.TypeS3Bucket: {"CreateBucket"}, model.TypeKMSKey: {"CreateKey"}, model.TypeLambdaFunction: {"CreateFunction*"},
+		model.TypeSecret: {"CreateSecret"}, model.TypeEC2Instance: {"RunInstances"}, model.TypeSecurityGroup: {"CreateSecurityGroup"},
+	},
+	AssetKindAsset + Removed: {
+		model.TypeS3Bucket: {"DeleteBucket"}, model.TypeKMSKey: {"ScheduleKeyDeletion"}, model.TypeLambdaFunction: {"DeleteFunction*"},
+		model.TypeSecret: {"DeleteSecret"}, model.TypeEC2Instance: {"TerminateInstances"}, model.TypeSecurityGroup: {"DeleteSecurityGroup"},
+	},
+	AssetKindResourcePolicy: {
+		model.TypeS3Bucket: {"PutBucketPolicy", "DeleteBucketPolicy"}, model.TypeKMSKey: {"PutKeyPolicy", "CreateKey"},
+		model.TypeLambdaFunction: {"AddPermission*", "RemovePermission*"}, model.TypeSecret: {"PutResourcePolicy", "DeleteResourcePolicy"},
+	},
+}
+
+// assetKindEvents are the events of the other kinds of asset change.
+var assetKindEvents = map[string][]string{
+	AssetKindBlockPublicAccess: {"PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"},
+	AssetKindKMSGrant:          {"CreateGrant", "RevokeGrant", "RetireGrant"},
+	AssetKindExecutionRole:     {"UpdateFunctionConfiguration*", "CreateFunction*"},
+	AssetKindInstanceRole:      {"AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation", "DisassociateIamInstanceProfile"},
+	AssetKindPublicIP:          {"StopInstances", "StartInstances", "AssociateAddress", "DisassociateAddress"},
+	AssetKindInstanceState:     {"StopInstances", "StartInstances", "RebootInstances", "TerminateInstances"},
+	AssetKindIngress:           {"AuthorizeSecurityGroupIngress", "RevokeSecurityGroupIngress"},
+}
+
+// assetRule is the event of an asset change: one of the kind's events
+// naming the asset by one of its names (a bucket's name, a key's or
+// function's or secret's ARN or name or key ID, an instance's or security
+// group's ID).
+func assetRule(c *AssetChange) actorRule {
+	names := assetKindEvents[c.Kind]
+	switch c.Kind {
+	case AssetKindAsset:
+		names = assetEvents[AssetKindAsset+c.Change][c.Asset.Type]
+	case AssetKindResourcePolicy:
+		names = assetEvents[AssetKindResourcePolicy][c.Asset.Type]
+	}
+	ids := []string{c.Asset.ID, c.Asset.Name}
+	if i := strings.LastIndexAny(c.Asset.ID, "/:"); i >= 0 {
+		ids = append(ids, c.Asset.ID[i+1:]) // i-…, sg-…, a key's ID, a function's name
+	}
+	return actorRule{events: names, anyOf: ids}
 }
 
 // holds reports whether an event's request parameters or resources name v.

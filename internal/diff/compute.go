@@ -56,6 +56,7 @@ func Compute(ctx context.Context, st store.Store, from, to *model.Snapshot, f Fi
 	if c.wants(OnlyResources) {
 		r.AccessKeys = c.keys()
 		r.ConsoleAndMFA = c.credentials()
+		r.Assets = c.assets()
 		r.Resources = c.resources()
 	}
 	if c.wants(OnlyFindings) {

@@ -17,6 +17,10 @@ var documentPaths = map[string]bool{
 	"role.trust_policy":            true,
 	"scp.document":                 true,
 	"permission_set.inline_policy": true,
+	"bucket.policy":                true,
+	"kms_key.policy":               true,
+	"function.policy":              true,
+	"secret.policy":                true,
 }
 
 // resources lists every resource added, removed or changed, a changed one

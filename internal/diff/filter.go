@@ -52,6 +52,9 @@ func (c *computer) filter(r *Report) {
 	r.Findings = keep(r.Findings, func(f FindingChange) bool {
 		return inAcct(f.Subject.AccountID, f.User.AccountID) && about(f.Subject.ID, f.User.ID)
 	})
+	r.Assets = keep(r.Assets, func(a AssetChange) bool {
+		return inAcct(a.Asset.AccountID) && about(a.Asset.ID)
+	})
 	r.Resources = keep(r.Resources, func(d ResourceDiff) bool {
 		parent := ""
 		if rc := c.changed[d.Resource.ID]; rc != nil {
@@ -132,6 +135,19 @@ func (r *Report) summarize() {
 	for _, f := range r.Findings {
 		count(f.Change == New, &s.FindingsNew, &s.FindingsResolved)
 	}
+	for _, a := range r.Assets {
+		switch {
+		case a.Kind == AssetKindAsset && a.Change == Added:
+			s.AssetsAdded++
+		case a.Kind == AssetKindAsset:
+			s.AssetsRemoved++
+		default:
+			s.AssetsChanged++
+		}
+		if a.Severity == SeverityHigh {
+			s.AssetsHighSeverity++
+		}
+	}
 	for _, d := range r.Resources {
 		switch d.Change {
 		case Added:
@@ -151,7 +167,7 @@ func (r *Report) summarize() {
 		}
 	}
 	s.Changed = len(r.Access)+len(r.Administrators)+len(r.Trust)+len(r.AccessKeys)+len(r.ConsoleAndMFA)+
-		len(r.IdentityCenter)+len(r.Findings)+len(r.Resources)+len(r.Entitlements) > 0
+		len(r.IdentityCenter)+len(r.Findings)+len(r.Assets)+len(r.Resources)+len(r.Entitlements) > 0
 	r.Summary = s
 }
 

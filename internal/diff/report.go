@@ -2,7 +2,9 @@
 // access": the security-relevant changes first (principals gaining or
 // losing an entitlement and through what, administrators, trust outside an
 // account, access keys, console access and MFA, Identity Center
-// assignments, findings new and resolved), then every resource added,
+// assignments, findings new and resolved, assets: resource policies,
+// Block Public Access, KMS grants, the roles functions and instances run
+// as, public IPs and open security groups), then every resource added,
 // removed or changed with the fields that changed.
 //
 // Compute reads the store's ChangeSet of the two snapshots once and then
@@ -22,7 +24,7 @@ import (
 // The sections a Filter's Only selects.
 const (
 	OnlyGrants    = "grants"    // access, administrators, trust, identity_center, entitlements
-	OnlyResources = "resources" // access_keys, console_and_mfa, resources
+	OnlyResources = "resources" // access_keys, console_and_mfa, assets, resources
 	OnlyFindings  = "findings"  // administrators, trust, findings
 )
 
@@ -75,6 +77,7 @@ type Report struct {
 	ConsoleAndMFA  []CredentialChange `json:"console_and_mfa"`
 	IdentityCenter []AssignmentChange `json:"identity_center"`
 	Findings       []FindingChange    `json:"findings"`
+	Assets         []AssetChange      `json:"assets"`
 	Resources      []ResourceDiff     `json:"resources"`
 	Entitlements   []EntitlementDiff  `json:"entitlements"`
 }
@@ -101,6 +104,10 @@ type Summary struct {
 	AssignmentsRemoved    int      `json:"assignments_removed"`
 	FindingsNew           int      `json:"findings_new"`
 	FindingsResolved      int      `json:"findings_resolved"`
+	AssetsAdded           int      `json:"assets_added"`
+	AssetsRemoved         int      `json:"assets_removed"`
+	AssetsChanged         int      `json:"asset_changes"`      // the assets section's rows other than assets added or removed
+	AssetsHighSeverity    int      `json:"asset_changes_high"` // the assets section's rows of severity high
 	ResourcesAdded        int      `json:"resources_added"`
 	ResourcesRemoved      int      `json:"resources_removed"`
 	ResourcesChanged      int      `json:"resources_changed"`

@@ -77,6 +77,14 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 		t.Add(sign(r.IdentityCenter[i].Change), byActor(r.IdentityCenter[i].Text, r.IdentityCenter[i].Actor))
 	})
 	section("Findings", len(r.Findings), func(i int, t *Table) { t.Add(sign(r.Findings[i].Change), r.Findings[i].Text) })
+	section("Assets", len(r.Assets), func(i int, t *Table) {
+		a := r.Assets[i]
+		text := a.Text
+		if a.Severity != "" {
+			text = "[" + a.Severity + "] " + text
+		}
+		t.Add(sign(a.Change), byActor(text, a.Actor))
+	})
 	section("Resources", len(r.Resources), func(i int, t *Table) {
 		d := r.Resources[i]
 		t.Add(sign(d.Change), byActor(d.Text, d.Actor))
@@ -182,6 +190,10 @@ func summaryLines(s *diff.Summary) [][2]string {
 	add("Identity Center assignments removed", s.AssignmentsRemoved)
 	add("findings new", s.FindingsNew)
 	add("findings resolved", s.FindingsResolved)
+	add("assets added", s.AssetsAdded)
+	add("assets removed", s.AssetsRemoved)
+	add("asset changes", s.AssetsChanged)
+	add("asset changes of high severity", s.AssetsHighSeverity)
 	add("resources added", s.ResourcesAdded)
 	add("resources removed", s.ResourcesRemoved)
 	add("resources changed", s.ResourcesChanged)
@@ -236,6 +248,13 @@ func ChangeParagraph(r *diff.Report, now time.Time) string {
 	pair(s.AssignmentsAdded, fmt.Sprintf("%s added", count(s.AssignmentsAdded, "Identity Center assignment")),
 		s.AssignmentsRemoved, fmt.Sprintf("%s removed", count(s.AssignmentsRemoved, "Identity Center assignment")), "removed")
 	pair(s.FindingsNew, count(s.FindingsNew, "new finding"), s.FindingsResolved, fmt.Sprintf("%s resolved", count(s.FindingsResolved, "finding")), "resolved")
+	if n := s.AssetsAdded + s.AssetsRemoved + s.AssetsChanged; n > 0 {
+		p := count(n, "asset change")
+		if s.AssetsHighSeverity > 0 {
+			p += fmt.Sprintf(" (%d of high severity)", s.AssetsHighSeverity)
+		}
+		parts = append(parts, p)
+	}
 	if n := s.ResourcesAdded + s.ResourcesRemoved + s.ResourcesChanged; n > 0 {
 		parts = append(parts, fmt.Sprintf("%s changed", count(n, "resource")))
 	}

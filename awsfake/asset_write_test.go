@@ -1,0 +1,225 @@
+package awsfake
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+)
+
+// TestAssetWrites changes every kind of asset through the SDK and checks
+// the state the emulator holds afterwards, the errors AWS answers to bad
+// writes, and the CloudTrail event each write recorded: its name, source,
+// region, the caller's identity and the asset among its resources.
+func TestAssetWrites(t *testing.T) {
+	f := newAssetFixture(t, AssetEstate{Seed: 4})
+	ctx := context.Background()
+	a := f.accounts[0]
+	const region = "us-east-1"
+	cfg := f.cfg(a.ID, region)
+	var key *KMSKey
+	var fn *Function
+	var secret *Secret
+	var group *SecurityGroup
+	var inst *Instance
+	for _, k := range f.truth.Keys {
+		if k.Account == a.ID && k.Region == region && k.Manager == "CUSTOMER" && key == nil {
+			key = k
+		}
+	}
+	for _, x := range f.truth.Functions {
+		if x.Account == a.ID && x.Region == region && fn == nil {
+			fn = x
+		}
+	}
+	for _, x := range f.truth.Secrets {
+		if x.Account == a.ID && x.Region == region && secret == nil {
+			secret = x
+		}
+	}
+	for _, x := range f.truth.SecurityGroups {
+		if x.Account == a.ID && x.Region == region && group == nil {
+			group = x
+		}
+	}
+	for _, x := range f.truth.Instances {
+		if x.Account == a.ID && x.Region == region && x.State == "running" && x.PublicIP != "" && inst == nil {
+			inst = x
+		}
+	}
+	if key == nil || fn == nil || secret == nil || group == nil || inst == nil {
+		t.Fatalf("the estate lacks an asset of a kind in %s/%s: key %v function %v secret %v group %v running public instance %v", a.ID, region, key, fn, secret, group, inst)
+	}
+
+	s3c := s3.NewFromConfig(f.cfg(a.ID, "eu-west-1"), func(o *s3.Options) { o.UsePathStyle = true })
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("written-bucket")}); apiCode(err) != "IllegalLocationConstraintException" {
+		t.Errorf("CreateBucket in eu-west-1 without a location constraint: %v, want IllegalLocationConstraintException", err)
+	}
+	if _, err := s3c.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String("written-bucket"),
+		CreateBucketConfiguration: &s3types.CreateBucketConfiguration{LocationConstraint: "eu-west-1"}}); err != nil {
+		t.Fatalf("CreateBucket: %v", err)
+	}
+	public := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::written-bucket/*"}]}`
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("written-bucket"), Policy: aws.String(public)}); apiCode(err) != "AccessDenied" {
+		t.Errorf("PutBucketPolicy of a public policy while BlockPublicPolicy is on: %v, want AccessDenied", err)
+	}
+	if _, err := s3c.PutPublicAccessBlock(ctx, &s3.PutPublicAccessBlockInput{Bucket: aws.String("written-bucket"),
+		PublicAccessBlockConfiguration: &s3types.PublicAccessBlockConfiguration{BlockPublicAcls: aws.Bool(true), IgnorePublicAcls: aws.Bool(true),
+			BlockPublicPolicy: aws.Bool(false), RestrictPublicBuckets: aws.Bool(false)}}); err != nil {
+		t.Fatalf("PutPublicAccessBlock: %v", err)
+	}
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("written-bucket"), Policy: aws.String("not json")}); apiCode(err) != "MalformedPolicy" {
+		t.Errorf("PutBucketPolicy of a malformed policy: %v, want MalformedPolicy", err)
+	}
+	if _, err := s3c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("written-bucket"), Policy: aws.String(public)}); err != nil {
+		t.Fatalf("PutBucketPolicy: %v", err)
+	}
+	got, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("written-bucket")})
+	if err != nil || aws.ToString(got.Policy) != public {
+		t.Errorf("GetBucketPolicy after PutBucketPolicy: %v %v", got, err)
+	}
+	if _, err := s3c.DeleteBucket(ctx, &s3.DeleteBucketInput{Bucket: aws.String("written-bucket")}); err != nil {
+		t.Fatalf("DeleteBucket: %v", err)
+	}
+	if _, err := s3c.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("written-bucket")}); apiCode(err) != "NoSuchBucket" {
+		t.Errorf("GetBucketPolicy of a deleted bucket: %v, want NoSuchBucket", err)
+	}
+
+	kc := kms.NewFromConfig(cfg)
+	if _, err := kc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(key.ID), GranteePrincipal: aws.String("arn:aws:iam::999988887777:root"),
+		Operations: []kmstypes.GrantOperation{"Fly"}}); apiCode(err) != "ValidationException" {
+		t.Errorf("CreateGrant of an unknown operation: %v, want ValidationException", err)
+	}
+	g, err := kc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(key.ID), GranteePrincipal: aws.String("arn:aws:iam::999988887777:root"),
+		Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt}})
+	if err != nil {
+		t.Fatalf("CreateGrant: %v", err)
+	}
+	grants, err := kc.ListGrants(ctx, &kms.ListGrantsInput{KeyId: aws.String(key.ID)})
+	if err != nil || !slices.ContainsFunc(grants.Grants, func(x kmstypes.GrantListEntry) bool { return aws.ToString(x.GrantId) == aws.ToString(g.GrantId) }) {
+		t.Errorf("ListGrants after CreateGrant %s: %v %v", aws.ToString(g.GrantId), grants, err)
+	}
+	if _, err := kc.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(key.ID), GrantId: aws.String(aws.ToString(g.GrantId))}); err != nil {
+		t.Fatalf("RevokeGrant: %v", err)
+	}
+	if _, err := kc.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: aws.String(key.ID), GrantId: g.GrantId}); apiCode(err) != "NotFoundException" {
+		t.Errorf("RevokeGrant twice: %v, want NotFoundException", err)
+	}
+
+	lc := lambda.NewFromConfig(cfg)
+	newRole := "arn:aws:iam::" + a.ID + ":role/written-role"
+	if _, err := lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(fn.Name), Role: aws.String("nope")}); apiCode(err) != "ValidationException" {
+		t.Errorf("UpdateFunctionConfiguration with a role that is no ARN: %v, want ValidationException", err)
+	}
+	up, err := lc.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String(fn.Name), Role: aws.String(newRole)})
+	if err != nil || aws.ToString(up.Role) != newRole {
+		t.Fatalf("UpdateFunctionConfiguration: %v %v", up, err)
+	}
+
+	sm := secretsmanager.NewFromConfig(cfg)
+	secretPolicy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999988887777:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	if _, err := sm.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(secret.Name), ResourcePolicy: aws.String("{")}); apiCode(err) != "MalformedPolicyDocumentException" {
+		t.Errorf("PutResourcePolicy of a malformed policy: %v, want MalformedPolicyDocumentException", err)
+	}
+	if _, err := sm.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String(secret.Name), ResourcePolicy: aws.String(secretPolicy)}); err != nil {
+		t.Fatalf("PutResourcePolicy: %v", err)
+	}
+	rp, err := sm.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(secret.ARN)})
+	if err != nil || aws.ToString(rp.ResourcePolicy) != secretPolicy {
+		t.Errorf("GetResourcePolicy after PutResourcePolicy: %v %v", rp, err)
+	}
+	if _, err := sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String(secret.ARN), ForceDeleteWithoutRecovery: aws.Bool(true)}); err != nil {
+		t.Fatalf("DeleteSecret: %v", err)
+	}
+	if _, err := sm.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(secret.ARN)}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("GetResourcePolicy of a deleted secret: %v, want ResourceNotFoundException", err)
+	}
+
+	ec := ec2.NewFromConfig(cfg)
+	open := []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(3389), ToPort: aws.Int32(3389),
+		IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}, Ipv6Ranges: []ec2types.Ipv6Range{{CidrIpv6: aws.String("::/0")}}}}
+	if _, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group.ID), IpPermissions: open}); err != nil {
+		t.Fatalf("AuthorizeSecurityGroupIngress: %v", err)
+	}
+	if _, err := ec.AuthorizeSecurityGroupIngress(ctx, &ec2.AuthorizeSecurityGroupIngressInput{GroupId: aws.String(group.ID), IpPermissions: open}); apiCode(err) != "InvalidPermission.Duplicate" {
+		t.Errorf("AuthorizeSecurityGroupIngress twice: %v, want InvalidPermission.Duplicate", err)
+	}
+	sg, err := ec.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{group.ID}})
+	if err != nil || !slices.ContainsFunc(sg.SecurityGroups[0].IpPermissions, func(p ec2types.IpPermission) bool {
+		return aws.ToInt32(p.FromPort) == 3389 && len(p.IpRanges) == 1 && len(p.Ipv6Ranges) == 1
+	}) {
+		t.Errorf("DescribeSecurityGroups after AuthorizeSecurityGroupIngress: %+v %v", sg, err)
+	}
+	open[0].Ipv6Ranges = nil
+	if _, err := ec.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(group.ID), IpPermissions: open}); err != nil {
+		t.Fatalf("RevokeSecurityGroupIngress: %v", err)
+	}
+	if _, err := ec.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(group.ID), IpPermissions: open}); apiCode(err) != "InvalidPermission.NotFound" {
+		t.Errorf("RevokeSecurityGroupIngress twice: %v, want InvalidPermission.NotFound", err)
+	}
+	stop, err := ec.StopInstances(ctx, &ec2.StopInstancesInput{InstanceIds: []string{inst.ID}})
+	if err != nil || len(stop.StoppingInstances) != 1 || stop.StoppingInstances[0].CurrentState.Name != "stopping" || stop.StoppingInstances[0].PreviousState.Name != "running" {
+		t.Fatalf("StopInstances: %+v %v", stop, err)
+	}
+	di, err := ec.DescribeInstances(ctx, &ec2.DescribeInstancesInput{InstanceIds: []string{inst.ID}})
+	if err != nil || di.Reservations[0].Instances[0].State.Name != "stopped" || di.Reservations[0].Instances[0].PublicIpAddress != nil {
+		t.Errorf("DescribeInstances after StopInstances: %+v %v", di, err)
+	}
+
+	// The state the emulator holds.
+	now := f.srv.Assets()
+	for _, x := range now.Functions {
+		if x.ARN == fn.ARN && x.Role != newRole {
+			t.Errorf("function %s runs as %s, want %s", x.Name, x.Role, newRole)
+		}
+	}
+	if slices.ContainsFunc(now.Secrets, func(x *Secret) bool { return x.ARN == secret.ARN }) {
+		t.Errorf("secret %s still held after DeleteSecret", secret.ARN)
+	}
+	if slices.ContainsFunc(now.Buckets, func(x *Bucket) bool { return x.Name == "written-bucket" }) {
+		t.Errorf("bucket written-bucket still held after DeleteBucket")
+	}
+
+	// The events recorded: every successful write, none of the refused.
+	type ev struct{ name, source, region, resource string }
+	want := []ev{
+		{"CreateBucket", "s3.amazonaws.com", "eu-west-1", "written-bucket"},
+		{"PutBucketPublicAccessBlock", "s3.amazonaws.com", "eu-west-1", "written-bucket"},
+		{"PutBucketPolicy", "s3.amazonaws.com", "eu-west-1", "written-bucket"},
+		{"DeleteBucket", "s3.amazonaws.com", "eu-west-1", "written-bucket"},
+		{"CreateGrant", "kms.amazonaws.com", region, key.ARN},
+		{"RevokeGrant", "kms.amazonaws.com", region, key.ARN},
+		{"UpdateFunctionConfiguration20150331v2", "lambda.amazonaws.com", region, fn.ARN},
+		{"PutResourcePolicy", "secretsmanager.amazonaws.com", region, ""},
+		{"DeleteSecret", "secretsmanager.amazonaws.com", region, ""},
+		{"AuthorizeSecurityGroupIngress", "ec2.amazonaws.com", region, group.ID},
+		{"RevokeSecurityGroupIngress", "ec2.amazonaws.com", region, group.ID},
+		{"StopInstances", "ec2.amazonaws.com", region, inst.ID},
+	}
+	var recorded []ev
+	for _, r := range []string{"eu-west-1", region} {
+		for _, e := range f.srv.Events(a.ID, r) {
+			if !strings.HasPrefix(e.IdentityARN, "arn:aws:iam::"+a.ID+":") || e.IdentityType == "" || e.IdentityAccount != a.ID || e.ReadOnly {
+				t.Errorf("event %s: identity %s %s %s, want the caller", e.Name, e.IdentityType, e.IdentityARN, e.IdentityAccount)
+			}
+			res := ""
+			if len(e.Resources) > 0 {
+				res = e.Resources[0].Name
+			}
+			recorded = append(recorded, ev{e.Name, e.Source, e.Region, res})
+		}
+	}
+	if !slices.Equal(recorded, want) {
+		t.Errorf("events recorded:\n%v\nwant\n%v", recorded, want)
+	}
+}

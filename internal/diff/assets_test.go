@@ -1,0 +1,110 @@
+package diff
+
+import (
+	"context"
+	"reflect"
+	"testing"
+
+	"github.com/warden-iam/warden/internal/diff/difftest"
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// TestComputeAssets: one asset change of every kind (difftest.Assets) is
+// one row each, in words, with its exposure and severity; backwards, the
+// widenings read as narrowings with no severity.
+func TestComputeAssets(t *testing.T) {
+	rb, ra := difftest.Assets()
+	st, snaps := writeSnapshots(t, &model.Graph{Resources: rb}, &model.Graph{Resources: ra})
+	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(a AssetChange) string { return a.Severity + "|" + a.Exposure + "|" + a.Text }
+	wantTexts(t, "assets", texts(r.Assets, row), []string{
+		"|" + "|instance i-1 in 111122223333 (us-east-1) is stopped (was running)",
+		"|" + "|instance i-1 in 111122223333 (us-east-1) no longer has a public IP (was 203.0.113.10)",
+		"low||instance i-2 in 111122223333 (us-east-1) now runs as role deploy (was app)",
+		"high|open-admin-port|security group web in 111122223333 (us-east-1) now admits tcp 22 from 0.0.0.0/0 (open to the internet on admin port 22)",
+		"|" + "|security group web in 111122223333 (us-east-1) no longer admits tcp 443 from 10.0.0.0/8",
+		"medium|cross-account|KMS key k-1 in 111122223333 (us-east-1) now grants Decrypt to arn:aws:iam::444455556666:root (grant g-new) (cross-account)",
+		"|" + "|KMS key k-1 in 111122223333 (us-east-1) no longer grants Encrypt to arn:aws:iam::111122223333:role/deploy (grant g-old)",
+		"low||function resize in 111122223333 (us-east-1) now runs as role resize-v2 (was resize-v1)",
+		"|" + "|bucket old-logs in 111122223333 (us-east-1) removed",
+		"high|public|bucket public-drop in 111122223333 (us-east-1) added (public)",
+		"high|public|Block Public Access of bucket site in 111122223333 (us-east-1): BlockPublicPolicy, RestrictPublicBuckets turned off (now public)",
+		"high|public|bucket policy of bucket site in 111122223333 (us-east-1) now allows s3:GetObject to * (public)",
+		"|" + "|secret policy of secret db in 111122223333 (us-east-1) no longer allows secretsmanager:GetSecretValue to arn:aws:iam::444455556666:root",
+	})
+	// The kinds and values of the rows, as JSON gives them.
+	var kinds []string
+	for _, a := range r.Assets {
+		kinds = append(kinds, a.Change+" "+a.Kind+" "+a.Before+" → "+a.After)
+	}
+	wantTexts(t, "kinds", kinds, []string{
+		"changed instance_state running → stopped",
+		"changed public_ip 203.0.113.10 → ",
+		"changed instance_role arn:aws:iam::111122223333:role/app → arn:aws:iam::111122223333:role/deploy",
+		"added ingress  → ",
+		"removed ingress  → ",
+		"added kms_grant  → ",
+		"removed kms_grant  → ",
+		"changed execution_role arn:aws:iam::111122223333:role/resize-v1 → arn:aws:iam::111122223333:role/resize-v2",
+		"removed asset  → ",
+		"added asset  → ",
+		"changed block_public_access BlockPublicAcls,IgnorePublicAcls,BlockPublicPolicy,RestrictPublicBuckets → BlockPublicAcls,IgnorePublicAcls",
+		"added resource_policy  → ",
+		"removed resource_policy  → ",
+	})
+	for _, a := range r.Assets {
+		if a.Kind == AssetKindIngress && a.Change == Added {
+			if want := `{"protocol":"tcp","from_port":22,"to_port":22,"cidr":"0.0.0.0/0"}`; string(a.Detail) != want {
+				t.Errorf("ingress detail %s, want %s", a.Detail, want)
+			}
+		}
+		if a.Kind == AssetKindAsset && string(a.Detail) != "null" {
+			t.Errorf("%s: detail %s, want null", a.Text, a.Detail)
+		}
+	}
+	s := r.Summary
+	if got := [4]int{s.AssetsAdded, s.AssetsRemoved, s.AssetsChanged, s.AssetsHighSeverity}; got != [4]int{1, 1, 11, 4} {
+		t.Errorf("summary assets added, removed, changes, high = %v, want [1 1 11 4]", got)
+	}
+
+	// Backwards.
+	back, err := Compute(context.Background(), st, snaps[1], snaps[0], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var widening []string
+	for _, a := range back.Assets {
+		if a.Severity != "" {
+			widening = append(widening, row(a))
+		}
+	}
+	wantTexts(t, "backwards widenings", widening, []string{
+		"low||instance i-1 in 111122223333 (us-east-1) is running (was stopped)",
+		"medium||instance i-1 in 111122223333 (us-east-1) now has public IP 203.0.113.10",
+		"low||instance i-2 in 111122223333 (us-east-1) now runs as role app (was deploy)",
+		"low||security group web in 111122223333 (us-east-1) now admits tcp 443 from 10.0.0.0/8",
+		"low||KMS key k-1 in 111122223333 (us-east-1) now grants Encrypt to arn:aws:iam::111122223333:role/deploy (grant g-old)",
+		"low||function resize in 111122223333 (us-east-1) now runs as role resize-v1 (was resize-v2)",
+		"low||bucket old-logs in 111122223333 (us-east-1) added",
+		"medium|cross-account|secret policy of secret db in 111122223333 (us-east-1) now allows secretsmanager:GetSecretValue to arn:aws:iam::444455556666:root (cross-account)",
+	})
+
+	// --account and --principal keep an asset's rows.
+	only, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{Principals: []string{"arn:aws:s3:::site"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(only.Assets, func(a AssetChange) string { return a.Kind }); !reflect.DeepEqual(got, []string{"block_public_access", "resource_policy"}) {
+		t.Errorf("assets about bucket site: %v", got)
+	}
+	other, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{AccountID: difftest.AcctB})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other.Assets) != 0 {
+		t.Errorf("assets of account %s: %v, want none", difftest.AcctB, other.Assets)
+	}
+}
