@@ -181,3 +181,41 @@ func TestSyncReadsAssetsFromConfig(t *testing.T) {
 		t.Errorf("calls via Config %v\nvia the listings %v", viaConfig.APICalls, viaServices.APICalls)
 	}
 }
+
+// TestSyncAssetsDelegatedAggregator: an aggregator in a delegated
+// administrator (a member account) is read through that account's member
+// role when sync.assets names its account; named wrongly, the sync notes
+// it once and reads the listings.
+func TestSyncAssetsDelegatedAggregator(t *testing.T) {
+	isolateAWS(t)
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	const admin = "200000000001"
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Users: 1, Roles: 2}, Seed: 5,
+		Assets: &awsfake.AssetEstate{Aggregator: &awsfake.ConfigAggregator{Name: "delegated", Account: admin, Organization: true, AllRegions: true, Region: "eu-west-1"}}}.Build()
+	c := truth.Install(srv)
+	sess := newSession(t, srv.URL(), c)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run := func(cfg collect.ConfigSourceOptions) *model.Snapshot {
+		o := syncOptions()
+		o.Organization = &OrganizationOptions{}
+		o.Assets = &collect.AssetOptions{Regions: []string{"us-east-1"}, Config: &cfg}
+		snap, err := Sync(context.Background(), sess, st, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	snap := run(collect.ConfigSourceOptions{Mode: collect.ConfigOnly, Aggregator: "delegated", Account: admin, Region: "eu-west-1"})
+	if len(snap.Errors) != 0 || snap.APICalls["config:SelectAggregateResourceConfig"] == 0 || snap.APICalls["kms:ListKeys"] != 0 {
+		t.Errorf("delegated aggregator: errors %v, calls %v", snap.Errors, snap.APICalls)
+	}
+	snap = run(collect.ConfigSourceOptions{Mode: collect.ConfigOnly, Aggregator: "delegated", Region: "eu-west-1"})
+	if len(snap.Errors) != 1 || !strings.Contains(snap.Errors[0].Message, `"delegated" not found`) || snap.APICalls["kms:ListKeys"] != 3 {
+		t.Errorf("aggregator looked for in the management account: errors %+v, calls %v", snap.Errors, snap.APICalls)
+	}
+}
