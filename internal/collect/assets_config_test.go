@@ -14,11 +14,15 @@ import (
 )
 
 // configEnv is newAssetEnv with an organization aggregator in the
-// management account's us-east-1 covering regions (nil: every region),
-// and account-level Block Public Access on member 200000000001.
+// management account's us-east-1 covering regions (nil: every region, with
+// member 200000000000's eu-west-1 not collected: its source FAILED), and
+// account-level Block Public Access on member 200000000001.
 func configEnv(t testing.TB, regions []string) *assetEnv {
 	return newAssetEnvWith(t, func(a *awsfake.AssetEstate) {
 		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: regions == nil, Regions: regions, Region: "us-east-1"}
+		if regions == nil {
+			a.Aggregator.Failed = map[string][]string{"200000000000": {"eu-west-1"}}
+		}
 		a.AccountBlockPublicAccess = map[string]*awsfake.PublicAccessBlock{"200000000001": {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}}
 	})
 }
@@ -137,8 +141,20 @@ func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
 			}
 			items += len(inv.bpa)
 			cfgCalls := e.srv.CallsFor(e.truth.Management.ID)
-			if cfgCalls["config:DescribeConfigurationAggregators"] != 1 || cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
-				t.Errorf("config calls %v for %d items, want 1 DescribeConfigurationAggregators and %d pages", cfgCalls, items, (items+99)/100)
+			sources := 0
+			for range e.truth.Accounts() {
+				for _, region := range append(slices.Clone(awsfake.StandardRegions), awsfake.OptInRegions...) {
+					if tc.regions == nil || slices.Contains(tc.regions, region) {
+						sources++
+					}
+				}
+			}
+			if cfgCalls["config:DescribeConfigurationAggregators"] != 1 || cfgCalls["config:DescribeConfigurationAggregatorSourcesStatus"] != int64((sources+99)/100) ||
+				cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
+				t.Errorf("config calls %v for %d sources and %d items, want 1 DescribeConfigurationAggregators, %d status pages and %d item pages", cfgCalls, sources, items, (sources+99)/100, (items+99)/100)
+			}
+			if tc.regions == nil && (!slices.Equal(inv.Failed, []string{"200000000000 eu-west-1 FAILED NoAvailableConfigurationRecorder"}) || inv.Covers("200000000000", "eu-west-1") || !inv.Covers("200000000000", "us-east-1")) {
+				t.Errorf("failed sources %v", inv.Failed)
 			}
 			t.Logf("aggregator %s: %d items in %d pages", inv.Aggregator, items, inv.Pages)
 			for _, a := range e.truth.Accounts() {

@@ -137,8 +137,9 @@ var Actions = map[Feature][]string{
 		"s3:GetAccountPublicAccessBlock", // S3 Control's GetPublicAccessBlock, once per account
 	},
 	FeatureAssetsConfig: {
-		"config:DescribeConfigurationAggregators", // the aggregator, once per sync
-		"config:SelectAggregateResourceConfig",    // its items, 100 a page
+		"config:DescribeConfigurationAggregators",             // the aggregator, once per sync
+		"config:DescribeConfigurationAggregatorSourcesStatus", // which accounts and regions it collected
+		"config:SelectAggregateResourceConfig",                // its items, 100 a page
 	},
 	FeatureAssetsKMS: {
 		"kms:ListKeys",
