@@ -35,6 +35,15 @@ type AssetEstate struct {
 	OptedIn map[string][]string
 	// DeniedRegions lists, by account ID, regions an SCP denies.
 	DeniedRegions map[string][]string
+	// AccountBlockPublicAccess sets, by account ID, the account-level S3
+	// Block Public Access settings (S3 Control); an account with
+	// RestrictPublicBuckets has no public bucket exposure, whatever its
+	// buckets' own settings. Default none.
+	AccountBlockPublicAccess map[string]*PublicAccessBlock
+	// Aggregator, when set, is an AWS Config aggregator placed in the
+	// estate; its zero fields default to the name "warden-org", the first
+	// account, the first region, the organization's service role.
+	Aggregator *ConfigAggregator
 	// OutsideAccountID is the account outside the estate that
 	// cross-account policies name; default 999988887777.
 	OutsideAccountID string
@@ -99,6 +108,32 @@ func (e AssetEstate) Build(accounts []*Account) *AssetTruth {
 	}
 	for k, v := range e.DeniedRegions {
 		t.DeniedRegions[k] = slices.Clone(v)
+	}
+	for k, v := range e.AccountBlockPublicAccess {
+		if t.AccountPublicAccessBlocks == nil {
+			t.AccountPublicAccessBlocks = map[string]*PublicAccessBlock{}
+		}
+		p := *v
+		t.AccountPublicAccessBlocks[k] = &p
+	}
+	if e.Aggregator != nil && len(accounts) > 0 {
+		a := e.Aggregator.clone()
+		if a.Name == "" {
+			a.Name = "warden-org"
+		}
+		if a.Account == "" {
+			a.Account = accounts[0].ID
+		}
+		if a.Region == "" {
+			a.Region = e.Regions[0]
+		}
+		if a.RoleARN == "" && a.Organization {
+			a.RoleARN = "arn:aws:iam::" + a.Account + ":role/service-role/AWSConfigRoleForOrganizations"
+		}
+		if a.CreatedAt.IsZero() {
+			a.CreatedAt = e.Now.AddDate(0, 0, -100)
+		}
+		t.Aggregators = append(t.Aggregators, a)
 	}
 	for ai, a := range accounts {
 		other := e.OutsideAccountID
@@ -198,7 +233,9 @@ func (g *assetGen) buckets(n int) {
 		case 2:
 			b.Policy = policyDoc(fmt.Sprintf(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"%s/*"}`, arn))
 			b.PublicAccessBlock = nil
-			g.expose("public", "bucket", arn, nil, nil)
+			if acct := g.e.AccountBlockPublicAccess[g.a.ID]; acct == nil || !acct.RestrictPublicBuckets {
+				g.expose("public", "bucket", arn, nil, nil)
+			}
 		case 3:
 			b.Policy = policyDoc(fmt.Sprintf(`{"Sid":"Partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":["s3:GetObject","s3:ListBucket"],"Resource":[%q,"%s/*"]}`, g.other, arn, arn))
 			g.expose("cross-account", "bucket", arn, []string{g.other}, nil)

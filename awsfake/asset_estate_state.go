@@ -40,6 +40,12 @@ type Assets struct {
 	// DeniedRegions lists, by account, the regions a service control policy
 	// denies (every action but the global ones).
 	DeniedRegions map[string][]string
+	// AccountPublicAccessBlocks are the accounts' S3 Block Public Access
+	// settings (S3 Control's GetPublicAccessBlock), by account; an account
+	// not here has none (NoSuchPublicAccessBlockConfiguration).
+	AccountPublicAccessBlocks map[string]*PublicAccessBlock
+	// Aggregators are the AWS Config configuration aggregators (config.go).
+	Aggregators []*ConfigAggregator
 }
 
 // Bucket is an S3 bucket.
@@ -301,6 +307,18 @@ func (a *Assets) clone() *Assets {
 	}
 	for k, v := range a.DeniedRegions {
 		out.DeniedRegions[k] = slices.Clone(v)
+	}
+	for k, v := range a.AccountPublicAccessBlocks {
+		if out.AccountPublicAccessBlocks == nil {
+			out.AccountPublicAccessBlocks = map[string]*PublicAccessBlock{}
+		}
+		if v != nil {
+			p := *v
+			out.AccountPublicAccessBlocks[k] = &p
+		}
+	}
+	for _, g := range a.Aggregators {
+		out.Aggregators = append(out.Aggregators, g.clone())
 	}
 	for _, b := range a.Buckets {
 		c := *b

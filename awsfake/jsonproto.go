@@ -53,7 +53,7 @@ func (s *Server) serveJSON(w http.ResponseWriter, r *http.Request, target string
 	c := auth.caller
 	req.caller = c
 	handlers := map[string]jsonHandler{"organizations": s.orgAction, "identitystore": s.identityStoreAction, "sso": s.ssoAdminAction, "cloudtrail": s.cloudTrailAction,
-		"kms": s.kmsAction, "secretsmanager": s.secretsManagerAction}
+		"kms": s.kmsAction, "secretsmanager": s.secretsManagerAction, "config": s.configAction}
 	h, ok := handlers[service]
 	if !ok {
 		writeJSONError(w, reqID, &apiError{status: http.StatusBadRequest, code: "UnknownOperationException", message: "awsfake does not emulate service " + service})

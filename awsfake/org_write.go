@@ -155,18 +155,54 @@ func (o *Organization) accountARN(id string) string {
 	return "arn:aws:organizations::" + o.ManagementAccountID + ":account/" + o.ID + "/" + id
 }
 
+// RCPFullAWSAccessID is the ID of the AWS managed resource control policy
+// AWS attaches to the root and to every OU and account when resource
+// control policies are enabled; it cannot be detached.
+const RCPFullAWSAccessID = "p-RCPFullAWSAccess"
+
+// rcpFullAWSAccess is the AWS managed RCP RCPFullAWSAccess, attached
+// nowhere.
+func rcpFullAWSAccess() *OrgPolicy {
+	return &OrgPolicy{ID: RCPFullAWSAccessID, ARN: "arn:aws:organizations::aws:policy/resource_control_policy/" + RCPFullAWSAccessID,
+		Name: "RCPFullAWSAccess", Description: "Allows access to every operation", Type: "RESOURCE_CONTROL_POLICY", AWSManaged: true,
+		Content: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`}
+}
+
+// defaultPolicy is the AWS managed policy AWS attaches everywhere when
+// policy type t is enabled (FullAWSAccess for SCPs, RCPFullAWSAccess for
+// RCPs), made when missing; nil for the other types.
+func (o *Organization) defaultPolicy(t string) *OrgPolicy {
+	id, mk := FullAWSAccessID, fullAWSAccess
+	switch t {
+	case "SERVICE_CONTROL_POLICY":
+	case "RESOURCE_CONTROL_POLICY":
+		id, mk = RCPFullAWSAccessID, rcpFullAWSAccess
+	default:
+		return nil
+	}
+	if o.Policies[id] == nil {
+		o.Policies[id] = mk()
+	}
+	return o.Policies[id]
+}
+
+// EnablePolicyType enables policy type t in the root as EnablePolicyType
+// does (for building estates): see enablePolicyType.
+func (o *Organization) EnablePolicyType(t string) {
+	if !slices.Contains(o.Root.PolicyTypes, t) {
+		o.enablePolicyType(t)
+	}
+}
+
 // enablePolicyType enables t in the root; enabling service control
-// policies attaches FullAWSAccess to the root and to every OU and account,
-// as AWS does.
+// policies attaches FullAWSAccess, and enabling resource control policies
+// RCPFullAWSAccess, to the root and to every OU and account, as AWS does.
 func (o *Organization) enablePolicyType(t string) {
 	o.Root.PolicyTypes = append(o.Root.PolicyTypes, t)
-	if t != "SERVICE_CONTROL_POLICY" {
+	full := o.defaultPolicy(t)
+	if full == nil {
 		return
 	}
-	if o.Policies[FullAWSAccessID] == nil {
-		o.Policies[FullAWSAccessID] = fullAWSAccess()
-	}
-	full := o.Policies[FullAWSAccessID]
 	for _, id := range append(append([]string{o.Root.ID}, sortedKeys(o.OUs)...), sortedKeys(o.Accounts)...) {
 		if !slices.Contains(full.Targets, id) {
 			full.Targets = append(full.Targets, id)
@@ -174,12 +210,15 @@ func (o *Organization) enablePolicyType(t string) {
 	}
 }
 
-// attachDefaults attaches FullAWSAccess to a new OU or account when
-// service control policies are enabled, as AWS does.
+// attachDefaults attaches FullAWSAccess (RCPFullAWSAccess) to a new OU or
+// account when service (resource) control policies are enabled, as AWS
+// does.
 func (o *Organization) attachDefaults(id string) {
-	if slices.Contains(o.Root.PolicyTypes, "SERVICE_CONTROL_POLICY") && o.Policies[FullAWSAccessID] != nil {
-		full := o.Policies[FullAWSAccessID]
-		full.Targets = append(full.Targets, id)
+	for _, t := range []string{"SERVICE_CONTROL_POLICY", "RESOURCE_CONTROL_POLICY"} {
+		if slices.Contains(o.Root.PolicyTypes, t) {
+			full := o.defaultPolicy(t)
+			full.Targets = append(full.Targets, id)
+		}
 	}
 }
 
@@ -572,7 +611,11 @@ func checkPolicyContent(policyType, content string) *apiError {
 		if len(content) > maxSCPSize {
 			return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", fmt.Sprintf("The policy is %d characters; the most a %s may have is %d.", len(content), policyType, maxSCPSize))
 		}
-		if msg := policyDocProblem(content, serviceControlPolicy); msg != "" {
+		kind := serviceControlPolicy
+		if policyType == "RESOURCE_CONTROL_POLICY" {
+			kind = resourceControlPolicy
+		}
+		if msg := policyDocProblem(content, kind); msg != "" {
 			return orgErr("MalformedPolicyDocumentException", "The provided policy document doesn't meet the requirements of the specified policy type: "+msg)
 		}
 		return nil
@@ -725,6 +768,9 @@ func (s *Server) orgDetachPolicy(c orgCall) (any, *apiError) {
 	}
 	if !slices.Contains(p.Targets, in.TargetId) {
 		return nil, orgErr("PolicyNotAttachedException", "The policy isn't attached to the specified target.")
+	}
+	if p.ID == RCPFullAWSAccessID {
+		return nil, constraintViolation("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You can't detach RCPFullAWSAccess: AWS keeps it attached to the root and to every OU and account while resource control policies are enabled.")
 	}
 	if p.Type == "SERVICE_CONTROL_POLICY" && o.attachmentsOfType(p.Type, in.TargetId) == 1 {
 		return nil, constraintViolation("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "A root, OU or account must keep at least one service control policy attached: attach another before detaching this one.")

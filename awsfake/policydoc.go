@@ -42,6 +42,11 @@ const (
 	// serviceControlPolicy is an Organizations SCP: no Principal; a
 	// Resource is optional.
 	serviceControlPolicy
+	// resourceControlPolicy is an Organizations RCP (AWS Organizations
+	// User Guide, "RCP syntax"): Principal "*" and no other, no
+	// NotPrincipal or NotAction, Effect Deny (Allow is only for the AWS
+	// managed RCPFullAWSAccess).
+	resourceControlPolicy
 )
 
 // IAM's own messages for the problems it finds.
@@ -161,6 +166,11 @@ func statementProblem(st map[string]json.RawMessage, kind policyDocKind, sids ma
 	if json.Unmarshal(st["Effect"], &effect) != nil || (effect != "Allow" && effect != "Deny") {
 		return msgLegacy
 	}
+	if kind == resourceControlPolicy {
+		if msg := rcpStatementProblem(st, effect); msg != "" {
+			return msg
+		}
+	}
 	for _, problem := range []func(map[string]json.RawMessage, policyDocKind) string{principalsProblem, actionsProblem, resourcesProblem, conditionProblem} {
 		if msg := problem(st, kind); msg != "" {
 			return msg
@@ -214,6 +224,8 @@ func principalsProblem(st map[string]json.RawMessage, kind policyDocKind) string
 		return msgLegacy
 	case kind == trustPolicy && !has:
 		return msgNeedsPrincipal
+	case kind == resourceControlPolicy:
+		return "" // rcpStatementProblem checked it
 	case kind != trustPolicy && has:
 		return msgNoPrincipal
 	case has:
@@ -383,4 +395,23 @@ func conditionValueOK(raw json.RawMessage) bool {
 
 func isJSONArray(raw json.RawMessage) bool {
 	return bytes.HasPrefix(bytes.TrimSpace(raw), []byte("["))
+}
+
+// rcpStatementProblem checks what an RCP statement must be beyond an SCP's
+// grammar: Principal "*", no NotPrincipal or NotAction, Effect Deny.
+func rcpStatementProblem(st map[string]json.RawMessage, effect string) string {
+	if _, ok := st["NotPrincipal"]; ok {
+		return "NotPrincipal is not supported in a resource control policy: use Principal \"*\" with a condition."
+	}
+	if _, ok := st["NotAction"]; ok {
+		return "NotAction is not supported in a resource control policy."
+	}
+	var p string
+	if raw, ok := st["Principal"]; !ok || json.Unmarshal(raw, &p) != nil || p != "*" {
+		return "A resource control policy statement must have Principal \"*\": name principals with a condition."
+	}
+	if effect != "Deny" {
+		return "The effect Allow is supported only in the AWS managed RCPFullAWSAccess: a resource control policy denies."
+	}
+	return ""
 }

@@ -100,6 +100,10 @@ func s3Action(r *http.Request, bucket string) string {
 
 // serveS3 serves one S3 request.
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, auth authenticated, authErr *apiError) {
+	if isS3Control(r) {
+		s.serveS3Control(w, r, auth, authErr)
+		return
+	}
 	bucket, _ := s3Target(r)
 	if authErr != nil {
 		writeS3Error(w, auth.id, s3AuthError(authErr), bucket)

@@ -58,6 +58,7 @@ func TestShowAssets(t *testing.T) {
 		keys []string
 	}{
 		{"instances", len(a.Instances), []string{"account_id", "region", "id", "instance_id", "name", "state", "type", "public_ip", "private_ip", "instance_profile", "role", "security_groups", "open_admin_ports"}},
+		{"security-groups", len(a.SecurityGroups), []string{"account_id", "region", "id", "group_id", "name", "vpc", "description", "ingress", "open_admin_ports"}},
 		{"buckets", len(a.Buckets), []string{"account_id", "region", "name", "has_policy", "block_public_access", "exposure"}},
 		{"keys-kms", customerKeys, []string{"account_id", "region", "arn", "key_id", "state", "description", "grants", "exposure"}},
 		{"functions", len(a.Functions), []string{"account_id", "region", "name", "arn", "runtime", "role", "has_policy", "exposure"}},
@@ -101,7 +102,44 @@ func TestShowAssets(t *testing.T) {
 				}
 			}
 		}
-		if tc.list != "instances" && flagged == 0 {
+		if tc.list == "security-groups" {
+			open := map[string]bool{}
+			for _, e := range a.Exposures {
+				if e.Kind == "open-admin-port" {
+					open[e.ARN] = true
+				}
+			}
+			for _, r := range rows {
+				ports, _ := r["open_admin_ports"].([]any)
+				if (len(ports) > 0) != open[r["id"].(string)] {
+					t.Errorf("show security-groups: %s open admin ports %v, the estate says open %v", r["id"], ports, open[r["id"].(string)])
+				}
+			}
+		}
+		// --region: exactly the rows of that region.
+		inRegion, errOut, code := runIn(t, db, "show", tc.list, "--region", "eu-west-1", "-o", "json")
+		if code != 0 {
+			t.Fatalf("show %s --region: exit %d: %s", tc.list, code, errOut)
+		}
+		var regional []map[string]any
+		if err := json.Unmarshal([]byte(inRegion), &regional); err != nil {
+			t.Fatal(err)
+		}
+		wantRegional := 0
+		for _, r := range rows {
+			if r["region"] == "eu-west-1" {
+				wantRegional++
+			}
+		}
+		if len(regional) != wantRegional {
+			t.Errorf("show %s --region eu-west-1: %d rows, want %d", tc.list, len(regional), wantRegional)
+		}
+		for _, r := range regional {
+			if r["region"] != "eu-west-1" {
+				t.Errorf("show %s --region eu-west-1 lists a row of %v", tc.list, r["region"])
+			}
+		}
+		if tc.list != "instances" && tc.list != "security-groups" && flagged == 0 {
 			t.Errorf("show %s flags no exposure", tc.list)
 		}
 		table, _, code := runIn(t, db, "show", tc.list)

@@ -19,7 +19,7 @@ func newFindingsCmd(a *app) *cobra.Command {
 	var eff, esc bool
 	cmd := &cobra.Command{
 		Use:   "findings",
-		Short: "Who holds the most access, admins (effective ones too), old access keys, console users without MFA, outside trust, escalation paths",
+		Short: "Who holds the most access, admins (effective ones too), old access keys, console users without MFA, outside trust, escalation paths, exposed assets",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if days < 0 || top < 0 || limit < 0 || unusedDays < 1 {
@@ -38,7 +38,7 @@ func newFindingsCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			f := render.NewFindings(g, now, top, days).Unused(g, now, unusedDays, events, read).LastAccessed(g, now, la)
+			f := render.NewFindings(g, now, top, days).Unused(g, now, unusedDays, events, read).LastAccessed(g, now, la).Assets(snap, g)
 			if err := a.effectiveFindings(cmd.Context(), f, snap.ID, g, render.EffectiveOptions{Admins: eff, Escalation: esc}); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,17 +17,19 @@ import (
 func newShowCmd(a *app) *cobra.Command {
 	var account string
 	cmd := &cobra.Command{
-		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments|activity|instances|buckets|keys-kms|functions|secrets",
+		Use:   "show users|groups|roles|policies|keys|accounts|ous|scps|sso-users|sso-groups|permission-sets|assignments|activity|instances|security-groups|buckets|keys-kms|functions|secrets",
 		Short: "List the users, groups, roles, policies, keys, accounts, OUs, SCPs, Identity Center users, groups, permission sets and assignments, the activity, or the assets of the latest snapshot",
 		Args:  cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return unknownCommand(cmd, args[0])
 			}
-			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets, assignments, activity, instances, buckets, keys-kms, functions or secrets", "for example: warden show users")
+			return usageError("show needs what to list: users, groups, roles, policies, keys, accounts, ous, scps, sso-users, sso-groups, permission-sets, assignments, activity, instances, security-groups, buckets, keys-kms, functions or secrets", "for example: warden show users")
 		},
 	}
+	var region string
 	cmd.PersistentFlags().StringVar(&account, "account", "", "only this AWS account id")
+	cmd.PersistentFlags().StringVar(&region, "region", "", "only the assets in this region (instances, security-groups, buckets, keys-kms, functions, secrets)")
 
 	// view is one listing: rows for JSON, a table for people.
 	type view func(g *model.Graph, account string) (rows any, table *render.Table)
@@ -49,6 +52,12 @@ func newShowCmd(a *app) *cobra.Command {
 				g, err := a.latestPart(cmd.Context(), part, partAccount)
 				if err != nil {
 					return err
+				}
+				if region != "" {
+					if !slices.Contains(part, model.TypeEC2Instance) {
+						return usageError("--region applies to the asset listings only", "leave out --region for show "+name)
+					}
+					g = inventory.InRegion(g, region)
 				}
 				rows, table := v(g, account)
 				return a.print(rows, table)
@@ -106,6 +115,10 @@ func newShowCmd(a *app) *cobra.Command {
 	add("instances", "EC2 instances: state, public IP, the role they run as, admin ports open to the internet", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := inventory.Instances(g, acct)
 		return rows, render.InstancesTable(rows)
+	}, inventory.AssetsPart...)
+	add("security-groups", "EC2 security groups: inbound rules, those open to the internet, admin ports open", func(g *model.Graph, acct string) (any, *render.Table) {
+		rows := inventory.SecurityGroups(g, acct)
+		return rows, render.SecurityGroupsTable(rows)
 	}, inventory.AssetsPart...)
 	add("buckets", "S3 buckets: policy, Block Public Access, exposure", func(g *model.Graph, acct string) (any, *render.Table) {
 		rows := inventory.Buckets(g, acct)

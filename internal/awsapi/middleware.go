@@ -200,7 +200,7 @@ func isThrottle(err error) bool {
 
 // iamPrefixes maps SDK service ids, lowercased without spaces, to the
 // service prefix of IAM actions where the two differ.
-var iamPrefixes = map[string]string{"ssoadmin": "sso"}
+var iamPrefixes = map[string]string{"ssoadmin": "sso", "configservice": "config"}
 
 // callKey names a call as IAM policies, the emulator and snapshots do:
 // "iam:ListAccessKeys", "sso:ListPermissionSets".

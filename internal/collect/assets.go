@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
@@ -35,7 +36,12 @@ import (
 //	getSecrets         secretsmanager:ListSecrets (100 a page), per secret GetResourcePolicy
 //	getInstances       ec2:DescribeInstances and DescribeSecurityGroups (1000 a page), and
 //	                   iam:ListInstanceProfiles once when an instance has a profile
+//	getAccountBPA      s3control:GetPublicAccessBlock once (the account-level Block Public Access)
 //	transform…         the resources and their identity edges
+//
+// Regions an AWS Config aggregator covers (AssetOptions.Inventory) are read
+// from its configuration items instead, with only the per-resource calls
+// for what Config does not record (assets_config.go).
 //
 // A region the account has not enabled, or that a service control policy
 // denies, is recognised from AWS's answer and skipped with a note; any
@@ -89,6 +95,12 @@ type InstanceProfilesAPI interface {
 	ListInstanceProfiles(ctx context.Context, in *iam.ListInstanceProfilesInput, optFns ...func(*iam.Options)) (*iam.ListInstanceProfilesOutput, error)
 }
 
+// S3ControlAPI is the S3 Control call that reads the account-level Block
+// Public Access settings.
+type S3ControlAPI interface {
+	GetPublicAccessBlock(ctx context.Context, in *s3control.GetPublicAccessBlockInput, optFns ...func(*s3control.Options)) (*s3control.GetPublicAccessBlockOutput, error)
+}
+
 // AssetAPIs are one account's asset clients in one region.
 type AssetAPIs struct {
 	EC2            EC2API
@@ -96,6 +108,7 @@ type AssetAPIs struct {
 	KMS            KMSAPI
 	Lambda         LambdaAPI
 	SecretsManager SecretsManagerAPI
+	S3Control      S3ControlAPI
 }
 
 // AssetOptions tune CollectAssets.
@@ -111,6 +124,13 @@ type AssetOptions struct {
 	// Concurrency is how many per-resource calls of one service and region
 	// run at once; default 8.
 	Concurrency int
+	// Config chooses the AWS Config source (assets_config.go); nil reads
+	// the service listings only.
+	Config *ConfigSourceOptions
+	// Inventory is what the Config source read, once per sync
+	// (ReadAssetInventory): the regions it covers are read from it, the
+	// rest from the service listings. Nil: the service listings only.
+	Inventory *AssetInventory
 }
 
 // AssetResult is what CollectAssets read of one account.
@@ -118,6 +138,9 @@ type AssetResult struct {
 	Graph model.Graph
 	// Regions are the regions read.
 	Regions []string
+	// Sources say how each region was read (also in the graph, on the
+	// account's TypeAccountAssets resource).
+	Sources []model.AssetRegionSource
 	// Skipped are the regions skipped (not enabled, or denied by an SCP),
 	// with why, by region.
 	Skipped map[string]string
@@ -136,6 +159,8 @@ type assetRun struct {
 	resources []model.Resource
 	skipped   map[string]string
 	profiles  map[string]string // instance profile ARN → role ARN, once read
+	// accountUnread names the account-level settings not read.
+	accountUnread []string
 }
 
 func (r *assetRun) add(res ...model.Resource) {
@@ -159,8 +184,20 @@ func CollectAssets(ctx context.Context, account string, clients func(region stri
 	}
 	r := &assetRun{account: account, clients: clients, iam: iamc, o: o, skipped: map[string]string{}}
 	regions := r.getRegions(ctx)
-	var wg sync.WaitGroup
+	var listed, covered []string
 	for _, region := range regions {
+		if o.Inventory.Covers(account, region) {
+			covered = append(covered, region)
+		} else {
+			listed = append(listed, region)
+		}
+	}
+	var wg sync.WaitGroup
+	for _, region := range covered {
+		wg.Add(1)
+		go func() { defer wg.Done(); r.fromConfig(ctx, region) }()
+	}
+	for _, region := range listed {
 		for _, svc := range o.Services {
 			if svc == "s3" {
 				continue
@@ -181,17 +218,62 @@ func CollectAssets(ctx context.Context, account string, clients func(region stri
 			}()
 		}
 	}
+	var accountBPA *model.PublicAccessBlock
 	if slices.Contains(o.Services, "s3") {
+		if len(listed) > 0 {
+			wg.Add(1)
+			go func() { defer wg.Done(); r.getBuckets(ctx, listed) }()
+		}
 		wg.Add(1)
-		go func() { defer wg.Done(); r.getBuckets(ctx, regions) }()
+		go func() { defer wg.Done(); accountBPA = r.getAccountBPA(ctx) }()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res := &AssetResult{Regions: regions, Skipped: r.skipped, Graph: transformAssets(account, r.resources)}
+	res := &AssetResult{Regions: regions, Skipped: r.skipped}
+	for _, region := range regions {
+		src := model.AssetRegionSource{Region: region, Source: model.AssetSourceServices}
+		if slices.Contains(covered, region) {
+			src.Source, src.Aggregator = model.AssetSourceConfig, o.Inventory.Aggregator
+		}
+		res.Sources = append(res.Sources, src)
+	}
+	r.add(model.Resource{ID: model.AccountAssetsID(account), Type: model.TypeAccountAssets, AccountID: account, Name: account,
+		ParentID: model.AccountResourceID(account), Unread: r.accountUnread,
+		AccountAssets: &model.AccountAssetsAttrs{PublicAccessBlock: accountBPA, Sources: res.Sources}})
+	res.Graph = transformAssets(account, r.resources)
 	res.Errors = r.fails.list()
 	return res, nil
+}
+
+// getAccountBPA reads the account-level S3 Block Public Access settings:
+// from the aggregator's AWS::S3::AccountPublicAccessBlock item when it has
+// one, else with s3control:GetPublicAccessBlock in the home region; nil
+// when none is set or they could not be read (then Unread says so).
+func (r *assetRun) getAccountBPA(ctx context.Context) *model.PublicAccessBlock {
+	if p, ok := r.o.Inventory.accountBPA(r.account); ok {
+		return p
+	}
+	c := r.clients(r.o.HomeRegion).S3Control
+	if c == nil {
+		return nil
+	}
+	out, err := c.GetPublicAccessBlock(ctx, &s3control.GetPublicAccessBlockInput{AccountId: aws.String(r.account)})
+	switch {
+	case err == nil && out.PublicAccessBlockConfiguration != nil:
+		p := out.PublicAccessBlockConfiguration
+		return &model.PublicAccessBlock{BlockPublicAcls: aws.ToBool(p.BlockPublicAcls), IgnorePublicAcls: aws.ToBool(p.IgnorePublicAcls),
+			BlockPublicPolicy: aws.ToBool(p.BlockPublicPolicy), RestrictPublicBuckets: aws.ToBool(p.RestrictPublicBuckets)}
+	case err == nil || apiErrorCode(err) == "NoSuchPublicAccessBlockConfiguration":
+		return nil
+	}
+	r.mu.Lock()
+	r.accountUnread = []string{"public_access_block"}
+	r.mu.Unlock()
+	r.fails.add("", "", partFailure(r.account, SourceAssets, "read the account's S3 Block Public Access settings with s3control:GetPublicAccessBlock (IAM action s3:GetAccountPublicAccessBlock)", err,
+		"they are unknown: a bucket public by policy is reported public unless its own settings restrict it"))
+	return nil
 }
 
 // getRegions returns the configured regions, else the account's enabled
@@ -347,34 +429,7 @@ func (r *assetRun) getKeys(ctx context.Context, region string) {
 		}
 		res := &model.Resource{ID: aws.ToString(md.Arn), Type: model.TypeKMSKey, AccountID: r.account, Name: aws.ToString(md.KeyId), ARN: aws.ToString(md.Arn),
 			CreatedAt: aws.ToTime(md.CreationDate), KMSKey: &model.KMSKeyAttrs{Region: region, KeyID: aws.ToString(md.KeyId), State: string(md.KeyState), Description: aws.ToString(md.Description)}}
-		pol, err := c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: md.KeyId, PolicyName: aws.String("default")})
-		if err != nil {
-			r.failed(region, "read the key policy of "+res.ARN, err, "its policy is unknown")
-			res.Unread = append(res.Unread, "policy")
-		} else {
-			res.KMSKey.Policy = aws.ToString(pol.Policy)
-		}
-		gin := &kms.ListGrantsInput{KeyId: md.KeyId, Limit: aws.Int32(100)}
-		for {
-			out, err := c.ListGrants(ctx, gin)
-			if err != nil {
-				r.failed(region, "list the grants of "+res.ARN, err, "its grants are unknown")
-				res.Unread = append(res.Unread, "grants")
-				break
-			}
-			for _, g := range out.Grants {
-				kg := model.KMSGrant{GrantID: aws.ToString(g.GrantId), Name: aws.ToString(g.Name), GranteePrincipal: aws.ToString(g.GranteePrincipal),
-					RetiringPrincipal: aws.ToString(g.RetiringPrincipal)}
-				for _, op := range g.Operations {
-					kg.Operations = append(kg.Operations, string(op))
-				}
-				res.KMSKey.Grants = append(res.KMSKey.Grants, kg)
-			}
-			if !out.Truncated {
-				break
-			}
-			gin.Marker = out.NextMarker
-		}
+		r.keyDetails(ctx, c, region, res)
 		keys[i] = res
 		return nil
 	})
@@ -382,6 +437,40 @@ func (r *assetRun) getKeys(ctx context.Context, region string) {
 		if k != nil {
 			r.add(*k)
 		}
+	}
+}
+
+// keyDetails reads what only per-key calls return: the key policy and
+// the grants.
+func (r *assetRun) keyDetails(ctx context.Context, c KMSAPI, region string, res *model.Resource) {
+	keyID := aws.String(res.KMSKey.KeyID)
+	pol, err := c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: keyID, PolicyName: aws.String("default")})
+	if err != nil {
+		r.failed(region, "read the key policy of "+res.ARN, err, "its policy is unknown")
+		res.Unread = append(res.Unread, "policy")
+	} else {
+		res.KMSKey.Policy = aws.ToString(pol.Policy)
+	}
+	gin := &kms.ListGrantsInput{KeyId: keyID, Limit: aws.Int32(100)}
+	for {
+		out, err := c.ListGrants(ctx, gin)
+		if err != nil {
+			r.failed(region, "list the grants of "+res.ARN, err, "its grants are unknown")
+			res.Unread = append(res.Unread, "grants")
+			break
+		}
+		for _, g := range out.Grants {
+			kg := model.KMSGrant{GrantID: aws.ToString(g.GrantId), Name: aws.ToString(g.Name), GranteePrincipal: aws.ToString(g.GranteePrincipal),
+				RetiringPrincipal: aws.ToString(g.RetiringPrincipal)}
+			for _, op := range g.Operations {
+				kg.Operations = append(kg.Operations, string(op))
+			}
+			res.KMSKey.Grants = append(res.KMSKey.Grants, kg)
+		}
+		if !out.Truncated {
+			break
+		}
+		gin.Marker = out.NextMarker
 	}
 }
 
@@ -405,6 +494,12 @@ func (r *assetRun) getFunctions(ctx context.Context, region string) {
 		}
 		in.Marker = out.NextMarker
 	}
+	r.functionPolicies(ctx, c, region, fns)
+	r.add(fns...)
+}
+
+// functionPolicies reads the functions' resource policies.
+func (r *assetRun) functionPolicies(ctx context.Context, c LambdaAPI, region string, fns []model.Resource) {
 	bounded(ctx, r.sem(), len(fns), func(ctx context.Context, i int) error {
 		f := &fns[i]
 		out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(f.Name)})
@@ -418,7 +513,6 @@ func (r *assetRun) getFunctions(ctx context.Context, region string) {
 		}
 		return nil
 	})
-	r.add(fns...)
 }
 
 // getSecrets reads a region's secrets (never their values) and their
@@ -449,6 +543,12 @@ func (r *assetRun) getSecrets(ctx context.Context, region string) {
 		}
 		in.NextToken = out.NextToken
 	}
+	r.secretPolicies(ctx, c, region, secrets)
+	r.add(secrets...)
+}
+
+// secretPolicies reads the secrets' resource policies.
+func (r *assetRun) secretPolicies(ctx context.Context, c SecretsManagerAPI, region string, secrets []model.Resource) {
 	bounded(ctx, r.sem(), len(secrets), func(ctx context.Context, i int) error {
 		x := &secrets[i]
 		out, err := c.GetResourcePolicy(ctx, &secretsmanager.GetResourcePolicyInput{SecretId: aws.String(x.ARN)})
@@ -460,7 +560,6 @@ func (r *assetRun) getSecrets(ctx context.Context, region string) {
 		x.Secret.Policy = aws.ToString(out.ResourcePolicy)
 		return nil
 	})
-	r.add(secrets...)
 }
 
 // getInstances reads a region's instances and security groups, and maps
@@ -525,13 +624,24 @@ func (r *assetRun) getInstances(ctx context.Context, region string) {
 		}
 		gin.NextToken = out.NextToken
 	}
+	r.addInstances(ctx, instances, groups)
+}
+
+// addInstances maps the instances' profiles to their roles and keeps the
+// instances and security groups.
+func (r *assetRun) addInstances(ctx context.Context, instances, groups []model.Resource) {
+	r.instanceRoles(ctx, instances)
+	r.add(instances...)
+	r.add(groups...)
+}
+
+// instanceRoles maps the instances' profiles to their roles.
+func (r *assetRun) instanceRoles(ctx context.Context, instances []model.Resource) {
 	if profiles := r.profileRoles(ctx, instances); profiles != nil {
 		for i := range instances {
 			instances[i].Instance.Role = profiles[instances[i].Instance.InstanceProfile]
 		}
 	}
-	r.add(instances...)
-	r.add(groups...)
 }
 
 // profileRoles maps instance profile ARNs to their roles' ARNs with

@@ -26,13 +26,20 @@ type assetEnv struct {
 }
 
 func newAssetEnv(t testing.TB) *assetEnv {
+	return newAssetEnvWith(t, func(*awsfake.AssetEstate) {})
+}
+
+// newAssetEnvWith is newAssetEnv with the asset estate changed by edit.
+func newAssetEnvWith(t testing.TB, edit func(*awsfake.AssetEstate)) *assetEnv {
 	t.Helper()
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
-	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Roles: 4, Users: 2}, Seed: 9, Assets: &awsfake.AssetEstate{
+	ae := &awsfake.AssetEstate{
 		OptedIn:       map[string][]string{"200000000000": {"ap-east-1"}},
 		DeniedRegions: map[string][]string{"200000000001": {"eu-west-1"}},
-	}}.Build()
+	}
+	edit(ae)
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Roles: 4, Users: 2}, Seed: 9, Assets: ae}.Build()
 	c := truth.Install(srv)
 	sess, err := awsapi.Load(context.Background(), awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5,
 		Credentials: credentials.NewStaticCredentialsProvider(c.AccessKeyID, c.SecretAccessKey, c.SessionToken)})
@@ -52,7 +59,7 @@ func (e *assetEnv) collect(t testing.TB, account string, o AssetOptions) *AssetR
 	t.Helper()
 	clients := func(region string) AssetAPIs {
 		c := e.sess.Assets(account, region)
-		return AssetAPIs{EC2: c.EC2, S3: c.S3, KMS: c.KMS, Lambda: c.Lambda, SecretsManager: c.SecretsManager}
+		return AssetAPIs{EC2: c.EC2, S3: c.S3, KMS: c.KMS, Lambda: c.Lambda, SecretsManager: c.SecretsManager, S3Control: c.S3Control}
 	}
 	res, err := CollectAssets(context.Background(), account, clients, e.sess.IAM(account), o)
 	if err != nil {
@@ -217,7 +224,7 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 		// a bucket; per region read, one listing a service (each fits a
 		// page) and the per-resource calls; ListInstanceProfiles once.
 		calls := e.srv.CallsFor(a.ID)
-		wantCalls := map[string]int64{"ec2:DescribeRegions": 1, "s3:ListBuckets": 1, "iam:ListInstanceProfiles": 1}
+		wantCalls := map[string]int64{"ec2:DescribeRegions": 1, "s3:ListBuckets": 1, "iam:ListInstanceProfiles": 1, "s3control:GetPublicAccessBlock": 1}
 		for _, b := range assets.Buckets {
 			if b.Account == a.ID {
 				wantCalls["s3:GetBucketPolicy"]++
@@ -283,7 +290,7 @@ func TestCollectAssetsConfiguredRegionsAndServices(t *testing.T) {
 			region = r.Instance.Region
 		case r.SecurityGroup != nil:
 			region = r.SecurityGroup.Region
-		case r.Type == model.TypeExternalPrincipal:
+		case r.Type == model.TypeExternalPrincipal || r.Type == model.TypeAccountAssets:
 			continue
 		default:
 			t.Fatalf("resource %s of a service not asked for", r.ID)

@@ -118,7 +118,7 @@ func CollectOrganization(ctx context.Context, client OrganizationsAPI, o Organiz
 	}
 	c := &orgCollector{client: client, b: b, out: out, orgARN: orgARN, nodes: map[string]*orgNode{},
 		sem: make(chan struct{}, o.Concurrency)}
-	scpEnabled := false
+	scpEnabled, rcpEnabled := false, false
 	var level []*orgNode
 	for _, r := range roots {
 		n := &orgNode{id: aws.ToString(r.Id), arn: aws.ToString(r.Arn), name: aws.ToString(r.Name)}
@@ -128,6 +128,7 @@ func CollectOrganization(ctx context.Context, client OrganizationsAPI, o Organiz
 			if pt.Status == types.PolicyTypeStatusEnabled {
 				enabled = append(enabled, string(pt.Type))
 				scpEnabled = scpEnabled || pt.Type == types.PolicyTypeServiceControlPolicy
+				rcpEnabled = rcpEnabled || pt.Type == types.PolicyTypeResourceControlPolicy
 			}
 		}
 		sort.Strings(enabled)
@@ -148,7 +149,14 @@ func CollectOrganization(ctx context.Context, client OrganizationsAPI, o Organiz
 		}
 	}
 	if scpEnabled {
-		if err := c.readSCPs(ctx); err != nil {
+		if err := c.readPolicies(ctx, scpKind); err != nil {
+			return nil, err
+		}
+	}
+	// Resource control policies are read as SCPs are, only where the root
+	// has them enabled: no call otherwise.
+	if rcpEnabled {
+		if err := c.readPolicies(ctx, rcpKind); err != nil {
 			return nil, err
 		}
 	}
@@ -294,16 +302,33 @@ func (c *orgCollector) readAccountTags(ctx context.Context) error {
 	})
 }
 
-// readSCPs reads every service control policy, its document and its
-// targets, and adds them to the graph.
-func (c *orgCollector) readSCPs(ctx context.Context) error {
+// orgPolicyKind is a kind of authorization policy of Organizations the
+// collector reads: its ListPolicies filter, its resource type and its name.
+type orgPolicyKind struct {
+	filter types.PolicyType
+	typ    model.ResourceType
+	name   string
+	plural string
+}
+
+var (
+	scpKind = orgPolicyKind{types.PolicyTypeServiceControlPolicy, model.TypeSCP, "service control policy", "service control policies"}
+	rcpKind = orgPolicyKind{types.PolicyTypeResourceControlPolicy, model.TypeRCP, "resource control policy", "resource control policies"}
+)
+
+// readPolicies reads every policy of a kind (service or resource control
+// policies), its document and its targets, and adds them to the graph:
+// one ListPolicies listing, then per policy DescribePolicy and
+// ListTargetsForPolicy, in parallel. An RCP is stored as an SCP is
+// (SCPAttrs, the attached entitlement held by its targets).
+func (c *orgCollector) readPolicies(ctx context.Context, k orgPolicyKind) error {
 	var list []types.PolicySummary
 	p := organizations.NewListPoliciesPaginator(c.client, &organizations.ListPoliciesInput{
-		Filter: types.PolicyTypeServiceControlPolicy, MaxResults: aws.Int32(orgPageSize)})
+		Filter: k.filter, MaxResults: aws.Int32(orgPageSize)})
 	for p.HasMorePages() {
 		page, err := p.NextPage(ctx)
 		if err != nil {
-			return fmt.Errorf("list the service control policies: %w", err)
+			return fmt.Errorf("list the %s: %w", k.plural, err)
 		}
 		list = append(list, page.Policies...)
 	}
@@ -318,7 +343,7 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 					return err
 				}
 				c.failed.add(aws.ToString(list[i/2].Arn), "document", partFailure("", SourceOrganizations,
-					"the document of service control policy "+id+" not read", err,
+					"the document of "+k.name+" "+id+" not read", err,
 					"the policy and its targets are stored, its document is unknown"))
 				return nil
 			}
@@ -337,7 +362,7 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 				}
 				targets[i/2] = nil
 				c.failed.add(aws.ToString(list[i/2].Arn), "targets", partFailure("", SourceOrganizations,
-					"the targets of service control policy "+id+" not read", err,
+					"the targets of "+k.name+" "+id+" not read", err,
 					"the policy is stored, but where it is attached is unknown in this snapshot"))
 				return nil
 			}
@@ -352,9 +377,9 @@ func (c *orgCollector) readSCPs(ctx context.Context) error {
 		arn := aws.ToString(s.Arn)
 		doc := ""
 		if !c.failed.has(arn, "document") {
-			doc = c.b.document("service control policy "+aws.ToString(s.Name), docs[i])
+			doc = c.b.document(k.name+" "+aws.ToString(s.Name), docs[i])
 		}
-		c.b.resource(model.Resource{ID: arn, Type: model.TypeSCP, AccountID: c.out.ManagementAccountID,
+		c.b.resource(model.Resource{ID: arn, Type: k.typ, AccountID: c.out.ManagementAccountID,
 			Name: aws.ToString(s.Name), ARN: arn, SCP: &model.SCPAttrs{PolicyID: aws.ToString(s.Id),
 				AWSManaged: s.AwsManaged, Description: aws.ToString(s.Description), Document: doc}})
 		ent := c.b.entitlement(arn, model.EntAttached)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 )
 
@@ -20,7 +21,36 @@ type Assets struct {
 	// Regions are the regions read; empty means each account's enabled
 	// regions, learned once per sync with ec2:DescribeRegions.
 	Regions []string `yaml:"regions"`
+	// Source is where assets are read from: auto (default: an AWS Config
+	// aggregator when the account holds one, else the service listings),
+	// config (the aggregator, noting its absence) or services (the service
+	// listings only). AssetSources lists them.
+	Source string `yaml:"source"`
+	// Aggregator names the AWS Config aggregator; empty takes the
+	// account's organization aggregator.
+	Aggregator string `yaml:"aggregator"`
+	// AggregatorAccount is the account holding the aggregator (a delegated
+	// administrator), read through its member role; empty is the
+	// connection's own account.
+	AggregatorAccount string `yaml:"aggregator_account"`
+	// AggregatorRegion is the aggregator's region; empty is the
+	// connection's region.
+	AggregatorRegion string `yaml:"aggregator_region"`
 }
+
+// AssetSources are the values of `sync.assets.source`.
+var AssetSources = []string{"auto", "config", "services"}
+
+// SourceMode returns Source, "auto" when unset.
+func (a Assets) SourceMode() string {
+	if a.Source == "" {
+		return "auto"
+	}
+	return a.Source
+}
+
+// aggregatorName is AWS Config's pattern of aggregator names.
+var aggregatorName = regexp.MustCompile(`^[\w\-]{1,256}$`)
 
 // Enabled reports whether the sync reads assets.
 func (a Assets) Enabled() bool { return len(a.Services) > 0 }
@@ -52,6 +82,21 @@ func (a Assets) validate(r *reporter, p string) {
 	if len(a.Regions) > 0 && len(a.Services) == 0 {
 		r.add(p+".regions", "lists regions but no services: add services (ec2, s3, kms, lambda, secretsmanager or all), or remove the assets key")
 	}
+	switch {
+	case a.Source != "" && !slices.Contains(AssetSources, a.Source):
+		r.add(p+".source", "%q is not an asset source: use auto (an AWS Config aggregator when there is one, else the service listings), config or services", a.Source)
+	case a.Source == "services" && (a.Aggregator != "" || a.AggregatorAccount != "" || a.AggregatorRegion != ""):
+		r.add(p+".source", "is services, which reads no AWS Config aggregator, but an aggregator is configured: set source to auto or config, or remove aggregator, aggregator_account and aggregator_region")
+	}
+	if a.Aggregator != "" && !aggregatorName.MatchString(a.Aggregator) {
+		r.add(p+".aggregator", "%q is not an AWS Config aggregator name: 1 to 256 letters, digits, '_' or '-'", a.Aggregator)
+	}
+	if a.AggregatorAccount != "" && !accountIDPattern.MatchString(a.AggregatorAccount) {
+		r.add(p+".aggregator_account", "%q is not an AWS account id; write the 12 digits of the account holding the aggregator", a.AggregatorAccount)
+	}
+	if a.AggregatorRegion != "" {
+		checkRegion(r, p+".aggregator_region", a.AggregatorRegion)
+	}
 	seenRegion := map[string]bool{}
 	for i, region := range a.Regions {
 		q := fmt.Sprintf("%s.regions[%d]", p, i)
@@ -72,5 +117,6 @@ func inheritAssets(src *source, path string, s *Assets, def Assets) {
 	if src != nil && (src.has(path) || src.has(path+".services") || src.has(path+".regions")) {
 		return
 	}
-	*s = Assets{Services: slices.Clone(def.Services), Regions: slices.Clone(def.Regions)}
+	*s = def
+	s.Services, s.Regions = slices.Clone(def.Services), slices.Clone(def.Regions)
 }

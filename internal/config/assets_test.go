@@ -20,6 +20,14 @@ func TestAssetsValidate(t *testing.T) {
 		{Assets{Regions: []string{"us-east-1"}}, "lists regions but no services"},
 		{Assets{Services: []string{"s3"}, Regions: []string{"mars-1"}}, "is not an AWS region name"},
 		{Assets{Services: []string{"s3"}, Regions: []string{""}}, "is empty"},
+		{Assets{Services: []string{"all"}, Source: "config", Aggregator: "org-aggregator", AggregatorAccount: "123456789012", AggregatorRegion: "eu-west-1"}, ""},
+		{Assets{Services: []string{"all"}, Source: "auto"}, ""},
+		{Assets{Services: []string{"all"}, Source: "services"}, ""},
+		{Assets{Services: []string{"all"}, Source: "cloudquery"}, `"cloudquery" is not an asset source: use auto`},
+		{Assets{Services: []string{"all"}, Source: "services", Aggregator: "org"}, "is services, which reads no AWS Config aggregator"},
+		{Assets{Services: []string{"all"}, Aggregator: "my aggregator!"}, "is not an AWS Config aggregator name"},
+		{Assets{Services: []string{"all"}, AggregatorAccount: "12345"}, `"12345" is not an AWS account id`},
+		{Assets{Services: []string{"all"}, AggregatorRegion: "mars-1"}, "is not an AWS region name"},
 	}
 	for _, c := range cases {
 		r := &reporter{}
@@ -34,6 +42,9 @@ func TestAssetsValidate(t *testing.T) {
 		case c.want != "" && (len(got) != 1 || !strings.Contains(got[0], c.want) || !strings.Contains(got[0], "connections[0].sync.assets")):
 			t.Errorf("%+v: %v, want one problem with %q", c.a, got, c.want)
 		}
+	}
+	if (Assets{}).SourceMode() != "auto" || (Assets{Source: "services"}).SourceMode() != "services" {
+		t.Error("SourceMode: the default is auto")
 	}
 	if got := (Assets{Services: []string{"secretsmanager", "all"}}).ServiceList(); !slices.Equal(got, AssetServiceNames) {
 		t.Errorf("all = %v", got)

@@ -237,13 +237,18 @@ func trustAction(action string) bool {
 	return strings.HasPrefix(l, "sts:assumerole") || l == "sts:tagsession" || l == "sts:setsourceidentity" || l == "sts:setcontext"
 }
 
-// decide evaluates one request of sub.
+// decide evaluates one request of sub. The resource's own policy is the
+// request's resource policy: a role's trust policy for sts:AssumeRole, an
+// asset's (bucket, key, function, secret) policy when the resource is or
+// is inside an asset the snapshot holds; the RCPs of the resource's
+// account apply when it is a member account of the organization.
 func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource string, extra map[string][]string) (Case, error) {
-	req := policy.Request{Principal: sub.caller, PrincipalIsUser: sub.isUser, Action: action, Resource: resource,
+	req := policy.Request{Principal: sub.caller, PrincipalIsUser: sub.isUser, PrincipalRole: sub.role, Action: action, Resource: resource,
 		ResourceAccount: accountOfARN(resource), Identity: sub.identity, Boundary: sub.boundary, SCPs: sub.scps.levels, Unknown: true}
-	var role *model.Resource
+	var role, asset *model.Resource
+	notes := sub.notes
+	var err error
 	if trustAction(action) && strings.Contains(resource, ":role/") {
-		var err error
 		if role, err = s.src.resource(ctx, resource); err != nil {
 			return Case{}, err
 		}
@@ -252,6 +257,23 @@ func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource st
 			req.ResourcePolicy = &policy.Named{Name: "trust policy of " + role.Name, Via: "trust policy", Doc: p.doc}
 			req.ResourceAccount = role.AccountID
 		}
+	} else if asset, err = s.assetOf(ctx, resource); err != nil {
+		return Case{}, err
+	} else if asset != nil {
+		notes = append([]string(nil), notes...)
+		req.ResourcePolicy = s.resourcePolicyOf(asset, &notes)
+		req.ResourceAccount = asset.AccountID
+		if asset.Function != nil && resource != asset.ID {
+			notes = append(notes, "the snapshot holds the policy of the unqualified function "+asset.Name+", which grants only on its unqualified ARN: a version or alias has a policy of its own, not read")
+		}
+	}
+	rcps, rcpNote, err := s.rcpsFor(ctx, action, req.ResourceAccount, serviceLinked(sub.r))
+	if err != nil {
+		return Case{}, err
+	}
+	req.RCPs = rcps
+	if rcpNote != "" {
+		notes = append(append([]string(nil), notes...), rcpNote)
 	}
 	base, err := s.contextOf(ctx, sub)
 	if err != nil {
@@ -270,18 +292,25 @@ func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource st
 			req.Context[k] = v
 		}
 	}
-	return s.evaluate(&req, role, sub.notes, sub.scps.note), nil
+	return s.evaluateOn(&req, role, asset, notes, sub.scps.note), nil
 }
 
 // evaluate decides req; a request to assume a role also needs the role's
 // trust policy to allow it (naming the principal or its account), which
 // AWS requires even within one account.
 func (s *Snapshot) evaluate(req *policy.Request, role *model.Resource, notes []string, scpNote string) Case {
+	return s.evaluateOn(req, role, nil, notes, scpNote)
+}
+
+// evaluateOn is evaluate for a request on role (sts:AssumeRole) or on an
+// asset, whose own rules (assetRules) apply after the evaluation.
+func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, notes []string, scpNote string) Case {
 	res := policy.Evaluate(req)
 	if role != nil && res.Decision == policy.Allowed && !hasKind(res.Explanation, "resource") {
 		res = policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: "trust policy of " + role.Name,
 			Via: "trust policy", Effect: "none", Note: "the trust policy of " + role.Name + " does not allow the principal: a role is assumed only when its trust policy allows it"}}}
 	}
+	res = assetRules(asset, req, res)
 	c := Case{Decision: res.Decision, Explanation: res.Explanation, AllowedIf: res.AllowedIf, Notes: []string{}}
 	if c.Explanation == nil {
 		c.Explanation = []policy.Step{}
@@ -419,7 +448,7 @@ func (sub *subject) through(via string) *subject {
 // (resolved in the account) and inline policies, and its boundary.
 func (s *Snapshot) permissionSetSubject(ctx context.Context, ps *model.Resource, account string) (*subject, error) {
 	name := "AWSReservedSSO_" + ps.Name
-	sub := &subject{r: ps, caller: "arn:aws:sts::" + account + ":assumed-role/" + name + "/warden",
+	sub := &subject{r: ps, caller: "arn:aws:sts::" + account + ":assumed-role/" + name + "/warden", role: "arn:aws:iam::" + account + ":role/aws-reserved/sso.amazonaws.com/" + name,
 		ctx: map[string][]string{"aws:principaltype": {"AssumedRole"}}}
 	via := "permission set " + ps.Name
 	a := ps.PermissionSet

@@ -137,11 +137,13 @@ var planted struct {
 	st    *store.DB
 	snap  int64
 	truth *awsfake.OrgTruth
+	calls map[string]int64 // the sync's calls, by service:Action
 	err   error
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	cleanupAssetStore()
 	if planted.st != nil {
 		planted.st.Close()
 	}
@@ -174,6 +176,7 @@ func plantedStore(t *testing.T) (*store.DB, int64) {
 		planted.truth = plantedTruth()
 		srv := awsfake.NewServer(awsfake.Options{})
 		defer srv.Close()
+		defer func() { planted.calls = srv.Calls() }()
 		creds := planted.truth.Install(srv)
 		sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(),
 			Credentials: credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)})

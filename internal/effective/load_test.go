@@ -8,8 +8,9 @@ import (
 	"github.com/warden-iam/warden/internal/model"
 )
 
-// TestLoadFastPathAgrees: Load through store.DB's EffectiveData (the
-// grants who-can needs, no entitlements) and through Store.Subgraph (the
+// TestLoadFastPathAgrees: Load through store.DB's EffectiveIndex (the
+// grants who-can needs, no entitlements; built on first use, then read
+// back stored) and through Store.Subgraph (the
 // whole principals' part) give byte-identical who-can answers on the
 // planted organization, for questions that take every path: direct, SCP
 // and boundary denies, a role chain, a trust policy's outsiders, Identity
@@ -18,10 +19,15 @@ import (
 func TestLoadFastPathAgrees(t *testing.T) {
 	st, snap := plantedStore(t)
 	ctx := context.Background()
-	if _, ok := any(st).(effectiveReader); !ok {
-		t.Fatal("store.DB has no EffectiveData: Load would not take the fast path")
+	if _, ok := any(st).(indexReader); !ok {
+		t.Fatal("store.DB has no EffectiveIndex: Load would not take the fast path")
 	}
 	fast, err := load(ctx, st, snap, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first load built and stored the index; this one reads it.
+	stored, err := load(ctx, st, snap, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,10 +60,18 @@ func TestLoadFastPathAgrees(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c, err := stored.WhoCan(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
 		ja, _ := json.Marshal(a)
 		jb, _ := json.Marshal(b)
+		jc, _ := json.Marshal(c)
 		if string(ja) != string(jb) {
 			t.Errorf("who-can %s %s: the fast load answers\n%s\nthe Subgraph load\n%s", q.Action, q.Resource, ja, jb)
+		}
+		if string(jc) != string(jb) {
+			t.Errorf("who-can %s %s: the load of the stored index answers\n%s\nthe Subgraph load\n%s", q.Action, q.Resource, jc, jb)
 		}
 		if len(b.Principals) > 0 {
 			nonEmpty++

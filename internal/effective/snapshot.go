@@ -60,10 +60,11 @@ type Snapshot struct {
 	subjects map[string]*subject          // by principal ID
 	org      *orgInfo                     // read once
 	groups   map[string]string            // group ID → name
-	extra    map[string]*model.Resource   // resources read by ID (store source)
+	extra    map[string]*model.Resource   // resources read beside the source (remember)
 	relevant map[string]map[*parsed]bool  // action → documents with a statement whose action matches
 	assumers map[string][]model.Grant     // role ID → grants of its assume entitlement (memory source)
 	byAcct   map[string][]*model.Resource // account ID → users and roles (memory source)
+	rcpsRead bool                         // readBeside read the RCPs
 }
 
 type levelsOf struct {
@@ -81,6 +82,7 @@ type orgInfo struct {
 	id         string // o-…
 	management string // the management account's ID
 	scps       bool   // SCPs enabled on the root
+	rcps       bool   // RCPs enabled on the root
 }
 
 // Open returns snapshot snap of st for questions about one principal at a
@@ -266,6 +268,7 @@ func (s *Snapshot) orgOf(ctx context.Context) (*orgInfo, error) {
 		if r.OrgUnit != nil {
 			for _, t := range r.OrgUnit.PolicyTypes {
 				o.scps = o.scps || t == "SERVICE_CONTROL_POLICY"
+				o.rcps = o.rcps || t == "RESOURCE_CONTROL_POLICY"
 			}
 		}
 	}
@@ -280,8 +283,25 @@ func (s *Snapshot) orgOf(ctx context.Context) (*orgInfo, error) {
 // with the SCPs attached there; none (and why) for the management account,
 // an account outside an organization, or an organization without SCPs.
 func (s *Snapshot) scpLevels(ctx context.Context, accountID string) (levelsOf, error) {
+	return s.orgLevels(ctx, accountID, false)
+}
+
+// rcpLevels is the RCP chain that applies to the resources of an account,
+// as scpLevels is the SCP chain of its principals: none (and why) for the
+// management account (RCPs apply only to member accounts), an account
+// outside an organization, or an organization without RCPs enabled.
+func (s *Snapshot) rcpLevels(ctx context.Context, accountID string) (levelsOf, error) {
+	return s.orgLevels(ctx, accountID, true)
+}
+
+// orgLevels is scpLevels (rcp false) or rcpLevels (rcp true).
+func (s *Snapshot) orgLevels(ctx context.Context, accountID string, rcp bool) (levelsOf, error) {
+	key, kind, typ, name := accountID, "SCP", model.TypeSCP, "service control policies"
+	if rcp {
+		key, kind, typ, name = "rcp "+accountID, "RCP", model.TypeRCP, "resource control policies"
+	}
 	s.mu.Lock()
-	l, ok := s.levels[accountID]
+	l, ok := s.levels[key]
 	s.mu.Unlock()
 	if ok {
 		return l, nil
@@ -290,17 +310,25 @@ func (s *Snapshot) scpLevels(ctx context.Context, accountID string) (levelsOf, e
 	if err != nil {
 		return l, err
 	}
-	acct, err := s.src.resource(ctx, model.AccountResourceID(accountID))
+	acct, err := s.lookup(ctx, model.AccountResourceID(accountID))
 	if err != nil {
 		return l, err
 	}
+	enabled := o.scps
+	if rcp {
+		enabled = o.rcps
+	}
 	switch {
 	case acct == nil || acct.Account == nil || acct.Account.Org == nil:
-		l.note = "account " + accountID + " is not in an organization the snapshot holds: no SCPs"
+		l.note = "account " + accountID + " is not in an organization the snapshot holds: no " + kind + "s"
 	case acct.Account.Org.Management || accountID == o.management:
-		l.note = "SCPs do not apply to the management account " + accountID
-	case !o.scps:
-		l.note = "service control policies are not enabled in the organization"
+		if rcp {
+			l.note = "RCPs do not apply to the resources of the management account " + accountID
+		} else {
+			l.note = "SCPs do not apply to the management account " + accountID
+		}
+	case !enabled:
+		l.note = name + " are not enabled in the organization"
 	default:
 		// The targets from the account up to the root, then reversed.
 		var chain []*model.Resource
@@ -309,7 +337,7 @@ func (s *Snapshot) scpLevels(ctx context.Context, accountID string) (levelsOf, e
 			if r.Type == model.TypeOrgRoot || r.ParentID == "" {
 				break
 			}
-			if r, err = s.src.resource(ctx, r.ParentID); err != nil {
+			if r, err = s.lookup(ctx, r.ParentID); err != nil {
 				return l, err
 			}
 		}
@@ -321,19 +349,57 @@ func (s *Snapshot) scpLevels(ctx context.Context, accountID string) (levelsOf, e
 			}
 			lv := policy.Level{Target: targetName(t), Policies: []policy.Named{}}
 			for _, h := range held {
-				if h.r == nil || h.r.Type != model.TypeSCP || !strings.HasSuffix(h.g.EntitlementID, "#"+model.EntAttached) {
+				if !strings.HasSuffix(h.g.EntitlementID, "#"+model.EntAttached) {
 					continue
 				}
-				p := s.doc(h.r.ID, documentOf(h.r))
-				lv.Policies = append(lv.Policies, policy.Named{Name: h.r.Name, Via: "SCP at " + lv.Target, Doc: p.doc})
+				r := h.r
+				if r == nil {
+					// A policy Load did not read (an RCP): WhoCan
+					// remembers those it read beside.
+					r = s.remembered(entitlementResource(h.g.EntitlementID))
+				}
+				if r == nil || r.Type != typ {
+					continue
+				}
+				p := s.doc(r.ID, documentOf(r))
+				lv.Policies = append(lv.Policies, policy.Named{Name: r.Name, Via: kind + " at " + lv.Target, Doc: p.doc})
 			}
 			l.levels = append(l.levels, lv)
 		}
 	}
 	s.mu.Lock()
-	s.levels[accountID] = l
+	s.levels[key] = l
 	s.mu.Unlock()
 	return l, nil
+}
+
+// remember keeps resources the snapshot's source does not hold (an asset
+// or an RCP WhoCan read from the store beside Load), for lookup.
+func (s *Snapshot) remember(rs ...*model.Resource) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.extra == nil {
+		s.extra = map[string]*model.Resource{}
+	}
+	for _, r := range rs {
+		s.extra[r.ID] = r
+	}
+}
+
+// remembered is a resource remember kept, or nil.
+func (s *Snapshot) remembered(id string) *model.Resource {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.extra[id]
+}
+
+// lookup reads a resource by ID: one remember kept, else from the source
+// (nil when the snapshot does not hold it).
+func (s *Snapshot) lookup(ctx context.Context, id string) (*model.Resource, error) {
+	if r := s.remembered(id); r != nil {
+		return r, nil
+	}
+	return s.src.resource(ctx, id)
 }
 
 // targetName names an SCP target in explanations: "root r-ab12", "OU Prod

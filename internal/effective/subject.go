@@ -15,6 +15,7 @@ import (
 type subject struct {
 	r        *model.Resource
 	caller   string // the user's ARN, or a session of the role
+	role     string // the role's ARN, with its path, when caller is a session
 	isUser   bool
 	identity []policy.Named
 	boundary []policy.Named // nil: no boundary
@@ -75,6 +76,7 @@ func (s *Snapshot) subjectOf(ctx context.Context, r *model.Resource) (*subject, 
 	case r.Role != nil:
 		boundary = r.Role.PermissionsBoundary
 		sub.caller = "arn:" + partition(r.ARN) + ":sts::" + r.AccountID + ":assumed-role/" + r.Name + "/warden"
+		sub.role = r.ARN
 	}
 	if boundary != "" {
 		b, err := s.src.resource(ctx, boundary)

@@ -1,11 +1,9 @@
 package effective
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,190 +16,6 @@ import (
 // MaxChain is the most roles a who-can chain assumes one after the other
 // (alice assumes R1, R1 assumes R2, R2 can: two).
 const MaxChain = 3
-
-// holderTypes are the resource types Load reads with the grants they hold:
-// every principal and organization resource (not access keys or MFA
-// devices); policyTypes, which hold nothing, it reads beside them, at the
-// same time, and parses.
-var (
-	holderTypes = []model.ResourceType{model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeAccount,
-		model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSSOUser, model.TypeSSOGroup,
-		model.TypePermissionSet, model.TypeExternalPrincipal}
-	policyTypes = []model.ResourceType{model.TypeIAMPolicy, model.TypeInlinePolicy, model.TypeSCP}
-)
-
-// memSource is a snapshot's principals, policies and organization held in
-// memory, for questions about every principal at once.
-type memSource struct {
-	byID   map[string]*model.Resource
-	grants map[string][]model.Grant // by principal
-	byType map[model.ResourceType][]*model.Resource
-}
-
-func (m *memSource) resource(_ context.Context, id string) (*model.Resource, error) {
-	return m.byID[id], nil
-}
-
-func (m *memSource) held(_ context.Context, principalID string) ([]heldGrant, error) {
-	gs := m.grants[principalID]
-	out := make([]heldGrant, len(gs))
-	for i, g := range gs {
-		out[i] = heldGrant{g: g, r: m.byID[entitlementResource(g.EntitlementID)]}
-	}
-	return out, nil
-}
-
-func (m *memSource) ofType(_ context.Context, t model.ResourceType) ([]*model.Resource, error) {
-	return m.byType[t], nil
-}
-
-// entitlementResource is the resource part of an entitlement ID.
-func entitlementResource(id string) string {
-	if i := strings.LastIndexByte(id, '#'); i >= 0 {
-		return id[:i]
-	}
-	return id
-}
-
-// effectiveReader is the store query Load reads a snapshot with when the
-// store has it (store.DB): the principals and only the grants who-can
-// needs, without entitlements.
-type effectiveReader interface {
-	EffectiveData(ctx context.Context, snapshotID int64, types []model.ResourceType) (*store.EffectiveData, error)
-	EffectiveResources(ctx context.Context, snapshotID int64, types []model.ResourceType) ([]model.Resource, error)
-}
-
-// Load reads snapshot snap of st's principals, policies and organization
-// into memory, for WhoCan: through store.DB's EffectiveData when st has
-// it, else through Store.Subgraph (the two give the same answers).
-func Load(ctx context.Context, st store.Store, snap int64) (*Snapshot, error) {
-	return load(ctx, st, snap, true)
-}
-
-// load is Load; fast false reads through Store.Subgraph even when st has
-// EffectiveData (for the test that the two agree).
-func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snapshot, error) {
-	m := &memSource{grants: map[string][]model.Grant{}, byType: map[model.ResourceType][]*model.Resource{}}
-	s := newSnapshot(snap, m)
-	// The policies are read and parsed while the principals and their
-	// grants are.
-	er, fast := st.(effectiveReader)
-	fast = fast && useFast
-	var policies [][]*model.Resource
-	polErr := make(chan error, 1)
-	go func() {
-		var texts []string
-		if fast {
-			rs, err := er.EffectiveResources(ctx, snap, policyTypes)
-			if err != nil {
-				polErr <- fmt.Errorf("read the policies of snapshot %d: %w", snap, err)
-				return
-			}
-			// In the order of Store.Resources: by type, name and ID.
-			ps := sortedBy(rs, func(a, b *model.Resource) int {
-				return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.Name, b.Name), cmp.Compare(a.ID, b.ID))
-			})
-			for _, r := range ps {
-				texts = append(texts, documentOf(r))
-			}
-			policies = append(policies, ps)
-			s.parseAll(texts)
-			polErr <- nil
-			return
-		}
-		for _, t := range policyTypes {
-			rs, err := st.Resources(ctx, snap, store.ResourceFilter{Type: t})
-			if err != nil {
-				polErr <- fmt.Errorf("read the %s resources of snapshot %d: %w", t, snap, err)
-				return
-			}
-			for i := range rs {
-				texts = append(texts, documentOf(&rs[i]))
-			}
-			policies = append(policies, pointers(rs))
-		}
-		s.parseAll(texts)
-		polErr <- nil
-	}()
-	var principals []*model.Resource
-	var err error
-	if fast {
-		var d *store.EffectiveData
-		if d, err = er.EffectiveData(ctx, snap, holderTypes); err == nil {
-			m.grants = d.Grants
-			// In the order of Store.Subgraph: by ID.
-			principals = sortedBy(d.Resources, func(a, b *model.Resource) int { return strings.Compare(a.ID, b.ID) })
-		}
-	} else {
-		var g *model.Graph
-		if g, err = st.Subgraph(ctx, snap, holderTypes, ""); err == nil {
-			principals = pointers(g.Resources)
-			// Subgraph sorts grants by principal: each principal's are one run.
-			for i := 0; i < len(g.Grants); {
-				j := i + 1
-				for j < len(g.Grants) && g.Grants[j].PrincipalID == g.Grants[i].PrincipalID {
-					j++
-				}
-				m.grants[g.Grants[i].PrincipalID] = g.Grants[i:j:j]
-				i = j
-			}
-		}
-	}
-	if perr := <-polErr; err == nil {
-		err = perr
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read snapshot %d: %w", snap, err)
-	}
-	n := len(principals)
-	for _, rs := range policies {
-		n += len(rs)
-	}
-	m.byID = make(map[string]*model.Resource, n)
-	add := func(rs []*model.Resource) {
-		for _, r := range rs {
-			m.byID[r.ID] = r
-			m.byType[r.Type] = append(m.byType[r.Type], r)
-		}
-	}
-	add(principals)
-	for _, rs := range policies {
-		add(rs)
-	}
-	s.assumers = map[string][]model.Grant{}
-	s.byAcct = map[string][]*model.Resource{}
-	// In the order of model.Graph.Sort: by principal, then entitlement.
-	for _, p := range principals {
-		for _, gr := range m.grants[p.ID] {
-			if res, ent, ok := strings.Cut(gr.EntitlementID, "#"); ok && ent == model.EntAssume {
-				s.assumers[res] = append(s.assumers[res], gr)
-			}
-		}
-	}
-	for _, t := range []model.ResourceType{model.TypeIAMUser, model.TypeIAMRole} {
-		for _, r := range m.byType[t] {
-			s.byAcct[r.AccountID] = append(s.byAcct[r.AccountID], r)
-		}
-	}
-	return s, nil
-}
-
-// pointers are pointers to the resources of rs.
-func pointers(rs []model.Resource) []*model.Resource {
-	ps := make([]*model.Resource, len(rs))
-	for i := range rs {
-		ps[i] = &rs[i]
-	}
-	return ps
-}
-
-// sortedBy is pointers to the resources of rs in the order of f: sorting
-// pointers moves less than sorting the (large) resources.
-func sortedBy(rs []model.Resource, f func(a, b *model.Resource) int) []*model.Resource {
-	ps := pointers(rs)
-	slices.SortFunc(ps, f)
-	return ps
-}
 
 // WhoCanQuestion is one `who-can` question: which principals can do
 // Action on Resource ("*": on every resource), with the condition keys of
@@ -272,6 +86,9 @@ func WhoCan(ctx context.Context, st store.Store, snap int64, q WhoCanQuestion) (
 	if err != nil {
 		return nil, err
 	}
+	if err := s.readBeside(ctx, st, q.Resource); err != nil {
+		return nil, err
+	}
 	return s.WhoCan(ctx, q)
 }
 
@@ -340,6 +157,19 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	w := &whoCan{s: s, q: q, extra: lowerKeys(q.Context), entries: map[string]*Entry{}, relevant: map[string]map[*policy.Document]bool{}}
 	w.allowAll, _ = policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
+	// On an asset with a resource policy, every principal of its account
+	// is asked (the policy may grant on its own); those of other accounts
+	// need an identity allow too.
+	asset, err := s.assetOf(ctx, q.Resource)
+	if err != nil {
+		return nil, err
+	}
+	assetAccount := ""
+	if asset != nil {
+		if _, text, _ := assetPolicy(asset); text != "" {
+			assetAccount = asset.AccountID
+		}
+	}
 	// Every user (of the account asked about) and every role, directly:
 	// those whose policies may allow the action are decided on every core.
 	var principals []*model.Resource
@@ -357,7 +187,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	}
 	var asked []*subject
 	for _, sub := range subs {
-		if resourcePolicy || w.mayAllow(sub, q.Action, q.Resource) {
+		if resourcePolicy || sub.r.AccountID == assetAccount || w.mayAllow(sub, q.Action, q.Resource) {
 			asked = append(asked, sub)
 		}
 	}
@@ -375,6 +205,12 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 			Explanation: c.Explanation, AllowedIf: conditions(c)})
 		if r.Type == model.TypeIAMRole {
 			frontier = append(frontier, r)
+		}
+	}
+	// Principals outside the snapshot the asset's policy names.
+	if asset != nil {
+		if err := w.outsideOfAsset(ctx, asset); err != nil {
+			return nil, err
 		}
 	}
 	// Then who can assume a role that can, and so on.
@@ -660,7 +496,10 @@ func (w *whoCan) assumers(ctx context.Context, role *model.Resource) ([]*model.R
 			if _, ok := w.entries[c.outside.ID]; ok {
 				continue
 			}
-			h := w.outsideHop(c.outside, c.kind, role)
+			h, err := w.outsideHop(ctx, c.outside, c.kind, role)
+			if err != nil {
+				return nil, err
+			}
 			if can(h.Decision) {
 				e := w.chained(refOf(c.outside), "", h, target)
 				e.Path = "outside"
@@ -737,7 +576,7 @@ func externalKind(id string) string {
 // outsideHop decides whether a principal outside the snapshot may assume
 // role, by the trust policy alone: its own account's policies are not in
 // the snapshot, so they are taken to allow (and the step says so).
-func (w *whoCan) outsideHop(p *model.Resource, kind string, role *model.Resource) Hop {
+func (w *whoCan) outsideHop(ctx context.Context, p *model.Resource, kind string, role *model.Resource) (Hop, error) {
 	w.n++
 	s := w.s
 	value := p.Name
@@ -767,8 +606,13 @@ func (w *whoCan) outsideHop(p *model.Resource, kind string, role *model.Resource
 		d := s.doc(role.ID+"#trust", role.Role.TrustPolicy)
 		req.ResourcePolicy = &policy.Named{Name: "trust policy of " + role.Name, Via: "trust policy", Doc: d.doc}
 	}
+	rcps, _, err := s.rcpsFor(ctx, req.Action, role.AccountID, false)
+	if err != nil {
+		return Hop{}, err
+	}
+	req.RCPs = rcps
 	c := s.evaluate(&req, role, nil, "")
-	return Hop{Role: refOf(role), Via: "assume", Decision: c.Decision, Explanation: c.Explanation, AllowedIf: conditions(c)}
+	return Hop{Role: refOf(role), Via: "assume", Decision: c.Decision, Explanation: c.Explanation, AllowedIf: conditions(c)}, nil
 }
 
 // ssoUsers adds the Identity Center users whose assignments give them

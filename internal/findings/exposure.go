@@ -1,6 +1,7 @@
 package findings
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -16,8 +17,9 @@ type ExposureKind string
 const (
 	// ExposurePublic: the asset's resource policy allows anyone ("*")
 	// without a condition that narrows the callers to named accounts or an
-	// organization; for a bucket, unless its Block Public Access
-	// RestrictPublicBuckets setting confines it to the account.
+	// organization; for a bucket, unless the RestrictPublicBuckets setting
+	// of its Block Public Access, or of its account's, confines it to the
+	// account.
 	ExposurePublic ExposureKind = "public"
 	// ExposureCrossAccount: the policy allows principals of other accounts,
 	// named or through a condition on the caller's account.
@@ -49,6 +51,11 @@ type Exposure struct {
 	Actions []string `json:"actions"`
 	// Ports are the admin ports open, for ExposureOpenAdminPort.
 	Ports []int `json:"ports"`
+	// Severity is high (anyone on the internet: public, an open admin
+	// port) or medium (named other accounts, every principal of the
+	// account managing a key); Fix says how to close it.
+	Severity string `json:"severity"`
+	Fix      string `json:"fix"`
 }
 
 // accountConditionKeys are the condition keys that narrow a statement's
@@ -63,11 +70,14 @@ var kmsManageActions = []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "
 // sync recorded it as a problem).
 func Exposures(g *model.Graph) []Exposure {
 	var out []Exposure
+	accountBPA := model.AccountPublicAccessBlocks(g)
 	for i := range g.Resources {
 		r := &g.Resources[i]
 		switch {
 		case r.Bucket != nil:
-			restricted := r.Bucket.PublicAccessBlock != nil && r.Bucket.PublicAccessBlock.RestrictPublicBuckets
+			// The account's Block Public Access applies on top of the
+			// bucket's: either one's RestrictPublicBuckets confines it.
+			restricted := model.EffectivePublicAccessBlock(r.Bucket.PublicAccessBlock, accountBPA[r.AccountID]).RestrictPublicBuckets
 			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, restricted)...)
 		case r.KMSKey != nil:
 			out = append(out, policyExposures(r, r.KMSKey.Region, r.KMSKey.Policy, false)...)
@@ -88,6 +98,9 @@ func Exposures(g *model.Graph) []Exposure {
 		}
 		return out[i].Kind < out[j].Kind
 	})
+	for i := range out {
+		out[i].Severity, out[i].Fix = severityOf(out[i].Kind), exposureFix(&out[i])
+	}
 	return out
 }
 
@@ -209,8 +222,8 @@ func managesKey(actions []string) bool {
 }
 
 // PublicAdminInstance is an EC2 instance with a public IP that runs as a
-// role holding an administrator policy: the blast radius of one
-// compromised host is the whole account.
+// role that is an administrator: the blast radius of one compromised host
+// is the whole account.
 type PublicAdminInstance struct {
 	InstanceID string `json:"instance_id"` // the instance's resource ID (ARN)
 	Name       string `json:"name"`
@@ -218,29 +231,104 @@ type PublicAdminInstance struct {
 	Region     string `json:"region"`
 	PublicIP   string `json:"public_ip"`
 	Role       string `json:"role"`
-	// Through are the administrator policies the role holds.
-	Through []PolicyPath `json:"through"`
+	// DecidedBy says how the role is known to be an administrator:
+	// "effective_admins" (the policy evaluator allows it every action
+	// once SCPs, boundaries and denies apply; Decision is allowed or
+	// allowed_if) or "admin_policies" (it holds an administrator policy;
+	// Decision is "").
+	DecidedBy string `json:"decided_by"`
+	Decision  string `json:"decision"`
+	// Through are the administrator policies the role holds (empty for an
+	// effective administrator that holds none).
+	Through  []PolicyPath `json:"through"`
+	Severity string       `json:"severity"` // always high
+	Fix      string       `json:"fix"`
 }
+
+// Where PublicAdminInstance.DecidedBy comes from.
+const (
+	DecidedByEffective = "effective_admins"
+	DecidedByPolicies  = "admin_policies"
+)
 
 // PublicAdminInstances returns the instances with a public IP whose role
 // is an administrator (Admins: an administrator policy held directly or
 // inline; service control policies and permissions boundaries are not
 // applied here), ordered by instance ID.
 func PublicAdminInstances(g *model.Graph) []PublicAdminInstance {
-	admins := map[string][]PolicyPath{}
+	admins := map[string]string{}
 	for _, a := range Admins(g) {
-		admins[a.ID] = a.Through
+		admins[a.ID] = ""
+	}
+	return publicAdminInstances(g, admins, DecidedByPolicies)
+}
+
+// PublicAdminInstancesEffective returns the instances with a public IP
+// whose role is one of admins, the effective administrators
+// (EffectiveAdmins: after SCPs, permissions boundaries and denies),
+// ordered by instance ID.
+func PublicAdminInstancesEffective(g *model.Graph, admins []EffectiveAdmin) []PublicAdminInstance {
+	roles := map[string]string{}
+	for _, a := range admins {
+		if a.Principal.Type == model.TypeIAMRole {
+			roles[a.Principal.ID] = string(a.Decision)
+		}
+	}
+	return publicAdminInstances(g, roles, DecidedByEffective)
+}
+
+// publicAdminInstances lists the public instances whose role is a key of
+// admins (the role's decision).
+func publicAdminInstances(g *model.Graph, admins map[string]string, by string) []PublicAdminInstance {
+	held := map[string][]PolicyPath{}
+	for _, a := range Admins(g) {
+		held[a.ID] = a.Through
 	}
 	var out []PublicAdminInstance
 	for i := range g.Resources {
 		r := &g.Resources[i]
 		in := r.Instance
-		if in == nil || in.PublicIP == "" || in.Role == "" || admins[in.Role] == nil {
+		if in == nil || in.PublicIP == "" || in.Role == "" {
 			continue
 		}
+		decision, ok := admins[in.Role]
+		if !ok {
+			continue
+		}
+		through := held[in.Role]
+		if through == nil {
+			through = []PolicyPath{}
+		}
+		role := in.Role[strings.LastIndexByte(in.Role, '/')+1:]
 		out = append(out, PublicAdminInstance{InstanceID: r.ID, Name: r.Name, AccountID: r.AccountID, Region: in.Region, PublicIP: in.PublicIP,
-			Role: in.Role, Through: admins[in.Role]})
+			Role: in.Role, DecidedBy: by, Decision: decision, Through: through, Severity: "high",
+			Fix: fmt.Sprintf("give instance %s a role with only what it needs instead of %s (aws ec2 replace-iam-instance-profile-association), "+
+				"or take away its public IP and reach it through SSM Session Manager", in.InstanceID, role)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].InstanceID < out[j].InstanceID })
 	return out
+}
+
+// assetListings are the calls that list each asset service: a snapshot
+// that made one read assets.
+var assetListings = []string{"s3:ListBuckets", "kms:ListKeys", "lambda:ListFunctions", "secretsmanager:ListSecrets", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups"}
+
+// AssetsRead reports whether the sync that made snap (graph g) read
+// assets: it listed some asset service, or g holds an asset (a refresh
+// keeps those of the sync before it).
+func AssetsRead(snap *model.Snapshot, g *model.Graph) bool {
+	if snap != nil {
+		for _, k := range assetListings {
+			if snap.APICalls[k] > 0 {
+				return true
+			}
+		}
+	}
+	for i := range g.Resources {
+		switch g.Resources[i].Type {
+		case model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret:
+			return true
+		}
+	}
+	return false
 }

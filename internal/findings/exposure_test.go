@@ -29,7 +29,10 @@ import (
 func TestExposuresGroundTruth(t *testing.T) {
 	srv := awsfake.NewServer(awsfake.Options{})
 	defer srv.Close()
-	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Roles: 3}, Seed: 4, Assets: &awsfake.AssetEstate{Buckets: 10, Keys: 8, Functions: 8, Secrets: 6}}.Build()
+	// Member 200000000001's account-level Block Public Access restricts
+	// public buckets: its public bucket policies expose nothing.
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Roles: 3}, Seed: 4, Assets: &awsfake.AssetEstate{Buckets: 10, Keys: 8, Functions: 8, Secrets: 6,
+		AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{"200000000001": {RestrictPublicBuckets: true}}}}.Build()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5,
@@ -46,7 +49,7 @@ func TestExposuresGroundTruth(t *testing.T) {
 		}
 		clients := func(region string) collect.AssetAPIs {
 			c := sess.Assets(a.ID, region)
-			return collect.AssetAPIs{EC2: c.EC2, S3: c.S3, KMS: c.KMS, Lambda: c.Lambda, SecretsManager: c.SecretsManager}
+			return collect.AssetAPIs{EC2: c.EC2, S3: c.S3, KMS: c.KMS, Lambda: c.Lambda, SecretsManager: c.SecretsManager, S3Control: c.S3Control}
 		}
 		res, err := collect.CollectAssets(ctx, a.ID, clients, sess.IAM(a.ID), collect.AssetOptions{Regions: []string{"us-east-1", "eu-west-1"}})
 		if err != nil || len(res.Errors) > 0 {
@@ -121,6 +124,33 @@ func TestExposureRules(t *testing.T) {
 		}
 		if got != c.want {
 			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+	// The account's Block Public Access applies on top of the bucket's:
+	// RestrictPublicBuckets at either level confines a public policy; the
+	// account's other settings, and another account's, do not.
+	public := `{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}}`
+	account := func(id string, p *model.PublicAccessBlock) model.Resource {
+		return model.Resource{ID: model.AccountAssetsID(id), Type: model.TypeAccountAssets, AccountID: id, AccountAssets: &model.AccountAssetsAttrs{PublicAccessBlock: p}}
+	}
+	for _, c := range []struct {
+		name     string
+		bucket   *model.PublicAccessBlock
+		acct     model.Resource
+		exposed  bool
+		fromBoth model.PublicAccessBlock
+	}{
+		{"account restricts", nil, account(own, &model.PublicAccessBlock{RestrictPublicBuckets: true}), false, model.PublicAccessBlock{RestrictPublicBuckets: true}},
+		{"account blocks new public policies only", &model.PublicAccessBlock{BlockPublicAcls: true}, account(own, &model.PublicAccessBlock{BlockPublicPolicy: true}), true, model.PublicAccessBlock{BlockPublicAcls: true, BlockPublicPolicy: true}},
+		{"another account restricts", nil, account("444455556666", &model.PublicAccessBlock{RestrictPublicBuckets: true}), true, model.PublicAccessBlock{}},
+		{"bucket restricts, account has none", &model.PublicAccessBlock{RestrictPublicBuckets: true}, account(own, nil), false, model.PublicAccessBlock{RestrictPublicBuckets: true}},
+	} {
+		g := &model.Graph{Resources: []model.Resource{bucket(public, c.bucket), c.acct}}
+		if got := len(findings.Exposures(g)) > 0; got != c.exposed {
+			t.Errorf("%s: exposed %v, want %v", c.name, got, c.exposed)
+		}
+		if got := model.EffectivePublicAccessBlock(c.bucket, model.AccountPublicAccessBlocks(g)[own]); got != c.fromBoth {
+			t.Errorf("%s: effective settings %+v, want %+v", c.name, got, c.fromBoth)
 		}
 	}
 }

@@ -207,3 +207,105 @@ func Secrets(g *model.Graph, account string) []SecretRow {
 	}
 	return rows
 }
+
+// SecurityGroupRule is one inbound rule of a security group row, with
+// whether it admits the internet (0.0.0.0/0 or ::/0).
+type SecurityGroupRule struct {
+	Protocol       string   `json:"protocol"`
+	FromPort       int      `json:"from_port"`
+	ToPort         int      `json:"to_port"`
+	CIDRs          []string `json:"cidrs"`
+	IPv6CIDRs      []string `json:"ipv6_cidrs"`
+	Groups         []string `json:"groups"`
+	OpenToInternet bool     `json:"open_to_internet"`
+}
+
+// SecurityGroupRow is one EC2 security group of `warden show
+// security-groups`.
+type SecurityGroupRow struct {
+	AccountID   string              `json:"account_id"`
+	Region      string              `json:"region"`
+	ID          string              `json:"id"` // the group's ARN
+	GroupID     string              `json:"group_id"`
+	Name        string              `json:"name"`
+	VPC         string              `json:"vpc"`
+	Description string              `json:"description"`
+	Ingress     []SecurityGroupRule `json:"ingress"`
+	// OpenAdminPorts are the admin ports (SSH, RDP) it opens to the
+	// internet.
+	OpenAdminPorts []int `json:"open_admin_ports"`
+}
+
+// SecurityGroupRules lays out a group's inbound rules.
+func SecurityGroupRules(rules []model.IPRule) []SecurityGroupRule {
+	out := []SecurityGroupRule{}
+	for _, r := range rules {
+		out = append(out, SecurityGroupRule{Protocol: r.Protocol, FromPort: r.FromPort, ToPort: r.ToPort, CIDRs: nonNil(r.CIDRs), IPv6CIDRs: nonNil(r.IPv6CIDRs),
+			Groups: nonNil(r.Groups), OpenToInternet: r.OpenToInternet()})
+	}
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return slices.Clone(s)
+}
+
+// SecurityGroups lists the EC2 security groups.
+func SecurityGroups(g *model.Graph, account string) []SecurityGroupRow {
+	open := map[string][]int{}
+	for _, e := range findings.Exposures(g) {
+		if e.Kind == findings.ExposureOpenAdminPort {
+			open[e.AssetID] = e.Ports
+		}
+	}
+	rows := []SecurityGroupRow{}
+	for _, r := range assetsOf(g, model.TypeSecurityGroup, account) {
+		sg := r.SecurityGroup
+		ports := open[r.ID]
+		if ports == nil {
+			ports = []int{}
+		}
+		rows = append(rows, SecurityGroupRow{AccountID: r.AccountID, Region: sg.Region, ID: r.ID, GroupID: sg.GroupID, Name: r.Name, VPC: sg.VPC,
+			Description: sg.Description, Ingress: SecurityGroupRules(sg.Ingress), OpenAdminPorts: ports})
+	}
+	return rows
+}
+
+// AssetRegion is the region of an asset, "" for a resource that is not
+// one.
+func AssetRegion(r *model.Resource) string {
+	switch {
+	case r.Instance != nil:
+		return r.Instance.Region
+	case r.SecurityGroup != nil:
+		return r.SecurityGroup.Region
+	case r.Bucket != nil:
+		return r.Bucket.Region
+	case r.KMSKey != nil:
+		return r.KMSKey.Region
+	case r.Function != nil:
+		return r.Function.Region
+	case r.Secret != nil:
+		return r.Secret.Region
+	}
+	return ""
+}
+
+// InRegion is g with only the assets of region (every resource that is
+// not an asset kept); g itself when region is "".
+func InRegion(g *model.Graph, region string) *model.Graph {
+	if region == "" {
+		return g
+	}
+	out := &model.Graph{Entitlements: g.Entitlements, Grants: g.Grants}
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		if a := AssetRegion(r); a == "" || a == region {
+			out.Resources = append(out.Resources, *r)
+		}
+	}
+	return out
+}

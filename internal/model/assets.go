@@ -23,7 +23,72 @@ const (
 	TypeSecret         ResourceType = "secret"
 	TypeEC2Instance    ResourceType = "ec2_instance"
 	TypeSecurityGroup  ResourceType = "ec2_security_group"
+	// TypeAccountAssets is one per account whose assets were read: the
+	// account-level asset settings (S3 Block Public Access) and how each
+	// region's assets were read. Its ID is AccountAssetsID.
+	TypeAccountAssets ResourceType = "account_assets"
 )
+
+// AccountAssetsID returns the ID of an account's TypeAccountAssets
+// resource.
+func AccountAssetsID(accountID string) string { return AccountResourceID(accountID) + "/assets" }
+
+// The sources an account's assets are read from, per region.
+const (
+	// AssetSourceConfig: an AWS Config aggregator's advanced query, with
+	// the per-resource calls for the policies Config does not record.
+	AssetSourceConfig = "config"
+	// AssetSourceServices: the services' own listings.
+	AssetSourceServices = "services"
+)
+
+// AccountAssetsAttrs are an account's asset settings and sources.
+type AccountAssetsAttrs struct {
+	// PublicAccessBlock is the account's S3 Block Public Access
+	// configuration (S3 Control), nil when none is set; it applies to
+	// every bucket of the account on top of the bucket's own.
+	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
+	// Sources say how each region read was read, sorted by region.
+	Sources []AssetRegionSource `json:"sources"`
+}
+
+// AssetRegionSource says how one region's assets were read.
+type AssetRegionSource struct {
+	Region string `json:"region"`
+	// Source is AssetSourceConfig or AssetSourceServices.
+	Source string `json:"source"`
+	// Aggregator names the AWS Config aggregator, for AssetSourceConfig.
+	Aggregator string `json:"aggregator,omitempty"`
+}
+
+// EffectivePublicAccessBlock returns the Block Public Access settings that
+// apply to a bucket: each setting is on when the bucket's or the
+// account's is, as S3 applies the most restrictive combination. Either
+// may be nil (none set).
+func EffectivePublicAccessBlock(bucket, account *PublicAccessBlock) PublicAccessBlock {
+	var out PublicAccessBlock
+	for _, p := range []*PublicAccessBlock{bucket, account} {
+		if p != nil {
+			out.BlockPublicAcls = out.BlockPublicAcls || p.BlockPublicAcls
+			out.IgnorePublicAcls = out.IgnorePublicAcls || p.IgnorePublicAcls
+			out.BlockPublicPolicy = out.BlockPublicPolicy || p.BlockPublicPolicy
+			out.RestrictPublicBuckets = out.RestrictPublicBuckets || p.RestrictPublicBuckets
+		}
+	}
+	return out
+}
+
+// AccountPublicAccessBlocks returns the account-level Block Public Access
+// settings of a graph, by account ID (TypeAccountAssets resources).
+func AccountPublicAccessBlocks(g *Graph) map[string]*PublicAccessBlock {
+	out := map[string]*PublicAccessBlock{}
+	for i := range g.Resources {
+		if r := &g.Resources[i]; r.AccountAssets != nil && r.AccountAssets.PublicAccessBlock != nil {
+			out[r.AccountID] = r.AccountAssets.PublicAccessBlock
+		}
+	}
+	return out
+}
 
 // EntRunsAs is offered by an IAM role; its holders are the instances and
 // functions that run with the role's credentials.

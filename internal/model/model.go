@@ -39,6 +39,10 @@ const (
 	TypeOrgRoot      ResourceType = "org_root" // the root of the OU tree
 	TypeOrgUnit      ResourceType = "org_unit" // an organizational unit
 	TypeSCP          ResourceType = "scp"      // a service control policy
+	// TypeRCP is a resource control policy: stored as an SCP is (SCPAttrs,
+	// the "attached" entitlement held by the root, OUs and accounts it is
+	// attached to).
+	TypeRCP ResourceType = "rcp"
 
 	// IAM Identity Center.
 	TypeSSOUser       ResourceType = "sso_user"       // an Identity Store user
@@ -128,6 +132,7 @@ type Resource struct {
 	Secret        *SecretAttrs        `json:"secret,omitempty"`
 	Instance      *InstanceAttrs      `json:"instance,omitempty"`
 	SecurityGroup *SecurityGroupAttrs `json:"security_group,omitempty"`
+	AccountAssets *AccountAssetsAttrs `json:"account_assets,omitempty"`
 }
 
 // UserAttrs are the attributes of an IAM user, merged from

@@ -55,6 +55,12 @@ func (l *Level) via(prefix string) string {
 type Request struct {
 	Principal       string
 	PrincipalIsUser bool
+	// PrincipalRole is, for an assumed-role session Principal, its role's
+	// ARN with the role's path (arn:aws:iam::A:role/path/R), which a
+	// resource policy naming the role matches. A session ARN does not
+	// carry the path: when PrincipalRole is empty the role is read from
+	// the session ARN, as arn:aws:iam::A:role/R.
+	PrincipalRole   string
 	Action          string
 	Resource        string
 	ResourceAccount string

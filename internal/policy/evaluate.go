@@ -170,7 +170,10 @@ func (c *evalCtx) get(lkey string) ([]string, bool) {
 // sessionRole returns the role ARN of the principal's session, made once.
 func (c *evalCtx) sessionRole() string {
 	if !c.sessDone {
-		c.sess, c.sessDone = sessionRole(c.req.Principal), true
+		c.sess, c.sessDone = c.req.PrincipalRole, true
+		if c.sess == "" {
+			c.sess = sessionRole(c.req.Principal)
+		}
 	}
 	return c.sess
 }

@@ -79,3 +79,34 @@ func SecretsTable(rows []inventory.SecretRow) *Table {
 	}
 	return t
 }
+
+// SecurityGroupsTable lays out security group rows: a row per group, its
+// inbound rules summed up, those open to the internet marked with "!".
+func SecurityGroupsTable(rows []inventory.SecurityGroupRow) *Table {
+	t := &Table{Header: []string{"ACCOUNT", "REGION", "GROUP", "NAME", "VPC", "INGRESS (! open to the internet)", "OPEN ADMIN PORTS"}}
+	for _, r := range rows {
+		var rules []string
+		for _, x := range r.Ingress {
+			rules = append(rules, RuleText(x))
+		}
+		t.Add(r.AccountID, r.Region, r.GroupID, r.Name, dash(r.VPC), dash(strings.Join(rules, "; ")), portsCell(r.OpenAdminPorts))
+	}
+	return t
+}
+
+// RuleText says what one inbound rule admits: "tcp 22 from 0.0.0.0/0!",
+// with "!" after a rule open to the internet.
+func RuleText(x inventory.SecurityGroupRule) string {
+	proto, ports := x.Protocol, strconv.Itoa(x.FromPort)
+	if x.Protocol == "-1" {
+		proto, ports = "all", "all ports"
+	} else if x.ToPort != x.FromPort {
+		ports += "-" + strconv.Itoa(x.ToPort)
+	}
+	from := append(append(append([]string{}, x.CIDRs...), x.IPv6CIDRs...), x.Groups...)
+	s := proto + " " + ports + " from " + strings.Join(from, " ")
+	if x.OpenToInternet {
+		s += "!"
+	}
+	return s
+}

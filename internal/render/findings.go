@@ -53,6 +53,19 @@ type Findings struct {
 	// found only among the principals it covers, and is empty otherwise.
 	LastAccessedRead bool                      `json:"last_accessed_read"`
 	UnusedServices   []findings.UnusedServices `json:"unused_services"`
+	// AssetsRead says whether the snapshot's sync read assets
+	// (sync.assets); the lists after it are empty when not. Exposures are
+	// the assets exposed through their resource policies (public,
+	// cross-account, a KMS key anyone in the account may manage) or
+	// security groups (admin ports open to the internet);
+	// PublicAdminInstances the instances with a public IP running as an
+	// administrator role, decided as PublicAdminInstancesFrom says
+	// ("effective_admins" once the effective administrators are computed,
+	// else "admin_policies"; "" when assets were not read).
+	AssetsRead               bool                           `json:"assets_read"`
+	Exposures                []findings.Exposure            `json:"exposures"`
+	PublicAdminInstances     []findings.PublicAdminInstance `json:"public_admin_instances"`
+	PublicAdminInstancesFrom string                         `json:"public_admin_instances_from"`
 }
 
 // NewFindings runs the rules over g: the top principals by policies held,
@@ -60,16 +73,18 @@ type Findings struct {
 // roles trusting principals outside their account.
 func NewFindings(g *model.Graph, now time.Time, top, staleDays int) *Findings {
 	return (&Findings{
-		StaleAfterDays:    staleDays,
-		TopHolders:        nonNil(findings.TopHolders(g, top)),
-		Admins:            nonNil(findings.Admins(g)),
-		StaleKeys:         nonNil(findings.StaleKeys(g, now, staleDays)),
-		ConsoleWithoutMFA: nonNil(findings.ConsoleWithoutMFA(g)),
-		OutsideTrust:      nonNil(findings.OutsideTrust(g)),
-		SSOAdmins:         nonNil(findings.SSOAdmins(g)),
-		EffectiveAdmins:   []findings.EffectiveAdmin{},
-		EscalationPaths:   []findings.EscalationPath{},
-		UnusedServices:    []findings.UnusedServices{},
+		StaleAfterDays:       staleDays,
+		TopHolders:           nonNil(findings.TopHolders(g, top)),
+		Admins:               nonNil(findings.Admins(g)),
+		StaleKeys:            nonNil(findings.StaleKeys(g, now, staleDays)),
+		ConsoleWithoutMFA:    nonNil(findings.ConsoleWithoutMFA(g)),
+		OutsideTrust:         nonNil(findings.OutsideTrust(g)),
+		SSOAdmins:            nonNil(findings.SSOAdmins(g)),
+		EffectiveAdmins:      []findings.EffectiveAdmin{},
+		EscalationPaths:      []findings.EscalationPath{},
+		UnusedServices:       []findings.UnusedServices{},
+		Exposures:            []findings.Exposure{},
+		PublicAdminInstances: []findings.PublicAdminInstance{},
 	}).Unused(g, now, findings.DefaultUnusedDays, nil, false)
 }
 
@@ -112,6 +127,21 @@ func (f *Findings) LastAccessed(g *model.Graph, now time.Time, data []findings.L
 	return f
 }
 
+// Assets runs the asset rules over g, the graph of snap, when its sync
+// read assets (findings.AssetsRead): the exposures, and the public
+// instances running as a role holding an administrator policy (Effective
+// decides them again with the effective administrators). It returns f.
+func (f *Findings) Assets(snap *model.Snapshot, g *model.Graph) *Findings {
+	f.AssetsRead = findings.AssetsRead(snap, g)
+	f.Exposures, f.PublicAdminInstances, f.PublicAdminInstancesFrom = []findings.Exposure{}, []findings.PublicAdminInstance{}, ""
+	if f.AssetsRead {
+		f.Exposures = nonNil(findings.Exposures(g))
+		f.PublicAdminInstances = nonNil(findings.PublicAdminInstances(g))
+		f.PublicAdminInstancesFrom = findings.DecidedByPolicies
+	}
+	return f
+}
+
 // EffectiveOptions says which of the findings that use the policy
 // evaluator to compute.
 type EffectiveOptions struct {
@@ -134,6 +164,10 @@ func (f *Findings) Effective(ctx context.Context, s *effective.Snapshot, g *mode
 	}
 	if opts.Admins {
 		f.EffectiveAdminsRead, f.EffectiveAdmins = true, nonNil(admins)
+	}
+	if f.AssetsRead {
+		f.PublicAdminInstances = nonNil(findings.PublicAdminInstancesEffective(g, admins))
+		f.PublicAdminInstancesFrom = findings.DecidedByEffective
 	}
 	if opts.Escalation {
 		paths, err := findings.EscalationPaths(ctx, s, g, admins)
@@ -197,6 +231,7 @@ func (f *Findings) Tables(limit int) []*Table {
 	}
 	tables = append(tables, f.unusedTables()...)
 	tables = append(tables, f.effectiveTables()...)
+	tables = append(tables, f.assetTables()...)
 	for _, t := range tables {
 		t.Limit(limit)
 	}
@@ -335,4 +370,42 @@ func EffectiveAdminThrough(a findings.EffectiveAdmin) string {
 		return "permission set " + a.Via + " (role " + a.Role.Name + ")" + allowingPolicies(a.Explanation)
 	}
 	return a.Path + allowingPolicies(a.Explanation)
+}
+
+// assetTables lays out the asset findings: the exposures (worst first) and
+// the public instances running as an administrator role; or, for a
+// snapshot whose sync read no assets, one table saying so and how to read
+// them.
+func (f *Findings) assetTables() []*Table {
+	if !f.AssetsRead {
+		return []*Table{{Title: "Asset exposures: assets were not read (add sync.assets to the connection in warden.yaml, see docs/assets.md, and sync again)",
+			Header: []string{"SEVERITY", "KIND", "TYPE", "ASSET", "ACCOUNT", "REGION", "TO", "FIX"}}}
+	}
+	ex := &Table{Title: fmt.Sprintf("Asset exposures (%d): resource policies open to anyone or to other accounts, KMS keys anyone in the account may manage, admin ports open to the internet", len(f.Exposures)),
+		Header: []string{"SEVERITY", "KIND", "TYPE", "ASSET", "ACCOUNT", "REGION", "TO", "FIX"}}
+	for _, sev := range []string{"high", "medium", "low"} {
+		for _, e := range f.Exposures {
+			if e.Severity != sev {
+				continue
+			}
+			to := strings.Join(e.Actions, " ")
+			switch e.Kind {
+			case findings.ExposureCrossAccount:
+				to = "accounts " + strings.Join(e.Accounts, ",") + ": " + to
+			case findings.ExposureOpenAdminPort:
+				to = "ports " + portsCell(e.Ports) + " from the internet"
+			}
+			ex.Add(e.Severity, string(e.Kind), kindName(e.AssetType), e.Name, e.AccountID, e.Region, dash(to), e.Fix)
+		}
+	}
+	title := fmt.Sprintf("Instances with a public IP running as an administrator role (%d): one compromised host is the account", len(f.PublicAdminInstances))
+	if f.PublicAdminInstancesFrom == findings.DecidedByPolicies {
+		title += "; roles holding an administrator policy (the effective administrators were not computed)"
+	}
+	pub := &Table{Title: title, Header: []string{"INSTANCE", "NAME", "ACCOUNT", "REGION", "PUBLIC IP", "ROLE", "DECISION", "FIX"}}
+	for _, p := range f.PublicAdminInstances {
+		pub.Add(p.InstanceID[strings.LastIndexByte(p.InstanceID, '/')+1:], dash(p.Name), p.AccountID, p.Region, p.PublicIP,
+			p.Role[strings.LastIndexByte(p.Role, '/')+1:], dash(p.Decision), p.Fix)
+	}
+	return []*Table{ex, pub}
 }

@@ -242,7 +242,7 @@ func (s *Server) routes() {
 			if err != nil {
 				return nil, storeFailure(err)
 			}
-			f := render.NewFindings(g, s.c.Now(), in.Top, in.StaleDays)
+			f := render.NewFindings(g, s.c.Now(), in.Top, in.StaleDays).Assets(snap, g)
 			if err := s.activityFindings(ctx, f, g, snap, in.UnusedDays); err != nil {
 				return nil, err
 			}
@@ -266,6 +266,7 @@ func (s *Server) routes() {
 		})
 	s.effectiveRoutes()
 	s.activityRoutes()
+	s.assetRoutes()
 	s.syncRoutes()
 	s.provisionRoutes()
 	s.scimRoutes()

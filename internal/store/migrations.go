@@ -14,7 +14,7 @@ const appMarker = "warden"
 
 // step is one migration: portable DDL (see dialect.ddl for its tokens:
 // {{id}} is an auto-assigned BIGINT primary key, {{without_rowid}} SQLite's
-// table option), then, if set, a function moving data.
+// table option, {{blob}} a binary column: BLOB or BYTEA), then, if set, a function moving data.
 type step struct {
 	sql string
 	run func(ctx context.Context, c *sql.Conn, d dialect) error
@@ -226,6 +226,14 @@ var migrations = []step{
 		PRIMARY KEY (connection_id, principal_arn)
 	) {{without_rowid}};
 	CREATE INDEX last_accessed_by_account ON last_accessed(connection_id, account_id);`},
+	// The effective index of a snapshot (effindex.go): what who-can reads
+	// of it, encoded in one value, written on first use; it goes with its
+	// snapshot.
+	{sql: `CREATE TABLE effective_index (
+		snapshot_id BIGINT PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,
+		format      INTEGER NOT NULL,
+		data        {{blob}} NOT NULL
+	);`},
 }
 
 // historyTables are the tables of schema 6's history, which Prune deletes

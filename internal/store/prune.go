@@ -83,6 +83,9 @@ func (s *DB) Prune(ctx context.Context, connectionID string, p PruneOptions) (*P
 		n, _ := r.RowsAffected()
 		res.Rows += n
 	}
+	if _, err := sc.ExecContext(ctx, s.d.rebind(`DELETE FROM effective_index WHERE snapshot_id IN (`+placeholders(len(deleted))+`)`), deleted...); err != nil {
+		return nil, fmt.Errorf("prune %s: %w", s.path, err)
+	}
 	if _, err := sc.ExecContext(ctx, s.d.rebind(`DELETE FROM snapshots WHERE id IN (`+placeholders(len(deleted))+`)`), deleted...); err != nil {
 		return nil, fmt.Errorf("prune %s: %w", s.path, err)
 	}

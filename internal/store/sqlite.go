@@ -17,7 +17,7 @@ func (sqliteDialect) name() string { return "sqlite" }
 func (sqliteDialect) rebind(q string) string { return q }
 
 func (sqliteDialect) ddl(q string) string {
-	return strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{without_rowid}}", "WITHOUT ROWID").Replace(q)
+	return strings.NewReplacer("{{id}}", "INTEGER PRIMARY KEY AUTOINCREMENT", "{{without_rowid}}", "WITHOUT ROWID", "{{blob}}", "BLOB").Replace(q)
 }
 
 // beginWrite takes SQLite's write lock at once (BEGIN IMMEDIATE), so the

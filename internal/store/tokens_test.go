@@ -212,7 +212,7 @@ func TestConcurrentClaims(t *testing.T) { eachBackend(t, testConcurrentClaims) }
 // snapshot is kept, and both tables work.
 func TestUpgradeFromSchema7(t *testing.T) {
 	ctx := context.Background()
-	if !strings.Contains(migrations[7].sql, "CREATE TABLE api_tokens") || len(migrations) != 10 {
+	if !strings.Contains(migrations[7].sql, "CREATE TABLE api_tokens") || len(migrations) != 11 {
 		t.Fatalf("the tokens are step 8 of %d: make this test remove what the steps after it add too", len(migrations))
 	}
 	for _, name := range backends {
@@ -237,7 +237,7 @@ func TestUpgradeFromSchema7(t *testing.T) {
 			if _, err := st.db.ExecContext(ctx, `DROP TABLE api_tokens`); err != nil {
 				t.Fatal(err)
 			}
-			for _, table := range []string{"idempotency_keys", "activity_events", "activity_cursors", "last_accessed"} {
+			for _, table := range []string{"idempotency_keys", "activity_events", "activity_cursors", "last_accessed", "effective_index"} {
 				if _, err := st.db.ExecContext(ctx, `DROP TABLE `+table); err != nil {
 					t.Fatal(err)
 				}

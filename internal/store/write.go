@@ -30,7 +30,7 @@ func partOf(r *model.Resource) string {
 	switch r.Type {
 	case model.TypeSSOUser, model.TypeSSOGroup, model.TypePermissionSet:
 		return partIdentityCenter
-	case model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP, model.TypeAccount:
+	case model.TypeOrganization, model.TypeOrgRoot, model.TypeOrgUnit, model.TypeSCP, model.TypeRCP, model.TypeAccount:
 		return partOrganizations
 	case model.TypeExternalPrincipal:
 		return partExternal

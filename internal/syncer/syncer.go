@@ -179,7 +179,8 @@ type syncRun struct {
 	progress    func(Event)
 	callsBefore map[string]int64 // the session's calls before this sync
 	org         *collect.Organization
-	merged      *merger // the graphs read so far
+	merged      *merger        // the graphs read so far
+	assetInv    assetInventory // the Config source of assets, read once (assets.go)
 }
 
 // plan returns the accounts to read: the account of the credentials, found

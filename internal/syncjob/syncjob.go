@@ -69,7 +69,8 @@ func FromConnection(c config.Connection) (Target, error) {
 	}
 	t.Activity = act
 	if a := c.Sync.Assets; a.Enabled() {
-		t.Assets = &collect.AssetOptions{Services: a.ServiceList(), Regions: a.Regions, HomeRegion: c.Region}
+		t.Assets = &collect.AssetOptions{Services: a.ServiceList(), Regions: a.Regions, HomeRegion: c.Region,
+			Config: &collect.ConfigSourceOptions{Mode: a.SourceMode(), Aggregator: a.Aggregator, Account: a.AggregatorAccount, Region: a.AggregatorRegion}}
 	}
 	if o := c.Organization; o.Enabled {
 		id, err := o.ResolveExternalID()

@@ -3,10 +3,24 @@ package webui
 import (
 	"net/http"
 	"strconv"
+	"time"
+
+	"github.com/warden-iam/warden/internal/access"
 
 	"github.com/warden-iam/warden/internal/diff"
 	"github.com/warden-iam/warden/internal/model"
 )
+
+func init() {
+	funcs["actorOf"] = func(conn string, a *diff.Actor) actorView { return actorView{Conn: conn, Actor: a} }
+}
+
+// actorView is who made a change (nil: not known), with the connection
+// its page is in.
+type actorView struct {
+	Conn  string
+	Actor *diff.Actor
+}
 
 // changesData is the changes page: the snapshots to pick from and the
 // diff of the two picked.
@@ -15,6 +29,10 @@ type changesData struct {
 	Snapshots []model.Snapshot // newest first
 	From, To  int64
 	Report    *diff.Report
+	// Actors is how many rows CloudTrail names the actor of; ActivityRead
+	// whether the connection reads CloudTrail at all.
+	Actors       int
+	ActivityRead bool
 }
 
 func (u *UI) changes(w http.ResponseWriter, r *http.Request, s *session) {
@@ -61,6 +79,19 @@ func (u *UI) changes(w http.ResponseWriter, r *http.Request, s *session) {
 			u.fail(w, r, s, http.StatusInternalServerError, "The diff failed: "+err.Error())
 			return
 		}
+		// The actors, as `warden diff` gives them: the write events
+		// CloudTrail recorded between the two snapshots.
+		from := byID[d.From]
+		if to := byID[d.To]; to.StartedAt.Before(from.StartedAt) {
+			from = to
+		}
+		events, read, err := access.StoredActivity(r.Context(), u.c.Store, conn, from.StartedAt.Truncate(time.Second))
+		if err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The activity could not be read: "+err.Error())
+			return
+		}
+		d.ActivityRead = read
+		d.Actors = diff.AddActors(d.Report, events)
 	}
 	u.render(w, r, s, http.StatusOK, "changes.html", page{Title: "Changes", Data: d})
 }

@@ -65,6 +65,8 @@ type UI struct {
 	counts   findingsCache
 	reports  reportCache
 	hcache   holdersCache
+	whoCans  whoCanCache
+	actCache activityCache
 }
 
 // New returns the UI of c.
@@ -145,6 +147,24 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.findings(w, r, s, true)
 	case "/changes":
 		u.changes(w, r, s)
+	case "/can":
+		u.can(w, r, s)
+	case "/who-can":
+		u.whoCan(w, r, s, "")
+	case "/who-can.csv":
+		u.whoCan(w, r, s, "csv")
+	case "/who-can.json":
+		u.whoCan(w, r, s, "json")
+	case "/simulator":
+		u.simulator(w, r, s)
+	case "/activity":
+		u.activityPage(w, r, s, "")
+	case "/activity.csv":
+		u.activityPage(w, r, s, "csv")
+	case "/activity-roles.csv":
+		u.activityPage(w, r, s, "roles.csv")
+	case "/activity.json":
+		u.activityPage(w, r, s, "json")
 	case "/sync":
 		u.sync(w, r, s)
 	case "/sync/events":

@@ -1,0 +1,256 @@
+package collect
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/warden-iam/warden/awsfake"
+	"github.com/warden-iam/warden/internal/model"
+)
+
+// configEnv is newAssetEnv with an organization aggregator in the
+// management account's us-east-1 covering regions (nil: every region),
+// and account-level Block Public Access on member 200000000001.
+func configEnv(t testing.TB, regions []string) *assetEnv {
+	return newAssetEnvWith(t, func(a *awsfake.AssetEstate) {
+		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: regions == nil, Regions: regions, Region: "us-east-1"}
+		a.AccountBlockPublicAccess = map[string]*awsfake.PublicAccessBlock{"200000000001": {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}}
+	})
+}
+
+// inventory reads the aggregator through the management account's session.
+func (e *assetEnv) inventory(t testing.TB, o ConfigSourceOptions, services []string) (*AssetInventory, []model.SourceError) {
+	t.Helper()
+	mgmt := e.truth.Management.ID
+	if o.Region == "" {
+		o.Region = "us-east-1"
+	}
+	return ReadAssetInventory(context.Background(), e.sess.Assets(mgmt, o.Region).Config, mgmt, o, services)
+}
+
+// withoutSources returns the graph with the account_assets resource's
+// Sources cleared (the one part that differs between the sources).
+func withoutSources(g model.Graph) model.Graph {
+	out := g
+	out.Resources = slices.Clone(g.Resources)
+	for i, r := range out.Resources {
+		if r.AccountAssets != nil {
+			a := *r.AccountAssets
+			a.Sources = nil
+			out.Resources[i].AccountAssets = &a
+		}
+	}
+	return out
+}
+
+// wantSourceCalls is the call formula of an account's assets read with the
+// aggregator covering the regions covered, the rest from the listings.
+func wantSourceCalls(assets *awsfake.AssetTruth, account string, regions, skip []string, covered func(string) bool, bpaItem bool) map[string]int64 {
+	want := map[string]int64{"ec2:DescribeRegions": 1, "iam:ListInstanceProfiles": 1}
+	if !bpaItem {
+		want["s3control:GetPublicAccessBlock"] = 1
+	}
+	listed := false
+	for _, region := range regions {
+		if covered(region) {
+			continue
+		}
+		listed = true
+		for _, action := range []string{"ec2:DescribeInstances", "kms:ListKeys", "lambda:ListFunctions", "secretsmanager:ListSecrets"} {
+			want[action]++
+		}
+		if !slices.Contains(skip, region) {
+			want["ec2:DescribeSecurityGroups"]++
+		}
+	}
+	if listed {
+		want["s3:ListBuckets"] = 1
+	}
+	for _, b := range assets.Buckets {
+		if b.Account == account && !covered(b.Region) {
+			want["s3:GetBucketPolicy"]++
+			want["s3:GetPublicAccessBlock"]++
+		}
+	}
+	// A covered region an SCP denies still costs the per-resource calls
+	// that find it denied.
+	read := func(region string) bool { return covered(region) || !slices.Contains(skip, region) }
+	for _, k := range assets.Keys {
+		if k.Account == account && read(k.Region) {
+			if !covered(k.Region) {
+				want["kms:DescribeKey"]++
+			}
+			if k.Manager == "CUSTOMER" {
+				want["kms:GetKeyPolicy"]++
+				want["kms:ListGrants"]++
+			}
+		}
+	}
+	for _, f := range assets.Functions {
+		if f.Account == account && read(f.Region) {
+			want["lambda:GetPolicy"]++
+		}
+	}
+	for _, x := range assets.Secrets {
+		if x.Account == account && read(x.Region) {
+			want["secretsmanager:GetResourcePolicy"]++
+		}
+	}
+	return want
+}
+
+// TestCollectAssetsConfigSourceEqualsServices reads every account of the
+// organization twice, from the service listings and from an aggregator
+// that covers us-east-1 only (the other regions fall back to the
+// listings), then from one that covers every region: the graphs are
+// deep-equal, equal to the ground truth, with the account-level Block
+// Public Access read, and each read makes exactly its call formula's calls.
+func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		regions []string
+	}{{"us-east-1 only", []string{"us-east-1"}}, {"every region", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := configEnv(t, tc.regions)
+			accounts := map[string]*awsfake.Account{}
+			for _, a := range e.truth.Accounts() {
+				accounts[a.ID] = a
+			}
+			assets := e.truth.Assets
+			e.srv.ResetCalls()
+			inv, notes := e.inventory(t, ConfigSourceOptions{Mode: ConfigOnly}, AssetServices)
+			if inv == nil || len(notes) != 0 {
+				t.Fatalf("inventory %v, notes %v", inv, notes)
+			}
+			items := 0
+			for _, a := range e.truth.Accounts() {
+				for _, region := range assets.EnabledRegions(a.ID) {
+					if inv.Covers(a.ID, region) {
+						items += len(inv.items[a.ID+"/"+region])
+					}
+				}
+			}
+			items += len(inv.bpa)
+			cfgCalls := e.srv.CallsFor(e.truth.Management.ID)
+			if cfgCalls["config:DescribeConfigurationAggregators"] != 1 || cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
+				t.Errorf("config calls %v for %d items, want 1 DescribeConfigurationAggregators and %d pages", cfgCalls, items, (items+99)/100)
+			}
+			t.Logf("aggregator %s: %d items in %d pages", inv.Aggregator, items, inv.Pages)
+			for _, a := range e.truth.Accounts() {
+				var skip []string
+				if a.ID == "200000000001" {
+					skip = []string{"eu-west-1"}
+				}
+				e.srv.ResetCalls()
+				viaServices := e.collect(t, a.ID, AssetOptions{})
+				e.srv.ResetCalls()
+				start := time.Now()
+				viaConfig := e.collect(t, a.ID, AssetOptions{Inventory: inv})
+				took := time.Since(start)
+				calls := e.srv.CallsFor(a.ID)
+				if !reflect.DeepEqual(withoutSources(viaConfig.Graph), withoutSources(viaServices.Graph)) {
+					g, w := gotAssets(viaConfig.Graph), gotAssets(viaServices.Graph)
+					for i := 0; i < max(len(g), len(w)); i++ {
+						if i >= len(g) || i >= len(w) || g[i] != w[i] {
+							t.Errorf("%s: first difference at %d:\nconfig   %v\nservices %v", a.ID, i, lineAt(g, i), lineAt(w, i))
+							break
+						}
+					}
+					t.Fatalf("%s: the Config source's graph differs from the service listings' (%d vs %d resources, %d vs %d grants)", a.ID,
+						len(viaConfig.Graph.Resources), len(viaServices.Graph.Resources), len(viaConfig.Graph.Grants), len(viaServices.Graph.Grants))
+				}
+				if !slices.Equal(gotAssets(viaConfig.Graph), wantAssets(assets, accounts, a.ID, skip)) {
+					t.Fatalf("%s: the graph differs from the ground truth", a.ID)
+				}
+				if fmt.Sprint(viaConfig.Errors) != fmt.Sprint(viaServices.Errors) {
+					t.Errorf("%s: errors %v via Config, %v via the listings", a.ID, viaConfig.Errors, viaServices.Errors)
+				}
+				// The account-level Block Public Access and the sources.
+				var acct *model.Resource
+				for i := range viaConfig.Graph.Resources {
+					if viaConfig.Graph.Resources[i].ID == model.AccountAssetsID(a.ID) {
+						acct = &viaConfig.Graph.Resources[i]
+					}
+				}
+				if acct == nil {
+					t.Fatalf("%s: no %s resource", a.ID, model.TypeAccountAssets)
+				}
+				wantBPA := assets.AccountPublicAccessBlocks[a.ID]
+				if got := acct.AccountAssets.PublicAccessBlock; (got == nil) != (wantBPA == nil) || got != nil && (got.RestrictPublicBuckets != wantBPA.RestrictPublicBuckets || got.BlockPublicPolicy != wantBPA.BlockPublicPolicy) {
+					t.Errorf("%s: account Block Public Access %+v, want %+v", a.ID, got, wantBPA)
+				}
+				for _, src := range acct.AccountAssets.Sources {
+					want := model.AssetSourceServices
+					if inv.Covers(a.ID, src.Region) {
+						want = model.AssetSourceConfig
+					}
+					if src.Source != want || want == model.AssetSourceConfig && src.Aggregator != "org" {
+						t.Errorf("%s %s: source %+v, want %s", a.ID, src.Region, src, want)
+					}
+				}
+				if len(acct.AccountAssets.Sources) != len(viaConfig.Regions) {
+					t.Errorf("%s: %d sources for %d regions", a.ID, len(acct.AccountAssets.Sources), len(viaConfig.Regions))
+				}
+				_, bpaItem := inv.accountBPA(a.ID)
+				want := wantSourceCalls(assets, a.ID, viaConfig.Regions, skip, func(region string) bool { return inv.Covers(a.ID, region) }, bpaItem)
+				if fmt.Sprint(calls) != fmt.Sprint(want) {
+					t.Errorf("%s: calls\n got %v\nwant %v", a.ID, calls, want)
+				}
+				var n, m int64
+				for _, v := range calls {
+					n += v
+				}
+				for _, v := range wantSourceCalls(assets, a.ID, viaConfig.Regions, skip, func(string) bool { return false }, false) {
+					m += v
+				}
+				t.Logf("%s: %d assets; %d calls via Config (%v), %d via the listings", a.ID, len(gotAssets(viaConfig.Graph)), n, took.Round(time.Millisecond), m)
+			}
+		})
+	}
+}
+
+func lineAt(s []string, i int) string {
+	if i < len(s) {
+		return s[i]
+	}
+	return "(none)"
+}
+
+// TestReadAssetInventoryFallbacks: a missing aggregator is a note with its
+// fix in config mode and silent in auto mode; a denied one is a note in
+// either; in every case no inventory, so every account falls back to the
+// listings.
+func TestReadAssetInventoryFallbacks(t *testing.T) {
+	e := newAssetEnv(t)
+	inv, notes := e.inventory(t, ConfigSourceOptions{Mode: ConfigAuto}, AssetServices)
+	if inv != nil || len(notes) != 0 {
+		t.Errorf("auto without an aggregator: %v, %v; want nothing", inv, notes)
+	}
+	inv, notes = e.inventory(t, ConfigSourceOptions{Mode: ConfigOnly}, AssetServices)
+	if inv != nil || len(notes) != 1 || !strings.Contains(notes[0].Message, "no AWS Config aggregator") || !strings.Contains(notes[0].Fix, "sync.assets.source: services") {
+		t.Errorf("config without an aggregator: %v, %+v", inv, notes)
+	}
+	inv, notes = e.inventory(t, ConfigSourceOptions{Mode: ConfigOnly, Aggregator: "nope"}, AssetServices)
+	if inv != nil || len(notes) != 1 || !strings.Contains(notes[0].Message, `"nope" not found`) {
+		t.Errorf("unknown aggregator: %v, %+v", inv, notes)
+	}
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"config:DescribeConfigurationAggregators": {Status: 400, Code: "AccessDeniedException", Message: "User: arn:aws:iam::100000000000:user/warden is not authorized to perform: config:DescribeConfigurationAggregators"},
+	}})
+	inv, notes = e.inventory(t, ConfigSourceOptions{Mode: ConfigAuto}, AssetServices)
+	if inv != nil || len(notes) != 1 || !strings.Contains(notes[0].Message, "access denied") || !strings.Contains(notes[0].Fix, "config:DescribeConfigurationAggregators") {
+		t.Errorf("denied: %v, %+v", inv, notes)
+	}
+	// With no inventory, an account is read from the listings whole.
+	res := e.collect(t, e.truth.Management.ID, AssetOptions{Inventory: inv})
+	for _, src := range res.Sources {
+		if src.Source != model.AssetSourceServices {
+			t.Errorf("source %+v, want services", src)
+		}
+	}
+}

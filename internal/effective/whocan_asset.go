@@ -1,0 +1,152 @@
+package effective
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
+	"github.com/warden-iam/warden/internal/store"
+)
+
+// readBeside reads from st what a who-can on resource needs that Load
+// does not read: the asset the resource is or is inside (one read by ID),
+// and, when the organization has RCPs enabled, its resource control
+// policies (one read, once per Snapshot).
+func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource string) error {
+	if id := assetID(resource); id != "" && s.remembered(id) == nil {
+		r, err := st.Resource(ctx, s.ID, id)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+		case err != nil:
+			return fmt.Errorf("read %s from snapshot %d: %w", id, s.ID, err)
+		default:
+			s.remember(r)
+		}
+	}
+	o, err := s.orgOf(ctx)
+	if err != nil || !o.rcps {
+		return err
+	}
+	s.mu.Lock()
+	done := s.rcpsRead
+	s.rcpsRead = true
+	s.mu.Unlock()
+	if done {
+		return nil
+	}
+	rs, err := st.Resources(ctx, s.ID, store.ResourceFilter{Type: model.TypeRCP})
+	if err != nil {
+		return fmt.Errorf("read the resource control policies of snapshot %d: %w", s.ID, err)
+	}
+	s.remember(pointers(rs)...)
+	return nil
+}
+
+// outsideOfAsset adds the entries of the principals outside the snapshot
+// that the asset's resource policy names in an Allow statement (another
+// account, a principal of one, a service, anyone) and that it allows, by
+// the policy alone: their own account's policies are not in the snapshot,
+// so they are taken to allow (and the explanation says so).
+func (w *whoCan) outsideOfAsset(ctx context.Context, asset *model.Resource) error {
+	s := w.s
+	var notes []string
+	rp := s.resourcePolicyOf(asset, &notes)
+	if rp == nil || rp.Doc == nil {
+		return nil
+	}
+	mem := s.src.(*memSource)
+	seen := map[string]bool{}
+	for _, st := range rp.Doc.Statement {
+		if st.Effect != "Allow" {
+			continue
+		}
+		kinds := make([]string, 0, len(st.Principal))
+		for k := range st.Principal {
+			kinds = append(kinds, k)
+		}
+		sort.Strings(kinds)
+		for _, kind := range kinds {
+			for _, v := range st.Principal[kind] {
+				k := kind
+				if k == "AWS" && v == "*" || k == "*" {
+					k, v = "*", "*"
+				}
+				id := model.ExternalPrincipalID(k, v)
+				if seen[id] || !w.outside(k, v) {
+					continue
+				}
+				seen[id] = true
+				if _, ok := w.entries[id]; ok {
+					continue
+				}
+				c, err := w.outsideCase(ctx, asset, rp, notes, k, v)
+				if err != nil {
+					return err
+				}
+				if !can(c.Decision) {
+					continue
+				}
+				ref := Ref{ID: id, Type: model.TypeExternalPrincipal, Name: v}
+				if r := mem.byID[id]; r != nil {
+					ref = refOf(r)
+				} else if accountOfARN(v) != "" {
+					ref.ARN = v
+				}
+				w.add(id, &Entry{Principal: ref, Decision: c.Decision, Path: "outside", Chain: []Hop{},
+					Explanation: c.Explanation, AllowedIf: conditions(c)})
+			}
+		}
+	}
+	return nil
+}
+
+// outside reports whether a principal a resource policy names is outside
+// the snapshot: not one of its users or roles, nor of an account whose
+// principals it holds (those are asked themselves).
+func (w *whoCan) outside(kind, value string) bool {
+	if kind != "AWS" {
+		return true
+	}
+	if r := w.s.src.(*memSource).byID[value]; r != nil && (r.Type == model.TypeIAMUser || r.Type == model.TypeIAMRole) {
+		return false
+	}
+	acct := value
+	if !model.IsAccountID(acct) {
+		acct = accountOfARN(value)
+	}
+	_, in := w.s.byAcct[acct]
+	return !in
+}
+
+// outsideCase decides the question for a principal outside the snapshot
+// that an asset's policy rp names.
+func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *policy.Named, notes []string, kind, value string) (Case, error) {
+	w.n++
+	s := w.s
+	req := policy.Request{Principal: value, Action: w.q.Action, Resource: w.q.Resource, ResourceAccount: asset.AccountID, Unknown: true,
+		ResourcePolicy: rp, Context: map[string][]string{"aws:resourceaccount": {asset.AccountID}}}
+	switch kind {
+	case "AWS":
+		if model.IsAccountID(value) {
+			req.Principal = "arn:aws:iam::" + value + ":root"
+		}
+		req.Identity = []policy.Named{{Name: "(its own account's policies, not in the snapshot: taken to allow)", Via: "outside", Doc: w.allowAll}}
+		req.Context["aws:principalaccount"] = []string{accountOfARN(req.Principal)}
+		req.Context["aws:principalisawsservice"] = []string{"false"}
+	case "Service":
+		req.Context["aws:principalisawsservice"] = []string{"true"}
+		req.Context["aws:principalservicename"] = []string{value}
+	}
+	for k, v := range w.extra {
+		req.Context[k] = v
+	}
+	rcps, _, err := s.rcpsFor(ctx, w.q.Action, asset.AccountID, false)
+	if err != nil {
+		return Case{}, err
+	}
+	req.RCPs = rcps
+	return s.evaluateOn(&req, nil, asset, notes, ""), nil
+}
