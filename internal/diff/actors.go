@@ -283,6 +283,10 @@ func assetRule(c *AssetChange) actorRule {
 	case AssetKindResourcePolicy:
 		names = assetEvents[AssetKindResourcePolicy][c.Asset.Type]
 	}
+	if c.Asset.Type == model.TypeAccountAssets {
+		// S3 Control's account-level settings name the account.
+		return actorRule{events: []string{"PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"}, anyOf: []string{c.Asset.AccountID}}
+	}
 	ids := []string{c.Asset.ID, c.Asset.Name}
 	if i := strings.LastIndexAny(c.Asset.ID, "/:"); i >= 0 {
 		ids = append(ids, c.Asset.ID[i+1:]) // i-…, sg-…, a key's ID, a function's name
