@@ -62,6 +62,10 @@ type Event struct {
 	// Additional is the event's additionalEventData (an Identity Center
 	// sign-in's AuthWorkflowID, CredentialType and UserName).
 	Additional map[string]string
+	// Failed marks a ConsoleLogin that failed: its responseElements say
+	// Failure and its errorMessage "Failed authentication", as CloudTrail
+	// records a wrong password.
+	Failed bool
 	// Details is the event's serviceEventDetails (a sign-in step's
 	// outcome: {"CredentialVerification": "Failure"}); nil for none (a
 	// UserAuthentication without it is recorded as a success).
@@ -157,7 +161,8 @@ func (s *Server) EventRegions(account string) []string {
 
 // GenerateActivity records the events the estate implies, at the times it
 // records: a ConsoleLogin for every IAM user whose password was used
-// (PasswordLastUsed), and an AssumeRole (or AssumeRoleWithSAML for a role
+// (PasswordLastUsed), and for one in four of them a failed one
+// (consoleLoginFailure), and an AssumeRole (or AssumeRoleWithSAML for a role
 // trusting a SAML provider, as AWSReservedSSO_ roles do, or
 // AssumeRoleWithWebIdentity for a role trusting an OIDC provider) for every
 // role used (LastUsed), by the first principal its trust policy names, in
@@ -177,9 +182,14 @@ func (s *Server) GenerateActivity() []Event {
 			if u.PasswordLastUsed == nil {
 				continue
 			}
-			evs = append(evs, Event{Name: "ConsoleLogin", Source: "signin.amazonaws.com", Time: *u.PasswordLastUsed,
+			login := Event{Name: "ConsoleLogin", Source: "signin.amazonaws.com", Time: *u.PasswordLastUsed,
 				Account: id, Region: "us-east-1", Username: u.Name, IdentityType: "IAMUser", IdentityARN: u.ARN,
-				IdentityAccount: id, Request: nil})
+				IdentityAccount: id, Request: nil}
+			evs = append(evs, login)
+			if at, ok := consoleLoginFailure(u, s.now()); ok {
+				login.Time, login.Failed = at, true
+				evs = append(evs, login)
+			}
 		}
 		for _, name := range sortedKeys(a.IAM.Roles) {
 			r := a.IAM.Roles[name]
@@ -218,6 +228,43 @@ func (s *Server) GenerateActivity() []Event {
 		evs[i] = s.RecordEvent(evs[i])
 	}
 	return evs
+}
+
+// consoleLoginFailure is when an IAM user mistyped their password, the
+// ground truth of GenerateActivity's failed ConsoleLogins: one in four
+// users whose password was used, half an hour after that last use (a later
+// failure leaves PasswordLastUsed as it was), or before it when that
+// would be in the future.
+func consoleLoginFailure(u *User, now time.Time) (time.Time, bool) {
+	if u.PasswordLastUsed == nil || mix64(hash64("consolelogin-failure|"+u.ARN))%4 != 0 {
+		return time.Time{}, false
+	}
+	at := u.PasswordLastUsed.Add(30 * time.Minute)
+	if at.After(now) {
+		at = u.PasswordLastUsed.Add(-30 * time.Minute)
+	}
+	return at.UTC().Truncate(time.Second), true
+}
+
+// IAMConsoleLoginFailures returns the ground truth of the failed
+// ConsoleLogins GenerateActivity records: by user ARN, the time of the
+// failure.
+func (s *Server) IAMConsoleLoginFailures() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Time{}
+	now := s.now()
+	for _, a := range s.accounts {
+		if a.IAM == nil {
+			continue
+		}
+		for _, u := range a.IAM.Users {
+			if at, ok := consoleLoginFailure(u, now); ok {
+				out[u.ARN] = at
+			}
+		}
+	}
+	return out
 }
 
 // identityCenterSignIns returns the sign-in events of the Identity Center
@@ -725,6 +772,11 @@ func (e Event) lookup() lookupEvent {
 		"managementEvent": true, "recipientAccountId": e.Account, "eventCategory": "Management"}
 	if e.Name == "ConsoleLogin" {
 		rec["responseElements"] = map[string]string{"ConsoleLogin": "Success"}
+		rec["additionalEventData"] = map[string]string{"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No"}
+		if e.Failed {
+			rec["responseElements"] = map[string]string{"ConsoleLogin": "Failure"}
+			rec["errorMessage"] = "Failed authentication"
+		}
 	}
 	if e.Additional != nil {
 		rec["additionalEventData"] = e.Additional
