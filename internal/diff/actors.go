@@ -96,6 +96,67 @@ func AddActors(r *Report, events []collect.ActivityEvent) int {
 		c := &r.Resources[i]
 		set(&c.Actor, resourceRule(c))
 	}
+	n += derivedActors(r)
+	return n
+}
+
+// derivedActors sets the actors of the rows that follow from others: an
+// administrator added or removed takes the newest actor of the access rows
+// that gave or took the principal an admin policy, else of its admin
+// policies' edits; a finding new or resolved takes the newest actor of its
+// user's console and MFA rows (console_without_mfa) or of its key's row
+// (stale_key). It returns how many rows got one.
+func derivedActors(r *Report) int {
+	n := 0
+	newest := func(dst **Actor, a *Actor) {
+		if a != nil && (*dst == nil || a.At.After((*dst).At)) {
+			*dst = a
+		}
+	}
+	resourceActor := map[string]*Actor{}
+	for _, d := range r.Resources {
+		resourceActor[d.Resource.ID] = d.Actor
+	}
+	for i := range r.Administrators {
+		c := &r.Administrators[i]
+		want := Gained
+		if c.Change == Removed {
+			want = Lost
+		}
+		for _, a := range r.Access {
+			if a.Principal.ID == c.Principal.ID && a.Admin && a.Change == want {
+				newest(&c.Actor, a.Actor)
+			}
+		}
+		if c.Actor == nil {
+			for _, p := range c.Through {
+				newest(&c.Actor, resourceActor[p.PolicyID])
+			}
+		}
+		if c.Actor != nil {
+			n++
+		}
+	}
+	for i := range r.Findings {
+		c := &r.Findings[i]
+		switch c.Rule {
+		case "console_without_mfa":
+			for _, cc := range r.ConsoleAndMFA {
+				if cc.User.ID == c.User.ID {
+					newest(&c.Actor, cc.Actor)
+				}
+			}
+		case "stale_key":
+			for _, k := range r.AccessKeys {
+				if k.Key.ID == c.Subject.ID {
+					newest(&c.Actor, k.Actor)
+				}
+			}
+		}
+		if c.Actor != nil {
+			n++
+		}
+	}
 	return n
 }
 
