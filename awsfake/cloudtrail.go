@@ -524,7 +524,7 @@ func (s *Server) recordWrite(service, region, action string, c caller, params fu
 	}
 	e.IdentityType, e.IdentityARN, e.IdentityAccount, e.Username = callerIdentity(c)
 	for _, k := range []string{"UserName", "GroupName", "RoleName", "PolicyArn", "PolicyName", "RoleArn", "RoleSessionName",
-		"AccountId", "PermissionSetArn", "PrincipalId", "TargetId", "PolicyId", "InstanceArn"} {
+		"AccountId", "PermissionSetArn", "PrincipalId", "TargetId", "PolicyId", "InstanceArn", "SourceParentId", "DestinationParentId", "ParentId", "Name", "OrganizationalUnitId"} {
 		if v := params(k); v != "" {
 			e.Request[lowerFirst(k)] = v
 			switch k {

@@ -188,6 +188,21 @@ func accessRules(c *AccessChange) []actorRule {
 			{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Via.Name}, nil},
 			{[]string{pick("AttachGroupPolicy", "DetachGroupPolicy"), pick("PutGroupPolicy", "DeleteGroupPolicy")}, []string{c.Via.Name, policy}, nil},
 		}
+	case c.Entitlement == model.EntContains:
+		// An account or OU placed in an OU or the root, or taken out.
+		who, where := lastSegment(c.Principal.ID), lastSegment(c.Resource.ID)
+		if c.Principal.Type == model.TypeOrgUnit {
+			return []actorRule{{[]string{pick("CreateOrganizationalUnit", "DeleteOrganizationalUnit")}, []string{c.Principal.Name, where}, nil},
+				{[]string{pick("CreateOrganizationalUnit", "DeleteOrganizationalUnit")}, []string{who}, nil}}
+		}
+		return []actorRule{{[]string{"MoveAccount"}, []string{who, where}, nil},
+			{[]string{pick("InviteAccountToOrganization", "RemoveAccountFromOrganization"), pick("CreateAccount", "CloseAccount")}, []string{who}, nil}}
+	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeSCP:
+		// A service control policy attached to or detached from an
+		// account, OU or root.
+		// A new OU comes with FullAWSAccess attached, by its creation.
+		return []actorRule{{[]string{pick("AttachPolicy", "DetachPolicy")}, []string{lastSegment(c.Resource.ID), lastSegment(c.Principal.ID)}, nil},
+			{[]string{"CreateOrganizationalUnit"}, []string{c.Principal.Name}, nil}, {[]string{"DeleteOrganizationalUnit"}, []string{lastSegment(c.Principal.ID)}, nil}}
 	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeInlinePolicy && kind != "":
 		return []actorRule{{[]string{pick("Put"+kind+"Policy", "Delete"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.Name}, nil}}
 	case c.Entitlement == model.EntAttached && kind != "":
@@ -229,6 +244,19 @@ func resourceRule(c *ResourceDiff) actorRule {
 	if c.Resource.Type == model.TypeIAMPolicy || c.Resource.Type == model.TypePermissionSet {
 		name = c.Resource.ID
 	}
+	switch c.Resource.Type {
+	case model.TypeSCP, model.TypeOrgUnit, model.TypeAccount:
+		// Organizations' calls name these by their IDs (p-…, ou-…, the
+		// account's), or by name when creating them.
+		rule := actorRule{events: []string{"*"}, anyOf: []string{lastSegment(c.Resource.ID), c.Resource.Name}}
+		switch c.Change {
+		case Added:
+			rule.events = []string{"Create*", "InviteAccountToOrganization"}
+		case Removed:
+			rule.events = []string{"Delete*", "RemoveAccountFromOrganization", "CloseAccount"}
+		}
+		return rule
+	}
 	switch c.Change {
 	case Added:
 		return actorRule{[]string{"Create*"}, []string{name}, nil}
@@ -237,6 +265,10 @@ func resourceRule(c *ResourceDiff) actorRule {
 	}
 	return actorRule{[]string{"*"}, []string{name}, nil}
 }
+
+// lastSegment is what follows an ID's last "/": an OU's ou-…, a root's
+// r-…, an SCP's p-…, an account's ID, an instance's i-….
+func lastSegment(id string) string { return id[strings.LastIndexByte(id, '/')+1:] }
 
 // kindWord is the word IAM's actions use for a principal type: User,
 // Group, Role; "" for others.
