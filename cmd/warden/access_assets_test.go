@@ -25,6 +25,14 @@ import (
 // account's root, a function invoked by S3 names the service, an
 // instance runs as its instance profile's role.
 func TestAccessOnAssets(t *testing.T) {
+	db, truth := assetEstateDB(t)
+	testAccessOnAssets(t, db, truth)
+}
+
+// assetEstateDB syncs a generated organization of one member with its
+// assets (us-east-1) from the emulator into a new database.
+func assetEstateDB(t *testing.T) (string, *awsfake.OrgTruth) {
+	t.Helper()
 	isolateAWSConfig(t)
 	srv := awsfake.NewServer(awsfake.Options{})
 	defer srv.Close()
@@ -46,7 +54,10 @@ func TestAccessOnAssets(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
+	return db, truth
+}
 
+func testAccessOnAssets(t *testing.T, db string, truth *awsfake.OrgTruth) {
 	type entry struct {
 		Principal struct {
 			ID, Name  string

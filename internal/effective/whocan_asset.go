@@ -193,3 +193,71 @@ func WhoCanEach(ctx context.Context, st store.Store, snap int64, qs []WhoCanQues
 	}
 	return out, nil
 }
+
+// assetNames are the principals an asset's resource policy names in an
+// Allow statement for the question's action: a principal of another
+// account is allowed only through one (cross-account, both sides must
+// allow), so who-can decides only those. nil (no asset) lets everyone in.
+type assetNames struct {
+	account string          // the asset's account
+	anyone  bool            // Principal "*", or a NotPrincipal
+	names   map[string]bool // account IDs, principal ARNs and unique IDs
+}
+
+// namedBy collects the assetNames of an asset's policy (none named when it
+// has no policy: no principal of another account is let in).
+func (w *whoCan) namedBy(asset *model.Resource) *assetNames {
+	if asset == nil {
+		return nil
+	}
+	n := &assetNames{account: asset.AccountID, names: map[string]bool{}}
+	var notes []string
+	rp := w.s.resourcePolicyOf(asset, &notes)
+	if rp == nil || rp.Doc == nil {
+		return n
+	}
+	for _, st := range rp.Doc.Statement {
+		if st.Effect != "Allow" || !allowsAction(&policy.Document{Statement: []policy.Statement{{Effect: "Allow", Action: st.Action, NotAction: st.NotAction}}}, w.q.Action, "") {
+			continue
+		}
+		if len(st.NotPrincipal) > 0 {
+			n.anyone = true
+		}
+		for kind, vs := range st.Principal {
+			for _, v := range vs {
+				switch {
+				case kind == "*" || kind == "AWS" && v == "*":
+					n.anyone = true
+				case kind != "AWS":
+				case model.IsAccountID(v):
+					n.names[v] = true
+				case strings.HasSuffix(v, ":root"):
+					n.names[accountOfARN(v)] = true
+				default:
+					n.names[v] = true
+				}
+			}
+		}
+	}
+	return n
+}
+
+// mayLetIn reports whether the asset's policy may let sub in: always in
+// the asset's own account (identity policies may allow there), else only
+// when the policy names anyone, sub's account, or sub itself.
+func (n *assetNames) mayLetIn(sub *subject) bool {
+	if n == nil || n.anyone || sub.r.AccountID == n.account {
+		return true
+	}
+	r := sub.r
+	if n.names[r.AccountID] || n.names[r.ARN] || n.names[sub.caller] {
+		return true
+	}
+	switch {
+	case r.User != nil:
+		return n.names[r.User.UserID]
+	case r.Role != nil:
+		return n.names[r.Role.RoleID]
+	}
+	return false
+}
