@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -50,6 +51,37 @@ type assetData struct {
 	// nil for none; Pending while the findings are being counted.
 	BlastRadius *findingRow
 	Pending     bool
+	// WhoCan are the who-can questions worth asking of it (the policy
+	// evaluator, with its resource policy), as links to /who-can.
+	WhoCan []whoCanLink
+}
+
+// whoCanLink is one who-can question about an asset.
+type whoCanLink struct{ Action, Resource, URL string }
+
+// whoCanActions are, per asset type, the actions whose who-can answer
+// says who can use the asset (on the resource given by the function).
+var whoCanActions = map[model.ResourceType][]struct {
+	action string
+	on     func(id string) string
+}{
+	model.TypeS3Bucket:       {{"s3:GetObject", func(id string) string { return id + "/*" }}, {"s3:PutObject", func(id string) string { return id + "/*" }}, {"s3:PutBucketPolicy", same}},
+	model.TypeKMSKey:         {{"kms:Decrypt", same}, {"kms:PutKeyPolicy", same}},
+	model.TypeLambdaFunction: {{"lambda:InvokeFunction", same}, {"lambda:UpdateFunctionCode", same}},
+	model.TypeSecret:         {{"secretsmanager:GetSecretValue", same}, {"secretsmanager:PutResourcePolicy", same}},
+}
+
+func same(id string) string { return id }
+
+// whoCanLinks are the who-can questions of res.
+func whoCanLinks(conn string, res *model.Resource) []whoCanLink {
+	var out []whoCanLink
+	for _, a := range whoCanActions[res.Type] {
+		on := a.on(res.ID)
+		v := url.Values{"c": {conn}, "action": {a.action}, "resource": {on}}
+		out = append(out, whoCanLink{Action: a.action, Resource: on, URL: "/who-can?" + v.Encode()})
+	}
+	return out
 }
 
 // assetPolicy is the resource policy of an asset ("" for none) and whether
@@ -235,6 +267,7 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusInternalServerError, "The store could not be read: "+err.Error())
 	}
 	d.Attrs = assetAttrs(res)
+	d.WhoCan = whoCanLinks(b.Conn, res)
 	doc, has := assetPolicy(res)
 	d.HasPolicy = has
 	if doc != "" {

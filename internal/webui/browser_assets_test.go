@@ -18,6 +18,7 @@ import (
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
@@ -247,6 +248,28 @@ func TestBrowserAssets(t *testing.T) {
 		t.Errorf("public bucket: named principals %q lack anyone", p)
 	}
 	shot(t, ctx, dir, "asset-bucket")
+	// Who can read its objects: the link asks /who-can, which answers as
+	// effective.WhoCan does (anyone, by the policy, among them).
+	links := attrOf(t, ctx, "#who-can a", "href")
+	if len(links) == 0 || !strings.Contains(links[0], "action=s3%3AGetObject") || !strings.Contains(links[0], url.QueryEscape(public.ARN+"/*")) {
+		t.Fatalf("public bucket: who-can links %q", links)
+	}
+	wa, err := effective.WhoCan(context.Background(), s.st, s.snap, effective.WhoCanQuestion{Action: "s3:GetObject", Resource: public.ARN + "/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "who-can link", chromedp.Navigate(s.url+links[0]))
+	run(t, ctx, "who-can answer", chromedp.WaitVisible("#whocan-count"))
+	if n := texts(t, ctx, "#whocan-count .total"); len(n) != 1 || n[0] != strconv.Itoa(len(wa.Principals)) || len(wa.Principals) == 0 {
+		t.Errorf("who can read public bucket %s: the page counts %q, effective.WhoCan %d", public.ARN, n, len(wa.Principals))
+	}
+	anyone := false
+	for _, p := range wa.Principals {
+		anyone = anyone || p.Principal.ID == model.ExternalPrincipalID("*", "*")
+	}
+	if !anyone {
+		t.Errorf("effective.WhoCan of public bucket %s does not list anyone", public.ARN)
+	}
 
 	// A bucket whose policy is public, in the account whose Block Public
 	// Access restricts it: not exposed, and its page says why.
