@@ -24,7 +24,10 @@ func TestShowAssets(t *testing.T) {
 	isolateAWSConfig(t)
 	srv := awsfake.NewServer(awsfake.Options{})
 	defer srv.Close()
-	truth := awsfake.OrgEstate{Accounts: 1, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 3, Assets: &awsfake.AssetEstate{}}.Build()
+	// The member's Block Public Access confines its buckets: show
+	// buckets reads the account's settings with them.
+	truth := awsfake.OrgEstate{Accounts: 1, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 3,
+		Assets: &awsfake.AssetEstate{AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{"200000000000": {RestrictPublicBuckets: true}}}}.Build()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,

@@ -314,8 +314,8 @@ func publicAdminInstances(g *model.Graph, admins map[string]string, by string) [
 var assetListings = []string{"s3:ListBuckets", "kms:ListKeys", "lambda:ListFunctions", "secretsmanager:ListSecrets", "ec2:DescribeInstances", "ec2:DescribeSecurityGroups"}
 
 // AssetsRead reports whether the sync that made snap (graph g) read
-// assets: it listed some asset service, or g holds an asset (a refresh
-// keeps those of the sync before it).
+// assets: it listed some asset service, or g holds an asset or an
+// account's asset settings (a refresh keeps those of the sync before it).
 func AssetsRead(snap *model.Snapshot, g *model.Graph) bool {
 	if snap != nil {
 		for _, k := range assetListings {
@@ -326,7 +326,7 @@ func AssetsRead(snap *model.Snapshot, g *model.Graph) bool {
 	}
 	for i := range g.Resources {
 		switch g.Resources[i].Type {
-		case model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret:
+		case model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret, model.TypeAccountAssets:
 			return true
 		}
 	}

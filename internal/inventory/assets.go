@@ -8,8 +8,11 @@ import (
 	"github.com/warden-iam/warden/internal/model"
 )
 
-// AssetsPart lists the resource types the asset listings read.
-var AssetsPart = []model.ResourceType{model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret}
+// AssetsPart lists the resource types the asset listings read (the
+// accounts' asset settings too: an account's Block Public Access decides
+// whether its buckets are public).
+var AssetsPart = []model.ResourceType{model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret,
+	model.TypeAccountAssets}
 
 // Exposure is how a listing row says an asset is exposed: through its
 // resource policy to anyone (Public), to other accounts (CrossAccount), or,

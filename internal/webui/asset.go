@@ -2,6 +2,7 @@ package webui
 
 import (
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 
@@ -50,6 +51,37 @@ type assetData struct {
 	// nil for none; Pending while the findings are being counted.
 	BlastRadius *findingRow
 	Pending     bool
+	// WhoCan are the who-can questions worth asking of it (the policy
+	// evaluator, with its resource policy), as links to /who-can.
+	WhoCan []whoCanLink
+}
+
+// whoCanLink is one who-can question about an asset.
+type whoCanLink struct{ Action, Resource, URL string }
+
+// whoCanActions are, per asset type, the actions whose who-can answer
+// says who can use the asset (on the resource given by the function).
+var whoCanActions = map[model.ResourceType][]struct {
+	action string
+	on     func(id string) string
+}{
+	model.TypeS3Bucket:       {{"s3:GetObject", func(id string) string { return id + "/*" }}, {"s3:PutObject", func(id string) string { return id + "/*" }}, {"s3:PutBucketPolicy", same}},
+	model.TypeKMSKey:         {{"kms:Decrypt", same}, {"kms:PutKeyPolicy", same}},
+	model.TypeLambdaFunction: {{"lambda:InvokeFunction", same}, {"lambda:UpdateFunctionCode", same}},
+	model.TypeSecret:         {{"secretsmanager:GetSecretValue", same}, {"secretsmanager:PutResourcePolicy", same}},
+}
+
+func same(id string) string { return id }
+
+// whoCanLinks are the who-can questions of res.
+func whoCanLinks(conn string, res *model.Resource) []whoCanLink {
+	var out []whoCanLink
+	for _, a := range whoCanActions[res.Type] {
+		on := a.on(res.ID)
+		v := url.Values{"c": {conn}, "action": {a.action}, "resource": {on}}
+		out = append(out, whoCanLink{Action: a.action, Resource: on, URL: "/who-can?" + v.Encode()})
+	}
+	return out
 }
 
 // assetPolicy is the resource policy of an asset ("" for none) and whether
@@ -95,10 +127,9 @@ func assetAttrs(r *model.Resource) []attr {
 	case r.Bucket != nil:
 		pab := "none set"
 		if p := r.Bucket.PublicAccessBlock; p != nil {
-			pab = "block public ACLs " + yesNo(p.BlockPublicAcls) + ", ignore public ACLs " + yesNo(p.IgnorePublicAcls) +
-				", block public policy " + yesNo(p.BlockPublicPolicy) + ", restrict public buckets " + yesNo(p.RestrictPublicBuckets)
+			pab = pabWords(p)
 		}
-		add("Block Public Access", pab)
+		add("Bucket's Block Public Access", pab)
 	case r.KMSKey != nil:
 		add("Key ID", r.KMSKey.KeyID)
 		add("State", r.KMSKey.State)
@@ -111,6 +142,37 @@ func assetAttrs(r *model.Resource) []attr {
 		add("Value", "never read by warden")
 	}
 	return a
+}
+
+// accountAssetAttrs are the attributes of res its account's asset settings
+// give: the account's Block Public Access for a bucket, and how the
+// asset's region was read.
+func accountAssetAttrs(res *model.Resource, a *model.AccountAssetsAttrs) []attr {
+	var out []attr
+	if res.Bucket != nil {
+		v := "none set"
+		if p := a.PublicAccessBlock; p != nil {
+			v = pabWords(p)
+		}
+		out = append(out, attr{"Account's Block Public Access", v})
+	}
+	region := inventory.AssetRegion(res)
+	for _, s := range a.Sources {
+		if s.Region == region {
+			v := "the service's own listings"
+			if s.Source == model.AssetSourceConfig {
+				v = "AWS Config aggregator " + s.Aggregator
+			}
+			out = append(out, attr{"Read from", v})
+		}
+	}
+	return out
+}
+
+// pabWords says a Block Public Access configuration's four settings.
+func pabWords(p *model.PublicAccessBlock) string {
+	return "block public ACLs " + yesNo(p.BlockPublicAcls) + ", ignore public ACLs " + yesNo(p.IgnorePublicAcls) +
+		", block public policy " + yesNo(p.BlockPublicPolicy) + ", restrict public buckets " + yesNo(p.RestrictPublicBuckets)
 }
 
 // principalIDs are the resource IDs a policy's principal value may be in
@@ -205,6 +267,7 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusInternalServerError, "The store could not be read: "+err.Error())
 	}
 	d.Attrs = assetAttrs(res)
+	d.WhoCan = whoCanLinks(b.Conn, res)
 	doc, has := assetPolicy(res)
 	d.HasPolicy = has
 	if doc != "" {
@@ -254,6 +317,17 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	g := &model.Graph{Resources: []model.Resource{*res}}
+	// The account's asset settings: its Block Public Access applies to
+	// its buckets on top of their own.
+	settings, err := u.c.Store.ResourcesByID(r.Context(), snap, []string{model.AccountAssetsID(res.AccountID)})
+	if err != nil {
+		fail(err)
+		return
+	}
+	if x, ok := settings[model.AccountAssetsID(res.AccountID)]; ok && x.AccountAssets != nil {
+		g.Resources = append(g.Resources, x)
+		d.Attrs = append(d.Attrs, accountAssetAttrs(res, x.AccountAssets)...)
+	}
 	switch {
 	case res.SecurityGroup != nil:
 		d.Groups = []sgView{{Ref: refOf(res), Found: true, Rules: inventory.SecurityGroupRules(res.SecurityGroup.Ingress)}}

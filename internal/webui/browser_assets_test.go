@@ -18,6 +18,7 @@ import (
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncer"
@@ -41,7 +42,9 @@ func newAssetStack(t *testing.T, accounts int) *assetStack {
 	isolateAWS(t)
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
-	truth := awsfake.OrgEstate{Accounts: accounts, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 8, Assets: &awsfake.AssetEstate{Instances: 8}}.Build()
+	truth := awsfake.OrgEstate{Accounts: accounts, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 8, Assets: &awsfake.AssetEstate{Instances: 8,
+		// The last account's Block Public Access confines its buckets.
+		AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{restrictedAccount: {RestrictPublicBuckets: true}}}}.Build()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
@@ -77,6 +80,10 @@ func serveStore(t *testing.T, st *store.DB, snap int64, truth *awsfake.OrgTruth)
 	t.Cleanup(h.Close)
 	return &assetStack{truth: truth, st: st, snap: snap, url: h.URL, token: tok}
 }
+
+// restrictedAccount is the account of newAssetStack's organization whose
+// account-level Block Public Access has RestrictPublicBuckets.
+const restrictedAccount = "200000000001"
 
 // truthAsset is one asset of the ground truth, as the pages name it.
 type truthAsset struct {
@@ -241,6 +248,47 @@ func TestBrowserAssets(t *testing.T) {
 		t.Errorf("public bucket: named principals %q lack anyone", p)
 	}
 	shot(t, ctx, dir, "asset-bucket")
+	// Who can read its objects: the link asks /who-can, which answers as
+	// effective.WhoCan does (anyone, by the policy, among them).
+	links := attrOf(t, ctx, "#who-can a", "href")
+	if len(links) == 0 || !strings.Contains(links[0], "action=s3%3AGetObject") || !strings.Contains(links[0], url.QueryEscape(public.ARN+"/*")) {
+		t.Fatalf("public bucket: who-can links %q", links)
+	}
+	wa, err := effective.WhoCan(context.Background(), s.st, s.snap, effective.WhoCanQuestion{Action: "s3:GetObject", Resource: public.ARN + "/*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, ctx, "who-can link", chromedp.Navigate(s.url+links[0]))
+	run(t, ctx, "who-can answer", chromedp.WaitVisible("#whocan-count"))
+	if n := texts(t, ctx, "#whocan-count .total"); len(n) != 1 || n[0] != strconv.Itoa(len(wa.Principals)) || len(wa.Principals) == 0 {
+		t.Errorf("who can read public bucket %s: the page counts %q, effective.WhoCan %d", public.ARN, n, len(wa.Principals))
+	}
+	anyone := false
+	for _, p := range wa.Principals {
+		anyone = anyone || p.Principal.ID == model.ExternalPrincipalID("*", "*")
+	}
+	if !anyone {
+		t.Errorf("effective.WhoCan of public bucket %s does not list anyone", public.ARN)
+	}
+
+	// A bucket whose policy is public, in the account whose Block Public
+	// Access restricts it: not exposed, and its page says why.
+	var confined string
+	for _, b := range a.Buckets {
+		if b.Account == restrictedAccount && strings.Contains(b.Policy, `"Principal":"*"`) {
+			confined = "arn:aws:s3:::" + b.Name
+		}
+	}
+	if confined == "" {
+		t.Fatal("the estate has no bucket with a public policy in the restricted account")
+	}
+	open(t, ctx, s.url, "/asset?c=prod&id="+url.QueryEscape(confined))
+	if r := attrOf(t, ctx, "#exposures tbody tr", "data-rule"); slices.Contains(r, "public-exposure") {
+		t.Errorf("bucket %s, confined by its account's Block Public Access, is shown public", confined)
+	}
+	if at := rows(t, ctx, "table.attrs"); !slices.Contains(at, "Account's Block Public Access|block public ACLs no, ignore public ACLs no, block public policy no, restrict public buckets yes") {
+		t.Errorf("bucket %s: attributes %q lack the account's Block Public Access", confined, at)
+	}
 
 	// A function shared with another account of the estate: that account
 	// linked, its role linked to the role page.
