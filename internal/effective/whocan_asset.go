@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
@@ -24,6 +25,16 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 			return fmt.Errorf("read %s from snapshot %d: %w", id, s.ID, err)
 		default:
 			s.remember(r)
+			if r.Bucket != nil {
+				// The account's Block Public Access applies to the bucket too.
+				switch a, err := st.Resource(ctx, s.ID, model.AccountAssetsID(r.AccountID)); {
+				case errors.Is(err, store.ErrNotFound):
+				case err != nil:
+					return fmt.Errorf("read the asset settings of account %s from snapshot %d: %w", r.AccountID, s.ID, err)
+				default:
+					s.remember(a)
+				}
+			}
 		}
 	}
 	o, err := s.orgOf(ctx)
@@ -136,6 +147,9 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		req.Identity = []policy.Named{{Name: "(its own account's policies, not in the snapshot: taken to allow)", Via: "outside", Doc: w.allowAll}}
 		req.Context["aws:principalaccount"] = []string{accountOfARN(req.Principal)}
 		req.Context["aws:principalisawsservice"] = []string{"false"}
+		if strings.HasPrefix(strings.ToLower(w.q.Action), "kms:") {
+			req.Context["kms:calleraccount"] = req.Context["aws:principalaccount"]
+		}
 	case "Service":
 		req.Context["aws:principalisawsservice"] = []string{"true"}
 		req.Context["aws:principalservicename"] = []string{value}
@@ -148,5 +162,34 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		return Case{}, err
 	}
 	req.RCPs = rcps
-	return s.evaluateOn(&req, nil, asset, notes, ""), nil
+	bpa, err := s.publicAccessBlockOf(ctx, asset)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.evaluateOn(&req, nil, asset, bpa, notes, ""), nil
+}
+
+// WhoCanEach answers several who-can questions over snapshot snap of st,
+// loading the snapshot once (as WhoCan loads it for one): the answers are
+// in the order of qs.
+func WhoCanEach(ctx context.Context, st store.Store, snap int64, qs []WhoCanQuestion) ([]*WhoCanAnswer, error) {
+	for _, q := range qs {
+		if err := q.Check(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := Load(ctx, st, snap)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*WhoCanAnswer, len(qs))
+	for i, q := range qs {
+		if err := s.readBeside(ctx, st, q.Resource); err != nil {
+			return nil, err
+		}
+		if out[i], err = s.WhoCan(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
