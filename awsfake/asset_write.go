@@ -27,12 +27,17 @@ import (
 //     PutBucketPublicAccessBlock) and DeletePublicAccessBlock
 //     (DeleteBucketPublicAccessBlock).
 //   - KMS (JSON 1.1): CreateGrant (GranteePrincipal and Operations
-//     required, each operation one KMS names) and RevokeGrant.
+//     required, each operation one KMS names), RevokeGrant and
+//     PutKeyPolicy.
 //   - Lambda (REST-JSON): UpdateFunctionConfiguration (PUT
 //     /2015-03-31/functions/NAME/configuration) of the execution role,
-//     recorded as UpdateFunctionConfiguration20150331v2 as Lambda names
-//     its events.
-//   - Secrets Manager (JSON 1.1): PutResourcePolicy (a JSON policy, else
+//     AddPermission (POST …/policy: a statement as Lambda writes it;
+//     ResourceConflictException for a statement ID taken) and
+//     RemovePermission (DELETE …/policy/SID), recorded as
+//     UpdateFunctionConfiguration20150331v2, AddPermission20150331v2 and
+//     RemovePermission20150331v2 as Lambda names its events.
+//   - Secrets Manager (JSON 1.1): CreateSecret (the value kept, never
+//     returned nor recorded), PutResourcePolicy (a JSON policy, else
 //     MalformedPolicyDocumentException), DeleteResourcePolicy and
 //     DeleteSecret (the secret leaves ListSecrets at once, as ListSecrets
 //     hides one scheduled for deletion; the emulator does not keep it for
@@ -41,7 +46,10 @@ import (
 //     RevokeSecurityGroupIngress (IpPermissions.N with IpRanges,
 //     Ipv6Ranges and Groups; a rule already there is
 //     InvalidPermission.Duplicate, one not there InvalidPermission.NotFound),
-//     StopInstances (the transition completes at once: the answer says
+//     CreateSecurityGroup (in VpcId or the default group's VPC, with the
+//     default egress rule; InvalidGroup.Duplicate), DeleteSecurityGroup
+//     (DependencyViolation while an instance uses it; the default group
+//     CannotDelete), StopInstances (the transition completes at once: the answer says
 //     stopping, DescribeInstances then stopped; the instance loses its
 //     public IPv4 address, as an auto-assigned one is released; Elastic
 //     IPs are not emulated).
@@ -728,4 +736,298 @@ func (s *Server) ec2ChangeState(req *ec2Request, action, transition, final strin
 	sort.Slice(resources, func(i, j int) bool { return resources[i].Name < resources[j].Name })
 	s.recordAssetWrite(req.auth.caller, "ec2.amazonaws.com", req.auth.region, action, map[string]string{}, resources...)
 	return out, nil
+}
+
+// --- more writes: key policy, function permissions, secret and security
+// group creation ---
+
+// kmsPutKeyPolicy replaces a key's policy (named "default", the only one).
+func (s *Server) kmsPutKeyPolicy(req *jsonRequest) (any, *apiError) {
+	var in struct {
+		KeyID      string `json:"KeyId"`
+		PolicyName *string
+		Policy     string
+	}
+	if e := req.decode(&in); e != nil {
+		return nil, e
+	}
+	if in.PolicyName != nil && *in.PolicyName != "default" {
+		return nil, kmsValidation("1 validation error detected: Value '" + *in.PolicyName + "' at 'policyName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w]+")
+	}
+	if !policyHasStatements(in.Policy) {
+		return nil, &apiError{status: http.StatusBadRequest, code: "MalformedPolicyDocumentException", message: "The new key policy will not allow you to update the key policy in the future."}
+	}
+	if _, e := s.findKey(req, in.KeyID); e != nil {
+		return nil, e
+	}
+	st := &s.as
+	st.mu.Lock()
+	k := st.liveKey(req.caller.account, req.region, in.KeyID)
+	k.Policy = in.Policy
+	arn := k.ARN
+	st.mu.Unlock()
+	s.recordAssetWrite(req.caller, "kms.amazonaws.com", req.region, "PutKeyPolicy", map[string]string{"keyId": in.KeyID, "policyName": "default"},
+		EventResource{Type: "AWS::KMS::Key", Name: arn})
+	return map[string]any{}, nil
+}
+
+// lambdaPermissionIn is AddPermission's request.
+type lambdaPermissionIn struct {
+	StatementID    string `json:"StatementId"`
+	Action         string
+	Principal      string
+	SourceArn      string
+	SourceAccount  string
+	PrincipalOrgID string
+}
+
+var lambdaStatementID = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,100}$`)
+
+// lambdaAddPermission adds a statement to a function's resource-based
+// policy, as Lambda writes it: the principal a service ({"Service": …}),
+// an account ({"AWS": "arn:aws:iam::ID:root"}), an ARN or "*"; SourceArn,
+// SourceAccount and PrincipalOrgID as conditions.
+func (s *Server) lambdaAddPermission(auth authenticated, name string) (any, *apiError) {
+	var in lambdaPermissionIn
+	if json.Unmarshal(auth.body, &in) != nil {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidRequestContentException", message: "Could not parse request body into json"}
+	}
+	if !lambdaStatementID.MatchString(in.StatementID) || in.Action == "" || in.Principal == "" {
+		return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException", message: "1 validation error detected: StatementId, Action and Principal are required"}
+	}
+	var principal any
+	switch {
+	case in.Principal == "*":
+		principal = "*"
+	case strings.HasSuffix(in.Principal, ".amazonaws.com"):
+		principal = map[string]string{"Service": in.Principal}
+	case len(in.Principal) == 12:
+		principal = map[string]string{"AWS": "arn:aws:iam::" + in.Principal + ":root"}
+	default:
+		principal = map[string]string{"AWS": in.Principal}
+	}
+	cond := map[string]map[string]string{}
+	if in.SourceArn != "" {
+		cond["ArnLike"] = map[string]string{"AWS:SourceArn": in.SourceArn}
+	}
+	if in.SourceAccount != "" {
+		cond["StringEquals"] = map[string]string{"AWS:SourceAccount": in.SourceAccount}
+	}
+	if in.PrincipalOrgID != "" {
+		if cond["StringEquals"] == nil {
+			cond["StringEquals"] = map[string]string{}
+		}
+		cond["StringEquals"]["aws:PrincipalOrgID"] = in.PrincipalOrgID
+	}
+	st := &s.as
+	st.mu.Lock()
+	f := st.liveFunction(auth.caller.account, auth.region, name)
+	if f == nil {
+		st.mu.Unlock()
+		return nil, lambdaNotFound(auth, name)
+	}
+	stmt := map[string]any{"Sid": in.StatementID, "Effect": "Allow", "Principal": principal, "Action": in.Action, "Resource": f.ARN}
+	if len(cond) > 0 {
+		stmt["Condition"] = cond
+	}
+	doc := map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": []any{}}
+	if f.Policy != "" {
+		_ = json.Unmarshal([]byte(f.Policy), &doc)
+	}
+	list, _ := doc["Statement"].([]any)
+	for _, x := range list {
+		if m, _ := x.(map[string]any); m != nil && m["Sid"] == in.StatementID {
+			st.mu.Unlock()
+			return nil, &apiError{status: http.StatusConflict, code: "ResourceConflictException",
+				message: "The statement id (" + in.StatementID + ") provided already exists. Please provide a new statement id, or remove the existing statement."}
+		}
+	}
+	doc["Statement"] = append(list, stmt)
+	b, _ := json.Marshal(doc)
+	f.Policy = string(b)
+	arn := f.ARN
+	st.mu.Unlock()
+	sb, _ := json.Marshal(stmt)
+	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "AddPermission20150331v2",
+		map[string]string{"functionName": name, "statementId": in.StatementID, "action": in.Action, "principal": in.Principal},
+		EventResource{Type: "AWS::Lambda::Function", Name: arn})
+	return map[string]any{"Statement": string(sb)}, nil
+}
+
+// lambdaRemovePermission removes a statement from a function's policy; the
+// policy goes when its last statement does.
+func (s *Server) lambdaRemovePermission(auth authenticated, name, sid string) (any, *apiError) {
+	st := &s.as
+	st.mu.Lock()
+	f := st.liveFunction(auth.caller.account, auth.region, name)
+	if f == nil {
+		st.mu.Unlock()
+		return nil, lambdaNotFound(auth, name)
+	}
+	var doc map[string]any
+	_ = json.Unmarshal([]byte(f.Policy), &doc)
+	list, _ := doc["Statement"].([]any)
+	kept := []any{}
+	for _, x := range list {
+		if m, _ := x.(map[string]any); m == nil || m["Sid"] != sid {
+			kept = append(kept, x)
+		}
+	}
+	if len(kept) == len(list) {
+		st.mu.Unlock()
+		return nil, &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Statement " + sid + " is not found in resource policy."}
+	}
+	f.Policy = ""
+	if len(kept) > 0 {
+		doc["Statement"] = kept
+		b, _ := json.Marshal(doc)
+		f.Policy = string(b)
+	}
+	arn := f.ARN
+	st.mu.Unlock()
+	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "RemovePermission20150331v2",
+		map[string]string{"functionName": name, "statementId": sid}, EventResource{Type: "AWS::Lambda::Function", Name: arn})
+	return nil, nil
+}
+
+// liveFunction returns the caller's function by name or ARN, under st.mu.
+func (st *assetState) liveFunction(account, region, name string) *Function {
+	for _, f := range st.region(account, region).functions {
+		if f.Name == name || f.ARN == name {
+			return f
+		}
+	}
+	return nil
+}
+
+func lambdaNotFound(auth authenticated, name string) *apiError {
+	return &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException",
+		message: "Function not found: arn:aws:lambda:" + auth.region + ":" + auth.caller.account + ":function:" + name}
+}
+
+// regionFor returns an account's resources in a region, made when there
+// are none yet; the caller holds st.mu.
+func (st *assetState) regionFor(account, region string) *regionAssets {
+	k := account + "/" + region
+	if st.regions == nil {
+		st.regions = map[string]*regionAssets{}
+	}
+	if st.regions[k] == nil {
+		st.regions[k] = &regionAssets{}
+	}
+	return st.regions[k]
+}
+
+var secretName = regexp.MustCompile(`^[\w/+=.@-]{1,512}$`)
+
+// smCreateSecret creates a secret; its value is kept and never returned.
+func (s *Server) smCreateSecret(req *jsonRequest) (any, *apiError) {
+	var in struct {
+		Name, Description string
+		KmsKeyID          string `json:"KmsKeyId"`
+		SecretString      string
+	}
+	if e := req.decode(&in); e != nil {
+		return nil, e
+	}
+	if !secretName.MatchString(in.Name) {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterException", message: "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!"}
+	}
+	st := &s.as
+	st.mu.Lock()
+	if st.liveSecret(req.caller.account, req.region, in.Name) != nil {
+		st.mu.Unlock()
+		return nil, &apiError{status: http.StatusBadRequest, code: "ResourceExistsException", message: "The operation failed because the secret " + in.Name + " already exists."}
+	}
+	const letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	h := mix64(hash64("secret|" + req.caller.account + "|" + req.region + "|" + in.Name))
+	suffix := make([]byte, 6)
+	for i := range suffix {
+		suffix[i] = letters[h%uint64(len(letters))]
+		h /= uint64(len(letters))
+	}
+	x := &Secret{Name: in.Name, ARN: "arn:aws:secretsmanager:" + req.region + ":" + req.caller.account + ":secret:" + in.Name + "-" + string(suffix),
+		Account: req.caller.account, Region: req.region, Description: in.Description, KMSKeyID: in.KmsKeyID, CreatedAt: s.now(), Value: in.SecretString}
+	ra := st.regionFor(x.Account, x.Region)
+	ra.secrets = append(ra.secrets, x)
+	sort.Slice(ra.secrets, func(i, j int) bool { return ra.secrets[i].Name < ra.secrets[j].Name })
+	st.a.Secrets = append(st.a.Secrets, x)
+	st.mu.Unlock()
+	// CloudTrail hides the value: requestParameters name the secret.
+	s.recordAssetWrite(req.caller, "secretsmanager.amazonaws.com", req.region, "CreateSecret", map[string]string{"name": in.Name, "description": in.Description})
+	return map[string]any{"ARN": x.ARN, "Name": x.Name, "VersionId": fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(h), h>>20)}, nil
+}
+
+type ec2CreateGroupResult struct {
+	XMLName xml.Name `xml:"r"`
+	Return  bool     `xml:"return"`
+	GroupID string   `xml:"groupId"`
+}
+
+// ec2CreateSecurityGroup creates a security group in a VPC (VpcId, or the
+// VPC of the region's default group), with EC2's default egress rule.
+func (s *Server) ec2CreateSecurityGroup(req *ec2Request) (any, *apiError) {
+	name, desc, vpc := req.form.Get("GroupName"), req.form.Get("GroupDescription"), req.form.Get("VpcId")
+	if name == "" || desc == "" {
+		return nil, &apiError{status: http.StatusBadRequest, code: "MissingParameter", message: "The request must contain the parameters GroupName and GroupDescription"}
+	}
+	if strings.HasPrefix(name, "sg-") {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValue", message: "Group names may not be in the format sg-*."}
+	}
+	st := &s.as
+	st.mu.Lock()
+	ra := st.regionFor(req.auth.caller.account, req.auth.region)
+	if vpc == "" {
+		for _, g := range ra.groups {
+			if g.Name == "default" {
+				vpc = g.VPC
+			}
+		}
+	}
+	for _, g := range ra.groups {
+		if g.Name == name && g.VPC == vpc {
+			st.mu.Unlock()
+			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidGroup.Duplicate", message: "The security group '" + name + "' already exists for VPC '" + vpc + "'"}
+		}
+	}
+	h := mix64(hash64("sg|" + req.auth.caller.account + "|" + req.auth.region + "|" + vpc + "|" + name))
+	g := &SecurityGroup{ID: fmt.Sprintf("sg-%017x", h&0xfffffffffffffff), Name: name, Description: desc, Account: req.auth.caller.account,
+		Region: req.auth.region, VPC: vpc, Egress: []IPPermission{{Protocol: "-1", FromPort: -1, ToPort: -1, CIDRs: []string{"0.0.0.0/0"}}}}
+	ra.groups = append(ra.groups, g)
+	sort.Slice(ra.groups, func(i, j int) bool { return ra.groups[i].ID < ra.groups[j].ID })
+	st.a.SecurityGroups = append(st.a.SecurityGroups, g)
+	st.mu.Unlock()
+	s.recordAssetWrite(req.auth.caller, "ec2.amazonaws.com", req.auth.region, "CreateSecurityGroup",
+		map[string]string{"groupName": name, "groupDescription": desc, "vpcId": vpc})
+	return ec2CreateGroupResult{Return: true, GroupID: g.ID}, nil
+}
+
+// ec2DeleteSecurityGroup deletes a security group no instance uses (the
+// default group cannot be deleted).
+func (s *Server) ec2DeleteSecurityGroup(req *ec2Request) (any, *apiError) {
+	id := req.form.Get("GroupId")
+	st := &s.as
+	st.mu.Lock()
+	g := st.liveGroup(req.auth.caller.account, req.auth.region, id)
+	if g == nil {
+		st.mu.Unlock()
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidGroup.NotFound", message: "The security group '" + id + "' does not exist"}
+	}
+	if g.Name == "default" {
+		st.mu.Unlock()
+		return nil, &apiError{status: http.StatusBadRequest, code: "CannotDelete", message: "the specified group: \"" + id + "\" name: \"default\" cannot be deleted by a user"}
+	}
+	ra := st.regionFor(g.Account, g.Region)
+	for _, x := range ra.instances {
+		if slices.Contains(x.SecurityGroups, id) && x.State != "terminated" {
+			st.mu.Unlock()
+			return nil, &apiError{status: http.StatusBadRequest, code: "DependencyViolation", message: "resource " + id + " has a dependent object"}
+		}
+	}
+	ra.groups = slices.DeleteFunc(ra.groups, func(x *SecurityGroup) bool { return x == g })
+	st.a.SecurityGroups = slices.DeleteFunc(st.a.SecurityGroups, func(x *SecurityGroup) bool { return x == g })
+	st.mu.Unlock()
+	s.recordAssetWrite(req.auth.caller, "ec2.amazonaws.com", req.auth.region, "DeleteSecurityGroup", map[string]string{"groupId": id},
+		EventResource{Type: "AWS::EC2::SecurityGroup", Name: id})
+	return ec2ReturnResult{Return: true}, nil
 }

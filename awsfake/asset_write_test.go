@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 )
 
 // TestAssetWrites changes every kind of asset through the SDK and checks
@@ -176,6 +177,60 @@ func TestAssetWrites(t *testing.T) {
 		t.Errorf("DescribeInstances after StopInstances: %+v %v", di, err)
 	}
 
+	// Key policy, function permissions, a secret and a security group
+	// created.
+	keyPolicy := `{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + a.ID + `:root"},"Action":"kms:*","Resource":"*"}]}`
+	if _, err := kc.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(key.ID), Policy: aws.String("nope")}); apiCode(err) != "MalformedPolicyDocumentException" {
+		t.Errorf("PutKeyPolicy of a malformed policy: %v, want MalformedPolicyDocumentException", err)
+	}
+	if _, err := kc.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(key.ID), Policy: aws.String(keyPolicy)}); err != nil {
+		t.Fatalf("PutKeyPolicy: %v", err)
+	}
+	if kp, err := kc.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: aws.String(key.ARN)}); err != nil || aws.ToString(kp.Policy) != keyPolicy {
+		t.Errorf("GetKeyPolicy after PutKeyPolicy: %v %v", kp, err)
+	}
+	perm := &lambda.AddPermissionInput{FunctionName: aws.String(fn.Name), StatementId: aws.String("partner"), Action: aws.String("lambda:InvokeFunction"),
+		Principal: aws.String("999988887777")}
+	if _, err := lc.AddPermission(ctx, perm); err != nil {
+		t.Fatalf("AddPermission: %v", err)
+	}
+	if _, err := lc.AddPermission(ctx, perm); apiCode(err) != "ResourceConflictException" {
+		t.Errorf("AddPermission twice: %v, want ResourceConflictException", err)
+	}
+	fp, err := lc.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(fn.Name)})
+	if err != nil || !strings.Contains(aws.ToString(fp.Policy), `"Sid":"partner"`) || !strings.Contains(aws.ToString(fp.Policy), `{"AWS":"arn:aws:iam::999988887777:root"}`) {
+		t.Errorf("GetPolicy after AddPermission: %v %v", fp, err)
+	}
+	if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(fn.Name), StatementId: aws.String("partner")}); err != nil {
+		t.Fatalf("RemovePermission: %v", err)
+	}
+	if _, err := lc.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String(fn.Name), StatementId: aws.String("partner")}); apiCode(err) != "ResourceNotFoundException" {
+		t.Errorf("RemovePermission twice: %v, want ResourceNotFoundException", err)
+	}
+	created, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("written/secret"), SecretString: aws.String("s3cr3t-value")})
+	if err != nil {
+		t.Fatalf("CreateSecret: %v", err)
+	}
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("written/secret"), SecretString: aws.String("x")}); apiCode(err) != "ResourceExistsException" {
+		t.Errorf("CreateSecret twice: %v, want ResourceExistsException", err)
+	}
+	if l, err := sm.ListSecrets(ctx, &secretsmanager.ListSecretsInput{}); err != nil || !slices.ContainsFunc(l.SecretList, func(x smtypes.SecretListEntry) bool { return aws.ToString(x.ARN) == aws.ToString(created.ARN) }) {
+		t.Errorf("ListSecrets after CreateSecret %s: %v", aws.ToString(created.ARN), err)
+	}
+	sgNew, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("written-sg"), Description: aws.String("written by a test")})
+	if err != nil {
+		t.Fatalf("CreateSecurityGroup: %v", err)
+	}
+	if _, err := ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("written-sg"), Description: aws.String("again")}); apiCode(err) != "InvalidGroup.Duplicate" {
+		t.Errorf("CreateSecurityGroup twice: %v, want InvalidGroup.Duplicate", err)
+	}
+	if _, err := ec.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(inst.SecurityGroups[0])}); apiCode(err) != "DependencyViolation" {
+		t.Errorf("DeleteSecurityGroup of an instance's group: %v, want DependencyViolation", err)
+	}
+	if _, err := ec.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: sgNew.GroupId}); err != nil {
+		t.Fatalf("DeleteSecurityGroup: %v", err)
+	}
+
 	// The state the emulator holds.
 	now := f.srv.Assets()
 	for _, x := range now.Functions {
@@ -185,6 +240,18 @@ func TestAssetWrites(t *testing.T) {
 	}
 	if slices.ContainsFunc(now.Secrets, func(x *Secret) bool { return x.ARN == secret.ARN }) {
 		t.Errorf("secret %s still held after DeleteSecret", secret.ARN)
+	}
+	for _, x := range now.Secrets {
+		if x.ARN == aws.ToString(created.ARN) && (x.Value != "s3cr3t-value" || x.Name != "written/secret") {
+			t.Errorf("created secret %+v", x)
+		}
+	}
+	for _, e := range f.srv.Events(a.ID, region) {
+		for k, v := range e.Request {
+			if strings.Contains(v, "s3cr3t") {
+				t.Errorf("event %s records the secret's value in %s", e.Name, k)
+			}
+		}
 	}
 	if slices.ContainsFunc(now.Buckets, func(x *Bucket) bool { return x.Name == "written-bucket" }) {
 		t.Errorf("bucket written-bucket still held after DeleteBucket")
@@ -205,6 +272,12 @@ func TestAssetWrites(t *testing.T) {
 		{"AuthorizeSecurityGroupIngress", "ec2.amazonaws.com", region, group.ID},
 		{"RevokeSecurityGroupIngress", "ec2.amazonaws.com", region, group.ID},
 		{"StopInstances", "ec2.amazonaws.com", region, inst.ID},
+		{"PutKeyPolicy", "kms.amazonaws.com", region, key.ARN},
+		{"AddPermission20150331v2", "lambda.amazonaws.com", region, fn.ARN},
+		{"RemovePermission20150331v2", "lambda.amazonaws.com", region, fn.ARN},
+		{"CreateSecret", "secretsmanager.amazonaws.com", region, ""},
+		{"CreateSecurityGroup", "ec2.amazonaws.com", region, ""},
+		{"DeleteSecurityGroup", "ec2.amazonaws.com", region, aws.ToString(sgNew.GroupId)},
 	}
 	var recorded []ev
 	for _, r := range []string{"eu-west-1", region} {

@@ -58,6 +58,8 @@ func (s *Server) ec2Handlers() map[string]func(*ec2Request) (any, *apiError) {
 		"AuthorizeSecurityGroupIngress": s.ec2AuthorizeIngress,
 		"RevokeSecurityGroupIngress":    s.ec2RevokeIngress,
 		"StopInstances":                 s.ec2StopInstances,
+		"CreateSecurityGroup":           s.ec2CreateSecurityGroup,
+		"DeleteSecurityGroup":           s.ec2DeleteSecurityGroup,
 	}
 }
 

@@ -30,6 +30,7 @@ func (s *Server) kmsHandlers() map[string]jsonHandler {
 		"ListGrants":   s.kmsListGrants,
 		"CreateGrant":  s.kmsCreateGrant, // asset_write.go
 		"RevokeGrant":  s.kmsRevokeGrant,
+		"PutKeyPolicy": s.kmsPutKeyPolicy,
 	}
 }
 

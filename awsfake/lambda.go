@@ -50,7 +50,7 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 		return
 	}
 	path := r.URL.EscapedPath()
-	var action, name string
+	var action, name, sid string // sid: RemovePermission's statement
 	switch {
 	case r.Method == http.MethodGet && (path == lambdaPrefix+"/" || path == lambdaPrefix):
 		action = "ListFunctions"
@@ -61,6 +61,14 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 			n = ""
 		}
 		name = n
+	case r.Method == http.MethodPost && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/policy"):
+		action = "AddPermission" // asset_write.go
+		name, _ = url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/policy"))
+	case r.Method == http.MethodDelete && strings.HasPrefix(path, lambdaPrefix+"/") && strings.Contains(path, "/policy/"):
+		action = "RemovePermission"
+		fn, statement, _ := strings.Cut(strings.TrimPrefix(path, lambdaPrefix+"/"), "/policy/")
+		name, _ = url.PathUnescape(fn)
+		sid, _ = url.PathUnescape(statement)
 	case r.Method == http.MethodPut && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/configuration"):
 		action = "UpdateFunctionConfiguration" // asset_write.go
 		name, _ = url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/configuration"))
@@ -83,6 +91,10 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 		out, e = s.lambdaListFunctions(auth, r.URL.Query())
 	case "UpdateFunctionConfiguration":
 		out, e = s.lambdaUpdateConfiguration(auth, name)
+	case "AddPermission":
+		out, e = s.lambdaAddPermission(auth, name)
+	case "RemovePermission":
+		out, e = s.lambdaRemovePermission(auth, name, sid)
 	default:
 		out, e = s.lambdaGetPolicy(auth, name)
 	}

@@ -22,6 +22,7 @@ func (s *Server) secretsManagerHandlers() map[string]jsonHandler {
 		"PutResourcePolicy":    s.smPutResourcePolicy,
 		"DeleteResourcePolicy": s.smDeleteResourcePolicy,
 		"DeleteSecret":         s.smDeleteSecret,
+		"CreateSecret":         s.smCreateSecret,
 	}
 }
 

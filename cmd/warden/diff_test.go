@@ -316,7 +316,9 @@ func TestSyncPrintsChangeSummary(t *testing.T) {
 // put on it, a KMS grant to another account created and one revoked, a
 // function's execution role changed, a secret shared with another account
 // and one deleted, a security group opened to the internet on RDP and a
-// source revoked from another, an instance stopped), and synced again: the
+// source revoked from another, an instance stopped, a key policy and a
+// function policy given a statement for another account, a secret and a
+// security group created), and synced again: the
 // diff's assets section is exactly those changes, each with the actor of
 // the CloudTrail event awsfake recorded for its call.
 func TestDiffAssetsAgainstTruth(t *testing.T) {
@@ -469,6 +471,28 @@ func TestDiffAssetsAgainstTruth(t *testing.T) {
 	check("StopInstances", err)
 	wants = append(wants, want{"instance_state", "changed", inst.ID, "StopInstances"}, want{"public_ip", "changed", inst.ID, "StopInstances"})
 
+	var kdoc map[string]any
+	if err := json.Unmarshal([]byte(key.Policy), &kdoc); err != nil {
+		t.Fatal(err)
+	}
+	stmts, _ := kdoc["Statement"].([]any)
+	kdoc["Statement"] = append(stmts, map[string]any{"Sid": "Partner", "Effect": "Allow", "Principal": map[string]any{"AWS": "arn:aws:iam::999988887777:root"},
+		"Action": "kms:Decrypt", "Resource": "*"})
+	kp, _ := json.Marshal(kdoc)
+	_, err = kc.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: aws.String(key.ARN), Policy: aws.String(string(kp))})
+	check("PutKeyPolicy", err)
+	wants = append(wants, want{"resource_policy", "added", key.ID, "PutKeyPolicy"})
+	_, err = lambda.NewFromConfig(cfg(region)).AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String(fn.ARN), StatementId: aws.String("partner"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("999988887777")})
+	check("AddPermission", err)
+	wants = append(wants, want{"resource_policy", "added", fn.Name, "AddPermission20150331v2"})
+	_, err = sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("diff-assets/new"), SecretString: aws.String("value-never-shown")})
+	check("CreateSecret", err)
+	wants = append(wants, want{"asset", "added", "diff-assets/new", "CreateSecret"})
+	_, err = ec.CreateSecurityGroup(ctx, &ec2.CreateSecurityGroupInput{GroupName: aws.String("diff-assets-sg"), Description: aws.String("made by the test")})
+	check("CreateSecurityGroup", err)
+	wants = append(wants, want{"asset", "added", "diff-assets-sg", "CreateSecurityGroup"})
+
 	// The ground truth of the actors: the events awsfake recorded.
 	recorded := map[string]awsfake.Event{}
 	for _, r := range []string{region, "eu-west-1"} {
@@ -542,7 +566,7 @@ func TestDiffAssetsAgainstTruth(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(wantRows, "\n") {
 		t.Errorf("diff's assets:\n%s\nwant exactly the changes made:\n%s\n%s", strings.Join(got, "\n"), strings.Join(wantRows, "\n"), out)
 	}
-	if len(wants) != 13 {
+	if len(wants) != 17 {
 		t.Errorf("the estate's bucket %s had no Block Public Access setting on: its change went untested", site.Name)
 	}
 	if rep.Summary.High != 3 { // the bucket now public (policy, Block Public Access) and RDP open to the internet
@@ -556,6 +580,9 @@ func TestDiffAssetsAgainstTruth(t *testing.T) {
 		}
 	}
 	text, _, _ := runIn(t, o.db, "--connection", "org", "diff")
+	if strings.Contains(out, "value-never-shown") || strings.Contains(text, "value-never-shown") {
+		t.Error("the diff shows a secret's value")
+	}
 	if !strings.Contains(text, "[high] bucket policy of bucket "+site.Name) || !strings.Contains(text, "now allows s3:GetObject to * (public) (by ") {
 		t.Errorf("diff's table does not say the bucket is now public, by whom:\n%s", text)
 	}
