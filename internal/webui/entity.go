@@ -27,7 +27,7 @@ import (
 const holdersPerPage = 100
 
 // href is the page of a resource of connection conn: /account, /policy,
-// /permission-set or /principal; "" for a kind without a page (an OU, an
+// /permission-set, /principal or /asset; "" for a kind without a page (an OU, an
 // access key).
 func href(conn string, t model.ResourceType, id, account string) string {
 	c := url.QueryEscape(conn)
@@ -43,6 +43,8 @@ func href(conn string, t model.ResourceType, id, account string) string {
 		return "/permission-set?c=" + c + "&arn=" + url.QueryEscape(id)
 	case model.TypeIAMUser, model.TypeIAMGroup, model.TypeIAMRole, model.TypeSSOUser, model.TypeSSOGroup:
 		return "/principal?c=" + c + "&id=" + url.QueryEscape(id)
+	case model.TypeEC2Instance, model.TypeSecurityGroup, model.TypeS3Bucket, model.TypeKMSKey, model.TypeLambdaFunction, model.TypeSecret:
+		return "/asset?c=" + c + "&id=" + url.QueryEscape(id)
 	}
 	return ""
 }
@@ -493,6 +495,8 @@ type accountData struct {
 	// FindingsPending while they are being counted.
 	Findings        []findingRow
 	FindingsPending bool
+	// Assets are the account's assets by kind (nil: none read).
+	Assets []assetCount
 }
 
 // maxOUDepth bounds the walk up the OU tree (AWS allows five levels of OUs).
@@ -597,6 +601,11 @@ func (u *UI) accountPage(w http.ResponseWriter, r *http.Request, s *session) {
 	slices.SortFunc(d.Assignments, func(a, b assignmentRow) int {
 		return cmp.Or(cmp.Compare(a.PermissionSet.Name, b.PermissionSet.Name), cmp.Compare(a.Principal.Type, b.Principal.Type), cmp.Compare(a.Principal.Name, b.Principal.Name))
 	})
+	var err2 error
+	if d.Assets, err2 = u.accountAssets(r, b.Conn, snap, res.AccountID); err2 != nil {
+		fail(err2)
+		return
+	}
 	sf := u.counts.get(u, b.Snap, u.latestDay(), findingsWait)
 	if sf == nil {
 		d.FindingsPending = true

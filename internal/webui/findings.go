@@ -50,6 +50,13 @@ type findingsData struct {
 	EscalationPaths []escalationRow
 	EffectiveURL    string
 	EscalationURL   string
+	// AssetsRead says whether the snapshot's sync read assets (the
+	// exposure rules find nothing otherwise); PublicAdmins are the
+	// instances with a public IP running as an effective administrator
+	// role, when the effective administrators were computed (the
+	// public-admin-instances rows above decide by administrator policies).
+	AssetsRead   bool
+	PublicAdmins []findings.PublicAdminInstance
 }
 
 // effectiveAdminRow is one effective administrator, laid out.
@@ -95,7 +102,8 @@ func (u *UI) findings(w http.ResponseWriter, r *http.Request, s *session, asCSV 
 		return
 	}
 	rows = append(rows, extra...)
-	d := findingsData{Conn: conn, Account: r.URL.Query().Get("account"), Severity: r.URL.Query().Get("severity"), Rule: r.URL.Query().Get("rule"), Rules: ruleNames}
+	d := findingsData{Conn: conn, Account: r.URL.Query().Get("account"), Severity: r.URL.Query().Get("severity"), Rule: r.URL.Query().Get("rule"), Rules: ruleNames,
+		AssetsRead: findings.AssetsRead(snap, g)}
 	accounts := map[string]bool{}
 	for _, f := range rows {
 		accounts[f.Principal.AccountID] = true
@@ -148,6 +156,13 @@ func (u *UI) effectiveFindings(r *http.Request, d *findingsData, snap int64, g *
 	admins, err := findings.EffectiveAdmins(ctx, es, g)
 	if err != nil {
 		return err
+	}
+	if eff && d.AssetsRead {
+		for _, p := range findings.PublicAdminInstancesEffective(g, admins) {
+			if d.Account == "" || p.AccountID == d.Account {
+				d.PublicAdmins = append(d.PublicAdmins, p)
+			}
+		}
 	}
 	if eff {
 		d.EffectiveRead = true
@@ -223,7 +238,8 @@ func csvSafe(v string) string {
 
 // ruleNames are the rules of findingRows, in its order.
 var ruleNames = []string{"admins", "sso-admins", "outside-trust", "console-without-mfa", "stale-keys",
-	"inactive-users", "unused-keys", "unused-roles", "inactive-sso-users", "unused-assignments", "unused-services"}
+	"inactive-users", "unused-keys", "unused-roles", "inactive-sso-users", "unused-assignments", "unused-services",
+	"public-exposure", "cross-account-exposure", "account-manage-keys", "open-admin-ports", "public-admin-instances"}
 
 // findingRows are every rule's findings in g at now, flat, in rule order.
 func findingRows(g *model.Graph, now time.Time) []findingRow {
@@ -268,7 +284,7 @@ func findingRows(g *model.Graph, now time.Time) []findingRow {
 	for _, x := range findings.UnusedRoles(g, now, days) {
 		rows = append(rows, findingRow{"unused-roles", "low", x.Principal, fmt.Sprintf("unused for %d days", x.IdleDays)})
 	}
-	return rows
+	return append(rows, assetFindingRows(g)...)
 }
 
 // activityRows are the findings that need what the syncs of conn read

@@ -234,6 +234,8 @@ type principalData struct {
 	// last activity (IAM principals only).
 	History  []historyEntry
 	Activity *activityView
+	// RunsAsBy are the instances and functions that run as the role.
+	RunsAsBy []access.Ref
 }
 
 func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
@@ -286,6 +288,12 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 	if id != "" {
 		if d.History, err = u.principalHistory(r.Context(), conn, []string{id}); err != nil {
 			u.fail(w, r, s, http.StatusInternalServerError, "The history could not be read: "+err.Error())
+			return
+		}
+	}
+	if ans.IAM != nil && ans.IAM.Principal.Type == model.TypeIAMRole {
+		if d.RunsAsBy, err = u.runsAs(r, snap.ID, ans.IAM.Principal.ID); err != nil {
+			u.fail(w, r, s, http.StatusInternalServerError, "The store could not be read: "+err.Error())
 			return
 		}
 	}

@@ -141,6 +141,12 @@ func (u *UI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u.policyPage(w, r, s)
 	case "/permission-set":
 		u.permissionSetPage(w, r, s)
+	case "/assets":
+		u.assets(w, r, s)
+	case "/assets/instances", "/assets/security-groups", "/assets/buckets", "/assets/keys-kms", "/assets/functions", "/assets/secrets":
+		u.assetList(w, r, s)
+	case "/asset":
+		u.asset(w, r, s)
 	case "/findings":
 		u.findings(w, r, s, false)
 	case "/findings.csv":

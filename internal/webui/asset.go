@@ -1,0 +1,299 @@
+package webui
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/inventory"
+	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
+)
+
+// attr is one attribute of an asset, for the attribute table.
+type attr struct{ Key, Value string }
+
+// namedPrincipal is a principal a resource policy (or a KMS grant) names:
+// linked when the snapshot has it, with what the statements allow or deny.
+type namedPrincipal struct {
+	Ref     access.Ref // Type "" when the snapshot does not have it
+	Value   string     // as the policy writes it
+	Effect  string
+	Actions []string
+	// Conditional says a statement naming it has conditions.
+	Conditional bool
+}
+
+// sgView is a security group on an asset page, its inbound rules with
+// those open to the internet flagged.
+type sgView struct {
+	Ref   access.Ref
+	Found bool
+	Rules []inventory.SecurityGroupRule
+}
+
+// assetData is the /asset page.
+type assetData struct {
+	entityBase
+	Kind       assetKind
+	Attrs      []attr
+	HasPolicy  bool // the kind has a resource policy
+	Doc        *docView
+	Principals []namedPrincipal
+	Grants     []namedPrincipal // a KMS key's grants
+	RunsAs     *access.Ref
+	RoleFound  bool
+	Groups     []sgView
+	Exposures  []findingRow
+	// BlastRadius is the public-admin-instances finding of an instance,
+	// nil for none; Pending while the findings are being counted.
+	BlastRadius *findingRow
+	Pending     bool
+}
+
+// assetPolicy is the resource policy of an asset ("" for none) and whether
+// its kind has one.
+func assetPolicy(r *model.Resource) (string, bool) {
+	switch {
+	case r.Bucket != nil:
+		return r.Bucket.Policy, true
+	case r.KMSKey != nil:
+		return r.KMSKey.Policy, true
+	case r.Function != nil:
+		return r.Function.Policy, true
+	case r.Secret != nil:
+		return r.Secret.Policy, true
+	}
+	return "", false
+}
+
+// assetAttrs lists an asset's attributes.
+func assetAttrs(r *model.Resource) []attr {
+	a := []attr{{"ARN", r.ID}, {"Account", r.AccountID}, {"Region", inventory.AssetRegion(r)}}
+	add := func(k, v string) {
+		if v != "" {
+			a = append(a, attr{k, v})
+		}
+	}
+	switch {
+	case r.Instance != nil:
+		x := r.Instance
+		add("Instance ID", x.InstanceID)
+		add("State", x.State)
+		add("Type", x.InstanceType)
+		add("VPC", x.VPC)
+		add("Subnet", x.Subnet)
+		add("Private IP", x.PrivateIP)
+		add("Public IP", cmpOr(x.PublicIP, "none"))
+		add("Instance profile", cmpOr(x.InstanceProfile, "none"))
+	case r.SecurityGroup != nil:
+		x := r.SecurityGroup
+		add("Group ID", x.GroupID)
+		add("VPC", x.VPC)
+		add("Description", x.Description)
+	case r.Bucket != nil:
+		pab := "none set"
+		if p := r.Bucket.PublicAccessBlock; p != nil {
+			pab = "block public ACLs " + yesNo(p.BlockPublicAcls) + ", ignore public ACLs " + yesNo(p.IgnorePublicAcls) +
+				", block public policy " + yesNo(p.BlockPublicPolicy) + ", restrict public buckets " + yesNo(p.RestrictPublicBuckets)
+		}
+		add("Block Public Access", pab)
+	case r.KMSKey != nil:
+		add("Key ID", r.KMSKey.KeyID)
+		add("State", r.KMSKey.State)
+		add("Description", r.KMSKey.Description)
+	case r.Function != nil:
+		add("Runtime", r.Function.Runtime)
+	case r.Secret != nil:
+		add("Description", r.Secret.Description)
+		add("KMS key", cmpOr(r.Secret.KMSKeyID, "the account's default (aws/secretsmanager)"))
+		add("Value", "never read by warden")
+	}
+	return a
+}
+
+// principalIDs are the resource IDs a policy's principal value may be in
+// the snapshot: an ARN as it is, an account's root or ID as the account.
+func principalID(kind, v string) string {
+	if kind != "AWS" {
+		return ""
+	}
+	if model.IsAccountID(v) {
+		return model.AccountResourceID(v)
+	}
+	if strings.HasPrefix(v, "arn:aws:iam::") && strings.HasSuffix(v, ":root") {
+		if p := strings.Split(v, ":"); len(p) > 4 {
+			return model.AccountResourceID(p[4])
+		}
+	}
+	return v
+}
+
+// namedPrincipals lists the principals doc's statements name, each with
+// the actions of the statements naming it, and looks them up.
+func (u *UI) namedPrincipals(r *http.Request, snap int64, doc string) ([]namedPrincipal, error) {
+	d, err := policy.Parse(doc)
+	if err != nil {
+		return nil, nil
+	}
+	type key struct{ kind, value, effect string }
+	found := map[key]*namedPrincipal{}
+	var order []key
+	var ids []string
+	for _, s := range d.Statement {
+		for kind, vals := range s.Principal {
+			for _, v := range vals {
+				k := key{kind, v, s.Effect}
+				p := found[k]
+				if p == nil {
+					label := v
+					if kind != "AWS" && kind != "*" {
+						label = kind + ": " + v
+					}
+					if kind == "*" || v == "*" {
+						label = "* (anyone)"
+					}
+					p = &namedPrincipal{Value: label, Effect: s.Effect}
+					found[k] = p
+					order = append(order, k)
+					if id := principalID(kind, v); id != "" && v != "*" {
+						ids = append(ids, id)
+					}
+				}
+				p.Actions = append(p.Actions, s.Action...)
+				p.Conditional = p.Conditional || len(s.Condition) > 0
+			}
+		}
+	}
+	res, err := u.c.Store.ResourcesByID(r.Context(), snap, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]namedPrincipal, 0, len(order))
+	for _, k := range order {
+		p := found[k]
+		if x, ok := res[principalID(k.kind, k.value)]; ok && k.value != "*" {
+			p.Ref = refOf(&x)
+		}
+		sort.Strings(p.Actions)
+		out = append(out, *p)
+	}
+	return out, nil
+}
+
+// asset is /asset?id=ARN: one asset's attributes, its resource policy as
+// statements, the principals it names, the role it runs as, its security
+// groups' rules and its exposures.
+func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
+	b, ok := u.resource(w, r, s, "id", "/asset?c=CONNECTION&id=ARN")
+	if !ok {
+		return
+	}
+	res, snap := b.Resource, b.Snap.ID
+	d := assetData{entityBase: b}
+	for _, k := range assetKinds {
+		if k.Type == res.Type {
+			d.Kind = k
+		}
+	}
+	if d.Kind.Kind == "" {
+		u.fail(w, r, s, http.StatusNotFound, res.Name+" is a "+string(res.Type)+", not an asset.")
+		return
+	}
+	fail := func(err error) {
+		u.fail(w, r, s, http.StatusInternalServerError, "The store could not be read: "+err.Error())
+	}
+	d.Attrs = assetAttrs(res)
+	doc, has := assetPolicy(res)
+	d.HasPolicy = has
+	if doc != "" {
+		v := newDocView(doc)
+		d.Doc = &v
+		var err error
+		if d.Principals, err = u.namedPrincipals(r, snap, doc); err != nil {
+			fail(err)
+			return
+		}
+	}
+	if k := res.KMSKey; k != nil && len(k.Grants) > 0 {
+		var ids []string
+		for _, gr := range k.Grants {
+			ids = append(ids, gr.GranteePrincipal)
+		}
+		found, err := u.c.Store.ResourcesByID(r.Context(), snap, ids)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for _, gr := range k.Grants {
+			p := namedPrincipal{Value: gr.GranteePrincipal, Effect: "Grant " + gr.GrantID, Actions: gr.Operations}
+			if x, ok := found[gr.GranteePrincipal]; ok {
+				p.Ref = refOf(&x)
+			}
+			d.Grants = append(d.Grants, p)
+		}
+	}
+	role := ""
+	switch {
+	case res.Instance != nil:
+		role = res.Instance.Role
+	case res.Function != nil:
+		role = res.Function.Role
+	}
+	if role != "" {
+		d.RunsAs = roleRef(role)
+		found, err := u.c.Store.ResourcesByID(r.Context(), snap, []string{role})
+		if err != nil {
+			fail(err)
+			return
+		}
+		if x, ok := found[role]; ok {
+			d.RoleFound = true
+			d.RunsAs = &access.Ref{ID: x.ID, Type: x.Type, Name: x.Name, AccountID: x.AccountID}
+		}
+	}
+	g := &model.Graph{Resources: []model.Resource{*res}}
+	switch {
+	case res.SecurityGroup != nil:
+		d.Groups = []sgView{{Ref: refOf(res), Found: true, Rules: inventory.SecurityGroupRules(res.SecurityGroup.Ingress)}}
+	case res.Instance != nil:
+		region, ids := res.Instance.Region, []string{}
+		for _, sg := range res.Instance.SecurityGroups {
+			ids = append(ids, "arn:aws:ec2:"+region+":"+res.AccountID+":security-group/"+sg)
+		}
+		found, err := u.c.Store.ResourcesByID(r.Context(), snap, ids)
+		if err != nil {
+			fail(err)
+			return
+		}
+		for i, id := range ids {
+			v := sgView{Ref: access.Ref{ID: id, Type: model.TypeSecurityGroup, Name: res.Instance.SecurityGroups[i], AccountID: res.AccountID}}
+			if x, ok := found[id]; ok && x.SecurityGroup != nil {
+				v.Found, v.Ref = true, refOf(&x)
+				v.Rules = inventory.SecurityGroupRules(x.SecurityGroup.Ingress)
+				g.Resources = append(g.Resources, x)
+			}
+			d.Groups = append(d.Groups, v)
+		}
+	}
+	for _, row := range assetFindingRows(g) {
+		if row.Rule != "public-admin-instances" {
+			d.Exposures = append(d.Exposures, row)
+		}
+	}
+	sort.SliceStable(d.Exposures, func(i, j int) bool { return severities[d.Exposures[i].Severity] < severities[d.Exposures[j].Severity] })
+	if res.Instance != nil && res.Instance.PublicIP != "" && role != "" {
+		sf := u.counts.get(u, b.Snap, u.latestDay(), findingsWait)
+		if sf == nil {
+			d.Pending = true
+		} else {
+			for i := range sf.rows {
+				if sf.rows[i].Rule == "public-admin-instances" && sf.rows[i].Principal.ID == res.ID {
+					d.BlastRadius = &sf.rows[i]
+				}
+			}
+		}
+	}
+	u.render(w, r, s, http.StatusOK, "asset.html", page{Title: res.Name, Data: d})
+}
