@@ -60,8 +60,16 @@ type Event struct {
 	// token.actions.githubusercontent.com), whose identity has no ARN.
 	IdentityProvider string
 	// Additional is the event's additionalEventData (an Identity Center
-	// sign-in's UserName and CredentialType).
+	// sign-in's AuthWorkflowID, CredentialType and UserName).
 	Additional map[string]string
+	// Failed marks a ConsoleLogin that failed: its responseElements say
+	// Failure and its errorMessage "Failed authentication", as CloudTrail
+	// records a wrong password.
+	Failed bool
+	// Details is the event's serviceEventDetails (a sign-in step's
+	// outcome: {"CredentialVerification": "Failure"}); nil for none (a
+	// UserAuthentication without it is recorded as a success).
+	Details map[string]string
 }
 
 // EventResource is one resource of an event.
@@ -153,7 +161,8 @@ func (s *Server) EventRegions(account string) []string {
 
 // GenerateActivity records the events the estate implies, at the times it
 // records: a ConsoleLogin for every IAM user whose password was used
-// (PasswordLastUsed), and an AssumeRole (or AssumeRoleWithSAML for a role
+// (PasswordLastUsed), and for one in four of them a failed one
+// (consoleLoginFailure), and an AssumeRole (or AssumeRoleWithSAML for a role
 // trusting a SAML provider, as AWSReservedSSO_ roles do, or
 // AssumeRoleWithWebIdentity for a role trusting an OIDC provider) for every
 // role used (LastUsed), by the first principal its trust policy names, in
@@ -173,9 +182,14 @@ func (s *Server) GenerateActivity() []Event {
 			if u.PasswordLastUsed == nil {
 				continue
 			}
-			evs = append(evs, Event{Name: "ConsoleLogin", Source: "signin.amazonaws.com", Time: *u.PasswordLastUsed,
+			login := Event{Name: "ConsoleLogin", Source: "signin.amazonaws.com", Time: *u.PasswordLastUsed,
 				Account: id, Region: "us-east-1", Username: u.Name, IdentityType: "IAMUser", IdentityARN: u.ARN,
-				IdentityAccount: id, Request: nil})
+				IdentityAccount: id, Request: nil}
+			evs = append(evs, login)
+			if at, ok := consoleLoginFailure(u, s.now()); ok {
+				login.Time, login.Failed = at, true
+				evs = append(evs, login)
+			}
 		}
 		for _, name := range sortedKeys(a.IAM.Roles) {
 			r := a.IAM.Roles[name]
@@ -216,15 +230,66 @@ func (s *Server) GenerateActivity() []Event {
 	return evs
 }
 
-// identityCenterSignIns returns the sign-ins of the Identity Center users,
-// as CloudTrail records them: a UserAuthentication event
-// (signin.amazonaws.com) in the instance's account, whose userIdentity is
-// an IdentityCenterUser on behalf of the identity store user, with the
-// UserName and CredentialType (EXTERNAL_IDP for a user from an IdP, else
-// PASSWORD) in additionalEventData. Of the enabled users, one in four
-// never signed in; the others last signed in up to 100 days ago (a hash of
-// the user ID, so the same estate and clock give the same events), so some
-// are past LookupEvents' 90 days. The caller holds s.mu.
+// consoleLoginFailure is when an IAM user mistyped their password, the
+// ground truth of GenerateActivity's failed ConsoleLogins: one in four
+// users whose password was used, half an hour after that last use (a later
+// failure leaves PasswordLastUsed as it was), or before it when that
+// would be in the future.
+func consoleLoginFailure(u *User, now time.Time) (time.Time, bool) {
+	if u.PasswordLastUsed == nil || mix64(hash64("consolelogin-failure|"+u.ARN))%4 != 0 {
+		return time.Time{}, false
+	}
+	at := u.PasswordLastUsed.Add(30 * time.Minute)
+	if at.After(now) {
+		at = u.PasswordLastUsed.Add(-30 * time.Minute)
+	}
+	return at.UTC().Truncate(time.Second), true
+}
+
+// IAMConsoleLoginFailures returns the ground truth of the failed
+// ConsoleLogins GenerateActivity records: by user ARN, the time of the
+// failure.
+func (s *Server) IAMConsoleLoginFailures() map[string]time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]time.Time{}
+	now := s.now()
+	for _, a := range s.accounts {
+		if a.IAM == nil {
+			continue
+		}
+		for _, u := range a.IAM.Users {
+			if at, ok := consoleLoginFailure(u, now); ok {
+				out[u.ARN] = at
+			}
+		}
+	}
+	return out
+}
+
+// identityCenterSignIns returns the sign-in events of the Identity Center
+// users, as CloudTrail records them ("Understanding IAM Identity Center
+// sign-in events") in the instance's account (signin.amazonaws.com, the
+// userIdentity an IdentityCenterUser on behalf of the identity store user,
+// every step of one sign-in sharing an AuthWorkflowID in
+// additionalEventData):
+//
+//   - a user of the Identity Center directory is challenged for a
+//     password (CredentialChallenge, CredentialType PASSWORD, with the
+//     UserName of a successful sign-in), answers it (CredentialVerification,
+//     serviceEventDetails Success or Failure), and only when it succeeded
+//     is signed in (UserAuthentication, serviceEventDetails Success): a
+//     failed attempt logs no UserAuthentication;
+//   - a user from an external IdP is authenticated by the IdP, so AWS logs
+//     only the UserAuthentication, with CredentialType EXTERNAL_IDP and
+//     the UserName.
+//
+// Of the enabled users, one in four never signed in; the others last
+// signed in up to 100 days ago (a hash of the user ID, so the same estate
+// and clock give the same events), so some are past LookupEvents' 90 days.
+// One in three directory users who signed in mistyped their password
+// first, ten minutes before; one in two who never signed in tried and
+// failed, a day ago. The caller holds s.mu.
 func (s *Server) identityCenterSignIns() []Event {
 	ic := s.ic
 	if ic == nil || ic.OwnerAccountID == "" {
@@ -233,21 +298,98 @@ func (s *Server) identityCenterSignIns() []Event {
 	now := s.now()
 	store := "arn:aws:identitystore::" + ic.OwnerAccountID + ":identitystore/" + ic.IdentityStoreID
 	var evs []Event
+	step := func(u *SSOUser, name string, at time.Time, flow string, extra map[string]string, details map[string]string) {
+		add := map[string]string{"AuthWorkflowID": flow}
+		for k, v := range extra {
+			add[k] = v
+		}
+		evs = append(evs, Event{Name: name, Source: "signin.amazonaws.com", Time: at, Account: ic.OwnerAccountID,
+			Region: "us-east-1", Username: u.UserName, IdentityType: "IdentityCenterUser", IdentityAccount: ic.OwnerAccountID,
+			UserID: u.ID, IdentityStoreARN: store, Additional: add, Details: details})
+	}
+	attempt := func(u *SSOUser, at time.Time, ok bool) {
+		flow := workflowID(u.ID, at)
+		if u.ExternalID != "" {
+			// The IdP authenticates; a failure there leaves no AWS event.
+			if ok {
+				step(u, "UserAuthentication", at, flow, map[string]string{"CredentialType": "EXTERNAL_IDP", "UserName": u.UserName},
+					map[string]string{"UserAuthentication": "Success"})
+			}
+			return
+		}
+		challenge := map[string]string{"CredentialType": "PASSWORD"}
+		outcome := "Failure"
+		if ok {
+			challenge["UserName"], outcome = u.UserName, "Success"
+		}
+		step(u, "CredentialChallenge", at.Add(-2*time.Second), flow, challenge, map[string]string{"CredentialChallenge": "Success"})
+		step(u, "CredentialVerification", at.Add(-time.Second), flow, map[string]string{"CredentialType": "PASSWORD"},
+			map[string]string{"CredentialVerification": outcome})
+		if ok {
+			step(u, "UserAuthentication", at, flow, map[string]string{"CredentialType": "PASSWORD"}, map[string]string{"UserAuthentication": "Success"})
+		}
+	}
 	for _, id := range sortedKeys(ic.Users) {
 		u := ic.Users[id]
 		at, ok := identityCenterLastSignIn(u, now)
-		if !ok {
-			continue
+		failedFirst := u.Status != "DISABLED" && identityCenterFailedAttempt(u)
+		switch {
+		case ok:
+			if failedFirst && u.ExternalID == "" {
+				attempt(u, at.Add(-10*time.Minute), false)
+			}
+			attempt(u, at, true)
+		case failedFirst:
+			attempt(u, now.Add(-24*time.Hour).UTC().Truncate(time.Second), false)
 		}
-		cred := "PASSWORD"
-		if u.ExternalID != "" {
-			cred = "EXTERNAL_IDP"
-		}
-		evs = append(evs, Event{Name: "UserAuthentication", Source: "signin.amazonaws.com", Time: at, Account: ic.OwnerAccountID,
-			Region: "us-east-1", Username: u.UserName, IdentityType: "IdentityCenterUser", IdentityAccount: ic.OwnerAccountID,
-			UserID: u.ID, IdentityStoreARN: store, Additional: map[string]string{"UserName": u.UserName, "CredentialType": cred}})
 	}
 	return evs
+}
+
+// identityCenterFailedAttempt reports whether a user mistyped a password
+// (identityCenterSignIns): one in three of those who signed in, one in two
+// of those who never did.
+func identityCenterFailedAttempt(u *SSOUser) bool {
+	h := mix64(hash64("signin-failure|" + u.ID))
+	if hash64("signin|"+u.ID)%4 == 0 {
+		return h%2 == 0
+	}
+	return h%3 == 0
+}
+
+// mix64 spreads a hash's bits (splitmix64's finalizer): FNV's low bits
+// follow a string's last bytes, so two hashes of one ID would agree.
+func mix64(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
+}
+
+// workflowID is the AuthWorkflowID of a user's sign-in at a time: a UUID
+// from their hash.
+func workflowID(user string, at time.Time) string {
+	h := hash64("workflow|" + user + "|" + at.String())
+	g := hash64("workflow2|" + user + "|" + at.String())
+	return fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(h), uint16(h>>32), uint16(h>>48)&0xfff, uint16(g)&0xfff, g>>16&0xffffffffffff)
+}
+
+// IdentityCenterFailedSignIns returns the ground truth of failed Identity
+// Center sign-ins at the server's clock: by user ID, the time of each
+// attempt that ended in a failed CredentialVerification (no
+// UserAuthentication), oldest first. GenerateActivity records these.
+func (s *Server) IdentityCenterFailedSignIns() map[string][]time.Time {
+	s.mu.Lock()
+	evs := s.identityCenterSignIns()
+	s.mu.Unlock()
+	out := map[string][]time.Time{}
+	for _, e := range evs {
+		if e.Name == "CredentialVerification" && e.Details["CredentialVerification"] == "Failure" {
+			out[e.UserID] = append(out[e.UserID], e.Time.Add(time.Second).UTC().Truncate(time.Second))
+		}
+	}
+	return out
 }
 
 // IdentityCenterLastSignIns returns the ground truth of Identity Center
@@ -382,7 +524,7 @@ func (s *Server) recordWrite(service, region, action string, c caller, params fu
 	}
 	e.IdentityType, e.IdentityARN, e.IdentityAccount, e.Username = callerIdentity(c)
 	for _, k := range []string{"UserName", "GroupName", "RoleName", "PolicyArn", "PolicyName", "RoleArn", "RoleSessionName",
-		"AccountId", "PermissionSetArn", "PrincipalId", "TargetId", "PolicyId", "InstanceArn"} {
+		"AccountId", "PermissionSetArn", "PrincipalId", "TargetId", "PolicyId", "InstanceArn", "SourceParentId", "DestinationParentId", "ParentId", "Name", "OrganizationalUnitId"} {
 		if v := params(k); v != "" {
 			e.Request[lowerFirst(k)] = v
 			switch k {
@@ -630,11 +772,19 @@ func (e Event) lookup() lookupEvent {
 		"managementEvent": true, "recipientAccountId": e.Account, "eventCategory": "Management"}
 	if e.Name == "ConsoleLogin" {
 		rec["responseElements"] = map[string]string{"ConsoleLogin": "Success"}
+		rec["additionalEventData"] = map[string]string{"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "No"}
+		if e.Failed {
+			rec["responseElements"] = map[string]string{"ConsoleLogin": "Failure"}
+			rec["errorMessage"] = "Failed authentication"
+		}
 	}
 	if e.Additional != nil {
 		rec["additionalEventData"] = e.Additional
 	}
-	if e.Name == "UserAuthentication" {
+	switch {
+	case e.Details != nil:
+		rec["serviceEventDetails"] = e.Details
+	case e.Name == "UserAuthentication":
 		rec["serviceEventDetails"] = map[string]string{"UserAuthentication": "Success"}
 	}
 	b, _ := json.Marshal(rec)

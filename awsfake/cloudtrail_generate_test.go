@@ -38,27 +38,46 @@ func TestIdentityCenterSignInsAndWebIdentity(t *testing.T) {
 		t.Fatalf("%d users, %d signed in, %d in 90 days: want some who never did and some too long ago", len(truth.IdentityCenter.Users), len(signIns), len(visible))
 	}
 	c := cloudtrail.NewFromConfig(cfg)
+	type signInRecord struct {
+		EventType    string `json:"eventType"`
+		UserIdentity struct {
+			Type       string `json:"type"`
+			AccountID  string `json:"accountId"`
+			ARN        string `json:"arn"`
+			OnBehalfOf struct {
+				UserID           string `json:"userId"`
+				IdentityStoreARN string `json:"identityStoreArn"`
+			} `json:"onBehalfOf"`
+		} `json:"userIdentity"`
+		Additional map[string]string `json:"additionalEventData"`
+		Details    map[string]string `json:"serviceEventDetails"`
+	}
+	decode := func(e cttypes.Event) signInRecord {
+		var rec signInRecord
+		if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	// The steps of each sign-in, by AuthWorkflowID.
+	steps := map[string]map[string]signInRecord{}
+	for _, name := range []string{"CredentialChallenge", "CredentialVerification"} {
+		for _, e := range lookupAll(t, c, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String(name)}}}) {
+			rec := decode(e)
+			flow := rec.Additional["AuthWorkflowID"]
+			if steps[flow] == nil {
+				steps[flow] = map[string]signInRecord{}
+			}
+			steps[flow][name] = rec
+		}
+	}
 	got := lookupAll(t, c, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("UserAuthentication")}}})
 	if len(got) != len(visible) {
 		t.Fatalf("%d UserAuthentication events, want %d", len(got), len(visible))
 	}
+	external, native := 0, 0
 	for _, e := range got {
-		var rec struct {
-			EventType    string `json:"eventType"`
-			UserIdentity struct {
-				Type       string `json:"type"`
-				AccountID  string `json:"accountId"`
-				ARN        string `json:"arn"`
-				OnBehalfOf struct {
-					UserID           string `json:"userId"`
-					IdentityStoreARN string `json:"identityStoreArn"`
-				} `json:"onBehalfOf"`
-			} `json:"userIdentity"`
-			Additional map[string]string `json:"additionalEventData"`
-		}
-		if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec); err != nil {
-			t.Fatal(err)
-		}
+		rec := decode(e)
 		id := rec.UserIdentity.OnBehalfOf.UserID
 		u := truth.IdentityCenter.Users[id]
 		if u == nil || !aws.ToTime(e.EventTime).Equal(visible[id]) || aws.ToString(e.EventSource) != "signin.amazonaws.com" {
@@ -66,9 +85,59 @@ func TestIdentityCenterSignInsAndWebIdentity(t *testing.T) {
 		}
 		if rec.UserIdentity.Type != "IdentityCenterUser" || rec.UserIdentity.ARN != "" || rec.UserIdentity.AccountID != "111111111111" ||
 			rec.UserIdentity.OnBehalfOf.IdentityStoreARN != "arn:aws:identitystore::111111111111:identitystore/"+truth.IdentityCenter.IdentityStoreID ||
-			rec.Additional["UserName"] != u.UserName || aws.ToString(e.Username) != u.UserName || rec.EventType != "AwsServiceEvent" {
+			aws.ToString(e.Username) != u.UserName || rec.EventType != "AwsServiceEvent" || rec.Details["UserAuthentication"] != "Success" {
 			t.Errorf("record of %s's sign-in: %+v", u.UserName, rec)
 		}
+		// The UserName is logged once per sign-in: on the authentication
+		// of an external IdP's user, on the password challenge of a
+		// directory user, whose challenge and verification precede it.
+		flow := steps[rec.Additional["AuthWorkflowID"]]
+		switch rec.Additional["CredentialType"] {
+		case "EXTERNAL_IDP":
+			external++
+			if u.ExternalID == "" || rec.Additional["UserName"] != u.UserName || len(flow) != 0 {
+				t.Errorf("%s's external sign-in: %+v, steps %+v", u.UserName, rec, flow)
+			}
+		case "PASSWORD":
+			native++
+			ch, ver := flow["CredentialChallenge"], flow["CredentialVerification"]
+			if u.ExternalID != "" || rec.Additional["UserName"] != "" || ch.Additional["UserName"] != u.UserName || ch.Additional["CredentialType"] != "PASSWORD" ||
+				ch.UserIdentity.OnBehalfOf.UserID != id || ver.Details["CredentialVerification"] != "Success" || ver.UserIdentity.OnBehalfOf.UserID != id {
+				t.Errorf("%s's password sign-in: %+v, challenge %+v, verification %+v", u.UserName, rec, ch, ver)
+			}
+		default:
+			t.Errorf("%s's sign-in has credential type %q", u.UserName, rec.Additional["CredentialType"])
+		}
+	}
+	// Failed attempts: a challenge and a failed verification, no
+	// UserAuthentication; some by users who never signed in.
+	failed := srv.IdentityCenterFailedSignIns()
+	failures, neverIn := 0, 0
+	for flow, st := range steps {
+		ver := st["CredentialVerification"]
+		if ver.Details["CredentialVerification"] != "Failure" {
+			continue
+		}
+		failures++
+		id := ver.UserIdentity.OnBehalfOf.UserID
+		if _, ok := signIns[id]; !ok {
+			neverIn++
+		}
+		if st["CredentialChallenge"].Additional["UserName"] != "" || len(failed[id]) == 0 {
+			t.Errorf("failed attempt %s of %s: %+v (ground truth %v)", flow, id, st, failed[id])
+		}
+	}
+	want := 0
+	for _, times := range failed {
+		for _, at := range times {
+			if now.Sub(at) <= cloudTrailRetention {
+				want++
+			}
+		}
+	}
+	if failures != want || neverIn == 0 || failures == neverIn || external == 0 || native == 0 {
+		t.Errorf("%d failed attempts (%d by users never signed in), ground truth %d; %d external and %d password sign-ins: want some of each",
+			failures, neverIn, want, external, native)
 	}
 
 	// The role trusting GitHub's OIDC provider was assumed with a web
@@ -89,8 +158,8 @@ func TestIdentityCenterSignInsAndWebIdentity(t *testing.T) {
 		rec.UserIdentity["arn"] != "" || rec.Request["roleArn"] != "arn:aws:iam::111111111111:role/deploy" || !aws.ToTime(got[0].EventTime).Equal(used.Truncate(time.Second)) {
 		t.Errorf("web identity record: %+v", rec)
 	}
-	want := srv.Events("111111111111", "eu-west-1")
-	if len(want) != 1 || want[0].ID != aws.ToString(got[0].EventId) || want[0].IdentityProvider != "token.actions.githubusercontent.com" {
-		t.Errorf("ground truth of eu-west-1: %+v", want)
+	euTruth := srv.Events("111111111111", "eu-west-1")
+	if len(euTruth) != 1 || euTruth[0].ID != aws.ToString(got[0].EventId) || euTruth[0].IdentityProvider != "token.actions.githubusercontent.com" {
+		t.Errorf("ground truth of eu-west-1: %+v", euTruth)
 	}
 }

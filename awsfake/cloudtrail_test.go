@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -56,16 +57,41 @@ func TestLookupEventsGroundTruth(t *testing.T) {
 			}
 		}
 	}
-	logins := 0
+	logins, failures := 0, 0
+	failed := srv.IAMConsoleLoginFailures()
 	for _, u := range truth.IAM.Users {
 		if u.PasswordLastUsed != nil && time.Since(*u.PasswordLastUsed) < cloudTrailRetention {
 			logins++
 		}
+		if at, ok := failed[u.ARN]; ok && time.Since(at) < cloudTrailRetention {
+			failures++
+		}
 	}
 	c := cloudtrail.NewFromConfig(cfg)
 	got := lookupAll(t, c, &cloudtrail.LookupEventsInput{LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("ConsoleLogin")}}})
-	if len(got) != logins {
-		t.Errorf("ConsoleLogin events %d, want %d (users whose password was used in 90 days)", len(got), logins)
+	gotFailures := 0
+	for _, e := range got {
+		var rec struct {
+			Response map[string]string `json:"responseElements"`
+			Error    string            `json:"errorMessage"`
+			Type     string            `json:"eventType"`
+		}
+		if err := json.Unmarshal([]byte(aws.ToString(e.CloudTrailEvent)), &rec); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case rec.Response["ConsoleLogin"] == "Failure" && rec.Error == "Failed authentication":
+			gotFailures++
+		case rec.Response["ConsoleLogin"] != "Success" || rec.Error != "":
+			t.Errorf("ConsoleLogin %s: responseElements %v, errorMessage %q", aws.ToString(e.EventId), rec.Response, rec.Error)
+		}
+		if rec.Type != "AwsConsoleSignIn" {
+			t.Errorf("ConsoleLogin %s: eventType %q", aws.ToString(e.EventId), rec.Type)
+		}
+	}
+	if len(got)-gotFailures != logins || gotFailures != failures || failures == 0 {
+		t.Errorf("ConsoleLogin events %d (%d failed), want %d successes (users whose password was used in 90 days) and %d failures (some)",
+			len(got), gotFailures, logins, failures)
 	}
 }
 

@@ -15,7 +15,12 @@ import (
 //
 //   - DescribeConfigurationAggregators: ConfigurationAggregatorNames (at
 //     most 10; an unknown name is NoSuchConfigurationAggregatorException),
-//     Limit 0..10 (0: the default, 10), NextToken.
+//     Limit 0..100 (0: the default, the most), NextToken.
+//   - DescribeConfigurationAggregatorSourcesStatus: one status per account
+//     and region the aggregator covers (SourceType ACCOUNT), SUCCEEDED, or
+//     FAILED for ConfigAggregator.Failed (the emulator's error code:
+//     NoAvailableConfigurationRecorder); UpdateStatus filters, Limit
+//     0..100, NextToken.
 //   - SelectAggregateResourceConfig: an advanced query (config_query.go)
 //     over the configuration items the aggregator holds, Limit or
 //     MaxResults 0..100 (0: the default, 100), NextToken; an aggregator
@@ -48,6 +53,10 @@ type ConfigAggregator struct {
 	// RoleARN is the organization source's role.
 	RoleARN   string
 	CreatedAt time.Time
+	// Failed lists, by account, the covered regions whose data the
+	// aggregator failed to collect (no configuration recorder there): its
+	// source status is FAILED and it holds none of their items.
+	Failed map[string][]string
 }
 
 // ARN is the aggregator's ARN.
@@ -55,26 +64,37 @@ func (a *ConfigAggregator) ARN() string {
 	return "arn:aws:config:" + a.Region + ":" + a.Account + ":config-aggregator/config-aggregator-" + strings.ToLower(uuidFrom(a.Account + "/" + a.Region + "/" + a.Name))[:8]
 }
 
-// covers reports whether the aggregator holds an account's items in a
+// sources reports whether the aggregator's source covers an account's
 // region.
-func (a *ConfigAggregator) covers(account, region string) bool {
+func (a *ConfigAggregator) sources(account, region string) bool {
 	if !a.Organization && !slices.Contains(a.Accounts, account) {
 		return false
 	}
 	return a.AllRegions || slices.Contains(a.Regions, region)
 }
 
+// covers reports whether the aggregator holds an account's items in a
+// region: its source covers them and collecting them did not fail.
+func (a *ConfigAggregator) covers(account, region string) bool {
+	return a.sources(account, region) && !slices.Contains(a.Failed[account], region)
+}
+
 func (a *ConfigAggregator) clone() *ConfigAggregator {
 	c := *a
 	c.Accounts, c.Regions = slices.Clone(a.Accounts), slices.Clone(a.Regions)
+	c.Failed = map[string][]string{}
+	for k, v := range a.Failed {
+		c.Failed[k] = slices.Clone(v)
+	}
 	return &c
 }
 
 // configHandlers are AWS Config's actions by name.
 func (s *Server) configHandlers() map[string]jsonHandler {
 	return map[string]jsonHandler{
-		"DescribeConfigurationAggregators": s.configDescribeAggregators,
-		"SelectAggregateResourceConfig":    s.configSelectAggregate,
+		"DescribeConfigurationAggregators":             s.configDescribeAggregators,
+		"DescribeConfigurationAggregatorSourcesStatus": s.configSourcesStatus,
+		"SelectAggregateResourceConfig":                s.configSelectAggregate,
 	}
 }
 
@@ -154,7 +174,7 @@ func (s *Server) configDescribeAggregators(req *jsonRequest) (any, *apiError) {
 		return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException",
 			message: "1 validation error detected: Value at 'configurationAggregatorNames' failed to satisfy constraint: Member must have length less than or equal to 10"}
 	}
-	start, size, e := configPage(in.Limit, "limit", 10, in.NextToken)
+	start, size, e := configPage(in.Limit, "limit", 100, in.NextToken)
 	if e != nil {
 		return nil, e
 	}
@@ -197,6 +217,69 @@ func (s *Server) configDescribeAggregators(req *jsonRequest) (any, *apiError) {
 		items = append(items, item)
 	}
 	out := map[string]any{"ConfigurationAggregators": items}
+	if next != nil {
+		out["NextToken"] = *next
+	}
+	return out, nil
+}
+
+type configStatusIn struct {
+	ConfigurationAggregatorName string
+	UpdateStatus                []string
+	NextToken                   string
+	Limit                       *int
+}
+
+// configSourcesStatus answers the status of each account and region an
+// aggregator's source covers.
+func (s *Server) configSourcesStatus(req *jsonRequest) (any, *apiError) {
+	var in configStatusIn
+	if e := req.decode(&in); e != nil {
+		return nil, e
+	}
+	start, size, e := configPage(in.Limit, "limit", 100, in.NextToken)
+	if e != nil {
+		return nil, e
+	}
+	for _, u := range in.UpdateStatus {
+		if !slices.Contains([]string{"FAILED", "SUCCEEDED", "OUTDATED"}, u) {
+			return nil, &apiError{status: http.StatusBadRequest, code: "ValidationException",
+				message: "1 validation error detected: Value '" + u + "' at 'updateStatus' failed to satisfy constraint: Member must satisfy enum value set: [FAILED, SUCCEEDED, OUTDATED]"}
+		}
+	}
+	var agg *ConfigAggregator
+	for _, a := range s.aggregators(req.caller.account, req.region) {
+		if a.Name == in.ConfigurationAggregatorName {
+			agg = a
+		}
+	}
+	if agg == nil {
+		return nil, noSuchAggregator()
+	}
+	s.mu.Lock()
+	accounts := sortedKeys(s.accounts)
+	s.mu.Unlock()
+	regions := append(slices.Clone(StandardRegions), OptInRegions...)
+	sort.Strings(regions)
+	list := []map[string]any{}
+	for _, account := range accounts {
+		for _, region := range regions {
+			if !agg.sources(account, region) {
+				continue
+			}
+			st := map[string]any{"SourceId": account, "SourceType": "ACCOUNT", "AwsRegion": region, "LastUpdateStatus": "SUCCEEDED", "LastUpdateTime": epoch(agg.CreatedAt)}
+			if !agg.covers(account, region) {
+				st["LastUpdateStatus"], st["LastErrorCode"] = "FAILED", "NoAvailableConfigurationRecorder"
+				st["LastErrorMessage"] = "No configuration recorder is available in the source account and region."
+			}
+			if len(in.UpdateStatus) == 0 || slices.Contains(in.UpdateStatus, st["LastUpdateStatus"].(string)) {
+				list = append(list, st)
+			}
+		}
+	}
+	start = min(start, len(list))
+	end, next := jsonPageEnd(start, size, len(list))
+	out := map[string]any{"AggregatedSourceStatusList": list[start:end]}
 	if next != nil {
 		out["NextToken"] = *next
 	}

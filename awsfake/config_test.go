@@ -248,7 +248,7 @@ func TestConfigAggregatorGroundTruth(t *testing.T) {
 // TestConfigOrganizationAggregator: an organization aggregator over every
 // region holds every account's items in every region.
 func TestConfigOrganizationAggregator(t *testing.T) {
-	f := newAssetFixture(t, AssetEstate{Seed: 6, Aggregator: &ConfigAggregator{Organization: true, AllRegions: true}})
+	f := newAssetFixture(t, AssetEstate{Seed: 6, Aggregator: &ConfigAggregator{Organization: true, AllRegions: true, Failed: map[string][]string{"300000000002": {"eu-west-1"}}}})
 	c := configservice.NewFromConfig(f.cfg(f.accounts[0].ID, "us-east-1"))
 	d, err := c.DescribeConfigurationAggregators(context.Background(), &configservice.DescribeConfigurationAggregatorsInput{ConfigurationAggregatorNames: []string{"warden-org"}})
 	if err != nil || len(d.ConfigurationAggregators) != 1 {
@@ -259,8 +259,47 @@ func TestConfigOrganizationAggregator(t *testing.T) {
 		t.Errorf("organization source %+v", src)
 	}
 	rows, _ := selectAll(t, c, "warden-org", "SELECT resourceId WHERE resourceType = 'AWS::KMS::Key'", 100)
-	if len(rows) != len(f.truth.Keys) {
-		t.Errorf("%d keys, want every account's and region's %d", len(rows), len(f.truth.Keys))
+	want := 0
+	for _, k := range f.truth.Keys {
+		if k.Account != "300000000002" || k.Region != "eu-west-1" {
+			want++
+		}
+	}
+	if len(rows) != want {
+		t.Errorf("%d keys, want every account's and region's but the failed source's, %d", len(rows), want)
+	}
+	// The sources' status: every account and region, 9 regions each, the
+	// failed one FAILED; paged by Limit; filtered by UpdateStatus.
+	var all []cfgtypes.AggregatedSourceStatus
+	p := configservice.NewDescribeConfigurationAggregatorSourcesStatusPaginator(c, &configservice.DescribeConfigurationAggregatorSourcesStatusInput{
+		ConfigurationAggregatorName: aws.String("warden-org"), Limit: 10})
+	for p.HasMorePages() {
+		out, err := p.NextPage(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, out.AggregatedSourceStatusList...)
+	}
+	failed := 0
+	for _, st := range all {
+		if st.LastUpdateStatus == cfgtypes.AggregatedSourceStatusTypeFailed {
+			failed++
+			if aws.ToString(st.SourceId) != "300000000002" || aws.ToString(st.AwsRegion) != "eu-west-1" || aws.ToString(st.LastErrorCode) == "" {
+				t.Errorf("failed source %+v", st)
+			}
+		}
+	}
+	if len(all) != 3*9 || failed != 1 {
+		t.Errorf("%d statuses, %d failed; want 27 and 1", len(all), failed)
+	}
+	out, err := c.DescribeConfigurationAggregatorSourcesStatus(context.Background(), &configservice.DescribeConfigurationAggregatorSourcesStatusInput{
+		ConfigurationAggregatorName: aws.String("warden-org"), UpdateStatus: []cfgtypes.AggregatedSourceStatusType{cfgtypes.AggregatedSourceStatusTypeFailed}})
+	if err != nil || len(out.AggregatedSourceStatusList) != 1 {
+		t.Errorf("FAILED only: %+v, %v", out, err)
+	}
+	_, err = c.DescribeConfigurationAggregatorSourcesStatus(context.Background(), &configservice.DescribeConfigurationAggregatorSourcesStatusInput{ConfigurationAggregatorName: aws.String("nope")})
+	if apiCode(err) != "NoSuchConfigurationAggregatorException" {
+		t.Errorf("unknown aggregator: %v", err)
 	}
 }
 

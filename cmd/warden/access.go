@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/warden-iam/warden/internal/access"
+	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/render"
 )
 
@@ -29,7 +30,15 @@ Center user name or one of its e-mail addresses, or that has a tag whose value i
 mean.
 
 For an access key ID (AKIA…, ASIA…) that names no principal it lists the access of the user who
-owns the key.`,
+owns the key.
+
+For the ARN of an asset it lists who can act on it, through the policy evaluator (as ` + "`warden who-can`" + `:
+identity policies, boundaries, SCPs, RCPs and the asset's own resource policy), for the actions that
+matter on it: a bucket's s3:GetObject, s3:PutObject and s3:DeleteObject (on every object, b/*) and
+s3:PutBucketPolicy; a KMS key's kms:Decrypt, kms:Encrypt, kms:PutKeyPolicy and
+kms:ScheduleKeyDeletion; a function's lambda:InvokeFunction and lambda:UpdateFunctionCode; a
+secret's secretsmanager:GetSecretValue and secretsmanager:PutSecretValue; an instance's
+ec2:TerminateInstances, and the role an instance or function runs as.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if err := exactArgs(1, "one PRINCIPAL")(cmd, args); err != nil {
 				return err
@@ -63,6 +72,9 @@ owns the key.`,
 			if err := access.AddActivity(ctx, st, snap, ans, time.Now()); err != nil {
 				return storeError(err, err.Error(), "check the database, or sync again")
 			}
+			if ans.Asset != nil {
+				return a.print(ans.Asset, assetTables(snap.ID, ans.Asset)...)
+			}
 			if ans.SSO != nil {
 				return a.print(ans.SSO, withActivity(render.SSOAccessTables(ans.SSO, time.Now()), ans.SSO.Activity)...)
 			}
@@ -93,4 +105,20 @@ func withActivity(tables []*render.Table, p *access.PrincipalActivity) []*render
 		return tables
 	}
 	return append(tables, render.PrincipalActivityTable(p))
+}
+
+// assetTables are the tables of `warden access` on an asset: the role it
+// runs as, then who-can's table for each action.
+func assetTables(snap int64, a *access.AssetAccess) []*render.Table {
+	var out []*render.Table
+	if a.RunsAs != nil {
+		t := &render.Table{Title: string(a.Asset.Type) + " " + a.Asset.Name + " runs as", Header: []string{"ROLE", "ACCOUNT", "ARN"}}
+		t.Add(a.RunsAs.Name, a.RunsAs.AccountID, a.RunsAs.ID)
+		out = append(out, t)
+	}
+	for _, act := range a.Actions {
+		out = append(out, render.WhoCanTables(&effective.WhoCanAnswer{Snapshot: snap, Action: act.Action, Resource: act.Resource,
+			Principals: act.Principals, Evaluated: act.Evaluated})...)
+	}
+	return out
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 
 func newCanCmd(a *app) *cobra.Command {
 	var contextFlags []string
+	var sessionFile string
 	cmd := &cobra.Command{
 		Use:   "can PRINCIPAL ACTION [RESOURCE]",
 		Short: "Decide whether a principal can do an action on a resource, and why (effective access)",
@@ -20,7 +23,15 @@ func newCanCmd(a *app) *cobra.Command {
 may do ACTION on RESOURCE (an ARN; * or left out: every resource), and names the statements that
 decide it: identity policies (direct, inline, or through group G), the permissions boundary, the
 SCPs of every level from the root through each OU to the account (the management account and
-service-linked roles are not subject to them), and for sts:AssumeRole on a role its trust policy.
+service-linked roles are not subject to them), the resource's own policy (for sts:AssumeRole on a
+role its trust policy; on an S3 bucket or object, a KMS key, a Lambda function or a secret the
+snapshot holds, its bucket, key, function or secret policy, with AWS's rules: same-account, a policy
+naming the user or role grants on its own; cross-account, both sides must allow; a KMS key is used
+only as its key policy allows; Block Public Access RestrictPublicBuckets confines a public bucket
+policy to the owner's account), and the RCPs of every level when the resource is in a member account.
+
+--session-policy FILE (- for stdin) gives a session policy, a JSON policy document as AssumeRole's
+Policy parameter takes it: the request must be allowed by it too, and its explicit deny wins.
 
 PRINCIPAL is anything ` + "`warden access`" + ` accepts that makes requests: an IAM user or role (name or
 ARN), or an Identity Center user (user name or e-mail), answered once per account and permission
@@ -56,6 +67,14 @@ or context exits 2.`,
 			if err := effective.CheckAction(q.Action); err != nil {
 				return effectiveError(err)
 			}
+			if sessionFile != "" {
+				if q.SessionPolicy, err = readSessionPolicy(cmd, sessionFile); err != nil {
+					return err
+				}
+				if _, err := effective.ParseSessionPolicy(q.SessionPolicy); err != nil {
+					return effectiveError(err)
+				}
+			}
 			ctx := cmd.Context()
 			st, snap, err := a.latest(ctx)
 			if err != nil {
@@ -70,7 +89,26 @@ or context exits 2.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&contextFlags, "context", nil, "a condition key and its value, key=value (repeat for more keys or values)")
+	cmd.Flags().StringVar(&sessionFile, "session-policy", "", "a session policy: a file holding a JSON policy document, - for stdin")
 	return cmd
+}
+
+// readSessionPolicy reads the --session-policy file (- is stdin).
+func readSessionPolicy(cmd *cobra.Command, file string) (string, error) {
+	var data []byte
+	var err error
+	if file == "-" {
+		data, err = io.ReadAll(cmd.InOrStdin())
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return "", usageError(fmt.Sprintf("read the session policy %s: %v", file, err), "give --session-policy a readable file holding a JSON policy document, or - and the document on stdin")
+	}
+	if strings.TrimSpace(string(data)) == "" {
+		return "", usageError("the session policy "+file+" is empty", `give a JSON policy document, {"Version":"2012-10-17","Statement":[...]}`)
+	}
+	return string(data), nil
 }
 
 // parseContext reads --context key=value flags into condition keys.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -74,6 +75,48 @@ func TestCanCommand(t *testing.T) {
 	table, errOut, code := runIn(t, db, "can", role, "iam:CreateUser")
 	if code != 0 || !strings.Contains(table, "allowed") || !strings.Contains(table, "AdministratorAccess") {
 		t.Errorf("can (table) exited %d: %s%s", code, table, errOut)
+	}
+	// --session-policy: a session policy allowing only s3:ListBucket
+	// leaves AdministratorAccess nothing else; from a file and from stdin.
+	sessionDoc := `{"Version":"2012-10-17","Statement":[{"Sid":"ListOnly","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`
+	file := filepath.Join(t.TempDir(), "session.json")
+	if err := os.WriteFile(file, []byte(sessionDoc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, how := range []string{"file", "stdin"} {
+		var out, errOut string
+		var code int
+		if how == "file" {
+			out, errOut, code = runIn(t, db, "can", role, "iam:CreateUser", "--session-policy", file, "-o", "json")
+		} else {
+			out, errOut, code = runStdin(t, sessionDoc, "--db", db, "can", role, "iam:CreateUser", "--session-policy", "-", "-o", "json")
+		}
+		var got struct {
+			SessionPolicy bool   `json:"session_policy"`
+			Decision      string `json:"decision"`
+			Cases         []struct {
+				Explanation []struct{ Kind, Note string }
+			} `json:"cases"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil {
+			t.Fatalf("can --session-policy (%s) exited %d: %s%s", how, code, out, errOut)
+		}
+		if !got.SessionPolicy || got.Decision != "implicit_deny" || len(got.Cases) != 1 || len(got.Cases[0].Explanation) != 1 || got.Cases[0].Explanation[0].Kind != "session" {
+			t.Errorf("can --session-policy (%s): %s; want implicit_deny by the session policy", how, out)
+		}
+	}
+	if out, errOut, code := runIn(t, db, "can", role, "s3:ListBucket", "--session-policy", file, "-o", "json"); code != 0 || !strings.Contains(out, `"decision": "allowed"`) {
+		t.Errorf("can s3:ListBucket within the session policy exited %d: %s%s", code, out, errOut)
+	}
+	badFile := filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(badFile, []byte(`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`), 0o600)
+	for _, bad := range [][]string{
+		{"can", role, "s3:GetObject", "--session-policy", filepath.Join(t.TempDir(), "missing.json")},
+		{"can", role, "s3:GetObject", "--session-policy", badFile},
+	} {
+		if _, errOut, code := runIn(t, db, bad...); code != exitUsage || !strings.Contains(errOut, "session policy") {
+			t.Errorf("%v exited %d (want %d): %s", bad, code, exitUsage, errOut)
+		}
 	}
 	for _, bad := range [][]string{
 		{"can", "nobody-at-all", "s3:GetObject"},

@@ -20,6 +20,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -665,4 +667,131 @@ func sortedUserNames(a *awsfake.Account) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestDiffOrganizationActors: an account moved to another OU, a new
+// service control policy created and attached to it, through the SDK
+// between two syncs: the diff's rows of the move (placement lost and
+// gained), the attachment and the new policy carry the MoveAccount,
+// AttachPolicy and CreatePolicy events awsfake recorded.
+func TestDiffOrganizationActors(t *testing.T) {
+	est := awsfake.OrgEstate{Accounts: 2, OUs: 2, SCPs: 1, Seed: 4, ExternalID: activityExternalID, PerAccount: awsfake.Estate{Users: 1, Roles: 1}}
+	o := buildActivityOrg(t, est, "", "7d", "")
+	o.sync(t)
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithRegion("us-east-1"), config.WithBaseEndpoint(o.srv.URL()),
+		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(o.creds.AccessKeyID, o.creds.SecretAccessKey, o.creds.SessionToken)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	org := organizations.NewFromConfig(cfg)
+	member := o.truth.Members[0].ID
+	parents, err := org.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(member)})
+	if err != nil || len(parents.Parents) != 1 {
+		t.Fatalf("ListParents of %s: %v %v", member, parents, err)
+	}
+	from := aws.ToString(parents.Parents[0].Id)
+	roots, err := org.ListRoots(ctx, &organizations.ListRootsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := aws.ToString(roots.Roots[0].Id)
+	ou, err := org.CreateOrganizationalUnit(ctx, &organizations.CreateOrganizationalUnitInput{ParentId: aws.String(root), Name: aws.String("diff-actors")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := aws.ToString(ou.OrganizationalUnit.Id)
+	if _, err := org.MoveAccount(ctx, &organizations.MoveAccountInput{AccountId: aws.String(member), SourceParentId: aws.String(from), DestinationParentId: aws.String(to)}); err != nil {
+		t.Fatal(err)
+	}
+	pol, err := org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Name: aws.String("deny-leave"), Description: aws.String("no leaving"), Type: orgtypes.PolicyTypeServiceControlPolicy,
+		Content: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"organizations:LeaveOrganization","Resource":"*"}]}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policyID := aws.ToString(pol.Policy.PolicySummary.Id)
+	if _, err := org.AttachPolicy(ctx, &organizations.AttachPolicyInput{PolicyId: aws.String(policyID), TargetId: aws.String(member)}); err != nil {
+		t.Fatal(err)
+	}
+	truth := map[string]awsfake.Event{}
+	for _, e := range o.srv.Events(o.truth.Management.ID, "us-east-1") {
+		switch e.Name {
+		case "CreateOrganizationalUnit", "MoveAccount", "CreatePolicy", "AttachPolicy":
+			truth[e.Name] = e
+		}
+	}
+	if len(truth) != 4 {
+		t.Fatalf("awsfake recorded %d of the 4 changes: %v", len(truth), truth)
+	}
+	o.sync(t)
+	out, stderr, code := runIn(t, o.db, "--connection", "org", "diff", "-o", "json")
+	if code != 0 {
+		t.Fatalf("diff exited %d: %s", code, stderr)
+	}
+	type actor struct {
+		EventID string `json:"event_id"`
+		Event   string `json:"event"`
+		ARN     string `json:"arn"`
+	}
+	type ref struct {
+		ID   string `json:"id"`
+		Type string `json:"type"`
+	}
+	var rep struct {
+		Access []struct {
+			Change      string `json:"change"`
+			Principal   ref    `json:"principal"`
+			Entitlement string `json:"entitlement"`
+			Resource    ref    `json:"resource"`
+			Actor       *actor `json:"actor"`
+		} `json:"access"`
+		Resources []struct {
+			Change   string `json:"change"`
+			Resource ref    `json:"resource"`
+			Actor    *actor `json:"actor"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	tail := func(id string) string { return id[strings.LastIndexByte(id, '/')+1:] }
+	for _, a := range rep.Access {
+		if tail(a.Principal.ID) != member && tail(a.Principal.ID) != to {
+			continue
+		}
+		by := "nobody"
+		if a.Actor != nil {
+			by = a.Actor.Event
+			if w := truth[a.Actor.Event]; w.ID != a.Actor.EventID || w.IdentityARN != a.Actor.ARN {
+				t.Errorf("%s %s of %s: actor %+v is not awsfake's event %+v", a.Change, a.Entitlement, a.Resource.ID, a.Actor, w)
+			}
+		}
+		got[a.Change+" "+a.Entitlement+" "+tail(a.Principal.ID)+" on "+tail(a.Resource.ID)] = by
+	}
+	for _, r := range rep.Resources {
+		if r.Change == "added" && (tail(r.Resource.ID) == policyID || tail(r.Resource.ID) == to) {
+			by := "nobody"
+			if r.Actor != nil {
+				by = r.Actor.Event
+			}
+			got["added "+tail(r.Resource.ID)] = by
+		}
+	}
+	want := map[string]string{
+		"lost contains " + member + " on " + from:       "MoveAccount",
+		"gained contains " + member + " on " + to:       "MoveAccount",
+		"gained contains " + to + " on " + root:         "CreateOrganizationalUnit",
+		"gained attached " + member + " on " + policyID: "AttachPolicy",
+		"added " + policyID:                             "CreatePolicy",
+		"added " + to:                                   "CreateOrganizationalUnit",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: actor %q, want %q", k, got[k], v)
+		}
+	}
+	if t.Failed() {
+		t.Logf("rows: %v", got)
+	}
 }

@@ -198,6 +198,30 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 		j("snapshots", ok, "snapshots")
 	})
 
+	// access on an asset, once README's table documents it: a bucket, a
+	// key, a function (it runs as a role) and an instance of a generated
+	// estate with assets.
+	t.Run("assets", func(t *testing.T) {
+		if _, documented := docs["access (asset)"]; !documented {
+			return
+		}
+		db, truth := assetEstateDB(t)
+		j := runJSON(t, db)
+		ok := []int{0}
+		a := truth.Assets
+		j("access (asset)", ok, "access", "arn:aws:s3:::"+a.Buckets[0].Name)
+		for _, k := range a.Keys {
+			if k.Manager == "CUSTOMER" {
+				j("access (asset)", ok, "access", k.ARN)
+				break
+			}
+		}
+		j("access (asset)", ok, "access", a.Functions[0].ARN)
+		j("access (asset)", ok, "access", a.Secrets[0].ARN)
+		in := a.Instances[0]
+		j("access (asset)", ok, "access", "arn:aws:ec2:"+in.Region+":"+in.Account+":instance/"+in.ID)
+	})
+
 	for _, row := range sortedKeys(docs) {
 		t.Run(row, func(t *testing.T) {
 			if len(outputs[row]) == 0 {

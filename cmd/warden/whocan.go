@@ -25,11 +25,21 @@ key the question leaves open holds), each with how:
                    policies allow sts:AssumeRole) that can, or that may assume one that can … (at
                    most 3 roles, no cycles; the shortest chain is shown)
   outside          a principal outside the snapshot (another account, a service, a federated
-                   provider, anyone) that a role's trust policy lets assume a role that can; its own
-                   account's policies are not in the snapshot and are taken to allow
+                   provider, anyone) that a role's trust policy lets assume a role that can, or
+                   that the resource's own policy names; its own account's policies are not in the
+                   snapshot and are taken to allow
+
+When RESOURCE is, or is inside, an asset the snapshot holds (an S3 bucket or object, a KMS key, a
+Lambda function, a secret), its resource policy decides with the principals' own policies, as AWS
+decides: every principal of the asset's account is asked (a policy naming it grants on its own),
+those of other accounts need their own allow too; a KMS key is used only as its key policy allows;
+Block Public Access RestrictPublicBuckets (the bucket's or its account's) confines a public bucket
+policy to the owner's account. The RCPs of every level apply when the resource is in a member
+account of the organization.
 
 --account ID lists only the principals of that account (Identity Center users through a role
-there). A resource whose ARN has no account (S3, *) is taken to be in each principal's own account.
+there). A resource whose ARN has no account (*, an S3 object of a bucket the snapshot does not
+hold) is taken to be in each principal's own account.
 The answer is printed whatever it is (exit 0); a malformed action, account or context exits 2.`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) != 2 {

@@ -116,8 +116,11 @@ func (x *principalIndex) roleOf(arn string) *model.Resource {
 // actor returns the principal that made an event: the IAM user, the role of
 // an assumed-role session, or the Identity Center user of a sign-in or of
 // an AWSReservedSSO_ role assumption; nil when it is none of the
-// snapshot's.
+// snapshot's, or the event is a failed sign-in.
 func (x *principalIndex) actor(e collect.ActivityEvent) *model.Resource {
+	if e.Failed {
+		return nil // a failed sign-in is no use of the access
+	}
 	switch e.ActorType {
 	case "IAMUser":
 		return x.byARN[e.ActorARN]

@@ -18,6 +18,10 @@ type Answer struct {
 	// Key is the access key the query named by its ID, when it named one;
 	// IAM is then the access of the key's owner.
 	Key *Ref
+	// Asset is set instead of the others when the query names an asset (a
+	// bucket, key, function, secret or instance, by ARN): who can act on
+	// it.
+	Asset *AssetAccess
 }
 
 // NotFoundError says no principal of the snapshot matches the query.
@@ -73,6 +77,13 @@ func Query(ctx context.Context, st store.Store, snap int64, query string) (*Answ
 		return nil, &AmbiguousError{Query: query, Matches: found}
 	}
 	p := &found[0]
+	if IsAsset(p) {
+		a, err := Asset(ctx, st, snap, p)
+		if err != nil {
+			return nil, err
+		}
+		return &Answer{Asset: a}, nil
+	}
 	if p.Type == model.TypeIAMPolicy || p.Type == model.TypePermissionSet {
 		h, err := HoldersOf(ctx, st, snap, p)
 		if err != nil {

@@ -20,11 +20,11 @@ import (
 // calls: EC2's Describe* refill 20 a second; KMS's ListKeys and ListGrants
 // 100 (DescribeKey, GetKeyPolicy more); Lambda's GetPolicy 100 (ListFunctions,
 // one page per 50 functions, 15); Secrets Manager's ListSecrets 100; S3
-// thousands; AWS Config's SelectAggregateResourceConfig a few (warden
-// calls it a handful of times a sync); S3 Control's GetPublicAccessBlock
-// once per account. Throttling lowers a limiter's rate for a while
+// thousands. AWS Config is paced at 10 a second (a sync calls it a handful
+// of times, one page after another) and S3 Control at 20 (once per
+// account). Throttling lowers a limiter's rate for a while
 // (limiter.go).
-var AssetRates = map[string]float64{"ec2": 20, "s3": 100, "kms": 50, "lambda": 50, "secretsmanager": 50, "config": 5, "s3control": 20}
+var AssetRates = map[string]float64{"ec2": 20, "s3": 100, "kms": 50, "lambda": 50, "secretsmanager": 50, "config": 10, "s3control": 20}
 
 // AssetClients are the clients of the asset services in one account and
 // region, each paced by its own limiter, retried and counted like every

@@ -21,13 +21,18 @@ import (
 // sync, instead of each service's listings in each account and region:
 //
 //	ReadAssetInventory  config:DescribeConfigurationAggregators once (the aggregator named, or the
-//	                    organization's), then config:SelectAggregateResourceConfig, 100 items a page,
-//	                    one query for every resource type read
+//	                    organization's), config:DescribeConfigurationAggregatorSourcesStatus (100 a
+//	                    page: which accounts and regions it collected), then
+//	                    config:SelectAggregateResourceConfig, 100 items a page, one query for every
+//	                    resource type read
 //	fromConfig          per account and covered region: the items, turned into the same resources
 //	                    the service listings give, and only the per-resource calls for what Config
 //	                    does not record: kms:GetKeyPolicy + ListGrants per customer managed key,
 //	                    lambda:GetPolicy per function, secretsmanager:GetResourcePolicy per secret
 //	                    (iam:ListInstanceProfiles once, as with the listings)
+//
+// A source whose last collection did not succeed (FAILED, OUTDATED) is not
+// covered: its accounts and regions are read from the listings.
 //
 // A bucket's policy and Block Public Access settings come with its item
 // (supplementaryConfiguration), as do the account's Block Public Access
@@ -39,6 +44,7 @@ import (
 // ConfigAPI is the part of the AWS Config client the Config source calls.
 type ConfigAPI interface {
 	DescribeConfigurationAggregators(ctx context.Context, in *configservice.DescribeConfigurationAggregatorsInput, optFns ...func(*configservice.Options)) (*configservice.DescribeConfigurationAggregatorsOutput, error)
+	DescribeConfigurationAggregatorSourcesStatus(ctx context.Context, in *configservice.DescribeConfigurationAggregatorSourcesStatusInput, optFns ...func(*configservice.Options)) (*configservice.DescribeConfigurationAggregatorSourcesStatusOutput, error)
 	SelectAggregateResourceConfig(ctx context.Context, in *configservice.SelectAggregateResourceConfigInput, optFns ...func(*configservice.Options)) (*configservice.SelectAggregateResourceConfigOutput, error)
 }
 
@@ -83,12 +89,20 @@ type AssetInventory struct {
 	Regions      []string
 	// Pages is how many SelectAggregateResourceConfig pages were read.
 	Pages int
-	items map[string][]configItem // "account/region" → items
+	// Failed lists the sources whose last collection did not succeed
+	// ("ACCOUNT REGION STATUS CODE"): they are read from the listings.
+	Failed []string
+	// status is the last update status of each source, by
+	// "account/region" (SourceType ACCOUNT) or "/region" (ORGANIZATION).
+	status map[string]string
+	items  map[string][]configItem // "account/region" → items
 	// bpa holds the accounts' AWS::S3::AccountPublicAccessBlock items.
 	bpa map[string]*model.PublicAccessBlock
 }
 
-// Covers reports whether the aggregator covers an account's region.
+// Covers reports whether the aggregator covers an account's region: its
+// source names them and its last collection of them succeeded (the
+// account's own status, else the organization's in the region).
 func (inv *AssetInventory) Covers(account, region string) bool {
 	if inv == nil {
 		return false
@@ -96,7 +110,14 @@ func (inv *AssetInventory) Covers(account, region string) bool {
 	if !inv.Organization && !slices.Contains(inv.Accounts, account) {
 		return false
 	}
-	return inv.AllRegions || slices.Contains(inv.Regions, region)
+	if !inv.AllRegions && !slices.Contains(inv.Regions, region) {
+		return false
+	}
+	st, ok := inv.status[account+"/"+region]
+	if !ok {
+		st = inv.status["/"+region]
+	}
+	return st == string(cfgtypes.AggregatedSourceStatusTypeSucceeded)
 }
 
 // accountBPA returns an account's Block Public Access settings from its
@@ -171,7 +192,8 @@ func ReadAssetInventory(ctx context.Context, c ConfigAPI, account string, o Conf
 		return nil, note("no AWS Config aggregator in "+where,
 			"create an organization aggregator (AWS Config → Aggregators), give its account and region in sync.assets.aggregator_account/aggregator_region, or set sync.assets.source: services")
 	}
-	inv := &AssetInventory{Aggregator: aws.ToString(agg.ConfigurationAggregatorName), Account: account, Region: o.Region, items: map[string][]configItem{}, bpa: map[string]*model.PublicAccessBlock{}}
+	inv := &AssetInventory{Aggregator: aws.ToString(agg.ConfigurationAggregatorName), Account: account, Region: o.Region,
+		status: map[string]string{}, items: map[string][]configItem{}, bpa: map[string]*model.PublicAccessBlock{}}
 	if src := agg.OrganizationAggregationSource; src != nil {
 		inv.Organization, inv.AllRegions, inv.Regions = true, src.AllAwsRegions, slices.Clone(src.AwsRegions)
 	} else {
@@ -187,6 +209,13 @@ func ReadAssetInventory(ctx context.Context, c ConfigAPI, account string, o Conf
 			return nil, note("AWS Config aggregator "+inv.Aggregator+" has several account sources; warden reads only aggregators with one source",
 				"use an organization aggregator, or one account source, or set sync.assets.source: services")
 		}
+	}
+	if err := inv.readStatus(ctx, c); err != nil {
+		if isAccessDenied(err) {
+			return nil, note("AWS Config aggregator "+inv.Aggregator+"'s sources could not be read: access denied ("+err.Error()+")",
+				"grant config:DescribeConfigurationAggregatorSourcesStatus (`warden setup policy` includes it), or set sync.assets.source: services")
+		}
+		return nil, note("AWS Config aggregator "+inv.Aggregator+"'s sources could not be read: "+err.Error(), orRetryFix())
 	}
 	var types []string
 	for _, svc := range services {
@@ -262,6 +291,32 @@ func findAggregator(ctx context.Context, c ConfigAPI, name string) (*cfgtypes.Co
 		return &all[0], nil
 	}
 	return nil, nil
+}
+
+// readStatus reads the last update status of each of the aggregator's
+// sources, 100 a page.
+func (inv *AssetInventory) readStatus(ctx context.Context, c ConfigAPI) error {
+	in := &configservice.DescribeConfigurationAggregatorSourcesStatusInput{ConfigurationAggregatorName: aws.String(inv.Aggregator), Limit: 100}
+	for {
+		out, err := c.DescribeConfigurationAggregatorSourcesStatus(ctx, in)
+		if err != nil {
+			return err
+		}
+		for _, st := range out.AggregatedSourceStatusList {
+			key := aws.ToString(st.SourceId) + "/" + aws.ToString(st.AwsRegion)
+			if st.SourceType == cfgtypes.AggregatedSourceTypeOrganization {
+				key = "/" + aws.ToString(st.AwsRegion)
+			}
+			inv.status[key] = string(st.LastUpdateStatus)
+			if st.LastUpdateStatus != cfgtypes.AggregatedSourceStatusTypeSucceeded {
+				inv.Failed = append(inv.Failed, strings.TrimSpace(aws.ToString(st.SourceId)+" "+aws.ToString(st.AwsRegion)+" "+string(st.LastUpdateStatus)+" "+aws.ToString(st.LastErrorCode)))
+			}
+		}
+		if aws.ToString(out.NextToken) == "" {
+			return nil
+		}
+		in.NextToken = out.NextToken
+	}
 }
 
 // selectAll pages one query, 100 items a page (AWS's most).

@@ -14,11 +14,15 @@ import (
 )
 
 // configEnv is newAssetEnv with an organization aggregator in the
-// management account's us-east-1 covering regions (nil: every region),
-// and account-level Block Public Access on member 200000000001.
+// management account's us-east-1 covering regions (nil: every region, with
+// member 200000000000's eu-west-1 not collected: its source FAILED), and
+// account-level Block Public Access on member 200000000001.
 func configEnv(t testing.TB, regions []string) *assetEnv {
 	return newAssetEnvWith(t, func(a *awsfake.AssetEstate) {
 		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: regions == nil, Regions: regions, Region: "us-east-1"}
+		if regions == nil {
+			a.Aggregator.Failed = map[string][]string{"200000000000": {"eu-west-1"}}
+		}
 		a.AccountBlockPublicAccess = map[string]*awsfake.PublicAccessBlock{"200000000001": {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}}
 	})
 }
@@ -137,8 +141,20 @@ func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
 			}
 			items += len(inv.bpa)
 			cfgCalls := e.srv.CallsFor(e.truth.Management.ID)
-			if cfgCalls["config:DescribeConfigurationAggregators"] != 1 || cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
-				t.Errorf("config calls %v for %d items, want 1 DescribeConfigurationAggregators and %d pages", cfgCalls, items, (items+99)/100)
+			sources := 0
+			for range e.truth.Accounts() {
+				for _, region := range append(slices.Clone(awsfake.StandardRegions), awsfake.OptInRegions...) {
+					if tc.regions == nil || slices.Contains(tc.regions, region) {
+						sources++
+					}
+				}
+			}
+			if cfgCalls["config:DescribeConfigurationAggregators"] != 1 || cfgCalls["config:DescribeConfigurationAggregatorSourcesStatus"] != int64((sources+99)/100) ||
+				cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
+				t.Errorf("config calls %v for %d sources and %d items, want 1 DescribeConfigurationAggregators, %d status pages and %d item pages", cfgCalls, sources, items, (sources+99)/100, (items+99)/100)
+			}
+			if tc.regions == nil && (!slices.Equal(inv.Failed, []string{"200000000000 eu-west-1 FAILED NoAvailableConfigurationRecorder"}) || inv.Covers("200000000000", "eu-west-1") || !inv.Covers("200000000000", "us-east-1")) {
+				t.Errorf("failed sources %v", inv.Failed)
 			}
 			t.Logf("aggregator %s: %d items in %d pages", inv.Aggregator, items, inv.Pages)
 			for _, a := range e.truth.Accounts() {
@@ -252,5 +268,101 @@ func TestReadAssetInventoryFallbacks(t *testing.T) {
 		if src.Source != model.AssetSourceServices {
 			t.Errorf("source %+v, want services", src)
 		}
+	}
+}
+
+// BenchmarkAssetSources reads the assets of an organization of three
+// accounts with assets in three regions, with 2 ms of latency a call,
+// from the service listings and from an organization aggregator over every
+// region (its query read once per sync, included), with one query for
+// every resource type and with one query per type. It reports the calls
+// of a sync (calls/op), the AWS Config calls among them (config/op) and
+// the per-resource calls (per-resource/op).
+func BenchmarkAssetSources(b *testing.B) {
+	regions := []string{"eu-west-1", "us-east-1", "us-west-2"}
+	e := newAssetEnvWith(b, func(a *awsfake.AssetEstate) {
+		a.Regions = regions
+		a.OptedIn, a.DeniedRegions = nil, nil
+		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: true, Region: "us-east-1"}
+	})
+	e.srv.SetOptions(awsfake.Options{Latency: 2 * time.Millisecond})
+	perResource := []string{"s3:GetBucketPolicy", "s3:GetPublicAccessBlock", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants", "lambda:GetPolicy", "secretsmanager:GetResourcePolicy"}
+	for _, bc := range []struct {
+		name   string
+		config *ConfigSourceOptions
+	}{
+		{"services", nil},
+		{"config", &ConfigSourceOptions{Mode: ConfigOnly}},
+		{"config-query-per-type", &ConfigSourceOptions{Mode: ConfigOnly, perType: true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			e.srv.ResetCalls()
+			for i := 0; i < b.N; i++ {
+				var inv *AssetInventory
+				if bc.config != nil {
+					var notes []model.SourceError
+					if inv, notes = e.inventory(b, *bc.config, AssetServices); inv == nil {
+						b.Fatalf("no inventory: %v", notes)
+					}
+				}
+				done := make(chan struct{})
+				for _, a := range e.truth.Accounts() {
+					go func() {
+						defer func() { done <- struct{}{} }()
+						e.collect(b, a.ID, AssetOptions{Regions: regions, Inventory: inv})
+					}()
+				}
+				for range e.truth.Accounts() {
+					<-done
+				}
+			}
+			b.StopTimer()
+			calls := e.srv.Calls()
+			var total, cfg, per int64
+			for k, v := range calls {
+				total += v
+				if strings.HasPrefix(k, "config:") {
+					cfg += v
+				}
+				if slices.Contains(perResource, k) {
+					per += v
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(float64(total)/n, "calls/op")
+			b.ReportMetric(float64(cfg)/n, "config/op")
+			b.ReportMetric(float64(per)/n, "per-resource/op")
+			if testing.Verbose() {
+				for _, k := range sortedKeysOf(calls) {
+					b.Logf("%s %s: %.0f", bc.name, k, float64(calls[k])/n)
+				}
+			}
+		})
+	}
+}
+
+// TestAccountBPADenied: account-level Block Public Access that cannot be
+// read is a partial failure with its fix, and the account's settings are
+// marked unread, not taken as none.
+func TestAccountBPADenied(t *testing.T) {
+	e := newAssetEnv(t)
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"s3control:GetPublicAccessBlock": {Status: 403, Code: "AccessDenied", Message: "Access Denied"},
+	}})
+	res := e.collect(t, e.truth.Management.ID, AssetOptions{Regions: []string{"us-east-1"}, Services: []string{"s3"}})
+	if len(res.Errors) != 1 || !strings.Contains(res.Errors[0].Message, "s3:GetAccountPublicAccessBlock") || res.Errors[0].Fix == "" {
+		t.Fatalf("errors %+v, want the denied S3 Control call with a fix", res.Errors)
+	}
+	found := false
+	for _, r := range res.Graph.Resources {
+		if r.Type == model.TypeAccountAssets {
+			found = true
+			if !slices.Equal(r.Unread, []string{"public_access_block"}) || r.AccountAssets.PublicAccessBlock != nil {
+				t.Errorf("account assets %+v unread %v, want public_access_block unread", r.AccountAssets, r.Unread)
+			}
+		}
+	}
+	if !found {
+		t.Error("no account_assets resource")
 	}
 }

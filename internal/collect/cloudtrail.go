@@ -72,6 +72,11 @@ type ActivityEvent struct {
 	// (userIdentity.onBehalfOf.userId of an IdentityCenterUser identity,
 	// as sign-in events record it), "" for others.
 	OnBehalfOf string `json:"on_behalf_of,omitempty"`
+	// Failed is true for a sign-in step that failed: a ConsoleLogin whose
+	// responseElements say Failure, or a sign-in event whose
+	// serviceEventDetails do (an Identity Center CredentialVerification
+	// with a wrong password).
+	Failed bool `json:"failed,omitempty"`
 	// Params are the event's requestParameters that are strings
 	// (userName, groupName, policyArn, permissionSetArn, …): what a
 	// change acted on, to match it with a diff's rows.
@@ -288,6 +293,26 @@ type ctRecord struct {
 	ReadOnly          bool              `json:"readOnly"`
 	RequestParameters map[string]any    `json:"requestParameters"`
 	Resources         []json.RawMessage `json:"resources"`
+	// ResponseElements is a ConsoleLogin's {"ConsoleLogin": "Success"};
+	// ServiceEventDetails a sign-in step's outcome.
+	ResponseElements    map[string]any  `json:"responseElements"`
+	ServiceEventDetails json.RawMessage `json:"serviceEventDetails"`
+}
+
+// failed reports whether a record says its sign-in step failed.
+func (r *ctRecord) failed() bool {
+	if v, _ := r.ResponseElements["ConsoleLogin"].(string); v == "Failure" {
+		return true
+	}
+	var details map[string]any
+	if json.Unmarshal(r.ServiceEventDetails, &details) == nil {
+		for _, v := range details {
+			if v == "Failure" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // parseEvent builds an ActivityEvent from LookupEvents' fields and its
@@ -300,7 +325,7 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 		if e.ActorType == "AWSService" {
 			e.ActorARN = rec.UserIdentity.InvokedBy
 		}
-		e.SourceIP, e.OnBehalfOf = rec.SourceIP, rec.UserIdentity.OnBehalfOf.UserID
+		e.SourceIP, e.OnBehalfOf, e.Failed = rec.SourceIP, rec.UserIdentity.OnBehalfOf.UserID, rec.failed()
 		if e.Username == "" {
 			e.Username = rec.UserIdentity.UserName
 		}
@@ -324,10 +349,12 @@ func parseEvent(account, region string, record *string, id, name, source, userna
 
 // IsIdentityCenterSignIn reports whether an event is an IAM Identity
 // Center user's successful sign-in: signin.amazonaws.com's
-// UserAuthentication, as AWS records it (CredentialChallenge and
-// CredentialVerification are steps of one).
+// UserAuthentication, as AWS records it once every credential challenge
+// of the sign-in succeeded (CredentialChallenge and CredentialVerification
+// are its steps, and a failed attempt ends at a CredentialVerification
+// whose serviceEventDetails say Failure); one that says Failure is not.
 func (e ActivityEvent) IsIdentityCenterSignIn() bool {
-	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication"
+	return e.Source == "signin.amazonaws.com" && e.Name == "UserAuthentication" && !e.Failed
 }
 
 // IsAssumption reports whether an event assumed a role (AssumeRole,

@@ -209,3 +209,96 @@ func TestParseIdentityCenterSignIn(t *testing.T) {
 		t.Errorf("assumption %+v: permission set %q in %q (%v)", a, ps, acct, ok)
 	}
 }
+
+// TestIdentityCenterSignInsCountOnlySuccesses reads an organization's
+// Identity Center sign-in events as awsfake records them (a password
+// challenge and its verification before each directory user's
+// UserAuthentication, failed attempts that end at a failed verification,
+// some by users who never signed in) and finds, per user, exactly the
+// ground truth's last sign-in within the 90 days: the failed attempts are
+// read, marked failed, and count as no sign-in.
+func TestIdentityCenterSignInsCountOnlySuccesses(t *testing.T) {
+	now := time.Now().UTC().Truncate(time.Second)
+	srv := awsfake.NewServer(awsfake.Options{Now: func() time.Time { return now }})
+	defer srv.Close()
+	srv.SetCloudTrailRate(1000)
+	truth := awsfake.OrgEstate{Accounts: 1, Seed: 5, PerAccount: awsfake.Estate{Users: 1},
+		IdentityCenter: &awsfake.IdentityCenterEstate{Users: 60, Groups: 2, PermissionSets: 1}}.Build()
+	creds := truth.Install(srv)
+	srv.GenerateActivity()
+	mgmt := truth.Management.ID
+	read := ReadActivity(context.Background(), cloudtrail.NewFromConfig(fakeConfig(t, srv, creds, "us-east-1")), nil, mgmt, "us-east-1", Cursor{}, MaxLookback, now)
+	if len(read.Errors) > 0 {
+		t.Fatal(read.Errors)
+	}
+	got := map[string]time.Time{}
+	failures := map[string]int{}
+	for _, e := range read.Events {
+		if e.IsIdentityCenterSignIn() && e.Time.After(got[e.OnBehalfOf]) {
+			got[e.OnBehalfOf] = e.Time
+		}
+		if e.Failed {
+			if e.Name != "CredentialVerification" || e.Source != "signin.amazonaws.com" {
+				t.Errorf("event %s %s marked failed", e.ID, e.Name)
+			}
+			failures[e.OnBehalfOf]++
+		}
+	}
+	want := map[string]time.Time{}
+	for id, at := range srv.IdentityCenterLastSignIns() {
+		if now.Sub(at) <= MaxLookback {
+			want[id] = at
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d users signed in, ground truth %d", len(got), len(want))
+	}
+	for id, at := range want {
+		if !got[id].Equal(at) {
+			t.Errorf("user %s last signed in at %v, ground truth %v", id, got[id], at)
+		}
+	}
+	wantFailures, neverIn := 0, 0
+	for id, times := range srv.IdentityCenterFailedSignIns() {
+		n := 0
+		for _, at := range times {
+			if now.Sub(at) <= MaxLookback {
+				n++
+			}
+		}
+		wantFailures += n
+		if failures[id] != n {
+			t.Errorf("user %s: %d failed attempts read, ground truth %d", id, failures[id], n)
+		}
+		if _, ok := want[id]; !ok && n > 0 {
+			neverIn++
+			if _, signedIn := got[id]; signedIn {
+				t.Errorf("user %s, who only failed to sign in, counts as signed in", id)
+			}
+		}
+	}
+	if wantFailures == 0 || neverIn == 0 {
+		t.Fatalf("%d failed attempts, %d by users never signed in: the estate must have both", wantFailures, neverIn)
+	}
+}
+
+// TestParseFailedSignIns: a failed ConsoleLogin (responseElements) and a
+// failed Identity Center step (serviceEventDetails) are marked failed; a
+// failed UserAuthentication is no sign-in.
+func TestParseFailedSignIns(t *testing.T) {
+	for _, c := range []struct {
+		name, rec string
+		failed    bool
+	}{
+		{"ConsoleLogin", `{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob"},"responseElements":{"ConsoleLogin":"Failure"}}`, true},
+		{"ConsoleLogin", `{"userIdentity":{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/bob"},"responseElements":{"ConsoleLogin":"Success"}}`, false},
+		{"CredentialVerification", `{"userIdentity":{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u1"}},"serviceEventDetails":{"CredentialVerification":"Failure"}}`, true},
+		{"UserAuthentication", `{"userIdentity":{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u1"}},"serviceEventDetails":{"UserAuthentication":"Failure"}}`, true},
+		{"UserAuthentication", `{"userIdentity":{"type":"IdentityCenterUser","onBehalfOf":{"userId":"u1"}},"serviceEventDetails":{"UserAuthentication":"Success"}}`, false},
+	} {
+		e := parseEvent("111122223333", "us-east-1", &c.rec, "e", c.name, "signin.amazonaws.com", "", time.Now(), nil)
+		if e.Failed != c.failed || c.name == "UserAuthentication" && e.IsIdentityCenterSignIn() == c.failed {
+			t.Errorf("%s %s: failed %v, sign-in %v", c.name, c.rec, e.Failed, e.IsIdentityCenterSignIn())
+		}
+	}
+}

@@ -96,6 +96,67 @@ func AddActors(r *Report, events []collect.ActivityEvent) int {
 		c := &r.Resources[i]
 		set(&c.Actor, resourceRule(c))
 	}
+	n += derivedActors(r)
+	return n
+}
+
+// derivedActors sets the actors of the rows that follow from others: an
+// administrator added or removed takes the newest actor of the access rows
+// that gave or took the principal an admin policy, else of its admin
+// policies' edits; a finding new or resolved takes the newest actor of its
+// user's console and MFA rows (console_without_mfa) or of its key's row
+// (stale_key). It returns how many rows got one.
+func derivedActors(r *Report) int {
+	n := 0
+	newest := func(dst **Actor, a *Actor) {
+		if a != nil && (*dst == nil || a.At.After((*dst).At)) {
+			*dst = a
+		}
+	}
+	resourceActor := map[string]*Actor{}
+	for _, d := range r.Resources {
+		resourceActor[d.Resource.ID] = d.Actor
+	}
+	for i := range r.Administrators {
+		c := &r.Administrators[i]
+		want := Gained
+		if c.Change == Removed {
+			want = Lost
+		}
+		for _, a := range r.Access {
+			if a.Principal.ID == c.Principal.ID && a.Admin && a.Change == want {
+				newest(&c.Actor, a.Actor)
+			}
+		}
+		if c.Actor == nil {
+			for _, p := range c.Through {
+				newest(&c.Actor, resourceActor[p.PolicyID])
+			}
+		}
+		if c.Actor != nil {
+			n++
+		}
+	}
+	for i := range r.Findings {
+		c := &r.Findings[i]
+		switch c.Rule {
+		case "console_without_mfa":
+			for _, cc := range r.ConsoleAndMFA {
+				if cc.User.ID == c.User.ID {
+					newest(&c.Actor, cc.Actor)
+				}
+			}
+		case "stale_key":
+			for _, k := range r.AccessKeys {
+				if k.Key.ID == c.Subject.ID {
+					newest(&c.Actor, k.Actor)
+				}
+			}
+		}
+		if c.Actor != nil {
+			n++
+		}
+	}
 	return n
 }
 
@@ -127,6 +188,21 @@ func accessRules(c *AccessChange) []actorRule {
 			{[]string{pick("AddUserToGroup", "RemoveUserFromGroup")}, []string{c.Principal.Name, c.Via.Name}, nil},
 			{[]string{pick("AttachGroupPolicy", "DetachGroupPolicy"), pick("PutGroupPolicy", "DeleteGroupPolicy")}, []string{c.Via.Name, policy}, nil},
 		}
+	case c.Entitlement == model.EntContains:
+		// An account or OU placed in an OU or the root, or taken out.
+		who, where := lastSegment(c.Principal.ID), lastSegment(c.Resource.ID)
+		if c.Principal.Type == model.TypeOrgUnit {
+			return []actorRule{{[]string{pick("CreateOrganizationalUnit", "DeleteOrganizationalUnit")}, []string{c.Principal.Name, where}, nil},
+				{[]string{pick("CreateOrganizationalUnit", "DeleteOrganizationalUnit")}, []string{who}, nil}}
+		}
+		return []actorRule{{[]string{"MoveAccount"}, []string{who, where}, nil},
+			{[]string{pick("InviteAccountToOrganization", "RemoveAccountFromOrganization"), pick("CreateAccount", "CloseAccount")}, []string{who}, nil}}
+	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeSCP:
+		// A service control policy attached to or detached from an
+		// account, OU or root.
+		// A new OU comes with FullAWSAccess attached, by its creation.
+		return []actorRule{{[]string{pick("AttachPolicy", "DetachPolicy")}, []string{lastSegment(c.Resource.ID), lastSegment(c.Principal.ID)}, nil},
+			{[]string{"CreateOrganizationalUnit"}, []string{c.Principal.Name}, nil}, {[]string{"DeleteOrganizationalUnit"}, []string{lastSegment(c.Principal.ID)}, nil}}
 	case c.Entitlement == model.EntAttached && c.Resource.Type == model.TypeInlinePolicy && kind != "":
 		return []actorRule{{[]string{pick("Put"+kind+"Policy", "Delete"+kind+"Policy")}, []string{c.Principal.Name, c.Resource.Name}, nil}}
 	case c.Entitlement == model.EntAttached && kind != "":
@@ -168,6 +244,19 @@ func resourceRule(c *ResourceDiff) actorRule {
 	if c.Resource.Type == model.TypeIAMPolicy || c.Resource.Type == model.TypePermissionSet {
 		name = c.Resource.ID
 	}
+	switch c.Resource.Type {
+	case model.TypeSCP, model.TypeOrgUnit, model.TypeAccount:
+		// Organizations' calls name these by their IDs (p-…, ou-…, the
+		// account's), or by name when creating them.
+		rule := actorRule{events: []string{"*"}, anyOf: []string{lastSegment(c.Resource.ID), c.Resource.Name}}
+		switch c.Change {
+		case Added:
+			rule.events = []string{"Create*", "InviteAccountToOrganization"}
+		case Removed:
+			rule.events = []string{"Delete*", "RemoveAccountFromOrganization", "CloseAccount"}
+		}
+		return rule
+	}
 	switch c.Change {
 	case Added:
 		return actorRule{[]string{"Create*"}, []string{name}, nil}
@@ -176,6 +265,10 @@ func resourceRule(c *ResourceDiff) actorRule {
 	}
 	return actorRule{[]string{"*"}, []string{name}, nil}
 }
+
+// lastSegment is what follows an ID's last "/": an OU's ou-…, a root's
+// r-…, an SCP's p-…, an account's ID, an instance's i-….
+func lastSegment(id string) string { return id[strings.LastIndexByte(id, '/')+1:] }
 
 // kindWord is the word IAM's actions use for a principal type: User,
 // Group, Role; "" for others.
@@ -282,6 +375,10 @@ func assetRule(c *AssetChange) actorRule {
 		names = assetEvents[AssetKindAsset+c.Change][c.Asset.Type]
 	case AssetKindResourcePolicy:
 		names = assetEvents[AssetKindResourcePolicy][c.Asset.Type]
+	}
+	if c.Asset.Type == model.TypeAccountAssets {
+		// S3 Control's account-level settings name the account.
+		return actorRule{events: []string{"PutAccountPublicAccessBlock", "DeleteAccountPublicAccessBlock"}, anyOf: []string{c.Asset.AccountID}}
 	}
 	ids := []string{c.Asset.ID, c.Asset.Name}
 	if i := strings.LastIndexAny(c.Asset.ID, "/:"); i >= 0 {

@@ -17,7 +17,7 @@ import (
 const (
 	AssetKindAsset             = "asset"               // the asset itself added or removed
 	AssetKindResourcePolicy    = "resource_policy"     // a statement of its resource policy added or removed
-	AssetKindBlockPublicAccess = "block_public_access" // a bucket's Block Public Access settings changed
+	AssetKindBlockPublicAccess = "block_public_access" // a bucket's (or an account's) Block Public Access settings changed
 	AssetKindKMSGrant          = "kms_grant"           // a grant on a KMS key added or removed
 	AssetKindExecutionRole     = "execution_role"      // a function's execution role changed
 	AssetKindInstanceRole      = "instance_role"       // the role an instance runs as changed
@@ -34,8 +34,9 @@ const (
 )
 
 // AssetChange is one change of an asset (an S3 bucket, KMS key, Lambda
-// function, secret, EC2 instance or security group) that bears on who can
-// reach it or what it can reach.
+// function, secret, EC2 instance or security group), or of an account's
+// own Block Public Access (Asset of type account_assets), that bears on
+// who can reach it or what it can reach.
 type AssetChange struct {
 	Change string `json:"change"` // added, removed or changed
 	// Kind is what changed: asset, resource_policy, block_public_access,
@@ -88,9 +89,11 @@ func (c *computer) assets() []AssetChange {
 	out := []AssetChange{}
 	for _, rc := range c.cs.Resources {
 		switch {
+		case rc.Before != nil && rc.After != nil && rc.After.Type == model.TypeAccountAssets:
+			out = append(out, accountBlockChange(rc.Before, rc.After)...)
 		case rc.Before == nil && rc.After != nil && isAsset(rc.After.Type):
 			a := AssetChange{Change: Added, Kind: AssetKindAsset, Asset: refOf(rc.After), Region: assetRegion(rc.After), Severity: SeverityLow}
-			a.Exposure = worstExposure(findings.Exposures(&model.Graph{Resources: []model.Resource{*rc.After}}))
+			a.Exposure = worstExposure(c.exposures(*rc.After, true))
 			if s := exposureSeverity(a.Exposure); s != "" {
 				a.Severity = s
 			}
@@ -98,7 +101,7 @@ func (c *computer) assets() []AssetChange {
 		case rc.Before != nil && rc.After == nil && isAsset(rc.Before.Type):
 			out = append(out, AssetChange{Change: Removed, Kind: AssetKindAsset, Asset: refOf(rc.Before), Region: assetRegion(rc.Before)})
 		case rc.Before != nil && rc.After != nil && isAsset(rc.After.Type):
-			out = append(out, assetChanges(rc.Before, rc.After)...)
+			out = append(out, c.assetChanges(rc.Before, rc.After)...)
 		}
 	}
 	for i := range out {
@@ -115,8 +118,47 @@ func (c *computer) assets() []AssetChange {
 	return out
 }
 
+// exposures are findings.Exposures of one asset as it is in the newer
+// (after) or older snapshot, with its account's Block Public Access
+// settings there.
+func (c *computer) exposures(r model.Resource, after bool) []findings.Exposure {
+	g := &model.Graph{Resources: []model.Resource{r}}
+	if r.Type == model.TypeS3Bucket {
+		side := c.before
+		if after {
+			side = c.after
+		}
+		if acct, ok := side[model.AccountAssetsID(r.AccountID)]; ok {
+			g.Resources = append(g.Resources, acct)
+		}
+	}
+	return findings.Exposures(g)
+}
+
+// accountBlockChange is the change of an account's own Block Public
+// Access settings, which apply to every bucket of the account on top of
+// the bucket's.
+func accountBlockChange(b, a *model.Resource) []AssetChange {
+	var pb, pa *model.PublicAccessBlock
+	if b.AccountAssets != nil {
+		pb = b.AccountAssets.PublicAccessBlock
+	}
+	if a.AccountAssets != nil {
+		pa = a.AccountAssets.PublicAccessBlock
+	}
+	vb, va := strings.Join(blockSettings(pb), ","), strings.Join(blockSettings(pa), ",")
+	if vb == va {
+		return nil
+	}
+	r := AssetChange{Change: Changed, Kind: AssetKindBlockPublicAccess, Asset: refOf(a), Before: vb, After: va}
+	if len(turnedOff(pb, pa)) > 0 {
+		r.Severity = SeverityMedium
+	}
+	return []AssetChange{r}
+}
+
 // assetChanges compares one asset in both snapshots.
-func assetChanges(b, a *model.Resource) []AssetChange {
+func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 	ref, region := refOf(a), assetRegion(a)
 	var out []AssetChange
 	row := func(change, kind string) *AssetChange {
@@ -132,7 +174,7 @@ func assetChanges(b, a *model.Resource) []AssetChange {
 		for _, s := range minus(sa, sb) {
 			r := row(Added, AssetKindResourcePolicy)
 			r.Detail = s
-			r.Exposure = worstExposure(statementExposures(a, s))
+			r.Exposure = worstExposure(c.exposures(withPolicy(a, `{"Version":"2012-10-17","Statement":[`+string(s)+`]}`), true))
 			switch {
 			case exposureSeverity(r.Exposure) != "":
 				r.Severity = exposureSeverity(r.Exposure)
@@ -156,7 +198,7 @@ func assetChanges(b, a *model.Resource) []AssetChange {
 			r.Before, r.After = vb, va
 			if len(turnedOff(b.Bucket.PublicAccessBlock, a.Bucket.PublicAccessBlock)) > 0 {
 				r.Severity = SeverityMedium
-				if public(b) == "" && public(a) != "" {
+				if c.public(b, false) == "" && c.public(a, true) != "" {
 					r.Exposure, r.Severity = string(findings.ExposurePublic), SeverityHigh
 				}
 			}
@@ -289,17 +331,10 @@ func withPolicy(r *model.Resource, doc string) model.Resource {
 	return cp
 }
 
-// statementExposures are the exposures one statement gives the asset, by
-// findings.Exposures over the asset with that statement alone as its
-// policy.
-func statementExposures(r *model.Resource, stmt json.RawMessage) []findings.Exposure {
-	doc := `{"Version":"2012-10-17","Statement":[` + string(stmt) + `]}`
-	return findings.Exposures(&model.Graph{Resources: []model.Resource{withPolicy(r, doc)}})
-}
-
-// public returns "public" when the asset is public by its policy.
-func public(r *model.Resource) string {
-	for _, e := range findings.Exposures(&model.Graph{Resources: []model.Resource{*r}}) {
+// public returns "public" when the asset is public by its policy in the
+// newer (after) or older snapshot.
+func (c *computer) public(r *model.Resource, after bool) string {
+	for _, e := range c.exposures(*r, after) {
 		if e.Kind == findings.ExposurePublic {
 			return string(e.Kind)
 		}
@@ -558,6 +593,10 @@ func assetText(a AssetChange) string {
 	note := ""
 	if a.Exposure != "" {
 		note = " (" + a.Exposure + ")"
+	}
+	if a.Asset.Type == model.TypeAccountAssets {
+		name = "account " + a.Asset.AccountID
+		where = ""
 	}
 	switch a.Kind {
 	case AssetKindAsset:

@@ -21,6 +21,7 @@ func TestComputeAssets(t *testing.T) {
 	}
 	row := func(a AssetChange) string { return a.Severity + "|" + a.Exposure + "|" + a.Text }
 	wantTexts(t, "assets", texts(r.Assets, row), []string{
+		"medium||Block Public Access of account 111122223333: IgnorePublicAcls, BlockPublicPolicy turned off",
 		"|" + "|instance i-1 in 111122223333 (us-east-1) is stopped (was running)",
 		"|" + "|instance i-1 in 111122223333 (us-east-1) no longer has a public IP (was 203.0.113.10)",
 		"low||instance i-2 in 111122223333 (us-east-1) now runs as role deploy (was app)",
@@ -41,6 +42,7 @@ func TestComputeAssets(t *testing.T) {
 		kinds = append(kinds, a.Change+" "+a.Kind+" "+a.Before+" → "+a.After)
 	}
 	wantTexts(t, "kinds", kinds, []string{
+		"changed block_public_access BlockPublicAcls,IgnorePublicAcls,BlockPublicPolicy → BlockPublicAcls",
 		"changed instance_state running → stopped",
 		"changed public_ip 203.0.113.10 → ",
 		"changed instance_role arn:aws:iam::111122223333:role/app → arn:aws:iam::111122223333:role/deploy",
@@ -66,8 +68,8 @@ func TestComputeAssets(t *testing.T) {
 		}
 	}
 	s := r.Summary
-	if got := [4]int{s.AssetsAdded, s.AssetsRemoved, s.AssetsChanged, s.AssetsHighSeverity}; got != [4]int{1, 1, 11, 4} {
-		t.Errorf("summary assets added, removed, changes, high = %v, want [1 1 11 4]", got)
+	if got := [4]int{s.AssetsAdded, s.AssetsRemoved, s.AssetsChanged, s.AssetsHighSeverity}; got != [4]int{1, 1, 12, 4} {
+		t.Errorf("summary assets added, removed, changes, high = %v, want [1 1 12 4]", got)
 	}
 
 	// Backwards.
@@ -107,4 +109,30 @@ func TestComputeAssets(t *testing.T) {
 	if len(other.Assets) != 0 {
 		t.Errorf("assets of account %s: %v, want none", difftest.AcctB, other.Assets)
 	}
+
+	// With the account's RestrictPublicBuckets on, a public statement
+	// exposes nothing: S3 confines the bucket to the account.
+	restrict := &model.PublicAccessBlock{RestrictPublicBuckets: true}
+	acct := model.Resource{ID: model.AccountAssetsID(difftest.AcctA), Type: model.TypeAccountAssets, AccountID: difftest.AcctA, Name: difftest.AcctA,
+		AccountAssets: &model.AccountAssetsAttrs{PublicAccessBlock: restrict}}
+	var siteBefore, siteAfter model.Resource
+	for _, x := range rb {
+		if x.Name == "site" {
+			siteBefore = x
+		}
+	}
+	for _, x := range ra {
+		if x.Name == "site" {
+			siteAfter = x
+		}
+	}
+	st2, snaps2 := writeSnapshots(t, &model.Graph{Resources: []model.Resource{acct, siteBefore}}, &model.Graph{Resources: []model.Resource{acct, siteAfter}})
+	confined, err := Compute(context.Background(), st2, snaps2[0], snaps2[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTexts(t, "assets under the account's RestrictPublicBuckets", texts(confined.Assets, row), []string{
+		"medium||Block Public Access of bucket site in 111122223333 (us-east-1): BlockPublicPolicy, RestrictPublicBuckets turned off",
+		"low||bucket policy of bucket site in 111122223333 (us-east-1) now allows s3:GetObject to *",
+	})
 }

@@ -95,6 +95,9 @@ func (c *computer) lookUp() error {
 			if r != nil && r.ParentID != "" {
 				ids[r.ParentID] = true
 			}
+			if r != nil && r.Type == model.TypeS3Bucket { // its account's Block Public Access judges its exposure
+				ids[model.AccountAssetsID(r.AccountID)] = true
+			}
 		}
 	}
 	for _, gc := range c.cs.Grants {

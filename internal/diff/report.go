@@ -164,6 +164,11 @@ type AdminChange struct {
 	Principal Ref                   `json:"principal"`
 	Through   []findings.PolicyPath `json:"through"`
 	Text      string                `json:"text"`
+	// Actor is who made the principal an administrator or ceased to (the
+	// actor of the newest access row that gave or took an admin policy,
+	// or of the admin policy's edit), as CloudTrail recorded it; absent
+	// when none did.
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // TrustChange is a role's trust policy starting or ceasing to trust a
@@ -239,6 +244,11 @@ type FindingChange struct {
 	Subject Ref    `json:"subject"`
 	User    Ref    `json:"user"` // the user the finding is about (the key's owner)
 	Text    string `json:"text"`
+	// Actor is who made the change that opened or resolved the finding
+	// (the actor of the user's console or MFA row, or of the key's
+	// row), as CloudTrail recorded it; absent when none did (a key that
+	// only grew old).
+	Actor *Actor `json:"actor,omitempty"`
 }
 
 // ResourceDiff is a resource added, removed or changed; a changed one

@@ -36,6 +36,10 @@ type Question struct {
 	Action    string
 	Resource  string
 	Context   map[string][]string
+	// SessionPolicy, when not "", is the JSON policy document passed as
+	// the session policy (AssumeRole's Policy parameter): the request is
+	// then allowed only if it allows too, and its explicit deny wins.
+	SessionPolicy string
 }
 
 // CanAnswer is the answer to a Question, as `warden can -o json` prints
@@ -49,8 +53,11 @@ type CanAnswer struct {
 	Action    string              `json:"action"`
 	Resource  string              `json:"resource"`
 	Context   map[string][]string `json:"context"`
-	Decision  policy.Decision     `json:"decision"`
-	Cases     []Case              `json:"cases"`
+	// SessionPolicy says whether the question gave a session policy
+	// (explanations name it "session policy").
+	SessionPolicy bool            `json:"session_policy"`
+	Decision      policy.Decision `json:"decision"`
+	Cases         []Case          `json:"cases"`
 }
 
 // Case is one way the principal makes the request and its decision.
@@ -172,8 +179,12 @@ func (s *Snapshot) Can(ctx context.Context, p *model.Resource, q Question) (*Can
 	if resource == "" {
 		resource = "*"
 	}
+	session, err := ParseSessionPolicy(q.SessionPolicy)
+	if err != nil {
+		return nil, err
+	}
 	extra := lowerKeys(q.Context)
-	a := &CanAnswer{Snapshot: s.ID, Principal: refOf(p), Action: q.Action, Resource: resource, Context: q.Context, Cases: []Case{}}
+	a := &CanAnswer{Snapshot: s.ID, Principal: refOf(p), Action: q.Action, Resource: resource, Context: q.Context, SessionPolicy: session != nil, Cases: []Case{}}
 	if a.Context == nil {
 		a.Context = map[string][]string{}
 	}
@@ -183,14 +194,17 @@ func (s *Snapshot) Can(ctx context.Context, p *model.Resource, q Question) (*Can
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.decide(ctx, sub, q.Action, resource, extra)
+		c, err := s.decideWith(ctx, sub, q.Action, resource, extra, session)
 		if err != nil {
 			return nil, err
 		}
 		c.AccountID = p.AccountID
+		if session != nil && sub.isUser {
+			c.Notes = append(c.Notes, "an IAM user's requests carry a session policy only as a federated user (sts:GetFederationToken): evaluated so")
+		}
 		a.Cases = append(a.Cases, c)
 	case model.TypeSSOUser:
-		cases, err := s.ssoCases(ctx, p, q.Action, resource, extra)
+		cases, err := s.ssoCases(ctx, p, q.Action, resource, extra, session)
 		if err != nil {
 			return nil, err
 		}
@@ -243,8 +257,13 @@ func trustAction(action string) bool {
 // is inside an asset the snapshot holds; the RCPs of the resource's
 // account apply when it is a member account of the organization.
 func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource string, extra map[string][]string) (Case, error) {
+	return s.decideWith(ctx, sub, action, resource, extra, nil)
+}
+
+// decideWith is decide with a session policy (nil: none).
+func (s *Snapshot) decideWith(ctx context.Context, sub *subject, action, resource string, extra map[string][]string, session *policy.Named) (Case, error) {
 	req := policy.Request{Principal: sub.caller, PrincipalIsUser: sub.isUser, PrincipalRole: sub.role, Action: action, Resource: resource,
-		ResourceAccount: accountOfARN(resource), Identity: sub.identity, Boundary: sub.boundary, SCPs: sub.scps.levels, Unknown: true}
+		ResourceAccount: accountOfARN(resource), Identity: sub.identity, Boundary: sub.boundary, SCPs: sub.scps.levels, SessionPolicy: session, Unknown: true}
 	var role, asset *model.Resource
 	notes := sub.notes
 	var err error
@@ -280,37 +299,47 @@ func (s *Snapshot) decide(ctx context.Context, sub *subject, action, resource st
 		return Case{}, err
 	}
 	req.Context = base
-	if len(extra) > 0 || req.ResourceAccount != "" {
-		req.Context = make(map[string][]string, len(base)+len(extra)+1)
+	// KMS gives kms:CallerAccount, the caller's account, to every request.
+	kms := strings.HasPrefix(strings.ToLower(action), "kms:")
+	if len(extra) > 0 || req.ResourceAccount != "" || kms {
+		req.Context = make(map[string][]string, len(base)+len(extra)+2)
 		for k, v := range base {
 			req.Context[k] = v
 		}
 		if req.ResourceAccount != "" {
 			req.Context["aws:resourceaccount"] = []string{req.ResourceAccount}
 		}
+		if kms {
+			req.Context["kms:calleraccount"] = base["aws:principalaccount"]
+		}
 		for k, v := range extra {
 			req.Context[k] = v
 		}
 	}
-	return s.evaluateOn(&req, role, asset, notes, sub.scps.note), nil
+	bpa, err := s.publicAccessBlockOf(ctx, asset)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.evaluateOn(&req, role, asset, bpa, notes, sub.scps.note), nil
 }
 
 // evaluate decides req; a request to assume a role also needs the role's
 // trust policy to allow it (naming the principal or its account), which
 // AWS requires even within one account.
 func (s *Snapshot) evaluate(req *policy.Request, role *model.Resource, notes []string, scpNote string) Case {
-	return s.evaluateOn(req, role, nil, notes, scpNote)
+	return s.evaluateOn(req, role, nil, model.PublicAccessBlock{}, notes, scpNote)
 }
 
 // evaluateOn is evaluate for a request on role (sts:AssumeRole) or on an
-// asset, whose own rules (assetRules) apply after the evaluation.
-func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, notes []string, scpNote string) Case {
+// asset, whose own rules (assetRules, with bpa the Block Public Access of
+// a bucket) apply after the evaluation.
+func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, bpa model.PublicAccessBlock, notes []string, scpNote string) Case {
 	res := policy.Evaluate(req)
 	if role != nil && res.Decision == policy.Allowed && !hasKind(res.Explanation, "resource") {
 		res = policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: "trust policy of " + role.Name,
 			Via: "trust policy", Effect: "none", Note: "the trust policy of " + role.Name + " does not allow the principal: a role is assumed only when its trust policy allows it"}}}
 	}
-	res = assetRules(asset, req, res)
+	res = assetRules(asset, bpa, req, res)
 	c := Case{Decision: res.Decision, Explanation: res.Explanation, AllowedIf: res.AllowedIf, Notes: []string{}}
 	if c.Explanation == nil {
 		c.Explanation = []policy.Step{}
@@ -338,7 +367,7 @@ func hasKind(steps []policy.Step, kind string) bool {
 // permission set it holds, through the role Identity Center made for it
 // there (or, when that account's IAM is not in the snapshot, the
 // permission set's own policies).
-func (s *Snapshot) ssoCases(ctx context.Context, p *model.Resource, action, resource string, extra map[string][]string) ([]Case, error) {
+func (s *Snapshot) ssoCases(ctx context.Context, p *model.Resource, action, resource string, extra map[string][]string, session *policy.Named) ([]Case, error) {
 	held, err := s.src.held(ctx, p.ID)
 	if err != nil {
 		return nil, err
@@ -374,7 +403,7 @@ func (s *Snapshot) ssoCases(ctx context.Context, p *model.Resource, action, reso
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.decide(ctx, sub.through("permission set "+ps), action, resource, extra)
+		c, err := s.decideWith(ctx, sub.through("permission set "+ps), action, resource, extra, session)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +434,7 @@ func (s *Snapshot) ssoCases(ctx context.Context, p *model.Resource, action, reso
 		if err != nil {
 			return nil, err
 		}
-		c, err := s.decide(ctx, sub, action, resource, extra)
+		c, err := s.decideWith(ctx, sub, action, resource, extra, session)
 		if err != nil {
 			return nil, err
 		}
@@ -502,4 +531,35 @@ func IsInput(err error) bool {
 	var am *AmbiguousError
 	var in *InputError
 	return errors.As(err, &nf) || errors.As(err, &am) || errors.As(err, &in)
+}
+
+// MaxSessionPolicy is the most characters AWS takes in an inline session
+// policy (AssumeRole's Policy parameter).
+const MaxSessionPolicy = 2048
+
+// ParseSessionPolicy parses a session policy document for Question: nil
+// for "", an *InputError naming the problem when it is not a policy
+// document AWS would take.
+func ParseSessionPolicy(text string) (*policy.Named, error) {
+	t := strings.TrimSpace(text)
+	if t == "" {
+		return nil, nil
+	}
+	fix := `give a JSON policy document, {"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
+	if len(t) > MaxSessionPolicy {
+		return nil, &InputError{Problem: fmt.Sprintf("the session policy has %d characters; AWS takes at most %d", len(t), MaxSessionPolicy), Fix: "shorten it: " + fix}
+	}
+	d, err := policy.Parse(t)
+	if err != nil {
+		return nil, &InputError{Problem: "the session policy is not a policy document: " + err.Error(), Fix: fix}
+	}
+	for i, st := range d.Statement {
+		if st.Effect != "Allow" && st.Effect != "Deny" {
+			return nil, &InputError{Problem: fmt.Sprintf("the session policy's statement %d has Effect %q", i+1, st.Effect), Fix: `use "Allow" or "Deny"`}
+		}
+		if len(st.Principal) > 0 || len(st.NotPrincipal) > 0 {
+			return nil, &InputError{Problem: fmt.Sprintf("the session policy's statement %d names a Principal", i+1), Fix: "a session policy is an identity policy: remove Principal"}
+		}
+	}
+	return &policy.Named{Name: "session policy", Via: "session policy", Doc: d}, nil
 }

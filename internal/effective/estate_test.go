@@ -144,6 +144,7 @@ var planted struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	cleanupAssetStore()
+	cleanupBenchAsset()
 	if planted.st != nil {
 		planted.st.Close()
 	}

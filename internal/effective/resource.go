@@ -162,7 +162,7 @@ func (s *Snapshot) rcpsFor(ctx context.Context, action, account string, linked b
 // delegates to the account, naming arn:aws:iam::ACCOUNT:root), and a
 // bucket with a public policy under Block Public Access
 // RestrictPublicBuckets admits only its owner's account and AWS services.
-func assetRules(asset *model.Resource, req *policy.Request, res policy.Result) policy.Result {
+func assetRules(asset *model.Resource, bpa model.PublicAccessBlock, req *policy.Request, res policy.Result) policy.Result {
 	if asset == nil || res.Decision == policy.ExplicitDeny || res.Decision == policy.ImplicitDeny {
 		return res
 	}
@@ -172,13 +172,13 @@ func assetRules(asset *model.Resource, req *policy.Request, res policy.Result) p
 	case asset.KMSKey != nil && !hasKind(res.Explanation, "resource"):
 		return policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: name, Via: kind, Effect: "none",
 			Note: "the " + name + " does not allow the principal, and does not let IAM policies allow it (no statement naming arn:aws:iam::" + asset.AccountID + ":root for the action): a KMS key is used only as its key policy allows"}}}
-	case asset.Bucket != nil && asset.Bucket.PublicAccessBlock != nil && asset.Bucket.PublicAccessBlock.RestrictPublicBuckets &&
+	case asset.Bucket != nil && bpa.RestrictPublicBuckets &&
 		req.ResourcePolicy != nil && req.ResourcePolicy.Doc != nil && publicPolicy(req.ResourcePolicy.Doc):
 		if isService(req) || accountOfARN(req.Principal) == asset.AccountID || sessionAccount(req.Principal) == asset.AccountID {
 			return res
 		}
 		return policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: name, Via: "Block Public Access", Effect: "none",
-			Note: "the bucket's Block Public Access setting RestrictPublicBuckets confines its public " + kind + " to the bucket owner's account " + asset.AccountID + " and AWS services: it grants nothing to other accounts"}}}
+			Note: "Block Public Access RestrictPublicBuckets (the bucket's or its account's) confines its public " + kind + " to the bucket owner's account " + asset.AccountID + " and AWS services: it grants nothing to other accounts"}}}
 	}
 	return res
 }
@@ -247,4 +247,22 @@ func narrowed(cond map[string]map[string][]string) bool {
 		}
 	}
 	return false
+}
+
+// publicAccessBlockOf is the Block Public Access that applies to a bucket:
+// its own and its account's (the account_assets resource the sync wrote),
+// each setting on when either is, as S3 applies them.
+func (s *Snapshot) publicAccessBlockOf(ctx context.Context, asset *model.Resource) (model.PublicAccessBlock, error) {
+	if asset == nil || asset.Bucket == nil {
+		return model.PublicAccessBlock{}, nil
+	}
+	var account *model.PublicAccessBlock
+	a, err := s.lookup(ctx, model.AccountAssetsID(asset.AccountID))
+	if err != nil {
+		return model.PublicAccessBlock{}, err
+	}
+	if a != nil && a.AccountAssets != nil {
+		account = a.AccountAssets.PublicAccessBlock
+	}
+	return model.EffectivePublicAccessBlock(asset.Bucket.PublicAccessBlock, account), nil
 }

@@ -32,6 +32,7 @@ const (
 	outsider = "999988887777"
 	keyNoIAM = "11111111-2222-4333-8444-000000000001"
 	keyIAM   = "11111111-2222-4333-8444-000000000002"
+	keyAcct  = "11111111-2222-4333-8444-000000000003"
 )
 
 var (
@@ -83,6 +84,8 @@ func assetTruth() *awsfake.OrgTruth {
 		key(keyNoIAM, doc(`{"Sid":"KeyAdmin","Effect":"Allow","Principal":{"AWS":"`+iamARN(acctA, "user", "keyadmin")+`"},"Action":"kms:*","Resource":"*"}`)),
 		// The default key policy: IAM policies count.
 		key(keyIAM, doc(`{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acctA+`:root"},"Action":"kms:*","Resource":"*"}`)),
+		// Anyone in the account may manage it (kms:CallerAccount).
+		key(keyAcct, doc(`{"Sid":"AccountAdmins","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Put*","kms:ScheduleKeyDeletion"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"`+acctA+`"}}}`)),
 	}
 	as.Functions = []*awsfake.Function{{Name: "worker", ARN: fnARN, Account: acctA, Region: "us-east-1", Runtime: "python3.12", Handler: "index.handler",
 		Role: iamARN(acctA, "role/apps", "app"), LastModified: created, Policy: doc(
@@ -94,6 +97,11 @@ func assetTruth() *awsfake.OrgTruth {
 	// not restrict.
 	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "mgmt-open", Account: mgmt, Region: "us-east-1", CreatedAt: created,
 		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("mgmt-open") + `}`)})
+	// A public bucket in B, whose account's Block Public Access restricts
+	// public buckets (the bucket sets none of its own).
+	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "open-b", Account: acctB, Region: "us-east-1", CreatedAt: created,
+		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("open-b") + `}`)})
+	as.AccountPublicAccessBlocks = map[string]*awsfake.PublicAccessBlock{acctB: {RestrictPublicBuckets: true}}
 	t.Assets = &awsfake.AssetTruth{Assets: as}
 
 	// Resource control policies: enabled (RCPFullAWSAccess everywhere), one
@@ -214,6 +222,10 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "bucket policy of open-a", "PublicRead", "Allow", "bucket policy"}},
 		{"RestrictPublicBuckets confines a public policy to the owner's account", "breader", "s3:GetObject", "arn:aws:s3:::restricted-a/x",
 			policy.ImplicitDeny, &step{"resource", "bucket policy of restricted-a", "", "none", "Block Public Access"}},
+		{"the account's RestrictPublicBuckets confines its buckets' public policies", iamARN(acctA, "role", "OrganizationAccountAccessRole"), "s3:GetObject", "arn:aws:s3:::open-b/x",
+			policy.ImplicitDeny, &step{"resource", "bucket policy of open-b", "", "none", "Block Public Access"}},
+		{"the account's RestrictPublicBuckets admits the account's own principals", "bnoid", "s3:GetObject", "arn:aws:s3:::open-b/x",
+			policy.Allowed, &step{"resource", "bucket policy of open-b", "PublicRead", "Allow", "bucket policy"}},
 		{"RestrictPublicBuckets still admits the owner's account", "nobody", "s3:GetObject", "arn:aws:s3:::restricted-a/x",
 			policy.Allowed, &step{"resource", "bucket policy of restricted-a", "PublicRead", "Allow", "bucket policy"}},
 		{"a key policy without the account root: IAM policies do not count", "keyuser", "kms:Decrypt", keyARN(keyNoIAM),
@@ -222,6 +234,8 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "key policy of " + keyNoIAM, "KeyAdmin", "Allow", "key policy"}},
 		{"an RCP at the root denies what the key policy allows", "keyadmin", "kms:ScheduleKeyDeletion", keyARN(keyNoIAM),
 			policy.ExplicitDeny, &step{"rcp", "no-key-deletion", "NoKeyDeletion", "Deny", "RCP at root"}},
+		{"RCPs apply to sts:AssumeRole on a role of a member account", "named", "sts:AssumeRole", app,
+			policy.Allowed, &step{"rcp", "RCPFullAWSAccess", "#1", "Allow", "RCP at account " + acctA}},
 		{"an RCP does not restrict the management account's resources", "breader", "s3:GetObject", "arn:aws:s3:::mgmt-open/x",
 			policy.Allowed, &step{"resource", "bucket policy of mgmt-open", "PublicRead", "Allow", "bucket policy"}},
 		{"an RCP confining a public bucket to the organization lets its principals in", "breader", "s3:GetObject", "arn:aws:s3:::open-a/x",
@@ -229,6 +243,10 @@ func TestCanResourcePolicies(t *testing.T) {
 		{"the default key policy delegates to IAM policies", "keyuser", "kms:Decrypt", keyARN(keyIAM),
 			policy.Allowed, &step{"identity", "use-keys", "UseKeys", "Allow", "inline"}},
 		{"the default key policy alone grants nothing", "nobody", "kms:Decrypt", keyARN(keyIAM),
+			policy.ImplicitDeny, nil},
+		{"kms:CallerAccount is the caller's account: anyone in the account", "nobody", "kms:PutKeyPolicy", keyARN(keyAcct),
+			policy.Allowed, &step{"resource", "key policy of " + keyAcct, "AccountAdmins", "Allow", "key policy"}},
+		{"kms:CallerAccount is the caller's account: not another account", "breader", "kms:PutKeyPolicy", keyARN(keyAcct),
 			policy.ImplicitDeny, nil},
 		{"a function policy naming the account", "breader", "lambda:InvokeFunction", fnARN,
 			policy.Allowed, &step{"resource", "function policy of worker", "b-invoke", "Allow", "function policy"}},
@@ -344,6 +362,11 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 			"outside principal:*:* allowed [] bucket policy of mgmt-open PublicRead"}},
 		// RestrictPublicBuckets: A's principals only.
 		{"public bucket restricted by Block Public Access", "s3:GetObject", "arn:aws:s3:::restricted-a/x", ownA("bucket policy of restricted-a PublicRead")},
+		// The account's Block Public Access: B's principals only.
+		{"public bucket restricted by its account's Block Public Access", "s3:GetObject", "arn:aws:s3:::open-b/x", []string{
+			"direct " + orgRole + "@" + acctB + " allowed [] bucket policy of open-b PublicRead",
+			"direct bnoid@" + acctB + " allowed [] bucket policy of open-b PublicRead",
+			"direct breader@" + acctB + " allowed [] bucket policy of open-b PublicRead"}},
 		// Only the key policy counts: the administrator role of A cannot.
 		{"key policy without the account", "kms:Decrypt", keyARN(keyNoIAM), []string{
 			"direct keyadmin@" + acctA + " allowed [] " + kp(keyNoIAM, "KeyAdmin")}},
@@ -454,5 +477,52 @@ func TestSyncWithoutRCPsCallsNothingForThem(t *testing.T) {
 	c := planted.calls
 	if c["organizations:ListPolicies"] != 1 || c["organizations:DescribePolicy"] != int64(scps) || c["organizations:ListTargetsForPolicy"] != int64(scps) {
 		t.Errorf("calls %v: want ListPolicies 1, DescribePolicy and ListTargetsForPolicy %d each (the SCPs)", c, scps)
+	}
+}
+
+// TestCanSessionPolicy: a session policy must allow too (AdministratorAccess
+// under a session policy allowing only s3:ListBucket cannot read), its
+// explicit deny wins, and it limits what a resource policy naming the role
+// grants (AWS IAM User Guide, "Session policies").
+func TestCanSessionPolicy(t *testing.T) {
+	st, snap := assetStore(t)
+	ctx := context.Background()
+	admin := iamARN(acctA, "role", "OrganizationAccountAccessRole")
+	app := iamARN(acctA, "role/apps", "app")
+	only := func(effect, action string) string {
+		return doc(`{"Sid":"S","Effect":"` + effect + `","Action":"` + action + `","Resource":"*"}`)
+	}
+	cases := []struct {
+		name, principal, session string
+		decision                 policy.Decision
+		step                     *step
+	}{
+		{"the session policy allows too", admin, only("Allow", "s3:GetObject"), policy.Allowed, &step{"session", "session policy", "S", "Allow", "session policy"}},
+		{"the session policy does not allow", admin, only("Allow", "s3:ListBucket"), policy.ImplicitDeny, &step{"session", "", "", "none", ""}},
+		{"the session policy's deny wins", admin, doc(`{"Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"S","Effect":"Deny","Action":"s3:GetObject","Resource":"*"}`),
+			policy.ExplicitDeny, &step{"session", "session policy", "S", "Deny", "session policy"}},
+		{"a resource policy naming the role is limited by the session policy", app, only("Allow", "s3:ListBucket"), policy.ImplicitDeny, &step{"session", "", "", "none", ""}},
+		{"a resource policy naming the role, within the session policy", app, only("Allow", "s3:Get*"), policy.Allowed, &step{"resource", "bucket policy of private-a", "AppRole", "Allow", "bucket policy"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			a, err := Can(ctx, st, snap, Question{Principal: c.principal, Action: "s3:GetObject", Resource: "arn:aws:s3:::private-a/x", SessionPolicy: c.session})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !a.SessionPolicy || len(a.Cases) != 1 || a.Cases[0].Decision != c.decision {
+				t.Fatalf("answer %+v, want %s", a, c.decision)
+			}
+			if !hasStep(a.Cases[0].Explanation, *c.step) {
+				t.Fatalf("explanation %+v does not name %+v", a.Cases[0].Explanation, *c.step)
+			}
+		})
+	}
+	for what, bad := range map[string]string{"not JSON": "{", "a Principal": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}]}`,
+		"too long": doc(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::` + strings.Repeat("b", 2100) + `"}`)} {
+		_, err := Can(ctx, st, snap, Question{Principal: admin, Action: "s3:GetObject", SessionPolicy: bad})
+		if !IsInput(err) {
+			t.Errorf("session policy with %s: %v, want an input error", what, err)
+		}
 	}
 }

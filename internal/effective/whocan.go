@@ -185,9 +185,10 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	if err != nil {
 		return nil, err
 	}
+	names := w.namedBy(asset)
 	var asked []*subject
 	for _, sub := range subs {
-		if resourcePolicy || sub.r.AccountID == assetAccount || w.mayAllow(sub, q.Action, q.Resource) {
+		if resourcePolicy || sub.r.AccountID == assetAccount || w.mayAllow(sub, q.Action, q.Resource) && names.mayLetIn(sub) {
 			asked = append(asked, sub)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
@@ -24,6 +25,16 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 			return fmt.Errorf("read %s from snapshot %d: %w", id, s.ID, err)
 		default:
 			s.remember(r)
+			if r.Bucket != nil {
+				// The account's Block Public Access applies to the bucket too.
+				switch a, err := st.Resource(ctx, s.ID, model.AccountAssetsID(r.AccountID)); {
+				case errors.Is(err, store.ErrNotFound):
+				case err != nil:
+					return fmt.Errorf("read the asset settings of account %s from snapshot %d: %w", r.AccountID, s.ID, err)
+				default:
+					s.remember(a)
+				}
+			}
 		}
 	}
 	o, err := s.orgOf(ctx)
@@ -136,6 +147,9 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		req.Identity = []policy.Named{{Name: "(its own account's policies, not in the snapshot: taken to allow)", Via: "outside", Doc: w.allowAll}}
 		req.Context["aws:principalaccount"] = []string{accountOfARN(req.Principal)}
 		req.Context["aws:principalisawsservice"] = []string{"false"}
+		if strings.HasPrefix(strings.ToLower(w.q.Action), "kms:") {
+			req.Context["kms:calleraccount"] = req.Context["aws:principalaccount"]
+		}
 	case "Service":
 		req.Context["aws:principalisawsservice"] = []string{"true"}
 		req.Context["aws:principalservicename"] = []string{value}
@@ -148,5 +162,102 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 		return Case{}, err
 	}
 	req.RCPs = rcps
-	return s.evaluateOn(&req, nil, asset, notes, ""), nil
+	bpa, err := s.publicAccessBlockOf(ctx, asset)
+	if err != nil {
+		return Case{}, err
+	}
+	return s.evaluateOn(&req, nil, asset, bpa, notes, ""), nil
+}
+
+// WhoCanEach answers several who-can questions over snapshot snap of st,
+// loading the snapshot once (as WhoCan loads it for one): the answers are
+// in the order of qs.
+func WhoCanEach(ctx context.Context, st store.Store, snap int64, qs []WhoCanQuestion) ([]*WhoCanAnswer, error) {
+	for _, q := range qs {
+		if err := q.Check(); err != nil {
+			return nil, err
+		}
+	}
+	s, err := Load(ctx, st, snap)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*WhoCanAnswer, len(qs))
+	for i, q := range qs {
+		if err := s.readBeside(ctx, st, q.Resource); err != nil {
+			return nil, err
+		}
+		if out[i], err = s.WhoCan(ctx, q); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// assetNames are the principals an asset's resource policy names in an
+// Allow statement for the question's action: a principal of another
+// account is allowed only through one (cross-account, both sides must
+// allow), so who-can decides only those. nil (no asset) lets everyone in.
+type assetNames struct {
+	account string          // the asset's account
+	anyone  bool            // Principal "*", or a NotPrincipal
+	names   map[string]bool // account IDs, principal ARNs and unique IDs
+}
+
+// namedBy collects the assetNames of an asset's policy (none named when it
+// has no policy: no principal of another account is let in).
+func (w *whoCan) namedBy(asset *model.Resource) *assetNames {
+	if asset == nil {
+		return nil
+	}
+	n := &assetNames{account: asset.AccountID, names: map[string]bool{}}
+	var notes []string
+	rp := w.s.resourcePolicyOf(asset, &notes)
+	if rp == nil || rp.Doc == nil {
+		return n
+	}
+	for _, st := range rp.Doc.Statement {
+		if st.Effect != "Allow" || !allowsAction(&policy.Document{Statement: []policy.Statement{{Effect: "Allow", Action: st.Action, NotAction: st.NotAction}}}, w.q.Action, "") {
+			continue
+		}
+		if len(st.NotPrincipal) > 0 {
+			n.anyone = true
+		}
+		for kind, vs := range st.Principal {
+			for _, v := range vs {
+				switch {
+				case kind == "*" || kind == "AWS" && v == "*":
+					n.anyone = true
+				case kind != "AWS":
+				case model.IsAccountID(v):
+					n.names[v] = true
+				case strings.HasSuffix(v, ":root"):
+					n.names[accountOfARN(v)] = true
+				default:
+					n.names[v] = true
+				}
+			}
+		}
+	}
+	return n
+}
+
+// mayLetIn reports whether the asset's policy may let sub in: always in
+// the asset's own account (identity policies may allow there), else only
+// when the policy names anyone, sub's account, or sub itself.
+func (n *assetNames) mayLetIn(sub *subject) bool {
+	if n == nil || n.anyone || sub.r.AccountID == n.account {
+		return true
+	}
+	r := sub.r
+	if n.names[r.AccountID] || n.names[r.ARN] || n.names[sub.caller] {
+		return true
+	}
+	switch {
+	case r.User != nil:
+		return n.names[r.User.UserID]
+	case r.Role != nil:
+		return n.names[r.Role.RoleID]
+	}
+	return false
 }

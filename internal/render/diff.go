@@ -64,7 +64,7 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 	}
 	section("Access gained and lost", len(r.Access), func(i int, t *Table) { t.Add(sign(r.Access[i].Change), byActor(r.Access[i].Text, r.Access[i].Actor)) })
 	section("Administrators", len(r.Administrators), func(i int, t *Table) {
-		t.Add(sign(r.Administrators[i].Change), r.Administrators[i].Text)
+		t.Add(sign(r.Administrators[i].Change), byActor(r.Administrators[i].Text, r.Administrators[i].Actor))
 	})
 	section("Trust outside the account", len(r.Trust), func(i int, t *Table) { t.Add(sign(r.Trust[i].Change), byActor(r.Trust[i].Text, r.Trust[i].Actor)) })
 	section("Access keys", len(r.AccessKeys), func(i int, t *Table) {
@@ -76,7 +76,9 @@ func DiffTables(r *diff.Report, limit int) []*Table {
 	section("Identity Center assignments", len(r.IdentityCenter), func(i int, t *Table) {
 		t.Add(sign(r.IdentityCenter[i].Change), byActor(r.IdentityCenter[i].Text, r.IdentityCenter[i].Actor))
 	})
-	section("Findings", len(r.Findings), func(i int, t *Table) { t.Add(sign(r.Findings[i].Change), r.Findings[i].Text) })
+	section("Findings", len(r.Findings), func(i int, t *Table) {
+		t.Add(sign(r.Findings[i].Change), byActor(r.Findings[i].Text, r.Findings[i].Actor))
+	})
 	section("Assets", len(r.Assets), func(i int, t *Table) {
 		a := r.Assets[i]
 		text := a.Text

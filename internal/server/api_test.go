@@ -127,6 +127,9 @@ func TestEveryRouteMatchesOpenAPI(t *testing.T) {
 		{"can", "GET", "/api/v1/can?principal=" + url.QueryEscape(user) + "&action=iam:CreateUser&context=aws:SourceIp=10.0.0.1", "/api/v1/can", e.read, nil, nil, 200},
 		{"can unknown principal", "GET", "/api/v1/can?principal=nobody-at-all&action=s3:GetObject", "/api/v1/can", e.read, nil, nil, 404},
 		{"can bad action", "GET", "/api/v1/can?principal=" + url.QueryEscape(user) + "&action=GetObject", "/api/v1/can", e.read, nil, nil, 400},
+		{"can with a session policy", "GET", "/api/v1/can?principal=" + url.QueryEscape(user) + "&action=iam:CreateUser&session_policy=" +
+			url.QueryEscape(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`), "/api/v1/can", e.read, nil, nil, 200},
+		{"can bad session policy", "GET", "/api/v1/can?principal=" + url.QueryEscape(user) + "&action=iam:CreateUser&session_policy=" + url.QueryEscape(`{"Statement":`), "/api/v1/can", e.read, nil, nil, 400},
 		{"who-can", "GET", "/api/v1/who-can?action=iam:CreateUser&resource=*", "/api/v1/who-can", e.read, nil, nil, 200},
 		{"who-can bad account", "GET", "/api/v1/who-can?action=iam:CreateUser&resource=*&account=12", "/api/v1/who-can", e.read, nil, nil, 400},
 		{"plan", "POST", "/api/v1/plan", "/api/v1/plan", e.admin, applyBody, nil, 200},

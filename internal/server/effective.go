@@ -18,6 +18,9 @@ type canInput struct {
 	Action    string   `query:"action" required:"true" maxLength:"256" doc:"the IAM action, service:Action, e.g. s3:GetObject"`
 	Resource  string   `query:"resource" maxLength:"2048" doc:"the resource's ARN; default * (every resource)"`
 	Context   []string `query:"context,explode" doc:"a condition key and its value, key=value; repeat the parameter for more"`
+	// SessionPolicy is a JSON policy document (AWS takes at most 2,048
+	// characters).
+	SessionPolicy string `query:"session_policy" maxLength:"2048" doc:"a session policy, a JSON policy document: the request must be allowed by it too, and its explicit deny wins"`
 }
 
 type whoCanInput struct {
@@ -41,11 +44,14 @@ func (s *Server) effectiveRoutes() {
 			if err != nil {
 				return nil, err
 			}
-			q := effective.Question{Principal: strings.TrimSpace(in.Principal), Action: in.Action, Resource: in.Resource, Context: keys}
+			q := effective.Question{Principal: strings.TrimSpace(in.Principal), Action: in.Action, Resource: in.Resource, Context: keys, SessionPolicy: in.SessionPolicy}
 			if q.Principal == "" {
 				return nil, fail(http.StatusBadRequest, "no principal given", "give principal: a user or role name, an ARN, or an Identity Center user's e-mail")
 			}
 			if err := effective.CheckAction(q.Action); err != nil {
+				return nil, effectiveFailure(err)
+			}
+			if _, err := effective.ParseSessionPolicy(q.SessionPolicy); err != nil {
 				return nil, effectiveFailure(err)
 			}
 			snap, err := s.snapshot(ctx, in.at)

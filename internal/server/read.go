@@ -203,7 +203,7 @@ func (s *Server) routes() {
 			}
 			return r, nil
 		})
-	accessSchema := s.oneOf("AccessAnswer", access.Access{}, access.SSOAccess{}, access.Holders{})
+	accessSchema := s.oneOf("AccessAnswer", access.Access{}, access.SSOAccess{}, access.Holders{}, access.AssetAccess{})
 	register(s, read(huma.Operation{OperationID: "get-access", Path: "/api/v1/access/{principal}", Errors: []int{http.StatusConflict},
 		Summary: "Everything a principal holds and through what (as `warden access X -o json`): an IAM principal, an Identity Center user, an access key's owner, or who holds a managed policy or permission set"}),
 		accessSchema, func(ctx context.Context, in *principalInput) (any, error) {
@@ -216,6 +216,8 @@ func (s *Server) routes() {
 				return ans.SSO, nil
 			case ans.Holders != nil:
 				return ans.Holders, nil
+			case ans.Asset != nil:
+				return ans.Asset, nil
 			}
 			return ans.IAM, nil
 		})

@@ -42,14 +42,20 @@ const (
 	FeatureAssetsKMS            Feature = "assets-kms"
 	FeatureAssetsLambda         Feature = "assets-lambda"
 	FeatureAssetsSecretsManager Feature = "assets-secretsmanager"
+	// FeatureAssetsConfig reads an AWS Config aggregator
+	// (sync.assets.source auto or config), in the account holding it.
+	FeatureAssetsConfig Feature = "assets-config"
 )
 
 // Operations names the SDK operation of each action of the table whose IAM
 // action name is not the operation's (S3's); every other action is its
-// operation's name.
+// operation's name. An operation of another SDK client than the action's
+// prefix names is written client:Operation (S3 Control's, whose IAM
+// actions are s3:).
 var Operations = map[string]string{
-	"s3:ListAllMyBuckets":           "ListBuckets",
-	"s3:GetBucketPublicAccessBlock": "GetPublicAccessBlock",
+	"s3:ListAllMyBuckets":            "ListBuckets",
+	"s3:GetBucketPublicAccessBlock":  "GetPublicAccessBlock",
+	"s3:GetAccountPublicAccessBlock": "s3control:GetPublicAccessBlock",
 }
 
 // Implied lists the actions of the table that no code calls by that name
@@ -127,7 +133,13 @@ var Actions = map[Feature][]string{
 	FeatureAssetsS3: {
 		"s3:ListAllMyBuckets", // ListBuckets
 		"s3:GetBucketPolicy",
-		"s3:GetBucketPublicAccessBlock", // GetPublicAccessBlock
+		"s3:GetBucketPublicAccessBlock",  // GetPublicAccessBlock
+		"s3:GetAccountPublicAccessBlock", // S3 Control's GetPublicAccessBlock, once per account
+	},
+	FeatureAssetsConfig: {
+		"config:DescribeConfigurationAggregators",             // the aggregator, once per sync
+		"config:DescribeConfigurationAggregatorSourcesStatus", // which accounts and regions it collected
+		"config:SelectAggregateResourceConfig",                // its items, 100 a page
 	},
 	FeatureAssetsKMS: {
 		"kms:ListKeys",
@@ -267,6 +279,7 @@ var features = map[Feature]struct {
 	FeatureAssetsKMS:               {ModeRead, ScopeAccount, true},
 	FeatureAssetsLambda:            {ModeRead, ScopeAccount, true},
 	FeatureAssetsSecretsManager:    {ModeRead, ScopeAccount, true},
+	FeatureAssetsConfig:            {ModeRead, ScopeOrganization, true},
 	FeatureOrganizationsRead:       {ModeRead, ScopeOrganization, true},
 	FeatureAssumeMemberRole:        {ModeRead, ScopeOrganization, true},
 	FeatureIdentityCenterRead:      {ModeRead, ScopeOrganization, true},
@@ -281,6 +294,7 @@ var features = map[Feature]struct {
 var optIn = map[Feature]bool{
 	FeatureAssetsRegions: true, FeatureAssetsEC2: true, FeatureAssetsS3: true,
 	FeatureAssetsKMS: true, FeatureAssetsLambda: true, FeatureAssetsSecretsManager: true,
+	FeatureAssetsConfig: true,
 }
 
 // OptIn reports whether a feature is left out of a mode's policy unless

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	"github.com/aws/aws-sdk-go-v2/service/configservice"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/identitystore"
@@ -16,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssoadmin"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -26,6 +28,8 @@ import (
 // uses the IAM prefix "sso".)
 var sdkClients = map[string]reflect.Type{
 	"cloudtrail":     reflect.TypeOf(&cloudtrail.Client{}),
+	"config":         reflect.TypeOf(&configservice.Client{}),
+	"s3control":      reflect.TypeOf(&s3control.Client{}),
 	"ec2":            reflect.TypeOf(&ec2.Client{}),
 	"kms":            reflect.TypeOf(&kms.Client{}),
 	"lambda":         reflect.TypeOf(&lambda.Client{}),
@@ -88,6 +92,9 @@ func TestActionsAreRealOperations(t *testing.T) {
 			}
 			if o, ok := Operations[a]; ok {
 				op = o
+				if p, o, ok := strings.Cut(o, ":"); ok {
+					client, op = sdkClients[p], o
+				}
 			}
 			if _, ok := client.MethodByName(op); !ok {
 				t.Errorf("%s (feature %s): %s has no operation %s", a, f, client, op)
@@ -99,7 +106,7 @@ func TestActionsAreRealOperations(t *testing.T) {
 // TestOptInFeatures: the asset features are built but in no default
 // policy; named, their actions are in it, and nothing else.
 func TestOptInFeatures(t *testing.T) {
-	for _, f := range []Feature{FeatureAssetsRegions, FeatureAssetsEC2, FeatureAssetsS3, FeatureAssetsKMS, FeatureAssetsLambda, FeatureAssetsSecretsManager} {
+	for _, f := range []Feature{FeatureAssetsRegions, FeatureAssetsEC2, FeatureAssetsS3, FeatureAssetsKMS, FeatureAssetsLambda, FeatureAssetsSecretsManager, FeatureAssetsConfig} {
 		if !Built(f) || !OptIn(f) {
 			t.Errorf("%s: built %v, opt-in %v", f, Built(f), OptIn(f))
 		}
@@ -113,7 +120,7 @@ func TestOptInFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
+	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetAccountPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
 		t.Errorf("policy of assets-s3 = %+v, want the S3 statement with %v", doc.Statement, Actions[FeatureAssetsS3])
 	}
 }
@@ -200,7 +207,7 @@ func TestParseAndLookups(t *testing.T) {
 	if f, err := ParseFeature("iam-read"); err != nil || f != FeatureIAMRead {
 		t.Errorf("ParseFeature(iam-read) = %q, %v", f, err)
 	}
-	if _, err := ParseFeature("iam-write"); err == nil || !strings.Contains(err.Error(), "access-keys, assets-ec2, assets-kms") {
+	if _, err := ParseFeature("iam-write"); err == nil || !strings.Contains(err.Error(), "access-keys, assets-config, assets-ec2, assets-kms") {
 		t.Errorf("ParseFeature(iam-write) error = %v, want the list of features", err)
 	}
 	if got := FeaturesCalling("sso:ListTagsForResource"); !reflect.DeepEqual(got, []Feature{FeatureIdentityCenterRead}) {

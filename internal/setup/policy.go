@@ -26,6 +26,7 @@ type policyStatement struct {
 // Every prefix in Actions must be here (a test checks).
 var serviceNames = map[string]string{
 	"cloudtrail":     "CloudTrail",
+	"config":         "Config",
 	"ec2":            "EC2",
 	"kms":            "KMS",
 	"lambda":         "Lambda",

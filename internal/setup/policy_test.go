@@ -106,7 +106,7 @@ func TestPolicySids(t *testing.T) {
 	for _, st := range parsePolicy(t, b).Statement {
 		got = append(got, st.Sid)
 	}
-	want := []string{"WardenCloudTrailRead", "WardenEC2Read", "WardenIAMProvision", "WardenIdentityStoreProvision", "WardenKMSRead", "WardenLambdaRead",
+	want := []string{"WardenCloudTrailRead", "WardenConfigRead", "WardenEC2Read", "WardenIAMProvision", "WardenIdentityStoreProvision", "WardenKMSRead", "WardenLambdaRead",
 		"WardenOrganizationsProvision", "WardenS3Read", "WardenSecretsManagerRead", "WardenSSOProvision", "WardenSTSRead"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
 		t.Errorf("Sids = %v, want %v", got, want)

@@ -83,7 +83,10 @@ func (s *syncRun) assetInventory(ctx context.Context, o collect.AssetOptions) (i
 		s.progress(Event{Stage: StageAssets, Message: "AWS Config aggregator"})
 		s.assetInv.inv, notes = collect.ReadAssetInventory(ctx, s.sess.Assets(cfg.Account, cfg.Region).Config, cfg.Account, cfg, services)
 		if inv := s.assetInv.inv; inv != nil {
-			s.log.Info("assets from AWS Config", "aggregator", inv.Aggregator, "pages", inv.Pages)
+			s.log.Info("assets from AWS Config", "aggregator", inv.Aggregator, "pages", inv.Pages, "sources_not_collected", len(inv.Failed))
+			for _, f := range inv.Failed {
+				s.log.Info("an aggregator source was not collected; its assets are read from the service listings", "aggregator", inv.Aggregator, "source", f)
+			}
 		}
 	})
 	if !first {

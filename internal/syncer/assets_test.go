@@ -2,7 +2,10 @@ package syncer
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 
@@ -90,5 +93,129 @@ func TestSyncReadsAssets(t *testing.T) {
 	}
 	if snap.APICalls["kms:ListKeys"] != 6 || snap.APICalls["s3:ListBuckets"] != 3 {
 		t.Errorf("asset calls %v", snap.APICalls)
+	}
+}
+
+// TestSyncReadsAssetsFromConfig syncs an organization whose management
+// account holds an organization aggregator over us-east-1, with the Config
+// source, then again from the service listings: the stored assets are the
+// same; the snapshot counts the AWS Config calls and no listing in
+// us-east-1, and each account's account_assets resource says which source
+// read each region, with the account-level Block Public Access.
+func TestSyncReadsAssetsFromConfig(t *testing.T) {
+	isolateAWS(t)
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 3,
+		Assets: &awsfake.AssetEstate{Aggregator: &awsfake.ConfigAggregator{Organization: true, Regions: []string{"us-east-1"}, Region: "us-east-1"},
+			AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{"200000000000": {RestrictPublicBuckets: true}}}}.Build()
+	c := truth.Install(srv)
+	sess := newSession(t, srv.URL(), c)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	assets := func(source *collect.ConfigSourceOptions) (*model.Snapshot, *model.Graph) {
+		o := syncOptions()
+		o.Organization = &OrganizationOptions{}
+		o.Assets = &collect.AssetOptions{Regions: []string{"us-east-1", "eu-west-1"}, Config: source}
+		snap, err := Sync(context.Background(), sess, st, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := st.Graph(context.Background(), snap.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap, g
+	}
+	viaConfig, gc := assets(&collect.ConfigSourceOptions{Mode: collect.ConfigOnly})
+	viaServices, gs := assets(nil)
+	if len(viaConfig.Errors) != 0 || len(viaServices.Errors) != 0 {
+		t.Fatalf("errors %v / %v", viaConfig.Errors, viaServices.Errors)
+	}
+	render := func(g *model.Graph) (lines []string, sources map[string]string, bpa map[string]bool) {
+		sources, bpa = map[string]string{}, map[string]bool{}
+		for _, r := range g.Resources {
+			if r.AccountAssets != nil {
+				for _, s := range r.AccountAssets.Sources {
+					sources[r.AccountID+" "+s.Region] = s.Source
+				}
+				bpa[r.AccountID] = r.AccountAssets.PublicAccessBlock != nil && r.AccountAssets.PublicAccessBlock.RestrictPublicBuckets
+				continue
+			}
+			if r.Bucket != nil || r.KMSKey != nil || r.Function != nil || r.Secret != nil || r.Instance != nil || r.SecurityGroup != nil {
+				b, _ := json.Marshal(r)
+				lines = append(lines, string(b))
+			}
+		}
+		sort.Strings(lines)
+		return lines, sources, bpa
+	}
+	lc, sc, bc := render(gc)
+	ls, ss, bs := render(gs)
+	if len(lc) < 50 || !slices.Equal(lc, ls) {
+		for i := range min(len(lc), len(ls)) {
+			if lc[i] != ls[i] {
+				t.Errorf("first difference:\nconfig   %s\nservices %s", lc[i], ls[i])
+				break
+			}
+		}
+		t.Fatalf("%d assets via Config, %d via the listings; they differ", len(lc), len(ls))
+	}
+	for k, v := range sc {
+		want := model.AssetSourceServices
+		if strings.HasSuffix(k, " us-east-1") {
+			want = model.AssetSourceConfig
+		}
+		if v != want || ss[k] != model.AssetSourceServices {
+			t.Errorf("%s: source %s via Config, %s via the listings; want %s and services", k, v, ss[k], want)
+		}
+	}
+	if len(sc) != 6 || !bc["200000000000"] || bc["200000000001"] || !bs["200000000000"] {
+		t.Errorf("sources %v, account Block Public Access %v / %v", sc, bc, bs)
+	}
+	if viaConfig.APICalls["config:DescribeConfigurationAggregators"] != 1 || viaConfig.APICalls["config:SelectAggregateResourceConfig"] != 1 ||
+		viaConfig.APICalls["kms:ListKeys"] != 3 || viaServices.APICalls["kms:ListKeys"] != 6 || viaServices.APICalls["config:SelectAggregateResourceConfig"] != 0 {
+		t.Errorf("calls via Config %v\nvia the listings %v", viaConfig.APICalls, viaServices.APICalls)
+	}
+}
+
+// TestSyncAssetsDelegatedAggregator: an aggregator in a delegated
+// administrator (a member account) is read through that account's member
+// role when sync.assets names its account; named wrongly, the sync notes
+// it once and reads the listings.
+func TestSyncAssetsDelegatedAggregator(t *testing.T) {
+	isolateAWS(t)
+	srv := awsfake.NewServer(awsfake.Options{})
+	defer srv.Close()
+	const admin = "200000000001"
+	truth := awsfake.OrgEstate{Accounts: 2, PerAccount: awsfake.Estate{Users: 1, Roles: 2}, Seed: 5,
+		Assets: &awsfake.AssetEstate{Aggregator: &awsfake.ConfigAggregator{Name: "delegated", Account: admin, Organization: true, AllRegions: true, Region: "eu-west-1"}}}.Build()
+	c := truth.Install(srv)
+	sess := newSession(t, srv.URL(), c)
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "w.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	run := func(cfg collect.ConfigSourceOptions) *model.Snapshot {
+		o := syncOptions()
+		o.Organization = &OrganizationOptions{}
+		o.Assets = &collect.AssetOptions{Regions: []string{"us-east-1"}, Config: &cfg}
+		snap, err := Sync(context.Background(), sess, st, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return snap
+	}
+	snap := run(collect.ConfigSourceOptions{Mode: collect.ConfigOnly, Aggregator: "delegated", Account: admin, Region: "eu-west-1"})
+	if len(snap.Errors) != 0 || snap.APICalls["config:SelectAggregateResourceConfig"] == 0 || snap.APICalls["kms:ListKeys"] != 0 {
+		t.Errorf("delegated aggregator: errors %v, calls %v", snap.Errors, snap.APICalls)
+	}
+	snap = run(collect.ConfigSourceOptions{Mode: collect.ConfigOnly, Aggregator: "delegated", Region: "eu-west-1"})
+	if len(snap.Errors) != 1 || !strings.Contains(snap.Errors[0].Message, `"delegated" not found`) || snap.APICalls["kms:ListKeys"] != 3 {
+		t.Errorf("aggregator looked for in the management account: errors %+v, calls %v", snap.Errors, snap.APICalls)
 	}
 }

@@ -32,6 +32,18 @@ type activityCache struct {
 	rep *access.ActivityReport
 	// read is whether the connection ever read CloudTrail.
 	read bool
+	// tables are the report's CLI tables, known its principals by ID,
+	// made once for every page.
+	tables []*render.Table
+	known  map[string]access.PrincipalActivity
+}
+
+// activityReport is one report, laid out.
+type activityReport struct {
+	rep    *access.ActivityReport
+	read   bool
+	tables []*render.Table
+	known  map[string]access.PrincipalActivity
 }
 
 // activityRow is one principal's last activity: the CLI's cells, with the
@@ -131,12 +143,12 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session, fo
 			return
 		}
 	}
-	rep, read, err := u.activityReport(r, conn, snap, d.Account, d.Since, age)
+	ar, err := u.activityReport(r, conn, snap, d.Account, d.Since, age)
 	if err != nil {
 		u.fail(w, r, s, http.StatusInternalServerError, "The activity could not be read: "+err.Error())
 		return
 	}
-	tables := render.ActivityTables(rep)
+	rep, read, tables, known := ar.rep, ar.read, ar.tables, ar.known
 	switch format {
 	case "json":
 		w.Header().Set("Content-Type", "application/json")
@@ -183,10 +195,6 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session, fo
 		d.NextURL = d.query("/activity", pg+1)
 	}
 	d.CSVURL, d.JSONURL, d.UsesCSVURL = d.query("/activity.csv", 1), d.query("/activity.json", 1), d.query("/activity-roles.csv", 1)
-	known := map[string]access.PrincipalActivity{}
-	for _, p := range rep.Principals {
-		known[p.ID] = p
-	}
 	for i := lo; i < hi; i++ {
 		p := rep.Principals[i]
 		d.Rows = append(d.Rows, activityRow{Cells: tables[0].Rows[i], Href: href(conn, p.Type, p.ID, p.AccountID), ID: p.ID, Never: p.Last == nil})
@@ -206,30 +214,34 @@ func (u *UI) activityPage(w http.ResponseWriter, r *http.Request, s *session, fo
 
 // activityReport is `warden show activity`'s report for the connection's
 // latest snapshot, reused for a minute for paging and the downloads.
-func (u *UI) activityReport(r *http.Request, conn string, snap *model.Snapshot, account, since string, age time.Duration) (*access.ActivityReport, bool, error) {
+func (u *UI) activityReport(r *http.Request, conn string, snap *model.Snapshot, account, since string, age time.Duration) (activityReport, error) {
 	key := strings.Join([]string{conn, strconv.FormatInt(snap.ID, 10), account, since}, "\x00")
 	now := u.c.Now()
 	c := &u.actCache
 	c.mu.Lock()
 	if c.key == key && now.Sub(c.at) < activityCacheTTL {
-		rep, read := c.rep, c.read
+		ar := activityReport{c.rep, c.read, c.tables, c.known}
 		c.mu.Unlock()
-		return rep, read, nil
+		return ar, nil
 	}
 	c.mu.Unlock()
 	ctx := r.Context()
 	g, err := u.c.Store.Subgraph(ctx, snap.ID, access.ActivityPart, "")
 	if err != nil {
-		return nil, false, err
+		return activityReport{}, err
 	}
 	from := now.Add(-age)
 	events, read, err := access.StoredActivity(ctx, u.c.Store, conn, from)
 	if err != nil {
-		return nil, false, err
+		return activityReport{}, err
 	}
 	rep := access.Activity(g, events, account, from)
+	ar := activityReport{rep: rep, read: read, tables: render.ActivityTables(rep), known: make(map[string]access.PrincipalActivity, len(rep.Principals))}
+	for _, p := range rep.Principals {
+		ar.known[p.ID] = p
+	}
 	c.mu.Lock()
-	c.key, c.at, c.rep, c.read = key, now, rep, read
+	c.key, c.at, c.rep, c.read, c.tables, c.known = key, now, ar.rep, ar.read, ar.tables, ar.known
 	c.mu.Unlock()
-	return rep, read, nil
+	return ar, nil
 }

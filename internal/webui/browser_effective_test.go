@@ -2,16 +2,22 @@ package webui
 
 import (
 	"context"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/warden-iam/warden/internal/diff/difftest"
 	"github.com/warden-iam/warden/internal/effective"
 	"github.com/warden-iam/warden/internal/model"
 	"github.com/warden-iam/warden/internal/policy"
+	"github.com/warden-iam/warden/internal/store"
+	"github.com/warden-iam/warden/internal/tokens"
 )
 
 // stepRows are an explanation's statements as the steps table shows them.
@@ -68,6 +74,16 @@ func TestBrowserEffective(t *testing.T) {
 	}
 	sameSet(t, "the statements", rows(t, ctx, "table.steps"), stepRows(want.Cases[0].Explanation))
 	shot(t, ctx, dir, "can")
+	// Who else can: the same question on /who-can lists the role, whose
+	// row asks /can again.
+	run(t, ctx, "who else", chromedp.Click("#who-else"))
+	run(t, ctx, "who-can answer", chromedp.WaitVisible("#whocan-count"))
+	run(t, ctx, "the role's row", chromedp.WaitVisible(`table.whocan a[data-id="`+admin.ID+`"]`))
+	run(t, ctx, "ask can", chromedp.Click(`table.whocan > tbody > tr:has(a[data-id="`+admin.ID+`"]) a.ask-can`))
+	run(t, ctx, "can again", chromedp.WaitVisible("#answer"))
+	if v := texts(t, ctx, "#decision .verdict"); len(v) != 1 || v[0] != "allowed" {
+		t.Errorf("/can from /who-can says %q", v)
+	}
 	run(t, ctx, "policy link", chromedp.Click(`table.steps a`))
 	run(t, ctx, "policy page", chromedp.WaitVisible("h1"))
 	if h := run(t, ctx, "policy heading", chromedp.Text("h1")); !strings.Contains(h, "AdministratorAccess") {
@@ -190,4 +206,92 @@ func TestBrowserEffective(t *testing.T) {
 	}
 	noScriptRan(t, ctx, "/simulator")
 	shot(t, ctx, dir, "simulator-bad")
+}
+
+// TestBrowserEffectiveHostile asks /can and /who-can about an estate
+// whose group names, tags and statement ids are script (an Identity
+// Center group "eng <img …>" carries the permission set Admin, an
+// administrator's statement has a hostile Sid) and checks in Chromium
+// that the answers show them as text and nothing runs.
+func TestBrowserEffectiveHostile(t *testing.T) {
+	ctx := browser(t)
+	dir := shots(t)
+	hostile := xssScript + xssImg
+	_, g := difftest.Estate()
+	alice := difftest.ARN(difftest.AcctA, "user", "alice")
+	for i := range g.Resources {
+		r := &g.Resources[i]
+		switch {
+		case r.ID == alice:
+			r.Tags = map[string]string{"note": xssScript, "owner": xssImg}
+		case r.ID == "arn:aws:identitystore:::group/g-eng":
+			r.Name = "eng " + xssImg
+		case r.Type == model.TypeIAMPolicy && r.Name == "AdministratorAccess":
+			r.Policy.Document = `{"Version":"2012-10-17","Statement":[{"Sid":` + strconv.Quote(hostile) + `,"Effect":"Allow","Action":"*","Resource":"*"}]}`
+		}
+	}
+	st, err := store.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "warden.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	at := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	snap := &model.Snapshot{ConnectionID: "xss", StartedAt: at.Add(-time.Minute), FinishedAt: at, Status: model.StatusComplete, Counts: map[string]int{}}
+	id, err := st.WriteSnapshot(context.Background(), snap, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := tokens.New(st, tokens.Options{})
+	tok, _, err := svc.Create(context.Background(), "reader", tokens.ScopeRead, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ui, err := New(Config{Store: st, Tokens: svc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(ui)
+	t.Cleanup(srv.Close)
+	browserSignIn(t, ctx, srv.URL, tok)
+
+	ann, err := effective.Can(context.Background(), st, id, effective.Question{Principal: "ann", Action: "iam:CreateUser"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	who, err := effective.WhoCan(context.Background(), st, id, effective.WhoCanQuestion{Action: "iam:CreateUser", Resource: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct {
+		name, path string
+		want       []string
+	}{
+		{"can-ann", "/can?c=xss&principal=ann&action=iam:CreateUser", []string{"group eng " + xssImg}},
+		{"can-alice", "/can?c=xss&principal=alice&action=iam:CreateUser", []string{hostile}},
+		{"who-can", "/who-can?c=xss&action=iam:CreateUser&resource=*", []string{hostile}},
+	} {
+		open(t, ctx, srv.URL, p.path)
+		main := run(t, ctx, "main "+p.name, chromedp.Evaluate[string](`document.querySelector("main").textContent`))
+		for _, w := range p.want {
+			if !strings.Contains(main, w) {
+				t.Errorf("%s does not show %q as text:\n%s", p.name, w, main)
+			}
+		}
+		if n := run(t, ctx, "img "+p.name, chromedp.Evaluate[int](`document.querySelectorAll("img, script:not([src])").length`)); n != 0 {
+			t.Errorf("%s: %d img or inline script elements made from the values", p.name, n)
+		}
+		if ran := run(t, ctx, "flag "+p.name, chromedp.Evaluate[bool](`window.__x !== undefined`)); ran {
+			t.Errorf("%s: script from a value ran", p.name)
+		}
+		shot(t, ctx, dir, "hostile-"+p.name)
+	}
+	// The answers are effective's: ann's cases, who-can's principals.
+	open(t, ctx, srv.URL, "/can?c=xss&principal=ann&action=iam:CreateUser")
+	if got := rows(t, ctx, "table.cases"); len(got) != len(ann.Cases) || len(got) == 0 {
+		t.Errorf("ann: %d cases shown, effective.Can %d", len(got), len(ann.Cases))
+	}
+	open(t, ctx, srv.URL, "/who-can?c=xss&action=iam:CreateUser&resource=*")
+	if n := texts(t, ctx, "#whocan-count .total"); len(n) != 1 || n[0] != strconv.Itoa(len(who.Principals)) {
+		t.Errorf("who-can count %q, effective.WhoCan %d", n, len(who.Principals))
+	}
 }

@@ -116,6 +116,16 @@ type canData struct {
 	PrincipalHref string
 }
 
+// WhoCanHref is the /who-can URL of the same action and resource.
+func (d *canData) WhoCanHref() string {
+	res := d.Resource
+	if res == "" {
+		res = "*"
+	}
+	v := url.Values{"c": {d.Conn}, "action": {d.Action}, "resource": {res}, "context": {d.Context}}
+	return "/who-can?" + v.Encode()
+}
+
 // PickHref is the /can URL of the same question about another principal.
 func (d *canData) PickHref(id string) string {
 	v := url.Values{"c": {d.Conn}, "principal": {id}, "action": {d.Action}, "resource": {d.Resource}, "context": {d.Context}}

@@ -74,6 +74,13 @@ func (c *whoCanCache) get(ctx context.Context, u *UI, snap int64, q effective.Wh
 	return ans, nil
 }
 
+// CanHref is the /can URL of the question about one principal of the
+// answer.
+func (d *whoCanData) CanHref(principal string) string {
+	v := url.Values{"c": {d.Conn}, "principal": {principal}, "action": {d.Action}, "resource": {d.Resource}, "context": {d.Context}}
+	return "/can?" + v.Encode()
+}
+
 // hopView is one role on the way, with its page.
 type hopView struct {
 	effective.Hop

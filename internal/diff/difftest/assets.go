@@ -3,8 +3,9 @@ package difftest
 import "github.com/warden-iam/warden/internal/model"
 
 // Assets returns the assets of two snapshots of account AcctA (us-east-1),
-// the second with one asset change of every kind a diff reports: a public
-// bucket added and a bucket removed; a bucket policy given a public
+// the second with one asset change of every kind a diff reports: the
+// account's own Block Public Access loosened (RestrictPublicBuckets stays
+// off); a public bucket added and a bucket removed; a bucket policy given a public
 // statement and its Block Public Access loosened; a KMS grant to another
 // account added and one removed; a function's execution role changed; a
 // secret policy's cross-account statement removed; an instance stopped
@@ -50,7 +51,12 @@ func Assets() (before, after []model.Resource) {
 	shared := `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + AcctB + `:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`
 	own := `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + AcctA + `:root"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`
 	public := `{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::site/*"}`
+	account := func(p *model.PublicAccessBlock) model.Resource {
+		return model.Resource{ID: model.AccountAssetsID(AcctA), Type: model.TypeAccountAssets, AccountID: AcctA, Name: AcctA,
+			AccountAssets: &model.AccountAssetsAttrs{PublicAccessBlock: p, Sources: []model.AssetRegionSource{{Region: region, Source: model.AssetSourceServices}}}}
+	}
 	before = []model.Resource{
+		account(&model.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true}),
 		bucket("old-logs", "", allOn),
 		bucket("site", "", allOn),
 		key(grantOld),
@@ -61,6 +67,7 @@ func Assets() (before, after []model.Resource) {
 		group(https),
 	}
 	after = []model.Resource{
+		account(&model.PublicAccessBlock{BlockPublicAcls: true}),
 		bucket("public-drop", `{"Version":"2012-10-17","Statement":[`+public+`]}`, nil),
 		bucket("site", `{"Version":"2012-10-17","Statement":[`+public+`]}`,
 			&model.PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true}),
