@@ -20,14 +20,18 @@ import (
 )
 
 // syncAssetEstate syncs an organization of accounts with IAM and assets in
-// two regions into a new database (assets: nil syncs none), and returns
-// the database and the ground truth.
-func syncAssetEstate(t *testing.T, accounts int, assets *awsfake.AssetEstate) (string, *awsfake.OrgTruth) {
+// two regions into a new database (assets: nil syncs none), after mutate
+// (when not nil) changed the estate, and returns the database and the
+// ground truth.
+func syncAssetEstate(t *testing.T, accounts int, assets *awsfake.AssetEstate, mutate func(*awsfake.OrgTruth)) (string, *awsfake.OrgTruth) {
 	t.Helper()
 	isolateAWSConfig(t)
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
 	truth := awsfake.OrgEstate{Accounts: accounts, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 8, Assets: assets}.Build()
+	if mutate != nil {
+		mutate(truth)
+	}
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
@@ -56,6 +60,12 @@ func syncAssetEstate(t *testing.T, accounts int, assets *awsfake.AssetEstate) (s
 // only administrator policy on roles, and no SCP or boundary limits it):
 // "instance-ARN role-ARN".
 func publicAdminTruth(truth *awsfake.OrgTruth) []string {
+	return publicAdminTruthBut(truth, "")
+}
+
+// publicAdminTruthBut is publicAdminTruth without the instances running
+// as role denied.
+func publicAdminTruthBut(truth *awsfake.OrgTruth, denied string) []string {
 	var want []string
 	for _, in := range truth.Assets.Instances {
 		if in.PublicIP == "" || in.InstanceProfileARN == "" {
@@ -67,7 +77,7 @@ func publicAdminTruth(truth *awsfake.OrgTruth) []string {
 			}
 			p := a.IAM.InstanceProfiles[in.InstanceProfileARN[strings.LastIndexByte(in.InstanceProfileARN, '/')+1:]]
 			role := a.IAM.Roles[p.Roles[0]]
-			if slices.Contains(role.AttachedPolicies, "arn:aws:iam::aws:policy/AdministratorAccess") {
+			if slices.Contains(role.AttachedPolicies, "arn:aws:iam::aws:policy/AdministratorAccess") && role.ARN != denied {
 				want = append(want, "arn:aws:ec2:"+in.Region+":"+in.Account+":instance/"+in.ID+" "+role.ARN)
 			}
 		}
@@ -81,10 +91,30 @@ func publicAdminTruth(truth *awsfake.OrgTruth) []string {
 // with its severity and fix, and the public instances running as an
 // administrator role exactly the ground truth's, decided by the
 // effective administrators (or, with --effective=false, by the
-// administrator policies held); the tables show both. A snapshot whose
-// sync read no assets says so.
+// administrator policies held); the tables show both. One administrator
+// role has an inline policy denying iam:*: it holds an administrator
+// policy but is no effective administrator, so its instances are listed
+// by the administrator policies only. A snapshot whose sync read no
+// assets says so.
 func TestFindingsAssets(t *testing.T) {
-	db, truth := syncAssetEstate(t, 2, &awsfake.AssetEstate{Instances: 8})
+	var denied string
+	db, truth := syncAssetEstate(t, 2, &awsfake.AssetEstate{Instances: 16}, func(truth *awsfake.OrgTruth) {
+		pub := publicAdminTruth(truth)
+		if len(pub) < 2 {
+			t.Fatalf("the estate planted %d public instances running as an administrator, want 2 or more", len(pub))
+		}
+		denied = pub[0][strings.IndexByte(pub[0], ' ')+1:]
+		for _, a := range truth.Accounts() {
+			for _, r := range a.IAM.Roles {
+				if r.ARN == denied {
+					if r.InlinePolicies == nil {
+						r.InlinePolicies = map[string]string{}
+					}
+					r.InlinePolicies["deny-iam"] = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`
+				}
+			}
+		}
+	})
 	type exposure struct {
 		Kind      string   `json:"kind"`
 		AssetID   string   `json:"asset_id"`
@@ -154,12 +184,12 @@ func TestFindingsAssets(t *testing.T) {
 	if len(want) < 20 || !slices.Equal(got, want) {
 		t.Errorf("exposures\n got %q\nwant %q", got, want)
 	}
-	wantPub := publicAdminTruth(truth)
-	t.Logf("%d exposures, %d public admin instances planted", len(want), len(wantPub))
-	if len(wantPub) == 0 {
-		t.Fatal("the estate planted no public instance running as an administrator")
+	wantPub, wantEff := publicAdminTruth(truth), publicAdminTruthBut(truth, denied)
+	t.Logf("%d exposures, %d public admin instances planted, %d running as an effective administrator", len(want), len(wantPub), len(wantEff))
+	if len(wantEff) == 0 || len(wantEff) == len(wantPub) {
+		t.Fatalf("want some public admin instances, not all, running as an effective administrator: %d of %d", len(wantEff), len(wantPub))
 	}
-	check := func(what, from string, list []instance) {
+	check := func(what, from string, list []instance, wantPub []string) {
 		t.Helper()
 		var got []string
 		for _, p := range list {
@@ -175,7 +205,7 @@ func TestFindingsAssets(t *testing.T) {
 	if f.From != "effective_admins" {
 		t.Errorf("public_admin_instances_from %q, want effective_admins", f.From)
 	}
-	check("effective", "effective_admins", f.Public)
+	check("effective", "effective_admins", f.Public, wantEff)
 	for _, p := range f.Public {
 		if p.Decision != "allowed" {
 			t.Errorf("%s: decision %q", p.InstanceID, p.Decision)
@@ -192,17 +222,17 @@ func TestFindingsAssets(t *testing.T) {
 	if f.From != "admin_policies" {
 		t.Errorf("--effective=false: public_admin_instances_from %q", f.From)
 	}
-	check("admin policies", "admin_policies", f.Public)
+	check("admin policies", "admin_policies", f.Public, wantPub)
 
 	table, errOut, code := runIn(t, db, "findings", "--limit", "0")
 	if code != 0 {
 		t.Fatalf("findings: exit %d: %s", code, errOut)
 	}
 	if !strings.Contains(table, fmt.Sprintf("Asset exposures (%d)", len(want))) ||
-		!strings.Contains(table, fmt.Sprintf("Instances with a public IP running as an administrator role (%d)", len(wantPub))) {
+		!strings.Contains(table, fmt.Sprintf("Instances with a public IP running as an administrator role (%d)", len(wantEff))) {
 		t.Errorf("the findings tables lack the asset findings:\n%s", table)
 	}
-	for _, p := range wantPub {
+	for _, p := range wantEff {
 		id := p[strings.LastIndexByte(p[:strings.IndexByte(p, ' ')], '/')+1 : strings.IndexByte(p, ' ')]
 		if !strings.Contains(table, id) {
 			t.Errorf("the table lacks instance %s", id)
@@ -210,7 +240,7 @@ func TestFindingsAssets(t *testing.T) {
 	}
 
 	// No assets read: none found, and it says so.
-	db, _ = syncAssetEstate(t, 1, nil)
+	db, _ = syncAssetEstate(t, 1, nil, nil)
 	out, errOut, code = runIn(t, db, "findings", "-o", "json")
 	if code != 0 {
 		t.Fatalf("findings without assets: exit %d: %s", code, errOut)

@@ -272,12 +272,26 @@ func TestJSONKeysAsDocumented(t *testing.T) {
 
 // notExercised are documented lists no run above can fill, with why.
 var notExercised = map[string]string{
-	"demo.findings.unused_services[]":  "filled only for a connection that reads IAM last accessed data (activity.last_accessed), which no run above configures; TestFakeAWSGeneratesActivity checks every key of its elements",
-	"demo.findings.sso_admins[]":       "the demo has no Identity Center; the organization run's findings list Identity Center administrators",
-	"demo.findings.escalation_paths[]": "the demo estate has no way up to an effective administrator; the single-account run's findings --escalation finds some, and TestFindingsEffectiveAdminsAndEscalationPaths every kind",
-	"demo.summary.snapshot.carried[]":  "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
-	"scim push.failed[]":               "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
-	"scim push.unmatched_members[]":    "needs a group member that no user listing returns; tested in internal/scimsync",
+	// No run here syncs assets (fake-aws has none); TestFindingsAssets
+	// (findings_assets_test.go) checks these lists filled, exactly.
+	"findings.exposures[]":                             "filled in TestFindingsAssets: no run here syncs assets",
+	"findings.public_admin_instances[]":                "filled in TestFindingsAssets: no run here syncs assets",
+	"findings.public_admin_instances[].through[]":      "filled in TestFindingsAssets: no run here syncs assets",
+	"demo.findings.exposures[]":                        "the demo reads no assets; TestFindingsAssets fills the list",
+	"demo.findings.public_admin_instances[]":           "the demo reads no assets; TestFindingsAssets fills the list",
+	"demo.findings.public_admin_instances[].through[]": "the demo reads no assets; TestFindingsAssets fills the list",
+	"findings.exposures[].accounts[]":                  "filled in TestFindingsAssets: no run here syncs assets",
+	"findings.exposures[].actions[]":                   "filled in TestFindingsAssets: no run here syncs assets",
+	"findings.exposures[].ports[]":                     "filled in TestFindingsAssets: no run here syncs assets",
+	"demo.findings.exposures[].accounts[]":             "the demo reads no assets; TestFindingsAssets fills the list",
+	"demo.findings.exposures[].actions[]":              "the demo reads no assets; TestFindingsAssets fills the list",
+	"demo.findings.exposures[].ports[]":                "the demo reads no assets; TestFindingsAssets fills the list",
+	"demo.findings.unused_services[]":                  "filled only for a connection that reads IAM last accessed data (activity.last_accessed), which no run above configures; TestFakeAWSGeneratesActivity checks every key of its elements",
+	"demo.findings.sso_admins[]":                       "the demo has no Identity Center; the organization run's findings list Identity Center administrators",
+	"demo.findings.escalation_paths[]":                 "the demo estate has no way up to an effective administrator; the single-account run's findings --escalation finds some, and TestFindingsEffectiveAdminsAndEscalationPaths every kind",
+	"demo.summary.snapshot.carried[]":                  "the demo reads its whole estate; a carried part is exercised by the organization run's sync",
+	"scim push.failed[]":                               "needs a SCIM server refusing a write; the failure report is tested in internal/scimsync",
+	"scim push.unmatched_members[]":                    "needs a group member that no user listing returns; tested in internal/scimsync",
 	// The applies of the single-account run change users and policies only;
 	// TestDiffJSONKeysAsDocumented (diff_test.go) checks every diff list on
 	// a hand-built estate with a change of every kind.
