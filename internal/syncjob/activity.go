@@ -25,7 +25,9 @@ import (
 // there), the connection's region, and every region where the account's
 // IAM read shows a role or an access key used in the last 90 days
 // (RoleLastUsed, the credential report): where its activity is, learned
-// from the sync's own read at no extra call.
+// from the sync's own read at no extra call; and, for a connection whose
+// sync.assets names its regions, those regions, where the asset changes a
+// diff shows are recorded.
 
 // ActivityOptions say what a sync reads of activity.
 type ActivityOptions struct {
@@ -35,6 +37,10 @@ type ActivityOptions struct {
 	// Regions are the regions read in every account; empty is the
 	// default rule above.
 	Regions []string
+	// AssetRegions are the regions sync.assets reads, when it names them:
+	// added to the default regions (not to configured Regions) so that the
+	// actors of asset changes are found.
+	AssetRegions []string
 	// LastAccessed is whose IAM last accessed data is read: roles,
 	// users, all, or "" / none (see lastAccessed).
 	LastAccessed string
@@ -106,14 +112,27 @@ func (r *activityRun) account(ctx context.Context, sess *awsapi.Session, account
 	return append(problems, r.lastAccessed(ctx, sess, accountID, g)...)
 }
 
+// regionsOf are the activity regions of an account: the configured ones,
+// or ActivityRegions with the regions sync.assets names, sorted.
+func (r *activityRun) regionsOf(g *model.Graph, accountID string, now time.Time) []string {
+	if len(r.opts.Regions) > 0 {
+		return r.opts.Regions
+	}
+	regions := ActivityRegions(g, accountID, r.home, now)
+	for _, a := range r.opts.AssetRegions {
+		if !slices.Contains(regions, a) {
+			regions = append(regions, a)
+		}
+	}
+	slices.Sort(regions)
+	return regions
+}
+
 // readCloudTrail reads the account's regions at once (each has its own
 // limit) and stores what was read with the cursors that follow.
 func (r *activityRun) readCloudTrail(ctx context.Context, sess *awsapi.Session, accountID string, g *model.Graph) []model.SourceError {
-	regions := r.opts.Regions
 	now := r.now().UTC()
-	if len(regions) == 0 {
-		regions = ActivityRegions(g, accountID, r.home, now)
-	}
+	regions := r.regionsOf(g, accountID, now)
 	reads := make([]collect.ActivityRead, len(regions))
 	var wg sync.WaitGroup
 	for i, region := range regions {

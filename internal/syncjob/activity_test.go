@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/warden-iam/warden/internal/config"
 	"github.com/warden-iam/warden/internal/model"
 )
 
@@ -28,5 +29,37 @@ func TestActivityRegions(t *testing.T) {
 	}
 	if got := ActivityRegions(&model.Graph{}, "111111111111", "", now); !slices.Equal(got, []string{"us-east-1"}) {
 		t.Errorf("an account with no use: %v, want us-east-1 alone", got)
+	}
+}
+
+// TestActivityRegionsWithAssets: the regions sync.assets names join the
+// default regions, once each and sorted; configured activity regions are
+// kept as they are.
+func TestActivityRegionsWithAssets(t *testing.T) {
+	now := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	r := &activityRun{home: "eu-west-1", opts: ActivityOptions{AssetRegions: []string{"us-east-1", "ap-northeast-1", "eu-west-1"}}}
+	if got, want := r.regionsOf(&model.Graph{}, "111111111111", now), []string{"ap-northeast-1", "eu-west-1", "us-east-1"}; !slices.Equal(got, want) {
+		t.Errorf("regionsOf = %v, want %v", got, want)
+	}
+	r.opts.Regions = []string{"sa-east-1"}
+	if got := r.regionsOf(&model.Graph{}, "111111111111", now); !slices.Equal(got, []string{"sa-east-1"}) {
+		t.Errorf("configured regions: %v, want [sa-east-1]", got)
+	}
+}
+
+// TestFromConnectionAssetRegions: a connection that reads activity and
+// names its asset regions hands those regions to the activity read.
+func TestFromConnectionAssetRegions(t *testing.T) {
+	var c config.Connection
+	c.ID, c.Region = "prod", "eu-west-1"
+	c.Activity.Lookback = "7d"
+	c.Sync.Assets.Services = []string{"s3"}
+	c.Sync.Assets.Regions = []string{"ap-northeast-1"}
+	tg, err := FromConnection(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tg.Activity == nil || !slices.Equal(tg.Activity.AssetRegions, []string{"ap-northeast-1"}) {
+		t.Fatalf("Activity = %+v, want AssetRegions [ap-northeast-1]", tg.Activity)
 	}
 }

@@ -71,6 +71,9 @@ func FromConnection(c config.Connection) (Target, error) {
 	if a := c.Sync.Assets; a.Enabled() {
 		t.Assets = &collect.AssetOptions{Services: a.ServiceList(), Regions: a.Regions, HomeRegion: c.Region,
 			Config: &collect.ConfigSourceOptions{Mode: a.SourceMode(), Aggregator: a.Aggregator, Account: a.AggregatorAccount, Region: a.AggregatorRegion}}
+		if t.Activity != nil {
+			t.Activity.AssetRegions = a.Regions
+		}
 	}
 	if o := c.Organization; o.Enabled {
 		id, err := o.ResolveExternalID()
