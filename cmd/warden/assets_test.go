@@ -155,4 +155,8 @@ func TestShowAssets(t *testing.T) {
 			}
 		}
 	}
+	// --region is for the asset listings only: elsewhere a usage error.
+	if _, errOut, code := runIn(t, db, "show", "users", "--region", "eu-west-1"); code == 0 || !strings.Contains(errOut, "--region applies to the asset listings only") {
+		t.Errorf("show users --region: exit %d: %s", code, errOut)
+	}
 }

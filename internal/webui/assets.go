@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/warden-iam/warden/internal/access"
 	"github.com/warden-iam/warden/internal/findings"
@@ -60,20 +61,81 @@ type assetsData struct {
 	Exposures  int
 }
 
+// snapAssets is what the asset pages read of one snapshot, kept by
+// assetCache: the assets part of its graph, its exposures' count and the
+// rows of each list made so far.
+type snapAssets struct {
+	g         *model.Graph
+	exposures int
+	mu        sync.Mutex
+	lists     map[string]assetList
+}
+
+// assetList is one kind's rows and columns.
+type assetList struct {
+	columns []string
+	hasRole bool
+	rows    []assetListRow
+}
+
+// list returns kind's rows, made once.
+func (a *snapAssets) list(kind string) assetList {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	l, ok := a.lists[kind]
+	if !ok {
+		l.columns, l.hasRole, l.rows = assetRows(kind, a.g)
+		a.lists[kind] = l
+	}
+	return l
+}
+
+// assetCache keeps the asset part of the snapshots last shown: a snapshot
+// never changes, and reading and judging thousands of assets took most of
+// a list page's time.
+type assetCache struct {
+	mu sync.Mutex
+	m  map[int64]*snapAssets
+}
+
+// maxCachedAssetSnaps bounds the cache; past it, it starts again empty.
+const maxCachedAssetSnaps = 4
+
+func (c *assetCache) get(r *http.Request, u *UI, snap int64) (*snapAssets, error) {
+	c.mu.Lock()
+	a, ok := c.m[snap]
+	c.mu.Unlock()
+	if ok {
+		return a, nil
+	}
+	g, err := u.c.Store.Subgraph(r.Context(), snap, inventory.AssetsPart, "")
+	if err != nil {
+		return nil, err
+	}
+	a = &snapAssets{g: g, exposures: len(findings.Exposures(g)), lists: map[string]assetList{}}
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= maxCachedAssetSnaps {
+		c.m = map[int64]*snapAssets{}
+	}
+	c.m[snap] = a
+	c.mu.Unlock()
+	return a, nil
+}
+
 // assetsGraph is the assets part of the latest snapshot of the request's
 // connection.
-func (u *UI) assetsGraph(w http.ResponseWriter, r *http.Request, s *session) (string, *model.Snapshot, *model.Graph, bool) {
+func (u *UI) assetsGraph(w http.ResponseWriter, r *http.Request, s *session) (string, *model.Snapshot, *snapAssets, bool) {
 	conn, snap, err := u.latest(r)
 	if err != nil {
 		u.fail(w, r, s, http.StatusNotFound, err.Error())
 		return "", nil, nil, false
 	}
-	g, err := u.c.Store.Subgraph(r.Context(), snap.ID, inventory.AssetsPart, "")
+	a, err := u.assetc.get(r, u, snap.ID)
 	if err != nil {
 		u.fail(w, r, s, http.StatusInternalServerError, "The snapshot could not be read: "+err.Error())
 		return "", nil, nil, false
 	}
-	return conn, snap, g, true
+	return conn, snap, a, true
 }
 
 // assetListURL is the list page of kind, of account when set.
@@ -88,11 +150,12 @@ func assetListURL(conn, kind, account string) string {
 // assets is /assets: the count of each kind of asset per account, each
 // linking to its list.
 func (u *UI) assets(w http.ResponseWriter, r *http.Request, s *session) {
-	conn, snap, g, ok := u.assetsGraph(w, r, s)
+	conn, snap, a, ok := u.assetsGraph(w, r, s)
 	if !ok {
 		return
 	}
-	d := assetsData{Conn: conn, Snap: snap, AssetsRead: findings.AssetsRead(snap, g), Kinds: assetKinds, Exposures: len(findings.Exposures(g))}
+	g := a.g
+	d := assetsData{Conn: conn, Snap: snap, AssetsRead: findings.AssetsRead(snap, g), Kinds: assetKinds, Exposures: a.exposures}
 	counts := map[string]map[model.ResourceType]int{}
 	total := map[model.ResourceType]int{}
 	for i := range g.Resources {
@@ -280,16 +343,16 @@ func (u *UI) assetList(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusNotFound, "There is no asset list "+kind+": see /assets.")
 		return
 	}
-	conn, _, g, ok := u.assetsGraph(w, r, s)
+	conn, _, a, ok := u.assetsGraph(w, r, s)
 	if !ok {
 		return
 	}
 	q := r.URL.Query()
 	d := assetListData{Conn: conn, Kind: assetKinds[i], Account: q.Get("account"), Region: q.Get("region"), AssetsURL: "/assets?c=" + url.QueryEscape(conn)}
-	cols, hasRole, all := assetRows(kind, g)
-	d.Columns, d.HasRole = cols, hasRole
+	l := a.list(kind)
+	d.Columns, d.HasRole = l.columns, l.hasRole
 	accounts, regions := map[string]bool{}, map[string]bool{}
-	for _, row := range all {
+	for _, row := range l.rows {
 		accounts[row.AccountID], regions[row.Region] = true, true
 		if (d.Account == "" || row.AccountID == d.Account) && (d.Region == "" || row.Region == d.Region) {
 			d.Total++

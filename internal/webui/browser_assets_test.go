@@ -37,14 +37,20 @@ type assetStack struct {
 
 // newAssetStack syncs an organization of accounts (IAM and assets) into a
 // new store and serves the UI over it.
-func newAssetStack(t *testing.T, accounts int) *assetStack {
+func newAssetStack(t testing.TB, accounts int) *assetStack {
+	t.Helper()
+	return newAssetStackOf(t, accounts, awsfake.AssetEstate{Instances: 8,
+		// The last account's Block Public Access confines its buckets.
+		AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{restrictedAccount: {RestrictPublicBuckets: true}}})
+}
+
+// newAssetStackOf is newAssetStack with the assets e describes.
+func newAssetStackOf(t testing.TB, accounts int, e awsfake.AssetEstate) *assetStack {
 	t.Helper()
 	isolateAWS(t)
 	srv := awsfake.NewServer(awsfake.Options{})
 	t.Cleanup(srv.Close)
-	truth := awsfake.OrgEstate{Accounts: accounts, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 8, Assets: &awsfake.AssetEstate{Instances: 8,
-		// The last account's Block Public Access confines its buckets.
-		AccountBlockPublicAccess: map[string]*awsfake.PublicAccessBlock{restrictedAccount: {RestrictPublicBuckets: true}}}}.Build()
+	truth := awsfake.OrgEstate{Accounts: accounts, PerAccount: awsfake.Estate{Users: 2, Roles: 3}, Seed: 8, Assets: &e}.Build()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
@@ -65,7 +71,7 @@ func newAssetStack(t *testing.T, accounts int) *assetStack {
 	return serveStore(t, st, snap.ID, truth)
 }
 
-func serveStore(t *testing.T, st *store.DB, snap int64, truth *awsfake.OrgTruth) *assetStack {
+func serveStore(t testing.TB, st *store.DB, snap int64, truth *awsfake.OrgTruth) *assetStack {
 	t.Helper()
 	svc := tokens.New(st, tokens.Options{})
 	tok, _, err := svc.Create(context.Background(), "reader", tokens.ScopeRead, 0)

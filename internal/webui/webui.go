@@ -65,6 +65,7 @@ type UI struct {
 	counts   findingsCache
 	reports  reportCache
 	hcache   holdersCache
+	assetc   assetCache
 	whoCans  whoCanCache
 	actCache activityCache
 }
