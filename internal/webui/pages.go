@@ -249,6 +249,14 @@ func (u *UI) principal(w http.ResponseWriter, r *http.Request, s *session) {
 		u.fail(w, r, s, http.StatusBadRequest, "Name a principal: /principal?c=CONNECTION&id=ID, or use Search.")
 		return
 	}
+	if strings.HasPrefix(q, "arn:") {
+		// An asset has a page of its own: answering who can act on it here
+		// would decide every principal for nothing.
+		if res, err := u.c.Store.Resource(r.Context(), snap.ID, q); err == nil && res != nil && access.IsAsset(res) {
+			http.Redirect(w, r, href(conn, res.Type, res.ID, res.AccountID), http.StatusSeeOther)
+			return
+		}
+	}
 	d := principalData{Conn: conn, Snap: snap}
 	ans, err := access.Query(r.Context(), u.c.Store, snap.ID, q)
 	var amb *access.AmbiguousError
