@@ -92,6 +92,12 @@ func load(ctx context.Context, st store.Store, snap int64, useFast bool) (*Snaps
 				texts[i] = documentOf(r)
 			}
 			s.parseAll(texts)
+			// Each policy's document by its ID, as doc finds it.
+			s.mu.Lock()
+			for i, r := range ps {
+				s.docs[r.ID] = s.byText[texts[i]]
+			}
+			s.mu.Unlock()
 			polErr <- nil
 		}()
 	} else {

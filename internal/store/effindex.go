@@ -61,18 +61,15 @@ func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIn
 	if _, ok, err := s.snapshotConn(ctx, snapshotID); err != nil || !ok {
 		return &EffectiveIndex{Grants: map[string][]model.Grant{}}, err
 	}
-	var data string // one copy of the driver's bytes, which the decoded strings share
-	err := s.db.QueryRowContext(ctx, s.d.rebind(`SELECT data FROM effective_index WHERE snapshot_id=? AND format=?`),
-		snapshotID, effectiveIndexFormat).Scan(&data)
-	switch {
-	case err == nil:
-		ix, derr := decodeEffectiveIndex(data)
-		if derr == nil {
+	data, found, err := s.readEffectiveIndex(ctx, snapshotID)
+	if err != nil {
+		return nil, fmt.Errorf("read the effective index of snapshot %d from %s: %w", snapshotID, s.path, err)
+	}
+	if found {
+		if ix, err := decodeEffectiveIndex(data); err == nil {
 			return ix, nil
 		}
 		// A damaged index is built again (and stored over).
-	case !errors.Is(err, sql.ErrNoRows):
-		return nil, fmt.Errorf("read the effective index of snapshot %d from %s: %w", snapshotID, s.path, err)
 	}
 	ix, err := s.buildEffectiveIndex(ctx, snapshotID)
 	if err != nil {
@@ -80,6 +77,26 @@ func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIn
 	}
 	s.storeEffectiveIndex(ctx, snapshotID, encodeEffectiveIndex(ix))
 	return ix, nil
+}
+
+// readEffectiveIndex reads the stored index of a snapshot in the current
+// format as one string: the driver's bytes copied once (sql.RawBytes
+// spares database/sql's copy), which every decoded string shares.
+func (s *DB) readEffectiveIndex(ctx context.Context, snapshotID int64) (data string, found bool, err error) {
+	rows, err := s.db.QueryContext(ctx, s.d.rebind(`SELECT data FROM effective_index WHERE snapshot_id=? AND format=?`),
+		snapshotID, effectiveIndexFormat)
+	if err != nil {
+		return "", false, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var raw sql.RawBytes
+		if err := rows.Scan(&raw); err != nil {
+			return "", false, err
+		}
+		data, found = string(raw), true
+	}
+	return data, found, rows.Err()
 }
 
 // buildEffectiveIndex reads the index of a snapshot from its rows.
