@@ -92,14 +92,14 @@ func (c *computer) assets() []AssetChange {
 		case rc.Before != nil && rc.After != nil && rc.After.Type == model.TypeAccountAssets:
 			out = append(out, accountBlockChange(rc.Before, rc.After)...)
 		case rc.Before == nil && rc.After != nil && isAsset(rc.After.Type):
-			a := AssetChange{Change: Added, Kind: AssetKindAsset, Asset: refOf(rc.After), Region: assetRegion(rc.After), Severity: SeverityLow}
+			a := AssetChange{Change: Added, Kind: AssetKindAsset, Asset: refOf(rc.After), Region: model.AssetRegion(rc.After), Severity: SeverityLow}
 			a.Exposure = worstExposure(c.exposures(*rc.After, true))
 			if s := exposureSeverity(a.Exposure); s != "" {
 				a.Severity = s
 			}
 			out = append(out, a)
 		case rc.Before != nil && rc.After == nil && isAsset(rc.Before.Type):
-			out = append(out, AssetChange{Change: Removed, Kind: AssetKindAsset, Asset: refOf(rc.Before), Region: assetRegion(rc.Before)})
+			out = append(out, AssetChange{Change: Removed, Kind: AssetKindAsset, Asset: refOf(rc.Before), Region: model.AssetRegion(rc.Before)})
 		case rc.Before != nil && rc.After != nil && isAsset(rc.After.Type):
 			out = append(out, c.assetChanges(rc.Before, rc.After)...)
 		}
@@ -159,7 +159,7 @@ func accountBlockChange(b, a *model.Resource) []AssetChange {
 
 // assetChanges compares one asset in both snapshots.
 func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
-	ref, region := refOf(a), assetRegion(a)
+	ref, region := refOf(a), model.AssetRegion(a)
 	var out []AssetChange
 	row := func(change, kind string) *AssetChange {
 		out = append(out, AssetChange{Change: change, Kind: kind, Asset: ref, Region: region})
@@ -277,38 +277,10 @@ func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 	return out
 }
 
-// assetRegion is an asset's region.
-func assetRegion(r *model.Resource) string {
-	switch {
-	case r.Bucket != nil:
-		return r.Bucket.Region
-	case r.KMSKey != nil:
-		return r.KMSKey.Region
-	case r.Function != nil:
-		return r.Function.Region
-	case r.Secret != nil:
-		return r.Secret.Region
-	case r.Instance != nil:
-		return r.Instance.Region
-	case r.SecurityGroup != nil:
-		return r.SecurityGroup.Region
-	}
-	return ""
-}
-
 // resourcePolicy is an asset's resource policy, "" for none.
 func resourcePolicy(r *model.Resource) string {
-	switch {
-	case r.Bucket != nil:
-		return r.Bucket.Policy
-	case r.KMSKey != nil:
-		return r.KMSKey.Policy
-	case r.Function != nil:
-		return r.Function.Policy
-	case r.Secret != nil:
-		return r.Secret.Policy
-	}
-	return ""
+	_, text, _ := model.ResourcePolicy(r)
+	return text
 }
 
 // withPolicy returns a copy of the asset whose resource policy is doc.

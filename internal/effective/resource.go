@@ -63,27 +63,10 @@ func (s *Snapshot) assetOf(ctx context.Context, resource string) (*model.Resourc
 	if err != nil || r == nil {
 		return nil, err
 	}
-	if _, _, ok := assetPolicy(r); !ok {
+	if _, _, ok := model.ResourcePolicy(r); !ok {
 		return nil, nil
 	}
 	return r, nil
-}
-
-// assetPolicy is the kind of an asset's resource policy ("bucket policy")
-// and its text ("" for none); ok is false for a resource that is not an
-// asset with a resource policy.
-func assetPolicy(r *model.Resource) (kind, text string, ok bool) {
-	switch {
-	case r.Bucket != nil:
-		return "bucket policy", r.Bucket.Policy, true
-	case r.KMSKey != nil:
-		return "key policy", r.KMSKey.Policy, true
-	case r.Function != nil:
-		return "function policy", r.Function.Policy, true
-	case r.Secret != nil:
-		return "secret policy", r.Secret.Policy, true
-	}
-	return "", "", false
 }
 
 // assetName names an asset in explanations: a bucket, function or secret
@@ -99,7 +82,7 @@ func assetName(r *model.Resource) string {
 // it ("bucket policy of logs"), nil when it has none; a policy the sync
 // could not read, or that does not parse, is noted.
 func (s *Snapshot) resourcePolicyOf(asset *model.Resource, notes *[]string) *policy.Named {
-	kind, text, _ := assetPolicy(asset)
+	kind, text, _ := model.ResourcePolicy(asset)
 	name := kind + " of " + assetName(asset)
 	if text == "" {
 		for _, u := range asset.Unread {
@@ -166,7 +149,7 @@ func assetRules(asset *model.Resource, bpa model.PublicAccessBlock, req *policy.
 	if asset == nil || res.Decision == policy.ExplicitDeny || res.Decision == policy.ImplicitDeny {
 		return res
 	}
-	kind, _, _ := assetPolicy(asset)
+	kind, _, _ := model.ResourcePolicy(asset)
 	name := kind + " of " + assetName(asset)
 	switch {
 	case asset.KMSKey != nil && !hasKind(res.Explanation, "resource"):

@@ -166,7 +166,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	}
 	assetAccount := ""
 	if asset != nil {
-		if _, text, _ := assetPolicy(asset); text != "" {
+		if _, text, _ := model.ResourcePolicy(asset); text != "" {
 			assetAccount = asset.AccountID
 		}
 	}

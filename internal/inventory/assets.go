@@ -277,25 +277,6 @@ func SecurityGroups(g *model.Graph, account string) []SecurityGroupRow {
 	return rows
 }
 
-// AssetRegion is the region of an asset, "" for a resource that is not
-// one.
-func AssetRegion(r *model.Resource) string {
-	switch {
-	case r.Instance != nil:
-		return r.Instance.Region
-	case r.SecurityGroup != nil:
-		return r.SecurityGroup.Region
-	case r.Bucket != nil:
-		return r.Bucket.Region
-	case r.KMSKey != nil:
-		return r.KMSKey.Region
-	case r.Function != nil:
-		return r.Function.Region
-	case r.Secret != nil:
-		return r.Secret.Region
-	}
-	return ""
-}
 
 // InRegion is g with only the assets of region (every resource that is
 // not an asset kept); g itself when region is "".
@@ -306,7 +287,7 @@ func InRegion(g *model.Graph, region string) *model.Graph {
 	out := &model.Graph{Entitlements: g.Entitlements, Grants: g.Grants}
 	for i := range g.Resources {
 		r := &g.Resources[i]
-		if a := AssetRegion(r); a == "" || a == region {
+		if a := model.AssetRegion(r); a == "" || a == region {
 			out.Resources = append(out.Resources, *r)
 		}
 	}

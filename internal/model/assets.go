@@ -221,3 +221,40 @@ func (r IPRule) CoversPort(port int) bool {
 	}
 	return r.Protocol == "tcp" && r.FromPort <= port && port <= r.ToPort
 }
+
+// AssetRegion is the region of an asset (instance, security group, bucket,
+// KMS key, function or secret), "" for a resource that is not one.
+func AssetRegion(r *Resource) string {
+	switch {
+	case r.Instance != nil:
+		return r.Instance.Region
+	case r.SecurityGroup != nil:
+		return r.SecurityGroup.Region
+	case r.Bucket != nil:
+		return r.Bucket.Region
+	case r.KMSKey != nil:
+		return r.KMSKey.Region
+	case r.Function != nil:
+		return r.Function.Region
+	case r.Secret != nil:
+		return r.Secret.Region
+	}
+	return ""
+}
+
+// ResourcePolicy is an asset's own resource policy: its kind ("bucket
+// policy", "key policy", "function policy", "secret policy") and its text
+// ("" for none); ok is false for a resource whose kind has none.
+func ResourcePolicy(r *Resource) (kind, text string, ok bool) {
+	switch {
+	case r.Bucket != nil:
+		return "bucket policy", r.Bucket.Policy, true
+	case r.KMSKey != nil:
+		return "key policy", r.KMSKey.Policy, true
+	case r.Function != nil:
+		return "function policy", r.Function.Policy, true
+	case r.Secret != nil:
+		return "secret policy", r.Secret.Policy, true
+	}
+	return "", "", false
+}

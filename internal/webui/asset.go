@@ -87,22 +87,13 @@ func whoCanLinks(conn string, res *model.Resource) []whoCanLink {
 // assetPolicy is the resource policy of an asset ("" for none) and whether
 // its kind has one.
 func assetPolicy(r *model.Resource) (string, bool) {
-	switch {
-	case r.Bucket != nil:
-		return r.Bucket.Policy, true
-	case r.KMSKey != nil:
-		return r.KMSKey.Policy, true
-	case r.Function != nil:
-		return r.Function.Policy, true
-	case r.Secret != nil:
-		return r.Secret.Policy, true
-	}
-	return "", false
+	_, text, ok := model.ResourcePolicy(r)
+	return text, ok
 }
 
 // assetAttrs lists an asset's attributes.
 func assetAttrs(r *model.Resource) []attr {
-	a := []attr{{"ARN", r.ID}, {"Account", r.AccountID}, {"Region", inventory.AssetRegion(r)}}
+	a := []attr{{"ARN", r.ID}, {"Account", r.AccountID}, {"Region", model.AssetRegion(r)}}
 	add := func(k, v string) {
 		if v != "" {
 			a = append(a, attr{k, v})
@@ -156,7 +147,7 @@ func accountAssetAttrs(res *model.Resource, a *model.AccountAssetsAttrs) []attr 
 		}
 		out = append(out, attr{"Account's Block Public Access", v})
 	}
-	region := inventory.AssetRegion(res)
+	region := model.AssetRegion(res)
 	for _, s := range a.Sources {
 		if s.Region == region {
 			v := "the service's own listings"
