@@ -277,7 +277,6 @@ func SecurityGroups(g *model.Graph, account string) []SecurityGroupRow {
 	return rows
 }
 
-
 // InRegion is g with only the assets of region (every resource that is
 // not an asset kept); g itself when region is "".
 func InRegion(g *model.Graph, region string) *model.Graph {
