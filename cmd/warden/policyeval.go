@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -60,22 +59,13 @@ A malformed request or policy exits 2 naming the field.`,
 			}
 			reqs, batch, err := policy.ParseRequests(data)
 			if err != nil {
-				var re *policy.RequestError
-				if errors.As(err, &re) {
-					return usageError(fmt.Sprintf("malformed request: field %s: %v", re.Field, re.Err), "correct that field; `warden policy eval --help` shows the request format")
-				}
-				return usageError("malformed request: "+err.Error(), "`warden policy eval --help` shows the request format")
+				return usageError(policy.RequestProblem(err))
 			}
-			results := make([]evalResult, len(reqs))
+			results := policy.EvaluateAll(reqs)
 			t := &render.Table{Header: []string{"#", "DECISION", "KIND", "POLICY", "VIA", "STATEMENT", "EFFECT", "NOTE"}}
-			for i := range reqs {
-				r := policy.Evaluate(&reqs[i])
-				results[i] = evalResult{Decision: string(r.Decision), Explanation: r.Explanation}
-				if results[i].Explanation == nil {
-					results[i].Explanation = []policy.Step{}
-				}
+			for i, r := range results {
 				for _, s := range r.Explanation {
-					t.Add(fmt.Sprint(i+1), string(r.Decision), s.Kind, s.Policy, s.Via, s.Statement, s.Effect, s.Note)
+					t.Add(fmt.Sprint(i+1), r.Decision, s.Kind, s.Policy, s.Via, s.Statement, s.Effect, s.Note)
 				}
 			}
 			if batch {
@@ -86,10 +76,4 @@ A malformed request or policy exits 2 naming the field.`,
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "", "request file (JSON); stdin when not given")
 	return cmd
-}
-
-// evalResult is one decision as `policy eval -o json` prints it.
-type evalResult struct {
-	Decision    string        `json:"decision"`
-	Explanation []policy.Step `json:"explanation"`
 }

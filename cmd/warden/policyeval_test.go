@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/warden-iam/warden/internal/policy"
 )
 
 // runStdin runs one command line with stdin holding in.
@@ -79,7 +81,7 @@ func TestPolicyEvalFileBatch(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	var got []evalResult
+	var got []policy.EvalResult
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}

@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -239,4 +240,35 @@ func parseDoc(field string, raw json.RawMessage) (*Document, error) {
 		}
 	}
 	return d, nil
+}
+
+// EvalResult is one decision of a self-contained request, as `warden
+// policy eval -o json` prints it and POST /api/v1/policy/eval answers.
+type EvalResult struct {
+	Decision    string `json:"decision"` // allowed, explicit_deny or implicit_deny
+	Explanation []Step `json:"explanation"`
+}
+
+// EvaluateAll decides each request, in order; every Explanation is a list
+// (empty, never nil).
+func EvaluateAll(reqs []Request) []EvalResult {
+	out := make([]EvalResult, len(reqs))
+	for i := range reqs {
+		r := Evaluate(&reqs[i])
+		out[i] = EvalResult{Decision: string(r.Decision), Explanation: r.Explanation}
+		if out[i].Explanation == nil {
+			out[i].Explanation = []Step{}
+		}
+	}
+	return out
+}
+
+// RequestProblem says what is wrong with a request ParseRequests refused,
+// and its fix, as the CLI and the API both say it.
+func RequestProblem(err error) (problem, fix string) {
+	var re *RequestError
+	if errors.As(err, &re) {
+		return fmt.Sprintf("malformed request: field %s: %v", re.Field, re.Err), "correct that field; `warden policy eval --help` shows the request format"
+	}
+	return "malformed request: " + err.Error(), "`warden policy eval --help` shows the request format"
 }

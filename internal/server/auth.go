@@ -54,7 +54,8 @@ func needsToken(path string) bool {
 }
 
 // authenticate lets through requests that carry a live bearer token of
-// enough scope (read for GET and HEAD, admin for anything else) and answers
+// enough scope (read for GET and HEAD and the policy simulator's POST,
+// which reads and changes nothing; admin for anything else) and answers
 // 401, 403, or 429 once an address has failed too often.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -93,7 +94,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			info.token = tok.Name
 		}
 		want := tokens.ScopeRead
-		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead && r.URL.Path != PolicyEvalPath {
 			want = tokens.ScopeAdmin
 		}
 		if !allows(tok.Scope, want) {

@@ -267,6 +267,7 @@ func (s *Server) routes() {
 			return recs, nil
 		})
 	s.effectiveRoutes()
+	s.policyEvalRoutes()
 	s.activityRoutes()
 	s.assetRoutes()
 	s.syncRoutes()
