@@ -46,7 +46,8 @@ type CopyResult struct {
 // its ID and metadata (times, status, errors, API calls, counts, accounts,
 // carried parts), the audit log with its IDs, the deactivation records, the
 // SCIM push records, the API tokens (their hashes: a token keeps working
-// against the copy) and the demo marker. Idempotency keys are not copied:
+// against the copy) and the demo marker; the effective index of each
+// connection's latest snapshot is built in to (indexLatest). Idempotency keys are not copied:
 // they matter only for minutes, to the replicas serving at the time. It then reads every snapshot of
 // to back and compares its counts with from's, returning an error if any
 // differ. progress, when not nil, is called after each snapshot.
@@ -86,6 +87,15 @@ func Copy(ctx context.Context, from, to *DB, progress func(done, total int)) (*C
 		if progress != nil {
 			progress(i+1, len(snaps))
 		}
+	}
+	// Each connection's latest snapshot gets its effective index, as
+	// WriteSnapshot gives it (the index is not copied: it is a cache).
+	latest := map[string]int64{}
+	for _, snap := range snaps {
+		latest[snap.ConnectionID] = snap.ID
+	}
+	for connID, id := range latest {
+		to.indexLatest(ctx, connID, id)
 	}
 	for _, t := range copiedTables {
 		count, err := copyTable(ctx, from, to, t)

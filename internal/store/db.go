@@ -25,6 +25,9 @@ type DB struct {
 	path  string // the file, or the server's URL with any password masked: for messages
 	d     dialect
 	conns sync.Map // snapshot ID → its connection, once read
+	// readOnly is set for a database opened by OpenSQLiteReadOnly: what
+	// only a write would keep (an effective index) is not prepared.
+	readOnly bool
 }
 
 var _ Store = (*DB)(nil)
@@ -47,9 +50,17 @@ func marshal(v any) string {
 }
 
 // WriteSnapshot stores snap and g in one transaction; see Store. Only what
-// differs from the connection's latest state is written.
+// differs from the connection's latest state is written. Once it is
+// committed, the snapshot's effective index is built and stored (and the
+// connection's older snapshots' indexes dropped: see indexLatest), so that
+// who-can over the latest snapshot reads one row even from a read-only
+// store.
 func (s *DB) WriteSnapshot(ctx context.Context, snap *model.Snapshot, g *model.Graph) (int64, error) {
-	return s.writeSnapshot(ctx, snap, g, false)
+	id, err := s.writeSnapshot(ctx, snap, g, false)
+	if err == nil {
+		s.indexLatest(ctx, snap.ConnectionID, id)
+	}
+	return id, err
 }
 
 // importSnapshot writes snap with its own ID (a copy from another

@@ -53,9 +53,10 @@ const effectiveIndexMagic = "WEFF"
 // in an older format) it is built from the snapshot's rows
 // (EffectiveData and EffectiveResources), stored for the next reader, and
 // returned; a failure to store it (a read-only file, a writer holding the
-// lock) is not an error: the next reader builds it again. A snapshot's
-// rows never change once it is written, so neither does its index; Prune
-// deletes it with its snapshot. A snapshot that does not exist reads as
+// lock) is not an error: the next reader builds it again. WriteSnapshot
+// stores the index of each connection's latest snapshot as it writes it
+// (indexLatest). A snapshot's rows never change once it is written, so
+// neither does its index; Prune deletes it with its snapshot. A snapshot that does not exist reads as
 // empty.
 func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIndex, error) {
 	if _, ok, err := s.snapshotConn(ctx, snapshotID); err != nil || !ok {
@@ -75,7 +76,9 @@ func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIn
 	if err != nil {
 		return nil, err
 	}
-	s.storeEffectiveIndex(ctx, snapshotID, encodeEffectiveIndex(ix))
+	if !s.readOnly { // a read-only store could not keep it: do not encode it
+		s.storeEffectiveIndex(ctx, snapshotID, encodeEffectiveIndex(ix))
+	}
 	return ix, nil
 }
 
@@ -97,6 +100,25 @@ func (s *DB) readEffectiveIndex(ctx context.Context, snapshotID int64) (data str
 		data, found = string(raw), true
 	}
 	return data, found, rows.Err()
+}
+
+// indexLatest builds and stores the effective index of snapshot id, the
+// latest of connection connID, and deletes the stored indexes of the
+// connection's older snapshots: a stored index is a whole copy of what
+// who-can reads (tens of MB for a large organization), so keeping one per
+// snapshot would make history cost more than what changed. An older
+// snapshot's index is built again when it is asked about. A failure is not
+// an error (the index is a cache): the first reader builds it.
+func (s *DB) indexLatest(ctx context.Context, connID string, id int64) {
+	ix, err := s.buildEffectiveIndex(ctx, id)
+	if err != nil {
+		return
+	}
+	s.storeEffectiveIndex(ctx, id, encodeEffectiveIndex(ix))
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, _ = s.db.ExecContext(ctx, s.d.rebind(`DELETE FROM effective_index WHERE snapshot_id <> ? AND snapshot_id IN
+		(SELECT id FROM snapshots WHERE connection_id = ?)`), id, connID)
 }
 
 // buildEffectiveIndex reads the index of a snapshot from its rows.

@@ -80,9 +80,11 @@ func indexRows(t *testing.T, st *DB, snap int64) (n, format int) {
 	return n, format
 }
 
-// TestEffectiveIndex: on both back-ends, the first EffectiveIndex of a
-// snapshot builds it from the snapshot's rows (equal to what Resources and
-// Subgraph read) and stores it in one row; the next reads that row and
+// TestEffectiveIndex: on both back-ends, WriteSnapshot stores the new
+// snapshot's index and drops the connection's older ones; without a row,
+// the first EffectiveIndex of a snapshot builds it from the snapshot's
+// rows (equal to what Resources and Subgraph read) and stores it in one
+// row; the next reads that row and
 // gives the same; a damaged row or one of an older format is built again
 // and stored over; Prune deletes the index with its snapshot, and keeps
 // the remaining one's.
@@ -99,8 +101,19 @@ func TestEffectiveIndex(t *testing.T) {
 			t.Fatalf("the sample holds too little to test with: %d holders, %d policies, %d principals holding grants",
 				len(want.Holders), len(want.Policies), len(want.Grants))
 		}
-		if n, _ := indexRows(t, st, first); n != 0 {
-			t.Fatalf("%d index rows before the first read, want 0", n)
+		// WriteSnapshot stored the index; the read decodes that row.
+		if n, f := indexRows(t, st, first); n != 1 || f != effectiveIndexFormat {
+			t.Fatalf("after the write: %d index rows of format %d, want 1 of %d", n, f, effectiveIndexFormat)
+		}
+		written, err := st.EffectiveIndex(ctx, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameIndex(t, "the index stored by the write", written, want)
+		// Without its row (a snapshot written before the index existed),
+		// the first read builds it and stores it.
+		if _, err := st.db.ExecContext(ctx, st.d.rebind(`DELETE FROM effective_index WHERE snapshot_id=?`), first); err != nil {
+			t.Fatal(err)
 		}
 		built, err := st.EffectiveIndex(ctx, first)
 		if err != nil {
@@ -149,6 +162,22 @@ func TestEffectiveIndex(t *testing.T) {
 			t.Fatal(err)
 		}
 		sameIndex(t, "the second snapshot's index", ix2, wantIndex(t, st, second))
+		// The write of the second stored its index and dropped the
+		// first's; asking about the first builds it again.
+		if n, _ := indexRows(t, st, second); n != 1 {
+			t.Fatalf("the second snapshot has %d index rows after its write, want 1", n)
+		}
+		if n, _ := indexRows(t, st, first); n != 0 {
+			t.Fatalf("the older snapshot still has %d index rows after the second write, want 0", n)
+		}
+		old, err := st.EffectiveIndex(ctx, first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameIndex(t, "the older snapshot's index built again", old, wantIndex(t, st, first))
+		if n, _ := indexRows(t, st, first); n != 1 {
+			t.Fatalf("the older snapshot has %d index rows after it was asked about, want 1", n)
+		}
 		if len(ix2.Holders) >= len(stored.Holders) {
 			t.Fatalf("the second snapshot's index has %d holders, the first's %d: the removed ones are still there", len(ix2.Holders), len(stored.Holders))
 		}
@@ -173,8 +202,9 @@ func TestEffectiveIndex(t *testing.T) {
 	})
 }
 
-// TestEffectiveIndexCopy: Copy does not carry the index (it is a cache);
-// the copy builds its own on first use, equal to the source's.
+// TestEffectiveIndexCopy: Copy builds the latest snapshot's index in the
+// target from the copied rows, equal to the source's; without the row the
+// copy builds it again on first use.
 func TestEffectiveIndexCopy(t *testing.T) {
 	ctx := context.Background()
 	from := openBackend(t, "sqlite")
@@ -195,14 +225,24 @@ func TestEffectiveIndexCopy(t *testing.T) {
 	if _, err := Copy(ctx, from, to, nil); err != nil {
 		t.Fatal(err)
 	}
-	if n, _ := indexRows(t, to, snap); n != 0 {
-		t.Fatalf("the copy has %d index rows before its first read", n)
+	if n, _ := indexRows(t, to, snap); n != 1 {
+		t.Fatalf("the copy has %d index rows for its latest snapshot, want 1 (built by Copy)", n)
 	}
 	got, err := to.EffectiveIndex(ctx, snap)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sameIndex(t, "the copy's index", got, src)
+	// Built from the copy's rows, not carried: without the row the copy
+	// builds the same again.
+	if _, err := to.db.ExecContext(ctx, `DELETE FROM effective_index`); err != nil {
+		t.Fatal(err)
+	}
+	again, err := to.EffectiveIndex(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameIndex(t, "the copy's index built on first read", again, src)
 	if n, _ := indexRows(t, to, snap); n != 1 {
 		t.Fatalf("the copy has %d index rows after its first read, want 1", n)
 	}
@@ -243,5 +283,46 @@ func TestEffectiveIndexEncoding(t *testing.T) {
 		if _, err := decodeEffectiveIndex(string(data[:i])); err == nil {
 			t.Fatalf("the first %d of %d bytes decode", i, len(data))
 		}
+	}
+}
+
+// TestEffectiveIndexReadOnly: a store opened read-only (as the CLI's
+// questions open it) reads the stored index, and over a snapshot without
+// one builds the same from the rows in memory and leaves the file as it
+// was.
+func TestEffectiveIndexReadOnly(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "w.db")
+	rw, err := OpenSQLite(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 12, 1, 6, 0, 0, 0, time.UTC)
+	snap, err := rw.WriteSnapshot(ctx, &model.Snapshot{Status: model.StatusComplete, StartedAt: at, FinishedAt: at}, effectiveGraph())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wantIndex(t, rw, snap)
+	ro, err := OpenSQLiteReadOnly(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ro.Close()
+	got, err := ro.EffectiveIndex(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameIndex(t, "the stored index read read-only", got, want)
+	if _, err := rw.db.ExecContext(ctx, `DELETE FROM effective_index`); err != nil {
+		t.Fatal(err)
+	}
+	rw.Close()
+	got, err = ro.EffectiveIndex(ctx, snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameIndex(t, "the index built read-only", got, want)
+	if n, _ := indexRows(t, ro, snap); n != 0 {
+		t.Fatalf("a read-only store stored %d index rows", n)
 	}
 }

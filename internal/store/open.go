@@ -153,7 +153,7 @@ func openReadOnly(ctx context.Context, path string, immutable bool) (*DB, error)
 		db.Close()
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return &DB{db: db, path: path, d: sqliteDialect{}}, nil
+	return &DB{db: db, path: path, d: sqliteDialect{}, readOnly: true}, nil
 }
 
 // dsn is the driver's URI for path with the given query parameters.
