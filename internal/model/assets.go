@@ -141,6 +141,18 @@ type KMSGrant struct {
 	GranteePrincipal  string   `json:"grantee_principal"`
 	RetiringPrincipal string   `json:"retiring_principal,omitempty"`
 	Operations        []string `json:"operations"`
+	// Constraints are the grant's encryption context constraints, nil for
+	// none.
+	Constraints *KMSGrantConstraints `json:"constraints,omitempty"`
+}
+
+// KMSGrantConstraints are a KMS grant's constraints: its cryptographic
+// operations are allowed only when the request's encryption context
+// equals EncryptionContextEquals, or includes EncryptionContextSubset
+// (keys compared without case, values with).
+type KMSGrantConstraints struct {
+	EncryptionContextEquals map[string]string `json:"encryption_context_equals,omitempty"`
+	EncryptionContextSubset map[string]string `json:"encryption_context_subset,omitempty"`
 }
 
 // FunctionAttrs are a Lambda function's attributes.
