@@ -210,7 +210,7 @@ func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 				r := row(Added, AssetKindKMSGrant)
 				r.Detail, r.Severity = grantJSON(ga[id]), SeverityLow
 				if acct := accountOfPrincipal(ga[id].GranteePrincipal); acct != "" && acct != a.AccountID {
-					r.Exposure, r.Severity = string(findings.ExposureCrossAccount), SeverityMedium
+					r.Exposure, r.Severity = string(findings.ExposureCrossAccountGrant), SeverityMedium
 				}
 			}
 		}
@@ -315,7 +315,8 @@ func (c *computer) public(r *model.Resource, after bool) string {
 }
 
 // exposureRank orders the exposure kinds, worst first.
-var exposureRank = []findings.ExposureKind{findings.ExposurePublic, findings.ExposureOpenAdminPort, findings.ExposureCrossAccount, findings.ExposureAccountManage}
+var exposureRank = []findings.ExposureKind{findings.ExposurePublic, findings.ExposureOpenAdminPort, findings.ExposureCrossAccount,
+	findings.ExposureCrossAccountGrant, findings.ExposureAccountManage}
 
 // worstExposure is the worst kind of the exposures, "" for none.
 func worstExposure(es []findings.Exposure) string {
@@ -335,7 +336,7 @@ func exposureSeverity(kind string) string {
 	switch findings.ExposureKind(kind) {
 	case findings.ExposurePublic, findings.ExposureOpenAdminPort:
 		return SeverityHigh
-	case findings.ExposureCrossAccount, findings.ExposureAccountManage:
+	case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant, findings.ExposureAccountManage:
 		return SeverityMedium
 	}
 	return ""

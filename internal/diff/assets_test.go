@@ -27,7 +27,7 @@ func TestComputeAssets(t *testing.T) {
 		"low||instance i-2 in 111122223333 (us-east-1) now runs as role deploy (was app)",
 		"high|open-admin-port|security group web in 111122223333 (us-east-1) now admits tcp 22 from 0.0.0.0/0 (open to the internet on admin port 22)",
 		"|" + "|security group web in 111122223333 (us-east-1) no longer admits tcp 443 from 10.0.0.0/8",
-		"medium|cross-account|KMS key k-1 in 111122223333 (us-east-1) now grants Decrypt to arn:aws:iam::444455556666:root (grant g-new) (cross-account)",
+		"medium|cross-account-grant|KMS key k-1 in 111122223333 (us-east-1) now grants Decrypt to arn:aws:iam::444455556666:root (grant g-new) (cross-account-grant)",
 		"|" + "|KMS key k-1 in 111122223333 (us-east-1) no longer grants Encrypt to arn:aws:iam::111122223333:role/deploy (grant g-old)",
 		"low||function resize in 111122223333 (us-east-1) now runs as role resize-v2 (was resize-v1)",
 		"|" + "|bucket old-logs in 111122223333 (us-east-1) removed",

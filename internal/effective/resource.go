@@ -84,18 +84,43 @@ func assetName(r *model.Resource) string {
 func (s *Snapshot) resourcePolicyOf(asset *model.Resource, notes *[]string) *policy.Named {
 	kind, text, _ := model.ResourcePolicy(asset)
 	name := kind + " of " + assetName(asset)
-	if text == "" {
-		for _, u := range asset.Unread {
-			if u == "policy" {
-				*notes = append(*notes, "the "+name+" was not read by the sync: what it allows is unknown here")
-			}
+	for _, u := range asset.Unread {
+		switch {
+		case u == "policy" && text == "":
+			*notes = append(*notes, "the "+name+" was not read by the sync: what it allows is unknown here")
+		case u == "grants":
+			*notes = append(*notes, "the grants of "+assetName(asset)+" were not read by the sync: what they allow is unknown here")
 		}
+	}
+	var grants []model.KMSGrant
+	if asset.KMSKey != nil {
+		grants = asset.KMSKey.Grants
+	}
+	if text == "" && len(grants) == 0 {
 		if asset.KMSKey != nil {
-			*notes = append(*notes, "the snapshot holds no "+name+": a KMS key is used only as its key policy allows")
+			*notes = append(*notes, "the snapshot holds no "+name+": a KMS key is used only as its key policy (or a grant) allows")
 		}
 		return nil
 	}
-	p := s.doc(asset.ID+"#policy", text)
+	if len(grants) == 0 {
+		p := s.doc(asset.ID+"#policy", text)
+		if p.err != nil {
+			*notes = append(*notes, "the "+name+" could not be read: "+p.err.Error()+"; it allows nothing here")
+		}
+		return &policy.Named{Name: name, Via: kind, Doc: p.doc}
+	}
+	// A key's grants are statements appended to its key policy (grants.go).
+	if text == "" {
+		*notes = append(*notes, "the snapshot holds no "+name+": only its grants are taken here")
+	}
+	merged, err := withGrants(text, grants)
+	if err != nil {
+		*notes = append(*notes, "the "+name+" could not be read: "+err.Error()+"; only its grants are taken here")
+		if merged, err = withGrants("", grants); err != nil {
+			return nil
+		}
+	}
+	p := s.doc(asset.ID+"#policy+grants", merged)
 	if p.err != nil {
 		*notes = append(*notes, "the "+name+" could not be read: "+p.err.Error()+"; it allows nothing here")
 	}
@@ -140,8 +165,8 @@ func (s *Snapshot) rcpsFor(ctx context.Context, action, account string, linked b
 }
 
 // assetRules applies, after the evaluation, the rules AWS adds for an
-// asset's resource policy: a KMS key is used only as its key policy
-// allows (same-account IAM policies count only when the key policy
+// asset's resource policy: a KMS key is used only as its key policy or a
+// grant allows (same-account IAM policies count only when the key policy
 // delegates to the account, naming arn:aws:iam::ACCOUNT:root), and a
 // bucket with a public policy under Block Public Access
 // RestrictPublicBuckets admits only its owner's account and AWS services.
@@ -154,7 +179,7 @@ func assetRules(asset *model.Resource, bpa model.PublicAccessBlock, req *policy.
 	switch {
 	case asset.KMSKey != nil && !hasKind(res.Explanation, "resource"):
 		return policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: name, Via: kind, Effect: "none",
-			Note: "the " + name + " does not allow the principal, and does not let IAM policies allow it (no statement naming arn:aws:iam::" + asset.AccountID + ":root for the action): a KMS key is used only as its key policy allows"}}}
+			Note: "neither the " + name + " nor a grant of the key allows the principal, and the key policy does not let IAM policies allow it (no statement naming arn:aws:iam::" + asset.AccountID + ":root for the action): a KMS key is used only as its key policy or a grant allows"}}}
 	case asset.Bucket != nil && bpa.RestrictPublicBuckets &&
 		req.ResourcePolicy != nil && req.ResourcePolicy.Doc != nil && publicPolicy(req.ResourcePolicy.Doc):
 		if isService(req) || accountOfARN(req.Principal) == asset.AccountID || sessionAccount(req.Principal) == asset.AccountID {

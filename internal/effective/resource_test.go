@@ -33,6 +33,7 @@ const (
 	keyNoIAM = "11111111-2222-4333-8444-000000000001"
 	keyIAM   = "11111111-2222-4333-8444-000000000002"
 	keyAcct  = "11111111-2222-4333-8444-000000000003"
+	keyGrant = "11111111-2222-4333-8444-000000000004"
 )
 
 var (
@@ -86,7 +87,11 @@ func assetTruth() *awsfake.OrgTruth {
 		key(keyIAM, doc(`{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::`+acctA+`:root"},"Action":"kms:*","Resource":"*"}`)),
 		// Anyone in the account may manage it (kms:CallerAccount).
 		key(keyAcct, doc(`{"Sid":"AccountAdmins","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Put*","kms:ScheduleKeyDeletion"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"`+acctA+`"}}}`)),
+		// Only keyadmin in the key policy; grants give the rest (grants.go).
+		key(keyGrant, doc(`{"Sid":"KeyAdmin","Effect":"Allow","Principal":{"AWS":"`+iamARN(acctA, "user", "keyadmin")+`"},"Action":"kms:*","Resource":"*"},`+
+			`{"Sid":"NoGrantUse","Effect":"Deny","Principal":{"AWS":"`+iamARN(acctA, "user", "named")+`"},"Action":"kms:*","Resource":"*"}`)),
 	}
+	as.Keys[3].Grants = kmsGrants()
 	as.Functions = []*awsfake.Function{{Name: "worker", ARN: fnARN, Account: acctA, Region: "us-east-1", Runtime: "python3.12", Handler: "index.handler",
 		Role: iamARN(acctA, "role/apps", "app"), LastModified: created, Policy: doc(
 			`{"Sid":"s3-invoke","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `"},` +

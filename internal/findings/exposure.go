@@ -31,6 +31,9 @@ const (
 	// ExposureOpenAdminPort: a security group admits 0.0.0.0/0 or ::/0 on
 	// an administration port (SSH 22, RDP 3389).
 	ExposureOpenAdminPort ExposureKind = "open-admin-port"
+	// ExposureCrossAccountGrant: a grant on a KMS key lets a principal of
+	// another account (or a whole account) use the key.
+	ExposureCrossAccountGrant ExposureKind = "cross-account-grant"
 )
 
 // AdminPorts are the ports ExposureOpenAdminPort looks at.
@@ -81,6 +84,9 @@ func Exposures(g *model.Graph) []Exposure {
 			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, restricted)...)
 		case r.KMSKey != nil:
 			out = append(out, policyExposures(r, r.KMSKey.Region, r.KMSKey.Policy, false)...)
+			if e := grantExposure(r); e != nil {
+				out = append(out, *e)
+			}
 		case r.Function != nil:
 			out = append(out, policyExposures(r, r.Function.Region, r.Function.Policy, false)...)
 		case r.Secret != nil:
@@ -183,6 +189,35 @@ func policyExposures(r *model.Resource, region, doc string, publicRestricted boo
 		}
 	}
 	return out
+}
+
+// grantExposure is the cross-account-grant exposure of a KMS key: the
+// other accounts its grants' grantee principals belong to, with the
+// operations granted to them; nil when every grantee is of the key's own
+// account or an AWS service.
+func grantExposure(r *model.Resource) *Exposure {
+	var e *Exposure
+	for _, g := range r.KMSKey.Grants {
+		a := accountOf(g.GranteePrincipal)
+		if a == "" || a == r.AccountID {
+			continue
+		}
+		if e == nil {
+			e = &Exposure{Kind: ExposureCrossAccountGrant, AssetID: r.ID, AssetType: r.Type, Name: r.Name, AccountID: r.AccountID,
+				Region: r.KMSKey.Region, Accounts: []string{}, Actions: []string{}, Ports: []int{}}
+		}
+		e.Accounts = append(e.Accounts, a)
+		for _, op := range g.Operations {
+			e.Actions = append(e.Actions, "kms:"+op)
+		}
+	}
+	if e != nil {
+		sort.Strings(e.Actions)
+		e.Actions = slices.Compact(e.Actions)
+		sort.Strings(e.Accounts)
+		e.Accounts = slices.Compact(e.Accounts)
+	}
+	return e
 }
 
 // conditionAccounts returns the accounts the statement's conditions narrow

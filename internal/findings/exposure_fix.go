@@ -37,8 +37,12 @@ func exposureFix(e *Exposure) string {
 			"(aws kms put-key-policy --key-id %s --policy-name default --region %s)", e.AccountID, name, e.Region)
 	}
 	who := "anyone"
-	if e.Kind == ExposureCrossAccount {
+	if e.Kind == ExposureCrossAccount || e.Kind == ExposureCrossAccountGrant {
 		who = "account(s) " + strings.Join(e.Accounts, ", ")
+	}
+	if e.Kind == ExposureCrossAccountGrant {
+		return "if " + who + " should not have " + strings.Join(e.Actions, ", ") + ", revoke their grants: aws kms list-grants --key-id " + name +
+			" --region " + e.Region + " names them; aws kms revoke-grant --key-id " + name + " --grant-id GRANT_ID --region " + e.Region + " revokes one"
 	}
 	var how string
 	switch e.AssetType {

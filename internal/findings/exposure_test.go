@@ -113,6 +113,13 @@ func TestExposureRules(t *testing.T) {
 		{"own account only", bucket(`{"Statement":{"Effect":"Allow","Principal":{"AWS":"111122223333"},"Action":"s3:*","Resource":"*"}}`, nil), ""},
 		{"key managed by the account", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Policy: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}}`}}, "account-manage[]"},
 		{"key used by the account", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Policy: `{"Statement":{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":"111122223333"}}}}`}}, ""},
+		{"key granted to another account", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Grants: []model.KMSGrant{
+			{GranteePrincipal: "arn:aws:iam::444455556666:role/x", Operations: []string{"Decrypt"}},
+			{GranteePrincipal: "arn:aws:iam::111122223333:role/y", Operations: []string{"Encrypt"}},
+			{GranteePrincipal: "dynamodb.us-east-1.amazonaws.com", Operations: []string{"Decrypt"}}}}}, "cross-account-grant[444455556666]"},
+		{"key granted in its own account and to a service", model.Resource{ID: "k", Type: model.TypeKMSKey, AccountID: own, KMSKey: &model.KMSKeyAttrs{Grants: []model.KMSGrant{
+			{GranteePrincipal: "arn:aws:iam::111122223333:role/y", Operations: []string{"Encrypt"}},
+			{GranteePrincipal: "dynamodb.us-east-1.amazonaws.com", Operations: []string{"Decrypt"}}}}}, ""},
 		{"ssh from an office", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{"203.0.113.0/24"}}}}}, ""},
 		{"a port range over RDP", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "tcp", FromPort: 3000, ToPort: 4000, CIDRs: []string{"0.0.0.0/0"}}}}}, "open-admin-port[]"},
 		{"udp 22", model.Resource{ID: "sg", Type: model.TypeSecurityGroup, AccountID: own, SecurityGroup: &model.SecurityGroupAttrs{Ingress: []model.IPRule{{Protocol: "udp", FromPort: 22, ToPort: 22, CIDRs: []string{"0.0.0.0/0"}}}}}, ""},

@@ -35,7 +35,7 @@ func exposures(g *model.Graph) map[string]*Exposure {
 		switch e.Kind {
 		case findings.ExposurePublic:
 			x.Public = true
-		case findings.ExposureCrossAccount:
+		case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant:
 			x.CrossAccount = append(x.CrossAccount, e.Accounts...)
 		case findings.ExposureAccountManage:
 			x.AccountManage = true

@@ -390,7 +390,7 @@ func (f *Findings) assetTables() []*Table {
 			}
 			to := strings.Join(e.Actions, " ")
 			switch e.Kind {
-			case findings.ExposureCrossAccount:
+			case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant:
 				to = "accounts " + strings.Join(e.Accounts, ",") + ": " + to
 			case findings.ExposureOpenAdminPort:
 				to = "ports " + portsCell(e.Ports) + " from the internet"

@@ -14,6 +14,8 @@ var exposureRules = map[findings.ExposureKind]string{
 	findings.ExposureCrossAccount:  "cross-account-exposure",
 	findings.ExposureAccountManage: "account-manage-keys",
 	findings.ExposureOpenAdminPort: "open-admin-ports",
+	// A KMS key's grants to principals of other accounts.
+	findings.ExposureCrossAccountGrant: "cross-account-grants",
 }
 
 // assetFindingRows are the asset findings of g, as `warden findings` has
@@ -42,6 +44,8 @@ func exposureDetail(e findings.Exposure) string {
 		what = "anyone may " + strings.Join(e.Actions, ", ")
 	case findings.ExposureCrossAccount:
 		what = "account(s) " + strings.Join(e.Accounts, ", ") + " may " + strings.Join(e.Actions, ", ")
+	case findings.ExposureCrossAccountGrant:
+		what = "grants let account(s) " + strings.Join(e.Accounts, ", ") + " " + strings.Join(e.Actions, ", ")
 	case findings.ExposureAccountManage:
 		what = "every principal of the account may manage the key (" + strings.Join(e.Actions, ", ") + ")"
 	case findings.ExposureOpenAdminPort:
