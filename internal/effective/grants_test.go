@@ -50,7 +50,6 @@ func grantStep(n int, name string) step {
 // account's grantee without its own allow are refused.
 func TestCanThroughGrants(t *testing.T) {
 	st, snap := assetStore(t)
-	ctx := context.Background()
 	k := keyARN(keyGrant)
 	cases := []struct {
 		name      string
@@ -75,20 +74,7 @@ func TestCanThroughGrants(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := Can(ctx, st, snap, Question{Principal: c.principal, Action: c.action, Resource: k})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(a.Cases) != 1 {
-				t.Fatalf("%d cases, want 1", len(a.Cases))
-			}
-			got := a.Cases[0]
-			if got.Decision != c.decision {
-				t.Fatalf("decision %s, want %s: %+v %v", got.Decision, c.decision, got.Explanation, got.Notes)
-			}
-			if c.step != nil && !hasStep(got.Explanation, *c.step) {
-				t.Fatalf("explanation %+v does not name %+v", got.Explanation, *c.step)
-			}
+			checkCan(t, st, snap, Question{Principal: c.principal, Action: c.action, Resource: k}, c.decision, c.step)
 		})
 	}
 }

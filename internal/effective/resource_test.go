@@ -195,7 +195,6 @@ func cleanupAssetStore() {
 // AWS's decision and the statement that makes it.
 func TestCanResourcePolicies(t *testing.T) {
 	st, snap := assetStore(t)
-	ctx := context.Background()
 	named, app := iamARN(acctA, "user", "named"), iamARN(acctA, "role/apps", "app")
 	cases := []struct {
 		name      string
@@ -266,22 +265,31 @@ func TestCanResourcePolicies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			a, err := Can(ctx, st, snap, Question{Principal: c.principal, Action: c.action, Resource: c.resource})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(a.Cases) != 1 {
-				t.Fatalf("%d cases, want 1", len(a.Cases))
-			}
-			got := a.Cases[0]
-			if got.Decision != c.decision {
-				t.Fatalf("decision %s, want %s: %+v %v", got.Decision, c.decision, got.Explanation, got.Notes)
-			}
-			if c.step != nil && !hasStep(got.Explanation, *c.step) {
-				t.Fatalf("explanation %+v does not name %+v", got.Explanation, *c.step)
-			}
+			checkCan(t, st, snap, Question{Principal: c.principal, Action: c.action, Resource: c.resource}, c.decision, c.step)
 		})
 	}
+}
+
+// checkCan asks q of the snapshot and returns its only case, failing the
+// test unless its decision is want and, when step is not nil, its
+// explanation names step.
+func checkCan(t *testing.T, st *store.DB, snap int64, q Question, want policy.Decision, step *step) Case {
+	t.Helper()
+	a, err := Can(context.Background(), st, snap, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Cases) != 1 {
+		t.Fatalf("%d cases, want 1", len(a.Cases))
+	}
+	got := a.Cases[0]
+	if got.Decision != want {
+		t.Fatalf("decision %s, want %s: %+v %v", got.Decision, want, got.Explanation, got.Notes)
+	}
+	if step != nil && !hasStep(got.Explanation, *step) {
+		t.Fatalf("explanation %+v does not name %+v", got.Explanation, *step)
+	}
+	return got
 }
 
 // assetEntryKey sums up a who-can entry: path, principal (name@account, or the
