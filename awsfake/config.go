@@ -50,6 +50,9 @@ type ConfigAggregator struct {
 	// AllRegions aggregates every region; otherwise Regions.
 	AllRegions bool
 	Regions    []string
+	// MoreSources are further account sources (AWS allows several), each
+	// its accounts in its regions; ignored for an organization source.
+	MoreSources []ConfigAccountSource
 	// RoleARN is the organization source's role.
 	RoleARN   string
 	CreatedAt time.Time
@@ -57,6 +60,14 @@ type ConfigAggregator struct {
 	// aggregator failed to collect (no configuration recorder there): its
 	// source status is FAILED and it holds none of their items.
 	Failed map[string][]string
+}
+
+// ConfigAccountSource is one more account source of an aggregator: its
+// accounts in every region (AllRegions) or in Regions.
+type ConfigAccountSource struct {
+	Accounts   []string
+	AllRegions bool
+	Regions    []string
 }
 
 // ARN is the aggregator's ARN.
@@ -67,8 +78,15 @@ func (a *ConfigAggregator) ARN() string {
 // sources reports whether the aggregator's source covers an account's
 // region.
 func (a *ConfigAggregator) sources(account, region string) bool {
-	if !a.Organization && !slices.Contains(a.Accounts, account) {
-		return false
+	if !a.Organization {
+		for _, m := range a.MoreSources {
+			if slices.Contains(m.Accounts, account) && (m.AllRegions || slices.Contains(m.Regions, region)) {
+				return true
+			}
+		}
+		if !slices.Contains(a.Accounts, account) {
+			return false
+		}
 	}
 	return a.AllRegions || slices.Contains(a.Regions, region)
 }
@@ -82,6 +100,10 @@ func (a *ConfigAggregator) covers(account, region string) bool {
 func (a *ConfigAggregator) clone() *ConfigAggregator {
 	c := *a
 	c.Accounts, c.Regions = slices.Clone(a.Accounts), slices.Clone(a.Regions)
+	c.MoreSources = nil
+	for _, m := range a.MoreSources {
+		c.MoreSources = append(c.MoreSources, ConfigAccountSource{Accounts: slices.Clone(m.Accounts), AllRegions: m.AllRegions, Regions: slices.Clone(m.Regions)})
+	}
 	c.Failed = map[string][]string{}
 	for k, v := range a.Failed {
 		c.Failed[k] = slices.Clone(v)
@@ -212,7 +234,15 @@ func (s *Server) configDescribeAggregators(req *jsonRequest) (any, *apiError) {
 			if regions != nil {
 				src["AwsRegions"] = regions
 			}
-			item["AccountAggregationSources"] = []any{src}
+			srcs := []any{src}
+			for _, m := range a.MoreSources {
+				more := map[string]any{"AccountIds": slices.Clone(m.Accounts), "AllAwsRegions": m.AllRegions}
+				if !m.AllRegions {
+					more["AwsRegions"] = slices.Clone(m.Regions)
+				}
+				srcs = append(srcs, more)
+			}
+			item["AccountAggregationSources"] = srcs
 		}
 		items = append(items, item)
 	}

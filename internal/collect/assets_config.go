@@ -82,11 +82,15 @@ type ConfigSourceOptions struct {
 type AssetInventory struct {
 	// Aggregator, Account and Region name the aggregator read.
 	Aggregator, Account, Region string
-	// Organization, Accounts, AllRegions and Regions are its source.
+	// Organization, Accounts, AllRegions and Regions are its sources: an
+	// organization source, or the union of its account sources (Covers
+	// asks each of those on its own).
 	Organization bool
 	Accounts     []string
 	AllRegions   bool
 	Regions      []string
+	// sources are the account sources, each its accounts × its regions.
+	sources []configSource
 	// Pages is how many SelectAggregateResourceConfig pages were read.
 	Pages int
 	// Failed lists the sources whose last collection did not succeed
@@ -100,17 +104,32 @@ type AssetInventory struct {
 	bpa map[string]*model.PublicAccessBlock
 }
 
+// configSource is one account source of an aggregator: its accounts in
+// every region (all) or in its regions.
+type configSource struct {
+	accounts []string
+	all      bool
+	regions  []string
+}
+
+// covers reports whether the source names the account and the region.
+func (c configSource) covers(account, region string) bool {
+	return slices.Contains(c.accounts, account) && (c.all || slices.Contains(c.regions, region))
+}
+
 // Covers reports whether the aggregator covers an account's region: its
-// source names them and its last collection of them succeeded (the
-// account's own status, else the organization's in the region).
+// organization source covers the region, or one of its account sources
+// names both; and its last collection of them succeeded (the account's own
+// status, else the organization's in the region).
 func (inv *AssetInventory) Covers(account, region string) bool {
 	if inv == nil {
 		return false
 	}
-	if !inv.Organization && !slices.Contains(inv.Accounts, account) {
-		return false
-	}
-	if !inv.AllRegions && !slices.Contains(inv.Regions, region) {
+	if inv.Organization {
+		if !inv.AllRegions && !slices.Contains(inv.Regions, region) {
+			return false
+		}
+	} else if !slices.ContainsFunc(inv.sources, func(c configSource) bool { return c.covers(account, region) }) {
 		return false
 	}
 	st, ok := inv.status[account+"/"+region]
@@ -197,18 +216,18 @@ func ReadAssetInventory(ctx context.Context, c ConfigAPI, account string, o Conf
 	if src := agg.OrganizationAggregationSource; src != nil {
 		inv.Organization, inv.AllRegions, inv.Regions = true, src.AllAwsRegions, slices.Clone(src.AwsRegions)
 	} else {
-		// Each account source is its own accounts × regions; the
-		// inventory keeps the accounts of the sources that cover every
-		// region they list the same way (the usual single source).
+		// Each account source is its own accounts × regions (Covers
+		// asks each); the exported fields are their union, for display.
 		for _, src := range agg.AccountAggregationSources {
+			inv.sources = append(inv.sources, configSource{accounts: src.AccountIds, all: src.AllAwsRegions, regions: src.AwsRegions})
 			inv.Accounts = append(inv.Accounts, src.AccountIds...)
 			inv.AllRegions = inv.AllRegions || src.AllAwsRegions
 			inv.Regions = append(inv.Regions, src.AwsRegions...)
 		}
-		if len(agg.AccountAggregationSources) > 1 {
-			return nil, note("AWS Config aggregator "+inv.Aggregator+" has several account sources; warden reads only aggregators with one source",
-				"use an organization aggregator, or one account source, or set sync.assets.source: services")
-		}
+		slices.Sort(inv.Accounts)
+		inv.Accounts = slices.Compact(inv.Accounts)
+		slices.Sort(inv.Regions)
+		inv.Regions = slices.Compact(inv.Regions)
 	}
 	if err := inv.readStatus(ctx, c); err != nil {
 		if isAccessDenied(err) {

@@ -18,11 +18,17 @@ import (
 // member 200000000000's eu-west-1 not collected: its source FAILED), and
 // account-level Block Public Access on member 200000000001.
 func configEnv(t testing.TB, regions []string) *assetEnv {
+	agg := &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: regions == nil, Regions: regions, Region: "us-east-1"}
+	if regions == nil {
+		agg.Failed = map[string][]string{"200000000000": {"eu-west-1"}}
+	}
+	return configEnvWith(t, agg)
+}
+
+// configEnvWith is configEnv with the aggregator agg.
+func configEnvWith(t testing.TB, agg *awsfake.ConfigAggregator) *assetEnv {
 	return newAssetEnvWith(t, func(a *awsfake.AssetEstate) {
-		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: regions == nil, Regions: regions, Region: "us-east-1"}
-		if regions == nil {
-			a.Aggregator.Failed = map[string][]string{"200000000000": {"eu-west-1"}}
-		}
+		a.Aggregator = agg
 		a.AccountBlockPublicAccess = map[string]*awsfake.PublicAccessBlock{"200000000001": {BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}}
 	})
 }
@@ -115,12 +121,30 @@ func wantSourceCalls(assets *awsfake.AssetTruth, account string, regions, skip [
 // deep-equal, equal to the ground truth, with the account-level Block
 // Public Access read, and each read makes exactly its call formula's calls.
 func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
+	// Two account sources: the management account and 200000000000 in
+	// us-east-1, and 200000000001 in every region.
+	twoSources := &awsfake.ConfigAggregator{Name: "org", Accounts: []string{"100000000000", "200000000000"}, Regions: []string{"us-east-1"}, Region: "us-east-1",
+		MoreSources: []awsfake.ConfigAccountSource{{Accounts: []string{"200000000001"}, AllRegions: true}}}
 	for _, tc := range []struct {
 		name    string
 		regions []string
-	}{{"us-east-1 only", []string{"us-east-1"}}, {"every region", nil}} {
+		agg     *awsfake.ConfigAggregator // nil: configEnv's of regions
+		sourced func(account, region string) bool
+	}{
+		{"us-east-1 only", []string{"us-east-1"}, nil, nil},
+		{"every region", nil, nil, nil},
+		{"two account sources", nil, twoSources, func(account, region string) bool {
+			return account == "200000000001" || region == "us-east-1" && (account == "100000000000" || account == "200000000000")
+		}},
+	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := configEnv(t, tc.regions)
+			if tc.agg != nil {
+				e = configEnvWith(t, tc.agg)
+			}
+			if tc.sourced == nil {
+				tc.sourced = func(_, region string) bool { return tc.regions == nil || slices.Contains(tc.regions, region) }
+			}
 			accounts := map[string]*awsfake.Account{}
 			for _, a := range e.truth.Accounts() {
 				accounts[a.ID] = a
@@ -142,9 +166,9 @@ func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
 			items += len(inv.bpa)
 			cfgCalls := e.srv.CallsFor(e.truth.Management.ID)
 			sources := 0
-			for range e.truth.Accounts() {
+			for _, a := range e.truth.Accounts() {
 				for _, region := range append(slices.Clone(awsfake.StandardRegions), awsfake.OptInRegions...) {
-					if tc.regions == nil || slices.Contains(tc.regions, region) {
+					if tc.sourced(a.ID, region) {
 						sources++
 					}
 				}
@@ -153,8 +177,15 @@ func TestCollectAssetsConfigSourceEqualsServices(t *testing.T) {
 				cfgCalls["config:SelectAggregateResourceConfig"] != int64((items+99)/100) || inv.Pages != (items+99)/100 {
 				t.Errorf("config calls %v for %d sources and %d items, want 1 DescribeConfigurationAggregators, %d status pages and %d item pages", cfgCalls, sources, items, (sources+99)/100, (items+99)/100)
 			}
-			if tc.regions == nil && (!slices.Equal(inv.Failed, []string{"200000000000 eu-west-1 FAILED NoAvailableConfigurationRecorder"}) || inv.Covers("200000000000", "eu-west-1") || !inv.Covers("200000000000", "us-east-1")) {
+			if tc.agg == nil && tc.regions == nil && (!slices.Equal(inv.Failed, []string{"200000000000 eu-west-1 FAILED NoAvailableConfigurationRecorder"}) || inv.Covers("200000000000", "eu-west-1") || !inv.Covers("200000000000", "us-east-1")) {
 				t.Errorf("failed sources %v", inv.Failed)
+			}
+			for _, a := range e.truth.Accounts() {
+				for _, region := range assets.EnabledRegions(a.ID) {
+					if tc.agg != nil && inv.Covers(a.ID, region) != tc.sourced(a.ID, region) {
+						t.Errorf("Covers(%s, %s) = %v, want %v", a.ID, region, inv.Covers(a.ID, region), tc.sourced(a.ID, region))
+					}
+				}
 			}
 			t.Logf("aggregator %s: %d items in %d pages", inv.Aggregator, items, inv.Pages)
 			for _, a := range e.truth.Accounts() {
