@@ -262,7 +262,8 @@ func (g *assetGen) keys(n int) {
 	aws := newKey("AWS", "Default key that protects my Secrets Manager data when no other key is defined")
 	aws.Policy = policyDoc(fmt.Sprintf(`{"Sid":"Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager","Effect":"Allow","Principal":{"AWS":"*"},"Action":["kms:Encrypt","kms:Decrypt","kms:ReEncrypt*","kms:GenerateDataKey*","kms:CreateGrant","kms:DescribeKey"],"Resource":"*","Condition":{"StringEquals":{"kms:CallerAccount":%q,"kms:ViaService":"secretsmanager.%s.amazonaws.com"}}}`, g.a.ID, g.region))
 	for i := 0; i < n; i++ {
-		k := newKey("CUSTOMER", fmt.Sprintf("%s data key %d", teams[g.rng.Intn(len(teams))], i))
+		team := teams[g.rng.Intn(len(teams))]
+		k := newKey("CUSTOMER", fmt.Sprintf("%s data key %d", team, i))
 		switch i % 4 {
 		case 0:
 			k.Policy = policyDoc(iamDelegation)
@@ -278,9 +279,26 @@ func (g *assetGen) keys(n int) {
 		}
 		for j := g.rng.Intn(3); j > 0; j-- {
 			k.Grants = append(k.Grants, &KMSGrant{ID: g.hex(64), Name: fmt.Sprintf("grant-%d", j), GranteePrincipal: g.role(),
-				IssuingAccount: root, Operations: []string{"Decrypt", "GenerateDataKey"}, CreatedAt: ago(g.e.Now, g.rng, 300)})
+				IssuingAccount: root, Operations: []string{"Decrypt", "GenerateDataKey"}, CreatedAt: ago(g.e.Now, g.rng, 300),
+				Constraints: grantConstraints(i, len(k.Grants), team)})
 		}
 	}
+}
+
+// grantConstraints are the constraints of grant j (0 for the first) of
+// customer managed key i, whose team is team: the first grant of every
+// other key requires the team in the encryption context, the second
+// grant of every third key requires exactly the team and a stage, the
+// rest have none. They are derived from the indices, not drawn, so the
+// estate's other figures do not depend on them.
+func grantConstraints(i, j int, team string) *GrantConstraints {
+	switch {
+	case j == 0 && i%2 == 0:
+		return &GrantConstraints{EncryptionContextSubset: map[string]string{"team": team}}
+	case j == 1 && i%3 == 1:
+		return &GrantConstraints{EncryptionContextEquals: map[string]string{"team": team, "stage": "prod"}}
+	}
+	return nil
 }
 
 func (g *assetGen) functions(n int) {

@@ -1,6 +1,7 @@
 package awsfake
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"sort"
@@ -95,6 +96,26 @@ type KMSGrant struct {
 	IssuingAccount    string // arn:aws:iam::ACCOUNT:root
 	Operations        []string
 	CreatedAt         time.Time
+	// Constraints are the grant's encryption context constraints, nil
+	// for none.
+	Constraints *GrantConstraints
+}
+
+// GrantConstraints are a KMS grant's encryption context constraints:
+// the grant allows a cryptographic operation only when the request's
+// encryption context is EncryptionContextEquals exactly, or includes
+// EncryptionContextSubset. An empty map is no constraint.
+type GrantConstraints struct {
+	EncryptionContextEquals map[string]string
+	EncryptionContextSubset map[string]string
+}
+
+// clone returns a deep copy of c, nil for nil.
+func (c *GrantConstraints) clone() *GrantConstraints {
+	if c == nil {
+		return nil
+	}
+	return &GrantConstraints{EncryptionContextEquals: maps.Clone(c.EncryptionContextEquals), EncryptionContextSubset: maps.Clone(c.EncryptionContextSubset)}
 }
 
 // Function is a Lambda function.
@@ -334,6 +355,7 @@ func (a *Assets) clone() *Assets {
 		for _, g := range k.Grants {
 			gc := *g
 			gc.Operations = slices.Clone(g.Operations)
+			gc.Constraints = g.Constraints.clone()
 			c.Grants = append(c.Grants, &gc)
 		}
 		out.Keys = append(out.Keys, &c)

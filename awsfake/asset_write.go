@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // This file serves the asset services' writes a test needs to change an
@@ -27,7 +29,9 @@ import (
 //     PutBucketPublicAccessBlock) and DeletePublicAccessBlock
 //     (DeleteBucketPublicAccessBlock).
 //   - KMS (JSON 1.1): CreateGrant (GranteePrincipal and Operations
-//     required, each operation one KMS names), RevokeGrant and
+//     required, each operation one KMS names; Constraints kept, each of
+//     its maps at most 8 pairs, each value at most 384 characters, as
+//     KMS documents; an empty map is no constraint), RevokeGrant and
 //     PutKeyPolicy.
 //   - Lambda (REST-JSON): UpdateFunctionConfiguration (PUT
 //     /2015-03-31/functions/NAME/configuration) of the execution role,
@@ -308,6 +312,46 @@ type kmsGrantIn struct {
 	Operations        []string
 	Name              string
 	GrantID           string `json:"GrantId"`
+	Constraints       *GrantConstraints
+}
+
+// kmsConstraintPairs and kmsConstraintValue are KMS's documented limits
+// on a grant constraint: pairs per map, characters per value.
+const (
+	kmsConstraintPairs = 8
+	kmsConstraintValue = 384
+)
+
+// checkGrantConstraints validates a CreateGrant's Constraints and returns
+// them as a grant keeps them: nil when both maps are empty.
+func checkGrantConstraints(c *GrantConstraints) (*GrantConstraints, *apiError) {
+	if c == nil {
+		return nil, nil
+	}
+	for _, m := range []struct {
+		field string
+		pairs map[string]string
+	}{{"encryptionContextEquals", c.EncryptionContextEquals}, {"encryptionContextSubset", c.EncryptionContextSubset}} {
+		if len(m.pairs) > kmsConstraintPairs {
+			return nil, kmsValidation(fmt.Sprintf("1 validation error detected: Value at 'constraints.%s' failed to satisfy constraint: Member must have length less than or equal to %d", m.field, kmsConstraintPairs))
+		}
+		for _, k := range slices.Sorted(maps.Keys(m.pairs)) {
+			if utf8.RuneCountInString(m.pairs[k]) > kmsConstraintValue {
+				return nil, kmsValidation(fmt.Sprintf("1 validation error detected: Value at 'constraints.%s' for key '%s' failed to satisfy constraint: Member must have length less than or equal to %d", m.field, k, kmsConstraintValue))
+			}
+		}
+	}
+	nonEmpty := func(m map[string]string) map[string]string {
+		if len(m) == 0 {
+			return nil
+		}
+		return maps.Clone(m)
+	}
+	out := &GrantConstraints{EncryptionContextEquals: nonEmpty(c.EncryptionContextEquals), EncryptionContextSubset: nonEmpty(c.EncryptionContextSubset)}
+	if out.EncryptionContextEquals == nil && out.EncryptionContextSubset == nil {
+		return nil, nil
+	}
+	return out, nil
 }
 
 // liveKey returns the caller's key the request names, under st.mu.
@@ -337,6 +381,10 @@ func (s *Server) kmsCreateGrant(req *jsonRequest) (any, *apiError) {
 			return nil, kmsValidation("1 validation error detected: Value '[" + op + "]' at 'operations' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [" + strings.Join(kmsGrantOperations, ", ") + "]]")
 		}
 	}
+	constraints, e := checkGrantConstraints(in.Constraints)
+	if e != nil {
+		return nil, e
+	}
 	if _, e := s.findKey(req, in.KeyID); e != nil {
 		return nil, e
 	}
@@ -346,7 +394,7 @@ func (s *Server) kmsCreateGrant(req *jsonRequest) (any, *apiError) {
 	st.grantN++
 	id := fmt.Sprintf("%064x", hash64(fmt.Sprint("grant|", k.ARN, "|", st.grantN)))
 	g := &KMSGrant{ID: id, Name: in.Name, GranteePrincipal: in.GranteePrincipal, RetiringPrincipal: in.RetiringPrincipal,
-		IssuingAccount: "arn:aws:iam::" + req.caller.account + ":root", Operations: slices.Clone(in.Operations), CreatedAt: s.now()}
+		IssuingAccount: "arn:aws:iam::" + req.caller.account + ":root", Operations: slices.Clone(in.Operations), CreatedAt: s.now(), Constraints: constraints}
 	k.Grants = append(k.Grants, g)
 	arn := k.ARN
 	st.mu.Unlock()

@@ -2,6 +2,9 @@ package awsfake
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -294,5 +297,118 @@ func TestAssetWrites(t *testing.T) {
 	}
 	if !slices.Equal(recorded, want) {
 		t.Errorf("events recorded:\n%v\nwant\n%v", recorded, want)
+	}
+}
+
+// TestKMSGrantConstraints creates grants with encryption context
+// constraints through the SDK: ListGrants returns each exactly as
+// created (an empty map as none), constraints beyond KMS's documented
+// limits are ValidationException, and Assets returns copies of them.
+func TestKMSGrantConstraints(t *testing.T) {
+	f := newAssetFixture(t, AssetEstate{Seed: 4})
+	ctx := context.Background()
+	a := f.accounts[0]
+	const region = "us-east-1"
+	var key *KMSKey
+	for _, k := range f.truth.Keys {
+		if k.Account == a.ID && k.Region == region && k.Manager == "CUSTOMER" && key == nil {
+			key = k
+		}
+	}
+	if key == nil {
+		t.Fatal("no customer managed key in the estate")
+	}
+	kc := kms.NewFromConfig(f.cfg(a.ID, region))
+	grantee := "arn:aws:iam::999988887777:root"
+	create := func(c *kmstypes.GrantConstraints) (string, error) {
+		out, err := kc.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: aws.String(key.ARN), GranteePrincipal: aws.String(grantee),
+			Operations: []kmstypes.GrantOperation{kmstypes.GrantOperationDecrypt, kmstypes.GrantOperationGenerateDataKey}, Constraints: c})
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.GrantId), nil
+	}
+	eight := map[string]string{}
+	for i := range 8 {
+		eight[fmt.Sprintf("k%d", i)] = fmt.Sprintf("v%d", i)
+	}
+	long := map[string]string{"blob": strings.Repeat("x", 384)}
+	cases := []struct {
+		name string
+		in   *kmstypes.GrantConstraints
+		want *kmstypes.GrantConstraints // nil: no Constraints in ListGrants
+	}{
+		{"none", nil, nil},
+		{"subset", &kmstypes.GrantConstraints{EncryptionContextSubset: map[string]string{"team": "data"}},
+			&kmstypes.GrantConstraints{EncryptionContextSubset: map[string]string{"team": "data"}}},
+		{"equals", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{"team": "data", "stage": "prod"}},
+			&kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{"team": "data", "stage": "prod"}}},
+		{"both", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{"a": "1"}, EncryptionContextSubset: map[string]string{"b": "2"}},
+			&kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{"a": "1"}, EncryptionContextSubset: map[string]string{"b": "2"}}},
+		{"empty maps", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{}, EncryptionContextSubset: map[string]string{}}, nil},
+		{"one empty map", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{}, EncryptionContextSubset: map[string]string{"b": "2"}},
+			&kmstypes.GrantConstraints{EncryptionContextSubset: map[string]string{"b": "2"}}},
+		{"at the limits", &kmstypes.GrantConstraints{EncryptionContextEquals: eight, EncryptionContextSubset: long},
+			&kmstypes.GrantConstraints{EncryptionContextEquals: eight, EncryptionContextSubset: long}},
+	}
+	ids := map[string]int{} // grant ID → its case
+	for i, tc := range cases {
+		id, err := create(tc.in)
+		if err != nil {
+			t.Fatalf("CreateGrant %s: %v", tc.name, err)
+		}
+		ids[id] = i
+	}
+	var listed int
+	p := kms.NewListGrantsPaginator(kc, &kms.ListGrantsInput{KeyId: aws.String(key.ID), Limit: aws.Int32(2)})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListGrants: %v", err)
+		}
+		for _, g := range page.Grants {
+			i, ok := ids[aws.ToString(g.GrantId)]
+			if !ok {
+				continue
+			}
+			listed++
+			if want := cases[i].want; !reflect.DeepEqual(g.Constraints, want) {
+				t.Errorf("%s: ListGrants Constraints = %+v, want %+v", cases[i].name, g.Constraints, want)
+			}
+		}
+	}
+	if listed != len(cases) {
+		t.Errorf("ListGrants listed %d of the %d grants created", listed, len(cases))
+	}
+
+	nine := maps.Clone(eight)
+	nine["k8"] = "v8"
+	for name, c := range map[string]*kmstypes.GrantConstraints{
+		"9 pairs in EncryptionContextEquals":  {EncryptionContextEquals: nine},
+		"9 pairs in EncryptionContextSubset":  {EncryptionContextSubset: nine},
+		"a value of 385 characters":           {EncryptionContextSubset: map[string]string{"blob": strings.Repeat("x", 385)}},
+		"a value of 385 characters in Equals": {EncryptionContextEquals: map[string]string{"a": "1", "blob": strings.Repeat("é", 385)}},
+	} {
+		if _, err := create(c); apiCode(err) != "ValidationException" {
+			t.Errorf("CreateGrant with %s: %v, want ValidationException", name, err)
+		}
+	}
+
+	// Assets returns copies: changing one leaves the emulator's grants as
+	// they were.
+	grantOf := func(as *Assets) *KMSGrant {
+		for _, k := range as.Keys {
+			for _, g := range k.Grants {
+				if i, ok := ids[g.ID]; ok && cases[i].name == "subset" {
+					return g
+				}
+			}
+		}
+		t.Fatal("the subset grant is not in Assets")
+		return nil
+	}
+	grantOf(f.srv.Assets()).Constraints.EncryptionContextSubset["team"] = "changed"
+	if got := grantOf(f.srv.Assets()).Constraints.EncryptionContextSubset; !maps.Equal(got, map[string]string{"team": "data"}) {
+		t.Errorf("after changing a copy, the emulator's constraint is %v", got)
 	}
 }

@@ -14,7 +14,9 @@ import (
 //     Truncated; customer managed and AWS managed keys alike.
 //   - DescribeKey: KeyMetadata, with KeyManager CUSTOMER or AWS.
 //   - GetKeyPolicy: the key policy; PolicyName is "default", the only one.
-//   - ListGrants: Limit 1..100 (default 50), Marker.
+//   - ListGrants: Limit 1..100 (default 50), Marker; a grant's
+//     Constraints (EncryptionContextEquals, EncryptionContextSubset) when
+//     it has any, each map only when not empty.
 //
 // A key is named by its ID or ARN; an unknown one (or one of another
 // account or region: the emulator does not evaluate a key policy for a
@@ -172,6 +174,25 @@ func (s *Server) kmsGetKeyPolicy(req *jsonRequest) (any, *apiError) {
 	return map[string]any{"Policy": k.Policy, "PolicyName": "default"}, nil
 }
 
+// wire returns c as KMS's GrantConstraints: only the maps that are not
+// empty, nil when none is.
+func (c *GrantConstraints) wire() map[string]any {
+	if c == nil {
+		return nil
+	}
+	m := map[string]any{}
+	if len(c.EncryptionContextEquals) > 0 {
+		m["EncryptionContextEquals"] = c.EncryptionContextEquals
+	}
+	if len(c.EncryptionContextSubset) > 0 {
+		m["EncryptionContextSubset"] = c.EncryptionContextSubset
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
 // kmsListGrants lists a key's grants.
 func (s *Server) kmsListGrants(req *jsonRequest) (any, *apiError) {
 	var in kmsListIn
@@ -197,6 +218,9 @@ func (s *Server) kmsListGrants(req *jsonRequest) (any, *apiError) {
 		}
 		if g.RetiringPrincipal != "" {
 			m["RetiringPrincipal"] = g.RetiringPrincipal
+		}
+		if c := g.Constraints.wire(); c != nil {
+			m["Constraints"] = c
 		}
 		grants = append(grants, m)
 	}

@@ -2,6 +2,7 @@ package awsfake
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"testing"
 
@@ -15,6 +16,7 @@ import (
 func TestKMSGroundTruth(t *testing.T) {
 	f := newAssetFixture(t, AssetEstate{Seed: 3})
 	ctx := context.Background()
+	var withEquals, withSubset int // the estate's grants with each constraint
 	for _, a := range f.accounts {
 		for _, region := range []string{"us-east-1", "eu-west-1", "us-west-2"} {
 			c := kms.NewFromConfig(f.cfg(a.ID, region))
@@ -63,18 +65,35 @@ func TestKMSGroundTruth(t *testing.T) {
 						t.Fatalf("ListGrants %s: %v", id, err)
 					}
 					for _, g := range page.Grants {
-						grants = append(grants, aws.ToString(g.GrantId)+" "+aws.ToString(g.GranteePrincipal))
+						var eq, sub map[string]string
+						if c := g.Constraints; c != nil {
+							eq, sub = c.EncryptionContextEquals, c.EncryptionContextSubset
+						}
+						grants = append(grants, aws.ToString(g.GrantId)+" "+aws.ToString(g.GranteePrincipal)+constraintsText(eq, sub))
 					}
 				}
 				var wantGrants []string
 				for _, g := range w.Grants {
-					wantGrants = append(wantGrants, g.ID+" "+g.GranteePrincipal)
+					var eq, sub map[string]string
+					if c := g.Constraints; c != nil {
+						eq, sub = c.EncryptionContextEquals, c.EncryptionContextSubset
+						if len(eq) > 0 {
+							withEquals++
+						}
+						if len(sub) > 0 {
+							withSubset++
+						}
+					}
+					wantGrants = append(wantGrants, g.ID+" "+g.GranteePrincipal+constraintsText(eq, sub))
 				}
 				if slicesDiffer(grants, wantGrants) {
 					t.Errorf("grants of %s = %v, want %v", id, grants, wantGrants)
 				}
 			}
 		}
+	}
+	if withEquals == 0 || withSubset == 0 {
+		t.Errorf("grants with EncryptionContextEquals %d, with EncryptionContextSubset %d; want some of each", withEquals, withSubset)
 	}
 	c := kms.NewFromConfig(f.cfg(f.accounts[0].ID, "us-east-1"))
 	if _, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("1234abcd-12ab-34cd-56ef-1234567890ab")}); apiCode(err) != "NotFoundException" {
@@ -83,6 +102,19 @@ func TestKMSGroundTruth(t *testing.T) {
 	if _, err := c.ListKeys(ctx, &kms.ListKeysInput{Marker: aws.String("bogus")}); apiCode(err) != "InvalidMarkerException" {
 		t.Errorf("bad marker: %v, want InvalidMarkerException", err)
 	}
+}
+
+// constraintsText renders a grant's constraints for a comparison, ""
+// for none; fmt sorts the maps' keys.
+func constraintsText(equals, subset map[string]string) string {
+	out := ""
+	if len(equals) > 0 {
+		out += fmt.Sprint(" equals=", equals)
+	}
+	if len(subset) > 0 {
+		out += fmt.Sprint(" subset=", subset)
+	}
+	return out
 }
 
 // TestSecretsManagerGroundTruth lists every account's secrets through the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
@@ -461,7 +463,7 @@ func (r *assetRun) keyDetails(ctx context.Context, c KMSAPI, region string, res 
 		}
 		for _, g := range out.Grants {
 			kg := model.KMSGrant{GrantID: aws.ToString(g.GrantId), Name: aws.ToString(g.Name), GranteePrincipal: aws.ToString(g.GranteePrincipal),
-				RetiringPrincipal: aws.ToString(g.RetiringPrincipal)}
+				RetiringPrincipal: aws.ToString(g.RetiringPrincipal), Constraints: transformGrantConstraints(g.Constraints)}
 			for _, op := range g.Operations {
 				kg.Operations = append(kg.Operations, string(op))
 			}
@@ -472,6 +474,26 @@ func (r *assetRun) keyDetails(ctx context.Context, c KMSAPI, region string, res 
 		}
 		gin.Marker = out.NextMarker
 	}
+}
+
+// transformGrantConstraints returns a grant's encryption context
+// constraints as the model keeps them: an empty map as none, nil when
+// the grant has none.
+func transformGrantConstraints(c *kmstypes.GrantConstraints) *model.KMSGrantConstraints {
+	if c == nil {
+		return nil
+	}
+	nonEmpty := func(m map[string]string) map[string]string {
+		if len(m) == 0 {
+			return nil
+		}
+		return maps.Clone(m)
+	}
+	out := &model.KMSGrantConstraints{EncryptionContextEquals: nonEmpty(c.EncryptionContextEquals), EncryptionContextSubset: nonEmpty(c.EncryptionContextSubset)}
+	if out.EncryptionContextEquals == nil && out.EncryptionContextSubset == nil {
+		return nil
+	}
+	return out
 }
 
 // getFunctions reads a region's functions and their resource policies.

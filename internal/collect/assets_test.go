@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
@@ -86,7 +88,11 @@ func wantAssets(truth *awsfake.AssetTruth, accounts map[string]*awsfake.Account,
 		if in(k.Account, k.Region) && k.Manager == "CUSTOMER" {
 			var grants []string
 			for _, g := range k.Grants {
-				grants = append(grants, g.ID+"→"+g.GranteePrincipal+strings.Join(g.Operations, ","))
+				var eq, sub map[string]string
+				if c := g.Constraints; c != nil {
+					eq, sub = c.EncryptionContextEquals, c.EncryptionContextSubset
+				}
+				grants = append(grants, g.ID+"→"+g.GranteePrincipal+strings.Join(g.Operations, ",")+grantConstraintsText(eq, sub))
 			}
 			out = append(out, fmt.Sprintf("kms_key %s %s %s policy=%q grants=%v", k.ARN, k.Region, k.State, k.Policy, grants))
 		}
@@ -124,6 +130,19 @@ func wantAssets(truth *awsfake.AssetTruth, accounts map[string]*awsfake.Account,
 	return out
 }
 
+// grantConstraintsText renders a grant's constraints for wantAssets and
+// gotAssets, "" for none; fmt sorts the maps' keys.
+func grantConstraintsText(equals, subset map[string]string) string {
+	out := ""
+	if len(equals) > 0 {
+		out += fmt.Sprint(" equals=", equals)
+	}
+	if len(subset) > 0 {
+		out += fmt.Sprint(" subset=", subset)
+	}
+	return out
+}
+
 // gotAssets renders the graph's assets as wantAssets does.
 func gotAssets(g model.Graph) []string {
 	var out []string
@@ -138,7 +157,11 @@ func gotAssets(g model.Graph) []string {
 		case model.TypeKMSKey:
 			var grants []string
 			for _, g := range r.KMSKey.Grants {
-				grants = append(grants, g.GrantID+"→"+g.GranteePrincipal+strings.Join(g.Operations, ","))
+				var eq, sub map[string]string
+				if c := g.Constraints; c != nil {
+					eq, sub = c.EncryptionContextEquals, c.EncryptionContextSubset
+				}
+				grants = append(grants, g.GrantID+"→"+g.GranteePrincipal+strings.Join(g.Operations, ",")+grantConstraintsText(eq, sub))
 			}
 			out = append(out, fmt.Sprintf("kms_key %s %s %s policy=%q grants=%v", r.ID, r.KMSKey.Region, r.KMSKey.State, r.KMSKey.Policy, grants))
 		case model.TypeLambdaFunction:
@@ -171,6 +194,7 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 		accounts[a.ID] = a
 	}
 	assets := e.truth.Assets
+	var withEquals, withSubset int // the keys compared with a constrained grant
 	for _, a := range e.truth.Accounts() {
 		e.srv.ResetCalls()
 		res := e.collect(t, a.ID, AssetOptions{})
@@ -205,6 +229,14 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 				}
 			}
 			t.Fatalf("%s: %d assets, want %d", a.ID, len(got), len(want))
+		}
+		for _, w := range want {
+			if strings.HasPrefix(w, "kms_key ") && strings.Contains(w, " equals=") {
+				withEquals++
+			}
+			if strings.HasPrefix(w, "kms_key ") && strings.Contains(w, " subset=") {
+				withSubset++
+			}
 		}
 		t.Logf("%s: %d assets, %d grants, regions %v, skipped %v", a.ID, len(got), len(res.Graph.Grants), res.Regions, res.Skipped)
 		// The identity edges: each instance with a profile and each
@@ -268,6 +300,37 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 				t.Fatalf("the value of secret %s is in the graph", x.Name)
 			}
 		}
+	}
+	if withEquals == 0 || withSubset == 0 {
+		t.Errorf("keys with an EncryptionContextEquals grant %d, with an EncryptionContextSubset grant %d; want some of each", withEquals, withSubset)
+	}
+}
+
+// TestTransformGrantConstraints: an empty map is no constraint, no
+// constraint is nil, and the model holds its own copy.
+func TestTransformGrantConstraints(t *testing.T) {
+	subset := map[string]string{"team": "data"}
+	cases := []struct {
+		name string
+		in   *kmstypes.GrantConstraints
+		want *model.KMSGrantConstraints
+	}{
+		{"nil", nil, nil},
+		{"both empty", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{}, EncryptionContextSubset: map[string]string{}}, nil},
+		{"subset", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{}, EncryptionContextSubset: subset},
+			&model.KMSGrantConstraints{EncryptionContextSubset: map[string]string{"team": "data"}}},
+		{"both", &kmstypes.GrantConstraints{EncryptionContextEquals: map[string]string{"a": "1"}, EncryptionContextSubset: map[string]string{"b": "2"}},
+			&model.KMSGrantConstraints{EncryptionContextEquals: map[string]string{"a": "1"}, EncryptionContextSubset: map[string]string{"b": "2"}}},
+	}
+	for _, tc := range cases {
+		if got := transformGrantConstraints(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+	got := transformGrantConstraints(&kmstypes.GrantConstraints{EncryptionContextSubset: subset})
+	subset["team"] = "changed"
+	if got.EncryptionContextSubset["team"] != "data" {
+		t.Errorf("the model shares the SDK's map: %v", got.EncryptionContextSubset)
 	}
 }
 
