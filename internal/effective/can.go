@@ -335,6 +335,17 @@ func (s *Snapshot) evaluate(req *policy.Request, role *model.Resource, notes []s
 // a bucket) apply after the evaluation.
 func (s *Snapshot) evaluateOn(req *policy.Request, role, asset *model.Resource, bpa model.PublicAccessBlock, notes []string, scpNote string) Case {
 	res := policy.Evaluate(req)
+	if asset != nil && asset.KMSKey != nil && (res.Decision == policy.Allowed || res.Decision == policy.Conditional) && !hasKind(res.Explanation, "resource") {
+		// Allowed by identity policies alone, which count on a key only
+		// where its key policy delegates to the account: decide again with
+		// their denies only, for what the key policy or a grant allows
+		// (nothing: assetRules says why).
+		alone := *req
+		alone.Identity = s.denyOnly(req.Identity)
+		if r := policy.Evaluate(&alone); r.Decision != policy.ImplicitDeny {
+			res = r
+		}
+	}
 	if role != nil && res.Decision == policy.Allowed && !hasKind(res.Explanation, "resource") {
 		res = policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: "trust policy of " + role.Name,
 			Via: "trust policy", Effect: "none", Note: "the trust policy of " + role.Name + " does not allow the principal: a role is assumed only when its trust policy allows it"}}}

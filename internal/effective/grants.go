@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/policy"
 )
 
 // This file takes a KMS key's grants into the requests on the key. A grant
@@ -141,4 +142,67 @@ func withGrants(text string, grants []model.KMSGrant) (string, error) {
 		return "", err
 	}
 	return string(b), nil
+}
+
+// denyOnly is identity policies with only their Deny statements: on a KMS
+// key whose key policy does not let IAM policies allow the action (no
+// statement naming the account root for it), the principal's denies still
+// apply and its allows do not, so the request is decided again with these
+// (evaluateOn) to find what the key policy or a grant allows on its own,
+// conditions and all. A policy without a Deny is left out; each is made
+// once per snapshot.
+func (s *Snapshot) denyOnly(ns []policy.Named) []policy.Named {
+	var out []policy.Named
+	for _, n := range ns {
+		if n.Doc == nil {
+			continue
+		}
+		var denies []map[string]any
+		for _, st := range n.Doc.Statement {
+			if st.Effect == "Deny" {
+				denies = append(denies, statementJSON(st))
+			}
+		}
+		if len(denies) == 0 {
+			continue
+		}
+		b, err := json.Marshal(map[string]any{"Version": n.Doc.Version, "Statement": denies})
+		if err != nil {
+			continue
+		}
+		p := s.doc(fmt.Sprintf("deny-only %p", n.Doc), string(b))
+		if p.doc != nil {
+			out = append(out, policy.Named{Name: n.Name, Via: n.Via, Doc: p.doc})
+		}
+	}
+	return out
+}
+
+// statementJSON is a parsed statement as policy JSON again.
+func statementJSON(st policy.Statement) map[string]any {
+	m := map[string]any{"Effect": st.Effect}
+	if st.Sid != "" {
+		m["Sid"] = st.Sid
+	}
+	principal := func(key string, p map[string][]string) {
+		if len(p) == 0 {
+			return
+		}
+		if _, all := p["*"]; all {
+			m[key] = "*"
+			return
+		}
+		m[key] = p
+	}
+	principal("Principal", st.Principal)
+	principal("NotPrincipal", st.NotPrincipal)
+	for key, v := range map[string][]string{"Action": st.Action, "NotAction": st.NotAction, "Resource": st.Resource, "NotResource": st.NotResource} {
+		if len(v) > 0 {
+			m[key] = v
+		}
+	}
+	if len(st.Condition) > 0 {
+		m["Condition"] = st.Condition
+	}
+	return m
 }
