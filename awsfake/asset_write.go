@@ -201,7 +201,7 @@ func (s *Server) s3DeleteBucket(req *s3Request) (*s3Answer, *apiError) {
 	return s.s3Mutate(req, "DeleteBucket", "DeleteBucket", func(b *Bucket) *apiError {
 		st := &s.as
 		delete(st.buckets, b.Name)
-		st.a.Buckets = slices.DeleteFunc(st.a.Buckets, func(x *Bucket) bool { return x == b })
+		st.a.Buckets = slices.DeleteFunc(slices.Clone(st.a.Buckets), func(x *Bucket) bool { return x == b })
 		return nil
 	})
 }
@@ -420,7 +420,7 @@ func (s *Server) kmsRevokeGrant(req *jsonRequest) (any, *apiError) {
 	st.mu.Lock()
 	k := st.liveKey(req.caller.account, req.region, in.KeyID)
 	n := len(k.Grants)
-	k.Grants = slices.DeleteFunc(k.Grants, func(g *KMSGrant) bool { return g.ID == in.GrantID })
+	k.Grants = slices.DeleteFunc(slices.Clone(k.Grants), func(g *KMSGrant) bool { return g.ID == in.GrantID })
 	removed, arn := n != len(k.Grants), k.ARN
 	st.mu.Unlock()
 	if !removed {
@@ -550,8 +550,8 @@ func (s *Server) smDeleteSecret(req *jsonRequest) (any, *apiError) {
 	out, e := s.smWrite(req, in, func(x *Secret) {
 		st := &s.as
 		ra := st.regions[x.Account+"/"+x.Region]
-		ra.secrets = slices.DeleteFunc(ra.secrets, func(y *Secret) bool { return y == x })
-		st.a.Secrets = slices.DeleteFunc(st.a.Secrets, func(y *Secret) bool { return y == x })
+		ra.secrets = slices.DeleteFunc(slices.Clone(ra.secrets), func(y *Secret) bool { return y == x })
+		st.a.Secrets = slices.DeleteFunc(slices.Clone(st.a.Secrets), func(y *Secret) bool { return y == x })
 	})
 	if e != nil {
 		return nil, e
@@ -1072,8 +1072,8 @@ func (s *Server) ec2DeleteSecurityGroup(req *ec2Request) (any, *apiError) {
 			return nil, &apiError{status: http.StatusBadRequest, code: "DependencyViolation", message: "resource " + id + " has a dependent object"}
 		}
 	}
-	ra.groups = slices.DeleteFunc(ra.groups, func(x *SecurityGroup) bool { return x == g })
-	st.a.SecurityGroups = slices.DeleteFunc(st.a.SecurityGroups, func(x *SecurityGroup) bool { return x == g })
+	ra.groups = slices.DeleteFunc(slices.Clone(ra.groups), func(x *SecurityGroup) bool { return x == g })
+	st.a.SecurityGroups = slices.DeleteFunc(slices.Clone(st.a.SecurityGroups), func(x *SecurityGroup) bool { return x == g })
 	st.mu.Unlock()
 	s.recordAssetWrite(req.auth.caller, "ec2.amazonaws.com", req.auth.region, "DeleteSecurityGroup", map[string]string{"groupId": id},
 		EventResource{Type: "AWS::EC2::SecurityGroup", Name: id})
