@@ -1,8 +1,10 @@
 package webui
 
 import (
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,6 +26,33 @@ type namedPrincipal struct {
 	Actions []string
 	// Conditional says a statement naming it has conditions.
 	Conditional bool
+	// Constraints are a KMS grant's encryption context constraints in
+	// words, "" for none.
+	Constraints string
+}
+
+// grantConstraintWords says a grant's constraints: "context includes
+// k=v, …" (EncryptionContextSubset) and "context is exactly k=v, …"
+// (EncryptionContextEquals), keys sorted; "" for none.
+func grantConstraintWords(c *model.KMSGrantConstraints) string {
+	if c == nil {
+		return ""
+	}
+	pairs := func(m map[string]string) string {
+		var out []string
+		for _, k := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, k+"="+m[k])
+		}
+		return strings.Join(out, ", ")
+	}
+	var words []string
+	if len(c.EncryptionContextSubset) > 0 {
+		words = append(words, "context includes "+pairs(c.EncryptionContextSubset))
+	}
+	if len(c.EncryptionContextEquals) > 0 {
+		words = append(words, "context is exactly "+pairs(c.EncryptionContextEquals))
+	}
+	return strings.Join(words, "; ")
 }
 
 // sgView is a security group on an asset page, its inbound rules with
@@ -281,7 +310,7 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 			return
 		}
 		for _, gr := range k.Grants {
-			p := namedPrincipal{Value: gr.GranteePrincipal, Effect: "Grant " + gr.GrantID, Actions: gr.Operations}
+			p := namedPrincipal{Value: gr.GranteePrincipal, Effect: "Grant " + gr.GrantID, Actions: gr.Operations, Constraints: grantConstraintWords(gr.Constraints)}
 			if x, ok := found[gr.GranteePrincipal]; ok {
 				p.Ref = refOf(&x)
 			}
