@@ -531,7 +531,18 @@ func TestLongSyncCollapsesSlots(t *testing.T) {
 		t.Fatal(err)
 	}
 	stop := start(t, s)
-	waitFor(t, 20*time.Second, "4 snapshots", func() bool { slots, _ := slotsOf(t, st, "prod"); return len(slots) >= 4 })
+	// Four runs ended (a snapshot is visible a moment before its run is
+	// recorded as complete).
+	waitFor(t, 20*time.Second, "4 completed runs", func() bool {
+		runs, _ := s.Runs("prod", 0)
+		n := 0
+		for _, r := range runs {
+			if r.Result == ResultComplete {
+				n++
+			}
+		}
+		return n >= 4
+	})
 	stop()
 	slots, _ := slotsOf(t, st, "prod")
 	var keys []time.Time

@@ -28,12 +28,19 @@ type DB struct {
 	// readOnly is set for a database opened by OpenSQLiteReadOnly: what
 	// only a write would keep (an effective index) is not prepared.
 	readOnly bool
+	// indexing counts the effective indexes being built after a write;
+	// Close waits for them.
+	indexing sync.WaitGroup
 }
 
 var _ Store = (*DB)(nil)
 
-// Close releases the database.
-func (s *DB) Close() error { return s.db.Close() }
+// Close releases the database, once the effective indexes being built
+// after writes (WriteSnapshot) are stored.
+func (s *DB) Close() error {
+	s.indexing.Wait()
+	return s.db.Close()
+}
 
 func conn(id string) string {
 	if id == "" {
@@ -51,14 +58,20 @@ func marshal(v any) string {
 
 // WriteSnapshot stores snap and g in one transaction; see Store. Only what
 // differs from the connection's latest state is written. Once it is
-// committed, the snapshot's effective index is built and stored (and the
-// connection's older snapshots' indexes dropped: see indexLatest), so that
-// who-can over the latest snapshot reads one row even from a read-only
-// store.
+// committed, the snapshot's effective index is built and stored in the
+// background (and the connection's older snapshots' indexes dropped: see
+// indexLatest), so that who-can over the latest snapshot reads one row
+// even from a read-only store; the write returns at its commit, and Close
+// waits for the index.
 func (s *DB) WriteSnapshot(ctx context.Context, snap *model.Snapshot, g *model.Graph) (int64, error) {
 	id, err := s.writeSnapshot(ctx, snap, g, false)
 	if err == nil {
-		s.indexLatest(ctx, snap.ConnectionID, id)
+		connID := snap.ConnectionID
+		s.indexing.Add(1)
+		go func() {
+			defer s.indexing.Done()
+			s.indexLatest(context.WithoutCancel(ctx), connID, id)
+		}()
 	}
 	return id, err
 }

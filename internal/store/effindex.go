@@ -104,7 +104,8 @@ func (s *DB) readEffectiveIndex(ctx context.Context, snapshotID int64) (data str
 
 // indexLatest builds and stores the effective index of snapshot id, the
 // latest of connection connID, and deletes the stored indexes of the
-// connection's older snapshots: a stored index is a whole copy of what
+// connection's older snapshots (older: lower IDs, so a build that ends
+// after a later write's never deletes the later index): a stored index is a whole copy of what
 // who-can reads (tens of MB for a large organization), so keeping one per
 // snapshot would make history cost more than what changed. An older
 // snapshot's index is built again when it is asked about. A failure is not
@@ -117,7 +118,7 @@ func (s *DB) indexLatest(ctx context.Context, connID string, id int64) {
 	s.storeEffectiveIndex(ctx, id, encodeEffectiveIndex(ix))
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	_, _ = s.db.ExecContext(ctx, s.d.rebind(`DELETE FROM effective_index WHERE snapshot_id <> ? AND snapshot_id IN
+	_, _ = s.db.ExecContext(ctx, s.d.rebind(`DELETE FROM effective_index WHERE snapshot_id < ? AND snapshot_id IN
 		(SELECT id FROM snapshots WHERE connection_id = ?)`), id, connID)
 }
 

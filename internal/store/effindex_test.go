@@ -96,6 +96,7 @@ func TestEffectiveIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		st.indexing.Wait() // the index is built in the background
 		want := wantIndex(t, st, first)
 		if len(want.Holders) < 5 || len(want.Policies) < 2 || len(want.Grants) < 3 {
 			t.Fatalf("the sample holds too little to test with: %d holders, %d policies, %d principals holding grants",
@@ -157,6 +158,7 @@ func TestEffectiveIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		st.indexing.Wait()
 		ix2, err := st.EffectiveIndex(ctx, second)
 		if err != nil {
 			t.Fatal(err)
@@ -302,6 +304,7 @@ func TestEffectiveIndexReadOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rw.indexing.Wait()
 	want := wantIndex(t, rw, snap)
 	ro, err := OpenSQLiteReadOnly(ctx, path)
 	if err != nil {
