@@ -309,15 +309,7 @@ func TestKMSGrantConstraints(t *testing.T) {
 	ctx := context.Background()
 	a := f.accounts[0]
 	const region = "us-east-1"
-	var key *KMSKey
-	for _, k := range f.truth.Keys {
-		if k.Account == a.ID && k.Region == region && k.Manager == "CUSTOMER" && key == nil {
-			key = k
-		}
-	}
-	if key == nil {
-		t.Fatal("no customer managed key in the estate")
-	}
+	key := customerKey(t, f.truth, a.ID, region)
 	kc := kms.NewFromConfig(f.cfg(a.ID, region))
 	grantee := "arn:aws:iam::999988887777:root"
 	create := func(c *kmstypes.GrantConstraints) (string, error) {
@@ -413,6 +405,19 @@ func TestKMSGrantConstraints(t *testing.T) {
 	}
 }
 
+// customerKey is the estate's first customer managed key of an account's
+// region.
+func customerKey(t *testing.T, truth *AssetTruth, account, region string) *KMSKey {
+	t.Helper()
+	for _, k := range truth.Keys {
+		if k.Account == account && k.Region == region && k.Manager == "CUSTOMER" {
+			return k
+		}
+	}
+	t.Fatal("no customer managed key in the estate")
+	return nil
+}
+
 // TestKMSGrantsRevokedWhileListed revokes a key's grants while another
 // client pages through them: under -race, a revoke that shifted the list
 // a concurrent ListGrants still reads would be reported; every page is a
@@ -422,15 +427,7 @@ func TestKMSGrantsRevokedWhileListed(t *testing.T) {
 	ctx := context.Background()
 	a := f.accounts[0]
 	const region = "us-east-1"
-	var key *KMSKey
-	for _, k := range f.truth.Keys {
-		if k.Account == a.ID && k.Region == region && k.Manager == "CUSTOMER" && key == nil {
-			key = k
-		}
-	}
-	if key == nil {
-		t.Fatal("no customer managed key in the estate")
-	}
+	key := customerKey(t, f.truth, a.ID, region)
 	kc := kms.NewFromConfig(f.cfg(a.ID, region))
 	var ids []string
 	for i := range 40 {
