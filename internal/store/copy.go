@@ -47,8 +47,9 @@ type CopyResult struct {
 // carried parts), the audit log with its IDs, the deactivation records, the
 // SCIM push records, the API tokens (their hashes: a token keeps working
 // against the copy) and the demo marker; the effective index of each
-// connection's latest snapshot is built in to (indexLatest). Idempotency keys are not copied:
-// they matter only for minutes, to the replicas serving at the time. It then reads every snapshot of
+// connection's latest snapshot is built in to (indexLatest). Idempotency
+// keys are not copied: they matter only for minutes, to the replicas
+// serving at the time. It then reads every snapshot of
 // to back and compares its counts with from's, returning an error if any
 // differ. progress, when not nil, is called after each snapshot.
 //

@@ -54,10 +54,10 @@ const effectiveIndexMagic = "WEFF"
 // (EffectiveData and EffectiveResources), stored for the next reader, and
 // returned; a failure to store it (a read-only file, a writer holding the
 // lock) is not an error: the next reader builds it again. WriteSnapshot
-// stores the index of each connection's latest snapshot as it writes it
+// stores the index of each connection's latest snapshot after writing it
 // (indexLatest). A snapshot's rows never change once it is written, so
-// neither does its index; Prune deletes it with its snapshot. A snapshot that does not exist reads as
-// empty.
+// neither does its index; Prune deletes it with its snapshot. A snapshot
+// that does not exist reads as empty.
 func (s *DB) EffectiveIndex(ctx context.Context, snapshotID int64) (*EffectiveIndex, error) {
 	if _, ok, err := s.snapshotConn(ctx, snapshotID); err != nil || !ok {
 		return &EffectiveIndex{Grants: map[string][]model.Grant{}}, err
@@ -104,10 +104,10 @@ func (s *DB) readEffectiveIndex(ctx context.Context, snapshotID int64) (data str
 
 // indexLatest builds and stores the effective index of snapshot id, the
 // latest of connection connID, and deletes the stored indexes of the
-// connection's older snapshots (older: lower IDs, so a build that ends
-// after a later write's never deletes the later index): a stored index is a whole copy of what
-// who-can reads (tens of MB for a large organization), so keeping one per
-// snapshot would make history cost more than what changed. An older
+// connection's older snapshots (lower IDs, so a build that ends after a
+// later write's never deletes the later index): a stored index is a whole
+// copy of what who-can reads (tens of MB for a large organization), so
+// keeping one per snapshot would make history cost more than what changed. An older
 // snapshot's index is built again when it is asked about. A failure is not
 // an error (the index is a cache): the first reader builds it.
 func (s *DB) indexLatest(ctx context.Context, connID string, id int64) {
