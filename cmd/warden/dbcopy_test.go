@@ -2,9 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"os"
@@ -13,9 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/pgtest"
 	"github.com/warden-iam/warden/internal/store"
 )
 
@@ -139,35 +135,7 @@ func readStore(t *testing.T, db string) storeContent {
 // that is not set.
 func pgTestDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("WARDEN_TEST_POSTGRES")
-	if !store.IsPostgresURL(admin) {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "warden_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		db.Close()
-		t.Fatalf("create a test database on %s: %v", store.MaskDSN(admin), err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + pgx.Identifier{name}.Sanitize() + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.Database(t)
 }
 
 // pgPassword is the password of a PostgreSQL URL.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/warden-iam/warden/internal/inventory"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/pgtest"
 	"github.com/warden-iam/warden/internal/render"
 	"github.com/warden-iam/warden/internal/store"
 )
@@ -196,7 +197,7 @@ func openPostgres(b *testing.B, _ string) *benchStore {
 	var once sync.Once
 	remove := func() {
 		once.Do(func() {
-			if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`); err != nil {
+			if err := pgtest.Drop(ctx, db, name); err != nil {
 				fmt.Fprintf(os.Stderr, "benchestate: drop benchmark database %s: %v\n", name, err)
 			}
 			db.Close()

@@ -2,24 +2,19 @@ package schedule
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/warden-iam/warden/awsfake"
 	"github.com/warden-iam/warden/internal/awsapi"
 	"github.com/warden-iam/warden/internal/collect"
 	"github.com/warden-iam/warden/internal/model"
+	"github.com/warden-iam/warden/internal/pgtest"
 	"github.com/warden-iam/warden/internal/store"
 	"github.com/warden-iam/warden/internal/syncjob"
 )
@@ -82,39 +77,12 @@ func sqliteStore(t *testing.T) *store.DB {
 	return st
 }
 
-// pgTestDatabase creates a database on the server of WARDEN_TEST_POSTGRES,
-// dropped when t ends, and returns its URL; "" when the variable is unset.
+// pgTestDatabase creates a database of its own on the server of
+// WARDEN_TEST_POSTGRES, dropped when t ends, and returns its URL; "" when
+// that is not set.
 func pgTestDatabase(t *testing.T) string {
 	t.Helper()
-	admin := os.Getenv("WARDEN_TEST_POSTGRES")
-	if !store.IsPostgresURL(admin) {
-		return ""
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "warden_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		db.Close()
-		t.Fatalf("create a test database on %s: %v", store.MaskDSN(admin), err)
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + pgx.Identifier{name}.Sanitize() + ` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
+	return pgtest.Database(t)
 }
 
 // observed is one SyncFinished call.

@@ -2,16 +2,12 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
+	"github.com/warden-iam/warden/internal/pgtest"
 )
 
 // backends are the store's back-ends, in the order the contract tests run
@@ -89,33 +85,9 @@ func pgURLWith(u *url.URL, user, password, database string) string {
 // dropped, whoever is still connected, when t ends.
 func pgTestDatabase(t *testing.T) string {
 	t.Helper()
-	admin := pgTestURL()
-	if admin == "" {
+	u := pgtest.Database(t)
+	if u == "" {
 		t.Skip(pgSkip)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", MaskDSN(admin), newSecretMasker(admin).mask(err))
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "warden_test_" + hex.EncodeToString(b)
-	if _, err := db.ExecContext(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
-		db.Close()
-		t.Fatalf("create test database on %s (the role needs CREATEDB): %v", MaskDSN(admin), newSecretMasker(admin).mask(err))
-	}
-	t.Cleanup(func() {
-		defer db.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-	})
-	u := pgTestConfig(t, admin)
-	c := *u
-	c.Path = "/" + name
-	return c.String()
+	return u
 }
