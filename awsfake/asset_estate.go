@@ -12,7 +12,9 @@ import (
 // AssetEstate describes the assets generated in each account and region:
 // S3 buckets with and without policies (some public, some shared with
 // another account, some public by policy but blocked by Block Public
-// Access), KMS keys (an AWS managed one, and customer keys whose policies
+// Access) and some of those without a policy with ACLs (public-read, or
+// granting another account and S3's log delivery; the rest keep ACLs
+// disabled, BucketOwnerEnforced), KMS keys (an AWS managed one, and customer keys whose policies
 // delegate to IAM, let anyone in the account manage the key, or share it
 // with another account; some with grants), Lambda functions running as the
 // account's roles (some with resource policies: public, cross-account or
@@ -29,7 +31,10 @@ type AssetEstate struct {
 	// default: 5 buckets (placed in the first region only: S3 lists an
 	// account's buckets once, whatever the region), 4 keys besides the AWS
 	// managed one, 4 functions, 3 secrets, 3 instances, 4 security groups
-	// besides the default one. The defaults plant every kind of exposure.
+	// besides the default one. The defaults plant every kind of exposure
+	// (public-acl and cross-account-acl given enough buckets: the ACLs go
+	// by the bucket's index in the estate, see bucketACL, and a public ACL
+	// is no exposure under IgnorePublicAcls).
 	Buckets, Keys, Functions, Secrets, Instances, SecurityGroups int
 	// OptedIn lists, by account ID, the opt-in regions it enabled.
 	OptedIn map[string][]string
@@ -63,16 +68,22 @@ type AssetTruth struct {
 type Exposure struct {
 	// Kind is public (anyone, through a resource policy), cross-account
 	// (an account other than the resource's, named by a resource
-	// policy), open-admin-port (a security group open to the internet on
-	// SSH or RDP) or account-manage (a KMS key policy that lets any
-	// principal of the account manage the key).
+	// policy), public-acl (a bucket whose ACL grants to AllUsers or
+	// AuthenticatedUsers, ACLs enabled and IgnorePublicAcls off for the
+	// bucket and its account), cross-account-acl (a bucket whose ACL
+	// grants to another account's canonical user, ACLs enabled),
+	// open-admin-port (a security group open to the internet on SSH or
+	// RDP) or account-manage (a KMS key policy that lets any principal of
+	// the account manage the key). A grant to S3's log delivery group is
+	// no exposure.
 	Kind string
 	// Type is bucket, kms-key, function, secret or security-group.
 	Type    string
 	ARN     string // the resource's ARN; for a security group arn:aws:ec2:REGION:ACCOUNT:security-group/ID
 	Account string
 	Region  string
-	// Accounts are the other accounts a cross-account policy names.
+	// Accounts are the other accounts a cross-account policy names, or a
+	// cross-account-acl ACL grants to.
 	Accounts []string
 	// Ports are the admin ports open, for open-admin-port.
 	Ports []int
@@ -245,8 +256,71 @@ func (g *assetGen) buckets(n int) {
 			b.Policy = policyDoc(fmt.Sprintf(`{"Sid":"PublicRead","Effect":"Allow","Principal":{"AWS":"*"},"Action":"s3:GetObject","Resource":"%s/*"}`, arn))
 			b.PublicAccessBlock = &PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}
 		}
+		b.ObjectOwnership = ObjectOwnershipEnforced
+		if i%5 == 0 {
+			g.bucketACL(b, len(g.t.Buckets))
+		}
 		g.t.Buckets = append(g.t.Buckets, b)
 	}
+}
+
+// bucketACL gives a bucket without a policy an ACL by k, the bucket's
+// index among the estate's buckets (so no draw of the generator: every
+// other figure of the estate is as it was before buckets had ACLs):
+// k%3 == 0 keeps S3's default (ACLs disabled, the owner's FULL_CONTROL);
+// k%3 == 1 enables ACLs (BucketOwnerPreferred) with the canned
+// public-read ACL; k%3 == 2 enables them (ObjectWriter) and grants the
+// other account READ and READ_ACP and S3's log delivery WRITE. It plants
+// the exposures the ACL makes.
+func (g *assetGen) bucketACL(b *Bucket, k int) {
+	owner := BucketGrant{Type: GranteeCanonicalUser, ID: CanonicalUserID(g.a.ID), Permission: "FULL_CONTROL"}
+	switch k % 3 {
+	case 1:
+		b.ObjectOwnership = ObjectOwnershipPreferred
+		b.ACL, _ = cannedACL("public-read", g.a.ID)
+	case 2:
+		b.ObjectOwnership = ObjectOwnershipObjectWriter
+		other := CanonicalUserID(g.other)
+		b.ACL = []BucketGrant{owner, {Type: GranteeCanonicalUser, ID: other, Permission: "READ"},
+			{Type: GranteeCanonicalUser, ID: other, Permission: "READ_ACP"}, {Type: GranteeGroup, URI: GroupLogDelivery, Permission: "WRITE"}}
+	}
+	ignore := b.PublicAccessBlock != nil && b.PublicAccessBlock.IgnorePublicAcls
+	if acct := g.e.AccountBlockPublicAccess[g.a.ID]; acct != nil && acct.IgnorePublicAcls {
+		ignore = true
+	}
+	public, accounts := aclExposure(b, ignore, []string{g.other})
+	arn := "arn:aws:s3:::" + b.Name
+	if public {
+		g.expose("public-acl", "bucket", arn, nil, nil)
+	}
+	if len(accounts) > 0 {
+		g.expose("cross-account-acl", "bucket", arn, accounts, nil)
+	}
+}
+
+// aclExposure reports what a bucket's ACL exposes while ACLs are in
+// effect (its Object Ownership is not BucketOwnerEnforced): public, a
+// grant to AllUsers or AuthenticatedUsers, unless ignorePublic (Block
+// Public Access's IgnorePublicAcls, the bucket's or its account's); and
+// the accounts among known, other than the owner, whose canonical IDs it
+// grants to, sorted. A grant to LogDelivery exposes nothing.
+func aclExposure(b *Bucket, ignorePublic bool, known []string) (public bool, accounts []string) {
+	if b.objectOwnership() == ObjectOwnershipEnforced {
+		return false, nil
+	}
+	acl := b.effectiveACL()
+	public = !ignorePublic && aclIsPublic(acl)
+	for _, a := range known {
+		if a == b.Account || slices.Contains(accounts, a) {
+			continue
+		}
+		id := CanonicalUserID(a)
+		if slices.ContainsFunc(acl, func(g BucketGrant) bool { return g.Type == GranteeCanonicalUser && g.ID == id }) {
+			accounts = append(accounts, a)
+		}
+	}
+	sort.Strings(accounts)
+	return public, accounts
 }
 
 func (g *assetGen) keys(n int) {

@@ -60,7 +60,69 @@ type Bucket struct {
 	// PublicAccessBlock is the bucket's Block Public Access configuration;
 	// nil for none (NoSuchPublicAccessBlockConfiguration).
 	PublicAccessBlock *PublicAccessBlock
+	// ACL is the bucket's access control list, its grants in the order
+	// GetBucketAcl returns them; nil means S3's default ACL, the owner's
+	// FULL_CONTROL alone (CanonicalUserID(Account)). The emulator returns
+	// it as it is whatever ObjectOwnership says; with BucketOwnerEnforced
+	// S3 keeps a bucket's ACL to the owner's grants, so a consistent state
+	// has no other grant then.
+	ACL []BucketGrant
+	// ObjectOwnership is the bucket's S3 Object Ownership setting
+	// (GetBucketOwnershipControls): "BucketOwnerEnforced" (ACLs disabled,
+	// S3's default for new buckets), "BucketOwnerPreferred" or
+	// "ObjectWriter" (ACLs in effect). "" is treated as
+	// BucketOwnerEnforced.
+	ObjectOwnership string
 }
+
+// The Object Ownership settings of a bucket (Bucket.ObjectOwnership).
+const (
+	// ObjectOwnershipEnforced disables ACLs: the bucket owner owns every
+	// object and PutBucketAcl is refused (AccessControlListNotSupported).
+	ObjectOwnershipEnforced = "BucketOwnerEnforced"
+	// ObjectOwnershipPreferred keeps ACLs in effect; the bucket owner owns
+	// objects written with the bucket-owner-full-control ACL.
+	ObjectOwnershipPreferred = "BucketOwnerPreferred"
+	// ObjectOwnershipObjectWriter keeps ACLs in effect; the writer owns the
+	// objects it writes.
+	ObjectOwnershipObjectWriter = "ObjectWriter"
+)
+
+// BucketGrant is one grant of a bucket's access control list, as
+// GetBucketAcl returns it.
+type BucketGrant struct {
+	// Type is the grantee's type, "CanonicalUser" or "Group"
+	// (GranteeCanonicalUser, GranteeGroup).
+	Type string
+	// ID is the grantee's canonical user ID (CanonicalUserID of its
+	// account), for a CanonicalUser grantee.
+	ID string
+	// URI is the group's URI (GroupAllUsers, GroupAuthenticatedUsers or
+	// GroupLogDelivery), for a Group grantee.
+	URI string
+	// Permission is FULL_CONTROL, WRITE, WRITE_ACP, READ or READ_ACP.
+	Permission string
+}
+
+// The grantee types of a BucketGrant.
+const (
+	// GranteeCanonicalUser is a grantee named by its canonical user ID.
+	GranteeCanonicalUser = "CanonicalUser"
+	// GranteeGroup is one of S3's predefined groups, named by its URI.
+	GranteeGroup = "Group"
+)
+
+// The URIs of S3's predefined groups an ACL may grant to.
+const (
+	// GroupAllUsers is anyone, signed or anonymous: a grant to it makes
+	// the bucket public.
+	GroupAllUsers = "http://acs.amazonaws.com/groups/global/AllUsers"
+	// GroupAuthenticatedUsers is any AWS account's signed requests: a
+	// grant to it is public too.
+	GroupAuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	// GroupLogDelivery is S3's server access log delivery.
+	GroupLogDelivery = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+)
 
 // PublicAccessBlock is an S3 Block Public Access configuration.
 type PublicAccessBlock struct {
@@ -347,6 +409,7 @@ func (a *Assets) clone() *Assets {
 			p := *b.PublicAccessBlock
 			c.PublicAccessBlock = &p
 		}
+		c.ACL = slices.Clone(b.ACL)
 		out.Buckets = append(out.Buckets, &c)
 	}
 	for _, k := range a.Keys {

@@ -26,8 +26,12 @@ import (
 //     as the body; MalformedPolicy when it is not a JSON object with a
 //     Statement), DeleteBucketPolicy, PutPublicAccessBlock (PUT
 //     /BUCKET?publicAccessBlock; CloudTrail's event is
-//     PutBucketPublicAccessBlock) and DeletePublicAccessBlock
-//     (DeleteBucketPublicAccessBlock).
+//     PutBucketPublicAccessBlock), DeletePublicAccessBlock
+//     (DeleteBucketPublicAccessBlock), and PutBucketAcl and
+//     PutBucketOwnershipControls (s3_acl.go). A new bucket has every Block
+//     Public Access setting on and the Object Ownership the
+//     x-amz-object-ownership header names, BucketOwnerEnforced by default,
+//     as S3 creates buckets since April 2023.
 //   - KMS (JSON 1.1): CreateGrant (GranteePrincipal and Operations
 //     required, each operation one KMS names; Constraints kept, each of
 //     its maps at most 8 pairs, each value at most 384 characters, as
@@ -89,6 +93,10 @@ func s3WriteAction(r *http.Request, bucket string) string {
 			return "PutBucketPolicy"
 		case q.Has("publicAccessBlock"):
 			return "PutPublicAccessBlock"
+		case q.Has("acl"):
+			return "PutBucketAcl" // s3_acl.go
+		case q.Has("ownershipControls"):
+			return "PutBucketOwnershipControls"
 		case len(q) == 0:
 			return "CreateBucket"
 		}
@@ -108,12 +116,14 @@ func s3WriteAction(r *http.Request, bucket string) string {
 // s3WriteHandlers are the S3 writes by action.
 func (s *Server) s3WriteHandlers() map[string]func(*s3Request) (*s3Answer, *apiError) {
 	return map[string]func(*s3Request) (*s3Answer, *apiError){
-		"CreateBucket":            s.s3CreateBucket,
-		"DeleteBucket":            s.s3DeleteBucket,
-		"PutBucketPolicy":         s.s3PutBucketPolicy,
-		"DeleteBucketPolicy":      s.s3DeleteBucketPolicy,
-		"PutPublicAccessBlock":    s.s3PutPublicAccessBlock,
-		"DeletePublicAccessBlock": s.s3DeletePublicAccessBlock,
+		"CreateBucket":               s.s3CreateBucket,
+		"DeleteBucket":               s.s3DeleteBucket,
+		"PutBucketPolicy":            s.s3PutBucketPolicy,
+		"DeleteBucketPolicy":         s.s3DeleteBucketPolicy,
+		"PutPublicAccessBlock":       s.s3PutPublicAccessBlock,
+		"DeletePublicAccessBlock":    s.s3DeletePublicAccessBlock,
+		"PutBucketAcl":               s.s3PutBucketAcl,
+		"PutBucketOwnershipControls": s.s3PutBucketOwnershipControls,
 	}
 }
 
@@ -149,6 +159,13 @@ func (s *Server) s3CreateBucket(req *s3Request) (*s3Answer, *apiError) {
 		return nil, &apiError{status: http.StatusBadRequest, code: "IllegalLocationConstraintException",
 			message: "The " + cfg.LocationConstraint + " location constraint is incompatible for the region specific endpoint this request was sent to."}
 	}
+	ownership := req.r.Header.Get("X-Amz-Object-Ownership")
+	if ownership == "" {
+		ownership = ObjectOwnershipEnforced
+	}
+	if !validObjectOwnership(ownership) {
+		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidArgument", message: "Invalid x-amz-object-ownership header: " + ownership}
+	}
 	if e := s.regionGate(req.auth.caller, "s3", "CreateBucket", region); e != nil {
 		return nil, e
 	}
@@ -161,7 +178,7 @@ func (s *Server) s3CreateBucket(req *s3Request) (*s3Answer, *apiError) {
 		}
 		return nil, &apiError{status: http.StatusConflict, code: "BucketAlreadyExists", message: "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again."}
 	}
-	b := &Bucket{Name: req.bucket, Account: req.auth.caller.account, Region: region, CreatedAt: s.now(),
+	b := &Bucket{Name: req.bucket, Account: req.auth.caller.account, Region: region, CreatedAt: s.now(), ObjectOwnership: ownership,
 		// New buckets have every Block Public Access setting on, as S3
 		// creates them since April 2023.
 		PublicAccessBlock: &PublicAccessBlock{BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true}}
@@ -465,7 +482,7 @@ func (s *Server) lambdaUpdateConfiguration(auth authenticated, name string) (any
 		f.Role = in.Role
 	}
 	f.LastModified = s.now()
-	sum := canonicalUserID(f.ARN)
+	sum := CanonicalUserID(f.ARN)
 	out := lambdaConfig{FunctionName: f.Name, FunctionArn: f.ARN, Runtime: f.Runtime, Role: f.Role, Handler: f.Handler,
 		CodeSize: 1024, Description: f.Description, Timeout: 3, MemorySize: 128,
 		LastModified: f.LastModified.UTC().Format(lambdaTime), CodeSha256: sum[:43] + "=",

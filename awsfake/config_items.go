@@ -12,8 +12,16 @@ import (
 //
 //   - AWS::S3::Bucket: configuration name, owner, creationDate;
 //     supplementaryConfiguration BucketPolicy.policyText (null when the
-//     bucket has none) and PublicAccessBlockConfiguration (absent when none
-//     is set), in the bucket's region.
+//     bucket has none), PublicAccessBlockConfiguration (absent when none
+//     is set), AccessControlList (a JSON string, as Config encodes it:
+//     {"grantSet":null,"grantList":[{"grantee":{"id":…,"displayName":null},
+//     "permission":"FullControl"},{"grantee":"AllUsers","permission":"Read"}],
+//     "owner":{"displayName":null,"id":…},"isRequesterCharged":false}, a
+//     group grantee the bare AllUsers, AuthenticatedUsers or LogDelivery,
+//     permissions FullControl, Read, Write, ReadAcp, WriteAcp; S3's default
+//     ACL for a bucket with none set) and BucketOwnershipControls
+//     {"ownershipControls":{"rules":[{"objectOwnership":…}]}}, in the
+//     bucket's region.
 //   - AWS::S3::AccountPublicAccessBlock: the account's S3 Block Public
 //     Access settings, recorded in us-east-1 (the emulator's choice: one
 //     item per account), absent when the account has none.
@@ -124,7 +132,9 @@ func (s *Server) configItems(agg *ConfigAggregator) []map[string]any {
 		if b.PublicAccessBlock != nil {
 			supp["PublicAccessBlockConfiguration"] = configPAB(b.PublicAccessBlock)
 		}
-		conf := map[string]any{"name": b.Name, "owner": map[string]any{"id": canonicalUserID(b.Account)}, "creationDate": configTime(b.CreatedAt)}
+		supp["AccessControlList"] = configACL(b) // s3_acl.go
+		supp["BucketOwnershipControls"] = map[string]any{"ownershipControls": map[string]any{"rules": []any{map[string]any{"objectOwnership": b.objectOwnership()}}}}
+		conf := map[string]any{"name": b.Name, "owner": map[string]any{"id": CanonicalUserID(b.Account)}, "creationDate": configTime(b.CreatedAt)}
 		add(configItem("AWS::S3::Bucket", b.Account, b.Region, b.Name, b.Name, "arn:aws:s3:::"+b.Name, b.CreatedAt, conf, supp, nil))
 	}
 	for _, account := range sortedKeys(st.a.AccountPublicAccessBlocks) {

@@ -155,7 +155,7 @@ type lambdaConfig struct {
 
 // lambdaRevision is a function's RevisionId, stable for its state.
 func lambdaRevision(f *Function) string {
-	sum := canonicalUserID(f.ARN + f.Policy)
+	sum := CanonicalUserID(f.ARN + f.Policy)
 	return sum[:8] + "-" + sum[8:12] + "-4" + sum[13:16] + "-8" + sum[17:20] + "-" + sum[20:32]
 }
 
@@ -185,7 +185,7 @@ func (s *Server) lambdaListFunctions(auth authenticated, q url.Values) (any, *ap
 	end := min(start+size, len(fns))
 	list := []lambdaConfig{}
 	for _, f := range fns[start:end] {
-		sum := canonicalUserID(f.ARN)
+		sum := CanonicalUserID(f.ARN)
 		list = append(list, lambdaConfig{FunctionName: f.Name, FunctionArn: f.ARN, Runtime: f.Runtime, Role: f.Role, Handler: f.Handler,
 			CodeSize: 1024, Description: f.Description, Timeout: 3, MemorySize: 128,
 			LastModified: f.LastModified.UTC().Format("2006-01-02T15:04:05.000+0000"), CodeSha256: sum[:43] + "=",

@@ -25,6 +25,8 @@ import (
 //   - GetPublicAccessBlock (GET /BUCKET?publicAccessBlock);
 //     NoSuchPublicAccessBlockConfiguration (404) when none is set.
 //   - GetBucketLocation (GET /BUCKET?location): empty for us-east-1.
+//   - GetBucketAcl (GET /BUCKET?acl) and GetBucketOwnershipControls (GET
+//     /BUCKET?ownershipControls): see s3_acl.go.
 //
 // A bucket call signed for another region than the bucket's answers 400
 // AuthorizationHeaderMalformed with the bucket's region (also in the
@@ -57,10 +59,12 @@ func s3Target(r *http.Request) (bucket string, virtual bool) {
 // s3Handlers are S3's actions by name.
 func (s *Server) s3Handlers() map[string]func(*s3Request) (*s3Answer, *apiError) {
 	return map[string]func(*s3Request) (*s3Answer, *apiError){
-		"ListBuckets":          s.s3ListBuckets,
-		"GetBucketPolicy":      s.s3GetBucketPolicy,
-		"GetPublicAccessBlock": s.s3GetPublicAccessBlock,
-		"GetBucketLocation":    s.s3GetBucketLocation,
+		"ListBuckets":                s.s3ListBuckets,
+		"GetBucketPolicy":            s.s3GetBucketPolicy,
+		"GetPublicAccessBlock":       s.s3GetPublicAccessBlock,
+		"GetBucketLocation":          s.s3GetBucketLocation,
+		"GetBucketAcl":               s.s3GetBucketAcl, // s3_acl.go
+		"GetBucketOwnershipControls": s.s3GetBucketOwnershipControls,
 	}
 }
 
@@ -94,6 +98,10 @@ func s3Action(r *http.Request, bucket string) string {
 		return "GetPublicAccessBlock"
 	case q.Has("location"):
 		return "GetBucketLocation"
+	case q.Has("acl"):
+		return "GetBucketAcl"
+	case q.Has("ownershipControls"):
+		return "GetBucketOwnershipControls"
 	}
 	return ""
 }
@@ -189,9 +197,11 @@ func writeS3Error(w http.ResponseWriter, requestID string, e *apiError, bucket s
 	w.Write(body)
 }
 
-// canonicalUserID is the S3 canonical user ID the emulator gives an
-// account: 64 hex digits, as S3's are.
-func canonicalUserID(account string) string {
+// CanonicalUserID is the S3 canonical user ID the emulator gives an
+// account: 64 lowercase hex digits, as S3's are, a hash of the account ID
+// (the same for an account in every emulator). It is the Owner ID of
+// ListBuckets and GetBucketAcl and the ID of a CanonicalUser BucketGrant.
+func CanonicalUserID(account string) string {
 	sum := sha256.Sum256([]byte("awsfake-canonical-" + account))
 	return hex.EncodeToString(sum[:])
 }
@@ -248,7 +258,7 @@ func (s *Server) s3ListBuckets(req *s3Request) (*s3Answer, *apiError) {
 			BucketArn: "arn:aws:s3:::" + name})
 	}
 	st.mu.Unlock()
-	out := s3ListBucketsResult{Xmlns: s3Namespace, Owner: s3Owner{ID: canonicalUserID(req.auth.caller.account)}, Prefix: prefix}
+	out := s3ListBucketsResult{Xmlns: s3Namespace, Owner: s3Owner{ID: CanonicalUserID(req.auth.caller.account)}, Prefix: prefix}
 	start = min(start, len(mine))
 	end := len(mine)
 	if size > 0 && start+size < end {

@@ -18,6 +18,7 @@ import (
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3control"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
@@ -32,7 +33,7 @@ import (
 // their own limiter, per account and region, in awsapi):
 //
 //	getRegions         ec2:DescribeRegions once (the account's enabled regions), unless regions are configured
-//	getBuckets         s3:ListBuckets once (every region), then per bucket GetBucketPolicy + GetPublicAccessBlock
+//	getBuckets         s3:ListBuckets once (every region), then per bucket GetBucketPolicy + GetPublicAccessBlock + GetBucketAcl
 //	getKeys            kms:ListKeys, per key DescribeKey, per customer managed key GetKeyPolicy + ListGrants
 //	getFunctions       lambda:ListFunctions (50 a page), per function GetPolicy
 //	getSecrets         secretsmanager:ListSecrets (100 a page), per secret GetResourcePolicy
@@ -69,6 +70,7 @@ type S3API interface {
 	ListBuckets(ctx context.Context, in *s3.ListBucketsInput, optFns ...func(*s3.Options)) (*s3.ListBucketsOutput, error)
 	GetBucketPolicy(ctx context.Context, in *s3.GetBucketPolicyInput, optFns ...func(*s3.Options)) (*s3.GetBucketPolicyOutput, error)
 	GetPublicAccessBlock(ctx context.Context, in *s3.GetPublicAccessBlockInput, optFns ...func(*s3.Options)) (*s3.GetPublicAccessBlockOutput, error)
+	GetBucketAcl(ctx context.Context, in *s3.GetBucketAclInput, optFns ...func(*s3.Options)) (*s3.GetBucketAclOutput, error)
 }
 
 // KMSAPI is the part of the KMS client the asset collector calls.
@@ -393,6 +395,13 @@ func (r *assetRun) getBuckets(ctx context.Context, regions []string) {
 			r.failed(b.Bucket.Region, "read the Block Public Access settings of bucket "+b.Name, err, "they are unknown")
 			b.Unread = append(b.Unread, "public_access_block")
 		}
+		acl, err := c.GetBucketAcl(ctx, &s3.GetBucketAclInput{Bucket: aws.String(b.Name)})
+		if err != nil {
+			r.failed(b.Bucket.Region, "read the ACL of bucket "+b.Name, err, "who its ACL grants access to is unknown")
+			b.Unread = append(b.Unread, "acl")
+			return nil
+		}
+		b.Bucket.ACL = bucketACL(acl)
 		return nil
 	})
 	r.add(buckets...)
@@ -834,4 +843,30 @@ func sortedKeysOf[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// bucketACL is a bucket's ACL as GetBucketAcl returns it, its grants in
+// S3's order. A grantee by e-mail address (which S3 stores as the
+// account's canonical user) keeps its address.
+func bucketACL(out *s3.GetBucketAclOutput) *model.BucketACL {
+	acl := &model.BucketACL{Grants: []model.BucketACLGrant{}}
+	if out.Owner != nil {
+		acl.OwnerID = aws.ToString(out.Owner.ID)
+	}
+	for _, g := range out.Grants {
+		if g.Grantee == nil {
+			continue
+		}
+		grant := model.BucketACLGrant{GranteeType: string(g.Grantee.Type), Permission: string(g.Permission)}
+		switch g.Grantee.Type {
+		case s3types.TypeGroup:
+			grant.Grantee = aws.ToString(g.Grantee.URI)
+		case s3types.TypeAmazonCustomerByEmail:
+			grant.Grantee = aws.ToString(g.Grantee.EmailAddress)
+		default:
+			grant.Grantee = aws.ToString(g.Grantee.ID)
+		}
+		acl.Grants = append(acl.Grants, grant)
+	}
+	return acl
 }

@@ -382,6 +382,20 @@ type (
 			PolicyText *string `json:"policyText"`
 		} `json:"BucketPolicy"`
 		PublicAccessBlock *configPAB `json:"PublicAccessBlockConfiguration"`
+		// AccessControlList is the bucket ACL, as a JSON string (configACL).
+		AccessControlList *string `json:"AccessControlList"`
+	}
+	// configACL is a bucket ACL as AWS Config records it: a group grantee
+	// is the group's name ("AllUsers"), a canonical user an object; the
+	// permissions are named FullControl, Read, Write, ReadAcp, WriteAcp.
+	configACL struct {
+		GrantList []struct {
+			Grantee    json.RawMessage `json:"grantee"`
+			Permission string          `json:"permission"`
+		} `json:"grantList"`
+		Owner *struct {
+			ID string `json:"id"`
+		} `json:"owner"`
 	}
 	// configPAB is a Block Public Access configuration as items hold it.
 	configPAB struct {
@@ -594,7 +608,59 @@ func transformConfigBucket(account, region string, it configItem) (model.Resourc
 	if supp.BucketPolicy != nil {
 		res.Bucket.Policy = aws.ToString(supp.BucketPolicy.PolicyText)
 	}
+	if supp.AccessControlList != nil {
+		acl, err := configBucketACL(*supp.AccessControlList)
+		if err != nil {
+			return model.Resource{}, fmt.Errorf("its AccessControlList: %w", err)
+		}
+		res.Bucket.ACL = acl
+	}
 	return res, nil
+}
+
+// configACLPermissions are AWS Config's names of the ACL permissions, with
+// the names GetBucketAcl gives them.
+var configACLPermissions = map[string]string{"FullControl": "FULL_CONTROL", "Read": "READ", "Write": "WRITE", "ReadAcp": "READ_ACP", "WriteAcp": "WRITE_ACP"}
+
+// configACLGroups are AWS Config's names of the predefined groups.
+var configACLGroups = map[string]string{"AllUsers": model.ACLAllUsers, "AuthenticatedUsers": model.ACLAuthenticatedUsers, "LogDelivery": model.ACLLogDelivery}
+
+// configBucketACL is a bucket ACL from its item's AccessControlList, the
+// same as GetBucketAcl gives.
+func configBucketACL(text string) (*model.BucketACL, error) {
+	var c configACL
+	if err := json.Unmarshal([]byte(text), &c); err != nil {
+		return nil, err
+	}
+	acl := &model.BucketACL{Grants: []model.BucketACLGrant{}}
+	if c.Owner != nil {
+		acl.OwnerID = c.Owner.ID
+	}
+	for _, g := range c.GrantList {
+		perm, ok := configACLPermissions[g.Permission]
+		if !ok {
+			return nil, fmt.Errorf("a grant has permission %q (AWS Config names FullControl, Read, Write, ReadAcp, WriteAcp)", g.Permission)
+		}
+		grant := model.BucketACLGrant{Permission: perm}
+		var group string
+		var user struct {
+			ID string `json:"id"`
+		}
+		switch {
+		case json.Unmarshal(g.Grantee, &group) == nil:
+			uri, ok := configACLGroups[group]
+			if !ok {
+				return nil, fmt.Errorf("a grant names group %q (AWS Config names AllUsers, AuthenticatedUsers, LogDelivery)", group)
+			}
+			grant.GranteeType, grant.Grantee = model.ACLGroup, uri
+		case json.Unmarshal(g.Grantee, &user) == nil && user.ID != "":
+			grant.GranteeType, grant.Grantee = model.ACLCanonicalUser, user.ID
+		default:
+			return nil, fmt.Errorf("a grant's grantee %s is neither a group's name nor a canonical user", string(g.Grantee))
+		}
+		acl.Grants = append(acl.Grants, grant)
+	}
+	return acl, nil
 }
 
 // transformConfigInstance turns an instance's item into the resource the

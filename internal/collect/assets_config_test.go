@@ -85,6 +85,7 @@ func wantSourceCalls(assets *awsfake.AssetTruth, account string, regions, skip [
 		if b.Account == account && !covered(b.Region) {
 			want["s3:GetBucketPolicy"]++
 			want["s3:GetPublicAccessBlock"]++
+			want["s3:GetBucketAcl"]++
 		}
 	}
 	// A covered region an SCP denies still costs the per-resource calls

@@ -81,7 +81,16 @@ func wantAssets(truth *awsfake.AssetTruth, accounts map[string]*awsfake.Account,
 			if p := b.PublicAccessBlock; p != nil {
 				pab = fmt.Sprint(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 			}
-			out = append(out, fmt.Sprintf("s3_bucket arn:aws:s3:::%s %s policy=%q pab=%s", b.Name, b.Region, b.Policy, pab))
+			// An ACL left nil is S3's default: the owner's FULL_CONTROL.
+			acl := []string{"CanonicalUser:" + awsfake.CanonicalUserID(b.Account) + ":FULL_CONTROL"}
+			if b.ACL != nil {
+				acl = nil
+				for _, g := range b.ACL {
+					acl = append(acl, g.Type+":"+g.ID+g.URI+":"+g.Permission)
+				}
+			}
+			out = append(out, fmt.Sprintf("s3_bucket arn:aws:s3:::%s %s policy=%q pab=%s acl=%s/%v", b.Name, b.Region, b.Policy, pab,
+				awsfake.CanonicalUserID(b.Account), acl))
 		}
 	}
 	for _, k := range truth.Keys {
@@ -153,7 +162,15 @@ func gotAssets(g model.Graph) []string {
 			if p := r.Bucket.PublicAccessBlock; p != nil {
 				pab = fmt.Sprint(p.BlockPublicAcls, p.IgnorePublicAcls, p.BlockPublicPolicy, p.RestrictPublicBuckets)
 			}
-			out = append(out, fmt.Sprintf("s3_bucket %s %s policy=%q pab=%s", r.ID, r.Bucket.Region, r.Bucket.Policy, pab))
+			acl := "unread"
+			if a := r.Bucket.ACL; a != nil {
+				var grants []string
+				for _, g := range a.Grants {
+					grants = append(grants, g.GranteeType+":"+g.Grantee+":"+g.Permission)
+				}
+				acl = fmt.Sprintf("%s/%v", a.OwnerID, grants)
+			}
+			out = append(out, fmt.Sprintf("s3_bucket %s %s policy=%q pab=%s acl=%s", r.ID, r.Bucket.Region, r.Bucket.Policy, pab, acl))
 		case model.TypeKMSKey:
 			var grants []string
 			for _, g := range r.KMSKey.Grants {
@@ -252,8 +269,8 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 				t.Errorf("%s runs as %q", r.ID, runsAs[r.ID])
 			}
 		}
-		// The calls: DescribeRegions once; ListBuckets once and two calls
-		// a bucket; per region read, one listing a service (each fits a
+		// The calls: DescribeRegions once; ListBuckets once and three
+		// calls a bucket; per region read, one listing a service (each fits a
 		// page) and the per-resource calls; ListInstanceProfiles once.
 		calls := e.srv.CallsFor(a.ID)
 		wantCalls := map[string]int64{"ec2:DescribeRegions": 1, "s3:ListBuckets": 1, "iam:ListInstanceProfiles": 1, "s3control:GetPublicAccessBlock": 1}
@@ -261,6 +278,7 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 			if b.Account == a.ID {
 				wantCalls["s3:GetBucketPolicy"]++
 				wantCalls["s3:GetPublicAccessBlock"]++
+				wantCalls["s3:GetBucketAcl"]++
 			}
 		}
 		for _, region := range res.Regions {

@@ -19,6 +19,7 @@ const (
 	AssetKindResourcePolicy    = "resource_policy"     // a statement of its resource policy added or removed
 	AssetKindBlockPublicAccess = "block_public_access" // a bucket's (or an account's) Block Public Access settings changed
 	AssetKindKMSGrant          = "kms_grant"           // a grant on a KMS key added or removed
+	AssetKindBucketACL         = "bucket_acl"          // a grant of a bucket's ACL added or removed
 	AssetKindExecutionRole     = "execution_role"      // a function's execution role changed
 	AssetKindInstanceRole      = "instance_role"       // the role an instance runs as changed
 	AssetKindPublicIP          = "public_ip"           // an instance's public IP address changed
@@ -198,11 +199,12 @@ func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 			r.Before, r.After = vb, va
 			if len(turnedOff(b.Bucket.PublicAccessBlock, a.Bucket.PublicAccessBlock)) > 0 {
 				r.Severity = SeverityMedium
-				if c.public(b, false) == "" && c.public(a, true) != "" {
-					r.Exposure, r.Severity = string(findings.ExposurePublic), SeverityHigh
+				if now := c.public(a, true); c.public(b, false) == "" && now != "" {
+					r.Exposure, r.Severity = now, SeverityHigh
 				}
 			}
 		}
+		c.aclChanges(b, a, row)
 	case a.KMSKey != nil && b.KMSKey != nil:
 		gb, ga := grants(b.KMSKey.Grants), grants(a.KMSKey.Grants)
 		for _, id := range sortedKeys(ga) {
@@ -304,19 +306,60 @@ func withPolicy(r *model.Resource, doc string) model.Resource {
 }
 
 // public returns "public" when the asset is public by its policy in the
-// newer (after) or older snapshot.
+// newer (after) or older snapshot, "public-acl" when by its ACL, "" when
+// it is not public.
 func (c *computer) public(r *model.Resource, after bool) string {
+	out := ""
 	for _, e := range c.exposures(*r, after) {
-		if e.Kind == findings.ExposurePublic {
-			return string(e.Kind)
+		if e.Kind == findings.ExposurePublic || e.Kind == findings.ExposurePublicACL && out == "" {
+			out = string(e.Kind)
 		}
 	}
-	return ""
+	return out
+}
+
+// aclChanges adds, through row, the grants of a bucket's ACL added (each
+// judged alone, on the bucket as it is now) and removed. An ACL the
+// older snapshot did not read gives no rows.
+func (c *computer) aclChanges(b, a *model.Resource, row func(change, kind string) *AssetChange) {
+	if b.Bucket.ACL == nil || a.Bucket.ACL == nil {
+		return
+	}
+	key := func(g model.BucketACLGrant) string { return g.GranteeType + " " + g.Grantee + " " + g.Permission }
+	before, after := map[string]bool{}, map[string]bool{}
+	for _, g := range b.Bucket.ACL.Grants {
+		before[key(g)] = true
+	}
+	for _, g := range a.Bucket.ACL.Grants {
+		after[key(g)] = true
+		if before[key(g)] {
+			continue
+		}
+		r := row(Added, AssetKindBucketACL)
+		r.Detail, r.Severity = aclGrantJSON(g), SeverityLow
+		one := *a
+		x := *a.Bucket
+		x.Policy, x.ACL = "", &model.BucketACL{OwnerID: a.Bucket.ACL.OwnerID, Grants: []model.BucketACLGrant{g}}
+		one.Bucket = &x
+		if r.Exposure = worstExposure(c.exposures(one, true)); exposureSeverity(r.Exposure) != "" {
+			r.Severity = exposureSeverity(r.Exposure)
+		}
+	}
+	for _, g := range b.Bucket.ACL.Grants {
+		if !after[key(g)] {
+			row(Removed, AssetKindBucketACL).Detail = aclGrantJSON(g)
+		}
+	}
+}
+
+func aclGrantJSON(g model.BucketACLGrant) json.RawMessage {
+	b, _ := json.Marshal(g)
+	return b
 }
 
 // exposureRank orders the exposure kinds, worst first.
-var exposureRank = []findings.ExposureKind{findings.ExposurePublic, findings.ExposureOpenAdminPort, findings.ExposureCrossAccount,
-	findings.ExposureCrossAccountGrant, findings.ExposureAccountManage}
+var exposureRank = []findings.ExposureKind{findings.ExposurePublic, findings.ExposurePublicACL, findings.ExposureOpenAdminPort, findings.ExposureCrossAccount,
+	findings.ExposureCrossAccountACL, findings.ExposureCrossAccountGrant, findings.ExposureAccountManage}
 
 // worstExposure is the worst kind of the exposures, "" for none.
 func worstExposure(es []findings.Exposure) string {
@@ -334,9 +377,9 @@ func worstExposure(es []findings.Exposure) string {
 // admin ports high, the others medium; "" for none.
 func exposureSeverity(kind string) string {
 	switch findings.ExposureKind(kind) {
-	case findings.ExposurePublic, findings.ExposureOpenAdminPort:
+	case findings.ExposurePublic, findings.ExposurePublicACL, findings.ExposureOpenAdminPort:
 		return SeverityHigh
-	case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant, findings.ExposureAccountManage:
+	case findings.ExposureCrossAccount, findings.ExposureCrossAccountACL, findings.ExposureCrossAccountGrant, findings.ExposureAccountManage:
 		return SeverityMedium
 	}
 	return ""
@@ -599,6 +642,14 @@ func assetText(a AssetChange) string {
 			verb = "no longer grants"
 		}
 		return fmt.Sprintf("%s%s %s %s to %s (grant %s)%s", name, where, verb, strings.Join(g.Operations, ", "), g.GranteePrincipal, shortID(g.GrantID), note)
+	case AssetKindBucketACL:
+		var g model.BucketACLGrant
+		_ = json.Unmarshal(a.Detail, &g)
+		verb := "now grants"
+		if a.Change == Removed {
+			verb = "no longer grants"
+		}
+		return fmt.Sprintf("ACL of %s%s %s %s to %s%s", name, where, verb, g.Permission, aclGranteeWords(g), note)
 	case AssetKindExecutionRole, AssetKindInstanceRole:
 		switch {
 		case a.After == "":
@@ -683,4 +734,14 @@ func shortID(id string) string {
 		return id[:12] + "…"
 	}
 	return id
+}
+
+// aclGranteeWords names an ACL grant's grantee: a group by its name
+// (AllUsers, AuthenticatedUsers, LogDelivery), a canonical user by the
+// first 12 characters of its ID.
+func aclGranteeWords(g model.BucketACLGrant) string {
+	if g.GranteeType == model.ACLGroup {
+		return g.Grantee[strings.LastIndexByte(g.Grantee, '/')+1:]
+	}
+	return "canonical user " + shortID(g.Grantee)
 }

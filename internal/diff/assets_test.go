@@ -136,3 +136,44 @@ func TestComputeAssets(t *testing.T) {
 		"low||bucket policy of bucket site in 111122223333 (us-east-1) now allows s3:GetObject to *",
 	})
 }
+
+// TestComputeBucketACL: each grant of a bucket's ACL added or removed is
+// a row, a public grant high (public-acl) unless IgnorePublicAcls, a grant
+// to another account medium (cross-account-acl), the log delivery group
+// low; an ACL turned public by IgnorePublicAcls going off says so.
+func TestComputeBucketACL(t *testing.T) {
+	const owner, other = "0wner0wner0wner0wner", "0ther0ther0ther0ther"
+	grant := func(typ, who, perm string) model.BucketACLGrant {
+		return model.BucketACLGrant{GranteeType: typ, Grantee: who, Permission: perm}
+	}
+	bucket := func(name string, pab *model.PublicAccessBlock, grants ...model.BucketACLGrant) model.Resource {
+		return model.Resource{ID: "arn:aws:s3:::" + name, Type: model.TypeS3Bucket, AccountID: "111122223333", Name: name, ARN: "arn:aws:s3:::" + name,
+			Bucket: &model.BucketAttrs{Region: "us-east-1", PublicAccessBlock: pab,
+				ACL: &model.BucketACL{OwnerID: owner, Grants: append([]model.BucketACLGrant{grant(model.ACLCanonicalUser, owner, "FULL_CONTROL")}, grants...)}}}
+	}
+	ignore := &model.PublicAccessBlock{IgnorePublicAcls: true}
+	before := []model.Resource{
+		bucket("logs", nil, grant(model.ACLCanonicalUser, other, "READ")),
+		bucket("site", ignore, grant(model.ACLGroup, model.ACLAllUsers, "READ")),
+		bucket("quiet", ignore),
+	}
+	after := []model.Resource{
+		bucket("logs", nil, grant(model.ACLGroup, model.ACLLogDelivery, "WRITE"), grant(model.ACLGroup, model.ACLAuthenticatedUsers, "READ")),
+		bucket("site", nil, grant(model.ACLGroup, model.ACLAllUsers, "READ")),
+		bucket("quiet", ignore, grant(model.ACLCanonicalUser, other, "WRITE"), grant(model.ACLGroup, model.ACLAllUsers, "WRITE")),
+	}
+	st, snaps := writeSnapshots(t, &model.Graph{Resources: before}, &model.Graph{Resources: after})
+	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(a AssetChange) string { return a.Severity + "|" + a.Exposure + "|" + a.Text }
+	wantTexts(t, "assets", texts(r.Assets, row), []string{
+		"high|public-acl|ACL of bucket logs in 111122223333 (us-east-1) now grants READ to AuthenticatedUsers (public-acl)",
+		"low||ACL of bucket logs in 111122223333 (us-east-1) now grants WRITE to LogDelivery",
+		"|" + "|ACL of bucket logs in 111122223333 (us-east-1) no longer grants READ to canonical user 0ther0ther0t…",
+		"medium|cross-account-acl|ACL of bucket quiet in 111122223333 (us-east-1) now grants WRITE to canonical user 0ther0ther0t… (cross-account-acl)",
+		"low||ACL of bucket quiet in 111122223333 (us-east-1) now grants WRITE to AllUsers",
+		"high|public-acl|Block Public Access of bucket site in 111122223333 (us-east-1): IgnorePublicAcls turned off (now public)",
+	})
+}

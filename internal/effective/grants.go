@@ -117,31 +117,7 @@ func grantCondition(c *model.KMSGrantConstraints) map[string]any {
 // appended; text "" (a policy not read) gives a document of the grants
 // alone. A policy that is not a JSON object is an error.
 func withGrants(text string, grants []model.KMSGrant) (string, error) {
-	doc := map[string]any{"Version": "2012-10-17"}
-	if strings.TrimSpace(text) != "" {
-		if err := json.Unmarshal([]byte(text), &doc); err != nil {
-			return "", fmt.Errorf("the key policy is not a JSON object: %w", err)
-		}
-	}
-	var stmts []any
-	switch s := doc["Statement"].(type) {
-	case nil:
-	case []any:
-		stmts = s
-	case map[string]any:
-		stmts = []any{s}
-	default:
-		return "", fmt.Errorf("the key policy's Statement is neither an object nor a list")
-	}
-	for _, st := range grantStatements(grants) {
-		stmts = append(stmts, st)
-	}
-	doc["Statement"] = stmts
-	b, err := json.Marshal(doc)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return withStatements(text, "key policy", grantStatements(grants))
 }
 
 // denyOnly is identity policies with only their Deny statements: on a KMS

@@ -79,9 +79,37 @@ func assetName(r *model.Resource) string {
 }
 
 // resourcePolicyOf is an asset's resource policy as the evaluator takes
-// it ("bucket policy of logs"), nil when it has none; a policy the sync
-// could not read, or that does not parse, is noted.
-func (s *Snapshot) resourcePolicyOf(asset *model.Resource, notes *[]string) *policy.Named {
+// it ("bucket policy of logs"), nil when it has none: with a key's grants
+// (grants.go) and a bucket's ACL grants (acl.go) as statements appended to
+// it. A policy the sync could not read, or that does not parse, is noted.
+// The answer is made once per asset and Snapshot.
+func (s *Snapshot) resourcePolicyOf(ctx context.Context, asset *model.Resource, notes *[]string) (*policy.Named, error) {
+	s.mu.Lock()
+	c, ok := s.rpols[asset.ID]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if c, err = s.makeResourcePolicy(ctx, asset); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.rpols[asset.ID] = c
+		s.mu.Unlock()
+	}
+	*notes = append(*notes, c.notes...)
+	return c.named, nil
+}
+
+// resourcePolicy is an asset's resource policy made by makeResourcePolicy,
+// and its notes.
+type resourcePolicy struct {
+	named *policy.Named
+	notes []string
+}
+
+func (s *Snapshot) makeResourcePolicy(ctx context.Context, asset *model.Resource) (resourcePolicy, error) {
+	var out resourcePolicy
+	notes := &out.notes
 	kind, text, _ := model.ResourcePolicy(asset)
 	name := kind + " of " + assetName(asset)
 	for _, u := range asset.Unread {
@@ -90,41 +118,57 @@ func (s *Snapshot) resourcePolicyOf(asset *model.Resource, notes *[]string) *pol
 			*notes = append(*notes, "the "+name+" was not read by the sync: what it allows is unknown here")
 		case u == "grants":
 			*notes = append(*notes, "the grants of "+assetName(asset)+" were not read by the sync: what they allow is unknown here")
+		case u == "acl":
+			*notes = append(*notes, "the ACL of "+assetName(asset)+" was not read by the sync: what it grants is unknown here")
 		}
 	}
-	var grants []model.KMSGrant
-	if asset.KMSKey != nil {
-		grants = asset.KMSKey.Grants
+	var extra []map[string]any
+	what := "grants"
+	switch {
+	case asset.KMSKey != nil:
+		extra = grantStatements(asset.KMSKey.Grants)
+	case asset.Bucket != nil && asset.Bucket.ACL != nil:
+		what = "ACL grants"
+		owners, err := s.canonicalOwners(ctx, asset)
+		if err != nil {
+			return out, err
+		}
+		bpa, err := s.publicAccessBlockOf(ctx, asset)
+		if err != nil {
+			return out, err
+		}
+		extra = aclStatements(asset, owners, bpa.IgnorePublicAcls, notes)
 	}
-	if text == "" && len(grants) == 0 {
+	if text == "" && len(extra) == 0 {
 		if asset.KMSKey != nil {
 			*notes = append(*notes, "the snapshot holds no "+name+": a KMS key is used only as its key policy (or a grant) allows")
 		}
-		return nil
+		return out, nil
 	}
-	if len(grants) == 0 {
+	if len(extra) == 0 {
 		p := s.doc(asset.ID+"#policy", text)
 		if p.err != nil {
 			*notes = append(*notes, "the "+name+" could not be read: "+p.err.Error()+"; it allows nothing here")
 		}
-		return &policy.Named{Name: name, Via: kind, Doc: p.doc}
+		out.named = &policy.Named{Name: name, Via: kind, Doc: p.doc}
+		return out, nil
 	}
-	// A key's grants are statements appended to its key policy (grants.go).
-	if text == "" {
+	if text == "" && asset.KMSKey != nil {
 		*notes = append(*notes, "the snapshot holds no "+name+": only its grants are taken here")
 	}
-	merged, err := withGrants(text, grants)
+	merged, err := withStatements(text, kind, extra)
 	if err != nil {
-		*notes = append(*notes, "the "+name+" could not be read: "+err.Error()+"; only its grants are taken here")
-		if merged, err = withGrants("", grants); err != nil {
-			return nil
+		*notes = append(*notes, "the "+name+" could not be read: "+err.Error()+"; only its "+what+" are taken here")
+		if merged, err = withStatements("", kind, extra); err != nil {
+			return out, nil
 		}
 	}
-	p := s.doc(asset.ID+"#policy+grants", merged)
+	p := s.doc(asset.ID+"#policy+"+what, merged)
 	if p.err != nil {
 		*notes = append(*notes, "the "+name+" could not be read: "+p.err.Error()+"; it allows nothing here")
 	}
-	return &policy.Named{Name: name, Via: kind, Doc: p.doc}
+	out.named = &policy.Named{Name: name, Via: kind, Doc: p.doc}
+	return out, nil
 }
 
 // rcpServices are the service prefixes whose actions resource control
@@ -182,7 +226,9 @@ func assetRules(asset *model.Resource, bpa model.PublicAccessBlock, req *policy.
 			Note: "neither the " + name + " nor a grant of the key allows the principal, and the key policy does not let IAM policies allow it (no statement naming arn:aws:iam::" + asset.AccountID + ":root for the action): a KMS key is used only as its key policy or a grant allows"}}}
 	case asset.Bucket != nil && bpa.RestrictPublicBuckets &&
 		req.ResourcePolicy != nil && req.ResourcePolicy.Doc != nil && publicPolicy(req.ResourcePolicy.Doc):
-		if isService(req) || accountOfARN(req.Principal) == asset.AccountID || sessionAccount(req.Principal) == asset.AccountID {
+		// RestrictPublicBuckets confines the policy; what the ACL grants
+		// is IgnorePublicAcls's to judge (acl.go).
+		if isService(req) || accountOfARN(req.Principal) == asset.AccountID || sessionAccount(req.Principal) == asset.AccountID || fromACL(res.Explanation) {
 			return res
 		}
 		return policy.Result{Decision: policy.ImplicitDeny, Explanation: []policy.Step{{Kind: "resource", Policy: name, Via: "Block Public Access", Effect: "none",
@@ -216,10 +262,11 @@ var narrowingKeys = map[string]bool{"aws:sourcearn": true, "aws:sourcevpc": true
 
 // publicPolicy reports whether a resource policy is public as S3 judges
 // it: an Allow statement names anyone ("*") without a condition that fixes
-// one of the narrowing keys to values with no wildcard.
+// one of the narrowing keys to values with no wildcard. The statements
+// that stand for ACL grants are not the policy's and do not count.
 func publicPolicy(d *policy.Document) bool {
 	for _, st := range d.Statement {
-		if st.Effect != "Allow" {
+		if st.Effect != "Allow" || strings.HasPrefix(st.Sid, aclSidPrefix) {
 			continue
 		}
 		anyone := false

@@ -57,6 +57,7 @@ func assetTruth() *awsfake.OrgTruth {
 	role(a, "/apps/", "app", trustAWS(iamARN(acctA, "user", "named")), nil, nil)
 	user(b, "breader", nil, map[string]string{"reads": allow("Reads", `["s3:GetObject","secretsmanager:GetSecretValue","lambda:InvokeFunction"]`)}, "")
 	user(b, "bnoid", nil, nil, "")
+	user(b, "blister", nil, map[string]string{"lists": allow("Lists", `["s3:ListBucket","s3:ListBucketVersions","s3:PutObject"]`)}, "")
 
 	bucket := func(name, pol string, restrict bool) *awsfake.Bucket {
 		bk := &awsfake.Bucket{Name: name, Account: acctA, Region: "us-east-1", CreatedAt: created, Policy: pol}
@@ -107,6 +108,27 @@ func assetTruth() *awsfake.OrgTruth {
 	as.Buckets = append(as.Buckets, &awsfake.Bucket{Name: "open-b", Account: acctB, Region: "us-east-1", CreatedAt: created,
 		Policy: doc(`{"Sid":"PublicRead","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":` + obj("open-b") + `}`)})
 	as.AccountPublicAccessBlocks = map[string]*awsfake.PublicAccessBlock{acctB: {RestrictPublicBuckets: true}}
+	// Buckets whose ACLs grant (acl.go): to anyone and to any AWS account;
+	// to account B and to the outsider by their canonical users (B's is
+	// known from open-b's owner, the outsider's is not), with a policy
+	// that denies one of the actions READ maps to; and to anyone under
+	// IgnorePublicAcls.
+	aclBucket := func(name, pol string, pab *awsfake.PublicAccessBlock, grants ...awsfake.BucketGrant) *awsfake.Bucket {
+		own := awsfake.BucketGrant{Type: awsfake.GranteeCanonicalUser, ID: awsfake.CanonicalUserID(acctA), Permission: "FULL_CONTROL"}
+		return &awsfake.Bucket{Name: name, Account: acctA, Region: "us-east-1", CreatedAt: created, Policy: pol, PublicAccessBlock: pab,
+			ObjectOwnership: awsfake.ObjectOwnershipPreferred, ACL: append([]awsfake.BucketGrant{own}, grants...)}
+	}
+	group := func(uri, perm string) awsfake.BucketGrant {
+		return awsfake.BucketGrant{Type: awsfake.GranteeGroup, URI: uri, Permission: perm}
+	}
+	canonical := func(acct, perm string) awsfake.BucketGrant {
+		return awsfake.BucketGrant{Type: awsfake.GranteeCanonicalUser, ID: awsfake.CanonicalUserID(acct), Permission: perm}
+	}
+	as.Buckets = append(as.Buckets,
+		aclBucket("acl-public-a", "", nil, group(awsfake.GroupAllUsers, "READ"), group(awsfake.GroupAuthenticatedUsers, "WRITE")),
+		aclBucket("acl-shared-a", doc(`{"Sid":"NoVersions","Effect":"Deny","Principal":"*","Action":"s3:ListBucketVersions","Resource":"arn:aws:s3:::acl-shared-a"}`), nil,
+			canonical(acctB, "READ"), canonical(outsider, "FULL_CONTROL"), group(awsfake.GroupLogDelivery, "WRITE")),
+		aclBucket("acl-ignored-a", "", &awsfake.PublicAccessBlock{IgnorePublicAcls: true}, group(awsfake.GroupAllUsers, "READ")))
 	t.Assets = &awsfake.AssetTruth{Assets: as}
 
 	// Resource control policies: enabled (RCPFullAWSAccess everywhere), one
@@ -262,6 +284,21 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.ImplicitDeny, nil},
 		{"a secret policy naming a user of another account", "breader", "secretsmanager:GetSecretValue", secretARN,
 			policy.Allowed, &step{"resource", "secret policy of db/password", "BReader", "Allow", "secret policy"}},
+		// Bucket ACLs (acl.go).
+		{"an ACL's READ to another account, with the identity allow", "blister", "s3:ListBucket", "arn:aws:s3:::acl-shared-a",
+			policy.Allowed, &step{"resource", "bucket policy of acl-shared-a", "bucket ACL: READ to account " + acctB, "Allow", "bucket policy"}},
+		{"an ACL's READ to another account needs the identity side", "bnoid", "s3:ListBucket", "arn:aws:s3:::acl-shared-a",
+			policy.ImplicitDeny, nil},
+		{"the bucket policy's deny wins over an ACL grant", "blister", "s3:ListBucketVersions", "arn:aws:s3:::acl-shared-a",
+			policy.ExplicitDeny, &step{"resource", "bucket policy of acl-shared-a", "NoVersions", "Deny", "bucket policy"}},
+		{"an ACL's READ to AllUsers lets in other accounts", "blister", "s3:ListBucket", "arn:aws:s3:::acl-public-a",
+			policy.Allowed, &step{"resource", "bucket policy of acl-public-a", "bucket ACL: READ to AllUsers (anyone)", "Allow", "bucket policy"}},
+		{"an ACL's WRITE to AuthenticatedUsers allows PutObject on the bucket's objects", "blister", "s3:PutObject", "arn:aws:s3:::acl-public-a/up.txt",
+			policy.Allowed, &step{"resource", "bucket policy of acl-public-a", "bucket ACL: WRITE to AuthenticatedUsers (any AWS account)", "Allow", "bucket policy"}},
+		{"an ACL's READ on the bucket grants no object", "blister", "s3:ListBucketVersions", "arn:aws:s3:::acl-public-a/x",
+			policy.ImplicitDeny, nil},
+		{"IgnorePublicAcls: S3 ignores the public grant", "blister", "s3:ListBucket", "arn:aws:s3:::acl-ignored-a",
+			policy.ImplicitDeny, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -378,6 +415,7 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 		// The account's Block Public Access: B's principals only.
 		{"public bucket restricted by its account's Block Public Access", "s3:GetObject", "arn:aws:s3:::open-b/x", []string{
 			"direct " + orgRole + "@" + acctB + " allowed [] bucket policy of open-b PublicRead",
+			"direct blister@" + acctB + " allowed [] bucket policy of open-b PublicRead",
 			"direct bnoid@" + acctB + " allowed [] bucket policy of open-b PublicRead",
 			"direct breader@" + acctB + " allowed [] bucket policy of open-b PublicRead"}},
 		// Only the key policy counts: the administrator role of A cannot.
@@ -394,6 +432,18 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 		{"secret policy naming a user of another account", "secretsmanager:GetSecretValue", secretARN, []string{
 			"direct " + orgRole + "@" + acctA + " allowed [] -",
 			"direct breader@" + acctB + " allowed [] secret policy of db/password BReader"}},
+		// ACL grants: to account B (its principals with an identity allow),
+		// to the outsider's canonical user (FULL_CONTROL), to S3's log
+		// delivery (WRITE only).
+		{"bucket ACL naming accounts", "s3:ListBucket", "arn:aws:s3:::acl-shared-a", append([]string{"direct " + orgRole + "@" + acctA + " allowed [] -"},
+			"direct "+orgRole+"@"+acctB+" allowed [] bucket policy of acl-shared-a bucket ACL: READ to account "+acctB,
+			"direct blister@"+acctB+" allowed [] bucket policy of acl-shared-a bucket ACL: READ to account "+acctB,
+			"outside principal:CanonicalUser:"+awsfake.CanonicalUserID(outsider)+" allowed [] bucket policy of acl-shared-a bucket ACL: FULL_CONTROL to canonical user "+awsfake.CanonicalUserID(outsider)[:12]+"…")},
+		{"bucket ACL granting anyone", "s3:PutObject", "arn:aws:s3:::acl-public-a/x", append(ownA("bucket policy of acl-public-a bucket ACL: WRITE to AuthenticatedUsers (any AWS account)"),
+			"direct "+orgRole+"@"+acctB+" allowed [] bucket policy of acl-public-a bucket ACL: WRITE to AuthenticatedUsers (any AWS account)",
+			"direct blister@"+acctB+" allowed [] bucket policy of acl-public-a bucket ACL: WRITE to AuthenticatedUsers (any AWS account)",
+			"outside principal:*:* allowed [] bucket policy of acl-public-a bucket ACL: WRITE to AuthenticatedUsers (any AWS account)")},
+		{"bucket ACL's public grant ignored", "s3:ListBucket", "arn:aws:s3:::acl-ignored-a", []string{"direct " + orgRole + "@" + acctA + " allowed [] -"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -65,6 +65,8 @@ type Snapshot struct {
 	assumers map[string][]model.Grant     // role ID → grants of its assume entitlement (memory source)
 	byAcct   map[string][]*model.Resource // account ID → users and roles (memory source)
 	rcpsRead bool                         // readBeside read the RCPs
+	canon    map[string]string            // canonical user ID → account (acl.go), read once
+	rpols    map[string]resourcePolicy    // asset ID → its resource policy as taken (resource.go)
 }
 
 type levelsOf struct {
@@ -93,7 +95,7 @@ func Open(st store.Store, snap int64) *Snapshot {
 
 func newSnapshot(id int64, src source) *Snapshot {
 	return &Snapshot{ID: id, src: src, docs: map[string]*parsed{}, byText: map[string]*parsed{}, levels: map[string]levelsOf{}, subjects: map[string]*subject{},
-		groups: map[string]string{}, relevant: map[string]map[*parsed]bool{}}
+		groups: map[string]string{}, relevant: map[string]map[*parsed]bool{}, rpols: map[string]resourcePolicy{}}
 }
 
 // storeSource reads the snapshot from the store, one indexed query at a

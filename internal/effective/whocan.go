@@ -157,16 +157,22 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	w := &whoCan{s: s, q: q, extra: lowerKeys(q.Context), entries: map[string]*Entry{}, relevant: map[string]map[*policy.Document]bool{}}
 	w.allowAll, _ = policy.Parse(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
 	resourcePolicy := trustAction(q.Action) && mem.byID[q.Resource] != nil
-	// On an asset with a resource policy, every principal of its account
-	// is asked (the policy may grant on its own); those of other accounts
-	// need an identity allow too.
+	// On an asset with a resource policy (or a key's grants, or a bucket's
+	// ACL), every principal of its account is asked (the policy may grant
+	// on its own); those of other accounts need an identity allow too.
 	asset, err := s.assetOf(ctx, q.Resource)
 	if err != nil {
 		return nil, err
 	}
 	assetAccount := ""
 	if asset != nil {
-		if _, text, _ := model.ResourcePolicy(asset); text != "" {
+		// (Its policy, with a key's grants and a bucket's ACL grants.)
+		var notes []string
+		rp, err := s.resourcePolicyOf(ctx, asset, &notes)
+		if err != nil {
+			return nil, err
+		}
+		if rp != nil && rp.Doc != nil {
 			assetAccount = asset.AccountID
 		}
 	}
@@ -185,7 +191,10 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	if err != nil {
 		return nil, err
 	}
-	names := w.namedBy(asset)
+	names, err := w.namedBy(ctx, asset)
+	if err != nil {
+		return nil, err
+	}
 	var asked []*subject
 	for _, sub := range subs {
 		if resourcePolicy || sub.r.AccountID == assetAccount || w.mayAllow(sub, q.Action, q.Resource) && names.mayLetIn(sub) {

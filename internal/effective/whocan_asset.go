@@ -13,8 +13,9 @@ import (
 )
 
 // readBeside reads from st what a who-can on resource needs that Load
-// does not read: the asset the resource is or is inside (one read by ID),
-// and, when the organization has RCPs enabled, its resource control
+// does not read: the asset the resource is or is inside (one read by ID;
+// for a bucket whose ACL grants to another canonical user, the snapshot's
+// buckets too, whose owners say which accounts those are), and, when the organization has RCPs enabled, its resource control
 // policies (one read, once per Snapshot).
 func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource string) error {
 	if id := assetID(resource); id != "" && s.remembered(id) == nil {
@@ -33,6 +34,15 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 					return fmt.Errorf("read the asset settings of account %s from snapshot %d: %w", r.AccountID, s.ID, err)
 				default:
 					s.remember(a)
+				}
+				if foreignACL(r) {
+					// Which accounts its ACL's canonical users are: the
+					// owners of the snapshot's buckets (one read).
+					bs, err := st.Resources(ctx, s.ID, store.ResourceFilter{Type: model.TypeS3Bucket})
+					if err != nil {
+						return fmt.Errorf("read the buckets of snapshot %d: %w", s.ID, err)
+					}
+					s.setCanonical(model.CanonicalOwners(&model.Graph{Resources: bs}))
 				}
 			}
 		}
@@ -64,9 +74,9 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 func (w *whoCan) outsideOfAsset(ctx context.Context, asset *model.Resource) error {
 	s := w.s
 	var notes []string
-	rp := s.resourcePolicyOf(asset, &notes)
-	if rp == nil || rp.Doc == nil {
-		return nil
+	rp, err := s.resourcePolicyOf(ctx, asset, &notes)
+	if err != nil || rp == nil || rp.Doc == nil {
+		return err
 	}
 	mem := s.src.(*memSource)
 	seen := map[string]bool{}
@@ -140,6 +150,10 @@ func (w *whoCan) outsideCase(ctx context.Context, asset *model.Resource, rp *pol
 	req := policy.Request{Principal: value, Action: w.q.Action, Resource: w.q.Resource, ResourceAccount: asset.AccountID, Unknown: true,
 		ResourcePolicy: rp, Context: map[string][]string{"aws:resourceaccount": {asset.AccountID}}}
 	switch kind {
+	case "CanonicalUser":
+		// An account the snapshot does not know, named by a bucket ACL.
+		req.Identity = []policy.Named{{Name: "(its own account's policies, not in the snapshot: taken to allow)", Via: "outside", Doc: w.allowAll}}
+		req.Context["aws:principalisawsservice"] = []string{"false"}
 	case "AWS":
 		if model.IsAccountID(value) {
 			req.Principal = "arn:aws:iam::" + value + ":root"
@@ -206,15 +220,15 @@ type assetNames struct {
 
 // namedBy collects the assetNames of an asset's policy (none named when it
 // has no policy: no principal of another account is let in).
-func (w *whoCan) namedBy(asset *model.Resource) *assetNames {
+func (w *whoCan) namedBy(ctx context.Context, asset *model.Resource) (*assetNames, error) {
 	if asset == nil {
-		return nil
+		return nil, nil
 	}
 	n := &assetNames{account: asset.AccountID, names: map[string]bool{}}
 	var notes []string
-	rp := w.s.resourcePolicyOf(asset, &notes)
-	if rp == nil || rp.Doc == nil {
-		return n
+	rp, err := w.s.resourcePolicyOf(ctx, asset, &notes)
+	if err != nil || rp == nil || rp.Doc == nil {
+		return n, err
 	}
 	for _, st := range rp.Doc.Statement {
 		if st.Effect != "Allow" || !allowsAction(&policy.Document{Statement: []policy.Statement{{Effect: "Allow", Action: st.Action, NotAction: st.NotAction}}}, w.q.Action, "") {
@@ -239,7 +253,7 @@ func (w *whoCan) namedBy(asset *model.Resource) *assetNames {
 			}
 		}
 	}
-	return n
+	return n, nil
 }
 
 // mayLetIn reports whether the asset's policy may let sub in: always in

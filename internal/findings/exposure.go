@@ -34,6 +34,15 @@ const (
 	// ExposureCrossAccountGrant: a grant on a KMS key lets a principal of
 	// another account (or a whole account) use the key.
 	ExposureCrossAccountGrant ExposureKind = "cross-account-grant"
+	// ExposurePublicACL: a bucket's ACL grants to AllUsers (anyone) or
+	// AuthenticatedUsers (any AWS account), unless the IgnorePublicAcls
+	// setting of its Block Public Access, or of its account's, makes S3
+	// ignore those grants.
+	ExposurePublicACL ExposureKind = "public-acl"
+	// ExposureCrossAccountACL: a bucket's ACL grants to the canonical user
+	// of another account. Accounts names those the snapshot knows (the
+	// owners of its buckets), else the canonical user ID.
+	ExposureCrossAccountACL ExposureKind = "cross-account-acl"
 )
 
 // AdminPorts are the ports ExposureOpenAdminPort looks at.
@@ -74,14 +83,21 @@ var kmsManageActions = []string{"kms:PutKeyPolicy", "kms:ScheduleKeyDeletion", "
 func Exposures(g *model.Graph) []Exposure {
 	var out []Exposure
 	accountBPA := model.AccountPublicAccessBlocks(g)
+	var owners map[string]string
 	for i := range g.Resources {
 		r := &g.Resources[i]
 		switch {
 		case r.Bucket != nil:
 			// The account's Block Public Access applies on top of the
 			// bucket's: either one's RestrictPublicBuckets confines it.
-			restricted := model.EffectivePublicAccessBlock(r.Bucket.PublicAccessBlock, accountBPA[r.AccountID]).RestrictPublicBuckets
-			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, restricted)...)
+			bpa := model.EffectivePublicAccessBlock(r.Bucket.PublicAccessBlock, accountBPA[r.AccountID])
+			out = append(out, policyExposures(r, r.Bucket.Region, r.Bucket.Policy, bpa.RestrictPublicBuckets)...)
+			if r.Bucket.ACL != nil {
+				if owners == nil {
+					owners = model.CanonicalOwners(g)
+				}
+				out = append(out, aclExposures(r, owners, bpa.IgnorePublicAcls)...)
+			}
 		case r.KMSKey != nil:
 			out = append(out, policyExposures(r, r.KMSKey.Region, r.KMSKey.Policy, false)...)
 			if e := grantExposure(r); e != nil {
@@ -218,6 +234,67 @@ func grantExposure(r *model.Resource) *Exposure {
 		e.Accounts = slices.Compact(e.Accounts)
 	}
 	return e
+}
+
+// aclActions are the actions each bucket ACL permission allows (Amazon S3
+// User Guide, "Access control list (ACL) overview"), as the evaluator
+// takes them.
+var aclActions = map[string][]string{
+	"READ":         {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"},
+	"WRITE":        {"s3:PutObject"},
+	"READ_ACP":     {"s3:GetBucketAcl"},
+	"WRITE_ACP":    {"s3:PutBucketAcl"},
+	"FULL_CONTROL": {"s3:GetBucketAcl", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:PutBucketAcl", "s3:PutObject"},
+}
+
+// aclExposures are a bucket's ACL exposures: public-acl for its grants to
+// AllUsers and AuthenticatedUsers (unless ignorePublic), cross-account-acl
+// for its grants to other accounts' canonical users (named by account
+// where owners knows it, else by canonical user ID). Grants to the owner
+// and to S3's log delivery group expose nothing.
+func aclExposures(r *model.Resource, owners map[string]string, ignorePublic bool) []Exposure {
+	acl := r.Bucket.ACL
+	found := map[ExposureKind]*Exposure{}
+	note := func(kind ExposureKind, perm string, account string) {
+		e := found[kind]
+		if e == nil {
+			e = &Exposure{Kind: kind, AssetID: r.ID, AssetType: r.Type, Name: r.Name, AccountID: r.AccountID, Region: r.Bucket.Region,
+				Accounts: []string{}, Actions: []string{}, Ports: []int{}}
+			found[kind] = e
+		}
+		e.Actions = append(e.Actions, aclActions[perm]...)
+		if account != "" {
+			e.Accounts = append(e.Accounts, account)
+		}
+	}
+	for _, g := range acl.Grants {
+		switch {
+		case g.PublicGrant():
+			if !ignorePublic {
+				note(ExposurePublicACL, g.Permission, "")
+			}
+		case g.GranteeType == model.ACLCanonicalUser && g.Grantee != acl.OwnerID:
+			acct, known := owners[g.Grantee]
+			if acct == r.AccountID {
+				continue
+			}
+			if !known {
+				acct = g.Grantee
+			}
+			note(ExposureCrossAccountACL, g.Permission, acct)
+		}
+	}
+	var out []Exposure
+	for _, kind := range []ExposureKind{ExposureCrossAccountACL, ExposurePublicACL} {
+		if e := found[kind]; e != nil {
+			sort.Strings(e.Actions)
+			e.Actions = slices.Compact(e.Actions)
+			sort.Strings(e.Accounts)
+			e.Accounts = slices.Compact(e.Accounts)
+			out = append(out, *e)
+		}
+	}
+	return out
 }
 
 // conditionAccounts returns the accounts the statement's conditions narrow

@@ -13,7 +13,7 @@ import (
 // principal of the account do.
 func severityOf(k ExposureKind) string {
 	switch k {
-	case ExposurePublic, ExposureOpenAdminPort:
+	case ExposurePublic, ExposureOpenAdminPort, ExposurePublicACL:
 		return "high"
 	}
 	return "medium"
@@ -32,6 +32,15 @@ func exposureFix(e *Exposure) string {
 		}
 		return fmt.Sprintf("revoke the ingress from 0.0.0.0/0 and ::/0 on port %s (aws ec2 revoke-security-group-ingress --group-id %s --region %s ...); "+
 			"reach the hosts through SSM Session Manager or from your own address ranges", strings.Join(ports, " and "), id, e.Region)
+	case ExposurePublicACL:
+		return fmt.Sprintf("remove the ACL's grants to AllUsers and AuthenticatedUsers (aws s3api put-bucket-acl --bucket %s --acl private), "+
+			"or turn on Block Public Access's IgnorePublicAcls (aws s3api put-public-access-block --bucket %s ...); "+
+			"better, disable ACLs (aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls Rules=[{ObjectOwnership=BucketOwnerEnforced}])", name, name, name)
+	case ExposureCrossAccountACL:
+		return fmt.Sprintf("if %s should not have %s, remove their grants from the bucket ACL (aws s3api get-bucket-acl --bucket %s names them; "+
+			"aws s3api put-bucket-acl --bucket %s --access-control-policy ... writes the rest), or grant them in the bucket policy instead and disable ACLs "+
+			"(aws s3api put-bucket-ownership-controls --bucket %s --ownership-controls Rules=[{ObjectOwnership=BucketOwnerEnforced}])",
+			"account(s) "+strings.Join(e.Accounts, ", "), strings.Join(e.Actions, ", "), name, name, name)
 	case ExposureAccountManage:
 		return fmt.Sprintf("narrow the key policy statement that lets every principal of account %s manage the key to the key administrators' roles "+
 			"(aws kms put-key-policy --key-id %s --policy-name default --region %s)", e.AccountID, name, e.Region)

@@ -15,8 +15,9 @@ var AssetsPart = []model.ResourceType{model.TypeEC2Instance, model.TypeSecurityG
 	model.TypeAccountAssets}
 
 // Exposure is how a listing row says an asset is exposed: through its
-// resource policy to anyone (Public), to other accounts (CrossAccount), or,
-// for a KMS key, to management by any principal of its account.
+// resource policy (or a bucket's ACL) to anyone (Public), to other
+// accounts (CrossAccount: through the policy, a key's grants or a bucket's
+// ACL), or, for a KMS key, to management by any principal of its account.
 type Exposure struct {
 	Public        bool     `json:"public"`
 	CrossAccount  []string `json:"cross_account"`
@@ -33,9 +34,9 @@ func exposures(g *model.Graph) map[string]*Exposure {
 			out[e.AssetID] = x
 		}
 		switch e.Kind {
-		case findings.ExposurePublic:
+		case findings.ExposurePublic, findings.ExposurePublicACL:
 			x.Public = true
-		case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant:
+		case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant, findings.ExposureCrossAccountACL:
 			x.CrossAccount = append(x.CrossAccount, e.Accounts...)
 		case findings.ExposureAccountManage:
 			x.AccountManage = true

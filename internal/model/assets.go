@@ -114,6 +114,59 @@ type BucketAttrs struct {
 	// PublicAccessBlock is the bucket's Block Public Access configuration,
 	// nil when none is set.
 	PublicAccessBlock *PublicAccessBlock `json:"public_access_block,omitempty"`
+	// ACL is the bucket's access control list as S3 returns it (GetBucketAcl,
+	// or AWS Config's AccessControlList), nil when it was not read.
+	ACL *BucketACL `json:"acl,omitempty"`
+}
+
+// BucketACL is an S3 bucket's access control list: its owner and its
+// grants, the owner's own FULL_CONTROL grant included. A bucket whose
+// Object Ownership is BucketOwnerEnforced (ACLs disabled) has only that.
+type BucketACL struct {
+	// OwnerID is the canonical user ID of the bucket's owner account.
+	OwnerID string           `json:"owner_id"`
+	Grants  []BucketACLGrant `json:"grants"`
+}
+
+// BucketACLGrant is one grant of a bucket ACL.
+type BucketACLGrant struct {
+	// GranteeType is ACLCanonicalUser or ACLGroup.
+	GranteeType string `json:"grantee_type"`
+	// Grantee is a canonical user ID (ACLCanonicalUser) or a group's URI
+	// (ACLGroup: ACLAllUsers, ACLAuthenticatedUsers, ACLLogDelivery).
+	Grantee string `json:"grantee"`
+	// Permission is FULL_CONTROL, WRITE, WRITE_ACP, READ or READ_ACP.
+	Permission string `json:"permission"`
+}
+
+// Grantee types and the predefined groups of S3 ACLs (Amazon S3 User
+// Guide, "Access control list (ACL) overview").
+const (
+	ACLCanonicalUser      = "CanonicalUser"
+	ACLGroup              = "Group"
+	ACLAllUsers           = "http://acs.amazonaws.com/groups/global/AllUsers"
+	ACLAuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
+	ACLLogDelivery        = "http://acs.amazonaws.com/groups/s3/LogDelivery"
+)
+
+// PublicGrant reports whether an ACL grant is public as S3 judges it: to
+// everyone (AllUsers) or to any AWS account (AuthenticatedUsers). Block
+// Public Access IgnorePublicAcls makes S3 ignore these grants.
+func (g BucketACLGrant) PublicGrant() bool {
+	return g.GranteeType == ACLGroup && (g.Grantee == ACLAllUsers || g.Grantee == ACLAuthenticatedUsers)
+}
+
+// CanonicalOwners maps the canonical user IDs of a graph's bucket owners
+// (their ACLs' OwnerID) to the accounts that own them: the accounts whose
+// canonical ID the snapshot knows.
+func CanonicalOwners(g *Graph) map[string]string {
+	out := map[string]string{}
+	for i := range g.Resources {
+		if r := &g.Resources[i]; r.Bucket != nil && r.Bucket.ACL != nil && r.Bucket.ACL.OwnerID != "" {
+			out[r.Bucket.ACL.OwnerID] = r.AccountID
+		}
+	}
+	return out
 }
 
 // PublicAccessBlock is an S3 Block Public Access configuration.

@@ -134,6 +134,7 @@ var Actions = map[Feature][]string{
 		"s3:ListAllMyBuckets", // ListBuckets
 		"s3:GetBucketPolicy",
 		"s3:GetBucketPublicAccessBlock",  // GetPublicAccessBlock
+		"s3:GetBucketAcl",                // the bucket's ACL: who it grants access to
 		"s3:GetAccountPublicAccessBlock", // S3 Control's GetPublicAccessBlock, once per account
 	},
 	FeatureAssetsConfig: {

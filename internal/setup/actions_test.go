@@ -120,7 +120,7 @@ func TestOptInFeatures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetAccountPublicAccessBlock", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
+	if len(doc.Statement) != 1 || doc.Statement[0].Sid != "WardenS3Read" || !slices.Equal(doc.Statement[0].Action, []string{"s3:GetAccountPublicAccessBlock", "s3:GetBucketAcl", "s3:GetBucketPolicy", "s3:GetBucketPublicAccessBlock", "s3:ListAllMyBuckets"}) {
 		t.Errorf("policy of assets-s3 = %+v, want the S3 statement with %v", doc.Statement, Actions[FeatureAssetsS3])
 	}
 }

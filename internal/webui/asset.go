@@ -150,6 +150,7 @@ func assetAttrs(r *model.Resource) []attr {
 			pab = pabWords(p)
 		}
 		add("Bucket's Block Public Access", pab)
+		add("ACL", aclWords(r.Bucket.ACL))
 	case r.KMSKey != nil:
 		add("Key ID", r.KMSKey.KeyID)
 		add("State", r.KMSKey.State)
@@ -390,4 +391,32 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 	}
 	u.render(w, r, s, http.StatusOK, "asset.html", page{Title: res.Name, Data: d})
+}
+
+// aclWords says a bucket's ACL grant by grant ("owner FULL_CONTROL;
+// AllUsers READ"), a canonical user other than the owner by the first 12
+// characters of its ID.
+func aclWords(acl *model.BucketACL) string {
+	if acl == nil {
+		return "not read"
+	}
+	var parts []string
+	for _, g := range acl.Grants {
+		who := g.Grantee
+		switch {
+		case g.GranteeType == model.ACLGroup:
+			who = who[strings.LastIndexByte(who, '/')+1:]
+		case g.Grantee == acl.OwnerID:
+			who = "owner"
+		case len(who) > 12:
+			who = "canonical user " + who[:12] + "…"
+		default:
+			who = "canonical user " + who
+		}
+		parts = append(parts, who+" "+g.Permission)
+	}
+	if len(parts) == 0 {
+		return "no grants"
+	}
+	return strings.Join(parts, "; ")
 }

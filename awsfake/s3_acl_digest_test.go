@@ -1,0 +1,55 @@
+package awsfake
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+)
+
+// aclDigestEstates are the fixed-seed estates whose digests
+// TestBucketACLEstateUnchanged pins.
+func aclDigestEstates() []AssetEstate {
+	return []AssetEstate{
+		{Seed: 2, Buckets: 5},
+		{Seed: 5, Buckets: 12, AccountBlockPublicAccess: map[string]*PublicAccessBlock{"300000000001": {BlockPublicPolicy: true, RestrictPublicBuckets: true}, "300000000002": {IgnorePublicAcls: true}}},
+	}
+}
+
+// estateDigest is a digest of everything an AssetEstate generated before
+// buckets had ACLs: every bucket's fields but ACL and ObjectOwnership,
+// every other asset, the accounts' instance profiles and the exposures of
+// the kinds planted before ACLs.
+func estateDigest(e AssetEstate) string {
+	var accounts []*Account
+	for i := 0; i < 3; i++ {
+		accounts = append(accounts, Estate{AccountID: fmt.Sprintf("%012d", 300000000000+i), Roles: 4, Users: 1, Seed: int64(i + 1)}.Build())
+	}
+	t := e.Build(accounts)
+	type oldBucket struct {
+		Name, Account, Region, CreatedAt, Policy string
+		PublicAccessBlock                        *PublicAccessBlock
+	}
+	var buckets []oldBucket
+	for _, b := range t.Buckets {
+		buckets = append(buckets, oldBucket{b.Name, b.Account, b.Region, b.CreatedAt.String(), b.Policy, b.PublicAccessBlock})
+	}
+	var exposures []Exposure
+	for _, x := range t.Exposures {
+		if x.Kind != "public-acl" && x.Kind != "cross-account-acl" {
+			exposures = append(exposures, x)
+		}
+	}
+	var profiles []any
+	for _, a := range accounts {
+		for _, n := range sortedKeys(a.IAM.InstanceProfiles) {
+			profiles = append(profiles, a.IAM.InstanceProfiles[n])
+		}
+	}
+	b, err := json.Marshal([]any{buckets, t.Keys, t.Functions, t.Secrets, t.Instances, t.SecurityGroups, profiles, exposures})
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
