@@ -398,3 +398,35 @@ func TestAccountBPADenied(t *testing.T) {
 		t.Error("no account_assets resource")
 	}
 }
+
+// TestConfigBucketACL: AWS Config's AccessControlList string becomes the
+// ACL GetBucketAcl gives (groups by URI, permissions by S3's names), and
+// one that is not that shape is an error naming what is wrong.
+func TestConfigBucketACL(t *testing.T) {
+	got, err := configBucketACL(`{"grantSet":null,"grantList":[{"grantee":{"id":"abc","displayName":null},"permission":"FullControl"},` +
+		`{"grantee":"AllUsers","permission":"Read"},{"grantee":"LogDelivery","permission":"Write"},{"grantee":"AuthenticatedUsers","permission":"ReadAcp"},` +
+		`{"grantee":{"id":"def"},"permission":"WriteAcp"}],"owner":{"displayName":null,"id":"abc"},"isRequesterCharged":false}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &model.BucketACL{OwnerID: "abc", Grants: []model.BucketACLGrant{
+		{GranteeType: model.ACLCanonicalUser, Grantee: "abc", Permission: "FULL_CONTROL"},
+		{GranteeType: model.ACLGroup, Grantee: model.ACLAllUsers, Permission: "READ"},
+		{GranteeType: model.ACLGroup, Grantee: model.ACLLogDelivery, Permission: "WRITE"},
+		{GranteeType: model.ACLGroup, Grantee: model.ACLAuthenticatedUsers, Permission: "READ_ACP"},
+		{GranteeType: model.ACLCanonicalUser, Grantee: "def", Permission: "WRITE_ACP"},
+	}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
+	for _, c := range []struct{ text, want string }{
+		{`{"grantList":[{"grantee":"AllUsers","permission":"Everything"}]}`, `permission "Everything"`},
+		{`{"grantList":[{"grantee":"Friends","permission":"Read"}]}`, `group "Friends"`},
+		{`{"grantList":[{"grantee":{"uri":"x"},"permission":"Read"}]}`, `neither a group's name nor a canonical user`},
+		{`not json`, `invalid character`},
+	} {
+		if _, err := configBucketACL(c.text); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("configBucketACL(%s) = %v, want an error saying %s", c.text, err, c.want)
+		}
+	}
+}

@@ -428,3 +428,42 @@ func TestCollectAssetsDeniedService(t *testing.T) {
 		t.Errorf("resources %v", kinds)
 	}
 }
+
+// TestCollectAssetsDeniedBucketACL: GetBucketAcl refused is a partial
+// failure per bucket naming the call and its fix; each bucket is still
+// recorded, with its policy, and marked unread "acl".
+func TestCollectAssetsDeniedBucketACL(t *testing.T) {
+	e := newAssetEnv(t)
+	e.srv.SetOptions(awsfake.Options{ActionFaults: map[string]awsfake.ActionFault{
+		"s3:GetBucketAcl": {Status: 403, Code: "AccessDenied", Message: "User: arn:aws:iam::111111111111:user/warden-admin is not authorized to perform: s3:GetBucketAcl"},
+	}})
+	acct := e.truth.Management.ID
+	res := e.collect(t, acct, AssetOptions{Regions: []string{"us-east-1"}})
+	buckets := 0
+	for _, b := range e.truth.Assets.Buckets {
+		if b.Account == acct && b.Region == "us-east-1" {
+			buckets++
+		}
+	}
+	if buckets == 0 || len(res.Errors) != buckets {
+		t.Fatalf("%d errors for %d buckets: %+v", len(res.Errors), buckets, res.Errors)
+	}
+	for _, se := range res.Errors {
+		if !strings.Contains(se.Message, "ACL of bucket") || !strings.Contains(se.Message+se.Fix, "s3:GetBucketAcl") {
+			t.Errorf("error %+v does not name the bucket's ACL and s3:GetBucketAcl", se)
+		}
+	}
+	seen := 0
+	for _, r := range res.Graph.Resources {
+		if r.Bucket == nil {
+			continue
+		}
+		seen++
+		if r.Bucket.ACL != nil || !slices.Contains(r.Unread, "acl") {
+			t.Errorf("bucket %s: acl %+v, unread %v; want none and unread acl", r.Name, r.Bucket.ACL, r.Unread)
+		}
+	}
+	if seen != buckets {
+		t.Errorf("%d buckets recorded, want %d", seen, buckets)
+	}
+}

@@ -197,10 +197,7 @@ func policyExposures(r *model.Resource, region, doc string, publicRestricted boo
 	var out []Exposure
 	for _, kind := range []ExposureKind{ExposureAccountManage, ExposureCrossAccount, ExposurePublic} {
 		if e := found[kind]; e != nil {
-			sort.Strings(e.Actions)
-			e.Actions = slices.Compact(e.Actions)
-			sort.Strings(e.Accounts)
-			e.Accounts = slices.Compact(e.Accounts)
+			e.tidy()
 			out = append(out, *e)
 		}
 	}
@@ -228,12 +225,17 @@ func grantExposure(r *model.Resource) *Exposure {
 		}
 	}
 	if e != nil {
-		sort.Strings(e.Actions)
-		e.Actions = slices.Compact(e.Actions)
-		sort.Strings(e.Accounts)
-		e.Accounts = slices.Compact(e.Accounts)
+		e.tidy()
 	}
 	return e
+}
+
+// tidy sorts an exposure's actions and accounts and drops repeats.
+func (e *Exposure) tidy() {
+	sort.Strings(e.Actions)
+	e.Actions = slices.Compact(e.Actions)
+	sort.Strings(e.Accounts)
+	e.Accounts = slices.Compact(e.Accounts)
 }
 
 // aclActions are the actions each bucket ACL permission allows (Amazon S3
@@ -287,10 +289,7 @@ func aclExposures(r *model.Resource, owners map[string]string, ignorePublic bool
 	var out []Exposure
 	for _, kind := range []ExposureKind{ExposureCrossAccountACL, ExposurePublicACL} {
 		if e := found[kind]; e != nil {
-			sort.Strings(e.Actions)
-			e.Actions = slices.Compact(e.Actions)
-			sort.Strings(e.Accounts)
-			e.Accounts = slices.Compact(e.Accounts)
+			e.tidy()
 			out = append(out, *e)
 		}
 	}

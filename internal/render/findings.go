@@ -381,7 +381,7 @@ func (f *Findings) assetTables() []*Table {
 		return []*Table{{Title: "Asset exposures: assets were not read (add sync.assets to the connection in warden.yaml, see docs/assets.md, and sync again)",
 			Header: []string{"SEVERITY", "KIND", "TYPE", "ASSET", "ACCOUNT", "REGION", "TO", "FIX"}}}
 	}
-	ex := &Table{Title: fmt.Sprintf("Asset exposures (%d): resource policies open to anyone or to other accounts, KMS keys anyone in the account may manage, admin ports open to the internet", len(f.Exposures)),
+	ex := &Table{Title: fmt.Sprintf("Asset exposures (%d): resource policies and bucket ACLs open to anyone or to other accounts, KMS keys anyone in the account may manage, admin ports open to the internet", len(f.Exposures)),
 		Header: []string{"SEVERITY", "KIND", "TYPE", "ASSET", "ACCOUNT", "REGION", "TO", "FIX"}}
 	for _, sev := range []string{"high", "medium", "low"} {
 		for _, e := range f.Exposures {
@@ -390,7 +390,7 @@ func (f *Findings) assetTables() []*Table {
 			}
 			to := strings.Join(e.Actions, " ")
 			switch e.Kind {
-			case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant:
+			case findings.ExposureCrossAccount, findings.ExposureCrossAccountGrant, findings.ExposureCrossAccountACL:
 				to = "accounts " + strings.Join(e.Accounts, ",") + ": " + to
 			case findings.ExposureOpenAdminPort:
 				to = "ports " + portsCell(e.Ports) + " from the internet"

@@ -16,6 +16,9 @@ var exposureRules = map[findings.ExposureKind]string{
 	findings.ExposureOpenAdminPort: "open-admin-ports",
 	// A KMS key's grants to principals of other accounts.
 	findings.ExposureCrossAccountGrant: "cross-account-grants",
+	// A bucket ACL's grants to anyone, or to other accounts.
+	findings.ExposurePublicACL:       "public-acls",
+	findings.ExposureCrossAccountACL: "cross-account-acls",
 }
 
 // assetFindingRows are the asset findings of g, as `warden findings` has
@@ -46,6 +49,10 @@ func exposureDetail(e findings.Exposure) string {
 		what = "account(s) " + strings.Join(e.Accounts, ", ") + " may " + strings.Join(e.Actions, ", ")
 	case findings.ExposureCrossAccountGrant:
 		what = "grants let account(s) " + strings.Join(e.Accounts, ", ") + " " + strings.Join(e.Actions, ", ")
+	case findings.ExposurePublicACL:
+		what = "its ACL lets anyone " + strings.Join(e.Actions, ", ")
+	case findings.ExposureCrossAccountACL:
+		what = "its ACL lets account(s) " + strings.Join(e.Accounts, ", ") + " " + strings.Join(e.Actions, ", ")
 	case findings.ExposureAccountManage:
 		what = "every principal of the account may manage the key (" + strings.Join(e.Actions, ", ") + ")"
 	case findings.ExposureOpenAdminPort:

@@ -296,6 +296,41 @@ func TestBrowserAssets(t *testing.T) {
 		t.Errorf("bucket %s: attributes %q lack the account's Block Public Access", confined, at)
 	}
 
+	// A bucket whose ACL grants to another account: its exposure, and the
+	// ACL grant by grant, the other account's canonical user shortened.
+	var aclShared awsfake.Exposure
+	for _, e := range a.Exposures {
+		if e.Kind == "cross-account-acl" && aclShared.ARN == "" {
+			aclShared = e
+		}
+	}
+	if aclShared.ARN == "" {
+		t.Fatal("the estate planted no bucket whose ACL grants to another account")
+	}
+	open(t, ctx, s.url, "/asset?c=prod&id="+url.QueryEscape(aclShared.ARN))
+	if r := attrOf(t, ctx, "#exposures tbody tr", "data-rule"); !slices.Contains(r, "cross-account-acls") {
+		t.Errorf("bucket %s: exposures %q lack cross-account-acls", aclShared.ARN, r)
+	}
+	for _, b := range a.Buckets {
+		if "arn:aws:s3:::"+b.Name != aclShared.ARN {
+			continue
+		}
+		var want []string
+		for _, g := range b.ACL {
+			who := g.URI[strings.LastIndexByte(g.URI, '/')+1:]
+			switch {
+			case g.ID == awsfake.CanonicalUserID(b.Account):
+				who = "owner"
+			case g.ID != "":
+				who = "canonical user " + g.ID[:12] + "…"
+			}
+			want = append(want, who+" "+g.Permission)
+		}
+		if at := rows(t, ctx, "table.attrs"); !slices.Contains(at, "ACL|"+strings.Join(want, "; ")) {
+			t.Errorf("bucket %s: attributes %q lack its ACL %q", aclShared.ARN, at, want)
+		}
+	}
+
 	// A function shared with another account of the estate: that account
 	// linked, its role linked to the role page.
 	open(t, ctx, s.url, "/asset?c=prod&id="+url.QueryEscape(crossFn.ARN))
@@ -420,7 +455,8 @@ func TestBrowserAssets(t *testing.T) {
 	// to its asset, and the public instance running as an effective
 	// administrator.
 	open(t, ctx, s.url, "/findings?c=prod")
-	rules := map[string]string{"public": "public-exposure", "cross-account": "cross-account-exposure", "account-manage": "account-manage-keys", "open-admin-port": "open-admin-ports"}
+	rules := map[string]string{"public": "public-exposure", "cross-account": "cross-account-exposure", "account-manage": "account-manage-keys", "open-admin-port": "open-admin-ports",
+		"public-acl": "public-acls", "cross-account-acl": "cross-account-acls"}
 	var wantRows []string
 	for _, e := range a.Exposures {
 		wantRows = append(wantRows, rules[e.Kind]+" /asset?c=prod&id="+url.QueryEscape(e.ARN))
