@@ -18,7 +18,8 @@ import (
 // delegate to IAM, let anyone in the account manage the key, or share it
 // with another account; some with grants), Lambda functions running as the
 // account's roles (some with resource policies: public, cross-account or
-// for a service), secrets (with and without resource policies), EC2
+// for a service; some of those without one with aliases "live" and
+// "prod", prod's own policy shared with another account), secrets (with and without resource policies), EC2
 // instances (some with public IPs, some with instance profiles of the
 // account's roles) and security groups (some open to the internet on SSH or
 // RDP). Build is deterministic for a Seed; its AssetTruth holds the planted
@@ -78,8 +79,12 @@ type Exposure struct {
 	// no exposure.
 	Kind string
 	// Type is bucket, kms-key, function, secret or security-group.
-	Type    string
-	ARN     string // the resource's ARN; for a security group arn:aws:ec2:REGION:ACCOUNT:security-group/ID
+	Type string
+	// ARN is the resource's ARN; for a security group
+	// arn:aws:ec2:REGION:ACCOUNT:security-group/ID. A Lambda alias's
+	// policy is reported on its function: the exposure's ARN is the
+	// function's unqualified ARN, not the alias's.
+	ARN     string
 	Account string
 	Region  string
 	// Accounts are the other accounts a cross-account policy names, or a
@@ -383,6 +388,8 @@ func (g *assetGen) functions(n int) {
 		f := &Function{Name: name, ARN: arn, Account: g.a.ID, Region: g.region, Runtime: runtimes[g.rng.Intn(len(runtimes))],
 			Handler: "index.handler", Role: g.role(), LastModified: ago(g.e.Now, g.rng, 200)}
 		switch i % 4 {
+		case 0:
+			g.aliases(f, len(g.t.Functions))
 		case 1:
 			f.Policy = policyDoc(fmt.Sprintf(`{"Sid":"s3-invoke","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":%q,"Condition":{"StringEquals":{"AWS:SourceAccount":%q}}}`, arn, g.a.ID))
 		case 2:
@@ -393,6 +400,25 @@ func (g *assetGen) functions(n int) {
 			g.expose("cross-account", "function", arn, []string{g.other}, nil)
 		}
 		g.t.Functions = append(g.t.Functions, f)
+	}
+}
+
+// aliases places the aliases of a function without a policy of its own,
+// by k, its index in AssetTruth.Functions, drawing nothing from the
+// generator: k%3 == 0 none; 1 "live" (version 1, no policy); 2 "live"
+// and "prod" (version 2), prod's policy granting lambda:InvokeFunction on
+// the alias to the other account's root, a cross-account exposure
+// reported on the function's unqualified ARN (an alias's exposures are
+// its function's).
+func (g *assetGen) aliases(f *Function, k int) {
+	switch k % 3 {
+	case 1:
+		f.Aliases = []*FunctionAlias{{Name: "live", FunctionVersion: "1", Description: "Live traffic"}}
+	case 2:
+		prod := &FunctionAlias{Name: "prod", FunctionVersion: "2", Description: "Production",
+			Policy: policyDoc(fmt.Sprintf(`{"Sid":"partner-invoke-prod","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::%s:root"},"Action":"lambda:InvokeFunction","Resource":%q}`, g.other, f.AliasARN("prod")))}
+		f.Aliases = []*FunctionAlias{{Name: "live", FunctionVersion: "1", Description: "Live traffic"}, prod}
+		g.expose("cross-account", "function", f.ARN, []string{g.other}, nil)
 	}
 }
 

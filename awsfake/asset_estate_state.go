@@ -191,8 +191,42 @@ type Function struct {
 	Role         string // the execution role's ARN
 	Description  string
 	LastModified time.Time
-	// Policy is the function's resource-based policy, "" for none.
+	// Policy is the function's resource-based policy, "" for none: the
+	// unqualified function's (and $LATEST's), not its aliases'.
 	Policy string
+	// Aliases are the function's aliases, in name order as ListAliases
+	// returns them.
+	Aliases []*FunctionAlias
+}
+
+// FunctionAlias is a Lambda alias: a name for one version of a function,
+// with its own resource-based policy. Versions themselves are not
+// emulated: FunctionVersion is only what the alias says it invokes.
+type FunctionAlias struct {
+	// Name is the alias's name, unique in its function.
+	Name string
+	// FunctionVersion is the version the alias invokes: "1", "2", … or
+	// "$LATEST".
+	FunctionVersion string
+	// Description is the alias's description.
+	Description string
+	// Policy is the alias's own resource-based policy (the one GetPolicy
+	// answers with Qualifier set to the alias), "" for none.
+	Policy string
+}
+
+// AliasARN returns the ARN of the function's alias named alias: the
+// function's ARN qualified by the alias name.
+func (f *Function) AliasARN(alias string) string { return f.ARN + ":" + alias }
+
+// Alias returns the function's alias named name, nil for none.
+func (f *Function) Alias(name string) *FunctionAlias {
+	for _, a := range f.Aliases {
+		if a.Name == name {
+			return a
+		}
+	}
+	return nil
 }
 
 // Secret is a Secrets Manager secret.
@@ -425,6 +459,11 @@ func (a *Assets) clone() *Assets {
 	}
 	for _, f := range a.Functions {
 		c := *f
+		c.Aliases = nil
+		for _, x := range f.Aliases {
+			xc := *x
+			c.Aliases = append(c.Aliases, &xc)
+		}
 		out.Functions = append(out.Functions, &c)
 	}
 	for _, x := range a.Secrets {

@@ -41,9 +41,13 @@ import (
 //     /2015-03-31/functions/NAME/configuration) of the execution role,
 //     AddPermission (POST …/policy: a statement as Lambda writes it;
 //     ResourceConflictException for a statement ID taken) and
-//     RemovePermission (DELETE …/policy/SID), recorded as
-//     UpdateFunctionConfiguration20150331v2, AddPermission20150331v2 and
-//     RemovePermission20150331v2 as Lambda names its events.
+//     RemovePermission (DELETE …/policy/SID), each with Qualifier=ALIAS
+//     (or a name qualified by the alias) acting on the alias's own policy,
+//     recorded as UpdateFunctionConfiguration20150331v2,
+//     AddPermission20150331v2 and RemovePermission20150331v2 as Lambda
+//     names its events (an alias's as its function's, the qualifier in
+//     the request parameters); CreateAlias and DeleteAlias
+//     (lambda_alias.go).
 //   - Secrets Manager (JSON 1.1): CreateSecret (the value kept, never
 //     returned nor recorded), PutResourcePolicy (a JSON policy, else
 //     MalformedPolicyDocumentException), DeleteResourcePolicy and
@@ -848,11 +852,14 @@ type lambdaPermissionIn struct {
 
 var lambdaStatementID = regexp.MustCompile(`^[a-zA-Z0-9-_]{1,100}$`)
 
-// lambdaAddPermission adds a statement to a function's resource-based
-// policy, as Lambda writes it: the principal a service ({"Service": …}),
-// an account ({"AWS": "arn:aws:iam::ID:root"}), an ARN or "*"; SourceArn,
-// SourceAccount and PrincipalOrgID as conditions.
-func (s *Server) lambdaAddPermission(auth authenticated, name string) (any, *apiError) {
+// lambdaAddPermission adds a statement to the resource-based policy of a
+// function or, with a qualifier naming an alias (Qualifier, or a qualified
+// name), of that alias, as Lambda writes it: the principal a service
+// ({"Service": …}), an account ({"AWS": "arn:aws:iam::ID:root"}), an ARN
+// or "*"; SourceArn, SourceAccount and PrincipalOrgID as conditions; the
+// Resource the function's ARN, or the alias's. An unknown alias or a
+// version is ResourceNotFoundException (versions are not emulated).
+func (s *Server) lambdaAddPermission(auth authenticated, name, qualifier string) (any, *apiError) {
 	var in lambdaPermissionIn
 	if json.Unmarshal(auth.body, &in) != nil {
 		return nil, &apiError{status: http.StatusBadRequest, code: "InvalidRequestContentException", message: "Could not parse request body into json"}
@@ -884,20 +891,28 @@ func (s *Server) lambdaAddPermission(auth authenticated, name string) (any, *api
 		}
 		cond["StringEquals"]["aws:PrincipalOrgID"] = in.PrincipalOrgID
 	}
+	ref, e := parseLambdaName(auth, name, qualifier)
+	if e != nil {
+		return nil, e
+	}
 	st := &s.as
 	st.mu.Lock()
-	f := st.liveFunction(auth.caller.account, auth.region, name)
-	if f == nil {
+	f, alias, e := st.lambdaPolicyTarget(auth, ref)
+	if e != nil {
 		st.mu.Unlock()
-		return nil, lambdaNotFound(auth, name)
+		return nil, e
 	}
-	stmt := map[string]any{"Sid": in.StatementID, "Effect": "Allow", "Principal": principal, "Action": in.Action, "Resource": f.ARN}
+	policy, resource := &f.Policy, f.ARN
+	if alias != nil {
+		policy, resource = &alias.Policy, f.AliasARN(alias.Name)
+	}
+	stmt := map[string]any{"Sid": in.StatementID, "Effect": "Allow", "Principal": principal, "Action": in.Action, "Resource": resource}
 	if len(cond) > 0 {
 		stmt["Condition"] = cond
 	}
 	doc := map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": []any{}}
-	if f.Policy != "" {
-		_ = json.Unmarshal([]byte(f.Policy), &doc)
+	if *policy != "" {
+		_ = json.Unmarshal([]byte(*policy), &doc)
 	}
 	list, _ := doc["Statement"].([]any)
 	for _, x := range list {
@@ -909,28 +924,42 @@ func (s *Server) lambdaAddPermission(auth authenticated, name string) (any, *api
 	}
 	doc["Statement"] = append(list, stmt)
 	b, _ := json.Marshal(doc)
-	f.Policy = string(b)
+	*policy = string(b)
 	arn := f.ARN
 	st.mu.Unlock()
 	sb, _ := json.Marshal(stmt)
-	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "AddPermission20150331v2",
-		map[string]string{"functionName": name, "statementId": in.StatementID, "action": in.Action, "principal": in.Principal},
+	request := map[string]string{"functionName": name, "statementId": in.StatementID, "action": in.Action, "principal": in.Principal}
+	if qualifier != "" {
+		request["qualifier"] = qualifier
+	}
+	// The event's resource is the function's unqualified ARN, an alias's
+	// write included: alias policies belong to their function's asset.
+	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "AddPermission20150331v2", request,
 		EventResource{Type: "AWS::Lambda::Function", Name: arn})
 	return map[string]any{"Statement": string(sb)}, nil
 }
 
-// lambdaRemovePermission removes a statement from a function's policy; the
-// policy goes when its last statement does.
-func (s *Server) lambdaRemovePermission(auth authenticated, name, sid string) (any, *apiError) {
+// lambdaRemovePermission removes a statement from the policy of a function
+// or, with a qualifier naming an alias, of that alias; the policy goes
+// when its last statement does.
+func (s *Server) lambdaRemovePermission(auth authenticated, name, qualifier, sid string) (any, *apiError) {
+	ref, e := parseLambdaName(auth, name, qualifier)
+	if e != nil {
+		return nil, e
+	}
 	st := &s.as
 	st.mu.Lock()
-	f := st.liveFunction(auth.caller.account, auth.region, name)
-	if f == nil {
+	f, alias, e := st.lambdaPolicyTarget(auth, ref)
+	if e != nil {
 		st.mu.Unlock()
-		return nil, lambdaNotFound(auth, name)
+		return nil, e
+	}
+	policy := &f.Policy
+	if alias != nil {
+		policy = &alias.Policy
 	}
 	var doc map[string]any
-	_ = json.Unmarshal([]byte(f.Policy), &doc)
+	_ = json.Unmarshal([]byte(*policy), &doc)
 	list, _ := doc["Statement"].([]any)
 	kept := []any{}
 	for _, x := range list {
@@ -942,32 +971,21 @@ func (s *Server) lambdaRemovePermission(auth authenticated, name, sid string) (a
 		st.mu.Unlock()
 		return nil, &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Statement " + sid + " is not found in resource policy."}
 	}
-	f.Policy = ""
+	*policy = ""
 	if len(kept) > 0 {
 		doc["Statement"] = kept
 		b, _ := json.Marshal(doc)
-		f.Policy = string(b)
+		*policy = string(b)
 	}
 	arn := f.ARN
 	st.mu.Unlock()
-	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "RemovePermission20150331v2",
-		map[string]string{"functionName": name, "statementId": sid}, EventResource{Type: "AWS::Lambda::Function", Name: arn})
-	return nil, nil
-}
-
-// liveFunction returns the caller's function by name or ARN, under st.mu.
-func (st *assetState) liveFunction(account, region, name string) *Function {
-	for _, f := range st.region(account, region).functions {
-		if f.Name == name || f.ARN == name {
-			return f
-		}
+	request := map[string]string{"functionName": name, "statementId": sid}
+	if qualifier != "" {
+		request["qualifier"] = qualifier
 	}
-	return nil
-}
-
-func lambdaNotFound(auth authenticated, name string) *apiError {
-	return &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException",
-		message: "Function not found: arn:aws:lambda:" + auth.region + ":" + auth.caller.account + ":function:" + name}
+	s.recordAssetWrite(auth.caller, "lambda.amazonaws.com", auth.region, "RemovePermission20150331v2", request,
+		EventResource{Type: "AWS::Lambda::Function", Name: arn})
+	return nil, nil
 }
 
 // regionFor returns an account's resources in a region, made when there

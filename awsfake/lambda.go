@@ -14,9 +14,18 @@ import (
 //   - ListFunctions (GET /2015-03-31/functions/): MaxItems 1..10000, at most
 //     50 a page whatever MaxItems asks, as Lambda documents; Marker and
 //     NextMarker.
-//   - GetPolicy (GET /2015-03-31/functions/NAME/policy): the function's
-//     resource-based policy and its RevisionId; ResourceNotFoundException
-//     (404) for a function without one or an unknown function.
+//   - GetPolicy (GET /2015-03-31/functions/NAME/policy?Qualifier=Q): the
+//     resource-based policy and its RevisionId of the function (no Q, or
+//     Q $LATEST) or of its alias Q; ResourceNotFoundException (404) for a
+//     function or alias without one, an unknown function or alias, or a
+//     version number (versions are not emulated).
+//   - ListAliases (GET /2015-03-31/functions/NAME/aliases, lambda_alias.go).
+//
+// NAME is a function's name, its ARN or a partial ARN
+// (ACCOUNT:function:NAME); where Lambda takes a qualified name (GetPolicy,
+// AddPermission, RemovePermission) it may end in :QUALIFIER, meaning the
+// same as the Qualifier parameter (InvalidParameterValueException when
+// both are given and differ).
 //
 // Errors are Lambda's: the code in the X-Amzn-ErrorType header and a JSON
 // body {"Type": "User", "message": …}.
@@ -50,28 +59,42 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 		return
 	}
 	path := r.URL.EscapedPath()
-	var action, name, sid string // sid: RemovePermission's statement
+	q := r.URL.Query()
+	qualifier := q.Get("Qualifier")
+	rest, inFunctions := strings.CutPrefix(path, lambdaPrefix+"/")
+	var action, name, sid string // sid: RemovePermission's statement; DeleteAlias's alias
 	switch {
 	case r.Method == http.MethodGet && (path == lambdaPrefix+"/" || path == lambdaPrefix):
 		action = "ListFunctions"
-	case r.Method == http.MethodGet && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/policy"):
+	case r.Method == http.MethodGet && inFunctions && strings.HasSuffix(rest, "/policy"):
 		action = "GetPolicy"
-		n, err := url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/policy"))
+		n, err := url.PathUnescape(strings.TrimSuffix(rest, "/policy"))
 		if err != nil {
 			n = ""
 		}
 		name = n
-	case r.Method == http.MethodPost && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/policy"):
+	case r.Method == http.MethodPost && inFunctions && strings.HasSuffix(rest, "/policy"):
 		action = "AddPermission" // asset_write.go
-		name, _ = url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/policy"))
-	case r.Method == http.MethodDelete && strings.HasPrefix(path, lambdaPrefix+"/") && strings.Contains(path, "/policy/"):
+		name, _ = url.PathUnescape(strings.TrimSuffix(rest, "/policy"))
+	case r.Method == http.MethodDelete && inFunctions && strings.Contains(rest, "/policy/"):
 		action = "RemovePermission"
-		fn, statement, _ := strings.Cut(strings.TrimPrefix(path, lambdaPrefix+"/"), "/policy/")
+		fn, statement, _ := strings.Cut(rest, "/policy/")
 		name, _ = url.PathUnescape(fn)
 		sid, _ = url.PathUnescape(statement)
-	case r.Method == http.MethodPut && strings.HasPrefix(path, lambdaPrefix+"/") && strings.HasSuffix(path, "/configuration"):
+	case r.Method == http.MethodPut && inFunctions && strings.HasSuffix(rest, "/configuration"):
 		action = "UpdateFunctionConfiguration" // asset_write.go
-		name, _ = url.PathUnescape(strings.TrimSuffix(strings.TrimPrefix(path, lambdaPrefix+"/"), "/configuration"))
+		name, _ = url.PathUnescape(strings.TrimSuffix(rest, "/configuration"))
+	case r.Method == http.MethodGet && inFunctions && strings.HasSuffix(rest, "/aliases"):
+		action = "ListAliases" // lambda_alias.go
+		name, _ = url.PathUnescape(strings.TrimSuffix(rest, "/aliases"))
+	case r.Method == http.MethodPost && inFunctions && strings.HasSuffix(rest, "/aliases"):
+		action = "CreateAlias"
+		name, _ = url.PathUnescape(strings.TrimSuffix(rest, "/aliases"))
+	case r.Method == http.MethodDelete && inFunctions && strings.Contains(rest, "/aliases/"):
+		action = "DeleteAlias"
+		fn, alias, _ := strings.Cut(rest, "/aliases/")
+		name, _ = url.PathUnescape(fn)
+		sid, _ = url.PathUnescape(alias)
 	default:
 		writeLambdaError(w, auth.id, &apiError{status: http.StatusNotFound, code: "UnknownOperationException", message: "awsfake does not emulate Lambda " + r.Method + " " + path})
 		return
@@ -86,26 +109,42 @@ func (s *Server) serveLambda(w http.ResponseWriter, r *http.Request, auth authen
 	}
 	var out any
 	var e *apiError
+	status := http.StatusOK
 	switch action {
 	case "ListFunctions":
-		out, e = s.lambdaListFunctions(auth, r.URL.Query())
+		out, e = s.lambdaListFunctions(auth, q)
 	case "UpdateFunctionConfiguration":
 		out, e = s.lambdaUpdateConfiguration(auth, name)
 	case "AddPermission":
-		out, e = s.lambdaAddPermission(auth, name)
+		out, e = s.lambdaAddPermission(auth, name, qualifier)
+		status = http.StatusCreated
 	case "RemovePermission":
-		out, e = s.lambdaRemovePermission(auth, name, sid)
+		out, e = s.lambdaRemovePermission(auth, name, qualifier, sid)
+		status = http.StatusNoContent
+	case "ListAliases":
+		out, e = s.lambdaListAliases(auth, name, q)
+	case "CreateAlias":
+		out, e = s.lambdaCreateAlias(auth, name)
+		status = http.StatusCreated
+	case "DeleteAlias":
+		out, e = s.lambdaDeleteAlias(auth, name, sid)
+		status = http.StatusNoContent
 	default:
-		out, e = s.lambdaGetPolicy(auth, name)
+		out, e = s.lambdaGetPolicy(auth, name, qualifier)
 	}
 	if e != nil {
 		writeLambdaError(w, auth.id, e)
 		return
 	}
+	w.Header().Set("X-Amzn-Requestid", auth.id)
+	if status == http.StatusNoContent {
+		w.WriteHeader(status)
+		return
+	}
 	b, _ := json.Marshal(out)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
-	w.Header().Set("X-Amzn-Requestid", auth.id)
+	w.WriteHeader(status)
 	w.Write(b)
 }
 
@@ -159,24 +198,34 @@ func lambdaRevision(f *Function) string {
 	return sum[:8] + "-" + sum[8:12] + "-4" + sum[13:16] + "-8" + sum[17:20] + "-" + sum[20:32]
 }
 
-// lambdaListFunctions lists the functions of the caller's account in the
-// region.
-func (s *Server) lambdaListFunctions(auth authenticated, q url.Values) (any, *apiError) {
-	size := 50
+// lambdaPage is a listing's page: its size, MaxItems (1..10000, else
+// InvalidParameterValueException) but at most 50, 50 when not given; and
+// its first item, from Marker (a NextMarker this emulator gave).
+func lambdaPage(q url.Values) (size, start int, e *apiError) {
+	size = 50
 	if v := q.Get("MaxItems"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 10000 {
-			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValueException", message: "1 validation error detected: Value '" + v + "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"}
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValueException", message: "1 validation error detected: Value '" + v + "' at 'maxItems' failed to satisfy constraint: Member must have value between 1 and 10000"}
 		}
 		size = min(n, 50)
 	}
-	start := 0
 	if m := q.Get("Marker"); m != "" {
 		n, err := strconv.Atoi(strings.TrimPrefix(m, "fake-marker-"))
 		if err != nil || n < 0 || !strings.HasPrefix(m, "fake-marker-") {
-			return nil, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValueException", message: "Invalid Marker"}
+			return 0, 0, &apiError{status: http.StatusBadRequest, code: "InvalidParameterValueException", message: "Invalid Marker"}
 		}
 		start = n
+	}
+	return size, start, nil
+}
+
+// lambdaListFunctions lists the functions of the caller's account in the
+// region.
+func (s *Server) lambdaListFunctions(auth authenticated, q url.Values) (any, *apiError) {
+	size, start, e := lambdaPage(q)
+	if e != nil {
+		return nil, e
 	}
 	st := &s.as
 	st.mu.Lock()
@@ -200,24 +249,37 @@ func (s *Server) lambdaListFunctions(auth authenticated, q url.Values) (any, *ap
 	return out, nil
 }
 
-// lambdaGetPolicy answers a function's resource-based policy. The function
-// is named by its name or ARN.
-func (s *Server) lambdaGetPolicy(auth authenticated, name string) (any, *apiError) {
+// lambdaGetPolicy answers the resource-based policy of a function or of
+// one of its aliases: the qualifier (the Qualifier parameter, or the one
+// the name carries) "" or $LATEST for the function's own, an alias's name
+// for the alias's. A version number is ResourceNotFoundException, since
+// versions are not emulated.
+func (s *Server) lambdaGetPolicy(auth authenticated, name, qualifier string) (any, *apiError) {
+	ref, e := parseLambdaName(auth, name, qualifier)
+	if e != nil {
+		return nil, e
+	}
 	st := &s.as
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	for _, f := range st.region(auth.caller.account, auth.region).functions {
-		if f.Name != name && f.ARN != name {
-			continue
-		}
-		if f.Policy == "" {
-			return nil, &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "The resource you requested does not exist."}
-		}
-		return map[string]any{"Policy": f.Policy, "RevisionId": lambdaRevision(f)}, nil
+	f, a, e := st.lambdaPolicyTarget(auth, ref)
+	if e != nil {
+		return nil, e
 	}
-	arn := name
-	if !strings.HasPrefix(name, "arn:") {
-		arn = "arn:aws:lambda:" + auth.region + ":" + auth.caller.account + ":function:" + name
+	if a != nil {
+		if a.Policy == "" {
+			return nil, lambdaNoPolicy()
+		}
+		return map[string]any{"Policy": a.Policy, "RevisionId": aliasRevision(f, a)}, nil
 	}
-	return nil, &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "Function not found: " + arn}
+	if f.Policy == "" {
+		return nil, lambdaNoPolicy()
+	}
+	return map[string]any{"Policy": f.Policy, "RevisionId": lambdaRevision(f)}, nil
+}
+
+// lambdaNoPolicy is GetPolicy's answer for a function or alias without a
+// policy.
+func lambdaNoPolicy() *apiError {
+	return &apiError{status: http.StatusNotFound, code: "ResourceNotFoundException", message: "The resource you requested does not exist."}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"time"
 )
 
 // aclDigestEstates are the fixed-seed estates whose digests
@@ -18,8 +19,9 @@ func aclDigestEstates() []AssetEstate {
 
 // estateDigest is a digest of everything an AssetEstate generated before
 // buckets had ACLs: every bucket's fields but ACL and ObjectOwnership,
-// every other asset, the accounts' instance profiles and the exposures of
-// the kinds planted before ACLs.
+// every function's fields but Aliases, every other asset, the accounts'
+// instance profiles and the exposures of the kinds planted before ACLs,
+// but for the aliases'.
 func estateDigest(e AssetEstate) string {
 	var accounts []*Account
 	for i := 0; i < 3; i++ {
@@ -34,9 +36,23 @@ func estateDigest(e AssetEstate) string {
 	for _, b := range t.Buckets {
 		buckets = append(buckets, oldBucket{b.Name, b.Account, b.Region, b.CreatedAt.String(), b.Policy, b.PublicAccessBlock})
 	}
+	// Functions as they were before aliases: every field but Aliases;
+	// and no exposure of a function without a policy of its own, which
+	// is an alias's (aliases draw nothing from the generator).
+	type oldFunction struct {
+		Name, ARN, Account, Region, Runtime, Handler, Role, Description string
+		LastModified                                                    time.Time
+		Policy                                                          string
+	}
+	var functions []oldFunction
+	aliasOnly := map[string]bool{}
+	for _, f := range t.Functions {
+		functions = append(functions, oldFunction{f.Name, f.ARN, f.Account, f.Region, f.Runtime, f.Handler, f.Role, f.Description, f.LastModified, f.Policy})
+		aliasOnly[f.ARN] = f.Policy == ""
+	}
 	var exposures []Exposure
 	for _, x := range t.Exposures {
-		if x.Kind != "public-acl" && x.Kind != "cross-account-acl" {
+		if x.Kind != "public-acl" && x.Kind != "cross-account-acl" && !(x.Type == "function" && aliasOnly[x.ARN]) {
 			exposures = append(exposures, x)
 		}
 	}
@@ -46,7 +62,7 @@ func estateDigest(e AssetEstate) string {
 			profiles = append(profiles, a.IAM.InstanceProfiles[n])
 		}
 	}
-	b, err := json.Marshal([]any{buckets, t.Keys, t.Functions, t.Secrets, t.Instances, t.SecurityGroups, profiles, exposures})
+	b, err := json.Marshal([]any{buckets, t.Keys, functions, t.Secrets, t.Instances, t.SecurityGroups, profiles, exposures})
 	if err != nil {
 		panic(err)
 	}

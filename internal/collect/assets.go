@@ -35,7 +35,7 @@ import (
 //	getRegions         ec2:DescribeRegions once (the account's enabled regions), unless regions are configured
 //	getBuckets         s3:ListBuckets once (every region), then per bucket GetBucketPolicy + GetPublicAccessBlock + GetBucketAcl
 //	getKeys            kms:ListKeys, per key DescribeKey, per customer managed key GetKeyPolicy + ListGrants
-//	getFunctions       lambda:ListFunctions (50 a page), per function GetPolicy
+//	getFunctions       lambda:ListFunctions (50 a page), per function GetPolicy + ListAliases, per alias GetPolicy
 //	getSecrets         secretsmanager:ListSecrets (100 a page), per secret GetResourcePolicy
 //	getInstances       ec2:DescribeInstances and DescribeSecurityGroups (1000 a page), and
 //	                   iam:ListInstanceProfiles once when an instance has a profile
@@ -85,6 +85,7 @@ type KMSAPI interface {
 type LambdaAPI interface {
 	ListFunctions(ctx context.Context, in *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
 	GetPolicy(ctx context.Context, in *lambda.GetPolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
+	ListAliases(ctx context.Context, in *lambda.ListAliasesInput, optFns ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
 }
 
 // SecretsManagerAPI is the part of the Secrets Manager client the asset
@@ -529,21 +530,71 @@ func (r *assetRun) getFunctions(ctx context.Context, region string) {
 	r.add(fns...)
 }
 
-// functionPolicies reads the functions' resource policies.
+// functionPolicies reads the functions' resource policies, and their
+// aliases with theirs (an alias's policy grants on the alias alone).
 func (r *assetRun) functionPolicies(ctx context.Context, c LambdaAPI, region string, fns []model.Resource) {
 	bounded(ctx, r.sem(), len(fns), func(ctx context.Context, i int) error {
 		f := &fns[i]
-		out, err := c.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String(f.Name)})
-		switch {
-		case err == nil:
-			f.Function.Policy = aws.ToString(out.Policy)
-		case apiErrorCode(err) == "ResourceNotFoundException":
-		default:
+		policy, err := functionPolicy(ctx, c, f.Name, "")
+		if err != nil {
 			r.failed(region, "read the resource policy of function "+f.ARN, err, "its policy is unknown")
 			f.Unread = append(f.Unread, "policy")
 		}
+		f.Function.Policy = policy
+		aliases, err := functionAliases(ctx, c, f.Name)
+		if err != nil {
+			r.failed(region, "list the aliases of function "+f.ARN+" with lambda:ListAliases", err, "its aliases and their policies are unknown")
+			f.Unread = append(f.Unread, "aliases")
+			return nil
+		}
+		for j := range aliases {
+			a := &aliases[j]
+			if a.Policy, err = functionPolicy(ctx, c, f.Name, a.Name); err != nil {
+				r.failed(region, "read the resource policy of alias "+f.ARN+":"+a.Name, err, "its policy is unknown")
+				f.Unread = append(f.Unread, "alias_policy:"+a.Name)
+			}
+		}
+		f.Function.Aliases = aliases
 		return nil
 	})
+}
+
+// functionPolicy is the resource policy of a function, or of one of its
+// aliases (qualifier), "" when it has none.
+func functionPolicy(ctx context.Context, c LambdaAPI, name, qualifier string) (string, error) {
+	in := &lambda.GetPolicyInput{FunctionName: aws.String(name)}
+	if qualifier != "" {
+		in.Qualifier = aws.String(qualifier)
+	}
+	out, err := c.GetPolicy(ctx, in)
+	switch {
+	case err == nil:
+		return aws.ToString(out.Policy), nil
+	case apiErrorCode(err) == "ResourceNotFoundException":
+		return "", nil
+	}
+	return "", err
+}
+
+// functionAliases lists a function's aliases in name order, nil for none.
+func functionAliases(ctx context.Context, c LambdaAPI, name string) ([]model.FunctionAlias, error) {
+	var out []model.FunctionAlias
+	in := &lambda.ListAliasesInput{FunctionName: aws.String(name), MaxItems: aws.Int32(50)}
+	for {
+		page, err := c.ListAliases(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.Aliases {
+			out = append(out, model.FunctionAlias{Name: aws.ToString(a.Name), Version: aws.ToString(a.FunctionVersion)})
+		}
+		if aws.ToString(page.NextMarker) == "" {
+			break
+		}
+		in.Marker = page.NextMarker
+	}
+	slices.SortFunc(out, func(a, b model.FunctionAlias) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
 }
 
 // getSecrets reads a region's secrets (never their values) and their
@@ -754,6 +805,9 @@ func transformAssets(account string, resources []model.Resource) model.Graph {
 				b.grant(res.ID, b.entitlement(res.Function.Role, model.EntRunsAs), model.ViaExecutionRole, "")
 			}
 			grantResourcePolicy(b, res.ID, res.Function.Policy)
+			for _, a := range res.Function.Aliases {
+				grantResourcePolicy(b, res.ID, a.Policy)
+			}
 		case res.Bucket != nil:
 			grantResourcePolicy(b, res.ID, res.Bucket.Policy)
 		case res.Secret != nil:

@@ -105,6 +105,11 @@ func wantSourceCalls(assets *awsfake.AssetTruth, account string, regions, skip [
 	for _, f := range assets.Functions {
 		if f.Account == account && read(f.Region) {
 			want["lambda:GetPolicy"]++
+			want["lambda:ListAliases"]++
+			if !slices.Contains(skip, f.Region) {
+				// (Where ListAliases is denied, no alias is known.)
+				want["lambda:GetPolicy"] += int64(len(f.Aliases))
+			}
 		}
 	}
 	for _, x := range assets.Secrets {
@@ -318,7 +323,7 @@ func BenchmarkAssetSources(b *testing.B) {
 		a.Aggregator = &awsfake.ConfigAggregator{Name: "org", Organization: true, AllRegions: true, Region: "us-east-1"}
 	})
 	e.srv.SetOptions(awsfake.Options{Latency: 2 * time.Millisecond})
-	perResource := []string{"s3:GetBucketPolicy", "s3:GetPublicAccessBlock", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants", "lambda:GetPolicy", "secretsmanager:GetResourcePolicy"}
+	perResource := []string{"s3:GetBucketPolicy", "s3:GetPublicAccessBlock", "kms:DescribeKey", "kms:GetKeyPolicy", "kms:ListGrants", "lambda:GetPolicy", "lambda:ListAliases", "secretsmanager:GetResourcePolicy"}
 	for _, bc := range []struct {
 		name   string
 		config *ConfigSourceOptions

@@ -108,7 +108,11 @@ func wantAssets(truth *awsfake.AssetTruth, accounts map[string]*awsfake.Account,
 	}
 	for _, f := range truth.Functions {
 		if in(f.Account, f.Region) {
-			out = append(out, fmt.Sprintf("lambda_function %s %s role=%s policy=%q", f.ARN, f.Region, f.Role, f.Policy))
+			var aliases []string
+			for _, a := range f.Aliases {
+				aliases = append(aliases, fmt.Sprintf("%s→%s:%q", a.Name, a.FunctionVersion, a.Policy))
+			}
+			out = append(out, fmt.Sprintf("lambda_function %s %s role=%s policy=%q aliases=%v", f.ARN, f.Region, f.Role, f.Policy, aliases))
 		}
 	}
 	for _, x := range truth.Secrets {
@@ -182,7 +186,11 @@ func gotAssets(g model.Graph) []string {
 			}
 			out = append(out, fmt.Sprintf("kms_key %s %s %s policy=%q grants=%v", r.ID, r.KMSKey.Region, r.KMSKey.State, r.KMSKey.Policy, grants))
 		case model.TypeLambdaFunction:
-			out = append(out, fmt.Sprintf("lambda_function %s %s role=%s policy=%q", r.ID, r.Function.Region, r.Function.Role, r.Function.Policy))
+			var aliases []string
+			for _, a := range r.Function.Aliases {
+				aliases = append(aliases, fmt.Sprintf("%s→%s:%q", a.Name, a.Version, a.Policy))
+			}
+			out = append(out, fmt.Sprintf("lambda_function %s %s role=%s policy=%q aliases=%v", r.ID, r.Function.Region, r.Function.Role, r.Function.Policy, aliases))
 		case model.TypeSecret:
 			out = append(out, fmt.Sprintf("secret %s %s policy=%q", r.ID, r.Secret.Region, r.Secret.Policy))
 		case model.TypeEC2Instance:
@@ -300,7 +308,8 @@ func TestCollectAssetsGroundTruth(t *testing.T) {
 		}
 		for _, f := range assets.Functions {
 			if f.Account == a.ID && !slices.Contains(skip, f.Region) {
-				wantCalls["lambda:GetPolicy"]++
+				wantCalls["lambda:GetPolicy"] += 1 + int64(len(f.Aliases))
+				wantCalls["lambda:ListAliases"]++
 			}
 		}
 		for _, x := range assets.Secrets {

@@ -357,6 +357,8 @@ var assetEvents = map[string]map[model.ResourceType][]string{
 var assetKindEvents = map[string][]string{
 	AssetKindBlockPublicAccess: {"PutBucketPublicAccessBlock", "DeleteBucketPublicAccessBlock"},
 	AssetKindKMSGrant:          {"CreateGrant", "RevokeGrant", "RetireGrant"},
+	AssetKindBucketACL:         {"PutBucketAcl"},
+	AssetKindAliasPolicy:       {"AddPermission*", "RemovePermission*", "DeleteAlias*"},
 	AssetKindExecutionRole:     {"UpdateFunctionConfiguration*", "CreateFunction*"},
 	AssetKindInstanceRole:      {"AssociateIamInstanceProfile", "ReplaceIamInstanceProfileAssociation", "DisassociateIamInstanceProfile"},
 	AssetKindPublicIP:          {"StopInstances", "StartInstances", "AssociateAddress", "DisassociateAddress"},

@@ -20,6 +20,7 @@ const (
 	AssetKindBlockPublicAccess = "block_public_access" // a bucket's (or an account's) Block Public Access settings changed
 	AssetKindKMSGrant          = "kms_grant"           // a grant on a KMS key added or removed
 	AssetKindBucketACL         = "bucket_acl"          // a grant of a bucket's ACL added or removed
+	AssetKindAliasPolicy       = "alias_policy"        // a statement of a function alias's policy added or removed
 	AssetKindExecutionRole     = "execution_role"      // a function's execution role changed
 	AssetKindInstanceRole      = "instance_role"       // the role an instance runs as changed
 	AssetKindPublicIP          = "public_ip"           // an instance's public IP address changed
@@ -40,9 +41,9 @@ const (
 // who can reach it or what it can reach.
 type AssetChange struct {
 	Change string `json:"change"` // added, removed or changed
-	// Kind is what changed: asset, resource_policy, block_public_access,
-	// kms_grant, execution_role, instance_role, public_ip, instance_state
-	// or ingress.
+	// Kind is what changed: asset, resource_policy, alias_policy,
+	// block_public_access, kms_grant, bucket_acl, execution_role,
+	// instance_role, public_ip, instance_state or ingress.
 	Kind   string `json:"kind"`
 	Asset  Ref    `json:"asset"`
 	Region string `json:"region"`
@@ -52,13 +53,15 @@ type AssetChange struct {
 	Before string `json:"before"`
 	After  string `json:"after"`
 	// Detail is what was added or removed, as normalized JSON: the policy
-	// statement, the KMS grant ({grant_id, grantee_principal, operations,
-	// …}) or the inbound rule ({protocol, from_port, to_port, and one of
-	// cidr, ipv6_cidr, group}); null for the other kinds.
+	// statement, an alias's ({alias, statement}), the KMS grant
+	// ({grant_id, grantee_principal, operations, …}), the bucket ACL grant
+	// ({grantee_type, grantee, permission}) or the inbound rule ({protocol,
+	// from_port, to_port, and one of cidr, ipv6_cidr, group}); null for the
+	// other kinds.
 	Detail json.RawMessage `json:"detail"`
 	// Exposure is the exposure the change opens, in internal/findings'
-	// words (public, cross-account, account-manage, open-admin-port); ""
-	// for none.
+	// words (public, public-acl, cross-account, cross-account-acl,
+	// cross-account-grant, account-manage, open-admin-port); "" for none.
 	Exposure string `json:"exposure"`
 	// Severity is high (the asset is now public, or open to the internet
 	// on an admin port), medium (shared with another account, open to the
@@ -168,28 +171,13 @@ func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 	}
 	// The resource policy, statement by statement; each statement added is
 	// judged alone, on the asset as it is now.
-	if pb, pa := resourcePolicy(b), resourcePolicy(a); pb != pa {
-		before, _ := document(pb)
-		after, _ := document(pa)
-		sb, sa := statements(before["Statement"]), statements(after["Statement"])
-		for _, s := range minus(sa, sb) {
-			r := row(Added, AssetKindResourcePolicy)
-			r.Detail = s
-			r.Exposure = worstExposure(c.exposures(withPolicy(a, `{"Version":"2012-10-17","Statement":[`+string(s)+`]}`), true))
-			switch {
-			case exposureSeverity(r.Exposure) != "":
-				r.Severity = exposureSeverity(r.Exposure)
-			case statementEffect(s) != "Deny":
-				r.Severity = SeverityLow
-			}
-		}
-		for _, s := range minus(sb, sa) {
-			r := row(Removed, AssetKindResourcePolicy)
-			r.Detail = s
-			if statementEffect(s) == "Deny" {
-				r.Severity = SeverityLow // a Deny removed widens access
-			}
-		}
+	c.statementRows(resourcePolicy(b), resourcePolicy(a), func(doc string) model.Resource { return withPolicy(a, doc) },
+		func(change string, stmt json.RawMessage) {
+			r := row(change, AssetKindResourcePolicy)
+			r.Detail = stmt
+		}, &out)
+	if a.Function != nil && b.Function != nil {
+		c.aliasRows(b, a, row, &out)
 	}
 	switch {
 	case a.Bucket != nil && b.Bucket != nil:
@@ -279,25 +267,96 @@ func (c *computer) assetChanges(b, a *model.Resource) []AssetChange {
 	return out
 }
 
+// statementRows adds, through add, the statements of a policy added (pa
+// against pb) and removed; then gives each row added to *out its exposure
+// and severity: an added Allow by the exposure it alone gives the asset
+// (judge makes the asset with a policy of that one statement), else low; a
+// removed Deny low (it widens access).
+func (c *computer) statementRows(pb, pa string, judge func(doc string) model.Resource, add func(change string, stmt json.RawMessage), out *[]AssetChange) {
+	if pb == pa {
+		return
+	}
+	before, _ := document(pb)
+	after, _ := document(pa)
+	sb, sa := statements(before["Statement"]), statements(after["Statement"])
+	for _, st := range minus(sa, sb) {
+		add(Added, st)
+		r := &(*out)[len(*out)-1]
+		r.Exposure = worstExposure(c.exposures(judge(`{"Version":"2012-10-17","Statement":[`+string(st)+`]}`), true))
+		switch {
+		case exposureSeverity(r.Exposure) != "":
+			r.Severity = exposureSeverity(r.Exposure)
+		case statementEffect(st) != "Deny":
+			r.Severity = SeverityLow
+		}
+	}
+	for _, st := range minus(sb, sa) {
+		add(Removed, st)
+		if statementEffect(st) == "Deny" {
+			(*out)[len(*out)-1].Severity = SeverityLow
+		}
+	}
+}
+
+// aliasStatement is the detail of an alias_policy row.
+type aliasStatement struct {
+	Alias     string          `json:"alias"`
+	Statement json.RawMessage `json:"statement"`
+}
+
+// aliasRows adds the statements of a function's aliases' policies added
+// and removed (an alias added or removed counts with its whole policy),
+// each judged as statementRows does.
+func (c *computer) aliasRows(b, a *model.Resource, row func(change, kind string) *AssetChange, out *[]AssetChange) {
+	names := map[string]bool{}
+	for _, x := range b.Function.Aliases {
+		names[x.Name] = true
+	}
+	for _, x := range a.Function.Aliases {
+		names[x.Name] = true
+	}
+	policyOf := func(r *model.Resource, name string) string {
+		if al := r.Function.Alias(name); al != nil {
+			return al.Policy
+		}
+		return ""
+	}
+	for _, name := range sortedKeys(names) {
+		judge := func(doc string) model.Resource {
+			cp := withPolicy(a, "")
+			x := *cp.Function
+			x.Aliases = []model.FunctionAlias{{Name: name, Policy: doc}}
+			cp.Function = &x
+			return cp
+		}
+		c.statementRows(policyOf(b, name), policyOf(a, name), judge, func(change string, stmt json.RawMessage) {
+			r := row(change, AssetKindAliasPolicy)
+			r.Detail, _ = json.Marshal(aliasStatement{Alias: name, Statement: stmt})
+		}, out)
+	}
+}
+
 // resourcePolicy is an asset's resource policy, "" for none.
 func resourcePolicy(r *model.Resource) string {
 	_, text, _ := model.ResourcePolicy(r)
 	return text
 }
 
-// withPolicy returns a copy of the asset whose resource policy is doc.
+// withPolicy returns a copy of the asset whose resource policy is doc and
+// nothing else grants: a bucket without its ACL, a function without its
+// aliases.
 func withPolicy(r *model.Resource, doc string) model.Resource {
 	cp := *r
 	switch {
 	case r.Bucket != nil:
 		x := *r.Bucket
-		x.Policy, cp.Bucket = doc, &x
+		x.Policy, x.ACL, cp.Bucket = doc, nil, &x
 	case r.KMSKey != nil:
 		x := *r.KMSKey
 		x.Policy, cp.KMSKey = doc, &x
 	case r.Function != nil:
 		x := *r.Function
-		x.Policy, cp.Function = doc, &x
+		x.Policy, x.Aliases, cp.Function = doc, nil, &x
 	case r.Secret != nil:
 		x := *r.Secret
 		x.Policy, cp.Secret = doc, &x
@@ -642,6 +701,10 @@ func assetText(a AssetChange) string {
 			verb = "no longer grants"
 		}
 		return fmt.Sprintf("%s%s %s %s to %s (grant %s)%s", name, where, verb, strings.Join(g.Operations, ", "), g.GranteePrincipal, shortID(g.GrantID), note)
+	case AssetKindAliasPolicy:
+		var d aliasStatement
+		_ = json.Unmarshal(a.Detail, &d)
+		return "policy of alias " + d.Alias + " of " + name + where + " " + statementWords(d.Statement, a.Change == Added) + note
 	case AssetKindBucketACL:
 		var g model.BucketACLGrant
 		_ = json.Unmarshal(a.Detail, &g)

@@ -177,3 +177,30 @@ func TestComputeBucketACL(t *testing.T) {
 		"high|public-acl|Block Public Access of bucket site in 111122223333 (us-east-1): IgnorePublicAcls turned off (now public)",
 	})
 }
+
+// TestComputeAliasPolicy: a statement added to a function alias's policy
+// is a row judged on the alias alone (cross-account medium, even though
+// the function's own policy is public), a removed alias takes its
+// statements with it, and the function's own policy is compared apart.
+func TestComputeAliasPolicy(t *testing.T) {
+	const arn = "arn:aws:lambda:us-east-1:111122223333:function:resize"
+	public := `{"Version":"2012-10-17","Statement":[{"Sid":"pub","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"` + arn + `"}]}`
+	partner := `{"Version":"2012-10-17","Statement":[{"Sid":"partner","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"` + arn + `:prod"}]}`
+	service := `{"Version":"2012-10-17","Statement":[{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + arn + `:old"}]}`
+	fn := func(aliases ...model.FunctionAlias) model.Resource {
+		return model.Resource{ID: arn, Type: model.TypeLambdaFunction, AccountID: "111122223333", Name: "resize", ARN: arn,
+			Function: &model.FunctionAttrs{Region: "us-east-1", Role: "arn:aws:iam::111122223333:role/resize", Policy: public, Aliases: aliases}}
+	}
+	before := fn(model.FunctionAlias{Name: "old", Version: "1", Policy: service}, model.FunctionAlias{Name: "prod", Version: "2"})
+	after := fn(model.FunctionAlias{Name: "prod", Version: "3", Policy: partner})
+	st, snaps := writeSnapshots(t, &model.Graph{Resources: []model.Resource{before}}, &model.Graph{Resources: []model.Resource{after}})
+	r, err := Compute(context.Background(), st, snaps[0], snaps[1], Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := func(a AssetChange) string { return a.Severity + "|" + a.Exposure + "|" + a.Kind + "|" + a.Text }
+	wantTexts(t, "assets", texts(r.Assets, row), []string{
+		"medium|cross-account|alias_policy|policy of alias prod of function resize in 111122223333 (us-east-1) now allows lambda:InvokeFunction to arn:aws:iam::444455556666:root (cross-account)",
+		"||alias_policy|policy of alias old of function resize in 111122223333 (us-east-1) no longer allows lambda:InvokeFunction to s3.amazonaws.com",
+	})
+}

@@ -280,13 +280,10 @@ func (s *Snapshot) decideWith(ctx context.Context, sub *subject, action, resourc
 		return Case{}, err
 	} else if asset != nil {
 		notes = append([]string(nil), notes...)
-		if req.ResourcePolicy, err = s.resourcePolicyOf(ctx, asset, &notes); err != nil {
+		if req.ResourcePolicy, err = s.resourcePolicyFor(ctx, asset, resource, &notes); err != nil {
 			return Case{}, err
 		}
 		req.ResourceAccount = asset.AccountID
-		if asset.Function != nil && resource != asset.ID {
-			notes = append(notes, "the snapshot holds the policy of the unqualified function "+asset.Name+", which grants only on its unqualified ARN: a version or alias has a policy of its own, not read")
-		}
 	}
 	rcps, rcpNote, err := s.rcpsFor(ctx, action, req.ResourceAccount, serviceLinked(sub.r))
 	if err != nil {

@@ -2,6 +2,7 @@ package effective
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/warden-iam/warden/internal/model"
@@ -98,6 +99,54 @@ func (s *Snapshot) resourcePolicyOf(ctx context.Context, asset *model.Resource, 
 	}
 	*notes = append(*notes, c.notes...)
 	return c.named, nil
+}
+
+// resourcePolicyFor is the resource policy that decides a request on
+// resource inside asset: for a Lambda function's alias (function:NAME:ALIAS)
+// the alias's own policy, which alone grants on the alias's ARN; for a
+// version, none (versions' policies are not read), with a note; else the
+// asset's (resourcePolicyOf).
+func (s *Snapshot) resourcePolicyFor(ctx context.Context, asset *model.Resource, resource string, notes *[]string) (*policy.Named, error) {
+	q := functionQualifier(resource)
+	if asset.Function == nil || q == "" || q == "$LATEST" {
+		return s.resourcePolicyOf(ctx, asset, notes)
+	}
+	a := asset.Function.Alias(q)
+	switch {
+	case a != nil:
+		for _, u := range asset.Unread {
+			if u == "alias_policy:"+q {
+				*notes = append(*notes, "the policy of alias "+q+" of function "+asset.Name+" was not read by the sync: what it allows is unknown here")
+			}
+		}
+		if a.Policy == "" {
+			return nil, nil
+		}
+		p := s.doc(asset.ID+":"+q+"#policy", a.Policy)
+		name := "function policy of " + asset.Name + ":" + q
+		if p.err != nil {
+			*notes = append(*notes, "the "+name+" could not be read: "+p.err.Error()+"; it allows nothing here")
+		}
+		return &policy.Named{Name: name, Via: "function policy", Doc: p.doc}, nil
+	case slices.Contains(asset.Unread, "aliases"):
+		*notes = append(*notes, "the aliases of function "+asset.Name+" were not read by the sync: the policy of "+q+" is unknown here")
+	case strings.Trim(q, "0123456789") == "":
+		*notes = append(*notes, "version "+q+" of function "+asset.Name+" has a policy of its own, which the sync does not read: only the identity side is decided here")
+	default:
+		*notes = append(*notes, "the snapshot holds no alias "+q+" of function "+asset.Name+": no resource policy grants on it")
+	}
+	return nil, nil
+}
+
+// functionQualifier is the qualifier of a Lambda function ARN
+// (arn:aws:lambda:REGION:ACCOUNT:function:NAME:QUALIFIER, an alias or a
+// version), "" for the unqualified function or another ARN.
+func functionQualifier(arn string) string {
+	p := strings.SplitN(arn, ":", 8)
+	if len(p) == 8 && p[2] == "lambda" && p[5] == "function" {
+		return p[7]
+	}
+	return ""
 }
 
 // resourcePolicy is an asset's resource policy made by makeResourcePolicy,

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -96,7 +97,12 @@ func assetTruth() *awsfake.OrgTruth {
 	as.Functions = []*awsfake.Function{{Name: "worker", ARN: fnARN, Account: acctA, Region: "us-east-1", Runtime: "python3.12", Handler: "index.handler",
 		Role: iamARN(acctA, "role/apps", "app"), LastModified: created, Policy: doc(
 			`{"Sid":"s3-invoke","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `"},` +
-				`{"Sid":"b-invoke","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acctB + `:root"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `"}`)}}
+				`{"Sid":"b-invoke","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + acctB + `:root"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `"}`),
+		// Aliases: prod's own policy lets the outsider invoke it; live has
+		// none (the function's policy does not grant on an alias).
+		Aliases: []*awsfake.FunctionAlias{{Name: "live", FunctionVersion: "1"}, {Name: "prod", FunctionVersion: "2", Policy: doc(
+			`{"Sid":"outsider-prod","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` + outsider + `:root"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `:prod"},` +
+				`{"Sid":"b-prod","Effect":"Allow","Principal":{"AWS":"` + iamARN(acctB, "user", "breader") + `"},"Action":"lambda:InvokeFunction","Resource":"` + fnARN + `:prod"}`)}}}}
 	as.Secrets = []*awsfake.Secret{{Name: "db/password", ARN: secretARN, Account: acctA, Region: "us-east-1", CreatedAt: created, Value: "never-read",
 		Policy: doc(`{"Sid":"BReader","Effect":"Allow","Principal":{"AWS":"` + iamARN(acctB, "user", "breader") + `"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}`)}}
 	// A public bucket in the management account, whose resources RCPs do
@@ -278,7 +284,13 @@ func TestCanResourcePolicies(t *testing.T) {
 			policy.Allowed, &step{"resource", "function policy of worker", "b-invoke", "Allow", "function policy"}},
 		// Lambda: a permission on the unqualified function is valid only
 		// for its unqualified ARN; an alias has its own policy.
-		{"the unqualified function's policy does not grant on an alias", "breader", "lambda:InvokeFunction", fnARN + ":prod",
+		{"the unqualified function's policy does not grant on an alias", "breader", "lambda:InvokeFunction", fnARN + ":live",
+			policy.ImplicitDeny, nil},
+		{"an alias's own policy grants on the alias", "breader", "lambda:InvokeFunction", fnARN + ":prod",
+			policy.Allowed, &step{"resource", "function policy of worker:prod", "b-prod", "Allow", "function policy"}},
+		{"an alias's own policy needs the identity side across accounts", "bnoid", "lambda:InvokeFunction", fnARN + ":prod",
+			policy.ImplicitDeny, nil},
+		{"a version's own policy is not read: the identity side alone", "breader", "lambda:InvokeFunction", fnARN + ":2",
 			policy.ImplicitDeny, nil},
 		{"a function policy naming the account needs the identity side", "bnoid", "lambda:InvokeFunction", fnARN,
 			policy.ImplicitDeny, nil},
@@ -429,6 +441,10 @@ func TestWhoCanResourcePolicies(t *testing.T) {
 			"direct " + orgRole + "@" + acctB + " allowed [] function policy of worker b-invoke",
 			"direct breader@" + acctB + " allowed [] function policy of worker b-invoke",
 			"outside principal:Service:s3.amazonaws.com allowed [] function policy of worker s3-invoke"}},
+		{"alias policy naming a user of another account and an outsider", "lambda:InvokeFunction", fnARN + ":prod", []string{
+			"direct " + orgRole + "@" + acctA + " allowed [] -",
+			"direct breader@" + acctB + " allowed [] function policy of worker:prod b-prod",
+			"outside principal:AWS:arn:aws:iam::" + outsider + ":root allowed [] function policy of worker:prod outsider-prod"}},
 		{"secret policy naming a user of another account", "secretsmanager:GetSecretValue", secretARN, []string{
 			"direct " + orgRole + "@" + acctA + " allowed [] -",
 			"direct breader@" + acctB + " allowed [] secret policy of db/password BReader"}},
@@ -586,6 +602,21 @@ func TestCanSessionPolicy(t *testing.T) {
 		_, err := Can(ctx, st, snap, Question{Principal: admin, Action: "s3:GetObject", SessionPolicy: bad})
 		if !IsInput(err) {
 			t.Errorf("session policy with %s: %v, want an input error", what, err)
+		}
+	}
+}
+
+// TestCanFunctionQualifierNotes: a request on a version or on an alias the
+// snapshot does not hold says why no resource policy decides it.
+func TestCanFunctionQualifierNotes(t *testing.T) {
+	st, snap := assetStore(t)
+	for _, c := range []struct{ resource, note string }{
+		{fnARN + ":2", "version 2 of function worker has a policy of its own, which the sync does not read"},
+		{fnARN + ":canary", "the snapshot holds no alias canary of function worker"},
+	} {
+		got := checkCan(t, st, snap, Question{Principal: "breader", Action: "lambda:InvokeFunction", Resource: c.resource}, policy.ImplicitDeny, nil)
+		if !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.Contains(n, c.note) }) {
+			t.Errorf("%s: notes %q lack %q", c.resource, got.Notes, c.note)
 		}
 	}
 }

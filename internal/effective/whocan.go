@@ -168,7 +168,7 @@ func (s *Snapshot) WhoCan(ctx context.Context, q WhoCanQuestion) (*WhoCanAnswer,
 	if asset != nil {
 		// (Its policy, with a key's grants and a bucket's ACL grants.)
 		var notes []string
-		rp, err := s.resourcePolicyOf(ctx, asset, &notes)
+		rp, err := s.resourcePolicyFor(ctx, asset, q.Resource, &notes)
 		if err != nil {
 			return nil, err
 		}

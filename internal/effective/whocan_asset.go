@@ -74,7 +74,7 @@ func (s *Snapshot) readBeside(ctx context.Context, st store.Store, resource stri
 func (w *whoCan) outsideOfAsset(ctx context.Context, asset *model.Resource) error {
 	s := w.s
 	var notes []string
-	rp, err := s.resourcePolicyOf(ctx, asset, &notes)
+	rp, err := s.resourcePolicyFor(ctx, asset, w.q.Resource, &notes)
 	if err != nil || rp == nil || rp.Doc == nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func (w *whoCan) namedBy(ctx context.Context, asset *model.Resource) (*assetName
 	}
 	n := &assetNames{account: asset.AccountID, names: map[string]bool{}}
 	var notes []string
-	rp, err := w.s.resourcePolicyOf(ctx, asset, &notes)
+	rp, err := w.s.resourcePolicyFor(ctx, asset, w.q.Resource, &notes)
 	if err != nil || rp == nil || rp.Doc == nil {
 		return n, err
 	}

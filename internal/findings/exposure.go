@@ -15,7 +15,8 @@ type ExposureKind string
 
 // The exposure kinds.
 const (
-	// ExposurePublic: the asset's resource policy allows anyone ("*")
+	// ExposurePublic: the asset's resource policy (for a Lambda function,
+	// its own or an alias's) allows anyone ("*")
 	// without a condition that narrows the callers to named accounts or an
 	// organization; for a bucket, unless the RestrictPublicBuckets setting
 	// of its Block Public Access, or of its account's, confines it to the
@@ -104,7 +105,13 @@ func Exposures(g *model.Graph) []Exposure {
 				out = append(out, *e)
 			}
 		case r.Function != nil:
-			out = append(out, policyExposures(r, r.Function.Region, r.Function.Policy, false)...)
+			// The function's policy and its aliases' own: one exposure of
+			// each kind for the function.
+			es := policyExposures(r, r.Function.Region, r.Function.Policy, false)
+			for _, a := range r.Function.Aliases {
+				es = append(es, policyExposures(r, r.Function.Region, a.Policy, false)...)
+			}
+			out = append(out, mergeExposures(es)...)
 		case r.Secret != nil:
 			out = append(out, policyExposures(r, r.Secret.Region, r.Secret.Policy, false)...)
 		case r.SecurityGroup != nil:
@@ -228,6 +235,25 @@ func grantExposure(r *model.Resource) *Exposure {
 		e.tidy()
 	}
 	return e
+}
+
+// mergeExposures merges exposures of one asset by kind, in the order the
+// kinds first appear: their actions and accounts together.
+func mergeExposures(es []Exposure) []Exposure {
+	var out []Exposure
+	at := map[ExposureKind]int{}
+	for _, e := range es {
+		i, ok := at[e.Kind]
+		if !ok {
+			at[e.Kind] = len(out)
+			out = append(out, e)
+			continue
+		}
+		out[i].Actions = append(out[i].Actions, e.Actions...)
+		out[i].Accounts = append(out[i].Accounts, e.Accounts...)
+		out[i].tidy()
+	}
+	return out
 }
 
 // tidy sorts an exposure's actions and accounts and drops repeats.

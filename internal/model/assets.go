@@ -216,6 +216,29 @@ type FunctionAttrs struct {
 	Role string `json:"role"`
 	// Policy is the function's resource-based policy, "" for none.
 	Policy string `json:"policy,omitempty"`
+	// Aliases are the function's aliases in name order, each with its own
+	// resource-based policy (which grants on the alias's ARN only); nil for
+	// none, or when they were not read (Unread says "aliases").
+	Aliases []FunctionAlias `json:"aliases,omitempty"`
+}
+
+// FunctionAlias is a Lambda function's alias.
+type FunctionAlias struct {
+	Name string `json:"name"`
+	// Version is the function version the alias points to ("1", "$LATEST").
+	Version string `json:"version"`
+	// Policy is the alias's resource-based policy, "" for none.
+	Policy string `json:"policy,omitempty"`
+}
+
+// Alias is the function's alias of that name, nil when it has none.
+func (f *FunctionAttrs) Alias(name string) *FunctionAlias {
+	for i := range f.Aliases {
+		if f.Aliases[i].Name == name {
+			return &f.Aliases[i]
+		}
+	}
+	return nil
 }
 
 // SecretAttrs are a Secrets Manager secret's attributes; never its value.

@@ -150,7 +150,8 @@ var Actions = map[Feature][]string{
 	},
 	FeatureAssetsLambda: {
 		"lambda:ListFunctions",
-		"lambda:GetPolicy",
+		"lambda:GetPolicy",   // the function's policy, and each alias's (Qualifier)
+		"lambda:ListAliases", // the aliases, whose policies grant on the alias alone
 	},
 	FeatureAssetsSecretsManager: {
 		"secretsmanager:ListSecrets", // never GetSecretValue

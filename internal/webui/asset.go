@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"fmt"
 	"maps"
 	"net/http"
 	"net/url"
@@ -157,6 +158,7 @@ func assetAttrs(r *model.Resource) []attr {
 		add("Description", r.KMSKey.Description)
 	case r.Function != nil:
 		add("Runtime", r.Function.Runtime)
+		add("Aliases", aliasWords(r))
 	case r.Secret != nil:
 		add("Description", r.Secret.Description)
 		add("KMS key", cmpOr(r.Secret.KMSKeyID, "the account's default (aws/secretsmanager)"))
@@ -417,6 +419,31 @@ func aclWords(acl *model.BucketACL) string {
 	}
 	if len(parts) == 0 {
 		return "no grants"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// aliasWords says a function's aliases, each with the version it points
+// to and whether it has a policy of its own ("live → 1; prod → 2, with a
+// policy of 1 statement"), or that they were not read.
+func aliasWords(r *model.Resource) string {
+	if slices.Contains(r.Unread, "aliases") {
+		return "not read"
+	}
+	var parts []string
+	for _, a := range r.Function.Aliases {
+		w := a.Name + " → " + a.Version
+		if a.Policy != "" {
+			n := 0
+			if d, err := policy.Parse(a.Policy); err == nil {
+				n = len(d.Statement)
+			}
+			w += fmt.Sprintf(", with a policy of %d statement(s)", n)
+		}
+		parts = append(parts, w)
+	}
+	if len(parts) == 0 {
+		return "none"
 	}
 	return strings.Join(parts, "; ")
 }
