@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,9 +63,9 @@ func TestShowAssets(t *testing.T) {
 	}{
 		{"instances", len(a.Instances), []string{"account_id", "region", "id", "instance_id", "name", "state", "type", "public_ip", "private_ip", "instance_profile", "role", "security_groups", "open_admin_ports"}},
 		{"security-groups", len(a.SecurityGroups), []string{"account_id", "region", "id", "group_id", "name", "vpc", "description", "ingress", "open_admin_ports"}},
-		{"buckets", len(a.Buckets), []string{"account_id", "region", "name", "has_policy", "block_public_access", "exposure"}},
+		{"buckets", len(a.Buckets), []string{"account_id", "region", "name", "has_policy", "block_public_access", "acl_grants", "exposure"}},
 		{"keys-kms", customerKeys, []string{"account_id", "region", "arn", "key_id", "state", "description", "grants", "exposure"}},
-		{"functions", len(a.Functions), []string{"account_id", "region", "name", "arn", "runtime", "role", "has_policy", "exposure"}},
+		{"functions", len(a.Functions), []string{"account_id", "region", "name", "arn", "runtime", "role", "has_policy", "aliases", "alias_policies", "exposure"}},
 		{"secrets", len(a.Secrets), []string{"account_id", "region", "name", "arn", "kms_key_id", "has_policy", "exposure"}},
 	}
 	for _, tc := range cases {
@@ -116,6 +117,40 @@ func TestShowAssets(t *testing.T) {
 				ports, _ := r["open_admin_ports"].([]any)
 				if (len(ports) > 0) != open[r["id"].(string)] {
 					t.Errorf("show security-groups: %s open admin ports %v, the estate says open %v", r["id"], ports, open[r["id"].(string)])
+				}
+			}
+		}
+		// A bucket's ACL grants to others than its owner, a function's
+		// aliases: as the estate placed them.
+		for _, r := range rows {
+			switch tc.list {
+			case "buckets":
+				for _, b := range a.Buckets {
+					if b.Name != r["name"] {
+						continue
+					}
+					n := 0
+					for _, g := range b.ACL {
+						if g.ID != awsfake.CanonicalUserID(b.Account) {
+							n++
+						}
+					}
+					if got, _ := r["acl_grants"].(float64); int(got) != n {
+						t.Errorf("show buckets: %s acl_grants %v, the estate has %d", b.Name, r["acl_grants"], n)
+					}
+				}
+			case "functions":
+				for _, f := range a.Functions {
+					if f.ARN != r["arn"] {
+						continue
+					}
+					var names []string
+					for _, al := range f.Aliases {
+						names = append(names, al.Name)
+					}
+					if got := fmt.Sprint(r["aliases"]); got != fmt.Sprint(names) {
+						t.Errorf("show functions: %s aliases %s, the estate has %v", f.Name, got, names)
+					}
 				}
 			}
 		}

@@ -129,7 +129,10 @@ type BucketRow struct {
 	// BlockPublicAccess is the bucket's Block Public Access configuration,
 	// null when none is set.
 	BlockPublicAccess *model.PublicAccessBlock `json:"block_public_access"`
-	Exposure          Exposure                 `json:"exposure"`
+	// ACLGrants counts the grants of its ACL to others than its owner,
+	// null when the ACL was not read.
+	ACLGrants *int     `json:"acl_grants"`
+	Exposure  Exposure `json:"exposure"`
 }
 
 // Buckets lists the S3 buckets.
@@ -137,8 +140,18 @@ func Buckets(g *model.Graph, account string) []BucketRow {
 	ex := exposures(g)
 	rows := []BucketRow{}
 	for _, r := range assetsOf(g, model.TypeS3Bucket, account) {
-		rows = append(rows, BucketRow{AccountID: r.AccountID, Region: r.Bucket.Region, Name: r.Name, HasPolicy: r.Bucket.Policy != "",
-			BlockPublicAccess: r.Bucket.PublicAccessBlock, Exposure: exposureOf(ex, r.ID)})
+		row := BucketRow{AccountID: r.AccountID, Region: r.Bucket.Region, Name: r.Name, HasPolicy: r.Bucket.Policy != "",
+			BlockPublicAccess: r.Bucket.PublicAccessBlock, Exposure: exposureOf(ex, r.ID)}
+		if acl := r.Bucket.ACL; acl != nil {
+			n := 0
+			for _, g := range acl.Grants {
+				if g.GranteeType != model.ACLCanonicalUser || g.Grantee != acl.OwnerID {
+					n++
+				}
+			}
+			row.ACLGrants = &n
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }
@@ -175,7 +188,11 @@ type FunctionRow struct {
 	Runtime   string   `json:"runtime"`
 	Role      string   `json:"role"`
 	HasPolicy bool     `json:"has_policy"`
-	Exposure  Exposure `json:"exposure"`
+	// Aliases are the names of its aliases; AliasPolicies counts those
+	// with a policy of their own.
+	Aliases       []string `json:"aliases"`
+	AliasPolicies int      `json:"alias_policies"`
+	Exposure      Exposure `json:"exposure"`
 }
 
 // Functions lists the Lambda functions.
@@ -183,8 +200,15 @@ func Functions(g *model.Graph, account string) []FunctionRow {
 	ex := exposures(g)
 	rows := []FunctionRow{}
 	for _, r := range assetsOf(g, model.TypeLambdaFunction, account) {
-		rows = append(rows, FunctionRow{AccountID: r.AccountID, Region: r.Function.Region, Name: r.Name, ARN: r.ARN, Runtime: r.Function.Runtime,
-			Role: r.Function.Role, HasPolicy: r.Function.Policy != "", Exposure: exposureOf(ex, r.ID)})
+		row := FunctionRow{AccountID: r.AccountID, Region: r.Function.Region, Name: r.Name, ARN: r.ARN, Runtime: r.Function.Runtime,
+			Role: r.Function.Role, HasPolicy: r.Function.Policy != "", Aliases: []string{}, Exposure: exposureOf(ex, r.ID)}
+		for _, a := range r.Function.Aliases {
+			row.Aliases = append(row.Aliases, a.Name)
+			if a.Policy != "" {
+				row.AliasPolicies++
+			}
+		}
+		rows = append(rows, row)
 	}
 	return rows
 }

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -42,13 +43,17 @@ func InstancesTable(rows []inventory.InstanceRow) *Table {
 
 // BucketsTable lays out bucket rows.
 func BucketsTable(rows []inventory.BucketRow) *Table {
-	t := &Table{Header: []string{"ACCOUNT", "REGION", "BUCKET", "POLICY", "RESTRICT PUBLIC", "EXPOSED TO"}}
+	t := &Table{Header: []string{"ACCOUNT", "REGION", "BUCKET", "POLICY", "ACL GRANTS", "RESTRICT PUBLIC", "EXPOSED TO"}}
 	for _, r := range rows {
 		restrict := "no"
 		if r.BlockPublicAccess != nil && r.BlockPublicAccess.RestrictPublicBuckets {
 			restrict = "yes"
 		}
-		t.Add(r.AccountID, r.Region, r.Name, yesNo(r.HasPolicy, true), restrict, exposureCell(r.Exposure))
+		acl := "not read"
+		if r.ACLGrants != nil {
+			acl = strconv.Itoa(*r.ACLGrants)
+		}
+		t.Add(r.AccountID, r.Region, r.Name, yesNo(r.HasPolicy, true), acl, restrict, exposureCell(r.Exposure))
 	}
 	return t
 }
@@ -64,9 +69,13 @@ func KMSKeysTable(rows []inventory.KMSKeyRow) *Table {
 
 // FunctionsTable lays out Lambda function rows.
 func FunctionsTable(rows []inventory.FunctionRow) *Table {
-	t := &Table{Header: []string{"ACCOUNT", "REGION", "FUNCTION", "RUNTIME", "ROLE", "POLICY", "EXPOSED TO"}}
+	t := &Table{Header: []string{"ACCOUNT", "REGION", "FUNCTION", "RUNTIME", "ROLE", "POLICY", "ALIASES", "EXPOSED TO"}}
 	for _, r := range rows {
-		t.Add(r.AccountID, r.Region, r.Name, dash(r.Runtime), dash(r.Role), yesNo(r.HasPolicy, true), exposureCell(r.Exposure))
+		aliases := dash(strings.Join(r.Aliases, " "))
+		if r.AliasPolicies > 0 {
+			aliases += fmt.Sprintf(" (%d with a policy)", r.AliasPolicies)
+		}
+		t.Add(r.AccountID, r.Region, r.Name, dash(r.Runtime), dash(r.Role), yesNo(r.HasPolicy, true), aliases, exposureCell(r.Exposure))
 	}
 	return t
 }
