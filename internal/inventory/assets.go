@@ -181,13 +181,13 @@ func KMSKeys(g *model.Graph, account string) []KMSKeyRow {
 
 // FunctionRow is one Lambda function of `warden show functions`.
 type FunctionRow struct {
-	AccountID string   `json:"account_id"`
-	Region    string   `json:"region"`
-	Name      string   `json:"name"`
-	ARN       string   `json:"arn"`
-	Runtime   string   `json:"runtime"`
-	Role      string   `json:"role"`
-	HasPolicy bool     `json:"has_policy"`
+	AccountID string `json:"account_id"`
+	Region    string `json:"region"`
+	Name      string `json:"name"`
+	ARN       string `json:"arn"`
+	Runtime   string `json:"runtime"`
+	Role      string `json:"role"`
+	HasPolicy bool   `json:"has_policy"`
 	// Aliases are the names of its aliases; AliasPolicies counts those
 	// with a policy of their own.
 	Aliases       []string `json:"aliases"`
