@@ -810,6 +810,7 @@ func transformAssets(account string, resources []model.Resource) model.Graph {
 			}
 		case res.Bucket != nil:
 			grantResourcePolicy(b, res.ID, res.Bucket.Policy)
+			grantBucketACL(b, &res)
 		case res.Secret != nil:
 			grantResourcePolicy(b, res.ID, res.Secret.Policy)
 		case res.KMSKey != nil:
@@ -849,6 +850,36 @@ func grantResourcePolicy(b *graphBuilder, resourceID, doc string) {
 					b.grant(who, b.entitlement(resourceID, a), model.ViaResourcePolicy, "")
 				}
 			}
+		}
+	}
+}
+
+// grantBucketACL grants, for each grant of a bucket's ACL to another than
+// its owner, the grantee the entitlement of each action its permission
+// allows on the bucket (provenance bucket_acl): AllUsers and
+// AuthenticatedUsers are anyone ("*"), LogDelivery S3's log delivery
+// service, a canonical user an external principal of that kind (which
+// account it is, only the whole snapshot may say). Block Public Access
+// does not remove an edge: the ACL names the principal all the same.
+func grantBucketACL(b *graphBuilder, res *model.Resource) {
+	acl := res.Bucket.ACL
+	if acl == nil {
+		return
+	}
+	for _, g := range acl.Grants {
+		var who string
+		switch {
+		case g.PublicGrant():
+			who = resourcePrincipalID(b, "*", "*")
+		case g.GranteeType == model.ACLGroup && g.Grantee == model.ACLLogDelivery:
+			who = resourcePrincipalID(b, "Service", "logging.s3.amazonaws.com")
+		case g.GranteeType == model.ACLCanonicalUser && g.Grantee != acl.OwnerID:
+			who = resourcePrincipalID(b, model.ACLCanonicalUser, g.Grantee)
+		default:
+			continue
+		}
+		for _, a := range g.Actions() {
+			b.grant(who, b.entitlement(res.ID, a), model.ViaBucketACL, "")
 		}
 	}
 }

@@ -3,6 +3,7 @@ package collect
 import (
 	"context"
 	"fmt"
+	"maps"
 	"reflect"
 	"slices"
 	"sort"
@@ -474,5 +475,48 @@ func TestCollectAssetsDeniedBucketACL(t *testing.T) {
 	}
 	if seen != buckets {
 		t.Errorf("%d buckets recorded, want %d", seen, buckets)
+	}
+}
+
+// TestCollectAssetsACLEdges: each bucket ACL grant to another than the
+// owner is an edge (provenance bucket_acl) from its grantee to each action
+// its permission allows on the bucket, exactly those of the estate.
+func TestCollectAssetsACLEdges(t *testing.T) {
+	e := newAssetEnv(t)
+	want, got := map[string]bool{}, map[string]bool{}
+	for _, a := range e.truth.Accounts() {
+		res := e.collect(t, a.ID, AssetOptions{Regions: []string{"us-east-1", "eu-west-1"}})
+		for _, g := range res.Graph.Grants {
+			if g.Provenance == model.ViaBucketACL {
+				got[g.PrincipalID+" "+g.EntitlementID] = true
+			}
+		}
+		for _, b := range e.truth.Assets.Buckets {
+			if b.Account != a.ID || b.Region != "us-east-1" && b.Region != "eu-west-1" {
+				continue
+			}
+			for _, g := range b.ACL {
+				var who string
+				switch {
+				case g.URI == awsfake.GroupAllUsers || g.URI == awsfake.GroupAuthenticatedUsers:
+					who = model.ExternalPrincipalID("*", "*")
+				case g.URI == awsfake.GroupLogDelivery:
+					who = model.ExternalPrincipalID("Service", "logging.s3.amazonaws.com")
+				case g.ID != awsfake.CanonicalUserID(b.Account):
+					who = model.ExternalPrincipalID("CanonicalUser", g.ID)
+				default:
+					continue
+				}
+				for _, action := range (model.BucketACLGrant{Permission: g.Permission}).Actions() {
+					want[who+" "+model.EntitlementID("arn:aws:s3:::"+b.Name, action)] = true
+				}
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("the estate has no bucket ACL granting to others than the owner")
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("ACL edges:\n got %v\nwant %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 	}
 }

@@ -37,21 +37,6 @@ import (
 // grant: RestrictPublicBuckets judges the bucket policy without them.
 const aclSidPrefix = "bucket ACL: "
 
-// aclActions are the actions each ACL permission allows on a bucket, and
-// whether they act on its objects (Resource BUCKET/*) rather than on it.
-var aclActions = map[string]struct {
-	actions []string
-	objects bool
-}{
-	"READ":      {actions: []string{"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"}},
-	"WRITE":     {actions: []string{"s3:PutObject"}, objects: true},
-	"READ_ACP":  {actions: []string{"s3:GetBucketAcl"}},
-	"WRITE_ACP": {actions: []string{"s3:PutBucketAcl"}},
-}
-
-// aclPermissions are the permissions FULL_CONTROL stands for, in order.
-var aclPermissions = []string{"READ", "WRITE", "READ_ACP", "WRITE_ACP"}
-
 // aclStatements are the policy statements that stand for a bucket's ACL
 // grants, in the ACL's order; owners maps canonical user IDs to the
 // accounts the snapshot knows them as. ignorePublic (IgnorePublicAcls)
@@ -73,21 +58,13 @@ func aclStatements(bucket *model.Resource, owners map[string]string, ignorePubli
 			ignored++
 			continue
 		}
-		perms := []string{g.Permission}
-		if g.Permission == "FULL_CONTROL" {
-			perms = aclPermissions
-		}
-		for _, p := range perms {
-			a, known := aclActions[p]
-			if !known {
-				continue
-			}
+		for _, p := range model.ACLPermissions(g.Permission) {
 			resource := arn
-			if a.objects {
-				resource = arn + "/*"
+			if p == "WRITE" {
+				resource = arn + "/*" // s3:PutObject, on its objects
 			}
 			out = append(out, map[string]any{"Sid": aclSidPrefix + g.Permission + " to " + who, "Effect": "Allow",
-				"Principal": principal, "Action": a.actions, "Resource": resource})
+				"Principal": principal, "Action": model.ACLActions(p), "Resource": resource})
 		}
 	}
 	if ignored > 0 {

@@ -264,17 +264,6 @@ func (e *Exposure) tidy() {
 	e.Accounts = slices.Compact(e.Accounts)
 }
 
-// aclActions are the actions each bucket ACL permission allows (Amazon S3
-// User Guide, "Access control list (ACL) overview"), as the evaluator
-// takes them.
-var aclActions = map[string][]string{
-	"READ":         {"s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions"},
-	"WRITE":        {"s3:PutObject"},
-	"READ_ACP":     {"s3:GetBucketAcl"},
-	"WRITE_ACP":    {"s3:PutBucketAcl"},
-	"FULL_CONTROL": {"s3:GetBucketAcl", "s3:ListBucket", "s3:ListBucketMultipartUploads", "s3:ListBucketVersions", "s3:PutBucketAcl", "s3:PutObject"},
-}
-
 // aclExposures are a bucket's ACL exposures: public-acl for its grants to
 // AllUsers and AuthenticatedUsers (unless ignorePublic), cross-account-acl
 // for its grants to other accounts' canonical users (named by account
@@ -283,14 +272,14 @@ var aclActions = map[string][]string{
 func aclExposures(r *model.Resource, owners map[string]string, ignorePublic bool) []Exposure {
 	acl := r.Bucket.ACL
 	found := map[ExposureKind]*Exposure{}
-	note := func(kind ExposureKind, perm string, account string) {
+	note := func(kind ExposureKind, g model.BucketACLGrant, account string) {
 		e := found[kind]
 		if e == nil {
 			e = &Exposure{Kind: kind, AssetID: r.ID, AssetType: r.Type, Name: r.Name, AccountID: r.AccountID, Region: r.Bucket.Region,
 				Accounts: []string{}, Actions: []string{}, Ports: []int{}}
 			found[kind] = e
 		}
-		e.Actions = append(e.Actions, aclActions[perm]...)
+		e.Actions = append(e.Actions, g.Actions()...)
 		if account != "" {
 			e.Accounts = append(e.Accounts, account)
 		}
@@ -299,7 +288,7 @@ func aclExposures(r *model.Resource, owners map[string]string, ignorePublic bool
 		switch {
 		case g.PublicGrant():
 			if !ignorePublic {
-				note(ExposurePublicACL, g.Permission, "")
+				note(ExposurePublicACL, g, "")
 			}
 		case g.GranteeType == model.ACLCanonicalUser && g.Grantee != acl.OwnerID:
 			acct, known := owners[g.Grantee]
@@ -309,7 +298,7 @@ func aclExposures(r *model.Resource, owners map[string]string, ignorePublic bool
 			if !known {
 				acct = g.Grantee
 			}
-			note(ExposureCrossAccountACL, g.Permission, acct)
+			note(ExposureCrossAccountACL, g, acct)
 		}
 	}
 	var out []Exposure

@@ -102,8 +102,12 @@ const (
 	// ViaExecutionRole: a Lambda function runs as its execution role.
 	ViaExecutionRole Provenance = "execution_role"
 	// ViaResourcePolicy: the asset's own resource policy (bucket policy,
-	// key policy, function policy, secret policy) names the principal.
+	// key policy, function policy, secret policy, or a function alias's)
+	// names the principal.
 	ViaResourcePolicy Provenance = "resource_policy"
+	// ViaBucketACL: a grant of the bucket's ACL names the principal (a
+	// group, or another account's canonical user).
+	ViaBucketACL Provenance = "bucket_acl"
 )
 
 // BucketAttrs are an S3 bucket's attributes.
@@ -148,6 +152,44 @@ const (
 	ACLAuthenticatedUsers = "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"
 	ACLLogDelivery        = "http://acs.amazonaws.com/groups/s3/LogDelivery"
 )
+
+// aclActions are the actions each bucket ACL permission allows on the
+// bucket (Amazon S3 User Guide, "Access control list (ACL) overview",
+// mapping of ACL permissions to access policy permissions); WRITE's act on
+// the bucket's objects.
+var aclActions = map[string][]string{
+	"READ":      {"s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads"},
+	"WRITE":     {"s3:PutObject"},
+	"READ_ACP":  {"s3:GetBucketAcl"},
+	"WRITE_ACP": {"s3:PutBucketAcl"},
+}
+
+// ACLPermissions are the permissions an ACL permission stands for: itself,
+// or for FULL_CONTROL READ, WRITE, READ_ACP and WRITE_ACP; none for a
+// permission S3 does not have.
+func ACLPermissions(perm string) []string {
+	if perm == "FULL_CONTROL" {
+		return []string{"READ", "WRITE", "READ_ACP", "WRITE_ACP"}
+	}
+	if _, ok := aclActions[perm]; ok {
+		return []string{perm}
+	}
+	return nil
+}
+
+// ACLActions are the S3 actions a bucket ACL permission (not FULL_CONTROL:
+// see ACLPermissions) allows.
+func ACLActions(perm string) []string { return aclActions[perm] }
+
+// Actions are the S3 actions the grant allows, in the order of its
+// permissions (ACLPermissions).
+func (g BucketACLGrant) Actions() []string {
+	var out []string
+	for _, p := range ACLPermissions(g.Permission) {
+		out = append(out, aclActions[p]...)
+	}
+	return out
+}
 
 // PublicGrant reports whether an ACL grant is public as S3 judges it: to
 // everyone (AllUsers) or to any AWS account (AuthenticatedUsers). Block
