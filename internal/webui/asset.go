@@ -103,13 +103,21 @@ var whoCanActions = map[model.ResourceType][]struct {
 
 func same(id string) string { return id }
 
-// whoCanLinks are the who-can questions of res.
+// whoCanLinks are the who-can questions of res; for a function, also who
+// may invoke each of its aliases (an alias has a policy of its own).
 func whoCanLinks(conn string, res *model.Resource) []whoCanLink {
 	var out []whoCanLink
+	link := func(action, on string) {
+		v := url.Values{"c": {conn}, "action": {action}, "resource": {on}}
+		out = append(out, whoCanLink{Action: action, Resource: on, URL: "/who-can?" + v.Encode()})
+	}
 	for _, a := range whoCanActions[res.Type] {
-		on := a.on(res.ID)
-		v := url.Values{"c": {conn}, "action": {a.action}, "resource": {on}}
-		out = append(out, whoCanLink{Action: a.action, Resource: on, URL: "/who-can?" + v.Encode()})
+		link(a.action, a.on(res.ID))
+	}
+	if res.Function != nil {
+		for _, a := range res.Function.Aliases {
+			link("lambda:InvokeFunction", res.ID+":"+a.Name)
+		}
 	}
 	return out
 }

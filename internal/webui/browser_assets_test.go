@@ -350,6 +350,38 @@ func TestBrowserAssets(t *testing.T) {
 		t.Errorf("function %s runs as %q, the estate says %s", crossFn.ARN, l, fnRole)
 	}
 
+	// A function with aliases, one of them with a policy of its own: the
+	// page lists them, and asks who may invoke each.
+	var aliased *awsfake.Function
+	for _, f := range a.Functions {
+		for _, al := range f.Aliases {
+			if al.Policy != "" && aliased == nil {
+				aliased = f
+			}
+		}
+	}
+	if aliased == nil {
+		t.Fatal("the estate has no function alias with a policy")
+	}
+	open(t, ctx, s.url, "/asset?c=prod&id="+url.QueryEscape(aliased.ARN))
+	var words []string
+	for _, al := range aliased.Aliases {
+		w := al.Name + " → " + al.FunctionVersion
+		if al.Policy != "" {
+			w += fmt.Sprintf(", with a policy of %d statement(s)", statementCount(t, al.Policy))
+		}
+		words = append(words, w)
+	}
+	if at := rows(t, ctx, "table.attrs"); !slices.Contains(at, "Aliases|"+strings.Join(words, "; ")) {
+		t.Errorf("function %s: attributes %q lack its aliases %q", aliased.Name, at, words)
+	}
+	for _, al := range aliased.Aliases {
+		links := attrOf(t, ctx, "#who-can a", "href")
+		if !slices.ContainsFunc(links, func(l string) bool { return strings.Contains(l, url.QueryEscape(aliased.AliasARN(al.Name))) }) {
+			t.Errorf("function %s: who-can links %q do not ask about alias %s", aliased.Name, links, al.Name)
+		}
+	}
+
 	// Every instance: its role, and its security groups' rules with the
 	// ones open to the internet flagged.
 	sgs := map[string]*awsfake.SecurityGroup{}
