@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -37,7 +38,7 @@ func assetEstateDB(t *testing.T) (string, *awsfake.OrgTruth) {
 	srv := awsfake.NewServer(awsfake.Options{})
 	defer srv.Close()
 	truth := awsfake.OrgEstate{Accounts: 1, PerAccount: awsfake.Estate{Users: 2, Roles: 2}, Seed: 5,
-		Assets: &awsfake.AssetEstate{Regions: []string{"us-east-1"}}}.Build()
+		Assets: &awsfake.AssetEstate{Regions: []string{"us-east-1"}, Functions: 8}}.Build()
 	c := truth.Install(srv)
 	ctx := context.Background()
 	sess, err := awsapi.Load(ctx, awsapi.Options{Region: "us-east-1", Endpoint: srv.URL(), IAMRate: 1e5, OrganizationsRate: 1e5,
@@ -137,7 +138,7 @@ func testAccessOnAssets(t *testing.T, db string, truth *awsfake.OrgTruth) {
 	// object on the bucket policy alone, and so can anyone outside.
 	pa := ask("arn:aws:s3:::" + public.Name)
 	b := "arn:aws:s3:::" + public.Name
-	if got, want := actions(pa), "s3:GetObject "+b+"/*, s3:PutObject "+b+"/*, s3:DeleteObject "+b+"/*, s3:PutBucketPolicy "+b; got != want {
+	if got, want := actions(pa), "s3:GetObject "+b+"/*, s3:PutObject "+b+"/*, s3:DeleteObject "+b+"/*, s3:ListBucket "+b+", s3:PutBucketPolicy "+b; got != want {
 		t.Fatalf("actions %s, want %s", got, want)
 	}
 	reads := allowed(pa.Actions[0].Principals)
@@ -182,6 +183,52 @@ func testAccessOnAssets(t *testing.T, db string, truth *awsfake.OrgTruth) {
 			t.Errorf("lambda:InvokeFunction on %s does not list s3.amazonaws.com, allowed if aws:SourceAccount is its account: %+v", f.Name, fa.Actions[0].Principals)
 		}
 		break
+	}
+
+	// A function whose prod alias is shared with another account: access
+	// asks about each alias, and the alias's own policy lets that
+	// account in.
+	sharedAlias := false
+	for _, f := range truth.Assets.Functions {
+		prod := f.Alias("prod")
+		if prod == nil || prod.Policy == "" {
+			continue
+		}
+		sharedAlias = true
+		fa := ask(f.ARN)
+		want := "lambda:InvokeFunction " + f.ARN + ", lambda:UpdateFunctionCode " + f.ARN
+		for _, al := range f.Aliases {
+			want += ", lambda:InvokeFunction " + f.AliasARN(al.Name)
+		}
+		if actions(fa) != want {
+			t.Fatalf("access on function %s: actions %s, want %s", f.Name, actions(fa), want)
+		}
+		// The alias's answer is who-can's on the alias's ARN (decided
+		// with its own policy, internal/effective's tests say how), and
+		// explains itself with that policy wherever a resource policy
+		// allows.
+		for _, x := range fa.Actions {
+			if x.Resource != f.AliasARN("prod") {
+				continue
+			}
+			out, errOut, code := runIn(t, db, "who-can", "lambda:InvokeFunction", x.Resource, "-o", "json")
+			if code != 0 {
+				t.Fatalf("who-can on %s exited %d: %s", x.Resource, code, errOut)
+			}
+			var wc struct {
+				Principals []entry `json:"principals"`
+			}
+			if err := json.Unmarshal([]byte(out), &wc); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(wc.Principals) != fmt.Sprint(x.Principals) || len(x.Principals) == 0 {
+				t.Errorf("access on %s: %+v; who-can: %+v", x.Resource, x.Principals, wc.Principals)
+			}
+		}
+		break
+	}
+	if !sharedAlias {
+		t.Fatal("the estate has no function whose prod alias has a policy")
 	}
 
 	// An instance with an instance profile runs as its role.

@@ -11,9 +11,11 @@ import (
 
 // AssetActions are, by asset type, the actions `warden access` on an
 // asset asks who can do: those that read, change or take over the asset.
-// Object actions on a bucket are asked on every object (arn:aws:s3:::b/*).
+// Object actions on a bucket are asked on every object (arn:aws:s3:::b/*);
+// a function's lambda:InvokeFunction is asked too on each of its aliases
+// (an alias has a policy of its own).
 var AssetActions = map[model.ResourceType][]string{
-	model.TypeS3Bucket:       {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutBucketPolicy"},
+	model.TypeS3Bucket:       {"s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:ListBucket", "s3:PutBucketPolicy"},
 	model.TypeKMSKey:         {"kms:Decrypt", "kms:Encrypt", "kms:PutKeyPolicy", "kms:ScheduleKeyDeletion"},
 	model.TypeLambdaFunction: {"lambda:InvokeFunction", "lambda:UpdateFunctionCode"},
 	model.TypeSecret:         {"secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"},
@@ -44,8 +46,9 @@ type AssetAccess struct {
 // it.
 type AssetAction struct {
 	Action string `json:"action"`
-	// Resource is the ARN asked about: the asset's, or for an object
-	// action on a bucket every object of it (arn:aws:s3:::b/*).
+	// Resource is the ARN asked about: the asset's, for an object action
+	// on a bucket every object of it (arn:aws:s3:::b/*), or a function's
+	// alias (its ARN and :ALIAS).
 	Resource string `json:"resource"`
 	// Principals and Evaluated are the who-can answer's.
 	Principals []effective.Entry `json:"principals"`
@@ -75,10 +78,15 @@ func Asset(ctx context.Context, st store.Store, snap int64, r *model.Resource) (
 	var qs []effective.WhoCanQuestion
 	for _, act := range AssetActions[r.Type] {
 		res := a.ARN
-		if r.Type == model.TypeS3Bucket && act != "s3:PutBucketPolicy" {
+		if r.Type == model.TypeS3Bucket && act != "s3:PutBucketPolicy" && act != "s3:ListBucket" {
 			res += "/*"
 		}
 		qs = append(qs, effective.WhoCanQuestion{Action: act, Resource: res})
+	}
+	if r.Function != nil {
+		for _, al := range r.Function.Aliases {
+			qs = append(qs, effective.WhoCanQuestion{Action: "lambda:InvokeFunction", Resource: a.ARN + ":" + al.Name})
+		}
 	}
 	answers, err := effective.WhoCanEach(ctx, st, snap, qs)
 	if err != nil {
