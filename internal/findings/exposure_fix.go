@@ -63,7 +63,8 @@ func exposureFix(e *Exposure) string {
 	case model.TypeKMSKey:
 		how = "edit the key policy (aws kms put-key-policy --key-id " + name + " --policy-name default --region " + e.Region + ")"
 	case model.TypeLambdaFunction:
-		how = "remove the permission (aws lambda remove-permission --function-name " + name + " --statement-id SID --region " + e.Region + ")"
+		how = "remove the permission (aws lambda remove-permission --function-name " + name + " --statement-id SID --region " + e.Region +
+			"; with --qualifier ALIAS for an alias's own policy)"
 	case model.TypeSecret:
 		how = "edit the resource policy (aws secretsmanager put-resource-policy --secret-id " + name + " --region " + e.Region + ")"
 	default:

@@ -84,6 +84,13 @@ type assetData struct {
 	// WhoCan are the who-can questions worth asking of it (the policy
 	// evaluator, with its resource policy), as links to /who-can.
 	WhoCan []whoCanLink
+	// Beside is what grants on the asset beside its resource policy: a
+	// bucket's ACL grants to others, a function's aliases' own policies
+	// ("" for nothing). Through names, in the exposures table, what a
+	// policy exposure comes through: "policy", or for a function with
+	// aliases of their own "policy or an alias's".
+	Beside  string
+	Through string
 }
 
 // whoCanLink is one who-can question about an asset.
@@ -95,7 +102,8 @@ var whoCanActions = map[model.ResourceType][]struct {
 	action string
 	on     func(id string) string
 }{
-	model.TypeS3Bucket:       {{"s3:GetObject", func(id string) string { return id + "/*" }}, {"s3:PutObject", func(id string) string { return id + "/*" }}, {"s3:PutBucketPolicy", same}},
+	model.TypeS3Bucket: {{"s3:GetObject", func(id string) string { return id + "/*" }}, {"s3:PutObject", func(id string) string { return id + "/*" }},
+		{"s3:ListBucket", same}, {"s3:PutBucketPolicy", same}},
 	model.TypeKMSKey:         {{"kms:Decrypt", same}, {"kms:PutKeyPolicy", same}},
 	model.TypeLambdaFunction: {{"lambda:InvokeFunction", same}, {"lambda:UpdateFunctionCode", same}},
 	model.TypeSecret:         {{"secretsmanager:GetSecretValue", same}, {"secretsmanager:PutResourcePolicy", same}},
@@ -299,6 +307,10 @@ func (u *UI) asset(w http.ResponseWriter, r *http.Request, s *session) {
 	}
 	d.Attrs = assetAttrs(res)
 	d.WhoCan = whoCanLinks(b.Conn, res)
+	d.Beside, d.Through = besideWords(res), "policy"
+	if res.Function != nil && strings.Contains(d.Beside, "alias") {
+		d.Through = "policy or an alias's"
+	}
 	doc, has := assetPolicy(res)
 	d.HasPolicy = has
 	if doc != "" {
@@ -454,4 +466,33 @@ func aliasWords(r *model.Resource) string {
 		return "none"
 	}
 	return strings.Join(parts, "; ")
+}
+
+// besideWords says what grants on an asset beside its resource policy: a
+// bucket ACL's grants to others than the owner, a function's aliases with
+// a policy of their own; "" for nothing.
+func besideWords(r *model.Resource) string {
+	switch {
+	case r.Bucket != nil && r.Bucket.ACL != nil:
+		n := 0
+		for _, g := range r.Bucket.ACL.Grants {
+			if g.GranteeType != model.ACLCanonicalUser || g.Grantee != r.Bucket.ACL.OwnerID {
+				n++
+			}
+		}
+		if n > 0 {
+			return fmt.Sprintf("its ACL's %d grant(s) to others than its owner (above) grant too", n)
+		}
+	case r.Function != nil:
+		var names []string
+		for _, a := range r.Function.Aliases {
+			if a.Policy != "" {
+				names = append(names, a.Name)
+			}
+		}
+		if len(names) > 0 {
+			return "alias(es) " + strings.Join(names, ", ") + " have a policy of their own, which decides who may invoke the alias"
+		}
+	}
+	return ""
 }

@@ -311,6 +311,7 @@ func TestBrowserAssets(t *testing.T) {
 	if r := attrOf(t, ctx, "#exposures tbody tr", "data-rule"); !slices.Contains(r, "cross-account-acls") {
 		t.Errorf("bucket %s: exposures %q lack cross-account-acls", aclShared.ARN, r)
 	}
+	shot(t, ctx, dir, "asset-bucket-acl")
 	for _, b := range a.Buckets {
 		if "arn:aws:s3:::"+b.Name != aclShared.ARN {
 			continue
@@ -375,6 +376,7 @@ func TestBrowserAssets(t *testing.T) {
 	if at := rows(t, ctx, "table.attrs"); !slices.Contains(at, "Aliases|"+strings.Join(words, "; ")) {
 		t.Errorf("function %s: attributes %q lack its aliases %q", aliased.Name, at, words)
 	}
+	shot(t, ctx, dir, "asset-function-aliases")
 	for _, al := range aliased.Aliases {
 		links := attrOf(t, ctx, "#who-can a", "href")
 		if !slices.ContainsFunc(links, func(l string) bool { return strings.Contains(l, url.QueryEscape(aliased.AliasARN(al.Name))) }) {
